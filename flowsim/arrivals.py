@@ -1,0 +1,123 @@
+"""NCTR arrivals: when patients become discharge ready.
+
+Arrivals are a non-homogeneous Poisson process whose rate is constant within each calendar day: a base
+rate times a day-of-week and a month multiplier, or a daily series read from a CSV file. A
+piecewise-constant Poisson process is sampled exactly by drawing each day's count and spreading the
+arrivals uniformly over the day.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from flowsim.errors import ConfigError
+
+__all__ = ["arrival_times", "daily_rates_from_profile", "daily_rates_from_csv"]
+
+
+def _n_days(horizon_days: float) -> int:
+    return math.ceil(horizon_days)
+
+
+def daily_rates_from_profile(
+    rate_per_day: float,
+    day_of_week_multipliers: Sequence[float],
+    month_multipliers: Sequence[float],
+    start_date: dt.date,
+    horizon_days: float,
+) -> np.ndarray:
+    """Arrival rate of each simulated day from a base rate and calendar profiles.
+
+    Parameters
+    ----------
+    rate_per_day : float
+        Base NCTR arrivals per day.
+    day_of_week_multipliers : sequence of 7 floats
+        Monday first.
+    month_multipliers : sequence of 12 floats
+        January first.
+    start_date : datetime.date
+        Calendar date of simulated day 0.
+    horizon_days : float
+        Length of the run; one rate per started day.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rate per day for days ``0 .. ceil(horizon_days) - 1``.
+    """
+    days = [start_date + dt.timedelta(days=d) for d in range(_n_days(horizon_days))]
+    dow = np.array([day_of_week_multipliers[d.weekday()] for d in days], dtype=float)
+    month = np.array([month_multipliers[d.month - 1] for d in days], dtype=float)
+    return rate_per_day * dow * month
+
+
+def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: float,
+                         field: str = "arrivals.series_csv") -> np.ndarray:
+    """Daily arrival rates read from a CSV with columns ``date`` (ISO) and ``rate_per_day``.
+
+    The file must cover every simulated day; rows outside the run are ignored.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, missing columns, bad values or days not covered.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(field, f"file {str(file)!r} does not exist",
+                          "give the path of a CSV with columns date,rate_per_day")
+    rates: dict[dt.date, float] = {}
+    with file.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"date", "rate_per_day"} <= set(reader.fieldnames):
+            raise ConfigError(field, f"{file.name} lacks the columns date,rate_per_day",
+                              "add a header line 'date,rate_per_day'")
+        for line_no, row in enumerate(reader, start=2):
+            try:
+                day = dt.date.fromisoformat(row["date"].strip())
+                rate = float(row["rate_per_day"])
+            except (ValueError, AttributeError):
+                raise ConfigError(field, f"{file.name} line {line_no} is not 'YYYY-MM-DD,number'",
+                                  "correct that line") from None
+            if not math.isfinite(rate) or rate < 0:
+                raise ConfigError(field, f"{file.name} line {line_no} has rate {rate}",
+                                  "use a finite rate >= 0")
+            rates[day] = rate
+    days = [start_date + dt.timedelta(days=d) for d in range(_n_days(horizon_days))]
+    missing = [d for d in days if d not in rates]
+    if missing:
+        raise ConfigError(field, f"{file.name} has no rate for {missing[0].isoformat()} "
+                          f"({len(missing)} simulated days missing)",
+                          "extend the file to cover the run or shorten run.horizon_days")
+    return np.array([rates[d] for d in days], dtype=float)
+
+
+def arrival_times(rates_per_day: np.ndarray, horizon_days: float,
+                  generator: np.random.Generator) -> np.ndarray:
+    """Sorted arrival times (days) of a Poisson process with a constant rate within each day.
+
+    Parameters
+    ----------
+    rates_per_day : numpy.ndarray
+        Rate of day ``d`` at index ``d``.
+    horizon_days : float
+        Arrivals at or after this time are dropped.
+    generator : numpy.random.Generator
+        The ``arrivals`` stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing arrival times in ``[0, horizon_days)``.
+    """
+    counts = generator.poisson(rates_per_day)
+    day_of_arrival = np.repeat(np.arange(len(rates_per_day), dtype=float), counts)
+    times = np.sort(day_of_arrival + generator.random(day_of_arrival.size))
+    return times[times < horizon_days]

@@ -1,0 +1,48 @@
+"""Compose configurations outside a Hydra app (tests, notebooks, the benchmark).
+
+The CLI composes through ``@hydra.main``; code that wants the same configuration in-process uses
+:func:`load_config` with the same override strings a user would type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from flowsim.config import register_configs
+from flowsim.scenario import Scenario, build_scenario
+
+__all__ = ["config_dir", "load_config", "load_scenario"]
+
+
+def config_dir() -> Path:
+    """The project's ``configs/`` directory."""
+    return Path(__file__).resolve().parent.parent / "configs"
+
+
+def load_config(overrides: Sequence[str] = (), directory: str | Path | None = None) -> DictConfig:
+    """Compose ``config.yaml`` with command-line style overrides.
+
+    Parameters
+    ----------
+    overrides : sequence of str
+        E.g. ``["services.ic_beds.capacity=400", "scenario=winter_surge"]``.
+    directory : path, optional
+        Config directory; defaults to :func:`config_dir`.
+
+    Returns
+    -------
+    DictConfig
+    """
+    register_configs()
+    with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
+                               version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides))
+
+
+def load_scenario(overrides: Sequence[str] = ()) -> Scenario:
+    """:func:`load_config` followed by validation into a :class:`~flowsim.scenario.Scenario`."""
+    return build_scenario(load_config(overrides))

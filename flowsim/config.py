@@ -1,0 +1,149 @@
+"""The configuration schema: typed dataclasses registered with Hydra's ConfigStore.
+
+This module only describes the *shape* of a configuration, with defaults where a default is safe.
+Values (and their sources) live in ``configs/*.yaml``; checking that values make sense happens in
+:mod:`flowsim.scenario`, which turns a composed config into a frozen :class:`~flowsim.scenario.Scenario`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+__all__ = [
+    "AfterP2Config",
+    "ArrivalsConfig",
+    "CostsConfig",
+    "DistributionConfig",
+    "FlowsimConfig",
+    "OutputsConfig",
+    "PathwaysConfig",
+    "ReadmissionConfig",
+    "RunConfig",
+    "UnitConfig",
+    "register_configs",
+]
+
+
+@dataclass
+class DistributionConfig:
+    """A duration distribution in days; which fields are used depends on ``kind``.
+
+    exponential: mean | gamma: mean, sd | lognormal: mean, sd or mu, sigma | weibull: shape, scale |
+    fixed: value | empirical: values | uniform: low, high.
+    """
+
+    kind: str = MISSING
+    mean: float | None = None
+    sd: float | None = None
+    mu: float | None = None
+    sigma: float | None = None
+    shape: float | None = None
+    scale: float | None = None
+    value: float | None = None
+    values: list[float] | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass
+class ArrivalsConfig:
+    """Patients becoming NCTR (discharge ready): a non-homogeneous Poisson process."""
+
+    rate_per_day: float = MISSING
+    # Monday first; multiplies rate_per_day.
+    day_of_week_multipliers: list[float] = field(default_factory=lambda: [1.0] * 7)
+    # January first; multiplies rate_per_day.
+    month_multipliers: list[float] = field(default_factory=lambda: [1.0] * 12)
+    # CSV with columns date,rate_per_day; when set it replaces rate_per_day and the profiles.
+    series_csv: str | None = None
+
+
+@dataclass
+class PathwaysConfig:
+    """Pathway need drawn at NCTR, and the simple-discharge (P0) admin delay."""
+
+    shares: dict[str, float] = field(default_factory=dict)
+    p0_admin_delay_days: DistributionConfig = field(default_factory=DistributionConfig)
+
+
+@dataclass
+class UnitConfig:
+    """One service: a pool of beds, flats, packages or placements."""
+
+    pathways: list[str] = MISSING
+    capacity: Any = MISSING  # checked in scenario.py so a bad value gets a one-line message
+    los_days: DistributionConfig = field(default_factory=DistributionConfig)
+    preference: int = 1  # lower is tried first among units serving the same pathway
+    cost_per_occupied_day: float = 0.0
+    cost_per_bed_week: float = 0.0  # block contract, paid whether occupied or not
+    description: str = ""
+
+
+@dataclass
+class AfterP2Config:
+    """Where patients go when their P2 stay ends (shares sum to 1)."""
+
+    shares: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ReadmissionConfig:
+    """Readmission to acute after leaving, by the pathway of the episode."""
+
+    probability: dict[str, float] = field(default_factory=dict)
+    time_to_readmission_days: DistributionConfig = field(default_factory=DistributionConfig)
+    clinical_los_days: DistributionConfig = field(default_factory=DistributionConfig)
+
+
+@dataclass
+class CostsConfig:
+    """Unit costs in pounds (unit service costs sit on each unit)."""
+
+    acute_bed_day: float = MISSING
+
+
+@dataclass
+class RunConfig:
+    """Simulated calendar and observation window."""
+
+    start_date: str = "2025-04-01"
+    horizon_days: float = MISSING
+    warm_up_days: float = MISSING
+
+
+@dataclass
+class OutputsConfig:
+    """Which tables a run writes into its output directory."""
+
+    patients: bool = True
+    census: bool = True
+    summary: bool = True  # print the human summary table
+
+
+@dataclass
+class FlowsimConfig:
+    """Root of a flowsim configuration."""
+
+    seed: int = 42
+    replications: int = 1
+    n_jobs: int = 1
+    run: RunConfig = field(default_factory=RunConfig)
+    arrivals: ArrivalsConfig = field(default_factory=ArrivalsConfig)
+    pathways: PathwaysConfig = field(default_factory=PathwaysConfig)
+    services: dict[str, UnitConfig] = field(default_factory=dict)
+    after_p2: AfterP2Config = field(default_factory=AfterP2Config)
+    readmission: ReadmissionConfig = field(default_factory=ReadmissionConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore as ``flowsim_schema``.
+
+    Called by the CLI (and tests) before composing; registering at import time would be hidden state.
+    """
+    ConfigStore.instance().store(name="flowsim_schema", node=FlowsimConfig)

@@ -1,0 +1,272 @@
+"""Lengths of stay and delays.
+
+Every duration in flowsim (an admin delay, a P2 bed stay, a package length) is a distribution with a
+known mean, sampled by inverse transform: ``ppf(u)`` maps a uniform number to a duration. Sampling by
+quantile is what makes common random numbers strong: a patient keeps the same uniform number whichever
+unit serves them, so in two scenarios the same patient gets a comparable length of stay.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from flowsim.errors import ConfigError
+
+__all__ = [
+    "KINDS",
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "Gamma",
+    "Lognormal",
+    "Uniform",
+    "Weibull",
+    "distribution_from_config",
+]
+
+KINDS = ("exponential", "gamma", "lognormal", "weibull", "fixed", "empirical", "uniform")
+
+
+class Distribution(ABC):
+    """A non-negative duration distribution (days) sampled by inverse transform."""
+
+    kind: str = ""
+
+    @property
+    @abstractmethod
+    def mean(self) -> float:
+        """Expected value in days."""
+
+    @abstractmethod
+    def ppf(self, u: Any) -> Any:
+        """Quantile function: duration(s) for uniform number(s) ``u`` in [0, 1)."""
+
+    def sample(self, generator: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` independent values from ``generator``."""
+        return np.asarray(self.ppf(generator.random(size)), dtype=float)
+
+
+@dataclass(frozen=True)
+class Exponential(Distribution):
+    """Exponential with the given mean (days)."""
+
+    mean_days: float
+    kind = "exponential"
+
+    @property
+    def mean(self) -> float:
+        return self.mean_days
+
+    def ppf(self, u: Any) -> Any:
+        return -self.mean_days * np.log1p(-u)
+
+
+@dataclass(frozen=True)
+class Gamma(Distribution):
+    """Gamma with shape ``k`` and scale ``theta`` (mean ``k * theta``)."""
+
+    shape: float
+    scale: float
+    kind = "gamma"
+
+    @property
+    def mean(self) -> float:
+        return self.shape * self.scale
+
+    def ppf(self, u: Any) -> Any:
+        return special.gammaincinv(self.shape, u) * self.scale
+
+
+@dataclass(frozen=True)
+class Lognormal(Distribution):
+    """Lognormal: ``log(X) ~ Normal(mu, sigma)``."""
+
+    mu: float
+    sigma: float
+    kind = "lognormal"
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + 0.5 * self.sigma**2)
+
+    def ppf(self, u: Any) -> Any:
+        return np.exp(self.mu + self.sigma * special.ndtri(u))
+
+
+@dataclass(frozen=True)
+class Weibull(Distribution):
+    """Weibull with ``shape`` k and ``scale`` lambda (days)."""
+
+    shape: float
+    scale: float
+    kind = "weibull"
+
+    @property
+    def mean(self) -> float:
+        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+
+    def ppf(self, u: Any) -> Any:
+        return self.scale * (-np.log1p(-np.asarray(u))) ** (1.0 / self.shape)
+
+
+@dataclass(frozen=True)
+class Fixed(Distribution):
+    """Always the same duration."""
+
+    value: float
+    kind = "fixed"
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def ppf(self, u: Any) -> Any:
+        return np.full(np.shape(u), self.value) if np.ndim(u) else self.value
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    """Uniform between ``low`` and ``high`` days."""
+
+    low: float
+    high: float
+    kind = "uniform"
+
+    @property
+    def mean(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    def ppf(self, u: Any) -> Any:
+        return self.low + (self.high - self.low) * np.asarray(u)
+
+
+@dataclass(frozen=True)
+class Empirical(Distribution):
+    """Resamples observed durations, each with equal probability."""
+
+    values: tuple[float, ...]
+    kind = "empirical"
+
+    def __post_init__(self) -> None:
+        # Sorted once here; ppf is called per patient.
+        object.__setattr__(self, "_ordered", np.sort(np.asarray(self.values, dtype=float)))
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def ppf(self, u: Any) -> Any:
+        ordered = self._ordered
+        index = np.minimum((np.asarray(u) * len(ordered)).astype(int), len(ordered) - 1)
+        return ordered[index]
+
+
+def _number(spec: Mapping[str, Any], key: str, field: str, *, positive: bool = True) -> float:
+    value = spec.get(key)
+    if value is None:
+        raise ConfigError(f"{field}.{key}", "is missing", f"give {field}.{key} a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{field}.{key}", f"must be a number, got {value!r}",
+                          f"set {field}.{key} to a number") from None
+    if not math.isfinite(number) or (number <= 0 if positive else number < 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ConfigError(f"{field}.{key}", f"must be a finite number {bound}, got {value!r}",
+                          f"set {field}.{key} to a number {bound}")
+    return number
+
+
+def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Distribution:
+    """Build and validate a distribution from a config mapping.
+
+    Parameters
+    ----------
+    spec : Mapping
+        ``{"kind": ..., <parameters>}``. Parameters by kind: exponential ``mean``; gamma ``mean`` and
+        ``sd``; lognormal ``mean`` and ``sd``, or ``mu`` and ``sigma``; weibull ``shape`` and
+        ``scale``; fixed ``value``; empirical ``values`` (a list); uniform ``low`` and ``high``.
+        Unused parameters must be absent or null.
+    field : str
+        Dotted config path, used in error messages.
+
+    Returns
+    -------
+    Distribution
+
+    Raises
+    ------
+    ConfigError
+        Unknown kind, missing or out-of-range parameter.
+    """
+    if spec is None:
+        raise ConfigError(field, "is missing", f"give {field} a kind and its parameters")
+    kind = spec.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"{field}.kind", f"unknown distribution {kind!r}",
+                          f"use one of {', '.join(KINDS)}")
+    given = {k for k, v in spec.items() if v is not None and k != "kind"}
+    needs = {
+        "exponential": [{"mean"}],
+        "gamma": [{"mean", "sd"}],
+        "lognormal": [{"mean", "sd"}, {"mu", "sigma"}],
+        "weibull": [{"shape", "scale"}],
+        "fixed": [{"value"}],
+        "empirical": [{"values"}],
+        "uniform": [{"low", "high"}],
+    }[kind]
+    matched = next((keys for keys in needs if keys <= given), None)
+    if matched is None:
+        options = " or ".join("+".join(sorted(keys)) for keys in needs)
+        raise ConfigError(field, f"a {kind} distribution needs {options}",
+                          f"set {options} under {field}")
+    extra = given - matched
+    if extra:
+        raise ConfigError(f"{field}.{sorted(extra)[0]}", f"is not a parameter of a {kind} here",
+                          f"remove it or set it to null (used: {', '.join(sorted(matched))})")
+
+    if kind == "exponential":
+        return Exponential(_number(spec, "mean", field))
+    if kind == "gamma":
+        mean, sd = _number(spec, "mean", field), _number(spec, "sd", field)
+        return Gamma(shape=(mean / sd) ** 2, scale=sd**2 / mean)
+    if kind == "lognormal":
+        if matched == {"mu", "sigma"}:
+            mu = float(spec["mu"])
+            if not math.isfinite(mu):
+                raise ConfigError(f"{field}.mu", "must be finite", f"set {field}.mu to a number")
+            return Lognormal(mu=mu, sigma=_number(spec, "sigma", field))
+        mean, sd = _number(spec, "mean", field), _number(spec, "sd", field)
+        sigma2 = math.log1p((sd / mean) ** 2)
+        return Lognormal(mu=math.log(mean) - 0.5 * sigma2, sigma=math.sqrt(sigma2))
+    if kind == "weibull":
+        return Weibull(shape=_number(spec, "shape", field), scale=_number(spec, "scale", field))
+    if kind == "fixed":
+        return Fixed(_number(spec, "value", field, positive=False))
+    if kind == "uniform":
+        low = _number(spec, "low", field, positive=False)
+        high = _number(spec, "high", field, positive=False)
+        if high < low:
+            raise ConfigError(f"{field}.high", f"must be >= low ({low})", "swap low and high")
+        return Uniform(low, high)
+    values = spec["values"]
+    if isinstance(values, str | bytes) or not hasattr(values, "__len__") or len(values) == 0:
+        raise ConfigError(f"{field}.values", "must be a non-empty list of durations",
+                          f"list observed durations under {field}.values")
+    try:
+        numbers = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{field}.values", "must hold numbers only",
+                          "remove non-numeric entries") from None
+    if any(not math.isfinite(v) or v < 0 for v in numbers):
+        raise ConfigError(f"{field}.values", "must hold finite durations >= 0",
+                          "remove negative or infinite entries")
+    return Empirical(numbers)

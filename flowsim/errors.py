@@ -1,0 +1,30 @@
+"""Errors a user can act on.
+
+A planner who mistypes a share or a capacity should get one line that names the field and says how to
+fix it, not a traceback. Every validation failure in flowsim raises :class:`ConfigError`; the CLI turns
+it into that line and exit code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError"]
+
+
+class ConfigError(ValueError):
+    """An invalid configuration or data file, found before anything runs.
+
+    Parameters
+    ----------
+    field : str
+        Dotted path of the offending config value, e.g. ``services.ic_beds.capacity``.
+    problem : str
+        What is wrong, e.g. ``"must be a whole number >= 0, got -3"``.
+    fix : str
+        What the user should do instead.
+    """
+
+    def __init__(self, field: str, problem: str, fix: str) -> None:
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{field}: {problem}; fix: {fix}")

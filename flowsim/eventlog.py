@@ -1,0 +1,111 @@
+"""The record of a run: one row per NCTR episode, with the time of each step.
+
+An *episode* starts when a patient becomes discharge ready (NCTR) and ends when they leave the last
+service of that episode (home, care home, death, or back to acute). A readmitted patient starts a new
+episode with the same ``patient`` id and ``episode`` + 1. Times that lie beyond the run's horizon are
+missing (NaN): the step had not happened when the run stopped.
+
+The model writes plain Python lists (cheap to append to and to set by index); tables are built once,
+after the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FINAL_OUTCOMES", "EventLog", "EpisodeTable"]
+
+FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
+_NAN = float("nan")
+
+# Column name -> kind: "f" float days (NaN = not reached), "i" integer, "c" code into a name table.
+SCHEMA: dict[str, str] = {
+    "patient": "i",
+    "episode": "i",
+    "pathway": "c",
+    "nctr_day": "f",
+    "acute_leave_day": "f",
+    "unit": "c",
+    "unit_admit_day": "f",
+    "service_end_day": "f",
+    "unit_leave_day": "f",
+    "after_p2": "c",
+    "p2_stays": "i",
+    "onward_unit": "c",
+    "onward_admit_day": "f",
+    "onward_leave_day": "f",
+    "outcome": "c",
+    "end_day": "f",
+    "readmitted": "i",
+}
+
+
+class EventLog:
+    """Column store the model appends episodes to. Codes of -1 mean "none" and become nulls."""
+
+    __slots__ = tuple(SCHEMA)
+
+    def __init__(self) -> None:
+        for name in SCHEMA:
+            setattr(self, name, [])
+
+    def __len__(self) -> int:
+        return len(self.patient)
+
+    def add(self, patient: int, episode: int, pathway: int, nctr_day: float) -> int:
+        """Append a new episode and return its row index."""
+        self.patient.append(patient)
+        self.episode.append(episode)
+        self.pathway.append(pathway)
+        self.nctr_day.append(nctr_day)
+        for name in ("acute_leave_day", "unit_admit_day", "service_end_day", "unit_leave_day",
+                     "onward_admit_day", "onward_leave_day", "end_day"):
+            getattr(self, name).append(_NAN)
+        for name in ("unit", "after_p2", "onward_unit", "outcome"):
+            getattr(self, name).append(-1)
+        self.p2_stays.append(0)
+        self.readmitted.append(0)
+        return len(self.patient) - 1
+
+    def add_many(self, columns: dict[str, np.ndarray]) -> None:
+        """Append many episodes at once; columns not given take their "not reached" value."""
+        n = len(columns["patient"])
+        for name, kind in SCHEMA.items():
+            if name in columns:
+                getattr(self, name).extend(np.asarray(columns[name]).tolist())
+            else:
+                fill = _NAN if kind == "f" else (-1 if kind == "c" else 0)
+                getattr(self, name).extend([fill] * n)
+
+    def freeze(self, names: dict[str, tuple[str, ...]]) -> EpisodeTable:
+        """Convert to numpy arrays, keeping the name tables needed to decode codes."""
+        arrays = {}
+        for name, kind in SCHEMA.items():
+            dtype = float if kind == "f" else np.int64
+            arrays[name] = np.asarray(getattr(self, name), dtype=dtype)
+        return EpisodeTable(arrays, names)
+
+
+@dataclass(frozen=True)
+class EpisodeTable:
+    """The finished log: numpy columns plus the names behind each coded column."""
+
+    columns: dict[str, np.ndarray]
+    names: dict[str, tuple[str, ...]]  # coded column -> names indexed by code
+
+    def __len__(self) -> int:
+        return len(self.columns["patient"])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def code(self, column: str, name: str) -> int:
+        """Code of ``name`` in coded ``column`` (e.g. ``code("pathway", "P2")``)."""
+        return self.names[column].index(name)
+
+    def decoded(self, column: str) -> np.ndarray:
+        """Coded column as an object array of names, ``None`` where there is none."""
+        table = np.array([*self.names[column], None], dtype=object)
+        return table[self.columns[column]]  # code -1 picks the trailing None

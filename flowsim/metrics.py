@@ -1,0 +1,168 @@
+"""Per-run KPIs from the episode log.
+
+Warm-up is a filter on the log, never a reset of state: the observation window is
+``[warm_up_days, horizon_days)``. Two kinds of measure, as planners use them:
+
+* **bed-day totals** (delayed days, occupied days, blocked days, costs) count the part of every stay
+  that falls inside the window, whoever it belongs to, so they add up over time and match the census;
+* **per-patient statistics** (mean and percentiles of the delay, waits) are over episodes that
+  *became* NCTR (or asked for a place) inside the window and completed that step before the horizon.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable
+from flowsim.model import RunResult
+from flowsim.scenario import PATHWAYS, Scenario
+
+__all__ = ["RunMetrics", "compute_metrics", "overlap_days"]
+
+_PERCENTILES = (50, 90, 95)
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """KPIs of one replication: flat scalars, a per-unit table and daily series."""
+
+    kpis: dict[str, float]
+    units: list[dict[str, object]]
+    census: dict[str, np.ndarray]
+
+
+def overlap_days(start: np.ndarray, end: np.ndarray, window_start: float,
+                 window_end: float) -> np.ndarray:
+    """Length of each interval ``[start, end)`` inside the window; a NaN end means still open."""
+    end = np.where(np.isnan(end), window_end, end)
+    start = np.where(np.isnan(start), window_end, start)  # never started: no overlap
+    return np.clip(np.minimum(end, window_end) - np.maximum(start, window_start), 0.0, None)
+
+
+def _count_at(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many intervals ``[start, end)`` contain each time (NaN start: never; NaN end: open)."""
+    starts = np.sort(starts[~np.isnan(starts)])
+    ends = np.sort(np.where(np.isnan(ends), np.inf, ends))
+    return np.searchsorted(starts, times, side="right") - np.searchsorted(ends, times, side="right")
+
+
+def _summary(values: np.ndarray, prefix: str, kpis: dict[str, float]) -> None:
+    values = values[~np.isnan(values)]
+    kpis[f"{prefix}_n"] = float(values.size)
+    kpis[f"{prefix}_mean_days"] = float(values.mean()) if values.size else float("nan")
+    for q in _PERCENTILES:
+        kpis[f"{prefix}_p{q}_days"] = (float(np.percentile(values, q)) if values.size
+                                       else float("nan"))
+
+
+def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
+    """(request, admit, service end, leave) times of every stay in ``unit``, first or onward."""
+    first = log["unit"] == unit
+    onward = log["onward_unit"] == unit
+    request = np.concatenate([log["nctr_day"][first], log["service_end_day"][onward]])
+    admit = np.concatenate([log["unit_admit_day"][first], log["onward_admit_day"][onward]])
+    end = np.concatenate([log["service_end_day"][first], log["onward_leave_day"][onward]])
+    leave = np.concatenate([log["unit_leave_day"][first], log["onward_leave_day"][onward]])
+    return request, admit, end, leave
+
+
+def _unit_metrics(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
+                  midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    days = w1 - w0
+    rows = []
+    for index, spec in enumerate(scenario.units):
+        request, admit, end, leave = _stays(log, index)
+        occupied_days = float(overlap_days(admit, leave, w0, w1).sum())
+        blocked_days = float(overlap_days(end, leave, w0, w1).sum())
+        in_window = (admit >= w0) & (admit < w1)
+        waits = (admit - request)[in_window]
+        mean_occupied = occupied_days / days
+        capacity_days = spec.capacity * days
+        census[f"occupied_{spec.name}"] = _count_at(midnights, admit, leave)
+        rows.append({
+            "unit": spec.name,
+            "pathways": "+".join(spec.pathways),
+            "capacity": spec.capacity,
+            "admissions": int(in_window.sum()),
+            "mean_occupied": mean_occupied,
+            "utilisation": mean_occupied / spec.capacity if spec.capacity else float("nan"),
+            "occupied_days": occupied_days,
+            "blocked_days": blocked_days,
+            "mean_wait_days": float(waits.mean()) if waits.size else float("nan"),
+            "p_wait": float((waits > 0).mean()) if waits.size else float("nan"),
+            "cost_occupied": occupied_days * spec.cost_per_occupied_day,
+            "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
+        })
+    return rows
+
+
+def compute_metrics(result: RunResult) -> RunMetrics:
+    """KPIs of one replication after the warm-up filter.
+
+    Parameters
+    ----------
+    result : RunResult
+        Output of :func:`flowsim.model.simulate`.
+
+    Returns
+    -------
+    RunMetrics
+        ``kpis`` (flat, JSON-ready), ``units`` (one dict per unit) and ``census`` (daily series at
+        midnight: NCTR patients in acute beds, by pathway, and occupied places per unit).
+    """
+    scenario, log = result.scenario, result.episodes
+    w0, w1 = scenario.warm_up_days, scenario.horizon_days
+    days = w1 - w0
+    nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
+    delayed = overlap_days(nctr, leave, w0, w1)
+    delay = leave - nctr  # NaN where still waiting at the horizon
+    arrived_in_window = (nctr >= w0) & (nctr < w1)
+
+    kpis: dict[str, float] = {
+        "observed_days": days,
+        "nctr_episodes": float(arrived_in_window.sum()),
+        "nctr_arrivals_per_day": float(arrived_in_window.sum()) / days,
+        "delayed_days_total": float(delayed.sum()),
+        "delayed_days_per_year": float(delayed.sum()) * 365.0 / days,
+        "waiting_at_end": float(np.isnan(leave).sum()),
+    }
+    _summary(delay[arrived_in_window], "delay", kpis)
+    for code, name in enumerate(PATHWAYS):
+        mine = pathway == code
+        kpis[f"delayed_days_total_{name}"] = float(delayed[mine].sum())
+        _summary(delay[arrived_in_window & mine], f"delay_{name}", kpis)
+
+    first_midnight = int(np.ceil(w0))
+    midnights = np.arange(first_midnight, int(np.ceil(w1)), dtype=float)
+    census = {
+        "day": midnights,
+        "date": np.array([scenario.start_date + dt.timedelta(days=int(d)) for d in midnights],
+                         dtype="datetime64[D]"),
+        "nctr_census": _count_at(midnights, nctr, leave),
+    }
+    for code, name in enumerate(PATHWAYS):
+        mine = pathway == code
+        census[f"nctr_census_{name}"] = _count_at(midnights, nctr[mine], leave[mine])
+    kpis["nctr_census_mean"] = float(delayed.sum()) / days  # time-average (Little's L)
+    kpis["nctr_census_midnight_mean"] = float(census["nctr_census"].mean())
+    kpis["nctr_census_midnight_p95"] = float(np.percentile(census["nctr_census"], 95))
+
+    units = _unit_metrics(scenario, log, w0, w1, midnights, census)
+    kpis["p2_blocked_bed_days"] = float(sum(u["blocked_days"] for u in units
+                                            if "P2" in str(u["pathways"]).split("+")))
+    for unit in units:
+        for key in ("mean_occupied", "utilisation", "mean_wait_days", "blocked_days"):
+            kpis[f"unit_{unit['unit']}_{key}"] = float(unit[key])  # type: ignore[arg-type]
+
+    ended = (log["end_day"] >= w0) & (log["end_day"] < w1)
+    for code, name in enumerate(FINAL_OUTCOMES):
+        kpis[f"outcome_{name}"] = float((ended & (log["outcome"] == code)).sum())
+    kpis["readmissions"] = float((ended & (log["readmitted"] == 1)).sum())
+
+    kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
+    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] for u in units))
+    kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_units"]
+    return RunMetrics(kpis=kpis, units=units, census=census)

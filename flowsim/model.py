@@ -1,0 +1,261 @@
+"""The patient journey as SimPy processes.
+
+Patients become NCTR, wait in their acute bed for the service their pathway needs, stay in it, and
+leave; P2 patients may need onward care and keep their P2 bed until it is free (blocking after
+service). Readmitted patients come back as new NCTR episodes after a clinical stay.
+
+Random numbers are drawn by name and by patient: each external arrival gets its uniforms from
+per-attribute streams indexed by arrival order, and durations are sampled by inverse transform, so two
+scenarios with the same seed see the same patients with the same needs (common random numbers).
+This module writes an :class:`~flowsim.eventlog.EventLog`; it does no I/O and uses no pandas.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Generator
+from dataclasses import dataclass
+from itertools import accumulate
+
+import numpy as np
+import simpy
+
+from flowsim.arrivals import arrival_times
+from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable, EventLog
+from flowsim.rng import UniformStream, make_generator
+from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
+from flowsim.services import Dispatcher, UnitState
+
+__all__ = ["ConservationError", "RunResult", "simulate"]
+
+# Per-episode uniform draws, in this order (one named stream each).
+DRAWS = ("pathway", "admin_delay", "los", "after_p2", "onward_los", "readmit", "readmit_delay",
+         "clinical_los")
+_PATHWAY, _ADMIN, _LOS, _AFTER, _ONWARD, _READMIT, _RDELAY, _CLIN = range(len(DRAWS))
+_P0, _P1, _P2, _P3 = range(4)
+_HOME, _CARE_HOME, _DEATH, _READMISSION = range(4)
+_AFTER_HOME, _AFTER_HOME_P1, _AFTER_P2, _AFTER_P3, _AFTER_READMISSION, _AFTER_DEATH = range(6)
+
+
+class ConservationError(RuntimeError):
+    """Patients were created or lost: a bug in the model, never a user error."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one replication produced."""
+
+    scenario: Scenario
+    replication: int
+    episodes: EpisodeTable
+    patients_arrived: int
+    patients_left: int
+    patients_in_system: int
+    episodes_in_progress: int
+
+
+def _cumulative(shares: tuple[float, ...]) -> list[float]:
+    cum = list(accumulate(shares))
+    cum[-1] = 1.0  # guard against rounding: u < 1 always lands in a category
+    return cum
+
+
+class _Run:
+    """One replication's SimPy wiring. Private: use :func:`simulate`."""
+
+    def __init__(self, scenario: Scenario, replication: int) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.dispatcher = Dispatcher(self.env, scenario.units, SERVICE_PATHWAYS)
+        self.pathway_cum = _cumulative(scenario.pathway_shares)
+        self.after_cum = _cumulative(scenario.after_p2_shares)
+        gen = self._generator
+        self.readmission_draws = [UniformStream(gen(f"readmission/{d}")) for d in DRAWS]
+        self.repeat_stream = UniformStream(gen("p2_repeat"))
+        self.patients_left = 0
+        self.readmissions_pending = 0
+
+    def _generator(self, name: str) -> np.random.Generator:
+        return make_generator(self.scenario.seed, self.replication, name)
+
+    # -- arrivals ----------------------------------------------------------------------------------
+    def external_arrivals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival times and per-patient uniforms (rows: DRAWS) of patients new to the system."""
+        s = self.scenario
+        times = arrival_times(s.arrival_rates_per_day, s.horizon_days, self._generator("arrivals"))
+        draws = np.vstack([self._generator(f"patient/{d}").random(times.size) for d in DRAWS])
+        return times, draws
+
+    def start(self) -> int:
+        """Log every external arrival; P0 episodes are resolved here, the rest get processes."""
+        s = self.scenario
+        times, draws = self.external_arrivals()
+        n = times.size
+        pathway = np.minimum(np.searchsorted(self.pathway_cum, draws[_PATHWAY], side="right"), 3)
+        # P0 patients need no shared capacity, so their discharge time is computed, not simulated.
+        p0 = pathway == _P0
+        leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[_ADMIN]), np.nan)
+        done = p0 & (leave < s.horizon_days)
+        self.log.add_many({
+            "patient": np.arange(n),
+            "episode": np.zeros(n, dtype=np.int64),
+            "pathway": pathway,
+            "nctr_day": times,
+            "acute_leave_day": np.where(done, leave, np.nan),
+            "end_day": np.where(done, leave, np.nan),
+            "outcome": np.where(done, _HOME, -1),
+        })
+        readmit = done & (draws[_READMIT] < s.readmission_probability[_P0])
+        self.patients_left += int(np.count_nonzero(done & ~readmit))
+        delays = leave + s.time_to_readmission.ppf(draws[_RDELAY]) + s.readmission_clinical_los.ppf(
+            draws[_CLIN])
+        for row in np.flatnonzero(readmit).tolist():
+            self.schedule_readmission(row, float(delays[row]))
+        others = np.flatnonzero(~p0)
+        self.env.process(self._feed(times[others], others, pathway[others], draws[:, others].T))
+        return n
+
+    def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray,
+              draws: np.ndarray) -> Generator[simpy.Event, None, None]:
+        env = self.env
+        for t, row, pathway, u in zip(times.tolist(), rows.tolist(), pathways.tolist(), draws,
+                                      strict=True):
+            yield env.timeout(t - env.now)
+            env.process(self.journey(row, pathway, u))
+
+    def readmit(self, patient: int, episode: int) -> None:
+        """Start a readmitted patient's new NCTR episode now."""
+        self.readmissions_pending -= 1
+        u = [stream.next() for stream in self.readmission_draws]
+        pathway = min(bisect.bisect_right(self.pathway_cum, u[_PATHWAY]), 3)
+        now = self.env.now
+        row = self.log.add(patient, episode, pathway, now)
+        if pathway == _P0:
+            leave = now + float(self.scenario.p0_admin_delay.ppf(u[_ADMIN]))
+            if leave < self.scenario.horizon_days:
+                self.log.acute_leave_day[row] = leave
+                self.end_episode(row, leave, _HOME, _P0, u)
+        else:
+            self.env.process(self.journey(row, pathway, u))
+
+    # -- the journey -------------------------------------------------------------------------------
+    def journey(self, row: int, pathway: int, u) -> Generator[simpy.Event, UnitState, None]:
+        """A P1, P2 or P3 episode from NCTR to leaving the last service."""
+        env, log, dispatcher = self.env, self.log, self.dispatcher
+        unit = yield dispatcher.request(row, PATHWAYS[pathway])
+        now = env.now
+        log.acute_leave_day[row] = now
+        log.unit[row] = unit.index
+        log.unit_admit_day[row] = now
+        yield env.timeout(float(unit.los.ppf(u[_LOS])))
+        if pathway != _P2:
+            now = env.now
+            log.service_end_day[row] = log.unit_leave_day[row] = now
+            dispatcher.release(unit)
+            self.end_episode(row, now, _HOME if pathway == _P1 else _CARE_HOME, pathway, u)
+            return
+        after = min(bisect.bisect_right(self.after_cum, u[_AFTER]), 5)
+        stays = 1
+        while after == _AFTER_P2:  # a further P2 stay, continued in the same bed
+            yield env.timeout(float(unit.los.ppf(self.repeat_stream.next())))
+            stays += 1
+            after = min(bisect.bisect_right(self.after_cum, self.repeat_stream.next()), 5)
+        now = env.now
+        log.service_end_day[row] = now
+        log.after_p2[row] = after
+        log.p2_stays[row] = stays
+        if after in (_AFTER_HOME_P1, _AFTER_P3):
+            onward_pathway = "P1" if after == _AFTER_HOME_P1 else "P3"
+            onward = yield dispatcher.request(row, onward_pathway, holding=unit)
+            now = env.now
+            log.unit_leave_day[row] = now
+            dispatcher.release(unit)
+            log.onward_unit[row] = onward.index
+            log.onward_admit_day[row] = now
+            yield env.timeout(float(onward.los.ppf(u[_ONWARD])))
+            now = env.now
+            log.onward_leave_day[row] = now
+            dispatcher.release(onward)
+            self.end_episode(row, now, _HOME if after == _AFTER_HOME_P1 else _CARE_HOME, _P2, u)
+            return
+        log.unit_leave_day[row] = now
+        dispatcher.release(unit)
+        outcome = {_AFTER_HOME: _HOME, _AFTER_READMISSION: _READMISSION, _AFTER_DEATH: _DEATH}[after]
+        self.end_episode(row, now, outcome, _P2, u)
+
+    def end_episode(self, row: int, now: float, outcome: int, pathway: int, u) -> None:
+        """Close an episode; schedule the readmission it leads to, if any."""
+        log = self.log
+        log.end_day[row] = now
+        log.outcome[row] = outcome
+        s = self.scenario
+        if outcome == _READMISSION:
+            self.schedule_readmission(row, now + float(s.readmission_clinical_los.ppf(u[_CLIN])))
+        elif outcome != _DEATH and u[_READMIT] < s.readmission_probability[pathway]:
+            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[_RDELAY]) +
+                                                       s.readmission_clinical_los.ppf(u[_CLIN])))
+        else:
+            self.patients_left += 1
+
+    def schedule_readmission(self, row: int, nctr_day: float) -> None:
+        """The patient of ``row`` becomes NCTR again at ``nctr_day`` (after a clinical stay)."""
+        log = self.log
+        log.readmitted[row] = 1
+        self.readmissions_pending += 1
+        patient, episode = log.patient[row], log.episode[row] + 1
+        event = self.env.timeout(nctr_day - self.env.now)
+        event.callbacks.append(lambda _: self.readmit(patient, episode))
+
+    # -- the end -----------------------------------------------------------------------------------
+    def finish(self, arrived: int) -> RunResult:
+        """Stop, check that no patient was lost or created, and freeze the log."""
+        log = self.log
+        occupied = sum(unit.occupied for unit in self.dispatcher.units)
+        p0_in_admin = sum(1 for p, leave in zip(log.pathway, log.acute_leave_day, strict=True)
+                          if p == _P0 and leave != leave)  # NaN: still in the admin delay
+        in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin
+        ended = sum(1 for end in log.end_day if end == end)
+        if ended + in_progress != len(log):
+            raise ConservationError(f"episodes: {len(log)} started != {ended} ended + "
+                                    f"{in_progress} in progress")
+        in_system = in_progress + self.readmissions_pending
+        if arrived != self.patients_left + in_system:
+            raise ConservationError(f"patients: {arrived} arrived != {self.patients_left} left + "
+                                    f"{in_system} in system")
+        names = {
+            "pathway": PATHWAYS,
+            "unit": tuple(u.name for u in self.scenario.units),
+            "onward_unit": tuple(u.name for u in self.scenario.units),
+            "after_p2": AFTER_P2_OUTCOMES,
+            "outcome": FINAL_OUTCOMES,
+        }
+        return RunResult(self.scenario, self.replication, log.freeze(names), arrived,
+                         self.patients_left, in_system, in_progress)
+
+
+def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
+    """Run one replication of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (see :func:`flowsim.scenario.build_scenario`).
+    replication : int
+        Replication index; with ``scenario.seed`` it keys every random stream.
+
+    Returns
+    -------
+    RunResult
+        The episode log and the conservation counts.
+
+    Raises
+    ------
+    ConservationError
+        If arrived != left + in system at the end of the run (a model bug).
+    """
+    run = _Run(scenario, replication)
+    arrived = run.start()
+    run.env.run(until=scenario.horizon_days)
+    return run.finish(arrived)

@@ -1,0 +1,258 @@
+"""A validated, frozen description of one simulated system: the only input the model sees.
+
+:func:`build_scenario` checks every value of a composed configuration and fails on the first problem
+with a :class:`~flowsim.errors.ConfigError` naming the field and the fix, before anything runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
+from flowsim.distributions import Distribution, distribution_from_config
+from flowsim.errors import ConfigError
+
+__all__ = [
+    "AFTER_P2_OUTCOMES",
+    "PATHWAYS",
+    "SERVICE_PATHWAYS",
+    "Scenario",
+    "UnitSpec",
+    "build_scenario",
+]
+
+PATHWAYS = ("P0", "P1", "P2", "P3")
+SERVICE_PATHWAYS = ("P1", "P2", "P3")  # P0 needs no service capacity
+# Where a P2 stay ends: home, home with a P1 package, a further P2 stay (continued in the same bed),
+# a P3 placement, back to acute (readmission), death.
+AFTER_P2_OUTCOMES = ("home", "home_p1", "p2", "p3", "readmission", "death")
+_SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """One service unit: beds, flats, packages or placements."""
+
+    name: str
+    pathways: tuple[str, ...]
+    capacity: int
+    los: Distribution
+    preference: int
+    cost_per_occupied_day: float
+    cost_per_bed_week: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one run needs, validated. Times are in days from ``start_date``."""
+
+    seed: int
+    replications: int
+    n_jobs: int
+    start_date: dt.date
+    horizon_days: float
+    warm_up_days: float
+    arrival_rates_per_day: np.ndarray  # one rate per simulated day, read-only
+    pathway_shares: tuple[float, ...]  # aligned with PATHWAYS
+    p0_admin_delay: Distribution
+    units: tuple[UnitSpec, ...]
+    after_p2_shares: tuple[float, ...]  # aligned with AFTER_P2_OUTCOMES
+    readmission_probability: tuple[float, ...]  # aligned with PATHWAYS
+    time_to_readmission: Distribution
+    readmission_clinical_los: Distribution
+    acute_bed_day_cost: float
+
+    @property
+    def observed_days(self) -> float:
+        """Length of the observation window after warm-up."""
+        return self.horizon_days - self.warm_up_days
+
+    def unit(self, name: str) -> UnitSpec:
+        """The unit called ``name``."""
+        for unit in self.units:
+            if unit.name == name:
+                return unit
+        raise KeyError(name)
+
+    def units_for(self, pathway: str) -> tuple[UnitSpec, ...]:
+        """Units serving ``pathway`` in the order patients try them (preference, then config order)."""
+        serving = [u for u in self.units if pathway in u.pathways]
+        return tuple(sorted(serving, key=lambda u: u.preference))
+
+
+def _require(mapping: Mapping[str, Any], key: str, field: str) -> Any:
+    value = mapping.get(key)
+    if value is None:
+        raise ConfigError(f"{field}.{key}" if field else key, "is missing", "give it a value")
+    return value
+
+
+def _whole(value: Any, field: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
+        raise ConfigError(field, f"must be a whole number >= {minimum}, got {value!r}",
+                          f"set {field} to a whole number such as {max(minimum, 1)}")
+    if value < minimum:
+        raise ConfigError(field, f"must be >= {minimum}, got {value!r}",
+                          f"set {field} to a whole number >= {minimum}")
+    return int(value)
+
+
+def _real(value: Any, field: str, *, minimum: float = 0.0, maximum: float = math.inf) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number") from None
+    if not (minimum <= number <= maximum) or math.isnan(number):
+        upper = "" if maximum == math.inf else f" and <= {maximum}"
+        raise ConfigError(field, f"must be >= {minimum}{upper}, got {value!r}",
+                          f"set {field} within that range")
+    return number
+
+
+def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: str) -> tuple[float, ...]:
+    mapping = mapping or {}
+    for key in mapping:
+        if key not in names:
+            raise ConfigError(f"{field}.{key}", f"unknown name {key!r}", f"use one of {', '.join(names)}")
+    shares = tuple(_real(mapping.get(n, 0.0), f"{field}.{n}", maximum=1.0) for n in names)
+    total = sum(shares)
+    if abs(total - 1.0) > _SHARE_TOLERANCE:
+        raise ConfigError(field, f"shares sum to {total:.6g}, not 1",
+                          "adjust the shares so they add up to exactly 1")
+    return shares
+
+
+def _units(services: Mapping[str, Any]) -> tuple[UnitSpec, ...]:
+    units = []
+    for name, spec in services.items():
+        field = f"services.{name}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(field, "must be a mapping of unit settings", "see configs/system/default.yaml")
+        pathways = spec.get("pathways")
+        if not pathways or isinstance(pathways, str):
+            raise ConfigError(f"{field}.pathways", "must be a non-empty list such as [P2]",
+                              f"list the pathways {name} serves")
+        for pathway in pathways:
+            if pathway not in SERVICE_PATHWAYS:
+                raise ConfigError(f"{field}.pathways", f"unknown pathway {pathway!r}",
+                                  f"use one of {', '.join(SERVICE_PATHWAYS)}")
+        units.append(UnitSpec(
+            name=str(name),
+            pathways=tuple(pathways),
+            capacity=_whole(spec.get("capacity"), f"{field}.capacity", 0),
+            los=distribution_from_config(spec.get("los_days"), f"{field}.los_days"),
+            preference=_whole(spec.get("preference", 1), f"{field}.preference", 0),
+            cost_per_occupied_day=_real(spec.get("cost_per_occupied_day", 0.0),
+                                        f"{field}.cost_per_occupied_day"),
+            cost_per_bed_week=_real(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week"),
+            description=str(spec.get("description") or ""),
+        ))
+    return tuple(units)
+
+
+def _check_served(units: tuple[UnitSpec, ...], pathway: str, field: str, share: float) -> None:
+    if share > 0 and not any(pathway in u.pathways for u in units):
+        raise ConfigError(field, f"sends patients to {pathway} but no unit in services serves {pathway}",
+                          f"add a unit with pathways: [{pathway}] or set this share to 0")
+
+
+def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
+    """Validate a composed configuration and freeze it into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    config : DictConfig or Mapping
+        A configuration shaped like :class:`flowsim.config.FlowsimConfig`.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        On the first invalid value, naming the field and the fix.
+    """
+    cfg: Mapping[str, Any] = (
+        OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else config
+    )
+    run = cfg.get("run") or {}
+    try:
+        start_date = dt.date.fromisoformat(str(_require(run, "start_date", "run")))
+    except ValueError:
+        raise ConfigError("run.start_date", f"{run.get('start_date')!r} is not a date",
+                          "write it as YYYY-MM-DD") from None
+    horizon = _real(_require(run, "horizon_days", "run"), "run.horizon_days")
+    warm_up = _real(_require(run, "warm_up_days", "run"), "run.warm_up_days")
+    if horizon <= warm_up:
+        raise ConfigError("run.horizon_days", f"({horizon:g}) must exceed run.warm_up_days ({warm_up:g})",
+                          "make the horizon longer than the warm-up (horizon = warm-up + observed days)")
+
+    arrivals = cfg.get("arrivals") or {}
+    if arrivals.get("series_csv"):
+        rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon)
+    else:
+        rate = _real(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day")
+        profiles = []
+        for key, length in (("day_of_week_multipliers", 7), ("month_multipliers", 12)):
+            values = arrivals.get(key) or [1.0] * length
+            if len(values) != length:
+                raise ConfigError(f"arrivals.{key}", f"needs {length} values, got {len(values)}",
+                                  f"give exactly {length} multipliers")
+            profiles.append([_real(v, f"arrivals.{key}[{i}]") for i, v in enumerate(values)])
+        rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, horizon)
+    rates.setflags(write=False)
+
+    pathways = cfg.get("pathways") or {}
+    pathway_shares = _shares(pathways.get("shares"), PATHWAYS, "pathways.shares")
+    units = _units(cfg.get("services") or {})
+    for pathway, share in zip(PATHWAYS[1:], pathway_shares[1:], strict=True):
+        _check_served(units, pathway, f"pathways.shares.{pathway}", share)
+    after_p2 = _shares((cfg.get("after_p2") or {}).get("shares"), AFTER_P2_OUTCOMES, "after_p2.shares")
+    if pathway_shares[2] > 0:
+        _check_served(units, "P1", "after_p2.shares.home_p1", after_p2[1])
+        _check_served(units, "P3", "after_p2.shares.p3", after_p2[3])
+    if after_p2[2] >= 1.0:
+        raise ConfigError("after_p2.shares.p2", "is 1, so a P2 stay would never end",
+                          "give the other outcomes a positive share")
+
+    readmission = cfg.get("readmission") or {}
+    probability = readmission.get("probability") or {}
+    for key in probability:
+        if key not in PATHWAYS:
+            raise ConfigError(f"readmission.probability.{key}", f"unknown pathway {key!r}",
+                              f"use one of {', '.join(PATHWAYS)}")
+    readmit = tuple(_real(probability.get(p, 0.0), f"readmission.probability.{p}", maximum=1.0)
+                    for p in PATHWAYS)
+
+    return Scenario(
+        seed=_whole(cfg.get("seed", 0), "seed", 0),
+        replications=_whole(cfg.get("replications", 1), "replications", 1),
+        n_jobs=_whole(cfg.get("n_jobs", 1), "n_jobs", 1),
+        start_date=start_date,
+        horizon_days=horizon,
+        warm_up_days=warm_up,
+        arrival_rates_per_day=rates,
+        pathway_shares=pathway_shares,
+        p0_admin_delay=distribution_from_config(pathways.get("p0_admin_delay_days"),
+                                                "pathways.p0_admin_delay_days"),
+        units=units,
+        after_p2_shares=after_p2,
+        readmission_probability=readmit,
+        time_to_readmission=distribution_from_config(readmission.get("time_to_readmission_days"),
+                                                     "readmission.time_to_readmission_days"),
+        readmission_clinical_los=distribution_from_config(readmission.get("clinical_los_days"),
+                                                          "readmission.clinical_los_days"),
+        acute_bed_day_cost=_real(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
+                                 "costs.acute_bed_day"),
+    )

@@ -1,0 +1,88 @@
+"""Service capacity and who gets the next free place.
+
+A *unit* is a pool of places (P1 packages, P2 beds, P3 placements) with a capacity. Patients needing a
+pathway try the units serving it in preference order and take the first free place; if none is free
+they join that pathway's queue, first come first served, and wait where they are (an acute bed, or a
+P2 bed when waiting for onward care). When a place frees, the unit offers it to the longest-waiting
+patient at the head of the queues of the pathways it serves.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+import simpy
+
+from flowsim.distributions import Distribution
+from flowsim.scenario import UnitSpec
+
+__all__ = ["Dispatcher", "UnitState"]
+
+
+class UnitState:
+    """Live state of one unit during a run."""
+
+    __slots__ = ("capacity", "index", "los", "name", "occupied", "pathways")
+
+    def __init__(self, index: int, spec: UnitSpec) -> None:
+        self.index = index
+        self.name = spec.name
+        self.capacity = spec.capacity
+        self.los: Distribution = spec.los
+        self.pathways = spec.pathways
+        self.occupied = 0
+
+
+class Dispatcher:
+    """Places patients into units: first free eligible unit by preference, FCFS per pathway queue.
+
+    Invariant: while a pathway's queue is non-empty, every unit serving it is full. It holds because
+    every freed place is offered to the queues at once.
+    """
+
+    def __init__(self, env: simpy.Environment, units: Sequence[UnitSpec],
+                 pathways: Sequence[str]) -> None:
+        self.env = env
+        self.units = [UnitState(i, spec) for i, spec in enumerate(units)]
+        order = sorted(self.units, key=lambda u: units[u.index].preference)  # stable: config order
+        self._choices = {p: [u for u in order if p in u.pathways] for p in pathways}
+        # Queue entries: (time queued, sequence number, episode, event, unit held while waiting).
+        self.queues: dict[str, deque] = {p: deque() for p in pathways}
+        self._seq = 0
+
+    def request(self, episode: int, pathway: str, holding: UnitState | None = None) -> simpy.Event:
+        """Ask for a place on ``pathway``; the returned event's value is the :class:`UnitState`.
+
+        ``holding`` is the unit whose place the patient keeps while waiting (blocking after service).
+        """
+        event = self.env.event()
+        queue = self.queues[pathway]
+        if not queue:
+            for unit in self._choices[pathway]:
+                if unit.occupied < unit.capacity:
+                    unit.occupied += 1
+                    return event.succeed(unit)
+        self._seq += 1
+        queue.append((self.env.now, self._seq, episode, event, holding))
+        return event
+
+    def release(self, unit: UnitState) -> None:
+        """Free one place in ``unit`` and offer it to the longest-waiting eligible patient."""
+        unit.occupied -= 1
+        queues = self.queues
+        while unit.occupied < unit.capacity:
+            best = None
+            for pathway in unit.pathways:
+                queue = queues[pathway]
+                if queue and (best is None or queue[0][:2] < best[0][:2]):
+                    best = queue
+            if best is None:
+                return
+            entry = best.popleft()
+            unit.occupied += 1
+            entry[3].succeed(unit)
+
+    def waiting_in_acute(self) -> int:
+        """Patients queued who hold no service place (they are in an acute bed)."""
+        return sum(1 for q in self.queues.values() for entry in q if entry[4] is None)
