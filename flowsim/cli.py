@@ -1,0 +1,85 @@
+"""Command-line entry points (thin: they compose a config and call :mod:`flowsim.pipeline`).
+
+``flowsim [overrides...]`` runs the default scenario with Hydra overrides, e.g.
+``flowsim services.care_home_unit.capacity=40 replications=10``. A wrong config stops before
+anything runs with one line naming the field and the fix, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from flowsim.compose import config_dir
+from flowsim.config import register_configs
+from flowsim.errors import ConfigError
+from flowsim.pipeline import run_scenario
+from flowsim.summary import format_summary
+
+__all__ = ["describe_error", "main"]
+
+EXIT_CONFIG_ERROR = 2
+
+
+def describe_error(error: BaseException) -> str | None:
+    """One line for a user's config mistake, or None if ``error`` is not one (a bug)."""
+    if isinstance(error, ConfigError):
+        return str(error)
+    chain = []
+    current: BaseException | None = error
+    while current is not None:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    omega = next((e for e in chain if isinstance(e, OmegaConfBaseException)), None)
+    if omega is not None:
+        key = getattr(omega, "full_key", None) or "config"
+        message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
+        if "not in struct" in message:
+            fix = "check the spelling against configs/, or prefix the override with + to add a key"
+        else:
+            fix = f"give {key} a value of the type the schema expects (see flowsim/config.py)"
+        return f"{key}: {message}; fix: {fix}"
+    if isinstance(error, HydraException):
+        message = " ".join(str(error).split())
+        return f"{message}; fix: check the command-line overrides and config group names"
+    return None
+
+
+def _task(cfg: DictConfig) -> None:
+    output_dir = HydraConfig.get().runtime.output_dir
+    overrides = list(HydraConfig.get().overrides.task)
+    run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty())
+    if cfg.outputs.summary:
+        print(format_summary(run.summary, run.units, run.scenario.observed_days,
+                             run.scenario.replications))
+        print(f"\nOutputs written to {run.output_dir}/ ("
+              + ", ".join(sorted(p.name for p in run.files.values())) + ")")
+
+
+def _guarded(entry: Callable[[], None]) -> None:
+    # Hydra prints its own traceback-ish report and exits 1 unless HYDRA_FULL_ERROR is set; with it
+    # set, errors reach us and a user's mistake becomes one line and exit 2.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        entry()
+    except Exception as error:  # only config mistakes are caught; bugs are re-raised below
+        line = describe_error(error)
+        if line is None:
+            raise
+        print(f"flowsim: error: {line}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+
+
+def main() -> None:
+    """``flowsim``: run the configured scenario (Hydra overrides on the command line)."""
+    register_configs()
+    entry = hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(
+        _task)
+    _guarded(entry)

@@ -1,0 +1,145 @@
+"""Writing results: Parquet/CSV/JSON tables and a run manifest.
+
+Every file is written atomically (to a temporary name in the same folder, then renamed), so an
+interrupted run leaves either the whole file or none of it. Parquet files use plain column types
+(floats, ints, strings, timestamps) so pandas, polars and DuckDB all read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowsim.eventlog import SCHEMA, EpisodeTable
+from flowsim.metrics import RunMetrics
+from flowsim.scenario import Scenario
+
+__all__ = [
+    "atomic_write",
+    "census_frame",
+    "episodes_frame",
+    "manifest",
+    "units_frame",
+    "write_json",
+    "write_table",
+]
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` then rename the temporary file onto ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as Parquet (``.parquet``) or CSV (``.csv``), atomically."""
+    target = Path(path)
+    if target.suffix == ".parquet":
+        return atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False))
+    if target.suffix == ".csv":
+        return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
+    raise ValueError(f"unsupported table format: {target.suffix}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # JSON has no NaN; null reads back as "not available"
+    return value
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write ``data`` as indented JSON (NaN becomes null), atomically."""
+    text = json.dumps(_jsonable(data), indent=2, sort_keys=False)
+    return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+
+
+def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) -> pd.DataFrame:
+    """The episode log as a tidy table: one row per NCTR episode, names instead of codes.
+
+    Adds ``replication``, ``delayed_days`` (NCTR to leaving the acute bed; NaN if still waiting) and
+    ``nctr_time`` (calendar timestamp of becoming NCTR).
+    """
+    data: dict[str, Any] = {"replication": np.full(len(table), replication, dtype=np.int64)}
+    for name, kind in SCHEMA.items():
+        if kind == "c":
+            data[name] = pd.array(table.decoded(name), dtype="string")
+        elif name == "readmitted":
+            data[name] = table[name].astype(bool)
+        else:
+            data[name] = table[name]
+    frame = pd.DataFrame(data)
+    frame["delayed_days"] = frame["acute_leave_day"] - frame["nctr_day"]
+    start = pd.Timestamp(scenario.start_date)
+    frame["nctr_time"] = (start + pd.to_timedelta(frame["nctr_day"], unit="D")).astype(
+        "datetime64[us]")
+    return frame
+
+
+def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
+    """Daily midnight series of one replication (NCTR census by pathway, occupied places by unit)."""
+    frame = pd.DataFrame({k: v for k, v in metrics.census.items() if k != "date"})
+    frame.insert(0, "date", pd.to_datetime(metrics.census["date"]).astype("datetime64[us]"))
+    frame.insert(0, "replication", replication)
+    return frame
+
+
+def units_frame(metrics_by_replication: Sequence[tuple[int, RunMetrics]]) -> pd.DataFrame:
+    """Per-unit metrics, one row per unit and replication."""
+    rows = [{"replication": r, **unit} for r, m in metrics_by_replication for unit in m.units]
+    return pd.DataFrame(rows)
+
+
+def _git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def manifest(config: dict[str, Any], overrides: Sequence[str], scenario: Scenario) -> dict[str, Any]:
+    """What is needed to reproduce a run: config, overrides, seed, versions, git SHA, time."""
+    versions = {}
+    for package in ("flowsim", "simpy", "numpy", "scipy", "pandas", "hydra-core"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "overrides": list(overrides),
+        "config": config,
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_sha": _git_sha(),
+    }
