@@ -8,6 +8,7 @@ anything runs with one line naming the field and the fix, and exit code 2.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 
@@ -41,13 +42,13 @@ def describe_error(error: BaseException) -> str | None:
     if omega is not None:
         key = getattr(omega, "full_key", None) or "config"
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
-        if "not in struct" in message:
+        if re.search(r"Key '.*' (is )?not in", message):
             fix = "check the spelling against configs/, or prefix the override with + to add a key"
         else:
             fix = f"give {key} a value of the type the schema expects (see flowsim/config.py)"
         return f"{key}: {message}; fix: {fix}"
     if isinstance(error, HydraException):
-        message = " ".join(str(error).split())
+        message = " ".join(str(error).split("Config search path")[0].split())
         return f"{message}; fix: check the command-line overrides and config group names"
     return None
 
@@ -55,7 +56,12 @@ def describe_error(error: BaseException) -> str | None:
 def _task(cfg: DictConfig) -> None:
     output_dir = HydraConfig.get().runtime.output_dir
     overrides = list(HydraConfig.get().overrides.task)
-    run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty())
+    try:
+        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty())
+    except ConfigError as error:
+        # Exit here, not via an exception: Hydra would first print its own "Error executing job".
+        print(f"flowsim: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     if cfg.outputs.summary:
         print(format_summary(run.summary, run.units, run.scenario.observed_days,
                              run.scenario.replications))

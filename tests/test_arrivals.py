@@ -1,0 +1,56 @@
+"""NCTR arrivals: calendar profiles, CSV series and the Poisson process."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from flowsim.arrivals import arrival_times, daily_rates_from_csv, daily_rates_from_profile
+from flowsim.errors import ConfigError
+
+
+def test_profile_applies_weekday_and_month():
+    start = dt.date(2025, 1, 27)  # a Monday in January
+    rates = daily_rates_from_profile(100.0, [1, 2, 3, 4, 5, 6, 7], [1.0] + [10.0] * 11, start, 10)
+    assert rates.tolist()[:5] == [100, 200, 300, 400, 500]  # Mon..Fri, January
+    assert rates[5] == 10 * 600  # Saturday 1 February: February multiplier 10
+
+
+def test_counts_per_day_are_poisson():
+    rates = np.full(20_000, 7.5)
+    times = arrival_times(rates, 20_000, np.random.default_rng(5))
+    counts = np.bincount(times.astype(int), minlength=20_000)
+    assert counts.mean() == pytest.approx(7.5, rel=0.01)
+    assert counts.var() == pytest.approx(7.5, rel=0.05)
+    assert np.all(np.diff(times) >= 0)
+    # uniform within the day
+    assert (times % 1).mean() == pytest.approx(0.5, abs=0.005)
+
+
+def test_horizon_cuts_partial_day():
+    times = arrival_times(np.full(3, 1000.0), 2.5, np.random.default_rng(1))
+    assert times.max() < 2.5
+
+
+def test_csv_series(tmp_path):
+    path = tmp_path / "rates.csv"
+    path.write_text("date,rate_per_day\n2025-04-01,10\n2025-04-02,20\n2025-04-03,30\n")
+    rates = daily_rates_from_csv(path, dt.date(2025, 4, 2), 2)
+    assert rates.tolist() == [20.0, 30.0]
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("day,rate\n2025-04-01,1\n", "lacks the columns"),
+    ("date,rate_per_day\n2025-04-01,abc\n", "line 2"),
+    ("date,rate_per_day\n2025-04-01,-4\n", "line 2"),
+    ("date,rate_per_day\n2025-04-01,4\n", "no rate for 2025-04-02"),
+])
+def test_csv_errors_name_the_field(tmp_path, text, problem):
+    path = tmp_path / "rates.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        daily_rates_from_csv(path, dt.date(2025, 4, 1), 2)
+    assert caught.value.field == "arrivals.series_csv"
+    assert problem in str(caught.value)
