@@ -1,0 +1,80 @@
+"""Metrics from the episode log: warm-up filter, census, bed-day totals, costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import single_unit_config
+
+from flowsim.metrics import _count_at, compute_metrics, overlap_days
+from flowsim.model import simulate
+from flowsim.scenario import build_scenario
+
+
+def test_overlap_days_clips_to_window_and_treats_nan_end_as_open():
+    start = np.array([0.0, 5.0, 8.0, 12.0, np.nan])
+    end = np.array([3.0, 7.0, np.nan, 13.0, np.nan])
+    np.testing.assert_allclose(overlap_days(start, end, 2.0, 10.0), [1.0, 2.0, 2.0, 0.0, 0.0])
+
+
+def test_count_at_counts_half_open_intervals():
+    starts = np.array([0.0, 1.0, 2.0, np.nan])
+    ends = np.array([1.0, np.nan, 2.5, np.nan])
+    np.testing.assert_array_equal(_count_at(np.array([0.0, 1.0, 2.0, 3.0]), starts, ends),
+                                  [1, 1, 2, 1])
+
+
+@pytest.fixture(scope="module")
+def congested():
+    cfg = single_unit_config(rate_per_day=9, capacity=4, horizon_days=600, warm_up_days=100)
+    cfg["services"]["unit"]["cost_per_occupied_day"] = 100.0
+    cfg["services"]["unit"]["cost_per_bed_week"] = 70.0
+    result = simulate(build_scenario(cfg), 0)
+    return result, compute_metrics(result)
+
+
+def test_warm_up_is_a_filter_on_the_log(congested):
+    result, metrics = congested
+    log = result.episodes
+    in_window = (log["nctr_day"] >= 100) & (log["nctr_day"] < 600)
+    assert metrics.kpis["nctr_episodes"] == in_window.sum()
+    waits = (log["acute_leave_day"] - log["nctr_day"])[in_window]
+    assert metrics.kpis["delay_mean_days"] == pytest.approx(np.nanmean(waits))
+    assert metrics.kpis["delay_p95_days"] == pytest.approx(np.nanpercentile(waits, 95))
+
+
+def test_census_series_counts_patients_waiting_at_midnight(congested):
+    result, metrics = congested
+    log = result.episodes
+    days = metrics.census["day"]
+    assert days[0] == 100 and days[-1] == 599
+    leave = np.where(np.isnan(log["acute_leave_day"]), np.inf, log["acute_leave_day"])
+    for i in (0, 17, 250, 499):
+        t = days[i]
+        assert metrics.census["nctr_census"][i] == ((log["nctr_day"] <= t) & (t < leave)).sum()
+    # time-average and midnight census agree over a long window
+    assert metrics.kpis["nctr_census_midnight_mean"] == pytest.approx(
+        metrics.kpis["nctr_census_mean"], rel=0.1)
+
+
+def test_delayed_days_total_is_the_integral_of_the_census(congested):
+    _, metrics = congested
+    assert metrics.kpis["delayed_days_total"] == pytest.approx(
+        metrics.kpis["nctr_census_mean"] * 500)
+
+
+def test_costs_follow_unit_prices(congested):
+    _, metrics = congested
+    unit = metrics.units[0]
+    assert unit["cost_occupied"] == pytest.approx(unit["occupied_days"] * 100.0)
+    assert unit["cost_block"] == pytest.approx(4 * 500 / 7 * 70.0)
+    assert metrics.kpis["cost_delayed_days"] == pytest.approx(
+        metrics.kpis["delayed_days_total"] * 395.0)
+    assert metrics.kpis["cost_total"] == pytest.approx(
+        metrics.kpis["cost_delayed_days"] + unit["cost_occupied"] + unit["cost_block"])
+
+
+def test_unit_occupancy_never_exceeds_capacity(congested):
+    _, metrics = congested
+    assert metrics.census["occupied_unit"].max() <= 4
+    assert 0 < metrics.units[0]["utilisation"] <= 1
