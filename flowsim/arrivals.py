@@ -18,7 +18,7 @@ import numpy as np
 
 from flowsim.errors import ConfigError
 
-__all__ = ["arrival_times", "daily_rates_from_profile", "daily_rates_from_csv"]
+__all__ = ["arrival_times", "daily_rates_from_csv", "daily_rates_from_profile"]
 
 
 def _n_days(horizon_days: float) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FINAL_OUTCOMES", "EventLog", "EpisodeTable"]
+__all__ = ["FINAL_OUTCOMES", "EpisodeTable", "EventLog"]
 
 FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
 _NAN = float("nan")

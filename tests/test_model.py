@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def test_more_beds_never_raise_waits_single_unit_per_replication():
                                      warm_up_days=50)
             result = simulate(build_scenario(cfg), replication)
             means.append(compute_metrics(result).kpis["delay_mean_days"])
-        assert all(b <= a + 1e-12 for a, b in zip(means, means[1:], strict=False)), means
+        assert all(b <= a + 1e-12 for a, b in pairwise(means)), means
 
 
 def test_more_p2_beds_reduce_mean_delayed_days_on_the_default_system():
