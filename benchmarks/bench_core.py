@@ -16,12 +16,15 @@ What is measured
     rest go home. Blocking after service: a P2 patient waiting for a P1 slot keeps the P2 bed.
     The bare model is a fair, idiomatic SimPy model (``simpy.Resource`` pools, one process per
     patient, every random number drawn up front in one vectorised numpy batch per attribute), so
-    the ratio
-    ``flowsim seconds / bare SimPy seconds`` is the price of flowsim's generality (named streams,
-    pathway dispatcher, event log, conservation checks) over the cheapest sensible SimPy model.
-    Both runs are timed alternately, so drift in machine speed hits both alike, and their results
-    (P2 wait, blocked time, utilisations) are printed side by side to show the comparison is apples
-    to apples.
+    the ratio ``flowsim seconds / bare SimPy seconds`` is the price of flowsim's generality (named
+    streams, pathway dispatcher, event log, conservation checks) over a plain SimPy model of the
+    same network. The results of both (P2 wait, blocked time, utilisations) are printed side by
+    side to show that the comparison is apples to apples.
+
+All cases are timed in the same process, interleaved: every repeat runs each case once, in a
+rotating order, so drift in machine speed hits all of them alike. Each timed run starts after a full
+garbage collection, with the collector left on (it is part of what a real run costs). One untimed
+run of each model comes first, so no timed run pays for first use (lazy imports, caches).
 
 Why ratios
 ----------
@@ -75,11 +78,11 @@ P1_SHARE = 0.3
 DEFAULT_REPEATS = 5
 TANDEM_HORIZON_DAYS = 3650.0
 TANDEM_WARM_UP_DAYS = 365.0
-QUICK_REPEATS = 1
+QUICK_REPEATS = 2
 QUICK_TANDEM_HORIZON_DAYS = 365.0
 QUICK_TANDEM_WARM_UP_DAYS = 60.0
 QUICK_DEFAULT_OVERRIDES = ("run.horizon_days=180", "run.warm_up_days=60")
-WARM_UP_RUN_DAYS = 30.0  # untimed run of each model first: imports, lazy loading, caches
+WARM_UP_RUN_DAYS = 30.0  # horizon of the untimed first run of each tandem model
 SEED = 20250101
 CROSS_CHECK_TOLERANCE = 0.10  # relative difference beyond which a cross-check metric is flagged
 PROFILE_TOP = 10
@@ -297,45 +300,59 @@ class Settings:
     seed: int
 
 
-def bench_default(settings: Settings) -> Timing:
-    """Time one replication of the default system ``settings.repeats`` times."""
-    scenario = load_scenario(list(settings.default_overrides))
-    timing = Timing("default")
-    for _ in range(settings.repeats):
-        seconds, result = timed(lambda: simulate(scenario, 0))
-        timing.seconds.append(seconds)
-        timing.work = len(result.episodes)
-    return timing
+@dataclass(frozen=True)
+class BenchResult:
+    """Timings of the three cases and the tandem outputs of both models."""
+
+    default: Timing
+    flowsim: Timing
+    bare: Timing
+    flowsim_times: TandemTimes
+    bare_times: TandemTimes
 
 
-def bench_tandem(settings: Settings) -> tuple[Timing, Timing, TandemTimes, TandemTimes]:
-    """Time flowsim and bare SimPy on the tandem network, alternating which goes first."""
+def run_benchmark(settings: Settings) -> BenchResult:
+    """Time the default run, flowsim's tandem and bare SimPy's tandem, interleaved.
+
+    Each repeat runs all three cases once, starting one case later than the previous repeat, so
+    every case is timed in every position and slow drift in machine speed is shared. Runs are
+    deterministic (fixed seeds), so every repeat of a case does identical work.
+    """
+    default_scenario = load_scenario(list(settings.default_overrides))
     horizon, seed = settings.tandem_horizon_days, settings.seed
     scenario = tandem_scenario(horizon, settings.tandem_warm_up_days, seed)
+    default = Timing("default")
     flow, bare = Timing("tandem flowsim"), Timing("tandem bare SimPy")
-    flow_times = bare_times = None
-    runs: dict[str, Callable[[], TandemTimes]] = {
-        flow.case: lambda: run_flowsim_tandem(scenario),
-        bare.case: lambda: run_bare_tandem(horizon, seed),
-    }
-    for repeat in range(settings.repeats):
-        order = (flow, bare) if repeat % 2 == 0 else (bare, flow)
-        for timing in order:
-            seconds, times = timed(runs[timing.case])
-            timing.seconds.append(seconds)
-            timing.work = int(times.arrival.size)
-            if timing is flow:
-                flow_times = times
-            else:
-                bare_times = times
-    assert flow_times is not None and bare_times is not None  # repeats >= 1
-    return flow, bare, flow_times, bare_times
+    outputs: dict[str, TandemTimes] = {}
 
+    def run_default() -> int:
+        return len(simulate(default_scenario, 0).episodes)
 
-def warm_up_interpreter(seed: int) -> None:
-    """One short untimed run of each model, so no timed run pays for first-use costs."""
+    def run_tandem(timing: Timing) -> int:
+        if timing is flow:
+            times = run_flowsim_tandem(scenario)
+        else:
+            times = run_bare_tandem(horizon, seed)
+        outputs[timing.case] = times
+        return int(times.arrival.size)
+
+    # Untimed first runs: the default case in full, the tandem models over a short horizon.
+    run_default()
     simulate(tandem_scenario(WARM_UP_RUN_DAYS, WARM_UP_RUN_DAYS / 2, seed), 0)
     run_bare_tandem(WARM_UP_RUN_DAYS, seed)
+
+    runs: list[tuple[Timing, Callable[[], int]]] = [
+        (default, run_default),
+        (flow, lambda: run_tandem(flow)),
+        (bare, lambda: run_tandem(bare)),
+    ]
+    for repeat in range(settings.repeats):
+        shift = repeat % len(runs)
+        for timing, run in runs[shift:] + runs[:shift]:
+            seconds, work = timed(run)
+            timing.seconds.append(seconds)
+            timing.work = work
+    return BenchResult(default, flow, bare, outputs[flow.case], outputs[bare.case])
 
 
 def profile_default(overrides: Sequence[str], top: int = PROFILE_TOP) -> str:
@@ -351,7 +368,7 @@ def profile_default(overrides: Sequence[str], top: int = PROFILE_TOP) -> str:
 
     stats = pstats.Stats(profiler, stream=_Sink())  # type: ignore[arg-type]
     stats.sort_stats("tottime").print_stats(top)
-    return "".join(lines)
+    return "".join(lines).strip("\n")
 
 
 # -- reporting ------------------------------------------------------------------------------------
@@ -392,20 +409,26 @@ def _relative_difference(a: float, b: float) -> float:
     return abs(a - b) / abs(b) if b else (0.0 if a == b else math.inf)
 
 
-def report(default: Timing, flow: Timing, bare: Timing, flow_stats: dict[str, float],
+def ratios_to_bare(timing: Timing, bare: Timing) -> tuple[float, float, list[float]]:
+    """Cost per unit of work of ``timing`` over that of the bare SimPy reference.
+
+    Returns the ratio of the best runs, the median of the per-repeat ratios (each repeat's runs
+    are adjacent in time, so machine drift cancels within a pair) and the per-repeat ratios.
+    For the tandem flowsim case the work is the same, so this is simply the ratio of seconds.
+    """
+    pairs = [(t / timing.work) / (b / bare.work)
+             for t, b in zip(timing.seconds, bare.seconds, strict=True)]
+    return (timing.best / timing.work) / (bare.best / bare.work), statistics.median(pairs), pairs
+
+
+def report(result: BenchResult, flow_stats: dict[str, float],
            bare_stats: dict[str, float]) -> tuple[str, dict[str, Any]]:
     """The stdout text and the JSON record of one benchmark run."""
-    bare_per_patient = bare.best / bare.work
-    default_norm = (default.best / default.work) / bare_per_patient
-    default_norm_median = (default.median / default.work) / (bare.median / bare.work)
-    ratios = {
-        default.case: (default_norm, default_norm_median),
-        flow.case: (flow.best / bare.best, flow.median / bare.median),
-        bare.case: (1.0, 1.0),
-    }
+    timings = (result.default, result.flowsim, result.bare)
+    ratios = {t.case: ratios_to_bare(t, result.bare) for t in timings}
     rows = [[t.case, str(len(t.seconds)), f"{t.best:.3f}", f"{t.median:.3f}", f"{t.work:,}",
              f"{t.rate:,.0f}", f"{ratios[t.case][0]:.2f}", f"{ratios[t.case][1]:.2f}"]
-            for t in (default, flow, bare)]
+            for t in timings]
     timing_table = format_table(
         ["case", "runs", "best s", "median s", "episodes", "episodes/s", "ratio best",
          "ratio median"], rows)
@@ -421,11 +444,21 @@ def report(default: Timing, flow: Timing, bare: Timing, flow_stats: dict[str, fl
     text = "\n".join([
         timing_table,
         "",
-        "ratio: tandem flowsim = flowsim s / bare SimPy s on the same network;",
-        "       default = (s per episode) / (bare SimPy s per tandem patient).",
+        "episodes/s: of the best run. ratio: cost relative to bare SimPy on the tandem network;",
+        "  tandem flowsim = flowsim s / bare SimPy s (same network, same horizon);",
+        "  default = (s per default episode) / (bare SimPy s per tandem patient);",
+        "  best = ratio of best runs, median = median of per-repeat (adjacent-run) ratios.",
         "",
         check_table,
+        f"(CHECK: differs by more than {100 * CROSS_CHECK_TOLERANCE:.0f} %. The models use "
+        "different random numbers,",
+        " so short runs differ by chance; use the full horizon to compare.)",
     ])
+    definitions = {
+        result.default.case: "(seconds per episode) / (bare SimPy seconds per tandem patient)",
+        result.flowsim.case: "flowsim seconds / bare SimPy seconds, same network and horizon",
+        result.bare.case: "the reference",
+    }
     cases = [{
         "case": t.case,
         "seconds": t.seconds,
@@ -435,9 +468,9 @@ def report(default: Timing, flow: Timing, bare: Timing, flow_stats: dict[str, fl
         "episodes_per_second": t.rate,
         "ratio_best": ratios[t.case][0],
         "ratio_median": ratios[t.case][1],
-    } for t in (default, flow, bare)]
-    cases[0]["ratio_definition"] = "(seconds per episode) / (bare SimPy seconds per patient)"
-    cases[1]["ratio_definition"] = "flowsim seconds / bare SimPy seconds, same network"
+        "ratio_per_repeat": ratios[t.case][2],
+        "ratio_definition": definitions[t.case],
+    } for t in timings]
     record = {
         "cases": cases,
         "cross_check": {key: {"flowsim": flow_stats[key], "bare_simpy": bare_stats[key]}
@@ -449,8 +482,7 @@ def report(default: Timing, flow: Timing, bare: Timing, flow_stats: dict[str, fl
 # -- command line ---------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=None,
                         help=f"timed runs per case (default {DEFAULT_REPEATS}, "
                              f"{QUICK_REPEATS} with --quick)")
@@ -460,7 +492,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warm-up", type=float, default=None,
                         help=f"tandem warm-up in days (default {TANDEM_WARM_UP_DAYS:g}, "
                              f"{QUICK_TANDEM_WARM_UP_DAYS:g} with --quick)")
-    parser.add_argument("--seed", type=int, default=SEED, help="seed of both tandem models")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of both tandem models (default {SEED})")
     parser.add_argument("--quick", action="store_true",
                         help="smoke check: fewer repeats, shorter runs (default case shortened "
                              f"with {' '.join(QUICK_DEFAULT_OVERRIDES)})")
@@ -496,12 +528,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print the tables, optionally write JSON."""
     args = parse_args(argv)
     settings = settings_from(args)
-    warm_up_interpreter(settings.seed)
-    default = bench_default(settings)
-    flow, bare, flow_times, bare_times = bench_tandem(settings)
+    result = run_benchmark(settings)
     w0, w1 = settings.tandem_warm_up_days, settings.tandem_horizon_days
-    text, record = report(default, flow, bare, tandem_stats(flow_times, w0, w1),
-                          tandem_stats(bare_times, w0, w1))
+    text, record = report(result, tandem_stats(result.flowsim_times, w0, w1),
+                          tandem_stats(result.bare_times, w0, w1))
     env = environment()
     print(f"flowsim core benchmark  python {env['python']}  simpy {env['simpy']}  "
           f"numpy {env['numpy']}  {env['platform']}")

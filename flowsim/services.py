@@ -51,20 +51,27 @@ class Dispatcher:
         self.queues: dict[str, deque] = {p: deque() for p in pathways}
         self._seq = 0
 
-    def request(self, episode: int, pathway: str, holding: UnitState | None = None) -> simpy.Event:
-        """Ask for a place on ``pathway``; the returned event's value is the :class:`UnitState`.
+    def take(self, pathway: str) -> UnitState | None:
+        """A free place on ``pathway`` now (first eligible unit by preference), or None.
+
+        Nobody may jump the queue: with patients already waiting, there is no free place by the
+        dispatcher's invariant, and this returns None.
+        """
+        if not self.queues[pathway]:
+            for unit in self._choices[pathway]:
+                if unit.occupied < unit.capacity:
+                    unit.occupied += 1
+                    return unit
+        return None
+
+    def wait(self, episode: int, pathway: str, holding: UnitState | None = None) -> simpy.Event:
+        """Join ``pathway``'s queue; the event's value is the :class:`UnitState` eventually granted.
 
         ``holding`` is the unit whose place the patient keeps while waiting (blocking after service).
         """
         event = self.env.event()
-        queue = self.queues[pathway]
-        if not queue:
-            for unit in self._choices[pathway]:
-                if unit.occupied < unit.capacity:
-                    unit.occupied += 1
-                    return event.succeed(unit)
         self._seq += 1
-        queue.append((self.env.now, self._seq, episode, event, holding))
+        self.queues[pathway].append((self.env.now, self._seq, episode, event, holding))
         return event
 
     def release(self, unit: UnitState) -> None:

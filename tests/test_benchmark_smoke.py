@@ -1,0 +1,52 @@
+"""Smoke test of the benchmark's two tandem models (benchmarks/bench_core.py).
+
+A functional check, not a timing test: both the flowsim configuration of the tandem network and its
+bare SimPy reference run a short horizon to the end and agree on P2 throughput.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+BENCH_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_core.py"
+HORIZON_DAYS = 60.0
+WARM_UP_DAYS = 10.0
+SEED = 3
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    """The benchmark script, imported by path."""
+    spec = importlib.util.spec_from_file_location("bench_core", BENCH_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tandem_models_finish_and_agree_on_p2_throughput(bench: ModuleType) -> None:
+    scenario = bench.tandem_scenario(HORIZON_DAYS, WARM_UP_DAYS, SEED)
+    flow = bench.run_flowsim_tandem(scenario)
+    bare = bench.run_bare_tandem(HORIZON_DAYS, SEED)
+
+    for times in (flow, bare):
+        assert times.arrival.size > 0.9 * bench.ARRIVALS_PER_DAY * HORIZON_DAYS
+        assert np.all(times.arrival < HORIZON_DAYS)
+        # Every step that happened happened in order and before the horizon.
+        for earlier, later in ((times.arrival, times.p2_admit),
+                               (times.p2_admit, times.service_end),
+                               (times.service_end, times.p2_leave)):
+            both = ~np.isnan(later)
+            assert np.all(earlier[both] <= later[both])
+            assert np.all(later[both] < HORIZON_DAYS)
+
+    flow_stats = bench.tandem_stats(flow, WARM_UP_DAYS, HORIZON_DAYS)
+    bare_stats = bench.tandem_stats(bare, WARM_UP_DAYS, HORIZON_DAYS)
+    key = "p2_admissions_per_day"
+    assert flow_stats[key] == pytest.approx(bare_stats[key], rel=0.10)
+    assert flow_stats[key] == pytest.approx(bench.ARRIVALS_PER_DAY, rel=0.10)
