@@ -450,8 +450,8 @@ def report(result: BenchResult, flow_stats: dict[str, float],
         "  best = ratio of best runs, median = median of per-repeat (adjacent-run) ratios.",
         "",
         check_table,
-        f"(CHECK: differs by more than {100 * CROSS_CHECK_TOLERANCE:.0f} %. The models use "
-        "different random numbers,",
+        f"(a metric is flagged CHECK when it differs by more than {100 * CROSS_CHECK_TOLERANCE:.0f} %;"
+        " the models use different random numbers,",
         " so short runs differ by chance; use the full horizon to compare.)",
     ])
     definitions = {
