@@ -62,9 +62,13 @@ def _task(cfg: DictConfig) -> None:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
+    warning = run.precision.warning()
+    if warning:
+        print(f"flowsim: warning: {warning}", file=sys.stderr)
     if cfg.outputs.summary:
-        print(format_summary(run.summary, run.units, run.scenario.observed_days,
-                             run.scenario.replications))
+        if run.resumed:
+            print(f"Resumed {run.resumed} finished replication(s) from {run.output_dir}/checkpoints/")
+        print(format_summary(run.summary, run.units, run.scenario.observed_days, len(run.replications)))
         print(f"\nOutputs written to {run.output_dir}/ ("
               + ", ".join(sorted(p.name for p in run.files.values())) + ")")
 

@@ -21,6 +21,7 @@ __all__ = [
     "FlowsimConfig",
     "OutputsConfig",
     "PathwaysConfig",
+    "PrecisionConfig",
     "ReadmissionConfig",
     "RunConfig",
     "UnitConfig",
@@ -125,6 +126,17 @@ class OutputsConfig:
 
 
 @dataclass
+class PrecisionConfig:
+    """How precise replicated KPIs should be: 95 % CI half-width as a % of the mean."""
+
+    target_half_width_pct: float = 5.0
+    kpis: list[str] = field(default_factory=lambda: ["delayed_days_per_year", "nctr_census_mean"])
+    adaptive: bool = False  # keep adding replications (in batches) until the target is met
+    batch: int = 10
+    max_replications: int = 200
+
+
+@dataclass
 class FlowsimConfig:
     """Root of a flowsim configuration."""
 
@@ -139,6 +151,7 @@ class FlowsimConfig:
     readmission: ReadmissionConfig = field(default_factory=ReadmissionConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
+    precision: PrecisionConfig = field(default_factory=PrecisionConfig)
 
 
 def register_configs() -> None:

@@ -30,7 +30,6 @@ __all__ = [
     "census_frame",
     "episodes_frame",
     "manifest",
-    "units_frame",
     "write_json",
     "write_table",
 ]
@@ -107,12 +106,6 @@ def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
     frame.insert(0, "date", pd.to_datetime(metrics.census["date"]).astype("datetime64[us]"))
     frame.insert(0, "replication", replication)
     return frame
-
-
-def units_frame(metrics_by_replication: Sequence[tuple[int, RunMetrics]]) -> pd.DataFrame:
-    """Per-unit metrics, one row per unit and replication."""
-    rows = [{"replication": r, **unit} for r, m in metrics_by_replication for unit in m.units]
-    return pd.DataFrame(rows)
 
 
 def _git_sha() -> str | None:

@@ -1,7 +1,8 @@
 """One scenario end to end: config -> Scenario -> replications -> metrics -> files.
 
 This is the plain, importable function behind the ``flowsim`` command; notebooks and tests call it
-directly with a config and an output directory.
+directly with a config and an output directory. Finished replications are checkpointed as they
+complete, so rerunning the same command after an interruption only runs what is missing.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.aggregate import HEADLINE_KPIS, replication_table, summarise
-from flowsim.io import census_frame, episodes_frame, manifest, units_frame, write_json, write_table
-from flowsim.runner import run_replications
+from flowsim.checkpoint import Checkpoints, ReplicationRecord, config_hash
+from flowsim.io import census_frame, episodes_frame, manifest, write_json, write_table
+from flowsim.precision import PrecisionReport, check_precision, next_batch, precision_settings
+from flowsim.runner import iter_replications, run_replication
 from flowsim.scenario import Scenario, build_scenario
 
-__all__ = ["ScenarioRun", "run_scenario"]
+__all__ = ["ScenarioRun", "replication_record", "run_scenario"]
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,41 @@ class ScenarioRun:
     summary: pd.DataFrame  # kpi, n, mean, sd, ci_low, ci_high, half_width_pct
     units: pd.DataFrame  # per unit and replication
     files: dict[str, Path]
+    precision: PrecisionReport
+    resumed: int  # replications loaded from checkpoints instead of simulated
+
+
+@dataclass(frozen=True)
+class _RecordTask:
+    """Picklable: one replication, returned as tables."""
+
+    scenario: Scenario
+    census: bool
+    patients: bool
+
+    def __call__(self, replication: int) -> ReplicationRecord:
+        return replication_record(self.scenario, replication, census=self.census,
+                                  patients=self.patients)
+
+
+def replication_record(scenario: Scenario, replication: int, *, census: bool = True,
+                       patients: bool = True) -> ReplicationRecord:
+    """Simulate one replication and turn it into tables."""
+    out = run_replication(scenario, replication, keep_episodes=patients)
+    units = pd.DataFrame([{"replication": replication, **u} for u in out.metrics.units])
+    return ReplicationRecord(
+        replication=replication,
+        kpis=out.metrics.kpis,
+        units=units,
+        census=census_frame(out.metrics, replication) if census else None,
+        patients=(episodes_frame(out.episodes, scenario, replication)
+                  if patients and out.episodes is not None else None),
+    )
 
 
 def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
                  overrides: Sequence[str] = (), progress: bool = True) -> ScenarioRun:
-    """Validate ``config``, run its replications and write every output file.
+    """Validate ``config``, run (or resume) its replications and write every output file.
 
     Parameters
     ----------
@@ -44,7 +77,8 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
         A composed flowsim configuration.
     output_dir : path
         Where to write ``metrics.json``, ``patients.parquet``, ``census.parquet``,
-        ``replications.parquet``, ``summary.csv``, ``units.parquet`` and ``manifest.json``.
+        ``replications.parquet``, ``summary.csv``, ``units.parquet``, ``manifest.json`` and the
+        per-replication ``checkpoints/``.
     overrides : sequence of str
         The command-line overrides, recorded in the manifest.
     progress : bool
@@ -57,37 +91,65 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
     plain = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(
         config)
     scenario = build_scenario(plain)  # raises ConfigError before anything runs
+    settings = precision_settings(plain)
     outputs_cfg = plain.get("outputs") or {}
-    keep_patients = bool(outputs_cfg.get("patients", True))
+    want_census = bool(outputs_cfg.get("census", True))
+    want_patients = bool(outputs_cfg.get("patients", True))
     out = Path(output_dir)
-    outputs = run_replications(scenario, keep_episodes=keep_patients, progress=progress)
+    store = Checkpoints(out / "checkpoints", config_hash(plain))
+    task = _RecordTask(scenario, want_census, want_patients)
 
-    table = replication_table((o.replication, o.metrics.kpis) for o in outputs)
+    records: dict[int, ReplicationRecord] = {}
+    resumed = 0
+    wanted = scenario.replications
+    while True:
+        missing = []
+        for r in range(wanted):
+            if r in records:
+                continue
+            saved = store.load(r, census=want_census, patients=want_patients)
+            if saved is None:
+                missing.append(r)
+            else:
+                records[r] = saved
+                resumed += 1
+        for record in iter_replications(task, missing, scenario.n_jobs, progress):
+            store.save(record)  # as each finishes: an interruption keeps it
+            records[record.replication] = record
+        table = replication_table((r, records[r].kpis) for r in sorted(records))
+        report = check_precision(table, settings)
+        extra = next_batch(report, settings) if settings.adaptive else 0
+        if not extra:
+            break
+        wanted += extra
+
+    ordered = [records[r] for r in sorted(records)]
     summary = summarise(table)
-    units = units_frame([(o.replication, o.metrics) for o in outputs])
+    units = pd.concat([r.units for r in ordered], ignore_index=True)
     files = {
         "replications": write_table(table, out / "replications.parquet"),
         "summary": write_table(summary, out / "summary.csv"),
         "units": write_table(units, out / "units.parquet"),
     }
-    if outputs_cfg.get("census", True):
-        census = pd.concat([census_frame(o.metrics, o.replication) for o in outputs],
-                           ignore_index=True)
-        files["census"] = write_table(census, out / "census.parquet")
-    if keep_patients:
-        patients = pd.concat([episodes_frame(o.episodes, scenario, o.replication)
-                              for o in outputs if o.episodes is not None], ignore_index=True)
-        files["patients"] = write_table(patients, out / "patients.parquet")
+    if want_census:
+        files["census"] = write_table(pd.concat([r.census for r in ordered], ignore_index=True),
+                                      out / "census.parquet")
+    if want_patients:
+        files["patients"] = write_table(pd.concat([r.patients for r in ordered], ignore_index=True),
+                                        out / "patients.parquet")
     headline = summary.set_index("kpi")
     files["metrics"] = write_json({
-        "replications": scenario.replications,
+        "replications": len(ordered),
         "seed": scenario.seed,
+        "config_hash": config_hash(plain),
         "observed_days": scenario.observed_days,
         "kpis": {k: float(headline.loc[k, "mean"]) for k in headline.index},
         "headline": {k: headline.loc[k].drop("n").to_dict() for k in HEADLINE_KPIS
                      if k in headline.index},
+        "precision": {"target_half_width_pct": report.target_half_width_pct,
+                      "half_width_pct": report.half_width_pct, "met": report.met},
         "units": units.drop(columns="replication").groupby("unit", sort=False)
                       .mean(numeric_only=True).reset_index().to_dict(orient="records"),
     }, out / "metrics.json")
     files["manifest"] = write_json(manifest(plain, overrides, scenario), out / "manifest.json")
-    return ScenarioRun(scenario, out, table, summary, units, files)
+    return ScenarioRun(scenario, out, table, summary, units, files, report, resumed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
@@ -18,7 +19,9 @@ from flowsim.metrics import RunMetrics, compute_metrics
 from flowsim.model import simulate
 from flowsim.scenario import Scenario
 
-__all__ = ["ReplicationOutput", "run_replication", "run_replications"]
+__all__ = ["ReplicationOutput", "iter_replications", "run_replication", "run_replications"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,29 @@ def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = 
                              result.episodes if keep_episodes else None)
 
 
+def iter_replications(task: Callable[[int], T], replications: Sequence[int], n_jobs: int = 1,
+                      progress: bool = True, description: str = "replications") -> Iterator[T]:
+    """Yield ``task(r)`` for each replication as soon as it finishes (any order when parallel).
+
+    Parameters
+    ----------
+    task : callable
+        A picklable function of the replication index (e.g. a ``functools.partial``).
+    replications : sequence of int
+    n_jobs : int
+        joblib worker processes; 1 runs in this process.
+    progress : bool
+        Show a tqdm progress bar when more than one replication runs.
+    """
+    if n_jobs == 1:
+        iterator: Iterator[T] = (task(r) for r in replications)
+    else:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        iterator = parallel(delayed(task)(r) for r in replications)
+    yield from tqdm(iterator, total=len(replications), desc=description, unit="rep",
+                    disable=not (progress and len(replications) > 1))
+
+
 def run_replications(
     scenario: Scenario,
     replications: Sequence[int] | None = None,
@@ -54,9 +80,8 @@ def run_replications(
     n_jobs: int | None = None,
     keep_episodes: bool = True,
     progress: bool = True,
-    runner: Callable[[Scenario, int, bool], ReplicationOutput] = run_replication,
 ) -> list[ReplicationOutput]:
-    """Run several replications, in replication order whatever the number of workers.
+    """Run several replications, returned in replication order whatever the number of workers.
 
     Parameters
     ----------
@@ -64,7 +89,7 @@ def run_replications(
     replications : sequence of int, optional
         Which replication indices to run; default ``range(scenario.replications)``.
     n_jobs : int, optional
-        Worker processes (joblib); default ``scenario.n_jobs``. 1 runs in this process.
+        Worker processes (joblib); default ``scenario.n_jobs``.
     keep_episodes : bool
         Keep each replication's episode log.
     progress : bool
@@ -76,13 +101,15 @@ def run_replications(
         Sorted by replication index.
     """
     indices = list(range(scenario.replications) if replications is None else replications)
-    jobs = n_jobs or scenario.n_jobs
-    bar = progress and len(indices) > 1
-    if jobs == 1:
-        iterator: Iterator[ReplicationOutput] = (runner(scenario, r, keep_episodes) for r in indices)
-    else:
-        parallel = Parallel(n_jobs=jobs, return_as="generator")
-        iterator = parallel(delayed(runner)(scenario, r, keep_episodes) for r in indices)
-    outputs = list(tqdm(iterator, total=len(indices), desc="replications", unit="rep",
-                        disable=not bar))
+    task = _Task(scenario, keep_episodes)
+    outputs = iter_replications(task, indices, n_jobs or scenario.n_jobs, progress)
     return sorted(outputs, key=lambda out: out.replication)
+
+
+@dataclass(frozen=True)
+class _Task:
+    scenario: Scenario
+    keep_episodes: bool
+
+    def __call__(self, replication: int) -> ReplicationOutput:
+        return run_replication(self.scenario, replication, self.keep_episodes)

@@ -44,7 +44,7 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, observed_days: fl
     summary : pandas.DataFrame
         From :func:`flowsim.aggregate.summarise` (one row per KPI).
     units : pandas.DataFrame
-        Per unit and replication (:func:`flowsim.io.units_frame`).
+        Per unit and replication (``units.parquet``).
     observed_days : float
         Length of the observation window.
     replications : int
