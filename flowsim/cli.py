@@ -1,16 +1,20 @@
 """Command-line entry points (thin: they compose a config and call :mod:`flowsim.pipeline`).
 
 ``flowsim [overrides...]`` runs the default scenario with Hydra overrides, e.g.
-``flowsim services.care_home_unit.capacity=40 replications=10``. A wrong config stops before
-anything runs with one line naming the field and the fix, and exit code 2.
+``flowsim services.care_home_unit.capacity=40 replications=10``; ``flowsim -m ...`` sweeps.
+``flowsim-collect SWEEP_DIR`` gathers a sweep and compares every job with a baseline.
+A wrong config stops before anything runs with one line naming the field and the fix, and exit
+code 2.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -18,13 +22,16 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from flowsim.compare import compare_to_baseline, select_baseline
 from flowsim.compose import config_dir
 from flowsim.config import register_configs
 from flowsim.errors import ConfigError
+from flowsim.io import write_table
 from flowsim.pipeline import run_scenario
-from flowsim.summary import format_summary
+from flowsim.summary import format_comparison, format_summary
+from flowsim.sweep import collect_sweep, parse_override
 
-__all__ = ["describe_error", "main"]
+__all__ = ["collect_and_report", "collect_main", "describe_error", "main"]
 
 EXIT_CONFIG_ERROR = 2
 
@@ -93,3 +100,43 @@ def main() -> None:
     entry = hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(
         _task)
     _guarded(entry)
+
+
+def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None) -> Path:
+    """Gather ``sweep_dir``, write ``results.parquet``, ``summary.csv``, ``comparison.csv``; print.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``comparison.csv`` written.
+    """
+    tables = collect_sweep(sweep_dir)
+    comparison = compare_to_baseline(tables, select_baseline(tables, baseline))
+    path = write_table(comparison, Path(sweep_dir) / "comparison.csv")
+    print(format_comparison(comparison, tables.swept))
+    if tables.incomplete:
+        print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
+              "(rerun the same command to finish them)", file=sys.stderr)
+    print(f"\nSweep tables written to {sweep_dir}/ (results.parquet, summary.csv, comparison.csv)")
+    return path
+
+
+def collect_main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-collect SWEEP_DIR [--baseline KEY=VALUE ...]``."""
+    parser = argparse.ArgumentParser(prog="flowsim-collect", description=(
+        "Gather a flowsim sweep into results.parquet and summary.csv, and compare every job with a "
+        "baseline job (delayed days avoided, net saving) into comparison.csv."))
+    parser.add_argument("sweep_dir", help="the multirun directory (holds 0/, 1/, ...)")
+    parser.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE",
+                        help="swept value(s) of the baseline job (default: the first job)")
+    args = parser.parse_args(argv)
+    if not Path(args.sweep_dir).is_dir():
+        print(f"flowsim-collect: error: {args.sweep_dir} is not a directory; fix: give the sweep "
+              "directory (hydra.sweep.dir)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    try:
+        collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None)
+    except (FileNotFoundError, KeyError) as error:
+        print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
+              "and --baseline", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from flowsim.scenario import PATHWAYS
 
-__all__ = ["format_summary"]
+__all__ = ["format_comparison", "format_summary"]
 
 
 def _cell(summary: pd.DataFrame, kpi: str, digits: int = 1) -> str:
@@ -76,4 +76,29 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, observed_days: fl
                      "blocked bed-days"], rows)
     lines += ["", f"Costs over the window (GBP): delayed acute days {_cell(s, 'cost_delayed_days', 0)}"
                   f", units {_cell(s, 'cost_units', 0)}, total {_cell(s, 'cost_total', 0)}"]
+    return "\n".join(lines)
+
+
+def format_comparison(comparison: pd.DataFrame, swept: tuple[str, ...]) -> str:
+    """Render delayed days avoided and net saving per job as plain text."""
+    rows = []
+    for i, r in comparison.iterrows():
+        # .at keeps each swept value's own type (iterrows would turn 10 into 10.0)
+        label = ", ".join(f"{k.split('.')[-2] if '.' in k else k}={comparison.at[i, k]}"
+                          for k in swept) or str(r["job"])
+        avoided = r["delayed_days_avoided_per_year"]
+        half = r["delayed_days_avoided_per_year_half_width"]
+        rows.append([
+            label,
+            f"{avoided:,.0f}" + ("" if math.isnan(half) else f" ± {half:,.0f}"),
+            "-" if math.isnan(r["delayed_days_avoided_per_added_place"])
+            else f"{r['delayed_days_avoided_per_added_place']:,.1f}",
+            f"{r['added_cost_per_year']:,.0f}",
+            f"{r['net_saving_per_year']:,.0f}",
+            "-" if math.isnan(r["return_per_pound"]) else f"{r['return_per_pound']:.2f}",
+        ])
+    lines = [f"Against baseline job {comparison['baseline_job'].iloc[0]} "
+             f"(paired over {int(comparison['pairs'].min())} replications; ± = 95 % CI half-width)"]
+    lines += _table(["option", "delayed days avoided/yr", "per added place", "added cost/yr (GBP)",
+                     "net saving/yr (GBP)", "return per GBP"], rows)
     return "\n".join(lines)
