@@ -50,3 +50,23 @@ def test_every_default_parameter_cites_a_source_or_says_assumption():
                 missing.append(stripped)
         previous_comment = False
     assert not missing, missing
+
+
+EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_composes_and_validates(name):
+    from hydra import compose, initialize_config_dir
+
+    from flowsim.callbacks import sweep_job_overrides
+    from flowsim.config import register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"experiment={name}"],
+                      return_hydra_config=True)
+        jobs = sweep_job_overrides(cfg)
+        assert len(jobs) >= 2
+        for overrides in jobs:
+            build_scenario(compose(config_name="config", overrides=[f"experiment={name}", *overrides]))

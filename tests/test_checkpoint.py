@@ -1,0 +1,51 @@
+"""Checkpoints: finished replications survive interruption and are reused, bit for bit."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flowsim.checkpoint import Checkpoints, config_hash
+from flowsim.compose import load_config
+from flowsim.pipeline import replication_record, run_scenario
+from flowsim.scenario import build_scenario
+
+
+def _plain(overrides):
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(load_config(overrides), resolve=True)
+
+
+def test_hash_ignores_run_size_but_not_the_system_or_seed():
+    base = config_hash(_plain(["scenario=quick"]))
+    assert config_hash(_plain(["scenario=quick", "replications=9", "n_jobs=2",
+                               "outputs.patients=false"])) == base
+    assert config_hash(_plain(["scenario=quick", "seed=1"])) != base
+    assert config_hash(_plain(["scenario=quick", "services.ic_beds.capacity=40"])) != base
+
+
+def test_a_half_written_replication_is_not_done(tmp_path):
+    store = Checkpoints(tmp_path, "abc")
+    record = replication_record(build_scenario(load_config(["scenario=quick"])), 0)
+    store.save(record)
+    assert store.done() == [0]
+    (tmp_path / "abc" / "rep-000000" / "kpis.json").unlink()
+    assert store.done() == []
+    assert store.load(0, census=True, patients=True) is None
+
+
+def test_resumed_run_writes_identical_files(tmp_path):
+    cfg = load_config(["scenario=quick", "replications=3"])
+    first = run_scenario(cfg, tmp_path / "a", progress=False)
+    assert first.resumed == 0
+    again = run_scenario(cfg, tmp_path / "a", progress=False)
+    assert again.resumed == 3
+    fresh = run_scenario(cfg, tmp_path / "b", progress=False)
+    for name in ("patients.parquet", "census.parquet", "units.parquet", "replications.parquet",
+                 "summary.csv"):
+        digest = [hashlib.sha256((d / name).read_bytes()).hexdigest()
+                  for d in (again.output_dir, fresh.output_dir)]
+        assert digest[0] == digest[1], name
+    more = run_scenario(load_config(["scenario=quick", "replications=4"]), tmp_path / "a",
+                        progress=False)
+    assert more.resumed == 3 and len(more.replications) == 4

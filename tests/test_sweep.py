@@ -1,0 +1,182 @@
+"""Sweeps: Hydra multirun, collection, paired comparison, resume after interruption, launchers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flowsim.compare import compare_to_baseline, select_baseline
+from flowsim.sweep import collect_sweep, parse_override
+
+TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
+
+
+def _flowsim(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowsim", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False, env={**os.environ, **(env or {})})
+
+
+def _sweep(sweep_dir: Path, *extra: str, launcher: list[str] | None = None,
+           env: dict | None = None) -> subprocess.CompletedProcess:
+    proc = _flowsim("-m", *TINY, "services.care_home_unit.capacity=0,3", "replications=3",
+                    f"hydra.sweep.dir={sweep_dir}", *(launcher or []), *extra, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def joblib_sweep(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("joblib")
+    _sweep(out)
+    return out
+
+
+def test_parse_override_types_values():
+    assert parse_override("services.x.capacity=10") == ("services.x.capacity", 10)
+    assert parse_override("+a.b=0.5") == ("a.b", 0.5)
+    assert parse_override("scenario=quick") == ("scenario", "quick")
+
+
+def test_sweep_is_collected_into_tidy_tables(joblib_sweep):
+    results = pd.read_parquet(joblib_sweep / "results.parquet")
+    assert len(results) == 2 * 3
+    assert list(results.columns[:3]) == ["job", "services.care_home_unit.capacity", "replication"]
+    assert sorted(results["services.care_home_unit.capacity"].unique()) == [0, 3]
+    assert not results.duplicated(["job", "replication"]).any()
+    summary = pd.read_csv(joblib_sweep / "summary.csv")
+    row = summary[(summary["job"] == 1) & (summary["kpi"] == "delayed_days_total")].iloc[0]
+    values = results.loc[results["job"] == 1, "delayed_days_total"]
+    assert row["mean"] == pytest.approx(values.mean())
+    assert row["ci_low"] < row["mean"] < row["ci_high"]
+
+
+def test_comparison_is_paired_against_the_first_job(joblib_sweep):
+    comparison = pd.read_csv(joblib_sweep / "comparison.csv")
+    base = comparison[comparison["job"] == 0].iloc[0]
+    assert base["delayed_days_avoided_per_year"] == 0 and base["net_saving_per_year"] == 0
+    results = pd.read_parquet(joblib_sweep / "results.parquet").set_index(["job", "replication"])
+    scale = 365 / results["observed_days"].iloc[0]
+    diff = (results.loc[0, "delayed_days_total"] - results.loc[1, "delayed_days_total"]) * scale
+    option = comparison[comparison["job"] == 1].iloc[0]
+    assert option["delayed_days_avoided_per_year"] == pytest.approx(diff.mean())
+    assert option["added_capacity"] == 3
+    assert option["delayed_days_avoided_per_added_place"] == pytest.approx(diff.mean() / 3)
+    acute = (results.loc[0, "cost_delayed_days"] - results.loc[1, "cost_delayed_days"]) * scale
+    added = (results.loc[1, "cost_units"] - results.loc[0, "cost_units"]) * scale
+    assert option["net_saving_per_year"] == pytest.approx((acute - added).mean())
+
+
+def test_collect_cli_picks_another_baseline_and_rejects_bad_input(joblib_sweep, tmp_path):
+    proc = subprocess.run([sys.executable, "-c", "from flowsim.cli import collect_main; collect_main()",
+                           str(joblib_sweep), "--baseline", "services.care_home_unit.capacity=3"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    comparison = pd.read_csv(joblib_sweep / "comparison.csv")
+    assert (comparison["baseline_job"] == 1).all()
+    for args in ([str(tmp_path)], [str(joblib_sweep), "--baseline", "nope=1"],
+                 [str(tmp_path / "missing")]):
+        bad = subprocess.run([sys.executable, "-c",
+                              "from flowsim.cli import collect_main; collect_main()", *args],
+                             capture_output=True, text=True, check=False)
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_bad_sweep_value_stops_every_job_before_launch(tmp_path):
+    proc = _flowsim("-m", *TINY, "services.care_home_unit.capacity=0,-3", f"hydra.sweep.dir={tmp_path}/s")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("flowsim: error: sweep job 1")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "s" / "0" / "metrics.json").exists()
+
+
+def test_common_random_numbers_shrink_the_variance_of_differences():
+    # Shown on the default system: the paired difference (same replication index, common random
+    # numbers) varies far less than the difference of independent runs (other replication indices).
+    from flowsim import compute_metrics, load_scenario, simulate
+
+    base = load_scenario([])
+    more = load_scenario(["services.ic_beds.capacity=385"])
+    n = 6
+    kpi = "delayed_days_total"
+    b = np.array([compute_metrics(simulate(base, r)).kpis[kpi] for r in range(n)])
+    m = np.array([compute_metrics(simulate(more, r)).kpis[kpi] for r in range(n)])
+    m_independent = np.array([compute_metrics(simulate(more, r)).kpis[kpi] for r in range(n, 2 * n)])
+    paired = b - m
+    unpaired = b - m_independent
+    assert paired.mean() > 0  # more beds avoid delayed days
+    assert paired.var(ddof=1) < 0.25 * unpaired.var(ddof=1), (paired.var(ddof=1), unpaired.var(ddof=1))
+
+
+def _wait_for(path_glob: Path, pattern: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if list(path_glob.glob(pattern)):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(pattern)
+
+
+def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, joblib_sweep):
+    sweep_dir = tmp_path / "sweep"
+    args = [sys.executable, "-m", "flowsim", "-m", *TINY, "services.care_home_unit.capacity=0,3",
+            "replications=3", f"hydra.sweep.dir={sweep_dir}", "hydra/launcher=basic"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        # kill the sweep once job 1 has finished one replication but not the whole job
+        _wait_for(sweep_dir, "1/checkpoints/*/rep-000000/kpis.json")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (sweep_dir / "1" / "metrics.json").exists()
+    finished_before = {p: p.stat().st_mtime_ns for p in sweep_dir.glob("*/checkpoints/*/rep-*/kpis.json")}
+    assert finished_before
+
+    rerun = _flowsim(*args[3:])
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    # nothing finished was recomputed, and the result equals the uninterrupted sweep's
+    for path, mtime in finished_before.items():
+        assert path.stat().st_mtime_ns == mtime
+    resumed = pd.read_parquet(sweep_dir / "results.parquet")
+    assert not resumed.duplicated(["job", "replication"]).any()
+    pd.testing.assert_frame_equal(resumed, pd.read_parquet(joblib_sweep / "results.parquet"))
+
+
+@pytest.mark.slow
+def test_ray_and_submitit_launchers_match_joblib(tmp_path, joblib_sweep):
+    reference = pd.read_parquet(joblib_sweep / "results.parquet")
+    # Ray's socket paths must stay under 107 bytes: a short private folder, not pytest's tmp_path.
+    ray_tmp = tempfile.mkdtemp(prefix="fsray")
+    try:
+        _sweep(tmp_path / "ray_sweep", launcher=[
+            "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
+            "+hydra.launcher.ray.init.object_store_memory=300000000",
+            "+hydra.launcher.ray.init.include_dashboard=false"],
+            env={"RAY_AUTH_MODE": "disabled", "RAY_TMPDIR": ray_tmp})
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray_sweep" / "results.parquet"),
+                                  reference)
+    _sweep(tmp_path / "submitit_sweep", launcher=["hydra/launcher=submitit_local"])
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "submitit_sweep" / "results.parquet"),
+                                  reference)
+
+
+def test_select_baseline_by_value(joblib_sweep):
+    tables = collect_sweep(joblib_sweep, write=False)
+    assert select_baseline(tables) == 0
+    assert select_baseline(tables, {"services.care_home_unit.capacity": 3}) == 1
+    with pytest.raises(KeyError):
+        select_baseline(tables, {"services.care_home_unit.capacity": 7})
+    comparison = compare_to_baseline(tables, 1)
+    assert comparison.loc[comparison["job"] == 1, "delayed_days_avoided_per_year"].item() == 0
