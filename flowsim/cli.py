@@ -102,7 +102,8 @@ def main() -> None:
     _guarded(entry)
 
 
-def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None) -> Path:
+def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None,
+                       figure: str | None = None) -> Path:
     """Gather ``sweep_dir``, write ``results.parquet``, ``summary.csv``, ``comparison.csv``; print.
 
     Returns
@@ -114,6 +115,13 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     comparison = compare_to_baseline(tables, select_baseline(tables, baseline))
     path = write_table(comparison, Path(sweep_dir) / "comparison.csv")
     print(format_comparison(comparison, tables.swept))
+    if figure:
+        if len(tables.swept) != 1:
+            raise KeyError(f"--figure needs exactly one swept parameter, the sweep has {len(tables.swept)}")
+        from flowsim.plots import avoided_vs_option  # matplotlib only when a figure is asked for
+
+        avoided_vs_option(comparison, tables.swept[0]).savefig(figure, dpi=120)
+        print(f"Figure written to {figure}")
     if tables.incomplete:
         print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
               "(rerun the same command to finish them)", file=sys.stderr)
@@ -129,13 +137,16 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("sweep_dir", help="the multirun directory (holds 0/, 1/, ...)")
     parser.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE",
                         help="swept value(s) of the baseline job (default: the first job)")
+    parser.add_argument("--figure", metavar="PATH", help="also draw delayed days avoided and net "
+                        "saving against the swept value (PNG/SVG by extension)")
     args = parser.parse_args(argv)
     if not Path(args.sweep_dir).is_dir():
         print(f"flowsim-collect: error: {args.sweep_dir} is not a directory; fix: give the sweep "
               "directory (hydra.sweep.dir)", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     try:
-        collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None)
+        collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None,
+                           args.figure)
     except (FileNotFoundError, KeyError) as error:
         print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
               "and --baseline", file=sys.stderr)

@@ -48,7 +48,7 @@ def test_bad_precision_settings(section, field):
 
 
 def test_unknown_kpi_is_a_config_error():
-    with pytest.raises(ConfigError, match="precision.kpis"):
+    with pytest.raises(ConfigError, match=r"precision\.kpis"):
         check_precision(pd.DataFrame({"replication": [0], "x": [1.0]}),
                         PrecisionSettings(5, ("nope",), False, 1, 2))
 
