@@ -54,7 +54,8 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
     - ``added_capacity``: places added over the baseline, all units;
       ``delayed_days_avoided_per_added_place``;
     - ``acute_saving_per_year`` (delayed days avoided x acute bed-day cost),
-      ``added_cost_per_year`` (unit costs, block and per occupied day, over the baseline),
+      ``added_cost_per_year`` (service costs over the baseline: units' block and occupied-day
+      costs, coordinators and flats),
       ``net_saving_per_year`` with CI, and ``return_per_pound`` (acute saving / added cost).
     """
     results = tables.results
@@ -69,7 +70,7 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
         b, o = base.loc[common], option.loc[common]
         avoided = (b["delayed_days_total"] - o["delayed_days_total"]).to_numpy() * scale
         acute = (b["cost_delayed_days"] - o["cost_delayed_days"]).to_numpy() * scale
-        added_cost = (o["cost_units"] - b["cost_units"]).to_numpy() * scale
+        added_cost = (o["cost_services"] - b["cost_services"]).to_numpy() * scale
         net = acute - added_cost
         mean, low, high = confidence_interval(avoided)
         net_mean, net_low, net_high = confidence_interval(net)

@@ -16,9 +16,13 @@ from omegaconf import MISSING
 __all__ = [
     "AfterP2Config",
     "ArrivalsConfig",
+    "BarrierTypeConfig",
+    "CoordinatorsConfig",
     "CostsConfig",
     "DistributionConfig",
+    "FlatSchemeConfig",
     "FlowsimConfig",
+    "HousingConfig",
     "OutputsConfig",
     "PathwaysConfig",
     "PrecisionConfig",
@@ -126,6 +130,52 @@ class OutputsConfig:
 
 
 @dataclass
+class BarrierTypeConfig:
+    """One kind of housing barrier: its share among barriers and how long a fix takes."""
+
+    share: float = MISSING
+    fix_days_coordinated: DistributionConfig = field(default_factory=DistributionConfig)
+    fix_days_uncoordinated: DistributionConfig = field(default_factory=DistributionConfig)
+
+
+@dataclass
+class CoordinatorsConfig:
+    """Hospital-to-home housing coordinators."""
+
+    fte: int = 0
+    caseload_per_fte: int = 15
+    when_full: str = "uncoordinated"  # or "wait": a barrier waits for a coordinator with room
+    cost_per_fte_year: float = 0.0
+
+
+@dataclass
+class FlatSchemeConfig:
+    """A step-down flat scheme (Heatherstones, Home from Home, Roseberry Mansions)."""
+
+    capacity: Any = MISSING
+    barrier_types: list[str] = field(default_factory=list)  # empty: every type
+    pathways: list[str] = field(default_factory=lambda: ["P0", "P1"])
+    reablement_days: DistributionConfig = field(default_factory=DistributionConfig)
+    turnaround_days: DistributionConfig = field(default_factory=DistributionConfig)
+    max_stay_days: float = 42.0
+    preference: int = 1
+    cost_per_flat_week: float = 0.0
+    cost_per_over_length_day: float = 0.0
+
+
+@dataclass
+class HousingConfig:
+    """Housing barriers to going home, coordinators who fix them, and step-down flats."""
+
+    enabled: bool = False
+    barrier_probability: float = 0.0
+    referral_delay_days: DistributionConfig = field(default_factory=DistributionConfig)
+    types: dict[str, BarrierTypeConfig] = field(default_factory=dict)
+    coordinators: CoordinatorsConfig = field(default_factory=CoordinatorsConfig)
+    flats: dict[str, FlatSchemeConfig] = field(default_factory=dict)
+
+
+@dataclass
 class PrecisionConfig:
     """How precise replicated KPIs should be: 95 % CI half-width as a % of the mean."""
 
@@ -150,6 +200,7 @@ class FlowsimConfig:
     after_p2: AfterP2Config = field(default_factory=AfterP2Config)
     readmission: ReadmissionConfig = field(default_factory=ReadmissionConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
+    housing: HousingConfig = field(default_factory=HousingConfig)
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
     precision: PrecisionConfig = field(default_factory=PrecisionConfig)
 

@@ -210,6 +210,8 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
     if spec is None:
         raise ConfigError(field, "is missing", f"give {field} a kind and its parameters")
     kind = spec.get("kind")
+    if kind is None or kind == "???":  # omegaconf's MISSING
+        raise ConfigError(f"{field}.kind", "is missing", f"give {field} a kind: {', '.join(KINDS)}")
     if kind not in KINDS:
         raise ConfigError(f"{field}.kind", f"unknown distribution {kind!r}",
                           f"use one of {', '.join(KINDS)}")

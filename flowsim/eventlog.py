@@ -18,9 +18,9 @@ import numpy as np
 __all__ = ["FINAL_OUTCOMES", "EpisodeTable", "EventLog"]
 
 FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
-_NAN = float("nan")
 
-# Column name -> kind: "f" float days (NaN = not reached), "i" integer, "c" code into a name table.
+# Column name -> kind: "f" float days (NaN = not reached), "i" integer (0 default), "c" code into a
+# name table (-1 = none), "n" integer id (-1 = none).
 SCHEMA: dict[str, str] = {
     "patient": "i",
     "episode": "i",
@@ -39,7 +39,18 @@ SCHEMA: dict[str, str] = {
     "outcome": "c",
     "end_day": "f",
     "readmitted": "i",
+    "barrier": "c",
+    "fix_route": "c",
+    "fix_referred_day": "f",
+    "fix_start_day": "f",
+    "fix_done_day": "f",
+    "flat": "c",
+    "flat_slot": "n",
+    "flat_admit_day": "f",
+    "flat_leave_day": "f",
 }
+_DEFAULT = {"f": float("nan"), "i": 0, "c": -1, "n": -1}
+FIX_ROUTES = ("uncoordinated", "coordinated")
 
 
 class EventLog:
@@ -56,17 +67,9 @@ class EventLog:
 
     def add(self, patient: int, episode: int, pathway: int, nctr_day: float) -> int:
         """Append a new episode and return its row index."""
-        self.patient.append(patient)
-        self.episode.append(episode)
-        self.pathway.append(pathway)
-        self.nctr_day.append(nctr_day)
-        for name in ("acute_leave_day", "unit_admit_day", "service_end_day", "unit_leave_day",
-                     "onward_admit_day", "onward_leave_day", "end_day"):
-            getattr(self, name).append(_NAN)
-        for name in ("unit", "after_p2", "onward_unit", "outcome"):
-            getattr(self, name).append(-1)
-        self.p2_stays.append(0)
-        self.readmitted.append(0)
+        given = {"patient": patient, "episode": episode, "pathway": pathway, "nctr_day": nctr_day}
+        for name, kind in SCHEMA.items():
+            getattr(self, name).append(given.get(name, _DEFAULT[kind]))
         return len(self.patient) - 1
 
     def add_many(self, columns: dict[str, np.ndarray]) -> None:
@@ -76,8 +79,7 @@ class EventLog:
             if name in columns:
                 getattr(self, name).extend(np.asarray(columns[name]).tolist())
             else:
-                fill = _NAN if kind == "f" else (-1 if kind == "c" else 0)
-                getattr(self, name).extend([fill] * n)
+                getattr(self, name).extend([_DEFAULT[kind]] * n)
 
     def freeze(self, names: dict[str, tuple[str, ...]]) -> EpisodeTable:
         """Convert to numpy arrays, keeping the name tables needed to decode codes."""

@@ -90,6 +90,8 @@ def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) ->
             data[name] = pd.array(table.decoded(name), dtype="string")
         elif name == "readmitted":
             data[name] = table[name].astype(bool)
+        elif kind == "n":
+            data[name] = pd.array(np.where(table[name] >= 0, table[name], None), dtype="Int64")
         else:
             data[name] = table[name]
     frame = pd.DataFrame(data)

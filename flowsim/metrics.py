@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable
+from flowsim.housing_metrics import delay_reasons, housing_kpis
 from flowsim.model import RunResult
 from flowsim.scenario import PATHWAYS, Scenario
 
@@ -135,6 +136,9 @@ def compute_metrics(result: RunResult) -> RunMetrics:
         kpis[f"delayed_days_total_{name}"] = float(delayed[mine].sum())
         _summary(delay[arrived_in_window & mine], f"delay_{name}", kpis)
 
+    for reason, values in delay_reasons(log, w0, w1).items():
+        kpis[f"delayed_days_reason_{reason}"] = float(values.sum())
+
     first_midnight = int(np.ceil(w0))
     midnights = np.arange(first_midnight, int(np.ceil(w1)), dtype=float)
     census = {
@@ -162,7 +166,9 @@ def compute_metrics(result: RunResult) -> RunMetrics:
         kpis[f"outcome_{name}"] = float((ended & (log["outcome"] == code)).sum())
     kpis["readmissions"] = float((ended & (log["readmitted"] == 1)).sum())
 
+    housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
     kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
     kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] for u in units))
-    kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_units"]
+    kpis["cost_services"] = kpis["cost_units"] + kpis["cost_housing"]
+    kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_services"]
     return RunMetrics(kpis=kpis, units=units, census=census)

@@ -22,17 +22,20 @@ import numpy as np
 import simpy
 
 from flowsim.arrivals import arrival_times
-from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable, EventLog
+from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, EpisodeTable, EventLog
+from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
 from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.services import Dispatcher, UnitState
 
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
-# Per-episode uniform draws, in this order (one named stream each).
+# Per-episode uniform draws, in this order (one named stream each; housing's are drawn even when
+# housing is off, so switching it on changes no other number).
 DRAWS = ("pathway", "admin_delay", "los", "after_p2", "onward_los", "readmit", "readmit_delay",
-         "clinical_los")
-_PATHWAY, _ADMIN, _LOS, _AFTER, _ONWARD, _READMIT, _RDELAY, _CLIN = range(len(DRAWS))
+         "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement")
+(_PATHWAY, _ADMIN, _LOS, _AFTER, _ONWARD, _READMIT, _RDELAY, _CLIN, _BARRIER, _BTYPE, _REFERRAL,
+ _FIX, _REABLE) = range(len(DRAWS))
 _P0, _P1, _P2, _P3 = range(4)
 _HOME, _CARE_HOME, _DEATH, _READMISSION = range(4)
 _AFTER_HOME, _AFTER_HOME_P1, _AFTER_P2, _AFTER_P3, _AFTER_READMISSION, _AFTER_DEATH = range(6)
@@ -75,6 +78,8 @@ class _Run:
         gen = self._generator
         self.readmission_draws = [UniformStream(gen(f"readmission/{d}")) for d in DRAWS]
         self.repeat_stream = UniformStream(gen("p2_repeat"))
+        self.housing = HousingRuntime(self.env, scenario.housing, self.log,
+                                      UniformStream(gen("housing/turnaround")))
         self.patients_left = 0
         self.readmissions_pending = 0
 
@@ -95,8 +100,12 @@ class _Run:
         times, draws = self.external_arrivals()
         n = times.size
         pathway = np.minimum(np.searchsorted(self.pathway_cum, draws[_PATHWAY], side="right"), 3)
-        # P0 patients need no shared capacity, so their discharge time is computed, not simulated.
-        p0 = pathway == _P0
+        barrier = np.array([self.housing.barrier(a, b) for a, b in zip(
+            draws[_BARRIER].tolist(), draws[_BTYPE].tolist(), strict=True)], dtype=np.int64
+        ) if s.housing.enabled else np.full(n, -1, dtype=np.int64)
+        # P0 patients with no housing barrier need no shared capacity, so their discharge time is
+        # computed, not simulated.
+        p0 = (pathway == _P0) & (barrier < 0)
         leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[_ADMIN]), np.nan)
         done = p0 & (leave < s.horizon_days)
         self.log.add_many({
@@ -107,6 +116,7 @@ class _Run:
             "acute_leave_day": np.where(done, leave, np.nan),
             "end_day": np.where(done, leave, np.nan),
             "outcome": np.where(done, _HOME, -1),
+            "barrier": barrier,
         })
         readmit = done & (draws[_READMIT] < s.readmission_probability[_P0])
         self.patients_left += int(np.count_nonzero(done & ~readmit))
@@ -121,11 +131,11 @@ class _Run:
 
     def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray,
               draws: list[list[float]]) -> Generator[simpy.Event, None, None]:
-        env = self.env
+        env, barriers = self.env, self.log.barrier
         for t, row, pathway, u in zip(times.tolist(), rows.tolist(), pathways.tolist(), draws,
                                       strict=True):
             yield env.timeout(t - env.now)
-            env.process(self.journey(row, pathway, u))
+            env.process(self.journey(row, pathway, u, barriers[row]))
 
     def readmit(self, patient: int, episode: int) -> None:
         """Start a readmitted patient's new NCTR episode now."""
@@ -134,42 +144,98 @@ class _Run:
         pathway = min(bisect.bisect_right(self.pathway_cum, u[_PATHWAY]), 3)
         now = self.env.now
         row = self.log.add(patient, episode, pathway, now)
-        if pathway == _P0:
+        barrier = self.housing.barrier(u[_BARRIER], u[_BTYPE])
+        self.log.barrier[row] = barrier
+        if pathway == _P0 and barrier < 0:
             leave = now + float(self.scenario.p0_admin_delay.ppf(u[_ADMIN]))
             if leave < self.scenario.horizon_days:
                 self.log.acute_leave_day[row] = leave
                 self.end_episode(row, leave, _HOME, _P0, u)
         else:
-            self.env.process(self.journey(row, pathway, u))
+            self.env.process(self.journey(row, pathway, u, barrier))
 
     # -- the journey -------------------------------------------------------------------------------
-    def journey(self, row: int, pathway: int, u) -> Generator[simpy.Event, UnitState, None]:
-        """A P1, P2 or P3 episode from NCTR to leaving the last service."""
-        env, log, dispatcher = self.env, self.log, self.dispatcher
-        unit = dispatcher.take(PATHWAYS[pathway])
+    def journey(self, row: int, pathway: int, u, barrier: int = -1
+                ) -> Generator[simpy.Event, object, None]:
+        """One episode from NCTR to leaving the last service (P0 here only with a barrier)."""
+        # A housing barrier blocks going home; the fix starts at NCTR (P3 patients do not go home).
+        fix_done = (self.housing.start_fix(row, barrier, u[_REFERRAL], u[_FIX])
+                    if barrier >= 0 and pathway != _P3 else None)
+        if pathway == _P0:
+            yield from self._p0_with_barrier(row, u, barrier, fix_done)
+        elif pathway == _P1:
+            yield from self._p1(row, u, barrier, fix_done)
+        elif pathway == _P2:
+            yield from self._p2(row, u, fix_done)
+        else:
+            unit = yield from self._admit(row, "P3")
+            yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
+            self._discharge(row, unit, _CARE_HOME, _P3, u)
+
+    def _admit(self, row: int, pathway: str, holding: object = None
+               ) -> Generator[simpy.Event, UnitState, UnitState]:
+        """Get a place on ``pathway`` (waiting if none is free); log leaving the acute bed."""
+        unit = self.dispatcher.take(pathway)
         if unit is None:
-            unit = yield dispatcher.wait(row, PATHWAYS[pathway])
-        now = env.now
-        log.acute_leave_day[row] = now
+            unit = yield self.dispatcher.wait(row, pathway, holding=holding)
+        now = self.env.now
+        log = self.log
+        if log.acute_leave_day[row] != log.acute_leave_day[row]:  # NaN: still in the acute bed
+            log.acute_leave_day[row] = now
         log.unit[row] = unit.index
         log.unit_admit_day[row] = now
+        return unit
+
+    def _discharge(self, row: int, unit: UnitState, outcome: int, pathway: int, u) -> None:
+        now = self.env.now
+        self.log.service_end_day[row] = self.log.unit_leave_day[row] = now
+        self.dispatcher.release(unit)
+        self.end_episode(row, now, outcome, pathway, u)
+
+    def _p0_with_barrier(self, row: int, u, barrier: int, fix_done: simpy.Event
+                         ) -> Generator[simpy.Event, object, None]:
+        env, housing = self.env, self.housing
+        admin_end = self.log.nctr_day[row] + float(self.scenario.p0_admin_delay.ppf(u[_ADMIN]))
+        grant = yield from housing.wait_in_acute(row, barrier, "P0", fix_done)
+        if grant is None:
+            if env.now < admin_end:
+                yield env.timeout(admin_end - env.now)
+            self.log.acute_leave_day[row] = env.now
+        else:
+            yield from housing.stay_in_flat(row, grant, fix_done, u[_REABLE])
+            housing.leave_flat(row, grant)
+        self.end_episode(row, env.now, _HOME, _P0, u)
+
+    def _p1(self, row: int, u, barrier: int, fix_done: simpy.Event | None
+            ) -> Generator[simpy.Event, object, None]:
+        housing, grant = self.housing, None
+        if fix_done is not None and not fix_done.triggered:
+            housing.waiting_in_acute += 1
+            grant = yield from housing.wait_in_acute(row, barrier, "P1", fix_done)
+            housing.waiting_in_acute -= 1
+            if grant is not None:
+                yield from housing.stay_in_flat(row, grant, fix_done, u[_REABLE])
+        unit = yield from self._admit(row, "P1", holding=grant)
+        if grant is not None:
+            housing.leave_flat(row, grant)
+        yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
+        self._discharge(row, unit, _HOME, _P1, u)
+
+    def _p2(self, row: int, u, fix_done: simpy.Event | None) -> Generator[simpy.Event, object, None]:
+        env, log, dispatcher = self.env, self.log, self.dispatcher
+        unit = yield from self._admit(row, "P2")
         yield env.timeout(float(unit.los.ppf(u[_LOS])))
-        if pathway != _P2:
-            now = env.now
-            log.service_end_day[row] = log.unit_leave_day[row] = now
-            dispatcher.release(unit)
-            self.end_episode(row, now, _HOME if pathway == _P1 else _CARE_HOME, pathway, u)
-            return
         after = min(bisect.bisect_right(self.after_cum, u[_AFTER]), 5)
         stays = 1
         while after == _AFTER_P2:  # a further P2 stay, continued in the same bed
             yield env.timeout(float(unit.los.ppf(self.repeat_stream.next())))
             stays += 1
             after = min(bisect.bisect_right(self.after_cum, self.repeat_stream.next()), 5)
-        now = env.now
-        log.service_end_day[row] = now
+        log.service_end_day[row] = env.now
         log.after_p2[row] = after
         log.p2_stays[row] = stays
+        if fix_done is not None and after in (_AFTER_HOME, _AFTER_HOME_P1) and not fix_done.triggered:
+            yield fix_done  # cannot go home before the fix: keeps the P2 bed
         if after in (_AFTER_HOME_P1, _AFTER_P3):
             onward_pathway = "P1" if after == _AFTER_HOME_P1 else "P3"
             onward = dispatcher.take(onward_pathway)
@@ -186,6 +252,7 @@ class _Run:
             dispatcher.release(onward)
             self.end_episode(row, now, _HOME if after == _AFTER_HOME_P1 else _CARE_HOME, _P2, u)
             return
+        now = env.now
         log.unit_leave_day[row] = now
         dispatcher.release(unit)
         outcome = {_AFTER_HOME: _HOME, _AFTER_READMISSION: _READMISSION, _AFTER_DEATH: _DEATH}[after]
@@ -221,7 +288,8 @@ class _Run:
         occupied = sum(unit.occupied for unit in self.dispatcher.units)
         p0_in_admin = sum(1 for p, leave in zip(log.pathway, log.acute_leave_day, strict=True)
                           if p == _P0 and leave != leave)  # NaN: still in the admin delay
-        in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin
+        housing = self.housing.waiting_in_acute + self.housing.flats.patients
+        in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing
         ended = sum(1 for end in log.end_day if end == end)
         if ended + in_progress != len(log):
             raise ConservationError(f"episodes: {len(log)} started != {ended} ended + "
@@ -236,6 +304,9 @@ class _Run:
             "onward_unit": tuple(u.name for u in self.scenario.units),
             "after_p2": AFTER_P2_OUTCOMES,
             "outcome": FINAL_OUTCOMES,
+            "barrier": self.scenario.housing.type_names,
+            "fix_route": FIX_ROUTES,
+            "flat": tuple(f.name for f in self.scenario.housing.flats),
         }
         return RunResult(self.scenario, self.replication, log.freeze(names), arrived,
                          self.patients_left, in_system, in_progress)

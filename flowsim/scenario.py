@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
 from flowsim.distributions import Distribution, distribution_from_config
 from flowsim.errors import ConfigError
+from flowsim.housing import OFF, HousingSpec, housing_from_config
 
 __all__ = [
     "AFTER_P2_OUTCOMES",
@@ -69,6 +70,7 @@ class Scenario:
     time_to_readmission: Distribution
     readmission_clinical_los: Distribution
     acute_bed_day_cost: float
+    housing: HousingSpec = OFF
 
     @property
     def observed_days(self) -> float:
@@ -255,4 +257,5 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                                                           "readmission.clinical_los_days"),
         acute_bed_day_cost=_real(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
                                  "costs.acute_bed_day"),
+        housing=housing_from_config(cfg.get("housing")),
     )
