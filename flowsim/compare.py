@@ -56,7 +56,9 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
     - ``acute_saving_per_year`` (delayed days avoided x acute bed-day cost),
       ``added_cost_per_year`` (service costs over the baseline: units' block and occupied-day
       costs, coordinators and flats),
-      ``net_saving_per_year`` with CI, and ``return_per_pound`` (acute saving / added cost).
+      ``net_saving_per_year`` with CI, and ``return_per_pound`` (acute saving / added cost);
+    - ``<reason>_delayed_days_avoided_per_year`` with CI for each delay reason (admin, P1, P2, P3,
+      housing).
     """
     results = tables.results
     base_job = select_baseline(tables) if baseline is None else baseline
@@ -79,6 +81,13 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
         unpaired = (_welch_half_width(b["delayed_days_total"].to_numpy() * scale,
                                       o["delayed_days_total"].to_numpy() * scale)
                     if len(common) > 1 else float("nan"))
+        by_reason = {}
+        for column in [c for c in results.columns if c.startswith("delayed_days_reason_")]:
+            reason = column.removeprefix("delayed_days_reason_")
+            r_mean, r_low, r_high = confidence_interval((b[column] - o[column]).to_numpy() * scale)
+            by_reason[f"{reason}_delayed_days_avoided_per_year"] = r_mean
+            by_reason[f"{reason}_delayed_days_avoided_per_year_ci_low"] = r_low
+            by_reason[f"{reason}_delayed_days_avoided_per_year_ci_high"] = r_high
         rows.append({
             **front,
             "baseline_job": base_job,
@@ -97,5 +106,6 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
             "net_saving_per_year_ci_high": net_high,
             "return_per_pound": (float(acute.mean() / added_cost.mean())
                                  if added_cost.size and added_cost.mean() > 0 else float("nan")),
+            **by_reason,
         })
     return pd.DataFrame(rows)
