@@ -103,7 +103,7 @@ def main() -> None:
 
 
 def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None,
-                       figure: str | None = None) -> Path:
+                       figure: str | None = None, avoided: str | None = None) -> Path:
     """Gather ``sweep_dir``, write ``results.parquet``, ``summary.csv``, ``comparison.csv``; print.
 
     Returns
@@ -116,11 +116,16 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     path = write_table(comparison, Path(sweep_dir) / "comparison.csv")
     print(format_comparison(comparison, tables.swept))
     if figure:
-        if len(tables.swept) != 1:
-            raise KeyError(f"--figure needs exactly one swept parameter, the sweep has {len(tables.swept)}")
+        if len(tables.swept) not in (1, 2):
+            raise KeyError(f"--figure needs one or two swept parameters, the sweep has {len(tables.swept)}")
         from flowsim.plots import avoided_vs_option  # matplotlib only when a figure is asked for
 
-        avoided_vs_option(comparison, tables.swept[0]).savefig(figure, dpi=120)
+        group = tables.swept[0] if len(tables.swept) == 2 else None
+        column = (f"{avoided}_delayed_days_avoided_per_year" if avoided
+                  else "delayed_days_avoided_per_year")
+        if column not in comparison.columns:
+            raise KeyError(f"no column {column} in the comparison")
+        avoided_vs_option(comparison, tables.swept[-1], group, column).savefig(figure, dpi=120)
         print(f"Figure written to {figure}")
     if tables.incomplete:
         print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
@@ -139,6 +144,8 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
                         help="swept value(s) of the baseline job (default: the first job)")
     parser.add_argument("--figure", metavar="PATH", help="also draw delayed days avoided and net "
                         "saving against the swept value (PNG/SVG by extension)")
+    parser.add_argument("--reason", choices=["admin", "P1", "P2", "P3", "housing"],
+                        help="draw delayed days avoided for this delay reason only")
     args = parser.parse_args(argv)
     if not Path(args.sweep_dir).is_dir():
         print(f"flowsim-collect: error: {args.sweep_dir} is not a directory; fix: give the sweep "
@@ -146,7 +153,7 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_CONFIG_ERROR)
     try:
         collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None,
-                           args.figure)
+                           args.figure, args.reason)
     except (FileNotFoundError, KeyError) as error:
         print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
               "and --baseline", file=sys.stderr)

@@ -65,6 +65,8 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
     scale = _DAYS_PER_YEAR / tables.observed_days
     capacity = tables.units.groupby(["job", "replication"])["capacity"].sum().groupby("job").first()
     base = results[results["job"] == base_job].set_index("replication")
+    # sweeps written before housing costs existed only have unit costs
+    services = "cost_services" if "cost_services" in results.columns else "cost_units"
     rows = []
     for job, group in results.groupby("job", sort=False):
         option = group.set_index("replication")
@@ -72,7 +74,7 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
         b, o = base.loc[common], option.loc[common]
         avoided = (b["delayed_days_total"] - o["delayed_days_total"]).to_numpy() * scale
         acute = (b["cost_delayed_days"] - o["cost_delayed_days"]).to_numpy() * scale
-        added_cost = (o["cost_services"] - b["cost_services"]).to_numpy() * scale
+        added_cost = (o[services] - b[services]).to_numpy() * scale
         net = acute - added_cost
         mean, low, high = confidence_interval(avoided)
         net_mean, net_low, net_high = confidence_interval(net)

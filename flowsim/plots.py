@@ -13,40 +13,46 @@ from matplotlib.figure import Figure
 __all__ = ["avoided_vs_option"]
 
 
-def avoided_vs_option(comparison: pd.DataFrame, option: str, option_label: str | None = None) -> Figure:
-    """Delayed days avoided per year (95 % CI) and net saving per year against an option's size.
+def _band(axis, table: pd.DataFrame, x: str, column: str, scale: float, label: str, color) -> None:
+    mean = table[column] / scale
+    low = table.get(f"{column}_ci_low", table[column]).fillna(table[column]) / scale
+    high = table.get(f"{column}_ci_high", table[column]).fillna(table[column]) / scale
+    axis.plot(table[x], mean, marker="o", color=color, label=label)
+    axis.fill_between(table[x].to_numpy(dtype=float), low, high, alpha=0.2, color=color)
+
+
+def avoided_vs_option(comparison: pd.DataFrame, option: str, group: str | None = None,
+                      avoided: str = "delayed_days_avoided_per_year") -> Figure:
+    """Delayed days avoided per year and net saving per year (95 % CI bands) against an option's size.
 
     Parameters
     ----------
     comparison : pandas.DataFrame
         From :func:`flowsim.compare.compare_to_baseline`.
     option : str
-        The swept column to put on the x axis (e.g. ``services.care_home_unit.capacity``).
-    option_label : str, optional
-        x-axis label; defaults to ``option``.
+        The swept column on the x axis (e.g. ``services.care_home_unit.capacity``).
+    group : str, optional
+        A second swept column: one line per value.
+    avoided : str
+        Which avoided-days column to draw (e.g. ``housing_delayed_days_avoided_per_year``).
     """
-    table = comparison.sort_values(option)
-    x = table[option].to_numpy(dtype=float)
-    mean = table["delayed_days_avoided_per_year"].to_numpy()
-    low = table["delayed_days_avoided_per_year_ci_low"].fillna(table["delayed_days_avoided_per_year"])
-    high = table["delayed_days_avoided_per_year_ci_high"].fillna(table["delayed_days_avoided_per_year"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    left.plot(x, mean, marker="o", color="tab:blue", label="mean")
-    left.fill_between(x, low, high, alpha=0.25, color="tab:blue", label="95 % CI (paired)")
-    left.set_xlabel(option_label or option)
-    left.set_ylabel("acute delayed days avoided per year (bed-days)")
-    left.axhline(0, color="grey", linewidth=0.8)
-    left.legend(loc="upper left")
-    net = table["net_saving_per_year"].to_numpy() / 1e6
-    net_low = table["net_saving_per_year_ci_low"].fillna(table["net_saving_per_year"]) / 1e6
-    net_high = table["net_saving_per_year_ci_high"].fillna(table["net_saving_per_year"]) / 1e6
-    right.plot(x, net, marker="o", color="tab:green", label="net saving")
-    right.fill_between(x, net_low, net_high, alpha=0.25, color="tab:green", label="95 % CI (paired)")
-    right.plot(x, table["added_cost_per_year"].to_numpy() / 1e6, linestyle="--", color="tab:red",
-               label="added unit cost")
-    right.axhline(0, color="grey", linewidth=0.8)
-    right.set_xlabel(option_label or option)
-    right.set_ylabel("GBP million per year")
-    right.legend(loc="upper left")
-    fig.suptitle(f"Against baseline job {table['baseline_job'].iloc[0]}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    groups = [(None, comparison)] if group is None else list(comparison.groupby(group, sort=True))
+    colors = plt.get_cmap("viridis")
+    for i, (value, table) in enumerate(groups):
+        table = table.sort_values(option)
+        color = colors(i / max(len(groups) - 1, 1)) if group else "tab:blue"
+        label = "mean (95 % CI)" if group is None else f"{group.split('.')[-1]} = {value}"
+        _band(left, table, option, avoided, 1.0, label, color)
+        _band(right, table, option, "net_saving_per_year", 1e6, label, color)
+    what = avoided.removesuffix("_delayed_days_avoided_per_year").replace("delayed_days_avoided_per_year",
+                                                                           "all")
+    left.set_ylabel(f"acute delayed days avoided per year ({what}; bed-days)")
+    right.set_ylabel("net saving per year (GBP million)")
+    for axis in (left, right):
+        axis.set_xlabel(option)
+        axis.axhline(0, color="grey", linewidth=0.8)
+        axis.legend(loc="best", fontsize="small")
+    fig.suptitle(f"Against baseline job {comparison['baseline_job'].iloc[0]} "
+                 "(paired over replications; bands: 95 % CI)")
     return fig

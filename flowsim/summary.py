@@ -64,6 +64,15 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, observed_days: fl
                      _cell(s, f"delay{suffix}_p95_days", 2)])
     lines += ["", "Delayed days (NCTR to leaving the acute bed) by pathway"]
     lines += _table(["pathway", "episodes", "delayed days", "mean days", "p50", "p95"], rows)
+    reasons = [f"{r} {_cell(s, f'delayed_days_reason_{r}', 0)}"
+               for r in ("admin", "P1", "P2", "P3", "housing") if f"delayed_days_reason_{r}" in s.index]
+    if reasons:
+        lines += ["", "Delayed days by reason: " + ", ".join(reasons)]
+    if "barriers" in s.index and s.loc["barriers", "mean"] > 0:
+        lines += [f"Housing: {_cell(s, 'barriers', 0)} barriers, mean wait for a fix "
+                  f"{_cell(s, 'housing_wait_days_mean')} d, coordinator caseload "
+                  f"{_cell(s, 'coordinator_caseload_mean')}, P2 bed-days blocked by housing "
+                  f"{_cell(s, 'p2_blocked_by_housing_days', 0)}, housing cost {_cell(s, 'cost_housing', 0)}"]
     lines += ["", f"NCTR census: mean {_cell(s, 'nctr_census_mean')}, "
                   f"95th percentile at midnight {_cell(s, 'nctr_census_midnight_p95', 0)}"]
     unit_means = units.groupby("unit", sort=False).mean(numeric_only=True)
@@ -75,7 +84,8 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, observed_days: fl
     lines += _table(["unit", "capacity", "mean occupied", "utilisation", "mean wait d",
                      "blocked bed-days"], rows)
     lines += ["", f"Costs over the window (GBP): delayed acute days {_cell(s, 'cost_delayed_days', 0)}"
-                  f", units {_cell(s, 'cost_units', 0)}, total {_cell(s, 'cost_total', 0)}"]
+                  f", units {_cell(s, 'cost_units', 0)}, housing {_cell(s, 'cost_housing', 0)}, "
+                  f"total {_cell(s, 'cost_total', 0)}"]
     return "\n".join(lines)
 
 
