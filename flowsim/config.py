@@ -14,9 +14,12 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 __all__ = [
+    "AdmissionCalendarConfig",
     "AfterP2Config",
     "ArrivalsConfig",
     "BarrierTypeConfig",
+    "CapacityStepConfig",
+    "ClosuresConfig",
     "CoordinatorsConfig",
     "CostsConfig",
     "DistributionConfig",
@@ -28,6 +31,7 @@ __all__ = [
     "PrecisionConfig",
     "ReadmissionConfig",
     "RunConfig",
+    "StaffAbsenceConfig",
     "UnitConfig",
     "register_configs",
 ]
@@ -76,6 +80,39 @@ class PathwaysConfig:
 
 
 @dataclass
+class AdmissionCalendarConfig:
+    """Days and hours in which a unit admits (default: always)."""
+
+    days: list[str] = field(default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    open_hour: float = 0.0
+    close_hour: float = 24.0
+
+
+@dataclass
+class CapacityStepConfig:
+    """From ``start`` (a date) on, the unit has ``capacity`` places."""
+
+    start: str = MISSING
+    capacity: Any = MISSING
+
+
+@dataclass
+class ClosuresConfig:
+    """Random closures to admissions (infection outbreaks)."""
+
+    outbreaks_per_year: float = 0.0
+    duration_days: DistributionConfig | None = None
+
+
+@dataclass
+class StaffAbsenceConfig:
+    """On a random fraction of days, capacity is scaled by a factor (rounded down)."""
+
+    fraction_of_days: float = 0.0
+    capacity_factor: float = 1.0
+
+
+@dataclass
 class UnitConfig:
     """One service: a pool of beds, flats, packages or placements."""
 
@@ -86,6 +123,12 @@ class UnitConfig:
     cost_per_occupied_day: float = 0.0
     cost_per_bed_week: float = 0.0  # block contract, paid whether occupied or not
     description: str = ""
+    admission: AdmissionCalendarConfig = field(default_factory=AdmissionCalendarConfig)
+    capacity_schedule: list[CapacityStepConfig] = field(default_factory=list)
+    closures: ClosuresConfig = field(default_factory=ClosuresConfig)
+    staff_absence: StaffAbsenceConfig = field(default_factory=StaffAbsenceConfig)
+    max_stay_days: float | None = None  # contracted maximum stay; longer stays are counted and costed
+    cost_per_over_length_day: float = 0.0
 
 
 @dataclass

@@ -9,7 +9,7 @@ from flowsim.scenario import Scenario
 
 __all__ = ["REASONS", "delay_reasons", "housing_kpis"]
 
-REASONS = ("admin", "P1", "P2", "P3", "housing")
+REASONS = ("admin", "P1", "P2", "P3", "housing", "calendar")
 _P0, _P1, _P2 = 0, 1, 2
 _AFTER_HOME, _AFTER_HOME_P1 = 0, 1
 _DAYS_PER_WEEK = 7.0
@@ -32,8 +32,9 @@ def delay_reasons(log: EpisodeTable, w0: float, w1: float) -> dict[str, np.ndarr
     """Each episode's acute delayed days in the window, split by reason.
 
     A P0 or P1 patient with a housing barrier waits for *housing* from NCTR until the fix is done (or
-    until they move to a step-down flat); the rest of their wait has the pathway's reason (P0:
-    *admin*). Everyone else waits for their pathway.
+    until they move to a step-down flat). A patient whose place stood free while the unit was closed
+    to admissions waits for the *calendar* for that time. The rest of a wait has the pathway's reason
+    (P0: *admin*).
     """
     nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
     total = _overlap(nctr, leave, w0, w1)
@@ -43,8 +44,14 @@ def delay_reasons(log: EpisodeTable, w0: float, w1: float) -> dict[str, np.ndarr
     in_flat = ~np.isnan(log["flat_admit_day"])
     housing_end = np.where(in_flat, acute_end, np.minimum(fix_end, acute_end))
     housing = np.where(blocked, _overlap(nctr, housing_end, w0, w1), 0.0)
-    rest = total - housing
-    reasons = {"housing": housing}
+    # Closed to admissions: the last part of the acute wait, when a place stood free in a unit that
+    # was outside its admission calendar (or closed by an outbreak).
+    admit = log["unit_admit_day"]
+    from_acute = (admit == leave) & ~np.isnan(log["unit_closed_wait_days"])
+    closed = np.where(from_acute, log["unit_closed_wait_days"], 0.0)
+    calendar = np.where(from_acute, _overlap(admit - closed, admit, w0, w1), 0.0)
+    rest = total - housing - calendar
+    reasons = {"housing": housing, "calendar": calendar}
     for code, name in enumerate(("admin", "P1", "P2", "P3")):
         reasons[name] = np.where(pathway == code, rest, 0.0)
     return reasons

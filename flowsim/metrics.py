@@ -12,6 +12,7 @@ Warm-up is a filter on the log, never a reset of state: the observation window i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable
 from flowsim.housing_metrics import delay_reasons, housing_kpis
 from flowsim.model import RunResult
-from flowsim.scenario import PATHWAYS, Scenario
+from flowsim.scenario import PATHWAYS, Scenario, UnitSpec
 
 __all__ = ["RunMetrics", "compute_metrics", "overlap_days"]
 
@@ -70,9 +71,25 @@ def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
     return request, admit, end, leave
 
 
-def _unit_metrics(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
+def _step_integral(changes: list[tuple[float, bool, int]], w0: float, w1: float,
+                   value: Callable[[bool, int], float]) -> float:
+    """Integral over [w0, w1) of ``value(open, capacity)`` for a step function of change points."""
+    total = 0.0
+    for (t, is_open, capacity), nxt in zip(changes, [*changes[1:], (np.inf, False, 0)], strict=True):
+        total += max(0.0, min(nxt[0], w1) - max(t, w0)) * value(is_open, capacity)
+    return total
+
+
+def _scheduled(spec: UnitSpec, horizon: float) -> list[tuple[float, bool, int]]:
+    """Commissioned capacity over time (schedule only: closures and absence do not change the bill)."""
+    return [(0.0, True, spec.capacity)] + [(d, True, c) for d, c in spec.availability.schedule
+                                           if d < horizon]
+
+
+def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
                   midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
     days = w1 - w0
+    log = result.episodes
     rows = []
     for index, spec in enumerate(scenario.units):
         request, admit, end, leave = _stays(log, index)
@@ -81,7 +98,14 @@ def _unit_metrics(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
         in_window = (admit >= w0) & (admit < w1)
         waits = (admit - request)[in_window]
         mean_occupied = occupied_days / days
-        capacity_days = spec.capacity * days
+        capacity_days = _step_integral(_scheduled(spec, w1), w0, w1, lambda _, c: c)
+        changes = result.availability.get(spec.name, [(0.0, True, spec.capacity)])
+        closed_days = _step_integral(changes, w0, w1, lambda is_open, _: 0.0 if is_open else 1.0)
+        over_days = over_stays = 0.0
+        if spec.max_stay_days is not None:
+            over_days = float(overlap_days(admit + spec.max_stay_days, leave, w0, w1).sum())
+            ended = (leave >= w0) & (leave < w1)
+            over_stays = float(((leave - admit)[ended] > spec.max_stay_days).sum())
         census[f"occupied_{spec.name}"] = _count_at(midnights, admit, leave)
         rows.append({
             "unit": spec.name,
@@ -89,13 +113,18 @@ def _unit_metrics(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
             "capacity": spec.capacity,
             "admissions": int(in_window.sum()),
             "mean_occupied": mean_occupied,
-            "utilisation": mean_occupied / spec.capacity if spec.capacity else float("nan"),
+            "utilisation": mean_occupied * days / capacity_days if capacity_days else float("nan"),
+            "mean_capacity": capacity_days / days,
+            "closed_days": closed_days,
+            "over_length_stays": over_stays,
+            "over_length_days": over_days,
             "occupied_days": occupied_days,
             "blocked_days": blocked_days,
             "mean_wait_days": float(waits.mean()) if waits.size else float("nan"),
             "p_wait": float((waits > 0).mean()) if waits.size else float("nan"),
             "cost_occupied": occupied_days * spec.cost_per_occupied_day,
             "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
+            "cost_over_length": over_days * spec.cost_per_over_length_day,
         })
     return rows
 
@@ -154,11 +183,12 @@ def compute_metrics(result: RunResult) -> RunMetrics:
     kpis["nctr_census_midnight_mean"] = float(census["nctr_census"].mean())
     kpis["nctr_census_midnight_p95"] = float(np.percentile(census["nctr_census"], 95))
 
-    units = _unit_metrics(scenario, log, w0, w1, midnights, census)
+    units = _unit_metrics(scenario, result, w0, w1, midnights, census)
     kpis["p2_blocked_bed_days"] = float(sum(u["blocked_days"] for u in units
                                             if "P2" in str(u["pathways"]).split("+")))
     for unit in units:
-        for key in ("mean_occupied", "utilisation", "mean_wait_days", "blocked_days"):
+        for key in ("mean_occupied", "utilisation", "mean_wait_days", "blocked_days", "closed_days",
+                    "over_length_stays"):
             kpis[f"unit_{unit['unit']}_{key}"] = float(unit[key])  # type: ignore[arg-type]
 
     ended = (log["end_day"] >= w0) & (log["end_day"] < w1)
@@ -168,7 +198,8 @@ def compute_metrics(result: RunResult) -> RunMetrics:
 
     housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
     kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
-    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] for u in units))
+    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_over_length"]
+                                   for u in units))
     kpis["cost_services"] = kpis["cost_units"] + kpis["cost_housing"]
     kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_services"]
     return RunMetrics(kpis=kpis, units=units, census=census)

@@ -15,13 +15,14 @@ from __future__ import annotations
 import bisect
 import gc
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 import numpy as np
 import simpy
 
 from flowsim.arrivals import arrival_times
+from flowsim.availability import timeline
 from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, EpisodeTable, EventLog
 from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
@@ -56,6 +57,8 @@ class RunResult:
     patients_left: int
     patients_in_system: int
     episodes_in_progress: int
+    # unit name -> change points (time, open, capacity) for units whose availability varies
+    availability: dict[str, list[tuple[float, bool, int]]] = field(default_factory=dict)
 
 
 def _cumulative(shares: tuple[float, ...]) -> list[float]:
@@ -82,9 +85,30 @@ class _Run:
                                       UniformStream(gen("housing/turnaround")))
         self.patients_left = 0
         self.readmissions_pending = 0
+        self.availability: dict[str, list[tuple[float, bool, int]]] = {}
 
     def _generator(self, name: str) -> np.random.Generator:
         return make_generator(self.scenario.seed, self.replication, name)
+
+    def start_availability(self) -> None:
+        """Walk each unit through its calendar, schedule, closures and absence days."""
+        s = self.scenario
+        for spec, unit in zip(s.units, self.dispatcher.units, strict=True):
+            if spec.availability.always:
+                continue
+            changes = timeline(spec.availability, spec.capacity, s.start_date, s.horizon_days,
+                               lambda name, unit_name=spec.name: self._generator(
+                                   f"availability/{unit_name}/{name}"))
+            self.availability[spec.name] = changes
+            _, is_open, capacity = changes[0]
+            self.dispatcher.set_state(unit, is_open, capacity)
+            self.env.process(self._walk(unit, changes[1:]))
+
+    def _walk(self, unit: UnitState, changes: list[tuple[float, bool, int]]
+              ) -> Generator[simpy.Event, None, None]:
+        for t, is_open, capacity in changes:
+            yield self.env.timeout(t - self.env.now)
+            self.dispatcher.set_state(unit, is_open, capacity)
 
     # -- arrivals ----------------------------------------------------------------------------------
     def external_arrivals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -176,10 +200,13 @@ class _Run:
                ) -> Generator[simpy.Event, UnitState, UnitState]:
         """Get a place on ``pathway`` (waiting if none is free); log leaving the acute bed."""
         unit = self.dispatcher.take(pathway)
+        closed_wait = 0.0
         if unit is None:
             unit = yield self.dispatcher.wait(row, pathway, holding=holding)
+            closed_wait = self.dispatcher.closed_wait.pop(row)
         now = self.env.now
         log = self.log
+        log.unit_closed_wait_days[row] = closed_wait
         if log.acute_leave_day[row] != log.acute_leave_day[row]:  # NaN: still in the acute bed
             log.acute_leave_day[row] = now
         log.unit[row] = unit.index
@@ -239,8 +266,10 @@ class _Run:
         if after in (_AFTER_HOME_P1, _AFTER_P3):
             onward_pathway = "P1" if after == _AFTER_HOME_P1 else "P3"
             onward = dispatcher.take(onward_pathway)
+            log.onward_closed_wait_days[row] = 0.0
             if onward is None:
                 onward = yield dispatcher.wait(row, onward_pathway, holding=unit)
+                log.onward_closed_wait_days[row] = dispatcher.closed_wait.pop(row)
             now = env.now
             log.unit_leave_day[row] = now
             dispatcher.release(unit)
@@ -309,7 +338,7 @@ class _Run:
             "flat": tuple(f.name for f in self.scenario.housing.flats),
         }
         return RunResult(self.scenario, self.replication, log.freeze(names), arrived,
-                         self.patients_left, in_system, in_progress)
+                         self.patients_left, in_system, in_progress, self.availability)
 
 
 def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
@@ -338,6 +367,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
     gc.disable()
     try:
         run = _Run(scenario, replication)
+        run.start_availability()
         arrived = run.start()
         run.env.run(until=scenario.horizon_days)
         return run.finish(arrived)

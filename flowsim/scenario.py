@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
+from flowsim.availability import Availability, availability_from_config
 from flowsim.distributions import Distribution, distribution_from_config
 from flowsim.errors import ConfigError
 from flowsim.housing import OFF, HousingSpec, housing_from_config
@@ -49,6 +50,9 @@ class UnitSpec:
     cost_per_occupied_day: float
     cost_per_bed_week: float
     description: str = ""
+    availability: Availability = field(default_factory=Availability)
+    max_stay_days: float | None = None
+    cost_per_over_length_day: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: st
     return shares
 
 
-def _units(services: Mapping[str, Any]) -> tuple[UnitSpec, ...]:
+def _units(services: Mapping[str, Any], start_date: dt.date) -> tuple[UnitSpec, ...]:
     units = []
     for name, spec in services.items():
         field = f"services.{name}"
@@ -158,6 +162,11 @@ def _units(services: Mapping[str, Any]) -> tuple[UnitSpec, ...]:
                                         f"{field}.cost_per_occupied_day"),
             cost_per_bed_week=_real(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week"),
             description=str(spec.get("description") or ""),
+            availability=availability_from_config(spec, field, start_date),
+            max_stay_days=(None if spec.get("max_stay_days") is None
+                           else _real(spec["max_stay_days"], f"{field}.max_stay_days")),
+            cost_per_over_length_day=_real(spec.get("cost_per_over_length_day", 0.0),
+                                           f"{field}.cost_per_over_length_day"),
         ))
     return tuple(units)
 
@@ -217,7 +226,7 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
 
     pathways = cfg.get("pathways") or {}
     pathway_shares = _shares(pathways.get("shares"), PATHWAYS, "pathways.shares")
-    units = _units(cfg.get("services") or {})
+    units = _units(cfg.get("services") or {}, start_date)
     for pathway, share in zip(PATHWAYS[1:], pathway_shares[1:], strict=True):
         _check_served(units, pathway, f"pathways.shares.{pathway}", share)
     after_p2 = _shares((cfg.get("after_p2") or {}).get("shares"), AFTER_P2_OUTCOMES, "after_p2.shares")

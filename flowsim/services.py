@@ -4,7 +4,9 @@ A *unit* is a pool of places (P1 packages, P2 beds, P3 placements) with a capaci
 pathway try the units serving it in preference order and take the first free place; if none is free
 they join that pathway's queue, first come first served, and wait where they are (an acute bed, or a
 P2 bed when waiting for onward care). When a place frees, the unit offers it to the longest-waiting
-patient at the head of the queues of the pathways it serves.
+patient at the head of the queues of the pathways it serves. A unit closed to admissions (outside
+its calendar, or in an outbreak) keeps its free places until it opens; the wait a patient spends
+while a place stood free but the unit was closed is recorded as the *closed wait*.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = ["Dispatcher", "UnitState"]
 class UnitState:
     """Live state of one unit during a run."""
 
-    __slots__ = ("capacity", "index", "los", "name", "occupied", "pathways")
+    __slots__ = ("capacity", "free_since", "index", "los", "name", "occupied", "open", "pathways")
 
     def __init__(self, index: int, spec: UnitSpec) -> None:
         self.index = index
@@ -32,13 +34,16 @@ class UnitState:
         self.los: Distribution = spec.los
         self.pathways = spec.pathways
         self.occupied = 0
+        self.open = True
+        # When each free place became free (oldest first); len == max(0, capacity - occupied).
+        self.free_since: deque[float] = deque([0.0] * spec.capacity)
 
 
 class Dispatcher:
     """Places patients into units: first free eligible unit by preference, FCFS per pathway queue.
 
-    Invariant: while a pathway's queue is non-empty, every unit serving it is full. It holds because
-    every freed place is offered to the queues at once.
+    Invariant: while a pathway's queue is non-empty, every unit serving it is full or closed. It holds
+    because every freed place, opening and capacity increase is offered to the queues at once.
     """
 
     def __init__(self, env: simpy.Environment, units: Sequence[UnitSpec],
@@ -50,6 +55,7 @@ class Dispatcher:
         # Queue entries: (time queued, sequence number, episode, event, unit held while waiting).
         self.queues: dict[str, deque] = {p: deque() for p in pathways}
         self._seq = 0
+        self.closed_wait: dict[int, float] = {}  # episode -> closed wait of its last queued admission
 
     def take(self, pathway: str) -> UnitState | None:
         """A free place on ``pathway`` now (first eligible unit by preference), or None.
@@ -59,8 +65,9 @@ class Dispatcher:
         """
         if not self.queues[pathway]:
             for unit in self._choices[pathway]:
-                if unit.occupied < unit.capacity:
+                if unit.open and unit.occupied < unit.capacity:
                     unit.occupied += 1
+                    unit.free_since.popleft()
                     return unit
         return None
 
@@ -77,8 +84,27 @@ class Dispatcher:
     def release(self, unit: UnitState) -> None:
         """Free one place in ``unit`` and offer it to the longest-waiting eligible patient."""
         unit.occupied -= 1
-        queues = self.queues
-        while unit.occupied < unit.capacity:
+        if unit.occupied < unit.capacity:
+            unit.free_since.append(self.env.now)
+            self.fill(unit)
+
+    def set_state(self, unit: UnitState, is_open: bool, capacity: int) -> None:
+        """Open/close ``unit`` to admissions and set its capacity (occupants are never evicted)."""
+        now = self.env.now
+        free_before = max(0, unit.capacity - unit.occupied)
+        free_after = max(0, capacity - unit.occupied)
+        for _ in range(free_after - free_before):
+            unit.free_since.append(now)
+        for _ in range(free_before - free_after):
+            unit.free_since.pop()  # the newest free places go first
+        unit.capacity = capacity
+        unit.open = is_open
+        self.fill(unit)
+
+    def fill(self, unit: UnitState) -> None:
+        """Admit waiting patients while ``unit`` is open and has free places."""
+        queues, now = self.queues, self.env.now
+        while unit.open and unit.occupied < unit.capacity:
             best = None
             for pathway in unit.pathways:
                 queue = queues[pathway]
@@ -86,9 +112,11 @@ class Dispatcher:
                     best = queue
             if best is None:
                 return
-            entry = best.popleft()
+            queued_at, _, episode, event, _ = best.popleft()
             unit.occupied += 1
-            entry[3].succeed(unit)
+            free_from = unit.free_since.popleft()
+            self.closed_wait[episode] = now - max(queued_at, free_from)
+            event.succeed(unit)
 
     def waiting_in_acute(self) -> int:
         """Patients queued who hold no service place (they are in an acute bed)."""

@@ -65,7 +65,8 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, observed_days: fl
     lines += ["", "Delayed days (NCTR to leaving the acute bed) by pathway"]
     lines += _table(["pathway", "episodes", "delayed days", "mean days", "p50", "p95"], rows)
     reasons = [f"{r} {_cell(s, f'delayed_days_reason_{r}', 0)}"
-               for r in ("admin", "P1", "P2", "P3", "housing") if f"delayed_days_reason_{r}" in s.index]
+               for r in ("admin", "P1", "P2", "P3", "housing", "calendar")
+               if f"delayed_days_reason_{r}" in s.index]
     if reasons:
         lines += ["", "Delayed days by reason: " + ", ".join(reasons)]
     if "barriers" in s.index and s.loc["barriers", "mean"] > 0:

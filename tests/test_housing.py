@@ -139,7 +139,8 @@ def test_unlimited_coordinators_give_the_coordinated_fix_time():
 def test_housing_metrics_split_delays_by_reason():
     result = simulate(load_scenario([*BUSY, "housing=step_down_flats"]), 0)
     kpis = compute_metrics(result).kpis
-    reasons = sum(kpis[f"delayed_days_reason_{r}"] for r in ("admin", "P1", "P2", "P3", "housing"))
+    reasons = sum(kpis[f"delayed_days_reason_{r}"]
+                  for r in ("admin", "P1", "P2", "P3", "housing", "calendar"))
     assert reasons == pytest.approx(kpis["delayed_days_total"])
     assert kpis["delayed_days_reason_housing"] > 0
     assert kpis["cost_housing"] == pytest.approx(kpis["cost_flats"] + kpis["cost_coordinators"])

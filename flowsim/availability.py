@@ -1,0 +1,175 @@
+"""When a unit admits, and how many places it has: calendars, capacity schedules, closures, absence.
+
+Planners ask "Is 7-day admittance required?", "What happens if staff are sick?", "What is the
+outbreak policy?" (care-home toolkit, 2022). A unit's *availability* answers them: it admits only on
+its calendar days and hours; its capacity follows a dated schedule (winter surge beds); an infection
+outbreak closes it to admissions for a while; on staff-absence days its capacity is scaled down.
+Occupants are never evicted: when capacity falls, new admissions wait until occupancy is below it.
+
+:func:`timeline` turns a unit's availability into the change points the simulation walks through.
+Outbreaks and absence days draw from their own named streams, so switching them on changes no other
+random number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from flowsim.distributions import Distribution, distribution_from_config
+from flowsim.errors import ConfigError
+
+__all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Validated availability of one unit. The default admits always at constant capacity."""
+
+    admission_days: frozenset[int] = frozenset(range(7))  # Monday = 0
+    open_hour: float = 0.0
+    close_hour: float = 24.0
+    schedule: tuple[tuple[float, int], ...] = ()  # (day from start, capacity from then on)
+    outbreaks_per_year: float = 0.0
+    outbreak_days: Distribution | None = None
+    absence_fraction: float = 0.0
+    absence_factor: float = 1.0
+
+    @property
+    def always(self) -> bool:
+        """True when nothing ever changes: no calendar, schedule, closures or absence."""
+        return (len(self.admission_days) == 7 and self.open_hour == 0.0 and self.close_hour == 24.0
+                and not self.schedule and self.outbreaks_per_year == 0.0 and self.absence_fraction == 0.0)
+
+
+def _real(value: Any, field: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number") from None
+    if math.isnan(number) or not low <= number <= high:
+        raise ConfigError(field, f"must be between {low:g} and {high:g}, got {value!r}",
+                          f"set {field} within that range")
+    return number
+
+
+def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt.date) -> Availability:
+    """Validate the availability settings of the unit config ``spec`` at ``field``."""
+    admission = spec.get("admission") or {}
+    days = admission.get("days") or list(WEEKDAYS)
+    for day in days:
+        if day not in WEEKDAYS:
+            raise ConfigError(f"{field}.admission.days", f"unknown day {day!r}",
+                              f"use three-letter names: {', '.join(WEEKDAYS)}")
+    open_hour = _real(admission.get("open_hour", 0.0), f"{field}.admission.open_hour", 0, 24)
+    close_hour = _real(admission.get("close_hour", 24.0), f"{field}.admission.close_hour", 0, 24)
+    if close_hour <= open_hour:
+        raise ConfigError(f"{field}.admission.close_hour", f"({close_hour:g}) must be after open_hour "
+                          f"({open_hour:g})", "admit over a window within one day, e.g. 9 to 17")
+    schedule = []
+    for i, step in enumerate(spec.get("capacity_schedule") or []):
+        where = f"{field}.capacity_schedule[{i}]"
+        try:
+            day = (dt.date.fromisoformat(str(step.get("start"))) - start_date).days
+        except ValueError:
+            raise ConfigError(f"{where}.start", f"{step.get('start')!r} is not a date",
+                              "write it as YYYY-MM-DD") from None
+        capacity = step.get("capacity")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+            raise ConfigError(f"{where}.capacity", f"must be a whole number >= 0, got {capacity!r}",
+                              "give the capacity from that date on")
+        schedule.append((float(day), capacity))
+    if [d for d, _ in schedule] != sorted(d for d, _ in schedule):
+        raise ConfigError(f"{field}.capacity_schedule", "steps are not in date order",
+                          "list the steps by increasing start date")
+    closures = spec.get("closures") or {}
+    rate = _real(closures.get("outbreaks_per_year", 0.0), f"{field}.closures.outbreaks_per_year", 0, 365)
+    duration = (distribution_from_config(closures.get("duration_days"), f"{field}.closures.duration_days")
+                if rate > 0 else None)
+    absence = spec.get("staff_absence") or {}
+    return Availability(
+        admission_days=frozenset(WEEKDAYS.index(d) for d in days),
+        open_hour=open_hour,
+        close_hour=close_hour,
+        schedule=tuple(schedule),
+        outbreaks_per_year=rate,
+        outbreak_days=duration,
+        absence_fraction=_real(absence.get("fraction_of_days", 0.0),
+                               f"{field}.staff_absence.fraction_of_days", 0, 1),
+        absence_factor=_real(absence.get("capacity_factor", 1.0),
+                             f"{field}.staff_absence.capacity_factor", 0, 1),
+    )
+
+
+def _calendar_windows(a: Availability, start_date: dt.date, n_days: int) -> list[tuple[float, float]]:
+    first = start_date.weekday()
+    return [(d + a.open_hour / 24.0, d + a.close_hour / 24.0) for d in range(n_days)
+            if (first + d) % 7 in a.admission_days]
+
+
+def _outbreaks(a: Availability, horizon: float, generator: np.random.Generator) -> list[tuple[float, float]]:
+    if a.outbreaks_per_year <= 0 or a.outbreak_days is None:
+        return []
+    count = generator.poisson(a.outbreaks_per_year * horizon / 365.0)
+    starts = np.sort(generator.uniform(0.0, horizon, count))
+    lengths = a.outbreak_days.ppf(generator.random(count))
+    return [(float(s), float(s + d)) for s, d in zip(starts, np.atleast_1d(lengths), strict=True)]
+
+
+def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: float,
+             generator: Callable[[str], np.random.Generator]) -> list[tuple[float, bool, int]]:
+    """Change points ``(time, open to admissions, capacity)`` of a unit, from time 0.
+
+    Parameters
+    ----------
+    a : Availability
+    base_capacity : int
+        Capacity before the first schedule step.
+    start_date : datetime.date
+        Calendar date of day 0 (weekdays).
+    horizon : float
+        Run length in days.
+    generator : callable
+        ``generator(stream_name)`` for the unit's outbreak and absence streams (names already keyed by
+        the unit by the caller).
+
+    Returns
+    -------
+    list of (float, bool, int)
+        Sorted; the first entry is at time 0. Consecutive entries differ in state.
+    """
+    n_days = math.ceil(horizon)
+    windows = _calendar_windows(a, start_date, n_days)
+    closures = _outbreaks(a, horizon, generator("outbreaks"))
+    absent = (generator("absence").random(n_days) < a.absence_fraction) if a.absence_fraction else \
+        np.zeros(n_days, dtype=bool)
+    points = {0.0}
+    for lo, hi in windows + closures:
+        points.update((lo, hi))
+    points.update(d for d, _ in a.schedule)
+    points.update(float(d) for d in range(n_days + 1) if a.absence_fraction)
+    changes: list[tuple[float, bool, int]] = []
+    window_starts = np.array([w[0] for w in windows])
+    window_ends = np.array([w[1] for w in windows])
+    for t in sorted(p for p in points if 0.0 <= p < horizon):
+        i = np.searchsorted(window_starts, t, side="right") - 1
+        is_open = bool(i >= 0 and window_starts[i] <= t < window_ends[i])
+        if any(lo <= t < hi for lo, hi in closures):
+            is_open = False
+        capacity = base_capacity
+        for day, cap in a.schedule:
+            if day <= t:
+                capacity = cap
+        if absent[min(int(t), n_days - 1)]:
+            capacity = math.floor(capacity * a.absence_factor)
+        state = (t, is_open, capacity)
+        if not changes or changes[-1][1:] != state[1:]:
+            changes.append(state)
+    return changes
