@@ -161,6 +161,7 @@ class RunConfig:
     start_date: str = "2025-04-01"
     horizon_days: float = MISSING
     warm_up_days: float = MISSING
+    initial_census: str | None = None  # YAML/CSV of patients in units and waiting at the start
 
 
 @dataclass

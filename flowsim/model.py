@@ -249,9 +249,14 @@ class _Run:
         self._discharge(row, unit, _HOME, _P1, u)
 
     def _p2(self, row: int, u, fix_done: simpy.Event | None) -> Generator[simpy.Event, object, None]:
-        env, log, dispatcher = self.env, self.log, self.dispatcher
         unit = yield from self._admit(row, "P2")
-        yield env.timeout(float(unit.los.ppf(u[_LOS])))
+        yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
+        yield from self._p2_end(row, u, unit, fix_done)
+
+    def _p2_end(self, row: int, u, unit: UnitState, fix_done: simpy.Event | None
+                ) -> Generator[simpy.Event, object, None]:
+        """From the end of a P2 stay: further stays, the outcome, and onward care (blocking)."""
+        env, log, dispatcher = self.env, self.log, self.dispatcher
         after = min(bisect.bisect_right(self.after_cum, u[_AFTER]), 5)
         stays = 1
         while after == _AFTER_P2:  # a further P2 stay, continued in the same bed
@@ -309,6 +314,46 @@ class _Run:
         patient, episode = log.patient[row], log.episode[row] + 1
         event = self.env.timeout(nctr_day - self.env.now)
         event.callbacks.append(lambda _: self.readmit(patient, episode))
+
+    # -- warm start --------------------------------------------------------------------------------
+    def warm_start(self, first_patient: int) -> int:
+        """Put the initial census in place at time 0; return how many patients it holds."""
+        census = self.scenario.initial_census
+        draws = [UniformStream(self._generator(f"warm_start/{d}")) for d in DRAWS]
+        patient = first_patient
+        by_name = {unit.name: unit for unit in self.dispatcher.units}
+        for name, ages in census.in_units:
+            unit = by_name[name]
+            pathway = PATHWAYS.index(unit.pathways[0])
+            for age in ages:
+                u = [stream.next() for stream in draws]
+                # Known age: condition on it. Unknown: the equilibrium residual (stationary excess).
+                remaining = (unit.los.equilibrium_residual(u[_LOS]) if age is None
+                             else unit.los.residual(age, u[_LOS]))
+                start = 0.0 if age is None else -age
+                row = self.log.add(patient, 0, pathway, start)
+                log = self.log
+                log.acute_leave_day[row] = log.unit_admit_day[row] = start
+                log.unit[row] = unit.index
+                log.unit_closed_wait_days[row] = 0.0
+                self.dispatcher.occupy(unit)
+                self.env.process(self._resume(row, pathway, unit, float(remaining), u))
+                patient += 1
+        waiting = [(-(age or 0.0), PATHWAYS.index(p)) for p, ages in census.waiting for age in ages]
+        for nctr, pathway in sorted(waiting):  # longest wait first: FCFS among them
+            u = [stream.next() for stream in draws]
+            row = self.log.add(patient, 0, pathway, nctr)
+            self.env.process(self.journey(row, pathway, u))
+            patient += 1
+        return patient - first_patient
+
+    def _resume(self, row: int, pathway: int, unit: UnitState, remaining: float, u
+                ) -> Generator[simpy.Event, object, None]:
+        yield self.env.timeout(remaining)
+        if pathway == _P2:
+            yield from self._p2_end(row, u, unit, None)
+        else:
+            self._discharge(row, unit, _HOME if pathway == _P1 else _CARE_HOME, pathway, u)
 
     # -- the end -----------------------------------------------------------------------------------
     def finish(self, arrived: int) -> RunResult:
@@ -369,6 +414,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         run = _Run(scenario, replication)
         run.start_availability()
         arrived = run.start()
+        arrived += run.warm_start(first_patient=arrived)
         run.env.run(until=scenario.horizon_days)
         return run.finish(arrived)
     finally:

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
 from flowsim.availability import Availability, availability_from_config
+from flowsim.census import InitialCensus, census_from_file
 from flowsim.distributions import Distribution, distribution_from_config
 from flowsim.errors import ConfigError
 from flowsim.housing import OFF, HousingSpec, housing_from_config
@@ -75,6 +76,7 @@ class Scenario:
     readmission_clinical_los: Distribution
     acute_bed_day_cost: float
     housing: HousingSpec = OFF
+    initial_census: InitialCensus = field(default_factory=InitialCensus)
 
     @property
     def observed_days(self) -> float:
@@ -267,4 +269,7 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         acute_bed_day_cost=_real(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
                                  "costs.acute_bed_day"),
         housing=housing_from_config(cfg.get("housing")),
+        initial_census=(census_from_file(run["initial_census"], tuple(u.name for u in units),
+                                         SERVICE_PATHWAYS)
+                        if run.get("initial_census") else InitialCensus()),
     )

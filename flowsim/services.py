@@ -71,6 +71,12 @@ class Dispatcher:
                     return unit
         return None
 
+    def occupy(self, unit: UnitState) -> None:
+        """Put a patient into ``unit`` regardless of free places (a warm-start census may exceed it)."""
+        unit.occupied += 1
+        if unit.free_since:
+            unit.free_since.popleft()
+
     def wait(self, episode: int, pathway: str, holding: UnitState | None = None) -> simpy.Event:
         """Join ``pathway``'s queue; the event's value is the :class:`UnitState` eventually granted.
 
