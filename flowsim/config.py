@@ -14,6 +14,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 __all__ = [
+    "AcuteConfig",
     "AdmissionCalendarConfig",
     "AfterP2Config",
     "ArrivalsConfig",
@@ -220,6 +221,15 @@ class HousingConfig:
 
 
 @dataclass
+class AcuteConfig:
+    """Optional acute bed pool: arrivals become emergency admissions with a clinical stay before NCTR."""
+
+    enabled: bool = False
+    beds: Any = 0
+    clinical_los_days: DistributionConfig = field(default_factory=DistributionConfig)
+
+
+@dataclass
 class PrecisionConfig:
     """How precise replicated KPIs should be: 95 % CI half-width as a % of the mean."""
 
@@ -245,6 +255,7 @@ class FlowsimConfig:
     readmission: ReadmissionConfig = field(default_factory=ReadmissionConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
     housing: HousingConfig = field(default_factory=HousingConfig)
+    acute: AcuteConfig = field(default_factory=AcuteConfig)
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
     precision: PrecisionConfig = field(default_factory=PrecisionConfig)
 

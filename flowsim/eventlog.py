@@ -25,6 +25,8 @@ SCHEMA: dict[str, str] = {
     "patient": "i",
     "episode": "i",
     "pathway": "c",
+    "admission_request_day": "f",
+    "admission_day": "f",
     "nctr_day": "f",
     "acute_leave_day": "f",
     "unit": "c",

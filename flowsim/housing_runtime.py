@@ -10,7 +10,7 @@ and their re-ablement stay is over. A flat is empty for a void turnaround before
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from itertools import accumulate
 
 import simpy
@@ -18,38 +18,9 @@ import simpy
 from flowsim.eventlog import EventLog
 from flowsim.housing import HousingSpec
 from flowsim.rng import UniformStream
+from flowsim.services import FCFSPool
 
-__all__ = ["CaseloadPool", "FlatGrant", "FlatPool", "HousingRuntime"]
-
-
-class CaseloadPool:
-    """Coordinator caseload places (FTE x caseload cap), granted first come first served."""
-
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
-        self.env = env
-        self.capacity = capacity
-        self.in_use = 0
-        self.queue: deque[simpy.Event] = deque()
-
-    def take(self) -> bool:
-        """Take a place now if one is free and nobody is queued."""
-        if self.in_use < self.capacity and not self.queue:
-            self.in_use += 1
-            return True
-        return False
-
-    def wait(self) -> simpy.Event:
-        """Queue for the next free place."""
-        event = self.env.event()
-        self.queue.append(event)
-        return event
-
-    def release(self) -> None:
-        """Free a place; the longest-waiting referral gets it."""
-        if self.queue:
-            self.queue.popleft().succeed()  # the place passes straight on
-        else:
-            self.in_use -= 1
+__all__ = ["FlatGrant", "FlatPool", "HousingRuntime"]
 
 
 FlatGrant = tuple[int, int]  # (scheme index, flat slot)
@@ -111,11 +82,12 @@ class HousingRuntime:
     """Barriers, fixes and flats of one replication (inactive when housing is disabled)."""
 
     def __init__(self, env: simpy.Environment, spec: HousingSpec, log: EventLog,
-                 turnaround: UniformStream) -> None:
+                 turnaround: UniformStream, leave_acute: Callable[[int], None]) -> None:
         self.env = env
         self.spec = spec
         self.log = log
-        self.coordinators = CaseloadPool(env, spec.caseload_capacity)
+        self.leave_acute = leave_acute  # the model's hook: frees the acute bed when there is one
+        self.coordinators = FCFSPool(env, spec.caseload_capacity)  # caseload places: FTE x cap
         self.flats = FlatPool(env, spec, turnaround)
         self.type_cum = list(accumulate(t.share for t in spec.types))
         if self.type_cum:
@@ -177,7 +149,8 @@ class HousingRuntime:
         self.flats.move_in()
         log.flat[row] = index
         log.flat_slot[row] = slot
-        log.flat_admit_day[row] = log.acute_leave_day[row] = env.now
+        log.flat_admit_day[row] = env.now
+        self.leave_acute(row)
         reablement = float(self.flats.schemes[index].reablement.ppf(u_reablement))
         yield fix_done & env.timeout(reablement)
 

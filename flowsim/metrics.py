@@ -129,6 +129,25 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
     return rows
 
 
+def _acute_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, midnights: np.ndarray,
+                census: dict[str, np.ndarray], kpis: dict[str, float]) -> None:
+    """Acute bed occupancy and admission waits (ED boarding), with the acute module on."""
+    beds = scenario.acute.beds
+    admitted, request, leave = log["admission_day"], log["admission_request_day"], log["acute_leave_day"]
+    occupied = overlap_days(admitted, leave, w0, w1).sum()
+    census["acute_beds_occupied"] = _count_at(midnights, admitted, leave)
+    kpis["acute_bed_occupancy"] = float(occupied / (beds * (w1 - w0)))
+    in_window = (admitted >= w0) & (admitted < w1)
+    boarding_hours = 24.0 * (admitted - request)[in_window]
+    kpis["acute_admissions"] = float(in_window.sum())
+    kpis["acute_admissions_delayed"] = float((boarding_hours > 0).sum())
+    kpis["ed_boarding_hours_total"] = float(boarding_hours.sum())
+    kpis["ed_boarding_hours_mean"] = float(boarding_hours.mean()) if boarding_hours.size else float("nan")
+    kpis["ed_boarding_hours_p95"] = (float(np.percentile(boarding_hours, 95)) if boarding_hours.size
+                                     else float("nan"))
+    kpis["ed_boarding_at_end"] = float((~np.isnan(request) & np.isnan(admitted)).sum())
+
+
 def compute_metrics(result: RunResult) -> RunMetrics:
     """KPIs of one replication after the warm-up filter.
 
@@ -197,6 +216,8 @@ def compute_metrics(result: RunResult) -> RunMetrics:
     kpis["readmissions"] = float((ended & (log["readmitted"] == 1)).sum())
 
     housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
+    if scenario.acute.enabled:
+        _acute_kpis(scenario, log, w0, w1, midnights, census, kpis)
     kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
     kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_over_length"]
                                    for u in units))

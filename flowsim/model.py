@@ -27,16 +27,16 @@ from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, EpisodeTable, EventLog
 from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
 from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
-from flowsim.services import Dispatcher, UnitState
+from flowsim.services import Dispatcher, FCFSPool, UnitState
 
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
 # Per-episode uniform draws, in this order (one named stream each; housing's are drawn even when
 # housing is off, so switching it on changes no other number).
 DRAWS = ("pathway", "admin_delay", "los", "after_p2", "onward_los", "readmit", "readmit_delay",
-         "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement")
+         "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement", "acute_los")
 (_PATHWAY, _ADMIN, _LOS, _AFTER, _ONWARD, _READMIT, _RDELAY, _CLIN, _BARRIER, _BTYPE, _REFERRAL,
- _FIX, _REABLE) = range(len(DRAWS))
+ _FIX, _REABLE, _ACUTE_LOS) = range(len(DRAWS))
 _P0, _P1, _P2, _P3 = range(4)
 _HOME, _CARE_HOME, _DEATH, _READMISSION = range(4)
 _AFTER_HOME, _AFTER_HOME_P1, _AFTER_P2, _AFTER_P3, _AFTER_READMISSION, _AFTER_DEATH = range(6)
@@ -82,7 +82,10 @@ class _Run:
         self.readmission_draws = [UniformStream(gen(f"readmission/{d}")) for d in DRAWS]
         self.repeat_stream = UniformStream(gen("p2_repeat"))
         self.housing = HousingRuntime(self.env, scenario.housing, self.log,
-                                      UniformStream(gen("housing/turnaround")))
+                                      UniformStream(gen("housing/turnaround")), self.leave_acute)
+        self.acute = scenario.acute
+        self.acute_beds = FCFSPool(self.env, scenario.acute.beds)
+        self.in_clinical_stay = 0
         self.patients_left = 0
         self.readmissions_pending = 0
         self.availability: dict[str, list[tuple[float, bool, int]]] = {}
@@ -128,15 +131,17 @@ class _Run:
             draws[_BARRIER].tolist(), draws[_BTYPE].tolist(), strict=True)], dtype=np.int64
         ) if s.housing.enabled else np.full(n, -1, dtype=np.int64)
         # P0 patients with no housing barrier need no shared capacity, so their discharge time is
-        # computed, not simulated.
-        p0 = (pathway == _P0) & (barrier < 0)
+        # computed, not simulated (unless they hold an acute bed others may be waiting for).
+        p0 = (pathway == _P0) & (barrier < 0) & (not s.acute.enabled)
         leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[_ADMIN]), np.nan)
         done = p0 & (leave < s.horizon_days)
+        acute = s.acute.enabled  # then arrivals are admission requests; NCTR comes after the clinical stay
         self.log.add_many({
             "patient": np.arange(n),
             "episode": np.zeros(n, dtype=np.int64),
-            "pathway": pathway,
-            "nctr_day": times,
+            "pathway": np.full(n, -1) if acute else pathway,
+            "nctr_day": np.full(n, np.nan) if acute else times,
+            "admission_request_day": times if acute else np.full(n, np.nan),
             "acute_leave_day": np.where(done, leave, np.nan),
             "end_day": np.where(done, leave, np.nan),
             "outcome": np.where(done, _HOME, -1),
@@ -144,10 +149,10 @@ class _Run:
         })
         readmit = done & (draws[_READMIT] < s.readmission_probability[_P0])
         self.patients_left += int(np.count_nonzero(done & ~readmit))
-        delays = leave + s.time_to_readmission.ppf(draws[_RDELAY]) + s.readmission_clinical_los.ppf(
-            draws[_CLIN])
+        returns = leave + s.time_to_readmission.ppf(draws[_RDELAY])
+        clinical = s.readmission_clinical_los.ppf(draws[_CLIN])
         for row in np.flatnonzero(readmit).tolist():
-            self.schedule_readmission(row, float(delays[row]))
+            self.schedule_readmission(row, float(returns[row]), float(clinical[row]))
         others = np.flatnonzero(~p0)
         self.env.process(self._feed(times[others], others, pathway[others],
                                     draws[:, others].T.tolist()))
@@ -155,20 +160,53 @@ class _Run:
 
     def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray,
               draws: list[list[float]]) -> Generator[simpy.Event, None, None]:
-        env, barriers = self.env, self.log.barrier
+        env, barriers, acute = self.env, self.log.barrier, self.acute
         for t, row, pathway, u in zip(times.tolist(), rows.tolist(), pathways.tolist(), draws,
                                       strict=True):
             yield env.timeout(t - env.now)
-            env.process(self.journey(row, pathway, u, barriers[row]))
+            if acute.enabled:
+                clinical = float(acute.clinical_los.ppf(u[_ACUTE_LOS]))
+                env.process(self.admission(row, pathway, u, barriers[row], clinical))
+            else:
+                env.process(self.journey(row, pathway, u, barriers[row]))
 
-    def readmit(self, patient: int, episode: int) -> None:
-        """Start a readmitted patient's new NCTR episode now."""
+    def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
+                  ) -> Generator[simpy.Event, object, None]:
+        """Acute module: wait for a bed (ED boarding), the clinical stay, then NCTR in that bed."""
+        env, log = self.env, self.log
+        if not self.acute_beds.take():
+            yield self.acute_beds.wait()
+        log.admission_day[row] = env.now
+        self.in_clinical_stay += 1
+        yield env.timeout(clinical_days)
+        self.in_clinical_stay -= 1
+        log.nctr_day[row] = env.now
+        log.pathway[row] = pathway
+        yield from self.journey(row, pathway, u, barrier)
+
+    def leave_acute(self, row: int) -> None:
+        """The patient of ``row`` leaves their acute bed now (freeing it, with the acute module)."""
+        log = self.log
+        if log.acute_leave_day[row] == log.acute_leave_day[row]:  # already left
+            return
+        log.acute_leave_day[row] = self.env.now
+        if log.admission_day[row] == log.admission_day[row]:  # holds a bed of the acute pool
+            self.acute_beds.release()
+
+    def readmit(self, patient: int, episode: int, clinical_days: float) -> None:
+        """A readmitted patient returns: NCTR now, or (acute module) an admission request now."""
         self.readmissions_pending -= 1
         u = [stream.next() for stream in self.readmission_draws]
         pathway = min(bisect.bisect_right(self.pathway_cum, u[_PATHWAY]), 3)
         now = self.env.now
-        row = self.log.add(patient, episode, pathway, now)
         barrier = self.housing.barrier(u[_BARRIER], u[_BTYPE])
+        if self.acute.enabled:
+            row = self.log.add(patient, episode, -1, float("nan"))
+            self.log.admission_request_day[row] = now
+            self.log.barrier[row] = barrier
+            self.env.process(self.admission(row, pathway, u, barrier, clinical_days))
+            return
+        row = self.log.add(patient, episode, pathway, now)
         self.log.barrier[row] = barrier
         if pathway == _P0 and barrier < 0:
             leave = now + float(self.scenario.p0_admin_delay.ppf(u[_ADMIN]))
@@ -185,7 +223,11 @@ class _Run:
         # A housing barrier blocks going home; the fix starts at NCTR (P3 patients do not go home).
         fix_done = (self.housing.start_fix(row, barrier, u[_REFERRAL], u[_FIX])
                     if barrier >= 0 and pathway != _P3 else None)
-        if pathway == _P0:
+        if pathway == _P0 and fix_done is None:  # acute module: the bed is freed at discharge
+            yield self.env.timeout(float(self.scenario.p0_admin_delay.ppf(u[_ADMIN])))
+            self.leave_acute(row)
+            self.end_episode(row, self.env.now, _HOME, _P0, u)
+        elif pathway == _P0:
             yield from self._p0_with_barrier(row, u, barrier, fix_done)
         elif pathway == _P1:
             yield from self._p1(row, u, barrier, fix_done)
@@ -207,8 +249,7 @@ class _Run:
         now = self.env.now
         log = self.log
         log.unit_closed_wait_days[row] = closed_wait
-        if log.acute_leave_day[row] != log.acute_leave_day[row]:  # NaN: still in the acute bed
-            log.acute_leave_day[row] = now
+        self.leave_acute(row)
         log.unit[row] = unit.index
         log.unit_admit_day[row] = now
         return unit
@@ -227,7 +268,7 @@ class _Run:
         if grant is None:
             if env.now < admin_end:
                 yield env.timeout(admin_end - env.now)
-            self.log.acute_leave_day[row] = env.now
+            self.leave_acute(row)
         else:
             yield from housing.stay_in_flat(row, grant, fix_done, u[_REABLE])
             housing.leave_flat(row, grant)
@@ -298,22 +339,27 @@ class _Run:
         log.end_day[row] = now
         log.outcome[row] = outcome
         s = self.scenario
+        clinical = float(s.readmission_clinical_los.ppf(u[_CLIN]))
         if outcome == _READMISSION:
-            self.schedule_readmission(row, now + float(s.readmission_clinical_los.ppf(u[_CLIN])))
+            self.schedule_readmission(row, now, clinical)
         elif outcome != _DEATH and u[_READMIT] < s.readmission_probability[pathway]:
-            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[_RDELAY]) +
-                                                       s.readmission_clinical_los.ppf(u[_CLIN])))
+            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[_RDELAY])), clinical)
         else:
             self.patients_left += 1
 
-    def schedule_readmission(self, row: int, nctr_day: float) -> None:
-        """The patient of ``row`` becomes NCTR again at ``nctr_day`` (after a clinical stay)."""
+    def schedule_readmission(self, row: int, return_day: float, clinical_days: float) -> None:
+        """The patient of ``row`` returns to acute at ``return_day`` for a clinical stay.
+
+        Without the acute module the new episode starts (NCTR) after the clinical stay; with it, the
+        patient asks for an acute bed at ``return_day``.
+        """
         log = self.log
         log.readmitted[row] = 1
         self.readmissions_pending += 1
         patient, episode = log.patient[row], log.episode[row] + 1
-        event = self.env.timeout(nctr_day - self.env.now)
-        event.callbacks.append(lambda _: self.readmit(patient, episode))
+        at = return_day if self.acute.enabled else return_day + clinical_days
+        event = self.env.timeout(at - self.env.now)
+        event.callbacks.append(lambda _: self.readmit(patient, episode, clinical_days))
 
     # -- warm start --------------------------------------------------------------------------------
     def warm_start(self, first_patient: int) -> int:
@@ -363,7 +409,8 @@ class _Run:
         p0_in_admin = sum(1 for p, leave in zip(log.pathway, log.acute_leave_day, strict=True)
                           if p == _P0 and leave != leave)  # NaN: still in the admin delay
         housing = self.housing.waiting_in_acute + self.housing.flats.patients
-        in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing
+        acute = len(self.acute_beds.queue) + self.in_clinical_stay  # boarding, or before NCTR
+        in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute
         ended = sum(1 for end in log.end_day if end == end)
         if ended + in_progress != len(log):
             raise ConservationError(f"episodes: {len(log)} started != {ended} ended + "

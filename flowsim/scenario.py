@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from flowsim.acute import ACUTE_OFF, AcuteSpec, acute_from_config
 from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
 from flowsim.availability import Availability, availability_from_config
 from flowsim.census import InitialCensus, census_from_file
@@ -77,6 +78,7 @@ class Scenario:
     acute_bed_day_cost: float
     housing: HousingSpec = OFF
     initial_census: InitialCensus = field(default_factory=InitialCensus)
+    acute: AcuteSpec = ACUTE_OFF
 
     @property
     def observed_days(self) -> float:
@@ -272,4 +274,5 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         initial_census=(census_from_file(run["initial_census"], tuple(u.name for u in units),
                                          SERVICE_PATHWAYS)
                         if run.get("initial_census") else InitialCensus()),
+        acute=acute_from_config(cfg.get("acute")),
     )

@@ -19,7 +19,37 @@ import simpy
 from flowsim.distributions import Distribution
 from flowsim.scenario import UnitSpec
 
-__all__ = ["Dispatcher", "UnitState"]
+__all__ = ["Dispatcher", "FCFSPool", "UnitState"]
+
+
+class FCFSPool:
+    """A counted pool of places granted first come first served (acute beds, coordinator caseloads)."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env = env
+        self.capacity = capacity
+        self.in_use = 0
+        self.queue: deque[simpy.Event] = deque()
+
+    def take(self) -> bool:
+        """Take a place now if one is free and nobody is queued."""
+        if self.in_use < self.capacity and not self.queue:
+            self.in_use += 1
+            return True
+        return False
+
+    def wait(self) -> simpy.Event:
+        """Queue for the next free place."""
+        event = self.env.event()
+        self.queue.append(event)
+        return event
+
+    def release(self) -> None:
+        """Free a place; the longest-waiting request gets it."""
+        if self.queue:
+            self.queue.popleft().succeed()  # the place passes straight on
+        else:
+            self.in_use -= 1
 
 
 class UnitState:

@@ -1,0 +1,43 @@
+"""The acute bed pool (optional): emergency admissions, clinical stays, and beds blocked by delays.
+
+With this module on, ``arrivals`` are emergency admissions to a finite pool of acute beds. Each
+admitted patient has a clinical stay, then becomes NCTR and keeps the bed until they leave it, so
+delayed discharges block admissions: when every bed is occupied new admissions wait (ED boarding).
+With it off, NCTR arrivals are exogenous, as in the core model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flowsim.distributions import Distribution, Fixed, distribution_from_config
+from flowsim.errors import ConfigError
+
+__all__ = ["ACUTE_OFF", "AcuteSpec", "acute_from_config"]
+
+
+@dataclass(frozen=True)
+class AcuteSpec:
+    """Validated acute-bed settings."""
+
+    enabled: bool
+    beds: int
+    clinical_los: Distribution
+
+
+ACUTE_OFF = AcuteSpec(False, 0, Fixed(0.0))
+
+
+def acute_from_config(section: Mapping[str, Any] | None) -> AcuteSpec:
+    """Validate the ``acute`` section of a config."""
+    section = section or {}
+    if not section.get("enabled", False):
+        return ACUTE_OFF
+    beds = section.get("beds")
+    if isinstance(beds, bool) or not isinstance(beds, int) or beds < 1:
+        raise ConfigError("acute.beds", f"must be a whole number >= 1, got {beds!r}",
+                          "give the number of acute beds, or set acute.enabled=false")
+    return AcuteSpec(True, beds, distribution_from_config(section.get("clinical_los_days"),
+                                                         "acute.clinical_los_days"))
