@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -54,13 +55,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _scenario(overrides: Sequence[str], horizon_days: float) -> tuple[Scenario, float | None]:
-    """The no-warm-up scenario and the warm-up the composed config asked for."""
+def _seasonal_note(arrivals: Mapping[str, Any]) -> str | None:
+    """A caution when arrivals vary over the year: MSER can take a seasonal peak for start-up."""
+    if arrivals.get("series_csv"):
+        what = f"arrivals follow {arrivals['series_csv']}"
+    else:
+        months = [float(m) for m in (arrivals.get("month_multipliers") or [])]
+        if not months or max(months) - min(months) < 1e-9:
+            return None
+        what = f"arrivals vary by month (multipliers {min(months):g}-{max(months):g})"
+    return (f"Note: {what}, so part of what the series show is seasonal, not start-up, and MSER can "
+            "take a seasonal peak for a transient. Check the figure, add replications, or compare "
+            "with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1].")
+
+
+def _scenario(overrides: Sequence[str], horizon_days: float
+              ) -> tuple[Scenario, float | None, str | None]:
+    """The no-warm-up scenario, the warm-up the composed config asked for, a seasonal caution."""
     cfg = load_config(overrides)
     configured = None if OmegaConf.is_missing(cfg.run, "warm_up_days") else cfg.run.warm_up_days
     cfg.run.horizon_days = float(horizon_days)
     cfg.run.warm_up_days = 0.0
-    return build_scenario(cfg), (float(configured) if configured is not None else None)
+    scenario = build_scenario(cfg)
+    arrivals = OmegaConf.to_container(cfg.arrivals, resolve=True) if "arrivals" in cfg else {}
+    return (scenario, float(configured) if configured is not None else None,
+            _seasonal_note(arrivals or {}))
 
 
 def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np.ndarray],
@@ -103,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not figure.parent.is_dir():
         _fail(f"--figure: directory {figure.parent} does not exist; fix: create it or give another path")
     try:
-        scenario, configured = _scenario(args.overrides, args.horizon_days)
+        scenario, configured, note = _scenario(args.overrides, args.horizon_days)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised
         line = describe_error(error)
         if line is None:
@@ -115,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from an empty "
           "system (no warm-up)\n")
     print(format_suggestion(suggestion, series, configured))
+    if note:
+        print(note)
     if suggestion.unsettled:
         print(f"{PROG}: warning: {', '.join(suggestion.unsettled)} had not settled by half the run; "
               "fix: run longer with --horizon-days", file=sys.stderr)

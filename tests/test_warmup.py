@@ -1,0 +1,224 @@
+"""Warm-up help: MSER-5, Welch's moving average, the suggestion, the figure and ``flowsim-warmup``."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from flowsim.compose import load_scenario
+from flowsim.warmup import (
+    mser,
+    replication_mean,
+    run_for_warm_up,
+    suggest_warm_up,
+    welch_moving_average,
+)
+from flowsim.warmup_cli import _seasonal_note, main
+from flowsim.warmup_plot import SUGGESTION_GID, warm_up_figure
+
+TAU = 30.0  # time constant of the synthetic transient (days)
+LEVEL, NOISE = 50.0, 2.0
+FADED = TAU * math.log(LEVEL / NOISE)  # the bias falls below the noise sd here (~97 days)
+
+
+def _transient(seed: int, n: int = 1000) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return LEVEL * (1.0 - np.exp(-t / TAU)) + rng.normal(0.0, NOISE, n)
+
+
+def _step(at: int, n: int = 300, level: float = 5.0) -> np.ndarray:
+    return np.r_[np.zeros(at), np.full(n - at, level)]
+
+
+# --- MSER-5 --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(5))
+def test_mser_truncates_near_where_the_transient_fades(seed):
+    d = mser(_transient(seed))
+    assert d % 5 == 0
+    assert 0.5 * FADED <= d <= 2.5 * FADED
+
+
+def test_mser_keeps_almost_everything_of_a_stationary_series():
+    cuts = [mser(np.random.default_rng(seed).normal(10.0, 1.0, 1000)) for seed in range(20)]
+    assert np.median(cuts) == 0
+    assert max(cuts) <= 100  # never more than a tenth of the run
+
+
+def test_mser_finds_an_exact_step_and_ties_go_to_the_earliest_cut():
+    assert mser(_step(20)) == 20
+    assert mser(_step(20, level=0.1)) == 20  # rounding in the means of identical values
+    assert mser(np.full(100, 3.0)) == 0
+    assert mser(_step(22)) == 25  # in whole batches
+    assert mser(_step(22), batch=1) == 22
+
+
+def test_mser_handles_nan_and_short_series():
+    series = _step(20)
+    series[[50, 51, 52, 53, 54, 120, 299]] = np.nan  # incl. one whole batch
+    assert mser(series) == 20
+    assert mser(np.full(100, np.nan)) == 0
+    assert mser(np.array([1.0, 2.0, 3.0])) == 0  # fewer than two batches
+    assert mser(np.array([])) == 0
+
+
+def test_mser_searches_at_most_max_fraction_of_the_run():
+    ramp = np.arange(200.0)  # never settles
+    assert mser(ramp) == 100
+    assert mser(ramp, max_fraction=0.25) == 50
+    with pytest.raises(ValueError, match="batch"):
+        mser(ramp, batch=0)
+    with pytest.raises(ValueError, match="max_fraction"):
+        mser(ramp, max_fraction=1.0)
+
+
+# --- Welch ---------------------------------------------------------------------------------------------
+
+def test_welch_moving_average_shape_and_shorter_windows_at_the_ends():
+    reps = np.vstack([np.array([0.0, 0.0, 3.0, 0.0, 0.0, 6.0]) + c for c in (-1.0, 0.0, 1.0)])
+    smoothed = welch_moving_average(reps, 2)
+    assert smoothed.shape == (6,)
+    # day 0: itself; day 1: days 0-2; days 2-3: 2w+1 = 5 days; then mirrored at the end
+    np.testing.assert_allclose(smoothed, [0.0, 1.0, 0.6, 1.8, 2.0, 6.0])
+    np.testing.assert_allclose(welch_moving_average(reps, 0), replication_mean(reps))
+    rng = np.random.default_rng(0)
+    many = rng.normal(size=(4, 50))
+    assert welch_moving_average(many, 5).shape == (50,)
+    assert welch_moving_average(many[0], 5).shape == (50,)  # one replication as a 1-D array
+    np.testing.assert_allclose(welch_moving_average(many, 5)[20], many.mean(axis=0)[15:26].mean())
+    with pytest.raises(ValueError, match="window"):
+        welch_moving_average(many, -1)
+
+
+# --- the suggestion ------------------------------------------------------------------------------------
+
+def test_suggestion_is_the_longest_truncation_rounded_up_to_whole_weeks():
+    series = {"a": np.vstack([_step(20)] * 3), "b": np.vstack([_step(10)] * 3)}
+    suggestion = suggest_warm_up(series)
+    assert suggestion.per_series == {"a": 20, "b": 10}
+    assert suggestion.days == 21
+    assert suggestion.limiting_series == "a"
+    assert suggestion.override == "run.warm_up_days=21"
+    assert (suggestion.run_days, suggestion.replications, suggestion.unsettled) == (300, 3, ())
+    assert suggest_warm_up({"a": np.vstack([_step(35)] * 2)}).days == 35  # already whole weeks
+    assert suggest_warm_up({"flat": np.full((2, 300), 4.0)}).days == 0
+
+
+def test_a_series_still_moving_at_the_search_limit_is_flagged_unsettled():
+    suggestion = suggest_warm_up({"ramp": np.arange(200.0)[None, :], "step": _step(20, n=200)[None, :]})
+    assert suggestion.unsettled == ("ramp",)
+    assert suggestion.days == 105
+
+
+# --- end to end ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def quick_runs():
+    scenario = load_scenario(["scenario=quick", "run.horizon_days=200"])
+    series = run_for_warm_up(scenario, 3)
+    return scenario, series, suggest_warm_up(series)
+
+
+def test_runs_start_empty_on_day_zero_whatever_the_configured_warm_up(quick_runs):
+    scenario, series, _ = quick_runs
+    assert scenario.warm_up_days == 60  # the scenario itself is not changed
+    assert list(series) == ["nctr_census", *(f"occupied_{u.name}" for u in scenario.units)]
+    for values in series.values():
+        assert values.shape == (3, 200)
+    for unit in scenario.units:
+        occupied = series[f"occupied_{unit.name}"]
+        assert (occupied[:, 0] == 0).all()
+        assert occupied.max() <= unit.capacity
+    assert not np.array_equal(series["nctr_census"][0], series["nctr_census"][1])  # independent reps
+
+
+def test_suggestion_for_the_quick_system_is_positive_and_inside_the_run(quick_runs):
+    _, series, suggestion = quick_runs
+    assert 0 < suggestion.days < 200
+    assert suggestion.days % 7 == 0
+    assert suggestion.days >= max(suggestion.per_series.values())
+    assert set(suggestion.per_series) == set(series)
+
+
+def test_figure_has_one_panel_per_series_with_the_suggestion_marked(quick_runs):
+    _, series, suggestion = quick_runs
+    fig = warm_up_figure(series, suggestion, window=10)
+    assert len(fig.axes) == len(series) == 5
+    for axis, name in zip(fig.axes, series, strict=True):
+        marks = [line for line in axis.get_lines() if line.get_gid() == SUGGESTION_GID]
+        assert len(marks) == 1
+        np.testing.assert_array_equal(marks[0].get_xdata(), [suggestion.days, suggestion.days])
+        welch = [line for line in axis.get_lines() if line.get_label().startswith("Welch")]
+        assert len(welch) == 1
+        np.testing.assert_allclose(welch[0].get_ydata(), welch_moving_average(series[name], 10))
+        assert axis.get_xlabel() == "day of run"
+        assert axis.get_ylabel() == ("patients at midnight" if name == "nctr_census"
+                                     else "occupied places")
+        assert len(axis.get_lines()) == 3 + 2  # three replications, Welch, the suggestion
+
+
+def test_figure_draws_at_most_six_panels():
+    series = {f"occupied_u{i}": np.vstack([_step(10 * i + 5, n=100)] * 2) for i in range(8)}
+    fig = warm_up_figure(series, suggest_warm_up(series))
+    assert len(fig.axes) == 6
+    assert "first 6 of 8" in fig.get_suptitle()
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+def _warmup(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowsim.warmup_cli", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_cli_bad_override_is_one_line_and_exit_code_2(tmp_path):
+    proc = _warmup("--figure", str(tmp_path / "w.png"), "scenario=quick", "services.ic_beds.capacity=-1")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("flowsim-warmup: error: services.ic_beds.capacity:")
+    assert "fix:" in lines[0]
+    assert not (tmp_path / "w.png").exists()
+
+
+def test_cli_bad_option_is_one_line_and_exit_code_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--replications", "0", "scenario=quick"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("flowsim-warmup: error: --replications")
+
+
+def test_cli_prints_the_suggestion_and_writes_the_figure(tmp_path):
+    figure = tmp_path / "warmup.png"
+    proc = _warmup("--replications", "2", "--horizon-days", "150", "--figure", str(figure),
+                   "scenario=quick")
+    assert proc.returncode == 0, proc.stderr
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "nctr_census" in proc.stdout and "occupied_ic_beds" in proc.stdout
+    use = [line for line in proc.stdout.splitlines() if line.startswith("Use: run.warm_up_days=")]
+    assert len(use) == 1
+    assert int(use[0].rsplit("=", 1)[1]) % 7 == 0
+    assert "run.warm_up_days=60" in proc.stdout  # what the quick scenario has, for comparison
+    assert "Note: arrivals vary by month" in proc.stdout  # the default system is seasonal
+
+
+def test_seasonal_caution_only_when_arrivals_vary_over_the_year():
+    assert _seasonal_note({"month_multipliers": [1.0] * 12}) is None
+    assert _seasonal_note({}) is None
+    assert "0.9-1.1" in _seasonal_note({"month_multipliers": [0.9, 1.1] * 6})
+    assert "rates.csv" in _seasonal_note({"series_csv": "rates.csv"})
+
+
+def test_parallel_runs_give_the_same_series():
+    scenario = load_scenario(["scenario=quick", "run.horizon_days=80"])
+    serial = run_for_warm_up(scenario, 2)
+    parallel = run_for_warm_up(scenario, 2, n_jobs=2)
+    assert list(serial) == list(parallel)
+    for name, values in serial.items():
+        np.testing.assert_array_equal(values, parallel[name])
