@@ -112,9 +112,10 @@ class Distribution(ABC):
 
         Notes
         -----
-        ``U'`` is capped at ``1 - 1e-12`` so that unbounded kinds never return inf. Past that
-        quantile of ``S`` (and wherever ``F(a) == 1``: everyone should have left already) the
-        remaining stay is 0.
+        ``U'`` is capped at ``1 - 1e-12`` so that unbounded kinds never return inf: no stay runs past
+        that quantile of ``S``, so beyond it (and wherever ``F(a) == 1``: everyone should have left
+        already) the remaining stay is 0. Exponential (memoryless: ``ppf(u)`` whatever ``a``) and
+        fixed (``max(value - a, 0)``) use exact forms.
         """
         a, u = _elapsed_and_u(elapsed, u)
         f = np.asarray(self.cdf(a), dtype=float)

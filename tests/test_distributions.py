@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from flowsim.distributions import Empirical, Lognormal, distribution_from_config
+from flowsim.distributions import (
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Uniform,
+    Weibull,
+    distribution_from_config,
+)
 from flowsim.errors import ConfigError
 
 SPECS = [
@@ -86,3 +95,62 @@ def test_bad_specs_name_the_field(spec, field):
         distribution_from_config(spec, "los")
     assert caught.value.field == field
     assert "fix:" in str(caught.value)
+
+
+# Continuous kinds and the scipy.stats law each should match exactly.
+CONTINUOUS = [
+    (Exponential(3.0), stats.expon(scale=3.0)),
+    (Gamma(6.25, 1.6), stats.gamma(a=6.25, scale=1.6)),
+    (Gamma(0.4, 25.0), stats.gamma(a=0.4, scale=25.0)),
+    (Lognormal(3.397, 0.611), stats.lognorm(s=0.611, scale=math.exp(3.397))),
+    (Lognormal(1.9459, 1.2346), stats.lognorm(s=1.2346, scale=math.exp(1.9459))),
+    (Weibull(1.5, 8.0), stats.weibull_min(c=1.5, scale=8.0)),
+    (Weibull(0.7, 3.0), stats.weibull_min(c=0.7, scale=3.0)),
+    (Uniform(2.0, 30.0), stats.uniform(loc=2.0, scale=28.0)),
+]
+CONTINUOUS_IDS = [f"{dist.kind}-{i}" for i, (dist, _) in enumerate(CONTINUOUS)]
+CDF_POINTS = np.array([-5.0, -1e-9, 0.0, 1e-6, 0.1, 1.0, 2.0, 5.0, 10.0, 29.9, 36.0, 100.0, 1000.0])
+
+
+@pytest.mark.parametrize(("dist", "ref"), CONTINUOUS, ids=CONTINUOUS_IDS)
+def test_cdf_matches_scipy(dist, ref):
+    np.testing.assert_allclose(dist.cdf(CDF_POINTS), ref.cdf(CDF_POINTS), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize(("dist", "_ref"), CONTINUOUS, ids=CONTINUOUS_IDS)
+def test_cdf_inverts_ppf_for_continuous_kinds(dist, _ref):
+    u = np.concatenate(([1e-9, 1e-4], np.linspace(0.005, 0.995, 199), [0.9999, 1 - 1e-9]))
+    # atol: uniform's low + width * u rounds at the 1e-16 level.
+    np.testing.assert_allclose(dist.cdf(dist.ppf(u)), u, rtol=1e-9, atol=1e-15)
+
+
+def test_fixed_cdf_is_a_step_at_the_value():
+    dist = Fixed(2.5)
+    np.testing.assert_array_equal(dist.cdf(np.array([-1.0, 0.0, 2.4999, 2.5, 3.0])), [0, 0, 0, 1, 1])
+    assert Uniform(4.0, 4.0).cdf(3.9) == 0.0
+    assert Uniform(4.0, 4.0).cdf(4.0) == 1.0
+
+
+def test_empirical_cdf_is_fraction_of_values_at_or_below():
+    values = (5.0, 1.0, 3.0, 3.0, 0.0)
+    dist = Empirical(values)
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.9, 3.0, 4.9, 5.0, 6.0])
+    expected = [np.mean(np.asarray(values) <= point) for point in x]
+    np.testing.assert_array_equal(dist.cdf(x), expected)
+    # ppf is the generalised inverse of this cdf: the smallest value whose cdf reaches u.
+    u = np.linspace(0.0, 0.999, 1000)
+    assert np.all(dist.cdf(dist.ppf(u)) >= u)
+    assert np.all(dist.cdf(dist.ppf(u) - 1e-9) < u + 1e-12)
+
+
+@pytest.mark.parametrize(("spec", "_mean"), SPECS)
+def test_cdf_is_a_distribution_function_scalar_or_vector(spec, _mean):
+    dist = distribution_from_config(spec, "x")
+    x = np.linspace(-1.0, 200.0, 2001)
+    values = dist.cdf(x)
+    assert values.shape == x.shape
+    assert np.all(np.diff(values) >= 0)
+    assert values[0] == 0.0 and 0.99 < values[-1] <= 1.0
+    scalar = dist.cdf(7.0)
+    assert isinstance(scalar, float)
+    assert scalar == dist.cdf(np.array([7.0]))[0]
