@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench report clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The board pack of the care-home units study: runs (or resumes) the sweep, then builds the HTML.
+report: $(STAMP)
+	test -f multirun/care_home_units/results.parquet || $(BIN)/flowsim experiment=care_home_units
+	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py

@@ -1,0 +1,88 @@
+"""Board packs: run a parameterised notebook headless and export it as HTML without code.
+
+Notebooks live in ``notebooks/`` as jupytext percent-format ``.py`` files. The cell tagged
+``parameters`` holds defaults; :func:`execute_notebook` injects the caller's values in a cell right
+after it (as papermill does), executes the notebook with nbclient, and writes a self-contained HTML
+file with every code cell's input hidden (what a board reads), plus the executed ``.ipynb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["execute_notebook", "main", "notebooks_dir"]
+
+
+def notebooks_dir() -> Path:
+    """The project's ``notebooks/`` directory."""
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[str, Any] | None = None,
+                     timeout_s: int = 1200) -> Path:
+    """Execute a jupytext notebook with ``parameters`` and export it to HTML without code.
+
+    Parameters
+    ----------
+    source : path
+        A ``.py`` (jupytext percent format) or ``.ipynb`` notebook.
+    html : path
+        The HTML file to write; the executed notebook goes next to it as ``.ipynb``.
+    parameters : mapping, optional
+        Values to inject after the cell tagged ``parameters``.
+    timeout_s : int
+        Per-cell execution time limit in seconds.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file.
+    """
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    notebook = jupytext.read(str(source))
+    if parameters:
+        lines = ["# Parameters injected by flowsim.board"]
+        lines += [f"{name} = {value!r}" for name, value in parameters.items()]
+        injected = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]})
+        tagged = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+        notebook.cells.insert(tagged[0] + 1 if tagged else 0, injected)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    out = Path(html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
+                   resources={"metadata": {"path": str(Path.cwd())}}).execute()
+    nbformat.write(notebook, str(out.with_suffix(".ipynb")))
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(notebook)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-board SWEEP_DIR [--output board.html] [--baseline-job N] [--title T]``."""
+    parser = argparse.ArgumentParser(prog="flowsim-board", description=(
+        "Build the board pack (HTML, code hidden) of a sweep directory from notebooks/board_report.py."))
+    parser.add_argument("sweep_dir")
+    parser.add_argument("--output", default=None, help="HTML file (default: SWEEP_DIR/board_report.html)")
+    parser.add_argument("--baseline-job", type=int, default=None)
+    parser.add_argument("--title", default=None)
+    args = parser.parse_args(argv)
+    sweep = Path(args.sweep_dir)
+    if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
+        print(f"flowsim-board: error: {sweep} holds no finished flowsim sweep; fix: run the sweep first "
+              "(e.g. flowsim experiment=care_home_units)", file=sys.stderr)
+        sys.exit(2)
+    parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job}
+    if args.title:
+        parameters["title"] = args.title
+    html = Path(args.output) if args.output else sweep / "board_report.html"
+    execute_notebook(notebooks_dir() / "board_report.py", html, parameters)
+    print(f"Board pack written to {html}")

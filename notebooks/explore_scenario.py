@@ -1,0 +1,42 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Explore a scenario
+# Runs a small scenario in this process and shows its figures. Change `overrides` to explore.
+
+# %% tags=["parameters"]
+overrides = ["scenario=quick"]
+replications = 3
+output_dir = "outputs/explore"
+
+# %%
+import pandas as pd
+from IPython.display import display
+
+from flowsim.compose import load_config
+from flowsim.pipeline import run_scenario
+from flowsim.summary import format_summary
+
+run = run_scenario(load_config([*overrides, f"replications={replications}"]), output_dir, overrides,
+                   progress=False)
+print(format_summary(run.summary, run.units, run.scenario.observed_days, len(run.replications)))
+
+# %%
+summary = run.summary.set_index("kpi")
+display(summary.loc[["delayed_days_per_year", "nctr_census_mean", "cost_total"],
+                    ["mean", "ci_low", "ci_high"]])
+census = pd.read_parquet(run.files["census"])
+census.groupby("date")["nctr_census"].median().plot(
+    ylabel="NCTR patients in acute beds at midnight (patients)", xlabel="date",
+    title="NCTR census (median over replications)")
