@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from flowsim.eventlog import EpisodeTable
+from flowsim.intervals import count_at
+from flowsim.intervals import overlap_days as _overlap
 from flowsim.scenario import Scenario
 
 __all__ = ["REASONS", "delay_reasons", "housing_kpis"]
@@ -14,18 +16,6 @@ _P0, _P1, _P2 = 0, 1, 2
 _AFTER_HOME, _AFTER_HOME_P1 = 0, 1
 _DAYS_PER_WEEK = 7.0
 _DAYS_PER_YEAR = 365.0
-
-
-def _overlap(start: np.ndarray, end: np.ndarray, w0: float, w1: float) -> np.ndarray:
-    end = np.where(np.isnan(end), w1, end)
-    start = np.where(np.isnan(start), w1, start)
-    return np.clip(np.minimum(end, w1) - np.maximum(start, w0), 0.0, None)
-
-
-def _count_at(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    starts = np.sort(starts[~np.isnan(starts)])
-    ends = np.sort(np.where(np.isnan(ends), np.inf, ends))
-    return np.searchsorted(starts, times, side="right") - np.searchsorted(ends, times, side="right")
 
 
 def delay_reasons(log: EpisodeTable, w0: float, w1: float) -> dict[str, np.ndarray]:
@@ -86,7 +76,7 @@ def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
     coordinated = route == 1
     capacity = spec.caseload_capacity
     caseload = _overlap(start[coordinated], done[coordinated], w0, w1).sum() / days
-    census["coordinator_caseload"] = _count_at(midnights, start[coordinated], done[coordinated])
+    census["coordinator_caseload"] = count_at(midnights, start[coordinated], done[coordinated])
     kpis["coordinator_caseload_mean"] = float(caseload)
     kpis["coordinator_utilisation"] = float(caseload / capacity) if capacity else float("nan")
     queued = coordinated & (start > referred)
@@ -99,7 +89,7 @@ def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
         mine = log["flat"] == code
         admit, leave = log["flat_admit_day"][mine], log["flat_leave_day"][mine]
         occupied = _overlap(admit, leave, w0, w1).sum() / days
-        census[f"flat_occupied_{scheme.name}"] = _count_at(midnights, admit, leave)
+        census[f"flat_occupied_{scheme.name}"] = count_at(midnights, admit, leave)
         ended = (leave >= w0) & (leave < w1)
         stay = (leave - admit)[ended]
         over_days = _overlap(admit + scheme.max_stay_days, leave, w0, w1).sum()

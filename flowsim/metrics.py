@@ -19,6 +19,7 @@ import numpy as np
 
 from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable
 from flowsim.housing_metrics import delay_reasons, housing_kpis
+from flowsim.intervals import count_at, overlap_days
 from flowsim.model import RunResult
 from flowsim.scenario import PATHWAYS, Scenario, UnitSpec
 
@@ -34,21 +35,6 @@ class RunMetrics:
     kpis: dict[str, float]
     units: list[dict[str, object]]
     census: dict[str, np.ndarray]
-
-
-def overlap_days(start: np.ndarray, end: np.ndarray, window_start: float,
-                 window_end: float) -> np.ndarray:
-    """Length of each interval ``[start, end)`` inside the window; a NaN end means still open."""
-    end = np.where(np.isnan(end), window_end, end)
-    start = np.where(np.isnan(start), window_end, start)  # never started: no overlap
-    return np.clip(np.minimum(end, window_end) - np.maximum(start, window_start), 0.0, None)
-
-
-def _count_at(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """How many intervals ``[start, end)`` contain each time (NaN start: never; NaN end: open)."""
-    starts = np.sort(starts[~np.isnan(starts)])
-    ends = np.sort(np.where(np.isnan(ends), np.inf, ends))
-    return np.searchsorted(starts, times, side="right") - np.searchsorted(ends, times, side="right")
 
 
 def _summary(values: np.ndarray, prefix: str, kpis: dict[str, float]) -> None:
@@ -106,7 +92,7 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
             over_days = float(overlap_days(admit + spec.max_stay_days, leave, w0, w1).sum())
             ended = (leave >= w0) & (leave < w1)
             over_stays = float(((leave - admit)[ended] > spec.max_stay_days).sum())
-        census[f"occupied_{spec.name}"] = _count_at(midnights, admit, leave)
+        census[f"occupied_{spec.name}"] = count_at(midnights, admit, leave)
         rows.append({
             "unit": spec.name,
             "pathways": "+".join(spec.pathways),
@@ -135,7 +121,7 @@ def _acute_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, mid
     beds = scenario.acute.beds
     admitted, request, leave = log["admission_day"], log["admission_request_day"], log["acute_leave_day"]
     occupied = overlap_days(admitted, leave, w0, w1).sum()
-    census["acute_beds_occupied"] = _count_at(midnights, admitted, leave)
+    census["acute_beds_occupied"] = count_at(midnights, admitted, leave)
     kpis["acute_bed_occupancy"] = float(occupied / (beds * (w1 - w0)))
     in_window = (admitted >= w0) & (admitted < w1)
     boarding_hours = 24.0 * (admitted - request)[in_window]
@@ -193,11 +179,11 @@ def compute_metrics(result: RunResult) -> RunMetrics:
         "day": midnights,
         "date": np.array([scenario.start_date + dt.timedelta(days=int(d)) for d in midnights],
                          dtype="datetime64[D]"),
-        "nctr_census": _count_at(midnights, nctr, leave),
+        "nctr_census": count_at(midnights, nctr, leave),
     }
     for code, name in enumerate(PATHWAYS):
         mine = pathway == code
-        census[f"nctr_census_{name}"] = _count_at(midnights, nctr[mine], leave[mine])
+        census[f"nctr_census_{name}"] = count_at(midnights, nctr[mine], leave[mine])
     kpis["nctr_census_mean"] = float(delayed.sum()) / days  # time-average (Little's L)
     kpis["nctr_census_midnight_mean"] = float(census["nctr_census"].mean())
     kpis["nctr_census_midnight_p95"] = float(np.percentile(census["nctr_census"], 95))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
-from flowsim.metrics import _count_at, compute_metrics, overlap_days
+from flowsim.intervals import count_at, overlap_days
+from flowsim.metrics import compute_metrics
 from flowsim.model import simulate
 from flowsim.scenario import build_scenario
 
@@ -20,7 +21,7 @@ def test_overlap_days_clips_to_window_and_treats_nan_end_as_open():
 def test_count_at_counts_half_open_intervals():
     starts = np.array([0.0, 1.0, 2.0, np.nan])
     ends = np.array([1.0, np.nan, 2.5, np.nan])
-    np.testing.assert_array_equal(_count_at(np.array([0.0, 1.0, 2.0, 3.0]), starts, ends),
+    np.testing.assert_array_equal(count_at(np.array([0.0, 1.0, 2.0, 3.0]), starts, ends),
                                   [1, 1, 2, 1])
 
 

@@ -1,0 +1,22 @@
+"""Interval arithmetic on the event log: time inside a window, and counts at given instants."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["count_at", "overlap_days"]
+
+
+def overlap_days(start: np.ndarray, end: np.ndarray, window_start: float,
+                 window_end: float) -> np.ndarray:
+    """Length of each interval ``[start, end)`` inside the window; a NaN end means still open."""
+    end = np.where(np.isnan(end), window_end, end)
+    start = np.where(np.isnan(start), window_end, start)  # never started: no overlap
+    return np.clip(np.minimum(end, window_end) - np.maximum(start, window_start), 0.0, None)
+
+
+def count_at(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many intervals ``[start, end)`` contain each time (NaN start: never; NaN end: open)."""
+    starts = np.sort(starts[~np.isnan(starts)])
+    ends = np.sort(np.where(np.isnan(ends), np.inf, ends))
+    return np.searchsorted(starts, times, side="right") - np.searchsorted(ends, times, side="right")
