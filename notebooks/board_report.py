@@ -25,18 +25,28 @@ import pandas as pd
 import yaml
 from IPython.display import HTML, Markdown, display
 
+from flowsim.aggregate import census_fan, reasons_by_option, weekly_utilisation
 from flowsim.compare import compare_to_baseline, select_baseline
-from flowsim.plots import avoided_vs_option
+from flowsim.plots import (
+    avoided_vs_option,
+    cost_vs_saving,
+    fan_chart,
+    marginal_benefit,
+    reasons_stacked,
+    utilisation_heatmap,
+)
 from flowsim.sweep import collect_sweep
 
 tables = collect_sweep(sweep_dir, write=False)
 comparison = compare_to_baseline(tables, select_baseline(tables) if baseline_job is None else baseline_job)
 swept = list(tables.swept)
 options = comparison[comparison["job"] != comparison["baseline_job"]]
-best = options.sort_values("net_saving_per_year", ascending=False).iloc[0]
-label = ", ".join(f"{k} = {best[k]}" for k in swept) or f"job {best['job']}"
-base = comparison[comparison["job"] == comparison["baseline_job"]].iloc[0]
-base_label = ", ".join(f"{k} = {base[k]}" for k in swept) or f"job {base['job']}"
+ranked = options.sort_values("net_saving_per_year", ascending=False)
+best, best_job = ranked.iloc[0], ranked["job"].iloc[0]  # the column keeps the job id's type
+label = ", ".join(f"{k} = {ranked[k].iloc[0]}" for k in swept) or f"job {best_job}"
+baseline_rows = comparison[comparison["job"] == comparison["baseline_job"]]
+base, base_job = baseline_rows.iloc[0], baseline_rows["job"].iloc[0]
+base_label = ", ".join(f"{k} = {baseline_rows[k].iloc[0]}" for k in swept) or f"job {base_job}"
 
 # %%
 display(Markdown(f"# {title}"))
@@ -56,9 +66,35 @@ display(Markdown(
 
 # %%
 numeric = 1 <= len(swept) <= 2 and pd.api.types.is_numeric_dtype(comparison[swept[-1]])
+group = swept[0] if len(swept) == 2 else None
 if numeric:
-    figure = avoided_vs_option(comparison, swept[-1], swept[0] if len(swept) == 2 else None)
-    display(figure)
+    display(avoided_vs_option(comparison, swept[-1], group))
+    if (comparison["added_capacity"] != 0).any():
+        display(marginal_benefit(comparison, swept[-1], group))
+if swept:
+    display(cost_vs_saving(comparison, swept))
+
+# %% [markdown]
+# ## The NCTR census over the year: baseline and recommended option
+
+# %%
+base_dir, best_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(best_job)
+fans = {f"baseline ({base_label})": census_fan(pd.read_parquet(base_dir / "census.parquet")),
+        f"recommended ({label})": census_fan(pd.read_parquet(best_dir / "census.parquet"))}
+display(fan_chart(fans))
+
+# %% [markdown]
+# ## Why patients wait, by option
+
+# %%
+display(reasons_stacked(reasons_by_option(tables.results, swept)))
+
+# %% [markdown]
+# ## Unit utilisation by week under the recommended option
+
+# %%
+display(utilisation_heatmap(weekly_utilisation(pd.read_parquet(best_dir / "census.parquet"),
+                                               pd.read_parquet(best_dir / "units.parquet"))))
 
 # %% [markdown]
 # ## Options

@@ -24,8 +24,10 @@ output_dir = "outputs/explore"
 import pandas as pd
 from IPython.display import display
 
+from flowsim.aggregate import census_fan, reasons_by_option, wait_distribution, weekly_utilisation
 from flowsim.compose import load_config
 from flowsim.pipeline import run_scenario
+from flowsim.plots import fan_chart, reasons_stacked, utilisation_heatmap, wait_distribution_plot
 from flowsim.summary import format_summary
 
 run = run_scenario(load_config([*overrides, f"replications={replications}"]), output_dir, overrides,
@@ -37,6 +39,9 @@ summary = run.summary.set_index("kpi")
 display(summary.loc[["delayed_days_per_year", "nctr_census_mean", "cost_total"],
                     ["mean", "ci_low", "ci_high"]])
 census = pd.read_parquet(run.files["census"])
-census.groupby("date")["nctr_census"].median().plot(
-    ylabel="NCTR patients in acute beds at midnight (patients)", xlabel="date",
-    title="NCTR census (median over replications)")
+display(fan_chart({"this scenario": census_fan(census)}))
+display(reasons_stacked(reasons_by_option(run.replications, [])))
+display(utilisation_heatmap(weekly_utilisation(census, run.units)))
+if "patients" in run.files:
+    patients = pd.read_parquet(run.files["patients"])
+    display(wait_distribution_plot(wait_distribution(patients, run.scenario.warm_up_days)))
