@@ -285,6 +285,8 @@ class Fixed(Distribution):
         return self.value
 
     def ppf(self, u: Any) -> Any:
+        if isinstance(u, float):  # the per-patient scalar path: skip numpy
+            return self.value
         return np.full(np.shape(u), self.value) if np.ndim(u) else self.value
 
     def cdf(self, x: Any) -> Any:

@@ -219,24 +219,33 @@ class _Run:
     # -- the journey -------------------------------------------------------------------------------
     def journey(self, row: int, pathway: int, u, barrier: int = -1
                 ) -> Generator[simpy.Event, object, None]:
-        """One episode from NCTR to leaving the last service (P0 here only with a barrier)."""
+        """The process of one episode from NCTR to leaving the last service.
+
+        A plain function returning the pathway's generator, so that the process runs it directly
+        (each extra ``yield from`` layer costs time on every resume).
+        """
         # A housing barrier blocks going home; the fix starts at NCTR (P3 patients do not go home).
         fix_done = (self.housing.start_fix(row, barrier, u[_REFERRAL], u[_FIX])
                     if barrier >= 0 and pathway != _P3 else None)
-        if pathway == _P0 and fix_done is None:  # acute module: the bed is freed at discharge
-            yield self.env.timeout(float(self.scenario.p0_admin_delay.ppf(u[_ADMIN])))
-            self.leave_acute(row)
-            self.end_episode(row, self.env.now, _HOME, _P0, u)
-        elif pathway == _P0:
-            yield from self._p0_with_barrier(row, u, barrier, fix_done)
-        elif pathway == _P1:
-            yield from self._p1(row, u, barrier, fix_done)
-        elif pathway == _P2:
-            yield from self._p2(row, u, fix_done)
-        else:
-            unit = yield from self._admit(row, "P3")
-            yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
-            self._discharge(row, unit, _CARE_HOME, _P3, u)
+        if pathway == _P0:
+            return (self._p0(row, u) if fix_done is None
+                    else self._p0_with_barrier(row, u, barrier, fix_done))
+        if pathway == _P1:
+            return self._p1(row, u, barrier, fix_done)
+        if pathway == _P2:
+            return self._p2(row, u, fix_done)
+        return self._p3(row, u)
+
+    def _p0(self, row: int, u) -> Generator[simpy.Event, object, None]:
+        """P0 as a process (acute module: the bed is freed at discharge)."""
+        yield self.env.timeout(float(self.scenario.p0_admin_delay.ppf(u[_ADMIN])))
+        self.leave_acute(row)
+        self.end_episode(row, self.env.now, _HOME, _P0, u)
+
+    def _p3(self, row: int, u) -> Generator[simpy.Event, object, None]:
+        unit = yield from self._admit(row, "P3")
+        yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
+        self._discharge(row, unit, _CARE_HOME, _P3, u)
 
     def _admit(self, row: int, pathway: str, holding: object = None
                ) -> Generator[simpy.Event, UnitState, UnitState]:
@@ -289,15 +298,17 @@ class _Run:
         yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
         self._discharge(row, unit, _HOME, _P1, u)
 
-    def _p2(self, row: int, u, fix_done: simpy.Event | None) -> Generator[simpy.Event, object, None]:
-        unit = yield from self._admit(row, "P2")
-        yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
-        yield from self._p2_end(row, u, unit, fix_done)
+    def _p2(self, row: int, u, fix_done: simpy.Event | None, unit: UnitState | None = None,
+            remaining: float = 0.0) -> Generator[simpy.Event, object, None]:
+        """A P2 stay, further stays, the outcome and onward care (blocking after service).
 
-    def _p2_end(self, row: int, u, unit: UnitState, fix_done: simpy.Event | None
-                ) -> Generator[simpy.Event, object, None]:
-        """From the end of a P2 stay: further stays, the outcome, and onward care (blocking)."""
+        ``unit``/``remaining``: a warm-start patient already in ``unit`` with ``remaining`` days left.
+        """
         env, log, dispatcher = self.env, self.log, self.dispatcher
+        if unit is None:
+            unit = yield from self._admit(row, "P2")
+            remaining = float(unit.los.ppf(u[_LOS]))
+        yield env.timeout(remaining)
         after = min(bisect.bisect_right(self.after_cum, u[_AFTER]), 5)
         stays = 1
         while after == _AFTER_P2:  # a further P2 stay, continued in the same bed
@@ -339,11 +350,11 @@ class _Run:
         log.end_day[row] = now
         log.outcome[row] = outcome
         s = self.scenario
-        clinical = float(s.readmission_clinical_los.ppf(u[_CLIN]))
         if outcome == _READMISSION:
-            self.schedule_readmission(row, now, clinical)
+            self.schedule_readmission(row, now, float(s.readmission_clinical_los.ppf(u[_CLIN])))
         elif outcome != _DEATH and u[_READMIT] < s.readmission_probability[pathway]:
-            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[_RDELAY])), clinical)
+            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[_RDELAY])),
+                                      float(s.readmission_clinical_los.ppf(u[_CLIN])))
         else:
             self.patients_left += 1
 
@@ -395,10 +406,10 @@ class _Run:
 
     def _resume(self, row: int, pathway: int, unit: UnitState, remaining: float, u
                 ) -> Generator[simpy.Event, object, None]:
-        yield self.env.timeout(remaining)
         if pathway == _P2:
-            yield from self._p2_end(row, u, unit, None)
+            yield from self._p2(row, u, None, unit, remaining)
         else:
+            yield self.env.timeout(remaining)
             self._discharge(row, unit, _HOME if pathway == _P1 else _CARE_HOME, pathway, u)
 
     # -- the end -----------------------------------------------------------------------------------
