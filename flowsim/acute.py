@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flowsim.distributions import Distribution, Fixed, distribution_from_config
+from flowsim.distribution_config import distribution_from_config
+from flowsim.distributions import Distribution, Fixed
 from flowsim.errors import ConfigError
 
 __all__ = ["ACUTE_OFF", "AcuteSpec", "acute_from_config"]

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from flowsim.distributions import Distribution, distribution_from_config
+from flowsim.distribution_config import distribution_from_config
+from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
 
 __all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]

@@ -11,9 +11,11 @@ after the run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from flowsim.scenario import Scenario
 
 __all__ = ["FINAL_OUTCOMES", "EpisodeTable", "EventLog"]
 
@@ -115,3 +117,22 @@ class EpisodeTable:
         """Coded column as an object array of names, ``None`` where there is none."""
         table = np.array([*self.names[column], None], dtype=object)
         return table[self.columns[column]]  # code -1 picks the trailing None
+
+
+class ConservationError(RuntimeError):
+    """Patients were created or lost: a bug in the model, never a user error."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one replication produced."""
+
+    scenario: Scenario
+    replication: int
+    episodes: EpisodeTable
+    patients_arrived: int
+    patients_left: int
+    patients_in_system: int
+    episodes_in_progress: int
+    # unit name -> change points (time, open, capacity) for units whose availability varies
+    availability: dict[str, list[tuple[float, bool, int]]] = field(default_factory=dict)

@@ -15,57 +15,51 @@ from __future__ import annotations
 import bisect
 import gc
 from collections.abc import Generator
-from dataclasses import dataclass, field
-from itertools import accumulate
 
 import numpy as np
 import simpy
 
 from flowsim.arrivals import arrival_times
 from flowsim.availability import timeline
-from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, EpisodeTable, EventLog
+from flowsim.draws import (
+    AFTER_DEATH,
+    AFTER_HOME,
+    AFTER_HOME_P1,
+    AFTER_P2,
+    AFTER_P3,
+    AFTER_READMISSION,
+    DRAWS,
+    END_CARE_HOME,
+    END_DEATH,
+    END_HOME,
+    END_READMISSION,
+    P0,
+    P1,
+    P2,
+    P3,
+    U_ACUTE_LOS,
+    U_ADMIN,
+    U_AFTER,
+    U_BARRIER,
+    U_BTYPE,
+    U_CLIN,
+    U_FIX,
+    U_LOS,
+    U_ONWARD,
+    U_PATHWAY,
+    U_RDELAY,
+    U_REABLE,
+    U_READMIT,
+    U_REFERRAL,
+    cumulative_shares,
+)
+from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ConservationError, EventLog, RunResult
 from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
 from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.services import Dispatcher, FCFSPool, UnitState
 
 __all__ = ["ConservationError", "RunResult", "simulate"]
-
-# Per-episode uniform draws, in this order (one named stream each; housing's are drawn even when
-# housing is off, so switching it on changes no other number).
-DRAWS = ("pathway", "admin_delay", "los", "after_p2", "onward_los", "readmit", "readmit_delay",
-         "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement", "acute_los")
-(_PATHWAY, _ADMIN, _LOS, _AFTER, _ONWARD, _READMIT, _RDELAY, _CLIN, _BARRIER, _BTYPE, _REFERRAL,
- _FIX, _REABLE, _ACUTE_LOS) = range(len(DRAWS))
-_P0, _P1, _P2, _P3 = range(4)
-_HOME, _CARE_HOME, _DEATH, _READMISSION = range(4)
-_AFTER_HOME, _AFTER_HOME_P1, _AFTER_P2, _AFTER_P3, _AFTER_READMISSION, _AFTER_DEATH = range(6)
-
-
-class ConservationError(RuntimeError):
-    """Patients were created or lost: a bug in the model, never a user error."""
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What one replication produced."""
-
-    scenario: Scenario
-    replication: int
-    episodes: EpisodeTable
-    patients_arrived: int
-    patients_left: int
-    patients_in_system: int
-    episodes_in_progress: int
-    # unit name -> change points (time, open, capacity) for units whose availability varies
-    availability: dict[str, list[tuple[float, bool, int]]] = field(default_factory=dict)
-
-
-def _cumulative(shares: tuple[float, ...]) -> list[float]:
-    cum = list(accumulate(shares))
-    cum[-1] = 1.0  # guard against rounding: u < 1 always lands in a category
-    return cum
-
 
 class _Run:
     """One replication's SimPy wiring. Private: use :func:`simulate`."""
@@ -76,8 +70,8 @@ class _Run:
         self.env = simpy.Environment()
         self.log = EventLog()
         self.dispatcher = Dispatcher(self.env, scenario.units, SERVICE_PATHWAYS)
-        self.pathway_cum = _cumulative(scenario.pathway_shares)
-        self.after_cum = _cumulative(scenario.after_p2_shares)
+        self.pathway_cum = cumulative_shares(scenario.pathway_shares)
+        self.after_cum = cumulative_shares(scenario.after_p2_shares)
         gen = self._generator
         self.readmission_draws = [UniformStream(gen(f"readmission/{d}")) for d in DRAWS]
         self.repeat_stream = UniformStream(gen("p2_repeat"))
@@ -126,14 +120,14 @@ class _Run:
         s = self.scenario
         times, draws = self.external_arrivals()
         n = times.size
-        pathway = np.minimum(np.searchsorted(self.pathway_cum, draws[_PATHWAY], side="right"), 3)
+        pathway = np.minimum(np.searchsorted(self.pathway_cum, draws[U_PATHWAY], side="right"), 3)
         barrier = np.array([self.housing.barrier(a, b) for a, b in zip(
-            draws[_BARRIER].tolist(), draws[_BTYPE].tolist(), strict=True)], dtype=np.int64
+            draws[U_BARRIER].tolist(), draws[U_BTYPE].tolist(), strict=True)], dtype=np.int64
         ) if s.housing.enabled else np.full(n, -1, dtype=np.int64)
         # P0 patients with no housing barrier need no shared capacity, so their discharge time is
         # computed, not simulated (unless they hold an acute bed others may be waiting for).
-        p0 = (pathway == _P0) & (barrier < 0) & (not s.acute.enabled)
-        leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[_ADMIN]), np.nan)
+        p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
+        leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[U_ADMIN]), np.nan)
         done = p0 & (leave < s.horizon_days)
         acute = s.acute.enabled  # then arrivals are admission requests; NCTR comes after the clinical stay
         self.log.add_many({
@@ -144,13 +138,13 @@ class _Run:
             "admission_request_day": times if acute else np.full(n, np.nan),
             "acute_leave_day": np.where(done, leave, np.nan),
             "end_day": np.where(done, leave, np.nan),
-            "outcome": np.where(done, _HOME, -1),
+            "outcome": np.where(done, END_HOME, -1),
             "barrier": barrier,
         })
-        readmit = done & (draws[_READMIT] < s.readmission_probability[_P0])
+        readmit = done & (draws[U_READMIT] < s.readmission_probability[P0])
         self.patients_left += int(np.count_nonzero(done & ~readmit))
-        returns = leave + s.time_to_readmission.ppf(draws[_RDELAY])
-        clinical = s.readmission_clinical_los.ppf(draws[_CLIN])
+        returns = leave + s.time_to_readmission.ppf(draws[U_RDELAY])
+        clinical = s.readmission_clinical_los.ppf(draws[U_CLIN])
         for row in np.flatnonzero(readmit).tolist():
             self.schedule_readmission(row, float(returns[row]), float(clinical[row]))
         others = np.flatnonzero(~p0)
@@ -165,7 +159,7 @@ class _Run:
                                       strict=True):
             yield env.timeout(t - env.now)
             if acute.enabled:
-                clinical = float(acute.clinical_los.ppf(u[_ACUTE_LOS]))
+                clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
                 env.process(self.admission(row, pathway, u, barriers[row], clinical))
             else:
                 env.process(self.journey(row, pathway, u, barriers[row]))
@@ -197,9 +191,9 @@ class _Run:
         """A readmitted patient returns: NCTR now, or (acute module) an admission request now."""
         self.readmissions_pending -= 1
         u = [stream.next() for stream in self.readmission_draws]
-        pathway = min(bisect.bisect_right(self.pathway_cum, u[_PATHWAY]), 3)
+        pathway = min(bisect.bisect_right(self.pathway_cum, u[U_PATHWAY]), 3)
         now = self.env.now
-        barrier = self.housing.barrier(u[_BARRIER], u[_BTYPE])
+        barrier = self.housing.barrier(u[U_BARRIER], u[U_BTYPE])
         if self.acute.enabled:
             row = self.log.add(patient, episode, -1, float("nan"))
             self.log.admission_request_day[row] = now
@@ -208,11 +202,11 @@ class _Run:
             return
         row = self.log.add(patient, episode, pathway, now)
         self.log.barrier[row] = barrier
-        if pathway == _P0 and barrier < 0:
-            leave = now + float(self.scenario.p0_admin_delay.ppf(u[_ADMIN]))
+        if pathway == P0 and barrier < 0:
+            leave = now + float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN]))
             if leave < self.scenario.horizon_days:
                 self.log.acute_leave_day[row] = leave
-                self.end_episode(row, leave, _HOME, _P0, u)
+                self.end_episode(row, leave, END_HOME, P0, u)
         else:
             self.env.process(self.journey(row, pathway, u, barrier))
 
@@ -225,27 +219,27 @@ class _Run:
         (each extra ``yield from`` layer costs time on every resume).
         """
         # A housing barrier blocks going home; the fix starts at NCTR (P3 patients do not go home).
-        fix_done = (self.housing.start_fix(row, barrier, u[_REFERRAL], u[_FIX])
-                    if barrier >= 0 and pathway != _P3 else None)
-        if pathway == _P0:
+        fix_done = (self.housing.start_fix(row, barrier, u[U_REFERRAL], u[U_FIX])
+                    if barrier >= 0 and pathway != P3 else None)
+        if pathway == P0:
             return (self._p0(row, u) if fix_done is None
                     else self._p0_with_barrier(row, u, barrier, fix_done))
-        if pathway == _P1:
+        if pathway == P1:
             return self._p1(row, u, barrier, fix_done)
-        if pathway == _P2:
+        if pathway == P2:
             return self._p2(row, u, fix_done)
         return self._p3(row, u)
 
     def _p0(self, row: int, u) -> Generator[simpy.Event, object, None]:
         """P0 as a process (acute module: the bed is freed at discharge)."""
-        yield self.env.timeout(float(self.scenario.p0_admin_delay.ppf(u[_ADMIN])))
+        yield self.env.timeout(float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN])))
         self.leave_acute(row)
-        self.end_episode(row, self.env.now, _HOME, _P0, u)
+        self.end_episode(row, self.env.now, END_HOME, P0, u)
 
     def _p3(self, row: int, u) -> Generator[simpy.Event, object, None]:
         unit = yield from self._admit(row, "P3")
-        yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
-        self._discharge(row, unit, _CARE_HOME, _P3, u)
+        yield self.env.timeout(float(unit.los.ppf(u[U_LOS])))
+        self._discharge(row, unit, END_CARE_HOME, P3, u)
 
     def _admit(self, row: int, pathway: str, holding: object = None
                ) -> Generator[simpy.Event, UnitState, UnitState]:
@@ -272,16 +266,16 @@ class _Run:
     def _p0_with_barrier(self, row: int, u, barrier: int, fix_done: simpy.Event
                          ) -> Generator[simpy.Event, object, None]:
         env, housing = self.env, self.housing
-        admin_end = self.log.nctr_day[row] + float(self.scenario.p0_admin_delay.ppf(u[_ADMIN]))
+        admin_end = self.log.nctr_day[row] + float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN]))
         grant = yield from housing.wait_in_acute(row, barrier, "P0", fix_done)
         if grant is None:
             if env.now < admin_end:
                 yield env.timeout(admin_end - env.now)
             self.leave_acute(row)
         else:
-            yield from housing.stay_in_flat(row, grant, fix_done, u[_REABLE])
+            yield from housing.stay_in_flat(row, grant, fix_done, u[U_REABLE])
             housing.leave_flat(row, grant)
-        self.end_episode(row, env.now, _HOME, _P0, u)
+        self.end_episode(row, env.now, END_HOME, P0, u)
 
     def _p1(self, row: int, u, barrier: int, fix_done: simpy.Event | None
             ) -> Generator[simpy.Event, object, None]:
@@ -291,12 +285,12 @@ class _Run:
             grant = yield from housing.wait_in_acute(row, barrier, "P1", fix_done)
             housing.waiting_in_acute -= 1
             if grant is not None:
-                yield from housing.stay_in_flat(row, grant, fix_done, u[_REABLE])
+                yield from housing.stay_in_flat(row, grant, fix_done, u[U_REABLE])
         unit = yield from self._admit(row, "P1", holding=grant)
         if grant is not None:
             housing.leave_flat(row, grant)
-        yield self.env.timeout(float(unit.los.ppf(u[_LOS])))
-        self._discharge(row, unit, _HOME, _P1, u)
+        yield self.env.timeout(float(unit.los.ppf(u[U_LOS])))
+        self._discharge(row, unit, END_HOME, P1, u)
 
     def _p2(self, row: int, u, fix_done: simpy.Event | None, unit: UnitState | None = None,
             remaining: float = 0.0) -> Generator[simpy.Event, object, None]:
@@ -307,21 +301,21 @@ class _Run:
         env, log, dispatcher = self.env, self.log, self.dispatcher
         if unit is None:
             unit = yield from self._admit(row, "P2")
-            remaining = float(unit.los.ppf(u[_LOS]))
+            remaining = float(unit.los.ppf(u[U_LOS]))
         yield env.timeout(remaining)
-        after = min(bisect.bisect_right(self.after_cum, u[_AFTER]), 5)
+        after = min(bisect.bisect_right(self.after_cum, u[U_AFTER]), 5)
         stays = 1
-        while after == _AFTER_P2:  # a further P2 stay, continued in the same bed
+        while after == AFTER_P2:  # a further P2 stay, continued in the same bed
             yield env.timeout(float(unit.los.ppf(self.repeat_stream.next())))
             stays += 1
             after = min(bisect.bisect_right(self.after_cum, self.repeat_stream.next()), 5)
         log.service_end_day[row] = env.now
         log.after_p2[row] = after
         log.p2_stays[row] = stays
-        if fix_done is not None and after in (_AFTER_HOME, _AFTER_HOME_P1) and not fix_done.triggered:
+        if fix_done is not None and after in (AFTER_HOME, AFTER_HOME_P1) and not fix_done.triggered:
             yield fix_done  # cannot go home before the fix: keeps the P2 bed
-        if after in (_AFTER_HOME_P1, _AFTER_P3):
-            onward_pathway = "P1" if after == _AFTER_HOME_P1 else "P3"
+        if after in (AFTER_HOME_P1, AFTER_P3):
+            onward_pathway = "P1" if after == AFTER_HOME_P1 else "P3"
             onward = dispatcher.take(onward_pathway)
             log.onward_closed_wait_days[row] = 0.0
             if onward is None:
@@ -332,17 +326,17 @@ class _Run:
             dispatcher.release(unit)
             log.onward_unit[row] = onward.index
             log.onward_admit_day[row] = now
-            yield env.timeout(float(onward.los.ppf(u[_ONWARD])))
+            yield env.timeout(float(onward.los.ppf(u[U_ONWARD])))
             now = env.now
             log.onward_leave_day[row] = now
             dispatcher.release(onward)
-            self.end_episode(row, now, _HOME if after == _AFTER_HOME_P1 else _CARE_HOME, _P2, u)
+            self.end_episode(row, now, END_HOME if after == AFTER_HOME_P1 else END_CARE_HOME, P2, u)
             return
         now = env.now
         log.unit_leave_day[row] = now
         dispatcher.release(unit)
-        outcome = {_AFTER_HOME: _HOME, _AFTER_READMISSION: _READMISSION, _AFTER_DEATH: _DEATH}[after]
-        self.end_episode(row, now, outcome, _P2, u)
+        outcome = {AFTER_HOME: END_HOME, AFTER_READMISSION: END_READMISSION, AFTER_DEATH: END_DEATH}[after]
+        self.end_episode(row, now, outcome, P2, u)
 
     def end_episode(self, row: int, now: float, outcome: int, pathway: int, u) -> None:
         """Close an episode; schedule the readmission it leads to, if any."""
@@ -350,11 +344,11 @@ class _Run:
         log.end_day[row] = now
         log.outcome[row] = outcome
         s = self.scenario
-        if outcome == _READMISSION:
-            self.schedule_readmission(row, now, float(s.readmission_clinical_los.ppf(u[_CLIN])))
-        elif outcome != _DEATH and u[_READMIT] < s.readmission_probability[pathway]:
-            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[_RDELAY])),
-                                      float(s.readmission_clinical_los.ppf(u[_CLIN])))
+        if outcome == END_READMISSION:
+            self.schedule_readmission(row, now, float(s.readmission_clinical_los.ppf(u[U_CLIN])))
+        elif outcome != END_DEATH and u[U_READMIT] < s.readmission_probability[pathway]:
+            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[U_RDELAY])),
+                                      float(s.readmission_clinical_los.ppf(u[U_CLIN])))
         else:
             self.patients_left += 1
 
@@ -385,8 +379,8 @@ class _Run:
             for age in ages:
                 u = [stream.next() for stream in draws]
                 # Known age: condition on it. Unknown: the equilibrium residual (stationary excess).
-                remaining = (unit.los.equilibrium_residual(u[_LOS]) if age is None
-                             else unit.los.residual(age, u[_LOS]))
+                remaining = (unit.los.equilibrium_residual(u[U_LOS]) if age is None
+                             else unit.los.residual(age, u[U_LOS]))
                 start = 0.0 if age is None else -age
                 row = self.log.add(patient, 0, pathway, start)
                 log = self.log
@@ -406,11 +400,11 @@ class _Run:
 
     def _resume(self, row: int, pathway: int, unit: UnitState, remaining: float, u
                 ) -> Generator[simpy.Event, object, None]:
-        if pathway == _P2:
+        if pathway == P2:
             yield from self._p2(row, u, None, unit, remaining)
         else:
             yield self.env.timeout(remaining)
-            self._discharge(row, unit, _HOME if pathway == _P1 else _CARE_HOME, pathway, u)
+            self._discharge(row, unit, END_HOME if pathway == P1 else END_CARE_HOME, pathway, u)
 
     # -- the end -----------------------------------------------------------------------------------
     def finish(self, arrived: int) -> RunResult:
@@ -418,7 +412,7 @@ class _Run:
         log = self.log
         occupied = sum(unit.occupied for unit in self.dispatcher.units)
         p0_in_admin = sum(1 for p, leave in zip(log.pathway, log.acute_leave_day, strict=True)
-                          if p == _P0 and leave != leave)  # NaN: still in the admin delay
+                          if p == P0 and leave != leave)  # NaN: still in the admin delay
         housing = self.housing.waiting_in_acute + self.housing.flats.patients
         acute = len(self.acute_beds.queue) + self.in_clinical_stay  # boarding, or before NCTR
         in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute

@@ -19,7 +19,8 @@ from flowsim.acute import ACUTE_OFF, AcuteSpec, acute_from_config
 from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
 from flowsim.availability import Availability, availability_from_config
 from flowsim.census import InitialCensus, census_from_file
-from flowsim.distributions import Distribution, distribution_from_config
+from flowsim.distribution_config import distribution_from_config
+from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
 from flowsim.housing import OFF, HousingSpec, housing_from_config
 

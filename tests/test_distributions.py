@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import (
     Empirical,
     Exponential,
@@ -16,7 +17,6 @@ from flowsim.distributions import (
     Lognormal,
     Uniform,
     Weibull,
-    distribution_from_config,
 )
 from flowsim.errors import ConfigError
 

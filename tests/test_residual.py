@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
+from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import (
     Distribution,
     Empirical,
@@ -20,7 +21,6 @@ from flowsim.distributions import (
     Lognormal,
     Uniform,
     Weibull,
-    distribution_from_config,
 )
 
 N = 200_000
