@@ -20,7 +20,6 @@ import numpy as np
 import simpy
 
 from flowsim.arrivals import arrival_times
-from flowsim.availability import timeline
 from flowsim.draws import (
     AFTER_DEATH,
     AFTER_HOME,
@@ -57,9 +56,10 @@ from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ConservationError, Even
 from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
 from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
-from flowsim.services import Dispatcher, FCFSPool, UnitState
+from flowsim.services import Dispatcher, FCFSPool, UnitState, start_availability
 
 __all__ = ["ConservationError", "RunResult", "simulate"]
+
 
 class _Run:
     """One replication's SimPy wiring. Private: use :func:`simulate`."""
@@ -86,26 +86,6 @@ class _Run:
 
     def _generator(self, name: str) -> np.random.Generator:
         return make_generator(self.scenario.seed, self.replication, name)
-
-    def start_availability(self) -> None:
-        """Walk each unit through its calendar, schedule, closures and absence days."""
-        s = self.scenario
-        for spec, unit in zip(s.units, self.dispatcher.units, strict=True):
-            if spec.availability.always:
-                continue
-            changes = timeline(spec.availability, spec.capacity, s.start_date, s.horizon_days,
-                               lambda name, unit_name=spec.name: self._generator(
-                                   f"availability/{unit_name}/{name}"))
-            self.availability[spec.name] = changes
-            _, is_open, capacity = changes[0]
-            self.dispatcher.set_state(unit, is_open, capacity)
-            self.env.process(self._walk(unit, changes[1:]))
-
-    def _walk(self, unit: UnitState, changes: list[tuple[float, bool, int]]
-              ) -> Generator[simpy.Event, None, None]:
-        for t, is_open, capacity in changes:
-            yield self.env.timeout(t - self.env.now)
-            self.dispatcher.set_state(unit, is_open, capacity)
 
     # -- arrivals ----------------------------------------------------------------------------------
     def external_arrivals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -464,7 +444,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
     gc.disable()
     try:
         run = _Run(scenario, replication)
-        run.start_availability()
+        run.availability = start_availability(run.env, run.dispatcher, scenario, run._generator)
         arrived = run.start()
         arrived += run.warm_start(first_patient=arrived)
         run.env.run(until=scenario.horizon_days)

@@ -12,14 +12,16 @@ while a place stood free but the unit was closed is recorded as the *closed wait
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 
+import numpy as np
 import simpy
 
+from flowsim.availability import timeline
 from flowsim.distributions import Distribution
-from flowsim.scenario import UnitSpec
+from flowsim.scenario import Scenario, UnitSpec
 
-__all__ = ["Dispatcher", "FCFSPool", "UnitState"]
+__all__ = ["Dispatcher", "FCFSPool", "UnitState", "start_availability"]
 
 
 class FCFSPool:
@@ -157,3 +159,33 @@ class Dispatcher:
     def waiting_in_acute(self) -> int:
         """Patients queued who hold no service place (they are in an acute bed)."""
         return sum(1 for q in self.queues.values() for entry in q if entry[4] is None)
+
+
+def start_availability(env: simpy.Environment, dispatcher: Dispatcher, scenario: Scenario,
+                       generator: Callable[[str], np.random.Generator]
+                       ) -> dict[str, list[tuple[float, bool, int]]]:
+    """Set each unit's opening and capacity at time 0 and walk it through its later changes.
+
+    Returns
+    -------
+    dict
+        Unit name -> change points ``(time, open, capacity)`` for units whose availability varies.
+    """
+    changes_by_unit = {}
+    for spec, unit in zip(scenario.units, dispatcher.units, strict=True):
+        if spec.availability.always:
+            continue
+        changes = timeline(spec.availability, spec.capacity, scenario.start_date, scenario.horizon_days,
+                           lambda name, unit_name=spec.name: generator(f"availability/{unit_name}/{name}"))
+        changes_by_unit[spec.name] = changes
+        _, is_open, capacity = changes[0]
+        dispatcher.set_state(unit, is_open, capacity)
+        env.process(_walk(env, dispatcher, unit, changes[1:]))
+    return changes_by_unit
+
+
+def _walk(env: simpy.Environment, dispatcher: Dispatcher, unit: UnitState,
+          changes: list[tuple[float, bool, int]]) -> Generator[simpy.Event, None, None]:
+    for t, is_open, capacity in changes:
+        yield env.timeout(t - env.now)
+        dispatcher.set_state(unit, is_open, capacity)
