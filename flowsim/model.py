@@ -57,6 +57,7 @@ from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
 from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.services import Dispatcher, FCFSPool, UnitState, start_availability
+from flowsim.warm_start import place_census
 
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
@@ -347,39 +348,9 @@ class _Run:
         event.callbacks.append(lambda _: self.readmit(patient, episode, clinical_days))
 
     # -- warm start --------------------------------------------------------------------------------
-    def warm_start(self, first_patient: int) -> int:
-        """Put the initial census in place at time 0; return how many patients it holds."""
-        census = self.scenario.initial_census
-        draws = [UniformStream(self._generator(f"warm_start/{d}")) for d in DRAWS]
-        patient = first_patient
-        by_name = {unit.name: unit for unit in self.dispatcher.units}
-        for name, ages in census.in_units:
-            unit = by_name[name]
-            pathway = PATHWAYS.index(unit.pathways[0])
-            for age in ages:
-                u = [stream.next() for stream in draws]
-                # Known age: condition on it. Unknown: the equilibrium residual (stationary excess).
-                remaining = (unit.los.equilibrium_residual(u[U_LOS]) if age is None
-                             else unit.los.residual(age, u[U_LOS]))
-                start = 0.0 if age is None else -age
-                row = self.log.add(patient, 0, pathway, start)
-                log = self.log
-                log.acute_leave_day[row] = log.unit_admit_day[row] = start
-                log.unit[row] = unit.index
-                log.unit_closed_wait_days[row] = 0.0
-                self.dispatcher.occupy(unit)
-                self.env.process(self._resume(row, pathway, unit, float(remaining), u))
-                patient += 1
-        waiting = [(-(age or 0.0), PATHWAYS.index(p)) for p, ages in census.waiting for age in ages]
-        for nctr, pathway in sorted(waiting):  # longest wait first: FCFS among them
-            u = [stream.next() for stream in draws]
-            row = self.log.add(patient, 0, pathway, nctr)
-            self.env.process(self.journey(row, pathway, u))
-            patient += 1
-        return patient - first_patient
-
     def _resume(self, row: int, pathway: int, unit: UnitState, remaining: float, u
                 ) -> Generator[simpy.Event, object, None]:
+        """The rest of a warm-start patient's stay in ``unit`` (see :mod:`flowsim.warm_start`)."""
         if pathway == P2:
             yield from self._p2(row, u, None, unit, remaining)
         else:
@@ -446,7 +417,8 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         run = _Run(scenario, replication)
         run.availability = start_availability(run.env, run.dispatcher, scenario, run._generator)
         arrived = run.start()
-        arrived += run.warm_start(first_patient=arrived)
+        arrived += place_census(scenario.initial_census, run.env, run.dispatcher, run.log,
+                                run._generator, arrived, run._resume, run.journey)
         run.env.run(until=scenario.horizon_days)
         return run.finish(arrived)
     finally:
