@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from flowsim.errors import EXIT_CONFIG_ERROR
+
 __all__ = ["execute_notebook", "main", "notebooks_dir"]
 
 
@@ -79,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
         print(f"flowsim-board: error: {sweep} holds no finished flowsim sweep; fix: run the sweep first "
               "(e.g. flowsim experiment=care_home_units)", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(EXIT_CONFIG_ERROR)
     parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job}
     if args.title:
         parameters["title"] = args.title

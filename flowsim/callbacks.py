@@ -15,13 +15,12 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from flowsim.errors import ConfigError
+from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.precision import precision_settings
 from flowsim.scenario import build_scenario
 
 __all__ = ["CollectSweep", "ValidateSweep", "sweep_job_overrides"]
 
-EXIT_CONFIG_ERROR = 2
 
 
 def sweep_job_overrides(config: DictConfig) -> list[list[str]]:

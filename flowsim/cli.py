@@ -25,7 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 from flowsim.compare import compare_to_baseline, select_baseline
 from flowsim.compose import config_dir
 from flowsim.config import register_configs
-from flowsim.errors import ConfigError
+from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.io import write_table
 from flowsim.pipeline import run_scenario
 from flowsim.summary import format_comparison, format_summary
@@ -33,7 +33,6 @@ from flowsim.sweep import collect_sweep, parse_override
 
 __all__ = ["collect_and_report", "collect_main", "describe_error", "main"]
 
-EXIT_CONFIG_ERROR = 2
 
 
 def describe_error(error: BaseException) -> str | None:

@@ -7,7 +7,10 @@ it into that line and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError"]
+__all__ = ["EXIT_CONFIG_ERROR", "ConfigError"]
+
+# Exit code of every flowsim command when the input, not the program, is wrong.
+EXIT_CONFIG_ERROR = 2
 
 
 class ConfigError(ValueError):

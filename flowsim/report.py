@@ -34,6 +34,7 @@ from flowsim.aggregate import (
     weekly_utilisation,
 )
 from flowsim.compare import compare_to_baseline
+from flowsim.errors import EXIT_CONFIG_ERROR
 from flowsim.io import atomic_write, write_table
 from flowsim.plots import (
     avoided_vs_option,
@@ -49,7 +50,6 @@ from flowsim.sweep import SweepTables, collect_sweep, find_jobs
 __all__ = ["FORMATS", "ReportError", "main", "render_report"]
 
 FORMATS = ("png", "svg")
-EXIT_USAGE_ERROR = 2
 _FIX_DIR = ("give the folder of a flowsim run (hydra.run.dir, holds metrics.json) or sweep "
             "(hydra.sweep.dir, holds 0/, 1/, ...)")
 
@@ -261,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         written = render_report(args.directory, args.baseline_job)
     except ReportError as error:
         print(f"flowsim-report: error: {error}", file=sys.stderr)
-        sys.exit(EXIT_USAGE_ERROR)
+        sys.exit(EXIT_CONFIG_ERROR)
     print(f"Figures written to {Path(args.directory) / 'figures'}/:")
     for path in written:
         print(f"  {path}")

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
-from flowsim.cli import EXIT_CONFIG_ERROR, describe_error
+from flowsim.cli import describe_error
 from flowsim.compose import load_config
+from flowsim.errors import EXIT_CONFIG_ERROR
 from flowsim.scenario import Scenario, build_scenario
 from flowsim.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
 
