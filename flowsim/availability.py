@@ -24,6 +24,7 @@ import numpy as np
 from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
+from flowsim.validate import real_number
 
 __all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]
 
@@ -50,17 +51,6 @@ class Availability:
                 and not self.schedule and self.outbreaks_per_year == 0.0 and self.absence_fraction == 0.0)
 
 
-def _real(value: Any, field: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number") from None
-    if math.isnan(number) or not low <= number <= high:
-        raise ConfigError(field, f"must be between {low:g} and {high:g}, got {value!r}",
-                          f"set {field} within that range")
-    return number
-
-
 def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt.date) -> Availability:
     """Validate the availability settings of the unit config ``spec`` at ``field``."""
     admission = spec.get("admission") or {}
@@ -69,8 +59,9 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
         if day not in WEEKDAYS:
             raise ConfigError(f"{field}.admission.days", f"unknown day {day!r}",
                               f"use three-letter names: {', '.join(WEEKDAYS)}")
-    open_hour = _real(admission.get("open_hour", 0.0), f"{field}.admission.open_hour", 0, 24)
-    close_hour = _real(admission.get("close_hour", 24.0), f"{field}.admission.close_hour", 0, 24)
+    open_hour = real_number(admission.get("open_hour", 0.0), f"{field}.admission.open_hour", maximum=24)
+    close_hour = real_number(admission.get("close_hour", 24.0), f"{field}.admission.close_hour",
+                             maximum=24)
     if close_hour <= open_hour:
         raise ConfigError(f"{field}.admission.close_hour", f"({close_hour:g}) must be after open_hour "
                           f"({open_hour:g})", "admit over a window within one day, e.g. 9 to 17")
@@ -91,7 +82,8 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
         raise ConfigError(f"{field}.capacity_schedule", "steps are not in date order",
                           "list the steps by increasing start date")
     closures = spec.get("closures") or {}
-    rate = _real(closures.get("outbreaks_per_year", 0.0), f"{field}.closures.outbreaks_per_year", 0, 365)
+    rate = real_number(closures.get("outbreaks_per_year", 0.0), f"{field}.closures.outbreaks_per_year",
+                       maximum=365)
     duration = (distribution_from_config(closures.get("duration_days"), f"{field}.closures.duration_days")
                 if rate > 0 else None)
     absence = spec.get("staff_absence") or {}
@@ -102,10 +94,10 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
         schedule=tuple(schedule),
         outbreaks_per_year=rate,
         outbreak_days=duration,
-        absence_fraction=_real(absence.get("fraction_of_days", 0.0),
-                               f"{field}.staff_absence.fraction_of_days", 0, 1),
-        absence_factor=_real(absence.get("capacity_factor", 1.0),
-                             f"{field}.staff_absence.capacity_factor", 0, 1),
+        absence_fraction=real_number(absence.get("fraction_of_days", 0.0),
+                                     f"{field}.staff_absence.fraction_of_days", maximum=1),
+        absence_factor=real_number(absence.get("capacity_factor", 1.0),
+                                   f"{field}.staff_absence.capacity_factor", maximum=1),
     )
 
 

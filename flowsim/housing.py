@@ -10,7 +10,6 @@ description; :mod:`flowsim.housing_runtime` simulates it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import Distribution, Fixed
 from flowsim.errors import ConfigError
+from flowsim.validate import real_number, whole_number
 
 __all__ = ["OFF", "WHEN_FULL", "BarrierType", "FlatScheme", "HousingSpec", "housing_from_config"]
 
@@ -83,25 +83,6 @@ class HousingSpec:
 OFF = HousingSpec(False, 0.0, Fixed(0.0), (), 0, 0, "uncoordinated", 0.0, ())
 
 
-def _number(value: Any, field: str, *, maximum: float = math.inf) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number") from None
-    if math.isnan(number) or not 0 <= number <= maximum:
-        upper = "" if maximum == math.inf else f" and <= {maximum:g}"
-        raise ConfigError(field, f"must be >= 0{upper}, got {value!r}", f"set {field} within that range")
-    return number
-
-
-def _whole(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-            isinstance(value, float) and not value.is_integer()) or value < 0:
-        raise ConfigError(field, f"must be a whole number >= 0, got {value!r}",
-                          f"set {field} to a whole number such as 2")
-    return int(value)
-
-
 def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> FlatScheme:
     field = f"housing.flats.{name}"
     accepted = tuple(spec.get("barrier_types") or type_names)
@@ -116,15 +97,15 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> Fl
                               "use P0 and/or P1 (patients who would otherwise wait in acute)")
     return FlatScheme(
         name=name,
-        capacity=_whole(spec.get("capacity"), f"{field}.capacity"),
+        capacity=whole_number(spec.get("capacity"), f"{field}.capacity"),
         barrier_types=accepted,
         pathways=pathways,
         reablement=distribution_from_config(spec.get("reablement_days"), f"{field}.reablement_days"),
         turnaround=distribution_from_config(spec.get("turnaround_days"), f"{field}.turnaround_days"),
-        max_stay_days=_number(spec.get("max_stay_days", 42.0), f"{field}.max_stay_days"),
-        preference=_whole(spec.get("preference", 1), f"{field}.preference"),
-        cost_per_flat_week=_number(spec.get("cost_per_flat_week", 0.0), f"{field}.cost_per_flat_week"),
-        cost_per_over_length_day=_number(spec.get("cost_per_over_length_day", 0.0),
+        max_stay_days=real_number(spec.get("max_stay_days", 42.0), f"{field}.max_stay_days"),
+        preference=whole_number(spec.get("preference", 1), f"{field}.preference"),
+        cost_per_flat_week=real_number(spec.get("cost_per_flat_week", 0.0), f"{field}.cost_per_flat_week"),
+        cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
                                          f"{field}.cost_per_over_length_day"),
     )
 
@@ -145,7 +126,7 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
         field = f"housing.types.{name}"
         types.append(BarrierType(
             name=str(name),
-            share=_number(spec.get("share"), f"{field}.share", maximum=1.0),
+            share=real_number(spec.get("share"), f"{field}.share", maximum=1.0),
             fix_coordinated=distribution_from_config(spec.get("fix_days_coordinated"),
                                                      f"{field}.fix_days_coordinated"),
             fix_uncoordinated=distribution_from_config(spec.get("fix_days_uncoordinated"),
@@ -168,17 +149,17 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
                          key=lambda f: f.preference))
     return HousingSpec(
         enabled=True,
-        barrier_probability=_number(section.get("barrier_probability", 0.0),
+        barrier_probability=real_number(section.get("barrier_probability", 0.0),
                                     "housing.barrier_probability", maximum=1.0),
         referral_delay=distribution_from_config(section.get("referral_delay_days")
                                                 or {"kind": "fixed", "value": 0.0},
                                                 "housing.referral_delay_days"),
         types=tuple(types),
-        coordinator_fte=_whole(coordinators.get("fte", 0), "housing.coordinators.fte"),
-        caseload_per_fte=_whole(coordinators.get("caseload_per_fte", 15),
+        coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte"),
+        caseload_per_fte=whole_number(coordinators.get("caseload_per_fte", 15),
                                 "housing.coordinators.caseload_per_fte"),
         when_full=when_full,
-        cost_per_fte_year=_number(coordinators.get("cost_per_fte_year", 0.0),
+        cost_per_fte_year=real_number(coordinators.get("cost_per_fte_year", 0.0),
                                   "housing.coordinators.cost_per_fte_year"),
         flats=flats,
     )

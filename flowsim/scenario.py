@@ -7,7 +7,6 @@ with a :class:`~flowsim.errors.ConfigError` naming the field and the fix, before
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
 from flowsim.housing import OFF, HousingSpec, housing_from_config
+from flowsim.validate import real_number, whole_number
 
 __all__ = [
     "AFTER_P2_OUTCOMES",
@@ -106,36 +106,12 @@ def _require(mapping: Mapping[str, Any], key: str, field: str) -> Any:
     return value
 
 
-def _whole(value: Any, field: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-        isinstance(value, float) and not value.is_integer()
-    ):
-        raise ConfigError(field, f"must be a whole number >= {minimum}, got {value!r}",
-                          f"set {field} to a whole number such as {max(minimum, 1)}")
-    if value < minimum:
-        raise ConfigError(field, f"must be >= {minimum}, got {value!r}",
-                          f"set {field} to a whole number >= {minimum}")
-    return int(value)
-
-
-def _real(value: Any, field: str, *, minimum: float = 0.0, maximum: float = math.inf) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number") from None
-    if not (minimum <= number <= maximum) or math.isnan(number):
-        upper = "" if maximum == math.inf else f" and <= {maximum}"
-        raise ConfigError(field, f"must be >= {minimum}{upper}, got {value!r}",
-                          f"set {field} within that range")
-    return number
-
-
 def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: str) -> tuple[float, ...]:
     mapping = mapping or {}
     for key in mapping:
         if key not in names:
             raise ConfigError(f"{field}.{key}", f"unknown name {key!r}", f"use one of {', '.join(names)}")
-    shares = tuple(_real(mapping.get(n, 0.0), f"{field}.{n}", maximum=1.0) for n in names)
+    shares = tuple(real_number(mapping.get(n, 0.0), f"{field}.{n}", maximum=1.0) for n in names)
     total = sum(shares)
     if abs(total - 1.0) > _SHARE_TOLERANCE:
         raise ConfigError(field, f"shares sum to {total:.6g}, not 1",
@@ -160,17 +136,17 @@ def _units(services: Mapping[str, Any], start_date: dt.date) -> tuple[UnitSpec, 
         units.append(UnitSpec(
             name=str(name),
             pathways=tuple(pathways),
-            capacity=_whole(spec.get("capacity"), f"{field}.capacity", 0),
+            capacity=whole_number(spec.get("capacity"), f"{field}.capacity", 0),
             los=distribution_from_config(spec.get("los_days"), f"{field}.los_days"),
-            preference=_whole(spec.get("preference", 1), f"{field}.preference", 0),
-            cost_per_occupied_day=_real(spec.get("cost_per_occupied_day", 0.0),
+            preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0),
+            cost_per_occupied_day=real_number(spec.get("cost_per_occupied_day", 0.0),
                                         f"{field}.cost_per_occupied_day"),
-            cost_per_bed_week=_real(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week"),
+            cost_per_bed_week=real_number(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week"),
             description=str(spec.get("description") or ""),
             availability=availability_from_config(spec, field, start_date),
             max_stay_days=(None if spec.get("max_stay_days") is None
-                           else _real(spec["max_stay_days"], f"{field}.max_stay_days")),
-            cost_per_over_length_day=_real(spec.get("cost_per_over_length_day", 0.0),
+                           else real_number(spec["max_stay_days"], f"{field}.max_stay_days")),
+            cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
                                            f"{field}.cost_per_over_length_day"),
         ))
     return tuple(units)
@@ -208,8 +184,8 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     except ValueError:
         raise ConfigError("run.start_date", f"{run.get('start_date')!r} is not a date",
                           "write it as YYYY-MM-DD") from None
-    horizon = _real(_require(run, "horizon_days", "run"), "run.horizon_days")
-    warm_up = _real(_require(run, "warm_up_days", "run"), "run.warm_up_days")
+    horizon = real_number(_require(run, "horizon_days", "run"), "run.horizon_days")
+    warm_up = real_number(_require(run, "warm_up_days", "run"), "run.warm_up_days")
     if horizon <= warm_up:
         raise ConfigError("run.horizon_days", f"({horizon:g}) must exceed run.warm_up_days ({warm_up:g})",
                           "make the horizon longer than the warm-up (horizon = warm-up + observed days)")
@@ -218,14 +194,14 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     if arrivals.get("series_csv"):
         rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon)
     else:
-        rate = _real(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day")
+        rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day")
         profiles = []
         for key, length in (("day_of_week_multipliers", 7), ("month_multipliers", 12)):
             values = arrivals.get(key) or [1.0] * length
             if len(values) != length:
                 raise ConfigError(f"arrivals.{key}", f"needs {length} values, got {len(values)}",
                                   f"give exactly {length} multipliers")
-            profiles.append([_real(v, f"arrivals.{key}[{i}]") for i, v in enumerate(values)])
+            profiles.append([real_number(v, f"arrivals.{key}[{i}]") for i, v in enumerate(values)])
         rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, horizon)
     rates.setflags(write=False)
 
@@ -248,13 +224,13 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         if key not in PATHWAYS:
             raise ConfigError(f"readmission.probability.{key}", f"unknown pathway {key!r}",
                               f"use one of {', '.join(PATHWAYS)}")
-    readmit = tuple(_real(probability.get(p, 0.0), f"readmission.probability.{p}", maximum=1.0)
+    readmit = tuple(real_number(probability.get(p, 0.0), f"readmission.probability.{p}", maximum=1.0)
                     for p in PATHWAYS)
 
     return Scenario(
-        seed=_whole(cfg.get("seed", 0), "seed", 0),
-        replications=_whole(cfg.get("replications", 1), "replications", 1),
-        n_jobs=_whole(cfg.get("n_jobs", 1), "n_jobs", 1),
+        seed=whole_number(cfg.get("seed", 0), "seed", 0),
+        replications=whole_number(cfg.get("replications", 1), "replications", 1),
+        n_jobs=whole_number(cfg.get("n_jobs", 1), "n_jobs", 1),
         start_date=start_date,
         horizon_days=horizon,
         warm_up_days=warm_up,
@@ -269,7 +245,7 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                                                      "readmission.time_to_readmission_days"),
         readmission_clinical_los=distribution_from_config(readmission.get("clinical_los_days"),
                                                           "readmission.clinical_los_days"),
-        acute_bed_day_cost=_real(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
+        acute_bed_day_cost=real_number(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
                                  "costs.acute_bed_day"),
         housing=housing_from_config(cfg.get("housing")),
         initial_census=(census_from_file(run["initial_census"], tuple(u.name for u in units),
