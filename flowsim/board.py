@@ -20,8 +20,8 @@ __all__ = ["execute_notebook", "main", "notebooks_dir"]
 
 
 def notebooks_dir() -> Path:
-    """The project's ``notebooks/`` directory."""
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    """The notebooks shipped inside the package (``notebooks/`` in the repository)."""
+    return Path(__file__).resolve().parent / "notebooks"
 
 
 def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[str, Any] | None = None,

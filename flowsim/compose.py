@@ -19,8 +19,8 @@ __all__ = ["config_dir", "load_config", "load_scenario"]
 
 
 def config_dir() -> Path:
-    """The project's ``configs/`` directory."""
-    return Path(__file__).resolve().parent.parent / "configs"
+    """The configuration directory shipped inside the package (``configs/`` in the repository)."""
+    return Path(__file__).resolve().parent / "configs"
 
 
 def load_config(overrides: Sequence[str] = (), directory: str | Path | None = None) -> DictConfig:
