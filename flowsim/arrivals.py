@@ -4,6 +4,10 @@ Arrivals are a non-homogeneous Poisson process whose rate is constant within eac
 rate times a day-of-week and a month multiplier, or a daily series read from a CSV file. A
 piecewise-constant Poisson process is sampled exactly by drawing each day's count and spreading the
 arrivals uniformly over the day.
+
+Day counts and times within the day come from two streams, each read in day order, so the arrivals of
+the first *d* days do not depend on how long the run is: a longer run shares every earlier patient
+with a shorter one (common random numbers across horizons).
 """
 
 from __future__ import annotations
@@ -59,10 +63,12 @@ def daily_rates_from_profile(
 
 
 def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: float,
-                         field: str = "arrivals.series_csv") -> np.ndarray:
+                         end_days: float | None = None, field: str = "arrivals.series_csv") -> np.ndarray:
     """Daily arrival rates read from a CSV with columns ``date`` (ISO) and ``rate_per_day``.
 
-    The file must cover every simulated day; rows outside the run are ignored.
+    The file must cover every day up to the horizon; rows outside the run are ignored. Days after
+    the horizon up to ``end_days`` (the cool-down, see :mod:`flowsim.scenario`) that the file does
+    not cover repeat its last four weeks, so the weekly pattern carries on.
 
     Raises
     ------
@@ -96,28 +102,37 @@ def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: fl
         raise ConfigError(field, f"{file.name} has no rate for {missing[0].isoformat()} "
                           f"({len(missing)} simulated days missing)",
                           "extend the file to cover the run or shorten run.horizon_days")
-    return np.array([rates[d] for d in days], dtype=float)
+    series = [rates[d] for d in days]
+    last_weeks = series[-28:]
+    for d in range(len(days), _n_days(end_days or horizon_days)):
+        day = start_date + dt.timedelta(days=d)
+        series.append(rates.get(day, last_weeks[(d - len(days)) % len(last_weeks)]))
+    return np.array(series, dtype=float)
 
 
-def arrival_times(rates_per_day: np.ndarray, horizon_days: float,
-                  generator: np.random.Generator) -> np.ndarray:
+def arrival_times(rates_per_day: np.ndarray, end_days: float, counts: np.random.Generator,
+                  time_of_day: np.random.Generator) -> np.ndarray:
     """Sorted arrival times (days) of a Poisson process with a constant rate within each day.
 
     Parameters
     ----------
     rates_per_day : numpy.ndarray
         Rate of day ``d`` at index ``d``.
-    horizon_days : float
+    end_days : float
         Arrivals at or after this time are dropped.
-    generator : numpy.random.Generator
-        The ``arrivals`` stream.
+    counts : numpy.random.Generator
+        Stream of the daily counts, drawn in day order.
+    time_of_day : numpy.random.Generator
+        Stream of the times within the day, drawn in arrival order.
 
     Returns
     -------
     numpy.ndarray
-        Increasing arrival times in ``[0, horizon_days)``.
+        Increasing arrival times in ``[0, end_days)``; the times of the first *d* days are the same
+        whatever ``end_days`` and the length of ``rates_per_day`` beyond them.
     """
-    counts = generator.poisson(rates_per_day)
-    day_of_arrival = np.repeat(np.arange(len(rates_per_day), dtype=float), counts)
-    times = np.sort(day_of_arrival + generator.random(day_of_arrival.size))
-    return times[times < horizon_days]
+    per_day = counts.poisson(rates_per_day)  # element by element, in day order
+    day_of_arrival = np.repeat(np.arange(len(rates_per_day), dtype=float), per_day)
+    # offsets lie in [0, 1), so sorting only reorders arrivals within their own day
+    times = np.sort(day_of_arrival + time_of_day.random(day_of_arrival.size))
+    return times[times < end_days]

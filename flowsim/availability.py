@@ -107,13 +107,20 @@ def _calendar_windows(a: Availability, start_date: dt.date, n_days: int) -> list
             if (first + d) % 7 in a.admission_days]
 
 
-def _outbreaks(a: Availability, horizon: float, generator: np.random.Generator) -> list[tuple[float, float]]:
+def _outbreaks(a: Availability, end: float, generator: Callable[[str], np.random.Generator]
+               ) -> list[tuple[float, float]]:
+    """Outbreak (start, end) times: a Poisson process walked gap by gap, so earlier outbreaks do not
+    depend on how long the run is; each duration comes from its own stream, in outbreak order."""
     if a.outbreaks_per_year <= 0 or a.outbreak_days is None:
         return []
-    count = generator.poisson(a.outbreaks_per_year * horizon / 365.0)
-    starts = np.sort(generator.uniform(0.0, horizon, count))
-    lengths = a.outbreak_days.ppf(generator.random(count))
-    return [(float(s), float(s + d)) for s, d in zip(starts, np.atleast_1d(lengths), strict=True)]
+    gaps, durations = generator("outbreaks"), generator("outbreak_days")
+    mean_gap_days = 365.0 / a.outbreaks_per_year
+    closures, t = [], 0.0
+    while True:
+        t += float(gaps.exponential(mean_gap_days))
+        if t >= end:
+            return closures
+        closures.append((t, t + float(a.outbreak_days.ppf(durations.random()))))
 
 
 def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: float,
@@ -128,7 +135,7 @@ def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: 
     start_date : datetime.date
         Calendar date of day 0 (weekdays).
     horizon : float
-        Run length in days.
+        Run length in days (including any cool-down); earlier change points do not depend on it.
     generator : callable
         ``generator(stream_name)`` for the unit's outbreak and absence streams (names already keyed by
         the unit by the caller).
@@ -140,7 +147,7 @@ def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: 
     """
     n_days = math.ceil(horizon)
     windows = _calendar_windows(a, start_date, n_days)
-    closures = _outbreaks(a, horizon, generator("outbreaks"))
+    closures = _outbreaks(a, horizon, generator)
     absent = (generator("absence").random(n_days) < a.absence_fraction) if a.absence_fraction else \
         np.zeros(n_days, dtype=bool)
     points = {0.0}

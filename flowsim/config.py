@@ -162,6 +162,9 @@ class RunConfig:
     start_date: str = "2025-04-01"
     horizon_days: float = MISSING
     warm_up_days: float = MISSING
+    # After the horizon, keep simulating (patients keep arriving) for up to this many days so the delays
+    # of patients who became NCTR in the window are followed to their end; nothing else is counted then.
+    cool_down_days: float = 0.0
     initial_census: str | None = None  # YAML/CSV of patients in units and waiting at the start
 
 

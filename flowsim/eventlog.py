@@ -2,8 +2,10 @@
 
 An *episode* starts when a patient becomes discharge ready (NCTR) and ends when they leave the last
 service of that episode (home, care home, death, or back to acute). A readmitted patient starts a new
-episode with the same ``patient`` id and ``episode`` + 1. Times that lie beyond the run's horizon are
-missing (NaN): the step had not happened when the run stopped.
+episode with the same ``patient`` id and ``episode`` + 1. Each row records its ``origin``: a new
+arrival, a readmission, or a patient of the initial census (already in a unit or already waiting
+when the run started: not a new NCTR episode, nor an admission). Times of steps that had not happened
+when the run stopped (the horizon plus any cool-down) are missing (NaN).
 
 The model writes plain Python lists (cheap to append to and to set by index); tables are built once,
 after the run.
@@ -17,15 +19,19 @@ import numpy as np
 
 from flowsim.scenario import Scenario
 
-__all__ = ["FINAL_OUTCOMES", "EpisodeTable", "EventLog"]
+__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog"]
 
 FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
+# Where an episode came from; codes of the ``origin`` column.
+ORIGINS = ("arrival", "readmission", "census")
+ARRIVAL, READMISSION, CENSUS = range(len(ORIGINS))
 
 # Column name -> kind: "f" float days (NaN = not reached), "i" integer (0 default), "c" code into a
 # name table (-1 = none), "n" integer id (-1 = none).
 SCHEMA: dict[str, str] = {
     "patient": "i",
     "episode": "i",
+    "origin": "c",
     "pathway": "c",
     "admission_request_day": "f",
     "admission_day": "f",
@@ -71,9 +77,10 @@ class EventLog:
     def __len__(self) -> int:
         return len(self.patient)
 
-    def add(self, patient: int, episode: int, pathway: int, nctr_day: float) -> int:
+    def add(self, patient: int, episode: int, pathway: int, nctr_day: float, origin: int) -> int:
         """Append a new episode and return its row index."""
-        given = {"patient": patient, "episode": episode, "pathway": pathway, "nctr_day": nctr_day}
+        given = {"patient": patient, "episode": episode, "pathway": pathway, "nctr_day": nctr_day,
+                 "origin": origin}
         for name, kind in SCHEMA.items():
             getattr(self, name).append(given.get(name, _DEFAULT[kind]))
         return len(self.patient) - 1

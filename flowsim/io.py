@@ -81,21 +81,30 @@ def write_json(data: dict[str, Any], path: str | Path) -> Path:
 def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) -> pd.DataFrame:
     """The episode log as a tidy table: one row per NCTR episode, names instead of codes.
 
-    Adds ``replication``, ``delayed_days`` (NCTR to leaving the acute bed; NaN if still waiting) and
-    ``nctr_time`` (calendar timestamp of becoming NCTR).
+    Keeps the episodes that started before the horizon (and the warm-start census); episodes that
+    started during the cool-down are left out, but the later steps of the kept ones are shown as the
+    cool-down saw them. Adds ``replication``, ``delayed_days`` (NCTR to leaving the acute bed),
+    ``delay_censored`` (still in the acute bed when the simulation stopped, at the end of the
+    cool-down: the delay so far) and ``nctr_time`` (calendar timestamp of becoming NCTR).
     """
-    data: dict[str, Any] = {"replication": np.full(len(table), replication, dtype=np.int64)}
+    nctr, request = table["nctr_day"], table["admission_request_day"]
+    keep = np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days  # census rows: nctr <= 0
+    data: dict[str, Any] = {"replication": np.full(int(keep.sum()), replication, dtype=np.int64)}
     for name, kind in SCHEMA.items():
+        column = table[name][keep]
         if kind == "c":
-            data[name] = pd.array(table.decoded(name), dtype="string")
+            data[name] = pd.array(table.decoded(name)[keep], dtype="string")
         elif name == "readmitted":
-            data[name] = table[name].astype(bool)
+            data[name] = column.astype(bool)
         elif kind == "n":
-            data[name] = pd.array(np.where(table[name] >= 0, table[name], None), dtype="Int64")
+            data[name] = pd.array(np.where(column >= 0, column, None), dtype="Int64")
         else:
-            data[name] = table[name]
+            data[name] = column
     frame = pd.DataFrame(data)
-    frame["delayed_days"] = frame["acute_leave_day"] - frame["nctr_day"]
+    censored = frame["nctr_day"].notna() & frame["acute_leave_day"].isna()
+    frame["delayed_days"] = (frame["acute_leave_day"].where(~censored, scenario.end_days)
+                             - frame["nctr_day"])
+    frame["delay_censored"] = censored
     start = pd.Timestamp(scenario.start_date)
     frame["nctr_time"] = (start + pd.to_timedelta(frame["nctr_day"], unit="D")).astype(
         "datetime64[us]")

@@ -6,7 +6,12 @@ Warm-up is a filter on the log, never a reset of state: the observation window i
 * **bed-day totals** (delayed days, occupied days, blocked days, costs) count the part of every stay
   that falls inside the window, whoever it belongs to, so they add up over time and match the census;
 * **per-patient statistics** (mean and percentiles of the delay, waits) are over episodes that
-  *became* NCTR (or asked for a place) inside the window and completed that step before the horizon.
+  *became* NCTR (or asked for a place) inside the window. Their delays are followed past the horizon
+  through the cool-down (``run.cool_down_days``), while patients keep arriving, so long delays near
+  the end of the window are not dropped; a delay still running when the simulation stops counts with
+  its length so far and is reported as censored (``delay_censored_n``). Patients of a warm-start census
+  are not new episodes: they count in occupancy, bed-days and the census, not in episode, admission or
+  waiting statistics.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.eventlog import FINAL_OUTCOMES, EpisodeTable
+from flowsim.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
 from flowsim.housing_metrics import delay_reasons, housing_kpis
 from flowsim.intervals import count_at, overlap_days
 from flowsim.model import RunResult
@@ -47,14 +52,19 @@ def _summary(values: np.ndarray, prefix: str, kpis: dict[str, float]) -> None:
 
 
 def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
-    """(request, admit, service end, leave) times of every stay in ``unit``, first or onward."""
+    """(request, admit, service end, leave, admitted) of every stay in ``unit``, first or onward.
+
+    ``admitted`` is False for the first stay of a census patient who was already in the unit at the
+    start: that stay counts in occupancy but is neither an admission nor a wait.
+    """
     first = log["unit"] == unit
     onward = log["onward_unit"] == unit
     request = np.concatenate([log["nctr_day"][first], log["service_end_day"][onward]])
     admit = np.concatenate([log["unit_admit_day"][first], log["onward_admit_day"][onward]])
     end = np.concatenate([log["service_end_day"][first], log["onward_leave_day"][onward]])
     leave = np.concatenate([log["unit_leave_day"][first], log["onward_leave_day"][onward]])
-    return request, admit, end, leave
+    admitted = np.concatenate([log["origin"][first] != CENSUS, np.ones(onward.sum(), dtype=bool)])
+    return request, admit, end, leave, admitted
 
 
 def _step_integral(changes: list[tuple[float, bool, int]], w0: float, w1: float,
@@ -78,10 +88,10 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
     log = result.episodes
     rows = []
     for index, spec in enumerate(scenario.units):
-        request, admit, end, leave = _stays(log, index)
+        request, admit, end, leave, admitted = _stays(log, index)
         occupied_days = float(overlap_days(admit, leave, w0, w1).sum())
         blocked_days = float(overlap_days(end, leave, w0, w1).sum())
-        in_window = (admit >= w0) & (admit < w1)
+        in_window = admitted & (admit >= w0) & (admit < w1)
         waits = (admit - request)[in_window]
         mean_occupied = occupied_days / days
         capacity_days = _step_integral(_scheduled(spec, w1), w0, w1, lambda _, c: c)
@@ -131,7 +141,7 @@ def _acute_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, mid
     kpis["ed_boarding_hours_mean"] = float(boarding_hours.mean()) if boarding_hours.size else float("nan")
     kpis["ed_boarding_hours_p95"] = (float(np.percentile(boarding_hours, 95)) if boarding_hours.size
                                      else float("nan"))
-    kpis["ed_boarding_at_end"] = float((~np.isnan(request) & np.isnan(admitted)).sum())
+    kpis["ed_boarding_at_end"] = float(((request < w1) & ~(admitted < w1)).sum())
 
 
 def compute_metrics(result: RunResult) -> RunMetrics:
@@ -153,8 +163,10 @@ def compute_metrics(result: RunResult) -> RunMetrics:
     days = w1 - w0
     nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
     delayed = overlap_days(nctr, leave, w0, w1)
-    delay = leave - nctr  # NaN where still waiting at the horizon
-    arrived_in_window = (nctr >= w0) & (nctr < w1)
+    arrived_in_window = (nctr >= w0) & (nctr < w1) & (log["origin"] != CENSUS)
+    # A delay still running when the simulation stopped counts with its length so far (censored).
+    censored = arrived_in_window & np.isnan(leave)
+    delay = np.where(censored, scenario.end_days - nctr, leave - nctr)
 
     kpis: dict[str, float] = {
         "observed_days": days,
@@ -162,7 +174,8 @@ def compute_metrics(result: RunResult) -> RunMetrics:
         "nctr_arrivals_per_day": float(arrived_in_window.sum()) / days,
         "delayed_days_total": float(delayed.sum()),
         "delayed_days_per_year": float(delayed.sum()) * 365.0 / days,
-        "waiting_at_end": float(np.isnan(leave).sum()),
+        "waiting_at_end": float(((nctr < w1) & ~(leave < w1)).sum()),
+        "delay_censored_n": float(censored.sum()),
     }
     _summary(delay[arrived_in_window], "delay", kpis)
     for code, name in enumerate(PATHWAYS):

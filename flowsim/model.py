@@ -52,7 +52,16 @@ from flowsim.draws import (
     U_REFERRAL,
     cumulative_shares,
 )
-from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ConservationError, EventLog, RunResult
+from flowsim.eventlog import (
+    ARRIVAL,
+    FINAL_OUTCOMES,
+    FIX_ROUTES,
+    ORIGINS,
+    READMISSION,
+    ConservationError,
+    EventLog,
+    RunResult,
+)
 from flowsim.housing_runtime import HousingRuntime
 from flowsim.rng import UniformStream, make_generator
 from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
@@ -92,7 +101,8 @@ class _Run:
     def external_arrivals(self) -> tuple[np.ndarray, np.ndarray]:
         """Arrival times and per-patient uniforms (rows: DRAWS) of patients new to the system."""
         s = self.scenario
-        times = arrival_times(s.arrival_rates_per_day, s.horizon_days, self._generator("arrivals"))
+        times = arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
+                              self._generator("arrivals/time_of_day"))
         draws = np.vstack([self._generator(f"patient/{d}").random(times.size) for d in DRAWS])
         return times, draws
 
@@ -109,11 +119,12 @@ class _Run:
         # computed, not simulated (unless they hold an acute bed others may be waiting for).
         p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
         leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[U_ADMIN]), np.nan)
-        done = p0 & (leave < s.horizon_days)
+        done = p0 & (leave < s.end_days)
         acute = s.acute.enabled  # then arrivals are admission requests; NCTR comes after the clinical stay
         self.log.add_many({
             "patient": np.arange(n),
             "episode": np.zeros(n, dtype=np.int64),
+            "origin": np.full(n, ARRIVAL),
             "pathway": np.full(n, -1) if acute else pathway,
             "nctr_day": np.full(n, np.nan) if acute else times,
             "admission_request_day": times if acute else np.full(n, np.nan),
@@ -136,9 +147,13 @@ class _Run:
     def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray,
               draws: list[list[float]]) -> Generator[simpy.Event, None, None]:
         env, barriers, acute = self.env, self.log.barrier, self.acute
+        # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no step
+        # of the journey can appear to happen before the arrival
+        arrived = self.log.admission_request_day if acute.enabled else self.log.nctr_day
         for t, row, pathway, u in zip(times.tolist(), rows.tolist(), pathways.tolist(), draws,
                                       strict=True):
             yield env.timeout(t - env.now)
+            arrived[row] = env.now
             if acute.enabled:
                 clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
                 env.process(self.admission(row, pathway, u, barriers[row], clinical))
@@ -176,16 +191,16 @@ class _Run:
         now = self.env.now
         barrier = self.housing.barrier(u[U_BARRIER], u[U_BTYPE])
         if self.acute.enabled:
-            row = self.log.add(patient, episode, -1, float("nan"))
+            row = self.log.add(patient, episode, -1, float("nan"), READMISSION)
             self.log.admission_request_day[row] = now
             self.log.barrier[row] = barrier
             self.env.process(self.admission(row, pathway, u, barrier, clinical_days))
             return
-        row = self.log.add(patient, episode, pathway, now)
+        row = self.log.add(patient, episode, pathway, now, READMISSION)
         self.log.barrier[row] = barrier
         if pathway == P0 and barrier < 0:
             leave = now + float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN]))
-            if leave < self.scenario.horizon_days:
+            if leave < self.scenario.end_days:
                 self.log.acute_leave_day[row] = leave
                 self.end_episode(row, leave, END_HOME, P0, u)
         else:
@@ -384,6 +399,7 @@ class _Run:
             "barrier": self.scenario.housing.type_names,
             "fix_route": FIX_ROUTES,
             "flat": tuple(f.name for f in self.scenario.housing.flats),
+            "origin": ORIGINS,
         }
         return RunResult(self.scenario, self.replication, log.freeze(names), arrived,
                          self.patients_left, in_system, in_progress, self.availability)
@@ -419,7 +435,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         arrived = run.start()
         arrived += place_census(scenario.initial_census, run.env, run.dispatcher, run.log,
                                 run._generator, arrived, run._resume, run.journey)
-        run.env.run(until=scenario.horizon_days)
+        run.env.run(until=scenario.end_days)
         return run.finish(arrived)
     finally:
         if collecting:

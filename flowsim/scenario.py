@@ -66,9 +66,9 @@ class Scenario:
     replications: int
     n_jobs: int
     start_date: dt.date
-    horizon_days: float
+    horizon_days: float  # end of the observation window
     warm_up_days: float
-    arrival_rates_per_day: np.ndarray  # one rate per simulated day, read-only
+    arrival_rates_per_day: np.ndarray  # one rate per simulated day (cool-down included), read-only
     pathway_shares: tuple[float, ...]  # aligned with PATHWAYS
     p0_admin_delay: Distribution
     units: tuple[UnitSpec, ...]
@@ -80,11 +80,17 @@ class Scenario:
     housing: HousingSpec = OFF
     initial_census: InitialCensus = field(default_factory=InitialCensus)
     acute: AcuteSpec = ACUTE_OFF
+    cool_down_days: float = 0.0  # simulated after the horizon to follow delays still running there
 
     @property
     def observed_days(self) -> float:
         """Length of the observation window after warm-up."""
         return self.horizon_days - self.warm_up_days
+
+    @property
+    def end_days(self) -> float:
+        """When the simulation stops: the horizon plus the cool-down."""
+        return self.horizon_days + self.cool_down_days
 
     def unit(self, name: str) -> UnitSpec:
         """The unit called ``name``."""
@@ -189,10 +195,12 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     if horizon <= warm_up:
         raise ConfigError("run.horizon_days", f"({horizon:g}) must exceed run.warm_up_days ({warm_up:g})",
                           "make the horizon longer than the warm-up (horizon = warm-up + observed days)")
+    cool_down = real_number(run.get("cool_down_days") or 0.0, "run.cool_down_days")
+    end = horizon + cool_down
 
     arrivals = cfg.get("arrivals") or {}
     if arrivals.get("series_csv"):
-        rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon)
+        rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon, end)
     else:
         rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day")
         profiles = []
@@ -202,7 +210,7 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                 raise ConfigError(f"arrivals.{key}", f"needs {length} values, got {len(values)}",
                                   f"give exactly {length} multipliers")
             profiles.append([real_number(v, f"arrivals.{key}[{i}]") for i, v in enumerate(values)])
-        rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, horizon)
+        rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, end)
     rates.setflags(write=False)
 
     pathways = cfg.get("pathways") or {}
@@ -252,4 +260,5 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                                          SERVICE_PATHWAYS)
                         if run.get("initial_census") else InitialCensus()),
         acute=acute_from_config(cfg.get("acute")),
+        cool_down_days=cool_down,
     )

@@ -175,7 +175,7 @@ def start_availability(env: simpy.Environment, dispatcher: Dispatcher, scenario:
     for spec, unit in zip(scenario.units, dispatcher.units, strict=True):
         if spec.availability.always:
             continue
-        changes = timeline(spec.availability, spec.capacity, scenario.start_date, scenario.horizon_days,
+        changes = timeline(spec.availability, spec.capacity, scenario.start_date, scenario.end_days,
                            lambda name, unit_name=spec.name: generator(f"availability/{unit_name}/{name}"))
         changes_by_unit[spec.name] = changes
         _, is_open, capacity = changes[0]

@@ -15,7 +15,7 @@ import simpy
 
 from flowsim.census import InitialCensus
 from flowsim.draws import DRAWS, U_LOS
-from flowsim.eventlog import EventLog
+from flowsim.eventlog import CENSUS, EventLog
 from flowsim.rng import UniformStream
 from flowsim.scenario import PATHWAYS
 from flowsim.services import Dispatcher, UnitState
@@ -57,7 +57,7 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
             remaining = (unit.los.equilibrium_residual(u[U_LOS]) if age is None
                          else unit.los.residual(age, u[U_LOS]))
             start = 0.0 if age is None else -age
-            row = log.add(patient, 0, pathway, start)
+            row = log.add(patient, 0, pathway, start, CENSUS)
             log.acute_leave_day[row] = log.unit_admit_day[row] = start
             log.unit[row] = unit.index
             log.unit_closed_wait_days[row] = 0.0
@@ -67,6 +67,6 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
     waiting = [(-(age or 0.0), PATHWAYS.index(p)) for p, ages in census.waiting for age in ages]
     for nctr, pathway in sorted(waiting):  # longest wait first: FCFS among them
         u = [stream.next() for stream in draws]
-        env.process(journey(log.add(patient, 0, pathway, nctr), pathway, u))
+        env.process(journey(log.add(patient, 0, pathway, nctr, CENSUS), pathway, u))
         patient += 1
     return patient - first_patient

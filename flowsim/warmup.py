@@ -279,7 +279,8 @@ def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
 
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
-    task = _CensusTask(dataclasses.replace(scenario, warm_up_days=0.0))
+    # the census series is all that is used: no window, so no cool-down either
+    task = _CensusTask(dataclasses.replace(scenario, warm_up_days=0.0, cool_down_days=0.0))
     results = dict(iter_replications(task, range(replications), n_jobs, progress,
                                      description="warm-up replications"))
     ordered = [results[r] for r in range(replications)]

@@ -20,7 +20,7 @@ def test_profile_applies_weekday_and_month():
 
 def test_counts_per_day_are_poisson():
     rates = np.full(20_000, 7.5)
-    times = arrival_times(rates, 20_000, np.random.default_rng(5))
+    times = arrival_times(rates, 20_000, np.random.default_rng(5), np.random.default_rng(6))
     counts = np.bincount(times.astype(int), minlength=20_000)
     assert counts.mean() == pytest.approx(7.5, rel=0.01)
     assert counts.var() == pytest.approx(7.5, rel=0.05)
@@ -30,8 +30,29 @@ def test_counts_per_day_are_poisson():
 
 
 def test_horizon_cuts_partial_day():
-    times = arrival_times(np.full(3, 1000.0), 2.5, np.random.default_rng(1))
+    times = arrival_times(np.full(3, 1000.0), 2.5, np.random.default_rng(1), np.random.default_rng(2))
     assert times.max() < 2.5
+
+
+def test_earlier_days_do_not_depend_on_the_horizon():
+    rates = np.linspace(5.0, 50.0, 800)
+    short = arrival_times(rates[:400], 400, np.random.default_rng(3), np.random.default_rng(4))
+    long = arrival_times(rates, 800, np.random.default_rng(3), np.random.default_rng(4))
+    early = short[short < 300]
+    assert early.size > 1000
+    np.testing.assert_array_equal(early, long[:early.size])
+    assert long[early.size] >= 300
+
+
+def test_csv_series_carries_its_last_four_weeks_into_the_cool_down(tmp_path):
+    start = dt.date(2025, 4, 1)
+    path = tmp_path / "rates.csv"
+    days = [start + dt.timedelta(days=d) for d in range(30)]
+    path.write_text("date,rate_per_day\n" + "".join(f"{d.isoformat()},{i}\n" for i, d in enumerate(days)))
+    rates = daily_rates_from_csv(path, start, 25, 60)
+    assert rates.tolist()[:30] == list(range(30))  # the file's own days first, beyond the horizon too
+    # then the horizon's last four weeks (days 0-24: fewer than 28, so all of them), in order
+    assert rates.tolist()[30:] == [float(x) for x in [*range(5, 25), *range(0, 10)]]
 
 
 def test_csv_series(tmp_path):

@@ -39,9 +39,48 @@ def test_warm_up_is_a_filter_on_the_log(congested):
     log = result.episodes
     in_window = (log["nctr_day"] >= 100) & (log["nctr_day"] < 600)
     assert metrics.kpis["nctr_episodes"] == in_window.sum()
-    waits = (log["acute_leave_day"] - log["nctr_day"])[in_window]
-    assert metrics.kpis["delay_mean_days"] == pytest.approx(np.nanmean(waits))
-    assert metrics.kpis["delay_p95_days"] == pytest.approx(np.nanpercentile(waits, 95))
+    # no cool-down here: a delay still running at the horizon (600) counts with its length so far
+    leave = np.where(np.isnan(log["acute_leave_day"]), 600.0, log["acute_leave_day"])
+    waits = (leave - log["nctr_day"])[in_window]
+    assert metrics.kpis["delay_censored_n"] == (in_window & np.isnan(log["acute_leave_day"])).sum()
+    assert metrics.kpis["delay_mean_days"] == pytest.approx(waits.mean(), rel=1e-12)
+    assert metrics.kpis["delay_p95_days"] == pytest.approx(np.percentile(waits, 95), rel=1e-12)
+
+
+def test_delays_that_never_end_count_to_the_end_of_the_cool_down():
+    # No place ever frees (capacity 0): every P2 patient waits until the simulation stops at 65.
+    cfg = single_unit_config(rate_per_day=4, capacity=0, horizon_days=50, warm_up_days=10)
+    cfg["run"]["cool_down_days"] = 15
+    result = simulate(build_scenario(cfg), 0)
+    kpis = compute_metrics(result).kpis
+    nctr = result.episodes["nctr_day"]
+    window = nctr[(nctr >= 10) & (nctr < 50)]
+    assert kpis["nctr_episodes"] == window.size > 100
+    assert (nctr >= 50).any()  # patients kept arriving in the cool-down, but they are not episodes here
+    assert kpis["delay_censored_n"] == window.size
+    assert kpis["delay_mean_days"] == pytest.approx((65.0 - window).mean(), rel=1e-12)
+    assert kpis["waiting_at_end"] == (nctr < 50).sum()  # at the horizon, warm-up arrivals included
+    # bed-days stop at the horizon: each waits from max(nctr, 10) to 50
+    assert kpis["delayed_days_total"] == pytest.approx((50.0 - np.maximum(nctr[nctr < 50], 10.0)).sum())
+
+
+def test_the_cool_down_changes_nothing_but_per_episode_delays():
+    # overloaded (rho 1.05): a queue at the horizon, partly served in the cool-down, partly not
+    cfg = single_unit_config(rate_per_day=10.5, capacity=4, horizon_days=300, warm_up_days=50, seed=2)
+    plain = compute_metrics(simulate(build_scenario(cfg), 0)).kpis
+    cfg["run"]["cool_down_days"] = 10
+    result = simulate(build_scenario(cfg), 0)
+    cooled = compute_metrics(result).kpis
+    log = result.episodes
+    window = (log["nctr_day"] >= 50) & (log["nctr_day"] < 300)
+    followed = window & (log["acute_leave_day"] >= 300)
+    assert followed.sum() > 0 and 0 < cooled["delay_censored_n"] < plain["delay_censored_n"]
+    leave = np.where(np.isnan(log["acute_leave_day"]), 310.0, log["acute_leave_day"])
+    assert cooled["delay_mean_days"] == pytest.approx((leave - log["nctr_day"])[window].mean(), rel=1e-12)
+    assert cooled["delay_mean_days"] > plain["delay_mean_days"]
+    per_episode = {k for k in plain if k.startswith("delay_")}
+    for key in set(plain) - per_episode:
+        assert cooled[key] == pytest.approx(plain[key], rel=1e-12, nan_ok=True), key
 
 
 def test_census_series_counts_patients_waiting_at_midnight(congested):

@@ -56,6 +56,43 @@ def test_capacity_changes_keep_arrivals_and_needs():
                                   large.episodes["pathway"][first_l])
 
 
+def test_a_longer_run_shares_every_earlier_patient_and_event():
+    # common random numbers across horizons: arrivals, needs, closures, absence and housing fixes
+    from omegaconf import OmegaConf
+
+    from flowsim.compose import load_config
+
+    def run(horizon: float):
+        cfg = OmegaConf.to_container(load_config(["scenario=quick", f"run.horizon_days={horizon}"]))
+        cfg["housing"]["barrier_probability"] = 0.05
+        cfg["services"]["ic_beds"]["closures"] = {"outbreaks_per_year": 6,
+                                                  "duration_days": {"kind": "fixed", "value": 5}}
+        cfg["services"]["ic_beds"]["staff_absence"] = {"fraction_of_days": 0.1, "capacity_factor": 0.8}
+        result = simulate(build_scenario(cfg), 0)
+        log = result.episodes
+        keys = {(p, e): i for i, (p, e) in enumerate(zip(log["patient"], log["episode"], strict=True))}
+        return result, log, keys
+
+    short, short_log, short_keys = run(400)
+    long, long_log, long_keys = run(800)
+    assert short.availability["ic_beds"] == [c for c in long.availability["ic_beds"] if c[0] < 420]
+    early = [key for key, i in short_keys.items() if short_log["nctr_day"][i] < 300]
+    assert len(early) > 5000 and all(key in long_keys for key in early)
+    rows_s = np.array([short_keys[k] for k in early])
+    rows_l = np.array([long_keys[k] for k in early])
+    assert (short_log["barrier"][rows_s] >= 0).sum() > 50
+    for name in ("pathway", "barrier", "origin"):
+        np.testing.assert_array_equal(short_log[name][rows_s], long_log[name][rows_l], err_msg=name)
+    times = [name for name in short_log.columns if name.endswith("_day")]
+    assert len(times) >= 15
+    for name in times:
+        a, b = short_log[name][rows_s], long_log[name][rows_l]
+        before = (a < 300) | (b < 300)  # every step taken before day 300 is the same in both runs
+        np.testing.assert_array_equal(a[before], b[before], err_msg=name)
+    admitted = short_log["unit_admit_day"][rows_s] < 300
+    np.testing.assert_array_equal(short_log["unit"][rows_s][admitted], long_log["unit"][rows_l][admitted])
+
+
 def test_more_beds_never_raise_waits_single_unit_per_replication():
     # FCFS with the same arrivals and the same service time per patient: waits fall with c, pathwise.
     for replication in range(4):

@@ -70,6 +70,38 @@ def test_waiting_patients_queue_first_come_first_served(tmp_path):
     assert result.patients_arrived == 4
 
 
+def test_census_patients_are_not_new_episodes_admissions_or_waits(tmp_path):
+    # warm_up_days = 0, so census patients sit at (or before) the start of the window
+    with_census = _cfg(tmp_path, "units:\n  unit: {count: 60}\nwaiting:\n  P2: {count: 5}\n")
+    without = _cfg(tmp_path, None)
+    runs = {}
+    for name, cfg in (("census", with_census), ("empty", without)):
+        result = simulate(build_scenario(cfg), 0)
+        runs[name] = (result, compute_metrics(result))
+    (result, metrics), (_, empty) = runs["census"], runs["empty"]
+    origin = result.episodes["origin"]
+    assert (origin == result.episodes.code("origin", "census")).sum() == 65
+    # the same arrivals, the same episodes and admissions: the census adds none of its own
+    for key in ("nctr_episodes", "delay_n", "delay_mean_days", "delay_P2_n"):
+        assert metrics.kpis[key] == empty.kpis[key], key
+    unit, unit_empty = metrics.units[0], empty.units[0]
+    assert unit["admissions"] == unit_empty["admissions"] > 0
+    assert unit["mean_wait_days"] == unit_empty["mean_wait_days"]  # ample capacity: no wait at all
+    # but they are there: occupancy starts at 65 (60 in the unit, 5 admitted at once from acute)
+    assert metrics.census["occupied_unit"][0] == 65 and empty.census["occupied_unit"][0] == 0
+    assert unit["occupied_days"] > unit_empty["occupied_days"] + 60 * 10
+
+
+def test_a_census_alone_adds_zero_episodes_and_zero_admissions(tmp_path):
+    cfg = _cfg(tmp_path, "units:\n  unit: {count: 40}\n", horizon=60)
+    cfg["arrivals"]["rate_per_day"] = 0.0
+    metrics = compute_metrics(simulate(build_scenario(cfg), 0))
+    assert metrics.kpis["nctr_episodes"] == 0 and metrics.kpis["delay_n"] == 0
+    assert metrics.units[0]["admissions"] == 0
+    assert np.isnan(metrics.units[0]["mean_wait_days"]) and np.isnan(metrics.units[0]["p_wait"])
+    assert metrics.census["occupied_unit"][0] == 40
+
+
 @pytest.mark.parametrize(("text", "problem"), [
     ("units:\n  nowhere: {count: 3}\n", "unknown unit"),
     ("waiting:\n  P9: {count: 3}\n", "unknown pathway"),
