@@ -74,7 +74,7 @@ def _task(cfg: DictConfig) -> None:
     if cfg.outputs.summary:
         if run.resumed:
             print(f"Resumed {run.resumed} finished replication(s) from {run.output_dir}/checkpoints/")
-        print(format_summary(run.summary, run.units, run.scenario.observed_days, len(run.replications)))
+        print(format_summary(run.summary, run.units, run.scenario, len(run.replications)))
         print(f"\nOutputs written to {run.output_dir}/ ("
               + ", ".join(sorted(p.name for p in run.files.values())) + ")")
 

@@ -32,7 +32,7 @@ from flowsim.summary import format_summary
 
 run = run_scenario(load_config([*overrides, f"replications={replications}"]), output_dir, overrides,
                    progress=False)
-print(format_summary(run.summary, run.units, run.scenario.observed_days, len(run.replications)))
+print(format_summary(run.summary, run.units, run.scenario, len(run.replications)))
 
 # %%
 summary = run.summary.set_index("kpi")

@@ -1,0 +1,87 @@
+"""The documentation stays true to the configs and self-contained (it cannot drift silently)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from flowsim.compose import config_dir, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_DOC = ROOT / "docs" / "model.md"
+# What users read: the README, docs, configs, the shipped data note, notebooks' and experiments' notes.
+USER_FACING = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+               *sorted(config_dir().rglob("*.yaml")), ROOT / "flowsim" / "data" / "README.md",
+               *sorted((ROOT / "flowsim" / "notebooks").glob("*")),
+               *sorted((ROOT / "experiments").rglob("README.md"))]
+OUTSIDE = ("MODEL.md", "../shared", "/work/shared", "shared/data", "seeds/")
+
+
+def test_user_facing_text_points_only_inside_the_repository():
+    offending = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for path in USER_FACING if path.is_file()
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if any(marker in line for marker in OUTSIDE)]
+    assert not offending, "\n".join(offending)
+
+
+def test_relative_links_in_the_docs_resolve():
+    broken = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
+            if "://" not in target and not (path.parent / target).exists():
+                broken.append(f"{path.relative_to(ROOT)} -> {target}")
+    assert not broken, broken
+
+
+def test_every_scenario_and_experiment_is_documented():
+    text = MODEL_DOC.read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml")):
+        assert f"| `{name}` |" in text, name
+        assert name in readme, name
+    for name in sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml")):
+        assert f"| `experiment={name}` |" in text, name
+
+
+def _parameter_rows() -> list[tuple[str, list[str], list[str], str]]:
+    """(parameter, overrides, config keys, default cell) of each row of the default-parameters table."""
+    text = MODEL_DOC.read_text(encoding="utf-8")
+    section = text.split("## 6. Default parameters", 1)[1]
+    table = section[section.index("| parameter |"):].split("\n\n", 1)[0]
+    rows = []
+    for line in table.splitlines()[2:]:
+        parameter, config, default, _ = (cell.strip() for cell in line.strip("|").split("|"))
+        tokens = re.findall(r"`([^`]+)`", config)
+        rows.append((parameter, [t for t in tokens if "=" in t], [t for t in tokens if "=" not in t],
+                     default))
+    return rows
+
+
+def _shows(default: str, value: float) -> bool:
+    forms = {f"{value:g}", f"{value:,g}"}
+    return any(re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d])", default) for form in forms)
+
+
+def test_default_parameter_table_matches_the_configs():
+    rows = _parameter_rows()
+    checked = 0
+    for parameter, overrides, keys, default in rows:
+        cfg = load_config(overrides)
+        for key in keys:
+            value = OmegaConf.select(cfg, key)
+            assert value is not None, f"{parameter}: {key} is not a config value"
+            assert isinstance(value, int | float), f"{parameter}: {key} is not a number"
+            assert _shows(default, value), f"{parameter}: {key} = {value} but the table says {default!r}"
+            checked += 1
+    assert len(rows) >= 25 and checked >= 50, (len(rows), checked)
+
+
+@pytest.mark.parametrize("term", ["NCTR", "Delayed day", "P0–P3", "P2 blocking", "Admin delay",
+                                  "p50, p90, p95", "Blocked bed-days", "Utilisation",
+                                  "Common random numbers (CRN)", "Replication", "Warm-up"])
+def test_glossary_defines_the_terms_planners_meet(term):
+    assert f"**{term}" in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
