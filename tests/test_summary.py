@@ -166,3 +166,13 @@ def test_calendar_text(days, text):
         cfg["services"]["care_home_unit"]["admission"] = {"days": days, "open_hour": 8, "close_hour": 20}
     assert scenario_features(_scenario("housing=off", edit=edit)) == [
         f"admission calendar (care_home_unit {text})"]
+
+
+def test_censored_delays_are_flagged_only_when_there_are_some():
+    scenario = _scenario("scenario=quick")
+    kpis = {**KPIS, "delay_censored_n": 2.5}
+    lines = format_summary(_summary(kpis), _units(), scenario, 1).splitlines()
+    assert ("(delays followed 20 days past the horizon; 2.5 episode(s) still waiting then count "
+            "with their delay so far)") in lines
+    quiet = format_summary(_summary({**KPIS, "delay_censored_n": 0.0}), _units(), scenario, 1)
+    assert "still waiting then" not in quiet
