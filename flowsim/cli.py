@@ -19,6 +19,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
@@ -60,10 +61,12 @@ def describe_error(error: BaseException) -> str | None:
 
 
 def _task(cfg: DictConfig) -> None:
-    output_dir = HydraConfig.get().runtime.output_dir
-    overrides = list(HydraConfig.get().overrides.task)
+    hydra_cfg = HydraConfig.get()
+    output_dir = hydra_cfg.runtime.output_dir
+    overrides = list(hydra_cfg.overrides.task)
+    job = hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None
     try:
-        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty())
+        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty(), job=job)
     except ConfigError as error:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
