@@ -132,6 +132,9 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     if tables.incomplete:
         print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
               "(rerun the same command to finish them)", file=sys.stderr)
+    if tables.left_out:
+        print(f"flowsim: warning: job folders of an earlier sweep left out: {', '.join(tables.left_out)} "
+              "(not in this sweep's sweep.json)", file=sys.stderr)
     print(f"\nSweep tables written to {sweep_dir}/ (results.parquet, summary.csv, comparison.csv)")
     return path
 
@@ -156,6 +159,9 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     try:
         collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None,
                            args.figure, args.reason)
+    except ConfigError as error:  # jobs of different runs mixed in one folder
+        print(f"flowsim-collect: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     except (FileNotFoundError, KeyError) as error:
         print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
               "and --baseline", file=sys.stderr)
