@@ -63,7 +63,12 @@ class RefuseBusyRunDir(Callback):
     flowsim run is writing (the lock of :func:`flowsim.pipeline.run_scenario` guards the results)."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        refuse_if_locked(str(config.hydra.run.dir))
+        try:
+            refuse_if_locked(str(config.hydra.run.dir))
+        except ConfigError as error:
+            # Hydra turns a callback's exception into a warning and carries on: exit here instead
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
 
 
 class CollectSweep(Callback):
@@ -72,4 +77,8 @@ class CollectSweep(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from flowsim.cli import collect_and_report  # the CLI module owns the printed report
 
-        collect_and_report(str(config.hydra.sweep.dir))
+        try:
+            collect_and_report(str(config.hydra.sweep.dir))
+        except ConfigError as error:  # jobs of different runs in the folder: one line, not a warning
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
