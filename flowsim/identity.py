@@ -27,6 +27,7 @@ __all__ = [
     "flowsim_version",
     "identity_config",
     "input_files",
+    "package_fingerprint",
     "run_identity",
     "source_fingerprint",
 ]
@@ -94,12 +95,18 @@ def flowsim_version() -> str | None:
 
 @functools.cache
 def source_fingerprint() -> str:
-    """SHA-256 over the package's ``.py`` sources (names and contents), computed once per process.
+    """SHA-256 over flowsim's ``.py`` sources (names and contents), computed once per process.
 
-    The version alone misses an edited model in a development checkout. Notebooks are left out: they
-    build reports from results and never change them.
+    The version alone misses an edited model in a development checkout.
     """
-    package = Path(__file__).resolve().parent
+    return package_fingerprint(Path(__file__).resolve().parent)
+
+
+def package_fingerprint(package: Path) -> str:
+    """SHA-256 over the ``.py`` files under ``package`` (relative names and contents).
+
+    Notebooks are left out: they build reports from results and never change them.
+    """
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package)
