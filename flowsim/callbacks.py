@@ -37,9 +37,11 @@ def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
 
 
 class ValidateSweep(Callback):
-    """Compose and validate every job's config before the launcher starts any of them, then write
-    ``sweep.json`` (each job's overrides and identity) so that ``flowsim-collect`` gathers exactly
-    this sweep's jobs from the sweep directory."""
+    """Compose and validate every job's config before the launcher starts any of them.
+
+    Then write ``sweep.json`` (each job's overrides and identity), so that ``flowsim-collect`` gathers
+    exactly this sweep's jobs from the sweep directory.
+    """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         jobs: list[tuple[list[str], RunIdentity]] = []
@@ -59,8 +61,11 @@ class ValidateSweep(Callback):
 
 
 class RefuseBusyRunDir(Callback):
-    """Stop a single run before Hydra writes ``.hydra/`` and its log into a folder that another live
-    flowsim run is writing (the lock of :func:`flowsim.pipeline.run_scenario` guards the results)."""
+    """Stop a single run whose folder another live flowsim run is writing.
+
+    Before Hydra writes ``.hydra/`` and its log there; the lock that guards the results is the one
+    :func:`flowsim.pipeline.run_scenario` holds.
+    """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:

@@ -24,7 +24,7 @@ import yaml
 from flowsim.aggregate import summarise
 from flowsim.errors import ConfigError
 from flowsim.io import write_json, write_table
-from flowsim.sweep_jobs import find_jobs, select_jobs
+from flowsim.sweep_jobs import find_jobs, job_order, select_jobs
 
 __all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "collect_sweep", "find_jobs",
            "parse_override"]
@@ -147,7 +147,7 @@ def check_collected(sweep_dir: str | Path) -> None:
                           f"{COLLECTED_FILE} records which)", fix) from None
     recorded, current = collected.get("jobs") or {}, jobs.state()
     changed = sorted((k for k in recorded.keys() | current.keys() if recorded.get(k) != current.get(k)),
-                     key=lambda name: (not name.isdigit(), int(name) if name.isdigit() else 0, name))
+                     key=lambda name: job_order(Path(name)))
     if changed:
         raise ConfigError(field, f"is out of date: job(s) {', '.join(changed)} changed since it was "
                           "gathered", fix)
