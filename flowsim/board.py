@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flowsim.errors import EXIT_CONFIG_ERROR
+from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.sweep import check_collected
 
 __all__ = ["execute_notebook", "main", "notebooks_dir"]
 
@@ -81,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
         print(f"flowsim-board: error: {sweep} holds no finished flowsim sweep; fix: run the sweep first "
               "(e.g. flowsim experiment=care_home_units)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    try:
+        check_collected(sweep)  # before the (slow) notebook: never a pack from out-of-date tables
+    except ConfigError as error:
+        print(f"flowsim-board: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job}
     if args.title:

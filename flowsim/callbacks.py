@@ -1,4 +1,5 @@
-"""Hydra callbacks for sweeps: validate every job before any runs; gather the results at the end.
+"""Hydra callbacks: validate every sweep job before any runs and record the sweep; gather the results
+at the end; refuse a run folder another run is writing before Hydra writes into it.
 
 Registered in ``configs/config.yaml`` under ``hydra.callbacks``. They run in the launching process,
 whichever launcher (basic, joblib, Ray, submitit) runs the jobs.
@@ -16,11 +17,13 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.identity import RunIdentity, run_identity
+from flowsim.lock import refuse_if_locked
 from flowsim.precision import precision_settings
 from flowsim.scenario import build_scenario
+from flowsim.sweep_jobs import write_sweep_record
 
-__all__ = ["CollectSweep", "ValidateSweep", "sweep_job_overrides"]
-
+__all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "sweep_job_overrides"]
 
 
 def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
@@ -34,9 +37,14 @@ def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
 
 
 class ValidateSweep(Callback):
-    """Compose and validate every job's config before the launcher starts any of them."""
+    """Compose and validate every job's config before the launcher starts any of them.
+
+    Then write ``sweep.json`` (each job's overrides and identity), so that ``flowsim-collect`` gathers
+    exactly this sweep's jobs from the sweep directory.
+    """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        jobs: list[tuple[list[str], RunIdentity]] = []
         for number, overrides in enumerate(sweep_job_overrides(config)):
             try:
                 job = compose(config_name="config", overrides=overrides)
@@ -47,6 +55,25 @@ class ValidateSweep(Callback):
                 print(f"flowsim: error: sweep job {number} ({' '.join(overrides)}): {error}",
                       file=sys.stderr)
                 sys.exit(EXIT_CONFIG_ERROR)
+            jobs.append((list(overrides), run_identity(plain)))
+        command = [*config.hydra.overrides.hydra, *config.hydra.overrides.task]
+        write_sweep_record(str(config.hydra.sweep.dir), jobs, command)
+
+
+class RefuseBusyRunDir(Callback):
+    """Stop a single run whose folder another live flowsim run is writing.
+
+    Before Hydra writes ``.hydra/`` and its log there; the lock that guards the results is the one
+    :func:`flowsim.pipeline.run_scenario` holds.
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            refuse_if_locked(str(config.hydra.run.dir))
+        except ConfigError as error:
+            # Hydra turns a callback's exception into a warning and carries on: exit here instead
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
 
 
 class CollectSweep(Callback):
@@ -55,4 +82,8 @@ class CollectSweep(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from flowsim.cli import collect_and_report  # the CLI module owns the printed report
 
-        collect_and_report(str(config.hydra.sweep.dir))
+        try:
+            collect_and_report(str(config.hydra.sweep.dir))
+        except ConfigError as error:  # jobs of different runs in the folder: one line, not a warning
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)

@@ -1,37 +1,30 @@
 """Finished replications kept on disk, so an interrupted run or sweep resumes without loss.
 
-Each replication's tables are written into ``<output_dir>/checkpoints/<config hash>/rep-NNNNNN/``;
-the small ``kpis.json`` is written last and marks the replication as complete (every file is written
-atomically). The hash covers everything that changes a replication's results (the system, the seed)
-and nothing that does not (how many replications, how many workers, which files to write), so a
-rerun of the same command, or a request for more replications, reuses what is already there.
+Each replication's tables are written into ``<output_dir>/checkpoints/<identity digest>/rep-NNNNNN/``
+with the identity's components in ``identity.json`` beside them; the small ``kpis.json`` is written
+last and marks the replication as complete (every file is written atomically). The identity
+(:mod:`flowsim.identity`) covers everything that changes a replication's results and nothing that
+does not (how many replications, how many workers, which files to write), so a rerun of the same
+command, or a request for more replications, reuses what is there, and anything else never does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from flowsim.identity import RunIdentity
 from flowsim.io import write_json, write_table
 
-__all__ = ["NOT_HASHED", "Checkpoints", "ReplicationRecord", "config_hash"]
+__all__ = ["IDENTITY_FILE", "Checkpoints", "ReplicationRecord"]
 
-# Top-level keys that never change a replication's results.
-NOT_HASHED = ("replications", "n_jobs", "outputs", "precision")
+IDENTITY_FILE = "identity.json"
 _TABLES = ("units", "census", "patients")
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """Stable 16-hex-digit hash of the result-relevant part of a resolved config."""
-    relevant = {k: v for k, v in config.items() if k not in NOT_HASHED}
-    text = json.dumps(relevant, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -46,10 +39,12 @@ class ReplicationRecord:
 
 
 class Checkpoints:
-    """Per-replication store under ``root/<hash>/``."""
+    """Per-replication store of one identity under ``root/<digest>/``."""
 
-    def __init__(self, root: str | Path, digest: str) -> None:
-        self.folder = Path(root) / digest
+    def __init__(self, root: str | Path, identity: RunIdentity) -> None:
+        self.root = Path(root)
+        self.identity = identity
+        self.folder = self.root / identity.digest
 
     def _dir(self, replication: int) -> Path:
         return self.folder / f"rep-{replication:06d}"
@@ -62,6 +57,8 @@ class Checkpoints:
 
     def save(self, record: ReplicationRecord) -> None:
         """Persist ``record``; ``kpis.json`` goes last so a half-written replication is not 'done'."""
+        if not (self.folder / IDENTITY_FILE).is_file():
+            write_json(self.identity.to_json(), self.folder / IDENTITY_FILE)
         folder = self._dir(record.replication)
         for name in _TABLES:
             table = getattr(record, name)
@@ -83,3 +80,24 @@ class Checkpoints:
                   for name, want in wanted.items()}
         return ReplicationRecord(replication, kpis, tables["units"], tables["census"],
                                  tables["patients"])
+
+    def others(self) -> list[Path]:
+        """Checkpoint folders of other identities (or of flowsim before identities), newest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if p.is_dir() and p != self.folder]
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+    def latest_other_identity(self) -> dict[str, Any] | None:
+        """The stored identity of the most recently written other checkpoint folder ({} if unknown)."""
+        for folder in self.others():
+            try:
+                return json.loads((folder / IDENTITY_FILE).read_text())
+            except (OSError, ValueError):
+                return {}
+        return None
+
+    def remove_others(self) -> None:
+        """Delete the checkpoints of every other identity (the folder now holds this run only)."""
+        for folder in self.others():
+            shutil.rmtree(folder, ignore_errors=True)

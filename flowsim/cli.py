@@ -19,6 +19,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
@@ -60,10 +61,12 @@ def describe_error(error: BaseException) -> str | None:
 
 
 def _task(cfg: DictConfig) -> None:
-    output_dir = HydraConfig.get().runtime.output_dir
-    overrides = list(HydraConfig.get().overrides.task)
+    hydra_cfg = HydraConfig.get()
+    output_dir = hydra_cfg.runtime.output_dir
+    overrides = list(hydra_cfg.overrides.task)
+    job = hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None
     try:
-        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty())
+        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty(), job=job)
     except ConfigError as error:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
@@ -129,6 +132,9 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     if tables.incomplete:
         print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
               "(rerun the same command to finish them)", file=sys.stderr)
+    if tables.left_out:
+        print(f"flowsim: warning: job folders of an earlier sweep left out: {', '.join(tables.left_out)} "
+              "(not in this sweep's sweep.json)", file=sys.stderr)
     print(f"\nSweep tables written to {sweep_dir}/ (results.parquet, summary.csv, comparison.csv)")
     return path
 
@@ -153,6 +159,9 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     try:
         collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None,
                            args.figure, args.reason)
+    except ConfigError as error:  # jobs of different runs mixed in one folder
+        print(f"flowsim-collect: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     except (FileNotFoundError, KeyError) as error:
         print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
               "and --baseline", file=sys.stderr)

@@ -11,8 +11,8 @@ import datetime as dt
 import json
 import os
 import platform
+import secrets
 import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -35,12 +35,32 @@ __all__ = [
 ]
 
 
+def _new_temporary(target: Path) -> Path:
+    """Create an empty ``.<name>.<random>.tmp`` beside ``target``, with the permissions of any new file.
+
+    Not ``tempfile.mkstemp``: it makes files 0600, so colleagues sharing the results could not read
+    them. Creating the file with mode 0666 lets the kernel apply the process umask (0644 under the
+    usual 022) and any default ACL of the folder, without reading the process-wide umask (which
+    ``os.umask`` can only do by changing it, racing with other threads).
+    """
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
 def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` then rename the temporary file onto ``path``."""
+    """Call ``writer(tmp_path)`` then rename the temporary file onto ``path``.
+
+    The file gets the permissions of any newly created file (``0o666 & ~umask``).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = _new_temporary(target)
     try:
         writer(Path(tmp))
         os.replace(tmp, target)

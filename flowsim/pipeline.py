@@ -2,11 +2,15 @@
 
 This is the plain, importable function behind the ``flowsim`` command; notebooks and tests call it
 directly with a config and an output directory. Finished replications are checkpointed as they
-complete, so rerunning the same command after an interruption only runs what is missing.
+complete, under the run's identity (:mod:`flowsim.identity`), so rerunning the same command after an
+interruption only runs what is missing, and a run whose config, input files, code or seed differ
+never reuses them. One run at a time writes a folder (:mod:`flowsim.lock`), and when it finishes the
+folder's top-level files are exactly the ones it produced (:mod:`flowsim.run_folder`).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +20,18 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.aggregate import HEADLINE_KPIS, replication_table, summarise
-from flowsim.checkpoint import Checkpoints, ReplicationRecord, config_hash
+from flowsim.checkpoint import Checkpoints, ReplicationRecord
+from flowsim.identity import RunIdentity, describe_changes, run_identity
 from flowsim.io import census_frame, episodes_frame, manifest, write_json, write_table
-from flowsim.precision import PrecisionReport, check_precision, next_batch, precision_settings
+from flowsim.lock import folder_lock
+from flowsim.precision import (
+    PrecisionReport,
+    PrecisionSettings,
+    check_precision,
+    next_batch,
+    precision_settings,
+)
+from flowsim.run_folder import MARKER, earlier_results, remove_results, remove_temporary
 from flowsim.runner import iter_replications, run_replication
 from flowsim.scenario import Scenario, build_scenario
 
@@ -37,6 +50,8 @@ class ScenarioRun:
     files: dict[str, Path]
     precision: PrecisionReport
     resumed: int  # replications loaded from checkpoints instead of simulated
+    identity: RunIdentity | None = None
+    note: str | None = None  # what differed from the earlier results in the folder, if anything
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,8 @@ def replication_record(scenario: Scenario, replication: int, *, census: bool = T
 
 
 def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
-                 overrides: Sequence[str] = (), progress: bool = True) -> ScenarioRun:
+                 overrides: Sequence[str] = (), progress: bool = True,
+                 job: int | None = None) -> ScenarioRun:
     """Validate ``config``, run (or resume) its replications and write every output file.
 
     Parameters
@@ -83,25 +99,62 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
         The command-line overrides, recorded in the manifest.
     progress : bool
         Show a progress bar over replications.
+    job : int, optional
+        The Hydra multirun job number, recorded so ``flowsim-collect`` can match the folder with the
+        sweep's ``sweep.json``.
 
     Returns
     -------
     ScenarioRun
+
+    Raises
+    ------
+    ConfigError
+        If the config is invalid, or another live flowsim run is writing ``output_dir``.
     """
     plain = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(
         config)
     scenario = build_scenario(plain)  # raises ConfigError before anything runs
     settings = precision_settings(plain)
+    identity = run_identity(plain)  # after validation: the input files it hashes exist
+    out = Path(output_dir)
+    with folder_lock(out):
+        remove_temporary(out)  # of killed runs: nobody else writes here while we hold the lock
+        return _run_locked(plain, scenario, settings, identity, out, overrides, progress, job)
+
+
+def _describe_earlier(finished: tuple[dict[str, Any], dict[str, Any] | None] | None,
+                      identity: RunIdentity, store: Checkpoints) -> str | None:
+    """What made the earlier results (else checkpoints) in the folder, if not this identity; or None."""
+    if finished is not None:
+        stored, config = finished
+    else:
+        stored, config = store.latest_other_identity(), None
+    if stored is None or stored.get("digest") == identity.digest:
+        return None
+    if not stored:
+        return "an earlier flowsim that did not record what made its results"
+    return f"a different {describe_changes(stored, identity, config)}"
+
+
+def _run_locked(plain: dict[str, Any], scenario: Scenario, settings: PrecisionSettings,
+                identity: RunIdentity, out: Path, overrides: Sequence[str], progress: bool,
+                job: int | None) -> ScenarioRun:
     outputs_cfg = plain.get("outputs") or {}
     want_census = bool(outputs_cfg.get("census", True))
     want_patients = bool(outputs_cfg.get("patients", True))
-    out = Path(output_dir)
-    store = Checkpoints(out / "checkpoints", config_hash(plain))
+    store = Checkpoints(out / "checkpoints", identity)
     task = _RecordTask(scenario, want_census, want_patients)
+    finished = earlier_results(out)
+    earlier = _describe_earlier(finished, identity, store)
+    if finished is not None and finished[0].get("digest") != identity.digest:
+        # from here until this run finishes, the folder must not look as if it held its results
+        remove_results(out)
 
     records: dict[int, ReplicationRecord] = {}
     resumed = 0
     wanted = scenario.replications
+    note = None
     while True:
         missing = []
         for r in range(wanted):
@@ -113,6 +166,10 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
             else:
                 records[r] = saved
                 resumed += 1
+        if earlier and note is None:
+            note = (f"earlier results in {out} were made with {earlier}; rerunning {len(missing)} "
+                    "replication(s)")
+            print(f"flowsim: note: {note}", file=sys.stderr)
         for record in iter_replications(task, missing, scenario.n_jobs, progress):
             store.save(record)  # as each finishes: an interruption keeps it
             records[record.replication] = record
@@ -126,6 +183,8 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
     ordered = [records[r] for r in sorted(records)]
     summary = summarise(table)
     units = pd.concat([r.units for r in ordered], ignore_index=True)
+    # metrics.json marks a finished, consistent set: it goes first here and is written last
+    (out / MARKER).unlink(missing_ok=True)
     files = {
         "replications": write_table(table, out / "replications.parquet"),
         "summary": write_table(summary, out / "summary.csv"),
@@ -137,11 +196,17 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
     if want_patients:
         files["patients"] = write_table(pd.concat([r.patients for r in ordered], ignore_index=True),
                                         out / "patients.parquet")
+    job_entry = {} if job is None else {"job": job}
+    files["manifest"] = write_json({**manifest(plain, overrides, scenario), **job_entry,
+                                    "identity": identity.summary()}, out / "manifest.json")
+    # e.g. patients.parquet of an earlier run with outputs.patients=true: not this run's
+    remove_results(out, keep=[p.name for p in files.values()])
     headline = summary.set_index("kpi")
     files["metrics"] = write_json({
         "replications": len(ordered),
         "seed": scenario.seed,
-        "config_hash": config_hash(plain),
+        **job_entry,
+        "identity": identity.summary(),
         "observed_days": scenario.observed_days,
         "kpis": {k: float(headline.loc[k, "mean"]) for k in headline.index},
         "headline": {k: headline.loc[k].drop("n").to_dict() for k in HEADLINE_KPIS
@@ -150,6 +215,6 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
                       "half_width_pct": report.half_width_pct, "met": report.met},
         "units": units.drop(columns="replication").groupby("unit", sort=False)
                       .mean(numeric_only=True).reset_index().to_dict(orient="records"),
-    }, out / "metrics.json")
-    files["manifest"] = write_json(manifest(plain, overrides, scenario), out / "manifest.json")
-    return ScenarioRun(scenario, out, table, summary, units, files, report, resumed)
+    }, out / MARKER)
+    store.remove_others()  # the folder now holds this run only (see README, "Nothing is lost")
+    return ScenarioRun(scenario, out, table, summary, units, files, report, resumed, identity, note)

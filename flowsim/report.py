@@ -34,7 +34,7 @@ from flowsim.aggregate import (
     weekly_utilisation,
 )
 from flowsim.compare import compare_to_baseline
-from flowsim.errors import EXIT_CONFIG_ERROR
+from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.io import atomic_write, write_table
 from flowsim.plots import (
     avoided_vs_option,
@@ -45,7 +45,7 @@ from flowsim.plots import (
     utilisation_heatmap,
     wait_distribution_plot,
 )
-from flowsim.sweep import SweepTables, collect_sweep, find_jobs
+from flowsim.sweep import SweepTables, check_collected, collect_sweep, find_jobs
 
 __all__ = ["FORMATS", "ReportError", "main", "render_report"]
 
@@ -227,7 +227,8 @@ def render_report(directory: str | Path, baseline_job: int | str | None = None,
     Raises
     ------
     ReportError
-        If ``directory`` is missing or is neither a run nor a sweep, or the baseline job is unknown.
+        If ``directory`` is missing or is neither a run nor a sweep, the baseline job is unknown, the
+        sweep's finished jobs come from different runs, or its gathered tables are out of date.
     """
     root = Path(directory)
     if not root.is_dir():
@@ -243,7 +244,11 @@ def render_report(directory: str | Path, baseline_job: int | str | None = None,
                    if unfinished else f"{root} is not a flowsim run or sweep directory")
         fix = "rerun the sweep command to finish its jobs" if unfinished else _FIX_DIR
         raise ReportError(problem, fix)
-    return _render_sweep(root, _parse_job(baseline_job), formats)
+    try:
+        check_collected(root)  # jobs of one sweep, and tables gathered from them as they are now
+        return _render_sweep(root, _parse_job(baseline_job), formats)
+    except ConfigError as error:
+        raise ReportError(f"{error.field}: {error.problem}", error.fix) from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

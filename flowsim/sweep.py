@@ -1,14 +1,18 @@
 """Gather a Hydra multirun into tidy tables.
 
 A sweep directory holds one folder per job (``0/``, ``1/``, ...), each written by
-:func:`flowsim.pipeline.run_scenario`. :func:`collect_sweep` reads the finished jobs, takes the swept
+:func:`flowsim.pipeline.run_scenario`. :func:`collect_sweep` reads the finished jobs that make up the
+sweep (:mod:`flowsim.sweep_jobs`: never jobs of another run left in the same folder), takes the swept
 values from each job's recorded overrides, and writes ``results.parquet`` (one row per job and
-replication, swept values as columns) and ``summary.csv`` (mean and 95 % CI per job and KPI).
-Jobs that did not finish are reported, never half-read.
+replication, swept values as columns) and ``summary.csv`` (mean and 95 % CI per job and KPI), with
+``collected.json`` recording which job results they were built from, so that a report can tell when
+they are out of date (:func:`check_collected`). Jobs that did not finish are reported, never
+half-read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +22,16 @@ import pandas as pd
 import yaml
 
 from flowsim.aggregate import summarise
-from flowsim.io import write_table
+from flowsim.errors import ConfigError
+from flowsim.io import write_json, write_table
+from flowsim.sweep_jobs import find_jobs, job_order, select_jobs
 
-__all__ = ["SweepTables", "collect_sweep", "find_jobs", "parse_override"]
+__all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "collect_sweep", "find_jobs",
+           "parse_override"]
+
+COLLECTED_FILE = "collected.json"
+# What collect_sweep (and flowsim-collect after it) write at the top of a sweep directory.
+_TABLES = ("results.parquet", "summary.csv", "comparison.csv")
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class SweepTables:
     swept: tuple[str, ...]
     incomplete: tuple[str, ...]  # job folders without finished results
     observed_days: float
+    left_out: tuple[str, ...] = ()  # finished job folders of an earlier sweep (not in sweep.json)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -45,38 +57,32 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.lstrip("+~"), parsed
 
 
-def find_jobs(sweep_dir: str | Path) -> tuple[list[Path], list[Path]]:
-    """(finished, unfinished) job folders of a sweep directory, in job order."""
-    root = Path(sweep_dir)
-    finished, unfinished = [], []
-    folders = [p for p in root.iterdir() if p.is_dir() and (
-        (p / ".hydra").is_dir() or (p / "manifest.json").is_file() or (p / "checkpoints").is_dir())]
-    for folder in sorted(folders, key=_job_order):
-        done = (folder / "metrics.json").is_file() and (folder / "replications.parquet").is_file()
-        (finished if done else unfinished).append(folder)
-    return finished, unfinished
-
-
-def _job_order(folder: Path) -> tuple[bool, int, str]:
-    return (not folder.name.isdigit(), int(folder.name) if folder.name.isdigit() else 0, folder.name)
-
-
 def _job_id(folder: Path) -> int | str:
     return int(folder.name) if folder.name.isdigit() else folder.name
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
-    """Gather every finished job of ``sweep_dir``; write ``results.parquet`` and ``summary.csv``.
+    """Gather the finished jobs of the sweep in ``sweep_dir``; write ``results.parquet`` and ``summary.csv``.
+
+    With ``write``, ``collected.json`` records the jobs' identities and replication counts, and a
+    ``comparison.csv`` of earlier tables is removed (``flowsim-collect`` writes a fresh one).
 
     Raises
     ------
     FileNotFoundError
-        If ``sweep_dir`` holds no finished job.
+        If ``sweep_dir`` holds no finished job of its sweep.
+    ConfigError
+        If finished jobs of different runs are mixed in ``sweep_dir``.
     """
     root = Path(sweep_dir)
-    finished, unfinished = find_jobs(root)
-    if not finished:
+    jobs = select_jobs(root)
+    if not jobs.finished:
         raise FileNotFoundError(f"no finished flowsim job under {root}")
+    finished = [job.folder for job in jobs.finished]
     overrides: dict[str, dict[str, Any]] = {}
     observed = set()
     for folder in finished:
@@ -105,7 +111,46 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
         pieces.append(pd.concat([pd.DataFrame([front] * len(summary)), summary], axis=1))
     summary = pd.concat(pieces, ignore_index=True)
     if write:
+        (root / COLLECTED_FILE).unlink(missing_ok=True)  # until the new tables are all written
+        (root / "comparison.csv").unlink(missing_ok=True)  # it compared the earlier tables
         write_table(results, root / "results.parquet")
         write_table(summary, root / "summary.csv")
-    return SweepTables(results, summary, units, swept, tuple(f.name for f in unfinished),
-                       float(next(iter(observed))) if len(observed) == 1 else float("nan"))
+        write_json({"jobs": jobs.state(), "results_sha256": _sha256(root / "results.parquet")},
+                   root / COLLECTED_FILE)
+    return SweepTables(results, summary, units, swept, jobs.unfinished,
+                       float(next(iter(observed))) if len(observed) == 1 else float("nan"),
+                       jobs.left_out)
+
+
+def check_collected(sweep_dir: str | Path) -> None:
+    """Refuse a sweep directory whose gathered tables were not built from the jobs it now holds.
+
+    Nothing to check when ``results.parquet``, ``summary.csv`` and ``comparison.csv`` are all absent
+    (a report then gathers the jobs itself).
+
+    Raises
+    ------
+    ConfigError
+        If the jobs do not form one sweep, or the tables are older than (or not built from) them.
+    """
+    root = Path(sweep_dir)
+    jobs = select_jobs(root)
+    present = [name for name in _TABLES if (root / name).is_file()]
+    if not present:
+        return
+    field = str(root / present[0])
+    fix = f"run flowsim-collect {root} to gather the jobs again, or rerun the sweep's command"
+    try:
+        collected = json.loads((root / COLLECTED_FILE).read_text())
+    except (OSError, ValueError):
+        raise ConfigError(field, "was not gathered from the jobs now in the folder (no "
+                          f"{COLLECTED_FILE} records which)", fix) from None
+    recorded, current = collected.get("jobs") or {}, jobs.state()
+    changed = sorted((k for k in recorded.keys() | current.keys() if recorded.get(k) != current.get(k)),
+                     key=lambda name: job_order(Path(name)))
+    if changed:
+        raise ConfigError(field, f"is out of date: job(s) {', '.join(changed)} changed since it was "
+                          "gathered", fix)
+    results = root / "results.parquet"
+    if not results.is_file() or _sha256(results) != collected.get("results_sha256"):
+        raise ConfigError(str(results), "is not the table gathered from these jobs", fix)

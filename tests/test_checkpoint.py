@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from flowsim.checkpoint import Checkpoints, config_hash
+from flowsim.checkpoint import Checkpoints
 from flowsim.compose import load_config
+from flowsim.identity import run_identity
 from flowsim.pipeline import replication_record, run_scenario
 from flowsim.scenario import build_scenario
 
@@ -16,20 +17,26 @@ def _plain(overrides):
     return OmegaConf.to_container(load_config(overrides), resolve=True)
 
 
-def test_hash_ignores_run_size_but_not_the_system_or_seed():
-    base = config_hash(_plain(["scenario=quick"]))
-    assert config_hash(_plain(["scenario=quick", "replications=9", "n_jobs=2",
-                               "outputs.patients=false"])) == base
-    assert config_hash(_plain(["scenario=quick", "seed=1"])) != base
-    assert config_hash(_plain(["scenario=quick", "services.ic_beds.capacity=40"])) != base
+def _digest(overrides):
+    return run_identity(_plain(overrides)).digest
+
+
+def test_identity_ignores_run_size_but_not_the_system_or_seed():
+    base = _digest(["scenario=quick"])
+    assert _digest(["scenario=quick", "replications=9", "n_jobs=2", "outputs.patients=false",
+                    "precision.adaptive=true"]) == base
+    assert _digest(["scenario=quick", "seed=1"]) != base
+    assert _digest(["scenario=quick", "services.ic_beds.capacity=40"]) != base
 
 
 def test_a_half_written_replication_is_not_done(tmp_path):
-    store = Checkpoints(tmp_path, "abc")
+    identity = run_identity(_plain(["scenario=quick"]))
+    store = Checkpoints(tmp_path, identity)
     record = replication_record(build_scenario(load_config(["scenario=quick"])), 0)
     store.save(record)
     assert store.done() == [0]
-    (tmp_path / "abc" / "rep-000000" / "kpis.json").unlink()
+    assert (tmp_path / identity.digest / "identity.json").is_file()
+    (tmp_path / identity.digest / "rep-000000" / "kpis.json").unlink()
     assert store.done() == []
     assert store.load(0, census=True, patients=True) is None
 

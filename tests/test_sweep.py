@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,7 +17,10 @@ import pandas as pd
 import pytest
 
 from flowsim.compare import compare_to_baseline, select_baseline
-from flowsim.sweep import collect_sweep, parse_override
+from flowsim.compose import load_config
+from flowsim.errors import ConfigError
+from flowsim.pipeline import run_scenario
+from flowsim.sweep import check_collected, collect_sweep, parse_override
 
 TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
 
@@ -180,3 +184,139 @@ def test_select_baseline_by_value(joblib_sweep):
         select_baseline(tables, {"services.care_home_unit.capacity": 7})
     comparison = compare_to_baseline(tables, 1)
     assert comparison.loc[comparison["job"] == 1, "delayed_days_avoided_per_year"].item() == 0
+
+
+# --- one sweep per folder: sweep.json, jobs of other runs, out-of-date tables ------------------------
+
+SMALL = [*TINY, "replications=2", "hydra/launcher=basic"]
+
+
+def _small_sweep(sweep_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    proc = _flowsim("-m", *SMALL, f"hydra.sweep.dir={sweep_dir}", *extra)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def seed_sweeps(tmp_path_factory) -> tuple[Path, Path]:
+    """Two sweeps of the same question with different seeds: jobs 0-2 with seed 1, jobs 0-1 with 2."""
+    root = tmp_path_factory.mktemp("seeds")
+    _small_sweep(root / "one", "seed=1", "services.care_home_unit.capacity=0,3,6")
+    _small_sweep(root / "two", "seed=2", "services.care_home_unit.capacity=0,3")
+    return root / "one", root / "two"
+
+
+def _cli(module_main: str, *args: str) -> subprocess.CompletedProcess:
+    module, _, function = module_main.rpartition(".")
+    return subprocess.run([sys.executable, "-c", f"from {module} import {function}; {function}()", *args],
+                          capture_output=True, text=True, check=False, timeout=300)
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, prog: str) -> str:
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: ") and "; fix: " in lines[0], proc.stderr
+    return lines[0]
+
+
+def test_sweep_json_records_each_job_and_its_identity(seed_sweeps):
+    one, _ = seed_sweeps
+    record = json.loads((one / "sweep.json").read_text())
+    assert record["seed"] == 1 and record["flowsim_version"]
+    assert sorted(record["jobs"], key=int) == ["0", "1", "2"]
+    for number, job in record["jobs"].items():
+        metrics = json.loads((one / number / "metrics.json").read_text())
+        assert metrics["job"] == int(number)
+        assert metrics["identity"] == job["identity"]  # composed at launch = what the job ran
+        assert f"services.care_home_unit.capacity={[0, 3, 6][int(number)]}" in job["overrides"]
+    collected = json.loads((one / "collected.json").read_text())
+    assert set(collected["jobs"]) == {"0", "1", "2"}
+
+
+def test_collect_refuses_a_job_of_another_sweep(seed_sweeps, tmp_path):
+    one, two = seed_sweeps
+    mixed = tmp_path / "mixed"
+    shutil.copytree(one, mixed)
+    shutil.rmtree(mixed / "1")
+    shutil.copytree(two / "1", mixed / "1")  # job 1 of the seed-2 sweep in place of the seed-1 job 1
+    results = (mixed / "results.parquet").read_bytes()
+    with pytest.raises(ConfigError, match=r"job\(s\) 1 were not made by the sweep in sweep.json"):
+        collect_sweep(mixed)
+    line = _one_line_error(_cli("flowsim.cli.collect_main", str(mixed)), "flowsim-collect")
+    assert "job(s) 1 " in line and "seed" in line and "rerun the sweep" in line
+    assert (mixed / "results.parquet").read_bytes() == results  # nothing gathered
+
+
+def test_without_sweep_json_jobs_of_different_seeds_are_refused(seed_sweeps, tmp_path):
+    one, two = seed_sweeps
+    mixed = tmp_path / "mixed"
+    shutil.copytree(one, mixed)
+    (mixed / "sweep.json").unlink()  # as a sweep written by an older flowsim
+    shutil.copytree(two / "0", mixed / "10")
+    shutil.copytree(two / "1", mixed / "11")
+    with pytest.raises(ConfigError) as refused:
+        collect_sweep(mixed, write=False)
+    assert "jobs 0, 1, 2 and jobs 10, 11 differ in seed" in str(refused.value)  # numeric job order
+    _one_line_error(_cli("flowsim.cli.collect_main", str(mixed)), "flowsim-collect")
+
+
+def test_a_sweep_of_an_older_flowsim_is_checked_from_its_manifests(seed_sweeps, tmp_path):
+    one, _ = seed_sweeps
+    old = tmp_path / "old"
+    shutil.copytree(one, old)
+    (old / "sweep.json").unlink()
+    for job in ("0", "1", "2"):  # no identities recorded then
+        metrics = json.loads((old / job / "metrics.json").read_text())
+        (old / job / "metrics.json").write_text(json.dumps(
+            {k: v for k, v in metrics.items() if k not in ("identity", "job")}))
+    pd.testing.assert_frame_equal(collect_sweep(old, write=False).results,
+                                  pd.read_parquet(one / "results.parquet"))
+    manifest = json.loads((old / "2" / "manifest.json").read_text())
+    manifest["config"]["services"]["ic_beds"]["capacity"] = 99  # job 2 ran on another base config
+    (old / "2" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match=r"jobs 0, 1 and jobs 2 differ in services\.ic_beds\.capacity"):
+        collect_sweep(old, write=False)
+
+
+def test_a_rerun_with_another_seed_leaves_out_the_earlier_sweeps_extra_job(seed_sweeps, tmp_path):
+    one, two = seed_sweeps
+    rerun = tmp_path / "rerun"
+    shutil.copytree(one, rerun)
+    proc = _small_sweep(rerun, "seed=2", "services.care_home_unit.capacity=0,3")
+    assert proc.stderr.count("were made with a different seed (1 -> 2); rerunning 2 replication(s)") == 2
+    assert "job folders of an earlier sweep left out: 2 " in proc.stderr
+    # only this sweep's jobs, with exactly the numbers of the same sweep run into an empty folder
+    pd.testing.assert_frame_equal(pd.read_parquet(rerun / "results.parquet"),
+                                  pd.read_parquet(two / "results.parquet"))
+    assert set(pd.read_csv(rerun / "comparison.csv")["job"]) == {0, 1}
+    again = _cli("flowsim.cli.collect_main", str(rerun))
+    assert again.returncode == 0 and "left out: 2 " in again.stderr
+
+
+def _rerun_job(sweep: Path, job: str, *extra: str) -> None:
+    """Run one job of a sweep again by hand, into its own folder (as a user might)."""
+    overrides = json.loads((sweep / job / "manifest.json").read_text())["overrides"]
+    changed = {o.split("=")[0] for o in extra}
+    kept = [o for o in overrides if o.split("=")[0] not in changed]
+    run_scenario(load_config([*kept, *extra]), sweep / job, kept, progress=False, job=int(job))
+
+
+def test_board_and_report_refuse_tables_older_than_the_jobs(seed_sweeps, tmp_path):
+    one, two = seed_sweeps
+    sweep = tmp_path / "sweep"
+    shutil.copytree(one, sweep)
+    check_collected(sweep)
+    _rerun_job(sweep, "1", "replications=3")  # same identity, one more replication: not gathered yet
+    for prog, call in (("flowsim-board", "flowsim.board.main"), ("flowsim-report", "flowsim.report.main")):
+        line = _one_line_error(_cli(call, str(sweep)), prog)
+        assert "results.parquet: is out of date: job(s) 1 changed" in line
+        assert f"run flowsim-collect {sweep}" in line
+    assert not (sweep / "board_report.html").exists() and not (sweep / "figures").exists()
+    collect_sweep(sweep)
+    check_collected(sweep)  # gathered again: current
+    shutil.copy(two / "results.parquet", sweep / "results.parquet")
+    with pytest.raises(ConfigError, match="is not the table gathered from these jobs"):
+        check_collected(sweep)
+    _rerun_job(sweep, "1", "services.ic_beds.capacity=30")  # another config, by hand
+    line = _one_line_error(_cli("flowsim.board.main", str(sweep)), "flowsim-board")
+    assert "job(s) 1 were not made by the sweep in sweep.json (different config)" in line

@@ -115,7 +115,7 @@ display(HTML(table.to_html(index=False, float_format=lambda v: f"{v:,.0f}" if ab
 # ## Assumptions and the configuration used
 
 # %%
-job_dir = sorted(p for p in Path(sweep_dir).iterdir() if (p / "manifest.json").is_file())[0]
+job_dir = base_dir  # a job of this sweep (the folder may hold left-out jobs of an earlier one)
 manifest = json.loads((job_dir / "manifest.json").read_text())
 config = manifest["config"]
 facts = {
