@@ -1,7 +1,8 @@
-"""Hydra callbacks for sweeps: validate every job before any runs; gather the results at the end.
+"""Hydra callbacks: validate a run, or every job of a sweep, before any runs; gather a sweep at the end.
 
 Registered in ``configs/config.yaml`` under ``hydra.callbacks``. They run in the launching process,
-whichever launcher (basic, joblib, Ray, submitit) runs the jobs.
+whichever launcher (basic, joblib, Ray, submitit) runs the jobs, and before Hydra creates the output
+folder: a bad config or an output folder that cannot be written leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
-from flowsim.precision import precision_settings
-from flowsim.scenario import build_scenario
+from flowsim.preflight import check_output_dir, check_run
 
-__all__ = ["CollectSweep", "ValidateSweep", "sweep_job_overrides"]
+__all__ = ["CollectSweep", "ValidateSweep", "plain_config", "sweep_job_overrides"]
 
+
+def plain_config(config: DictConfig) -> dict[str, Any]:
+    """``config`` as plain resolved containers, without Hydra's own ``hydra`` section."""
+    keys = [k for k in config if k != "hydra"]
+    return OmegaConf.to_container(OmegaConf.masked_copy(config, keys), resolve=True)  # type: ignore[return-value]
 
 
 def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
@@ -34,19 +39,36 @@ def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
 
 
 class ValidateSweep(Callback):
-    """Compose and validate every job's config before the launcher starts any of them."""
+    """Validate a run's config, or every sweep job's, and the output folder, before anything runs."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Hydra turns a callback's exception into a warning and runs the job anyway: exit here instead.
+        from flowsim.cli import describe_error  # the CLI module owns the one-line messages
+
+        try:
+            check_run(plain_config(config))
+            check_output_dir(config.hydra.run.dir, "hydra.run.dir")
+        except Exception as error:
+            line = describe_error(error)
+            if line is None:
+                raise
+            print(f"flowsim: error: {line}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         for number, overrides in enumerate(sweep_job_overrides(config)):
             try:
                 job = compose(config_name="config", overrides=overrides)
-                plain = OmegaConf.to_container(job, resolve=True)
-                build_scenario(plain)
-                precision_settings(plain)
+                check_run(OmegaConf.to_container(job, resolve=True))
             except ConfigError as error:
                 print(f"flowsim: error: sweep job {number} ({' '.join(overrides)}): {error}",
                       file=sys.stderr)
                 sys.exit(EXIT_CONFIG_ERROR)
+        try:
+            check_output_dir(config.hydra.sweep.dir, "hydra.sweep.dir")
+        except ConfigError as error:
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
 
 
 class CollectSweep(Callback):

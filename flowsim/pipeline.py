@@ -18,9 +18,10 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.aggregate import HEADLINE_KPIS, replication_table, summarise
 from flowsim.checkpoint import Checkpoints, ReplicationRecord, config_hash
 from flowsim.io import census_frame, episodes_frame, manifest, write_json, write_table
-from flowsim.precision import PrecisionReport, check_precision, next_batch, precision_settings
+from flowsim.precision import PrecisionReport, check_precision, next_batch
+from flowsim.preflight import check_output_dir, check_run
 from flowsim.runner import iter_replications, run_replication
-from flowsim.scenario import Scenario, build_scenario
+from flowsim.scenario import Scenario
 
 __all__ = ["ScenarioRun", "replication_record", "run_scenario"]
 
@@ -87,15 +88,19 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
     Returns
     -------
     ScenarioRun
+
+    Raises
+    ------
+    ConfigError
+        Before anything runs: an invalid config (:func:`flowsim.preflight.check_run`) or an output
+        directory that cannot be written.
     """
     plain = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(
         config)
-    scenario = build_scenario(plain)  # raises ConfigError before anything runs
-    settings = precision_settings(plain)
-    outputs_cfg = plain.get("outputs") or {}
-    want_census = bool(outputs_cfg.get("census", True))
-    want_patients = bool(outputs_cfg.get("patients", True))
-    out = Path(output_dir)
+    plan = check_run(plain)  # raises ConfigError before anything runs
+    scenario, settings = plan.scenario, plan.precision
+    want_census, want_patients = plan.census, plan.patients
+    out = check_output_dir(output_dir, "output_dir")
     store = Checkpoints(out / "checkpoints", config_hash(plain))
     task = _RecordTask(scenario, want_census, want_patients)
 
