@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from flowsim.bounds import MAX_PLACES
-from flowsim.distribution_config import distribution_from_config
+from flowsim.distribution_config import distribution_from_config, given_distribution
 from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
 from flowsim.validate import real_number
@@ -118,8 +118,9 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
     closures = spec.get("closures") or {}
     rate = real_number(closures.get("outbreaks_per_year", 0.0), f"{field}.closures.outbreaks_per_year",
                        maximum=365)
-    duration = (distribution_from_config(closures.get("duration_days"), f"{field}.closures.duration_days")
-                if rate > 0 else None)
+    given = closures.get("duration_days")
+    duration = (distribution_from_config(given, f"{field}.closures.duration_days")
+                if rate > 0 or given_distribution(given) else None)
     absence = spec.get("staff_absence") or {}
     return Availability(
         admission_days=frozenset(WEEKDAYS.index(d) for d in days),
@@ -127,7 +128,7 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
         close_hour=close_hour,
         schedule=schedule,
         outbreaks_per_year=rate,
-        outbreak_days=duration,
+        outbreak_days=duration if rate > 0 else None,
         absence_fraction=real_number(absence.get("fraction_of_days", 0.0),
                                      f"{field}.staff_absence.fraction_of_days", maximum=1),
         absence_factor=real_number(absence.get("capacity_factor", 1.0),

@@ -35,7 +35,7 @@ from flowsim.distributions import (
 from flowsim.errors import ConfigError
 from flowsim.validate import fmt
 
-__all__ = ["distribution_from_config"]
+__all__ = ["distribution_from_config", "given_distribution"]
 
 
 def _number(spec: Mapping[str, Any], key: str, field: str, low: float = MIN_DURATION_DAYS,
@@ -68,6 +68,17 @@ def _mean_in_range(mean: float, field: str) -> None:
     if not MIN_DURATION_DAYS <= mean <= MAX_DURATION_DAYS:
         raise ConfigError(field, f"has a mean of {mean:.3g} days, outside {fmt(MIN_DURATION_DAYS)} to "
                           f"{fmt(MAX_DURATION_DAYS)}", "choose parameters with a plausible mean duration")
+
+
+def given_distribution(spec: Any) -> bool:
+    """Whether ``spec`` sets anything (a kind or a parameter), rather than leaving a duration unset.
+
+    Optional durations (outbreak lengths while there are no outbreaks, the acute stay while the acute
+    pool is off) are checked only when given.
+    """
+    if spec is None:
+        return False
+    return not isinstance(spec, Mapping) or any(v not in (None, "???") for v in spec.values())
 
 
 def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Distribution:

@@ -84,8 +84,16 @@ class HousingSpec:
 OFF = HousingSpec(False, 0.0, Fixed(0.0), (), 0, 0, "uncoordinated", 0.0, ())
 
 
+def _settings(spec: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise ConfigError(field, f"must be a mapping of settings, got {spec!r}",
+                          "see configs/housing/step_down_flats.yaml for an example")
+    return spec
+
+
 def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> FlatScheme:
     field = f"housing.flats.{name}"
+    spec = _settings(spec, field)
     accepted = tuple(spec.get("barrier_types") or type_names)
     for barrier in accepted:
         if barrier not in type_names:
@@ -116,6 +124,9 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> Fl
 def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
     """Validate the ``housing`` section of a config.
 
+    With ``enabled: false`` the module does nothing, but barrier types given anyway are still checked
+    (a bad value should not wait until housing is switched on).
+
     Raises
     ------
     ConfigError
@@ -123,10 +134,17 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
     """
     section = section or {}
     if not flag(section.get("enabled"), "housing.enabled"):
+        if section.get("types"):
+            _housing_spec(section)
         return OFF
+    return _housing_spec(section)
+
+
+def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
     types = []
     for name, spec in (section.get("types") or {}).items():
         field = f"housing.types.{name}"
+        spec = _settings(spec, field)
         types.append(BarrierType(
             name=str(name),
             share=real_number(spec.get("share"), f"{field}.share", maximum=1.0),
