@@ -154,11 +154,17 @@ def _guarded(entry: Callable[[], None]) -> None:
 
 def _normalised_argv(argv: list[str]) -> list[str]:
     """``argv`` with its Hydra overrides passed through :func:`normalise_overrides`."""
+    report = io.StringIO()
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stderr(report):
             overrides = get_args_parser().parse_args(argv[1:]).overrides
-    except SystemExit:
-        return argv  # not an override problem: Hydra reports its own usage error
+    except SystemExit as stop:
+        if not stop.code:
+            return argv  # --version and the like: Hydra does it again and exits
+        lines = report.getvalue().strip().splitlines() or ["the command line could not be read"]
+        problem = lines[-1].split("error:", 1)[-1].strip()  # argparse's usage lines are left out
+        raise ConfigError("command line", problem, "see flowsim --help; options such as -m go before the "
+                          "overrides, e.g. flowsim -m services.ic_beds.capacity=30,40") from None
     rewritten = iter(normalise_overrides(overrides))
     pending = list(overrides)
     out = [argv[0]]

@@ -72,7 +72,7 @@ def _complete(value: Any, path: list[str]) -> Any:
     if not isinstance(value, dict):
         return value
     if schema_at(path) is DistributionConfig and "kind" in value:
-        return {**{p: None for p in _PARAMETERS}, **value}
+        return {"kind": value["kind"], **dict.fromkeys(_PARAMETERS), **value}
     return {k: _complete(v, [*path, str(k)]) for k, v in value.items()}
 
 
