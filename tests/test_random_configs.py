@@ -10,7 +10,8 @@ from ``result.episodes`` (columns in ``flowsim/eventlog.py``):
 * no unit admits a patient while closed, or beyond the capacity in force (occupants are never
   evicted when capacity falls, so admissions are what is checked);
 * flats and acute beds never hold more patients than they have, and a flat holds one at a time;
-* conservation: the model's counts add up, and match a count made from the log.
+* conservation: the model's counts add up, and match a count made from the log;
+* and its KPIs compute without error.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bisect import bisect_right
 import numpy as np
 import pytest
 
-from flowsim import simulate
+from flowsim import compute_metrics, simulate
 from flowsim.distributions import KINDS
 from flowsim.scenario import build_scenario
 
@@ -355,6 +356,7 @@ def test_random_valid_config_simulates_and_keeps_invariants(seed, tmp_path):
     check_flats(result)
     check_acute_beds(result)
     check_conservation(result)
+    compute_metrics(result)  # and the KPIs of a valid config never crash either
 
 
 def test_the_generator_covers_what_it_should(tmp_path):
