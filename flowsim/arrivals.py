@@ -12,7 +12,6 @@ with a shorter one (common random numbers across horizons).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flowsim.bounds import MAX_RATE_PER_DAY
+from flowsim.datafile import csv_rows, read_text
 from flowsim.errors import ConfigError
 
 __all__ = ["arrival_times", "daily_rates_from_csv", "daily_rates_from_profile"]
@@ -66,36 +67,34 @@ def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: fl
                          end_days: float | None = None, field: str = "arrivals.series_csv") -> np.ndarray:
     """Daily arrival rates read from a CSV with columns ``date`` (ISO) and ``rate_per_day``.
 
-    The file must cover every day up to the horizon; rows outside the run are ignored. Days after
-    the horizon up to ``end_days`` (the cool-down, see :mod:`flowsim.scenario`) that the file does
-    not cover repeat its last four weeks, so the weekly pattern carries on.
+    The file must cover every day up to the horizon, each date once; rows outside the run are
+    ignored. Days after the horizon up to ``end_days`` (the cool-down, see :mod:`flowsim.scenario`)
+    that the file does not cover repeat its last four weeks, so the weekly pattern carries on.
 
     Raises
     ------
     ConfigError
-        Missing file, missing columns, bad values or days not covered.
+        Missing, unreadable, binary or empty file, missing columns, a bad or repeated date, a bad or
+        implausible rate (above ``bounds.MAX_RATE_PER_DAY``), or days not covered; naming the line.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(field, f"file {str(file)!r} does not exist",
-                          "give the path of a CSV with columns date,rate_per_day")
+    file, text = read_text(path, field, "a CSV with columns date,rate_per_day")
     rates: dict[dt.date, float] = {}
-    with file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"date", "rate_per_day"} <= set(reader.fieldnames):
-            raise ConfigError(field, f"{file.name} lacks the columns date,rate_per_day",
-                              "add a header line 'date,rate_per_day'")
-        for line_no, row in enumerate(reader, start=2):
-            try:
-                day = dt.date.fromisoformat(row["date"].strip())
-                rate = float(row["rate_per_day"])
-            except (ValueError, AttributeError):
-                raise ConfigError(field, f"{file.name} line {line_no} is not 'YYYY-MM-DD,number'",
-                                  "correct that line") from None
-            if not math.isfinite(rate) or rate < 0:
-                raise ConfigError(field, f"{file.name} line {line_no} has rate {rate}",
-                                  "use a finite rate >= 0")
-            rates[day] = rate
+    lines: dict[dt.date, int] = {}
+    for line_no, row in csv_rows(text, file, field, ("date", "rate_per_day")):
+        try:
+            day = dt.date.fromisoformat(row["date"])
+            rate = float(row["rate_per_day"])
+        except ValueError:
+            raise ConfigError(field, f"{file.name} line {line_no} is not 'YYYY-MM-DD,number'",
+                              "correct that line") from None
+        if not math.isfinite(rate) or not 0 <= rate <= MAX_RATE_PER_DAY:
+            raise ConfigError(field, f"{file.name} line {line_no} has rate {row['rate_per_day']}",
+                              f"use a finite rate >= 0 and <= {MAX_RATE_PER_DAY:,.0f} a day")
+        if day in rates:
+            raise ConfigError(field, f"{file.name} line {line_no} repeats {day.isoformat()} "
+                              f"(first on line {lines[day]})", "give each date once")
+        rates[day] = rate
+        lines[day] = line_no
     days = [start_date + dt.timedelta(days=d) for d in range(_n_days(horizon_days))]
     missing = [d for d in days if d not in rates]
     if missing:

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from flowsim.distribution_config import distribution_from_config
+from flowsim.bounds import MAX_PLACES
+from flowsim.distribution_config import distribution_from_config, given_distribution
 from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
 from flowsim.validate import real_number
@@ -51,10 +52,58 @@ class Availability:
                 and not self.schedule and self.outbreaks_per_year == 0.0 and self.absence_fraction == 0.0)
 
 
-def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt.date) -> Availability:
-    """Validate the availability settings of the unit config ``spec`` at ``field``."""
+def _schedule(steps: Any, field: str, start_date: dt.date, horizon_days: float
+              ) -> tuple[tuple[float, int], ...]:
+    """Validated capacity steps as (day from start, capacity), each inside the run, in date order."""
+    schedule: list[tuple[float, int]] = []
+    for i, step in enumerate(steps or []):
+        where = f"{field}.capacity_schedule[{i}]"
+        if not isinstance(step, Mapping):
+            raise ConfigError(where, f"must be a mapping {{start: DATE, capacity: N}}, got {step!r}",
+                              "write each step as {start: 'YYYY-MM-DD', capacity: N}")
+        start = step.get("start")
+        if start is None or start == "???":
+            raise ConfigError(f"{where}.start", "is missing", "give the date the capacity starts")
+        try:
+            day = (start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))) - start_date
+        except ValueError:
+            raise ConfigError(f"{where}.start", f"{start!r} is not a date",
+                              "write it as YYYY-MM-DD") from None
+        if not 0 <= day.days < horizon_days:
+            last = start_date + dt.timedelta(days=math.ceil(horizon_days) - 1)
+            raise ConfigError(f"{where}.start", f"{start} is outside the run, which lasts from "
+                              f"{start_date.isoformat()} to {last.isoformat()}",
+                              "move the step inside the run, or drop it (the unit's capacity applies "
+                              "from the start)")
+        capacity = step.get("capacity")
+        if capacity is None or capacity == "???":
+            raise ConfigError(f"{where}.capacity", "is missing", "give the capacity from that date on")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= MAX_PLACES:
+            raise ConfigError(f"{where}.capacity", f"must be a whole number from 0 to {MAX_PLACES:,}, got "
+                              f"{capacity!r}", "give the capacity from that date on")
+        if schedule and day.days <= schedule[-1][0]:
+            raise ConfigError(f"{field}.capacity_schedule", "steps are not in date order",
+                              "list the steps by increasing start date, each date once")
+        schedule.append((float(day.days), capacity))
+    return tuple(schedule)
+
+
+def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt.date,
+                             horizon_days: float = math.inf) -> Availability:
+    """Validate the availability settings of the unit config ``spec`` at ``field``.
+
+    Capacity steps must start inside the run, from ``start_date`` for ``horizon_days`` days.
+    """
     admission = spec.get("admission") or {}
-    days = admission.get("days") or list(WEEKDAYS)
+    days = admission.get("days")
+    if days is None:
+        days = list(WEEKDAYS)
+    if isinstance(days, str) or not isinstance(days, list | tuple):
+        raise ConfigError(f"{field}.admission.days", f"must be a list of days, got {days!r}",
+                          "write e.g. [Mon, Tue, Wed, Thu, Fri]")
+    if not days:
+        raise ConfigError(f"{field}.admission.days", "is empty, so the unit would never admit",
+                          f"list the days it admits, or set {field}.capacity=0 for a unit that never does")
     for day in days:
         if day not in WEEKDAYS:
             raise ConfigError(f"{field}.admission.days", f"unknown day {day!r}",
@@ -65,35 +114,21 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
     if close_hour <= open_hour:
         raise ConfigError(f"{field}.admission.close_hour", f"({close_hour:g}) must be after open_hour "
                           f"({open_hour:g})", "admit over a window within one day, e.g. 9 to 17")
-    schedule = []
-    for i, step in enumerate(spec.get("capacity_schedule") or []):
-        where = f"{field}.capacity_schedule[{i}]"
-        try:
-            day = (dt.date.fromisoformat(str(step.get("start"))) - start_date).days
-        except ValueError:
-            raise ConfigError(f"{where}.start", f"{step.get('start')!r} is not a date",
-                              "write it as YYYY-MM-DD") from None
-        capacity = step.get("capacity")
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-            raise ConfigError(f"{where}.capacity", f"must be a whole number >= 0, got {capacity!r}",
-                              "give the capacity from that date on")
-        schedule.append((float(day), capacity))
-    if [d for d, _ in schedule] != sorted(d for d, _ in schedule):
-        raise ConfigError(f"{field}.capacity_schedule", "steps are not in date order",
-                          "list the steps by increasing start date")
+    schedule = _schedule(spec.get("capacity_schedule"), field, start_date, horizon_days)
     closures = spec.get("closures") or {}
     rate = real_number(closures.get("outbreaks_per_year", 0.0), f"{field}.closures.outbreaks_per_year",
                        maximum=365)
-    duration = (distribution_from_config(closures.get("duration_days"), f"{field}.closures.duration_days")
-                if rate > 0 else None)
+    given = closures.get("duration_days")
+    duration = (distribution_from_config(given, f"{field}.closures.duration_days")
+                if rate > 0 or given_distribution(given) else None)
     absence = spec.get("staff_absence") or {}
     return Availability(
         admission_days=frozenset(WEEKDAYS.index(d) for d in days),
         open_hour=open_hour,
         close_hour=close_hour,
-        schedule=tuple(schedule),
+        schedule=schedule,
         outbreaks_per_year=rate,
-        outbreak_days=duration,
+        outbreak_days=duration if rate > 0 else None,
         absence_fraction=real_number(absence.get("fraction_of_days", 0.0),
                                      f"{field}.staff_absence.fraction_of_days", maximum=1),
         absence_factor=real_number(absence.get("capacity_factor", 1.0),

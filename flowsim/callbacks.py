@@ -1,8 +1,9 @@
-"""Hydra callbacks: validate every sweep job before any runs and record the sweep; gather the results
-at the end; refuse a run folder another run is writing before Hydra writes into it.
+"""Hydra callbacks: validate a run, or every job of a sweep, before any runs, and record the sweep;
+refuse a run folder another run is writing; gather a sweep at the end.
 
 Registered in ``configs/config.yaml`` under ``hydra.callbacks``. They run in the launching process,
-whichever launcher (basic, joblib, Ray, submitit) runs the jobs.
+whichever launcher (basic, joblib, Ray, submitit) runs the jobs, and before Hydra creates the output
+folder: a bad config or an output folder that cannot be written leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.identity import RunIdentity, run_identity
 from flowsim.lock import refuse_if_locked
-from flowsim.precision import precision_settings
-from flowsim.scenario import build_scenario
+from flowsim.preflight import check_output_dir, check_run
 from flowsim.sweep_jobs import write_sweep_record
 
-__all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "sweep_job_overrides"]
+__all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "plain_config", "sweep_job_overrides"]
+
+
+def plain_config(config: DictConfig) -> dict[str, Any]:
+    """``config`` as plain resolved containers, without Hydra's own ``hydra`` section."""
+    keys = [k for k in config if k != "hydra"]
+    return OmegaConf.to_container(OmegaConf.masked_copy(config, keys), resolve=True)  # type: ignore[return-value]
 
 
 def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
@@ -37,11 +43,25 @@ def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
 
 
 class ValidateSweep(Callback):
-    """Compose and validate every job's config before the launcher starts any of them.
+    """Validate a run's config, or every sweep job's, and the output folder, before anything runs.
 
-    Then write ``sweep.json`` (each job's overrides and identity), so that ``flowsim-collect`` gathers
-    exactly this sweep's jobs from the sweep directory.
+    For a sweep, then write ``sweep.json`` (each job's overrides and identity), so that
+    ``flowsim-collect`` gathers exactly this sweep's jobs from the sweep directory.
     """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Hydra turns a callback's exception into a warning and runs the job anyway: exit here instead.
+        from flowsim.cli import describe_error  # the CLI module owns the one-line messages
+
+        try:
+            check_run(plain_config(config))
+            check_output_dir(config.hydra.run.dir, "hydra.run.dir")
+        except Exception as error:
+            line = describe_error(error)
+            if line is None:
+                raise
+            print(f"flowsim: error: {line}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         jobs: list[tuple[list[str], RunIdentity]] = []
@@ -49,13 +69,17 @@ class ValidateSweep(Callback):
             try:
                 job = compose(config_name="config", overrides=overrides)
                 plain = OmegaConf.to_container(job, resolve=True)
-                build_scenario(plain)
-                precision_settings(plain)
+                check_run(plain)
             except ConfigError as error:
                 print(f"flowsim: error: sweep job {number} ({' '.join(overrides)}): {error}",
                       file=sys.stderr)
                 sys.exit(EXIT_CONFIG_ERROR)
             jobs.append((list(overrides), run_identity(plain)))
+        try:
+            check_output_dir(config.hydra.sweep.dir, "hydra.sweep.dir")
+        except ConfigError as error:
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
         command = [*config.hydra.overrides.hydra, *config.hydra.overrides.task]
         write_sweep_record(str(config.hydra.sweep.dir), jobs, command)
 

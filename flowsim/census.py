@@ -16,24 +16,31 @@ YAML::
       P1: {count: 12}                         # became NCTR at the start
 
 CSV: columns ``kind,name,days`` with ``kind`` = ``unit`` or ``waiting``; an empty ``days`` means unknown.
+
+Every mistake in the file (binary or non-UTF-8 bytes, a YAML or CSV syntax error, a list where a
+mapping belongs, a key given twice, an unknown key, a bad number) is a ConfigError naming
+``run.initial_census``, the file and the line or key.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from flowsim.bounds import MAX_CENSUS_WAITING, MAX_DURATION_DAYS, MAX_PLACES
+from flowsim.datafile import csv_rows, read_text, yaml_data
 from flowsim.errors import ConfigError
+from flowsim.strict import closest
+from flowsim.validate import fmt
 
-__all__ = ["InitialCensus", "census_from_file"]
+__all__ = ["InitialCensus", "census_from_file", "check_census_fits"]
 
 FIELD = "run.initial_census"
+_WHAT = "a census YAML or CSV (see flowsim/census.py)"
+_SECTIONS = {"units": "days_stayed", "waiting": "days_waited"}
 
 
 @dataclass(frozen=True)
@@ -49,34 +56,87 @@ class InitialCensus:
         return sum(len(d) for _, d in self.in_units) + sum(len(d) for _, d in self.waiting)
 
 
-def _days(values: Any, where: str) -> tuple[float | None, ...]:
-    out = []
-    for value in values:
-        if value is None or value == "":
-            out.append(None)
-            continue
-        try:
-            days = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(FIELD, f"{where}: {value!r} is not a number of days",
-                              "give days as numbers >= 0") from None
-        if not math.isfinite(days) or days < 0:
-            raise ConfigError(FIELD, f"{where}: days must be >= 0, got {value!r}", "give days >= 0")
-        out.append(days)
-    return tuple(out)
+def _day(value: Any, where: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(FIELD, f"{where}: {value!r} is not a number of days", "give days as numbers >= 0")
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(FIELD, f"{where}: {value!r} is not a number of days",
+                          "give days as numbers >= 0") from None
+    if not math.isfinite(days) or not 0 <= days <= MAX_DURATION_DAYS:
+        raise ConfigError(FIELD, f"{where}: days must be >= 0 and <= {fmt(MAX_DURATION_DAYS)}, got {value!r}",
+                          "give days >= 0")
+    return days
 
 
-def _entry(spec: Any, where: str, key: str) -> tuple[float | None, ...]:
+def _entry(spec: Any, where: str, key: str, limit: int) -> list[float | None]:
+    example = f"write e.g. {{count: 10}} or {{{key}: [1, 2]}}"
     if not isinstance(spec, Mapping) or not ({"count", key} & set(spec)):
-        raise ConfigError(FIELD, f"{where} needs 'count' or '{key}'",
-                          f"write e.g. {{count: 10}} or {{{key}: [1, 2]}}")
+        unknown = [k for k in spec if k not in ("count", key)] if isinstance(spec, Mapping) else []
+        hint = f" (unknown key {unknown[0]!r})" if unknown else f", got {spec!r}"
+        raise ConfigError(FIELD, f"{where} needs 'count' or '{key}'{hint}", example)
+    for name in spec:
+        if name not in ("count", key):
+            guess = closest(str(name), ("count", key))
+            raise ConfigError(FIELD, f"{where}.{name}: unknown key",
+                              f"did you mean {where}.{guess}?" if guess else example)
+    if "count" in spec and key in spec:
+        raise ConfigError(FIELD, f"{where} gives both 'count' and '{key}'",
+                          f"give '{key}' when the days are known, else 'count'")
     if key in spec:
-        return _days(spec[key], where)
+        days = spec[key]
+        if isinstance(days, str | bytes | Mapping) or not isinstance(days, list):
+            raise ConfigError(FIELD, f"{where}.{key} must be a list of days, got {days!r}",
+                              f"write e.g. {key}: [1, 2.5, 10]")
+        if len(days) > limit:
+            raise ConfigError(FIELD, f"{where}.{key} lists {len(days):,} patients, more than {limit:,}",
+                              "check the file")
+        return [_day(value, f"{where}.{key}[{i}]") for i, value in enumerate(days)]
     count = spec["count"]
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ConfigError(FIELD, f"{where}: count must be a whole number >= 0, got {count!r}",
-                          "give a whole number")
-    return (None,) * count
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= limit:
+        raise ConfigError(FIELD, f"{where}.count must be a whole number from 0 to {limit:,}, got {count!r}",
+                          "give the number of patients")
+    return [None] * count
+
+
+def _from_yaml(file: Path, text: str) -> dict[str, dict[str, list[float | None]]]:
+    data = yaml_data(text, file, FIELD)
+    if not isinstance(data, Mapping):
+        raise ConfigError(FIELD, f"{file.name} must be a mapping with 'units' and/or 'waiting', got "
+                          f"{type(data).__name__}", "see the example in flowsim/census.py")
+    out: dict[str, dict[str, list[float | None]]] = {"units": {}, "waiting": {}}
+    for section, value in data.items():
+        if section not in _SECTIONS:
+            guess = closest(str(section), _SECTIONS)
+            raise ConfigError(FIELD, f"{file.name}: unknown key {section!r}",
+                              f"did you mean {guess}?" if guess else "use 'units' and/or 'waiting'")
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            raise ConfigError(FIELD, f"{file.name}: {section} must be a mapping of names to entries, got "
+                              f"{value!r}", f"write e.g. {section}: {{NAME: {{count: 10}}}}")
+        limit = MAX_PLACES if section == "units" else MAX_CENSUS_WAITING
+        for name, spec in value.items():
+            out[section][str(name)] = _entry(spec, f"{file.name}: {section}.{name}", _SECTIONS[section],
+                                             limit)
+    return out
+
+
+def _from_csv(file: Path, text: str) -> dict[str, dict[str, list[float | None]]]:
+    out: dict[str, dict[str, list[float | None]]] = {"units": {}, "waiting": {}}
+    for line, row in csv_rows(text, file, FIELD, ("kind", "name", "days")):
+        section = {"unit": "units", "waiting": "waiting"}.get(row["kind"])
+        if section is None:
+            raise ConfigError(FIELD, f"{file.name} line {line}: kind must be unit or waiting, got "
+                              f"{row['kind']!r}", "correct that line")
+        if not row["name"]:
+            raise ConfigError(FIELD, f"{file.name} line {line}: name is empty",
+                              "give the unit name or the pathway (P1, P2, P3)")
+        out[section].setdefault(row["name"], []).append(_day(row["days"], f"{file.name} line {line}"))
+    return out
 
 
 def census_from_file(path: str | Path, units: tuple[str, ...], pathways: tuple[str, ...]
@@ -95,43 +155,39 @@ def census_from_file(path: str | Path, units: tuple[str, ...], pathways: tuple[s
     Raises
     ------
     ConfigError
-        Missing file, unknown unit or pathway, bad numbers.
+        Missing or unreadable file, malformed YAML or CSV, unknown unit or pathway, bad numbers.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(FIELD, f"file {str(file)!r} does not exist",
-                          "give the path of a census YAML or CSV (see flowsim/census.py)")
-    in_units: dict[str, list[float | None]] = {}
-    waiting: dict[str, list[float | None]] = {}
-    if file.suffix in (".yaml", ".yml"):
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, Mapping):
-            raise ConfigError(FIELD, f"{file.name} is not a mapping", "see flowsim/census.py")
-        for name, spec in (data.get("units") or {}).items():
-            in_units[str(name)] = list(_entry(spec, f"units.{name}", "days_stayed"))
-        for name, spec in (data.get("waiting") or {}).items():
-            waiting[str(name)] = list(_entry(spec, f"waiting.{name}", "days_waited"))
-    elif file.suffix == ".csv":
-        with file.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"kind", "name", "days"} <= set(reader.fieldnames):
-                raise ConfigError(FIELD, f"{file.name} lacks the columns kind,name,days",
-                                  "add a header line 'kind,name,days'")
-            for line, row in enumerate(reader, start=2):
-                target = {"unit": in_units, "waiting": waiting}.get(row["kind"].strip())
-                if target is None:
-                    raise ConfigError(FIELD, f"{file.name} line {line}: kind must be unit or waiting",
-                                      "correct that line")
-                target.setdefault(row["name"].strip(), []).extend(
-                    _days([row["days"].strip()], f"{file.name} line {line}"))
-    else:
-        raise ConfigError(FIELD, f"{file.name}: unknown file type", "use .yaml, .yml or .csv")
-    for name in in_units:
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv"):
+        raise ConfigError(FIELD, f"{Path(str(path)).name}: unknown file type", "use .yaml, .yml or .csv")
+    file, text = read_text(path, FIELD, _WHAT)
+    parsed = _from_csv(file, text) if suffix == ".csv" else _from_yaml(file, text)
+    for name in parsed["units"]:
         if name not in units:
-            raise ConfigError(FIELD, f"unknown unit {name!r}", f"use one of {', '.join(units)}")
-    for name in waiting:
+            guess = closest(name, units)
+            raise ConfigError(FIELD, f"{file.name}: unknown unit {name!r}",
+                              f"did you mean {guess}?" if guess else f"use one of {', '.join(units)}")
+    for name, days in parsed["waiting"].items():
         if name not in pathways:
-            raise ConfigError(FIELD, f"unknown pathway {name!r} in waiting",
+            raise ConfigError(FIELD, f"{file.name}: unknown pathway {name!r} in waiting",
                               f"use one of {', '.join(pathways)}")
-    return InitialCensus(tuple((k, tuple(v)) for k, v in in_units.items()),
-                         tuple((k, tuple(v)) for k, v in waiting.items()))
+        if len(days) > MAX_CENSUS_WAITING:
+            raise ConfigError(FIELD, f"{file.name}: {len(days):,} patients waiting for {name}, more than "
+                              f"{MAX_CENSUS_WAITING:,}", "check the file")
+    return InitialCensus(tuple((k, tuple(v)) for k, v in parsed["units"].items()),
+                         tuple((k, tuple(v)) for k, v in parsed["waiting"].items()))
+
+
+def check_census_fits(census: InitialCensus, capacity_at_start: Mapping[str, int]) -> None:
+    """Refuse a census that puts more patients in a unit than it has places at the start.
+
+    Raises
+    ------
+    ConfigError
+        Naming the unit, the census count and the capacity at the start.
+    """
+    for name, days in census.in_units:
+        capacity = capacity_at_start[name]
+        if len(days) > capacity:
+            raise ConfigError(FIELD, f"{len(days):,} patients in {name} but it has {capacity:,} places "
+                              "at the start", f"lower the census of {name} or raise services.{name}.capacity")

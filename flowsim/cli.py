@@ -10,17 +10,23 @@ code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import io
 import os
 import re
 import sys
+import traceback
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hydra
+from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.compare import compare_to_baseline, select_baseline
@@ -28,12 +34,53 @@ from flowsim.compose import config_dir
 from flowsim.config import register_configs
 from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.io import write_table
+from flowsim.overrides import normalise_overrides
 from flowsim.pipeline import run_scenario
+from flowsim.strict import closest, schema_at
 from flowsim.summary import format_comparison, format_summary
 from flowsim.sweep import collect_sweep, parse_override
 
 __all__ = ["collect_and_report", "collect_main", "describe_error", "main"]
 
+
+
+def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
+    """A fix for an unknown key: the closest valid name under the same parent, if any."""
+    parent = getattr(omega, "parent_node", None)
+    name = key.rsplit(".", 1)[-1]
+    options = [str(k) for k in parent.keys()] if OmegaConf.is_dict(parent) else []
+    if not options:
+        kind = schema_at(key.split(".")[:-1])
+        options = list(typing.get_type_hints(kind)) if dataclasses.is_dataclass(kind) else []
+    guess = closest(name, options)
+    if guess is not None:
+        return f"did you mean {key.rsplit('.', 1)[0] + '.' if '.' in key else ''}{guess}?"
+    if options:
+        listed = ", ".join(options) if len(options) <= 16 else "see flowsim/config.py"
+        return f"use one of {listed}"
+    return None
+
+
+def _override_key(chain: list[BaseException]) -> str | None:
+    """The key of the override Hydra was applying when it failed, if it says."""
+    for error in chain:
+        match = re.search(r"(?:override|Could not override) '?\+*~?([\w.\-]+)[=']", str(error))
+        if isinstance(error, HydraException) and match:
+            return match.group(1)
+    return None
+
+
+def _field(omega: OmegaConfBaseException, chain: list[BaseException]) -> str:
+    """The dotted field an OmegaConf error is about (OmegaConf loses the path of a new node)."""
+    full_key = str(getattr(omega, "full_key", None) or "")
+    override = _override_key(chain)
+    if not override or full_key.startswith(override):
+        return full_key or override or "config"
+    parts = override.split(".")
+    last = full_key.split(".")[-1].split("[")[0]
+    if last in parts:  # "step_up" of services.step_up.capacity: the node that could not be made
+        return ".".join(parts[:parts.index(last) + 1])
+    return full_key or override
 
 
 def describe_error(error: BaseException) -> str | None:
@@ -47,17 +94,29 @@ def describe_error(error: BaseException) -> str | None:
         current = current.__cause__ or current.__context__
     omega = next((e for e in chain if isinstance(e, OmegaConfBaseException)), None)
     if omega is not None:
-        key = getattr(omega, "full_key", None) or "config"
+        key = _field(omega, chain)
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
         if re.search(r"Key '.*' (is )?not in", message):
-            fix = "check the spelling against configs/, or prefix the override with + to add a key"
-        else:
-            fix = f"give {key} a value of the type the schema expects (see flowsim/config.py)"
-        return f"{key}: {message}; fix: {fix}"
+            fix = _key_problem(omega, key) or "check the spelling against flowsim/config.py"
+            return f"{key}: unknown key; fix: {fix}"
+        if "is not a subclass of" in message and "value: {}" in message:
+            return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
+                    f"e.g. {key}={{pathways: [P2], capacity: 10, los_days: {{kind: exponential, mean: 30}}}}")
+        return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
+                "(see flowsim/config.py)")
     if isinstance(error, HydraException):
         message = " ".join(str(error).split("Config search path")[0].split())
         return f"{message}; fix: check the command-line overrides and config group names"
+    if isinstance(error, ValueError) and _raised_in_hydra(error):
+        return (f"{' '.join(str(error).split())}; fix: check the command-line overrides "
+                "(key=value, config groups such as scenario=quick)")
     return None
+
+
+def _raised_in_hydra(error: BaseException) -> bool:
+    """Whether ``error`` was raised inside Hydra itself (a malformed override it did not parse)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}hydra{os.sep}" in frames[-1].filename
 
 
 def _task(cfg: DictConfig) -> None:
@@ -96,11 +155,39 @@ def _guarded(entry: Callable[[], None]) -> None:
         sys.exit(EXIT_CONFIG_ERROR)
 
 
+def _normalised_argv(argv: list[str]) -> list[str]:
+    """``argv`` with its Hydra overrides passed through :func:`normalise_overrides`."""
+    report = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(report):
+            overrides = get_args_parser().parse_args(argv[1:]).overrides
+    except SystemExit as stop:
+        if not stop.code:
+            return argv  # --version and the like: Hydra does it again and exits
+        lines = report.getvalue().strip().splitlines() or ["the command line could not be read"]
+        problem = lines[-1].split("error:", 1)[-1].strip()  # argparse's usage lines are left out
+        raise ConfigError("command line", problem, "see flowsim --help; options such as -m go before the "
+                          "overrides, e.g. flowsim -m services.ic_beds.capacity=30,40") from None
+    rewritten = iter(normalise_overrides(overrides))
+    pending = list(overrides)
+    out = [argv[0]]
+    for arg in argv[1:]:
+        if pending and arg == pending[0]:
+            pending.pop(0)
+            out.append(next(rewritten))
+        else:
+            out.append(arg)
+    return out
+
+
 def main() -> None:
     """``flowsim``: run the configured scenario (Hydra overrides on the command line)."""
     register_configs()
-    entry = hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(
-        _task)
+
+    def entry() -> None:
+        sys.argv = _normalised_argv(sys.argv)
+        hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
+
     _guarded(entry)
 
 

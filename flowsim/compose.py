@@ -13,6 +13,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from flowsim.config import register_configs
+from flowsim.overrides import normalise_overrides
 from flowsim.scenario import Scenario, build_scenario
 
 __all__ = ["config_dir", "load_config", "load_scenario"]
@@ -29,7 +30,8 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     Parameters
     ----------
     overrides : sequence of str
-        E.g. ``["services.ic_beds.capacity=400", "scenario=winter_surge"]``.
+        E.g. ``["services.ic_beds.capacity=400", "scenario=winter_surge"]``; mappings such as
+        ``+services.step_up={...}`` are rewritten as the CLI does (:mod:`flowsim.overrides`).
     directory : path, optional
         Config directory; defaults to :func:`config_dir`.
 
@@ -40,7 +42,7 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     register_configs()
     with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
                                version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
+        return compose(config_name="config", overrides=normalise_overrides(overrides))
 
 
 def load_scenario(overrides: Sequence[str] = ()) -> Scenario:

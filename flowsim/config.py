@@ -102,7 +102,10 @@ class ClosuresConfig:
     """Random closures to admissions (infection outbreaks)."""
 
     outbreaks_per_year: float = 0.0
-    duration_days: DistributionConfig | None = None
+    # A node (kind unset), not None: OmegaConf 2.3 cannot merge a command-line mapping such as
+    # duration_days={kind:fixed,value:4} into a None-valued structured field. Checked only when
+    # outbreaks_per_year > 0.
+    duration_days: DistributionConfig | None = field(default_factory=DistributionConfig)
 
 
 @dataclass

@@ -27,7 +27,16 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, field: str, problem: str, fix: str) -> None:
-        self.field = field
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{field}: {problem}; fix: {fix}")
+        # One line whatever a user's value holds: newlines collapse, a very long problem is cut.
+        self.field = _one_line(field)
+        self.problem = _one_line(problem, _MAX_PROBLEM)
+        self.fix = _one_line(fix)
+        super().__init__(f"{self.field}: {self.problem}; fix: {self.fix}")
+
+
+_MAX_PROBLEM = 400
+
+
+def _one_line(text: str, limit: int | None = None) -> str:
+    line = " ".join(str(text).split())
+    return line if limit is None or len(line) <= limit else line[:limit - 3] + "..."

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowsim.bounds import MAX_COST, MAX_DURATION_DAYS, MAX_PLACES, MAX_PREFERENCE, MAX_STAFF
 from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import Distribution, Fixed
 from flowsim.errors import ConfigError
-from flowsim.validate import real_number, whole_number
+from flowsim.validate import flag, real_number, whole_number
 
 __all__ = ["OFF", "WHEN_FULL", "BarrierType", "FlatScheme", "HousingSpec", "housing_from_config"]
 
@@ -83,8 +84,16 @@ class HousingSpec:
 OFF = HousingSpec(False, 0.0, Fixed(0.0), (), 0, 0, "uncoordinated", 0.0, ())
 
 
+def _settings(spec: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise ConfigError(field, f"must be a mapping of settings, got {spec!r}",
+                          "see configs/housing/step_down_flats.yaml for an example")
+    return spec
+
+
 def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> FlatScheme:
     field = f"housing.flats.{name}"
+    spec = _settings(spec, field)
     accepted = tuple(spec.get("barrier_types") or type_names)
     for barrier in accepted:
         if barrier not in type_names:
@@ -97,21 +106,26 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> Fl
                               "use P0 and/or P1 (patients who would otherwise wait in acute)")
     return FlatScheme(
         name=name,
-        capacity=whole_number(spec.get("capacity"), f"{field}.capacity"),
+        capacity=whole_number(spec.get("capacity"), f"{field}.capacity", 0, MAX_PLACES),
         barrier_types=accepted,
         pathways=pathways,
         reablement=distribution_from_config(spec.get("reablement_days"), f"{field}.reablement_days"),
         turnaround=distribution_from_config(spec.get("turnaround_days"), f"{field}.turnaround_days"),
-        max_stay_days=real_number(spec.get("max_stay_days", 42.0), f"{field}.max_stay_days"),
-        preference=whole_number(spec.get("preference", 1), f"{field}.preference"),
-        cost_per_flat_week=real_number(spec.get("cost_per_flat_week", 0.0), f"{field}.cost_per_flat_week"),
+        max_stay_days=real_number(spec.get("max_stay_days", 42.0), f"{field}.max_stay_days",
+                                  maximum=MAX_DURATION_DAYS),
+        preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
+        cost_per_flat_week=real_number(spec.get("cost_per_flat_week", 0.0), f"{field}.cost_per_flat_week",
+                                       maximum=MAX_COST),
         cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
-                                         f"{field}.cost_per_over_length_day"),
+                                             f"{field}.cost_per_over_length_day", maximum=MAX_COST),
     )
 
 
 def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
     """Validate the ``housing`` section of a config.
+
+    With ``enabled: false`` the module does nothing, but barrier types given anyway are still checked
+    (a bad value should not wait until housing is switched on).
 
     Raises
     ------
@@ -119,11 +133,18 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
         On the first invalid value, naming the field and the fix.
     """
     section = section or {}
-    if not section.get("enabled", False):
+    if not flag(section.get("enabled"), "housing.enabled"):
+        if section.get("types"):
+            _housing_spec(section)
         return OFF
+    return _housing_spec(section)
+
+
+def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
     types = []
     for name, spec in (section.get("types") or {}).items():
         field = f"housing.types.{name}"
+        spec = _settings(spec, field)
         types.append(BarrierType(
             name=str(name),
             share=real_number(spec.get("share"), f"{field}.share", maximum=1.0),
@@ -141,7 +162,7 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
                           "adjust housing.types.*.share so they add up to exactly 1")
     coordinators = section.get("coordinators") or {}
     when_full = coordinators.get("when_full", "uncoordinated")
-    if when_full not in WHEN_FULL:
+    if not isinstance(when_full, str) or when_full not in WHEN_FULL:
         raise ConfigError("housing.coordinators.when_full", f"unknown policy {when_full!r}",
                           f"use one of {', '.join(WHEN_FULL)}")
     type_names = tuple(t.name for t in types)
@@ -155,11 +176,11 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
                                                 or {"kind": "fixed", "value": 0.0},
                                                 "housing.referral_delay_days"),
         types=tuple(types),
-        coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte"),
+        coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte", 0, MAX_STAFF),
         caseload_per_fte=whole_number(coordinators.get("caseload_per_fte", 15),
-                                "housing.coordinators.caseload_per_fte"),
+                                      "housing.coordinators.caseload_per_fte", 0, MAX_STAFF),
         when_full=when_full,
         cost_per_fte_year=real_number(coordinators.get("cost_per_fte_year", 0.0),
-                                  "housing.coordinators.cost_per_fte_year"),
+                                      "housing.coordinators.cost_per_fte_year", maximum=MAX_COST),
         flats=flats,
     )

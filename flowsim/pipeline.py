@@ -24,16 +24,11 @@ from flowsim.checkpoint import Checkpoints, ReplicationRecord
 from flowsim.identity import RunIdentity, describe_changes, run_identity
 from flowsim.io import census_frame, episodes_frame, manifest, write_json, write_table
 from flowsim.lock import folder_lock
-from flowsim.precision import (
-    PrecisionReport,
-    PrecisionSettings,
-    check_precision,
-    next_batch,
-    precision_settings,
-)
+from flowsim.precision import PrecisionReport, check_precision, next_batch
+from flowsim.preflight import RunPlan, check_output_dir, check_run
 from flowsim.run_folder import MARKER, earlier_results, remove_results, remove_temporary
 from flowsim.runner import iter_replications, run_replication
-from flowsim.scenario import Scenario, build_scenario
+from flowsim.scenario import Scenario
 
 __all__ = ["ScenarioRun", "replication_record", "run_scenario"]
 
@@ -110,17 +105,17 @@ def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
     Raises
     ------
     ConfigError
-        If the config is invalid, or another live flowsim run is writing ``output_dir``.
+        Before anything runs: an invalid config (:func:`flowsim.preflight.check_run`), an output
+        directory that cannot be written, or one that another live flowsim run is writing.
     """
     plain = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(
         config)
-    scenario = build_scenario(plain)  # raises ConfigError before anything runs
-    settings = precision_settings(plain)
+    plan = check_run(plain)  # raises ConfigError before anything runs
     identity = run_identity(plain)  # after validation: the input files it hashes exist
-    out = Path(output_dir)
+    out = check_output_dir(output_dir, "output_dir")
     with folder_lock(out):
         remove_temporary(out)  # of killed runs: nobody else writes here while we hold the lock
-        return _run_locked(plain, scenario, settings, identity, out, overrides, progress, job)
+        return _run_locked(plain, plan, identity, out, overrides, progress, job)
 
 
 def _describe_earlier(finished: tuple[dict[str, Any], dict[str, Any] | None] | None,
@@ -137,12 +132,10 @@ def _describe_earlier(finished: tuple[dict[str, Any], dict[str, Any] | None] | N
     return f"a different {describe_changes(stored, identity, config)}"
 
 
-def _run_locked(plain: dict[str, Any], scenario: Scenario, settings: PrecisionSettings,
-                identity: RunIdentity, out: Path, overrides: Sequence[str], progress: bool,
-                job: int | None) -> ScenarioRun:
-    outputs_cfg = plain.get("outputs") or {}
-    want_census = bool(outputs_cfg.get("census", True))
-    want_patients = bool(outputs_cfg.get("patients", True))
+def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out: Path,
+                overrides: Sequence[str], progress: bool, job: int | None) -> ScenarioRun:
+    scenario, settings = plan.scenario, plan.precision
+    want_census, want_patients = plan.census, plan.patients
     store = Checkpoints(out / "checkpoints", identity)
     task = _RecordTask(scenario, want_census, want_patients)
     finished = earlier_results(out)

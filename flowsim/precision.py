@@ -16,7 +16,9 @@ from typing import Any
 import pandas as pd
 
 from flowsim.aggregate import summarise
+from flowsim.bounds import MAX_REPLICATIONS
 from flowsim.errors import ConfigError
+from flowsim.validate import flag
 
 __all__ = ["PrecisionReport", "PrecisionSettings", "check_precision", "next_batch", "precision_settings"]
 
@@ -61,17 +63,21 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
     """Validate the ``precision`` section of a plain config mapping."""
     spec = config.get("precision") or {}
     target = spec.get("target_half_width_pct", 5.0)
-    if not isinstance(target, int | float) or not 0 < target < 100:
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target < 100:
         raise ConfigError("precision.target_half_width_pct", f"must be between 0 and 100, got {target!r}",
                           "use a percentage such as 5")
     batch = spec.get("batch", 10)
     maximum = spec.get("max_replications", 200)
     for field, value in (("precision.batch", batch), ("precision.max_replications", maximum)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(field, f"must be a whole number >= 1, got {value!r}",
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICATIONS:
+            raise ConfigError(field, f"must be a whole number from 1 to {MAX_REPLICATIONS:,}, got {value!r}",
                               f"set {field} to a whole number such as 10")
-    kpis = tuple(spec.get("kpis") or ())
-    return PrecisionSettings(float(target), kpis, bool(spec.get("adaptive", False)), batch, maximum)
+    kpis = spec.get("kpis") or ()
+    if isinstance(kpis, str) or not all(isinstance(k, str) for k in kpis):
+        raise ConfigError("precision.kpis", f"must be a list of KPI names, got {kpis!r}",
+                          "write e.g. [delayed_days_per_year, nctr_census_mean]")
+    return PrecisionSettings(float(target), tuple(kpis), flag(spec.get("adaptive"), "precision.adaptive"),
+                             batch, maximum)
 
 
 def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> PrecisionReport:

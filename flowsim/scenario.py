@@ -17,11 +17,27 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.acute import ACUTE_OFF, AcuteSpec, acute_from_config
 from flowsim.arrivals import daily_rates_from_csv, daily_rates_from_profile
 from flowsim.availability import Availability, availability_from_config
-from flowsim.census import InitialCensus, census_from_file
+from flowsim.bounds import (
+    FIRST_START_DATE,
+    LAST_START_DATE,
+    MAX_COOL_DOWN_DAYS,
+    MAX_COST,
+    MAX_DURATION_DAYS,
+    MAX_HORIZON_DAYS,
+    MAX_MULTIPLIER,
+    MAX_N_JOBS,
+    MAX_PLACES,
+    MAX_PREFERENCE,
+    MAX_RATE_PER_DAY,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+)
+from flowsim.census import InitialCensus, census_from_file, check_census_fits
 from flowsim.distribution_config import distribution_from_config
 from flowsim.distributions import Distribution
 from flowsim.errors import ConfigError
 from flowsim.housing import OFF, HousingSpec, housing_from_config
+from flowsim.strict import check_keys
 from flowsim.validate import real_number, whole_number
 
 __all__ = [
@@ -92,6 +108,11 @@ class Scenario:
         """When the simulation stops: the horizon plus the cool-down."""
         return self.horizon_days + self.cool_down_days
 
+    @property
+    def readmissions_per_episode(self) -> float:
+        """Expected readmissions an NCTR episode leads to (at most one each)."""
+        return _readmission_share(self.pathway_shares, self.after_p2_shares, self.readmission_probability)
+
     def unit(self, name: str) -> UnitSpec:
         """The unit called ``name``."""
         for unit in self.units:
@@ -107,9 +128,19 @@ class Scenario:
 
 def _require(mapping: Mapping[str, Any], key: str, field: str) -> Any:
     value = mapping.get(key)
-    if value is None:
-        raise ConfigError(f"{field}.{key}" if field else key, "is missing", "give it a value")
+    if value is None or value == "???":  # "???" is omegaconf's MISSING
+        where = f"{field}.{key}" if field else key
+        raise ConfigError(where, "is missing", f"give {where} a value")
     return value
+
+
+def _readmission_share(pathway_shares: tuple[float, ...], after_p2: tuple[float, ...],
+                       probability: tuple[float, ...]) -> float:
+    leaving = 1.0 - after_p2[2]  # a further P2 stay continues the same episode
+    from_bed, death = after_p2[4] / leaving, after_p2[5] / leaving
+    per_pathway = (probability[0], probability[1],
+                   from_bed + (1.0 - from_bed - death) * probability[2], probability[3])
+    return sum(s * r for s, r in zip(pathway_shares, per_pathway, strict=True))
 
 
 def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: str) -> tuple[float, ...]:
@@ -125,14 +156,14 @@ def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: st
     return shares
 
 
-def _units(services: Mapping[str, Any], start_date: dt.date) -> tuple[UnitSpec, ...]:
+def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> tuple[UnitSpec, ...]:
     units = []
     for name, spec in services.items():
         field = f"services.{name}"
         if not isinstance(spec, Mapping):
             raise ConfigError(field, "must be a mapping of unit settings", "see configs/system/default.yaml")
         pathways = spec.get("pathways")
-        if not pathways or isinstance(pathways, str):
+        if not pathways or pathways == "???" or not isinstance(pathways, list | tuple):
             raise ConfigError(f"{field}.pathways", "must be a non-empty list such as [P2]",
                               f"list the pathways {name} serves")
         for pathway in pathways:
@@ -142,18 +173,20 @@ def _units(services: Mapping[str, Any], start_date: dt.date) -> tuple[UnitSpec, 
         units.append(UnitSpec(
             name=str(name),
             pathways=tuple(pathways),
-            capacity=whole_number(spec.get("capacity"), f"{field}.capacity", 0),
+            capacity=whole_number(_require(spec, "capacity", field), f"{field}.capacity", 0, MAX_PLACES),
             los=distribution_from_config(spec.get("los_days"), f"{field}.los_days"),
-            preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0),
+            preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
             cost_per_occupied_day=real_number(spec.get("cost_per_occupied_day", 0.0),
-                                        f"{field}.cost_per_occupied_day"),
-            cost_per_bed_week=real_number(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week"),
+                                              f"{field}.cost_per_occupied_day", maximum=MAX_COST),
+            cost_per_bed_week=real_number(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week",
+                                          maximum=MAX_COST),
             description=str(spec.get("description") or ""),
-            availability=availability_from_config(spec, field, start_date),
+            availability=availability_from_config(spec, field, start_date, horizon),
             max_stay_days=(None if spec.get("max_stay_days") is None
-                           else real_number(spec["max_stay_days"], f"{field}.max_stay_days")),
+                           else real_number(spec["max_stay_days"], f"{field}.max_stay_days",
+                                            maximum=MAX_DURATION_DAYS)),
             cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
-                                           f"{field}.cost_per_over_length_day"),
+                                                 f"{field}.cost_per_over_length_day", maximum=MAX_COST),
         ))
     return tuple(units)
 
@@ -164,13 +197,63 @@ def _check_served(units: tuple[UnitSpec, ...], pathway: str, field: str, share: 
                           f"add a unit with pathways: [{pathway}] or set this share to 0")
 
 
+def _start_date(run: Mapping[str, Any]) -> dt.date:
+    value = _require(run, "start_date", "run")
+    try:
+        start_date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError("run.start_date", f"{value!r} is not a date", "write it as YYYY-MM-DD") from None
+    if not FIRST_START_DATE <= start_date <= LAST_START_DATE:
+        raise ConfigError("run.start_date", f"{start_date.isoformat()} is outside "
+                          f"{FIRST_START_DATE.isoformat()} to {LAST_START_DATE.isoformat()}",
+                          "give a start date within that range")
+    return start_date
+
+
+def _arrival_rates(arrivals: Mapping[str, Any], start_date: dt.date, horizon: float, end: float
+                   ) -> np.ndarray:
+    """Arrival rate of each simulated day up to ``end`` (the horizon plus the cool-down)."""
+    if arrivals.get("series_csv"):
+        rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon, end)
+    else:
+        rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day",
+                           maximum=MAX_RATE_PER_DAY)
+        profiles = []
+        for key, length in (("day_of_week_multipliers", 7), ("month_multipliers", 12)):
+            values = arrivals.get(key)
+            values = [1.0] * length if values is None else values
+            if len(values) != length:
+                raise ConfigError(f"arrivals.{key}", f"needs {length} values, got {len(values)}",
+                                  f"give exactly {length} multipliers")
+            profiles.append([real_number(v, f"arrivals.{key}[{i}]", maximum=MAX_MULTIPLIER)
+                             for i, v in enumerate(values)])
+        rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, end)
+        if rates.size and rates.max() > MAX_RATE_PER_DAY:
+            raise ConfigError("arrivals.rate_per_day", f"times the multipliers reaches {rates.max():,.0f} a "
+                              f"day, more than {MAX_RATE_PER_DAY:,.0f}",
+                              "lower the rate or the day-of-week and month multipliers")
+    rates.setflags(write=False)
+    return rates
+
+
+def _check_readmissions_end(share: float, cycle_days: float) -> None:
+    """Refuse readmissions that would loop at one instant (the run would never finish)."""
+    if share >= 1.0 - _SHARE_TOLERANCE and cycle_days <= 0.0:
+        raise ConfigError("readmission.time_to_readmission_days",
+                          "and readmission.clinical_los_days are both always 0 while every episode "
+                          "leads to a readmission, so patients would return forever at the same instant",
+                          "give the time to readmission or the clinical stay a positive duration, or "
+                          "lower readmission.probability")
+
+
 def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     """Validate a composed configuration and freeze it into a :class:`Scenario`.
 
     Parameters
     ----------
     config : DictConfig or Mapping
-        A configuration shaped like :class:`flowsim.config.FlowsimConfig`.
+        A configuration shaped like :class:`flowsim.config.FlowsimConfig`; keys it does not know are
+        refused (:func:`flowsim.strict.check_keys`), values outside :mod:`flowsim.bounds` too.
 
     Returns
     -------
@@ -184,38 +267,24 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     cfg: Mapping[str, Any] = (
         OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else config
     )
+    check_keys(cfg)
     run = cfg.get("run") or {}
-    try:
-        start_date = dt.date.fromisoformat(str(_require(run, "start_date", "run")))
-    except ValueError:
-        raise ConfigError("run.start_date", f"{run.get('start_date')!r} is not a date",
-                          "write it as YYYY-MM-DD") from None
-    horizon = real_number(_require(run, "horizon_days", "run"), "run.horizon_days")
-    warm_up = real_number(_require(run, "warm_up_days", "run"), "run.warm_up_days")
+    start_date = _start_date(run)
+    horizon = real_number(_require(run, "horizon_days", "run"), "run.horizon_days",
+                          maximum=MAX_HORIZON_DAYS)
+    warm_up = real_number(_require(run, "warm_up_days", "run"), "run.warm_up_days",
+                          maximum=MAX_HORIZON_DAYS)
     if horizon <= warm_up:
         raise ConfigError("run.horizon_days", f"({horizon:g}) must exceed run.warm_up_days ({warm_up:g})",
                           "make the horizon longer than the warm-up (horizon = warm-up + observed days)")
-    cool_down = real_number(run.get("cool_down_days") or 0.0, "run.cool_down_days")
+    cool_down = real_number(run.get("cool_down_days") or 0.0, "run.cool_down_days",
+                            maximum=MAX_COOL_DOWN_DAYS)
     end = horizon + cool_down
-
-    arrivals = cfg.get("arrivals") or {}
-    if arrivals.get("series_csv"):
-        rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon, end)
-    else:
-        rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day")
-        profiles = []
-        for key, length in (("day_of_week_multipliers", 7), ("month_multipliers", 12)):
-            values = arrivals.get(key) or [1.0] * length
-            if len(values) != length:
-                raise ConfigError(f"arrivals.{key}", f"needs {length} values, got {len(values)}",
-                                  f"give exactly {length} multipliers")
-            profiles.append([real_number(v, f"arrivals.{key}[{i}]") for i, v in enumerate(values)])
-        rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, end)
-    rates.setflags(write=False)
+    rates = _arrival_rates(cfg.get("arrivals") or {}, start_date, horizon, end)
 
     pathways = cfg.get("pathways") or {}
     pathway_shares = _shares(pathways.get("shares"), PATHWAYS, "pathways.shares")
-    units = _units(cfg.get("services") or {}, start_date)
+    units = _units(cfg.get("services") or {}, start_date, end)
     for pathway, share in zip(PATHWAYS[1:], pathway_shares[1:], strict=True):
         _check_served(units, pathway, f"pathways.shares.{pathway}", share)
     after_p2 = _shares((cfg.get("after_p2") or {}).get("shares"), AFTER_P2_OUTCOMES, "after_p2.shares")
@@ -234,11 +303,25 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                               f"use one of {', '.join(PATHWAYS)}")
     readmit = tuple(real_number(probability.get(p, 0.0), f"readmission.probability.{p}", maximum=1.0)
                     for p in PATHWAYS)
+    time_to_readmission = distribution_from_config(readmission.get("time_to_readmission_days"),
+                                                   "readmission.time_to_readmission_days")
+    clinical_los = distribution_from_config(readmission.get("clinical_los_days"),
+                                            "readmission.clinical_los_days")
+    _check_readmissions_end(_readmission_share(pathway_shares, after_p2, readmit),
+                            time_to_readmission.mean + clinical_los.mean)
+
+    census = InitialCensus()
+    if run.get("initial_census"):
+        census = census_from_file(run["initial_census"], tuple(u.name for u in units), SERVICE_PATHWAYS)
+        # A step on the start date replaces the unit's capacity from the first day.
+        check_census_fits(census, {u.name: (u.availability.schedule[0][1]
+                                            if u.availability.schedule and u.availability.schedule[0][0] == 0
+                                            else u.capacity) for u in units})
 
     return Scenario(
-        seed=whole_number(cfg.get("seed", 0), "seed", 0),
-        replications=whole_number(cfg.get("replications", 1), "replications", 1),
-        n_jobs=whole_number(cfg.get("n_jobs", 1), "n_jobs", 1),
+        seed=whole_number(cfg.get("seed", 0), "seed", 0, MAX_SEED),
+        replications=whole_number(cfg.get("replications", 1), "replications", 1, MAX_REPLICATIONS),
+        n_jobs=whole_number(cfg.get("n_jobs", 1), "n_jobs", 1, MAX_N_JOBS),
         start_date=start_date,
         horizon_days=horizon,
         warm_up_days=warm_up,
@@ -249,16 +332,12 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         units=units,
         after_p2_shares=after_p2,
         readmission_probability=readmit,
-        time_to_readmission=distribution_from_config(readmission.get("time_to_readmission_days"),
-                                                     "readmission.time_to_readmission_days"),
-        readmission_clinical_los=distribution_from_config(readmission.get("clinical_los_days"),
-                                                          "readmission.clinical_los_days"),
+        time_to_readmission=time_to_readmission,
+        readmission_clinical_los=clinical_los,
         acute_bed_day_cost=real_number(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
-                                 "costs.acute_bed_day"),
+                                       "costs.acute_bed_day", maximum=MAX_COST),
         housing=housing_from_config(cfg.get("housing")),
-        initial_census=(census_from_file(run["initial_census"], tuple(u.name for u in units),
-                                         SERVICE_PATHWAYS)
-                        if run.get("initial_census") else InitialCensus()),
+        initial_census=census,
         acute=acute_from_config(cfg.get("acute")),
         cool_down_days=cool_down,
     )

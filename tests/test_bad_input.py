@@ -1,0 +1,407 @@
+"""A catalogue of bad inputs: each is one line on stderr, exit code 2, and nothing runs or is written.
+
+Every case runs ``flowsim`` in-process (``flowsim.cli.main`` with ``sys.argv`` patched, Hydra's global
+state cleared around it) on the small ``scenario=quick`` system, and checks: exit code 2, nothing on
+stdout, exactly one stderr line starting ``flowsim: error:``, naming the field (the dotted config
+path; for a data file the field and the line or key), containing ``fix:``, no traceback, and no
+result files in the output folder. A handful also run as a real subprocess (``python -m flowsim``)
+to show that the in-process harness sees what a user sees.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hydra.core.global_hydra import GlobalHydra
+
+from flowsim.cli import main
+
+RESULT_FILES = ("metrics.json", "patients.parquet", "census.parquet", "replications.parquet",
+                "summary.csv", "units.parquet", "manifest.json", "checkpoints")
+
+
+@dataclass(frozen=True)
+class Case:
+    """Overrides after ``scenario=quick`` (``{dir}`` is the test's folder), and what the line names."""
+
+    args: tuple[str, ...]
+    field: str
+    also: str = ""  # a further part of the line: the file's line or key, or the problem
+    files: dict[str, bytes] = field(default_factory=dict)  # written into the test's folder first
+
+
+def case(*args: str, field: str, also: str = "", files: dict[str, bytes] | None = None) -> Case:
+    return Case(tuple(args), field, also, files or {})
+
+
+UNIT = "services.ic_beds"
+CENSUS = "run.initial_census"
+SERIES = "arrivals.series_csv"
+SHORT = ("run.horizon_days=30", "run.warm_up_days=0")  # data files then need only cover 30 days
+
+
+def census(name: str, data: bytes, also: str = "") -> Case:
+    return case(*SHORT, f"{CENSUS}={{dir}}/{name}", field=CENSUS, also=also, files={name: data})
+
+
+def series(name: str, data: bytes, also: str = "") -> Case:
+    return case(*SHORT, "run.start_date=2025-04-01", f"{SERIES}={{dir}}/{name}", field=SERIES, also=also,
+                files={name: data})
+
+
+def _rates(days: int, first: str = "2025-04-01") -> bytes:
+    import datetime as dt
+
+    start = dt.date.fromisoformat(first)
+    return ("date,rate_per_day\n" + "".join(f"{start + dt.timedelta(days=d)},5\n" for d in range(days))
+            ).encode()
+
+
+CASES: dict[str, Case] = {
+    # -- top level: seed, replications, n_jobs ------------------------------------------------------
+    "seed negative": case("seed=-1", field="seed", also=">= 0"),
+    "seed above 2**63": case("seed=9223372036854775808", field="seed", also="<="),
+    "seed float": case("seed=1.5", field="seed"),
+    "replications huge": case("replications=100000000", field="replications", also="<="),
+    "n_jobs zero": case("n_jobs=0", field="n_jobs"),
+    "n_jobs huge": case("n_jobs=100000", field="n_jobs", also="<="),
+    "top-level typo": case("+sede=3", field="sede", also="seed"),
+    # -- run ----------------------------------------------------------------------------------------
+    "start date not a date": case("run.start_date=notadate", field="run.start_date"),
+    "start date too late": case("run.start_date=9999-12-01", field="run.start_date", also="2100"),
+    "horizon infinite": case("run.horizon_days=inf", field="run.horizon_days", also="finite"),
+    "horizon overflows dates": case("run.horizon_days=1e7", field="run.horizon_days", also="36,525"),
+    "warm-up not below horizon": case("run.warm_up_days=180", field="run.horizon_days", also="exceed"),
+    "run key typo": case("+run.horizon_dayz=100", field="run.horizon_dayz", also="run.horizon_days"),
+    "run as a whole with a typo": case("run={horizon_dayz:3}", field="run.horizon_dayz"),
+    # -- arrivals -----------------------------------------------------------------------------------
+    "rate infinite": case("arrivals.rate_per_day=inf", field="arrivals.rate_per_day", also="finite"),
+    "rate implausible": case("arrivals.rate_per_day=1e9", field="arrivals.rate_per_day"),
+    "rate missing": case("arrivals.rate_per_day=???", field="arrivals.rate_per_day", also="missing"),
+    "rate times multipliers implausible": case("arrivals.rate_per_day=90000",
+                                               field="arrivals.rate_per_day", also="multipliers"),
+    "weekday multipliers too few": case("arrivals.day_of_week_multipliers=[1,1]",
+                                        field="arrivals.day_of_week_multipliers", also="7"),
+    "weekday multiplier infinite": case("arrivals.day_of_week_multipliers=[1,1,1,1,1,1,inf]",
+                                        field="arrivals.day_of_week_multipliers[6]"),
+    "month multiplier implausible": case("arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1000]",
+                                         field="arrivals.month_multipliers[11]"),
+    # -- pathways -----------------------------------------------------------------------------------
+    "shares do not sum to 1": case("pathways.shares.P0=0.5", field="pathways.shares", also="sum"),
+    "share above 1": case("pathways.shares.P0=2", field="pathways.shares.P0"),
+    "unknown pathway share": case("+pathways.shares.P9=0", field="pathways.shares.P9"),
+    "shares a list": case("pathways.shares=[1,2]", field="pathways.shares"),
+    "admin delay missing parameter": case("pathways.p0_admin_delay_days={kind:gamma,mean:1}",
+                                          field="pathways.p0_admin_delay_days", also="needs"),
+    # -- services -----------------------------------------------------------------------------------
+    "unit pathways a string": case(f"{UNIT}.pathways=P2", field=f"{UNIT}.pathways"),
+    "capacity bool": case(f"{UNIT}.capacity=true", field=f"{UNIT}.capacity"),
+    "capacity huge": case(f"{UNIT}.capacity=1000000000000", field=f"{UNIT}.capacity", also="1,000,000"),
+    "capacity empty": case(f"{UNIT}.capacity=", field=f"{UNIT}.capacity"),
+    "cost infinite": case(f"{UNIT}.cost_per_occupied_day=inf", field=f"{UNIT}.cost_per_occupied_day"),
+    "admission days empty": case("services.care_home_unit.admission.days=[]",
+                                 field="services.care_home_unit.admission.days", also="never admit"),
+    "admission closes before it opens": case(f"{UNIT}.admission.open_hour=9",
+                                             f"{UNIT}.admission.close_hour=8",
+                                             field=f"{UNIT}.admission.close_hour"),
+    "capacity step before the run": case(f"{UNIT}.capacity_schedule=[{{start:'2020-05-01',capacity:3}}]",
+                                         field=f"{UNIT}.capacity_schedule[0].start", also="2025-04-01"),
+    # quick: 180 days from 2025-04-01 plus a 20-day cool-down, so the run's last day is 2025-10-17
+    "capacity step after the run": case(f"{UNIT}.capacity_schedule=[{{start:'2025-10-18',capacity:3}}]",
+                                        field=f"{UNIT}.capacity_schedule[0].start", also="2025-10-17"),
+    "capacity steps out of order": case(
+        f"{UNIT}.capacity_schedule=[{{start:'2025-05-01',capacity:3}},{{start:'2025-04-05',capacity:2}}]",
+        field=f"{UNIT}.capacity_schedule", also="order"),
+    "capacity steps on the same date": case(
+        f"{UNIT}.capacity_schedule=[{{start:'2025-05-01',capacity:3}},{{start:'2025-05-01',capacity:2}}]",
+        field=f"{UNIT}.capacity_schedule"),
+    "capacity step without capacity": case(f"{UNIT}.capacity_schedule=[{{start:'2025-05-01'}}]",
+                                           field=f"{UNIT}.capacity_schedule[0].capacity"),
+    "capacity step not a mapping": case(f"{UNIT}.capacity_schedule=[5]",
+                                        field=f"{UNIT}.capacity_schedule[0]"),
+    "outbreaks implausible": case(f"{UNIT}.closures.outbreaks_per_year=1e9",
+                                  field=f"{UNIT}.closures.outbreaks_per_year"),
+    "outbreaks without a duration": case(f"{UNIT}.closures.outbreaks_per_year=2",
+                                         field=f"{UNIT}.closures.duration_days"),
+    "outbreak duration bad while there are none": case(f"{UNIT}.closures.duration_days.mean=inf",
+                                                       field=f"{UNIT}.closures.duration_days"),
+    "outbreak duration negative": case(f"{UNIT}.closures.outbreaks_per_year=2",
+                                       f"{UNIT}.closures.duration_days={{kind:fixed,value:-1}}",
+                                       field=f"{UNIT}.closures.duration_days.value"),
+    "absence fraction above 1": case(f"{UNIT}.staff_absence.fraction_of_days=2",
+                                     field=f"{UNIT}.staff_absence.fraction_of_days"),
+    "unit key typo with +": case(f"+{UNIT}.capcity=10", field=f"{UNIT}.capcity", also=f"{UNIT}.capacity"),
+    "unit name typo": case("services.ic_bedz.capacity=10", field="services.ic_bedz", also="ic_beds"),
+    "new unit set key by key": case("+services.step_up.capacity=10", field="services.step_up",
+                                    also="whole"),
+    "new unit without a length of stay": case("+services.step_up={pathways:[P2],capacity:10}",
+                                              field="services.step_up.los_days"),
+    "new unit with an unknown key": case(
+        "+services.step_up={pathways:[P2],capacity:10,los_days:{kind:fixed,value:3},bogus:1}",
+        field="services.step_up.bogus"),
+    "unit given as a number": case(f"{UNIT}=5", field=UNIT),
+    "pathway with demand but no unit": case("services.p3_interim_beds.pathways=[P2]",
+                                            field="pathways.shares.P3", also="no unit"),
+    # -- after P2, readmission, costs ---------------------------------------------------------------
+    "after-P2 stays forever": case("after_p2.shares={home:0,home_p1:0,p2:1,p3:0,readmission:0,death:0}",
+                                   field="after_p2.shares.p2"),
+    "after-P2 unknown outcome": case("+after_p2.shares.hospice=0", field="after_p2.shares.hospice"),
+    "readmission unknown pathway": case("+readmission.probability.P7=0.1",
+                                        field="readmission.probability.P7"),
+    "readmission time uniform reversed": case(
+        "readmission.time_to_readmission_days={kind:uniform,low:5,high:1}",
+        field="readmission.time_to_readmission_days.high"),
+    "readmission loop at one instant": case(
+        "readmission.probability={P0:1,P1:1,P2:1,P3:1}",
+        "after_p2.shares={home:0,home_p1:0,p2:0,p3:0,readmission:1,death:0}",
+        "readmission.time_to_readmission_days={kind:fixed,value:0}",
+        "readmission.clinical_los_days={kind:fixed,value:0}",
+        field="readmission.time_to_readmission_days", also="forever"),
+    "acute bed day cost infinite": case("costs.acute_bed_day=inf", field="costs.acute_bed_day"),
+    "acute bed day cost implausible": case("costs.acute_bed_day=1e12", field="costs.acute_bed_day"),
+    "costs key typo": case("+costs.acute_bed_dya=3", field="costs.acute_bed_dya", also="acute_bed_day"),
+    # -- housing ------------------------------------------------------------------------------------
+    "housing enabled not a bool": case("housing.enabled=maybe", field="housing.enabled"),
+    "barrier probability above 1": case("housing.barrier_probability=1.5",
+                                        field="housing.barrier_probability"),
+    "barrier shares bad while housing is off": case(
+        "housing.enabled=false", "housing.types.rehousing.share=0.5", field="housing.types"),
+    "barrier shares do not sum to 1": case("housing.types.rehousing.share=0.5", field="housing.types"),
+    "barrier fix missing sd": case("housing.types.rehousing.fix_days_coordinated={kind:gamma,mean:30}",
+                                   field="housing.types.rehousing.fix_days_coordinated"),
+    "coordinators implausible": case("housing.coordinators.fte=1000000", field="housing.coordinators.fte"),
+    "when_full unknown": case("housing.coordinators.when_full=never",
+                              field="housing.coordinators.when_full"),
+    "coordinators key typo": case("+housing.coordinators.ftee=2", field="housing.coordinators.ftee",
+                                  also="fte"),
+    "flats capacity huge": case("housing=step_down_flats",
+                                "housing.flats.step_down.capacity=1000000000000",
+                                field="housing.flats.step_down.capacity"),
+    "flats unknown barrier type": case("housing=step_down_flats",
+                                       "housing.flats.step_down.barrier_types=[nope]",
+                                       field="housing.flats.step_down.barrier_types"),
+    "flats for P3": case("housing=step_down_flats", "housing.flats.step_down.pathways=[P3]",
+                         field="housing.flats.step_down.pathways"),
+    "flats cost infinite": case("housing=step_down_flats",
+                                "housing.flats.step_down.cost_per_flat_week=inf",
+                                field="housing.flats.step_down.cost_per_flat_week"),
+    "new flats without a stay": case("+housing.flats.extra={capacity:1}",
+                                     field="housing.flats.extra.reablement_days"),
+    # -- acute --------------------------------------------------------------------------------------
+    "acute beds zero": case("acute.enabled=true", "acute.beds=0", field="acute.beds"),
+    "acute beds huge": case("acute.enabled=true", "acute.beds=1000000000", field="acute.beds"),
+    "acute beds negative while acute is off": case("acute.beds=-5", field="acute.beds"),
+    "acute stay bad while acute is off": case("acute.clinical_los_days={kind:fixed,value:-1}",
+                                              field="acute.clinical_los_days.value"),
+    "acute clinical stay missing": case("acute.enabled=true", "acute.beds=10",
+                                        field="acute.clinical_los_days.kind"),
+    # -- outputs, precision -------------------------------------------------------------------------
+    "outputs not a bool": case("outputs.patients=maybe", field="outputs.patients"),
+    "outputs a list": case("outputs.census=[1]", field="outputs.census"),
+    "precision maximum huge": case("precision.max_replications=1000000", field="precision.max_replications"),
+    "precision target zero": case("precision.target_half_width_pct=0",
+                                  field="precision.target_half_width_pct"),
+    "precision unknown KPI": case("precision.kpis=[bogus]", field="precision.kpis", also="bogus"),
+    "precision KPI typo": case("precision.kpis=[unit_ic_beds_utilisatoin]", field="precision.kpis",
+                               also="unit_ic_beds_utilisation"),
+    "precision adaptive not a bool": case("precision.adaptive=perhaps", field="precision.adaptive"),
+    # -- distributions, every kind ------------------------------------------------------------------
+    "exponential mean zero": case(f"{UNIT}.los_days={{kind:exponential,mean:0}}",
+                                  field=f"{UNIT}.los_days.mean"),
+    "gamma sd implausible": case(f"{UNIT}.los_days={{kind:gamma,mean:1,sd:1000}}",
+                                 field=f"{UNIT}.los_days.sd"),
+    "lognormal sigma huge": case(f"{UNIT}.los_days={{kind:lognormal,mu:1,sigma:50}}",
+                                 field=f"{UNIT}.los_days.sigma"),
+    "lognormal mu infinite": case(f"{UNIT}.los_days={{kind:lognormal,mu:inf,sigma:1}}",
+                                  field=f"{UNIT}.los_days.mu"),
+    "lognormal mean implausible": case(f"{UNIT}.los_days={{kind:lognormal,mu:20,sigma:1}}",
+                                       field=f"{UNIT}.los_days", also="mean"),
+    "lognormal both parametrisations": case(
+        f"{UNIT}.los_days={{kind:lognormal,mean:3,sd:1,mu:1,sigma:1}}", field=f"{UNIT}.los_days.mu"),
+    "weibull shape zero": case(f"{UNIT}.los_days={{kind:weibull,shape:0,scale:3}}",
+                               field=f"{UNIT}.los_days.shape"),
+    "fixed value negative": case(f"{UNIT}.los_days={{kind:fixed,value:-1}}",
+                                 field=f"{UNIT}.los_days.value"),
+    "empirical empty": case(f"{UNIT}.los_days={{kind:empirical,values:[]}}",
+                            field=f"{UNIT}.los_days.values"),
+    "empirical strings": case(f"{UNIT}.los_days={{kind:empirical,values:[a,b]}}",
+                              field=f"{UNIT}.los_days.values"),
+    "uniform high below low": case(f"{UNIT}.los_days={{kind:uniform,low:5,high:1}}",
+                                   field=f"{UNIT}.los_days.high"),
+    "distribution unknown key": case(f"{UNIT}.los_days={{kind:exponential,mean:3,bogus:2}}",
+                                     field=f"{UNIT}.los_days.bogus"),
+    # -- Hydra-level mistakes -----------------------------------------------------------------------
+    "unknown scenario": case("scenario=nope", field="scenario", also="nope"),
+    "scenario a number": case("scenario=5", field="scenario", also="int"),
+    "unknown launcher": case("hydra/launcher=nope", field="hydra/launcher"),
+    "override without a key": case("=5", field="'=5'"),
+    "override with unbalanced braces": case(f"{UNIT}.los_days={{kind:exponential",
+                                            field=f"{UNIT}.los_days"),
+    "override with a stray brace": case("seed=}", field="seed"),
+    "adding a key that exists": case("+seed=3", field="seed"),
+    "interpolation to nowhere": case("seed=${nope}", field="seed"),
+    "deleting a key that does not exist": case("~nonexistent", field="nonexistent"),
+    "an option after the overrides": case("-m", "seed=1,2", field="command line", also="-m"),
+    "an unknown option": case("--bogus", field="command line", also="--bogus"),
+    # -- the output folder and memory ---------------------------------------------------------------
+    "output folder forbidden": case("hydra.run.dir=/proc/flowsim_forbidden", field="hydra.run.dir"),
+    "output folder under a file": case("hydra.run.dir={dir}/afile/run", field="hydra.run.dir",
+                                       files={"afile": b"not a folder"}),
+    "memory cannot fit": case("run.horizon_days=36000", "arrivals.rate_per_day=20000",
+                              field="run.horizon_days", also="GB"),
+    # -- run.initial_census -------------------------------------------------------------------------
+    "census missing": case(*SHORT, f"{CENSUS}={{dir}}/nowhere.yaml", field=CENSUS, also="does not exist"),
+    "census a folder": census("folder.yaml/", b"", also="not a file"),
+    "census empty YAML": census("empty.yaml", b"", also="empty"),
+    "census binary": census("binary.yaml", b"\x00\x01\x02\xff", also="line 1"),
+    "census not UTF-8": census("latin1.yaml", "units:\n  ic_beds: {count: 2} # café\n".encode("latin-1"),
+                               also="line 2"),
+    "census YAML syntax": census("syntax.yaml", b"units:\n  ic_beds: {count: 2\n", also="line 3"),
+    "census duplicate unit": census("dup.yaml", b"units:\n  ic_beds: {count: 2}\n  ic_beds: {count: 3}\n",
+                                    also="twice"),
+    "census a list": census("list.yaml", b"- 1\n- 2\n", also="mapping"),
+    "census units a list": census("units_list.yaml", b"units: [1, 2]\n", also="units"),
+    "census days a scalar": census("days.yaml", b"units:\n  ic_beds: {days_stayed: 5}\n",
+                                   also="units.ic_beds.days_stayed"),
+    "census nested junk": census("junk.yaml", b"units:\n  ic_beds: {days_stayed: [[1, 2], 3]}\n",
+                                 also="units.ic_beds.days_stayed[0]"),
+    "census days infinite": census("inf.yaml", b"units:\n  ic_beds: {days_stayed: [.inf]}\n",
+                                   also="units.ic_beds.days_stayed[0]"),
+    "census count huge": census("counth.yaml", b"units:\n  ic_beds: {count: 1000000000000}\n",
+                                also="units.ic_beds.count"),
+    "census count and days": census("both.yaml", b"units:\n  ic_beds: {count: 2, days_stayed: [1]}\n",
+                                    also="units.ic_beds"),
+    "census entry key typo": census("typo.yaml", b"units:\n  ic_beds: {cuont: 2}\n", also="cuont"),
+    "census top key typo": census("top.yaml", b"unitz:\n  ic_beds: {count: 2}\n", also="units"),
+    "census unknown unit": census("unit.yaml", b"units:\n  ic_bedz: {count: 2}\n", also="ic_beds"),
+    "census waiting huge": census("wait.yaml", b"waiting:\n  P2: {count: 100000000}\n",
+                                  also="waiting.P2.count"),
+    "census above capacity": census("over.yaml", b"units:\n  ic_beds: {count: 38}\n", also="37 places"),
+    "census python tag": census("tag.yaml", b"units: !!python/object/apply:os.system ['echo hi']\n",
+                                also="line 1"),
+    "census CSV empty": census("empty.csv", b"", also="empty"),
+    "census CSV header only": census("header.csv", b"kind,name,days\n", also="no rows"),
+    "census CSV no header": census("nohdr.csv", b"unit,ic_beds,3\n", also="line 1"),
+    "census CSV short line": census("short.csv", b"kind,name,days\nunit,ic_beds\n", also="line 2"),
+    "census CSV binary": census("binary.csv", b"kind,name,days\nunit,\x00ic,3\n", also="line 2"),
+    "census CSV above capacity": census("over.csv", b"kind,name,days\n" + b"unit,ic_beds,\n" * 38,
+                                        also="37 places"),
+    # -- arrivals.series_csv ------------------------------------------------------------------------
+    "series empty": series("empty.csv", b"", also="empty"),
+    "series header only": series("header.csv", b"date,rate_per_day\n", also="no rows"),
+    "series duplicate date": series("dup.csv", _rates(30) + b"2025-04-02,4\n", also="line 32"),
+    "series infinite rate": series("inf.csv", b"date,rate_per_day\n2025-04-01,inf\n", also="line 2"),
+    "series implausible rate": series("huge.csv", b"date,rate_per_day\n2025-04-01,1e9\n", also="line 2"),
+    "series binary": series("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00", also="line"),
+    "series not UTF-8": series("latin1.csv", "date,rate_per_day\n2025-04-01,3 \xe9\n".encode("latin-1"),
+                               also="line 2"),
+}
+
+SUBPROCESS_CASES = ("acute bed day cost infinite", "unit key typo with +", "census binary",
+                    "override with unbalanced braces", "output folder forbidden", "unknown scenario")
+
+
+def _prepare(spec: Case, folder: Path) -> tuple[list[str], Path]:
+    for name, data in spec.files.items():
+        path = folder / name
+        if name.endswith("/"):
+            path.mkdir()
+        else:
+            path.write_bytes(data)
+    out = folder / "out"
+    # housing=off halves Hydra's composing time; cases about housing choose their own
+    base = ["scenario=quick"] + ([] if any("housing" in a for a in spec.args) else ["housing=off"])
+    args = [*base, f"hydra.run.dir={out}", *(a.replace("{dir}", str(folder)) for a in spec.args)]
+    return args, out
+
+
+def run_in_process(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
+    """``flowsim ARGS`` in this process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["flowsim", *args])
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")  # the CLI sets it; monkeypatch restores it
+    GlobalHydra.instance().clear()
+    code = 0
+    try:
+        main()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        GlobalHydra.instance().clear()
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def check_one_line(code: int, out: str, err: str, spec: Case, folder: Path, result_dir: Path) -> str:
+    assert code == 2, (code, err)
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith("flowsim: error: ")
+    assert spec.field in line, line
+    assert "fix:" in line, line
+    assert spec.also.replace("{dir}", str(folder)) in line, line
+    written = [name for name in RESULT_FILES if (result_dir / name).exists()]
+    assert not written, written
+    return line
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_one_line_exit_2_and_nothing_is_written(name, tmp_path, capsys, monkeypatch):
+    spec = CASES[name]
+    args, out = _prepare(spec, tmp_path)
+    code, stdout, stderr = run_in_process(args, capsys, monkeypatch)
+    check_one_line(code, stdout, stderr, spec, tmp_path, out)
+    assert not out.exists()  # validated before Hydra makes the output folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def started_user_runs(tmp_path_factory) -> Iterator[dict[str, tuple]]:
+    """The subprocess cases as real ``python -m flowsim`` commands: (folder, args, output folder,
+    process), started with the module so that they run while the in-process cases do."""
+    started = {}
+    for name in SUBPROCESS_CASES:
+        folder = tmp_path_factory.mktemp("user")
+        args, out = _prepare(CASES[name], folder)
+        started[name] = (folder, args, out, subprocess.Popen(
+            [sys.executable, "-m", "flowsim", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True))
+    yield started
+    for *_, proc in started.values():
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def user_runs(started_user_runs) -> dict[str, tuple[Path, list[str], Path, subprocess.CompletedProcess]]:
+    """The finished subprocess cases."""
+    runs = {}
+    for name, (folder, args, out, proc) in started_user_runs.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        runs[name] = (folder, args, out, subprocess.CompletedProcess(proc.args, proc.returncode, stdout,
+                                                                     stderr))
+    return runs
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_the_harness_sees_what_a_user_sees(name, user_runs, capsys, monkeypatch):
+    folder, args, out, proc = user_runs[name]
+    line = check_one_line(proc.returncode, proc.stdout, proc.stderr, CASES[name], folder, out)
+    assert not out.exists()
+    code, stdout, stderr = run_in_process(args, capsys, monkeypatch)
+    assert (code, stdout, stderr.strip()) == (proc.returncode, proc.stdout, line)
+
+
+def test_the_catalogue_is_large_and_covers_every_section():
+    assert len(CASES) >= 100
+    sections = ("seed", "replications", "n_jobs", "run.", "arrivals.", "pathways.", "services.",
+                "after_p2.", "readmission.", "costs.", "housing.", "acute.", "outputs.", "precision.",
+                "los_days", CENSUS, SERIES, "hydra.run.dir", "scenario")
+    for section in sections:
+        assert any(section in spec.field for spec in CASES.values()), section

@@ -1,0 +1,128 @@
+"""Whole mappings on the command line: a new unit, a nested distribution, flats, barrier types."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from flowsim.compose import load_config, load_scenario
+from flowsim.distributions import Exponential, Fixed
+from flowsim.errors import ConfigError
+from flowsim.overrides import normalise_overrides
+
+STEP_UP = "{pathways: [P2], capacity: 10, preference: 0, los_days: {kind: exponential, mean: 30}}"
+SHORT = ("scenario=quick", "housing=off", "run.horizon_days=40", "run.warm_up_days=10",
+         "outputs.summary=false")
+
+
+def _flowsim(out, *overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowsim", f"hydra.run.dir={out}", *SHORT, *overrides],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("prefix", ["+", ""])
+def test_a_unit_added_on_the_command_line_runs_with_schema_defaults(tmp_path, prefix):
+    proc = _flowsim(tmp_path, f"{prefix}services.step_up={STEP_UP}")
+    assert proc.returncode == 0, proc.stderr
+    units = pd.read_parquet(tmp_path / "units.parquet").set_index("unit")
+    assert units.loc["step_up", "capacity"] == 10
+    assert units.loc["step_up", "admissions"] > 0  # preference 0: P2 patients try it first
+    config = json.loads((tmp_path / "manifest.json").read_text())["config"]
+    step_up = config["services"]["step_up"]
+    assert step_up["los_days"]["kind"] == "exponential" and step_up["los_days"]["sd"] is None
+    assert step_up["admission"]["days"] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]  # a default
+    assert step_up["cost_per_occupied_day"] == 0.0
+
+
+def test_a_nested_distribution_override_runs(tmp_path):
+    proc = _flowsim(tmp_path, "services.ic_beds.closures.outbreaks_per_year=20",
+                    "services.ic_beds.closures.duration_days={kind:fixed,value:4}",
+                    "services.ic_beds.los_days={kind:exponential,mean:30}")
+    assert proc.returncode == 0, proc.stderr
+    units = pd.read_parquet(tmp_path / "units.parquet").set_index("unit")
+    assert units.loc["ic_beds", "closed_days"] > 0  # the outbreaks happened, each 4 days long
+    services = json.loads((tmp_path / "manifest.json").read_text())["config"]["services"]
+    assert services["ic_beds"]["closures"]["duration_days"]["value"] == 4.0
+    assert services["ic_beds"]["los_days"] == {**dict.fromkeys(services["ic_beds"]["los_days"]),
+                                               "kind": "exponential", "mean": 30.0}
+
+
+@pytest.mark.parametrize(("override", "where", "expected"), [
+    ("services.ic_beds.los_days={kind:exponential,mean:30}", lambda s: s.unit("ic_beds").los,
+     Exponential(30.0)),
+    ("pathways.p0_admin_delay_days={kind:fixed,value:0.5}", lambda s: s.p0_admin_delay, Fixed(0.5)),
+    ("housing.types.rehousing.fix_days_coordinated={kind:fixed,value:3}",
+     lambda s: s.housing.types[s.housing.type_names.index("rehousing")].fix_coordinated, Fixed(3.0)),
+    ("readmission.clinical_los_days={kind:fixed,value:2}", lambda s: s.readmission_clinical_los, Fixed(2.0)),
+])
+def test_a_distribution_of_another_kind_replaces_the_old_one(override, where, expected):
+    assert where(load_scenario(["scenario=quick", override])) == expected
+
+
+def test_an_unset_optional_distribution_can_be_set_key_by_key():
+    scenario = load_scenario(["scenario=quick", "services.ic_beds.closures.outbreaks_per_year=2",
+                              "services.ic_beds.closures.duration_days.kind=fixed",
+                              "services.ic_beds.closures.duration_days.value=4"])
+    assert scenario.unit("ic_beds").availability.outbreak_days == Fixed(4.0)
+
+
+def test_a_distribution_without_kind_changes_only_its_parameters():
+    scenario = load_scenario(["scenario=quick", "services.ic_beds.los_days={mean:40}"])
+    assert scenario.unit("ic_beds").los.mean == pytest.approx(40)  # still a lognormal, sd kept
+    assert scenario.unit("ic_beds").los.kind == "lognormal"
+
+
+def test_flats_and_barrier_types_can_be_added_whole():
+    scenario = load_scenario([
+        "scenario=quick",
+        "+housing.types.eviction={share: 0.0, fix_days_coordinated: {kind: fixed, value: 5},"
+        " fix_days_uncoordinated: {kind: fixed, value: 50}}",
+        "+housing.flats.extra={capacity: 4, reablement_days: {kind: fixed, value: 3},"
+        " turnaround_days: {kind: fixed, value: 1}}",
+    ])
+    assert "eviction" in scenario.housing.type_names
+    (flats,) = scenario.housing.flats
+    assert (flats.name, flats.capacity, flats.pathways) == ("extra", 4, ("P0", "P1"))
+    assert flats.max_stay_days == 42.0  # the schema default
+
+
+def test_overrides_that_are_not_mappings_are_left_alone():
+    untouched = ["seed=3", "scenario=quick", "+seed=3", "~seed", "hydra.run.dir=out",
+                 "services.ic_beds.capacity=4", "services.ic_beds.pathways=[P2,P3]", "hydra.callbacks={}",
+                 "~services.ic_beds={}"]
+    assert normalise_overrides(untouched) == untouched
+
+
+def test_mapping_overrides_become_a_merge_from_the_top():
+    (rewritten,) = normalise_overrides(["+services.step_up={pathways: [P2], capacity: 10, d: 'it\\'s'}"])
+    assert rewritten.startswith("++services={step_up:{")
+    assert load_config(["scenario=quick", f"+services.step_up={STEP_UP}"]).services.step_up.capacity == 10
+
+
+def test_values_survive_the_rewrite():
+    text = ("services.x={a: 1, b: 2.5, c: -1e-07, d: 'a b', e: [1, 'x', null], f: true, g: {h: inf},"
+            " i: 2025-04-01}")
+    (rewritten,) = normalise_overrides([text])
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parse = OverridesParser.create().parse_overrides
+    assert parse([rewritten])[0].value() == {"x": parse([text])[0].value()}
+
+
+def test_a_sweep_over_distributions_keeps_its_key_and_completes_each():
+    sweep = "services.ic_beds.los_days={kind:fixed,value:1},{kind:exponential,mean:3}"
+    (rewritten,) = normalise_overrides([sweep])
+    key, options = rewritten.split("=", 1)
+    assert key == "services.ic_beds.los_days"
+    assert options.count("kind:") == 2 and "sd:null" in options
+
+
+@pytest.mark.parametrize("text", ["=5", "a={b:1", "a=}", "x"])
+def test_a_malformed_override_is_a_config_error(text):
+    with pytest.raises(ConfigError) as caught:
+        normalise_overrides([text])
+    assert text in caught.value.field and "key=value" in caught.value.fix
