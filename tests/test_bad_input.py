@@ -78,6 +78,9 @@ CASES: dict[str, Case] = {
     "horizon overflows dates": case("run.horizon_days=1e7", field="run.horizon_days", also="36,525"),
     "warm-up not below horizon": case("run.warm_up_days=180", field="run.horizon_days", also="exceed"),
     "run key typo": case("+run.horizon_dayz=100", field="run.horizon_dayz", also="run.horizon_days"),
+    "cool-down negative": case("run.cool_down_days=-5", field="run.cool_down_days", also=">= 0"),
+    "cool-down infinite": case("run.cool_down_days=inf", field="run.cool_down_days", also="finite"),
+    "cool-down beyond ten years": case("run.cool_down_days=1e5", field="run.cool_down_days", also="3,652"),
     "run as a whole with a typo": case("run={horizon_dayz:3}", field="run.horizon_dayz"),
     # -- arrivals -----------------------------------------------------------------------------------
     "rate infinite": case("arrivals.rate_per_day=inf", field="arrivals.rate_per_day", also="finite"),

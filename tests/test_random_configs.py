@@ -6,7 +6,8 @@ admission calendars, capacity schedules, closures, staff absence, housing with c
 flats, readmission, the acute pool and a warm-start census (YAML or CSV). Each config is checked
 from ``result.episodes`` (columns in ``flowsim/eventlog.py``):
 
-* every step of an episode happens no earlier than the step before it, and not after the horizon;
+* every step of an episode happens no earlier than the step before it, and not after the end of the
+  run (the horizon plus any cool-down);
 * no unit admits a patient while closed, or beyond the capacity in force (occupants are never
   evicted when capacity falls, so admissions are what is checked);
 * flats and acute beds never hold more patients than they have, and a flat holds one at a time;
@@ -185,7 +186,8 @@ def random_config(seed: int, tmp_path) -> dict:
         "replications": 1,
         "n_jobs": 1,
         "run": {"start_date": start.isoformat(), "horizon_days": horizon,
-                "warm_up_days": float(rng.uniform(0, horizon / 2))},
+                "warm_up_days": float(rng.uniform(0, horizon / 2)),
+                "cool_down_days": float(rng.choice([0.0, rng.uniform(0, 20)]))},
         "arrivals": {"rate_per_day": float(rng.uniform(0.2, 12.0))},
         "pathways": {"shares": shares, "p0_admin_delay_days": _distribution(rng, scale=0.3)},
         "services": units,
@@ -243,7 +245,7 @@ def check_order(log, horizon: float) -> None:
         assert bad.size == 0, f"{later} before {earlier} in rows {bad[:5]}: {a[bad[:5]]} > {b[bad[:5]]}"
     for name in TIMES:
         values = log[name]
-        assert not np.any(values[~np.isnan(values)] > horizon + 1e-9), f"{name} after the horizon"
+        assert not np.any(values[~np.isnan(values)] > horizon + 1e-9), f"{name} after the end of the run"
     for name in ("unit_closed_wait_days", "onward_closed_wait_days"):
         values = log[name]
         assert not np.any(values[~np.isnan(values)] < 0), f"negative {name}"
@@ -351,19 +353,21 @@ def check_conservation(result) -> None:
 def test_random_valid_config_simulates_and_keeps_invariants(seed, tmp_path):
     scenario = build_scenario(random_config(seed, tmp_path))
     result = simulate(scenario, 0)
-    check_order(result.episodes, scenario.horizon_days)
+    check_order(result.episodes, scenario.end_days)  # the run goes on through its cool-down
     check_units(result)
     check_flats(result)
     check_acute_beds(result)
     check_conservation(result)
-    compute_metrics(result)  # and the KPIs of a valid config never crash either
+    kpis = compute_metrics(result).kpis  # and the KPIs of a valid config never crash either
+    assert 0 <= kpis["delay_censored_n"] <= kpis["delay_n"] == kpis["nctr_episodes"]
 
 
 def test_the_generator_covers_what_it_should(tmp_path):
     """The configs above really vary every feature (so the invariants are tested where it matters)."""
     seen: dict[str, int] = dict.fromkeys(
         [*KINDS, "calendar", "schedule", "closures", "absence", "housing", "coordinators", "flats",
-         "acute", "census_yaml", "census_csv", "series", "zero_capacity", "readmission"], 0)
+         "acute", "census_yaml", "census_csv", "series", "zero_capacity", "readmission", "cool_down"],
+        0)
     for seed in range(N_CONFIGS):
         folder = tmp_path / str(seed)
         folder.mkdir()
@@ -386,4 +390,5 @@ def test_the_generator_covers_what_it_should(tmp_path):
         seen["census_csv"] += census.endswith(".csv")
         seen["series"] += "series_csv" in cfg["arrivals"]
         seen["readmission"] += bool(cfg["readmission"]["probability"])
+        seen["cool_down"] += cfg["run"]["cool_down_days"] > 0
     assert all(count >= 5 for count in seen.values()), seen
