@@ -61,7 +61,7 @@ def _delay_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
     lines += _table(["pathway", "episodes", "delayed days", "mean days", "p50", "p95"], rows)
     if "delay_censored_n" in s.index and s.loc["delay_censored_n", "mean"] > 0:
         lines.append(f"(delays followed {scenario.cool_down_days:g} days past the horizon; "
-                     f"{_cell(s, 'delay_censored_n', 1)} episode(s) still waiting then count with "
+                     f"{_cell(s, 'delay_censored_n', 0)} episode(s) still waiting then count with "
                      "their delay so far)")
     reasons = ["admin", "P1", "P2", "P3"]
     if scenario.housing.enabled:

@@ -170,9 +170,9 @@ def test_calendar_text(days, text):
 
 def test_censored_delays_are_flagged_only_when_there_are_some():
     scenario = _scenario("scenario=quick")
-    kpis = {**KPIS, "delay_censored_n": 2.5}
+    kpis = {**KPIS, "delay_censored_n": 3.0}
     lines = format_summary(_summary(kpis), _units(), scenario, 1).splitlines()
-    assert ("(delays followed 20 days past the horizon; 2.5 episode(s) still waiting then count "
+    assert ("(delays followed 20 days past the horizon; 3 episode(s) still waiting then count "
             "with their delay so far)") in lines
     quiet = format_summary(_summary({**KPIS, "delay_censored_n": 0.0}), _units(), scenario, 1)
     assert "still waiting then" not in quiet
