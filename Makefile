@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench report clean
+.PHONY: run test lint bench report mutate clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ report: $(RUN_STAMP)
 	$(BIN)/flowsim experiment=care_home_units
 	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html
 
+# Mutation testing of the modules users read (minutes to hours; not part of CI). MUTANTS narrows it,
+# e.g. make mutate MUTANTS='flowsim.metrics*'. Writes mutation/REPORT.md; fails under 90 % a module.
+mutate: $(DEV_STAMP)
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python mutation/report.py
+
 bench: $(RUN_STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 
 clean:
-	rm -rf outputs multirun .pytest_cache
+	rm -rf outputs multirun .pytest_cache mutants
