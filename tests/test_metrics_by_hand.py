@@ -195,9 +195,11 @@ def episode_table(rows: list[dict[str, float]], names: dict[str, tuple[str, ...]
 
 
 def run_result(config: dict, rows: list[dict[str, float]],
-               availability: dict[str, list[tuple[float, bool, int]]]) -> RunResult:
+               availability: dict[str, list[tuple[float, bool, int]]],
+               names: dict[str, tuple[str, ...]] = NAMES) -> RunResult:
+    """``rows`` of a run of ``config`` as the model returns them (the counts are not used by metrics)."""
     scenario = build_scenario(config)
-    log = episode_table(rows)
+    log = episode_table(rows, names)
     return RunResult(scenario, 0, log, patients_arrived=14, patients_left=9, patients_in_system=5,
                      episodes_in_progress=5, availability=availability)
 
@@ -444,3 +446,72 @@ def test_census_series_by_hand(metrics):
         np.testing.assert_array_equal(census[name], expected, err_msg=name)
     assert sum(EXPECTED_CENSUS["nctr_census"]) == 21  # the midnight mean above is 21 / 30
 
+
+
+# -- the acute bed pool --------------------------------------------------------------------------------
+# With acute.enabled, arrivals ask for one of 2 acute beds (admission_request_day), are admitted
+# (admission_day), become NCTR after the clinical stay and keep the bed until acute_leave_day.
+ACUTE_CONFIG = {**CONFIG, "acute": {"enabled": True, "beds": 2,
+                                    "clinical_los_days": {"kind": "uniform", "low": 1.0, "high": 5.0}}}
+ACUTE_ROWS = [
+    # Q1: in a bed 5-12 | Q2: 11-15 (a bed was free) | Q3 asks at 11.5, boards until Q1 leaves at 12
+    dict(patient=0, origin=ARRIVAL, pathway=P0, admission_request_day=5.0, admission_day=5.0,
+         nctr_day=8.0, acute_leave_day=12.0, outcome=END_HOME, end_day=12.0),
+    dict(patient=1, origin=ARRIVAL, pathway=P0, admission_request_day=11.0, admission_day=11.0,
+         nctr_day=13.0, acute_leave_day=15.0, outcome=END_HOME, end_day=15.0),
+    dict(patient=2, origin=ARRIVAL, pathway=P0, admission_request_day=11.5, admission_day=12.0,
+         nctr_day=14.0, acute_leave_day=20.0, outcome=END_HOME, end_day=20.0),
+    # Q4 asks at 14, boards until Q2 leaves at 15, in a bed 15-25
+    dict(patient=3, origin=ARRIVAL, pathway=P0, admission_request_day=14.0, admission_day=15.0,
+         nctr_day=18.0, acute_leave_day=25.0, outcome=END_HOME, end_day=25.0),
+    # Q6 from 30, NCTR 33, still in the bed at the end | Q7 from 31, leaves at 41 (cool-down)
+    dict(patient=4, origin=ARRIVAL, pathway=P3, admission_request_day=30.0, admission_day=30.0,
+         nctr_day=33.0),
+    dict(patient=5, origin=ARRIVAL, pathway=P0, admission_request_day=31.0, admission_day=31.0,
+         nctr_day=35.0, acute_leave_day=41.0, outcome=END_HOME, end_day=41.0),
+    # Q5 asks at 39, admitted at 41 (after the horizon) | Q8 asks at 39.5, never admitted
+    dict(patient=6, origin=ARRIVAL, pathway=-1, admission_request_day=39.0, admission_day=41.0),
+    dict(patient=7, origin=ARRIVAL, pathway=-1, admission_request_day=39.5),
+    # a census patient in the care home from the start: never took a pool bed (no admission_day)
+    dict(patient=8, origin=CENSUS, pathway=P3, nctr_day=-3.0, acute_leave_day=-3.0, unit=CARE_HOME,
+         unit_admit_day=-3.0, unit_closed_wait_days=0.0),
+]
+
+
+def test_acute_bed_pool_kpis_by_hand():
+    result = run_result(ACUTE_CONFIG, ACUTE_ROWS, {})
+    metrics = compute_metrics(result)
+    kpis = metrics.kpis
+    # beds occupied in [10, 40): Q1 [10,12) 2 + Q2 [11,15) 4 + Q3 [12,20) 8 + Q4 [15,25) 10
+    #   + Q6 [30,40) 10 + Q7 [31,40) 9 = 43 bed-days of 2 beds x 30 days
+    expected = {
+        "acute_bed_occupancy": 43 / 60,
+        "acute_admissions": 5.0,  # admitted in the window: Q2 11, Q3 12, Q4 15, Q6 30, Q7 31
+        "acute_admissions_delayed": 2.0,  # Q3 and Q4 boarded
+        "ed_boarding_hours_total": 36.0,  # Q3 0.5 d = 12 h, Q4 1 d = 24 h
+        "ed_boarding_hours_mean": 7.2,  # (0 + 12 + 24 + 0 + 0) / 5
+        "ed_boarding_hours_p95": 21.6,  # sorted 0 0 0 12 24, position 3.8: 12 + 0.8 x 12
+        "ed_boarding_at_end": 2.0,  # asked before 40, not admitted by 40: Q5, Q8
+    }
+    acute_keys = [k for k in kpis if k.startswith(("acute_", "ed_"))]
+    assert acute_keys == list(expected)
+    for key, value in expected.items():
+        assert kpis[key] == pytest.approx(value, rel=REL, abs=0.0), key
+        assert type(kpis[key]) is float, key
+    # midnight counts of occupied beds: Q1 10 11 | Q2 11-14 | Q3 12-19 | Q4 15-24 | Q6 30-39 | Q7 31-39
+    beds = _series({10: 1, 11: 2, **dict.fromkeys(range(12, 20), 2), **dict.fromkeys(range(20, 25), 1),
+                    30: 1, **dict.fromkeys(range(31, 40), 2)})
+    np.testing.assert_array_equal(metrics.census["acute_beds_occupied"], beds)
+    # the rest of the metrics do not change with the acute pool: delays still run from NCTR
+    # (Q1 [10,12) 2 + Q2 [13,15) 2 + Q3 [14,20) 6 + Q4 [18,25) 7 + Q6 [33,40) 7 + Q7 [35,40) 5 = 29)
+    assert kpis["delayed_days_total"] == pytest.approx(29.0, rel=REL)
+
+
+def test_acute_kpis_with_nobody_admitted_in_the_window():
+    # one request at 39.5 never admitted: no admissions, so the mean and p95 of boarding are NaN
+    rows = [dict(patient=0, origin=ARRIVAL, pathway=-1, admission_request_day=39.5)]
+    kpis = compute_metrics(run_result(ACUTE_CONFIG, rows, {})).kpis
+    assert kpis["acute_admissions"] == 0.0 and kpis["ed_boarding_hours_total"] == 0.0
+    assert math.isnan(kpis["ed_boarding_hours_mean"]) and math.isnan(kpis["ed_boarding_hours_p95"])
+    assert kpis["ed_boarding_at_end"] == 1.0
+    assert kpis["acute_bed_occupancy"] == 0.0
