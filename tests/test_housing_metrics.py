@@ -114,7 +114,9 @@ for _patient, _row in enumerate(ROWS):
     _row.update(patient=_patient, episode=0, origin=CENSUS if _row["nctr_day"] < 0 else 0)
 
 
-@pytest.fixture(scope="module")
+# Function-scoped on purpose: mutmut links a test to the code it runs, and a module-scoped fixture
+# would run (and be linked) only in the first test that asks for it.
+@pytest.fixture
 def metrics():
     return compute_metrics(run_result(HOUSING_CONFIG, ROWS, {}, HOUSING_NAMES))
 

@@ -204,7 +204,9 @@ def run_result(config: dict, rows: list[dict[str, float]],
                      episodes_in_progress=5, availability=availability)
 
 
-@pytest.fixture(scope="module")
+# Function-scoped on purpose: mutmut links a test to the code it runs, and a module-scoped fixture
+# would run (and be linked) only in the first test that asks for it.
+@pytest.fixture
 def metrics():
     result = run_result(CONFIG, list(ROWS.values()),
                         {"rehab_beds": REHAB_CHANGES, "care_home": CARE_HOME_CHANGES})
