@@ -79,8 +79,9 @@ def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
     census["coordinator_caseload"] = count_at(midnights, start[coordinated], done[coordinated])
     kpis["coordinator_caseload_mean"] = float(caseload)
     kpis["coordinator_utilisation"] = float(caseload / capacity) if capacity else float("nan")
-    queued = coordinated & (start > referred)
-    kpis["coordinator_queue_mean"] = float(_overlap(referred[queued], start[queued], w0, w1).sum() / days)
+    # Referrals waiting for a coordinator, from referral to the start of the fix; a referral still waiting
+    # when the run stops has no start (nor route) yet. Uncoordinated fixes start at referral: no wait.
+    kpis["coordinator_queue_mean"] = float(_overlap(referred, start, w0, w1).sum() / days)
     waits = (start - referred)[coordinated & (start >= w0) & (start < w1)]
     kpis["coordinator_wait_days_mean"] = float(waits.mean()) if waits.size else float("nan")
 

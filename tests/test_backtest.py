@@ -6,7 +6,8 @@ must reproduce them); re-pinned when arrival times within the day got their own 
 no longer depend on the horizon) and per-episode delays began to be followed through a cool-down.
 Widened (same seed, same values) to delayed days per year, every delay reason, each unit's wait and
 utilisation, and a second run with step-down flats and a coordinator (housing KPIs, flat occupancy,
-coordinator utilisation and costs).
+coordinator utilisation and costs). Re-pinned coordinator_queue_mean (49.44 -> 62.56) when referrals
+still waiting for a coordinator at the end of the run began to count in the queue.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ PINNED_QUICK_FLATS_SEED42_REP0 = {
     "housing_wait_days_mean": 57.153031453760995,
     "coordinator_caseload_mean": 15.0,
     "coordinator_utilisation": 1.0,
-    "coordinator_queue_mean": 49.4378726881357,
+    "coordinator_queue_mean": 62.55655448318896,
     "coordinator_wait_days_mean": 46.02742744378818,
     "flat_step_down_occupancy": 0.9187681485731051,
     "flat_step_down_stays": 38.0,

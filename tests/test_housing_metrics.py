@@ -241,3 +241,19 @@ def test_delay_reasons_per_episode():
                 "P2": [0.0] * 5, "P3": [0.0, 1.5, 0.0, 0.0, 1.5]}
     for reason, values in expected.items():
         np.testing.assert_array_equal(reasons[reason], values, err_msg=reason)
+
+
+def test_a_referral_still_waiting_for_a_coordinator_counts_in_the_queue():
+    # One coordinator place. K1 (P0, repair) is referred at 35 and coordinated from 35 until after the
+    # end (45); K2 (P0, repair), referred at 36, is still waiting for the place when the run stops: its
+    # fix has no start and no route yet, but it has been queuing since 36.
+    config = copy.deepcopy(CONFIG)
+    config["housing"]["types"]["repair"]["fix_days_coordinated"] = {"kind": "uniform", "low": 1.0,
+                                                                    "high": 20.0}
+    rows = [dict(patient=0, pathway=P0, nctr_day=34.0, barrier=REPAIR, fix_route=1, fix_referred_day=35.0,
+                 fix_start_day=35.0),
+            dict(patient=1, pathway=P0, nctr_day=35.0, barrier=REPAIR, fix_referred_day=36.0)]
+    kpis = compute_metrics(run_result(config, rows, {})).kpis
+    assert kpis["coordinator_queue_mean"] == pytest.approx(4 / 30, rel=REL)  # K2 [36, 40) over 30 days
+    assert kpis["coordinator_caseload_mean"] == pytest.approx(5 / 30, rel=REL)  # K1 [35, 40)
+    assert kpis["coordinator_wait_days_mean"] == 0.0  # waits of fixes started in the window: K1's 0
