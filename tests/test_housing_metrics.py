@@ -24,6 +24,8 @@ REPAIR, REHOUSING = 0, 1
 UNCOORDINATED = 0
 AFTER_HOME, AFTER_HOME_P1, AFTER_P3 = 0, 1, 3
 HOME_CARE, SHARED_BEDS, CARE_HOME = 0, 1, 2
+# compute_metrics must not warn (e.g. "Mean of empty slice"): users would see it on the console
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 CENSUS = 2
 
 HOUSING_CONFIG = copy.deepcopy(CONFIG)
@@ -71,18 +73,20 @@ def _in_flat(nctr, barrier, flat, slot, admit, leave, referred, done=math.nan, a
 
 # Listed out of order on purpose: the turnaround is measured per flat in order of moving in.
 ROWS = [
-    # step_down flat 0: R3 [20,30) after R2 [12,16) after R1 [2,9)
+    # step_down flat 0: R3 [20,30) after R2 [10,16) (NCTR and in exactly at the start of the window)
+    # after R1 [2,9)
     _in_flat(20.0, REHOUSING, 0, 0, 20.0, 30.0, referred=21.0, done=30.0),  # R3
     _in_flat(2.0, REHOUSING, 0, 0, 2.0, 9.0, referred=3.0, done=9.0),  # R1
-    _in_flat(12.0, REHOUSING, 0, 0, 12.0, 16.0, referred=13.0, done=16.0),  # R2
-    # step_down flat 1: R4 [5,8); R5 waited in acute 7-9.5 for it, [9.5,10); R6 [11, end)
+    _in_flat(10.0, REHOUSING, 0, 0, 10.0, 16.0, referred=11.0, done=16.0),  # R2
+    # step_down flat 1: R4 [5,8); R5 waited in acute 7-9.5 for it, [9.5,10) (leaves exactly at the start
+    # of the window); R6 [11,40) (fix done and out exactly at the horizon)
     _in_flat(5.0, REHOUSING, 0, 1, 5.0, 8.0, referred=6.0, done=8.0),  # R4
-    _in_flat(11.0, REHOUSING, 0, 1, 11.0, math.nan, referred=12.0),  # R6
-    _in_flat(7.0, REHOUSING, 0, 1, 9.5, 10.0, referred=8.0, done=10.0),  # R5
-    # annex flat 0: R7 [15,25), R8 [27,38), R9 moves in at 40.5, after the horizon
+    _in_flat(11.0, REHOUSING, 0, 1, 11.0, 40.0, referred=12.0, done=40.0),  # R6
+    _in_flat(7.0, REHOUSING, 0, 1, 9.5, 10.0, referred=8.0, done=10.0, acute_leave=9.5),  # R5
+    # annex flat 0: R7 [15,25), R8 [27,37.5), R9 NCTR and in exactly at the horizon (40)
     _in_flat(15.0, REPAIR, 1, 0, 15.0, 25.0, referred=16.0, done=25.0),  # R7
-    _in_flat(27.0, REPAIR, 1, 0, 27.0, 38.0, referred=28.0, done=38.0),  # R8
-    _in_flat(40.5, REPAIR, 1, 0, 40.5, math.nan, referred=41.5),  # R9
+    _in_flat(27.0, REPAIR, 1, 0, 27.0, 37.5, referred=28.0, done=37.5),  # R8
+    _in_flat(40.0, REPAIR, 1, 0, 40.0, math.nan, referred=41.0),  # R9
     # J3: census patient in home care (its one place) from day -2 to after the end
     dict(pathway=P1, nctr_day=-2.0, acute_leave_day=-2.0, unit=HOME_CARE, unit_admit_day=-2.0,
          unit_closed_wait_days=0.0),
@@ -93,8 +97,8 @@ ROWS = [
     # (full until after the end): censored
     dict(pathway=P1, nctr_day=22.0, barrier=REPAIR, fix_route=UNCOORDINATED,
          fix_referred_day=23.0, fix_start_day=23.0, fix_done_day=31.0),
-    # H2: P2, rehousing, going home: P2 stay done at 24, fix not done by the end: still in the bed
-    dict(pathway=P2, nctr_day=14.0, acute_leave_day=14.0, barrier=REHOUSING, fix_route=UNCOORDINATED,
+    # H2: P2, repair, going home: P2 stay done at 24, fix not done by the end: still in the bed
+    dict(pathway=P2, nctr_day=14.0, acute_leave_day=14.0, barrier=REPAIR, fix_route=UNCOORDINATED,
          fix_referred_day=15.0, fix_start_day=15.0, unit=SHARED_BEDS, unit_admit_day=14.0,
          unit_closed_wait_days=0.0, service_end_day=24.0, after_p2=AFTER_HOME, p2_stays=1),
     # H3: P2, repair, home with P1: stay done 26, fix done 21, still waiting for home care at the end
@@ -121,53 +125,56 @@ def metrics():
     return compute_metrics(run_result(HOUSING_CONFIG, ROWS, {}, HOUSING_NAMES))
 
 
-# barriers: NCTR in [10, 40): R2 12, R3 20, R6 11, H2 14, H4 18 (rehousing); R7 15, R8 27, H1 22, H3 16
-#   (repair); R1 2, R4 5, R5 7 are before the window, R9 40.5 after
-# fixes done in [10, 40), all uncoordinated (start - done): R2 13-16 3, R3 21-30 9, R5 8-10 2, H4 19-35 16
-#   (rehousing: 30 / 4 = 7.5); R7 16-25 9, R8 28-38 10, H1 23-31 8, H3 17-21 4 (repair: 31 / 4 = 7.75)
-#   NCTR to done: R2 4, R3 10, R5 3, H4 17, R7 10, R8 11, H1 9, H3 5 = 69
+# barriers: NCTR in [10, 40): R2 10, R3 20, R6 11, H4 18 (rehousing); R7 15, R8 27, H1 22, H2 14, H3 16
+#   (repair); R1 2, R4 5, R5 7 are before the window, R9 (40) after it
+# fixes done in [10, 40), all uncoordinated (start - done): R2 11-16 5, R3 21-30 9, R5 8-10 2, H4 19-35 16
+#   (rehousing: 32 / 4 = 8); R7 16-25 9, R8 28-37.5 9.5, H1 23-31 8, H3 17-21 4 (repair: 30.5 / 4);
+#   R6's at 40 is after the window, R1's and R4's before it
+#   NCTR to done: R2 6, R3 10, R5 3, H4 17, R7 10, R8 10.5, H1 9, H3 5 = 70.5
 EXPECTED = {
     "barriers": 9.0,
-    "barriers_repair": 4.0,
-    "barriers_rehousing": 5.0,
+    "barriers_repair": 5.0,
+    "barriers_rehousing": 4.0,
     "fixes_uncoordinated": 8.0,
-    "fix_days_uncoordinated_mean": 7.625,  # 61 / 8
-    "fix_days_repair_uncoordinated_mean": 7.75,
-    "fix_days_rehousing_uncoordinated_mean": 7.5,
+    "fix_days_uncoordinated_mean": 7.8125,  # 62.5 / 8
+    "fix_days_repair_uncoordinated_mean": 7.625,
+    "fix_days_rehousing_uncoordinated_mean": 8.0,
     "fixes_coordinated": 0.0,
     "fix_days_coordinated_mean": math.nan,
     "fix_days_repair_coordinated_mean": math.nan,
     "fix_days_rehousing_coordinated_mean": math.nan,
-    "housing_wait_days_mean": 8.625,  # 69 / 8
+    "housing_wait_days_mean": 8.8125,  # 70.5 / 8
     "coordinator_caseload_mean": 0.0,
     "coordinator_utilisation": math.nan,  # no coordinators: no caseload capacity
     "coordinator_queue_mean": 0.0,
     "coordinator_wait_days_mean": math.nan,
-    # step_down: R2 [12,16) 4 + R3 [20,30) 10 + R6 [11,40) 29 = 43 of 2 flats x 30 days
-    "flat_step_down_occupancy": 43 / 60,
-    "flat_step_down_stays": 3.0,  # left in the window: R5 (at 10), R2, R3
-    "flat_step_down_stay_days_mean": 14.5 / 3,  # R5 0.5, R2 4, R3 10
+    # step_down: R2 [10,16) 6 + R3 [20,30) 10 + R6 [11,40) 29 = 45 of 2 flats x 30 days
+    "flat_step_down_occupancy": 0.75,
+    "flat_step_down_stays": 3.0,  # left in the window: R5 (at 10), R2, R3 (R6 at 40 is not)
+    "flat_step_down_stay_days_mean": 5.5,  # (R5 0.5 + R2 6 + R3 10) / 3
     "flat_step_down_over_length_stays": 1.0,  # R3 (10 > 7)
-    # voids before a move-in inside the window: flat 0 R1 9 -> R2 12 = 3, R2 16 -> R3 20 = 4;
+    # voids before a move-in inside the window: flat 0 R1 9 -> R2 10 = 1, R2 16 -> R3 20 = 4;
     # flat 1 R5 10 -> R6 11 = 1 (R4 8 -> R5 9.5 is before the window)
-    "flat_step_down_turnaround_days_mean": 8 / 3,
-    # annex: R7 [15,25) 10 + R8 [27,38) 11 = 21 of 1 flat x 30 days
-    "flat_annex_occupancy": 0.7,
+    "flat_step_down_turnaround_days_mean": 2.0,
+    # annex: R7 [15,25) 10 + R8 [27,37.5) 10.5 = 20.5 of 1 flat x 30 days
+    "flat_annex_occupancy": 20.5 / 30,
     "flat_annex_stays": 2.0,
-    "flat_annex_stay_days_mean": 10.5,
-    "flat_annex_over_length_stays": 2.0,  # 10 and 11 > 5
-    "flat_annex_turnaround_days_mean": 2.0,  # R7 25 -> R8 27 (R8 38 -> R9 40.5 is after the window)
+    "flat_annex_stay_days_mean": 10.25,
+    "flat_annex_over_length_stays": 2.0,  # 10 and 10.5 > 5
+    "flat_annex_turnaround_days_mean": 2.0,  # R7 25 -> R8 27 (R8 37.5 -> R9 40 is after the window)
     "flat_spare_occupancy": math.nan,  # no flats
     "flat_spare_stays": 0.0,
     "flat_spare_stay_days_mean": math.nan,
     "flat_spare_over_length_stays": 0.0,
     "flat_spare_turnaround_days_mean": math.nan,
-    # step_down over 7 days: R3 [27,30) 3 + R6 [18,40) 22 = 25; annex over 5: R7 [20,25) 5 + R8 [32,38) 6
-    "flat_over_length_days": 36.0,
-    # step_down 2 x 30 / 7 x 70 = 600 + 25 x 20 = 500; annex 1 x 30 / 7 x 140 = 600 + 11 x 10 = 110; spare 0
-    "cost_flats": 1810.0,
+    # step_down over 7 days: R3 [27,30) 3 + R6 [18,40) 22 = 25; annex over 5: R7 [20,25) 5 + R8 [32,37.5)
+    # 5.5 = 10.5
+    "flat_over_length_days": 35.5,
+    # step_down 2 x 30 / 7 x 70 = 600 + 25 x 20 = 500; annex 1 x 30 / 7 x 140 = 600 + 10.5 x 10 = 105;
+    # spare 0
+    "cost_flats": 1805.0,
     "cost_coordinators": 0.0,  # 0 FTE
-    "cost_housing": 1810.0,
+    "cost_housing": 1805.0,
     # H2 [24, 40): neither fix nor departure by the end: 16; H3: fix done (21) before its stay ended (26),
     # so its wait (for home care) is not housing: 0; H4 goes to P3: not counted
     "p2_blocked_by_housing_days": 16.0,
@@ -192,6 +199,11 @@ EXPECTED = {
     "unit_closed_ward_mean_wait_days": math.nan,  # no admissions
     "unit_closed_ward_mean_occupied": 0.0,
     "unit_care_home_mean_wait_days": 5.0,  # H4's onward stay: asked at 28 (end of P2), admitted 33
+    # NCTR in [10, 40): R2 (at 10), R3, R6, R7, R8, H1, H2, H3, H4; not R9 (at 40)
+    "nctr_episodes": 9.0,
+    # ended in [10, 40): home R5 (at 10), R2, R3, R7, R8 (R6 at 40 is not); care home J2 33
+    "outcome_home": 5.0,
+    "outcome_care_home": 1.0,
 }
 
 
@@ -218,9 +230,9 @@ def test_units_with_two_pathways_and_with_no_places(metrics):
 
 def test_housing_series_by_hand(metrics):
     census = metrics.census
-    # step_down: R6 [11, end) in flat 1; R2 [12,16) and R3 [20,30) in flat 0 (R5 left at 10)
+    # step_down: R6 [11,40) in flat 1; R2 [10,16) and R3 [20,30) in flat 0 (R5 left at 10)
     np.testing.assert_array_equal(census["flat_occupied_step_down"], _series(
-        {11: 1, **dict.fromkeys(range(12, 16), 2), **dict.fromkeys(range(16, 20), 1),
+        {10: 1, **dict.fromkeys(range(11, 16), 2), **dict.fromkeys(range(16, 20), 1),
          **dict.fromkeys(range(20, 30), 2), **dict.fromkeys(range(30, 40), 1)}))
     np.testing.assert_array_equal(census["flat_occupied_annex"], _series(
         {**dict.fromkeys(range(15, 25), 1), **dict.fromkeys(range(27, 38), 1)}))

@@ -50,6 +50,7 @@ Z     P3, NCTR 42: began in the cool-down, counts nowhere
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -61,6 +62,8 @@ from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, build_scenario
 
 NAN = math.nan
 REL = 1e-12
+# compute_metrics must not warn (e.g. "Mean of empty slice"): users would see it on the console
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 CONFIG = {
     "seed": 1,
@@ -517,3 +520,148 @@ def test_acute_kpis_with_nobody_admitted_in_the_window():
     assert math.isnan(kpis["ed_boarding_hours_mean"]) and math.isnan(kpis["ed_boarding_hours_p95"])
     assert kpis["ed_boarding_at_end"] == 1.0
     assert kpis["acute_bed_occupancy"] == 0.0
+
+
+def test_acute_kpis_at_the_window_edges():
+    rows = [
+        # Y1 asks at 9.5 and is admitted exactly at the start of the window (10): an admission, 12 h boarding
+        dict(patient=0, origin=ARRIVAL, pathway=P0, admission_request_day=9.5, admission_day=10.0,
+             nctr_day=12.0, acute_leave_day=15.0, outcome=END_HOME, end_day=15.0),
+        # Y4 boards for 1/64 day = 22.5 minutes (0.375 h): delayed, if briefly
+        dict(patient=1, origin=ARRIVAL, pathway=P0, admission_request_day=20.0, admission_day=20.015625,
+             nctr_day=22.0, acute_leave_day=24.0, outcome=END_HOME, end_day=24.0),
+        # Y2 asks at 39.5, admitted exactly at the horizon (40): not an admission of the window, and still
+        # boarding at the end of it
+        dict(patient=2, origin=ARRIVAL, pathway=-1, admission_request_day=39.5, admission_day=40.0),
+        # Y3 asks exactly at the horizon: after the window
+        dict(patient=3, origin=ARRIVAL, pathway=-1, admission_request_day=40.0, admission_day=40.25),
+    ]
+    kpis = compute_metrics(run_result(ACUTE_CONFIG, rows, {})).kpis
+    expected = {
+        "acute_admissions": 2.0,  # Y1, Y4
+        "acute_admissions_delayed": 2.0,
+        "ed_boarding_hours_total": 12.375,  # 12 + 0.375
+        "ed_boarding_hours_mean": 6.1875,
+        "ed_boarding_hours_p95": 11.41875,  # 0.375 + 0.95 x (12 - 0.375)
+        "ed_boarding_at_end": 1.0,  # Y2
+        "acute_bed_occupancy": 8.984375 / 60,  # Y1 [10,15) 5 + Y4 [20.015625,24) 3.984375 of 2 x 30
+    }
+    for key, value in expected.items():
+        assert kpis[key] == pytest.approx(value, rel=REL, abs=0.0), key
+
+
+def test_commissioned_capacity_counts_from_the_first_day():
+    # warm-up 0.5: the window [0.5, 40) starts before the first whole day; rehab_beds has 2 beds until
+    # day 20, then 3: 2 x 19.5 + 3 x 20 = 99 bed-days over 39.5 days, at GBP 70 a bed-week
+    config = {**CONFIG, "run": {**CONFIG["run"], "warm_up_days": 0.5}}
+    rehab = compute_metrics(run_result(config, [], {"rehab_beds": REHAB_CHANGES})).units[1]
+    assert rehab["mean_capacity"] == pytest.approx(99 / 39.5, rel=REL)
+    assert rehab["cost_block"] == pytest.approx(99 / 7 * 70, rel=REL)  # 990
+    assert rehab["closed_days"] == 0.0
+
+
+# -- events exactly on the edges of the window ---------------------------------------------------------
+# One place of home care (closed to admissions 20-22 by an outbreak), two coordinator places (policy
+# wait), the step-down flat also taking P1 patients. Every story below has a step exactly at 10 (the
+# start of the window, inside it) or at 40 (the horizon, outside it).
+EDGE_CONFIG = copy.deepcopy(CONFIG)
+EDGE_CONFIG["services"]["home_care"]["closures"] = {"outbreaks_per_year": 5.0,
+                                                    "duration_days": {"kind": "fixed", "value": 2.0}}
+EDGE_CONFIG["housing"]["coordinators"].update(fte=2, caseload_per_fte=1)
+for _kind in EDGE_CONFIG["housing"]["types"].values():
+    _kind["fix_days_coordinated"] = {"kind": "uniform", "low": 1.0, "high": 30.0}
+EDGE_CONFIG["housing"]["flats"]["step_down"]["pathways"] = ["P0", "P1"]
+HOME_CARE_OUTBREAK = [(0.0, True, 1), (20.0, False, 1), (22.0, True, 1)]
+
+
+def _p0(patient, nctr, leave, **more):
+    row = dict(patient=patient, origin=ARRIVAL, pathway=P0, nctr_day=nctr, acute_leave_day=leave,
+               outcome=-1 if math.isnan(leave) else END_HOME, end_day=leave)
+    row.update(more)
+    return row
+
+
+def _repair(referred, start, done=NAN):
+    return dict(barrier=REPAIR, fix_route=-1 if math.isnan(start) else COORDINATED,
+                fix_referred_day=referred, fix_start_day=start, fix_done_day=done)
+
+
+def _home_care(patient, nctr, admit, leave, **more):
+    row = dict(patient=patient, origin=ARRIVAL, pathway=P1, nctr_day=nctr, acute_leave_day=admit,
+               unit=HOME_CARE, unit_admit_day=admit, unit_closed_wait_days=0.0, service_end_day=leave,
+               unit_leave_day=leave, outcome=-1 if math.isnan(leave) else END_HOME, end_day=leave)
+    row.update(more)
+    return row
+
+
+EDGE_ROWS = [
+    _p0(0, 10.0, 10.5),  # N1: NCTR exactly at 10
+    _p0(1, 40.0, 40.5),  # N2: NCTR exactly at 40
+    _p0(2, 39.5, 40.0),  # N3: leaves acute exactly at 40: still waiting at the horizon
+    # coordinated repairs (P0, in acute until the fix is done): C6 [3,10) and C7 [5,11) hold both
+    # places, so C1 (referred 9) starts exactly at 10 when C6 is done exactly at 10
+    _p0(3, 2.0, 10.0, **_repair(3.0, 3.0, 10.0)),  # C6
+    _p0(4, 4.0, 11.0, **_repair(5.0, 5.0, 11.0)),  # C7
+    _p0(5, 8.0, 12.0, **_repair(9.0, 10.0, 12.0)),  # C1
+    # V: P1 with a rehousing barrier, in the flat from 17; coordinated fix 18-20.5; home care is free but
+    # closed by the outbreak until 22 (closed wait 22 - 20.5 = 1.5), home care 22-28: a closed wait
+    # spent in a flat, not in acute
+    dict(patient=6, origin=ARRIVAL, pathway=P1, nctr_day=17.0, acute_leave_day=17.0, barrier=REHOUSING,
+         fix_route=COORDINATED, fix_referred_day=18.0, fix_start_day=18.0, fix_done_day=20.5, flat=0,
+         flat_slot=0, flat_admit_day=17.0, flat_leave_day=22.0, unit=HOME_CARE, unit_admit_day=22.0,
+         unit_closed_wait_days=1.5, service_end_day=28.0, unit_leave_day=28.0, outcome=END_HOME,
+         end_day=28.0),
+    _p0(7, 20.0, NAN, **_repair(21.0, 21.0)),  # C4: coordinated from 21 to after the end
+    _p0(8, 25.0, 40.0, **_repair(26.0, 26.0, 40.0)),  # C5: fix done exactly at 40
+    _p0(9, 37.0, NAN, **_repair(38.0, 40.0)),  # C2: queued 38, starts exactly at 40 (C5's place)
+    _p0(10, 37.5, NAN, **_repair(38.5, NAN)),  # C3: queued from 38.5 to the end
+    # home care: U1 [3.5,10) leaves exactly at 10, U3 admitted exactly at 10 after waiting 0.5;
+    # U2 [33.5,40) leaves exactly at 40, U4 admitted exactly at 40 after waiting 1
+    _home_care(11, 3.0, 3.5, 10.0),  # U1: 6.5 days, over the 6-day maximum
+    _home_care(12, 9.5, 10.0, 16.0),  # U3: 6 days, not over
+    _home_care(13, 33.5, 33.5, 40.0),  # U2: 6.5 days
+    _home_care(14, 39.0, 40.0, NAN),  # U4
+]
+
+
+def test_kpis_of_events_exactly_on_the_window_edges():
+    metrics = compute_metrics(run_result(EDGE_CONFIG, EDGE_ROWS, {"home_care": HOME_CARE_OUTBREAK}))
+    kpis, home_care = metrics.kpis, metrics.units[HOME_CARE]
+    expected = {
+        # NCTR in [10, 40): N1 (10), N3, V, C4, C5, C2, C3, U2, U4; not N2 (40)
+        "nctr_episodes": 9.0,
+        # NCTR before 40 and not out of acute before 40: N3 (40), C4, C5 (40), C2, C3, U4 (40)
+        "waiting_at_end": 6.0,
+        # ended in [10, 40): N1 10.5, C6 10, C7 11, C1 12, V 28, U1 10, U3 16 (N3, C5, U2 at 40 are not)
+        "outcome_home": 7.0,
+        # home care: admitted in [10, 40): U3 (10, waited 0.5), V (22, from NCTR 17: 5), U2 (0);
+        # not U4 (40)
+        "unit_home_care_mean_wait_days": 5.5 / 3,
+        # stays ended in [10, 40) over 6 days: U1 (ends at 10, 6.5); not U3 (6), V (6), U2 (ends at 40)
+        "unit_home_care_over_length_stays": 1.0,
+        "unit_home_care_closed_days": 2.0,  # the outbreak 20-22
+        # caseload: C7 [10,11) 1 + C1 [10,12) 2 + V [18,20.5) 2.5 + C4 [21,40) 19 + C5 [26,40) 14 = 38.5
+        # (C6 ended at 10, C2 starts at 40), of 2 places
+        "coordinator_caseload_mean": 38.5 / 30,
+        "coordinator_utilisation": 38.5 / 60,
+        "coordinator_queue_mean": 3.5 / 30,  # C2 [38,40) 2 + C3 [38.5,40) 1.5 (C1's [9,10) is before)
+        # fixes started in [10, 40): C1 (10, waited 1), V, C4, C5 (0); not C2 (40)
+        "coordinator_wait_days_mean": 0.25,
+        # done in [10, 40): C6 (10) 7, C7 6, C1 2 (repair), V 2.5 (rehousing); not C5 (40)
+        "fixes_coordinated": 4.0,
+        "fix_days_coordinated_mean": 4.375,  # 17.5 / 4
+        "fix_days_repair_coordinated_mean": 5.0,
+        "fix_days_rehousing_coordinated_mean": 2.5,
+        # acute days: housing C7 [10,11) 1 + C1 [10,12) 2 + C4 [20,40) 20 + C5 [25,40) 15 + C2 [37,40) 3
+        # + C3 [37.5,40) 2.5 = 43.5; admin N1 0.5 + N3 0.5; P1 U4 [39,40) 1; V's closed wait was spent in
+        # the flat: no calendar days
+        "delayed_days_reason_housing": 43.5,
+        "delayed_days_reason_admin": 1.0,
+        "delayed_days_reason_P1": 1.0,
+        "delayed_days_reason_calendar": 0.0,
+        "delayed_days_total": 45.5,
+    }
+    for key, value in expected.items():
+        assert kpis[key] == pytest.approx(value, rel=REL, abs=0.0), key
+    assert home_care["admissions"] == 3
+    assert home_care["p_wait"] == pytest.approx(2 / 3, rel=REL)  # U3 (0.5 day) and V waited; U2 did not
