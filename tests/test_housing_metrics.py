@@ -73,11 +73,11 @@ def _in_flat(nctr, barrier, flat, slot, admit, leave, referred, done=math.nan, a
 
 # Listed out of order on purpose: the turnaround is measured per flat in order of moving in.
 ROWS = [
-    # step_down flat 0: R3 [20,30) after R2 [10,16) (NCTR and in exactly at the start of the window)
-    # after R1 [2,9)
+    # step_down flat 0: R3 [20,30) after R2 [10,17) (NCTR and in exactly at the start of the window;
+    # exactly the 7-day maximum stay) after R1 [2,9)
     _in_flat(20.0, REHOUSING, 0, 0, 20.0, 30.0, referred=21.0, done=30.0),  # R3
     _in_flat(2.0, REHOUSING, 0, 0, 2.0, 9.0, referred=3.0, done=9.0),  # R1
-    _in_flat(10.0, REHOUSING, 0, 0, 10.0, 16.0, referred=11.0, done=16.0),  # R2
+    _in_flat(10.0, REHOUSING, 0, 0, 10.0, 17.0, referred=11.0, done=17.0),  # R2
     # step_down flat 1: R4 [5,8); R5 waited in acute 7-9.5 for it, [9.5,10) (leaves exactly at the start
     # of the window); R6 [11,40) (fix done and out exactly at the horizon)
     _in_flat(5.0, REHOUSING, 0, 1, 5.0, 8.0, referred=6.0, done=8.0),  # R4
@@ -127,35 +127,35 @@ def metrics():
 
 # barriers: NCTR in [10, 40): R2 10, R3 20, R6 11, H4 18 (rehousing); R7 15, R8 27, H1 22, H2 14, H3 16
 #   (repair); R1 2, R4 5, R5 7 are before the window, R9 (40) after it
-# fixes done in [10, 40), all uncoordinated (start - done): R2 11-16 5, R3 21-30 9, R5 8-10 2, H4 19-35 16
-#   (rehousing: 32 / 4 = 8); R7 16-25 9, R8 28-37.5 9.5, H1 23-31 8, H3 17-21 4 (repair: 30.5 / 4);
+# fixes done in [10, 40), all uncoordinated (start - done): R2 11-17 6, R3 21-30 9, R5 8-10 2, H4 19-35 16
+#   (rehousing: 33 / 4 = 8.25); R7 16-25 9, R8 28-37.5 9.5, H1 23-31 8, H3 17-21 4 (repair: 30.5 / 4);
 #   R6's at 40 is after the window, R1's and R4's before it
-#   NCTR to done: R2 6, R3 10, R5 3, H4 17, R7 10, R8 10.5, H1 9, H3 5 = 70.5
+#   NCTR to done: R2 7, R3 10, R5 3, H4 17, R7 10, R8 10.5, H1 9, H3 5 = 71.5
 EXPECTED = {
     "barriers": 9.0,
     "barriers_repair": 5.0,
     "barriers_rehousing": 4.0,
     "fixes_uncoordinated": 8.0,
-    "fix_days_uncoordinated_mean": 7.8125,  # 62.5 / 8
+    "fix_days_uncoordinated_mean": 7.9375,  # 63.5 / 8
     "fix_days_repair_uncoordinated_mean": 7.625,
-    "fix_days_rehousing_uncoordinated_mean": 8.0,
+    "fix_days_rehousing_uncoordinated_mean": 8.25,
     "fixes_coordinated": 0.0,
     "fix_days_coordinated_mean": math.nan,
     "fix_days_repair_coordinated_mean": math.nan,
     "fix_days_rehousing_coordinated_mean": math.nan,
-    "housing_wait_days_mean": 8.8125,  # 70.5 / 8
+    "housing_wait_days_mean": 8.9375,  # 71.5 / 8
     "coordinator_caseload_mean": 0.0,
     "coordinator_utilisation": math.nan,  # no coordinators: no caseload capacity
     "coordinator_queue_mean": 0.0,
     "coordinator_wait_days_mean": math.nan,
-    # step_down: R2 [10,16) 6 + R3 [20,30) 10 + R6 [11,40) 29 = 45 of 2 flats x 30 days
-    "flat_step_down_occupancy": 0.75,
+    # step_down: R2 [10,17) 7 + R3 [20,30) 10 + R6 [11,40) 29 = 46 of 2 flats x 30 days
+    "flat_step_down_occupancy": 46 / 60,
     "flat_step_down_stays": 3.0,  # left in the window: R5 (at 10), R2, R3 (R6 at 40 is not)
-    "flat_step_down_stay_days_mean": 5.5,  # (R5 0.5 + R2 6 + R3 10) / 3
-    "flat_step_down_over_length_stays": 1.0,  # R3 (10 > 7)
-    # voids before a move-in inside the window: flat 0 R1 9 -> R2 10 = 1, R2 16 -> R3 20 = 4;
+    "flat_step_down_stay_days_mean": 17.5 / 3,  # (R5 0.5 + R2 7 + R3 10) / 3
+    "flat_step_down_over_length_stays": 1.0,  # R3 (10 > 7); R2's 7 days are not over 7
+    # voids before a move-in inside the window: flat 0 R1 9 -> R2 10 = 1, R2 17 -> R3 20 = 3;
     # flat 1 R5 10 -> R6 11 = 1 (R4 8 -> R5 9.5 is before the window)
-    "flat_step_down_turnaround_days_mean": 2.0,
+    "flat_step_down_turnaround_days_mean": 5 / 3,
     # annex: R7 [15,25) 10 + R8 [27,37.5) 10.5 = 20.5 of 1 flat x 30 days
     "flat_annex_occupancy": 20.5 / 30,
     "flat_annex_stays": 2.0,
@@ -230,9 +230,9 @@ def test_units_with_two_pathways_and_with_no_places(metrics):
 
 def test_housing_series_by_hand(metrics):
     census = metrics.census
-    # step_down: R6 [11,40) in flat 1; R2 [10,16) and R3 [20,30) in flat 0 (R5 left at 10)
+    # step_down: R6 [11,40) in flat 1; R2 [10,17) and R3 [20,30) in flat 0 (R5 left at 10)
     np.testing.assert_array_equal(census["flat_occupied_step_down"], _series(
-        {10: 1, **dict.fromkeys(range(11, 16), 2), **dict.fromkeys(range(16, 20), 1),
+        {10: 1, **dict.fromkeys(range(11, 17), 2), **dict.fromkeys(range(17, 20), 1),
          **dict.fromkeys(range(20, 30), 2), **dict.fromkeys(range(30, 40), 1)}))
     np.testing.assert_array_equal(census["flat_occupied_annex"], _series(
         {**dict.fromkeys(range(15, 25), 1), **dict.fromkeys(range(27, 38), 1)}))
