@@ -31,14 +31,14 @@ def delay_reasons(log: EpisodeTable, w0: float, w1: float) -> dict[str, np.ndarr
     blocked = (log["barrier"] >= 0) & (pathway <= _P1)
     acute_end = np.where(np.isnan(leave), np.inf, leave)
     fix_end = np.where(np.isnan(log["fix_done_day"]), np.inf, log["fix_done_day"])
-    in_flat = ~np.isnan(log["flat_admit_day"])
-    housing_end = np.where(in_flat, acute_end, np.minimum(fix_end, acute_end))
+    # (a patient who moved to a flat left acute before the fix was done: the earlier of the two ends)
+    housing_end = np.minimum(fix_end, acute_end)
     housing = np.where(blocked, _overlap(nctr, housing_end, w0, w1), 0.0)
     # Closed to admissions: the last part of the acute wait, when a place stood free in a unit that
     # was outside its admission calendar (or closed by an outbreak).
     admit = log["unit_admit_day"]
     from_acute = (admit == leave) & ~np.isnan(log["unit_closed_wait_days"])
-    closed = np.where(from_acute, log["unit_closed_wait_days"], 0.0)
+    closed = log["unit_closed_wait_days"]
     calendar = np.where(from_acute, _overlap(admit - closed, admit, w0, w1), 0.0)
     rest = total - housing - calendar
     reasons = {"housing": housing, "calendar": calendar}
@@ -65,24 +65,25 @@ def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
     for code, name in enumerate(("uncoordinated", "coordinated")):
         mine = finished & (route == code)
         kpis[f"fixes_{name}"] = float(mine.sum())
-        kpis[f"fix_days_{name}_mean"] = float((done - start)[mine].mean()) if mine.any() else float("nan")
+        kpis[f"fix_days_{name}_mean"] = float((done - start)[mine].mean()) if mine.any() else np.nan
         for type_code, kind in enumerate(spec.types):
             both = mine & (barrier == type_code)
             kpis[f"fix_days_{kind.name}_{name}_mean"] = (float((done - start)[both].mean())
-                                                          if both.any() else float("nan"))
+                                                          if both.any() else np.nan)
     housing_wait = (done - nctr)[finished]
-    kpis["housing_wait_days_mean"] = float(housing_wait.mean()) if housing_wait.size else float("nan")
+    kpis["housing_wait_days_mean"] = float(housing_wait.mean()) if housing_wait.size else np.nan
 
     coordinated = route == 1
     capacity = spec.caseload_capacity
     caseload = _overlap(start[coordinated], done[coordinated], w0, w1).sum() / days
     census["coordinator_caseload"] = count_at(midnights, start[coordinated], done[coordinated])
     kpis["coordinator_caseload_mean"] = float(caseload)
-    kpis["coordinator_utilisation"] = float(caseload / capacity) if capacity else float("nan")
-    queued = coordinated & (start > referred)
-    kpis["coordinator_queue_mean"] = float(_overlap(referred[queued], start[queued], w0, w1).sum() / days)
+    kpis["coordinator_utilisation"] = float(caseload / capacity) if capacity else np.nan
+    # Referrals waiting for a coordinator, from referral to the start of the fix; a referral still waiting
+    # when the run stops has no start (nor route) yet. Uncoordinated fixes start at referral: no wait.
+    kpis["coordinator_queue_mean"] = float(_overlap(referred, start, w0, w1).sum() / days)
     waits = (start - referred)[coordinated & (start >= w0) & (start < w1)]
-    kpis["coordinator_wait_days_mean"] = float(waits.mean()) if waits.size else float("nan")
+    kpis["coordinator_wait_days_mean"] = float(waits.mean()) if waits.size else np.nan
 
     flat_cost = over_days_total = 0.0
     for code, scheme in enumerate(spec.flats):
@@ -94,9 +95,9 @@ def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
         stay = (leave - admit)[ended]
         over_days = _overlap(admit + scheme.max_stay_days, leave, w0, w1).sum()
         kpis[f"flat_{scheme.name}_occupancy"] = (float(occupied / scheme.capacity) if scheme.capacity
-                                                 else float("nan"))
+                                                 else np.nan)
         kpis[f"flat_{scheme.name}_stays"] = float(ended.sum())
-        kpis[f"flat_{scheme.name}_stay_days_mean"] = float(stay.mean()) if stay.size else float("nan")
+        kpis[f"flat_{scheme.name}_stay_days_mean"] = float(stay.mean()) if stay.size else np.nan
         kpis[f"flat_{scheme.name}_over_length_stays"] = float((stay > scheme.max_stay_days).sum())
         kpis[f"flat_{scheme.name}_turnaround_days_mean"] = _mean_void(log, code, w0, w1)
         over_days_total += over_days
@@ -125,4 +126,4 @@ def _mean_void(log: EpisodeTable, scheme: int, w0: float, w1: float) -> float:
         gap = a[1:] - lv[:-1]
         gaps.append(gap[(a[1:] >= w0) & (a[1:] < w1)])
     values = np.concatenate(gaps) if gaps else np.array([])
-    return float(values.mean()) if values.size else float("nan")
+    return float(values.mean()) if values.size else np.nan

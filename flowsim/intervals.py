@@ -17,6 +17,7 @@ def overlap_days(start: np.ndarray, end: np.ndarray, window_start: float,
 
 def count_at(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """How many intervals ``[start, end)`` contain each time (NaN start: never; NaN end: open)."""
-    starts = np.sort(starts[~np.isnan(starts)])
-    ends = np.sort(np.where(np.isnan(ends), np.inf, ends))
+    started = ~np.isnan(starts)  # an interval that never started never ends either
+    ends = np.sort(np.where(np.isnan(ends[started]), np.inf, ends[started]))
+    starts = np.sort(starts[started])
     return np.searchsorted(starts, times, side="right") - np.searchsorted(ends, times, side="right")

@@ -17,7 +17,6 @@ Warm-up is a filter on the log, never a reset of state: the observation window i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,10 +44,10 @@ class RunMetrics:
 def _summary(values: np.ndarray, prefix: str, kpis: dict[str, float]) -> None:
     values = values[~np.isnan(values)]
     kpis[f"{prefix}_n"] = float(values.size)
-    kpis[f"{prefix}_mean_days"] = float(values.mean()) if values.size else float("nan")
+    kpis[f"{prefix}_mean_days"] = float(values.mean()) if values.size else np.nan
     for q in _PERCENTILES:
         kpis[f"{prefix}_p{q}_days"] = (float(np.percentile(values, q)) if values.size
-                                       else float("nan"))
+                                       else np.nan)
 
 
 def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
@@ -67,19 +66,18 @@ def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
     return request, admit, end, leave, admitted
 
 
-def _step_integral(changes: list[tuple[float, bool, int]], w0: float, w1: float,
-                   value: Callable[[bool, int], float]) -> float:
-    """Integral over [w0, w1) of ``value(open, capacity)`` for a step function of change points."""
+def _step_integral(steps: list[tuple[float, float]], w0: float, w1: float) -> float:
+    """Integral over [w0, w1) of a step function: ``steps`` are (time, value from then on), sorted."""
     total = 0.0
-    for (t, is_open, capacity), nxt in zip(changes, [*changes[1:], (np.inf, False, 0)], strict=True):
-        total += max(0.0, min(nxt[0], w1) - max(t, w0)) * value(is_open, capacity)
+    for i, (t, value) in enumerate(steps):
+        until = steps[i + 1][0] if i + 1 < len(steps) else w1
+        total += max(0.0, min(until, w1) - max(t, w0)) * value
     return total
 
 
-def _scheduled(spec: UnitSpec, horizon: float) -> list[tuple[float, bool, int]]:
+def _scheduled(spec: UnitSpec) -> list[tuple[float, float]]:
     """Commissioned capacity over time (schedule only: closures and absence do not change the bill)."""
-    return [(0.0, True, spec.capacity)] + [(d, True, c) for d, c in spec.availability.schedule
-                                           if d < horizon]
+    return [(0.0, spec.capacity), *spec.availability.schedule]
 
 
 def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
@@ -94,9 +92,10 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
         in_window = admitted & (admit >= w0) & (admit < w1)
         waits = (admit - request)[in_window]
         mean_occupied = occupied_days / days
-        capacity_days = _step_integral(_scheduled(spec, w1), w0, w1, lambda _, c: c)
-        changes = result.availability.get(spec.name, [(0.0, True, spec.capacity)])
-        closed_days = _step_integral(changes, w0, w1, lambda is_open, _: 0.0 if is_open else 1.0)
+        capacity_days = _step_integral(_scheduled(spec), w0, w1)
+        changes = result.availability.get(spec.name)  # None: always open
+        closed_days = (_step_integral([(t, 0.0 if is_open else 1.0) for t, is_open, _ in changes], w0, w1)
+                       if changes else 0.0)
         over_days = over_stays = 0.0
         if spec.max_stay_days is not None:
             over_days = float(overlap_days(admit + spec.max_stay_days, leave, w0, w1).sum())
@@ -109,15 +108,15 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
             "capacity": spec.capacity,
             "admissions": int(in_window.sum()),
             "mean_occupied": mean_occupied,
-            "utilisation": mean_occupied * days / capacity_days if capacity_days else float("nan"),
+            "utilisation": mean_occupied * days / capacity_days if capacity_days else np.nan,
             "mean_capacity": capacity_days / days,
             "closed_days": closed_days,
             "over_length_stays": over_stays,
             "over_length_days": over_days,
             "occupied_days": occupied_days,
             "blocked_days": blocked_days,
-            "mean_wait_days": float(waits.mean()) if waits.size else float("nan"),
-            "p_wait": float((waits > 0).mean()) if waits.size else float("nan"),
+            "mean_wait_days": float(waits.mean()) if waits.size else np.nan,
+            "p_wait": float((waits > 0).mean()) if waits.size else np.nan,
             "cost_occupied": occupied_days * spec.cost_per_occupied_day,
             "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
             "cost_over_length": over_days * spec.cost_per_over_length_day,
@@ -138,9 +137,9 @@ def _acute_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, mid
     kpis["acute_admissions"] = float(in_window.sum())
     kpis["acute_admissions_delayed"] = float((boarding_hours > 0).sum())
     kpis["ed_boarding_hours_total"] = float(boarding_hours.sum())
-    kpis["ed_boarding_hours_mean"] = float(boarding_hours.mean()) if boarding_hours.size else float("nan")
+    kpis["ed_boarding_hours_mean"] = float(boarding_hours.mean()) if boarding_hours.size else np.nan
     kpis["ed_boarding_hours_p95"] = (float(np.percentile(boarding_hours, 95)) if boarding_hours.size
-                                     else float("nan"))
+                                     else np.nan)
     kpis["ed_boarding_at_end"] = float(((request < w1) & ~(admitted < w1)).sum())
 
 

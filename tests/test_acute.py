@@ -56,6 +56,26 @@ def test_nctr_follows_the_clinical_stay_and_delays_block_beds():
     assert fewer["acute_bed_occupancy"] > kpis["acute_bed_occupancy"]
 
 
+def test_warm_start_patients_do_not_take_acute_pool_beds_from_the_census(tmp_path):
+    # Patients of an initial census never took a bed of the pool (no admission_day) but do leave acute
+    # (acute_leave_day): the midnight count of occupied pool beds must not subtract them (it went
+    # negative before count_at dropped intervals that never started).
+    census = tmp_path / "census.yaml"
+    census.write_text("units:\n  unit: {count: 5}\nwaiting:\n  P2: {count: 3}\n")
+    cfg = _acute_config(beds=24)
+    cfg["run"].update(warm_up_days=0.0, horizon_days=30.0, initial_census=str(census))
+    result = simulate(build_scenario(cfg), 0)
+    log = result.episodes
+    census_rows = log["origin"] == log.code("origin", "census")
+    assert census_rows.sum() == 8 and np.isnan(log["admission_day"][census_rows]).all()
+    admitted = log["admission_day"]
+    leave = np.where(np.isnan(log["acute_leave_day"]), np.inf, log["acute_leave_day"])
+    occupied = compute_metrics(result).census["acute_beds_occupied"]
+    direct = [((admitted <= t) & (t < leave)).sum() for t in range(30)]
+    assert max(direct) > 5
+    np.testing.assert_array_equal(occupied, direct)
+
+
 def test_more_p2_beds_cut_ed_boarding():
     tight = _acute_config(beds=24)
     loose = _acute_config(beds=24)

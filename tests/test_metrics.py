@@ -97,21 +97,38 @@ def test_census_series_counts_patients_waiting_at_midnight(congested):
         metrics.kpis["nctr_census_mean"], rel=0.1)
 
 
-def test_delayed_days_total_is_the_integral_of_the_census(congested):
-    _, metrics = congested
-    assert metrics.kpis["delayed_days_total"] == pytest.approx(
-        metrics.kpis["nctr_census_mean"] * 500)
+def test_delayed_days_total_is_the_area_under_the_census(congested):
+    # The NCTR count as a step function of time, built by sweeping +1 at each NCTR and -1 at each
+    # departure (not by clipping intervals, as the code does), integrated over the window [100, 600).
+    result, metrics = congested
+    log = result.episodes
+    times = np.concatenate([log["nctr_day"], log["acute_leave_day"][~np.isnan(log["acute_leave_day"])]])
+    steps = np.concatenate([np.ones(len(log)), -np.ones(np.count_nonzero(~np.isnan(log["acute_leave_day"])))])
+    order = np.argsort(times, kind="stable")
+    times, level = times[order], np.cumsum(steps[order])
+    edges = np.clip(np.append(times, 600.0), 100.0, 600.0)
+    area = float((level * np.diff(edges)).sum())
+    assert area > 1000
+    assert metrics.kpis["delayed_days_total"] == pytest.approx(area, rel=1e-9)
+    assert metrics.kpis["nctr_census_mean"] == pytest.approx(area / 500, rel=1e-9)
+    assert metrics.kpis["delayed_days_per_year"] == pytest.approx(area * 365 / 500, rel=1e-9)
 
 
 def test_costs_follow_unit_prices(congested):
-    _, metrics = congested
+    # 100 per occupied day, 70 per bed-week for 4 beds over 500 days, 395 per delayed day
+    result, metrics = congested
+    log = result.episodes
+    leave = np.where(np.isnan(log["unit_leave_day"]), 600.0, log["unit_leave_day"])
+    occupied = np.maximum(0.0, np.minimum(leave, 600.0) - np.maximum(log["unit_admit_day"], 100.0))
+    occupied_days = float(np.nansum(occupied))
     unit = metrics.units[0]
-    assert unit["cost_occupied"] == pytest.approx(unit["occupied_days"] * 100.0)
-    assert unit["cost_block"] == pytest.approx(4 * 500 / 7 * 70.0)
-    assert metrics.kpis["cost_delayed_days"] == pytest.approx(
-        metrics.kpis["delayed_days_total"] * 395.0)
+    assert unit["occupied_days"] == pytest.approx(occupied_days, rel=1e-12)
+    assert unit["cost_occupied"] == pytest.approx(occupied_days * 100.0, rel=1e-12)
+    assert unit["cost_block"] == pytest.approx(4 * 500 / 7 * 70.0, rel=1e-12)  # 20,000
+    delayed = metrics.kpis["delayed_days_total"]
+    assert metrics.kpis["cost_delayed_days"] == pytest.approx(delayed * 395.0, rel=1e-12)
     assert metrics.kpis["cost_total"] == pytest.approx(
-        metrics.kpis["cost_delayed_days"] + unit["cost_occupied"] + unit["cost_block"])
+        delayed * 395.0 + occupied_days * 100.0 + 20_000.0, rel=1e-12)
 
 
 def test_unit_occupancy_never_exceeds_capacity(congested):
