@@ -8,6 +8,7 @@ t(0.975, 2) = 4.302652729749462, t(0.975, 3) = 3.1824463052837078, t(0.95, 3) = 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -151,8 +152,18 @@ def test_summarise_at_another_level(replications):
     assert a["half_width_pct"] == pytest.approx(100 * half / 2.5, rel=1e-12)
 
 
+def test_summarise_two_replications():
+    row = summarise(pd.DataFrame({"replication": [0, 1], "a": [1.0, 3.0]})).iloc[0]
+    # sd sqrt(2), se 1, half = t(0.975, 1) = 12.706 = 635.3 % of 2
+    assert row["n"] == 2 and row["sd"] == pytest.approx(math.sqrt(2), rel=1e-12)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((2 - T975_1, 2 + T975_1), rel=1e-12)
+    assert row["half_width_pct"] == pytest.approx(100 * T975_1 / 2, rel=1e-12)
+
+
 def test_summarise_one_replication_has_no_spread():
-    s = summarise(pd.DataFrame({"replication": [0], "a": [7.0]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one replication is the default run: no numpy warning either
+        s = summarise(pd.DataFrame({"replication": [0], "a": [7.0]}))
     row = s.iloc[0]
     assert row["kpi"] == "a" and row["n"] == 1 and row["mean"] == 7.0
     assert all(math.isnan(row[c]) for c in ("sd", "ci_low", "ci_high", "half_width_pct"))
@@ -238,6 +249,7 @@ def _week_census() -> pd.DataFrame:
         "occupied_z": [1] * 7 + [2] * 7,
         "occupied_a": [1, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6, 7, 8, 9],  # replication 0, then 1
         "occupied_empty": [0] * 14,
+        "occupied_one": [1] * 7 + [0] * 7,
     })
 
 
@@ -248,10 +260,12 @@ def _week_units(with_mean_capacity: bool = True) -> pd.DataFrame:
         {"replication": 0, "unit": "a", "capacity": 10, "mean_capacity": 4.0},  # scheduled: mean 4 and 6
         {"replication": 0, "unit": "empty", "capacity": 0, "mean_capacity": 0.0},  # no places
         {"replication": 0, "unit": "uncounted", "capacity": 3, "mean_capacity": 3.0},  # no census column
+        {"replication": 0, "unit": "one", "capacity": 1, "mean_capacity": 1.0},
         {"replication": 1, "unit": "z", "capacity": 2, "mean_capacity": 2.0},
         {"replication": 1, "unit": "a", "capacity": 10, "mean_capacity": 6.0},
         {"replication": 1, "unit": "empty", "capacity": 0, "mean_capacity": 0.0},
         {"replication": 1, "unit": "uncounted", "capacity": 3, "mean_capacity": 3.0},
+        {"replication": 1, "unit": "one", "capacity": 1, "mean_capacity": 1.0},
     ]
     table = pd.DataFrame(rows)
     return table if with_mean_capacity else table.drop(columns="mean_capacity")
@@ -261,33 +275,35 @@ def test_weekly_utilisation_uses_the_mean_capacity_in_force():
     weekly = weekly_utilisation(_week_census(), _week_units())
     assert list(weekly.columns) == ["week_start", "unit", "days", "utilisation"]
     monday, next_monday = pd.Timestamp("2024-12-30"), pd.Timestamp("2025-01-06")
-    assert weekly["week_start"].tolist() == [monday, next_monday, monday, next_monday]
-    assert weekly["unit"].tolist() == ["z", "z", "a", "a"]
-    assert weekly["days"].tolist() == [5, 2, 5, 2]  # Wed-Sun, then Mon-Tue
+    assert weekly["week_start"].tolist() == [monday, next_monday] * 3
+    assert weekly["unit"].tolist() == ["z", "z", "a", "a", "one", "one"]
+    assert weekly["days"].tolist() == [5, 2] * 3  # Wed-Sun, then Mon-Tue
     # z: occupied 1 and 2 -> mean 1.5 of 2 places = 0.75 both weeks
     # a: mean capacity (4 + 6) / 2 = 5 (its capacity 10 is not what is in force);
     #    week 1: (1+2+3+4+5 + 3+4+5+6+7) / 10 = 4 -> 4 / 5 = 0.8; week 2: (6+7+8+9) / 4 = 7.5 -> 1.5
-    assert weekly["utilisation"].tolist() == pytest.approx([0.75, 0.75, 0.8, 1.5], rel=1e-12)
+    # one: occupied in replication 0 only -> 0.5 of its one place
+    assert weekly["utilisation"].tolist() == pytest.approx([0.75, 0.75, 0.8, 1.5, 0.5, 0.5], rel=1e-12)
+    assert weekly.index.tolist() == [0, 1, 2, 3, 4, 5]
 
 
 def test_weekly_utilisation_of_an_older_units_table_uses_capacity():
     weekly = weekly_utilisation(_week_census(), _week_units(with_mean_capacity=False))
     # a: capacity 10 -> 4 / 10 = 0.4 and 7.5 / 10 = 0.75
-    assert weekly["unit"].tolist() == ["z", "z", "a", "a"]
-    assert weekly["utilisation"].tolist() == pytest.approx([0.75, 0.75, 0.4, 0.75], rel=1e-12)
+    assert weekly["unit"].tolist() == ["z", "z", "a", "a", "one", "one"]
+    assert weekly["utilisation"].tolist() == pytest.approx([0.75, 0.75, 0.4, 0.75, 0.5, 0.5], rel=1e-12)
 
 
 def test_weekly_utilisation_counts_a_time_of_day_in_its_days_week():
     census = _week_census()
     census["date"] = census["date"] + pd.Timedelta(hours=23)  # Sunday 23:00 still belongs to Monday 30 Dec
     weekly = weekly_utilisation(census, _week_units())
-    assert weekly["week_start"].tolist() == [pd.Timestamp("2024-12-30"), pd.Timestamp("2025-01-06")] * 2
-    assert weekly["days"].tolist() == [5, 2, 5, 2]
+    assert weekly["week_start"].tolist() == [pd.Timestamp("2024-12-30"), pd.Timestamp("2025-01-06")] * 3
+    assert weekly["days"].tolist() == [5, 2] * 3
 
 
 def test_weekly_utilisation_without_any_unit_with_places_is_empty():
     units = _week_units()
-    units = units[units["unit"].isin(["empty", "uncounted"])]
+    units = units[units["unit"].isin(["empty", "uncounted"])]  # no places, no census column
     weekly = weekly_utilisation(_week_census(), units)
     assert len(weekly) == 0
     assert list(weekly.columns) == ["week_start", "unit", "days", "utilisation"]
@@ -308,7 +324,7 @@ def _sweep_results() -> pd.DataFrame:
             rows.append({"job": 0 if capacity == 10 else 1, OPTION: capacity, "replication": rep,
                          "observed_days": (73.0, 146.0)[rep],
                          "delayed_days_reason_housing": 0.0 if capacity == 10 else 4.0,
-                         "delayed_days_reason_y": 1.0, "delayed_days_reason_P2": p2[rep],
+                         "delayed_days_reason_y": 0.1, "delayed_days_reason_P2": p2[rep],
                          "delayed_days_reason_calendar": 0.0, "delayed_days_reason_admin": admin[rep],
                          "delayed_days_reason_x": 2.0})
     return pd.DataFrame(rows)
@@ -323,10 +339,11 @@ def test_reasons_per_year_by_option_in_board_order():
     assert table["reason"].tolist() == reasons * 2
     assert table["n"].tolist() == [2] * 10
     # per year = days x 365 / observed_days: replication 0 x 5, replication 1 x 2.5, then the mean
-    # 10 places: admin (10x5 + 20x2.5)/2 = 50, P2 (2x5 + 4x2.5)/2 = 10, housing 0, y (5 + 2.5)/2 = 3.75, x 7.5
+    # 10 places: admin (10x5 + 20x2.5)/2 = 50, P2 (2x5 + 4x2.5)/2 = 10, housing 0, y (0.5 + 0.25)/2 = 0.375
+    #            (under one a year, still a reason), x (2x5 + 2x2.5)/2 = 7.5
     # 0 places:  admin (30x5 + 40x2.5)/2 = 125, P2 (6x5 + 8x2.5)/2 = 25, housing (20 + 10)/2 = 15
     assert table["delayed_days_per_year"].tolist() == pytest.approx(
-        [50.0, 10.0, 0.0, 3.75, 7.5, 125.0, 25.0, 15.0, 3.75, 7.5], rel=1e-12)
+        [50.0, 10.0, 0.0, 0.375, 7.5, 125.0, 25.0, 15.0, 0.375, 7.5], rel=1e-12)
 
 
 def test_reasons_kept_when_asked_even_if_empty():
@@ -341,7 +358,7 @@ def test_reasons_of_one_run_are_one_option():
     table = reasons_by_option(run, [])
     assert list(table.columns) == ["option", "reason", "n", "delayed_days_per_year"]
     assert table["option"].tolist() == ["this run"] * 5
-    assert table["delayed_days_per_year"].tolist() == pytest.approx([125.0, 25.0, 15.0, 3.75, 7.5],
+    assert table["delayed_days_per_year"].tolist() == pytest.approx([125.0, 25.0, 15.0, 0.375, 7.5],
                                                                     rel=1e-12)
 
 
@@ -352,7 +369,7 @@ def test_reasons_of_two_swept_values_and_an_option_without_a_value():
     table = reasons_by_option(results, ["seed", OPTION])
     assert table["option"].tolist()[::5] == ["seed=1, care_home_unit=10.0", "seed=1, care_home_unit=nan"]
     assert table["n"].tolist() == [2] * 10
-    assert table["delayed_days_per_year"].tolist()[5:] == pytest.approx([125.0, 25.0, 15.0, 3.75, 7.5],
+    assert table["delayed_days_per_year"].tolist()[5:] == pytest.approx([125.0, 25.0, 15.0, 0.375, 7.5],
                                                                         rel=1e-12)
 
 
@@ -376,6 +393,7 @@ def _patients(with_origin: bool = True) -> pd.DataFrame:
         # left out: became NCTR in the warm-up, a warm-start census patient, no delay, no pathway
         ("P0", 19.5, 100.0, "arrival", False), ("P2", 21.0, 200.0, "census", False),
         ("P0", 22.0, None, "arrival", False), (None, 23.0, 300.0, "arrival", False),
+        ("P0", 0.0, 100.0, "arrival", False),  # at the very start: kept without a warm-up
     ]
     table = pd.DataFrame(rows, columns=columns)
     return table if with_origin else table[table["origin"] != "census"].drop(columns="origin")
@@ -399,8 +417,8 @@ def test_wait_distribution_by_hand():
 
 def test_wait_distribution_default_warm_up_keeps_every_episode():
     table = wait_distribution(_patients())
-    # 1 2 3 4 5 and 100 for P0 (the census row and the rows without a delay or pathway still left out)
-    assert table["n"].tolist() == [6, 1, 7]
+    # 1 2 3 4 5, 100 and 100 for P0 (the census row and the rows without a delay or pathway still left out)
+    assert table["n"].tolist() == [7, 1, 8]
     assert table["max"].tolist() == [100.0, 10.0, 100.0]
 
 

@@ -306,3 +306,19 @@ def test_capacity_is_summed_over_units_of_each_job():
     assert row["added_capacity"] == 17.0  # 5 + 10 + 7 - 5
     assert row["delayed_days_avoided_per_added_place"] == pytest.approx(55 / 17, rel=1e-12)
     assert np.isfinite(row["return_per_pound"])
+
+
+def test_rows_follow_the_order_of_the_results():
+    tables = _tables({3: JOBS[3], 1: JOBS[1], 0: JOBS[0], 2: JOBS[2]})
+    table = compare_to_baseline(tables, baseline=0)
+    assert table["job"].tolist() == [3, 1, 0, 2]
+    assert table["delayed_days_avoided_per_year"].tolist() == [25.0, 55.0, 0.0, -41.25]
+    assert select_baseline(tables) == 3  # the first job of the results
+
+
+def test_a_small_added_cost_still_gives_a_return():
+    cheap = {0: JOBS[0], 3: dict(JOBS[3], services=[1000.125] * 4)}
+    row = compare_to_baseline(_tables(cheap)).set_index("job").loc[3]
+    # 0.125 x 5 = 0.625 GBP a year for 10,000 GBP of acute saving: 16,000 per pound
+    assert row["added_cost_per_year"] == 0.625
+    assert row["return_per_pound"] == 16_000.0

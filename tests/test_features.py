@@ -78,12 +78,12 @@ def test_coordinators_singular_and_plural(base):
 
 def test_flat_schemes_with_places(base):
     step_down = base.housing.flats[0]
-    extra = replace(step_down, name="extra", capacity=4)
+    extra = replace(step_down, name="extra", capacity=1)
     empty = replace(step_down, name="empty", capacity=0)
     two = _housing(base, coordinator_fte=0, flats=(step_down, empty, extra))
-    assert scenario_features(two)[1:] == ["step-down flats (step_down 12, extra 4)"]
+    assert scenario_features(two)[1:] == ["step-down flats (step_down 12, extra 1)"]
     one_with_places = _housing(base, coordinator_fte=0, flats=(empty, extra))
-    assert scenario_features(one_with_places)[1:] == ["step-down flats (4)"]
+    assert scenario_features(one_with_places)[1:] == ["step-down flats (1)"]
     assert has_flats(one_with_places)
     none = _housing(base, coordinator_fte=0, flats=(empty,))
     assert scenario_features(none) == ["housing barriers (0.1 % of episodes)"]
@@ -142,6 +142,8 @@ def test_admission_days(core, days, text):
     (range(7), 8.25, 24.0, "every day 08:15-24:00"),  # opens late only
     (range(7), 0.0, 16.0, "every day 00:00-16:00"),  # closes early only
     (range(7), 10.0, 10.5, "every day 10:00-10:30"),
+    (range(7), 0.5, 24.0, "every day 00:30-24:00"),
+    (range(7), 0.0, 23.5, "every day 00:00-23:30"),
 ])
 def test_admission_hours(core, days, open_hour, close_hour, text):
     scenario = _unit(core, "care_home_unit", admission_days=frozenset(days), open_hour=open_hour,

@@ -62,7 +62,7 @@ def _summary_of(values: dict[str, tuple[float, float]], n: int) -> pd.DataFrame:
 def _units(mean_capacity: dict[str, float] | None = None) -> pd.DataFrame:
     capacity = {"p1_reablement": 480, "ic_beds": 370, "care_home_unit": 20, "p3_interim_beds": 380}
     mean_capacity = {**capacity, **(mean_capacity or {})}
-    return pd.DataFrame([{"replication": 0, "unit": u, "capacity": capacity[u],
+    return pd.DataFrame([{"replication": 0, "unit": u, "pathways": "P2", "capacity": capacity[u],
                           "mean_capacity": mean_capacity[u], "mean_occupied": 0.9 * capacity[u],
                           "utilisation": 0.9 * capacity[u] / mean_capacity[u], "mean_wait_days": 1.5,
                           "blocked_days": 10.0} for u in UNIT_NAMES])
@@ -120,7 +120,8 @@ def _readme_units() -> pd.DataFrame:
             ("ic_beds", 370, (370.0, 370.0), (1.0, 1.0), (9.0, 9.16), (1300.0, 1426.0)),
             ("care_home_unit", 20, (19.5, 19.7), (0.975, 0.985), (math.nan, math.nan), (12.0, 12.8)),
             ("p3_interim_beds", 380, (371.0, 371.4), (0.976, 0.978), (0.30, 0.34), (1234.0, 1234.8))):
-        rows += [{"replication": r, "unit": unit, "capacity": capacity, "mean_capacity": float(capacity),
+        rows += [{"replication": r, "unit": unit, "pathways": "P2+P3", "capacity": capacity,
+                  "mean_capacity": float(capacity),
                   "mean_occupied": occupied[r], "utilisation": utilisation[r], "mean_wait_days": wait[r],
                   "blocked_days": blocked[r]} for r in (0, 1)]
     return pd.DataFrame(rows)
@@ -197,12 +198,12 @@ RICH = {
 
 
 def _rich_scenario() -> Scenario:
-    """Flats (12 and 4, one scheme without places), a coordinator, the acute pool, a capacity schedule for
+    """Flats (12 and 1, one scheme without places), a coordinator, the acute pool, a capacity schedule for
     ic_beds and weekday admission to the care-home unit."""
     base = _scenario("housing=step_down_flats")
     step_down = base.housing.flats[0]
     flats = (step_down, replace(step_down, name="empty", capacity=0),
-             replace(step_down, name="extra", capacity=4, max_stay_days=27.5))
+             replace(step_down, name="extra", capacity=1, max_stay_days=27.5))
     units = tuple(replace(u, availability=replace(u.availability, schedule=((0.0, 404), (120.0, 370))))
                   if u.name == "ic_beds" else
                   replace(u, availability=replace(u.availability, admission_days=frozenset(range(5))))
@@ -221,7 +222,7 @@ def _rich_units() -> pd.DataFrame:
          "utilisation": 0.98, "mean_wait_days": math.nan, "blocked_days": 12.0},
         {"unit": "p3_interim_beds", "capacity": 380, "mean_capacity": 380.0, "mean_occupied": 371.2,
          "utilisation": math.nan, "mean_wait_days": math.nan, "blocked_days": 1234.4},
-    ]).assign(replication=0)
+    ]).assign(replication=0, pathways="P1")  # units.parquet has a text column: means skip it
 
 
 def test_ten_replications_every_section_with_half_widths():
@@ -229,7 +230,7 @@ def test_ten_replications_every_section_with_half_widths():
     assert text.splitlines() == [
         "flowsim: 10 replication(s), 365 days observed after warm-up (mean ± 95 % CI half-width)",
         "Features: housing barriers (0.1 % of episodes); 1 housing coordinator; step-down flats "
-        "(step_down 12, extra 4); acute bed pool (1,450 beds); capacity schedule (ic_beds); admission "
+        "(step_down 12, extra 1); acute bed pool (1,450 beds); capacity schedule (ic_beds); admission "
         "calendar (care_home_unit Mon-Fri)",
         "",
         "Delayed days (NCTR to leaving the acute bed) by pathway",
@@ -251,7 +252,7 @@ def test_ten_replications_every_section_with_half_widths():
         "mean wait for a coordinator 0.50 ± 0.05 d; fixes coordinated 90 ± 8, uncoordinated 0 ± 0",
         "Step-down flats step_down (12): occupancy 85.2 ± 3.1 %, stays 60 ± 4, mean stay 40.1 ± 1.2 d, "
         "over-length stays (> 42 d) 3 ± 1, mean void 3.0 ± 0.2 d",
-        "Step-down flats extra (4): occupancy -, stays -, mean stay - d, over-length stays (> 27.5 d) -, "
+        "Step-down flats extra (1): occupancy -, stays -, mean stay - d, over-length stays (> 27.5 d) -, "
         "mean void - d",
         "",
         "NCTR census: mean 159.0 ± 4.2, 95th percentile at midnight 256 ± 9",
@@ -289,6 +290,9 @@ def test_two_replications_show_a_half_width_and_one_or_no_interval_shows_none():
         return next(line for line in lines if line.startswith("NCTR census"))
 
     assert census_line(2, 50.0, 150.0) == "NCTR census: mean 100.0 ± 50.0, 95th percentile at midnight -"
+    two = format_summary(_summary({"delay_n": 10.0}, n=2), _units(), _scenario("housing=off"), 2)
+    assert two.splitlines()[0] == ("flowsim: 2 replication(s), 365 days observed after warm-up "
+                                   "(mean ± 95 % CI half-width)")
     assert census_line(2, math.nan, math.nan) == "NCTR census: mean 100.0, 95th percentile at midnight -"
     assert census_line(1, math.nan, math.nan) == "NCTR census: mean 100.0, 95th percentile at midnight -"
     nothing = "NCTR census: mean -, 95th percentile at midnight -"
@@ -477,6 +481,9 @@ def test_censored_delays_are_flagged_only_when_there_are_some():
     quiet = format_summary(_summary({**KPIS, "delay_censored_n": 0.0}), _units(), scenario, 1)
     assert "still waiting then" not in quiet
     assert "still waiting then" not in format_summary(_summary(KPIS), _units(), scenario, 1)
+    one = format_summary(_summary({**KPIS, "delay_censored_n": 1.0}), _units(), scenario, 1).splitlines()
+    assert one[11] == ("(delays followed 20 days past the horizon; 1 episode(s) still waiting then count "
+                       "with their delay so far)")
     half_day = replace(scenario, cool_down_days=7.5)
     assert ("(delays followed 7.5 days past the horizon; 3 episode(s) still waiting then count with their "
             "delay so far)") in format_summary(_summary(kpis), _units(), half_day, 1).splitlines()
