@@ -60,8 +60,9 @@ def _tables(jobs: dict[int, dict] = JOBS, replications: dict[int, list[int]] | N
                        incomplete=(), observed_days=73.0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def comparison() -> pd.DataFrame:
+    # function scope: each test calls compare_to_baseline itself, so mutmut runs it against every mutant
     return compare_to_baseline(_tables()).set_index("job")
 
 
