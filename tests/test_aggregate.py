@@ -205,6 +205,7 @@ def test_census_fan_quantiles_by_hand():
     assert fan["date"].tolist() == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-02"),
                                     pd.Timestamp("2025-01-03")]
     assert fan["n"].tolist() == [5, 5, 4]
+    assert fan.index.tolist() == [0, 1, 2]
     # linear interpolation at position q x (n - 1) of the sorted values:
     # day 10 (0 10 20 30 40): p05 at 0.2 -> 2, p25 at 1 -> 10, p50 -> 20, p75 -> 30, p95 at 3.8 -> 38
     # day 11 (5 5 5 5 105): p95 at 3.8 -> 5 + 0.8 x 100 = 85; mean 125 / 5 = 25

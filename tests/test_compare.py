@@ -254,7 +254,9 @@ def test_constant_results_have_zero_unpaired_half_width():
 
 def test_no_pairs_at_all():
     tables = _tables({0: JOBS[0], 1: JOBS[1]}, replications={1: [4, 5, 6, 7]})
-    row = compare_to_baseline(tables).set_index("job").loc[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning about the mean of nothing
+        row = compare_to_baseline(tables).set_index("job").loc[1]
     assert row["pairs"] == 0
     for column in ("delayed_days_avoided_per_year", "acute_saving_per_year", "added_cost_per_year",
                    "net_saving_per_year", "return_per_pound"):
@@ -323,3 +325,22 @@ def test_a_small_added_cost_still_gives_a_return():
     # 0.125 x 5 = 0.625 GBP a year for 10,000 GBP of acute saving: 16,000 per pound
     assert row["added_cost_per_year"] == 0.625
     assert row["return_per_pound"] == 16_000.0
+
+
+def test_welch_degrees_of_freedom_also_for_small_variances():
+    jobs = {0: dict(JOBS[0], total=[100, 100.2, 100, 100.2]), 1: dict(JOBS[1], total=[90, 90.1, 90, 90.3])}
+    row = compare_to_baseline(_tables(jobs)).set_index("job").loc[1]
+    # x 5: 500 501 500 501 (variance 1/3) vs 450 450.5 450 451.5 (variance 0.5): se² = 1/12 + 1/8,
+    # Welch-Satterthwaite dof 5.769 -> half 1.12778 (with one degree of freedom it would be 5.7996)
+    assert row["delayed_days_avoided_per_year_unpaired_half_width"] == pytest.approx(1.1277764247880384,
+                                                                                     rel=1e-9)
+
+
+def test_jobs_of_one_replication():
+    tables = _tables({0: JOBS[0], 1: JOBS[1]}, replications={0: [0], 1: [0]})
+    table = compare_to_baseline(tables)
+    assert table[OPTION].tolist() == [0, 10]
+    row = table.set_index("job").loc[1]
+    assert row["pairs"] == 1
+    assert row["delayed_days_avoided_per_year"] == 50.0  # (100 - 90) x 5
+    assert row["net_saving_per_year"] == 10_000.0  # 400 x 50 - (3000 - 1000) x 5

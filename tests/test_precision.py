@@ -55,16 +55,18 @@ def test_half_width_and_needed_replications():
 
 
 def test_the_warning_names_the_kpi_needing_most_replications():
-    settings = PrecisionSettings(2.5, ("x", "y", "z"), False, 10, 200)
-    table = _table(x=[90.0, 110.0, 95.0, 105.0], y=[50.0, 150.0, 50.0, 150.0], z=[100.0, 100.0, 100.0, 100.0])
+    settings = PrecisionSettings(2.5, ("x", "noisy", "z"), False, 10, 200)
+    table = _table(x=[90.0, 110.0, 95.0, 105.0], noisy=[50.0, 150.0, 50.0, 150.0],
+                   z=[100.0, 100.0, 100.0, 100.0])
     report = check_precision(table, settings)
-    # y: sd = sqrt(4 x 50² / 3) = 57.735, half = 3.18245 x 57.735 / 2 = 91.869 % of 100
-    assert report.half_width_pct["y"] == pytest.approx(T975_3 * math.sqrt(10000 / 3) / 2, rel=1e-12)
+    # noisy: sd = sqrt(4 x 50² / 3) = 57.735, half = 3.18245 x 57.735 / 2 = 91.869 % of 100
+    assert report.half_width_pct["noisy"] == pytest.approx(T975_3 * math.sqrt(10000 / 3) / 2, rel=1e-12)
     assert report.half_width_pct["z"] == 0.0
-    # x: ceil(4 x (14.526 / 2.5)²) = ceil(135.04); y: ceil(4 x (91.869 / 2.5)²) = ceil(5401.58)
-    assert report.needed == {"x": 136, "y": 5402}  # z meets the target: not listed
+    # x: ceil(4 x (14.526 / 2.5)²) = ceil(135.04); noisy: ceil(4 x (91.869 / 2.5)²) = ceil(5401.58)
+    assert report.needed == {"x": 136, "noisy": 5402}  # z meets the target: not listed
+    # named by the replications it needs, not by its name (x would come last alphabetically)
     assert report.warning() == (
-        "y: 95 % CI half-width is 91.9 % of the mean with 4 replications (target 2.5 %); about 5402 "
+        "noisy: 95 % CI half-width is 91.9 % of the mean with 4 replications (target 2.5 %); about 5402 "
         "replications would reach it (set replications= or precision.adaptive=true)")
 
 

@@ -529,6 +529,18 @@ def test_comparison_labels_two_swept_values_or_the_job():
     assert [row.split(" ")[0] for row in lines[3:]] == ["a", "b", "c"]
 
 
+def test_comparison_of_a_single_job():
+    alone = _comparison().iloc[:1]
+    assert format_comparison(alone, (OPTION,)).splitlines() == [
+        "Against baseline job 0 (paired over 4 replications; ± = 95 % CI half-width)",
+        "option            delayed days avoided/yr  per added place  added cost/yr (GBP)  "
+        "net saving/yr (GBP)  return per GBP",
+        "-" * 116,
+        "care_home_unit=0                    0 ± 0                -                    0  "
+        "                  0               -",
+    ]
+
+
 def test_comparison_pairs_are_the_fewest_of_any_option():
     table = _comparison().assign(pairs=[30, 28, 29])
     assert format_comparison(table, (OPTION,)).splitlines()[0] == (
