@@ -273,7 +273,9 @@ def _week_units(with_mean_capacity: bool = True) -> pd.DataFrame:
 
 
 def test_weekly_utilisation_uses_the_mean_capacity_in_force():
-    weekly = weekly_utilisation(_week_census(), _week_units())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing deprecated on the way (pandas warns users about it)
+        weekly = weekly_utilisation(_week_census(), _week_units())
     assert list(weekly.columns) == ["week_start", "unit", "days", "utilisation"]
     monday, next_monday = pd.Timestamp("2024-12-30"), pd.Timestamp("2025-01-06")
     assert weekly["week_start"].tolist() == [monday, next_monday] * 3
