@@ -144,6 +144,7 @@ def test_admission_days(core, days, text):
     (range(7), 10.0, 10.5, "every day 10:00-10:30"),
     (range(7), 0.5, 24.0, "every day 00:30-24:00"),
     (range(7), 0.0, 23.5, "every day 00:00-23:30"),
+    (range(7), 7.9999, 16.995, "every day 08:00-17:00"),  # to the nearest minute: never "07:60"
 ])
 def test_admission_hours(core, days, open_hour, close_hour, text):
     scenario = _unit(core, "care_home_unit", admission_days=frozenset(days), open_hour=open_hour,
