@@ -24,7 +24,8 @@ def _days_text(days: frozenset[int]) -> str:
 
 
 def _clock(hour: float) -> str:
-    return f"{int(hour):02d}:{round(60 * (hour % 1)):02d}"
+    hours, minutes = divmod(round(60 * hour), 60)  # to the nearest minute: 7.9999 h is 08:00, not 07:60
+    return f"{hours:02d}:{minutes:02d}"
 
 
 def has_admission_calendar(a: Availability) -> bool:

@@ -53,7 +53,7 @@ def _delay_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
         suffix = f"_{p}" if p else ""
         rows.append([p or "all",
                      _cell(s, f"delay{suffix}_n", 0),
-                     _cell(s, f"delayed_days_total{suffix}" if p else "delayed_days_total", 0),
+                     _cell(s, f"delayed_days_total{suffix}", 0),
                      _cell(s, f"delay{suffix}_mean_days", 2),
                      _cell(s, f"delay{suffix}_p50_days", 2),
                      _cell(s, f"delay{suffix}_p95_days", 2)])

@@ -59,9 +59,13 @@ def test_sweep_is_collected_into_tidy_tables(joblib_sweep):
     assert not results.duplicated(["job", "replication"]).any()
     summary = pd.read_csv(joblib_sweep / "summary.csv")
     row = summary[(summary["job"] == 1) & (summary["kpi"] == "delayed_days_total")].iloc[0]
-    values = results.loc[results["job"] == 1, "delayed_days_total"]
-    assert row["mean"] == pytest.approx(values.mean())
-    assert row["ci_low"] < row["mean"] < row["ci_high"]
+    values = results.loc[results["job"] == 1, "delayed_days_total"].to_numpy()
+    assert row["n"] == 3
+    assert row["mean"] == pytest.approx(values.mean(), rel=1e-12)
+    # Student-t over 3 replications: half = t(0.975, 2) x sd / sqrt(3), t(0.975, 2) = 4.302652729749462
+    half = 4.302652729749462 * values.std(ddof=1) / np.sqrt(3)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((values.mean() - half, values.mean() + half),
+                                                            rel=1e-12)
 
 
 def test_comparison_is_paired_against_the_first_job(joblib_sweep):
@@ -75,9 +79,14 @@ def test_comparison_is_paired_against_the_first_job(joblib_sweep):
     assert option["delayed_days_avoided_per_year"] == pytest.approx(diff.mean())
     assert option["added_capacity"] == 3
     assert option["delayed_days_avoided_per_added_place"] == pytest.approx(diff.mean() / 3)
+    # paired over 3 replications: half = t(0.975, 2) x sd / sqrt(3), t(0.975, 2) = 4.302652729749462
+    half = 4.302652729749462 * diff.std(ddof=1) / np.sqrt(3)
+    assert option["delayed_days_avoided_per_year_half_width"] == pytest.approx(half, rel=1e-9)
+    assert option["delayed_days_avoided_per_year_ci_low"] == pytest.approx(diff.mean() - half, rel=1e-9)
     acute = (results.loc[0, "cost_delayed_days"] - results.loc[1, "cost_delayed_days"]) * scale
-    added = (results.loc[1, "cost_units"] - results.loc[0, "cost_units"]) * scale
-    assert option["net_saving_per_year"] == pytest.approx((acute - added).mean())
+    added = (results.loc[1, "cost_services"] - results.loc[0, "cost_services"]) * scale
+    assert option["acute_saving_per_year"] == pytest.approx(acute.mean(), rel=1e-9)
+    assert option["net_saving_per_year"] == pytest.approx((acute - added).mean(), rel=1e-9)
 
 
 def test_collect_cli_picks_another_baseline_and_rejects_bad_input(joblib_sweep, tmp_path):
