@@ -243,3 +243,23 @@ def test_remove_others_keeps_this_identity_and_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [IDENTITY.digest, "notes.txt"]
     assert store.done() == [0]
     Checkpoints(tmp_path / "missing", IDENTITY).remove_others()  # nothing to do, no error
+
+
+def test_a_checkpoint_folder_that_cannot_be_deleted_does_not_fail_the_run(tmp_path, monkeypatch):
+    store = Checkpoints(tmp_path, IDENTITY)
+    store.save(_record(0))
+    locked = _other_folder(tmp_path, "a" * 64, 1_000_000_000_000_000_000, {"digest": "a" * 64})
+    (locked / "locked.parquet").write_text("x")
+    _other_folder(tmp_path, "b" * 64, 1_100_000_000_000_000_000, {"digest": "b" * 64})
+    real = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.fspath(path).endswith("locked.parquet"):
+            raise PermissionError(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    store.remove_others()  # best effort: the finished run's results stand
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([IDENTITY.digest, "a" * 64])
+    assert store.done() == [0]

@@ -75,6 +75,16 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path, error):
     assert _leftovers(tmp_path) == []
 
 
+def test_a_writer_that_removed_its_file_before_failing_keeps_its_error(tmp_path):
+    def writer(tmp: Path) -> None:
+        tmp.unlink()  # e.g. a library that cleans up its partial output
+        raise RuntimeError("could not write")
+
+    with pytest.raises(RuntimeError, match="could not write"):
+        atomic_write(tmp_path / "x.parquet", writer)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600),
                                              (0o002, 0o664)])
 def test_atomic_write_gives_the_permissions_of_a_new_file(tmp_path, umask, mode):
@@ -203,13 +213,13 @@ def _scenario():
 def _table() -> EpisodeTable:
     """Six episodes: kept ones (0, 1, 3) and ones that began at or after the horizon (2, 4, 5)."""
     rows = [
-        # 0: an arrival, P2, left acute on day 5.5, through a unit, readmitted, in flat slot 2
+        # 0: an arrival, P2, left acute on day 5.5, through a unit, readmitted, in flat slot 0
         dict(patient=10, episode=0, origin=0, pathway=2, admission_request_day=NAN, admission_day=NAN,
              nctr_day=3.0, acute_leave_day=5.5, unit=0, unit_admit_day=5.5, unit_closed_wait_days=0.5,
              service_end_day=8.0, unit_leave_day=8.25, after_p2=1, p2_stays=1, onward_unit=1,
              onward_admit_day=8.25, onward_closed_wait_days=0.0, onward_leave_day=9.0, outcome=3,
              end_day=9.0, readmitted=1, barrier=1, fix_route=1, fix_referred_day=3.5,
-             fix_start_day=4.0, fix_done_day=5.0, flat=0, flat_slot=2, flat_admit_day=4.5,
+             fix_start_day=4.0, fix_done_day=5.0, flat=0, flat_slot=0, flat_admit_day=4.5,
              flat_leave_day=5.5),
         # 1: a warm-start patient already NCTR at the start (day -2), still in acute at the end
         dict(patient=11, episode=0, origin=2, pathway=1, nctr_day=-2.0),
@@ -256,7 +266,7 @@ def test_episodes_frame_values_of_a_finished_episode():
         "arrival", "P2", "ic_beds", "care_home", "p1", "readmission", "rehousing", "coordinated",
         "flats_a")
     assert row["readmitted"] is np.True_
-    assert row["flat_slot"] == 2
+    assert row["flat_slot"] == 0  # slot 0 is a slot; only -1 means none
     assert (row["patient"], row["episode"], row["p2_stays"]) == (10, 0, 1)
     assert (row["nctr_day"], row["acute_leave_day"], row["unit_admit_day"], row["unit_closed_wait_days"],
             row["service_end_day"], row["unit_leave_day"], row["onward_admit_day"],
