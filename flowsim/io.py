@@ -142,7 +142,7 @@ def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
 def _git_sha() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=5, check=False)
+                             cwd=Path(__file__).resolve().parent, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None

@@ -10,6 +10,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -374,6 +375,25 @@ def test_manifest_without_a_package_or_git(monkeypatch):
     record = manifest({}, [], _scenario())
     assert record["versions"]["simpy"] is None and record["versions"]["numpy"] == np.__version__
     assert record["git_sha"] is None
+
+
+def test_git_sha_of_a_repository_without_commits_is_none(tmp_path, monkeypatch):
+    # flowsim's sources in a repository with no commit yet: git prints "HEAD" and fails
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "flowsim").mkdir()
+    monkeypatch.setattr(io_module, "__file__", str(tmp_path / "flowsim" / "io.py"))
+    assert manifest({}, [], _scenario())["git_sha"] is None
+
+
+def test_a_stuck_git_does_not_hold_up_the_manifest(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")  # a git that never answers
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    started = time.monotonic()
+    assert manifest({}, [], _scenario())["git_sha"] is None
+    assert time.monotonic() - started < 20  # given up after 5 s
 
 
 @pytest.mark.parametrize("outcome", ["timeout", "empty"])
