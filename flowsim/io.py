@@ -94,7 +94,7 @@ def _jsonable(value: Any) -> Any:
 
 def write_json(data: dict[str, Any], path: str | Path) -> Path:
     """Write ``data`` as indented JSON (NaN becomes null), atomically."""
-    text = json.dumps(_jsonable(data), indent=2, sort_keys=False)
+    text = json.dumps(_jsonable(data), indent=2)  # keys in the order given
     return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
 
 

@@ -260,6 +260,7 @@ def test_episodes_frame_keeps_episodes_that_began_before_the_horizon():
     assert list(frame.index) == [0, 1, 2]
 
 
+@pytest.mark.filterwarnings("error")  # users would see any warning pandas gives
 def test_episodes_frame_values_of_a_finished_episode():
     row = episodes_frame(_table(), _scenario(), replication=4).iloc[0]
     assert (row["origin"], row["pathway"], row["unit"], row["onward_unit"], row["after_p2"],
@@ -309,6 +310,21 @@ def test_episodes_frame_of_an_empty_log():
     frame = episodes_frame(EpisodeTable(columns, NAMES), _scenario(), replication=0)
     assert len(frame) == 0
     assert list(frame.columns) == ["replication", *SCHEMA, "delayed_days", "delay_censored", "nctr_time"]
+    # the same column types as a full log, so the parquet schema does not depend on the data
+    assert (str(frame["pathway"].dtype), str(frame["flat_slot"].dtype), str(frame["replication"].dtype)) == (
+        "string", "Int64", "int64")
+
+
+def test_episodes_frame_column_types_do_not_depend_on_the_values():
+    table = _table()
+    for name in ("flat", "barrier", "fix_route"):
+        table.columns[name][:] = -1  # nobody had a housing barrier or a flat
+    table.columns["flat_slot"][:] = -1
+    frame = episodes_frame(table, _scenario(), replication=np.int32(2))  # any integer type
+    assert (str(frame["flat"].dtype), str(frame["barrier"].dtype), str(frame["flat_slot"].dtype)) == (
+        "string", "string", "Int64")
+    assert frame["flat"].isna().all() and frame["flat_slot"].isna().all()
+    assert str(frame["replication"].dtype) == "int64" and frame["replication"].tolist() == [2, 2, 2]
 
 
 # --- census_frame -------------------------------------------------------------------------------------
