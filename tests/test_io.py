@@ -253,6 +253,57 @@ def test_episodes_frame_columns_and_dtypes():
                       "nctr_time": "datetime64[us]"}
 
 
+def test_episodes_frame_every_value():
+    frame = episodes_frame(_table(), _scenario(), replication=4)
+    na = pd.NA
+
+    def f(*values):
+        return pd.Series(values, dtype="float64")
+
+    def s(*values):
+        return pd.array(values, dtype="string")
+
+    expected = pd.DataFrame({  # rows: patients 10, 11 (census, censored) and 13 (not NCTR yet)
+        "replication": np.array([4, 4, 4], dtype=np.int64),
+        "patient": np.array([10, 11, 13], dtype=np.int64),
+        "episode": np.array([0, 0, 1], dtype=np.int64),
+        "origin": s("arrival", "census", "readmission"),
+        "pathway": s("P2", "P1", "P3"),
+        "admission_request_day": f(NAN, NAN, 4.0),
+        "admission_day": f(NAN, NAN, 4.5),
+        "nctr_day": f(3.0, -2.0, NAN),
+        "acute_leave_day": f(5.5, NAN, NAN),
+        "unit": s("ic_beds", na, na),
+        "unit_admit_day": f(5.5, NAN, NAN),
+        "unit_closed_wait_days": f(0.5, NAN, NAN),
+        "service_end_day": f(8.0, NAN, NAN),
+        "unit_leave_day": f(8.25, NAN, NAN),
+        "after_p2": s("p1", na, na),
+        "p2_stays": np.array([1, 0, 0], dtype=np.int64),
+        "onward_unit": s("care_home", na, na),
+        "onward_admit_day": f(8.25, NAN, NAN),
+        "onward_closed_wait_days": f(0.0, NAN, NAN),
+        "onward_leave_day": f(9.0, NAN, NAN),
+        "outcome": s("readmission", na, na),
+        "end_day": f(9.0, NAN, NAN),
+        "readmitted": np.array([True, False, False]),
+        "barrier": s("rehousing", na, na),
+        "fix_route": s("coordinated", na, na),
+        "fix_referred_day": f(3.5, NAN, NAN),
+        "fix_start_day": f(4.0, NAN, NAN),
+        "fix_done_day": f(5.0, NAN, NAN),
+        "flat": s("flats_a", na, na),
+        "flat_slot": pd.array([0, na, na], dtype="Int64"),
+        "flat_admit_day": f(4.5, NAN, NAN),
+        "flat_leave_day": f(5.5, NAN, NAN),
+        "delayed_days": f(2.5, 17.0, NAN),  # 5.5 - 3; censored: (10 + 5) - (-2); not NCTR
+        "delay_censored": np.array([False, True, False]),
+        "nctr_time": pd.Series([pd.Timestamp("2025-01-09"), pd.Timestamp("2025-01-04"), pd.NaT],
+                               dtype="datetime64[us]"),  # 2025-01-06 + 3 d, - 2 d
+    })
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+
+
 def test_episodes_frame_keeps_episodes_that_began_before_the_horizon():
     frame = episodes_frame(_table(), _scenario(), replication=4)
     assert frame["patient"].tolist() == [10, 11, 13]
