@@ -10,7 +10,6 @@ import platform
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -455,12 +454,11 @@ def test_git_sha_of_a_repository_without_commits_is_none(tmp_path, monkeypatch):
 def test_a_stuck_git_does_not_hold_up_the_manifest(tmp_path, monkeypatch):
     fake = tmp_path / "bin" / "git"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\nexec sleep 30\n")  # a git that never answers
+    # a git that takes 5.5 s to answer (a hung network drive, a lock): flowsim waits 5 s at most
+    fake.write_text("#!/bin/sh\nsleep 5.5\necho 0123456789abcdef0123456789abcdef01234567\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    started = time.monotonic()
     assert manifest({}, [], _scenario())["git_sha"] is None
-    assert time.monotonic() - started < 20  # given up after 5 s
 
 
 @pytest.mark.parametrize("outcome", ["timeout", "empty"])
