@@ -94,7 +94,7 @@ def _jsonable(value: Any) -> Any:
 
 def write_json(data: dict[str, Any], path: str | Path) -> Path:
     """Write ``data`` as indented JSON (NaN becomes null), atomically."""
-    text = json.dumps(_jsonable(data), indent=2, sort_keys=False)
+    text = json.dumps(_jsonable(data), indent=2)  # keys in the order given
     return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
 
 
@@ -142,7 +142,7 @@ def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
 def _git_sha() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=5, check=False)
+                             cwd=Path(__file__).resolve().parent, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
