@@ -19,11 +19,15 @@ title = "Delayed days avoided and net saving by option"
 
 # %%
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import yaml
 from IPython.display import HTML, Markdown, display
+
+# tqdm.auto (progress bars of runs) warns in a kernel without ipywidgets: not for the board's page
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 from flowsim.aggregate import census_fan, reasons_by_option, weekly_utilisation
 from flowsim.board import figure_image
