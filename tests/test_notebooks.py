@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -147,4 +148,7 @@ def test_explore_scenario_runs_in_process(tmp_path):
     text = html.read_text()
     assert "Delayed days (NCTR to leaving the acute bed) by pathway" in text
     assert (tmp_path / "run" / "metrics.json").is_file()
-    assert "data:image/png;base64" in text
+    images = re.findall(r'<img[^>]* src="data:image/png;base64,([^"]+)"', text)
+    assert len(images) == 4 and "&lt;Figure size" not in text  # fan, reasons, heat map, waits: as images
+    for data in images:
+        assert imread(io.BytesIO(base64.b64decode(data)))[..., :3].var() > 0.001
