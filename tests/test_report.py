@@ -11,11 +11,14 @@ not blank) and the SVG files are checked to be reproducible.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.image import imread
 
+import flowsim
 from flowsim import report
 from flowsim.cli import collect_and_report
 from flowsim.compose import load_config
@@ -52,17 +56,52 @@ def _sweep(out: Path, capacities: tuple[int, ...], replications: int = 3) -> Pat
     return out
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    return _run(tmp_path_factory.mktemp("run"), [*TINY, "replications=2"])
+def _built(name: str, build, tmp_path_factory) -> Path:
+    """A folder made by ``build(path)``: once per test session, or under mutmut once per flowsim source.
+
+    Each mutant runs in a fresh test session; the runs do not depend on the modules mutated here
+    (report, plots, board), so a mutation run builds them once, keyed by the source it imports.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return build(tmp_path_factory.mktemp(name))
+    source = hashlib.sha256()
+    for path in sorted(Path(flowsim.__file__).parent.rglob("*.py")):
+        source.update(path.read_bytes())
+    cached = Path(tempfile.gettempdir()) / "flowsim-test-report" / f"{name}-{source.hexdigest()[:16]}"
+    if not cached.is_dir():
+        staging = build(tmp_path_factory.mktemp(name))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staging, cached.with_suffix(".tmp"), dirs_exist_ok=True)
+        os.replace(cached.with_suffix(".tmp"), cached)
+    return cached
 
 
-@pytest.fixture(scope="module")
-def sweep_dir(tmp_path_factory) -> Path:
+def _build_sweep(out: Path) -> Path:
     """Three options (12, 16 and 20 places), three replications, gathered as flowsim-collect does."""
-    out = _sweep(tmp_path_factory.mktemp("sweep"), (12, 16, 20))
+    _sweep(out, (12, 16, 20))
     collect_and_report(str(out))
     return out
+
+
+@pytest.fixture(scope="module")
+def built_run(tmp_path_factory) -> Path:
+    return _built("run", lambda out: _run(out, [*TINY, "replications=2"]), tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def built_sweep(tmp_path_factory) -> Path:
+    return _built("sweep", _build_sweep, tmp_path_factory)
+
+
+@pytest.fixture
+def run_dir(built_run, tmp_path) -> Path:
+    """A run folder of its own for each test (render_report writes figures into it)."""
+    return _copy(built_run, tmp_path / "run")
+
+
+@pytest.fixture
+def sweep_dir(built_sweep, tmp_path) -> Path:
+    return _copy(built_sweep, tmp_path / "sweep")
 
 
 @pytest.fixture
@@ -217,7 +256,7 @@ def test_heat_map_of_a_run_is_occupied_over_mean_capacity(run_dir, drawn):
 
 
 def test_report_of_a_run_labels(run_dir, tmp_path, drawn):
-    copy = _copy(run_dir, tmp_path / "run")
+    copy = run_dir
     manifest = json.loads((copy / "manifest.json").read_text())
     for overrides in (["replications=2", "n_jobs=1", "hydra.job.chdir=false", "outputs.patients=false",
                        "precision.adaptive=false"], []):
@@ -232,7 +271,7 @@ def test_report_of_a_run_labels(run_dir, tmp_path, drawn):
 
 
 def test_warm_up_is_read_from_the_manifest(run_dir, tmp_path):
-    copy = _copy(run_dir, tmp_path / "run")
+    copy = run_dir
     assert report._warm_up_days(copy) == 30.0
     (copy / "manifest.json").write_text('{"config": {"run": {}}}')
     assert report._warm_up_days(copy) == 0.0
@@ -295,7 +334,7 @@ def _check_options(sweep: Path, drawn: dict[str, object], base: int, others: lis
 
 def test_report_of_a_sweep_draws_the_comparison(sweep_dir, tmp_path, saved):
     drawn = saved
-    sweep = _copy(sweep_dir, tmp_path / "sweep")
+    sweep = sweep_dir
     written = render_report(sweep)
     assert len(written) == 2 * len(SWEEP_FIGURES)
     _check_files(sweep, SWEEP_FIGURES, drawn)
@@ -322,7 +361,7 @@ def test_report_of_a_sweep_draws_the_comparison(sweep_dir, tmp_path, saved):
 
 
 def test_baseline_job_is_honoured_and_comparison_csv_left_as_it_is(sweep_dir, tmp_path, drawn):
-    sweep = _copy(sweep_dir, tmp_path / "sweep")
+    sweep = sweep_dir
     saved = (sweep / "comparison.csv").read_bytes()
     render_report(sweep, baseline_job="1", formats=("png",))
     _check_options(sweep, drawn, 1, OPTIONS)
@@ -338,7 +377,7 @@ def test_baseline_job_is_honoured_and_comparison_csv_left_as_it_is(sweep_dir, tm
 
 
 def test_comparison_csv_is_what_the_option_charts_draw(sweep_dir, tmp_path, drawn):
-    sweep = _copy(sweep_dir, tmp_path / "sweep")
+    sweep = sweep_dir
     comparison = pd.read_csv(sweep / "comparison.csv")
     # a baseline chosen with flowsim-collect --baseline holds: the saved table is drawn as it is
     comparison["net_saving_per_year"] = [1.0, 2.0, 3.0]
@@ -356,7 +395,7 @@ def test_comparison_csv_is_what_the_option_charts_draw(sweep_dir, tmp_path, draw
 
 
 def test_sweep_without_tables_is_gathered_and_compared_first(sweep_dir, tmp_path, drawn):
-    sweep = _copy(sweep_dir, tmp_path / "sweep")
+    sweep = sweep_dir
     for name in ("comparison.csv", "results.parquet", "summary.csv", "collected.json"):
         (sweep / name).unlink()
     written = render_report(sweep, formats=("png",))
@@ -427,20 +466,21 @@ def test_parse_job():
 
 
 def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
+    folder = tmp_path / "folder"
     fix = ("give the folder of a flowsim run (hydra.run.dir, holds metrics.json) or sweep "
            "(hydra.sweep.dir, holds 0/, 1/, ...)")
     with pytest.raises(ReportError) as error:
-        render_report(tmp_path / "nowhere")
-    assert str(error.value) == f"{tmp_path / 'nowhere'} is not a directory; fix: {fix}"
-    (tmp_path / "notes").mkdir()
+        render_report(folder / "nowhere")
+    assert str(error.value) == f"{folder / 'nowhere'} is not a directory; fix: {fix}"
+    (folder / "notes").mkdir(parents=True)
     with pytest.raises(ReportError) as error:
-        render_report(tmp_path)
-    assert str(error.value) == f"{tmp_path} is not a flowsim run or sweep directory; fix: {fix}"
+        render_report(folder)
+    assert str(error.value) == f"{folder} is not a flowsim run or sweep directory; fix: {fix}"
     with pytest.raises(ReportError) as error:
         render_report(run_dir, baseline_job=1)
     assert str(error.value) == (f"{run_dir} is a single run: --baseline-job applies to a sweep; fix: leave "
                                 "out --baseline-job, or give the sweep directory")
-    assert not (tmp_path / "figures").exists()
+    assert not (folder / "figures").exists()
     pending = tmp_path / "pending"
     (pending / "0").mkdir(parents=True)
     (pending / "0" / "manifest.json").write_text("{}")
@@ -450,7 +490,7 @@ def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
         render_report(pending)
     assert str(error.value) == (f"{pending} has no finished sweep job (unfinished: 0, 1); fix: rerun the "
                                 "sweep command to finish its jobs")
-    stale = _copy(sweep_dir, tmp_path / "stale")
+    stale = sweep_dir
     (stale / "results.parquet").write_bytes(b"changed")
     with pytest.raises(ReportError) as error:
         render_report(stale)
@@ -460,7 +500,7 @@ def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
 
 
 def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys):
-    copy = _copy(run_dir, tmp_path / "run")
+    copy = run_dir
     main([str(copy)])
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"Figures written to {copy / 'figures'}/:"
@@ -487,7 +527,7 @@ def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys
 
 
 def test_main_honours_baseline_job(sweep_dir, tmp_path, drawn, capsys):
-    sweep = _copy(sweep_dir, tmp_path / "sweep")
+    sweep = sweep_dir
     main([str(sweep), "--baseline-job", "1"])
     assert len(capsys.readouterr().out.splitlines()) == 1 + 2 * len(SWEEP_FIGURES)
     _check_options(sweep, drawn, 1, OPTIONS)
