@@ -6,6 +6,7 @@ Fast: a tiny notebook written here is executed (the board pack itself is execute
 
 from __future__ import annotations
 
+import inspect
 import io
 from pathlib import Path
 
@@ -93,6 +94,12 @@ def test_execute_notebook_without_a_parameters_cell_or_parameters(tmp_path):
     execute_notebook(tmp_path / "plain.ipynb", tmp_path / "again.html")
     again = nbformat.read(str(tmp_path / "again.ipynb"), as_version=4)
     assert len(again.cells) == 5 and "colour=red size=1" in (tmp_path / "again.html").read_text()
+
+
+def test_execute_notebook_defaults():
+    parameters = inspect.signature(execute_notebook).parameters
+    assert parameters["timeout_s"].default == 1200  # 20 minutes a cell: a full-size sweep's pack
+    assert parameters["parameters"].default is None
 
 
 def test_execute_notebook_stops_a_cell_at_its_time_limit(tmp_path):

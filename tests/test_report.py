@@ -285,6 +285,15 @@ def test_warm_up_is_read_from_the_manifest(run_dir, tmp_path):
     assert report._warm_up_days(copy) == 0.0
     (copy / "manifest.json").write_text("{}")
     assert report._describe(copy) == "run"
+    (copy / "manifest.json").write_text("not json")
+    assert report._describe(copy) == "run"
+
+
+def test_run_without_a_completed_delay_has_no_waiting_time_figure(run_dir, drawn):
+    patients = pd.read_parquet(run_dir / "patients.parquet")
+    patients.assign(delayed_days=np.nan).to_parquet(run_dir / "patients.parquet")  # all still waiting
+    assert [p.stem for p in render_report(run_dir, formats=("png",))] == [
+        "nctr_census_fan", "delay_reasons", "unit_utilisation_weekly"]
 
 
 def _check_options(sweep: Path, drawn: dict[str, object], base: int, others: list[tuple[int, int]]
