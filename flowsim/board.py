@@ -56,7 +56,7 @@ def figure_image(fig: Figure, dpi: int = FIGURE_DPI) -> Image:
     buffer = BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     fig.clear()
-    return Image(data=buffer.getvalue(), format="png")
+    return Image(data=buffer.getvalue())  # PNG: IPython reads the format from the data
 
 
 def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[str, Any] | None = None,
