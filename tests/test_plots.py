@@ -9,6 +9,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from cycler import cycler
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.container import ErrorbarContainer
@@ -16,6 +17,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import PathPatch
 
 from flowsim.aggregate import (
@@ -696,3 +698,141 @@ def test_wait_distribution_of_many_pathways_and_of_none():
     assert fig.axes[0].get_title().startswith("T\nbox: ")
     with pytest.raises(ValueError, match=r"^no completed delay to draw$"):
         wait_distribution_plot(rows.assign(n=0))
+
+
+# --- Style a reader sees: layout, colours under a user's style, legends, labels as drawn ----------------
+
+
+def _drawn(fig: Figure) -> Figure:
+    fig.draw_without_rendering()  # lays out the figure and formats ticks and annotations, as saving does
+    return fig
+
+
+def test_every_figure_uses_constrained_layout():
+    census, units = _hand_census()
+    figures = [fan_chart({"a": _hand_fan()}), avoided_vs_option(_comparison_with_cis(), OPTION),
+               marginal_benefit(_comparison_with_cis(), OPTION),
+               cost_vs_saving(_comparison_with_cis(), OPTION),
+               utilisation_heatmap(weekly_utilisation(census, units)), reasons_stacked(_hand_reasons(["a"])),
+               wait_distribution_plot(pd.DataFrame({"pathway": ["P0"], "n": [3], "mean": [2.0], "p05": [1.0],
+                                                    "p25": [1.5], "p50": [2.0], "p75": [2.5], "p95": [3.0]}))]
+    for fig in figures:
+        assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+
+
+def test_colours_and_legends_do_not_follow_a_users_style():
+    style = {"axes.prop_cycle": cycler(color=["black"]), "legend.loc": "lower right",
+             "legend.fontsize": "xx-large"}
+    small = FontProperties(size="small").get_size()
+    with matplotlib.rc_context(style):
+        fan = fan_chart({"a": _hand_fan(), "b": _hand_fan(1.0)}).axes[0]
+        avoided = avoided_vs_option(_comparison_with_cis(), OPTION)
+        steps = marginal_benefit(_comparison_with_cis(), OPTION).axes[0]
+    assert [to_rgba(ln.get_color()) for ln in fan.get_lines()] == TAB10[:2]
+    bands = [tuple(c.get_facecolor()[0][:3]) for c in fan.collections]
+    assert bands == [TAB10[0][:3]] * 2 + [TAB10[1][:3]] * 2
+    for axis in avoided.axes:
+        (line,) = [ln for ln in axis.get_lines() if ln.get_label() == "mean (95 % CI)"]
+        assert to_rgba(line.get_color()) == to_rgba("tab:blue")
+        assert to_rgba(axis.collections[0].get_facecolor()[0], 1.0) == to_rgba("tab:blue")
+        assert axis.get_legend()._loc == 0 and axis.get_legend().get_texts()[0].get_fontsize() == small
+    assert {to_rgba(b.get_facecolor()) for b in steps.containers[0]} == {TAB10[0]}
+    assert steps.get_legend()._loc == 0 and steps.get_legend().get_texts()[0].get_fontsize() == small
+
+
+def test_avoided_vs_option_panels_side_by_side_and_three_group_colours():
+    fig = avoided_vs_option(_comparison_with_cis(), OPTION)
+    assert [a.get_subplotspec().get_geometry() for a in fig.axes] == [(1, 2, 0, 0), (1, 2, 1, 1)]
+    base = _comparison_with_cis()
+    table = pd.concat([base.assign(g=value) for value in (1, 2, 3)])
+    viridis = matplotlib.colormaps["viridis"]
+    expected = [viridis(0.0), viridis(0.5), viridis(1.0)]  # i / (3 groups - 1)
+    for axis in avoided_vs_option(table, OPTION, group="g").axes:
+        lines = [ln for ln in axis.get_lines() if not ln.get_label().startswith("_")]
+        assert [to_rgba(ln.get_color()) for ln in lines] == expected
+        assert [to_rgba(c.get_facecolor()[0], 1.0) for c in axis.collections] == expected
+
+
+def test_marginal_benefit_labels_each_bar_to_the_day_and_draws_another_column():
+    table = _comparison_with_cis().assign(
+        delayed_days_avoided_per_year=[0.0, 12_900.0, 12_345.0, 12_912.0],  # steps 1,234.5, 55.5, 0.6
+        housing_delayed_days_avoided_per_year=[0.0, 30.0, 20.0, 50.0])
+    (axis,) = _drawn(marginal_benefit(table, OPTION)).axes
+    assert [b.get_height() for b in axis.containers[0]] == pytest.approx([1234.5, 55.5, 0.6], rel=1e-12)
+    assert [t.get_text() for t in axis.texts] == ["1,234", "56", "1"]  # to the day, with a thousands comma
+    assert [t.xyann for t in axis.texts] == [(0, 2)] * 3 and {t.anncoords for t in axis.texts} == {
+        "offset points"}
+    assert {t.get_fontsize() for t in axis.texts} == {FontProperties(size="small").get_size()}
+    housing = marginal_benefit(table, OPTION, avoided="housing_delayed_days_avoided_per_year").axes[0]
+    assert [b.get_height() for b in housing.containers[0]] == [2.0, 1.0, 1.0]  # 20/10, 10/10, 20/20
+
+
+def test_marginal_benefit_dots_sit_on_their_groups_bars():
+    base = _comparison_with_cis()
+    table = pd.concat([base.assign(g="x"), base.assign(g="y")])
+    (axis,) = marginal_benefit(table, OPTION, group="g").axes
+    dots = [ln for ln in axis.get_lines() if ln.get_marker() == "o"]
+    assert [list(d.get_xdata()) for d in dots] == [pytest.approx([-0.2, 0.8, 1.8]), pytest.approx([0.2, 1.2,
+                                                                                                    2.2])]
+
+
+def test_cost_vs_saving_draws_no_line_between_the_options():
+    errors = cost_vs_saving(_comparison_with_cis(), OPTION).axes[0].containers[1]
+    assert errors.lines[0] is None  # error bars only: no line through the means
+
+
+def test_cost_vs_saving_keeps_the_sweeps_order_among_equal_options():
+    table = pd.concat([_comparison_with_cis()] * 15, ignore_index=True).assign(job=range(60))
+    table[OPTION] = [i % 2 for i in range(60)]  # 30 jobs with 0, 30 with 1
+    axis = cost_vs_saving(table, OPTION).axes[0]
+    heights = [b.get_height() for b in axis.containers[0]]
+    expected = table.iloc[[*range(0, 60, 2), *range(1, 60, 2)]]["net_saving_per_year"].tolist()
+    assert heights == expected  # a stable sort: job order within each option
+
+
+def test_reasons_totals_are_written_just_above_each_bar():
+    (axis,) = _drawn(reasons_stacked(_hand_reasons(["a", "b"]))).axes
+    for text in axis.texts:
+        assert text.anncoords == "offset points" and text.xyann == (0, 3)
+        assert text.get_horizontalalignment() == "center"
+        assert text.get_fontsize() == FontProperties(size="small").get_size()
+    legend = axis.get_legend()
+    assert legend._loc == 2
+    assert legend.get_texts()[0].get_fontsize() == FontProperties(size="small").get_size()
+    anchor = legend.get_bbox_to_anchor()
+    corner = axis.transAxes.transform((1.01, 1.0))  # just right of the axis, at its top
+    assert (anchor.x0, anchor.y0) == pytest.approx(tuple(corner), rel=1e-12)
+
+
+def test_reasons_of_four_options_stay_upright_and_unknown_reasons_get_spare_colours():
+    axis = reasons_stacked(_hand_reasons(["a", "b", "c", "d"])).axes[0]
+    assert [t.get_rotation() for t in axis.get_xticklabels()] == [0.0] * 4
+    assert {t.get_horizontalalignment() for t in axis.get_xticklabels()} == {"center"}
+    table = pd.DataFrame({"option": "a", "reason": ["r1", "r2", "r3", "r4", "r5"],
+                          "delayed_days_per_year": 1.0})
+    bars = reasons_stacked(table).axes[0].containers
+    # tab10's last four (pink, grey, olive, cyan), then grey
+    assert [to_rgba(c.patches[0].get_facecolor()) for c in bars] == [*TAB10[6:], to_rgba("tab:gray")]
+
+
+def test_heat_map_rows_keep_the_units_order_and_the_scale_is_0_to_100_percent():
+    weekly = pd.DataFrame({"week_start": pd.to_datetime(["2025-01-06", "2025-01-13"] * 2),
+                           "unit": ["z_beds", "z_beds", "a_beds", "a_beds"], "days": 7,
+                           "utilisation": [0.1, 0.2, 0.3, 0.4]})
+    (image,) = utilisation_heatmap(weekly).axes[0].get_images()
+    assert [t.get_text() for t in image.axes.get_yticklabels()] == ["z_beds", "a_beds"]
+    np.testing.assert_array_equal(np.asarray(image.get_array()), [[0.1, 0.2], [0.3, 0.4]])
+    assert image.get_clim() == (0.0, 1.0)  # not stretched to the highest week (40 %)
+
+
+def test_wait_distribution_draws_a_pathway_of_one_delay():
+    table = pd.DataFrame({"pathway": ["P3"], "n": [1], "mean": [4.0], "p05": [4.0], "p25": [4.0],
+                          "p50": [4.0], "p75": [4.0], "p95": [4.0]})
+    axis = wait_distribution_plot(table).axes[0]
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["P3\n(n = 1)"]
+
+
+def test_fan_chart_dates_are_labelled_when_drawn():
+    fan = _hand_fan().assign(date=pd.date_range("2025-03-01", periods=3, freq="D"))
+    axis = _drawn(fan_chart({"run": fan})).axes[0]
+    assert [t.get_text() for t in axis.get_xticklabels()][:2] == ["Mar-01", "06:00"]  # concise dates
