@@ -836,3 +836,11 @@ def test_fan_chart_dates_are_labelled_when_drawn():
     fan = _hand_fan().assign(date=pd.date_range("2025-03-01", periods=3, freq="D"))
     axis = _drawn(fan_chart({"run": fan})).axes[0]
     assert [t.get_text() for t in axis.get_xticklabels()][:2] == ["Mar-01", "06:00"]  # concise dates
+
+
+def test_option_charts_of_the_baseline_alone():
+    baseline = _comparison_with_cis().iloc[:1]  # a sweep of one job: only the baseline
+    assert avoided_vs_option(baseline, OPTION).get_suptitle().startswith("Against baseline job 0 ")
+    axis = cost_vs_saving(baseline, OPTION).axes[0]
+    assert axis.get_title().startswith("Net saving against baseline job 0 ")
+    assert [b.get_height() for b in axis.containers[0]] == [0.0]
