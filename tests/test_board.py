@@ -10,6 +10,8 @@ import inspect
 import io
 from pathlib import Path
 
+import matplotlib
+import nbclient
 import nbformat
 import pandas as pd
 import pytest
@@ -55,6 +57,8 @@ def test_figure_image_is_the_figure_as_png_at_100_dpi():
     assert pixels[..., :3].var() > 0.001  # something is drawn
     assert fig.axes == []  # cleared once drawn: its artists are freed
     assert imread(io.BytesIO(figure_image(_figure(4, 3), dpi=50).data)).shape[:2] == (150, 200)
+    with matplotlib.rc_context({"savefig.format": "svg"}):  # a user's default format: still a PNG
+        assert figure_image(_figure(4, 3)).data.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_notebooks_dir_holds_the_board_pack():
@@ -96,10 +100,23 @@ def test_execute_notebook_without_a_parameters_cell_or_parameters(tmp_path):
     assert len(again.cells) == 5 and "colour=red size=1" in (tmp_path / "again.html").read_text()
 
 
-def test_execute_notebook_defaults():
+def test_execute_notebook_defaults(tmp_path, monkeypatch):
     parameters = inspect.signature(execute_notebook).parameters
     assert parameters["timeout_s"].default == 1200  # 20 minutes a cell: a full-size sweep's pack
     assert parameters["parameters"].default is None
+    clients = []
+
+    class Client:
+        def __init__(self, notebook, **options):
+            clients.append(options)
+            raise KeyboardInterrupt  # stop before a kernel starts
+
+    monkeypatch.setattr(nbclient, "NotebookClient", Client)
+    source = tmp_path / "tiny.py"
+    source.write_text(TINY_NOTEBOOK)
+    with pytest.raises(KeyboardInterrupt):
+        execute_notebook(source, tmp_path / "tiny.html")
+    assert clients[0]["timeout"] == 1200 and clients[0]["kernel_name"] == "python3"
 
 
 def test_execute_notebook_stops_a_cell_at_its_time_limit(tmp_path):
@@ -173,6 +190,6 @@ def test_main_help_names_the_options(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: flowsim-board [-h] [--output OUTPUT] [--baseline-job BASELINE_JOB] "
                            "[--title TITLE] sweep_dir")
-    assert ("Build the board pack (HTML, code hidden) of a sweep directory from notebooks/board_report.py."
-            in text)
+    assert (" sweep_dir Build the board pack (HTML, code hidden) of a sweep directory from "
+            "notebooks/board_report.py. positional arguments:" in text)
     assert "--output OUTPUT HTML file (default: SWEEP_DIR/board_report.html)" in text

@@ -527,12 +527,14 @@ def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys
         main(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert help_text.startswith("usage: flowsim-report [-h] [--baseline-job N] directory")
-    assert ("Draw the board figures of a flowsim run or sweep (census fan chart, delayed days by reason, "
-            "weekly unit utilisation, waiting times; for sweeps: delayed days avoided, marginal benefit "
-            "per added place, net saving and return per £1) into DIR/figures/ as PNG and SVG.") in help_text
-    assert ("directory a run directory (hydra.run.dir) or sweep directory (hydra.sweep.dir)") in help_text
-    assert ("--baseline-job N for a sweep: compare against job N (default: the baseline of comparison.csv, "
-            "else the first job)") in help_text
+    assert (" directory Draw the board figures of a flowsim run or sweep (census fan chart, delayed days by "
+            "reason, weekly unit utilisation, waiting times; for sweeps: delayed days avoided, marginal "
+            "benefit per added place, net saving and return per £1) into DIR/figures/ as PNG and SVG. "
+            "positional") in help_text
+    assert (" directory a run directory (hydra.run.dir) or sweep directory (hydra.sweep.dir) "
+            "options:") in help_text
+    assert help_text.endswith("--baseline-job N for a sweep: compare against job N (default: the baseline of "
+                              "comparison.csv, else the first job)")
 
 
 def test_main_honours_baseline_job(sweep_dir, tmp_path, drawn, capsys):
