@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import inspect
 import io
+import locale
+import re
+from html import unescape
 from pathlib import Path
 
 import matplotlib
@@ -74,10 +77,10 @@ def test_execute_notebook_injects_parameters_after_the_tagged_cell(tmp_path, mon
     assert html == tmp_path / "out" / "deeper" / "tiny.html"
     text = html.read_text(encoding="utf-8")
     body = text[text.index("<body"):]
-    assert f"colour=blue size=3 cwd={tmp_path}" in body  # runs in the caller's folder
-    assert "<pre>30</pre>" in body  # 3 x 10, a cell's value
-    assert "print(f" not in body and "import os" not in body and "size * 10" not in body  # code hidden
-    assert "Prompt" not in body and "Out[" not in body and "In&nbsp;[" not in body  # no prompts
+    # what a reader sees: the outputs alone, no code (highlighted code would be split by tags) and no prompts
+    visible = " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    assert visible == f"colour=blue size=3 cwd={tmp_path} 30"  # run in the caller's folder; 3 x 10
+    assert "jp-InputArea" not in body and "jp-InputPrompt" not in body and "jp-OutputPrompt" not in body
     executed = nbformat.read(str(tmp_path / "out" / "deeper" / "tiny.ipynb"), as_version=4)
     assert [c.source for c in executed.cells] == [
         "import os", 'colour = "red"\nsize = 1',
@@ -116,7 +119,19 @@ def test_execute_notebook_defaults(tmp_path, monkeypatch):
     source.write_text(TINY_NOTEBOOK)
     with pytest.raises(KeyboardInterrupt):
         execute_notebook(source, tmp_path / "tiny.html")
-    assert clients[0]["timeout"] == 1200 and clients[0]["kernel_name"] == "python3"
+    assert clients[0]["timeout"] == 1200
+
+
+def test_execute_notebook_writes_utf8_whatever_the_locale(tmp_path):
+    source = tmp_path / "pounds.py"
+    source.write_text('# %%\nprint("net saving GBP 5 \\u00a3 \\u25b2")\n')  # a pound sign and a triangle
+    ctype = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # a machine whose default encoding is ASCII
+    try:
+        html = execute_notebook(source, tmp_path / "pounds.html")
+    finally:
+        locale.setlocale(locale.LC_CTYPE, ctype)
+    assert "net saving GBP 5 £ ▲" in html.read_bytes().decode("utf-8")
 
 
 def test_execute_notebook_stops_a_cell_at_its_time_limit(tmp_path):
