@@ -94,10 +94,11 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out = Path(html)
     out.parent.mkdir(parents=True, exist_ok=True)
-    NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path.cwd())}}).execute()
+    # the kernel is the notebook's kernelspec (python3, set above) and runs in the caller's folder
+    NotebookClient(notebook, timeout=timeout_s).execute()
     nbformat.write(notebook, str(out.with_suffix(".ipynb")))
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # without code cells' input there is no input prompt either; results lose their "Out[n]:"
+    exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
     out.write_text(body, encoding="utf-8")
     return out
