@@ -431,6 +431,8 @@ def test_sweep_of_one_job_and_of_one_option(tmp_path, drawn):
     assert [ln.get_gid() for ln in fan.get_lines()] == ["median:baseline: job 0"]
     assert fan.get_title() == "NCTR census at midnight: baseline and job 0"
     assert [t.get_text() for t in drawn["delay_reasons"].axes[0].get_xticklabels()] == ["job=0"]
+    collect_and_report(str(one))  # a comparison.csv of one row, against job 0 itself
+    assert len(render_report(one, baseline_job=0, formats=("png",))) == 4
 
 
 def test_option_figures_follow_the_swept_columns():
