@@ -555,3 +555,19 @@ def test_installed_script_bad_directory_is_one_line_and_exit_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("flowsim-report: error: ") and "; fix: " in lines[0]
+
+
+def test_waiting_times_leave_out_the_patients_of_a_warm_start(tmp_path, drawn):
+    census = tmp_path / "census.yaml"
+    census.write_text("waiting:\n  P2: {count: 4}\n  P3: {days_waited: [0, 0]}\n")  # waiting at day 0
+    run = _run(tmp_path / "run", [*TINY, "replications=1", "run.warm_up_days=0", "run.horizon_days=40",
+                                  f"run.initial_census={census}"])
+    render_report(run, formats=("png",))
+    patients = pd.read_parquet(run / "patients.parquet")
+    assert (patients["origin"] == "census").sum() == 6
+    done = patients[patients["delayed_days"].notna() & (patients["origin"] != "census")]  # warm-up 0
+    ticks = [t.get_text() for t in drawn["wait_distribution"].axes[0].get_xticklabels()]
+    counts = [(p, (done["pathway"] == p).sum()) for p in ("P0", "P1", "P2", "P3")]
+    assert ticks == [f"{p}\n(n = {n:,})" for p, n in [*((p, n) for p, n in counts if n), ("all", len(done))]]
+    patients.drop(columns="origin").to_parquet(run / "patients.parquet")  # written before origin existed
+    assert "wait_distribution" in [p.stem for p in render_report(run, formats=("png",))]
