@@ -294,6 +294,12 @@ def test_run_without_a_completed_delay_has_no_waiting_time_figure(run_dir, drawn
     patients.assign(delayed_days=np.nan).to_parquet(run_dir / "patients.parquet")  # all still waiting
     assert [p.stem for p in render_report(run_dir, formats=("png",))] == [
         "nctr_census_fan", "delay_reasons", "unit_utilisation_weekly"]
+    one = patients.assign(delayed_days=np.nan)
+    one.loc[patients.index[(patients["nctr_day"] >= 30.0).to_numpy()][0], "delayed_days"] = 2.5
+    one.to_parquet(run_dir / "patients.parquet")  # one completed delay: a figure of one episode
+    assert [p.stem for p in render_report(run_dir, formats=("png",))][-1] == "wait_distribution"
+    assert [ln.get_ydata()[0] for ln in drawn["wait_distribution"].axes[0].get_lines()
+            if ln.get_gid() == "median:all"] == [2.5]
 
 
 def _check_options(sweep: Path, drawn: dict[str, object], base: int, others: list[tuple[int, int]]
