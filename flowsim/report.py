@@ -173,8 +173,7 @@ def _option_figures(comparison: pd.DataFrame, swept: Sequence[str]
         # a step per added place only means something when the swept value changes capacity
         if comparison["added_capacity"].nunique() > 1:
             figures.append(("marginal_benefit", lambda: marginal_benefit(comparison, x, group)))
-    option = x if len(swept) == 1 else list(swept)
-    figures.append(("cost_vs_saving", lambda: cost_vs_saving(comparison, option)))
+    figures.append(("cost_vs_saving", lambda: cost_vs_saving(comparison, list(swept))))
     return figures
 
 
