@@ -4,6 +4,9 @@ Notebooks live in ``notebooks/`` as jupytext percent-format ``.py`` files. The c
 ``parameters`` holds defaults; :func:`execute_notebook` injects the caller's values in a cell right
 after it (as papermill does), executes the notebook with nbclient, and writes a self-contained HTML
 file with every code cell's input hidden (what a board reads), plus the executed ``.ipynb``.
+
+Figures go into a pack through :func:`figure_image`: a bare :class:`matplotlib.figure.Figure` (not
+registered with pyplot) would display as its text repr, ``<Figure size 1100x420 with 2 Axes>``.
 """
 
 from __future__ import annotations
@@ -11,18 +14,49 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
+from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowsim.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.sweep import check_collected
 
-__all__ = ["execute_notebook", "main", "notebooks_dir"]
+if TYPE_CHECKING:
+    from IPython.display import Image
+    from matplotlib.figure import Figure
+
+__all__ = ["FIGURE_DPI", "execute_notebook", "figure_image", "main", "notebooks_dir"]
+
+# Pixels per inch of a figure in a board pack: a 11 x 4.2 in figure is 1100 x 420 pixels.
+FIGURE_DPI = 100
 
 
 def notebooks_dir() -> Path:
     """The notebooks shipped inside the package (``notebooks/`` in the repository)."""
     return Path(__file__).resolve().parent / "notebooks"
+
+
+def figure_image(fig: Figure, dpi: int = FIGURE_DPI) -> Image:
+    """A figure as a PNG image for ``IPython.display.display``: it embeds in the exported HTML.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        From :mod:`flowsim.plots`; cleared once drawn, which frees its artists.
+    dpi : int
+        Pixels per inch: the image is ``fig`` width x ``dpi`` by height x ``dpi`` pixels.
+
+    Returns
+    -------
+    IPython.display.Image
+        PNG data, displayed as ``<img src="data:image/png;base64,...">`` in the HTML.
+    """
+    from IPython.display import Image
+
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.clear()
+    return Image(data=buffer.getvalue())  # PNG: IPython reads the format from the data
 
 
 def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[str, Any] | None = None,
@@ -60,10 +94,11 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out = Path(html)
     out.parent.mkdir(parents=True, exist_ok=True)
-    NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path.cwd())}}).execute()
+    # the kernel is the notebook's kernelspec (python3, set above) and runs in the caller's folder
+    NotebookClient(notebook, timeout=timeout_s).execute()
     nbformat.write(notebook, str(out.with_suffix(".ipynb")))
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # without code cells' input there is no input prompt either; results lose their "Out[n]:"
+    exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
     out.write_text(body, encoding="utf-8")
     return out

@@ -374,7 +374,7 @@ def wait_distribution_plot(table: pd.DataFrame,
     if rows.empty:
         raise ValueError("no completed delay to draw")
     stats = [{"label": f"{r.pathway}\n(n = {r.n:,})", "med": r.p50, "q1": r.p25, "q3": r.p75,
-              "whislo": r.p05, "whishi": r.p95, "mean": r.mean, "fliers": []}
+              "whislo": r.p05, "whishi": r.p95, "mean": r.mean}
              for r in rows.itertuples(index=False)]
     fig = Figure(figsize=(max(6.0, 1.3 * len(stats) + 2.0), 4.5), layout="constrained")
     axis = fig.subplots()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from flowsim.aggregate import (
@@ -101,9 +102,12 @@ def _run_figures(run_dir: Path, label: str) -> list[tuple[str, Callable[[], Figu
     if not weekly.empty:
         figures.append(("unit_utilisation_weekly", lambda: utilisation_heatmap(
             weekly, title=f"Weekly utilisation by unit, mean over replications ({label})")))
-    if (run_dir / "patients.parquet").is_file():
-        patients = pd.read_parquet(run_dir / "patients.parquet",
-                                   columns=["pathway", "nctr_day", "delayed_days"])
+    path = run_dir / "patients.parquet"
+    if path.is_file():
+        # origin marks the patients of a warm-start census, left out (tables before it have none)
+        present = pq.read_schema(path).names
+        columns = [c for c in ("pathway", "nctr_day", "delayed_days", "origin") if c in present]
+        patients = pd.read_parquet(path, columns=columns)
         table = wait_distribution(patients, _warm_up_days(run_dir))
         if (table["n"] > 0).any():
             figures.append(("wait_distribution", lambda: wait_distribution_plot(
@@ -169,8 +173,7 @@ def _option_figures(comparison: pd.DataFrame, swept: Sequence[str]
         # a step per added place only means something when the swept value changes capacity
         if comparison["added_capacity"].nunique() > 1:
             figures.append(("marginal_benefit", lambda: marginal_benefit(comparison, x, group)))
-    option = x if len(swept) == 1 else list(swept)
-    figures.append(("cost_vs_saving", lambda: cost_vs_saving(comparison, option)))
+    figures.append(("cost_vs_saving", lambda: cost_vs_saving(comparison, list(swept))))
     return figures
 
 

@@ -19,13 +19,18 @@ title = "Delayed days avoided and net saving by option"
 
 # %%
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import yaml
 from IPython.display import HTML, Markdown, display
 
+# tqdm.auto (progress bars of runs) warns in a kernel without ipywidgets: not for the board's page
+warnings.filterwarnings("ignore", message="IProgress not found")
+
 from flowsim.aggregate import census_fan, reasons_by_option, weekly_utilisation
+from flowsim.board import figure_image
 from flowsim.compare import compare_to_baseline, select_baseline
 from flowsim.plots import (
     avoided_vs_option,
@@ -68,11 +73,11 @@ display(Markdown(
 numeric = 1 <= len(swept) <= 2 and pd.api.types.is_numeric_dtype(comparison[swept[-1]])
 group = swept[0] if len(swept) == 2 else None
 if numeric:
-    display(avoided_vs_option(comparison, swept[-1], group))
+    display(figure_image(avoided_vs_option(comparison, swept[-1], group)))
     if (comparison["added_capacity"] != 0).any():
-        display(marginal_benefit(comparison, swept[-1], group))
+        display(figure_image(marginal_benefit(comparison, swept[-1], group)))
 if swept:
-    display(cost_vs_saving(comparison, swept))
+    display(figure_image(cost_vs_saving(comparison, swept)))
 
 # %% [markdown]
 # ## The NCTR census over the year: baseline and recommended option
@@ -81,20 +86,20 @@ if swept:
 base_dir, best_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(best_job)
 fans = {f"baseline ({base_label})": census_fan(pd.read_parquet(base_dir / "census.parquet")),
         f"recommended ({label})": census_fan(pd.read_parquet(best_dir / "census.parquet"))}
-display(fan_chart(fans))
+display(figure_image(fan_chart(fans)))
 
 # %% [markdown]
 # ## Why patients wait, by option
 
 # %%
-display(reasons_stacked(reasons_by_option(tables.results, swept)))
+display(figure_image(reasons_stacked(reasons_by_option(tables.results, swept))))
 
 # %% [markdown]
 # ## Unit utilisation by week under the recommended option
 
 # %%
-display(utilisation_heatmap(weekly_utilisation(pd.read_parquet(best_dir / "census.parquet"),
-                                               pd.read_parquet(best_dir / "units.parquet"))))
+display(figure_image(utilisation_heatmap(weekly_utilisation(pd.read_parquet(best_dir / "census.parquet"),
+                                                            pd.read_parquet(best_dir / "units.parquet")))))
 
 # %% [markdown]
 # ## Options

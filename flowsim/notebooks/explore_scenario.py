@@ -25,6 +25,7 @@ import pandas as pd
 from IPython.display import display
 
 from flowsim.aggregate import census_fan, reasons_by_option, wait_distribution, weekly_utilisation
+from flowsim.board import figure_image
 from flowsim.compose import load_config
 from flowsim.pipeline import run_scenario
 from flowsim.plots import fan_chart, reasons_stacked, utilisation_heatmap, wait_distribution_plot
@@ -39,9 +40,9 @@ summary = run.summary.set_index("kpi")
 display(summary.loc[["delayed_days_per_year", "nctr_census_mean", "cost_total"],
                     ["mean", "ci_low", "ci_high"]])
 census = pd.read_parquet(run.files["census"])
-display(fan_chart({"this scenario": census_fan(census)}))
-display(reasons_stacked(reasons_by_option(run.replications, [])))
-display(utilisation_heatmap(weekly_utilisation(census, run.units)))
+display(figure_image(fan_chart({"this scenario": census_fan(census)})))
+display(figure_image(reasons_stacked(reasons_by_option(run.replications, []))))
+display(figure_image(utilisation_heatmap(weekly_utilisation(census, run.units))))
 if "patients" in run.files:
     patients = pd.read_parquet(run.files["patients"])
-    display(wait_distribution_plot(wait_distribution(patients, run.scenario.warm_up_days)))
+    display(figure_image(wait_distribution_plot(wait_distribution(patients, run.scenario.warm_up_days))))

@@ -1,0 +1,210 @@
+"""``flowsim.board``: figures embedded as real images, parameters injected, code hidden, CLI errors.
+
+Fast: a tiny notebook written here is executed (the board pack itself is executed once, in
+``test_notebooks.py``), and the command line is checked with the notebook execution replaced.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import locale
+import re
+from html import unescape
+from pathlib import Path
+
+import matplotlib
+import nbclient
+import nbformat
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from nbclient.exceptions import CellTimeoutError
+
+import flowsim
+from flowsim import board
+from flowsim.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
+from flowsim.compose import load_config
+from flowsim.pipeline import run_scenario
+
+TINY_NOTEBOOK = '''# %%
+import os
+
+# %% tags=["parameters"]
+colour = "red"
+size = 1
+
+# %%
+print(f"colour={colour} size={size} cwd={os.getcwd()}")
+
+# %%
+size * 10
+'''
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height))
+    fig.subplots().plot([0, 1, 2], [0, 2, 1], color="tab:red")
+    return fig
+
+
+def test_figure_image_is_the_figure_as_png_at_100_dpi():
+    assert FIGURE_DPI == 100
+    fig = _figure(11, 4.2)
+    image = figure_image(fig)
+    assert image.format == "png"
+    assert image.data.startswith(b"\x89PNG\r\n\x1a\n")
+    pixels = imread(io.BytesIO(image.data))
+    assert pixels.shape[:2] == (420, 1100)  # 11 x 4.2 in at 100 dpi
+    assert pixels[..., :3].var() > 0.001  # something is drawn
+    assert fig.axes == []  # cleared once drawn: its artists are freed
+    assert imread(io.BytesIO(figure_image(_figure(4, 3), dpi=50).data)).shape[:2] == (150, 200)
+    with matplotlib.rc_context({"savefig.format": "svg"}):  # a user's default format: still a PNG
+        assert figure_image(_figure(4, 3)).data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_notebooks_dir_holds_the_board_pack():
+    assert notebooks_dir() == Path(flowsim.__file__).resolve().parent / "notebooks"
+    assert (notebooks_dir() / "board_report.py").is_file()
+
+
+def test_execute_notebook_injects_parameters_after_the_tagged_cell(tmp_path, monkeypatch):
+    source = tmp_path / "tiny.py"
+    source.write_text(TINY_NOTEBOOK)
+    monkeypatch.chdir(tmp_path)
+    html = execute_notebook(source, tmp_path / "out" / "deeper" / "tiny.html", {"colour": "blue", "size": 3})
+    assert html == tmp_path / "out" / "deeper" / "tiny.html"
+    text = html.read_text(encoding="utf-8")
+    body = text[text.index("<body"):]
+    # what a reader sees: the outputs alone, no code (highlighted code would be split by tags) and no prompts
+    visible = " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    assert visible == f"colour=blue size=3 cwd={tmp_path} 30"  # run in the caller's folder; 3 x 10
+    assert "jp-InputArea" not in body and "jp-InputPrompt" not in body and "jp-OutputPrompt" not in body
+    executed = nbformat.read(str(tmp_path / "out" / "deeper" / "tiny.ipynb"), as_version=4)
+    assert [c.source for c in executed.cells] == [
+        "import os", 'colour = "red"\nsize = 1',
+        "# Parameters injected by flowsim.board\ncolour = 'blue'\nsize = 3",
+        'print(f"colour={colour} size={size} cwd={os.getcwd()}")', "size * 10"]
+    assert executed.cells[2].metadata["tags"] == ["injected-parameters"]
+    assert executed.metadata["kernelspec"] == {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}
+
+
+def test_execute_notebook_without_a_parameters_cell_or_parameters(tmp_path):
+    source = tmp_path / "plain.py"
+    source.write_text(TINY_NOTEBOOK.replace(' tags=["parameters"]', ""))
+    execute_notebook(source, tmp_path / "plain.html", {"size": 7})
+    executed = nbformat.read(str(tmp_path / "plain.ipynb"), as_version=4)
+    assert executed.cells[0].source == "# Parameters injected by flowsim.board\nsize = 7"  # first, then
+    assert "colour=red size=1" in (tmp_path / "plain.html").read_text()  # ... the notebook's own values
+    execute_notebook(tmp_path / "plain.ipynb", tmp_path / "again.html")
+    again = nbformat.read(str(tmp_path / "again.ipynb"), as_version=4)
+    assert len(again.cells) == 5 and "colour=red size=1" in (tmp_path / "again.html").read_text()
+
+
+def test_execute_notebook_defaults(tmp_path, monkeypatch):
+    parameters = inspect.signature(execute_notebook).parameters
+    assert parameters["timeout_s"].default == 1200  # 20 minutes a cell: a full-size sweep's pack
+    assert parameters["parameters"].default is None
+    clients = []
+
+    class Client:
+        def __init__(self, notebook, **options):
+            clients.append(options)
+            raise KeyboardInterrupt  # stop before a kernel starts
+
+    monkeypatch.setattr(nbclient, "NotebookClient", Client)
+    source = tmp_path / "tiny.py"
+    source.write_text(TINY_NOTEBOOK)
+    with pytest.raises(KeyboardInterrupt):
+        execute_notebook(source, tmp_path / "tiny.html")
+    assert clients[0]["timeout"] == 1200
+
+
+def test_execute_notebook_writes_utf8_whatever_the_locale(tmp_path):
+    source = tmp_path / "pounds.py"
+    source.write_text('# %%\nprint("net saving GBP 5 \\u00a3 \\u25b2")\n')  # a pound sign and a triangle
+    ctype = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # a machine whose default encoding is ASCII
+    try:
+        html = execute_notebook(source, tmp_path / "pounds.html")
+    finally:
+        locale.setlocale(locale.LC_CTYPE, ctype)
+    assert "net saving GBP 5 £ ▲" in html.read_bytes().decode("utf-8")
+
+
+def test_execute_notebook_stops_a_cell_at_its_time_limit(tmp_path):
+    source = tmp_path / "slow.py"
+    source.write_text("# %%\nimport time\ntime.sleep(30)\n")
+    with pytest.raises(CellTimeoutError):
+        execute_notebook(source, tmp_path / "slow.html", timeout_s=1)
+
+
+def _finished_sweep(out: Path) -> Path:
+    overrides = ["scenario=quick", "run.warm_up_days=10", "run.horizon_days=20", "replications=1",
+                 "outputs.summary=false", "outputs.patients=false"]
+    run_scenario(load_config(overrides), out / "0", overrides=overrides, progress=False, job=0)
+    return out
+
+
+@pytest.fixture
+def calls(monkeypatch) -> list[tuple[Path, Path, dict]]:
+    """The notebook executions main() asks for (not run: main's own work is what is checked)."""
+    seen: list[tuple[Path, Path, dict]] = []
+    monkeypatch.setattr(board, "execute_notebook", lambda source, html, parameters: seen.append(
+        (source, html, parameters)))
+    return seen
+
+
+def test_main_passes_the_sweep_and_options_to_the_pack(tmp_path, calls, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    main([str(sweep)])
+    assert calls == [(notebooks_dir() / "board_report.py", sweep / "board_report.html",
+                      {"sweep_dir": str(sweep.resolve()), "baseline_job": None})]
+    assert capsys.readouterr().out == f"Board pack written to {sweep / 'board_report.html'}\n"
+    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--baseline-job", "2", "--title", "Q3 pack"])
+    assert calls[1][1:] == (tmp_path / "pack.html", {"sweep_dir": str(sweep.resolve()), "baseline_job": 2,
+                                                      "title": "Q3 pack"})
+    assert capsys.readouterr().out == f"Board pack written to {tmp_path / 'pack.html'}\n"
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--baseline-job", "first"])
+    assert exit_.value.code == 2 and len(calls) == 2
+
+
+def test_main_refuses_a_folder_without_a_sweep(tmp_path, calls, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"flowsim-board: error: {tmp_path} holds no finished flowsim sweep; fix: run the sweep first "
+        "(e.g. flowsim experiment=care_home_units)\n")
+    assert calls == []
+
+
+def test_main_refuses_tables_not_gathered_from_the_jobs(tmp_path, calls, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    pd.DataFrame({"job": [0]}).to_parquet(sweep / "results.parquet")  # no collected.json records it
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowsim-board: error: {sweep / 'results.parquet'}: was not gathered from the "
+                          "jobs now in the folder") and err.count("\n") == 1
+    assert calls == []
+    (sweep / "0" / "metrics.json").unlink()  # only the gathered table is left
+    with pytest.raises(SystemExit):
+        main([str(sweep)])
+    assert "was not gathered from the jobs now in the folder" in capsys.readouterr().err
+
+
+def test_main_help_names_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: flowsim-board [-h] [--output OUTPUT] [--baseline-job BASELINE_JOB] "
+                           "[--title TITLE] sweep_dir")
+    assert (" sweep_dir Build the board pack (HTML, code hidden) of a sweep directory from "
+            "notebooks/board_report.py. positional arguments:" in text)
+    assert "--output OUTPUT HTML file (default: SWEEP_DIR/board_report.html)" in text
