@@ -36,9 +36,11 @@ report: $(RUN_STAMP)
 	$(BIN)/flowsim experiment=care_home_units
 	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html
 
-# Mutation testing of the modules users read (minutes to hours; not part of CI). MUTANTS narrows it,
+# Mutation testing of the modules users read (about an hour from scratch; not part of CI). MUTANTS
+# reruns only the named mutants and keeps the other results,
 # e.g. make mutate MUTANTS='flowsim.metrics*'. Writes mutation/REPORT.md; fails under 90 % a module.
 mutate: $(DEV_STAMP)
+	$(if $(MUTANTS),,rm -rf mutants)
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/python mutation/report.py
 

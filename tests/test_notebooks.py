@@ -133,7 +133,10 @@ def test_board_pack_shows_real_figures_and_the_headline_numbers(small_sweep, tmp
     for fragment in ("collect_sweep(", "compare_to_baseline(", "importpandas", "display(Markdown",
                      "figure_image("):
         assert fragment not in compact
-    assert "jp-InputArea" not in html.read_text(encoding="utf-8")
+    # and every code cell is exported without its input area (markdown cells keep theirs: it is their text)
+    code_cells = re.findall(r'<div class="(jp-Cell jp-CodeCell[^"]*)"', html.read_text(encoding="utf-8"))
+    assert len(code_cells) >= len(page.images)
+    assert all("jp-mod-noInput" in classes.split() for classes in code_cells)
     assert (tmp_path / "board.ipynb").is_file()
 
 
