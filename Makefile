@@ -38,7 +38,7 @@ report: $(RUN_STAMP)
 
 # Mutation testing of the modules users read (about an hour from scratch; not part of CI). MUTANTS
 # reruns only the named mutants and keeps the other results,
-# e.g. make mutate MUTANTS='flowsim.metrics*'. Writes mutation/REPORT.md; fails under 90 % a module.
+# e.g. make mutate MUTANTS='flowsim.measures.metrics*'. Writes mutation/REPORT.md; fails under 90 % a module.
 mutate: $(DEV_STAMP)
 	$(if $(MUTANTS),,rm -rf mutants)
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS)

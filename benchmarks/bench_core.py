@@ -3,7 +3,7 @@
 What is measured
 ----------------
 ``default``
-    :func:`flowsim.model.simulate` on the default system (``load_scenario([])``: 250 NCTR
+    :func:`flowsim.model.journey.simulate` on the default system (``load_scenario([])``: 250 NCTR
     arrivals/day, 120 d warm-up + 365 d observed). Wall seconds (best and median of ``--repeats``
     runs) and episodes simulated per second. Composing and validating the configuration happens
     once, outside the timed region; the timed region is one replication, from the random draws to
@@ -60,9 +60,9 @@ from typing import Any, TypeVar
 import numpy as np
 import simpy
 
-from flowsim.compose import load_scenario
-from flowsim.model import RunResult, simulate
-from flowsim.scenario import Scenario, build_scenario
+from flowsim.model.compose import load_scenario
+from flowsim.model.journey import RunResult, simulate
+from flowsim.model.scenario import Scenario, build_scenario
 
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ def tandem_config(horizon_days: float = TANDEM_HORIZON_DAYS,
 
 def tandem_scenario(horizon_days: float = TANDEM_HORIZON_DAYS,
                     warm_up_days: float = TANDEM_WARM_UP_DAYS, seed: int = SEED) -> Scenario:
-    """The validated flowsim :class:`~flowsim.scenario.Scenario` of the tandem network."""
+    """The validated flowsim :class:`~flowsim.model.scenario.Scenario` of the tandem network."""
     return build_scenario(tandem_config(horizon_days, warm_up_days, seed))
 
 
@@ -154,7 +154,7 @@ def flowsim_tandem_times(result: RunResult) -> TandemTimes:
 
 
 def run_flowsim_tandem(scenario: Scenario) -> TandemTimes:
-    """Simulate the tandem network with flowsim (timed region: :func:`flowsim.model.simulate`)."""
+    """Simulate the tandem network with flowsim (timed region: :func:`flowsim.model.journey.simulate`)."""
     return flowsim_tandem_times(simulate(scenario, 0))
 
 

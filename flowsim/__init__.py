@@ -4,6 +4,12 @@ Patients who no longer meet the criteria to reside (NCTR) wait in acute beds for
 (P0), home care (P1), short-term beds (P2) or care-home placements (P3). flowsim simulates those
 queues with SimPy and reports delayed days, census, unit occupancy and costs.
 
+The package follows the data flow, each layer importing only from those before it:
+``flowsim.model`` (config -> validated scenario -> SimPy run -> event log), ``flowsim.measures``
+(event log -> KPIs -> across replications), ``flowsim.experiment`` (replications, sweeps, checkpoints,
+comparison), ``flowsim.reporting`` (summaries, plots, report, board pack) and ``flowsim.cli``.
+``flowsim.theory`` holds the closed-form queueing results the tests check the model against.
+
 Typical in-process use::
 
     from flowsim import load_scenario, simulate, compute_metrics
@@ -11,13 +17,17 @@ Typical in-process use::
     metrics = compute_metrics(simulate(scenario, replication=0))
 """
 
-from flowsim.compose import load_config, load_scenario
-from flowsim.errors import ConfigError
-from flowsim.metrics import RunMetrics, compute_metrics
-from flowsim.model import RunResult, simulate
-from flowsim.pipeline import ScenarioRun, run_scenario
-from flowsim.runner import run_replications
-from flowsim.scenario import Scenario, build_scenario
+from flowsim.experiment import ScenarioRun, run_replications, run_scenario
+from flowsim.measures import RunMetrics, compute_metrics
+from flowsim.model import (
+    ConfigError,
+    RunResult,
+    Scenario,
+    build_scenario,
+    load_config,
+    load_scenario,
+    simulate,
+)
 
 __all__ = [
     "ConfigError",

@@ -1,6 +1,6 @@
 """``python -m flowsim`` is the ``flowsim`` command."""
 
-from flowsim.cli import main
+from flowsim.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.metrics import compute_metrics
-from flowsim.model import simulate
-from flowsim.scenario import build_scenario
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
+from flowsim.model.journey import simulate
+from flowsim.model.scenario import build_scenario
 
 
 def _acute_config(beds: int) -> dict:

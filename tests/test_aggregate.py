@@ -1,4 +1,4 @@
-"""Means, confidence intervals and the tables behind the board figures (flowsim.aggregate).
+"""Means, confidence intervals and the tables behind the board figures (flowsim.measures.aggregate).
 
 Every expected value is worked out by hand from a tiny table (the arithmetic is in the comments);
 Student-t quantiles are literals from scipy: t(0.975, 1) = 12.706204736174694,
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowsim.aggregate import (
+from flowsim.measures.aggregate import (
     HEADLINE_KPIS,
     REASONS,
     census_fan,

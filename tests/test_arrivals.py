@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from flowsim.arrivals import arrival_times, daily_rates_from_csv, daily_rates_from_profile
-from flowsim.errors import ConfigError
+from flowsim.model.arrivals import arrival_times, daily_rates_from_csv, daily_rates_from_profile
+from flowsim.model.errors import ConfigError
 
 
 def test_profile_applies_weekday_and_month():

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
-from flowsim.availability import Availability, timeline
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.metrics import compute_metrics
-from flowsim.model import simulate
-from flowsim.rng import make_generator
-from flowsim.scenario import build_scenario
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.availability import Availability, timeline
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
+from flowsim.model.journey import simulate
+from flowsim.model.rng import make_generator
+from flowsim.model.scenario import build_scenario
 
 START = "2025-01-06"  # a Monday
 

@@ -1,6 +1,6 @@
 """A catalogue of bad inputs: each is one line on stderr, exit code 2, and nothing runs or is written.
 
-Every case runs ``flowsim`` in-process (``flowsim.cli.main`` with ``sys.argv`` patched, Hydra's global
+Every case runs ``flowsim`` in-process (``flowsim.cli.main.main`` with ``sys.argv`` patched, Hydra's global
 state cleared around it) on the small ``scenario=quick`` system, and checks: exit code 2, nothing on
 stdout, exactly one stderr line starting ``flowsim: error:``, naming the field (the dotted config
 path; for a data file the field and the line or key), containing ``fix:``, no traceback, and no
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 
-from flowsim.cli import main
+from flowsim.cli.main import main
 
 RESULT_FILES = ("metrics.json", "patients.parquet", "census.parquet", "replications.parquet",
                 "summary.csv", "units.parquet", "manifest.json", "checkpoints")

@@ -1,4 +1,4 @@
-"""``flowsim.board``: figures embedded as real images, parameters injected, code hidden, CLI errors.
+"""``flowsim.reporting.board``: figures embedded as real images, parameters injected, code hidden, CLI errors.
 
 Fast: a tiny notebook written here is executed (the board pack itself is executed once, in
 ``test_notebooks.py``), and the command line is checked with the notebook execution replaced.
@@ -23,10 +23,10 @@ from matplotlib.image import imread
 from nbclient.exceptions import CellTimeoutError
 
 import flowsim
-from flowsim import board
-from flowsim.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
-from flowsim.compose import load_config
-from flowsim.pipeline import run_scenario
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.model.compose import load_config
+from flowsim.reporting import board
+from flowsim.reporting.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
 
 TINY_NOTEBOOK = '''# %%
 import os
@@ -84,7 +84,7 @@ def test_execute_notebook_injects_parameters_after_the_tagged_cell(tmp_path, mon
     executed = nbformat.read(str(tmp_path / "out" / "deeper" / "tiny.ipynb"), as_version=4)
     assert [c.source for c in executed.cells] == [
         "import os", 'colour = "red"\nsize = 1',
-        "# Parameters injected by flowsim.board\ncolour = 'blue'\nsize = 3",
+        "# Parameters injected by flowsim.reporting.board\ncolour = 'blue'\nsize = 3",
         'print(f"colour={colour} size={size} cwd={os.getcwd()}")', "size * 10"]
     assert executed.cells[2].metadata["tags"] == ["injected-parameters"]
     assert executed.metadata["kernelspec"] == {"name": "python3", "display_name": "Python 3",
@@ -96,7 +96,8 @@ def test_execute_notebook_without_a_parameters_cell_or_parameters(tmp_path):
     source.write_text(TINY_NOTEBOOK.replace(' tags=["parameters"]', ""))
     execute_notebook(source, tmp_path / "plain.html", {"size": 7})
     executed = nbformat.read(str(tmp_path / "plain.ipynb"), as_version=4)
-    assert executed.cells[0].source == "# Parameters injected by flowsim.board\nsize = 7"  # first, then
+    injected = "# Parameters injected by flowsim.reporting.board\nsize = 7"
+    assert executed.cells[0].source == injected  # first, then
     assert "colour=red size=1" in (tmp_path / "plain.html").read_text()  # ... the notebook's own values
     execute_notebook(tmp_path / "plain.ipynb", tmp_path / "again.html")
     again = nbformat.read(str(tmp_path / "again.ipynb"), as_version=4)

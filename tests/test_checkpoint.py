@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from flowsim.checkpoint import Checkpoints
-from flowsim.compose import load_config
-from flowsim.identity import run_identity
-from flowsim.pipeline import replication_record, run_scenario
-from flowsim.scenario import build_scenario
+from flowsim.experiment.checkpoint import Checkpoints
+from flowsim.experiment.identity import run_identity
+from flowsim.experiment.pipeline import replication_record, run_scenario
+from flowsim.model.compose import load_config
+from flowsim.model.scenario import build_scenario
 
 
 def _plain(overrides):

@@ -1,4 +1,4 @@
-"""flowsim.checkpoint: a replication is 'done' only once all its tables are on disk (kpis.json, the
+"""flowsim.experiment.checkpoint: a replication is 'done' only once all its tables are on disk (kpis.json, the
 marker, goes last), it loads back exactly as saved, and checkpoints of other identities are found,
 described and removed as the resume logic expects."""
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import flowsim.checkpoint as checkpoint_module
-from flowsim.checkpoint import IDENTITY_FILE, Checkpoints, ReplicationRecord
-from flowsim.identity import RunIdentity
-from flowsim.io import write_json, write_table
+import flowsim.experiment.checkpoint as checkpoint_module
+from flowsim.experiment.checkpoint import IDENTITY_FILE, Checkpoints, ReplicationRecord
+from flowsim.experiment.identity import RunIdentity
+from flowsim.experiment.io import write_json, write_table
 
 IDENTITY = RunIdentity(config={"run": {"horizon_days": 40}}, inputs={"arrivals.series_csv": None},
                        flowsim_version="0.1.0", source_sha256="ab" * 32, seed=5)

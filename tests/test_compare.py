@@ -1,6 +1,7 @@
-"""Delayed days avoided, savings and their intervals against a baseline (flowsim.compare), by hand.
+"""Delayed days avoided, savings and their intervals against a baseline (flowsim.experiment.compare), by hand.
 
-A sweep is built directly as :class:`flowsim.sweep.SweepTables`: four jobs x four replications observed
+A sweep is built directly as :class:`flowsim.experiment.sweep.SweepTables`: four jobs x four replications
+observed
 for 73 days, so per year = x 365 / 73 = x 5, with an acute bed-day at 400 GBP. Paired intervals use
 t(0.975, 3) = 3.1824463052837078 (scipy); the unpaired (Welch) half-widths are literals from scipy's
 independent ``ttest_ind(equal_var=False).confidence_interval()``.
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowsim.compare import compare_to_baseline, select_baseline
-from flowsim.sweep import SweepTables
+from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.sweep import SweepTables
 
 OPTION = "services.care_home_unit.capacity"
 T975_1 = 12.706204736174694

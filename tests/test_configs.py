@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from flowsim.compose import config_dir, load_config
-from flowsim.scenario import build_scenario
+from flowsim.model.compose import config_dir, load_config
+from flowsim.model.scenario import build_scenario
 
 SCENARIOS = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
 
@@ -59,8 +59,8 @@ EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"
 def test_experiment_composes_and_validates(name):
     from hydra import compose, initialize_config_dir
 
-    from flowsim.callbacks import sweep_job_overrides
-    from flowsim.config import register_configs
+    from flowsim.cli.callbacks import sweep_job_overrides
+    from flowsim.model.config import register_configs
 
     register_configs()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

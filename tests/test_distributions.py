@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from flowsim.distribution_config import distribution_from_config
-from flowsim.distributions import (
+from flowsim.model.distribution_config import distribution_from_config
+from flowsim.model.distributions import (
     Empirical,
     Exponential,
     Fixed,
@@ -18,7 +18,7 @@ from flowsim.distributions import (
     Uniform,
     Weibull,
 )
-from flowsim.errors import ConfigError
+from flowsim.model.errors import ConfigError
 
 SPECS = [
     ({"kind": "exponential", "mean": 3.0}, 3.0),

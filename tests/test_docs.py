@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from flowsim.compose import config_dir, load_config
+from flowsim.model.compose import config_dir, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DOC = ROOT / "docs" / "model.md"

@@ -1,4 +1,4 @@
-"""What a scenario turns on, in a planner's words (flowsim.features): every phrase of the summary's
+"""What a scenario turns on, in a planner's words (flowsim.reporting.features): every phrase of the summary's
 "Features:" line and the tests that decide which summary sections are printed.
 
 Scenarios are the default system (``housing=step_down_flats``: barriers in 0.1 % of episodes, 1
@@ -13,13 +13,13 @@ from dataclasses import replace
 import pytest
 from omegaconf import OmegaConf
 
-from flowsim.acute import AcuteSpec
-from flowsim.availability import Availability
-from flowsim.census import InitialCensus
-from flowsim.compose import load_config
-from flowsim.distributions import Fixed
-from flowsim.features import has_admission_calendar, has_coordinators, has_flats, scenario_features
-from flowsim.scenario import Scenario, build_scenario
+from flowsim.model.acute import AcuteSpec
+from flowsim.model.availability import Availability
+from flowsim.model.census import InitialCensus
+from flowsim.model.compose import load_config
+from flowsim.model.distributions import Fixed
+from flowsim.model.scenario import Scenario, build_scenario
+from flowsim.reporting.features import has_admission_calendar, has_coordinators, has_flats, scenario_features
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from flowsim import compute_metrics, load_scenario, simulate
-from flowsim.errors import ConfigError
-from flowsim.scenario import build_scenario
+from flowsim.model.errors import ConfigError
+from flowsim.model.scenario import build_scenario
 
 # A small busy system with many barriers, so that a short run exercises every housing path.
 BUSY = ["scenario=quick", "housing.barrier_probability=0.1"]
@@ -192,7 +192,7 @@ def test_housing_metrics_agree_with_the_log():
      "housing.types.rehousing.fix_days_coordinated.kind"),
 ])
 def test_bad_housing_config_names_the_field(override, field):
-    from flowsim.compose import load_config
+    from flowsim.model.compose import load_config
 
     with pytest.raises(ConfigError) as caught:
         build_scenario(load_config(["housing=step_down_flats", override]))

@@ -1,6 +1,6 @@
 """Housing KPIs of a hand-written episode log without coordinators, against hand-worked numbers.
 
-Guards ``flowsim.housing_metrics`` (with ``tests/test_metrics_by_hand.py``, which has a coordinator):
+Guards ``flowsim.measures.housing_metrics`` (with ``tests/test_metrics_by_hand.py``, which has a coordinator):
 uncoordinated fixes, three flat schemes (one of them with no flats), void turnaround per flat with
 occupants listed out of order, gaps outside the window, P2 beds blocked by housing when the fix or the
 departure is missing, and a unit serving two pathways. Window [10, 40) (30 days), run stops at 45.
@@ -16,8 +16,8 @@ import pytest
 from test_metrics_by_hand import CONFIG, NAMES, REL, _series, episode_table, run_result
 from test_metrics_by_hand import ROWS as STORIES
 
-from flowsim.housing_metrics import REASONS, delay_reasons
-from flowsim.metrics import compute_metrics
+from flowsim.measures.housing_metrics import REASONS, delay_reasons
+from flowsim.measures.metrics import compute_metrics
 
 P0, P1, P2 = 0, 1, 2
 REPAIR, REHOUSING = 0, 1

@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import flowsim.identity as identity_module
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.identity import input_files, package_fingerprint, run_identity
-from flowsim.lock import folder_lock
-from flowsim.pipeline import run_scenario
-from flowsim.run_folder import RESULT_FILES
+import flowsim.experiment.identity as identity_module
+from flowsim.experiment.identity import input_files, package_fingerprint, run_identity
+from flowsim.experiment.lock import folder_lock
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.experiment.run_folder import RESULT_FILES
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
 
 QUICK = ["scenario=quick", "run.warm_up_days=10", "run.horizon_days=40", "replications=2"]
 START = dt.date(2025, 4, 1)  # run.start_date of the default system
@@ -148,7 +148,7 @@ def test_a_run_of_another_identity_that_crashes_leaves_no_results(tmp_path, monk
     def crash(*args, **kwargs):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr("flowsim.pipeline.iter_replications", crash)
+    monkeypatch.setattr("flowsim.experiment.pipeline.iter_replications", crash)
     with pytest.raises(RuntimeError):
         _run(tmp_path, "services.ic_beds.capacity=30")
     # the earlier run's metrics.json must not pass for the result of the new config
@@ -205,7 +205,7 @@ def _flowsim(out: Path, *overrides: str) -> subprocess.CompletedProcess:
 def test_a_second_flowsim_into_a_busy_folder_exits_2_and_leaves_the_first_intact(tmp_path):
     first = _flowsim(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
-    before = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.lock"}
+    before = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.experiment.lock"}
     with folder_lock(tmp_path):  # the first run, still writing
         second = _flowsim(tmp_path, "services.ic_beds.capacity=30")
     assert second.returncode == 2
@@ -213,13 +213,13 @@ def test_a_second_flowsim_into_a_busy_folder_exits_2_and_leaves_the_first_intact
     assert lines == [f"flowsim: error: {tmp_path}: another flowsim run (pid {os.getpid()}) is writing "
                      "here; fix: wait for it to finish or choose another hydra.run.dir"], second.stderr
     # nothing of the second run got in: not its results, nor Hydra's record of its overrides
-    after = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.lock"}
+    after = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.experiment.lock"}
     assert after == before
 
 
 def test_a_killed_run_leaves_no_stale_lock(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom flowsim.lock import folder_lock\n"
+        "import sys, time\nfrom flowsim.experiment.lock import folder_lock\n"
         f"with folder_lock({str(tmp_path)!r}):\n    print('held', flush=True)\n    time.sleep(120)\n")],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -1,4 +1,4 @@
-"""Interval arithmetic under every bed-day total and every midnight count (``flowsim.intervals``).
+"""Interval arithmetic under every bed-day total and every midnight count (``flowsim.measures.intervals``).
 
 ``overlap_days``: the length of ``[start, end)`` inside a window, NaN end = still open, NaN start = never
 started. ``count_at``: how many ``[start, end)`` contain each instant, a start counting from its own
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.intervals import count_at, overlap_days
+from flowsim.measures.intervals import count_at, overlap_days
 
 NAN = np.nan
 

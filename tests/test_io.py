@@ -1,4 +1,5 @@
-"""flowsim.io: the files users open (tables, JSON, the episode log, the manifest) are written whole,
+"""flowsim.experiment.io: the files users open (tables, JSON, the episode log, the manifest) are written
+whole,
 with the permissions of any new file, and hold exactly the columns, types and values documented."""
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ import pandas as pd
 import pytest
 from conftest import single_unit_config
 
-import flowsim.io as io_module
-from flowsim.eventlog import SCHEMA, EpisodeTable
-from flowsim.io import atomic_write, census_frame, episodes_frame, manifest, write_json, write_table
-from flowsim.metrics import RunMetrics
-from flowsim.scenario import build_scenario
+import flowsim.experiment.io as io_module
+from flowsim.experiment.io import (
+    atomic_write,
+    census_frame,
+    episodes_frame,
+    manifest,
+    write_json,
+    write_table,
+)
+from flowsim.measures.metrics import RunMetrics
+from flowsim.model.eventlog import SCHEMA, EpisodeTable
+from flowsim.model.scenario import build_scenario
 
 # --- atomic_write -----------------------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
-from flowsim.intervals import count_at, overlap_days
-from flowsim.metrics import compute_metrics
-from flowsim.model import simulate
-from flowsim.scenario import build_scenario
+from flowsim.measures.intervals import count_at, overlap_days
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.journey import simulate
+from flowsim.model.scenario import build_scenario
 
 
 def test_overlap_days_clips_to_window_and_treats_nan_end_as_open():

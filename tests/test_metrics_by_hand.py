@@ -1,8 +1,9 @@
 """Every KPI of a small episode log written by hand, against numbers worked out by hand.
 
-Guards ``flowsim.metrics``, ``flowsim.housing_metrics`` and ``flowsim.intervals``: what users read in
+Guards ``flowsim.measures.metrics``, ``flowsim.measures.housing_metrics`` and
+``flowsim.measures.intervals``: what users read in
 ``metrics.json``, ``units.parquet``, ``census.parquet`` and the printed summary. The log below is what
-the model would write for a tiny system (codes as ``flowsim.model._Run.finish`` names them); every
+the model would write for a tiny system (codes as ``flowsim.model.journey._Run.finish`` names them); every
 expected value is a literal with its arithmetic in a comment. Nothing here calls the code under test
 to compute an expected value.
 
@@ -56,9 +57,9 @@ import math
 import numpy as np
 import pytest
 
-from flowsim.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ORIGINS, SCHEMA, EpisodeTable, RunResult
-from flowsim.metrics import compute_metrics
-from flowsim.scenario import AFTER_P2_OUTCOMES, PATHWAYS, build_scenario
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ORIGINS, SCHEMA, EpisodeTable, RunResult
+from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, build_scenario
 
 NAN = math.nan
 REL = 1e-12
@@ -217,7 +218,7 @@ def metrics():
 
 
 def test_the_hand_written_availability_is_what_the_model_walks_through():
-    from flowsim.availability import timeline
+    from flowsim.model.availability import timeline
 
     scenario = build_scenario(CONFIG)
     for name, changes in (("rehab_beds", REHAB_CHANGES), ("care_home", CARE_HOME_CHANGES)):

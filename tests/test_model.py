@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
-from flowsim.compose import load_scenario
-from flowsim.metrics import compute_metrics
-from flowsim.model import ConservationError, simulate
-from flowsim.scenario import build_scenario
-from flowsim.services import Dispatcher
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.compose import load_scenario
+from flowsim.model.journey import ConservationError, simulate
+from flowsim.model.scenario import build_scenario
+from flowsim.model.services import Dispatcher
 
 
 def _columns(result):
@@ -60,7 +60,7 @@ def test_a_longer_run_shares_every_earlier_patient_and_event():
     # common random numbers across horizons: arrivals, needs, closures, absence and housing fixes
     from omegaconf import OmegaConf
 
-    from flowsim.compose import load_config
+    from flowsim.model.compose import load_config
 
     def run(horizon: float):
         cfg = OmegaConf.to_container(load_config(["scenario=quick", f"run.horizon_days={horizon}"]))

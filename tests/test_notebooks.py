@@ -1,7 +1,7 @@
 """Notebooks run headless: the board pack shows its figures as images and the headline numbers, no code.
 
 The headline numbers are computed here from the jobs' ``replications.parquet`` (paired differences,
-t-quantile interval), not with :mod:`flowsim.compare`.
+t-quantile interval), not with :mod:`flowsim.experiment.compare`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from flowsim.board import execute_notebook, notebooks_dir
-from flowsim.compose import load_config
-from flowsim.pipeline import run_scenario
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.model.compose import load_config
+from flowsim.reporting.board import execute_notebook, notebooks_dir
 
 OPTION = "services.ic_beds.capacity"  # P2 beds: few enough that the number of places matters
 T_975_2 = 4.302652729749462  # scipy.stats.t.ppf(0.975, 2): 3 replications
@@ -141,7 +141,8 @@ def test_board_pack_shows_real_figures_and_the_headline_numbers(small_sweep, tmp
 
 
 def test_board_cli_rejects_a_directory_without_a_sweep(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", "from flowsim.board import main; main()", str(tmp_path)],
+    board_main = "from flowsim.reporting.board import main; main()"
+    proc = subprocess.run([sys.executable, "-c", board_main, str(tmp_path)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -9,10 +9,10 @@ import sys
 import pandas as pd
 import pytest
 
-from flowsim.compose import load_config, load_scenario
-from flowsim.distributions import Exponential, Fixed
-from flowsim.errors import ConfigError
-from flowsim.overrides import normalise_overrides
+from flowsim.model.compose import load_config, load_scenario
+from flowsim.model.distributions import Exponential, Fixed
+from flowsim.model.errors import ConfigError
+from flowsim.model.overrides import normalise_overrides
 
 STEP_UP = "{pathways: [P2], capacity: 10, preference: 0, los_days: {kind: exponential, mean: 30}}"
 SHORT = ("scenario=quick", "housing=off", "run.horizon_days=40", "run.warm_up_days=10",

@@ -6,8 +6,8 @@ import hashlib
 
 import pandas as pd
 
-from flowsim.compose import load_config
-from flowsim.pipeline import run_scenario
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.model.compose import load_config
 
 
 def _sha(path) -> str:

@@ -20,14 +20,14 @@ from matplotlib.image import AxesImage
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import PathPatch
 
-from flowsim.aggregate import (
+from flowsim.measures.aggregate import (
     census_fan,
     marginal_benefit_steps,
     reasons_by_option,
     wait_distribution,
     weekly_utilisation,
 )
-from flowsim.plots import (
+from flowsim.reporting.plots import (
     CENSUS_LABEL,
     DELAY_LABEL,
     REASON_LABELS,

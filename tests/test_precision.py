@@ -1,4 +1,5 @@
-"""Replication-count help (flowsim.precision): CI half-width vs target, replications needed, the warning
+"""Replication-count help (flowsim.experiment.precision): CI half-width vs target, replications needed, the
+warning
 line, adaptive batches at every boundary, and every ``precision.*`` setting with its exact message.
 
 Half-widths by hand with t(0.975, 3) = 3.1824463052837078 (scipy).
@@ -11,17 +12,17 @@ import math
 import pandas as pd
 import pytest
 
-import flowsim.precision
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.pipeline import run_scenario
-from flowsim.precision import (
+import flowsim.experiment.precision
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.experiment.precision import (
     PrecisionReport,
     PrecisionSettings,
     check_precision,
     next_batch,
     precision_settings,
 )
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
 
 T975_3 = 3.1824463052837078
 SETTINGS = PrecisionSettings(target_half_width_pct=5.0, kpis=("x",), adaptive=True, batch=4,
@@ -109,7 +110,7 @@ def test_a_mean_of_zero_has_no_relative_half_width():
 
 def test_a_kpi_exactly_at_the_target_is_precise_enough(monkeypatch):
     exactly = pd.DataFrame({"kpi": ["x"], "half_width_pct": [5.0]})
-    monkeypatch.setattr(flowsim.precision, "summarise", lambda table, kpis: exactly)
+    monkeypatch.setattr(flowsim.experiment.precision, "summarise", lambda table, kpis: exactly)
     report = check_precision(_table(x=[1.0, 2.0, 3.0]), SETTINGS)
     assert report.half_width_pct == {"x": 5.0}
     assert report.needed == {} and report.met

@@ -8,11 +8,11 @@ import pytest
 from conftest import single_unit_config
 
 from flowsim import simulate
-from flowsim.compose import load_scenario
-from flowsim.errors import ConfigError
-from flowsim.preflight import check_output_dir, check_run
-from flowsim.scenario import build_scenario
-from flowsim.workload import check_memory, estimate_memory, expected_episodes
+from flowsim.experiment.preflight import check_output_dir, check_run
+from flowsim.experiment.workload import check_memory, estimate_memory, expected_episodes
+from flowsim.model.compose import load_scenario
+from flowsim.model.errors import ConfigError
+from flowsim.model.scenario import build_scenario
 
 
 @pytest.mark.parametrize(("path", "key", "field", "suggestion"), [

@@ -27,10 +27,10 @@ from conftest import single_unit_config
 from scipy import stats
 
 from flowsim import theory
-from flowsim.compose import load_scenario
-from flowsim.metrics import RunMetrics, compute_metrics
-from flowsim.model import RunResult, simulate
-from flowsim.scenario import build_scenario
+from flowsim.measures.metrics import RunMetrics, compute_metrics
+from flowsim.model.compose import load_scenario
+from flowsim.model.journey import RunResult, simulate
+from flowsim.model.scenario import build_scenario
 
 LEVEL = 0.99
 P2_MEAN_LOS = 0.4  # days; only ratios matter to the theory, short stays keep runs cheap
@@ -212,7 +212,7 @@ def test_mean_delay_per_episode_agrees_with_littles_law_on_the_default_system():
     Dropping the delays still running at the horizon, as flowsim once did, made P0 and P1 mean delays
     10-17 % low; here the two estimates of the mean delay must agree within 1 %.
     """
-    from flowsim.runner import run_replications
+    from flowsim.experiment.runner import run_replications
 
     outputs = run_replications(load_scenario([]), range(10), n_jobs=2, keep_episodes=False,
                                progress=False)

@@ -4,7 +4,7 @@ A seeded generator draws small systems (a few units, a few tens of days, low rat
 planner can vary: pathway shares, capacities (0 where there is no demand), every distribution kind,
 admission calendars, capacity schedules, closures, staff absence, housing with coordinators and
 flats, readmission, the acute pool and a warm-start census (YAML or CSV). Each config is checked
-from ``result.episodes`` (columns in ``flowsim/eventlog.py``):
+from ``result.episodes`` (columns in ``flowsim/model/eventlog.py``):
 
 * every step of an episode happens no earlier than the step before it, and not after the end of the
   run (the horizon plus any cool-down);
@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 
 from flowsim import compute_metrics, simulate
-from flowsim.distributions import KINDS
-from flowsim.scenario import build_scenario
+from flowsim.model.distributions import KINDS
+from flowsim.model.scenario import build_scenario
 
 N_CONFIGS = 400
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -1,7 +1,7 @@
 """``flowsim-report``: every applicable figure of a run or a sweep, as PNG and SVG, drawing the right numbers.
 
 The run and sweep folders are made in this process (``run_scenario``), so that mutation testing sees
-:mod:`flowsim.report`; the figures ``render_report`` draws are captured as it saves them and their
+:mod:`flowsim.reporting.report`; the figures ``render_report`` draws are captured as it saves them and their
 artists compared with values computed here, independently, from the job folders' own tables
 (``replications.parquet``, ``census.parquet``, ``units.parquet``, ``patients.parquet``): paired
 differences per replication, their mean and t-quantile interval. The PNG files are decoded (size,
@@ -29,11 +29,11 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.image import imread
 
 import flowsim
-from flowsim import report
-from flowsim.cli import collect_and_report
-from flowsim.compose import load_config
-from flowsim.pipeline import run_scenario
-from flowsim.report import FORMATS, ReportError, main, render_report
+from flowsim.cli.main import collect_and_report
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.model.compose import load_config
+from flowsim.reporting import report
+from flowsim.reporting.report import FORMATS, ReportError, main, render_report
 
 TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
 OPTION = "services.ic_beds.capacity"  # the P2 beds: few enough that places matter
@@ -554,7 +554,7 @@ def test_main_honours_baseline_job(sweep_dir, tmp_path, drawn, capsys):
 
 def test_installed_script_bad_directory_is_one_line_and_exit_2(tmp_path):
     script = Path(sys.executable).with_name("flowsim-report")
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "flowsim.report"]
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "flowsim.reporting.report"]
     proc = subprocess.run([*command, str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == 2

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from flowsim.distribution_config import distribution_from_config
-from flowsim.distributions import (
+from flowsim.model.distribution_config import distribution_from_config
+from flowsim.model.distributions import (
     Distribution,
     Empirical,
     Exponential,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.rng import UniformStream, make_generator, stream_key
+from flowsim.model.rng import UniformStream, make_generator, stream_key
 
 
 def test_same_key_same_numbers():

@@ -1,6 +1,6 @@
 """A run folder's metrics.json marks finished results: run_scenario writes it last, so a crash while
 writing any earlier table leaves a folder without it (never a mix of old and new tables that looks
-finished), and a rerun completes with the same files a clean run writes. Also flowsim.run_folder's
+finished), and a rerun completes with the same files a clean run writes. Also flowsim.experiment.run_folder's
 helpers: which files are results, which are leftovers, what the earlier results were."""
 
 from __future__ import annotations
@@ -12,14 +12,20 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-import flowsim.checkpoint as checkpoint_module
-import flowsim.pipeline as pipeline_module
-from flowsim.checkpoint import Checkpoints
-from flowsim.compose import load_config
-from flowsim.identity import RunIdentity, run_identity
-from flowsim.io import write_json, write_table
-from flowsim.pipeline import run_scenario
-from flowsim.run_folder import MARKER, RESULT_FILES, earlier_results, remove_results, remove_temporary
+import flowsim.experiment.checkpoint as checkpoint_module
+import flowsim.experiment.pipeline as pipeline_module
+from flowsim.experiment.checkpoint import Checkpoints
+from flowsim.experiment.identity import RunIdentity, run_identity
+from flowsim.experiment.io import write_json, write_table
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.experiment.run_folder import (
+    MARKER,
+    RESULT_FILES,
+    earlier_results,
+    remove_results,
+    remove_temporary,
+)
+from flowsim.model.compose import load_config
 
 QUICK = ["scenario=quick", "run.warm_up_days=10", "run.horizon_days=40"]
 TABLES = ["replications.parquet", "summary.csv", "units.parquet", "census.parquet", "patients.parquet"]
@@ -128,7 +134,7 @@ def _identity(replications: int) -> RunIdentity:
                                                resolve=True))
 
 
-# --- flowsim.run_folder helpers -------------------------------------------------------------------
+# --- flowsim.experiment.run_folder helpers ------------------------------------------------------------------
 
 
 def test_remove_temporary_takes_only_leftovers_of_killed_writers(tmp_path):

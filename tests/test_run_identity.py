@@ -1,4 +1,5 @@
-"""flowsim.identity: every key that changes a run's results changes its identity digest (so checkpoints
+"""flowsim.experiment.identity: every key that changes a run's results changes its identity digest (so
+checkpoints
 and sweep jobs are never reused across them), the keys that do not (NOT_HASHED) leave it alone, and
 the phrases that tell a user what changed name exactly the changed parts."""
 
@@ -15,9 +16,8 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf
 
-import flowsim.identity as identity_module
-from flowsim.compose import load_config
-from flowsim.identity import (
+import flowsim.experiment.identity as identity_module
+from flowsim.experiment.identity import (
     NOT_HASHED,
     RunIdentity,
     changed_keys,
@@ -30,6 +30,7 @@ from flowsim.identity import (
     run_identity,
     source_fingerprint,
 )
+from flowsim.model.compose import load_config
 
 START = dt.date(2025, 4, 1)  # run.start_date of the default system
 SERIES = "date,rate_per_day\n" + "".join(f"{START + dt.timedelta(days=d)},250\n" for d in range(3))

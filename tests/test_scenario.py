@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 from conftest import single_unit_config
 
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.scenario import build_scenario
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
+from flowsim.model.scenario import build_scenario
 
 
 def _with(change) -> dict:

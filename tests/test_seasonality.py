@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from flowsim.compose import config_dir, load_config
-from flowsim.seasonality import month_multipliers, sitrep_csv, winter_uplift
+from flowsim.model.compose import config_dir, load_config
+from flowsim.model.seasonality import month_multipliers, sitrep_csv, winter_uplift
 
 MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 

@@ -1,4 +1,4 @@
-"""Who gets a freed place: the dispatcher of ``flowsim.services``.
+"""Who gets a freed place: the dispatcher of ``flowsim.model.services``.
 
 A unit serving several pathways offers a freed place to the patient who has waited longest across
 all their queues (first come, first served across pathways), not to the newest patient and not to
@@ -13,10 +13,10 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from flowsim.distributions import Fixed
-from flowsim.model import simulate
-from flowsim.scenario import SERVICE_PATHWAYS, UnitSpec, build_scenario
-from flowsim.services import Dispatcher
+from flowsim.model.distributions import Fixed
+from flowsim.model.journey import simulate
+from flowsim.model.scenario import SERVICE_PATHWAYS, UnitSpec, build_scenario
+from flowsim.model.services import Dispatcher
 
 STAY = 10.0
 

@@ -78,7 +78,7 @@ def expectations_from_flowsim(source: str, filename: str) -> list[tuple[str, int
 
 
 def test_the_check_finds_an_expectation_computed_by_the_code_under_test():
-    source = ("from flowsim.metrics import compute_metrics\nimport numpy as np\n"
+    source = ("from flowsim.measures.metrics import compute_metrics\nimport numpy as np\n"
               "def test_x(log):\n    expected = compute_metrics(log)['a']\n    want_b = np.mean([1, 2])\n"
               "    hand = 3\n    got = compute_metrics(log)\n    assert got['a'] == expected\n")
     assert expectations_from_flowsim(source, "test_x.py") == [("test_x", 4, "compute_metrics")]

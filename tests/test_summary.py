@@ -1,4 +1,5 @@
-"""The printed summary (flowsim.summary): every line of ``format_summary`` and ``format_comparison``.
+"""The printed summary (flowsim.reporting.summary): every line of ``format_summary`` and
+``format_comparison``.
 
 The summary says what a scenario turns on and prints only the sections that apply; each number is the
 mean, with ``± 95 % CI half-width`` (``ci_high - mean``, not the whole width) when replications give
@@ -16,12 +17,12 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from flowsim.acute import AcuteSpec
-from flowsim.compose import load_config
-from flowsim.distributions import Fixed
-from flowsim.features import scenario_features
-from flowsim.scenario import Scenario, build_scenario
-from flowsim.summary import format_comparison, format_summary
+from flowsim.model.acute import AcuteSpec
+from flowsim.model.compose import load_config
+from flowsim.model.distributions import Fixed
+from flowsim.model.scenario import Scenario, build_scenario
+from flowsim.reporting.features import scenario_features
+from flowsim.reporting.summary import format_comparison, format_summary
 
 UNIT_NAMES = ("p1_reablement", "ic_beds", "care_home_unit", "p3_interim_beds")
 OPTION = "services.care_home_unit.capacity"
@@ -42,7 +43,8 @@ def _scenario(*overrides: str, edit=None) -> Scenario:
 
 
 def _summary(kpis: dict[str, float], n: int = 1, half_width: float = 0.0) -> pd.DataFrame:
-    """A summary table as :func:`flowsim.aggregate.summarise` writes it, with a relative half-width."""
+    """A summary table as :func:`flowsim.measures.aggregate.summarise` writes it, with a relative
+    half-width."""
     rows = []
     for kpi, mean in kpis.items():
         half = half_width * abs(mean) if n > 1 else math.nan

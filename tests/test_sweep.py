@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowsim.compare import compare_to_baseline, select_baseline
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.pipeline import run_scenario
-from flowsim.sweep import check_collected, collect_sweep, parse_override
+from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.experiment.sweep import check_collected, collect_sweep, parse_override
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
 
 TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
 
@@ -90,7 +90,7 @@ def test_comparison_is_paired_against_the_first_job(joblib_sweep):
 
 
 def test_collect_cli_picks_another_baseline_and_rejects_bad_input(joblib_sweep, tmp_path):
-    proc = subprocess.run([sys.executable, "-c", "from flowsim.cli import collect_main; collect_main()",
+    proc = subprocess.run([sys.executable, "-c", "from flowsim.cli.main import collect_main; collect_main()",
                            str(joblib_sweep), "--baseline", "services.care_home_unit.capacity=3"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -99,7 +99,7 @@ def test_collect_cli_picks_another_baseline_and_rejects_bad_input(joblib_sweep, 
     for args in ([str(tmp_path)], [str(joblib_sweep), "--baseline", "nope=1"],
                  [str(tmp_path / "missing")]):
         bad = subprocess.run([sys.executable, "-c",
-                              "from flowsim.cli import collect_main; collect_main()", *args],
+                              "from flowsim.cli.main import collect_main; collect_main()", *args],
                              capture_output=True, text=True, check=False)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
 
@@ -251,7 +251,7 @@ def test_collect_refuses_a_job_of_another_sweep(seed_sweeps, tmp_path):
     results = (mixed / "results.parquet").read_bytes()
     with pytest.raises(ConfigError, match=r"job\(s\) 1 were not made by the sweep in sweep.json"):
         collect_sweep(mixed)
-    line = _one_line_error(_cli("flowsim.cli.collect_main", str(mixed)), "flowsim-collect")
+    line = _one_line_error(_cli("flowsim.cli.main.collect_main", str(mixed)), "flowsim-collect")
     assert "job(s) 1 " in line and "seed" in line and "rerun the sweep" in line
     assert (mixed / "results.parquet").read_bytes() == results  # nothing gathered
 
@@ -266,7 +266,7 @@ def test_without_sweep_json_jobs_of_different_seeds_are_refused(seed_sweeps, tmp
     with pytest.raises(ConfigError) as refused:
         collect_sweep(mixed, write=False)
     assert "jobs 0, 1, 2 and jobs 10, 11 differ in seed" in str(refused.value)  # numeric job order
-    _one_line_error(_cli("flowsim.cli.collect_main", str(mixed)), "flowsim-collect")
+    _one_line_error(_cli("flowsim.cli.main.collect_main", str(mixed)), "flowsim-collect")
 
 
 def test_a_sweep_of_an_older_flowsim_is_checked_from_its_manifests(seed_sweeps, tmp_path):
@@ -298,7 +298,7 @@ def test_a_rerun_with_another_seed_leaves_out_the_earlier_sweeps_extra_job(seed_
     pd.testing.assert_frame_equal(pd.read_parquet(rerun / "results.parquet"),
                                   pd.read_parquet(two / "results.parquet"))
     assert set(pd.read_csv(rerun / "comparison.csv")["job"]) == {0, 1}
-    again = _cli("flowsim.cli.collect_main", str(rerun))
+    again = _cli("flowsim.cli.main.collect_main", str(rerun))
     assert again.returncode == 0 and "left out: 2 " in again.stderr
 
 
@@ -316,7 +316,8 @@ def test_board_and_report_refuse_tables_older_than_the_jobs(seed_sweeps, tmp_pat
     shutil.copytree(one, sweep)
     check_collected(sweep)
     _rerun_job(sweep, "1", "replications=3")  # same identity, one more replication: not gathered yet
-    for prog, call in (("flowsim-board", "flowsim.board.main"), ("flowsim-report", "flowsim.report.main")):
+    for prog, call in (("flowsim-board", "flowsim.reporting.board.main"),
+                       ("flowsim-report", "flowsim.reporting.report.main")):
         line = _one_line_error(_cli(call, str(sweep)), prog)
         assert "results.parquet: is out of date: job(s) 1 changed" in line
         assert f"run flowsim-collect {sweep}" in line
@@ -327,5 +328,5 @@ def test_board_and_report_refuse_tables_older_than_the_jobs(seed_sweeps, tmp_pat
     with pytest.raises(ConfigError, match="is not the table gathered from these jobs"):
         check_collected(sweep)
     _rerun_job(sweep, "1", "services.ic_beds.capacity=30")  # another config, by hand
-    line = _one_line_error(_cli("flowsim.board.main", str(sweep)), "flowsim-board")
+    line = _one_line_error(_cli("flowsim.reporting.board.main", str(sweep)), "flowsim-board")
     assert "job(s) 1 were not made by the sweep in sweep.json (different config)" in line

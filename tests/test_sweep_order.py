@@ -11,13 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flowsim.cli import collect_and_report
-from flowsim.compare import compare_to_baseline
-from flowsim.compose import load_config
-from flowsim.errors import ConfigError
-from flowsim.pipeline import run_scenario
-from flowsim.sweep import check_collected, collect_sweep
-from flowsim.sweep_jobs import find_jobs, job_order, select_jobs, write_sweep_record
+from flowsim.cli.main import collect_and_report
+from flowsim.experiment.compare import compare_to_baseline
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.experiment.sweep import check_collected, collect_sweep
+from flowsim.experiment.sweep_jobs import find_jobs, job_order, select_jobs, write_sweep_record
+from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
 
 BASE = ["scenario=quick", "run.warm_up_days=10", "run.horizon_days=40", "replications=2",
         "outputs.patients=false", "outputs.census=false"]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
-from flowsim.errors import ConfigError
-from flowsim.metrics import compute_metrics
-from flowsim.model import simulate
-from flowsim.scenario import build_scenario
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.errors import ConfigError
+from flowsim.model.journey import simulate
+from flowsim.model.scenario import build_scenario
 
 LOS = {"kind": "lognormal", "mean": 20.0, "sd": 15.0}
 RATE = 3.0  # infinite-server occupancy = 60

@@ -9,16 +9,16 @@ import sys
 import numpy as np
 import pytest
 
-from flowsim.compose import load_scenario
-from flowsim.warmup import (
+from flowsim.cli.warmup import _seasonal_note, main
+from flowsim.experiment.warmup import (
     mser,
     replication_mean,
     run_for_warm_up,
     suggest_warm_up,
     welch_moving_average,
 )
-from flowsim.warmup_cli import _seasonal_note, main
-from flowsim.warmup_plot import SUGGESTION_GID, warm_up_figure
+from flowsim.model.compose import load_scenario
+from flowsim.reporting.warmup_plots import SUGGESTION_GID, warm_up_figure
 
 TAU = 30.0  # time constant of the synthetic transient (days)
 LEVEL, NOISE = 50.0, 2.0
@@ -172,7 +172,7 @@ def test_figure_draws_at_most_six_panels():
 # --- the command ---------------------------------------------------------------------------------------
 
 def _warmup(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flowsim.warmup_cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "flowsim.cli.warmup", *args], capture_output=True,
                           text=True, timeout=120, check=False)
 
 

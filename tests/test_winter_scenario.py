@@ -7,11 +7,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from flowsim.availability import timeline
-from flowsim.compose import load_scenario
-from flowsim.metrics import compute_metrics
-from flowsim.model import simulate
-from flowsim.rng import make_generator
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.availability import timeline
+from flowsim.model.compose import load_scenario
+from flowsim.model.journey import simulate
+from flowsim.model.rng import make_generator
 
 BASE = {"ic_beds": 370, "p1_reablement": 480}
 SURGE = {"ic_beds": 404, "p1_reablement": 496}

@@ -29,10 +29,11 @@ from IPython.display import HTML, Markdown, display
 # tqdm.auto (progress bars of runs) warns in a kernel without ipywidgets: not for the board's page
 warnings.filterwarnings("ignore", message="IProgress not found")
 
-from flowsim.aggregate import census_fan, reasons_by_option, weekly_utilisation
-from flowsim.board import figure_image
-from flowsim.compare import compare_to_baseline, select_baseline
-from flowsim.plots import (
+from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.sweep import collect_sweep
+from flowsim.measures.aggregate import census_fan, reasons_by_option, weekly_utilisation
+from flowsim.reporting.board import figure_image
+from flowsim.reporting.plots import (
     avoided_vs_option,
     cost_vs_saving,
     fan_chart,
@@ -40,7 +41,6 @@ from flowsim.plots import (
     reasons_stacked,
     utilisation_heatmap,
 )
-from flowsim.sweep import collect_sweep
 
 tables = collect_sweep(sweep_dir, write=False)
 comparison = compare_to_baseline(tables, select_baseline(tables) if baseline_job is None else baseline_job)

@@ -24,12 +24,12 @@ output_dir = "outputs/explore"
 import pandas as pd
 from IPython.display import display
 
-from flowsim.aggregate import census_fan, reasons_by_option, wait_distribution, weekly_utilisation
-from flowsim.board import figure_image
-from flowsim.compose import load_config
-from flowsim.pipeline import run_scenario
-from flowsim.plots import fan_chart, reasons_stacked, utilisation_heatmap, wait_distribution_plot
-from flowsim.summary import format_summary
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.measures.aggregate import census_fan, reasons_by_option, wait_distribution, weekly_utilisation
+from flowsim.model.compose import load_config
+from flowsim.reporting.board import figure_image
+from flowsim.reporting.plots import fan_chart, reasons_stacked, utilisation_heatmap, wait_distribution_plot
+from flowsim.reporting.summary import format_summary
 
 run = run_scenario(load_config([*overrides, f"replications={replications}"]), output_dir, overrides,
                    progress=False)

@@ -1,0 +1,255 @@
+"""Command-line entry points (thin: they compose a config and call :mod:`flowsim.experiment.pipeline`).
+
+``flowsim [overrides...]`` runs the default scenario with Hydra overrides, e.g.
+``flowsim services.care_home_unit.capacity=40 replications=10``; ``flowsim -m ...`` sweeps.
+``flowsim-collect SWEEP_DIR`` gathers a sweep and compares every job with a baseline.
+A wrong config stops before anything runs with one line naming the field and the fix, and exit
+code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import io
+import os
+import re
+import sys
+import traceback
+import typing
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import hydra
+from hydra._internal.utils import get_args_parser
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.io import write_table
+from flowsim.experiment.pipeline import run_scenario
+from flowsim.experiment.sweep import collect_sweep, parse_override
+from flowsim.model.compose import config_dir
+from flowsim.model.config import register_configs
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.overrides import normalise_overrides
+from flowsim.model.strict import closest, schema_at
+from flowsim.reporting.summary import format_comparison, format_summary
+
+__all__ = ["collect_and_report", "collect_main", "describe_error", "main"]
+
+
+
+def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
+    """A fix for an unknown key: the closest valid name under the same parent, if any."""
+    parent = getattr(omega, "parent_node", None)
+    name = key.rsplit(".", 1)[-1]
+    options = [str(k) for k in parent.keys()] if OmegaConf.is_dict(parent) else []
+    if not options:
+        kind = schema_at(key.split(".")[:-1])
+        options = list(typing.get_type_hints(kind)) if dataclasses.is_dataclass(kind) else []
+    guess = closest(name, options)
+    if guess is not None:
+        return f"did you mean {key.rsplit('.', 1)[0] + '.' if '.' in key else ''}{guess}?"
+    if options:
+        listed = ", ".join(options) if len(options) <= 16 else "see flowsim/model/config.py"
+        return f"use one of {listed}"
+    return None
+
+
+def _override_key(chain: list[BaseException]) -> str | None:
+    """The key of the override Hydra was applying when it failed, if it says."""
+    for error in chain:
+        match = re.search(r"(?:override|Could not override) '?\+*~?([\w.\-]+)[=']", str(error))
+        if isinstance(error, HydraException) and match:
+            return match.group(1)
+    return None
+
+
+def _field(omega: OmegaConfBaseException, chain: list[BaseException]) -> str:
+    """The dotted field an OmegaConf error is about (OmegaConf loses the path of a new node)."""
+    full_key = str(getattr(omega, "full_key", None) or "")
+    override = _override_key(chain)
+    if not override or full_key.startswith(override):
+        return full_key or override or "config"
+    parts = override.split(".")
+    last = full_key.split(".")[-1].split("[")[0]
+    if last in parts:  # "step_up" of services.step_up.capacity: the node that could not be made
+        return ".".join(parts[:parts.index(last) + 1])
+    return full_key or override
+
+
+def describe_error(error: BaseException) -> str | None:
+    """One line for a user's config mistake, or None if ``error`` is not one (a bug)."""
+    if isinstance(error, ConfigError):
+        return str(error)
+    chain = []
+    current: BaseException | None = error
+    while current is not None:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    omega = next((e for e in chain if isinstance(e, OmegaConfBaseException)), None)
+    if omega is not None:
+        key = _field(omega, chain)
+        message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
+        if re.search(r"Key '.*' (is )?not in", message):
+            fix = _key_problem(omega, key) or "check the spelling against flowsim/model/config.py"
+            return f"{key}: unknown key; fix: {fix}"
+        if "is not a subclass of" in message and "value: {}" in message:
+            return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
+                    f"e.g. {key}={{pathways: [P2], capacity: 10, los_days: {{kind: exponential, mean: 30}}}}")
+        return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
+                "(see flowsim/model/config.py)")
+    if isinstance(error, HydraException):
+        message = " ".join(str(error).split("Config search path")[0].split())
+        return f"{message}; fix: check the command-line overrides and config group names"
+    if isinstance(error, ValueError) and _raised_in_hydra(error):
+        return (f"{' '.join(str(error).split())}; fix: check the command-line overrides "
+                "(key=value, config groups such as scenario=quick)")
+    return None
+
+
+def _raised_in_hydra(error: BaseException) -> bool:
+    """Whether ``error`` was raised inside Hydra itself (a malformed override it did not parse)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}hydra{os.sep}" in frames[-1].filename
+
+
+def _task(cfg: DictConfig) -> None:
+    hydra_cfg = HydraConfig.get()
+    output_dir = hydra_cfg.runtime.output_dir
+    overrides = list(hydra_cfg.overrides.task)
+    job = hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None
+    try:
+        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty(), job=job)
+    except ConfigError as error:
+        # Exit here, not via an exception: Hydra would first print its own "Error executing job".
+        print(f"flowsim: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    warning = run.precision.warning()
+    if warning:
+        print(f"flowsim: warning: {warning}", file=sys.stderr)
+    if cfg.outputs.summary:
+        if run.resumed:
+            print(f"Resumed {run.resumed} finished replication(s) from {run.output_dir}/checkpoints/")
+        print(format_summary(run.summary, run.units, run.scenario, len(run.replications)))
+        print(f"\nOutputs written to {run.output_dir}/ ("
+              + ", ".join(sorted(p.name for p in run.files.values())) + ")")
+
+
+def _guarded(entry: Callable[[], None]) -> None:
+    # Hydra prints its own traceback-ish report and exits 1 unless HYDRA_FULL_ERROR is set; with it
+    # set, errors reach us and a user's mistake becomes one line and exit 2.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        entry()
+    except Exception as error:  # only config mistakes are caught; bugs are re-raised below
+        line = describe_error(error)
+        if line is None:
+            raise
+        print(f"flowsim: error: {line}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+
+
+def _normalised_argv(argv: list[str]) -> list[str]:
+    """``argv`` with its Hydra overrides passed through :func:`normalise_overrides`."""
+    report = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(report):
+            overrides = get_args_parser().parse_args(argv[1:]).overrides
+    except SystemExit as stop:
+        if not stop.code:
+            return argv  # --version and the like: Hydra does it again and exits
+        lines = report.getvalue().strip().splitlines() or ["the command line could not be read"]
+        problem = lines[-1].split("error:", 1)[-1].strip()  # argparse's usage lines are left out
+        raise ConfigError("command line", problem, "see flowsim --help; options such as -m go before the "
+                          "overrides, e.g. flowsim -m services.ic_beds.capacity=30,40") from None
+    rewritten = iter(normalise_overrides(overrides))
+    pending = list(overrides)
+    out = [argv[0]]
+    for arg in argv[1:]:
+        if pending and arg == pending[0]:
+            pending.pop(0)
+            out.append(next(rewritten))
+        else:
+            out.append(arg)
+    return out
+
+
+def main() -> None:
+    """``flowsim``: run the configured scenario (Hydra overrides on the command line)."""
+    register_configs()
+
+    def entry() -> None:
+        sys.argv = _normalised_argv(sys.argv)
+        hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
+
+    _guarded(entry)
+
+
+def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None,
+                       figure: str | None = None, avoided: str | None = None) -> Path:
+    """Gather ``sweep_dir``, write ``results.parquet``, ``summary.csv``, ``comparison.csv``; print.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``comparison.csv`` written.
+    """
+    tables = collect_sweep(sweep_dir)
+    comparison = compare_to_baseline(tables, select_baseline(tables, baseline))
+    path = write_table(comparison, Path(sweep_dir) / "comparison.csv")
+    print(format_comparison(comparison, tables.swept))
+    if figure:
+        if len(tables.swept) not in (1, 2):
+            raise KeyError(f"--figure needs one or two swept parameters, the sweep has {len(tables.swept)}")
+        from flowsim.reporting.plots import avoided_vs_option  # matplotlib only when a figure is asked for
+
+        group = tables.swept[0] if len(tables.swept) == 2 else None
+        column = (f"{avoided}_delayed_days_avoided_per_year" if avoided
+                  else "delayed_days_avoided_per_year")
+        if column not in comparison.columns:
+            raise KeyError(f"no column {column} in the comparison")
+        avoided_vs_option(comparison, tables.swept[-1], group, column).savefig(figure, dpi=120)
+        print(f"Figure written to {figure}")
+    if tables.incomplete:
+        print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
+              "(rerun the same command to finish them)", file=sys.stderr)
+    if tables.left_out:
+        print(f"flowsim: warning: job folders of an earlier sweep left out: {', '.join(tables.left_out)} "
+              "(not in this sweep's sweep.json)", file=sys.stderr)
+    print(f"\nSweep tables written to {sweep_dir}/ (results.parquet, summary.csv, comparison.csv)")
+    return path
+
+
+def collect_main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-collect SWEEP_DIR [--baseline KEY=VALUE ...]``."""
+    parser = argparse.ArgumentParser(prog="flowsim-collect", description=(
+        "Gather a flowsim sweep into results.parquet and summary.csv, and compare every job with a "
+        "baseline job (delayed days avoided, net saving) into comparison.csv."))
+    parser.add_argument("sweep_dir", help="the multirun directory (holds 0/, 1/, ...)")
+    parser.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE",
+                        help="swept value(s) of the baseline job (default: the first job)")
+    parser.add_argument("--figure", metavar="PATH", help="also draw delayed days avoided and net "
+                        "saving against the swept value (PNG/SVG by extension)")
+    parser.add_argument("--reason", choices=["admin", "P1", "P2", "P3", "housing"],
+                        help="draw delayed days avoided for this delay reason only")
+    args = parser.parse_args(argv)
+    if not Path(args.sweep_dir).is_dir():
+        print(f"flowsim-collect: error: {args.sweep_dir} is not a directory; fix: give the sweep "
+              "directory (hydra.sweep.dir)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    try:
+        collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None,
+                           args.figure, args.reason)
+    except ConfigError as error:  # jobs of different runs mixed in one folder
+        print(f"flowsim-collect: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    except (FileNotFoundError, KeyError) as error:
+        print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
+              "and --baseline", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)

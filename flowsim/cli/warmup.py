@@ -1,0 +1,151 @@
+"""``flowsim-warmup``: how long a warm-up does this system need?
+
+Runs a few long replications from an empty system (no warm-up), suggests ``run.warm_up_days`` from
+the NCTR census and every unit's occupancy (MSER-5, :mod:`flowsim.experiment.warmup`) and draws them with
+Welch's moving average::
+
+    flowsim-warmup [--replications 5] [--horizon-days 730] [--figure warmup.png] [--n-jobs 1]
+                   [overrides ...]
+
+Overrides are the ``flowsim`` ones (``scenario=quick``, ``services.ic_beds.capacity=400``). A wrong
+value stops before anything runs with one line naming the field and the fix, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from flowsim.cli.main import describe_error
+from flowsim.experiment.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
+from flowsim.model.compose import load_config
+from flowsim.model.errors import EXIT_CONFIG_ERROR
+from flowsim.model.scenario import Scenario, build_scenario
+
+__all__ = ["format_suggestion", "main"]
+
+PROG = "flowsim-warmup"
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_CONFIG_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=(
+        "Run a few long replications of a flowsim system from empty (no warm-up), suggest "
+        "run.warm_up_days from when the NCTR census and unit occupancies settle (MSER-5), and draw "
+        "them (Welch's moving average)."))
+    parser.add_argument("--replications", type=int, default=5,
+                        help="replications to run (default: 5)")
+    parser.add_argument("--horizon-days", type=float, default=730.0,
+                        help="days per replication, from empty (default: 730; sets run.horizon_days)")
+    parser.add_argument("--figure", default="warmup.png", metavar="PATH",
+                        help="where to write the figure, PNG/SVG/PDF by extension (default: warmup.png)")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("overrides", nargs="*", metavar="override",
+                        help="Hydra overrides as for flowsim, e.g. scenario=quick seed=7")
+    return parser
+
+
+def _seasonal_note(arrivals: Mapping[str, Any]) -> str | None:
+    """A caution when arrivals vary over the year: MSER can take a seasonal peak for start-up."""
+    if arrivals.get("series_csv"):
+        what = f"arrivals follow {arrivals['series_csv']}"
+    else:
+        months = [float(m) for m in (arrivals.get("month_multipliers") or [])]
+        if not months or max(months) - min(months) < 1e-9:
+            return None
+        what = f"arrivals vary by month (multipliers {min(months):g}-{max(months):g})"
+    return (f"Note: {what}, so part of what the series show is seasonal, not start-up, and MSER can "
+            "take a seasonal peak for a transient. Check the figure, add replications, or compare "
+            "with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1].")
+
+
+def _scenario(overrides: Sequence[str], horizon_days: float
+              ) -> tuple[Scenario, float | None, str | None]:
+    """The no-warm-up scenario, the warm-up the composed config asked for, a seasonal caution."""
+    cfg = load_config(overrides)
+    configured = None if OmegaConf.is_missing(cfg.run, "warm_up_days") else cfg.run.warm_up_days
+    cfg.run.horizon_days = float(horizon_days)
+    cfg.run.warm_up_days = 0.0
+    scenario = build_scenario(cfg)
+    arrivals = OmegaConf.to_container(cfg.arrivals, resolve=True) if "arrivals" in cfg else {}
+    return (scenario, float(configured) if configured is not None else None,
+            _seasonal_note(arrivals or {}))
+
+
+def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np.ndarray],
+                      configured: float | None = None) -> str:
+    """The table printed by ``flowsim-warmup``: per series, its truncation and its settled level."""
+    width = max(len("series"), *(len(n) for n in suggestion.per_series))
+    header = f"{'series':<{width}}  suggested days  settled mean"
+    lines = [header, "-" * len(header)]
+    for name, days in suggestion.per_series.items():
+        mean = replication_mean(series_by_name[name])[days:]
+        level = float(np.nanmean(mean)) if np.isfinite(mean).any() else float("nan")
+        flag = "  (not settled: run longer)" if name in suggestion.unsettled else ""
+        lines.append(f"{name:<{width}}  {days:>14,d}  {level:>12,.1f}{flag}")
+    limiting = suggestion.limiting_series
+    lines += [
+        "",
+        f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; the longest "
+        f"MSER-{suggestion.batch} truncation{f', {limiting}' if limiting else ''}, rounded up to "
+        "whole weeks)",
+        f"Use: {suggestion.override}",
+    ]
+    if configured is not None:
+        verdict = ("covers the suggestion" if configured >= suggestion.days
+                   else "is SHORTER than the suggestion")
+        lines.append(f"The composed config has run.warm_up_days={configured:g}, which {verdict}.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-warmup``: suggest ``run.warm_up_days`` for the configured system."""
+    args = _parser().parse_intermixed_args(argv)
+    if args.replications < 1:
+        _fail(f"--replications: must be >= 1, got {args.replications}; fix: give 3 to 5 replications")
+    if not args.horizon_days > 0 or not np.isfinite(args.horizon_days):
+        _fail(f"--horizon-days: must be > 0, got {args.horizon_days:g}; fix: give a few times the "
+              "longest length of stay, e.g. 730")
+    if args.n_jobs == 0:
+        _fail("--n-jobs: must not be 0; fix: give 1 (sequential), a number of workers, or -1 (all CPUs)")
+    figure = Path(args.figure)
+    if not figure.parent.is_dir():
+        _fail(f"--figure: directory {figure.parent} does not exist; fix: create it or give another path")
+    try:
+        scenario, configured, note = _scenario(args.overrides, args.horizon_days)
+    except Exception as error:  # only config mistakes are caught; bugs are re-raised
+        line = describe_error(error)
+        if line is None:
+            raise
+        _fail(line)
+
+    series = run_for_warm_up(scenario, args.replications, args.n_jobs, progress=sys.stderr.isatty())
+    suggestion = suggest_warm_up(series)
+    print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from an empty "
+          "system (no warm-up)\n")
+    print(format_suggestion(suggestion, series, configured))
+    if note:
+        print(note)
+    if suggestion.unsettled:
+        print(f"{PROG}: warning: {', '.join(suggestion.unsettled)} had not settled by half the run; "
+              "fix: run longer with --horizon-days", file=sys.stderr)
+
+    from flowsim.reporting.warmup_plots import warm_up_figure  # matplotlib only once the runs are done
+
+    warm_up_figure(series, suggestion).savefig(figure, dpi=120)
+    print(f"Figure written to {figure}")
+
+
+if __name__ == "__main__":
+    main()

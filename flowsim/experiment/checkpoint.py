@@ -1,0 +1,103 @@
+"""Finished replications kept on disk, so an interrupted run or sweep resumes without loss.
+
+Each replication's tables are written into ``<output_dir>/checkpoints/<identity digest>/rep-NNNNNN/``
+with the identity's components in ``identity.json`` beside them; the small ``kpis.json`` is written
+last and marks the replication as complete (every file is written atomically). The identity
+(:mod:`flowsim.experiment.identity`) covers everything that changes a replication's results and nothing that
+does not (how many replications, how many workers, which files to write), so a rerun of the same
+command, or a request for more replications, reuses what is there, and anything else never does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from flowsim.experiment.identity import RunIdentity
+from flowsim.experiment.io import write_json, write_table
+
+__all__ = ["IDENTITY_FILE", "Checkpoints", "ReplicationRecord"]
+
+IDENTITY_FILE = "identity.json"
+_TABLES = ("units", "census", "patients")
+
+
+@dataclass(frozen=True)
+class ReplicationRecord:
+    """One replication's results as tables (what a worker sends back and a checkpoint holds)."""
+
+    replication: int
+    kpis: dict[str, float]
+    units: pd.DataFrame
+    census: pd.DataFrame | None
+    patients: pd.DataFrame | None
+
+
+class Checkpoints:
+    """Per-replication store of one identity under ``root/<digest>/``."""
+
+    def __init__(self, root: str | Path, identity: RunIdentity) -> None:
+        self.root = Path(root)
+        self.identity = identity
+        self.folder = self.root / identity.digest
+
+    def _dir(self, replication: int) -> Path:
+        return self.folder / f"rep-{replication:06d}"
+
+    def done(self) -> list[int]:
+        """Replications whose results are complete on disk."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(int(p.parent.name.split("-")[1]) for p in self.folder.glob("rep-*/kpis.json"))
+
+    def save(self, record: ReplicationRecord) -> None:
+        """Persist ``record``; ``kpis.json`` goes last so a half-written replication is not 'done'."""
+        if not (self.folder / IDENTITY_FILE).is_file():
+            write_json(self.identity.to_json(), self.folder / IDENTITY_FILE)
+        folder = self._dir(record.replication)
+        for name in _TABLES:
+            table = getattr(record, name)
+            if table is not None:
+                write_table(table, folder / f"{name}.parquet")
+        write_json({"replication": record.replication, "kpis": record.kpis}, folder / "kpis.json")
+
+    def load(self, replication: int, *, census: bool, patients: bool) -> ReplicationRecord | None:
+        """A saved replication, or None if it is missing or lacks a table that is now wanted."""
+        folder = self._dir(replication)
+        marker = folder / "kpis.json"
+        wanted = {"units": True, "census": census, "patients": patients}
+        if not marker.is_file() or any(want and not (folder / f"{name}.parquet").is_file()
+                                       for name, want in wanted.items()):
+            return None
+        kpis = {k: (float("nan") if v is None else v)
+                for k, v in json.loads(marker.read_text())["kpis"].items()}
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") if want else None
+                  for name, want in wanted.items()}
+        return ReplicationRecord(replication, kpis, tables["units"], tables["census"],
+                                 tables["patients"])
+
+    def others(self) -> list[Path]:
+        """Checkpoint folders of other identities (or of flowsim before identities), newest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if p.is_dir() and p != self.folder]
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+    def latest_other_identity(self) -> dict[str, Any] | None:
+        """The stored identity of the most recently written other checkpoint folder ({} if unknown)."""
+        for folder in self.others():
+            try:
+                return json.loads((folder / IDENTITY_FILE).read_text())
+            except (OSError, ValueError):
+                return {}
+        return None
+
+    def remove_others(self) -> None:
+        """Delete the checkpoints of every other identity (the folder now holds this run only)."""
+        for folder in self.others():
+            shutil.rmtree(folder, ignore_errors=True)

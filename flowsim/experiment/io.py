@@ -1,0 +1,169 @@
+"""Writing results: Parquet/CSV/JSON tables and a run manifest.
+
+Every file is written atomically (to a temporary name in the same folder, then renamed), so an
+interrupted run leaves either the whole file or none of it. Parquet files use plain column types
+(floats, ints, strings, timestamps) so pandas, polars and DuckDB all read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import subprocess
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowsim.measures.metrics import RunMetrics
+from flowsim.model.eventlog import SCHEMA, EpisodeTable
+from flowsim.model.scenario import Scenario
+
+__all__ = [
+    "atomic_write",
+    "census_frame",
+    "episodes_frame",
+    "manifest",
+    "write_json",
+    "write_table",
+]
+
+
+def _new_temporary(target: Path) -> Path:
+    """Create an empty ``.<name>.<random>.tmp`` beside ``target``, with the permissions of any new file.
+
+    Not ``tempfile.mkstemp``: it makes files 0600, so colleagues sharing the results could not read
+    them. Creating the file with mode 0666 lets the kernel apply the process umask (0644 under the
+    usual 022) and any default ACL of the folder, without reading the process-wide umask (which
+    ``os.umask`` can only do by changing it, racing with other threads).
+    """
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` then rename the temporary file onto ``path``.
+
+    The file gets the permissions of any newly created file (``0o666 & ~umask``).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _new_temporary(target)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as Parquet (``.parquet``) or CSV (``.csv``), atomically."""
+    target = Path(path)
+    if target.suffix == ".parquet":
+        return atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False))
+    if target.suffix == ".csv":
+        return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
+    raise ValueError(f"unsupported table format: {target.suffix}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # JSON has no NaN; null reads back as "not available"
+    return value
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write ``data`` as indented JSON (NaN becomes null), atomically."""
+    text = json.dumps(_jsonable(data), indent=2)  # keys in the order given
+    return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+
+
+def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) -> pd.DataFrame:
+    """The episode log as a tidy table: one row per NCTR episode, names instead of codes.
+
+    Keeps the episodes that started before the horizon (and the warm-start census); episodes that
+    started during the cool-down are left out, but the later steps of the kept ones are shown as the
+    cool-down saw them. Adds ``replication``, ``delayed_days`` (NCTR to leaving the acute bed),
+    ``delay_censored`` (still in the acute bed when the simulation stopped, at the end of the
+    cool-down: the delay so far) and ``nctr_time`` (calendar timestamp of becoming NCTR).
+    """
+    nctr, request = table["nctr_day"], table["admission_request_day"]
+    keep = np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days  # census rows: nctr <= 0
+    data: dict[str, Any] = {"replication": np.full(int(keep.sum()), replication, dtype=np.int64)}
+    for name, kind in SCHEMA.items():
+        column = table[name][keep]
+        if kind == "c":
+            data[name] = pd.array(table.decoded(name)[keep], dtype="string")
+        elif name == "readmitted":
+            data[name] = column.astype(bool)
+        elif kind == "n":
+            data[name] = pd.array(np.where(column >= 0, column, None), dtype="Int64")
+        else:
+            data[name] = column
+    frame = pd.DataFrame(data)
+    censored = frame["nctr_day"].notna() & frame["acute_leave_day"].isna()
+    frame["delayed_days"] = (frame["acute_leave_day"].where(~censored, scenario.end_days)
+                             - frame["nctr_day"])
+    frame["delay_censored"] = censored
+    start = pd.Timestamp(scenario.start_date)
+    frame["nctr_time"] = (start + pd.to_timedelta(frame["nctr_day"], unit="D")).astype(
+        "datetime64[us]")
+    return frame
+
+
+def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
+    """Daily midnight series of one replication (NCTR census by pathway, occupied places by unit)."""
+    frame = pd.DataFrame({k: v for k, v in metrics.census.items() if k != "date"})
+    frame.insert(0, "date", pd.to_datetime(metrics.census["date"]).astype("datetime64[us]"))
+    frame.insert(0, "replication", replication)
+    return frame
+
+
+def _git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def manifest(config: dict[str, Any], overrides: Sequence[str], scenario: Scenario) -> dict[str, Any]:
+    """What is needed to reproduce a run: config, overrides, seed, versions, git SHA, time."""
+    versions = {}
+    for package in ("flowsim", "simpy", "numpy", "scipy", "pandas", "hydra-core"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "overrides": list(overrides),
+        "config": config,
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_sha": _git_sha(),
+    }

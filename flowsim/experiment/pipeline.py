@@ -1,0 +1,215 @@
+"""One scenario end to end: config -> Scenario -> replications -> metrics -> files.
+
+This is the plain, importable function behind the ``flowsim`` command; notebooks and tests call it
+directly with a config and an output directory. Finished replications are checkpointed as they
+complete, under the run's identity (:mod:`flowsim.experiment.identity`), so rerunning the same command after
+an
+interruption only runs what is missing, and a run whose config, input files, code or seed differ
+never reuses them. One run at a time writes a folder (:mod:`flowsim.experiment.lock`), and when it finishes
+the
+folder's top-level files are exactly the ones it produced (:mod:`flowsim.experiment.run_folder`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from flowsim.experiment.checkpoint import Checkpoints, ReplicationRecord
+from flowsim.experiment.identity import RunIdentity, describe_changes, run_identity
+from flowsim.experiment.io import census_frame, episodes_frame, manifest, write_json, write_table
+from flowsim.experiment.lock import folder_lock
+from flowsim.experiment.precision import PrecisionReport, check_precision, next_batch
+from flowsim.experiment.preflight import RunPlan, check_output_dir, check_run
+from flowsim.experiment.run_folder import MARKER, earlier_results, remove_results, remove_temporary
+from flowsim.experiment.runner import iter_replications, run_replication
+from flowsim.measures.aggregate import HEADLINE_KPIS, replication_table, summarise
+from flowsim.model.scenario import Scenario
+
+__all__ = ["ScenarioRun", "replication_record", "run_scenario"]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """What :func:`run_scenario` produced and where it put it."""
+
+    scenario: Scenario
+    output_dir: Path
+    replications: pd.DataFrame  # one row per replication, one column per KPI
+    summary: pd.DataFrame  # kpi, n, mean, sd, ci_low, ci_high, half_width_pct
+    units: pd.DataFrame  # per unit and replication
+    files: dict[str, Path]
+    precision: PrecisionReport
+    resumed: int  # replications loaded from checkpoints instead of simulated
+    identity: RunIdentity | None = None
+    note: str | None = None  # what differed from the earlier results in the folder, if anything
+
+
+@dataclass(frozen=True)
+class _RecordTask:
+    """Picklable: one replication, returned as tables."""
+
+    scenario: Scenario
+    census: bool
+    patients: bool
+
+    def __call__(self, replication: int) -> ReplicationRecord:
+        return replication_record(self.scenario, replication, census=self.census,
+                                  patients=self.patients)
+
+
+def replication_record(scenario: Scenario, replication: int, *, census: bool = True,
+                       patients: bool = True) -> ReplicationRecord:
+    """Simulate one replication and turn it into tables."""
+    out = run_replication(scenario, replication, keep_episodes=patients)
+    units = pd.DataFrame([{"replication": replication, **u} for u in out.metrics.units])
+    return ReplicationRecord(
+        replication=replication,
+        kpis=out.metrics.kpis,
+        units=units,
+        census=census_frame(out.metrics, replication) if census else None,
+        patients=(episodes_frame(out.episodes, scenario, replication)
+                  if patients and out.episodes is not None else None),
+    )
+
+
+def run_scenario(config: DictConfig | Mapping[str, Any], output_dir: str | Path,
+                 overrides: Sequence[str] = (), progress: bool = True,
+                 job: int | None = None) -> ScenarioRun:
+    """Validate ``config``, run (or resume) its replications and write every output file.
+
+    Parameters
+    ----------
+    config : DictConfig or Mapping
+        A composed flowsim configuration.
+    output_dir : path
+        Where to write ``metrics.json``, ``patients.parquet``, ``census.parquet``,
+        ``replications.parquet``, ``summary.csv``, ``units.parquet``, ``manifest.json`` and the
+        per-replication ``checkpoints/``.
+    overrides : sequence of str
+        The command-line overrides, recorded in the manifest.
+    progress : bool
+        Show a progress bar over replications.
+    job : int, optional
+        The Hydra multirun job number, recorded so ``flowsim-collect`` can match the folder with the
+        sweep's ``sweep.json``.
+
+    Returns
+    -------
+    ScenarioRun
+
+    Raises
+    ------
+    ConfigError
+        Before anything runs: an invalid config (:func:`flowsim.experiment.preflight.check_run`), an output
+        directory that cannot be written, or one that another live flowsim run is writing.
+    """
+    plain = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(
+        config)
+    plan = check_run(plain)  # raises ConfigError before anything runs
+    identity = run_identity(plain)  # after validation: the input files it hashes exist
+    out = check_output_dir(output_dir, "output_dir")
+    with folder_lock(out):
+        remove_temporary(out)  # of killed runs: nobody else writes here while we hold the lock
+        return _run_locked(plain, plan, identity, out, overrides, progress, job)
+
+
+def _describe_earlier(finished: tuple[dict[str, Any], dict[str, Any] | None] | None,
+                      identity: RunIdentity, store: Checkpoints) -> str | None:
+    """What made the earlier results (else checkpoints) in the folder, if not this identity; or None."""
+    if finished is not None:
+        stored, config = finished
+    else:
+        stored, config = store.latest_other_identity(), None
+    if stored is None or stored.get("digest") == identity.digest:
+        return None
+    if not stored:
+        return "an earlier flowsim that did not record what made its results"
+    return f"a different {describe_changes(stored, identity, config)}"
+
+
+def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out: Path,
+                overrides: Sequence[str], progress: bool, job: int | None) -> ScenarioRun:
+    scenario, settings = plan.scenario, plan.precision
+    want_census, want_patients = plan.census, plan.patients
+    store = Checkpoints(out / "checkpoints", identity)
+    task = _RecordTask(scenario, want_census, want_patients)
+    finished = earlier_results(out)
+    earlier = _describe_earlier(finished, identity, store)
+    if finished is not None and finished[0].get("digest") != identity.digest:
+        # from here until this run finishes, the folder must not look as if it held its results
+        remove_results(out)
+
+    records: dict[int, ReplicationRecord] = {}
+    resumed = 0
+    wanted = scenario.replications
+    note = None
+    while True:
+        missing = []
+        for r in range(wanted):
+            if r in records:
+                continue
+            saved = store.load(r, census=want_census, patients=want_patients)
+            if saved is None:
+                missing.append(r)
+            else:
+                records[r] = saved
+                resumed += 1
+        if earlier and note is None:
+            note = (f"earlier results in {out} were made with {earlier}; rerunning {len(missing)} "
+                    "replication(s)")
+            print(f"flowsim: note: {note}", file=sys.stderr)
+        for record in iter_replications(task, missing, scenario.n_jobs, progress):
+            store.save(record)  # as each finishes: an interruption keeps it
+            records[record.replication] = record
+        table = replication_table((r, records[r].kpis) for r in sorted(records))
+        report = check_precision(table, settings)
+        extra = next_batch(report, settings) if settings.adaptive else 0
+        if not extra:
+            break
+        wanted += extra
+
+    ordered = [records[r] for r in sorted(records)]
+    summary = summarise(table)
+    units = pd.concat([r.units for r in ordered], ignore_index=True)
+    # metrics.json marks a finished, consistent set: it goes first here and is written last
+    (out / MARKER).unlink(missing_ok=True)
+    files = {
+        "replications": write_table(table, out / "replications.parquet"),
+        "summary": write_table(summary, out / "summary.csv"),
+        "units": write_table(units, out / "units.parquet"),
+    }
+    if want_census:
+        files["census"] = write_table(pd.concat([r.census for r in ordered], ignore_index=True),
+                                      out / "census.parquet")
+    if want_patients:
+        files["patients"] = write_table(pd.concat([r.patients for r in ordered], ignore_index=True),
+                                        out / "patients.parquet")
+    job_entry = {} if job is None else {"job": job}
+    files["manifest"] = write_json({**manifest(plain, overrides, scenario), **job_entry,
+                                    "identity": identity.summary()}, out / "manifest.json")
+    # e.g. patients.parquet of an earlier run with outputs.patients=true: not this run's
+    remove_results(out, keep=[p.name for p in files.values()])
+    headline = summary.set_index("kpi")
+    files["metrics"] = write_json({
+        "replications": len(ordered),
+        "seed": scenario.seed,
+        **job_entry,
+        "identity": identity.summary(),
+        "observed_days": scenario.observed_days,
+        "kpis": {k: float(headline.loc[k, "mean"]) for k in headline.index},
+        "headline": {k: headline.loc[k].drop("n").to_dict() for k in HEADLINE_KPIS
+                     if k in headline.index},
+        "precision": {"target_half_width_pct": report.target_half_width_pct,
+                      "half_width_pct": report.half_width_pct, "met": report.met},
+        "units": units.drop(columns="replication").groupby("unit", sort=False)
+                      .mean(numeric_only=True).reset_index().to_dict(orient="records"),
+    }, out / MARKER)
+    store.remove_others()  # the folder now holds this run only (see README, "Nothing is lost")
+    return ScenarioRun(scenario, out, table, summary, units, files, report, resumed, identity, note)

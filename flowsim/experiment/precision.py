@@ -1,0 +1,111 @@
+"""Is the number of replications enough? CI half-width relative to the mean, and what would do.
+
+A planner quoting "delayed days avoided: 4,100 a year" should know it is 4,100 ± 200, not ± 2,000.
+After replications run, :func:`check_precision` compares each headline KPI's 95 % CI half-width (as a
+% of its mean) with a target and estimates how many replications would reach it (the half-width
+shrinks like 1/sqrt(n)).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from flowsim.measures.aggregate import summarise
+from flowsim.model.bounds import MAX_REPLICATIONS
+from flowsim.model.errors import ConfigError
+from flowsim.model.validate import flag
+
+__all__ = ["PrecisionReport", "PrecisionSettings", "check_precision", "next_batch", "precision_settings"]
+
+
+@dataclass(frozen=True)
+class PrecisionSettings:
+    """Validated ``precision.*`` settings."""
+
+    target_half_width_pct: float
+    kpis: tuple[str, ...]
+    adaptive: bool
+    batch: int
+    max_replications: int
+
+
+@dataclass(frozen=True)
+class PrecisionReport:
+    """Precision of each KPI after ``n`` replications."""
+
+    n: int
+    half_width_pct: dict[str, float]
+    target_half_width_pct: float
+    needed: dict[str, int]  # estimated replications to reach the target, per KPI above it
+
+    @property
+    def met(self) -> bool:
+        """True when every KPI is within the target (needs at least two replications)."""
+        return self.n >= 2 and not self.needed
+
+    def warning(self) -> str | None:
+        """One line for the user when the target is missed, else None."""
+        if self.met or self.n < 2:
+            return None
+        worst = max(self.needed, key=self.needed.get)
+        return (f"{worst}: 95 % CI half-width is {self.half_width_pct[worst]:.1f} % of the mean with "
+                f"{self.n} replications (target {self.target_half_width_pct:g} %); about "
+                f"{self.needed[worst]} replications would reach it (set replications= or "
+                "precision.adaptive=true)")
+
+
+def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
+    """Validate the ``precision`` section of a plain config mapping."""
+    spec = config.get("precision") or {}
+    target = spec.get("target_half_width_pct", 5.0)
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target < 100:
+        raise ConfigError("precision.target_half_width_pct", f"must be between 0 and 100, got {target!r}",
+                          "use a percentage such as 5")
+    batch = spec.get("batch", 10)
+    maximum = spec.get("max_replications", 200)
+    for field, value in (("precision.batch", batch), ("precision.max_replications", maximum)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICATIONS:
+            raise ConfigError(field, f"must be a whole number from 1 to {MAX_REPLICATIONS:,}, got {value!r}",
+                              f"set {field} to a whole number such as 10")
+    kpis = spec.get("kpis") or ()
+    if isinstance(kpis, str) or not all(isinstance(k, str) for k in kpis):
+        raise ConfigError("precision.kpis", f"must be a list of KPI names, got {kpis!r}",
+                          "write e.g. [delayed_days_per_year, nctr_census_mean]")
+    return PrecisionSettings(float(target), tuple(kpis), flag(spec.get("adaptive"), "precision.adaptive"),
+                             batch, maximum)
+
+
+def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> PrecisionReport:
+    """Half-widths of ``settings.kpis`` over the replication ``table`` and replications needed.
+
+    Raises
+    ------
+    ConfigError
+        If a KPI named in ``precision.kpis`` is not a column of the table.
+    """
+    for kpi in settings.kpis:
+        if kpi not in table.columns:
+            raise ConfigError("precision.kpis", f"unknown KPI {kpi!r}",
+                              "use a column of replications.parquet such as delayed_days_per_year")
+    n = len(table)
+    summary = summarise(table, settings.kpis).set_index("kpi")
+    widths = {k: float(summary.loc[k, "half_width_pct"]) for k in settings.kpis}
+    needed = {}
+    for kpi, width in widths.items():
+        if n >= 2 and math.isfinite(width) and abs(width) > settings.target_half_width_pct:
+            needed[kpi] = math.ceil(n * (abs(width) / settings.target_half_width_pct) ** 2)
+    return PrecisionReport(n, widths, settings.target_half_width_pct, needed)
+
+
+def next_batch(report: PrecisionReport, settings: PrecisionSettings) -> int:
+    """How many more replications an adaptive run should add now (0 = stop)."""
+    if report.met or report.n >= settings.max_replications or report.n < 2:
+        return 0
+    wanted = max(report.needed.values())
+    return max(0, min(settings.batch, wanted - report.n, settings.max_replications - report.n))
+

@@ -1,0 +1,115 @@
+"""Replications, sequential or in parallel, with identical results either way.
+
+Each replication's random streams are keyed by ``(seed, replication, stream name)``, so the result of
+replication *r* does not depend on which worker ran it or in what order; a scenario and its baseline
+run with the same seed share common random numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from flowsim.measures.metrics import RunMetrics, compute_metrics
+from flowsim.model.eventlog import EpisodeTable
+from flowsim.model.journey import simulate
+from flowsim.model.scenario import Scenario
+
+__all__ = ["ReplicationOutput", "iter_replications", "run_replication", "run_replications"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReplicationOutput:
+    """One replication: its index, KPIs and (optionally) its episode log."""
+
+    replication: int
+    metrics: RunMetrics
+    episodes: EpisodeTable | None
+
+
+def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = True
+                    ) -> ReplicationOutput:
+    """Simulate one replication and compute its metrics.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replication : int
+        Index keying the random streams (0-based).
+    keep_episodes : bool
+        Return the episode log too (needed for ``patients.parquet``); dropping it saves memory.
+    """
+    result = simulate(scenario, replication)
+    return ReplicationOutput(replication, compute_metrics(result),
+                             result.episodes if keep_episodes else None)
+
+
+def iter_replications(task: Callable[[int], T], replications: Sequence[int], n_jobs: int = 1,
+                      progress: bool = True, description: str = "replications") -> Iterator[T]:
+    """Yield ``task(r)`` for each replication as soon as it finishes (any order when parallel).
+
+    Parameters
+    ----------
+    task : callable
+        A picklable function of the replication index (e.g. a ``functools.partial``).
+    replications : sequence of int
+    n_jobs : int
+        joblib worker processes; 1 runs in this process.
+    progress : bool
+        Show a tqdm progress bar when more than one replication runs.
+    """
+    if n_jobs == 1:
+        iterator: Iterator[T] = (task(r) for r in replications)
+    else:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        iterator = parallel(delayed(task)(r) for r in replications)
+    yield from tqdm(iterator, total=len(replications), desc=description, unit="rep",
+                    disable=not (progress and len(replications) > 1))
+
+
+def run_replications(
+    scenario: Scenario,
+    replications: Sequence[int] | None = None,
+    *,
+    n_jobs: int | None = None,
+    keep_episodes: bool = True,
+    progress: bool = True,
+) -> list[ReplicationOutput]:
+    """Run several replications, returned in replication order whatever the number of workers.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replications : sequence of int, optional
+        Which replication indices to run; default ``range(scenario.replications)``.
+    n_jobs : int, optional
+        Worker processes (joblib); default ``scenario.n_jobs``.
+    keep_episodes : bool
+        Keep each replication's episode log.
+    progress : bool
+        Show a progress bar (tqdm) when more than one replication runs.
+
+    Returns
+    -------
+    list of ReplicationOutput
+        Sorted by replication index.
+    """
+    indices = list(range(scenario.replications) if replications is None else replications)
+    task = _Task(scenario, keep_episodes)
+    outputs = iter_replications(task, indices, n_jobs or scenario.n_jobs, progress)
+    return sorted(outputs, key=lambda out: out.replication)
+
+
+@dataclass(frozen=True)
+class _Task:
+    scenario: Scenario
+    keep_episodes: bool
+
+    def __call__(self, replication: int) -> ReplicationOutput:
+        return run_replication(self.scenario, replication, self.keep_episodes)

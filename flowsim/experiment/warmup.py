@@ -1,0 +1,287 @@
+"""How long to discard at the start of a run: warm-up help for planners.
+
+Every flowsim run starts with an empty system: no one is waiting in an acute bed and every P1, P2 and
+P3 place is free. Real systems are never empty, so for the first weeks the simulated queues, delayed
+days and occupancies under-state what a planner would see. Counting those weeks makes a system look
+better than it is, and makes a small change look bigger or smaller than it is. ``run.warm_up_days``
+says how much of the run to leave out; it must be long enough for the NCTR census and every unit's
+occupancy to have reached their usual level.
+
+This module suggests that length from a few long replications started empty (no warm-up):
+
+* :func:`mser` is the MSER-5 truncation rule (White 1997; Hoad, Robinson & Davies 2010): the point
+  that minimises the standard error of the mean of what is left;
+* :func:`welch_moving_average` is Welch's graphical method (Law & Kelton): the across-replication mean
+  smoothed by a centred moving average, to see the settling by eye;
+* :func:`suggest_warm_up` applies MSER-5 to each series' across-replication mean and takes the longest,
+  rounded up to whole weeks (the arrivals have a weekly pattern);
+* :func:`run_for_warm_up` runs the replications and returns the daily series.
+
+The functions above :func:`run_for_warm_up` are pure and use numpy only; the figure is in
+:mod:`flowsim.reporting.warmup_plots` and the command in :mod:`flowsim.cli.warmup`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from flowsim.model.scenario import Scenario
+
+__all__ = [
+    "WarmUpSuggestion",
+    "mser",
+    "replication_mean",
+    "run_for_warm_up",
+    "suggest_warm_up",
+    "welch_moving_average",
+]
+
+DAYS_PER_WEEK = 7
+
+
+def _batch_means(series: np.ndarray, batch: int) -> np.ndarray:
+    """Means of consecutive, non-overlapping batches (NaN ignored; an all-NaN batch gives NaN).
+
+    Observations left over after the last whole batch are dropped, as in MSER-5.
+    """
+    k = series.size // batch
+    blocks = series[: k * batch].reshape(k, batch)
+    finite = np.isfinite(blocks)
+    counts = finite.sum(axis=1)
+    sums = np.where(finite, blocks, 0.0).sum(axis=1)
+    return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)
+
+
+def _max_truncation(batches: int, max_fraction: float) -> int:
+    """Largest truncation searched, in batches: ``max_fraction`` of them, keeping at least two."""
+    return max(0, min(math.floor(max_fraction * batches), batches - 2))
+
+
+def _check(batch: int, max_fraction: float) -> None:
+    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
+        raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
+    if not 0.0 <= max_fraction < 1.0:
+        raise ValueError(f"max_fraction must be in [0, 1), got {max_fraction!r}")
+
+
+def _mser_batches(series: np.ndarray, batch: int, max_fraction: float) -> tuple[int, int]:
+    """(truncation in batches, largest truncation searched in batches)."""
+    _check(batch, max_fraction)
+    values = np.asarray(series, dtype=float).ravel()
+    means = _batch_means(values, batch)
+    limit = _max_truncation(means.size, max_fraction)
+    if np.isfinite(means).sum() < 2:
+        return 0, limit
+    stat = np.full(limit + 1, np.inf)
+    for d in range(limit + 1):
+        rest = means[d:]
+        rest = rest[np.isfinite(rest)]
+        if rest.size < 2:
+            continue
+        stat[d] = np.sum((rest - rest.mean()) ** 2) / rest.size**2
+    if not np.isfinite(stat).any():
+        return 0, limit
+    best = np.min(stat)
+    # Ties (e.g. a series that is constant once full) go to the earliest truncation; the tolerance
+    # absorbs rounding in the means of identical values.
+    scale = np.max(stat[np.isfinite(stat)])
+    return int(np.flatnonzero(stat <= best + 1e-9 * scale)[0]), limit
+
+
+def mser(series: np.ndarray, batch: int = 5, max_fraction: float = 0.5) -> int:
+    """MSER truncation point of one output series (MSER-5 with the default ``batch``).
+
+    The series is cut into consecutive batches of ``batch`` observations and their means
+    :math:`Y_1..Y_k` taken (left-over observations at the end are dropped). For each candidate
+    truncation :math:`d` (in batches)
+
+    .. math:: \\mathrm{MSER}(d) = \\frac{1}{(k-d)^2} \\sum_{i>d} (Y_i - \\bar Y_{k,d})^2
+
+    where :math:`\\bar Y_{k,d}` is the mean of the batch means after the first :math:`d`; the
+    truncation minimising it balances the bias left by the start against the precision lost by
+    discarding data (White 1997; Hoad, Robinson & Davies 2010).
+
+    Parameters
+    ----------
+    series : numpy.ndarray
+        One output series, one observation per day (e.g. the across-replication mean census).
+        NaN values are ignored: a batch mean is over its finite values, and a batch with none is
+        left out of the sums (it still counts as a position for the truncation).
+    batch : int
+        Observations per batch; 5 gives MSER-5.
+    max_fraction : float
+        Truncations are searched up to this fraction of the batches (Hoad et al.: a minimum beyond
+        half the run means the run is too short to tell), always keeping at least two batches.
+
+    Returns
+    -------
+    int
+        The truncation in original observations (days): :math:`d^* \\times` ``batch``. 0 when the
+        series has fewer than two batches with data.
+    """
+    d, _ = _mser_batches(series, batch, max_fraction)
+    return d * batch
+
+
+def replication_mean(replications: np.ndarray) -> np.ndarray:
+    """Mean over replications (rows) of each day (column), ignoring NaN; NaN where a day has none.
+
+    A 1-D array is taken as a single replication.
+    """
+    values = np.atleast_2d(np.asarray(replications, dtype=float))
+    finite = np.isfinite(values)
+    counts = finite.sum(axis=0)
+    sums = np.where(finite, values, 0.0).sum(axis=0)
+    return np.divide(sums, counts, out=np.full(values.shape[1], np.nan), where=counts > 0)
+
+
+def welch_moving_average(replications: np.ndarray, window: int) -> np.ndarray:
+    """Welch's moving average of the across-replication mean (Law & Kelton).
+
+    Parameters
+    ----------
+    replications : numpy.ndarray
+        Replications x days (a 1-D array is one replication).
+    window : int
+        Half-width :math:`w` of the centred window: day :math:`i` is the mean of days
+        :math:`i-w..i+w` (:math:`2w+1` values). Near the start, where fewer than :math:`w` days
+        precede it, day :math:`i` (0-based) averages days :math:`0..2i` (:math:`2i+1` values), as in
+        Law & Kelton; the last :math:`w` days are treated the same way mirrored (Law & Kelton stop at
+        :math:`m-w`), so the result has one value per day. NaN days are skipped in each mean.
+
+    Returns
+    -------
+    numpy.ndarray
+        One smoothed value per day, the same length as a replication.
+    """
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 0:
+        raise ValueError(f"window must be a whole number >= 0, got {window!r}")
+    mean = replication_mean(replications)
+    m = mean.size
+    finite = np.isfinite(mean)
+    csum = np.concatenate([[0.0], np.cumsum(np.where(finite, mean, 0.0))])
+    ccount = np.concatenate([[0], np.cumsum(finite)])
+    index = np.arange(m)
+    half = np.minimum(np.minimum(index, m - 1 - index), window)
+    lo, hi = index - half, index + half + 1
+    counts = ccount[hi] - ccount[lo]
+    return np.divide(csum[hi] - csum[lo], counts, out=np.full(m, np.nan), where=counts > 0)
+
+
+@dataclass(frozen=True)
+class WarmUpSuggestion:
+    """A suggested ``run.warm_up_days`` and how it was reached."""
+
+    days: int  # the suggestion: the longest per-series truncation, rounded up to whole weeks
+    per_series: dict[str, int]  # MSER truncation (days) of each series' across-replication mean
+    unsettled: tuple[str, ...]  # series whose truncation hit the search limit: run longer to tell
+    run_days: int  # days per replication the suggestion is based on
+    replications: int
+    batch: int
+
+    @property
+    def limiting_series(self) -> str | None:
+        """The series that settles last (sets the suggestion), or None if there are none."""
+        if not self.per_series:
+            return None
+        return max(self.per_series, key=lambda name: self.per_series[name])
+
+    @property
+    def override(self) -> str:
+        """The Hydra override to use, e.g. ``run.warm_up_days=42``."""
+        return f"run.warm_up_days={self.days}"
+
+
+def suggest_warm_up(series_by_name: Mapping[str, np.ndarray], batch: int = 5,
+                    max_fraction: float = 0.5) -> WarmUpSuggestion:
+    """Suggest a warm-up from several daily series of runs started empty.
+
+    Parameters
+    ----------
+    series_by_name : mapping of str to numpy.ndarray
+        Each value is replications x days (e.g. from :func:`run_for_warm_up`); all the same number
+        of days.
+    batch : int
+        MSER batch size (5: MSER-5).
+    max_fraction : float
+        See :func:`mser`.
+
+    Returns
+    -------
+    WarmUpSuggestion
+        Per series, the MSER truncation of its across-replication mean; overall, the largest of
+        them rounded up to a whole number of weeks.
+    """
+    per_series: dict[str, int] = {}
+    unsettled = []
+    run_days = replications = 0
+    for name, values in series_by_name.items():
+        table = np.atleast_2d(np.asarray(values, dtype=float))
+        run_days, replications = max(run_days, table.shape[1]), max(replications, table.shape[0])
+        d, limit = _mser_batches(replication_mean(table), batch, max_fraction)
+        per_series[name] = d * batch
+        if limit > 0 and d >= limit:
+            unsettled.append(name)
+    longest = max(per_series.values(), default=0)
+    days = DAYS_PER_WEEK * math.ceil(longest / DAYS_PER_WEEK)
+    return WarmUpSuggestion(days=days, per_series=per_series, unsettled=tuple(unsettled),
+                            run_days=run_days, replications=replications, batch=batch)
+
+
+@dataclass(frozen=True)
+class _CensusTask:
+    """Picklable: one replication of a no-warm-up scenario -> (replication, daily series)."""
+
+    scenario: Scenario
+
+    def __call__(self, replication: int) -> tuple[int, dict[str, np.ndarray]]:
+        from flowsim.measures.metrics import compute_metrics
+        from flowsim.model.journey import simulate
+
+        census = compute_metrics(simulate(self.scenario, replication)).census
+        names = ["nctr_census", *(f"occupied_{unit.name}" for unit in self.scenario.units)]
+        return replication, {name: np.asarray(census[name], dtype=float) for name in names}
+
+
+def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
+                    progress: bool = False) -> dict[str, np.ndarray]:
+    """Run replications ``0..replications-1`` from empty and return their daily midnight series.
+
+    The scenario's own warm-up is set to 0 (:func:`flowsim.measures.metrics.compute_metrics` drops the
+    warm-up from the census), so every series starts at day 0 of the run. Choose the horizon when
+    building the scenario (``run.horizon_days``): a few times the longest length of stay at least.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replications : int
+        How many replications (3-5 long ones are usually enough to see the settling).
+    n_jobs : int
+        joblib worker processes; 1 runs here. Results do not depend on it.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``nctr_census`` (NCTR patients in acute beds at midnight) and ``occupied_<unit>`` (occupied
+        places at midnight) for each unit, each replications x days (column *j* is midnight of day
+        *j*).
+    """
+    from flowsim.experiment.runner import iter_replications
+
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
+    # the census series is all that is used: no window, so no cool-down either
+    task = _CensusTask(dataclasses.replace(scenario, warm_up_days=0.0, cool_down_days=0.0))
+    results = dict(iter_replications(task, range(replications), n_jobs, progress,
+                                     description="warm-up replications"))
+    ordered = [results[r] for r in range(replications)]
+    return {name: np.vstack([series[name] for series in ordered]) for name in ordered[0]}

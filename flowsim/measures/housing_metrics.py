@@ -1,0 +1,129 @@
+"""Housing KPIs from the episode log: delayed days by reason, fixes, coordinators and flats."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowsim.measures.intervals import count_at
+from flowsim.measures.intervals import overlap_days as _overlap
+from flowsim.model.eventlog import EpisodeTable
+from flowsim.model.scenario import Scenario
+
+__all__ = ["REASONS", "delay_reasons", "housing_kpis"]
+
+REASONS = ("admin", "P1", "P2", "P3", "housing", "calendar")
+_P0, _P1, _P2 = 0, 1, 2
+_AFTER_HOME, _AFTER_HOME_P1 = 0, 1
+_DAYS_PER_WEEK = 7.0
+_DAYS_PER_YEAR = 365.0
+
+
+def delay_reasons(log: EpisodeTable, w0: float, w1: float) -> dict[str, np.ndarray]:
+    """Each episode's acute delayed days in the window, split by reason.
+
+    A P0 or P1 patient with a housing barrier waits for *housing* from NCTR until the fix is done (or
+    until they move to a step-down flat). A patient whose place stood free while the unit was closed
+    to admissions waits for the *calendar* for that time. The rest of a wait has the pathway's reason
+    (P0: *admin*).
+    """
+    nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
+    total = _overlap(nctr, leave, w0, w1)
+    blocked = (log["barrier"] >= 0) & (pathway <= _P1)
+    acute_end = np.where(np.isnan(leave), np.inf, leave)
+    fix_end = np.where(np.isnan(log["fix_done_day"]), np.inf, log["fix_done_day"])
+    # (a patient who moved to a flat left acute before the fix was done: the earlier of the two ends)
+    housing_end = np.minimum(fix_end, acute_end)
+    housing = np.where(blocked, _overlap(nctr, housing_end, w0, w1), 0.0)
+    # Closed to admissions: the last part of the acute wait, when a place stood free in a unit that
+    # was outside its admission calendar (or closed by an outbreak).
+    admit = log["unit_admit_day"]
+    from_acute = (admit == leave) & ~np.isnan(log["unit_closed_wait_days"])
+    closed = log["unit_closed_wait_days"]
+    calendar = np.where(from_acute, _overlap(admit - closed, admit, w0, w1), 0.0)
+    rest = total - housing - calendar
+    reasons = {"housing": housing, "calendar": calendar}
+    for code, name in enumerate(("admin", "P1", "P2", "P3")):
+        reasons[name] = np.where(pathway == code, rest, 0.0)
+    return reasons
+
+
+def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
+                 midnights: np.ndarray, census: dict[str, np.ndarray], kpis: dict[str, float]) -> None:
+    """Add housing KPIs and daily series to ``kpis`` and ``census`` (in place)."""
+    days = w1 - w0
+    spec = scenario.housing
+    nctr = log["nctr_day"]
+    arrived = (nctr >= w0) & (nctr < w1)
+    barrier = log["barrier"]
+    kpis["barriers"] = float((arrived & (barrier >= 0)).sum())
+    for code, kind in enumerate(spec.types):
+        kpis[f"barriers_{kind.name}"] = float((arrived & (barrier == code)).sum())
+
+    start, done, referred = log["fix_start_day"], log["fix_done_day"], log["fix_referred_day"]
+    route = log["fix_route"]
+    finished = (done >= w0) & (done < w1)
+    for code, name in enumerate(("uncoordinated", "coordinated")):
+        mine = finished & (route == code)
+        kpis[f"fixes_{name}"] = float(mine.sum())
+        kpis[f"fix_days_{name}_mean"] = float((done - start)[mine].mean()) if mine.any() else np.nan
+        for type_code, kind in enumerate(spec.types):
+            both = mine & (barrier == type_code)
+            kpis[f"fix_days_{kind.name}_{name}_mean"] = (float((done - start)[both].mean())
+                                                          if both.any() else np.nan)
+    housing_wait = (done - nctr)[finished]
+    kpis["housing_wait_days_mean"] = float(housing_wait.mean()) if housing_wait.size else np.nan
+
+    coordinated = route == 1
+    capacity = spec.caseload_capacity
+    caseload = _overlap(start[coordinated], done[coordinated], w0, w1).sum() / days
+    census["coordinator_caseload"] = count_at(midnights, start[coordinated], done[coordinated])
+    kpis["coordinator_caseload_mean"] = float(caseload)
+    kpis["coordinator_utilisation"] = float(caseload / capacity) if capacity else np.nan
+    # Referrals waiting for a coordinator, from referral to the start of the fix; a referral still waiting
+    # when the run stops has no start (nor route) yet. Uncoordinated fixes start at referral: no wait.
+    kpis["coordinator_queue_mean"] = float(_overlap(referred, start, w0, w1).sum() / days)
+    waits = (start - referred)[coordinated & (start >= w0) & (start < w1)]
+    kpis["coordinator_wait_days_mean"] = float(waits.mean()) if waits.size else np.nan
+
+    flat_cost = over_days_total = 0.0
+    for code, scheme in enumerate(spec.flats):
+        mine = log["flat"] == code
+        admit, leave = log["flat_admit_day"][mine], log["flat_leave_day"][mine]
+        occupied = _overlap(admit, leave, w0, w1).sum() / days
+        census[f"flat_occupied_{scheme.name}"] = count_at(midnights, admit, leave)
+        ended = (leave >= w0) & (leave < w1)
+        stay = (leave - admit)[ended]
+        over_days = _overlap(admit + scheme.max_stay_days, leave, w0, w1).sum()
+        kpis[f"flat_{scheme.name}_occupancy"] = (float(occupied / scheme.capacity) if scheme.capacity
+                                                 else np.nan)
+        kpis[f"flat_{scheme.name}_stays"] = float(ended.sum())
+        kpis[f"flat_{scheme.name}_stay_days_mean"] = float(stay.mean()) if stay.size else np.nan
+        kpis[f"flat_{scheme.name}_over_length_stays"] = float((stay > scheme.max_stay_days).sum())
+        kpis[f"flat_{scheme.name}_turnaround_days_mean"] = _mean_void(log, code, w0, w1)
+        over_days_total += over_days
+        flat_cost += (scheme.capacity * days / _DAYS_PER_WEEK * scheme.cost_per_flat_week
+                      + over_days * scheme.cost_per_over_length_day)
+    kpis["flat_over_length_days"] = float(over_days_total)
+    kpis["cost_flats"] = float(flat_cost)
+    kpis["cost_coordinators"] = spec.coordinator_fte * spec.cost_per_fte_year * days / _DAYS_PER_YEAR
+    kpis["cost_housing"] = kpis["cost_flats"] + kpis["cost_coordinators"]
+
+    pathway, after = log["pathway"], log["after_p2"]
+    p2_home = (pathway == _P2) & (barrier >= 0) & ((after == _AFTER_HOME) | (after == _AFTER_HOME_P1))
+    end = log["service_end_day"]
+    blocked_until = np.fmin(done, log["unit_leave_day"])
+    kpis["p2_blocked_by_housing_days"] = float(_overlap(end[p2_home], blocked_until[p2_home], w0, w1).sum())
+
+
+def _mean_void(log: EpisodeTable, scheme: int, w0: float, w1: float) -> float:
+    """Mean gap between an occupant leaving a flat and the next moving in (same flat), in window."""
+    mine = log["flat"] == scheme
+    slots, admit, leave = log["flat_slot"][mine], log["flat_admit_day"][mine], log["flat_leave_day"][mine]
+    gaps = []
+    for slot in np.unique(slots):
+        order = np.argsort(admit[slots == slot])
+        a, lv = admit[slots == slot][order], leave[slots == slot][order]
+        gap = a[1:] - lv[:-1]
+        gaps.append(gap[(a[1:] >= w0) & (a[1:] < w1)])
+    values = np.concatenate(gaps) if gaps else np.array([])
+    return float(values.mean()) if values.size else np.nan

@@ -1,0 +1,224 @@
+"""Per-run KPIs from the episode log.
+
+Warm-up is a filter on the log, never a reset of state: the observation window is
+``[warm_up_days, horizon_days)``. Two kinds of measure, as planners use them:
+
+* **bed-day totals** (delayed days, occupied days, blocked days, costs) count the part of every stay
+  that falls inside the window, whoever it belongs to, so they add up over time and match the census;
+* **per-patient statistics** (mean and percentiles of the delay, waits) are over episodes that
+  *became* NCTR (or asked for a place) inside the window. Their delays are followed past the horizon
+  through the cool-down (``run.cool_down_days``), while patients keep arriving, so long delays near
+  the end of the window are not dropped; a delay still running when the simulation stops counts with
+  its length so far and is reported as censored (``delay_censored_n``). Patients of a warm-start census
+  are not new episodes: they count in occupancy, bed-days and the census, not in episode, admission or
+  waiting statistics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowsim.measures.housing_metrics import delay_reasons, housing_kpis
+from flowsim.measures.intervals import count_at, overlap_days
+from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
+from flowsim.model.journey import RunResult
+from flowsim.model.scenario import PATHWAYS, Scenario, UnitSpec
+
+__all__ = ["RunMetrics", "compute_metrics", "overlap_days"]
+
+_PERCENTILES = (50, 90, 95)
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """KPIs of one replication: flat scalars, a per-unit table and daily series."""
+
+    kpis: dict[str, float]
+    units: list[dict[str, object]]
+    census: dict[str, np.ndarray]
+
+
+def _summary(values: np.ndarray, prefix: str, kpis: dict[str, float]) -> None:
+    values = values[~np.isnan(values)]
+    kpis[f"{prefix}_n"] = float(values.size)
+    kpis[f"{prefix}_mean_days"] = float(values.mean()) if values.size else np.nan
+    for q in _PERCENTILES:
+        kpis[f"{prefix}_p{q}_days"] = (float(np.percentile(values, q)) if values.size
+                                       else np.nan)
+
+
+def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
+    """(request, admit, service end, leave, admitted) of every stay in ``unit``, first or onward.
+
+    ``admitted`` is False for the first stay of a census patient who was already in the unit at the
+    start: that stay counts in occupancy but is neither an admission nor a wait.
+    """
+    first = log["unit"] == unit
+    onward = log["onward_unit"] == unit
+    request = np.concatenate([log["nctr_day"][first], log["service_end_day"][onward]])
+    admit = np.concatenate([log["unit_admit_day"][first], log["onward_admit_day"][onward]])
+    end = np.concatenate([log["service_end_day"][first], log["onward_leave_day"][onward]])
+    leave = np.concatenate([log["unit_leave_day"][first], log["onward_leave_day"][onward]])
+    admitted = np.concatenate([log["origin"][first] != CENSUS, np.ones(onward.sum(), dtype=bool)])
+    return request, admit, end, leave, admitted
+
+
+def _step_integral(steps: list[tuple[float, float]], w0: float, w1: float) -> float:
+    """Integral over [w0, w1) of a step function: ``steps`` are (time, value from then on), sorted."""
+    total = 0.0
+    for i, (t, value) in enumerate(steps):
+        until = steps[i + 1][0] if i + 1 < len(steps) else w1
+        total += max(0.0, min(until, w1) - max(t, w0)) * value
+    return total
+
+
+def _scheduled(spec: UnitSpec) -> list[tuple[float, float]]:
+    """Commissioned capacity over time (schedule only: closures and absence do not change the bill)."""
+    return [(0.0, spec.capacity), *spec.availability.schedule]
+
+
+def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
+                  midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    days = w1 - w0
+    log = result.episodes
+    rows = []
+    for index, spec in enumerate(scenario.units):
+        request, admit, end, leave, admitted = _stays(log, index)
+        occupied_days = float(overlap_days(admit, leave, w0, w1).sum())
+        blocked_days = float(overlap_days(end, leave, w0, w1).sum())
+        in_window = admitted & (admit >= w0) & (admit < w1)
+        waits = (admit - request)[in_window]
+        mean_occupied = occupied_days / days
+        capacity_days = _step_integral(_scheduled(spec), w0, w1)
+        changes = result.availability.get(spec.name)  # None: always open
+        closed_days = (_step_integral([(t, 0.0 if is_open else 1.0) for t, is_open, _ in changes], w0, w1)
+                       if changes else 0.0)
+        over_days = over_stays = 0.0
+        if spec.max_stay_days is not None:
+            over_days = float(overlap_days(admit + spec.max_stay_days, leave, w0, w1).sum())
+            ended = (leave >= w0) & (leave < w1)
+            over_stays = float(((leave - admit)[ended] > spec.max_stay_days).sum())
+        census[f"occupied_{spec.name}"] = count_at(midnights, admit, leave)
+        rows.append({
+            "unit": spec.name,
+            "pathways": "+".join(spec.pathways),
+            "capacity": spec.capacity,
+            "admissions": int(in_window.sum()),
+            "mean_occupied": mean_occupied,
+            "utilisation": mean_occupied * days / capacity_days if capacity_days else np.nan,
+            "mean_capacity": capacity_days / days,
+            "closed_days": closed_days,
+            "over_length_stays": over_stays,
+            "over_length_days": over_days,
+            "occupied_days": occupied_days,
+            "blocked_days": blocked_days,
+            "mean_wait_days": float(waits.mean()) if waits.size else np.nan,
+            "p_wait": float((waits > 0).mean()) if waits.size else np.nan,
+            "cost_occupied": occupied_days * spec.cost_per_occupied_day,
+            "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
+            "cost_over_length": over_days * spec.cost_per_over_length_day,
+        })
+    return rows
+
+
+def _acute_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, midnights: np.ndarray,
+                census: dict[str, np.ndarray], kpis: dict[str, float]) -> None:
+    """Acute bed occupancy and admission waits (ED boarding), with the acute module on."""
+    beds = scenario.acute.beds
+    admitted, request, leave = log["admission_day"], log["admission_request_day"], log["acute_leave_day"]
+    occupied = overlap_days(admitted, leave, w0, w1).sum()
+    census["acute_beds_occupied"] = count_at(midnights, admitted, leave)
+    kpis["acute_bed_occupancy"] = float(occupied / (beds * (w1 - w0)))
+    in_window = (admitted >= w0) & (admitted < w1)
+    boarding_hours = 24.0 * (admitted - request)[in_window]
+    kpis["acute_admissions"] = float(in_window.sum())
+    kpis["acute_admissions_delayed"] = float((boarding_hours > 0).sum())
+    kpis["ed_boarding_hours_total"] = float(boarding_hours.sum())
+    kpis["ed_boarding_hours_mean"] = float(boarding_hours.mean()) if boarding_hours.size else np.nan
+    kpis["ed_boarding_hours_p95"] = (float(np.percentile(boarding_hours, 95)) if boarding_hours.size
+                                     else np.nan)
+    kpis["ed_boarding_at_end"] = float(((request < w1) & ~(admitted < w1)).sum())
+
+
+def compute_metrics(result: RunResult) -> RunMetrics:
+    """KPIs of one replication after the warm-up filter.
+
+    Parameters
+    ----------
+    result : RunResult
+        Output of :func:`flowsim.model.journey.simulate`.
+
+    Returns
+    -------
+    RunMetrics
+        ``kpis`` (flat, JSON-ready), ``units`` (one dict per unit) and ``census`` (daily series at
+        midnight: NCTR patients in acute beds, by pathway, and occupied places per unit).
+    """
+    scenario, log = result.scenario, result.episodes
+    w0, w1 = scenario.warm_up_days, scenario.horizon_days
+    days = w1 - w0
+    nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
+    delayed = overlap_days(nctr, leave, w0, w1)
+    arrived_in_window = (nctr >= w0) & (nctr < w1) & (log["origin"] != CENSUS)
+    # A delay still running when the simulation stopped counts with its length so far (censored).
+    censored = arrived_in_window & np.isnan(leave)
+    delay = np.where(censored, scenario.end_days - nctr, leave - nctr)
+
+    kpis: dict[str, float] = {
+        "observed_days": days,
+        "nctr_episodes": float(arrived_in_window.sum()),
+        "nctr_arrivals_per_day": float(arrived_in_window.sum()) / days,
+        "delayed_days_total": float(delayed.sum()),
+        "delayed_days_per_year": float(delayed.sum()) * 365.0 / days,
+        "waiting_at_end": float(((nctr < w1) & ~(leave < w1)).sum()),
+        "delay_censored_n": float(censored.sum()),
+    }
+    _summary(delay[arrived_in_window], "delay", kpis)
+    for code, name in enumerate(PATHWAYS):
+        mine = pathway == code
+        kpis[f"delayed_days_total_{name}"] = float(delayed[mine].sum())
+        _summary(delay[arrived_in_window & mine], f"delay_{name}", kpis)
+
+    for reason, values in delay_reasons(log, w0, w1).items():
+        kpis[f"delayed_days_reason_{reason}"] = float(values.sum())
+
+    first_midnight = int(np.ceil(w0))
+    midnights = np.arange(first_midnight, int(np.ceil(w1)), dtype=float)
+    census = {
+        "day": midnights,
+        "date": np.array([scenario.start_date + dt.timedelta(days=int(d)) for d in midnights],
+                         dtype="datetime64[D]"),
+        "nctr_census": count_at(midnights, nctr, leave),
+    }
+    for code, name in enumerate(PATHWAYS):
+        mine = pathway == code
+        census[f"nctr_census_{name}"] = count_at(midnights, nctr[mine], leave[mine])
+    kpis["nctr_census_mean"] = float(delayed.sum()) / days  # time-average (Little's L)
+    kpis["nctr_census_midnight_mean"] = float(census["nctr_census"].mean())
+    kpis["nctr_census_midnight_p95"] = float(np.percentile(census["nctr_census"], 95))
+
+    units = _unit_metrics(scenario, result, w0, w1, midnights, census)
+    kpis["p2_blocked_bed_days"] = float(sum(u["blocked_days"] for u in units
+                                            if "P2" in str(u["pathways"]).split("+")))
+    for unit in units:
+        for key in ("mean_occupied", "utilisation", "mean_wait_days", "blocked_days", "closed_days",
+                    "over_length_stays"):
+            kpis[f"unit_{unit['unit']}_{key}"] = float(unit[key])  # type: ignore[arg-type]
+
+    ended = (log["end_day"] >= w0) & (log["end_day"] < w1)
+    for code, name in enumerate(FINAL_OUTCOMES):
+        kpis[f"outcome_{name}"] = float((ended & (log["outcome"] == code)).sum())
+    kpis["readmissions"] = float((ended & (log["readmitted"] == 1)).sum())
+
+    housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
+    if scenario.acute.enabled:
+        _acute_kpis(scenario, log, w0, w1, midnights, census, kpis)
+    kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
+    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_over_length"]
+                                   for u in units))
+    kpis["cost_services"] = kpis["cost_units"] + kpis["cost_housing"]
+    kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_services"]
+    return RunMetrics(kpis=kpis, units=units, census=census)

@@ -1,0 +1,210 @@
+"""When a unit admits, and how many places it has: calendars, capacity schedules, closures, absence.
+
+Planners ask "Is 7-day admittance required?", "What happens if staff are sick?", "What is the
+outbreak policy?" (care-home toolkit, 2022). A unit's *availability* answers them: it admits only on
+its calendar days and hours; its capacity follows a dated schedule (winter surge beds); an infection
+outbreak closes it to admissions for a while; on staff-absence days its capacity is scaled down.
+Occupants are never evicted: when capacity falls, new admissions wait until occupancy is below it.
+
+:func:`timeline` turns a unit's availability into the change points the simulation walks through.
+Outbreaks and absence days draw from their own named streams, so switching them on changes no other
+random number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from flowsim.model.bounds import MAX_PLACES
+from flowsim.model.distribution_config import distribution_from_config, given_distribution
+from flowsim.model.distributions import Distribution
+from flowsim.model.errors import ConfigError
+from flowsim.model.validate import real_number
+
+__all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Validated availability of one unit. The default admits always at constant capacity."""
+
+    admission_days: frozenset[int] = frozenset(range(7))  # Monday = 0
+    open_hour: float = 0.0
+    close_hour: float = 24.0
+    schedule: tuple[tuple[float, int], ...] = ()  # (day from start, capacity from then on)
+    outbreaks_per_year: float = 0.0
+    outbreak_days: Distribution | None = None
+    absence_fraction: float = 0.0
+    absence_factor: float = 1.0
+
+    @property
+    def always(self) -> bool:
+        """True when nothing ever changes: no calendar, schedule, closures or absence."""
+        return (len(self.admission_days) == 7 and self.open_hour == 0.0 and self.close_hour == 24.0
+                and not self.schedule and self.outbreaks_per_year == 0.0 and self.absence_fraction == 0.0)
+
+
+def _schedule(steps: Any, field: str, start_date: dt.date, horizon_days: float
+              ) -> tuple[tuple[float, int], ...]:
+    """Validated capacity steps as (day from start, capacity), each inside the run, in date order."""
+    schedule: list[tuple[float, int]] = []
+    for i, step in enumerate(steps or []):
+        where = f"{field}.capacity_schedule[{i}]"
+        if not isinstance(step, Mapping):
+            raise ConfigError(where, f"must be a mapping {{start: DATE, capacity: N}}, got {step!r}",
+                              "write each step as {start: 'YYYY-MM-DD', capacity: N}")
+        start = step.get("start")
+        if start is None or start == "???":
+            raise ConfigError(f"{where}.start", "is missing", "give the date the capacity starts")
+        try:
+            day = (start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))) - start_date
+        except ValueError:
+            raise ConfigError(f"{where}.start", f"{start!r} is not a date",
+                              "write it as YYYY-MM-DD") from None
+        if not 0 <= day.days < horizon_days:
+            last = start_date + dt.timedelta(days=math.ceil(horizon_days) - 1)
+            raise ConfigError(f"{where}.start", f"{start} is outside the run, which lasts from "
+                              f"{start_date.isoformat()} to {last.isoformat()}",
+                              "move the step inside the run, or drop it (the unit's capacity applies "
+                              "from the start)")
+        capacity = step.get("capacity")
+        if capacity is None or capacity == "???":
+            raise ConfigError(f"{where}.capacity", "is missing", "give the capacity from that date on")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= MAX_PLACES:
+            raise ConfigError(f"{where}.capacity", f"must be a whole number from 0 to {MAX_PLACES:,}, got "
+                              f"{capacity!r}", "give the capacity from that date on")
+        if schedule and day.days <= schedule[-1][0]:
+            raise ConfigError(f"{field}.capacity_schedule", "steps are not in date order",
+                              "list the steps by increasing start date, each date once")
+        schedule.append((float(day.days), capacity))
+    return tuple(schedule)
+
+
+def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt.date,
+                             horizon_days: float = math.inf) -> Availability:
+    """Validate the availability settings of the unit config ``spec`` at ``field``.
+
+    Capacity steps must start inside the run, from ``start_date`` for ``horizon_days`` days.
+    """
+    admission = spec.get("admission") or {}
+    days = admission.get("days")
+    if days is None:
+        days = list(WEEKDAYS)
+    if isinstance(days, str) or not isinstance(days, list | tuple):
+        raise ConfigError(f"{field}.admission.days", f"must be a list of days, got {days!r}",
+                          "write e.g. [Mon, Tue, Wed, Thu, Fri]")
+    if not days:
+        raise ConfigError(f"{field}.admission.days", "is empty, so the unit would never admit",
+                          f"list the days it admits, or set {field}.capacity=0 for a unit that never does")
+    for day in days:
+        if day not in WEEKDAYS:
+            raise ConfigError(f"{field}.admission.days", f"unknown day {day!r}",
+                              f"use three-letter names: {', '.join(WEEKDAYS)}")
+    open_hour = real_number(admission.get("open_hour", 0.0), f"{field}.admission.open_hour", maximum=24)
+    close_hour = real_number(admission.get("close_hour", 24.0), f"{field}.admission.close_hour",
+                             maximum=24)
+    if close_hour <= open_hour:
+        raise ConfigError(f"{field}.admission.close_hour", f"({close_hour:g}) must be after open_hour "
+                          f"({open_hour:g})", "admit over a window within one day, e.g. 9 to 17")
+    schedule = _schedule(spec.get("capacity_schedule"), field, start_date, horizon_days)
+    closures = spec.get("closures") or {}
+    rate = real_number(closures.get("outbreaks_per_year", 0.0), f"{field}.closures.outbreaks_per_year",
+                       maximum=365)
+    given = closures.get("duration_days")
+    duration = (distribution_from_config(given, f"{field}.closures.duration_days")
+                if rate > 0 or given_distribution(given) else None)
+    absence = spec.get("staff_absence") or {}
+    return Availability(
+        admission_days=frozenset(WEEKDAYS.index(d) for d in days),
+        open_hour=open_hour,
+        close_hour=close_hour,
+        schedule=schedule,
+        outbreaks_per_year=rate,
+        outbreak_days=duration if rate > 0 else None,
+        absence_fraction=real_number(absence.get("fraction_of_days", 0.0),
+                                     f"{field}.staff_absence.fraction_of_days", maximum=1),
+        absence_factor=real_number(absence.get("capacity_factor", 1.0),
+                                   f"{field}.staff_absence.capacity_factor", maximum=1),
+    )
+
+
+def _calendar_windows(a: Availability, start_date: dt.date, n_days: int) -> list[tuple[float, float]]:
+    first = start_date.weekday()
+    return [(d + a.open_hour / 24.0, d + a.close_hour / 24.0) for d in range(n_days)
+            if (first + d) % 7 in a.admission_days]
+
+
+def _outbreaks(a: Availability, end: float, generator: Callable[[str], np.random.Generator]
+               ) -> list[tuple[float, float]]:
+    """Outbreak (start, end) times: a Poisson process walked gap by gap, so earlier outbreaks do not
+    depend on how long the run is; each duration comes from its own stream, in outbreak order."""
+    if a.outbreaks_per_year <= 0 or a.outbreak_days is None:
+        return []
+    gaps, durations = generator("outbreaks"), generator("outbreak_days")
+    mean_gap_days = 365.0 / a.outbreaks_per_year
+    closures, t = [], 0.0
+    while True:
+        t += float(gaps.exponential(mean_gap_days))
+        if t >= end:
+            return closures
+        closures.append((t, t + float(a.outbreak_days.ppf(durations.random()))))
+
+
+def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: float,
+             generator: Callable[[str], np.random.Generator]) -> list[tuple[float, bool, int]]:
+    """Change points ``(time, open to admissions, capacity)`` of a unit, from time 0.
+
+    Parameters
+    ----------
+    a : Availability
+    base_capacity : int
+        Capacity before the first schedule step.
+    start_date : datetime.date
+        Calendar date of day 0 (weekdays).
+    horizon : float
+        Run length in days (including any cool-down); earlier change points do not depend on it.
+    generator : callable
+        ``generator(stream_name)`` for the unit's outbreak and absence streams (names already keyed by
+        the unit by the caller).
+
+    Returns
+    -------
+    list of (float, bool, int)
+        Sorted; the first entry is at time 0. Consecutive entries differ in state.
+    """
+    n_days = math.ceil(horizon)
+    windows = _calendar_windows(a, start_date, n_days)
+    closures = _outbreaks(a, horizon, generator)
+    absent = (generator("absence").random(n_days) < a.absence_fraction) if a.absence_fraction else \
+        np.zeros(n_days, dtype=bool)
+    points = {0.0}
+    for lo, hi in windows + closures:
+        points.update((lo, hi))
+    points.update(d for d, _ in a.schedule)
+    points.update(float(d) for d in range(n_days + 1) if a.absence_fraction)
+    changes: list[tuple[float, bool, int]] = []
+    window_starts = np.array([w[0] for w in windows])
+    window_ends = np.array([w[1] for w in windows])
+    for t in sorted(p for p in points if 0.0 <= p < horizon):
+        i = np.searchsorted(window_starts, t, side="right") - 1
+        is_open = bool(i >= 0 and window_starts[i] <= t < window_ends[i])
+        if any(lo <= t < hi for lo, hi in closures):
+            is_open = False
+        capacity = base_capacity
+        for day, cap in a.schedule:
+            if day <= t:
+                capacity = cap
+        if absent[min(int(t), n_days - 1)]:
+            capacity = math.floor(capacity * a.absence_factor)
+        state = (t, is_open, capacity)
+        if not changes or changes[-1][1:] != state[1:]:
+            changes.append(state)
+    return changes

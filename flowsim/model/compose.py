@@ -1,0 +1,50 @@
+"""Compose configurations outside a Hydra app (tests, notebooks, the benchmark).
+
+The CLI composes through ``@hydra.main``; code that wants the same configuration in-process uses
+:func:`load_config` with the same override strings a user would type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from flowsim.model.config import register_configs
+from flowsim.model.overrides import normalise_overrides
+from flowsim.model.scenario import Scenario, build_scenario
+
+__all__ = ["config_dir", "load_config", "load_scenario"]
+
+
+def config_dir() -> Path:
+    """The configuration directory shipped inside the package (``configs/`` in the repository)."""
+    return Path(__file__).resolve().parents[1] / "configs"
+
+
+def load_config(overrides: Sequence[str] = (), directory: str | Path | None = None) -> DictConfig:
+    """Compose ``config.yaml`` with command-line style overrides.
+
+    Parameters
+    ----------
+    overrides : sequence of str
+        E.g. ``["services.ic_beds.capacity=400", "scenario=winter_surge"]``; mappings such as
+        ``+services.step_up={...}`` are rewritten as the CLI does (:mod:`flowsim.model.overrides`).
+    directory : path, optional
+        Config directory; defaults to :func:`config_dir`.
+
+    Returns
+    -------
+    DictConfig
+    """
+    register_configs()
+    with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
+                               version_base="1.3"):
+        return compose(config_name="config", overrides=normalise_overrides(overrides))
+
+
+def load_scenario(overrides: Sequence[str] = ()) -> Scenario:
+    """:func:`load_config` followed by validation into a :class:`~flowsim.model.scenario.Scenario`."""
+    return build_scenario(load_config(overrides))

@@ -1,0 +1,186 @@
+"""Housing barriers, hospital-to-home coordinators and step-down flats: what they are.
+
+Some patients are medically ready but cannot go home because of their home: it needs a repair, a
+clearance, an adaptation, or they need rehousing, or they have no home. A fix starts when they are
+referred; with a hospital-to-home **coordinator** it takes far less time (rehousing: about 33 days
+against 129 via the waiting list, Nottingham City Homes). While it is under way they wait in the acute
+bed or, if one is free and they are eligible, in a **step-down flat**. This module holds the validated
+description; :mod:`flowsim.model.housing_runtime` simulates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flowsim.model.bounds import MAX_COST, MAX_DURATION_DAYS, MAX_PLACES, MAX_PREFERENCE, MAX_STAFF
+from flowsim.model.distribution_config import distribution_from_config
+from flowsim.model.distributions import Distribution, Fixed
+from flowsim.model.errors import ConfigError
+from flowsim.model.validate import flag, real_number, whole_number
+
+__all__ = ["OFF", "WHEN_FULL", "BarrierType", "FlatScheme", "HousingSpec", "housing_from_config"]
+
+WHEN_FULL = ("uncoordinated", "wait")
+_HOME_PATHWAYS = ("P0", "P1")  # who waits in acute for a home fix (P2 waits in its bed; P3 skips)
+
+
+@dataclass(frozen=True)
+class BarrierType:
+    """A kind of barrier and its fix duration with and without a coordinator."""
+
+    name: str
+    share: float
+    fix_coordinated: Distribution
+    fix_uncoordinated: Distribution
+
+
+@dataclass(frozen=True)
+class FlatScheme:
+    """A pool of step-down flats with its eligibility rules."""
+
+    name: str
+    capacity: int
+    barrier_types: tuple[str, ...]
+    pathways: tuple[str, ...]
+    reablement: Distribution
+    turnaround: Distribution
+    max_stay_days: float
+    preference: int
+    cost_per_flat_week: float
+    cost_per_over_length_day: float
+
+    def accepts(self, barrier: str, pathway: str) -> bool:
+        """Whether a patient with ``barrier`` on ``pathway`` may use these flats."""
+        return barrier in self.barrier_types and pathway in self.pathways
+
+
+@dataclass(frozen=True)
+class HousingSpec:
+    """Validated housing settings; ``enabled=False`` means the module does nothing."""
+
+    enabled: bool
+    barrier_probability: float
+    referral_delay: Distribution
+    types: tuple[BarrierType, ...]
+    coordinator_fte: int
+    caseload_per_fte: int
+    when_full: str
+    cost_per_fte_year: float
+    flats: tuple[FlatScheme, ...]
+
+    @property
+    def caseload_capacity(self) -> int:
+        """Barriers that can be coordinated at once (FTE x caseload)."""
+        return self.coordinator_fte * self.caseload_per_fte
+
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        """Barrier type names in config order (codes in the event log)."""
+        return tuple(t.name for t in self.types)
+
+
+OFF = HousingSpec(False, 0.0, Fixed(0.0), (), 0, 0, "uncoordinated", 0.0, ())
+
+
+def _settings(spec: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise ConfigError(field, f"must be a mapping of settings, got {spec!r}",
+                          "see configs/housing/step_down_flats.yaml for an example")
+    return spec
+
+
+def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> FlatScheme:
+    field = f"housing.flats.{name}"
+    spec = _settings(spec, field)
+    accepted = tuple(spec.get("barrier_types") or type_names)
+    for barrier in accepted:
+        if barrier not in type_names:
+            raise ConfigError(f"{field}.barrier_types", f"unknown barrier type {barrier!r}",
+                              f"use one of {', '.join(type_names)}")
+    pathways = tuple(spec.get("pathways") or _HOME_PATHWAYS)
+    for pathway in pathways:
+        if pathway not in _HOME_PATHWAYS:
+            raise ConfigError(f"{field}.pathways", f"pathway {pathway!r} cannot use a flat",
+                              "use P0 and/or P1 (patients who would otherwise wait in acute)")
+    return FlatScheme(
+        name=name,
+        capacity=whole_number(spec.get("capacity"), f"{field}.capacity", 0, MAX_PLACES),
+        barrier_types=accepted,
+        pathways=pathways,
+        reablement=distribution_from_config(spec.get("reablement_days"), f"{field}.reablement_days"),
+        turnaround=distribution_from_config(spec.get("turnaround_days"), f"{field}.turnaround_days"),
+        max_stay_days=real_number(spec.get("max_stay_days", 42.0), f"{field}.max_stay_days",
+                                  maximum=MAX_DURATION_DAYS),
+        preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
+        cost_per_flat_week=real_number(spec.get("cost_per_flat_week", 0.0), f"{field}.cost_per_flat_week",
+                                       maximum=MAX_COST),
+        cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
+                                             f"{field}.cost_per_over_length_day", maximum=MAX_COST),
+    )
+
+
+def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
+    """Validate the ``housing`` section of a config.
+
+    With ``enabled: false`` the module does nothing, but barrier types given anyway are still checked
+    (a bad value should not wait until housing is switched on).
+
+    Raises
+    ------
+    ConfigError
+        On the first invalid value, naming the field and the fix.
+    """
+    section = section or {}
+    if not flag(section.get("enabled"), "housing.enabled"):
+        if section.get("types"):
+            _housing_spec(section)
+        return OFF
+    return _housing_spec(section)
+
+
+def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
+    types = []
+    for name, spec in (section.get("types") or {}).items():
+        field = f"housing.types.{name}"
+        spec = _settings(spec, field)
+        types.append(BarrierType(
+            name=str(name),
+            share=real_number(spec.get("share"), f"{field}.share", maximum=1.0),
+            fix_coordinated=distribution_from_config(spec.get("fix_days_coordinated"),
+                                                     f"{field}.fix_days_coordinated"),
+            fix_uncoordinated=distribution_from_config(spec.get("fix_days_uncoordinated"),
+                                                       f"{field}.fix_days_uncoordinated"),
+        ))
+    if not types:
+        raise ConfigError("housing.types", "is empty but housing is enabled",
+                          "list barrier types with shares, or set housing.enabled=false")
+    total = sum(t.share for t in types)
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError("housing.types", f"shares sum to {total:.6g}, not 1",
+                          "adjust housing.types.*.share so they add up to exactly 1")
+    coordinators = section.get("coordinators") or {}
+    when_full = coordinators.get("when_full", "uncoordinated")
+    if not isinstance(when_full, str) or when_full not in WHEN_FULL:
+        raise ConfigError("housing.coordinators.when_full", f"unknown policy {when_full!r}",
+                          f"use one of {', '.join(WHEN_FULL)}")
+    type_names = tuple(t.name for t in types)
+    flats = tuple(sorted((_flat(str(n), s, type_names) for n, s in (section.get("flats") or {}).items()),
+                         key=lambda f: f.preference))
+    return HousingSpec(
+        enabled=True,
+        barrier_probability=real_number(section.get("barrier_probability", 0.0),
+                                    "housing.barrier_probability", maximum=1.0),
+        referral_delay=distribution_from_config(section.get("referral_delay_days")
+                                                or {"kind": "fixed", "value": 0.0},
+                                                "housing.referral_delay_days"),
+        types=tuple(types),
+        coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte", 0, MAX_STAFF),
+        caseload_per_fte=whole_number(coordinators.get("caseload_per_fte", 15),
+                                      "housing.coordinators.caseload_per_fte", 0, MAX_STAFF),
+        when_full=when_full,
+        cost_per_fte_year=real_number(coordinators.get("cost_per_fte_year", 0.0),
+                                      "housing.coordinators.cost_per_fte_year", maximum=MAX_COST),
+        flats=flats,
+    )

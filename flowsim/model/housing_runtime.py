@@ -1,0 +1,160 @@
+"""Housing during a run: fixes, coordinators' caseloads, and step-down flats with void turnaround.
+
+A fix starts at NCTR after a referral delay. If a coordinator has room on their caseload the fix is
+coordinated (its shorter duration applies) and holds that caseload place until done; otherwise it
+waits for room (policy ``wait``) or proceeds uncoordinated. Patients who would wait in acute for the
+fix take a free step-down flat if they are eligible; from the flat they go home when the fix is done
+and their re-ablement stay is over. A flat is empty for a void turnaround before the next occupant.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from itertools import accumulate
+
+import simpy
+
+from flowsim.model.eventlog import EventLog
+from flowsim.model.housing import HousingSpec
+from flowsim.model.rng import UniformStream
+from flowsim.model.services import FCFSPool
+
+__all__ = ["FlatGrant", "FlatPool", "HousingRuntime"]
+
+
+FlatGrant = tuple[int, int]  # (scheme index, flat slot)
+
+
+class FlatPool:
+    """Step-down flats of every scheme: eligibility, FCFS queue, individual flats and voids."""
+
+    def __init__(self, env: simpy.Environment, spec: HousingSpec, turnaround: UniformStream) -> None:
+        self.env = env
+        self.schemes = spec.flats
+        self.free = [deque(range(s.capacity)) for s in spec.flats]
+        self.queue: list[tuple[int, str, str, simpy.Event]] = []  # row, barrier, pathway, event
+        self.patients = 0  # people in flats now (voids excluded)
+        self._turnaround = turnaround
+
+    def eligible(self, barrier: str, pathway: str) -> bool:
+        """Whether any scheme would take this patient."""
+        return any(s.capacity and s.accepts(barrier, pathway) for s in self.schemes)
+
+    def request(self, row: int, barrier: str, pathway: str) -> simpy.Event:
+        """Ask for a flat; the event's value is a :data:`FlatGrant`."""
+        event = self.env.event()
+        for index, scheme in enumerate(self.schemes):
+            if self.free[index] and scheme.accepts(barrier, pathway):
+                return event.succeed((index, self.free[index].popleft()))
+        self.queue.append((row, barrier, pathway, event))
+        return event
+
+    def withdraw(self, event: simpy.Event) -> None:
+        """Take back a request (the fix was done first); return the flat if it was just granted."""
+        if event.triggered:
+            self._vacant(*event.value)
+            return
+        self.queue = [entry for entry in self.queue if entry[3] is not event]
+
+    def move_in(self) -> None:
+        """Count a patient moving into a granted flat."""
+        self.patients += 1
+
+    def move_out(self, grant: FlatGrant) -> None:
+        """The occupant leaves; the flat is void for a turnaround, then offered again."""
+        self.patients -= 1
+        index, slot = grant
+        days = float(self.schemes[index].turnaround.ppf(self._turnaround.next()))
+        self.env.timeout(days).callbacks.append(lambda _: self._vacant(index, slot))
+
+    def _vacant(self, index: int, slot: int) -> None:
+        scheme = self.schemes[index]
+        for position, (_, barrier, pathway, event) in enumerate(self.queue):
+            if scheme.accepts(barrier, pathway):
+                del self.queue[position]
+                event.succeed((index, slot))
+                return
+        self.free[index].append(slot)
+
+
+class HousingRuntime:
+    """Barriers, fixes and flats of one replication (inactive when housing is disabled)."""
+
+    def __init__(self, env: simpy.Environment, spec: HousingSpec, log: EventLog,
+                 turnaround: UniformStream, leave_acute: Callable[[int], None]) -> None:
+        self.env = env
+        self.spec = spec
+        self.log = log
+        self.leave_acute = leave_acute  # the model's hook: frees the acute bed when there is one
+        self.coordinators = FCFSPool(env, spec.caseload_capacity)  # caseload places: FTE x cap
+        self.flats = FlatPool(env, spec, turnaround)
+        self.type_cum = list(accumulate(t.share for t in spec.types))
+        if self.type_cum:
+            self.type_cum[-1] = 1.0
+        self.waiting_in_acute = 0  # P1 patients in acute waiting for a fix or a flat
+
+    def barrier(self, u_barrier: float, u_type: float) -> int:
+        """Barrier type code drawn at NCTR, or -1 for none."""
+        if not self.spec.enabled or u_barrier >= self.spec.barrier_probability:
+            return -1
+        return next(i for i, c in enumerate(self.type_cum) if u_type < c)
+
+    def start_fix(self, row: int, barrier: int, u_referral: float, u_fix: float) -> simpy.Event:
+        """Start fixing the home of ``row``; the returned event fires when the fix is done."""
+        done = self.env.event()
+        self.env.process(self._fix(row, barrier, u_referral, u_fix, done))
+        return done
+
+    def _fix(self, row: int, barrier: int, u_referral: float, u_fix: float,
+             done: simpy.Event) -> Generator[simpy.Event, object, None]:
+        env, log, spec = self.env, self.log, self.spec
+        yield env.timeout(float(spec.referral_delay.ppf(u_referral)))
+        log.fix_referred_day[row] = env.now
+        coordinated = self.coordinators.take()
+        if not coordinated and spec.when_full == "wait" and self.coordinators.capacity > 0:
+            yield self.coordinators.wait()
+            coordinated = True
+        log.fix_start_day[row] = env.now
+        log.fix_route[row] = int(coordinated)
+        kind = spec.types[barrier]
+        fix = kind.fix_coordinated if coordinated else kind.fix_uncoordinated
+        yield env.timeout(float(fix.ppf(u_fix)))
+        log.fix_done_day[row] = env.now
+        if coordinated:
+            self.coordinators.release()
+        done.succeed()
+
+    def wait_in_acute(self, row: int, barrier: int, pathway: str, fix_done: simpy.Event
+                      ) -> Generator[simpy.Event, object, FlatGrant | None]:
+        """Wait in the acute bed until the fix is done or a flat is granted (returned)."""
+        if fix_done.triggered:
+            return None
+        name = self.spec.types[barrier].name
+        if not self.flats.eligible(name, pathway):
+            yield fix_done
+            return None
+        request = self.flats.request(row, name, pathway)
+        yield fix_done | request
+        if fix_done.triggered:
+            self.flats.withdraw(request)
+            return None
+        return request.value
+
+    def stay_in_flat(self, row: int, grant: FlatGrant, fix_done: simpy.Event, u_reablement: float
+                     ) -> Generator[simpy.Event, object, None]:
+        """Move into a flat and stay until the fix is done and the re-ablement stay is over."""
+        env, log = self.env, self.log
+        index, slot = grant
+        self.flats.move_in()
+        log.flat[row] = index
+        log.flat_slot[row] = slot
+        log.flat_admit_day[row] = env.now
+        self.leave_acute(row)
+        reablement = float(self.flats.schemes[index].reablement.ppf(u_reablement))
+        yield fix_done & env.timeout(reablement)
+
+    def leave_flat(self, row: int, grant: FlatGrant) -> None:
+        """The patient leaves their flat now."""
+        self.log.flat_leave_day[row] = self.env.now
+        self.flats.move_out(grant)

@@ -1,0 +1,137 @@
+"""Command-line overrides that give a whole mapping: a new unit, a distribution, a flat scheme.
+
+Hydra applies ``key={...}`` by merging the mapping into the node at ``key``. Two cases fail with
+OmegaConf 2.3, and :func:`normalise_overrides` rewrites them before Hydra sees them:
+
+* **A new entry of a typed mapping** (``+services.step_up={pathways: [P2], ...}``): there is no node
+  to merge into, so OmegaConf *assigns* the plain dict to a slot typed ``UnitConfig`` and refuses it
+  ("dict is not a subclass of UnitConfig"). Merging ``{step_up: {...}}`` into ``services`` works and
+  fills in the schema defaults, so ``[+]a.b.c={...}`` becomes ``++a={b: {c: {...}}}`` (``++`` because
+  the merge may add keys; unknown keys are still refused by the schema and :mod:`flowsim.model.strict`).
+* **A distribution of another kind** (``services.ic_beds.los_days={kind: exponential, mean: 30}``
+  over a lognormal with ``mean`` and ``sd``): merging keeps the old ``sd``, which an exponential does
+  not have. A distribution mapping that names its ``kind`` replaces the old one: the parameters it
+  does not give are set to null. Without ``kind`` it updates parameters (``{mean: 40}``).
+
+Sweeps over mappings (``-m key={...},{...}``) keep their key, so that sweep tables name the swept
+parameter; their distributions are completed the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep, Override, OverrideType
+from hydra.errors import OverrideParseException
+
+from flowsim.model.config import DistributionConfig
+from flowsim.model.errors import ConfigError
+from flowsim.model.strict import schema_at
+
+__all__ = ["normalise_overrides"]
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_PARAMETERS = tuple(f.name for f in dataclasses.fields(DistributionConfig) if f.name != "kind")
+_EXAMPLE = "services.ic_beds.capacity=40"
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` in Hydra's override grammar, or None if it cannot be written back safely."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else
+                                                         ("inf" if value > 0 else "-inf"))
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, list):
+        items = [_literal(v) for v in value]
+        return None if None in items else "[" + ",".join(items) + "]"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            text = _literal(item)
+            if not isinstance(key, str) or not _KEY.fullmatch(key) or text is None:
+                return None
+            parts.append(f"{key}:{text}")
+        return "{" + ",".join(parts) + "}"
+    return None
+
+
+def _complete(value: Any, path: list[str]) -> Any:
+    """``value`` with every distribution that names its kind given all its parameters (null if unset)."""
+    if not isinstance(value, dict):
+        return value
+    if schema_at(path) is DistributionConfig and "kind" in value:
+        return {"kind": value["kind"], **dict.fromkeys(_PARAMETERS), **value}
+    return {k: _complete(v, [*path, str(k)]) for k, v in value.items()}
+
+
+def _nested(path: list[str], value: Any) -> Any:
+    for key in reversed(path):
+        value = {key: value}
+    return value
+
+
+def _rewrite(override: Override, text: str) -> str:
+    key = override.key_or_group
+    if (override.type == OverrideType.DEL or override.package is not None or key == "hydra"
+            or key.startswith("hydra.")):
+        return text
+    path = key.split(".")
+    value = override.value()
+    if isinstance(value, ChoiceSweep):
+        if not value.list or not all(isinstance(v, dict) for v in value.list):
+            return text
+        options = [_literal(_complete(v, path)) for v in value.list]
+        if None in options:
+            return text
+        prefix = {OverrideType.ADD: "+", OverrideType.FORCE_ADD: "++"}.get(override.type, "")
+        return f"{prefix}{key}={','.join(options)}"  # type: ignore[arg-type]
+    if not isinstance(value, dict) or not all(_KEY.fullmatch(p) for p in path):
+        return text
+    merged = _literal(_nested(path[1:], _complete(value, path)))
+    return text if merged is None else f"++{path[0]}={merged}"
+
+
+def normalise_overrides(overrides: Sequence[str]) -> list[str]:
+    """Rewrite mapping-valued overrides so that Hydra merges them (see the module docstring).
+
+    Parameters
+    ----------
+    overrides : sequence of str
+        Command-line overrides as typed, e.g. ``["+services.step_up={pathways: [P2], ...}"]``.
+
+    Returns
+    -------
+    list of str
+        The same overrides, with mapping values rewritten; every other override is unchanged.
+
+    Raises
+    ------
+    ConfigError
+        An override that is not ``key=value`` (an empty key, unbalanced braces, ...).
+    """
+    parser = OverridesParser.create()
+    out = []
+    for text in overrides:
+        try:
+            (override,) = parser.parse_overrides([text])
+        except OverrideParseException as error:
+            problem = " ".join(str(error).split("See https")[0].split())
+            raise ConfigError(f"override {text!r}", f"is not key=value ({problem})",
+                              f"write it as key=value, e.g. {_EXAMPLE}; quote values with spaces") from None
+        if not override.key_or_group:
+            raise ConfigError(f"override {text!r}", "has no key before '='",
+                              f"write it as key=value, e.g. {_EXAMPLE}")
+        out.append(_rewrite(override, text))
+    return out

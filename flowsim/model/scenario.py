@@ -1,0 +1,343 @@
+"""A validated, frozen description of one simulated system: the only input the model sees.
+
+:func:`build_scenario` checks every value of a composed configuration and fails on the first problem
+with a :class:`~flowsim.model.errors.ConfigError` naming the field and the fix, before anything runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from flowsim.model.acute import ACUTE_OFF, AcuteSpec, acute_from_config
+from flowsim.model.arrivals import daily_rates_from_csv, daily_rates_from_profile
+from flowsim.model.availability import Availability, availability_from_config
+from flowsim.model.bounds import (
+    FIRST_START_DATE,
+    LAST_START_DATE,
+    MAX_COOL_DOWN_DAYS,
+    MAX_COST,
+    MAX_DURATION_DAYS,
+    MAX_HORIZON_DAYS,
+    MAX_MULTIPLIER,
+    MAX_N_JOBS,
+    MAX_PLACES,
+    MAX_PREFERENCE,
+    MAX_RATE_PER_DAY,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+)
+from flowsim.model.census import InitialCensus, census_from_file, check_census_fits
+from flowsim.model.distribution_config import distribution_from_config
+from flowsim.model.distributions import Distribution
+from flowsim.model.errors import ConfigError
+from flowsim.model.housing import OFF, HousingSpec, housing_from_config
+from flowsim.model.strict import check_keys
+from flowsim.model.validate import real_number, whole_number
+
+__all__ = [
+    "AFTER_P2_OUTCOMES",
+    "PATHWAYS",
+    "SERVICE_PATHWAYS",
+    "Scenario",
+    "UnitSpec",
+    "build_scenario",
+]
+
+PATHWAYS = ("P0", "P1", "P2", "P3")
+SERVICE_PATHWAYS = ("P1", "P2", "P3")  # P0 needs no service capacity
+# Where a P2 stay ends: home, home with a P1 package, a further P2 stay (continued in the same bed),
+# a P3 placement, back to acute (readmission), death.
+AFTER_P2_OUTCOMES = ("home", "home_p1", "p2", "p3", "readmission", "death")
+_SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """One service unit: beds, flats, packages or placements."""
+
+    name: str
+    pathways: tuple[str, ...]
+    capacity: int
+    los: Distribution
+    preference: int
+    cost_per_occupied_day: float
+    cost_per_bed_week: float
+    description: str = ""
+    availability: Availability = field(default_factory=Availability)
+    max_stay_days: float | None = None
+    cost_per_over_length_day: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one run needs, validated. Times are in days from ``start_date``."""
+
+    seed: int
+    replications: int
+    n_jobs: int
+    start_date: dt.date
+    horizon_days: float  # end of the observation window
+    warm_up_days: float
+    arrival_rates_per_day: np.ndarray  # one rate per simulated day (cool-down included), read-only
+    pathway_shares: tuple[float, ...]  # aligned with PATHWAYS
+    p0_admin_delay: Distribution
+    units: tuple[UnitSpec, ...]
+    after_p2_shares: tuple[float, ...]  # aligned with AFTER_P2_OUTCOMES
+    readmission_probability: tuple[float, ...]  # aligned with PATHWAYS
+    time_to_readmission: Distribution
+    readmission_clinical_los: Distribution
+    acute_bed_day_cost: float
+    housing: HousingSpec = OFF
+    initial_census: InitialCensus = field(default_factory=InitialCensus)
+    acute: AcuteSpec = ACUTE_OFF
+    cool_down_days: float = 0.0  # simulated after the horizon to follow delays still running there
+
+    @property
+    def observed_days(self) -> float:
+        """Length of the observation window after warm-up."""
+        return self.horizon_days - self.warm_up_days
+
+    @property
+    def end_days(self) -> float:
+        """When the simulation stops: the horizon plus the cool-down."""
+        return self.horizon_days + self.cool_down_days
+
+    @property
+    def readmissions_per_episode(self) -> float:
+        """Expected readmissions an NCTR episode leads to (at most one each)."""
+        return _readmission_share(self.pathway_shares, self.after_p2_shares, self.readmission_probability)
+
+    def unit(self, name: str) -> UnitSpec:
+        """The unit called ``name``."""
+        for unit in self.units:
+            if unit.name == name:
+                return unit
+        raise KeyError(name)
+
+    def units_for(self, pathway: str) -> tuple[UnitSpec, ...]:
+        """Units serving ``pathway`` in the order patients try them (preference, then config order)."""
+        serving = [u for u in self.units if pathway in u.pathways]
+        return tuple(sorted(serving, key=lambda u: u.preference))
+
+
+def _require(mapping: Mapping[str, Any], key: str, field: str) -> Any:
+    value = mapping.get(key)
+    if value is None or value == "???":  # "???" is omegaconf's MISSING
+        where = f"{field}.{key}" if field else key
+        raise ConfigError(where, "is missing", f"give {where} a value")
+    return value
+
+
+def _readmission_share(pathway_shares: tuple[float, ...], after_p2: tuple[float, ...],
+                       probability: tuple[float, ...]) -> float:
+    leaving = 1.0 - after_p2[2]  # a further P2 stay continues the same episode
+    from_bed, death = after_p2[4] / leaving, after_p2[5] / leaving
+    per_pathway = (probability[0], probability[1],
+                   from_bed + (1.0 - from_bed - death) * probability[2], probability[3])
+    return sum(s * r for s, r in zip(pathway_shares, per_pathway, strict=True))
+
+
+def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: str) -> tuple[float, ...]:
+    mapping = mapping or {}
+    for key in mapping:
+        if key not in names:
+            raise ConfigError(f"{field}.{key}", f"unknown name {key!r}", f"use one of {', '.join(names)}")
+    shares = tuple(real_number(mapping.get(n, 0.0), f"{field}.{n}", maximum=1.0) for n in names)
+    total = sum(shares)
+    if abs(total - 1.0) > _SHARE_TOLERANCE:
+        raise ConfigError(field, f"shares sum to {total:.6g}, not 1",
+                          "adjust the shares so they add up to exactly 1")
+    return shares
+
+
+def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> tuple[UnitSpec, ...]:
+    units = []
+    for name, spec in services.items():
+        field = f"services.{name}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(field, "must be a mapping of unit settings", "see configs/system/default.yaml")
+        pathways = spec.get("pathways")
+        if not pathways or pathways == "???" or not isinstance(pathways, list | tuple):
+            raise ConfigError(f"{field}.pathways", "must be a non-empty list such as [P2]",
+                              f"list the pathways {name} serves")
+        for pathway in pathways:
+            if pathway not in SERVICE_PATHWAYS:
+                raise ConfigError(f"{field}.pathways", f"unknown pathway {pathway!r}",
+                                  f"use one of {', '.join(SERVICE_PATHWAYS)}")
+        units.append(UnitSpec(
+            name=str(name),
+            pathways=tuple(pathways),
+            capacity=whole_number(_require(spec, "capacity", field), f"{field}.capacity", 0, MAX_PLACES),
+            los=distribution_from_config(spec.get("los_days"), f"{field}.los_days"),
+            preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
+            cost_per_occupied_day=real_number(spec.get("cost_per_occupied_day", 0.0),
+                                              f"{field}.cost_per_occupied_day", maximum=MAX_COST),
+            cost_per_bed_week=real_number(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week",
+                                          maximum=MAX_COST),
+            description=str(spec.get("description") or ""),
+            availability=availability_from_config(spec, field, start_date, horizon),
+            max_stay_days=(None if spec.get("max_stay_days") is None
+                           else real_number(spec["max_stay_days"], f"{field}.max_stay_days",
+                                            maximum=MAX_DURATION_DAYS)),
+            cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
+                                                 f"{field}.cost_per_over_length_day", maximum=MAX_COST),
+        ))
+    return tuple(units)
+
+
+def _check_served(units: tuple[UnitSpec, ...], pathway: str, field: str, share: float) -> None:
+    if share > 0 and not any(pathway in u.pathways for u in units):
+        raise ConfigError(field, f"sends patients to {pathway} but no unit in services serves {pathway}",
+                          f"add a unit with pathways: [{pathway}] or set this share to 0")
+
+
+def _start_date(run: Mapping[str, Any]) -> dt.date:
+    value = _require(run, "start_date", "run")
+    try:
+        start_date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError("run.start_date", f"{value!r} is not a date", "write it as YYYY-MM-DD") from None
+    if not FIRST_START_DATE <= start_date <= LAST_START_DATE:
+        raise ConfigError("run.start_date", f"{start_date.isoformat()} is outside "
+                          f"{FIRST_START_DATE.isoformat()} to {LAST_START_DATE.isoformat()}",
+                          "give a start date within that range")
+    return start_date
+
+
+def _arrival_rates(arrivals: Mapping[str, Any], start_date: dt.date, horizon: float, end: float
+                   ) -> np.ndarray:
+    """Arrival rate of each simulated day up to ``end`` (the horizon plus the cool-down)."""
+    if arrivals.get("series_csv"):
+        rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon, end)
+    else:
+        rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day",
+                           maximum=MAX_RATE_PER_DAY)
+        profiles = []
+        for key, length in (("day_of_week_multipliers", 7), ("month_multipliers", 12)):
+            values = arrivals.get(key)
+            values = [1.0] * length if values is None else values
+            if len(values) != length:
+                raise ConfigError(f"arrivals.{key}", f"needs {length} values, got {len(values)}",
+                                  f"give exactly {length} multipliers")
+            profiles.append([real_number(v, f"arrivals.{key}[{i}]", maximum=MAX_MULTIPLIER)
+                             for i, v in enumerate(values)])
+        rates = daily_rates_from_profile(rate, profiles[0], profiles[1], start_date, end)
+        if rates.size and rates.max() > MAX_RATE_PER_DAY:
+            raise ConfigError("arrivals.rate_per_day", f"times the multipliers reaches {rates.max():,.0f} a "
+                              f"day, more than {MAX_RATE_PER_DAY:,.0f}",
+                              "lower the rate or the day-of-week and month multipliers")
+    rates.setflags(write=False)
+    return rates
+
+
+def _check_readmissions_end(share: float, cycle_days: float) -> None:
+    """Refuse readmissions that would loop at one instant (the run would never finish)."""
+    if share >= 1.0 - _SHARE_TOLERANCE and cycle_days <= 0.0:
+        raise ConfigError("readmission.time_to_readmission_days",
+                          "and readmission.clinical_los_days are both always 0 while every episode "
+                          "leads to a readmission, so patients would return forever at the same instant",
+                          "give the time to readmission or the clinical stay a positive duration, or "
+                          "lower readmission.probability")
+
+
+def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
+    """Validate a composed configuration and freeze it into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    config : DictConfig or Mapping
+        A configuration shaped like :class:`flowsim.model.config.FlowsimConfig`; keys it does not know are
+        refused (:func:`flowsim.model.strict.check_keys`), values outside :mod:`flowsim.model.bounds` too.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        On the first invalid value, naming the field and the fix.
+    """
+    cfg: Mapping[str, Any] = (
+        OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else config
+    )
+    check_keys(cfg)
+    run = cfg.get("run") or {}
+    start_date = _start_date(run)
+    horizon = real_number(_require(run, "horizon_days", "run"), "run.horizon_days",
+                          maximum=MAX_HORIZON_DAYS)
+    warm_up = real_number(_require(run, "warm_up_days", "run"), "run.warm_up_days",
+                          maximum=MAX_HORIZON_DAYS)
+    if horizon <= warm_up:
+        raise ConfigError("run.horizon_days", f"({horizon:g}) must exceed run.warm_up_days ({warm_up:g})",
+                          "make the horizon longer than the warm-up (horizon = warm-up + observed days)")
+    cool_down = real_number(run.get("cool_down_days") or 0.0, "run.cool_down_days",
+                            maximum=MAX_COOL_DOWN_DAYS)
+    end = horizon + cool_down
+    rates = _arrival_rates(cfg.get("arrivals") or {}, start_date, horizon, end)
+
+    pathways = cfg.get("pathways") or {}
+    pathway_shares = _shares(pathways.get("shares"), PATHWAYS, "pathways.shares")
+    units = _units(cfg.get("services") or {}, start_date, end)
+    for pathway, share in zip(PATHWAYS[1:], pathway_shares[1:], strict=True):
+        _check_served(units, pathway, f"pathways.shares.{pathway}", share)
+    after_p2 = _shares((cfg.get("after_p2") or {}).get("shares"), AFTER_P2_OUTCOMES, "after_p2.shares")
+    if pathway_shares[2] > 0:
+        _check_served(units, "P1", "after_p2.shares.home_p1", after_p2[1])
+        _check_served(units, "P3", "after_p2.shares.p3", after_p2[3])
+    if after_p2[2] >= 1.0:
+        raise ConfigError("after_p2.shares.p2", "is 1, so a P2 stay would never end",
+                          "give the other outcomes a positive share")
+
+    readmission = cfg.get("readmission") or {}
+    probability = readmission.get("probability") or {}
+    for key in probability:
+        if key not in PATHWAYS:
+            raise ConfigError(f"readmission.probability.{key}", f"unknown pathway {key!r}",
+                              f"use one of {', '.join(PATHWAYS)}")
+    readmit = tuple(real_number(probability.get(p, 0.0), f"readmission.probability.{p}", maximum=1.0)
+                    for p in PATHWAYS)
+    time_to_readmission = distribution_from_config(readmission.get("time_to_readmission_days"),
+                                                   "readmission.time_to_readmission_days")
+    clinical_los = distribution_from_config(readmission.get("clinical_los_days"),
+                                            "readmission.clinical_los_days")
+    _check_readmissions_end(_readmission_share(pathway_shares, after_p2, readmit),
+                            time_to_readmission.mean + clinical_los.mean)
+
+    census = InitialCensus()
+    if run.get("initial_census"):
+        census = census_from_file(run["initial_census"], tuple(u.name for u in units), SERVICE_PATHWAYS)
+        # A step on the start date replaces the unit's capacity from the first day.
+        check_census_fits(census, {u.name: (u.availability.schedule[0][1]
+                                            if u.availability.schedule and u.availability.schedule[0][0] == 0
+                                            else u.capacity) for u in units})
+
+    return Scenario(
+        seed=whole_number(cfg.get("seed", 0), "seed", 0, MAX_SEED),
+        replications=whole_number(cfg.get("replications", 1), "replications", 1, MAX_REPLICATIONS),
+        n_jobs=whole_number(cfg.get("n_jobs", 1), "n_jobs", 1, MAX_N_JOBS),
+        start_date=start_date,
+        horizon_days=horizon,
+        warm_up_days=warm_up,
+        arrival_rates_per_day=rates,
+        pathway_shares=pathway_shares,
+        p0_admin_delay=distribution_from_config(pathways.get("p0_admin_delay_days"),
+                                                "pathways.p0_admin_delay_days"),
+        units=units,
+        after_p2_shares=after_p2,
+        readmission_probability=readmit,
+        time_to_readmission=time_to_readmission,
+        readmission_clinical_los=clinical_los,
+        acute_bed_day_cost=real_number(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
+                                       "costs.acute_bed_day", maximum=MAX_COST),
+        housing=housing_from_config(cfg.get("housing")),
+        initial_census=census,
+        acute=acute_from_config(cfg.get("acute")),
+        cool_down_days=cool_down,
+    )

@@ -1,0 +1,133 @@
+"""Strict keys: every key of a configuration must exist in the schema (:mod:`flowsim.model.config`).
+
+Hydra lets ``+key=value`` add any key, and a plain dict can hold anything, so a typo such as
+``+services.ic_beds.capcity=10`` would otherwise be accepted and silently ignored. :func:`check_keys`
+walks a plain configuration alongside the schema dataclasses (through ``dict[str, UnitConfig]`` and
+friends) and refuses the first unknown key, suggesting the closest valid name. It also refuses a list
+where a mapping belongs and the other way round. Values themselves are checked in
+:mod:`flowsim.model.scenario` and the modules it calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from flowsim.model.config import FlowsimConfig
+from flowsim.model.errors import ConfigError
+
+__all__ = ["check_keys", "closest", "schema_at"]
+
+# Hydra's own settings: not part of the flowsim config.
+IGNORED_TOP_LEVEL = ("hydra",)
+
+
+@cache
+def _fields(schema: type) -> dict[str, Any]:
+    return typing.get_type_hints(schema)
+
+
+def _unwrap_optional(kind: Any) -> Any:
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        return args[0] if len(args) == 1 else Any
+    return kind
+
+
+def closest(word: str, options: Iterable[str]) -> str | None:
+    """The option most like ``word`` (typo suggestions), or None if none is close."""
+    matches = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _unknown(path: str, key: object, options: Sequence[str]) -> ConfigError:
+    where = _join(path, key)
+    guess = closest(str(key), options)
+    if guess is not None:
+        fix = f"did you mean {_join(path, guess)}? (keys are checked against flowsim/model/config.py)"
+    else:
+        listed = ", ".join(options) if len(options) <= 16 else "see flowsim/model/config.py"
+        fix = f"remove it; valid keys under {path or 'the top level'}: {listed}"
+    return ConfigError(where, f"unknown key {str(key)!r}", fix)
+
+
+def _check(value: Any, kind: Any, path: str) -> None:
+    if value is None:
+        return  # a missing value is reported, with its fix, by the section's validator
+    kind = _unwrap_optional(kind)
+    origin = typing.get_origin(kind)
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, Mapping):
+            raise ConfigError(path, f"must be a mapping of settings, got {value!r}",
+                              f"write {path} as key: value pairs (see flowsim/model/config.py)")
+        fields = _fields(kind)
+        for key, item in value.items():
+            if key not in fields:
+                raise _unknown(path, key, list(fields))
+            _check(item, fields[key], _join(path, key))
+    elif origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(path, f"must be a mapping (name: value), got {value!r}",
+                              f"write {path} as name: value pairs")
+        _, item_kind = typing.get_args(kind)
+        for key, item in value.items():
+            _check(item, item_kind, _join(path, key))
+    elif origin is list:
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+            raise ConfigError(path, f"must be a list, got {value!r}", f"write {path} as a list: [a, b]")
+        (item_kind,) = typing.get_args(kind)
+        for index, item in enumerate(value):
+            _check(item, item_kind, f"{path}[{index}]")
+    elif kind in (int, float, str, bool) and isinstance(value, Mapping | list | tuple):
+        raise ConfigError(path, f"must be a single value, got {value!r}",
+                          f"give {path} one {kind.__name__} value")
+
+
+def check_keys(config: Mapping[str, Any]) -> None:
+    """Refuse the first key of ``config`` that the schema does not know, and misplaced containers.
+
+    Parameters
+    ----------
+    config : Mapping
+        A plain (resolved) configuration; a top-level ``hydra`` key is ignored.
+
+    Raises
+    ------
+    ConfigError
+        Naming the dotted path of the unknown key and the closest valid name.
+    """
+    if not isinstance(config, Mapping):
+        raise ConfigError("config", f"must be a mapping, got {type(config).__name__}",
+                          "compose it with flowsim.model.compose.load_config")
+    _check({k: v for k, v in config.items() if k not in IGNORED_TOP_LEVEL}, FlowsimConfig, "")
+
+
+def schema_at(path: Sequence[str]) -> Any:
+    """The schema type at a dotted ``path`` (as a list of keys), or None if the path leaves it.
+
+    ``schema_at(["services", "ic_beds", "los_days"])`` is :class:`~flowsim.model.config.DistributionConfig`.
+    """
+    kind: Any = FlowsimConfig
+    for key in path:
+        kind = _unwrap_optional(kind)
+        if dataclasses.is_dataclass(kind):
+            fields = _fields(kind)
+            if key not in fields:
+                return None
+            kind = fields[key]
+        elif typing.get_origin(kind) is dict:
+            kind = typing.get_args(kind)[1]
+        elif typing.get_origin(kind) is list and str(key).isdigit():
+            kind = typing.get_args(kind)[0]
+        else:
+            return None
+    return _unwrap_optional(kind)

@@ -1,0 +1,14 @@
+"""Reporting: what people read. Printed summaries, figures, the run report and the board pack.
+
+:mod:`~flowsim.reporting.summary` prints a run or a comparison (with the scenario's features in a
+planner's words, :mod:`~flowsim.reporting.features`); :mod:`~flowsim.reporting.plots` draws the
+charts; :mod:`~flowsim.reporting.report` writes them for a run or sweep folder (``flowsim-report``);
+:mod:`~flowsim.reporting.board` executes the board-pack notebook into HTML (``flowsim-board``);
+:mod:`~flowsim.reporting.warmup_plots` draws the warm-up diagnostics.
+
+Imports only from :mod:`flowsim.model`, :mod:`flowsim.measures` and :mod:`flowsim.experiment`.
+"""
+
+from flowsim.reporting.summary import format_comparison, format_summary
+
+__all__ = ["format_comparison", "format_summary"]

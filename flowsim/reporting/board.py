@@ -1,0 +1,131 @@
+"""Board packs: run a parameterised notebook headless and export it as HTML without code.
+
+Notebooks live in ``notebooks/`` as jupytext percent-format ``.py`` files. The cell tagged
+``parameters`` holds defaults; :func:`execute_notebook` injects the caller's values in a cell right
+after it (as papermill does), executes the notebook with nbclient, and writes a self-contained HTML
+file with every code cell's input hidden (what a board reads), plus the executed ``.ipynb``.
+
+Figures go into a pack through :func:`figure_image`: a bare :class:`matplotlib.figure.Figure` (not
+registered with pyplot) would display as its text repr, ``<Figure size 1100x420 with 2 Axes>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowsim.experiment.sweep import check_collected
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+
+if TYPE_CHECKING:
+    from IPython.display import Image
+    from matplotlib.figure import Figure
+
+__all__ = ["FIGURE_DPI", "execute_notebook", "figure_image", "main", "notebooks_dir"]
+
+# Pixels per inch of a figure in a board pack: a 11 x 4.2 in figure is 1100 x 420 pixels.
+FIGURE_DPI = 100
+
+
+def notebooks_dir() -> Path:
+    """The notebooks shipped inside the package (``notebooks/`` in the repository)."""
+    return Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def figure_image(fig: Figure, dpi: int = FIGURE_DPI) -> Image:
+    """A figure as a PNG image for ``IPython.display.display``: it embeds in the exported HTML.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        From :mod:`flowsim.reporting.plots`; cleared once drawn, which frees its artists.
+    dpi : int
+        Pixels per inch: the image is ``fig`` width x ``dpi`` by height x ``dpi`` pixels.
+
+    Returns
+    -------
+    IPython.display.Image
+        PNG data, displayed as ``<img src="data:image/png;base64,...">`` in the HTML.
+    """
+    from IPython.display import Image
+
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.clear()
+    return Image(data=buffer.getvalue())  # PNG: IPython reads the format from the data
+
+
+def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[str, Any] | None = None,
+                     timeout_s: int = 1200) -> Path:
+    """Execute a jupytext notebook with ``parameters`` and export it to HTML without code.
+
+    Parameters
+    ----------
+    source : path
+        A ``.py`` (jupytext percent format) or ``.ipynb`` notebook.
+    html : path
+        The HTML file to write; the executed notebook goes next to it as ``.ipynb``.
+    parameters : mapping, optional
+        Values to inject after the cell tagged ``parameters``.
+    timeout_s : int
+        Per-cell execution time limit in seconds.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file.
+    """
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    notebook = jupytext.read(str(source))
+    if parameters:
+        lines = ["# Parameters injected by flowsim.reporting.board"]
+        lines += [f"{name} = {value!r}" for name, value in parameters.items()]
+        injected = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]})
+        tagged = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+        notebook.cells.insert(tagged[0] + 1 if tagged else 0, injected)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    out = Path(html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the kernel is the notebook's kernelspec (python3, set above) and runs in the caller's folder
+    NotebookClient(notebook, timeout=timeout_s).execute()
+    nbformat.write(notebook, str(out.with_suffix(".ipynb")))
+    # without code cells' input there is no input prompt either; results lose their "Out[n]:"
+    exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(notebook)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-board SWEEP_DIR [--output board.html] [--baseline-job N] [--title T]``."""
+    parser = argparse.ArgumentParser(prog="flowsim-board", description=(
+        "Build the board pack (HTML, code hidden) of a sweep directory from notebooks/board_report.py."))
+    parser.add_argument("sweep_dir")
+    parser.add_argument("--output", default=None, help="HTML file (default: SWEEP_DIR/board_report.html)")
+    parser.add_argument("--baseline-job", type=int, default=None)
+    parser.add_argument("--title", default=None)
+    args = parser.parse_args(argv)
+    sweep = Path(args.sweep_dir)
+    if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
+        print(f"flowsim-board: error: {sweep} holds no finished flowsim sweep; fix: run the sweep first "
+              "(e.g. flowsim experiment=care_home_units)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    try:
+        check_collected(sweep)  # before the (slow) notebook: never a pack from out-of-date tables
+    except ConfigError as error:
+        print(f"flowsim-board: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job}
+    if args.title:
+        parameters["title"] = args.title
+    html = Path(args.output) if args.output else sweep / "board_report.html"
+    execute_notebook(notebooks_dir() / "board_report.py", html, parameters)
+    print(f"Board pack written to {html}")

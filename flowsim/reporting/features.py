@@ -1,0 +1,98 @@
+"""What a scenario turns on beyond the core model, in a planner's words.
+
+The core model is NCTR arrivals, pathways, units with their dispatcher, P2 outcomes and readmission.
+Everything else is optional: housing barriers, coordinators and step-down flats, the acute bed pool,
+per-unit calendars, capacity schedules, closures, staff absence and contracted stays, and a warm start.
+The printed summary opens with this list, and prints only the sections these features make meaningful.
+"""
+
+from __future__ import annotations
+
+from flowsim.model.availability import WEEKDAYS, Availability
+from flowsim.model.scenario import Scenario
+
+__all__ = ["has_admission_calendar", "has_coordinators", "has_flats", "scenario_features"]
+
+
+def _days_text(days: frozenset[int]) -> str:
+    ordered = sorted(days)
+    if len(ordered) == 7:
+        return "every day"
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{WEEKDAYS[ordered[0]]}-{WEEKDAYS[ordered[-1]]}"
+    return ",".join(WEEKDAYS[d] for d in ordered)
+
+
+def _clock(hour: float) -> str:
+    hours, minutes = divmod(round(60 * hour), 60)  # to the nearest minute: 7.9999 h is 08:00, not 07:60
+    return f"{hours:02d}:{minutes:02d}"
+
+
+def has_admission_calendar(a: Availability) -> bool:
+    """Whether a unit admits only on some days or hours."""
+    return len(a.admission_days) < 7 or a.open_hour > 0.0 or a.close_hour < 24.0
+
+
+def _calendar_text(a: Availability) -> str:
+    text = _days_text(a.admission_days)
+    if a.open_hour > 0.0 or a.close_hour < 24.0:
+        text += f" {_clock(a.open_hour)}-{_clock(a.close_hour)}"
+    return text
+
+
+def has_flats(scenario: Scenario) -> bool:
+    """Whether the scenario has step-down flats (a scheme with at least one flat)."""
+    return scenario.housing.enabled and any(f.capacity > 0 for f in scenario.housing.flats)
+
+
+def has_coordinators(scenario: Scenario) -> bool:
+    """Whether the scenario has hospital-to-home housing coordinators."""
+    return scenario.housing.enabled and scenario.housing.coordinator_fte > 0
+
+
+def scenario_features(scenario: Scenario) -> list[str]:
+    """What ``scenario`` turns on beyond the core model, one short phrase per feature.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    list of str
+        In a fixed order: housing barriers, coordinators, step-down flats, the acute bed pool,
+        capacity schedules, admission calendars, outbreak closures, staff absence, contracted
+        maximum stays, a warm start. Empty for the core model alone.
+    """
+    housing = scenario.housing
+    features = []
+    if housing.enabled:
+        features.append(f"housing barriers ({100 * housing.barrier_probability:g} % of episodes)")
+    if has_coordinators(scenario):
+        fte = housing.coordinator_fte
+        features.append(f"{fte} housing coordinator{'s' if fte != 1 else ''}")
+    if has_flats(scenario):
+        flats = [f for f in housing.flats if f.capacity > 0]
+        features.append(f"step-down flats ({flats[0].capacity})" if len(flats) == 1 else
+                        "step-down flats (" + ", ".join(f"{f.name} {f.capacity}" for f in flats) + ")")
+    if scenario.acute.enabled:
+        features.append(f"acute bed pool ({scenario.acute.beds:,} beds)")
+    per_unit = [
+        ("capacity schedule", lambda u: u.availability.schedule, lambda u: u.name),
+        ("admission calendar", lambda u: has_admission_calendar(u.availability),
+         lambda u: f"{u.name} {_calendar_text(u.availability)}"),
+        ("outbreak closures", lambda u: u.availability.outbreaks_per_year > 0,
+         lambda u: f"{u.name} {u.availability.outbreaks_per_year:g} a year"),
+        ("staff absence", lambda u: u.availability.absence_fraction > 0,
+         lambda u: f"{u.name} {100 * u.availability.absence_fraction:g} % of days at "
+                   f"{100 * u.availability.absence_factor:g} % capacity"),
+        ("contracted maximum stay", lambda u: u.max_stay_days is not None,
+         lambda u: f"{u.name} {u.max_stay_days:g} d"),
+    ]
+    for label, applies, describe in per_unit:
+        described = [describe(u) for u in scenario.units if applies(u)]
+        if described:
+            features.append(f"{label} ({', '.join(described)})")
+    if scenario.initial_census.patients:
+        features.append(f"warm start from a census ({scenario.initial_census.patients:,} patients)")
+    return features

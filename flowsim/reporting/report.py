@@ -1,0 +1,279 @@
+"""Board figures for a finished run or sweep: ``flowsim-report DIR [--baseline-job N]``.
+
+A *run* directory (``metrics.json`` at its top) gets the NCTR census fan chart, delayed days by
+reason, the weekly utilisation heat map of its units and, when ``patients.parquet`` was written, the
+waiting-time distribution by pathway. A *sweep* directory (job folders ``0/``, ``1/``, ... with
+``metrics.json``) gets the census fan of the baseline job against the last job, delayed days by
+reason for every option, the heat map and waiting times of the last job, and the option charts:
+delayed days avoided and net saving against the swept value, what each step buys per added place,
+and net saving with the return per £1.
+
+Every figure goes to ``DIR/figures/`` as PNG and SVG, written atomically. The comparison of a sweep
+is read from ``comparison.csv`` (so a baseline chosen with ``flowsim-collect --baseline`` holds);
+if there is none the sweep is gathered and compared first, as ``flowsim-collect`` would, and the
+tables are written. ``--baseline-job`` compares against another job in memory, leaving
+``comparison.csv`` as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+from matplotlib.figure import Figure
+
+from flowsim.experiment.compare import compare_to_baseline
+from flowsim.experiment.io import atomic_write, write_table
+from flowsim.experiment.sweep import SweepTables, check_collected, collect_sweep, find_jobs
+from flowsim.measures.aggregate import (
+    census_fan,
+    option_label,
+    reasons_by_option,
+    wait_distribution,
+    weekly_utilisation,
+)
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.reporting.plots import (
+    avoided_vs_option,
+    cost_vs_saving,
+    fan_chart,
+    marginal_benefit,
+    reasons_stacked,
+    utilisation_heatmap,
+    wait_distribution_plot,
+)
+
+__all__ = ["FORMATS", "ReportError", "main", "render_report"]
+
+FORMATS = ("png", "svg")
+_FIX_DIR = ("give the folder of a flowsim run (hydra.run.dir, holds metrics.json) or sweep "
+            "(hydra.sweep.dir, holds 0/, 1/, ...)")
+
+
+_NOT_SCENARIO = ("hydra.", "outputs.", "replications=", "n_jobs=", "precision.")
+
+
+class ReportError(ValueError):
+    """A user's mistake: a problem and its fix, shown as one line."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; fix: {fix}")
+
+
+def _save(fig: Figure, folder: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    written = []
+    for fmt in formats:
+        # no creation date in the SVG, so the same tables give the same file
+        metadata = {"Date": None} if fmt == "svg" else None
+        written.append(atomic_write(folder / f"{name}.{fmt}", lambda tmp, fmt=fmt, metadata=metadata:
+                                    fig.savefig(tmp, format=fmt, dpi=150, metadata=metadata)))
+    fig.clear()  # Figures are not registered with pyplot: clearing frees the artists now
+    return written
+
+
+def _warm_up_days(run_dir: Path) -> float:
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        return float(manifest["config"]["run"]["warm_up_days"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return 0.0  # the census and KPIs are already filtered; only patients.parquet needs it
+
+
+def _describe(run_dir: Path) -> str:
+    try:
+        overrides = json.loads((run_dir / "manifest.json").read_text())["overrides"]
+    except (OSError, KeyError, ValueError):
+        return run_dir.name
+    # what defines the scenario, not how it was run or written
+    return " ".join(o for o in overrides if not o.startswith(_NOT_SCENARIO)) or "default scenario"
+
+
+def _run_figures(run_dir: Path, label: str) -> list[tuple[str, Callable[[], Figure]]]:
+    """Heat map and waiting times of one run folder (drawn lazily)."""
+    census = pd.read_parquet(run_dir / "census.parquet")
+    units = pd.read_parquet(run_dir / "units.parquet")
+    figures: list[tuple[str, Callable[[], Figure]]] = []
+    weekly = weekly_utilisation(census, units)
+    if not weekly.empty:
+        figures.append(("unit_utilisation_weekly", lambda: utilisation_heatmap(
+            weekly, title=f"Weekly utilisation by unit, mean over replications ({label})")))
+    path = run_dir / "patients.parquet"
+    if path.is_file():
+        # origin marks the patients of a warm-start census, left out (tables before it have none)
+        present = pq.read_schema(path).names
+        columns = [c for c in ("pathway", "nctr_day", "delayed_days", "origin") if c in present]
+        patients = pd.read_parquet(path, columns=columns)
+        table = wait_distribution(patients, _warm_up_days(run_dir))
+        if (table["n"] > 0).any():
+            figures.append(("wait_distribution", lambda: wait_distribution_plot(
+                table, title=f"Acute delay per episode by pathway ({label})")))
+    return figures
+
+
+def _render(figures: list[tuple[str, Callable[[], Figure]]], folder: Path, formats: Sequence[str]
+            ) -> list[Path]:
+    written: list[Path] = []
+    for name, draw in figures:
+        written += _save(draw(), folder, name, formats)
+    return written
+
+
+def _render_run(root: Path, formats: Sequence[str]) -> list[Path]:
+    label = _describe(root)
+    fan = census_fan(pd.read_parquet(root / "census.parquet", columns=["replication", "date", "day",
+                                                                         "nctr_census"]))
+    reasons = reasons_by_option(pd.read_parquet(root / "replications.parquet"), [])
+    figures: list[tuple[str, Callable[[], Figure]]] = [
+        ("nctr_census_fan", lambda: fan_chart({"this run": fan},
+                                              title=f"NCTR census at midnight ({label})")),
+        ("delay_reasons", lambda: reasons_stacked(reasons, title=f"Acute delayed days per year by "
+                                                                   f"reason ({label})")),
+        *_run_figures(root, label),
+    ]
+    return _render(figures, root / "figures", formats)
+
+
+def _parse_job(text: str | int | None) -> int | str | None:
+    if text is None or isinstance(text, int):
+        return text
+    return int(text) if text.isdigit() else text
+
+
+def _comparison(root: Path, tables: SweepTables, baseline_job: int | str | None) -> pd.DataFrame:
+    path = root / "comparison.csv"
+    if path.is_file():
+        saved = pd.read_csv(path)
+        same_jobs = {str(j) for j in saved["job"]} == {str(j) for j in tables.results["job"]}
+        if same_jobs and (baseline_job is None or str(saved["baseline_job"].iloc[0]) == str(baseline_job)):
+            return saved
+        return compare_to_baseline(tables, baseline_job)
+    comparison = compare_to_baseline(collect_sweep(root), baseline_job)  # writes results, summary
+    write_table(comparison, path)
+    return comparison
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _option_figures(comparison: pd.DataFrame, swept: Sequence[str]
+                    ) -> list[tuple[str, Callable[[], Figure]]]:
+    """avoided_vs_option / marginal_benefit / cost_vs_saving, as far as the swept columns allow."""
+    if not swept or len(comparison) < 2:
+        return []
+    figures: list[tuple[str, Callable[[], Figure]]] = []
+    x, group = swept[-1], (swept[0] if len(swept) == 2 else None)
+    if len(swept) <= 2 and _is_numeric(comparison[x]):
+        figures.append(("avoided_vs_option", lambda: avoided_vs_option(comparison, x, group)))
+        # a step per added place only means something when the swept value changes capacity
+        if comparison["added_capacity"].nunique() > 1:
+            figures.append(("marginal_benefit", lambda: marginal_benefit(comparison, x, group)))
+    figures.append(("cost_vs_saving", lambda: cost_vs_saving(comparison, list(swept))))
+    return figures
+
+
+def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[str]) -> list[Path]:
+    tables = collect_sweep(root, write=False)
+    jobs = list(dict.fromkeys(tables.results["job"]))
+    if baseline_job is not None and str(baseline_job) not in {str(j) for j in jobs}:
+        raise ReportError(f"job {baseline_job} is not a finished job of {root}",
+                          f"pick --baseline-job from {', '.join(str(j) for j in jobs)}")
+    comparison = _comparison(root, tables, baseline_job)
+    base = _parse_job(str(comparison["baseline_job"].iloc[0]))
+    first = tables.results.drop_duplicates("job").set_index("job")
+
+    def label(job: int | str) -> str:
+        values = {k: first.at[job, k] for k in tables.swept}
+        return option_label(values) if values else f"job {job}"
+
+    last = next((j for j in reversed(jobs) if str(j) != str(base)), base)
+    fans = {f"baseline: {label(base)}": census_fan(pd.read_parquet(root / str(base) / "census.parquet"))}
+    if last != base:
+        fans[label(last)] = census_fan(pd.read_parquet(root / str(last) / "census.parquet"))
+    option_columns = list(tables.swept) or ["job"]
+    reasons = reasons_by_option(tables.results, option_columns)
+    figures: list[tuple[str, Callable[[], Figure]]] = [
+        ("nctr_census_fan", lambda: fan_chart(fans, title="NCTR census at midnight: baseline and "
+                                                          f"{label(last)}")),
+        ("delay_reasons", lambda: reasons_stacked(reasons, title="Acute delayed days per year by "
+                                                                 "reason and option")),
+        *_run_figures(root / str(last), f"job {last}: {label(last)}"),
+        *_option_figures(comparison, tables.swept),
+    ]
+    return _render(figures, root / "figures", formats)
+
+
+def render_report(directory: str | Path, baseline_job: int | str | None = None,
+                  formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Draw every figure that applies to a run or sweep directory into ``directory/figures/``.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        A run folder (holds ``metrics.json``) or a sweep folder (holds finished job folders).
+    baseline_job : int or str, optional
+        For a sweep: the job to compare against (default: the baseline of ``comparison.csv``, else
+        the first job).
+    formats : sequence of str
+        File formats matplotlib can write, one file per figure and format (default PNG and SVG).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, one per figure and format.
+
+    Raises
+    ------
+    ReportError
+        If ``directory`` is missing or is neither a run nor a sweep, the baseline job is unknown, the
+        sweep's finished jobs come from different runs, or its gathered tables are out of date.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise ReportError(f"{root} is not a directory", _FIX_DIR)
+    if (root / "metrics.json").is_file():
+        if baseline_job is not None:
+            raise ReportError(f"{root} is a single run: --baseline-job applies to a sweep",
+                              "leave out --baseline-job, or give the sweep directory")
+        return _render_run(root, formats)
+    finished, unfinished = find_jobs(root)
+    if not finished:
+        problem = (f"{root} has no finished sweep job (unfinished: {', '.join(p.name for p in unfinished)})"
+                   if unfinished else f"{root} is not a flowsim run or sweep directory")
+        fix = "rerun the sweep command to finish its jobs" if unfinished else _FIX_DIR
+        raise ReportError(problem, fix)
+    try:
+        check_collected(root)  # jobs of one sweep, and tables gathered from them as they are now
+        return _render_sweep(root, _parse_job(baseline_job), formats)
+    except ConfigError as error:
+        raise ReportError(f"{error.field}: {error.problem}", error.fix) from None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-report DIR [--baseline-job N]``: figures as PNG and SVG into ``DIR/figures/``."""
+    parser = argparse.ArgumentParser(prog="flowsim-report", description=(
+        "Draw the board figures of a flowsim run or sweep (census fan chart, delayed days by reason, "
+        "weekly unit utilisation, waiting times; for sweeps: delayed days avoided, marginal benefit "
+        "per added place, net saving and return per £1) into DIR/figures/ as PNG and SVG."))
+    parser.add_argument("directory", help="a run directory (hydra.run.dir) or sweep directory "
+                        "(hydra.sweep.dir)")
+    parser.add_argument("--baseline-job", metavar="N", help="for a sweep: compare against job N "
+                        "(default: the baseline of comparison.csv, else the first job)")
+    args = parser.parse_args(argv)
+    try:
+        written = render_report(args.directory, args.baseline_job)
+    except ReportError as error:
+        print(f"flowsim-report: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    print(f"Figures written to {Path(args.directory) / 'figures'}/:")
+    for path in written:
+        print(f"  {path}")
+
+
+if __name__ == "__main__":
+    main()

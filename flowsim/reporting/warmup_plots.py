@@ -1,0 +1,91 @@
+"""The warm-up figure: have the census and the occupancies settled, and where?
+
+One panel per series of :func:`flowsim.experiment.warmup.run_for_warm_up` (up to six): each replication as a
+light line, Welch's moving average of their mean in bold, and the suggested warm-up as a vertical
+line. The computation is in :mod:`flowsim.experiment.warmup`; this module only draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from flowsim.experiment.warmup import WarmUpSuggestion, welch_moving_average
+
+__all__ = ["SUGGESTION_GID", "warm_up_figure"]
+
+SUGGESTION_GID = "suggested_warm_up"  # gid of the vertical line at the suggestion in every panel
+MAX_PANELS = 6
+
+
+def _title_and_unit(name: str) -> tuple[str, str]:
+    if name == "nctr_census":
+        return "NCTR census (all pathways)", "patients at midnight"
+    if name.startswith("nctr_census_"):
+        return f"NCTR census, {name.removeprefix('nctr_census_')}", "patients at midnight"
+    if name.startswith("occupied_"):
+        return f"Occupied: {name.removeprefix('occupied_')}", "occupied places"
+    return name, "count at midnight"
+
+
+def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpSuggestion,
+                   window: int = 10, max_panels: int = MAX_PANELS) -> Figure:
+    """Replications, Welch's moving average and the suggested warm-up, one panel per series.
+
+    Parameters
+    ----------
+    series_by_name : mapping of str to numpy.ndarray
+        Replications x days, e.g. from :func:`flowsim.experiment.warmup.run_for_warm_up`.
+    suggestion : WarmUpSuggestion
+        From :func:`flowsim.experiment.warmup.suggest_warm_up` on the same series.
+    window : int
+        Half-width of Welch's moving average in days (10: three whole weeks, which evens out the
+        weekday pattern of arrivals).
+    max_panels : int
+        At most this many series are drawn, in the mapping's order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis per drawn series; the vertical line has gid :data:`SUGGESTION_GID`.
+    """
+    names = list(series_by_name)[:max_panels]
+    if not names:
+        raise ValueError("no series to draw")
+    ncols = min(3, len(names)) if len(names) != 4 else 2
+    nrows = math.ceil(len(names) / ncols)
+    fig = Figure(figsize=(4.6 * ncols, 3.4 * nrows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for axis in axes[len(names):]:
+        fig.delaxes(axis)
+    for i, (axis, name) in enumerate(zip(axes, names, strict=False)):
+        table = np.atleast_2d(np.asarray(series_by_name[name], dtype=float))
+        days = np.arange(table.shape[1])
+        for r, row in enumerate(table):
+            axis.plot(days, row, color="0.55", alpha=0.45, linewidth=0.7,
+                      label="each replication" if r == 0 else "_nolegend_")
+        axis.plot(days, welch_moving_average(table, window), color="tab:blue", linewidth=2.2,
+                  label=f"Welch moving average (±{window} d)")
+        axis.axvline(suggestion.days, color="tab:red", linestyle="--", linewidth=1.4,
+                     gid=SUGGESTION_GID, label=f"suggested warm-up: {suggestion.days} d")
+        title, unit = _title_and_unit(name)
+        own = suggestion.per_series.get(name)
+        if own is not None:
+            title += f"\nMSER-{suggestion.batch}: {own} d"
+            if name in suggestion.unsettled:
+                title += " (not settled: run longer)"
+        axis.set_title(title, fontsize="medium")
+        axis.set_xlabel("day of run")
+        axis.set_ylabel(unit)
+        axis.set_xlim(0, max(days[-1], 1))
+        axis.set_ylim(bottom=0)
+        if i == 0:
+            axis.legend(loc="lower right", fontsize="small")
+    shown = "" if len(series_by_name) <= max_panels else (
+        f"; first {max_panels} of {len(series_by_name)} series shown")
+    fig.suptitle(f"Warm-up from an empty system: {suggestion.replications} replication(s) of "
+                 f"{suggestion.run_days} days; suggested run.warm_up_days={suggestion.days}{shown}")
+    return fig
