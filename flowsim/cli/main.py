@@ -29,6 +29,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from flowsim.cli.help import human_help
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.io import write_table
 from flowsim.experiment.pipeline import run_scenario
@@ -41,7 +42,6 @@ from flowsim.model.strict import closest, schema_at
 from flowsim.reporting.summary import format_comparison, format_summary
 
 __all__ = ["collect_and_report", "collect_main", "describe_error", "main"]
-
 
 
 def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
@@ -181,7 +181,13 @@ def _normalised_argv(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    """``flowsim``: run the configured scenario (Hydra overrides on the command line)."""
+    """``flowsim``: run the configured scenario (Hydra overrides on the command line).
+
+    ``-h``/``--help`` prints the human help (:mod:`flowsim.cli.help`); ``--hydra-help`` is Hydra's.
+    """
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        print(human_help(config_dir()), end="")
+        return
     register_configs()
 
     def entry() -> None:
@@ -228,7 +234,14 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
 
 def collect_main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-collect SWEEP_DIR [--baseline KEY=VALUE ...]``."""
-    parser = argparse.ArgumentParser(prog="flowsim-collect", description=(
+    parser = argparse.ArgumentParser(
+        prog="flowsim-collect", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+        "examples:\n"
+        "  flowsim-collect multirun/care_home_units\n"
+        "  flowsim-collect multirun/care_home_units --baseline services.care_home_unit.capacity=20\n"
+        "  flowsim-collect multirun/care_home_units --figure avoided.png --reason P2\n\n"
+        "documentation: docs/how-to/sweeps.md in the flowsim source (make docs builds the site)"),
+        description=(
         "Gather a flowsim sweep into results.parquet and summary.csv, and compare every job with a "
         "baseline job (delayed days avoided, net saving) into comparison.csv."))
     parser.add_argument("sweep_dir", help="the multirun directory (holds 0/, 1/, ...)")

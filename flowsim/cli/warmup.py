@@ -39,7 +39,14 @@ def _fail(message: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=(
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+        "examples:\n"
+        "  flowsim-warmup                                   the default system, 5 x 730 days\n"
+        "  flowsim-warmup scenario=quick --horizon-days 300\n"
+        "  flowsim-warmup --replications 10 --n-jobs 2 --figure warmup.svg scenario=winter_baseline\n\n"
+        "documentation: docs/model.md (Experimentation) in the flowsim source"),
+        description=(
         "Run a few long replications of a flowsim system from empty (no warm-up), suggest "
         "run.warm_up_days from when the NCTR census and unit occupancies settle (MSER-5), and draw "
         "them (Welch's moving average)."))

@@ -106,7 +106,14 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-board SWEEP_DIR [--output board.html] [--baseline-job N] [--title T]``."""
-    parser = argparse.ArgumentParser(prog="flowsim-board", description=(
+    parser = argparse.ArgumentParser(
+        prog="flowsim-board", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+        "examples:\n"
+        "  flowsim-board multirun/care_home_units\n"
+        "  flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds'\n"
+        "  flowsim-board multirun/care_home_units --baseline-job 2   compare with job 2's option\n\n"
+        "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)"),
+        description=(
         "Build the board pack (HTML, code hidden) of a sweep directory from notebooks/board_report.py."))
     parser.add_argument("sweep_dir")
     parser.add_argument("--output", default=None, help="HTML file (default: SWEEP_DIR/board_report.html)")

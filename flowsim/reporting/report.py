@@ -256,7 +256,14 @@ def render_report(directory: str | Path, baseline_job: int | str | None = None,
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-report DIR [--baseline-job N]``: figures as PNG and SVG into ``DIR/figures/``."""
-    parser = argparse.ArgumentParser(prog="flowsim-report", description=(
+    parser = argparse.ArgumentParser(
+        prog="flowsim-report", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+        "examples:\n"
+        "  flowsim-report outputs/2026-11-30/10-00-00       figures of one run\n"
+        "  flowsim-report multirun/care_home_units          figures of a sweep, against its baseline\n"
+        "  flowsim-report multirun/care_home_units --baseline-job 2\n\n"
+        "documentation: docs/getting-started/analyst.md in the flowsim source (make docs builds the site)"),
+        description=(
         "Draw the board figures of a flowsim run or sweep (census fan chart, delayed days by reason, "
         "weekly unit utilisation, waiting times; for sweeps: delayed days avoided, marginal benefit "
         "per added place, net saving and return per £1) into DIR/figures/ as PNG and SVG."))
