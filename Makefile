@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench report mutate clean
+.PHONY: run test lint docs bench report mutate clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
+# The documentation site into site/ (mkdocs.yml sets strict: a warning fails the build). CI runs it.
+docs: $(DEV_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # The board pack of the care-home units study: runs the sweep (a finished one resumes from its
 # checkpoints in seconds; a changed config, input file or flowsim reruns), then builds the HTML.
 report: $(RUN_STAMP)
@@ -48,4 +52,4 @@ bench: $(RUN_STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 
 clean:
-	rm -rf outputs multirun .pytest_cache mutants
+	rm -rf outputs multirun .pytest_cache mutants site

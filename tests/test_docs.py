@@ -13,7 +13,7 @@ from flowsim.model.compose import config_dir, load_config
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DOC = ROOT / "docs" / "model.md"
 # What users read: the README, docs, configs, the shipped data note, notebooks' and experiments' notes.
-USER_FACING = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+USER_FACING = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")),
                *sorted(config_dir().rglob("*.yaml")), ROOT / "flowsim" / "data" / "README.md",
                *sorted((ROOT / "flowsim" / "notebooks").glob("*")),
                *sorted((ROOT / "experiments").rglob("README.md"))]
@@ -30,7 +30,7 @@ def test_user_facing_text_points_only_inside_the_repository():
 
 def test_relative_links_in_the_docs_resolve():
     broken = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
             if "://" not in target and not (path.parent / target).exists():
                 broken.append(f"{path.relative_to(ROOT)} -> {target}")
@@ -85,3 +85,11 @@ def test_default_parameter_table_matches_the_configs():
                                   "Common random numbers (CRN)", "Replication", "Warm-up"])
 def test_glossary_defines_the_terms_planners_meet(term):
     assert f"**{term}" in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("layer", ["model", "measures", "experiment", "reporting", "cli"])
+def test_every_module_has_its_api_reference(layer):
+    page = (ROOT / "docs" / "reference" / "api" / f"{layer}.md").read_text(encoding="utf-8")
+    modules = sorted(p.stem for p in (ROOT / "flowsim" / layer).glob("*.py") if p.stem != "__init__")
+    missing = [m for m in modules if f"::: flowsim.{layer}.{m}\n" not in page]
+    assert not missing, f"add to docs/reference/api/{layer}.md: " + ", ".join(missing)

@@ -109,13 +109,13 @@ def test_new_flowsim_code_or_version_invalidates_checkpoints(tmp_path, monkeypat
 
 
 def test_the_source_fingerprint_sees_an_edited_module(tmp_path):
-    package = Path(identity_module.__file__).resolve().parent
+    package = Path(identity_module.__file__).resolve().parents[1]  # flowsim/, above experiment/
     copy = tmp_path / "flowsim"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert package_fingerprint(copy) == identity_module.source_fingerprint()
     (copy / "notebooks" / "board_report.py").write_text("# reports only\n")
     assert package_fingerprint(copy) == identity_module.source_fingerprint()
-    model = copy / "model.py"
+    model = copy / "model" / "journey.py"
     model.write_text(model.read_text() + "\n# edited\n")
     assert package_fingerprint(copy) != identity_module.source_fingerprint()
 

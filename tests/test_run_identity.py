@@ -357,7 +357,7 @@ def test_moving_content_between_files_changes_the_fingerprint(tmp_path):
 
 
 def test_source_fingerprint_is_flowsim_s_package():
-    assert source_fingerprint() == package_fingerprint(Path(identity_module.__file__).resolve().parent)
+    assert source_fingerprint() == package_fingerprint(Path(identity_module.__file__).resolve().parents[1])
     assert len(source_fingerprint()) == 64
 
 
