@@ -1,0 +1,365 @@
+"""What every configuration setting means: its unit, a one-line description and a source.
+
+:data:`FIELD_DOCS` documents every field of every dataclass of the schema
+(:mod:`flowsim.model.config`), keyed by the dataclass and the field name, so every config path can be
+described, including those inside named entries (``services.<unit>.capacity``,
+``housing.types.<type>.share``). :data:`VALUE_SOURCES` gives the source of values that differ between
+the named entries of the default system (each unit's capacity has its own). :mod:`flowsim.model.parameters`
+checks both against the schema and renders them into ``docs/reference/parameters.md``; a field added
+to the schema without an entry here fails ``tests/test_parameters_doc.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flowsim.model.config import (
+    AcuteConfig,
+    AdmissionCalendarConfig,
+    AfterP2Config,
+    ArrivalsConfig,
+    BarrierTypeConfig,
+    CapacityStepConfig,
+    ClosuresConfig,
+    CoordinatorsConfig,
+    CostsConfig,
+    DistributionConfig,
+    FlatSchemeConfig,
+    FlowsimConfig,
+    HousingConfig,
+    OutputsConfig,
+    PathwaysConfig,
+    PrecisionConfig,
+    ReadmissionConfig,
+    RunConfig,
+    StaffAbsenceConfig,
+    UnitConfig,
+)
+
+__all__ = ["FIELD_DOCS", "VALUE_SOURCES", "FieldDoc"]
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """The documentation of one schema field.
+
+    Parameters
+    ----------
+    unit : str
+        What the value is measured in ("days", "patients per day", "share (0-1)"), or a unitless word
+        ("flag", "text", "count") where it is not a quantity. Never empty.
+    description : str
+        One line a planner understands: what the setting does in the model.
+    source : str
+        Where the default system's value comes from (a published figure, "assumption"), or which shipped
+        option sets it where the default system leaves it unset; empty where no source applies.
+    value_type : str
+        Shown as the type where the schema says ``Any`` (values checked later, for one-line messages).
+    key : str
+        For a mapping of named settings (``services``): the word standing for an entry's name in paths.
+    """
+
+    unit: str
+    description: str
+    source: str = ""
+    value_type: str = ""
+    key: str = ""
+
+
+_IPACS = "IPACS technical guide (2017/18)"
+_SETTINGS = "settings"
+
+FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
+    FlowsimConfig: {
+        "seed": FieldDoc("identifier", "Base seed: every random stream is keyed by seed, replication number "
+                         "and stream name, so the same seed gives the same patients", "assumption: any fixed "
+                         "number; options compared with the same seed share their patients"),
+        "replications": FieldDoc("count", "Independent replications of the run; KPIs are averaged over them "
+                                 "with a 95 % confidence interval", "experiments ask for 20-40"),
+        "n_jobs": FieldDoc("count", "Parallel worker processes for the replications of one run; results "
+                           "do not depend on it"),
+        "run": FieldDoc(_SETTINGS, "The simulated calendar: when the run starts, how long it lasts, and "
+                        "which part of it is observed."),
+        "arrivals": FieldDoc(_SETTINGS, "Patients becoming discharge ready (NCTR): a Poisson process with "
+                             "a base rate per day, a day-of-week and a month profile, or a daily series "
+                             "from a file."),
+        "pathways": FieldDoc(_SETTINGS, "The discharge pathway each episode needs, drawn at NCTR, and the "
+                             "admin delay of a simple (P0) discharge."),
+        "services": FieldDoc("named units", "The service units, by name: pools of P1 packages, P2 beds or "
+                             "P3 interim beds, with their stays, calendars and costs.", key="unit"),
+        "after_p2": FieldDoc(_SETTINGS, "Where patients go when their P2 stay ends."),
+        "readmission": FieldDoc(_SETTINGS, "Readmission to acute after an episode ends: how likely, how "
+                                "soon, and the clinical stay before the patient is discharge ready again."),
+        "costs": FieldDoc(_SETTINGS, "Costs outside the units (each unit's costs sit on the unit)."),
+        "housing": FieldDoc(_SETTINGS, "Housing barriers to going home, the hospital-to-home coordinators "
+                            "who fix them, and step-down flats to wait in."),
+        "acute": FieldDoc(_SETTINGS, "The optional acute bed pool: arrivals become emergency admissions "
+                          "that need a bed, so delayed discharges block admissions."),
+        "outputs": FieldDoc(_SETTINGS, "Which optional tables a run writes, and whether it prints its "
+                            "summary."),
+        "precision": FieldDoc(_SETTINGS, "How precise the replicated KPIs should be, and whether to add "
+                              "replications until they are."),
+    },
+    RunConfig: {
+        "start_date": FieldDoc("date (YYYY-MM-DD)", "Calendar date of day 0; sets weekdays, months and the "
+                               "dates of capacity steps", "assumption: start of the financial year"),
+        "horizon_days": FieldDoc("days", "Days simulated from the start date; the observation window ends "
+                                 "here (the warm-up is counted in it)", "warm-up + one observed year "
+                                 "(365 d)"),
+        "warm_up_days": FieldDoc("days", "Days from the start left out of the results, so an empty start "
+                                 "does not bias them; a filter on results, not a reset", "flowsim-warmup "
+                                 "(MSER-5 over 10 runs of 730 d) suggests 154-182 d from an empty start"),
+        "cool_down_days": FieldDoc("days", "Days simulated after the horizon (patients keep arriving) only "
+                                   "to follow to their end the delays of episodes that became NCTR in the "
+                                   "window", "assumption: keeps the mean delay per episode within ~1 % of "
+                                   "delayed days / episodes (Little's law) at ~11 % more run time"),
+        "initial_census": FieldDoc("path", "YAML or CSV file of patients already in each unit and already "
+                                   "waiting at the start (warm start); null starts empty"),
+    },
+    ArrivalsConfig: {
+        "rate_per_day": FieldDoc("patients per day", "Base rate of patients becoming NCTR, before the "
+                                 "day-of-week and month multipliers", "NHS England Acute Daily Discharge "
+                                 "SitRep, 2023: ~9,950 NCTR discharges a day over 42 systems, ~250 per "
+                                 "integrated care system"),
+        "day_of_week_multipliers": FieldDoc("multiplier", "Seven multipliers of the rate, Monday first",
+                                            "assumption: weekend NCTR declarations ~25 % lower, weekday "
+                                            "shape flat; mean 1"),
+        "month_multipliers": FieldDoc("multiplier", "Twelve multipliers of the rate, January first",
+                                      "SitRep 2023: mean daily NCTR discharges by month / annual mean "
+                                      "(scenario=winter_baseline uses a detrended profile)"),
+        "series_csv": FieldDoc("path", "CSV file with columns date,rate_per_day covering every day of the "
+                               "run; when set it replaces rate_per_day and both profiles"),
+    },
+    PathwaysConfig: {
+        "shares": FieldDoc("share (0-1)", "Share of NCTR episodes needing each pathway, keys P0, P1, P2, "
+                           "P3; must sum to 1", "SitRep 2023 actual split, all adults: 84.9 / 8.8 / 3.4 / "
+                           "1.35 % + 1.5 % care-home residents returning (scenario=policy_split_65plus: the "
+                           "65+ planning split 50/45/4/1)"),
+        "p0_admin_delay_days": FieldDoc("days", "Time a P0 (simple discharge) patient stays in the acute bed "
+                                        "after becoming NCTR: transport, medicines, letters",
+                                        "NHSE discharge-ready data 2024-25: 86 % leave on their "
+                                        "discharge-ready day; an exponential of mean 0.15 d gives 85 %"),
+    },
+    UnitConfig: {
+        "pathways": FieldDoc("pathway names", "Pathways the unit serves: one or more of P1, P2, P3"),
+        "capacity": FieldDoc("places", "Places (beds, concurrent packages or placements), until a "
+                             "capacity_schedule step changes them; block costs are paid on them",
+                             value_type="whole number"),
+        "los_days": FieldDoc("days", "Length of stay in the unit, drawn at each admission"),
+        "preference": FieldDoc("rank", "Order in which units serving the same pathway are tried for a free "
+                               "place: lower first, ties in config order"),
+        "cost_per_occupied_day": FieldDoc("GBP per occupied place per day", "Variable cost of each occupied "
+                                          "place-day"),
+        "cost_per_bed_week": FieldDoc("GBP per place per week", "Block-contract cost of each commissioned "
+                                      "place, paid whether occupied or not"),
+        "description": FieldDoc("text", "What the unit is, in words, for readers of the config"),
+        "admission": FieldDoc(_SETTINGS, "Admission calendar: the weekdays and hours the unit admits "
+                              "(default: always)"),
+        "capacity_schedule": FieldDoc("dated steps", "Dated capacity steps (winter surge beds), in date "
+                                      "order and inside the run; before the first, capacity applies"),
+        "closures": FieldDoc(_SETTINGS, "Random closures to admissions (infection outbreaks); occupants "
+                             "stay"),
+        "staff_absence": FieldDoc(_SETTINGS, "Staff absence: on random days the unit's capacity is scaled "
+                                  "down"),
+        "max_stay_days": FieldDoc("days", "Contracted maximum stay: longer stays are counted and their extra "
+                                  "days costed, not cut short; null = no contract limit"),
+        "cost_per_over_length_day": FieldDoc("GBP per day", "Cost of each day a stay runs beyond "
+                                             "max_stay_days"),
+    },
+    AdmissionCalendarConfig: {
+        "days": FieldDoc("weekday names", "Weekdays the unit admits, as Mon, Tue, Wed, Thu, Fri, Sat, Sun; "
+                         "not empty", "scenario=care_home_5day_admission: Mon-Fri"),
+        "open_hour": FieldDoc("hour of day (0-24)", "Hour admissions open on admission days",
+                              "scenario=care_home_5day_admission: 9; care_home_7day_admission: 8"),
+        "close_hour": FieldDoc("hour of day (0-24)", "Hour admissions close on admission days; after "
+                               "open_hour", "scenario=care_home_5day_admission: 17; "
+                               "care_home_7day_admission: 20"),
+    },
+    CapacityStepConfig: {
+        "start": FieldDoc("date (YYYY-MM-DD)", "Date from which the step's capacity applies; inside the run",
+                          "scenario=winter_surge: 2025-12-01, then 2026-04-01"),
+        "capacity": FieldDoc("places", "Places from that date on: absolute, not added to capacity; when it "
+                             "falls, occupants are not evicted", "scenario=winter_surge: ic_beds 404 then "
+                             "370, p1_reablement 496 then 480", value_type="whole number"),
+    },
+    ClosuresConfig: {
+        "outbreaks_per_year": FieldDoc("per year", "Mean number of outbreaks a year (at random times); 0 = "
+                                       "none"),
+        "duration_days": FieldDoc("days", "How long each outbreak closes the unit to admissions; needed only "
+                                  "when outbreaks_per_year > 0"),
+    },
+    StaffAbsenceConfig: {
+        "fraction_of_days": FieldDoc("share (0-1)", "Share of days with staff absence, each day drawn at "
+                                     "random"),
+        "capacity_factor": FieldDoc("multiplier (0-1)", "Capacity on an absence day, as a multiple of the "
+                                    "capacity in force (rounded down); 1 = no effect"),
+    },
+    AfterP2Config: {
+        "shares": FieldDoc("share (0-1)", "Outcome of a P2 stay: home, home_p1 (home with a P1 package), p2 "
+                           "(a further stay in the same bed), p3, readmission, death; must sum to 1",
+                           "Community SitRep Table 4, 2023: home 28 %, home with support 50 %, another P2 "
+                           "bed 7 %, care home 15 %, scaled by 0.93; readmission 5 % and death 2 %: "
+                           "assumption"),
+    },
+    ReadmissionConfig: {
+        "probability": FieldDoc("probability (0-1)", "Chance that an episode which ends leads to a "
+                                "readmission, by the episode's pathway (keys P0, P1, P2, P3)",
+                                "QualityWatch: 12 % readmitted within 30 days; Leeds Networked Data "
+                                "Lab: 25 % after step-down intermediate care; split by pathway: "
+                                "assumption"),
+        "time_to_readmission_days": FieldDoc("days", "Time from leaving to returning to acute, for a patient "
+                                             "who is readmitted", "assumption: uniform within 30 days"),
+        "clinical_los_days": FieldDoc("days", "Clinical stay in acute of a readmitted patient before they "
+                                      "are NCTR again, as a new episode", "assumption"),
+    },
+    CostsConfig: {
+        "acute_bed_day": FieldDoc("GBP per bed-day", "Cost of one delayed acute bed-day: values delayed days "
+                                  "and the acute saving of options", "King's Fund, 2022/23 (the IPACS "
+                                  "technical guide: GBP 346, 2017/18)"),
+    },
+    HousingConfig: {
+        "enabled": FieldDoc("flag", "Switches housing barriers on; false gives the core model alone, with "
+                            "identical results", "housing=default (barriers as things stand); "
+                            "housing=off: false"),
+        "barrier_probability": FieldDoc("probability (0-1)", "Chance that an NCTR episode has a housing "
+                                        "barrier to going home", "assumption, so that housing holds a "
+                                        "few % of the NCTR census, as in SitRep Table 5, 2023 (4.2 % of "
+                                        "long delays)"),
+        "referral_delay_days": FieldDoc("days", "Time from NCTR to the referral that starts the fix",
+                                        "assumption: a day to identify and refer"),
+        "types": FieldDoc("named barrier types", "Kinds of barrier, by name, with their shares and fix "
+                          "times; shares sum to 1", key="type"),
+        "coordinators": FieldDoc(_SETTINGS, "Hospital-to-home housing coordinators, who make fixes faster "
+                                 "up to their caseload"),
+        "flats": FieldDoc("named flat schemes", "Step-down flat schemes, by name: a P0 or P1 patient waiting "
+                          "for a fix waits in a flat instead of an acute bed", "status quo: none; "
+                          "housing=step_down_flats adds one scheme", key="scheme"),
+    },
+    BarrierTypeConfig: {
+        "share": FieldDoc("share (0-1)", "Share of barriers of this type"),
+        "fix_days_coordinated": FieldDoc("days", "Time to fix the barrier with a housing coordinator"),
+        "fix_days_uncoordinated": FieldDoc("days", "Time to fix the barrier the ordinary way, without a "
+                                           "coordinator"),
+    },
+    CoordinatorsConfig: {
+        "fte": FieldDoc("FTE", "Coordinators in post; 0 = every fix uncoordinated", "status quo: none "
+                        "(housing=coordinator_scheme: 2, as Nottingham City Homes' two coordinators)"),
+        "caseload_per_fte": FieldDoc("cases per FTE", "Barriers one FTE coordinates at once", "assumption "
+                                     "(Oldham: 30 patients supported in 6 months by 1 FTE)"),
+        "when_full": FieldDoc("choice", "When no coordinator has room: uncoordinated (fix the ordinary way) "
+                              "or wait (queue for a coordinator, first come first served)",
+                              "status quo; housing=coordinator_scheme and step_down_flats: wait"),
+        "cost_per_fte_year": FieldDoc("GBP per FTE per year", "Cost of one coordinator FTE, pro rata over "
+                                      "the window", "assumption: Band 5-6 housing officer with on-costs"),
+    },
+    FlatSchemeConfig: {
+        "capacity": FieldDoc("flats", "Flats in the scheme", "housing=step_down_flats: 12 (Heatherstones "
+                             "Court: 12 apartments; Kirklees 7 flats; Roseberry Mansions 10 flats)",
+                             value_type="whole number"),
+        "barrier_types": FieldDoc("barrier type names", "Barrier types the scheme accepts; empty = every "
+                                  "type", "housing=step_down_flats: every type but minor_repair"),
+        "pathways": FieldDoc("pathway names", "Pathways whose patients may use a flat: P0 and/or P1"),
+        "reablement_days": FieldDoc("days", "Re-ablement stay in the flat; the patient leaves when it is "
+                                    "over and the fix is done", "housing=step_down_flats: gamma mean 21 d, "
+                                    "sd 10 (assumption; Heatherstones: up to 6 weeks, often 2-3 months)"),
+        "turnaround_days": FieldDoc("days", "Void turnaround: time a flat stays empty between occupants",
+                                    "housing=step_down_flats: uniform 1-5 d (assumption)"),
+        "max_stay_days": FieldDoc("days", "Contracted maximum stay: longer stays are counted and costed, not "
+                                  "cut short", "Roseberry Mansions and Heatherstones: up to 6 weeks "
+                                  "(Roseberry mean stay 41 d)"),
+        "preference": FieldDoc("rank", "Order in which schemes are tried: lower first"),
+        "cost_per_flat_week": FieldDoc("GBP per flat per week", "Cost of each flat of the scheme, occupied "
+                                       "or not", "housing=step_down_flats: 350 (assumption: extra-care flat "
+                                       "rent and support, well below a GBP 768 residential bed)"),
+        "cost_per_over_length_day": FieldDoc("GBP per day", "Cost of each day a stay runs beyond "
+                                             "max_stay_days", "housing=step_down_flats: 50 (assumption)"),
+    },
+    AcuteConfig: {
+        "enabled": FieldDoc("flag", "Switches the acute bed pool on: arrivals become emergency admissions "
+                            "that wait for a bed (ED boarding)", "scenario=acute_pool: true"),
+        "beds": FieldDoc("beds", "Acute beds in the pool; at least 1 when enabled", "scenario=acute_pool: "
+                         "1,450 (assumption: ~92 % mean occupancy)", value_type="whole number"),
+        "clinical_los_days": FieldDoc("days", "Clinical stay of an emergency admission before the patient "
+                                      "is NCTR", "scenario=acute_pool: lognormal mean 4.2 d, sd 5 d "
+                                      "(assumption: emergency stays ~4-5 d, Hospital Episode Statistics)"),
+    },
+    OutputsConfig: {
+        "patients": FieldDoc("flag", "Write patients.parquet, one row per NCTR episode (the largest table)",
+                             "the shipped experiments: false"),
+        "census": FieldDoc("flag", "Write census.parquet, the daily midnight counts"),
+        "summary": FieldDoc("flag", "Print the summary table at the end of a run (summary.csv is written "
+                            "either way)", "the shipped experiments: false"),
+    },
+    PrecisionConfig: {
+        "target_half_width_pct": FieldDoc("% of the mean", "Target 95 % CI half-width of each KPI in "
+                                          "precision.kpis; a warning says when it is missed", "assumption"),
+        "kpis": FieldDoc("KPI names", "KPIs whose precision is checked: columns of replications.parquet"),
+        "adaptive": FieldDoc("flag", "Keep adding replications in batches until the target is met or "
+                             "max_replications is reached"),
+        "batch": FieldDoc("replications", "Replications added at a time by an adaptive run"),
+        "max_replications": FieldDoc("replications", "Most replications an adaptive run makes"),
+    },
+    DistributionConfig: {
+        "kind": FieldDoc("choice", "exponential, gamma, lognormal, weibull, fixed, empirical or uniform; "
+                         "decides which parameters below are used (leave the others null)"),
+        "mean": FieldDoc("days", "Mean duration (exponential; gamma and lognormal with sd)"),
+        "sd": FieldDoc("days", "Standard deviation (gamma; lognormal with mean), 0.001-10 times the mean"),
+        "mu": FieldDoc("ln(days)", "Lognormal: mean of the log of the duration, the log of the median "
+                       "(with sigma, instead of mean and sd)"),
+        "sigma": FieldDoc("unitless (log scale)", "Lognormal: standard deviation of the log of the duration, "
+                          "at most 5"),
+        "shape": FieldDoc("unitless", "Weibull shape, 0.1-100 (1 is exponential)"),
+        "scale": FieldDoc("days", "Weibull scale"),
+        "value": FieldDoc("days", "Fixed: the duration every time"),
+        "values": FieldDoc("days", "Empirical: observed durations, each drawn with equal probability"),
+        "low": FieldDoc("days", "Uniform: shortest duration"),
+        "high": FieldDoc("days", "Uniform: longest duration, at least low"),
+    },
+}
+
+_P1_LOS = "IPACS 2022 inputs: package length mean 12-19 d, median 5-9 d; here median 7 d, mean 15 d"
+_P2_LOS = "IPACS 2022 inputs: mean 34-43 d; sigma ~0.6"
+
+# Sources of values that differ between the named entries of the default system, by config path.
+VALUE_SOURCES: Mapping[str, str] = {
+    "services.p1_reablement.capacity": "assumption: ~6 % headroom over demand (~30 a day x 15 d)",
+    "services.ic_beds.capacity": "assumption: with care_home_unit, ~93 % of P2 demand x stay",
+    "services.care_home_unit.capacity": "assumption: a typical unit size (experiment=care_home_units: 0-40)",
+    "services.p3_interim_beds.capacity": "assumption: ~3 % headroom over demand (~8.6 a day x 43 d)",
+    "services.p1_reablement.los_days": _P1_LOS,
+    "services.ic_beds.los_days": _P2_LOS,
+    "services.care_home_unit.los_days": "as ic_beds",
+    "services.p3_interim_beds.los_days": "IPACS inputs: 32-59 d; sigma ~0.6",
+    "services.p1_reablement.cost_per_occupied_day": _IPACS,
+    "services.ic_beds.cost_per_occupied_day": _IPACS,
+    "services.care_home_unit.cost_per_occupied_day": "the block contract covers occupied days",
+    "services.p3_interim_beds.cost_per_occupied_day": _IPACS,
+    "services.care_home_unit.cost_per_bed_week": "care units in care homes toolkit (2022): residential bed "
+                                                 "GBP 768 a week, rehab beds 40-100 % more (+50 % here)",
+    "housing.types.minor_repair.share": "assumption (Oldham referrals: repairs the commonest need)",
+    "housing.types.minor_repair.fix_days_coordinated": "Oldham Hospital2Home (housing 2017 report): "
+                                                       "emergency repairs within 1 d, urgent within 3 "
+                                                       "working days",
+    "housing.types.minor_repair.fix_days_uncoordinated": "assumption",
+    "housing.types.clearance.share": "assumption",
+    "housing.types.clearance.fix_days_coordinated": "assumption",
+    "housing.types.clearance.fix_days_uncoordinated": "assumption",
+    "housing.types.minor_adaptation.share": "SitRep 2023: equipment and adaptations 2.6 of the 4.2 % "
+                                            "housing-related delays",
+    "housing.types.minor_adaptation.fix_days_coordinated": "assumption",
+    "housing.types.minor_adaptation.fix_days_uncoordinated": "assumption",
+    "housing.types.major_adaptation.share": "assumption",
+    "housing.types.major_adaptation.fix_days_coordinated": "Foundations DFG quality standard: urgent 55 "
+                                                           "working days",
+    "housing.types.major_adaptation.fix_days_uncoordinated": "Foundations DFG quality standard: non-urgent "
+                                                             "150 working days",
+    "housing.types.rehousing.share": "assumption",
+    "housing.types.rehousing.fix_days_coordinated": "Nottingham City Homes (housing 2017 report): 33 d with "
+                                                    "a coordinator",
+    "housing.types.rehousing.fix_days_uncoordinated": "Nottingham City Homes: 129 d via the waiting list",
+    "housing.types.homelessness.share": "SitRep 2023: homeless or nowhere to go 1.6 of the 4.2 %; Oldham: "
+                                        "16 % of referrals homeless",
+    "housing.types.homelessness.fix_days_coordinated": "assumption",
+    "housing.types.homelessness.fix_days_uncoordinated": "assumption",
+}
