@@ -50,7 +50,7 @@ def test_every_scenario_and_experiment_is_documented():
 def _parameter_rows() -> list[tuple[str, list[str], list[str], str]]:
     """(parameter, overrides, config keys, default cell) of each row of the default-parameters table."""
     text = MODEL_DOC.read_text(encoding="utf-8")
-    section = text.split("## 6. Default parameters", 1)[1]
+    section = text.split("### 3.3 Input parameters", 1)[1]
     table = section[section.index("| parameter |"):].split("\n\n", 1)[0]
     rows = []
     for line in table.splitlines()[2:]:
