@@ -4,7 +4,7 @@ What is measured
 ----------------
 ``default``
     :func:`flowsim.model.journey.simulate` on the default system (``load_scenario([])``: 250 NCTR
-    arrivals/day, 120 d warm-up + 365 d observed). Wall seconds (best and median of ``--repeats``
+    arrivals/day, 182 d warm-up + 365 d observed). Wall seconds (best and median of ``--repeats``
     runs) and episodes simulated per second. Composing and validating the configuration happens
     once, outside the timed region; the timed region is one replication, from the random draws to
     the frozen log.

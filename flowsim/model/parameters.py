@@ -89,7 +89,7 @@ does not know is refused with the closest valid name, and every value is checked
   entries it is given per entry; {NONE} means the default system does not have the setting.
 - **source**: where that value comes from ("assumption" marks a modelling choice); for settings the
   default system leaves unset, the shipped option that sets them. Full citations are in
-  [How flowsim works](../model.md#6-default-parameters-and-their-sources).
+  [the model](../model.md#input-parameters).
 """
 _HEADER = ("| config path | type | unit | default | default system | description | source |\n"
            "|---|---|---|---|---|---|---|")
