@@ -205,7 +205,7 @@ def _flowsim(out: Path, *overrides: str) -> subprocess.CompletedProcess:
 def test_a_second_flowsim_into_a_busy_folder_exits_2_and_leaves_the_first_intact(tmp_path):
     first = _flowsim(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
-    before = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.experiment.lock"}
+    before = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.lock"}
     with folder_lock(tmp_path):  # the first run, still writing
         second = _flowsim(tmp_path, "services.ic_beds.capacity=30")
     assert second.returncode == 2
@@ -213,7 +213,7 @@ def test_a_second_flowsim_into_a_busy_folder_exits_2_and_leaves_the_first_intact
     assert lines == [f"flowsim: error: {tmp_path}: another flowsim run (pid {os.getpid()}) is writing "
                      "here; fix: wait for it to finish or choose another hydra.run.dir"], second.stderr
     # nothing of the second run got in: not its results, nor Hydra's record of its overrides
-    after = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.experiment.lock"}
+    after = {p: _sha(p) for p in tmp_path.rglob("*") if p.is_file() and p.name != ".flowsim.lock"}
     assert after == before
 
 

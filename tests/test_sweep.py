@@ -330,3 +330,25 @@ def test_board_and_report_refuse_tables_older_than_the_jobs(seed_sweeps, tmp_pat
     _rerun_job(sweep, "1", "services.ic_beds.capacity=30")  # another config, by hand
     line = _one_line_error(_cli("flowsim.reporting.board.main", str(sweep)), "flowsim-board")
     assert "job(s) 1 were not made by the sweep in sweep.json (different config)" in line
+
+
+@pytest.mark.parametrize("reason", ["P2", "calendar"])
+def test_collect_figure_draws_the_reason_asked_for(joblib_sweep, tmp_path, monkeypatch, reason):
+    import flowsim.reporting.plots as plots
+    from flowsim.cli import main as cli_main
+
+    drawn = {}
+    original = plots.avoided_vs_option
+
+    def spy(comparison, option, group, column):
+        drawn["column"] = column
+        drawn["values"] = comparison[column].tolist()
+        return original(comparison, option, group, column)
+
+    monkeypatch.setattr(plots, "avoided_vs_option", spy)
+    figure = tmp_path / "avoided.png"
+    cli_main.collect_main([str(joblib_sweep), "--figure", str(figure), "--reason", reason])
+    comparison = pd.read_csv(joblib_sweep / "comparison.csv")
+    assert drawn["column"] == f"{reason}_delayed_days_avoided_per_year"
+    assert drawn["values"] == comparison[f"{reason}_delayed_days_avoided_per_year"].tolist()
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -249,7 +249,7 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
                         help="swept value(s) of the baseline job (default: the first job)")
     parser.add_argument("--figure", metavar="PATH", help="also draw delayed days avoided and net "
                         "saving against the swept value (PNG/SVG by extension)")
-    parser.add_argument("--reason", choices=["admin", "P1", "P2", "P3", "housing"],
+    parser.add_argument("--reason", choices=["admin", "P1", "P2", "P3", "housing", "calendar"],
                         help="draw delayed days avoided for this delay reason only")
     args = parser.parse_args(argv)
     if not Path(args.sweep_dir).is_dir():

@@ -58,7 +58,7 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
       costs, coordinators and flats),
       ``net_saving_per_year`` with CI, and ``return_per_pound`` (acute saving / added cost);
     - ``<reason>_delayed_days_avoided_per_year`` with CI for each delay reason (admin, P1, P2, P3,
-      housing).
+      housing, calendar).
     """
     results = tables.results
     base_job = select_baseline(tables) if baseline is None else baseline

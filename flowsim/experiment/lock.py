@@ -1,6 +1,6 @@
 """One writer per output folder: an OS lock that dies with its process.
 
-``fcntl.flock`` on ``<folder>/.flowsim.experiment.lock``, non-blocking: a second run into a folder that a live
+``fcntl.flock`` on ``<folder>/.flowsim.lock``, non-blocking: a second run into a folder that a live
 run is writing stops with one line instead of mixing its files with the first run's. The kernel
 releases the lock when the holder exits, however it exits, so a killed run never leaves a stale lock.
 The lock file itself stays (removing it would let a third run lock a fresh file while a second still
@@ -21,7 +21,7 @@ from flowsim.model.errors import ConfigError
 
 __all__ = ["LOCK_NAME", "folder_lock", "refuse_if_locked"]
 
-LOCK_NAME = ".flowsim.experiment.lock"
+LOCK_NAME = ".flowsim.lock"
 _HELD = (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
 
 
