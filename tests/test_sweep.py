@@ -352,3 +352,20 @@ def test_collect_figure_draws_the_reason_asked_for(joblib_sweep, tmp_path, monke
     assert drawn["column"] == f"{reason}_delayed_days_avoided_per_year"
     assert drawn["values"] == comparison[f"{reason}_delayed_days_avoided_per_year"].tolist()
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_override_values_are_typed_as_hydra_types_them():
+    assert parse_override("run.start_date=2025-11-03") == ("run.start_date", "2025-11-03")
+    assert parse_override("+services.x.capacity=10") == ("services.x.capacity", 10)
+    assert parse_override("a=0.5") == ("a", 0.5)
+    assert parse_override("a=[1, 2]") == ("a", [1, 2])
+    assert parse_override("a=null") == ("a", None)
+    assert parse_override("a=true") == ("a", True)
+
+
+def test_a_sweep_over_start_dates_is_gathered(tmp_path):
+    _small_sweep(tmp_path / "dates", "run.start_date=2025-11-03,2026-01-05")
+    tables = collect_sweep(tmp_path / "dates")
+    assert tables.swept == ("run.start_date",)
+    assert list(tables.results.drop_duplicates("job")["run.start_date"]) == ["2025-11-03", "2026-01-05"]
+    assert json.loads((tmp_path / "dates" / "collected.json").read_text())

@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import yaml
@@ -49,11 +49,24 @@ class SweepTables:
     left_out: tuple[str, ...] = ()  # finished job folders of an earlier sweep (not in sweep.json)
 
 
+class _HydraTypedLoader(yaml.SafeLoader):
+    """YAML typing as Hydra types an override value: no timestamps (``2025-11-03`` stays text)."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"services.x.capacity=10"`` -> ``("services.x.capacity", 10)`` (YAML-typed value)."""
+    """``"services.x.capacity=10"`` -> ``("services.x.capacity", 10)`` (YAML-typed value).
+
+    A date stays the text Hydra passed on (``run.start_date=2025-11-03`` -> ``"2025-11-03"``), so
+    the sweep's tables and JSON files can hold it.
+    """
     key, _, value = text.partition("=")
     try:
-        parsed = yaml.safe_load(value)
+        parsed = yaml.load(value, Loader=_HydraTypedLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError:
         parsed = value
     return key.lstrip("+~"), parsed
