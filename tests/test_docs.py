@@ -93,3 +93,13 @@ def test_every_module_has_its_api_reference(layer):
     modules = sorted(p.stem for p in (ROOT / "flowsim" / layer).glob("*.py") if p.stem != "__init__")
     missing = [m for m in modules if f"::: flowsim.{layer}.{m}\n" not in page]
     assert not missing, f"add to docs/reference/api/{layer}.md: " + ", ".join(missing)
+
+
+def test_sphinx_roles_become_code_on_the_api_pages():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sphinx_roles", ROOT / "docs" / "_ext" / "sphinx_roles.py")
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    text = "Uses :func:`~flowsim.measures.metrics.compute_metrics` and :mod:`flowsim.model`, :class:`X`."
+    assert roles.plain(text) == "Uses `compute_metrics` and `flowsim.model`, `X`."
