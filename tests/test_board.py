@@ -209,3 +209,8 @@ def test_main_help_names_the_options(capsys):
     assert (" sweep_dir Build the board pack (HTML, code hidden) of a sweep directory from "
             "notebooks/board_report.py. positional arguments:" in text)
     assert "--output OUTPUT HTML file (default: SWEEP_DIR/board_report.html)" in text
+    assert text.endswith(
+        "examples: flowsim-board multirun/care_home_units "
+        "flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds' "
+        "flowsim-board multirun/care_home_units --baseline-job 2 compare with job 2's option "
+        "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)")

@@ -541,8 +541,12 @@ def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys
             "positional") in help_text
     assert (" directory a run directory (hydra.run.dir) or sweep directory (hydra.sweep.dir) "
             "options:") in help_text
-    assert help_text.endswith("--baseline-job N for a sweep: compare against job N (default: the baseline of "
-                              "comparison.csv, else the first job)")
+    assert help_text.endswith(
+        "--baseline-job N for a sweep: compare against job N (default: the baseline of comparison.csv, "
+        "else the first job) examples: flowsim-report outputs/2026-11-30/10-00-00 figures of one run "
+        "flowsim-report multirun/care_home_units figures of a sweep, against its baseline "
+        "flowsim-report multirun/care_home_units --baseline-job 2 "
+        "documentation: docs/getting-started/analyst.md in the flowsim source (make docs builds the site)")
 
 
 def test_main_honours_baseline_job(sweep_dir, tmp_path, drawn, capsys):
