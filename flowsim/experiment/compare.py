@@ -33,7 +33,8 @@ def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None)
                 raise KeyError(f"{key} is not a swept parameter (swept: {', '.join(tables.swept)})")
             mask &= (jobs[key] == value).to_numpy()
         if mask.sum() != 1:
-            raise KeyError(f"baseline {dict(where)} matches {int(mask.sum())} jobs, not exactly one")
+            asked = " ".join(f"{key}={value}" for key, value in where.items())
+            raise KeyError(f"baseline {asked} matches {int(mask.sum())} jobs, not exactly one")
         return jobs["job"][mask].iloc[0]
     return jobs["job"].iloc[0]
 
