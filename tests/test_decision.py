@@ -188,8 +188,9 @@ def test_kpi_levels_reads_the_summary():
 
 def test_parse_target_and_check_rule():
     assert parse_target("delayed_days_per_year<=30000") == Target("delayed_days_per_year", "<=", 30000.0)
-    assert parse_target(" nctr_census_p95 >= 1,200.5 ") == Target("nctr_census_p95", ">=", 1200.5)
-    assert str(Target("nctr_census_p95", "<=", 400)) == "nctr_census_p95 <= 400"
+    assert parse_target(" nctr_census_midnight_p95 >= 1,200.5 ") == Target("nctr_census_midnight_p95", ">=",
+                                                                            1200.5)
+    assert str(Target("nctr_census_midnight_p95", "<=", 400)) == "nctr_census_midnight_p95 <= 400"
     for bad in ("delayed_days_per_year<30000", "delayed_days_per_year<=", "<=5", "x<=ten", "x<=nan"):
         with pytest.raises(ConfigError) as error:
             parse_target(bad)
@@ -209,7 +210,7 @@ def test_parse_target_and_check_rule():
                                                              "e.g. delayed_days_per_year"}
     for (rule, target), message in cases.items():
         with pytest.raises(ConfigError) as error:
-            check_rule(rule, target, ["delayed_days_per_year", "nctr_census_p95"])
+            check_rule(rule, target, ["delayed_days_per_year", "nctr_census_midnight_p95"])
         assert str(error.value) == message
 
 

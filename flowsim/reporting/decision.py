@@ -9,7 +9,8 @@ Which option to recommend is a choice the pack states rather than hides. The rul
   interval of the best option's net saving. Options the simulation cannot tell apart from the best
   are treated as equally good, so the pack does not ask for money the evidence does not support.
 - ``cheapest_meeting_target``: the cheapest option whose mean KPI (from the sweep's summary, e.g.
-  ``delayed_days_per_year <= 30000`` or ``nctr_census_p95 <= 400``) meets a stated :class:`Target`.
+  ``delayed_days_per_year <= 30000`` or ``nctr_census_midnight_p95 <= 400``) meets a stated
+  :class:`Target`.
 - ``largest_net_saving``: the option with the largest mean net saving, however close the others.
 
 Every rule considers the baseline too: keeping things as they are is an option. :func:`decide` returns
@@ -21,6 +22,7 @@ swept capacity, from the steps of :func:`flowsim.measures.aggregate.marginal_ben
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -123,8 +125,8 @@ def check_rule(rule: str, target: str | None, kpis: Sequence[str] | None = None)
                           "add e.g. --target 'delayed_days_per_year<=30000'")
     parsed = parse_target(target)
     if kpis is not None and parsed.kpi not in kpis:
-        near = [k for k in kpis if parsed.kpi in k or k in parsed.kpi][:3]
-        listed = ", ".join(near) if near else "delayed_days_per_year, nctr_census_p95, ..."
+        near = difflib.get_close_matches(parsed.kpi, list(kpis), n=3)
+        listed = ", ".join(near) if near else "delayed_days_per_year, nctr_census_midnight_p95, ..."
         raise ConfigError("--target", f"{parsed.kpi} is not a KPI of this sweep",
                           f"use a KPI of its summary.csv, e.g. {listed}")
     return parsed
