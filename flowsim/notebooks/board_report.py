@@ -102,7 +102,7 @@ if decision.is_baseline and decision.best["job"] != base_job:
     lines += [f"The best option's net saving could be as low as {floor} a year (95 % CI): this sweep cannot "
               "show that any option pays for itself. More replications would narrow the intervals.", ""]
 years = ("95 of 100 simulated years" if round(tables.observed_days) == 365 else
-         f"95 of 100 simulated runs of {tables.observed_days:,.0f} days (scaled to a year)")
+         f"95 of 100 simulated {tables.observed_days:,.0f}-day runs, scaled to a year")
 if focus["job"] != base_job:
     low, high = yearly_spread(tables.results, base_job, focus_job, tables.observed_days)
     ratio = focus["return_per_pound"]
@@ -111,8 +111,9 @@ if focus["job"] != base_job:
         f"- Delayed days avoided: **{focus['delayed_days_avoided_per_year']:,.0f}** on average "
         f"(95 % confidence interval of the average: {focus['delayed_days_avoided_per_year_ci_low']:,.0f} "
         f"to {focus['delayed_days_avoided_per_year_ci_high']:,.0f}).",
-        f"- Single years vary more: between **{low:,.0f} and {high:,.0f}** delayed days avoided in "
-        f"{years} (the 2.5th to 97.5th percentile of the {replications} paired replications).",
+        f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} (the "
+        f"2.5th to 97.5th percentiles of the {replications} paired replications"
+        f"{'; with so few, a rough range' if replications < 20 else ''}).",
         f"- Net saving: **{gbp(focus['net_saving_per_year'])}** (95 % CI "
         f"{gbp(focus['net_saving_per_year_ci_low'])} to {gbp(focus['net_saving_per_year_ci_high'])}); "
         f"added cost {gbp(focus['added_cost_per_year'])}.",
