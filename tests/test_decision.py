@@ -123,6 +123,20 @@ def test_ties_in_added_cost_go_to_the_fewest_added_places_then_the_first_job():
     assert decide(table, swept=[CAP]).best["job"] == 3
 
 
+def test_cost_decides_before_places_and_a_mean_on_the_floor_qualifies():
+    # two swept units: job 1 adds 10 cheap places, job 2 adds 6 dearer ones; job 3 is the best (CI low
+    # 700,000), job 2's mean is exactly on that floor, job 1's just under it
+    table = _comparison([
+        (0, 0, 0, 0, 0, 0, 0, 0),
+        (1, 1, 10, 400_000, 699_999, 500_000, 900_000, 3_000),
+        (2, 2, 6, 500_000, 700_000, 500_000, 900_000, 3_000),
+        (3, 3, 12, 900_000, 1_000_000, 700_000, 1_300_000, 4_000),
+    ])
+    assert decide(table, swept=[CAP]).chosen["job"] == 2  # job 1 is under the floor by GBP 1
+    table.loc[table["job"] == 1, "net_saving_per_year"] = 700_000
+    assert decide(table, swept=[CAP]).chosen["job"] == 1  # now both qualify: cheaper beats fewer places
+
+
 def test_a_single_replication_falls_back_to_the_largest_mean():
     table = _comparison([(0, 0, 0, 0, 0, float("nan"), float("nan"), 0),
                          (1, 4, 4, 100, 900, float("nan"), float("nan"), 10),
