@@ -31,7 +31,7 @@ def test_network_edges_follow_the_config():
     # by pathway, then preference: reablement (P1), ic then chu (P2), p3_beds (P3)
     assert network.units == {"(P0 admin)": "no service needed:\nadmin delay (transport, medicines)",
                              "reablement": "reablement\n48 places", "ic": "ic\n37 places",
-                             "chu": "chu\n0 places (options: 0, 4, 8)", "p3_beds": "p3_beds\n38 places"}
+                             "chu": "chu\n0 places (swept: 0, 4, 8)", "p3_beds": "p3_beds\n38 places"}
     assert network.edges == [
         ("NCTR", "P0", "solid"), ("NCTR", "P1", "solid"), ("NCTR", "P2", "solid"), ("NCTR", "P3", "solid"),
         ("P0", "(P0 admin)", "solid"), ("(P0 admin)", "home", "solid"),
@@ -63,5 +63,5 @@ def test_network_diagram_draws_every_box_and_arrow():
     arrows = [t.get_gid() for t in axis.texts if isinstance(t, Annotation)]
     assert len(arrows) == 16 and "edge:chu->care home" in arrows
     texts = [t.get_text() for t in axis.texts if not isinstance(t, Annotation)]
-    assert "chu\n0 places (options: 0, 4, 8)" in texts
+    assert "chu\n0 places (swept: 0, 4, 8)" in texts
     assert fig.get_size_inches()[0] == 11

@@ -269,6 +269,15 @@ def test_board_pack_other_rules_and_baseline(small_sweep, tmp_path):
     assert (f"a mean delayed_days_per_year <= {target:,}. {OPTION} = {PLACES[chosen]} is the cheapest of the "
             f"{len(meeting)} of 3 options that do, with delayed_days_per_year "
             f"{options[chosen]['level']:,.0f}") in text
+    # a target the baseline already meets: keep it, without the warning that no option pays for itself
+    # (the best option's net saving interval is above zero)
+    assert options[2]["net"][1] > 0
+    loose = round(max(levels)) + 1
+    _, text = _pack(small_sweep, tmp_path / "loose.html", baseline_job=None, rule="cheapest_meeting_target",
+                    target=f"delayed_days_per_year<={loose}")
+    assert f"{_headline(options, 0, 0)} " in text
+    assert f"{OPTION} = 0 (the baseline) is the cheapest of the 3 of 3 options that do" in text
+    assert "pays for itself" not in text
 
 
 def test_board_cli_rejects_a_directory_without_a_sweep(tmp_path):

@@ -97,7 +97,9 @@ elif decision.is_baseline:
 else:
     headline = f"**Recommendation: {focus_label}** (against the baseline, {base_label})."
 lines = [headline, "", decision.sentence, ""]
-if decision.is_baseline and decision.best["job"] != base_job:
+# the baseline kept because the best option may not pay for itself (not because it meets a target)
+unproven = decision.best["net_saving_per_year_ci_low"] < 0
+if decision.is_baseline and decision.best["job"] != base_job and unproven:
     floor = gbp(decision.best["net_saving_per_year_ci_low"])
     lines += [f"The best option's net saving could be as low as {floor} a year (95 % CI): this sweep cannot "
               "show that any option pays for itself. More replications would narrow the intervals.", ""]

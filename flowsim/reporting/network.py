@@ -81,7 +81,7 @@ def network_edges(config: Mapping[str, Any], swept: Mapping[str, Sequence[Any]] 
         label = f"{name}\n{_number(unit.get('capacity'))} places"
         tried = swept.get(f"services.{name}.capacity")
         if tried:
-            label += f" (options: {', '.join(_number(v) for v in tried)})"
+            label += f" (swept: {', '.join(_number(v) for v in tried)})"
         units[name] = label
         edges += [(p, name, "solid") for p in served]
         if "P1" in served or "P2" in served:
