@@ -162,15 +162,44 @@ def test_main_passes_the_sweep_and_options_to_the_pack(tmp_path, calls, capsys):
     sweep = _finished_sweep(tmp_path / "sweep")
     main([str(sweep)])
     assert calls == [(notebooks_dir() / "board_report.py", sweep / "board_report.html",
-                      {"sweep_dir": str(sweep.resolve()), "baseline_job": None})]
+                      {"sweep_dir": str(sweep.resolve()), "baseline_job": None, "rule": "within_ci_of_best",
+                       "target": None, "config_file": str((sweep / "board_report_config.yaml").resolve())})]
     assert capsys.readouterr().out == f"Board pack written to {sweep / 'board_report.html'}\n"
-    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--baseline-job", "2", "--title", "Q3 pack"])
-    assert calls[1][1:] == (tmp_path / "pack.html", {"sweep_dir": str(sweep.resolve()), "baseline_job": 2,
-                                                      "title": "Q3 pack"})
+    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--baseline-job", "2", "--title", "Q3 pack",
+          "--rule", "cheapest_meeting_target", "--target", "nctr_census_midnight_p95<=40"])
+    assert calls[1][1:] == (tmp_path / "pack.html", {
+        "sweep_dir": str(sweep.resolve()), "baseline_job": 2, "rule": "cheapest_meeting_target",
+        "target": "nctr_census_midnight_p95<=40",
+        "config_file": str((tmp_path / "pack_config.yaml").resolve()), "title": "Q3 pack"})
     assert capsys.readouterr().out == f"Board pack written to {tmp_path / 'pack.html'}\n"
     with pytest.raises(SystemExit) as exit_:
         main([str(sweep), "--baseline-job", "first"])
     assert exit_.value.code == 2 and len(calls) == 2
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--rule", "best"], "--rule: unknown rule 'best'; fix: use one of within_ci_of_best, "
+                         "cheapest_meeting_target, largest_net_saving"),
+    (["--rule", "cheapest_meeting_target"], "--target: is required by --rule cheapest_meeting_target; fix: "
+                                            "add e.g. --target 'delayed_days_per_year<=30000'"),
+    (["--target", "delayed_days_per_year<=1"], "--target: is only used by --rule cheapest_meeting_target, "
+                                               "not within_ci_of_best; fix: leave --target out, or add "
+                                               "--rule cheapest_meeting_target"),
+    (["--rule", "cheapest_meeting_target", "--target", "delayed_days_per_year=1"],
+     "--target: 'delayed_days_per_year=1' is not KPI<=VALUE or KPI>=VALUE; fix: give e.g. "
+     "--target 'delayed_days_per_year<=30000'"),
+    (["--rule", "cheapest_meeting_target", "--target", "delayed_days_per_yaer<=1"],
+     "--target: delayed_days_per_yaer is not a KPI of this sweep; fix: use a KPI of its summary.csv, e.g. "
+     "delayed_days_per_year"),
+])
+def test_main_refuses_a_rule_or_target_before_the_notebook_runs(tmp_path, calls, capsys, options, message):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), *options])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowsim-board: error: {message}") and err.count("\n") == 1
+    assert calls == []
 
 
 def test_main_refuses_a_folder_without_a_sweep(tmp_path, calls, capsys):
@@ -205,12 +234,17 @@ def test_main_help_names_the_options(capsys):
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: flowsim-board [-h] [--output OUTPUT] [--baseline-job BASELINE_JOB] "
-                           "[--title TITLE] sweep_dir")
+                           "[--title TITLE] [--rule RULE] [--target KPI<=VALUE] sweep_dir")
+    assert ("--rule RULE how the option is chosen: within_ci_of_best, cheapest_meeting_target, "
+            "largest_net_saving (default: within_ci_of_best)" in text)
+    assert ("--target KPI<=VALUE for --rule cheapest_meeting_target: a KPI of summary.csv and the level its "
+            "mean must reach, KPI<=VALUE or KPI>=VALUE" in text)
     assert (" sweep_dir Build the board pack (HTML, code hidden) of a sweep directory from "
             "notebooks/board_report.py. positional arguments:" in text)
     assert "--output OUTPUT HTML file (default: SWEEP_DIR/board_report.html)" in text
     assert text.endswith(
         "examples: flowsim-board multirun/care_home_units "
         "flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds' "
-        "flowsim-board multirun/care_home_units --baseline-job 2 compare with job 2's option "
+        "flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
+        "--target 'delayed_days_per_year<=30000' "
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)")

@@ -12,18 +12,23 @@
 # ---
 
 # %% tags=["parameters"]
-# Parameters (injected by `flowsim-board` / `make report`): a sweep directory and its baseline job.
+# Parameters (injected by `flowsim-board` / `make report`): a sweep directory and its baseline job,
+# the decision rule (flowsim.reporting.decision.RULES) and, for cheapest_meeting_target, its target
+# ("KPI<=VALUE" or "KPI>=VALUE"), and where to write the baseline job's full configuration.
 sweep_dir = "multirun/care_home_units"
 baseline_job = None
 title = "Delayed days avoided and net saving by option"
+rule = "within_ci_of_best"
+target = None
+config_file = None
 
 # %%
 import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import yaml
 from IPython.display import HTML, Markdown, display
 
 # tqdm.auto (progress bars of runs) warns in a kernel without ipywidgets: not for the board's page
@@ -31,8 +36,22 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.sweep import collect_sweep
-from flowsim.measures.aggregate import census_fan, reasons_by_option, weekly_utilisation
+from flowsim.measures.aggregate import (
+    census_fan,
+    marginal_benefit_steps,
+    reasons_by_option,
+    weekly_utilisation,
+)
 from flowsim.reporting.board import figure_image
+from flowsim.reporting.decision import (
+    check_rule,
+    decide,
+    kpi_levels,
+    option_text,
+    returns_sentence,
+    yearly_spread,
+)
+from flowsim.reporting.network import network_diagram
 from flowsim.reporting.plots import (
     avoided_vs_option,
     cost_vs_saving,
@@ -41,36 +60,119 @@ from flowsim.reporting.plots import (
     reasons_stacked,
     utilisation_heatmap,
 )
+from flowsim.reporting.provenance import assumptions_table, run_length_text, sweep_provenance, write_config
 
 tables = collect_sweep(sweep_dir, write=False)
 comparison = compare_to_baseline(tables, select_baseline(tables) if baseline_job is None else baseline_job)
 swept = list(tables.swept)
-options = comparison[comparison["job"] != comparison["baseline_job"]]
-ranked = options.sort_values("net_saving_per_year", ascending=False)
-best, best_job = ranked.iloc[0], ranked["job"].iloc[0]  # the column keeps the job id's type
-label = ", ".join(f"{k} = {ranked[k].iloc[0]}" for k in swept) or f"job {best_job}"
-baseline_rows = comparison[comparison["job"] == comparison["baseline_job"]]
-base, base_job = baseline_rows.iloc[0], baseline_rows["job"].iloc[0]
-base_label = ", ".join(f"{k} = {baseline_rows[k].iloc[0]}" for k in swept) or f"job {base_job}"
+parsed_target = check_rule(rule, target, list(tables.summary["kpi"].unique()))
+levels = kpi_levels(tables.summary, parsed_target.kpi) if parsed_target else None
+decision = decide(comparison, rule, parsed_target, levels, swept)
+rows = comparison.astype(object)  # one row keeps each column's type (job 3, not 3.0)
+base = rows[rows["job"] == rows["baseline_job"]].iloc[0]
+base_job, base_label = base["job"], option_text(base, swept)
+# the option the page describes: the recommendation, else (no option meets the target, or the
+# recommendation is to keep the baseline) the option with the largest mean net saving
+recommended = decision.chosen is not None and not decision.is_baseline
+focus = decision.chosen if recommended else decision.best
+focus_job, focus_label = focus["job"], option_text(focus, swept)
+focus_name = "recommended option" if recommended else "option with the largest mean net saving"
+manifest = json.loads((Path(sweep_dir) / str(base_job) / "manifest.json").read_text())
+config = manifest["config"]
+replications = int(focus["pairs"])
+run_length = run_length_text(tables.observed_days, config["run"]["warm_up_days"])
+provenance = sweep_provenance(sweep_dir, list(comparison["job"]))
+
+
+def gbp(value: float) -> str:
+    return f"GBP {value:,.0f}" if value >= 0 else f"-GBP {-value:,.0f}"
+
 
 # %%
 display(Markdown(f"# {title}"))
+if decision.chosen is None:
+    headline = f"**No option meets the target ({decision.target}).**"
+elif decision.is_baseline:
+    headline = f"**Recommendation: keep the baseline, {base_label}.**"
+else:
+    headline = f"**Recommendation: {focus_label}** (against the baseline, {base_label})."
+lines = [headline, "", decision.sentence, ""]
+# the baseline kept because the best option may not pay for itself (not because it meets a target)
+unproven = decision.best["net_saving_per_year_ci_low"] < 0
+if decision.is_baseline and decision.best["job"] != base_job and unproven:
+    floor = gbp(decision.best["net_saving_per_year_ci_low"])
+    lines += [f"The best option's net saving could be as low as {floor} a year (95 % CI): this sweep cannot "
+              "show that any option pays for itself. More replications would narrow the intervals.", ""]
+years = ("95 of 100 simulated years" if round(tables.observed_days) == 365 else
+         f"95 of 100 simulated {tables.observed_days:,.0f}-day runs, scaled to a year")
+if focus["job"] != base_job:
+    low, high = yearly_spread(tables.results, base_job, focus_job, tables.observed_days)
+    ratio = focus["return_per_pound"]
+    lines += [
+        f"What the {focus_name}, {focus_label}, buys against the baseline, per year:", "",
+        f"- Delayed days avoided: **{focus['delayed_days_avoided_per_year']:,.0f}** on average "
+        f"(95 % confidence interval of the average: {focus['delayed_days_avoided_per_year_ci_low']:,.0f} "
+        f"to {focus['delayed_days_avoided_per_year_ci_high']:,.0f}).",
+        f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} (the "
+        f"2.5th to 97.5th percentiles of the {replications} paired replications"
+        f"{'; with so few, a rough range' if replications < 20 else ''}).",
+        f"- Net saving: **{gbp(focus['net_saving_per_year'])}** (95 % CI "
+        f"{gbp(focus['net_saving_per_year_ci_low'])} to {gbp(focus['net_saving_per_year_ci_high'])}); "
+        f"added cost {gbp(focus['added_cost_per_year'])}.",
+        f"- Return per GBP 1 spent: **{ratio:.2f}**." if np.isfinite(ratio) else
+        "- Return per GBP 1 spent: not applicable (no added cost).", ""]
+numeric = 1 <= len(swept) <= 2 and pd.api.types.is_numeric_dtype(comparison[swept[-1]])
+if len(swept) == 1 and numeric and (comparison["added_capacity"] != 0).any():
+    lines += [returns_sentence(marginal_benefit_steps(comparison, swept[0]), swept[0]), ""]
+lines += [
+    f"Each option was simulated {replications} times (replications: each {run_length}), with the "
+    "same patients arriving in every option's replication *r* (common random numbers), and compared "
+    "replication by replication. These are averages for a simulated system with the assumptions below, "
+    "not a forecast of any one year; the acute saving is hospital capacity freed, not cash.", "",
+    f"*{provenance.sentence()}*"]
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## What was modelled
+
+# %%
+tried = {k: sorted(comparison[k].unique().tolist()) for k in swept if k.startswith("services.")}
+display(figure_image(network_diagram(config, tried)))
+acute = config["costs"]["acute_bed_day"]
 display(Markdown(
-    f"**Recommended option: {label}** (largest net saving against the baseline, {base_label}).\n\n"
-    f"- Delayed days avoided per year: **{best['delayed_days_avoided_per_year']:,.0f}** "
-    f"(95 % CI {best['delayed_days_avoided_per_year_ci_low']:,.0f} to "
-    f"{best['delayed_days_avoided_per_year_ci_high']:,.0f})\n"
-    f"- Net saving per year: **GBP {best['net_saving_per_year']:,.0f}** "
-    f"(95 % CI {best['net_saving_per_year_ci_low']:,.0f} to {best['net_saving_per_year_ci_high']:,.0f})\n"
-    f"- Return per GBP 1 spent: **{best['return_per_pound']:.2f}**\n\n"
-    f"Paired over {int(best['pairs'])} replications with common random numbers; one simulated year "
-    f"after warm-up per replication."))
+    "**What the numbers mean.** A *delayed day* is a day a patient who no longer needs acute care (NCTR) "
+    "spends in an acute bed, waiting for a simple discharge (P0), care at home (P1), a short-term bed "
+    "(P2), a care-home placement (P3) or a housing fix. *Delayed days avoided* are the baseline's "
+    "delayed days minus the option's, in the same simulated years. *Net saving* is the delayed days "
+    f"avoided valued at {gbp(acute)} a bed-day, minus the added cost of the services. A *95 % confidence "
+    "interval* is the range the average effect lies in, given the replications run; it narrows as "
+    "replications are added, while the spread of single years does not.\n\n"
+    "**What is counted, and what is not.**\n\n"
+    f"- Counted: acute delayed bed-days, at {gbp(acute)} each. This is an opportunity cost: a freed bed "
+    "is used by the next patient. It is not cash released unless beds or staff are actually taken out.\n"
+    "- Counted: the cost of the modelled services: block contracts and occupied days of the units, "
+    "housing coordinators and step-down flats where configured.\n"
+    "- Not counted: primary care and community health services outside the units; social care beyond "
+    "the units (long-term care-home fees after P3, home care after reablement ends); the clinical part of "
+    "hospital stays, including readmissions; patients' outcomes such as deconditioning while they wait; "
+    "whether the staff for the extra places can be found."))
+display(Markdown("**Key assumptions** (the baseline job's configuration):"))
+display(HTML(assumptions_table(config, replications).to_html(index=False)))
+if config_file:
+    written = write_config(config, config_file, header=(
+        f"Full configuration of job {base_job} (the baseline, {base_label}) of the sweep in "
+        f"{sweep_dir}\n"
+        f"run identity {provenance.jobs.set_index('job').loc[base_job, 'identity']}"))
+    display(Markdown(f"The full configuration of the baseline job is in "
+                     f"[{written.name}]({written.name}), beside this page."))
+else:
+    display(Markdown(f"The full configuration of the baseline job is in "
+                     f"`{Path(sweep_dir) / str(base_job) / 'manifest.json'}`."))
 
 # %% [markdown]
 # ## Delayed days avoided and net saving
 
 # %%
-numeric = 1 <= len(swept) <= 2 and pd.api.types.is_numeric_dtype(comparison[swept[-1]])
 group = swept[0] if len(swept) == 2 else None
 if numeric:
     display(figure_image(avoided_vs_option(comparison, swept[-1], group)))
@@ -83,9 +185,11 @@ if swept:
 # ## The NCTR census over the year: baseline and recommended option
 
 # %%
-base_dir, best_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(best_job)
-fans = {f"baseline ({base_label})": census_fan(pd.read_parquet(base_dir / "census.parquet")),
-        f"recommended ({label})": census_fan(pd.read_parquet(best_dir / "census.parquet"))}
+base_dir, focus_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(focus_job)
+fans = {f"baseline ({base_label})": census_fan(pd.read_parquet(base_dir / "census.parquet"))}
+if focus_job != base_job:
+    short = "recommended" if recommended else "largest mean net saving"
+    fans[f"{short} ({focus_label})"] = census_fan(pd.read_parquet(focus_dir / "census.parquet"))
 display(figure_image(fan_chart(fans)))
 
 # %% [markdown]
@@ -98,43 +202,52 @@ display(figure_image(reasons_stacked(reasons_by_option(tables.results, swept))))
 # ## Unit utilisation by week under the recommended option
 
 # %%
-display(figure_image(utilisation_heatmap(weekly_utilisation(pd.read_parquet(best_dir / "census.parquet"),
-                                                            pd.read_parquet(best_dir / "units.parquet")))))
+display(figure_image(utilisation_heatmap(weekly_utilisation(pd.read_parquet(focus_dir / "census.parquet"),
+                                                            pd.read_parquet(focus_dir / "units.parquet")))))
 
 # %% [markdown]
 # ## Options
 
 # %%
-columns = {
-    **{k: k.split(".")[-2] if k.count(".") >= 1 else k for k in swept},
-    "delayed_days_avoided_per_year": "delayed days avoided / yr",
-    "delayed_days_avoided_per_year_half_width": "± (95 % CI)",
-    "added_cost_per_year": "added cost / yr (GBP)",
-    "net_saving_per_year": "net saving / yr (GBP)",
-    "return_per_pound": "return per GBP 1",
-}
-table = comparison[list(columns)].rename(columns=columns)
-display(HTML(table.to_html(index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}")))
+def cell(row: pd.Series, column: str, money: bool = False) -> str:
+    """A table cell: the baseline row says "baseline" / "—", not NaN or 0.00."""
+    value = row[column]
+    if row["job"] == row["baseline_job"]:
+        return "baseline" if column == "delayed_days_avoided_per_year" else "—"
+    if not np.isfinite(value):
+        return "—"
+    return gbp(value) if money else (f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2f}")
+
+
+table = pd.DataFrame({
+    **{k.split(".")[-2] if k.count(".") >= 1 else k: rows[k] for k in swept},
+    "delayed days avoided / yr": [cell(r, "delayed_days_avoided_per_year") for _, r in rows.iterrows()],
+    "± (95 % CI)": [cell(r, "delayed_days_avoided_per_year_half_width") for _, r in rows.iterrows()],
+    "added cost / yr": [cell(r, "added_cost_per_year", True) for _, r in rows.iterrows()],
+    "net saving / yr": [cell(r, "net_saving_per_year", True) for _, r in rows.iterrows()],
+    "net saving 95 % CI": ["—" if r["job"] == r["baseline_job"] else
+                           f"{gbp(r['net_saving_per_year_ci_low'])} to "
+                           f"{gbp(r['net_saving_per_year_ci_high'])}" for _, r in rows.iterrows()],
+    "return per GBP 1": [cell(r, "return_per_pound") for _, r in rows.iterrows()],
+    "": ["recommended" if decision.chosen is not None and r["job"] == decision.chosen["job"] else
+         "largest mean net saving" if r["job"] == decision.best["job"] else ""
+         for _, r in rows.iterrows()],
+})
+display(HTML(table.to_html(index=False)))
 
 # %% [markdown]
-# ## Assumptions and the configuration used
+# ## Where these numbers came from
 
 # %%
-job_dir = base_dir  # a job of this sweep (the folder may hold left-out jobs of an earlier one)
-manifest = json.loads((job_dir / "manifest.json").read_text())
-config = manifest["config"]
-facts = {
-    "NCTR arrivals per day (base rate)": config["arrivals"]["rate_per_day"],
-    "pathway shares P0/P1/P2/P3": "/".join(str(config["pathways"]["shares"].get(p, 0))
-                                           for p in ("P0", "P1", "P2", "P3")),
-    "acute delayed bed-day cost (GBP)": config["costs"]["acute_bed_day"],
-    "replications per option": int(best["pairs"]),
-    "warm-up / horizon (days)": f"{config['run']['warm_up_days']} / {config['run']['horizon_days']}",
-    "seed": manifest["seed"],
-    "flowsim git SHA": manifest.get("git_sha") or "unknown",
-}
-display(HTML(pd.DataFrame({"assumption": list(facts), "value": [str(v) for v in facts.values()]})
+jobs = provenance.jobs.assign(option=[option_text(r, swept) for _, r in rows.iterrows()])
+display(Markdown(
+    f"{provenance.sentence()} The sweep identity is the SHA-256 over the jobs' run identities "
+    f"(`{provenance.digest}`). A job's run identity covers its configuration, input files, seed and "
+    "flowsim's code: rerunning the sweep after any of them changed gives new identities, and the pack "
+    "shows which it was built from. "
+    + (f"Results gathered from these jobs: `results.parquet` SHA-256 `{provenance.collected_sha256}`."
+       if provenance.collected_sha256 else "The jobs were gathered for this page (no collected.json).")))
+display(HTML(jobs[["job", "option", "written", "replications", "identity", "flowsim_version", "git_sha"]]
+             .rename(columns={"written": "results written (UTC)", "identity": "run identity",
+                              "flowsim_version": "flowsim", "git_sha": "git SHA"})
              .to_html(index=False)))
-display(Markdown("Sources of every default are in `configs/system/default.yaml`. The configuration of the "
-                 "baseline job follows."))
-display(Markdown("```yaml\n" + yaml.safe_dump(config, sort_keys=False) + "```"))

@@ -18,8 +18,11 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowsim.experiment.sweep import check_collected
+import pandas as pd
+
+from flowsim.experiment.sweep import check_collected, find_jobs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 
 if TYPE_CHECKING:
     from IPython.display import Image
@@ -104,14 +107,27 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
     return out
 
 
+def _kpis(sweep: Path) -> list[str] | None:
+    """The KPIs of the sweep's first finished job (its replications table's columns), if any."""
+    finished, _ = find_jobs(sweep)
+    if not finished:
+        return None
+    return [c for c in pd.read_parquet(finished[0] / "replications.parquet").columns if c != "replication"]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """``flowsim-board SWEEP_DIR [--output board.html] [--baseline-job N] [--title T]``."""
+    """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
+
+    The rule and target are checked before the notebook runs; the baseline job's full configuration
+    is written beside the HTML as ``<output stem>_config.yaml``.
+    """
     parser = argparse.ArgumentParser(
         prog="flowsim-board", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
         "  flowsim-board multirun/care_home_units\n"
         "  flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds'\n"
-        "  flowsim-board multirun/care_home_units --baseline-job 2   compare with job 2's option\n\n"
+        "  flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
+        "--target 'delayed_days_per_year<=30000'\n\n"
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)"),
         description=(
         "Build the board pack (HTML, code hidden) of a sweep directory from notebooks/board_report.py."))
@@ -119,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--output", default=None, help="HTML file (default: SWEEP_DIR/board_report.html)")
     parser.add_argument("--baseline-job", type=int, default=None)
     parser.add_argument("--title", default=None)
+    parser.add_argument("--rule", default=DEFAULT_RULE, metavar="RULE",
+                        help=f"how the option is chosen: {', '.join(RULES)} (default: {DEFAULT_RULE})")
+    parser.add_argument("--target", default=None, metavar="KPI<=VALUE",
+                        help="for --rule cheapest_meeting_target: a KPI of summary.csv and the level its "
+                        "mean must reach, KPI<=VALUE or KPI>=VALUE")
     args = parser.parse_args(argv)
     sweep = Path(args.sweep_dir)
     if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
@@ -127,12 +148,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_CONFIG_ERROR)
     try:
         check_collected(sweep)  # before the (slow) notebook: never a pack from out-of-date tables
+        check_rule(args.rule, args.target, _kpis(sweep))
     except ConfigError as error:
         print(f"flowsim-board: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job}
+    html = Path(args.output) if args.output else sweep / "board_report.html"
+    parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job,
+                                  "rule": args.rule, "target": args.target,
+                                  "config_file": str(html.with_name(f"{html.stem}_config.yaml").resolve())}
     if args.title:
         parameters["title"] = args.title
-    html = Path(args.output) if args.output else sweep / "board_report.html"
     execute_notebook(notebooks_dir() / "board_report.py", html, parameters)
     print(f"Board pack written to {html}")

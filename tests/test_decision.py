@@ -1,0 +1,272 @@
+"""``flowsim.reporting.decision``: the decision rules on small hand-built comparison tables.
+
+Every expected value here is written by hand from the tables below, never computed by the functions
+under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from flowsim.measures.aggregate import marginal_benefit_steps
+from flowsim.model.errors import ConfigError
+from flowsim.reporting.decision import (
+    DEFAULT_RULE,
+    RULES,
+    Target,
+    check_rule,
+    decide,
+    diminishing_step,
+    kpi_levels,
+    option_text,
+    parse_target,
+    returns_sentence,
+    yearly_spread,
+)
+
+CAP = "cap"
+RULE_WITHIN = ("Decision rule: recommend the cheapest option whose mean net saving is within the 95 % "
+               "confidence interval of the best option's")
+
+
+def _comparison(rows: list[tuple], baseline_job: int = 0) -> pd.DataFrame:
+    """(job, cap, added places, added cost, net, net CI low, net CI high, days avoided) per option."""
+    table = pd.DataFrame(rows, columns=["job", CAP, "added_capacity", "added_cost_per_year",
+                                        "net_saving_per_year", "net_saving_per_year_ci_low",
+                                        "net_saving_per_year_ci_high", "delayed_days_avoided_per_year"])
+    table.insert(2, "baseline_job", baseline_job)
+    places = table["added_capacity"].where(table["added_capacity"] != 0)  # NaN per place at the baseline
+    table["delayed_days_avoided_per_added_place"] = table["delayed_days_avoided_per_year"] / places
+    return table
+
+
+# A care-home-unit study: 0 (baseline) to 40 beds; the last beds buy little and the intervals overlap.
+CARE_HOME = _comparison([
+    (0, 0, 0, 0, 0, 0, 0, 0),
+    (1, 10, 10, 600_000, 6_000_000, 5_000_000, 7_000_000, 17_600),
+    (2, 20, 20, 1_100_000, 9_500_000, 7_800_000, 11_200_000, 27_000),
+    (3, 30, 30, 1_500_000, 11_000_000, 8_500_000, 13_500_000, 31_900),
+    (4, 40, 40, 2_000_000, 11_200_000, 8_400_000, 14_000_000, 33_600),
+])
+
+
+def test_the_rules_and_the_default():
+    assert list(RULES) == ["within_ci_of_best", "cheapest_meeting_target", "largest_net_saving"]
+    assert DEFAULT_RULE == "within_ci_of_best"
+
+
+def test_within_ci_of_best_takes_the_cheapest_option_the_best_cannot_be_told_apart_from():
+    # best by mean: 40 beds (11.2 m, CI low 8.4 m); 20, 30 and 40 beds have means >= 8.4 m; 20 is cheapest
+    decision = decide(CARE_HOME, swept=[CAP])
+    assert decision.rule == "within_ci_of_best"
+    assert decision.chosen["job"] == 2 and decision.chosen[CAP] == 20
+    assert decision.best["job"] == 4
+    assert not decision.is_baseline
+    assert decision.sentence == (
+        f"{RULE_WITHIN} (a net saving of at least GBP 8,400,000 a year). cap = 20 is the cheapest such "
+        "option, with a mean net saving of GBP 9,500,000 a year at an added cost of GBP 1,100,000. The "
+        "largest mean net saving is cap = 40, GBP 11,200,000 a year (95 % CI GBP 8,400,000 to "
+        "GBP 14,000,000), but the further GBP 900,000 a year it costs buys no net saving the simulation "
+        "can tell apart from the recommended option's.")
+
+
+def test_within_ci_of_best_is_the_best_when_nothing_cheaper_comes_close():
+    narrow = CARE_HOME.copy()
+    narrow.loc[narrow["job"] == 4, "net_saving_per_year_ci_low"] = 11_100_000  # 30 beds (11.0 m) now out
+    decision = decide(narrow, swept=[CAP])
+    assert decision.chosen["job"] == 4 and decision.best["job"] == 4
+    assert decision.sentence == (
+        f"{RULE_WITHIN} (a net saving of at least GBP 11,100,000 a year). cap = 40 is the cheapest such "
+        "option: it also has the largest mean net saving, cap = 40, GBP 11,200,000 a year (95 % CI "
+        "GBP 11,100,000 to GBP 14,000,000), and no cheaper option comes within its interval.")
+
+
+def test_within_ci_of_best_keeps_the_baseline_when_the_best_may_lose_money():
+    doubtful = _comparison([
+        (0, 0, 0, 0, 0, 0, 0, 0),
+        (1, 4, 4, 200_000, 150_000, -60_000, 360_000, 900),
+        (2, 8, 8, 400_000, 180_000, -120_000, 480_000, 1_500),
+    ])
+    decision = decide(doubtful, swept=[CAP])
+    assert decision.chosen["job"] == 0 and decision.is_baseline
+    assert decision.best["job"] == 2
+    assert decision.sentence.startswith(f"{RULE_WITHIN} (a net saving of at least -GBP 120,000 a year). "
+                                        "cap = 0 (the baseline) is the cheapest such option, with a mean "
+                                        "net saving of GBP 0 a year at an added cost of GBP 0.")
+
+
+def test_within_ci_of_best_can_choose_an_option_cheaper_than_the_baseline():
+    # baseline 16 beds (job 1); 12 beds saves money on the units and loses little
+    table = _comparison([
+        (0, 12, -4, -300_000, -100_000, -250_000, 50_000, -700),
+        (1, 16, 0, 0, 0, 0, 0, 0),
+        (2, 20, 4, 300_000, 500_000, -200_000, 1_200_000, 2_000),
+    ], baseline_job=1)
+    decision = decide(table, swept=[CAP])
+    assert decision.chosen["job"] == 0 and decision.best["job"] == 2
+
+
+def test_ties_in_added_cost_go_to_the_fewest_added_places_then_the_first_job():
+    table = _comparison([
+        (0, 0, 0, 0, 0, 0, 0, 0),
+        (1, 6, 6, 500_000, 900_000, 700_000, 1_100_000, 3_000),
+        (2, 4, 4, 500_000, 950_000, 750_000, 1_150_000, 3_100),
+        (3, 8, 4, 500_000, 1_000_000, 800_000, 1_200_000, 3_200),
+        (4, 10, 10, 800_000, 1_000_000, 800_000, 1_200_000, 3_300),
+    ])
+    # best by mean: job 3 (first of the 1.0 m; CI low 0.8 m): jobs 2, 3, 4 qualify (job 1's 0.9 m does
+    # too); cost 500,000 for jobs 1-3, 4 added places for jobs 2 and 3: job 2 comes first
+    assert decide(table, swept=[CAP]).chosen["job"] == 2
+    assert decide(table, swept=[CAP]).best["job"] == 3
+
+
+def test_cost_decides_before_places_and_a_mean_on_the_floor_qualifies():
+    # two swept units: job 1 adds 10 cheap places, job 2 adds 6 dearer ones; job 3 is the best (CI low
+    # 700,000), job 2's mean is exactly on that floor, job 1's just under it
+    table = _comparison([
+        (0, 0, 0, 0, 0, 0, 0, 0),
+        (1, 1, 10, 400_000, 699_999, 500_000, 900_000, 3_000),
+        (2, 2, 6, 500_000, 700_000, 500_000, 900_000, 3_000),
+        (3, 3, 12, 900_000, 1_000_000, 700_000, 1_300_000, 4_000),
+    ])
+    assert decide(table, swept=[CAP]).chosen["job"] == 2  # job 1 is under the floor by GBP 1
+    table.loc[table["job"] == 1, "net_saving_per_year"] = 700_000
+    assert decide(table, swept=[CAP]).chosen["job"] == 1  # now both qualify: cheaper beats fewer places
+
+
+def test_a_single_replication_falls_back_to_the_largest_mean():
+    table = _comparison([(0, 0, 0, 0, 0, float("nan"), float("nan"), 0),
+                         (1, 4, 4, 100, 900, float("nan"), float("nan"), 10),
+                         (2, 8, 8, 200, 1_000, float("nan"), float("nan"), 12)])
+    decision = decide(table, swept=[CAP])
+    assert decision.chosen["job"] == 2
+    assert decision.sentence == (
+        f"{RULE_WITHIN}. With a single replication there is no interval, so the rule falls back to the "
+        "largest mean: cap = 8, GBP 1,000 a year.")
+
+
+def test_largest_net_saving_is_todays_rule_and_names_the_options_it_cannot_tell_apart():
+    decision = decide(CARE_HOME, "largest_net_saving", swept=[CAP])
+    assert decision.chosen["job"] == 4 and decision.best["job"] == 4
+    assert decision.sentence == (
+        "Decision rule: recommend the option with the largest mean net saving. That is cap = 40, "
+        "GBP 11,200,000 a year (95 % CI GBP 8,400,000 to GBP 14,000,000). cap = 20; cap = 30 have means "
+        "within that interval: the simulation cannot tell them apart from it.")
+
+
+LEVELS = {0: 40_000.0, 1: 33_000.0, 2: 29_000.0, 3: 27_500.0, 4: 27_000.0}
+
+
+def test_cheapest_meeting_target():
+    target = Target("delayed_days_per_year", "<=", 30_000)
+    decision = decide(CARE_HOME, "cheapest_meeting_target", target, LEVELS, [CAP])
+    assert decision.chosen["job"] == 2 and decision.target == target
+    assert decision.sentence == (
+        "Decision rule: recommend the cheapest option that meets the target: a mean delayed_days_per_year "
+        "<= 30,000. cap = 20 is the cheapest of the 3 of 5 options that do, with delayed_days_per_year "
+        "29,000 at an added cost of GBP 1,100,000 a year. The largest mean net saving is cap = 40, "
+        "GBP 11,200,000 a year (95 % CI GBP 8,400,000 to GBP 14,000,000).")
+    stricter = decide(CARE_HOME, "cheapest_meeting_target", Target("delayed_days_per_year", "<=", 28_000),
+                      LEVELS, [CAP])
+    assert stricter.chosen["job"] == 3
+    met_by_all = decide(CARE_HOME, "cheapest_meeting_target", Target("delayed_days_per_year", "<=", 40_000),
+                        LEVELS, [CAP])
+    assert met_by_all.chosen["job"] == 0 and met_by_all.is_baseline  # on the target exactly counts
+    at_least = decide(CARE_HOME, "cheapest_meeting_target", Target("utilisation", ">=", 0.8),
+                      {0: 0.0, 1: 0.95, 2: 0.85, 3: 0.79, 4: 0.7}, [CAP])
+    assert at_least.chosen["job"] == 1
+
+
+def test_cheapest_meeting_target_says_when_no_option_meets_it():
+    decision = decide(CARE_HOME, "cheapest_meeting_target", Target("delayed_days_per_year", "<=", 20_000),
+                      LEVELS, [CAP])
+    assert decision.chosen is None and not decision.is_baseline
+    assert decision.sentence == (
+        "Decision rule: recommend the cheapest option that meets the target: a mean delayed_days_per_year "
+        "<= 20,000. No option meets it: the closest is cap = 40, with delayed_days_per_year 27,000. The "
+        "largest mean net saving is cap = 40, GBP 11,200,000 a year (95 % CI GBP 8,400,000 to "
+        "GBP 14,000,000).")
+    with pytest.raises(ConfigError, match="required"):
+        decide(CARE_HOME, "cheapest_meeting_target", swept=[CAP])
+    with pytest.raises(ConfigError, match="unknown rule"):
+        decide(CARE_HOME, "cheapest", swept=[CAP])
+
+
+def test_kpi_levels_reads_the_summary():
+    summary = pd.DataFrame({"job": [0, 0, 1, 1], "kpi": ["a", "b", "a", "b"], "mean": [1.0, 2.0, 3.0, 4.0]})
+    assert kpi_levels(summary, "b").to_dict() == {0: 2.0, 1: 4.0}
+
+
+def test_parse_target_and_check_rule():
+    assert parse_target("delayed_days_per_year<=30000") == Target("delayed_days_per_year", "<=", 30000.0)
+    assert parse_target(" nctr_census_midnight_p95 >= 1,200.5 ") == Target("nctr_census_midnight_p95", ">=",
+                                                                            1200.5)
+    assert str(Target("nctr_census_midnight_p95", "<=", 400)) == "nctr_census_midnight_p95 <= 400"
+    for bad in ("delayed_days_per_year<30000", "delayed_days_per_year<=", "<=5", "x<=ten", "x<=nan"):
+        with pytest.raises(ConfigError) as error:
+            parse_target(bad)
+        assert str(error.value) == (f"--target: {bad!r} is not KPI<=VALUE or KPI>=VALUE; fix: give e.g. "
+                                    "--target 'delayed_days_per_year<=30000'")
+    assert check_rule("within_ci_of_best", None) is None
+    assert check_rule("cheapest_meeting_target", "a<=1", ["a", "b"]) == Target("a", "<=", 1.0)
+    cases = {("best", None): "--rule: unknown rule 'best'; fix: use one of within_ci_of_best, "
+                             "cheapest_meeting_target, largest_net_saving",
+             ("largest_net_saving", "a<=1"): "--target: is only used by --rule cheapest_meeting_target, "
+                                             "not largest_net_saving; fix: leave --target out, or add "
+                                             "--rule cheapest_meeting_target",
+             ("cheapest_meeting_target", None): "--target: is required by --rule cheapest_meeting_target; "
+                                                "fix: add e.g. --target 'delayed_days_per_year<=30000'",
+             ("cheapest_meeting_target", "delayed_days<=1"): "--target: delayed_days is not a KPI of this "
+                                                             "sweep; fix: use a KPI of its summary.csv, "
+                                                             "e.g. delayed_days_per_year"}
+    for (rule, target), message in cases.items():
+        with pytest.raises(ConfigError) as error:
+            check_rule(rule, target, ["delayed_days_per_year", "nctr_census_midnight_p95"])
+        assert str(error.value) == message
+
+
+def test_option_text():
+    assert option_text({"job": 3, "a.b": 10, "c": "x"}, ["a.b", "c"]) == "a.b = 10, c = x"
+    assert option_text({"job": 3}, []) == "job 3"
+
+
+def test_returns_diminish_at_the_first_step_below_half_the_first():
+    steps = marginal_benefit_steps(CARE_HOME, CAP)
+    # per added place: 0->10 1,760; 10->20 940; 20->30 490; 30->40 170. Half of 1,760 is 880.
+    assert steps["delayed_days_avoided_per_added_place"].tolist() == pytest.approx([1760, 940, 490, 170])
+    step = diminishing_step(steps)
+    assert (step["option_from"], step["option_to"]) == (20, 30)
+    assert diminishing_step(steps, fraction=0.25)["option_to"] == 40  # 170 < 440
+    assert diminishing_step(steps, fraction=0.05) is None  # 88: never
+    assert returns_sentence(steps, CAP) == (
+        "Going from cap = 0 to 10, each added place avoids about 1,760 delayed days a year. From 20 to 30 "
+        "each added place avoids about 490, less than half that: returns diminish there.")
+    assert returns_sentence(steps, CAP, 0.05) == (
+        "Going from cap = 0 to 10, each added place avoids about 1,760 delayed days a year. No later step "
+        "falls below 5% of that over the options swept.")
+
+
+def test_diminishing_step_skips_steps_that_add_no_place_and_a_first_step_that_buys_nothing():
+    steps = pd.DataFrame({"option_from": [0, 5, 10, 15], "option_to": [5, 10, 15, 20],
+                          "delayed_days_avoided_per_added_place": [float("nan"), 100.0, 60.0, 40.0]})
+    assert diminishing_step(steps)["option_to"] == 20  # first valid step 100: 60 is not < 50, 40 is
+    flat = steps.assign(delayed_days_avoided_per_added_place=[0.0, -5.0, -10.0, -20.0])
+    assert diminishing_step(flat) is None
+
+
+def test_yearly_spread_is_the_percentile_range_of_paired_differences():
+    # replications listed out of order: pairing is by replication number
+    results = pd.DataFrame({
+        "job": [0] * 5 + [1] * 5,
+        "replication": [0, 1, 2, 3, 4, 4, 3, 2, 1, 0],
+        "delayed_days_total": [100, 110, 120, 130, 140, 105, 100, 100, 95, 90],
+    })
+    # differences by replication: 10, 15, 20, 30, 35. 2.5th percentile: position 0.1 -> 10.5;
+    # 97.5th: position 3.9 -> 34.5. Over 182.5 observed days, twice that per year.
+    assert yearly_spread(results, 0, 1, 365.0) == pytest.approx((10.5, 34.5))
+    assert yearly_spread(results, 0, 1, 182.5) == pytest.approx((21.0, 69.0))
+    assert yearly_spread(results, 0, 1, 365.0, level=0.5) == pytest.approx((15.0, 30.0))
+    assert all(math.isnan(v) for v in yearly_spread(results, 0, 2, 365.0))  # no job 2: nothing to pair
