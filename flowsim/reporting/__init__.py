@@ -3,7 +3,8 @@
 :mod:`~flowsim.reporting.summary` prints a run or a comparison (with the scenario's features in a
 planner's words, :mod:`~flowsim.reporting.features`); :mod:`~flowsim.reporting.plots` draws the
 charts; :mod:`~flowsim.reporting.report` writes them for a run or sweep folder (``flowsim-report``);
-:mod:`~flowsim.reporting.board` executes the board-pack notebook into HTML (``flowsim-board``);
+:mod:`~flowsim.reporting.board` executes the board-pack notebook into HTML (``flowsim-board``), which
+:mod:`~flowsim.reporting.pdf` styles for print and prints to PDF with a headless Chromium;
 :mod:`~flowsim.reporting.warmup_plots` draws the warm-up diagnostics.
 
 Imports only from :mod:`flowsim.model`, :mod:`flowsim.measures` and :mod:`flowsim.experiment`.
