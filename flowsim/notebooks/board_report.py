@@ -114,7 +114,9 @@ columns = {
     "return_per_pound": "return per GBP 1",
 }
 table = comparison[list(columns)].rename(columns=columns)
-display(HTML(table.to_html(index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}")))
+# the baseline's return per GBP 1 is undefined (nothing added): a dash, not "NaN"
+display(HTML(table.to_html(index=False, na_rep="–",
+                           float_format=lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}")))
 
 # %% [markdown]
 # ## Assumptions and the configuration used
