@@ -35,7 +35,8 @@ docs: $(DEV_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The board pack of the care-home units study: runs the sweep (a finished one resumes from its
-# checkpoints in seconds; a changed config, input file or flowsim reruns), then builds the HTML.
+# checkpoints in seconds; a changed config, input file or flowsim reruns), then builds the HTML and
+# its A4 PDF, reports/board_report.html and .pdf (the PDF is printed by Chromium: apt install chromium).
 report: $(RUN_STAMP)
 	$(BIN)/flowsim experiment=care_home_units
 	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html

@@ -150,7 +150,16 @@ def _finished_sweep(out: Path) -> Path:
 
 
 @pytest.fixture
-def calls(monkeypatch) -> list[tuple[Path, Path, dict]]:
+def prints(monkeypatch) -> list[tuple[Path, Path, str]]:
+    """The PDFs main() asks for and the browser found (neither real: test_board_browser.py prints)."""
+    seen: list[tuple[Path, Path, str]] = []
+    monkeypatch.setattr(board, "find_browser", lambda: "/opt/browser/chromium")
+    monkeypatch.setattr(board, "print_pdf", lambda html, pdf, browser: seen.append((html, pdf, browser)))
+    return seen
+
+
+@pytest.fixture
+def calls(monkeypatch, prints) -> list[tuple[Path, Path, dict]]:
     """The notebook executions main() asks for (not run: main's own work is what is checked)."""
     seen: list[tuple[Path, Path, dict]] = []
     monkeypatch.setattr(board, "execute_notebook", lambda source, html, parameters: seen.append(
@@ -158,23 +167,67 @@ def calls(monkeypatch) -> list[tuple[Path, Path, dict]]:
     return seen
 
 
-def test_main_passes_the_sweep_and_options_to_the_pack(tmp_path, calls, capsys):
+def test_main_passes_the_sweep_and_options_to_the_pack(tmp_path, calls, prints, capsys):
     sweep = _finished_sweep(tmp_path / "sweep")
     main([str(sweep)])
     assert calls == [(notebooks_dir() / "board_report.py", sweep / "board_report.html",
                       {"sweep_dir": str(sweep.resolve()), "baseline_job": None, "rule": "within_ci_of_best",
                        "target": None, "config_file": str((sweep / "board_report_config.yaml").resolve())})]
-    assert capsys.readouterr().out == f"Board pack written to {sweep / 'board_report.html'}\n"
+    assert prints == [(sweep / "board_report.html", sweep / "board_report.pdf", "/opt/browser/chromium")]
+    assert capsys.readouterr().out == (f"Board pack written to {sweep / 'board_report.html'} and "
+                                       f"{sweep / 'board_report.pdf'}\n")
     main([str(sweep), "--output", str(tmp_path / "pack.html"), "--baseline-job", "2", "--title", "Q3 pack",
           "--rule", "cheapest_meeting_target", "--target", "nctr_census_midnight_p95<=40"])
     assert calls[1][1:] == (tmp_path / "pack.html", {
         "sweep_dir": str(sweep.resolve()), "baseline_job": 2, "rule": "cheapest_meeting_target",
         "target": "nctr_census_midnight_p95<=40",
         "config_file": str((tmp_path / "pack_config.yaml").resolve()), "title": "Q3 pack"})
-    assert capsys.readouterr().out == f"Board pack written to {tmp_path / 'pack.html'}\n"
+    assert prints[1] == (tmp_path / "pack.html", tmp_path / "pack.pdf", "/opt/browser/chromium")
+    capsys.readouterr()
+    main([str(sweep), "--output", str(tmp_path / "html_only.htm"), "--no-pdf"])
+    assert calls[2][1] == tmp_path / "html_only.htm" and len(prints) == 2
+    assert capsys.readouterr().out == f"Board pack written to {tmp_path / 'html_only.htm'}\n"
     with pytest.raises(SystemExit) as exit_:
         main([str(sweep), "--baseline-job", "first"])
-    assert exit_.value.code == 2 and len(calls) == 2
+    assert exit_.value.code == 2 and len(calls) == 3
+
+
+def test_main_without_a_browser_stops_before_the_notebook(tmp_path, calls, prints, capsys, monkeypatch):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    monkeypatch.setattr(board, "find_browser", lambda: None)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep)])
+    assert exit_.value.code == 2 and calls == [] and prints == []
+    assert capsys.readouterr().err == (
+        "flowsim-board: error: no browser to print the PDF (none of chromium, chromium-browser, "
+        "google-chrome is on PATH); fix: install chromium (apt install chromium) or pass --no-pdf\n")
+    main([str(sweep), "--no-pdf"])  # the HTML alone needs no browser
+    assert len(calls) == 1 and prints == []
+
+
+def test_main_refuses_an_output_the_pdf_would_overwrite(tmp_path, calls, prints, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(tmp_path / "pack.pdf")])
+    assert exit_.value.code == 2 and calls == [] and prints == []
+    assert capsys.readouterr().err.startswith(f"flowsim-board: error: --output {tmp_path / 'pack.pdf'} would "
+                                              "be overwritten by the PDF; fix: name the HTML file")
+
+
+def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeypatch):
+    sweep = _finished_sweep(tmp_path / "sweep")
+
+    def fail(html, pdf, browser):
+        raise RuntimeError(f"{browser} exited with code 1 and no PDF: Trace/breakpoint trap\n(core dumped)")
+
+    monkeypatch.setattr(board, "print_pdf", fail)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(tmp_path / "pack.html")])
+    assert exit_.value.code == 1 and len(calls) == 1
+    assert capsys.readouterr().err == (
+        "flowsim-board: error: the PDF was not printed (/opt/browser/chromium exited with code 1 and no "
+        f"PDF: Trace/breakpoint trap (core dumped)); the HTML is written to {tmp_path / 'pack.html'}; fix: "
+        "open it in a browser and print it, or pass --no-pdf\n")
 
 
 @pytest.mark.parametrize("options, message", [
@@ -234,14 +287,17 @@ def test_main_help_names_the_options(capsys):
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: flowsim-board [-h] [--output OUTPUT] [--baseline-job BASELINE_JOB] "
-                           "[--title TITLE] [--rule RULE] [--target KPI<=VALUE] sweep_dir")
+                           "[--title TITLE] [--rule RULE] [--target KPI<=VALUE] [--pdf | --no-pdf] "
+                           "sweep_dir")
     assert ("--rule RULE how the option is chosen: within_ci_of_best, cheapest_meeting_target, "
             "largest_net_saving (default: within_ci_of_best)" in text)
     assert ("--target KPI<=VALUE for --rule cheapest_meeting_target: a KPI of summary.csv and the level its "
             "mean must reach, KPI<=VALUE or KPI>=VALUE" in text)
-    assert (" sweep_dir Build the board pack (HTML, code hidden) of a sweep directory from "
-            "notebooks/board_report.py. positional arguments:" in text)
+    assert (" sweep_dir Build the board pack (HTML, code hidden, and the same as an A4 PDF) of a sweep "
+            "directory from notebooks/board_report.py. positional arguments:" in text)
     assert "--output OUTPUT HTML file (default: SWEEP_DIR/board_report.html)" in text
+    assert ("--pdf, --no-pdf also print the pack to an A4 PDF beside the HTML (OUTPUT with .pdf), with "
+            "Chromium; --no-pdf writes the HTML only (default: --pdf)" in text)
     assert text.endswith(
         "examples: flowsim-board multirun/care_home_units "
         "flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds' "

@@ -6,6 +6,7 @@ charts; :mod:`~flowsim.reporting.report` writes them for a run or sweep folder (
 :mod:`~flowsim.reporting.board` executes the board-pack notebook into HTML (``flowsim-board``), which
 recommends an option by a stated rule (:mod:`~flowsim.reporting.decision`), draws the modelled system
 (:mod:`~flowsim.reporting.network`) and says which sweep it came from (:mod:`~flowsim.reporting.provenance`);
+:mod:`~flowsim.reporting.pdf` styles for print and prints to PDF with a headless Chromium;
 :mod:`~flowsim.reporting.warmup_plots` draws the warm-up diagnostics.
 
 Imports only from :mod:`flowsim.model`, :mod:`flowsim.measures` and :mod:`flowsim.experiment`.

@@ -3,7 +3,8 @@
 Notebooks live in ``notebooks/`` as jupytext percent-format ``.py`` files. The cell tagged
 ``parameters`` holds defaults; :func:`execute_notebook` injects the caller's values in a cell right
 after it (as papermill does), executes the notebook with nbclient, and writes a self-contained HTML
-file with every code cell's input hidden (what a board reads), plus the executed ``.ipynb``.
+file with every code cell's input hidden (what a board reads), plus the executed ``.ipynb``. The HTML
+carries print styles (:mod:`flowsim.reporting.pdf`), and ``flowsim-board`` prints it to a PDF beside it.
 
 Figures go into a pack through :func:`figure_image`: a bare :class:`matplotlib.figure.Figure` (not
 registered with pyplot) would display as its text repr, ``<Figure size 1100x420 with 2 Axes>``.
@@ -23,6 +24,7 @@ import pandas as pd
 from flowsim.experiment.sweep import check_collected, find_jobs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
+from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
 
 if TYPE_CHECKING:
     from IPython.display import Image
@@ -102,8 +104,9 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
     nbformat.write(notebook, str(out.with_suffix(".ipynb")))
     # without code cells' input there is no input prompt either; results lose their "Out[n]:"
     exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(notebook)
-    out.write_text(body, encoding="utf-8")
+    # the page's title (a browser's tab, a PDF's document title) is its first heading, not "Notebook"
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": _heading(notebook, out)}})
+    out.write_text(with_print_css(body), encoding="utf-8")
     return out
 
 
@@ -115,11 +118,24 @@ def _kpis(sweep: Path) -> list[str] | None:
     return [c for c in pd.read_parquet(finished[0] / "replications.parquet").columns if c != "replication"]
 
 
+def _heading(notebook: Any, html: Path) -> str:
+    """The first level-1 heading a reader sees (a markdown cell or a displayed Markdown output)."""
+    for cell in notebook.cells:
+        texts = [cell.source] if cell.cell_type == "markdown" else [
+            output.get("data", {}).get("text/markdown", "") for output in cell.get("outputs", [])]
+        for text in texts:
+            for line in "".join(text).splitlines():
+                if line.startswith("# ") and line[2:].strip():
+                    return line[2:].strip()
+    return html.stem
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
 
     The rule and target are checked before the notebook runs; the baseline job's full configuration
-    is written beside the HTML as ``<output stem>_config.yaml``.
+    is written beside the HTML as ``<output stem>_config.yaml``, and the pack is printed to a PDF
+    beside it unless ``--no-pdf``.
     """
     parser = argparse.ArgumentParser(
         prog="flowsim-board", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
@@ -130,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--target 'delayed_days_per_year<=30000'\n\n"
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)"),
         description=(
-        "Build the board pack (HTML, code hidden) of a sweep directory from notebooks/board_report.py."))
+        "Build the board pack (HTML, code hidden, and the same as an A4 PDF) of a sweep directory from "
+        "notebooks/board_report.py."))
     parser.add_argument("sweep_dir")
     parser.add_argument("--output", default=None, help="HTML file (default: SWEEP_DIR/board_report.html)")
     parser.add_argument("--baseline-job", type=int, default=None)
@@ -140,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--target", default=None, metavar="KPI<=VALUE",
                         help="for --rule cheapest_meeting_target: a KPI of summary.csv and the level its "
                         "mean must reach, KPI<=VALUE or KPI>=VALUE")
+    parser.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
+                        help="also print the pack to an A4 PDF beside the HTML (OUTPUT with .pdf), with "
+                        "Chromium; --no-pdf writes the HTML only (default: --pdf)")
     args = parser.parse_args(argv)
     sweep = Path(args.sweep_dir)
     if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
@@ -153,10 +173,29 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"flowsim-board: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     html = Path(args.output) if args.output else sweep / "board_report.html"
+    pdf = html.with_suffix(".pdf")
+    browser = find_browser() if args.pdf else None
+    if args.pdf and pdf == html:
+        print(f"flowsim-board: error: --output {html} would be overwritten by the PDF; fix: name the HTML "
+              "file (e.g. board.html: the PDF goes beside it as board.pdf)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    if args.pdf and browser is None:  # before the (slow) notebook too
+        print(f"flowsim-board: error: no browser to print the PDF (none of {', '.join(BROWSERS)} is on "
+              "PATH); fix: install chromium (apt install chromium) or pass --no-pdf", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job,
                                   "rule": args.rule, "target": args.target,
                                   "config_file": str(html.with_name(f"{html.stem}_config.yaml").resolve())}
     if args.title:
         parameters["title"] = args.title
     execute_notebook(notebooks_dir() / "board_report.py", html, parameters)
-    print(f"Board pack written to {html}")
+    if browser is None:
+        print(f"Board pack written to {html}")
+        return
+    try:
+        print_pdf(html, pdf, browser)
+    except (RuntimeError, OSError) as error:
+        print(f"flowsim-board: error: the PDF was not printed ({' '.join(str(error).split())}); the HTML is "
+              f"written to {html}; fix: open it in a browser and print it, or pass --no-pdf", file=sys.stderr)
+        sys.exit(1)
+    print(f"Board pack written to {html} and {pdf}")
