@@ -126,12 +126,13 @@ def test_a_reader_sees_the_headline_and_every_figure(pack, driver, artefacts):
 
     # the headline: the recommendation, on the first screen
     headline = driver.find_element(By.XPATH,
-                                   "//strong[starts-with(normalize-space(.), 'Recommended option')]")
+                                   "//strong[starts-with(normalize-space(.), 'Recommendation: ')]")
     assert headline.is_displayed()
-    assert re.fullmatch(rf"Recommended option: {re.escape(OPTION)} = (12|16|20)", headline.text)
+    assert re.fullmatch(rf"Recommendation: (keep the baseline, )?{re.escape(OPTION)} = (12|16|20)\.?",
+                        headline.text), headline.text
     assert 0 <= headline.rect["y"] < driver.execute_script("return window.innerHeight")
     text = driver.find_element(By.TAG_NAME, "body").text  # what is rendered visible, as a reader sees it
-    assert text.startswith(f"{TITLE}\nRecommended option: ")
+    assert text.startswith(f"{TITLE}\nRecommendation: ")
 
     # every figure is a loaded image, drawn with a size, inside the page
     images = driver.execute_script(IMAGES_JS)
@@ -257,7 +258,7 @@ def test_the_pdf_holds_every_figure_whole_on_a4(pack, artefacts):
         assert page_text.startswith(f"page {number} of {len(pages)}\n"), page_text[:200]
     text = "\n".join(pages)
     first = pages[0].splitlines()
-    assert first[1] == TITLE and first[2].startswith("Recommended option: ")
+    assert first[1] == TITLE and first[2].startswith("Recommendation: ")
     assert FORBIDDEN.findall(text) == []
     for path in (*MACHINE_PATHS, str(sweep), str(html.parent), "file:"):
         assert path not in text

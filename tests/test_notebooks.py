@@ -215,7 +215,7 @@ def test_board_pack_recommends_by_the_stated_rule_and_shows_real_figures(small_s
                for j in options]
     sweep_id = hashlib.sha256("\n".join(f"{j}:{d}" for j, d in zip(options, digests, strict=True))
                               .encode()).hexdigest()
-    assert (f"Built from the sweep in {small_sweep}, 3 jobs whose results were written on "
+    assert (f"Built from the sweep {small_sweep.name}, 3 jobs whose results were written on "
             f"{manifest['created'][:10]} (UTC) by flowsim {manifest['versions']['flowsim']} "
             f"(git {(manifest['git_sha'] or 'unknown')[:12]}); sweep identity {sweep_id[:12]}.") in text
     assert all(digest in text for digest in digests)

@@ -56,7 +56,8 @@ class SweepProvenance:
         when = first[:10] if first[:10] == last[:10] else f"{first[:10]} to {last[:10]}"
         versions = ", ".join(sorted({str(v) for v in self.jobs["flowsim_version"]}))
         shas = ", ".join(sorted({str(v)[:12] for v in self.jobs["git_sha"]}))
-        return (f"Built from the sweep in {self.sweep_dir}, {len(self.jobs)} jobs whose results were "
+        # the folder's name, not its path: a pack is circulated, and a machine's paths mean nothing there
+        return (f"Built from the sweep {self.sweep_dir.name}, {len(self.jobs)} jobs whose results were "
                 f"written on {when} (UTC) by flowsim {versions} (git {shas}); sweep identity "
                 f"{self.digest[:12]}.")
 
