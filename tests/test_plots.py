@@ -345,7 +345,9 @@ def test_fan_chart_bands_are_p05_p95_and_p25_p75_around_the_median_line():
     assert _legend(axis) == ["baseline: 90 % of replications", "baseline: 50 % of replications",
                              "baseline: median", "option: 90 % of replications",
                              "option: 50 % of replications", "option: median"]
-    assert legend._loc == 2 and legend._ncols == 2  # upper left, one column per label
+    assert legend._loc == 9 and legend._ncols == 2  # upper center, one column per label
+    assert tuple(legend.get_bbox_to_anchor().transformed(axis.transAxes.inverted()).bounds[:2]) == \
+        pytest.approx((0.5, -0.13))  # anchored below the plot, not over the bands
     assert legend.get_texts()[0].get_fontsize() == pytest.approx(FontProperties(size="small").get_size())
 
 
@@ -418,7 +420,8 @@ def test_avoided_vs_option_bands_run_from_ci_low_to_ci_high():
         assert axis.get_legend()._loc == 0  # best
         assert axis.get_legend().get_texts()[0].get_fontsize() == pytest.approx(
             FontProperties(size="small").get_size())
-    assert fig.get_suptitle() == "Against baseline job 0 (paired over replications; bands: 95 % CI)"
+    assert fig.get_suptitle() == ("Against the baseline (care_home_unit.capacity = 0) "
+                                  "(paired over replications; bands: 95 % CI)")
 
 
 def test_avoided_vs_option_of_one_reason_and_without_limits():
@@ -531,7 +534,8 @@ def test_cost_vs_saving_draws_bars_ci_and_return_per_pound():
     assert axis.get_legend()._loc == 2
     assert axis.get_legend().get_texts()[0].get_fontsize() == pytest.approx(
         FontProperties(size="small").get_size())
-    assert axis.get_title() == ("Net saving against baseline job 0 (acute saving minus added service cost)")
+    assert axis.get_title() == ("Net saving against the baseline (care_home_unit.capacity = 0) (acute saving "
+                                "minus added service cost)")
 
 
 def test_cost_vs_saving_of_two_swept_columns_and_of_unsortable_options():
@@ -840,7 +844,8 @@ def test_fan_chart_dates_are_labelled_when_drawn():
 
 def test_option_charts_of_the_baseline_alone():
     baseline = _comparison_with_cis().iloc[:1]  # a sweep of one job: only the baseline
-    assert avoided_vs_option(baseline, OPTION).get_suptitle().startswith("Against baseline job 0 ")
+    assert avoided_vs_option(baseline, OPTION).get_suptitle().startswith(
+        "Against the baseline (care_home_unit.capacity = 0) ")
     axis = cost_vs_saving(baseline, OPTION).axes[0]
-    assert axis.get_title().startswith("Net saving against baseline job 0 ")
+    assert axis.get_title().startswith("Net saving against the baseline (care_home_unit.capacity = 0) ")
     assert [b.get_height() for b in axis.containers[0]] == [0.0]

@@ -306,7 +306,9 @@ def _check_options(sweep: Path, drawn: dict[str, object], base: int, others: lis
                    ) -> None:
     """The option charts against ``base``: ``others`` = (job, places) in option order, base included."""
     left, right = drawn["avoided_vs_option"].axes
-    assert drawn["avoided_vs_option"].get_suptitle().startswith(f"Against baseline job {base} ")
+    places = dict(others)[base]
+    assert drawn["avoided_vs_option"].get_suptitle().startswith(
+        f"Against the baseline (ic_beds.capacity = {places}) ")
     (line,) = [ln for ln in left.get_lines() if ln.get_label() == "mean (95 % CI)"]
     assert list(line.get_xdata()) == [capacity for _, capacity in others]
     avoided = [_ci(_paired(sweep, base, job, "delayed_days_total")) for job, _ in others]
@@ -321,8 +323,8 @@ def _check_options(sweep: Path, drawn: dict[str, object], base: int, others: lis
     np.testing.assert_allclose(net_line.get_ydata(), [n[0] / 1e6 for n in net], rtol=1e-12, atol=1e-12)
 
     axis, twin = drawn["cost_vs_saving"].axes
-    assert axis.get_title() == (f"Net saving against baseline job {base} (acute saving minus added service "
-                                "cost)")
+    assert axis.get_title() == (f"Net saving against the baseline (ic_beds.capacity = {places}) "
+                                "(acute saving minus added service cost)")
     bars = next(c for c in axis.containers if isinstance(c, BarContainer))
     np.testing.assert_allclose([b.get_height() for b in bars], [n[0] for n in net], rtol=1e-12, atol=1e-6)
     errors = next(c for c in axis.containers if isinstance(c, ErrorbarContainer))

@@ -186,10 +186,18 @@ if swept:
 
 # %%
 base_dir, focus_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(focus_job)
-fans = {f"baseline ({base_label})": census_fan(pd.read_parquet(base_dir / "census.parquet"))}
+
+
+def legend_text(row: pd.Series) -> str:
+    """``care_home_unit = 20``: the unit and value, short enough for a legend."""
+    return ", ".join(f"{k.split('.')[-2] if k.count('.') >= 1 else k} = {row[k]}" for k in swept) or \
+        f"job {row['job']}"
+
+
+fans = {f"baseline ({legend_text(base)})": census_fan(pd.read_parquet(base_dir / "census.parquet"))}
 if focus_job != base_job:
     short = "recommended" if recommended else "largest mean net saving"
-    fans[f"{short} ({focus_label})"] = census_fan(pd.read_parquet(focus_dir / "census.parquet"))
+    fans[f"{short} ({legend_text(focus)})"] = census_fan(pd.read_parquet(focus_dir / "census.parquet"))
 display(figure_image(fan_chart(fans)))
 
 # %% [markdown]

@@ -77,6 +77,17 @@ def _band(axis: Axes, table: pd.DataFrame, x: str, column: str, scale: float, la
     axis.fill_between(table[x].to_numpy(dtype=float), low, high, alpha=0.2, color=color)
 
 
+def _baseline_text(comparison: pd.DataFrame, options: Sequence[str]) -> str:
+    """``"the baseline (care_home_unit.capacity = 0)"``: the baseline by its option, not its job number."""
+    job = comparison["baseline_job"].iloc[0]
+    rows = comparison[comparison["job"].astype(str) == str(job)]
+    if rows.empty or not options:
+        return f"the baseline (job {job})"
+    # rows[k].iloc[0], not rows.iloc[0][k]: a row of mixed columns would print 0 as 0.0
+    return "the baseline (" + ", ".join(f"{'.'.join(k.split('.')[-2:])} = {rows[k].iloc[0]}"
+                                        for k in options) + ")"
+
+
 def avoided_vs_option(comparison: pd.DataFrame, option: str, group: str | None = None,
                       avoided: str = "delayed_days_avoided_per_year") -> Figure:
     """Delayed days avoided per year and net saving per year (95 % CI bands) against an option's size.
@@ -110,8 +121,8 @@ def avoided_vs_option(comparison: pd.DataFrame, option: str, group: str | None =
         axis.set_xlabel(option)
         axis.axhline(0, color="grey", linewidth=0.8)
         axis.legend(loc="best", fontsize="small")
-    fig.suptitle(f"Against baseline job {comparison['baseline_job'].iloc[0]} "
-                 "(paired over replications; bands: 95 % CI)")
+    options = [option] if group is None else [group, option]
+    fig.suptitle(f"Against {_baseline_text(comparison, options)} (paired over replications; bands: 95 % CI)")
     return fig
 
 
@@ -156,7 +167,8 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
     axis.set_ylim(bottom=0)
     axis.set_title(title)
     axis.grid(alpha=0.3)
-    axis.legend(loc="upper left", fontsize="small", ncols=len(fans))
+    # below the plot, one column per label: inside it, long labels ran off the figure and hid the bands
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize="small", ncols=len(fans))
     return fig
 
 
@@ -267,7 +279,8 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     handles = axis.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
     axis.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize="small")
-    axis.set_title(f"Net saving against baseline job {comparison['baseline_job'].iloc[0]} "
+    columns = [option] if isinstance(option, str) else list(option)
+    axis.set_title(f"Net saving against {_baseline_text(comparison, columns)} "
                    "(acute saving minus added service cost)")
     return fig
 
