@@ -10,6 +10,8 @@ import inspect
 import io
 import locale
 import re
+import subprocess
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -304,3 +306,21 @@ def test_main_help_names_the_options(capsys):
         "flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
         "--target 'delayed_days_per_year<=30000' "
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)")
+
+
+def test_the_kernels_own_log_does_not_reach_the_terminal(tmp_path):
+    source = tmp_path / "tiny.py"
+    source.write_text(TINY_NOTEBOOK)
+    code = ("import sys; from flowsim.reporting.board import execute_notebook; "
+            "execute_notebook(sys.argv[1], sys.argv[2])")
+    done = subprocess.run([sys.executable, "-c", code, str(source), str(tmp_path / "tiny.html")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "IPKernelApp" not in done.stderr and "Kernel" not in done.stderr, done.stderr
+
+
+def test_an_error_in_a_cell_still_stops_the_pack_with_its_message(tmp_path):
+    source = tmp_path / "broken.py"
+    source.write_text('# %%\nraise ValueError("no such job")\n')
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="no such job"):
+        execute_notebook(source, tmp_path / "broken.html")

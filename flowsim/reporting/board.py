@@ -13,6 +13,7 @@ registered with pyplot) would display as its text repr, ``<Figure size 1100x420 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from io import BytesIO
@@ -99,8 +100,10 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out = Path(html)
     out.parent.mkdir(parents=True, exist_ok=True)
-    # the kernel is the notebook's kernelspec (python3, set above) and runs in the caller's folder
-    NotebookClient(notebook, timeout=timeout_s).execute()
+    # the kernel is the notebook's kernelspec (python3, set above) and runs in the caller's folder; its
+    # own log (e.g. ipykernel's "running over TCP" warning) is not for the planner's terminal: an error
+    # in a cell still stops the pack, with its traceback, through nbclient
+    NotebookClient(notebook, timeout=timeout_s).execute(stderr=subprocess.DEVNULL)
     nbformat.write(notebook, str(out.with_suffix(".ipynb")))
     # without code cells' input there is no input prompt either; results lose their "Out[n]:"
     exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
