@@ -287,7 +287,17 @@ def test_main_help_names_the_options(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--help"])
     assert exit_.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())
+    raw = capsys.readouterr().out
+    # the examples keep their lines (a reflowing formatter would run them into one paragraph)
+    assert raw.endswith("\nexamples:\n"
+                        "  flowsim-board multirun/care_home_units\n"
+                        "  flowsim-board multirun/care_home_units --output reports/board.html --title "
+                        "'Rehab beds'\n"
+                        "  flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
+                        "--target 'delayed_days_per_year<=30000'\n\n"
+                        "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds "
+                        "the site)\n")
+    text = " ".join(raw.split())
     assert text.startswith("usage: flowsim-board [-h] [--output OUTPUT] [--baseline-job BASELINE_JOB] "
                            "[--title TITLE] [--rule RULE] [--target KPI<=VALUE] [--pdf | --no-pdf] "
                            "sweep_dir")

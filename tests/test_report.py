@@ -535,7 +535,16 @@ def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["--help"])
-    help_text = " ".join(capsys.readouterr().out.split())
+    raw = capsys.readouterr().out
+    # the examples keep their lines (a reflowing formatter would run them into one paragraph)
+    assert raw.endswith("\nexamples:\n"
+                        "  flowsim-report outputs/2026-11-30/10-00-00       figures of one run\n"
+                        "  flowsim-report multirun/care_home_units          figures of a sweep, against its "
+                        "baseline\n"
+                        "  flowsim-report multirun/care_home_units --baseline-job 2\n\n"
+                        "documentation: docs/getting-started/analyst.md in the flowsim source (make docs "
+                        "builds the site)\n")
+    help_text = " ".join(raw.split())
     assert help_text.startswith("usage: flowsim-report [-h] [--baseline-job N] directory")
     assert (" directory Draw the board figures of a flowsim run or sweep (census fan chart, delayed days by "
             "reason, weekly unit utilisation, waiting times; for sweeps: delayed days avoided, marginal "
