@@ -10,8 +10,6 @@ import inspect
 import io
 import locale
 import re
-import subprocess
-import sys
 from html import unescape
 from pathlib import Path
 
@@ -212,8 +210,9 @@ def test_main_refuses_an_output_the_pdf_would_overwrite(tmp_path, calls, prints,
     with pytest.raises(SystemExit) as exit_:
         main([str(sweep), "--output", str(tmp_path / "pack.pdf")])
     assert exit_.value.code == 2 and calls == [] and prints == []
-    assert capsys.readouterr().err.startswith(f"flowsim-board: error: --output {tmp_path / 'pack.pdf'} would "
-                                              "be overwritten by the PDF; fix: name the HTML file")
+    assert capsys.readouterr().err == (f"flowsim-board: error: --output {tmp_path / 'pack.pdf'} would "
+                                       "be overwritten by the PDF; fix: name the HTML file (e.g. board.html: "
+                                       "the PDF goes beside it as board.pdf)\n")
 
 
 def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeypatch):
@@ -318,15 +317,37 @@ def test_main_help_names_the_options(capsys):
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)")
 
 
-def test_the_kernels_own_log_does_not_reach_the_terminal(tmp_path):
+def test_the_kernels_own_log_does_not_reach_the_terminal(tmp_path, capfd):
     source = tmp_path / "tiny.py"
     source.write_text(TINY_NOTEBOOK)
-    code = ("import sys; from flowsim.reporting.board import execute_notebook; "
-            "execute_notebook(sys.argv[1], sys.argv[2])")
-    done = subprocess.run([sys.executable, "-c", code, str(source), str(tmp_path / "tiny.html")],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "IPKernelApp" not in done.stderr and "Kernel" not in done.stderr, done.stderr
+    execute_notebook(source, tmp_path / "tiny.html")
+    err = capfd.readouterr().err  # file descriptor 2, which the kernel process inherits
+    assert "IPKernelApp" not in err and "Kernel" not in err, err
+
+
+def test_the_page_title_is_the_packs_first_heading(tmp_path):
+    source = tmp_path / "titled.py"
+    source.write_text("# %% [markdown]\n# Some text first\n\n# %%\nfrom IPython.display import Markdown\n"
+                      "display(Markdown('# Rehab beds: how many?'))\n")
+    html = execute_notebook(source, tmp_path / "titled.html").read_text(encoding="utf-8")
+    assert "<title>Rehab beds: how many?</title>" in html
+    plain = tmp_path / "plain.py"
+    plain.write_text("# %%\nprint(1)\n")
+    page = execute_notebook(plain, tmp_path / "plain.html").read_text(encoding="utf-8")
+    assert "<title>plain</title>" in page  # no heading: the file's name
+
+
+def test_the_target_kpis_are_the_replications_columns_without_the_replication_number(tmp_path, calls, prints,
+                                                                                      capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    kpis = board._kpis(sweep)
+    assert "replication" not in kpis and {"delayed_days_per_year", "nctr_census_midnight_p95"} <= set(kpis)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--rule", "cheapest_meeting_target", "--target", "replication<=1"])
+    assert exit_.value.code == 2 and calls == []
+    assert capsys.readouterr().err.startswith("flowsim-board: error: ")
+    main([str(sweep), "--rule", "cheapest_meeting_target", "--target", "delayed_days_per_year<=5"])
+    assert calls[0][2]["target"] == "delayed_days_per_year<=5"
 
 
 def test_an_error_in_a_cell_still_stops_the_pack_with_its_message(tmp_path):
