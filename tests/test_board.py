@@ -331,6 +331,12 @@ def test_the_page_title_is_the_packs_first_heading(tmp_path):
                       "display(Markdown('# Rehab beds: how many?'))\n")
     html = execute_notebook(source, tmp_path / "titled.html").read_text(encoding="utf-8")
     assert "<title>Rehab beds: how many?</title>" in html
+    # a heading in a markdown cell counts, a one-letter one too; raw cells have no outputs to read
+    marked = tmp_path / "marked.py"
+    marked.write_text("# %% [raw]\n# raw text\n\n# %% [markdown]\n# Intro\n#\n# # Q\n\n"
+                      "# %%\nfrom IPython.display import Markdown\ndisplay(Markdown('# Later'))\n")
+    page = execute_notebook(marked, tmp_path / "marked.html").read_text(encoding="utf-8")
+    assert "<title>Q</title>" in page
     plain = tmp_path / "plain.py"
     plain.write_text("# %%\nprint(1)\n")
     page = execute_notebook(plain, tmp_path / "plain.html").read_text(encoding="utf-8")

@@ -451,6 +451,9 @@ def test_avoided_vs_option_one_line_per_group():
     viridis = matplotlib.colormaps["viridis"]
     assert to_rgba(lines[0].get_color()) == viridis(0.0) and to_rgba(lines[1].get_color()) == viridis(1.0)
     assert _legend(left) == _legend(right) == ["capacity = 2", "capacity = 5"]
+    # a comparison without the baseline's own row names the baseline by its job
+    options_only = _comparison_with_cis().iloc[1:]
+    assert avoided_vs_option(options_only, OPTION).get_suptitle().startswith("Against the baseline (job 0) ")
     # the baseline named by both swept columns, the group's first
     assert fig.get_suptitle() == ("Against the baseline (ic_beds.capacity = 5, care_home_unit.capacity = 0) "
                                   "(paired over replications; bands: 95 % CI)")
