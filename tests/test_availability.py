@@ -9,7 +9,7 @@ import pytest
 from conftest import single_unit_config
 
 from flowsim.measures.metrics import compute_metrics
-from flowsim.model.availability import Availability, timeline
+from flowsim.model.availability import Availability, availability_from_config, timeline
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 from flowsim.model.journey import simulate
@@ -171,3 +171,28 @@ def test_bad_capacity_schedule_names_the_field():
     cfg["services"]["unit"]["capacity_schedule"] = [{"start": "2025-03-01", "capacity": -3}]
     with pytest.raises(ConfigError, match=r"capacity_schedule\[0\]\.capacity"):
         build_scenario(cfg)
+
+
+# -- seasonal capacity (month_capacity_factors) ----------------------------------------------------
+def test_month_factors_scale_capacity_from_each_first_of_the_month():
+    factors = [0.9, 0.8] + [1.0] * 9 + [0.95]  # January first
+    a = availability_from_config({"month_capacity_factors": factors,
+                                  "capacity_schedule": [{"start": "2026-01-15", "capacity": 40}]},
+                                 "services.x", dt.date(2025, 11, 20), 200)
+    changes = timeline(a, 30, dt.date(2025, 11, 20), 200, None)
+    # Nov 30 places; Dec 1 (day 11) 28.5 -> 28; Jan 1 (day 42) 27; Jan 15 (day 56) schedule 40 x 0.9 = 36;
+    # Feb 1 (day 73) 32; Mar 1 (day 101) 40
+    assert changes == [(0.0, True, 30), (11.0, True, 28), (42.0, True, 27), (56.0, True, 36),
+                       (73.0, True, 32), (101.0, True, 40)]
+    assert not a.always
+
+
+@pytest.mark.parametrize(("factors", "field"), [
+    ([0.9] * 11, "services.x.month_capacity_factors"),
+    ([1.0] * 11 + [1.2], "services.x.month_capacity_factors[11]"),
+    ("winter", "services.x.month_capacity_factors"),
+])
+def test_a_wrong_month_factor_is_named(factors, field):
+    with pytest.raises(ConfigError) as error:
+        availability_from_config({"month_capacity_factors": factors}, "services.x", dt.date(2025, 1, 1))
+    assert error.value.field == field

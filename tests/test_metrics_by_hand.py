@@ -30,8 +30,8 @@ A     P2, NCTR 5 (warm-up), waits, rehab bed 12-22 (done 22), back to acute: rea
 A1    A's next episode (origin readmission), P1, NCTR 28, home care 28-33 at once
 B     P1, NCTR 2, home care 3-18: a warm-up straggler in a unit, over its maximum stay
 C     P0, NCTR 11, home 11.5; readmitted later (after the run)
-D     P1 with a repair barrier: NCTR 14, referred 15, coordinated fix 15-17, waits for home care
-      (B leaves at 18), home care 18-24
+D     P1 with a repair barrier: NCTR 14, referred 15, coordinated fix 15-17, then asks for home care
+      and waits (B leaves at 18), home care 18-24
 E     P0 with a rehousing barrier: NCTR 20, into the flat at once (20), referred 21, waits for the
       coordinator until 27, fix 27-37, leaves the flat at 37 (17 days: over its 7-day maximum)
 F     P2 with a rehousing barrier: NCTR 15.5, rehab bed 15.5, referred 16.5, coordinator 17-27,
@@ -125,20 +125,24 @@ COORDINATED = 1
 
 ROWS: dict[str, dict[str, float]] = {
     "A": dict(patient=0, episode=0, origin=ARRIVAL, pathway=P2, nctr_day=5.0, acute_leave_day=12.0,
-              unit=REHAB, unit_admit_day=12.0, unit_closed_wait_days=0.0, service_end_day=22.0,
+              unit=REHAB, unit_request_day=5.0, unit_admit_day=12.0, unit_closed_wait_days=0.0,
+              service_end_day=22.0,
               unit_leave_day=22.0, after_p2=AFTER_READMISSION, p2_stays=1, outcome=END_READMISSION,
               end_day=22.0, readmitted=1),
     # back at 22 + 6 (clinical stay)
     "A1": dict(patient=0, episode=1, origin=READMISSION, pathway=P1, nctr_day=28.0, acute_leave_day=28.0,
-               unit=HOME_CARE, unit_admit_day=28.0, unit_closed_wait_days=0.0, service_end_day=33.0,
+               unit=HOME_CARE, unit_request_day=28.0, unit_admit_day=28.0, unit_closed_wait_days=0.0,
+               service_end_day=33.0,
                unit_leave_day=33.0, outcome=END_HOME, end_day=33.0),
     "B": dict(patient=1, episode=0, origin=ARRIVAL, pathway=P1, nctr_day=2.0, acute_leave_day=3.0,
-              unit=HOME_CARE, unit_admit_day=3.0, unit_closed_wait_days=0.0, service_end_day=18.0,
+              unit=HOME_CARE, unit_request_day=2.0, unit_admit_day=3.0, unit_closed_wait_days=0.0,
+              service_end_day=18.0,
               unit_leave_day=18.0, outcome=END_HOME, end_day=18.0),
     "C": dict(patient=2, episode=0, origin=ARRIVAL, pathway=P0, nctr_day=11.0, acute_leave_day=11.5,
               outcome=END_HOME, end_day=11.5, readmitted=1),
     "D": dict(patient=3, episode=0, origin=ARRIVAL, pathway=P1, nctr_day=14.0, acute_leave_day=18.0,
-              unit=HOME_CARE, unit_admit_day=18.0, unit_closed_wait_days=0.0, service_end_day=24.0,
+              unit=HOME_CARE, unit_request_day=17.0, unit_admit_day=18.0, unit_closed_wait_days=0.0,
+              service_end_day=24.0,
               unit_leave_day=24.0, outcome=END_HOME, end_day=24.0, barrier=REPAIR, fix_route=COORDINATED,
               fix_referred_day=15.0, fix_start_day=15.0, fix_done_day=17.0),
     "E": dict(patient=4, episode=0, origin=ARRIVAL, pathway=P0, nctr_day=20.0, acute_leave_day=20.0,
@@ -146,20 +150,23 @@ ROWS: dict[str, dict[str, float]] = {
               fix_referred_day=21.0, fix_start_day=27.0, fix_done_day=37.0, flat=0, flat_slot=0,
               flat_admit_day=20.0, flat_leave_day=37.0),
     "F": dict(patient=5, episode=0, origin=ARRIVAL, pathway=P2, nctr_day=15.5, acute_leave_day=15.5,
-              unit=REHAB, unit_admit_day=15.5, unit_closed_wait_days=0.0, service_end_day=25.5,
+              unit=REHAB, unit_request_day=15.5, unit_admit_day=15.5, unit_closed_wait_days=0.0,
+              service_end_day=25.5,
               unit_leave_day=27.0, after_p2=AFTER_HOME, p2_stays=1, outcome=END_HOME, end_day=27.0,
               barrier=REHOUSING, fix_route=COORDINATED, fix_referred_day=16.5, fix_start_day=17.0,
               fix_done_day=27.0),
     "G": dict(patient=6, episode=0, origin=ARRIVAL, pathway=P2, nctr_day=17.5, acute_leave_day=20.0,
-              unit=REHAB, unit_admit_day=20.0, unit_closed_wait_days=0.0, service_end_day=30.0,
+              unit=REHAB, unit_request_day=17.5, unit_admit_day=20.0, unit_closed_wait_days=0.0,
+              service_end_day=30.0,
               unit_leave_day=33.0, after_p2=AFTER_HOME_P1, p2_stays=1, onward_unit=HOME_CARE,
               onward_admit_day=33.0, onward_closed_wait_days=0.0, onward_leave_day=39.5,
               outcome=END_HOME, end_day=39.5),
     "J": dict(patient=13, episode=0, origin=CENSUS, pathway=P3, nctr_day=-3.0, acute_leave_day=-3.0,
-              unit=CARE_HOME, unit_admit_day=-3.0, unit_closed_wait_days=0.0, service_end_day=14.0,
+              unit=CARE_HOME, unit_request_day=-3.0, unit_admit_day=-3.0, unit_closed_wait_days=0.0,
+              service_end_day=14.0,
               unit_leave_day=14.0, outcome=END_CARE_HOME, end_day=14.0),
     "K": dict(patient=7, episode=0, origin=ARRIVAL, pathway=P3, nctr_day=12.5, acute_leave_day=14.25,
-              unit=CARE_HOME, unit_admit_day=14.25, unit_closed_wait_days=0.25),
+              unit=CARE_HOME, unit_request_day=12.5, unit_admit_day=14.25, unit_closed_wait_days=0.25),
     "L": dict(patient=9, episode=0, origin=ARRIVAL, pathway=P3, nctr_day=38.5),
     "P": dict(patient=10, episode=0, origin=ARRIVAL, pathway=P0, nctr_day=39.75, acute_leave_day=40.25,
               outcome=END_HOME, end_day=40.25),
@@ -290,12 +297,27 @@ EXPECTED_KPIS: dict[str, float] = {
     "nctr_census_mean": 21.5 / 30,
     "nctr_census_midnight_mean": 0.7,
     "nctr_census_midnight_p95": 1.55,
+    # window Jan 16 - Feb 15, 2025: no July-August to compare with
+    "nctr_census_winter_rise": NAN,
+    # left acute on their NCTR day: A1 (28), C (11 -> 11.5), E (20, to the flat), F (15.5) of the ten new
+    # episodes A1, C, D, E, F, G, K, L, P, S
+    "same_day_share": 0.4,
+    # waits beyond 7 days: only S (NCTR 30, in acute until 39 waiting for its rehousing fix): [37, 39)
+    "nctr_census_7plus_mean": 2 / 30,
+    "nctr_census_7plus_share_admin": 0.0,
+    "nctr_census_7plus_share_P1": 0.0,
+    "nctr_census_7plus_share_P2": 0.0,
+    "nctr_census_7plus_share_P3": 0.0,
+    "nctr_census_7plus_share_housing": 1.0,
+    "nctr_census_7plus_share_homeless": 0.0,
+    "nctr_census_7plus_share_calendar": 0.0,
     # rehab_beds blocked: F 25.5-27 (housing) 1.5 + G 30-33 (waiting for home care) 3
     "p2_blocked_bed_days": 4.5,
     # home_care: occupied B [10,18) 8 + D [18,24) 6 + A1 [28,33) 5 + G [33,39.5) 6.5 = 25.5 of 1 x 30
     "unit_home_care_mean_occupied": 0.85,  # 25.5 / 30
     "unit_home_care_utilisation": 0.85,  # 25.5 / 30 place-days
-    "unit_home_care_mean_wait_days": 7 / 3,  # D 18-14 = 4, A1 0, G 33-30 = 3 (B admitted in warm-up)
+    # from asking for the place: D 18-17 = 1 (after its fix), A1 0, G 33-30 = 3 (B admitted in warm-up)
+    "unit_home_care_mean_wait_days": 4 / 3,
     "unit_home_care_blocked_days": 0.0,
     "unit_home_care_closed_days": 0.0,
     "unit_home_care_over_length_stays": 2.0,  # ended in the window over 6 days: B 15, G 6.5 (D 6 is not)
@@ -378,7 +400,7 @@ EXPECTED_UNITS = [
      "utilisation": 0.85, "mean_capacity": 1.0, "closed_days": 0.0,
      "over_length_stays": 2.0,
      "over_length_days": 8.5,  # B [10,18) beyond 3 + 6 = 9: 8; G [39,39.5) beyond 33 + 6: 0.5
-     "occupied_days": 25.5, "blocked_days": 0.0, "mean_wait_days": 7 / 3,
+     "occupied_days": 25.5, "blocked_days": 0.0, "mean_wait_days": 4 / 3,
      "p_wait": 2 / 3,  # D and G waited, A1 did not
      "cost_occupied": 2550.0, "cost_block": 0.0, "cost_over_length": 255.0},  # 25.5 x 100; 8.5 x 30
     {"unit": "rehab_beds", "pathways": "P2", "capacity": 2, "admissions": 3,  # A 12, F 15.5, G 20
@@ -480,7 +502,7 @@ ACUTE_ROWS = [
     dict(patient=7, origin=ARRIVAL, pathway=-1, admission_request_day=39.5),
     # a census patient in the care home from the start: never took a pool bed (no admission_day)
     dict(patient=8, origin=CENSUS, pathway=P3, nctr_day=-3.0, acute_leave_day=-3.0, unit=CARE_HOME,
-         unit_admit_day=-3.0, unit_closed_wait_days=0.0),
+         unit_request_day=-3.0, unit_admit_day=-3.0, unit_closed_wait_days=0.0),
 ]
 
 
@@ -589,7 +611,8 @@ def _repair(referred, start, done=NAN):
 
 def _home_care(patient, nctr, admit, leave, **more):
     row = dict(patient=patient, origin=ARRIVAL, pathway=P1, nctr_day=nctr, acute_leave_day=admit,
-               unit=HOME_CARE, unit_admit_day=admit, unit_closed_wait_days=0.0, service_end_day=leave,
+               unit=HOME_CARE, unit_request_day=nctr, unit_admit_day=admit, unit_closed_wait_days=0.0,
+               service_end_day=leave,
                unit_leave_day=leave, outcome=-1 if math.isnan(leave) else END_HOME, end_day=leave)
     row.update(more)
     return row
@@ -609,7 +632,8 @@ EDGE_ROWS = [
     # spent in a flat, not in acute
     dict(patient=6, origin=ARRIVAL, pathway=P1, nctr_day=17.0, acute_leave_day=17.0, barrier=REHOUSING,
          fix_route=COORDINATED, fix_referred_day=18.0, fix_start_day=18.0, fix_done_day=20.5, flat=0,
-         flat_slot=0, flat_admit_day=17.0, flat_leave_day=22.0, unit=HOME_CARE, unit_admit_day=22.0,
+         flat_slot=0, flat_admit_day=17.0, flat_leave_day=22.0, unit=HOME_CARE, unit_request_day=20.5,
+         unit_admit_day=22.0,
          unit_closed_wait_days=1.5, service_end_day=28.0, unit_leave_day=28.0, outcome=END_HOME,
          end_day=28.0),
     _p0(7, 20.0, NAN, **_repair(21.0, 21.0)),  # C4: coordinated from 21 to after the end
@@ -635,9 +659,9 @@ def test_kpis_of_events_exactly_on_the_window_edges():
         "waiting_at_end": 6.0,
         # ended in [10, 40): N1 10.5, C6 10, C7 11, C1 12, V 28, U1 10, U3 16 (N3, C5, U2 at 40 are not)
         "outcome_home": 7.0,
-        # home care: admitted in [10, 40): U3 (10, waited 0.5), V (22, from NCTR 17: 5), U2 (0);
-        # not U4 (40)
-        "unit_home_care_mean_wait_days": 5.5 / 3,
+        # home care: admitted in [10, 40): U3 (10, waited 0.5), V (22, asked at its fix 20.5: 1.5),
+        # U2 (0); not U4 (40)
+        "unit_home_care_mean_wait_days": 2 / 3,
         # stays ended in [10, 40) over 6 days: U1 (ends at 10, 6.5); not U3 (6), V (6), U2 (ends at 40)
         "unit_home_care_over_length_stays": 1.0,
         "unit_home_care_closed_days": 2.0,  # the outbreak 20-22

@@ -18,28 +18,31 @@ _DAYS_PER_WEEK = 7.0
 _DAYS_PER_YEAR = 365.0
 
 
-def delay_reasons(log: EpisodeTable, w0: float, w1: float) -> dict[str, np.ndarray]:
+def delay_reasons(log: EpisodeTable, w0: float, w1: float, after_days: float = 0.0
+                  ) -> dict[str, np.ndarray]:
     """Each episode's acute delayed days in the window, split by reason.
 
     A P0 or P1 patient with a housing barrier waits for *housing* from NCTR until the fix is done (or
     until they move to a step-down flat). A patient whose place stood free while the unit was closed
     to admissions waits for the *calendar* for that time. The rest of a wait has the pathway's reason
-    (P0: *admin*).
+    (P0: *admin*). With ``after_days`` only the part of each wait beyond that many days from NCTR
+    counts (the SitRep's long delays: what holds patients who have waited a week, say).
     """
     nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
-    total = _overlap(nctr, leave, w0, w1)
+    late = nctr + after_days
+    total = _overlap(late, leave, w0, w1)
     blocked = (log["barrier"] >= 0) & (pathway <= _P1)
     acute_end = np.where(np.isnan(leave), np.inf, leave)
     fix_end = np.where(np.isnan(log["fix_done_day"]), np.inf, log["fix_done_day"])
     # (a patient who moved to a flat left acute before the fix was done: the earlier of the two ends)
     housing_end = np.minimum(fix_end, acute_end)
-    housing = np.where(blocked, _overlap(nctr, housing_end, w0, w1), 0.0)
+    housing = np.where(blocked, _overlap(late, housing_end, w0, w1), 0.0)
     # Closed to admissions: the last part of the acute wait, when a place stood free in a unit that
     # was outside its admission calendar (or closed by an outbreak).
     admit = log["unit_admit_day"]
     from_acute = (admit == leave) & ~np.isnan(log["unit_closed_wait_days"])
     closed = log["unit_closed_wait_days"]
-    calendar = np.where(from_acute, _overlap(admit - closed, admit, w0, w1), 0.0)
+    calendar = np.where(from_acute, _overlap(np.maximum(admit - closed, late), admit, w0, w1), 0.0)
     rest = total - housing - calendar
     reasons = {"housing": housing, "calendar": calendar}
     for code, name in enumerate(("admin", "P1", "P2", "P3")):

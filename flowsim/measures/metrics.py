@@ -23,6 +23,7 @@ import numpy as np
 
 from flowsim.measures.housing_metrics import delay_reasons, housing_kpis
 from flowsim.measures.intervals import count_at, overlap_days
+from flowsim.measures.sitrep import seasonal_rise, sitrep_kpis
 from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
 from flowsim.model.journey import RunResult
 from flowsim.model.scenario import PATHWAYS, Scenario, UnitSpec
@@ -58,7 +59,7 @@ def _stays(log: EpisodeTable, unit: int) -> tuple[np.ndarray, ...]:
     """
     first = log["unit"] == unit
     onward = log["onward_unit"] == unit
-    request = np.concatenate([log["nctr_day"][first], log["service_end_day"][onward]])
+    request = np.concatenate([log["unit_request_day"][first], log["service_end_day"][onward]])
     admit = np.concatenate([log["unit_admit_day"][first], log["onward_admit_day"][onward]])
     end = np.concatenate([log["service_end_day"][first], log["onward_leave_day"][onward]])
     leave = np.concatenate([log["unit_leave_day"][first], log["onward_leave_day"][onward]])
@@ -214,6 +215,8 @@ def compute_metrics(result: RunResult) -> RunMetrics:
     kpis["readmissions"] = float((ended & (log["readmitted"] == 1)).sum())
 
     housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
+    sitrep_kpis(scenario, log, w0, w1, kpis)
+    kpis["nctr_census_winter_rise"] = seasonal_rise(census["date"], census["nctr_census"])
     if scenario.acute.enabled:
         _acute_kpis(scenario, log, w0, w1, midnights, census, kpis)
     kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost

@@ -44,12 +44,14 @@ class Availability:
     outbreak_days: Distribution | None = None
     absence_fraction: float = 0.0
     absence_factor: float = 1.0
+    month_factors: tuple[float, ...] = (1.0,) * 12  # January first: seasonal capacity
 
     @property
     def always(self) -> bool:
         """True when nothing ever changes: no calendar, schedule, closures or absence."""
         return (len(self.admission_days) == 7 and self.open_hour == 0.0 and self.close_hour == 24.0
-                and not self.schedule and self.outbreaks_per_year == 0.0 and self.absence_fraction == 0.0)
+                and not self.schedule and self.outbreaks_per_year == 0.0 and self.absence_fraction == 0.0
+                and all(f == 1.0 for f in self.month_factors))
 
 
 def _schedule(steps: Any, field: str, start_date: dt.date, horizon_days: float
@@ -123,6 +125,7 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
                 if rate > 0 or given_distribution(given) else None)
     absence = spec.get("staff_absence") or {}
     return Availability(
+        month_factors=_month_factors(spec.get("month_capacity_factors"), f"{field}.month_capacity_factors"),
         admission_days=frozenset(WEEKDAYS.index(d) for d in days),
         open_hour=open_hour,
         close_hour=close_hour,
@@ -134,6 +137,28 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
         absence_factor=real_number(absence.get("capacity_factor", 1.0),
                                    f"{field}.staff_absence.capacity_factor", maximum=1),
     )
+
+
+def _month_factors(values: Any, field: str) -> tuple[float, ...]:
+    """Twelve capacity factors (January first), each from 0 to 1; unset: 1 every month."""
+    if values is None:
+        return (1.0,) * 12
+    if isinstance(values, str | Mapping) or not hasattr(values, "__len__") or len(values) != 12:
+        raise ConfigError(field, f"must be a list of 12 factors (January first), got {values!r}",
+                          "give one factor from 0 to 1 per month, e.g. 0.9 in winter and 1 otherwise")
+    return tuple(real_number(v, f"{field}[{i}]", maximum=1) for i, v in enumerate(values))
+
+
+def _month_starts(start_date: dt.date, n_days: int) -> list[tuple[float, int]]:
+    """(day from start, month index 0-11) at day 0 and at each first of a month within ``n_days``."""
+    starts = [(0.0, start_date.month - 1)]
+    year, month = start_date.year, start_date.month
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        day = (dt.date(year, month, 1) - start_date).days
+        if day >= n_days:
+            return starts
+        starts.append((float(day), month - 1))
 
 
 def _calendar_windows(a: Availability, start_date: dt.date, n_days: int) -> list[tuple[float, float]]:
@@ -190,6 +215,10 @@ def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: 
         points.update((lo, hi))
     points.update(d for d, _ in a.schedule)
     points.update(float(d) for d in range(n_days + 1) if a.absence_fraction)
+    seasonal = any(f != 1.0 for f in a.month_factors)
+    months = _month_starts(start_date, n_days) if seasonal else [(0.0, 0)]
+    points.update(d for d, _ in months)
+    month_days = np.array([d for d, _ in months])
     changes: list[tuple[float, bool, int]] = []
     window_starts = np.array([w[0] for w in windows])
     window_ends = np.array([w[1] for w in windows])
@@ -202,6 +231,9 @@ def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: 
         for day, cap in a.schedule:
             if day <= t:
                 capacity = cap
+        if seasonal:  # the nearest whole number of places (Python rounds halves to even)
+            month = months[np.searchsorted(month_days, t, side="right") - 1][1]
+            capacity = round(capacity * a.month_factors[month])
         if absent[min(int(t), n_days - 1)]:
             capacity = math.floor(capacity * a.absence_factor)
         state = (t, is_open, capacity)

@@ -79,6 +79,8 @@ class PathwaysConfig:
 
     shares: dict[str, float] = field(default_factory=dict)
     p0_admin_delay_days: DistributionConfig = field(default_factory=DistributionConfig)
+    # P1/P2/P3: time from NCTR until the patient can take a place (assessment, brokerage, transport)
+    arrangement_days: dict[str, DistributionConfig] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,6 +134,7 @@ class UnitConfig:
     capacity_schedule: list[CapacityStepConfig] = field(default_factory=list)
     closures: ClosuresConfig = field(default_factory=ClosuresConfig)
     staff_absence: StaffAbsenceConfig = field(default_factory=StaffAbsenceConfig)
+    month_capacity_factors: list[float] = field(default_factory=lambda: [1.0] * 12)  # January first
     max_stay_days: float | None = None  # contracted maximum stay; longer stays are counted and costed
     cost_per_over_length_day: float = 0.0
 

@@ -29,6 +29,7 @@ __all__ = [
     "U_ACUTE_LOS",
     "U_ADMIN",
     "U_AFTER",
+    "U_ARRANGE",
     "U_BARRIER",
     "U_BTYPE",
     "U_CLIN",
@@ -47,9 +48,10 @@ __all__ = [
 # housing is off, so switching it on changes no other number).
 # Indices into a draw vector (U_*), pathway codes (P0-P3), episode endings (END_*), after-P2 outcomes.
 DRAWS = ("pathway", "admin_delay", "los", "after_p2", "onward_los", "readmit", "readmit_delay",
-         "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement", "acute_los")
+         "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement", "acute_los",
+         "arrangement")
 (U_PATHWAY, U_ADMIN, U_LOS, U_AFTER, U_ONWARD, U_READMIT, U_RDELAY, U_CLIN, U_BARRIER, U_BTYPE, U_REFERRAL,
- U_FIX, U_REABLE, U_ACUTE_LOS) = range(len(DRAWS))
+ U_FIX, U_REABLE, U_ACUTE_LOS, U_ARRANGE) = range(len(DRAWS))
 P0, P1, P2, P3 = range(4)
 END_HOME, END_CARE_HOME, END_DEATH, END_READMISSION = range(4)
 AFTER_HOME, AFTER_HOME_P1, AFTER_P2, AFTER_P3, AFTER_READMISSION, AFTER_DEATH = range(6)

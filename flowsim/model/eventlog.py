@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flowsim.model.scenario import Scenario
+from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, Scenario
 
-__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog"]
+__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog", "code_names"]
 
 FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
 # Where an episode came from; codes of the ``origin`` column.
@@ -38,6 +38,7 @@ SCHEMA: dict[str, str] = {
     "nctr_day": "f",
     "acute_leave_day": "f",
     "unit": "c",
+    "unit_request_day": "f",
     "unit_admit_day": "f",
     "unit_closed_wait_days": "f",
     "service_end_day": "f",
@@ -143,3 +144,19 @@ class RunResult:
     episodes_in_progress: int
     # unit name -> change points (time, open, capacity) for units whose availability varies
     availability: dict[str, list[tuple[float, bool, int]]] = field(default_factory=dict)
+
+
+def code_names(scenario: Scenario) -> dict[str, tuple[str, ...]]:
+    """The name table of each code column of a run of ``scenario`` (for :meth:`EventLog.freeze`)."""
+    units = tuple(u.name for u in scenario.units)
+    return {
+        "pathway": PATHWAYS,
+        "unit": units,
+        "onward_unit": units,
+        "after_p2": AFTER_P2_OUTCOMES,
+        "outcome": FINAL_OUTCOMES,
+        "barrier": scenario.housing.type_names,
+        "fix_route": FIX_ROUTES,
+        "flat": tuple(f.name for f in scenario.housing.flats),
+        "origin": ORIGINS,
+    }

@@ -39,6 +39,7 @@ from flowsim.model.draws import (
     U_ACUTE_LOS,
     U_ADMIN,
     U_AFTER,
+    U_ARRANGE,
     U_BARRIER,
     U_BTYPE,
     U_CLIN,
@@ -54,21 +55,21 @@ from flowsim.model.draws import (
 )
 from flowsim.model.eventlog import (
     ARRIVAL,
-    FINAL_OUTCOMES,
-    FIX_ROUTES,
-    ORIGINS,
     READMISSION,
     ConservationError,
     EventLog,
     RunResult,
+    code_names,
 )
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.rng import UniformStream, make_generator
-from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, SERVICE_PATHWAYS, Scenario
+from flowsim.model.scenario import PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.model.services import Dispatcher, FCFSPool, UnitState, start_availability
 from flowsim.model.warm_start import place_census
 
 __all__ = ["ConservationError", "RunResult", "simulate"]
+
+_CODES = {name: code for code, name in enumerate(PATHWAYS)}
 
 
 class _Run:
@@ -90,6 +91,7 @@ class _Run:
         self.acute = scenario.acute
         self.acute_beds = FCFSPool(self.env, scenario.acute.beds)
         self.in_clinical_stay = 0
+        self.arranging = 0  # waiting in acute for their place to be arranged
         self.patients_left = 0
         self.readmissions_pending = 0
         self.availability: dict[str, list[tuple[float, bool, int]]] = {}
@@ -233,24 +235,31 @@ class _Run:
         self.end_episode(row, self.env.now, END_HOME, P0, u)
 
     def _p3(self, row: int, u) -> Generator[simpy.Event, object, None]:
-        unit = yield from self._admit(row, "P3")
+        unit = yield from self._admit(row, "P3", u)
         yield self.env.timeout(float(unit.los.ppf(u[U_LOS])))
         self._discharge(row, unit, END_CARE_HOME, P3, u)
 
-    def _admit(self, row: int, pathway: str, holding: object = None
+    def _admit(self, row: int, pathway: str, u, holding: object = None
                ) -> Generator[simpy.Event, UnitState, UnitState]:
-        """Get a place on ``pathway`` (waiting if none is free); log leaving the acute bed."""
+        """Get a place on ``pathway`` once arranged (waiting if none is free); log leaving acute."""
+        env, log = self.env, self.log
+        arrangement = self.scenario.arrangement[_CODES[pathway]]
+        if arrangement is not None:  # assessment, brokerage, transport: counted from NCTR
+            ready = log.nctr_day[row] + float(arrangement.ppf(u[U_ARRANGE]))
+            if env.now < ready:
+                self.arranging += 1
+                yield env.timeout(ready - env.now)
+                self.arranging -= 1
+        log.unit_request_day[row] = env.now
         unit = self.dispatcher.take(pathway)
         closed_wait = 0.0
         if unit is None:
             unit = yield self.dispatcher.wait(row, pathway, holding=holding)
             closed_wait = self.dispatcher.closed_wait.pop(row)
-        now = self.env.now
-        log = self.log
         log.unit_closed_wait_days[row] = closed_wait
         self.leave_acute(row)
         log.unit[row] = unit.index
-        log.unit_admit_day[row] = now
+        log.unit_admit_day[row] = env.now
         return unit
 
     def _discharge(self, row: int, unit: UnitState, outcome: int, pathway: int, u) -> None:
@@ -282,7 +291,7 @@ class _Run:
             housing.waiting_in_acute -= 1
             if grant is not None:
                 yield from housing.stay_in_flat(row, grant, fix_done, u[U_REABLE])
-        unit = yield from self._admit(row, "P1", holding=grant)
+        unit = yield from self._admit(row, "P1", u, holding=grant)
         if grant is not None:
             housing.leave_flat(row, grant)
         yield self.env.timeout(float(unit.los.ppf(u[U_LOS])))
@@ -296,7 +305,7 @@ class _Run:
         """
         env, log, dispatcher = self.env, self.log, self.dispatcher
         if unit is None:
-            unit = yield from self._admit(row, "P2")
+            unit = yield from self._admit(row, "P2", u)
             remaining = float(unit.los.ppf(u[U_LOS]))
         yield env.timeout(remaining)
         after = min(bisect.bisect_right(self.after_cum, u[U_AFTER]), 5)
@@ -381,7 +390,8 @@ class _Run:
                           if p == P0 and leave != leave)  # NaN: still in the admin delay
         housing = self.housing.waiting_in_acute + self.housing.flats.patients
         acute = len(self.acute_beds.queue) + self.in_clinical_stay  # boarding, or before NCTR
-        in_progress = self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute
+        in_progress = (self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute
+                       + self.arranging)
         ended = sum(1 for end in log.end_day if end == end)
         if ended + in_progress != len(log):
             raise ConservationError(f"episodes: {len(log)} started != {ended} ended + "
@@ -390,18 +400,7 @@ class _Run:
         if arrived != self.patients_left + in_system:
             raise ConservationError(f"patients: {arrived} arrived != {self.patients_left} left + "
                                     f"{in_system} in system")
-        names = {
-            "pathway": PATHWAYS,
-            "unit": tuple(u.name for u in self.scenario.units),
-            "onward_unit": tuple(u.name for u in self.scenario.units),
-            "after_p2": AFTER_P2_OUTCOMES,
-            "outcome": FINAL_OUTCOMES,
-            "barrier": self.scenario.housing.type_names,
-            "fix_route": FIX_ROUTES,
-            "flat": tuple(f.name for f in self.scenario.housing.flats),
-            "origin": ORIGINS,
-        }
-        return RunResult(self.scenario, self.replication, log.freeze(names), arrived,
+        return RunResult(self.scenario, self.replication, log.freeze(code_names(self.scenario)), arrived,
                          self.patients_left, in_system, in_progress, self.availability)
 
 

@@ -140,6 +140,11 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                                         "after becoming NCTR: transport, medicines, letters",
                                         "NHSE discharge-ready data 2024-25: 86 % leave on their "
                                         "discharge-ready day; an exponential of mean 0.15 d gives 85 %"),
+        "arrangement_days": FieldDoc("days", "Time from NCTR until a P1, P2 or P3 patient can take a free "
+                                     "place: assessment, brokerage, funding decisions, transport; the wait "
+                                     "for a free place starts after it (unset: none)",
+                                     "fitted by flowsim-calibrate targets to the SitRep census and its "
+                                     "delay-reason mix", key="pathway"),
     },
     UnitConfig: {
         "pathways": FieldDoc("pathway names", "Pathways the unit serves: one or more of P1, P2, P3"),
@@ -162,6 +167,11 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                              "stay"),
         "staff_absence": FieldDoc(_SETTINGS, "Staff absence: on random days the unit's capacity is scaled "
                                   "down"),
+        "month_capacity_factors": FieldDoc("factor (0-1) per month", "Seasonal capacity, January first: in "
+                                           "each month the unit has this share of its places (rounded "
+                                           "to whole places); occupants are never evicted",
+                                           "fitted by flowsim-calibrate targets to the SitRep winter "
+                                           "rise"),
         "max_stay_days": FieldDoc("days", "Contracted maximum stay: longer stays are counted and their extra "
                                   "days costed, not cut short; null = no contract limit"),
         "cost_per_over_length_day": FieldDoc("GBP per day", "Cost of each day a stay runs beyond "

@@ -97,6 +97,8 @@ class Scenario:
     initial_census: InitialCensus = field(default_factory=InitialCensus)
     acute: AcuteSpec = ACUTE_OFF
     cool_down_days: float = 0.0  # simulated after the horizon to follow delays still running there
+    # Per pathway (aligned with PATHWAYS; None for P0 and for none): NCTR to being able to take a place
+    arrangement: tuple[Distribution | None, ...] = (None, None, None, None)
 
     @property
     def observed_days(self) -> float:
@@ -340,4 +342,15 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         initial_census=census,
         acute=acute_from_config(cfg.get("acute")),
         cool_down_days=cool_down,
+        arrangement=_arrangement(pathways.get("arrangement_days") or {}),
     )
+
+
+def _arrangement(section: Mapping[str, Any]) -> tuple[Distribution | None, ...]:
+    """``pathways.arrangement_days`` per pathway: P1-P3 only (P0's delay is its admin delay)."""
+    for key in section:
+        if key not in SERVICE_PATHWAYS:
+            raise ConfigError(f"pathways.arrangement_days.{key}", f"is not a pathway with a service "
+                              f"({key!r})", f"use {', '.join(SERVICE_PATHWAYS)}; P0 has p0_admin_delay_days")
+    return tuple(distribution_from_config(section[p], f"pathways.arrangement_days.{p}")
+                 if p in section and section[p] is not None else None for p in PATHWAYS)

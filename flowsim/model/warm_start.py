@@ -58,7 +58,7 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
                          else unit.los.residual(age, u[U_LOS]))
             start = 0.0 if age is None else -age
             row = log.add(patient, 0, pathway, start, CENSUS)
-            log.acute_leave_day[row] = log.unit_admit_day[row] = start
+            log.acute_leave_day[row] = log.unit_request_day[row] = log.unit_admit_day[row] = start
             log.unit[row] = unit.index
             log.unit_closed_wait_days[row] = 0.0
             dispatcher.occupy(unit)

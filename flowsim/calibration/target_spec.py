@@ -1,0 +1,226 @@
+"""What a calibration must reproduce, and what it may change: a ``flowsim-calibrate targets`` file.
+
+A targets file is YAML::
+
+    overrides: [housing=default]        # optional: Hydra overrides of the system being calibrated
+    seed: 2023                          # common random numbers: every evaluation uses these streams
+    replications: 6                     # per evaluation while fitting
+    targets:
+      - kpi: nctr_census_midnight_mean  # any KPI of metrics.json, or nctr_census_month_profile
+        value: 321
+        tolerance: {relative: 0.10}     # or {absolute: 0.02}, or {low: 0.10, high: 0.25}
+        source: "SitRep 2023: ..."
+    parameters:
+      - name: capacity_headroom
+        scale: [services.*.capacity]    # base value x parameter (whole numbers stay whole)
+        bounds: [0.8, 1.5]
+      - name: p1_arrangement_mean_days
+        set: {pathways.arrangement_days.P1.mean: 1.0, pathways.arrangement_days.P1.sd: 1.0}
+        bounds: [0.1, 30]               # each path = coefficient x parameter
+      - name: p0_admin_median_days
+        set_log: [pathways.p0_admin_delay_days.mu]   # path = ln(parameter)
+        bounds: [0.01, 1]
+
+A ``*`` in a path stands for every key of that mapping in the base config (``services.*``); a number
+stands for a list position (``month_capacity_factors.0`` is January). A parameter without ``start``
+starts from the base config's value. ``nctr_census_month_profile`` takes ``values`` (12, January
+first): the mean midnight census of each calendar month over the mean of all months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flowsim.model.errors import ConfigError
+
+__all__ = ["MONTH_PROFILE", "Parameter", "Target", "TargetSpec", "load_target_spec"]
+
+MONTH_PROFILE = "nctr_census_month_profile"
+_TOP = {"overrides", "seed", "replications", "targets", "parameters"}
+_ACTIONS = ("set", "set_log", "scale")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observed aggregate: the KPI, its value(s), the band the model must fall in, its source."""
+
+    kpi: str
+    values: tuple[float, ...]  # one value, or 12 for the monthly profile
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    source: str = ""
+    weight: float = 1.0
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """A label per value (the month for a profile)."""
+        if len(self.values) == 1:
+            return (self.kpi,)
+        return tuple(f"{self.kpi}[{m}]" for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                                  "Sep", "Oct", "Nov", "Dec"))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A value the search may change, and the config paths it writes."""
+
+    name: str
+    action: str  # set, set_log or scale
+    paths: tuple[tuple[str, float], ...]  # (path, coefficient); the coefficient is 1 for set_log/scale
+    low: float
+    high: float
+    start: float | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A whole targets file, validated."""
+
+    overrides: tuple[str, ...]
+    seed: int
+    replications: int
+    targets: tuple[Target, ...]
+    parameters: tuple[Parameter, ...]
+
+
+def _number(value: Any, field: str, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ConfigError(field, f"must be a number, got {value!r}", "give a number")
+    if positive and value <= 0:
+        raise ConfigError(field, f"must be above 0, got {value!r}", "give a positive number")
+    return float(value)
+
+
+def _band(value: float, tolerance: Any, field: str) -> tuple[float, float]:
+    if not isinstance(tolerance, Mapping) or not tolerance:
+        raise ConfigError(field, f"must be {{relative: R}}, {{absolute: A}} or {{low: L, high: H}}, got "
+                          f"{tolerance!r}", "say how close the model must come to the value")
+    keys = set(tolerance)
+    if keys == {"relative"}:
+        r = _number(tolerance["relative"], f"{field}.relative", positive=True)
+        return value - abs(value) * r, value + abs(value) * r
+    if keys == {"absolute"}:
+        a = _number(tolerance["absolute"], f"{field}.absolute", positive=True)
+        return value - a, value + a
+    if keys == {"low", "high"}:
+        low, high = _number(tolerance["low"], f"{field}.low"), _number(tolerance["high"], f"{field}.high")
+        if not low <= value <= high:
+            raise ConfigError(field, f"the band [{low:g}, {high:g}] does not hold the value {value:g}",
+                              "give low <= value <= high")
+        return low, high
+    raise ConfigError(field, f"unknown keys {sorted(keys)}", "use relative, absolute, or low and high")
+
+
+def _target(entry: Any, field: str) -> Target:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(field, f"must be a mapping with kpi, value and tolerance, got {entry!r}",
+                          "write e.g. {kpi: same_day_share, value: 0.86, tolerance: {absolute: 0.02}}")
+    kpi = entry.get("kpi")
+    if not isinstance(kpi, str) or not kpi:
+        raise ConfigError(f"{field}.kpi", "is missing", "name a KPI of metrics.json")
+    if kpi == MONTH_PROFILE:
+        values = entry.get("values")
+        if not isinstance(values, list) or len(values) != 12:
+            raise ConfigError(f"{field}.values", f"{MONTH_PROFILE} needs 12 values, January first",
+                              "give the mean census of each month over the mean of all months")
+        values = [_number(v, f"{field}.values[{i}]", positive=True) for i, v in enumerate(values)]
+    else:
+        values = [_number(entry.get("value"), f"{field}.value")]
+    bands = [_band(v, entry.get("tolerance"), f"{field}.tolerance") for v in values]
+    weight = _number(entry.get("weight", 1.0), f"{field}.weight", positive=True)
+    return Target(kpi, tuple(values), tuple(b[0] for b in bands), tuple(b[1] for b in bands),
+                  str(entry.get("source", "")), weight)
+
+
+def _parameter(entry: Any, field: str) -> Parameter:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+        raise ConfigError(f"{field}.name", "is missing", "give each parameter a name")
+    actions = [a for a in _ACTIONS if a in entry]
+    if len(actions) != 1:
+        raise ConfigError(field, f"needs exactly one of {', '.join(_ACTIONS)}, got {actions or 'none'}",
+                          "say which config paths the parameter writes")
+    action, given = actions[0], entry[actions[0]]
+    if isinstance(given, str):
+        given = [given]
+    if isinstance(given, Mapping) and action == "set":
+        paths = tuple((str(p), _number(c, f"{field}.set.{p}")) for p, c in given.items())
+    elif isinstance(given, list) and given and all(isinstance(p, str) for p in given):
+        paths = tuple((p, 1.0) for p in given)
+    else:
+        raise ConfigError(f"{field}.{action}", f"must be a list of config paths, got {given!r}",
+                          "write e.g. [services.ic_beds.capacity]")
+    bounds = entry.get("bounds")
+    if not isinstance(bounds, list) or len(bounds) != 2:
+        raise ConfigError(f"{field}.bounds", f"must be [low, high], got {bounds!r}",
+                          "give the range the search may explore")
+    low = _number(bounds[0], f"{field}.bounds[0]", positive=True)
+    high = _number(bounds[1], f"{field}.bounds[1]", positive=True)
+    if high <= low:
+        raise ConfigError(f"{field}.bounds", f"[{low:g}, {high:g}] is empty", "give low < high")
+    start = entry.get("start")
+    if start is not None:
+        start = _number(start, f"{field}.start")
+        if not low <= start <= high:
+            raise ConfigError(f"{field}.start", f"{start:g} is outside the bounds [{low:g}, {high:g}]",
+                              "start inside the bounds")
+    return Parameter(entry["name"], action, paths, low, high, start)
+
+
+def load_target_spec(path: str | Path) -> TargetSpec:
+    """Read and check a targets file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file (see the module docstring for its form).
+
+    Returns
+    -------
+    TargetSpec
+
+    Raises
+    ------
+    ConfigError
+        With the field and the fix, for anything wrong in the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), "does not exist", "give the path of a targets YAML file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(str(path), f"is not valid YAML ({str(error).splitlines()[0]})",
+                          "fix the YAML syntax") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(str(path), "must be a mapping with targets and parameters",
+                          "see flowsim-calibrate targets --help")
+    unknown = sorted(set(raw) - _TOP)
+    if unknown:
+        raise ConfigError(unknown[0], "is not a key of a targets file", f"use {', '.join(sorted(_TOP))}")
+    targets = raw.get("targets") or []
+    if not isinstance(targets, list) or not targets:
+        raise ConfigError("targets", "is missing or empty", "list the aggregates the model must reproduce")
+    parameters = raw.get("parameters") or []
+    if not isinstance(parameters, list):
+        raise ConfigError("parameters", f"must be a list, got {parameters!r}", "list the parameters to fit")
+    names = [p.get("name") if isinstance(p, Mapping) else None for p in parameters]
+    if len(set(names)) != len(names):
+        raise ConfigError("parameters", "names repeat", "give each parameter its own name")
+    overrides = raw.get("overrides") or []
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError("overrides", f"must be a list of Hydra overrides, got {overrides!r}",
+                          "write e.g. [housing=default, services.ic_beds.capacity=300]")
+    seed = raw.get("seed", 2023)
+    replications = raw.get("replications", 6)
+    for key, value in (("seed", seed), ("replications", replications)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "replications"
+                                                                             else 0):
+            raise ConfigError(key, f"must be a whole number, got {value!r}", f"give a whole {key}")
+    return TargetSpec(tuple(overrides), seed, replications,
+                      tuple(_target(t, f"targets[{i}]") for i, t in enumerate(targets)),
+                      tuple(_parameter(p, f"parameters[{i}]") for i, p in enumerate(parameters)))

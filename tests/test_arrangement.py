@@ -1,0 +1,103 @@
+"""Arrangement delays (``pathways.arrangement_days``): time from NCTR until a place can be taken."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowsim.measures.metrics import compute_metrics
+from flowsim.model.errors import ConfigError
+from flowsim.model.journey import simulate
+from flowsim.model.scenario import build_scenario
+
+
+def _mixed(single_unit, *, capacity=200, arrangement=None, horizon=400.0, rate=10.0):
+    """P0/P1/P2 patients; one unit serving P1 and P2 (so both pathways share its places)."""
+    config = single_unit(rate_per_day=rate, capacity=capacity, horizon_days=horizon, warm_up_days=50.0,
+                         los={"kind": "exponential", "mean": 5.0})
+    config["pathways"]["shares"] = {"P0": 0.5, "P1": 0.3, "P2": 0.2, "P3": 0.0}
+    config["services"]["unit"]["pathways"] = ["P1", "P2"]
+    if arrangement is not None:
+        config["pathways"]["arrangement_days"] = arrangement
+    return config
+
+
+def test_with_room_to_spare_each_delay_is_the_arrangement_exactly(single_unit):
+    config = _mixed(single_unit, arrangement={"P1": {"kind": "fixed", "value": 2.0},
+                                              "P2": {"kind": "fixed", "value": 3.5}})
+    log = simulate(build_scenario(config)).episodes
+    delay = log["acute_leave_day"] - log["nctr_day"]
+    done = ~np.isnan(delay)
+    for code, expected in ((0, 0.0), (1, 2.0), (2, 3.5)):
+        mine = done & (log["pathway"] == code)
+        assert mine.sum() > 300
+        np.testing.assert_allclose(delay[mine], expected, atol=1e-9)
+    served = ~np.isnan(log["unit_admit_day"])
+    # asked for the place when the arrangement was done, and got it at once
+    np.testing.assert_allclose(log["unit_request_day"][served] - log["nctr_day"][served],
+                               np.where(log["pathway"][served] == 1, 2.0, 3.5), atol=1e-9)
+    np.testing.assert_allclose(log["unit_admit_day"][served], log["unit_request_day"][served], atol=1e-12)
+
+
+def test_unit_waits_count_from_the_request_not_from_nctr(single_unit):
+    config = _mixed(single_unit, capacity=12, arrangement={"P1": {"kind": "fixed", "value": 4.0}})
+    result = simulate(build_scenario(config))
+    log, kpis = result.episodes, compute_metrics(result).kpis
+    w0, w1 = 50.0, 400.0
+    admitted = (log["unit_admit_day"] >= w0) & (log["unit_admit_day"] < w1) & (log["unit"] == 0)
+    waits = (log["unit_admit_day"] - log["unit_request_day"])[admitted]
+    assert kpis["unit_unit_mean_wait_days"] == pytest.approx(waits.mean(), rel=1e-12)
+    p1 = admitted & (log["pathway"] == 1)
+    # delay = arrangement + queue: the unit wait leaves the 4 days out
+    np.testing.assert_allclose((log["acute_leave_day"] - log["nctr_day"])[p1],
+                               4.0 + (log["unit_admit_day"] - log["unit_request_day"])[p1], atol=1e-9)
+    assert waits.mean() > 0.1  # a queue formed: the test is not about an idle unit
+
+
+def test_an_infinite_server_unit_delay_is_the_arrangement_mean(single_unit):
+    """Little's law on the acute wait: with room to spare the NCTR census is lambda x E[arrangement]."""
+    config = _mixed(single_unit, capacity=400, horizon=3000.0,
+                    arrangement={"P1": {"kind": "lognormal", "mean": 3.0, "sd": 2.0},
+                                 "P2": {"kind": "gamma", "mean": 6.0, "sd": 3.0}})
+    kpis = compute_metrics(simulate(build_scenario(config))).kpis
+    assert kpis["delay_P1_mean_days"] == pytest.approx(3.0, rel=0.03)
+    assert kpis["delay_P2_mean_days"] == pytest.approx(6.0, rel=0.03)
+    # census = 10/day x (0.3 x 3 + 0.2 x 6) = 21
+    assert kpis["nctr_census_mean"] == pytest.approx(21.0, rel=0.03)
+
+
+def test_patients_still_being_arranged_at_the_end_are_conserved(single_unit):
+    config = _mixed(single_unit, horizon=120.0, arrangement={"P1": {"kind": "fixed", "value": 30.0}})
+    result = simulate(build_scenario(config))  # raises ConservationError if they were lost
+    log = result.episodes
+    waiting = (log["pathway"] == 1) & np.isnan(log["acute_leave_day"])
+    assert waiting.sum() > 50 and np.isnan(log["unit_request_day"][waiting]).all()
+
+
+def test_more_arrangement_time_never_shortens_delays_with_common_random_numbers(single_unit):
+    totals = []
+    for mean in (1.0, 2.0, 4.0):
+        config = _mixed(single_unit, capacity=20, arrangement={"P1": {"kind": "exponential",
+                                                                       "mean": mean}})
+        totals.append(compute_metrics(simulate(build_scenario(config))).kpis["delayed_days_total"])
+    assert totals[0] < totals[1] < totals[2]
+
+
+def test_an_arrangement_delay_changes_no_other_random_number(single_unit):
+    plain = simulate(build_scenario(_mixed(single_unit))).episodes
+    arranged = simulate(build_scenario(_mixed(single_unit, arrangement={
+        "P2": {"kind": "fixed", "value": 1.0}}))).episodes
+    n = min(len(plain), len(arranged))
+    np.testing.assert_array_equal(plain["nctr_day"][:n], arranged["nctr_day"][:n])
+    np.testing.assert_array_equal(plain["pathway"][:n], arranged["pathway"][:n])
+
+
+@pytest.mark.parametrize(("arrangement", "field", "words"), [
+    ({"P0": {"kind": "fixed", "value": 1.0}}, "pathways.arrangement_days.P0", "p0_admin_delay_days"),
+    ({"P4": {"kind": "fixed", "value": 1.0}}, "pathways.arrangement_days.P4", "P1, P2, P3"),
+    ({"P1": {"kind": "gamma", "mean": 1.0}}, "pathways.arrangement_days.P1", "needs"),
+])
+def test_a_wrong_arrangement_is_named(single_unit, arrangement, field, words):
+    with pytest.raises(ConfigError) as error:
+        build_scenario(_mixed(single_unit, arrangement=arrangement))
+    assert error.value.field == field and words in str(error.value)
