@@ -101,3 +101,46 @@ def test_a_wrong_arrangement_is_named(single_unit, arrangement, field, words):
     with pytest.raises(ConfigError) as error:
         build_scenario(_mixed(single_unit, arrangement=arrangement))
     assert error.value.field == field and words in str(error.value)
+
+
+# -- P0 patients held for other reasons (pathways.p0_other_reasons) ----------------------------------
+def test_p0_patients_held_for_other_reasons_take_the_other_delay(single_unit):
+    config = _mixed(single_unit, horizon=1000.0)
+    config["pathways"]["p0_admin_delay_days"] = {"kind": "fixed", "value": 0.1}
+    config["pathways"]["p0_other_reasons"] = {"probability": 0.2,
+                                              "delay_days": {"kind": "uniform", "low": 5.0, "high": 9.0}}
+    log = simulate(build_scenario(config)).episodes
+    p0 = (log["pathway"] == 0) & ~np.isnan(log["acute_leave_day"])
+    delay = (log["acute_leave_day"] - log["nctr_day"])[p0]
+    held = delay > 1.0
+    np.testing.assert_allclose(delay[~held], 0.1, atol=1e-9)
+    assert delay[held].min() >= 5.0 and delay[held].max() <= 9.0
+    assert delay[held].mean() == pytest.approx(7.0, abs=0.15)
+    n = p0.sum()
+    assert abs(held.mean() - 0.2) < 3 * np.sqrt(0.2 * 0.8 / n)
+
+
+def test_the_p0_delay_splits_one_uniform_between_the_two_laws(single_unit):
+    config = _mixed(single_unit)
+    config["pathways"]["p0_admin_delay_days"] = {"kind": "uniform", "low": 0.0, "high": 1.0}
+    config["pathways"]["p0_other_reasons"] = {"probability": 0.25,
+                                              "delay_days": {"kind": "uniform", "low": 10.0, "high": 20.0}}
+    scenario = build_scenario(config)
+    u = np.array([0.0, 0.375, 0.749, 0.75, 0.875])
+    np.testing.assert_allclose(scenario.p0_delay_days(u), [0.0, 0.5, 0.749 / 0.75, 10.0, 15.0])
+    assert scenario.p0_delay_days(0.375) == pytest.approx(0.5)
+    config["pathways"]["p0_other_reasons"]["probability"] = 0.0  # off: the admin delay alone
+    assert build_scenario(config).p0_delay_days(0.875) == pytest.approx(0.875)
+
+
+@pytest.mark.parametrize(("other", "field"), [
+    ({"probability": 1.0, "delay_days": {"kind": "fixed", "value": 1.0}},
+     "pathways.p0_other_reasons.probability"),
+    ({"probability": 0.1}, "pathways.p0_other_reasons.delay_days"),
+])
+def test_wrong_other_reasons_are_named(single_unit, other, field):
+    config = _mixed(single_unit)
+    config["pathways"]["p0_other_reasons"] = other
+    with pytest.raises(ConfigError) as error:
+        build_scenario(config)
+    assert error.value.field == field

@@ -6,9 +6,12 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from conftest import single_unit_config
 
-from flowsim.model.arrivals import arrival_times, daily_rates_from_csv, daily_rates_from_profile
+from flowsim.model.arrivals import arrival_times, daily_rates_from_csv, daily_rates_from_profile, hour_cdf
 from flowsim.model.errors import ConfigError
+from flowsim.model.rng import make_generator
+from flowsim.model.scenario import build_scenario
 
 
 def test_profile_applies_weekday_and_month():
@@ -75,3 +78,33 @@ def test_csv_errors_name_the_field(tmp_path, text, problem):
         daily_rates_from_csv(path, dt.date(2025, 4, 1), 2)
     assert caught.value.field == "arrivals.series_csv"
     assert problem in str(caught.value)
+
+
+# -- time of day (arrivals.hour_of_day_multipliers) ----------------------------------------------------
+def test_an_hour_profile_places_arrivals_in_their_hours_and_keeps_the_counts():
+    rates = np.full(200, 30.0)
+    weights = [0.0] * 24
+    weights[9], weights[14] = 3.0, 1.0  # 09:00-10:00 three times as likely as 14:00-15:00
+    flat = arrival_times(rates, 200.0, make_generator(1, 0, "a"), make_generator(1, 0, "t"))
+    shaped = arrival_times(rates, 200.0, make_generator(1, 0, "a"), make_generator(1, 0, "t"),
+                           hour_cdf(weights))
+    np.testing.assert_array_equal(np.floor(flat), np.floor(shaped))  # same days, same counts
+    hour = np.floor((shaped % 1.0) * 24.0)
+    assert set(np.unique(hour)) == {9.0, 14.0}
+    assert (hour == 9).mean() == pytest.approx(0.75, abs=0.01)
+    within = (shaped % 1.0) * 24.0 - hour  # uniform within the hour
+    assert within.mean() == pytest.approx(0.5, abs=0.01)
+    assert hour_cdf([2.0] * 24) is None  # a flat profile keeps the uniform draw as it was
+
+
+@pytest.mark.parametrize(("values", "field"), [
+    ([1.0] * 23, "arrivals.hour_of_day_multipliers"),
+    ([0.0] * 24, "arrivals.hour_of_day_multipliers"),
+    ([1.0] * 23 + [-1.0], "arrivals.hour_of_day_multipliers[23]"),
+])
+def test_a_wrong_hour_profile_is_named(values, field):
+    config = single_unit_config()
+    config["arrivals"]["hour_of_day_multipliers"] = values
+    with pytest.raises(ConfigError) as error:
+        build_scenario(config)
+    assert error.value.field == field

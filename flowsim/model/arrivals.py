@@ -109,8 +109,18 @@ def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: fl
     return np.array(series, dtype=float)
 
 
+def hour_cdf(multipliers: Sequence[float]) -> tuple[float, ...] | None:
+    """Distribution function of the time of day at each hour (25 values), or None when flat."""
+    weights = np.asarray(multipliers, dtype=float)
+    if np.all(weights == weights[0]):
+        return None
+    cdf = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    cdf[-1] = 1.0
+    return tuple(cdf.tolist())
+
+
 def arrival_times(rates_per_day: np.ndarray, end_days: float, counts: np.random.Generator,
-                  time_of_day: np.random.Generator) -> np.ndarray:
+                  time_of_day: np.random.Generator, hours: Sequence[float] | None = None) -> np.ndarray:
     """Sorted arrival times (days) of a Poisson process with a constant rate within each day.
 
     Parameters
@@ -123,6 +133,8 @@ def arrival_times(rates_per_day: np.ndarray, end_days: float, counts: np.random.
         Stream of the daily counts, drawn in day order.
     time_of_day : numpy.random.Generator
         Stream of the times within the day, drawn in arrival order.
+    hours : sequence of float, optional
+        :func:`hour_cdf` of an hour-of-day profile; None: uniform over the day.
 
     Returns
     -------
@@ -133,5 +145,8 @@ def arrival_times(rates_per_day: np.ndarray, end_days: float, counts: np.random.
     per_day = counts.poisson(rates_per_day)  # element by element, in day order
     day_of_arrival = np.repeat(np.arange(len(rates_per_day), dtype=float), per_day)
     # offsets lie in [0, 1), so sorting only reorders arrivals within their own day
-    times = np.sort(day_of_arrival + time_of_day.random(day_of_arrival.size))
+    offsets = time_of_day.random(day_of_arrival.size)
+    if hours is not None:  # inverse of the piecewise-linear distribution function: uniform within each hour
+        offsets = np.minimum(np.interp(offsets, hours, np.arange(25) / 24.0), np.nextafter(1.0, 0.0))
+    times = np.sort(day_of_arrival + offsets)
     return times[times < end_days]

@@ -69,8 +69,18 @@ class ArrivalsConfig:
     day_of_week_multipliers: list[float] = field(default_factory=lambda: [1.0] * 7)
     # January first; multiplies rate_per_day.
     month_multipliers: list[float] = field(default_factory=lambda: [1.0] * 12)
+    # hour 0 (00:00-01:00) first: when in the day arrivals (NCTR) happen; the day's rate is unchanged
+    hour_of_day_multipliers: list[float] = field(default_factory=lambda: [1.0] * 24)
     # CSV with columns date,rate_per_day; when set it replaces rate_per_day and the profiles.
     series_csv: str | None = None
+
+
+@dataclass
+class OtherReasonsConfig:
+    """Simple discharges held for other reasons (assessments, family choice, safeguarding, ...)."""
+
+    probability: float = 0.0
+    delay_days: DistributionConfig = field(default_factory=DistributionConfig)
 
 
 @dataclass
@@ -79,6 +89,7 @@ class PathwaysConfig:
 
     shares: dict[str, float] = field(default_factory=dict)
     p0_admin_delay_days: DistributionConfig = field(default_factory=DistributionConfig)
+    p0_other_reasons: OtherReasonsConfig = field(default_factory=OtherReasonsConfig)
     # P1/P2/P3: time from NCTR until the patient can take a place (assessment, brokerage, transport)
     arrangement_days: dict[str, DistributionConfig] = field(default_factory=dict)
 

@@ -104,7 +104,7 @@ class _Run:
         """Arrival times and per-patient uniforms (rows: DRAWS) of patients new to the system."""
         s = self.scenario
         times = arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
-                              self._generator("arrivals/time_of_day"))
+                              self._generator("arrivals/time_of_day"), s.arrival_hour_cdf)
         draws = np.vstack([self._generator(f"patient/{d}").random(times.size) for d in DRAWS])
         return times, draws
 
@@ -120,7 +120,7 @@ class _Run:
         # P0 patients with no housing barrier need no shared capacity, so their discharge time is
         # computed, not simulated (unless they hold an acute bed others may be waiting for).
         p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
-        leave = np.where(p0, times + s.p0_admin_delay.ppf(draws[U_ADMIN]), np.nan)
+        leave = np.where(p0, times + s.p0_delay_days(draws[U_ADMIN]), np.nan)
         done = p0 & (leave < s.end_days)
         acute = s.acute.enabled  # then arrivals are admission requests; NCTR comes after the clinical stay
         self.log.add_many({
@@ -201,7 +201,7 @@ class _Run:
         row = self.log.add(patient, episode, pathway, now, READMISSION)
         self.log.barrier[row] = barrier
         if pathway == P0 and barrier < 0:
-            leave = now + float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN]))
+            leave = now + float(self.scenario.p0_delay_days(u[U_ADMIN]))
             if leave < self.scenario.end_days:
                 self.log.acute_leave_day[row] = leave
                 self.end_episode(row, leave, END_HOME, P0, u)
@@ -230,7 +230,7 @@ class _Run:
 
     def _p0(self, row: int, u) -> Generator[simpy.Event, object, None]:
         """P0 as a process (acute module: the bed is freed at discharge)."""
-        yield self.env.timeout(float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN])))
+        yield self.env.timeout(float(self.scenario.p0_delay_days(u[U_ADMIN])))
         self.leave_acute(row)
         self.end_episode(row, self.env.now, END_HOME, P0, u)
 
@@ -271,7 +271,7 @@ class _Run:
     def _p0_with_barrier(self, row: int, u, barrier: int, fix_done: simpy.Event
                          ) -> Generator[simpy.Event, object, None]:
         env, housing = self.env, self.housing
-        admin_end = self.log.nctr_day[row] + float(self.scenario.p0_admin_delay.ppf(u[U_ADMIN]))
+        admin_end = self.log.nctr_day[row] + float(self.scenario.p0_delay_days(u[U_ADMIN]))
         grant = yield from housing.wait_in_acute(row, barrier, "P0", fix_done)
         if grant is None:
             if env.now < admin_end:

@@ -28,6 +28,7 @@ from flowsim.model.config import (
     FlatSchemeConfig,
     FlowsimConfig,
     HousingConfig,
+    OtherReasonsConfig,
     OutputsConfig,
     PathwaysConfig,
     PrecisionConfig,
@@ -128,8 +129,19 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "month_multipliers": FieldDoc("multiplier", "Twelve multipliers of the rate, January first",
                                       "SitRep 2023: mean daily NCTR discharges by month / annual mean "
                                       "(scenario=winter_baseline uses a detrended profile)"),
+        "hour_of_day_multipliers": FieldDoc("multiplier", "Twenty-four weights of when in the day patients "
+                                            "arrive (become NCTR), hour 00:00-01:00 first; the day's "
+                                            "number is unchanged", "assumption: NCTR is declared on "
+                                            "ward rounds, mostly 08:00-13:00"),
         "series_csv": FieldDoc("path", "CSV file with columns date,rate_per_day covering every day of the "
                                "run; when set it replaces rate_per_day and both profiles"),
+    },
+    OtherReasonsConfig: {
+        "probability": FieldDoc("probability (0-1)", "Share of P0 (simple discharge) episodes held for "
+                                "other reasons instead of the admin delay",
+                                "fitted by flowsim-calibrate targets to the SitRep's other reasons"),
+        "delay_days": FieldDoc("days", "How long such a patient stays after NCTR (unused while the "
+                               "probability is 0)", "fitted by flowsim-calibrate targets"),
     },
     PathwaysConfig: {
         "shares": FieldDoc("share (0-1)", "Share of NCTR episodes needing each pathway, keys P0, P1, P2, "
@@ -140,6 +152,9 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                                         "after becoming NCTR: transport, medicines, letters",
                                         "NHSE discharge-ready data 2024-25: 86 % leave on their "
                                         "discharge-ready day; an exponential of mean 0.15 d gives 85 %"),
+        "p0_other_reasons": FieldDoc(_SETTINGS, "Simple discharges held for other reasons (awaiting "
+                                     "assessment, patient or family choice, safeguarding): the SitRep's "
+                                     "'other' delays"),
         "arrangement_days": FieldDoc("days", "Time from NCTR until a P1, P2 or P3 patient can take a free "
                                      "place: assessment, brokerage, funding decisions, transport; the wait "
                                      "for a free place starts after it (unset: none)",

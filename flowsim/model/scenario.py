@@ -15,7 +15,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.model.acute import ACUTE_OFF, AcuteSpec, acute_from_config
-from flowsim.model.arrivals import daily_rates_from_csv, daily_rates_from_profile
+from flowsim.model.arrivals import daily_rates_from_csv, daily_rates_from_profile, hour_cdf
 from flowsim.model.availability import Availability, availability_from_config
 from flowsim.model.bounds import (
     FIRST_START_DATE,
@@ -56,6 +56,7 @@ SERVICE_PATHWAYS = ("P1", "P2", "P3")  # P0 needs no service capacity
 AFTER_P2_OUTCOMES = ("home", "home_p1", "p2", "p3", "readmission", "death")
 _SHARE_TOLERANCE = 1e-6
 
+_U_MAX = 1.0 - 1e-12  # the largest uniform a quantile is asked for: ppf(1) is inf for unbounded kinds
 
 @dataclass(frozen=True)
 class UnitSpec:
@@ -99,6 +100,26 @@ class Scenario:
     cool_down_days: float = 0.0  # simulated after the horizon to follow delays still running there
     # Per pathway (aligned with PATHWAYS; None for P0 and for none): NCTR to being able to take a place
     arrangement: tuple[Distribution | None, ...] = (None, None, None, None)
+    # With this probability a P0 patient is held for other reasons, for p0_other_delay instead
+    p0_other_probability: float = 0.0
+    p0_other_delay: Distribution | None = None
+    arrival_hour_cdf: tuple[float, ...] | None = None  # None: arrivals uniform over the day
+
+    def p0_delay_days(self, u: Any) -> Any:
+        """Days a P0 patient stays in acute for uniform(s) ``u``: the admin delay, or another reason's.
+
+        One uniform decides both which and how long (u below 1 - p: the admin delay's quantile at
+        u / (1 - p); above: the other delay's at (u - (1 - p)) / p), so each keeps its own law.
+        """
+        p = self.p0_other_probability
+        if p == 0.0 or self.p0_other_delay is None:
+            return self.p0_admin_delay.ppf(u)
+        u = np.asarray(u, dtype=float)
+        other = u >= 1.0 - p
+        admin = self.p0_admin_delay.ppf(np.minimum(u / (1.0 - p), _U_MAX))
+        held = self.p0_other_delay.ppf(np.clip((u - (1.0 - p)) / p, 0.0, _U_MAX))
+        days = np.where(other, held, admin)
+        return float(days) if days.ndim == 0 else days
 
     @property
     def observed_days(self) -> float:
@@ -343,6 +364,8 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         acute=acute_from_config(cfg.get("acute")),
         cool_down_days=cool_down,
         arrangement=_arrangement(pathways.get("arrangement_days") or {}),
+        **_other_reasons(pathways.get("p0_other_reasons") or {}),
+        arrival_hour_cdf=_hours(cfg.get("arrivals") or {}),
     )
 
 
@@ -354,3 +377,32 @@ def _arrangement(section: Mapping[str, Any]) -> tuple[Distribution | None, ...]:
                               f"({key!r})", f"use {', '.join(SERVICE_PATHWAYS)}; P0 has p0_admin_delay_days")
     return tuple(distribution_from_config(section[p], f"pathways.arrangement_days.{p}")
                  if p in section and section[p] is not None else None for p in PATHWAYS)
+
+
+def _other_reasons(section: Mapping[str, Any]) -> dict[str, Any]:
+    """``pathways.p0_other_reasons``: the probability and, when it is above 0, the delay."""
+    field = "pathways.p0_other_reasons"
+    probability = real_number(section.get("probability", 0.0), f"{field}.probability", maximum=1.0)
+    if probability == 0.0:
+        return {}
+    if probability >= 1.0:
+        raise ConfigError(f"{field}.probability", "must be below 1", "give the share held for other "
+                          "reasons; the admin delay is for the rest")
+    return {"p0_other_probability": probability,
+            "p0_other_delay": distribution_from_config(section.get("delay_days"), f"{field}.delay_days")}
+
+
+def _hours(arrivals: Mapping[str, Any]) -> tuple[float, ...] | None:
+    """``arrivals.hour_of_day_multipliers``: 24 weights (hour 0 first), at least one above 0."""
+    values = arrivals.get("hour_of_day_multipliers")
+    if values is None:
+        return None
+    if isinstance(values, str | Mapping) or len(values) != 24:
+        raise ConfigError("arrivals.hour_of_day_multipliers", f"needs 24 values, got {values!r}",
+                          "give one multiplier per hour, 00:00-01:00 first")
+    weights = [real_number(v, f"arrivals.hour_of_day_multipliers[{i}]", maximum=MAX_MULTIPLIER)
+               for i, v in enumerate(values)]
+    if not sum(weights) > 0:
+        raise ConfigError("arrivals.hour_of_day_multipliers", "are all 0, so nobody would arrive",
+                          "give at least one hour a positive multiplier")
+    return hour_cdf(weights)

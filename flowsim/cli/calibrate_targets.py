@@ -1,0 +1,129 @@
+"""``flowsim-calibrate targets``: fit what data rarely shows so the model reproduces observed aggregates.
+
+::
+
+    flowsim-calibrate targets TARGETS.yaml [--output DIR] [--max-evaluations 60] [--n-jobs 1]
+                              [--check] [--check-replications 20] [overrides ...]
+
+Fits the targets file's parameters (capacity headroom, arrangement and admin delays, housing barrier
+rates, winter capacity, ...) by simulation with common random numbers, then checks the fitted system
+on fresh replications (another seed) and prints each target against the model with its 95 % CI.
+``--check`` skips the fit: it checks the system as configured. Writes ``targets.csv``,
+``parameters.csv``, ``history.csv``, ``fitted_system.yaml`` and the figure ``targets.png`` into
+``--output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from flowsim.calibration.objective import evaluate, start_values
+from flowsim.calibration.search import fit_targets
+from flowsim.calibration.target_report import (
+    format_targets,
+    parameter_table,
+    target_table,
+    write_fitted_system,
+    write_results,
+)
+from flowsim.calibration.target_spec import load_target_spec
+from flowsim.cli.main import describe_error
+from flowsim.model.compose import load_config
+from flowsim.model.errors import EXIT_CONFIG_ERROR
+
+__all__ = ["add_parser", "run"]
+
+PROG = "flowsim-calibrate targets"
+CHECK_SEED_OFFSET = 1_000  # the check runs other random numbers than the fit
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``targets`` subcommand to ``flowsim-calibrate``'s subparsers."""
+    parser = subparsers.add_parser(
+        "targets", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="fit capacities, delays and barrier rates so the model meets observed aggregates",
+        description=(
+            "Fit the parameters of a targets file (capacity headroom, arrangement and admin delays, "
+            "housing barrier rates, winter capacity) by simulation with common random numbers, so "
+            "that the model reproduces observed aggregates (midnight NCTR census, same-day share, "
+            "delay-reason mix, winter rise). Then check the fitted system on fresh replications."),
+        epilog=(
+            "examples:\n"
+            "  flowsim-calibrate targets experiments/calibration_national/targets.yaml\n"
+            "  flowsim-calibrate targets my_targets.yaml --output calib --n-jobs 2 system=my_ics\n"
+            "  flowsim-calibrate targets experiments/calibration_national/targets.yaml --check\n\n"
+            "The targets file's form: docs/how-to/calibrate.md"))
+    parser.add_argument("targets", metavar="TARGETS.yaml", help="targets and parameters (YAML)")
+    parser.add_argument("--output", default="calibration", metavar="DIR",
+                        help="folder for the tables and the fitted system (default: calibration)")
+    parser.add_argument("--max-evaluations", type=int, default=60, metavar="N",
+                        help="budget of model evaluations while fitting (default: 60)")
+    parser.add_argument("--check-replications", type=int, default=20, metavar="R",
+                        help="replications of the final check, on another seed (default: 20)")
+    parser.add_argument("--check", action="store_true",
+                        help="no fit: check the configured system against the targets")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("overrides", nargs="*", metavar="override",
+                        help="Hydra overrides of the system, as for flowsim (e.g. system=my_ics)")
+    parser.set_defaults(command=run)
+    return parser
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_CONFIG_ERROR)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Carry out ``flowsim-calibrate targets`` with parsed ``args``."""
+    if args.max_evaluations < 1 or args.check_replications < 2:
+        _fail("--max-evaluations must be >= 1 and --check-replications >= 2; fix: give larger numbers")
+    if args.n_jobs == 0:
+        _fail("--n-jobs: must not be 0; fix: give 1 (sequential), a number of workers, or -1 (all CPUs)")
+    try:
+        spec = load_target_spec(args.targets)
+        overrides = [*spec.overrides, *args.overrides]
+        base = load_config(overrides)
+        starts = start_values(base, spec)
+        evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
+    except Exception as error:  # only config mistakes are caught; bugs are re-raised
+        line = describe_error(error)
+        if line is None:
+            raise
+        _fail(line)
+    output = Path(args.output)
+    progress = sys.stderr.isatty()
+    if args.check or not spec.parameters:
+        values, history = starts, []
+        print(f"{PROG}: checking the system as configured against {len(spec.targets)} target(s)")
+    else:
+        print(f"{PROG}: fitting {len(spec.parameters)} parameter(s) to {len(spec.targets)} target(s), "
+              f"{spec.replications} replication(s) per evaluation (seed {spec.seed})")
+        fit = fit_targets(base, spec, max_evaluations=args.max_evaluations, n_jobs=args.n_jobs,
+                          progress=progress)
+        values, history = fit.values, fit.history
+        print(f"Fitted in {fit.evaluations} evaluation(s); the fit "
+              f"{'meets every target' if fit.met else 'misses some targets'} on its own random numbers.\n")
+        print(parameter_table(values, starts, spec).to_string(index=False, columns=[
+            "parameter", "value", "start", "low", "high", "at_bound"], float_format=lambda v: f"{v:.4g}"))
+        print()
+    check = evaluate(base, spec, values, replications=args.check_replications,
+                     seed=spec.seed + CHECK_SEED_OFFSET, n_jobs=args.n_jobs)
+    table = target_table(check, spec)
+    print(f"Check: {args.check_replications} replications on seed {spec.seed + CHECK_SEED_OFFSET}")
+    print(format_targets(table))
+    written = write_results(output, check, spec, values, starts, history)
+    from flowsim.reporting.calibration_plots import targets_figure  # matplotlib once the runs are done
+
+    targets_figure(table).savefig(output / "targets.png", dpi=120)
+    written.append(output / "targets.png")
+    if spec.parameters and not args.check:
+        system = next((o.split("=", 1)[1] for o in overrides if o.startswith("system=")), "default")
+        written.append(write_fitted_system(base, spec, values, output / "fitted_system.yaml", args.targets,
+                                           system))
+    missed = int((~table["within"]).sum())
+    print(f"\n{len(table) - missed} of {len(table)} target value(s) within their tolerance.")
+    print(f"Written to {output}/: {', '.join(p.name for p in written)}")

@@ -1,0 +1,179 @@
+"""flowsim-calibrate targets: the targets file, the objective, the search and what it writes."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import single_unit_config
+from omegaconf import OmegaConf
+
+from flowsim.calibration.objective import apply_parameters, evaluate, expand_paths, start_values
+from flowsim.calibration.search import fit_targets
+from flowsim.calibration.target_report import format_targets, target_table, write_fitted_system
+from flowsim.calibration.target_spec import load_target_spec
+from flowsim.model.errors import ConfigError
+
+SIGMA = 0.5
+
+
+def _system():
+    """P0/P1/P2 with room to spare: each P1/P2 delay is the arrangement delay (lognormal, sigma 0.5)."""
+    config = single_unit_config(rate_per_day=20.0, capacity=500, horizon_days=400.0, warm_up_days=40.0,
+                                los={"kind": "exponential", "mean": 5.0})
+    config["pathways"]["shares"] = {"P0": 0.5, "P1": 0.3, "P2": 0.2, "P3": 0.0}
+    config["services"]["unit"]["pathways"] = ["P1", "P2"]
+    config["services"]["other"] = {"pathways": ["P1"], "capacity": 7,
+                                   "los_days": {"kind": "fixed", "value": 1.0}, "preference": 2}
+    config["pathways"]["arrangement_days"] = {p: {"kind": "lognormal", "mu": 0.0, "sigma": SIGMA}
+                                              for p in ("P1", "P2")}
+    return OmegaConf.create(config)
+
+
+def _spec(tmp_path, body: str):
+    path = tmp_path / "targets.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return load_target_spec(path)
+
+
+TOY = """
+    seed: 3
+    replications: 2
+    targets:
+      - {kpi: delay_P1_mean_days, value: 2.0, tolerance: {relative: 0.03}, source: toy}
+      - {kpi: delay_P2_mean_days, value: 5.0, tolerance: {absolute: 0.15}}
+    parameters:
+      - {name: p1_median, set_log: [pathways.arrangement_days.P1.mu], bounds: [0.1, 20]}
+      - {name: p2_median, set_log: [pathways.arrangement_days.P2.mu], bounds: [0.1, 20]}
+"""
+
+
+def test_the_search_finds_the_arrangement_medians_theory_gives(tmp_path):
+    spec = _spec(tmp_path, TOY)
+    fit = fit_targets(_system(), spec, max_evaluations=30, progress=False)
+    # mean of a lognormal = median x exp(sigma^2 / 2): the medians that give means 2 and 5
+    assert fit.values["p1_median"] == pytest.approx(2.0 / math.exp(SIGMA**2 / 2), rel=0.04)
+    assert fit.values["p2_median"] == pytest.approx(5.0 / math.exp(SIGMA**2 / 2), rel=0.04)
+    assert fit.met and fit.evaluations < 30
+    assert fit.history[0]["p1_median"] == 1.0  # started from the config (mu = 0)
+
+
+def test_evaluations_share_random_numbers(tmp_path):
+    spec = _spec(tmp_path, TOY)
+    base = _system()
+    one = evaluate(base, spec, {"p1_median": 1.5, "p2_median": 2.0})
+    again = evaluate(base, spec, {"p1_median": 1.5, "p2_median": 2.0})
+    np.testing.assert_array_equal(one.per_replication, again.per_replication)
+    longer = evaluate(base, spec, {"p1_median": 1.5 * 1.1, "p2_median": 2.0})
+    # common random numbers: each P1 delay is 10 % longer, so the mean is 10 % longer (but for the few
+    # delays cut at the end of the run), with no sampling noise
+    assert longer.per_replication[:, 0] == pytest.approx(one.per_replication[:, 0] * 1.1, rel=2e-3)
+    np.testing.assert_allclose(longer.per_replication[:, 1], one.per_replication[:, 1])
+
+
+def test_parameters_write_their_paths_with_wildcards_scales_and_list_positions(tmp_path):
+    spec = _spec(tmp_path, """
+        targets: [{kpi: nctr_census_mean, value: 1, tolerance: {relative: 0.1}}]
+        parameters:
+          - {name: headroom, scale: ['services.*.capacity'], bounds: [0.5, 2]}
+          - {name: winter, set: ['services.*.month_capacity_factors.0'], bounds: [0.5, 1], start: 0.9}
+          - name: both
+            set: {pathways.arrangement_days.P1.sigma: 1.0, pathways.arrangement_days.P2.sigma: 2.0}
+            bounds: [0.1, 2]
+    """)
+    base = _system()
+    base.services.unit.month_capacity_factors = [1.0] * 12
+    base.services.other.month_capacity_factors = [1.0] * 12
+    assert expand_paths(base, "services.*.capacity") == ["services.unit.capacity", "services.other.capacity"]
+    assert start_values(base, spec) == {"headroom": 1.0, "winter": 0.9, "both": SIGMA}
+    config = apply_parameters(base, spec, {"headroom": 1.1, "winter": 0.8, "both": 0.7})
+    assert (config.services.unit.capacity, config.services.other.capacity) == (550, 8)  # 7.7 -> 8
+    assert isinstance(config.services.other.capacity, int)
+    assert config.services.unit.month_capacity_factors[0] == 0.8
+    assert config.services.other.month_capacity_factors[:2] == [0.8, 1.0]
+    assert config.pathways.arrangement_days.P1.sigma == pytest.approx(0.7)
+    assert config.pathways.arrangement_days.P2.sigma == pytest.approx(1.4)
+    assert base.services.unit.capacity == 500  # the base is not changed
+
+
+def test_the_target_table_holds_the_ci_and_the_band(tmp_path):
+    spec = _spec(tmp_path, TOY)
+    evaluation = evaluate(_system(), spec, {"p1_median": 2.0 / math.exp(SIGMA**2 / 2), "p2_median": 1.0})
+    table = target_table(evaluation, spec)
+    values = evaluation.per_replication
+    p1 = table.iloc[0]
+    assert p1["observed"] == 2.0 and (p1["band_low"], p1["band_high"]) == pytest.approx((1.94, 2.06))
+    assert p1["model_mean"] == pytest.approx(values[:, 0].mean())
+    half = 12.706204736 * values[:, 0].std(ddof=1) / math.sqrt(2)  # t(0.975, 1 df)
+    assert p1["model_ci_high"] - p1["model_mean"] == pytest.approx(half, rel=1e-6)
+    assert bool(p1["within"]) is True and p1["source"] == "toy"
+    assert bool(table.iloc[1]["within"]) is False  # P2 median 1: mean 1.13, not 5
+    text = format_targets(table)
+    assert "delay_P1_mean_days" in text and text.splitlines()[-1].endswith("NO")
+
+
+def test_the_fitted_system_file_loads_and_carries_the_values(tmp_path):
+    spec = _spec(tmp_path, TOY)
+    path = write_fitted_system(_system(), spec, {"p1_median": 2.0, "p2_median": 3.0},
+                               tmp_path / "fitted.yaml", "targets.yaml", "my_ics")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# @package _global_") and "  - my_ics\n  - _self_" in text
+    body = yaml.safe_load(text)
+    assert body["pathways"]["arrangement_days"]["P1"]["mu"] == pytest.approx(math.log(2.0))
+    assert body["pathways"]["arrangement_days"]["P2"]["mu"] == pytest.approx(math.log(3.0))
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ("targets: []", "targets"),
+    ("targets: [{kpi: x, value: 1}]", "targets[0].tolerance"),
+    ("targets: [{kpi: x, value: 1, tolerance: {low: 2, high: 3}}]", "targets[0].tolerance"),
+    ("targets: [{kpi: nctr_census_month_profile, values: [1, 2], tolerance: {absolute: 0.1}}]",
+     "targets[0].values"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nparameters: [{name: a, bounds: [1, 2]}]",
+     "parameters[0]"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
+     "parameters: [{name: a, set: [a.b], bounds: [2, 1]}]", "parameters[0].bounds"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
+     "parameters: [{name: a, set: [a.b], bounds: [1, 2], start: 3}]", "parameters[0].start"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nseeds: 3", "seeds"),
+])
+def test_a_wrong_targets_file_is_named(tmp_path, body, field):
+    with pytest.raises(ConfigError) as error:
+        _spec(tmp_path, body)
+    assert error.value.field == field
+
+
+def test_an_unknown_kpi_is_named_before_any_fit(tmp_path):
+    spec = _spec(tmp_path, "targets: [{kpi: delay_P9_mean_days, value: 1, tolerance: {relative: 0.1}}]")
+    with pytest.raises(ConfigError, match="delay_P9_mean_days"):
+        evaluate(_system(), spec, {}, replications=1)
+
+
+def test_the_cli_checks_fits_and_writes_its_tables(tmp_path, capsys):
+    from flowsim.cli.calibrate import main
+
+    path = tmp_path / "targets.yaml"
+    path.write_text(textwrap.dedent("""
+        overrides: [scenario=quick, housing=off]
+        replications: 2
+        targets:
+          - {kpi: nctr_census_mean, value: 30, tolerance: {relative: 0.25}}
+        parameters:
+          - {name: p1_median, set_log: [pathways.arrangement_days.P1.mu], bounds: [0.05, 20], start: 1}
+    """), encoding="utf-8")
+    out = tmp_path / "out"
+    main(["targets", str(path), "--output", str(out), "--max-evaluations", "12", "--check-replications", "3",
+          "pathways.arrangement_days.P1={kind:lognormal,mu:0,sigma:1}"])
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "targets.csv")
+    assert table["replications"].tolist() == [3]
+    assert "within their tolerance" in printed and "fitted_system.yaml" in printed
+    assert (out / "parameters.csv").is_file() and (out / "history.csv").is_file()
+    with pytest.raises(SystemExit) as stop:
+        main(["targets", str(tmp_path / "missing.yaml")])
+    assert stop.value.code == 2
+    assert "missing.yaml" in capsys.readouterr().err
