@@ -94,7 +94,7 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
     first, days = extract.first_day, extract.whole_days
     counts = daily_counts(times, first, days)
     dates = pd.date_range(first, periods=days, freq="D")
-    weekday, month = dates.weekday.to_numpy(), dates.month.to_numpy()
+    weekday, month = dates.day_of_week.to_numpy(), dates.month.to_numpy()
     notes = []
     by_weekday = [counts[weekday == d] for d in range(7)]
     weekly = min((x.size for x in by_weekday), default=0) >= 2

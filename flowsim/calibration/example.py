@@ -33,7 +33,8 @@ __all__ = ["SyntheticExtract", "example_config", "shipped_extract_csv", "synthet
 
 _COLUMNS = ("episode_id", "patient_id", "nctr_datetime", "acute_discharge_datetime", "pathway", "unit",
             "unit_start_datetime", "unit_ready_datetime", "unit_end_datetime", "onward_unit",
-            "onward_start_datetime", "onward_end_datetime", "after_p2", "readmitted_30d", "is_synthetic")
+            "onward_start_datetime", "onward_end_datetime", "after_p2", "readmitted_30d", "is_readmission",
+            "is_synthetic")
 _MINUTES_PER_DAY = 1440
 
 
@@ -155,6 +156,7 @@ def synthetic_extract(days: int = 365, seed: int = 1, scale: float = 0.1,
         "onward_end_datetime": _stamps(col["onward_leave_day"], origin),
         "after_p2": np.where(np.isnan(service_end), None, decoded["after_p2"]),
         "readmitted_30d": np.where(known, col["readmitted"].astype(str), ""),
+        "is_readmission": (col["origin"] == episodes.code("origin", "readmission")).astype(int),
         "is_synthetic": "true",
     }, columns=list(_COLUMNS))
     rows = rows.iloc[np.argsort(nctr[keep], kind="stable")].reset_index(drop=True)

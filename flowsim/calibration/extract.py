@@ -26,14 +26,16 @@ after_p2                    no       P2 only, once the stay has ended: home, hom
                                      readmission or death
 readmitted_30d              no       1 if readmitted to acute within 30 days of leaving, 0 if not,
                                      blank if 30 days have not yet passed
+is_readmission              no       1 if this episode follows such a readmission, 0 if not
 is_synthetic                no       true in extracts made by ``flowsim-calibrate example``
 =========================== ======== ==========================================================
 
 The *extract date* is when the extract was taken (``--extract-date``; default the latest moment in
 the file, a date-only value counting to the end of its day). Stays with no end by then are open
-(right-censored). The extract is taken to hold every NCTR episode from its first NCTR date on; an
-episode counts as a readmission (not a new arrival) when the same patient's previous episode in the
-file has ``readmitted_30d`` = 1.
+(right-censored). The extract is taken to hold every NCTR episode from its first NCTR date on. An
+episode counts as a readmission (not a new arrival) when its ``is_readmission`` is 1 or, where that is
+blank or absent, when the same patient's previous episode in the file has ``readmitted_30d`` = 1
+(readmissions of patients whose earlier episode is before the extract then count as new arrivals).
 
 A stay's length is from its start to ``unit_ready_datetime`` if given, else to
 ``unit_end_datetime``: the model adds the wait for onward care itself. Lengths from dates only are
@@ -72,7 +74,7 @@ class Extract:
         One row per episode: ``line`` (in the file), ``episode_id``, ``patient_id``, ``pathway``,
         the date-time columns (``nctr_datetime``, ...; NaT when blank), ``unit`` and ``onward_unit``
         (config keys, see :func:`~flowsim.calibration.extract_checks.unit_key`), ``after_p2``,
-        ``readmitted_30d`` (1.0, 0.0 or NaN) and ``is_synthetic``.
+        ``readmitted_30d`` and ``is_readmission`` (1.0, 0.0 or NaN) and ``is_synthetic``.
     extract_date : datetime.datetime
         When the extract was taken: open stays are censored there.
     source : str
@@ -103,10 +105,12 @@ class Extract:
         return max((self.extract_date - start).days, 0)
 
     def new_arrivals(self) -> pd.Series:
-        """True for episodes that are not readmissions of an earlier episode in the file."""
+        """True for episodes that are not readmissions (see the module docstring)."""
         ordered = self.episodes.sort_values(["patient_id", "nctr_datetime"])
         previous_flag = ordered.groupby("patient_id", sort=False)["readmitted_30d"].shift(1)
-        return (previous_flag != 1.0).reindex(self.episodes.index)
+        by_chain = (previous_flag != 1.0).reindex(self.episodes.index)
+        flag = self.episodes["is_readmission"]
+        return by_chain.where(flag.isna(), flag != 1.0)
 
     def stays(self) -> pd.DataFrame:
         """Every stay in a service unit: first stays and onward care, one row each.
@@ -150,8 +154,8 @@ def _frame(rows: list[dict], unit_names: dict[str, str]) -> pd.DataFrame:
         "unit": [r["unit_key"] for r in rows],
         "onward_unit": [r["onward_key"] for r in rows],
         "after_p2": [r["after_p2"] for r in rows],
-        "readmitted_30d": np.array([np.nan if r["readmitted_30d"] is None else r["readmitted_30d"]
-                                    for r in rows], dtype=float),
+        **{c: np.array([np.nan if r[c] is None else r[c] for r in rows], dtype=float)
+           for c in ("readmitted_30d", "is_readmission")},
         "is_synthetic": [r["is_synthetic"] for r in rows],
     })
     for column in DATETIME_COLUMNS:  # all-blank columns come back as object

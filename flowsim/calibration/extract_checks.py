@@ -32,7 +32,7 @@ __all__ = ["DATETIME_COLUMNS", "OPTIONAL", "REQUIRED", "ExtractError", "Problem"
 REQUIRED = ("episode_id", "patient_id", "nctr_datetime", "acute_discharge_datetime", "pathway", "unit",
             "unit_start_datetime", "unit_end_datetime")
 OPTIONAL = ("unit_ready_datetime", "onward_unit", "onward_start_datetime", "onward_end_datetime",
-            "after_p2", "readmitted_30d", "is_synthetic")
+            "after_p2", "readmitted_30d", "is_readmission", "is_synthetic")
 DATETIME_COLUMNS = ("nctr_datetime", "acute_discharge_datetime", "unit_start_datetime",
                     "unit_ready_datetime", "unit_end_datetime", "onward_start_datetime",
                     "onward_end_datetime")
@@ -194,11 +194,13 @@ def _check_row(row: _Row, first_line: dict[str, int], unit_names: dict[str, tupl
     elif after and pathway in PATHWAYS and pathway != "P2":
         add(line, "after_p2", f"is given for a {pathway} episode", "blank it: it is for P2 episodes only")
     p["after_p2"] = after or None
-    flag = row.text("readmitted_30d").lower()
-    if flag and flag not in _FLAGS:
-        add(line, "readmitted_30d", f"{row.text('readmitted_30d')!r} is not 0 or 1",
-            "use 1 (readmitted within 30 days), 0 (not), or blank (30 days not yet passed)")
-    p["readmitted_30d"] = _FLAGS.get(flag)
+    for column, meaning in (("readmitted_30d", "1 (readmitted within 30 days), 0 (not), or blank (30 days "
+                                                "not yet passed)"),
+                            ("is_readmission", "1 (this episode follows a readmission), 0 (not), or blank")):
+        flag = row.text(column).lower()
+        if flag and flag not in _FLAGS:
+            add(line, column, f"{row.text(column)!r} is not 0 or 1", f"use {meaning}")
+        p[column] = _FLAGS.get(flag)
     p["is_synthetic"] = row.text("is_synthetic").lower() in ("1", "true", "yes")
 
 

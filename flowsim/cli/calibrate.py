@@ -122,10 +122,11 @@ def _example(args: argparse.Namespace) -> None:
         raise ConfigError("--start", f"{args.start!r} is not a date", "write it as YYYY-MM-DD") from None
     made = write_synthetic_extract(args.out, args.days, args.seed, args.scale, start, args.override)
     rows = made.rows
-    open_stays = int(((rows["unit_start_datetime"] != "") & (rows["unit_end_datetime"] == "")).sum())
+    in_units = int(((rows["unit_start_datetime"] != "") & (rows["unit_end_datetime"] == "")).sum()
+                   + ((rows["onward_start_datetime"] != "") & (rows["onward_end_datetime"] == "")).sum())
     print(f"Wrote {args.out}: a SYNTHETIC extract simulated by flowsim, not real patients "
           f"({len(rows):,} NCTR episodes from {start.isoformat()} over {args.days} days; default system x "
-          f"{args.scale:g}, seed {args.seed}; {open_stays:,} stays open at the extract date "
+          f"{args.scale:g}, seed {args.seed}; {in_units:,} patients still in a unit at the extract date "
           f"{made.extract_date.isoformat(sep=' ', timespec='minutes')})")
 
 
