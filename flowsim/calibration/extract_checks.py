@@ -305,8 +305,8 @@ def check_rows(text: str, source: str, extract_date: dt.datetime | None = None,
     for p in rows:
         for column in DATETIME_COLUMNS:
             if p.get(column) is not None and p[column] > end:
-                checker.add(p["line"], column, f"{p[column].isoformat(sep=' ')} is after the extract date "
-                            f"{end.isoformat(sep=' ')}",
+                checker.add(p["line"], column, f"{p[column].isoformat(sep=' ', timespec='minutes')} is after "
+                            f"the extract date {end.isoformat(sep=' ', timespec='minutes')}",
                             "give --extract-date on or after the latest date in the file, or correct it")
     checker.done()
     return rows, end, {key: name for key, (name, _) in unit_names.items()}
