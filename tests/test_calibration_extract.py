@@ -22,7 +22,8 @@ HEADER = ("episode_id,patient_id,nctr_datetime,acute_discharge_datetime,pathway,
 ROWS = """\
 a,1,2025-04-01T09:00,2025-04-01T12:00,P0,,,,,,,,,0,x
 b,2,2025-04-01T10:00,2025-04-02T10:00,P1,Reablement,2025-04-02T10:00,,,,,,,,y
-c,3,2025-04-02T00:00,2025-04-03T00:00,p2,IC Beds (North),2025-04-03T00:00,2025-04-23T00:00,2025-04-28T00:00,Reablement,2025-04-28T00:00,2025-05-08T00:00,home_p1,1,
+c,3,2025-04-02T00:00,2025-04-03T00:00,p2,IC Beds (North),2025-04-03T00:00,2025-04-23T00:00,2025-04-28T00:00,\
+Reablement,2025-04-28T00:00,2025-05-08T00:00,home_p1,1,
 d,3,2025-05-12,2025-05-20,P3,Interim,2025-05-20,,2025-05-20,,,,,,
 e,4,2025-05-25T06:00,,P2,,,,,,,,,,
 """
@@ -77,8 +78,9 @@ def test_a_readmission_is_not_a_new_arrival(extract):
 
 def test_an_extract_date_given_cuts_later_values():
     early = dt.datetime(2025, 5, 1)
-    with pytest.raises(ConfigError, match=r"^mine.csv line 4, column onward_end_datetime: 2025-05-08 00:00 is "
-                                          r"after the extract date 2025-05-01 00:00; fix: give --extract-date"):
+    message = (r"^mine.csv line 4, column onward_end_datetime: 2025-05-08 00:00 is after the extract date "
+               r"2025-05-01 00:00; fix: give --extract-date")
+    with pytest.raises(ConfigError, match=message):
         extract_from_text(HEADER + "\n" + ROWS, "mine.csv", extract_date=early)
 
 
@@ -96,7 +98,7 @@ def test_the_synthetic_extract_is_marked_and_has_open_stays(tmp_path):
     rows.to_csv(path, index=False)
     read = read_extract(path)
     assert read.synthetic and len(read.episodes) == len(rows)
-    with pytest.raises(ConfigError, match=r"OUT: 'two_months.csv' does not say it is synthetic; fix: name the"):
+    with pytest.raises(ConfigError, match=r"OUT: 'two_months.csv' does not say it is synthetic; fix: name"):
         write_synthetic_extract(tmp_path / "two_months.csv", days=10)
 
 

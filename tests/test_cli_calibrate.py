@@ -42,9 +42,10 @@ BAD = [
      "'01/04/2025' is not a date; fix: write it as YYYY-MM-DD"),
     ("stay ends before it starts", _with(4, "unit_end_datetime", "2025-04-01T12:00"), 4, "unit_end_datetime",
      "is before unit_start_datetime 2025-04-02T15:00; fix: correct the dates: a stay ends after it starts"),
-    ("discharge before NCTR", _with(2, "acute_discharge_datetime", "2025-03-31"), 2, "acute_discharge_datetime",
-     "2025-03-31 is before nctr_datetime 2025-04-01T09:00; fix: correct the dates"),
-    ("unknown pathway", _with(3, "pathway", "P5"), 3, "pathway", "'P5' is not a pathway; fix: use one of P0, P1"),
+    ("discharge before NCTR", _with(2, "acute_discharge_datetime", "2025-03-31"), 2,
+     "acute_discharge_datetime", "2025-03-31 is before nctr_datetime 2025-04-01T09:00; fix: correct the"),
+    ("unknown pathway", _with(3, "pathway", "P5"), 3, "pathway",
+     "'P5' is not a pathway; fix: use one of P0, P1"),
     ("duplicate id", _with(5, "episode_id", "e2"), 5, "episode_id",
      "repeats 'e2' (first on line 3); fix: give each NCTR episode one row"),
     ("unknown after_p2", _with(4, "after_p2", "hospice"), 4, "after_p2",
@@ -55,14 +56,16 @@ BAD = [
     ("header only", HEADER + "\n", 2, "(row)", "has a header but no episodes"),
     ("bad readmission flag", _with(2, "readmitted_30d", "yes please"), 2, "readmitted_30d", "is not 0 or 1"),
     ("P0 with a unit", _with(2, "unit", "Reablement"), 2, "unit", "is given for a P0 episode"),
-    ("blank id", _with(5, "patient_id", ""), 5, "patient_id", "is blank; fix: give every episode its patient id"),
-    ("a row too short", GOOD[:1] + ["e9,p9,2025-04-01"], 3, "(row)", "has 3 values but the header has 10"),
+    ("blank id", _with(5, "patient_id", ""), 5, "patient_id",
+     "is blank; fix: give every episode its patient id"),
+    ("a row too short", [*GOOD[:1], "e9,p9,2025-04-01"], 3, "(row)", "has 3 values but the header has 10"),
 ]
 
 
 def _write(tmp_path: Path, text: str | list[str], name: str = "bad.csv") -> Path:
     path = tmp_path / name
-    path.write_text(text if isinstance(text, str) else HEADER + "\n" + "\n".join(text) + "\n", encoding="utf-8")
+    body = text if isinstance(text, str) else HEADER + "\n" + "\n".join(text) + "\n"
+    path.write_text(body, encoding="utf-8")
     return path
 
 
@@ -108,7 +111,8 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
     done = subprocess.run([SCRIPT, "fit", str(path), "--report"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stdout == ""
-    assert done.stderr.splitlines()[0].startswith("flowsim-calibrate: error: bad.csv line 4, column after_p2:")
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("flowsim-calibrate: error: bad.csv line 4, column after_p2:")
     missing = subprocess.run([SCRIPT, "fit", "no_such.csv"], capture_output=True, text=True, cwd=tmp_path,
                              timeout=120)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr
@@ -128,7 +132,7 @@ def test_bad_options_are_one_line(tmp_path, capsys, argv, words):
 def test_example_then_fit_writes_what_it_says(tmp_path, capsys):
     extract = tmp_path / "synthetic_short.csv"
     code, out, _ = _run(["example", str(extract), "--days", "120", "--seed", "3"], capsys)
-    assert code == 0 and out.startswith(f"Wrote {extract}: a SYNTHETIC extract simulated by flowsim, not real")
+    assert code == 0 and out.startswith(f"Wrote {extract}: a SYNTHETIC extract simulated by flowsim, not")
     assert (pd.read_csv(extract)["is_synthetic"] == True).all()  # noqa: E712 (a column of booleans)
     output = tmp_path / "cal"
     code, out, err = _run(["fit", str(extract), "--output", str(output), "--name", "mine",
@@ -149,8 +153,8 @@ def test_example_then_fit_writes_what_it_says(tmp_path, capsys):
 def test_example_refuses_a_name_that_hides_it_is_synthetic_and_bad_overrides(tmp_path, capsys):
     code, _, err = _run(["example", str(tmp_path / "extract.csv")], capsys)
     assert code == 2 and err.count("\n") == 1 and "does not say it is synthetic" in err
-    code, _, err = _run(["example", str(tmp_path / "synthetic.csv"), "--override", "services.ic_beds.capacty=3"],
-                        capsys)
+    argv = ["example", str(tmp_path / "synthetic.csv"), "--override", "services.ic_beds.capacty=3"]
+    code, _, err = _run(argv, capsys)
     assert code == 2 and err.count("\n") == 1 and "did you mean services.ic_beds.capacity?" in err, err
 
 
