@@ -149,9 +149,9 @@ def system_yaml(fit: ExtractFit, base: DictConfig | None = None) -> str:
     lines = [
         "# @package _global_",
         f"# The system fitted by flowsim-calibrate from {src}: {fit.episodes:,} NCTR episodes from {start},",
-        f"# extract date {fit.extract_date.isoformat(sep=' ', timespec='minutes')}. What an extract cannot "
-        "give (costs, the P0",
-        "# admin delay, readmission timing, housing, run length) comes from the default system: check it.",
+        f"# extract date {fit.extract_date.isoformat(sep=' ', timespec='minutes')}.",
+        "# What an extract cannot give (costs, the P0 admin delay, readmission timing, housing, run length)",
+        "# comes from the default system: check it.",
     ]
     if fit.synthetic:
         lines.append("# SYNTHETIC: the extract was made by flowsim-calibrate example, not from real "
