@@ -205,3 +205,40 @@ def test_the_written_system_composes_validates_and_runs(round_trip, tmp_path):
     result = simulate(replace(short, horizon_days=40.0, warm_up_days=10.0, cool_down_days=0.0,
                               arrival_rates_per_day=short.arrival_rates_per_day[:40]))
     assert len(result.episodes) > 5000
+
+
+TINY = """\
+episode_id,patient_id,nctr_datetime,acute_discharge_datetime,pathway,unit,unit_start_datetime,unit_end_datetime
+e1,p1,2025-04-01T09:00,2025-04-01T12:00,P0,,,
+e2,p2,2025-04-01T10:00,2025-04-03T10:00,P1,Reablement Team,2025-04-03T10:00,2025-04-20T10:00
+e3,p3,2025-04-02T08:00,2025-04-02T15:00,P2,IC beds,2025-04-02T15:00,2025-05-01T12:00
+e4,p4,2025-05-10T08:00,,P3,,,
+"""
+
+
+def test_a_small_extract_keeps_what_it_cannot_replace(tmp_path):
+    fit = fit_extract(extract_from_text(TINY, "tiny.csv"))
+    # P3 patients wait, but no P3 stay is in the extract; P2 outcomes are not given, so the default's
+    # after-P2 shares (some home with P1, some to P3) still apply.
+    assert fit.unserved_pathways == ("P3",)
+    assert [f.family for f in fit.units["reablement_team"].fits] == ["exponential"]  # one stay only
+    text = write_outputs(fit, tmp_path, "tiny")["system"].read_text(encoding="utf-8")
+    assert "  p1_reablement: {capacity: 0}" in text and "  care_home_unit: {capacity: 0}" in text
+    assert "  # p3_interim_beds: kept from the default system: patients go to P3" in text
+    assert 'description: "Reablement Team (from the extract)"' in text
+    assert "cost_per_occupied_day: 0   # NOT IN THE EXTRACT" in text
+    assert "# after_p2: no P2 episode in tiny.csv has an outcome" in text
+    scenario = check_system(tmp_path, "tiny")
+    team = scenario.unit("reablement_team")
+    assert team.los.kind == "exponential" and team.los.mean == pytest.approx(17.0)  # 3 Apr to 20 Apr
+    assert team.capacity == 1 and team.cost_per_occupied_day == 0
+    assert scenario.unit("p3_interim_beds").capacity == 380  # the default system's
+    assert scenario.unit("ic_beds").los.kind == "exponential"  # the default's mean and sd nulled
+
+
+def test_an_extract_of_less_than_a_whole_day_is_refused():
+    from flowsim.model.errors import ConfigError
+
+    text = TINY.splitlines()[0] + "\n" + TINY.splitlines()[1] + "\n"
+    with pytest.raises(ConfigError, match=r"^tiny.csv: covers less than one whole day .*; fix: give a"):
+        fit_extract(extract_from_text(text, "tiny.csv"))

@@ -26,6 +26,7 @@ import pandas as pd
 
 from flowsim.calibration.estimate import Z95, Estimate, ratio_to_mean
 from flowsim.calibration.extract import Extract
+from flowsim.model.errors import ConfigError
 
 __all__ = ["MIN_DAYS_PER_MONTH", "ArrivalFit", "daily_counts", "fit_arrivals"]
 
@@ -88,10 +89,19 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
     Returns
     -------
     ArrivalFit
+
+    Raises
+    ------
+    ConfigError
+        If the extract covers less than one whole day.
     """
     new = extract.new_arrivals()
     times = extract.episodes.loc[new, "nctr_datetime"]
     first, days = extract.first_day, extract.whole_days
+    if days < 1:
+        raise ConfigError(extract.source, "covers less than one whole day from its first NCTR date to the "
+                          f"extract date {extract.extract_date.isoformat(sep=' ', timespec='minutes')}",
+                          "give a longer extract, or a later --extract-date")
     counts = daily_counts(times, first, days)
     dates = pd.date_range(first, periods=days, freq="D")
     weekday, month = dates.day_of_week.to_numpy(), dates.month.to_numpy()
@@ -120,7 +130,7 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
         else:
             mean = float(counts.mean()) if days else float("nan")
             half = Z95 * float(counts.std(ddof=1)) / np.sqrt(days) if days > 1 else float("nan")
-            rate = Estimate(mean, mean - half, mean + half, days)
+            rate = Estimate(mean, max(mean - half, 0.0), mean + half, days)
     return ArrivalFit(rate_per_day=rate, day_of_week=day_of_week, month=months, day_of_week_fitted=weekly,
                       month_fitted=seasonal, first_day=first, days=days, arrivals=int(counts.sum()),
                       readmissions=int((~new).sum()), notes=tuple(notes))

@@ -54,7 +54,8 @@ def ratio_to_mean(groups: Sequence[np.ndarray]) -> tuple[Estimate, list[Estimate
     Returns
     -------
     (Estimate, list of Estimate)
-        ``A`` (with ``var(A) = sum var(c_g) / G^2``) and the ``m_g``, in group order.
+        ``A`` (with ``var(A) = sum var(c_g) / G^2``) and the ``m_g``, in group order; lower limits
+        below 0 are set to 0.
     """
     g = len(groups)
     means = np.array([x.mean() for x in groups], dtype=float)
@@ -62,12 +63,13 @@ def ratio_to_mean(groups: Sequence[np.ndarray]) -> tuple[Estimate, list[Estimate
     a = float(means.mean())
     total = float(np.sum(variances))
     half_a = Z95 * math.sqrt(total) / g
-    level = Estimate(a, a - half_a, a + half_a, int(sum(x.size for x in groups)))
+    # Counts and their ratios are not negative: a normal interval reaching below 0 is cut there.
+    level = Estimate(a, max(a - half_a, 0.0), a + half_a, int(sum(x.size for x in groups)))
     ratios = []
     for i, (mean, variance) in enumerate(zip(means, variances, strict=True)):
         m = mean / a
         others = total - variance
         var_m = ((1 - m / g) ** 2 * variance + (m / g) ** 2 * others) / a**2
         half = Z95 * math.sqrt(var_m)
-        ratios.append(Estimate(float(m), float(m - half), float(m + half), int(groups[i].size)))
+        ratios.append(Estimate(float(m), max(float(m - half), 0.0), float(m + half), int(groups[i].size)))
     return level, ratios

@@ -97,6 +97,21 @@ class ExtractFit:
     zero_length_stays: int
     notes: tuple[str, ...] = ()
 
+    @property
+    def unserved_pathways(self) -> tuple[str, ...]:
+        """Pathways the fitted system sends patients to (directly, or after P2) with no unit in the extract.
+
+        After P2, patients go on to P1 or P3 by the fitted after-P2 shares, or (none fitted) by the
+        default system's, which send some to both.
+        """
+        shares = {k: e.value for k, e in self.pathways.shares.items()}
+        needed = {p for p in ("P1", "P2", "P3") if shares.get(p, 0.0) > 0}
+        if "P2" in needed:
+            after = {k: e.value for k, e in self.after_p2.shares.items()} or {"home_p1": 1.0, "p3": 1.0}
+            needed |= {p for p, outcome in (("P1", "home_p1"), ("P3", "p3")) if after.get(outcome, 0.0) > 0}
+        served = {p for unit in self.units.values() for p in unit.pathways}
+        return tuple(sorted(needed - served))
+
 
 def peak_occupancy(stays: pd.DataFrame, extract_date: dt.datetime) -> int:
     """Most stays in progress at once; a stay occupies from ``start`` to ``leave`` (open: the extract date).
@@ -160,9 +175,14 @@ def fit_extract(extract: Extract) -> ExtractFit:
     ranks = _preferences(units)
     units = {k: replace(u, preference=ranks.get(k, 1)) for k, u in units.items()}
     arrivals = fit_arrivals(extract)
-    return ExtractFit(source=extract.source, synthetic=extract.synthetic, extract_date=extract.extract_date,
+    fit = ExtractFit(source=extract.source, synthetic=extract.synthetic, extract_date=extract.extract_date,
                       episodes=len(extract.episodes), arrivals=arrivals,
                       pathways=fit_pathway_shares(extract), after_p2=fit_after_p2(extract),
                       readmission=fit_readmission(extract), units=units,
                       zero_length_stays=int(stays["zero_length"].sum()),
                       notes=(*arrivals.notes, *notes))
+    if fit.unserved_pathways:
+        missing = ", ".join(fit.unserved_pathways)
+        fit = replace(fit, notes=(*fit.notes, f"patients go to {missing} but no {missing} unit has a stay in "
+                                  "the extract: the default system's units for it are kept"))
+    return fit

@@ -5,7 +5,8 @@ extract gives: arrivals and their profiles, pathway and after-P2 shares, readmis
 and for each unit in the extract its pathways, capacity (the peak occupancy seen: a lower bound),
 length of stay (the best AIC fit flowsim can use) and preference. What an extract cannot give
 (costs, the P0 admin delay, readmission timing, housing, run length) stays as in the default system,
-and a default unit the extract does not have is removed (``capacity: 0``). Every fitted value
+and a default unit the extract does not have is removed (``capacity: 0``) unless the fitted system
+still sends patients to its pathway with no unit of the extract to take them. Every fitted value
 carries a comment naming its source. Saved as ``DIR/system/NAME.yaml``, it runs with
 ``flowsim --config-dir DIR system=NAME``.
 """
@@ -165,8 +166,15 @@ def system_yaml(fit: ExtractFit, base: DictConfig | None = None) -> str:
     lines.append("services:")
     for unit in fit.units.values():
         lines += _unit(unit, services.get(unit.key), src)
-    for key in services:
-        if key not in fit.units:
+    unserved = set(fit.unserved_pathways)
+    for key, unit in services.items():
+        if key in fit.units:
+            continue
+        kept = sorted(unserved & set(unit.get("pathways") or ()))
+        if kept:
+            lines.append(f"  # {key}: kept from the default system: patients go to {', '.join(kept)} but "
+                         f"{src} has no stay there; give your own unit")
+        else:
             lines.append(f"  {key}: {{capacity: 0}}   # in the default system, not in {src}: removed")
     lines.append("")
     if fit.after_p2.shares:
