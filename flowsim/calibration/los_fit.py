@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import optimize, stats
 
+from flowsim.calibration.estimate import Z95
 from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
@@ -39,7 +40,6 @@ FAMILIES = ("exponential", "gamma", "lognormal", "weibull")
 # Config parameters of each family, as flowsim's distribution config takes them.
 CONFIG_KEYS = {"exponential": ("mean",), "gamma": ("mean", "sd"), "lognormal": ("mu", "sigma"),
                "weibull": ("shape", "scale")}
-_Z95 = stats.norm.ppf(0.975)
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _intervals(family: str, theta: np.ndarray, covariance: np.ndarray | None
             step = np.zeros(theta.size)
             step[i] = 1e-6 * max(1.0, abs(theta[i]))
             grad[i] = (g(theta + step) - g(theta - step)) / (2 * step[i])
-        half = _Z95 * math.sqrt(max(float(grad @ covariance @ grad), 0.0))
+        half = Z95 * math.sqrt(max(float(grad @ covariance @ grad), 0.0))
         centre_t = math.log(value) if on_log else value
         low, high = centre_t - half, centre_t + half
         out[key] = (math.exp(low), math.exp(high)) if on_log else (low, high)
