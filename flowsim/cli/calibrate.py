@@ -138,9 +138,9 @@ _SUBCOMMANDS: dict[str, Subcommand] = {
                      "likelihood, 4 families ranked by AIC), and write DIR/system/NAME.yaml, fits.csv, "
                      "estimates.csv and fit_sheet.png."),
         examples=("  flowsim-calibrate fit extract.csv\n"
+                  "  flowsim-calibrate fit extract.csv --report        list every problem in the file\n"
                   "  flowsim-calibrate fit extract.csv --output calibration --name my_ics "
                   "--extract-date 2026-03-31\n"
-                  "  flowsim-calibrate fit extract.csv --report        list every problem in the file\n"
                   "  flowsim --config-dir calibration system=my_ics    then run the fitted system"),
         add_arguments=_fit_arguments, run=_fit),
     "example": Subcommand(
@@ -157,10 +157,13 @@ _SUBCOMMANDS: dict[str, Subcommand] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``flowsim-calibrate`` parser, one subparser per entry of :data:`_SUBCOMMANDS`."""
-    examples = "\n".join(line for s in _SUBCOMMANDS.values() for line in s.examples.splitlines()[:1])
+    # The first two examples of the first subcommand, then the first of each other one.
+    firsts = [s.examples.splitlines()[: 2 if i == 0 else 1] for i, s in enumerate(_SUBCOMMANDS.values())]
+    examples = "\n".join(line for lines in firsts for line in lines)
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Model parameters from your own data.",
+        description=("Model parameters from your own data: fit a patient-level extract into a flowsim "
+                     "system config, or write a synthetic extract to try it on."),
         epilog=f"examples:\n{examples}\n\n{DOCS}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, sub in _SUBCOMMANDS.items():
