@@ -3,7 +3,7 @@
 ::
 
     flowsim-calibrate targets TARGETS.yaml [--output DIR] [--max-evaluations 60] [--n-jobs 1]
-                              [--check] [--check-replications 20] [overrides ...]
+                              [--check] [--check-replications 20] [--config-dir DIR] [overrides ...]
 
 Fits the targets file's parameters (capacity headroom, arrangement and admin delays, housing barrier
 rates, winter capacity, ...) by simulation with common random numbers, then checks the fitted system
@@ -29,35 +29,33 @@ from flowsim.calibration.target_report import (
     write_results,
 )
 from flowsim.calibration.target_spec import load_target_spec
-from flowsim.cli.main import describe_error
 from flowsim.model.compose import load_config
-from flowsim.model.errors import EXIT_CONFIG_ERROR
+from flowsim.model.errors import ConfigError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EXAMPLES", "HELP", "add_arguments", "run"]
 
 PROG = "flowsim-calibrate targets"
 CHECK_SEED_OFFSET = 1_000  # the check runs other random numbers than the fit
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``targets`` subcommand to ``flowsim-calibrate``'s subparsers."""
-    parser = subparsers.add_parser(
-        "targets", formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="fit capacities, delays and barrier rates so the model meets observed aggregates",
-        description=(
-            "Fit the parameters of a targets file (capacity headroom, arrangement and admin delays, "
-            "housing barrier rates, winter capacity) by simulation with common random numbers, so "
-            "that the model reproduces observed aggregates (midnight NCTR census, same-day share, "
-            "delay-reason mix, winter rise). Then check the fitted system on fresh replications."),
-        epilog=(
-            "examples:\n"
-            "  flowsim-calibrate targets experiments/calibration_national/targets.yaml\n"
-            "  flowsim-calibrate targets my_targets.yaml --output calib --n-jobs 2 system=my_ics\n"
-            "  flowsim-calibrate targets experiments/calibration_national/targets.yaml --check\n\n"
-            "The targets file's form: docs/how-to/calibrate.md"))
+HELP = "fit capacities, delays and barrier rates so the model meets observed aggregates"
+DESCRIPTION = (
+    "Fit the parameters of a targets file (capacity headroom, arrangement and admin delays, housing "
+    "barrier rates, winter capacity) by simulation with common random numbers, so that the model "
+    "reproduces observed aggregates (midnight NCTR census, same-day share, delay-reason mix, winter "
+    "rise). Then check the fitted system on fresh replications and write DIR/targets.csv, "
+    "parameters.csv, history.csv, fitted_system.yaml and targets.png.")
+EXAMPLES = (
+    "  flowsim-calibrate targets experiments/calibration_national/targets.yaml --n-jobs 2\n"
+    "  flowsim-calibrate targets my_targets.yaml --output calib --config-dir myconfigs system=my_ics\n"
+    "  flowsim-calibrate targets experiments/calibration_national/targets.yaml --check")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``targets`` subcommand's arguments."""
     parser.add_argument("targets", metavar="TARGETS.yaml", help="targets and parameters (YAML)")
     parser.add_argument("--output", default="calibration", metavar="DIR",
-                        help="folder for the tables and the fitted system (default: calibration)")
+                        help="folder for the tables, the figure and the fitted system (default: calibration)")
     parser.add_argument("--max-evaluations", type=int, default=60, metavar="N",
                         help="budget of model evaluations while fitting (default: 60)")
     parser.add_argument("--check-replications", type=int, default=20, metavar="R",
@@ -66,34 +64,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="no fit: check the configured system against the targets")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("--config-dir", default=None, metavar="DIR",
+                        help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
     parser.add_argument("overrides", nargs="*", metavar="override",
                         help="Hydra overrides of the system, as for flowsim (e.g. system=my_ics)")
-    parser.set_defaults(command=run)
-    return parser
-
-
-def _fail(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    sys.exit(EXIT_CONFIG_ERROR)
 
 
 def run(args: argparse.Namespace) -> None:
     """Carry out ``flowsim-calibrate targets`` with parsed ``args``."""
-    if args.max_evaluations < 1 or args.check_replications < 2:
-        _fail("--max-evaluations must be >= 1 and --check-replications >= 2; fix: give larger numbers")
+    if args.max_evaluations < 1:
+        raise ConfigError("--max-evaluations", f"must be >= 1, got {args.max_evaluations}", "give a budget")
+    if args.check_replications < 2:
+        raise ConfigError("--check-replications", f"must be >= 2, got {args.check_replications}",
+                          "give 10 to 30 replications")
     if args.n_jobs == 0:
-        _fail("--n-jobs: must not be 0; fix: give 1 (sequential), a number of workers, or -1 (all CPUs)")
-    try:
-        spec = load_target_spec(args.targets)
-        overrides = [*spec.overrides, *args.overrides]
-        base = load_config(overrides)
-        starts = start_values(base, spec)
-        evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
-    except Exception as error:  # only config mistakes are caught; bugs are re-raised
-        line = describe_error(error)
-        if line is None:
-            raise
-        _fail(line)
+        raise ConfigError("--n-jobs", "must not be 0", "give 1 (sequential), a number of workers, or -1 "
+                          "(all CPUs)")
+    spec = load_target_spec(args.targets)
+    overrides = [*spec.overrides, *args.overrides]
+    base = load_config(overrides, args.config_dir)
+    starts = start_values(base, spec)
+    evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
     output = Path(args.output)
     progress = sys.stderr.isatty()
     if args.check or not spec.parameters:

@@ -1,0 +1,175 @@
+"""``flowsim-calibrate``: bad data is one line naming the file line, column and fix (exit 2); the
+subcommands run, print what they did and write what they say."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flowsim.cli.calibrate import _SUBCOMMANDS, build_parser, main
+
+SCRIPT = str(Path(sys.executable).parent / "flowsim-calibrate")
+HEADER = ("episode_id,patient_id,nctr_datetime,acute_discharge_datetime,pathway,unit,unit_start_datetime,"
+          "unit_end_datetime,after_p2,readmitted_30d")
+GOOD = [  # lines 2-5
+    "e1,p1,2025-04-01T09:00,2025-04-01T12:00,P0,,,,,0",
+    "e2,p2,2025-04-01T10:00,2025-04-03T10:00,P1,Reablement,2025-04-03T10:00,2025-04-20T10:00,,0",
+    "e3,p3,2025-04-02T08:00,2025-04-02T15:00,P2,IC beds,2025-04-02T15:00,2025-05-01T12:00,home,1",
+    "e4,p3,2025-05-10T08:00,,P3,,,,,",
+]
+
+
+def _with(line: int, column: str, value: str) -> list[str]:
+    """The good rows with ``column`` of file line ``line`` set to ``value``."""
+    rows = list(GOOD)
+    cells = rows[line - 2].split(",")
+    cells[HEADER.split(",").index(column)] = value
+    rows[line - 2] = ",".join(cells)
+    return rows
+
+
+# (case, file text, file line, column, words the problem or fix must contain)
+BAD = [
+    ("missing column", HEADER.replace(",unit_end_datetime", "") + "\n" + "\n".join(
+        ",".join(r.split(",")[:7] + r.split(",")[8:]) for r in GOOD), 1, "unit_end_datetime",
+     "is missing from the header; fix: add the column"),
+    ("unparseable date", _with(3, "nctr_datetime", "01/04/2025"), 3, "nctr_datetime",
+     "'01/04/2025' is not a date; fix: write it as YYYY-MM-DD"),
+    ("stay ends before it starts", _with(4, "unit_end_datetime", "2025-04-01T12:00"), 4, "unit_end_datetime",
+     "is before unit_start_datetime 2025-04-02T15:00; fix: correct the dates: a stay ends after it starts"),
+    ("discharge before NCTR", _with(2, "acute_discharge_datetime", "2025-03-31"), 2,
+     "acute_discharge_datetime", "2025-03-31 is before nctr_datetime 2025-04-01T09:00; fix: correct the"),
+    ("unknown pathway", _with(3, "pathway", "P5"), 3, "pathway",
+     "'P5' is not a pathway; fix: use one of P0, P1"),
+    ("duplicate id", _with(5, "episode_id", "e2"), 5, "episode_id",
+     "repeats 'e2' (first on line 3); fix: give each NCTR episode one row"),
+    ("unknown after_p2", _with(4, "after_p2", "hospice"), 4, "after_p2",
+     "'hospice' is not an after-P2 outcome; fix: use one of home, home_p1"),
+    ("unit start before NCTR", _with(3, "unit_start_datetime", "2025-03-30T10:00"), 3, "unit_start_datetime",
+     "is before nctr_datetime 2025-04-01T10:00; fix: correct the dates: a stay starts after"),
+    ("empty file", "", 1, "(file)", "the file is empty; fix: give a CSV with a header line"),
+    ("header only", HEADER + "\n", 2, "(row)", "has a header but no episodes"),
+    ("bad readmission flag", _with(2, "readmitted_30d", "yes please"), 2, "readmitted_30d", "is not 0 or 1"),
+    ("P0 with a unit", _with(2, "unit", "Reablement"), 2, "unit", "is given for a P0 episode"),
+    ("blank id", _with(5, "patient_id", ""), 5, "patient_id",
+     "is blank; fix: give every episode its patient id"),
+    ("a row too short", [*GOOD[:1], "e9,p9,2025-04-01"], 3, "(row)", "has 3 values but the header has 10"),
+]
+
+
+def _write(tmp_path: Path, text: str | list[str], name: str = "bad.csv") -> Path:
+    path = tmp_path / name
+    body = text if isinstance(text, str) else HEADER + "\n" + "\n".join(text) + "\n"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(("case", "text", "line", "column", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_data_is_one_line_naming_line_column_and_fix(tmp_path, capsys, case, text, line, column, words):
+    path = _write(tmp_path, text)
+    code, out, err = _run(["fit", str(path), "--output", str(tmp_path / "out")], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"flowsim-calibrate: error: bad.csv line {line}, column {column}: "), err
+    assert words in err and "; fix: " in err, err
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_report_lists_every_problem_of_every_row(tmp_path, capsys):
+    rows = _with(3, "pathway", "P5")
+    rows[2] = rows[2].replace("2025-05-01T12:00", "2025-04-01T12:00")  # line 4: ends before it starts
+    rows[3] = rows[3].replace("e4", "e1").replace("2025-05-10T08:00", "10/05/2025")  # line 5: two problems
+    path = _write(tmp_path, rows)
+    code, _, err = _run(["fit", str(path), "--report"], capsys)
+    lines = err.splitlines()
+    assert code == 2 and "Traceback" not in err
+    assert [line.split(": ", 3)[2] for line in lines[:-1]] == [
+        "bad.csv line 3, column pathway", "bad.csv line 4, column unit_end_datetime",
+        "bad.csv line 5, column episode_id", "bad.csv line 5, column nctr_datetime"]
+    assert lines[-1] == "flowsim-calibrate: 4 problem(s) in bad.csv; fix them and run again"
+    code, _, err = _run(["fit", str(path)], capsys)  # without --report: the first only
+    assert code == 2 and err.count("\n") == 1 and "line 3, column pathway" in err
+
+
+def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
+    path = _write(tmp_path, _with(4, "after_p2", "hospice"))
+    done = subprocess.run([SCRIPT, "fit", str(path), "--report"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stdout == ""
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("flowsim-calibrate: error: bad.csv line 4, column after_p2:")
+    missing = subprocess.run([SCRIPT, "fit", "no_such.csv"], capture_output=True, text=True, cwd=tmp_path,
+                             timeout=120)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--extract-date", "31/03/2026"], "--extract-date: '31/03/2026' is not a date"),
+    (["--extract-date", "2025-04-15"], "is after the extract date 2025-04-16 00:00"),
+    (["--name", "default"], "--name: 'default' cannot name a system file"),
+])
+def test_bad_options_are_one_line(tmp_path, capsys, argv, words):
+    path = _write(tmp_path, GOOD, "good.csv")
+    code, _, err = _run(["fit", str(path), *argv], capsys)
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+
+
+def test_example_then_fit_writes_what_it_says(tmp_path, capsys):
+    extract = tmp_path / "synthetic_short.csv"
+    code, out, _ = _run(["example", str(extract), "--days", "120", "--seed", "3"], capsys)
+    assert code == 0 and out.startswith(f"Wrote {extract}: a SYNTHETIC extract simulated by flowsim, not")
+    assert (pd.read_csv(extract)["is_synthetic"] == True).all()  # noqa: E712 (a column of booleans)
+    output = tmp_path / "cal"
+    code, out, err = _run(["fit", str(extract), "--output", str(output), "--name", "mine",
+                           "--extract-date", "2025-07-29"], capsys)
+    assert code == 0, err
+    assert out.startswith("Fitted synthetic_short.csv (SYNTHETIC: made by flowsim, not real patients)\n")
+    assert "extract date 2025-07-30 00:00" in out  # a date alone: the end of that day
+    assert f"Outputs written to {output}/ (system/mine.yaml, fits.csv, estimates.csv, fit_sheet.png)" in out
+    assert out.rstrip().endswith(f"Use: flowsim --config-dir {output} system=mine")
+    fits = pd.read_csv(output / "fits.csv")
+    assert set(fits.columns) >= {"unit", "distribution", "parameters", "log_likelihood", "aic", "delta_aic",
+                                 "km_ks_distance", "n", "n_censored"}
+    assert (fits.groupby("unit")["delta_aic"].min() == 0).all()
+    assert (fits.groupby("unit").size() == 4).all()
+    assert "SYNTHETIC" in (output / "system" / "mine.yaml").read_text(encoding="utf-8")
+
+
+def test_example_refuses_a_name_that_hides_it_is_synthetic_and_bad_overrides(tmp_path, capsys):
+    code, _, err = _run(["example", str(tmp_path / "extract.csv")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "does not say it is synthetic" in err
+    argv = ["example", str(tmp_path / "synthetic.csv"), "--override", "services.ic_beds.capacty=3"]
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and err.count("\n") == 1 and "did you mean services.ic_beds.capacity?" in err, err
+
+
+def test_help_has_examples_and_every_subcommand(capsys):
+    for argv in (["--help"], ["fit", "--help"], ["example", "--help"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 0
+        text = capsys.readouterr().out
+        examples = text.split("examples:\n")[1]
+        assert len([line for line in examples.splitlines() if line.startswith("  flowsim-calibrate ")]) >= 3
+        assert "documentation: docs/how-to/calibrate.md" in examples
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert list(commands) == list(_SUBCOMMANDS) == ["fit", "example"]
+
+
+def test_the_entry_point_is_installed():
+    assert os.access(SCRIPT, os.X_OK)
