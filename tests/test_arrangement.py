@@ -144,3 +144,23 @@ def test_wrong_other_reasons_are_named(single_unit, other, field):
     with pytest.raises(ConfigError) as error:
         build_scenario(config)
     assert error.value.field == field
+
+
+def test_arrangement_month_factors_scale_the_delay_by_the_month_of_nctr(single_unit):
+    import datetime as dt
+
+    config = _mixed(single_unit, arrangement={"P1": {"kind": "fixed", "value": 2.0}}, horizon=200.0)
+    config["pathways"]["arrangement_month_factors"] = [1.5] + [1.0] * 11  # January
+    scenario = build_scenario(config)  # starts 2025-01-06
+    log = simulate(scenario).episodes
+    p1 = (log["pathway"] == 1) & ~np.isnan(log["acute_leave_day"])
+    nctr = log["nctr_day"][p1]
+    january = np.array([(scenario.start_date + dt.timedelta(days=int(d))).month == 1 for d in nctr])
+    assert january.sum() > 50 and (~january).sum() > 50
+    delay = (log["acute_leave_day"] - log["nctr_day"])[p1]
+    np.testing.assert_allclose(delay[january], 3.0, atol=1e-9)
+    np.testing.assert_allclose(delay[~january], 2.0, atol=1e-9)
+    config["pathways"]["arrangement_month_factors"] = [1.0] * 11
+    with pytest.raises(ConfigError) as error:
+        build_scenario(config)
+    assert error.value.field == "pathways.arrangement_month_factors"

@@ -168,7 +168,7 @@ def test_help_has_examples_and_every_subcommand(capsys):
         assert len([line for line in examples.splitlines() if line.startswith("  flowsim-calibrate ")]) >= 3
         assert "documentation: docs/how-to/calibrate.md" in examples
     commands = build_parser()._subparsers._group_actions[0].choices
-    assert list(commands) == list(_SUBCOMMANDS) == ["fit", "example"]
+    assert list(commands) == list(_SUBCOMMANDS) == ["fit", "example", "targets"]
 
 
 def test_the_entry_point_is_installed():

@@ -62,6 +62,7 @@ def test_hydras_own_help_is_still_there():
 @pytest.mark.parametrize("module, prog", [
     ("flowsim.reporting.report", "flowsim-report"), ("flowsim.reporting.board", "flowsim-board"),
     ("flowsim.cli.warmup", "flowsim-warmup"), ("flowsim.cli.main", "flowsim-collect"),
+    ("flowsim.cli.calibrate", "flowsim-calibrate"),
 ])
 def test_each_console_script_has_examples_and_docs(module, prog):
     call = "collect_main" if prog == "flowsim-collect" else "main"

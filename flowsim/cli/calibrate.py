@@ -162,9 +162,8 @@ _SUBCOMMANDS: dict[str, Subcommand] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``flowsim-calibrate`` parser, one subparser per entry of :data:`_SUBCOMMANDS`."""
-    # The first two examples of the first subcommand, then the first of each other one.
-    firsts = [s.examples.splitlines()[: 2 if i == 0 else 1] for i, s in enumerate(_SUBCOMMANDS.values())]
-    examples = "\n".join(line for lines in firsts for line in lines)
+    # The first example of each subcommand.
+    examples = "\n".join(s.examples.splitlines()[0] for s in _SUBCOMMANDS.values())
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=("Model parameters from your own data: fit a patient-level extract into a flowsim "
@@ -187,7 +186,13 @@ def _fail(line: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-calibrate``: run a subcommand; a user's mistake is one line and exit code 2."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # overrides may follow options (flowsim-calibrate targets T.yaml --n-jobs 2 system=my_ics)
+    if extra and hasattr(args, "overrides") and not any(e.startswith("-") for e in extra):
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         args.run(args)
     except ExtractError as error:  # --report: every problem, one line each

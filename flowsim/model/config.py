@@ -92,6 +92,8 @@ class PathwaysConfig:
     p0_other_reasons: OtherReasonsConfig = field(default_factory=OtherReasonsConfig)
     # P1/P2/P3: time from NCTR until the patient can take a place (assessment, brokerage, transport)
     arrangement_days: dict[str, DistributionConfig] = field(default_factory=dict)
+    # January first: each arrangement delay times the factor of the month the patient became NCTR in
+    arrangement_month_factors: list[float] = field(default_factory=lambda: [1.0] * 12)
 
 
 @dataclass

@@ -245,7 +245,11 @@ class _Run:
         env, log = self.env, self.log
         arrangement = self.scenario.arrangement[_CODES[pathway]]
         if arrangement is not None:  # assessment, brokerage, transport: counted from NCTR
-            ready = log.nctr_day[row] + float(arrangement.ppf(u[U_ARRANGE]))
+            nctr, days = log.nctr_day[row], float(arrangement.ppf(u[U_ARRANGE]))
+            by_day = self.scenario.arrangement_factor_by_day
+            if by_day is not None:  # seasonal: the month the patient became NCTR in
+                days *= float(by_day[min(max(int(nctr), 0), by_day.size - 1)])
+            ready = nctr + days
             if env.now < ready:
                 self.arranging += 1
                 yield env.timeout(ready - env.now)

@@ -155,6 +155,11 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "p0_other_reasons": FieldDoc(_SETTINGS, "Simple discharges held for other reasons (awaiting "
                                      "assessment, patient or family choice, safeguarding): the SitRep's "
                                      "'other' delays"),
+        "arrangement_month_factors": FieldDoc("factor per month", "Seasonal arrangement: each P1-P3 "
+                                              "arrangement delay times the factor of the month the "
+                                              "patient became NCTR in, January first",
+                                              "fitted by flowsim-calibrate targets to the SitRep "
+                                              "winter rise"),
         "arrangement_days": FieldDoc("days", "Time from NCTR until a P1, P2 or P3 patient can take a free "
                                      "place: assessment, brokerage, funding decisions, transport; the wait "
                                      "for a free place starts after it (unset: none)",

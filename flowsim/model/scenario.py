@@ -104,6 +104,8 @@ class Scenario:
     p0_other_probability: float = 0.0
     p0_other_delay: Distribution | None = None
     arrival_hour_cdf: tuple[float, ...] | None = None  # None: arrivals uniform over the day
+    # Per simulated day: the factor on arrangement delays of patients becoming NCTR that day (None: 1)
+    arrangement_factor_by_day: np.ndarray | None = None
 
     def p0_delay_days(self, u: Any) -> Any:
         """Days a P0 patient stays in acute for uniform(s) ``u``: the admin delay, or another reason's.
@@ -366,6 +368,8 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         arrangement=_arrangement(pathways.get("arrangement_days") or {}),
         **_other_reasons(pathways.get("p0_other_reasons") or {}),
         arrival_hour_cdf=_hours(cfg.get("arrivals") or {}),
+        arrangement_factor_by_day=_arrangement_factors(pathways.get("arrangement_month_factors"),
+                                                       start_date, end),
     )
 
 
@@ -406,3 +410,19 @@ def _hours(arrivals: Mapping[str, Any]) -> tuple[float, ...] | None:
         raise ConfigError("arrivals.hour_of_day_multipliers", "are all 0, so nobody would arrive",
                           "give at least one hour a positive multiplier")
     return hour_cdf(weights)
+
+
+def _arrangement_factors(values: Any, start_date: dt.date, end: float) -> np.ndarray | None:
+    """``pathways.arrangement_month_factors`` as a factor per simulated day (None when all are 1)."""
+    field = "pathways.arrangement_month_factors"
+    if values is None:
+        return None
+    if isinstance(values, str | Mapping) or len(values) != 12:
+        raise ConfigError(field, f"needs 12 values, January first, got {values!r}",
+                          "give one factor per month, e.g. 1.2 in winter and 1 otherwise")
+    factors = [real_number(v, f"{field}[{i}]", maximum=MAX_MULTIPLIER) for i, v in enumerate(values)]
+    if all(f == 1.0 for f in factors):
+        return None
+    by_day = daily_rates_from_profile(1.0, [1.0] * 7, factors, start_date, end)
+    by_day.setflags(write=False)
+    return by_day
