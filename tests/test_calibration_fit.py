@@ -28,6 +28,7 @@ from flowsim.calibration.fit import fit_extract, peak_occupancy
 from flowsim.calibration.los_fit import fit_family, fit_los, kaplan_meier, km_distance
 from flowsim.calibration.outputs import check_system, write_outputs
 from flowsim.calibration.system_config import rounded_shares
+from flowsim.model.compose import load_scenario
 from flowsim.model.journey import simulate
 
 AMPLE = ["housing=off", "run.warm_up_days=60", "services.p1_reablement.capacity=5000",
@@ -232,7 +233,8 @@ def test_a_small_extract_keeps_what_it_cannot_replace(tmp_path):
     team = scenario.unit("reablement_team")
     assert team.los.kind == "exponential" and team.los.mean == pytest.approx(17.0)  # 3 Apr to 20 Apr
     assert team.capacity == 1 and team.cost_per_occupied_day == 0
-    assert scenario.unit("p3_interim_beds").capacity == 380  # the default system's
+    default = load_scenario([])
+    assert scenario.unit("p3_interim_beds").capacity == default.unit("p3_interim_beds").capacity
     assert scenario.unit("ic_beds").los.kind == "exponential"  # the default's mean and sd nulled
 
 

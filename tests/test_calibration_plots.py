@@ -34,11 +34,14 @@ def test_the_targets_panel_puts_each_target_at_its_relative_error_inside_its_ban
     targets = figure.axes[-1]
     points = next(c for c in targets.collections if isinstance(c, PathCollection))
     x = points.get_offsets()[:, 0]
-    # (336 - 320) / 320 = 0.05; (0.72 - 0.8) / 0.8 = -0.1
-    np.testing.assert_allclose(sorted(x), sorted([0.05, -0.1]))
+    # in half-widths of the band: (336 - 320) / 32 = 0.5; (0.72 - 0.8) / 0.02 = -4
+    np.testing.assert_allclose(sorted(x), sorted([0.5, -4.0]))
     bars = [p for p in targets.patches if isinstance(p, Rectangle)]
     spans = sorted((round(b.get_x(), 9), round(b.get_x() + b.get_width(), 9)) for b in bars)
-    assert spans == [(-0.1, 0.1), (-0.025, 0.025)]  # +-10 % of 320 and +-0.02 of 0.8
+    assert spans == [(-1.0, 1.0), (-1.0, 1.0)]
+    errors = next(c for c in targets.collections if c is not points and len(c.get_segments()) == 2)
+    ends = sorted(tuple(np.round(seg[:, 0], 9)) for seg in errors.get_segments())
+    assert ends == [(-5.0, -3.0), (0.25, 0.75)]  # CIs (0.70-0.8)/0.02 .. (0.74-0.8)/0.02; 8/32 .. 24/32
     colours = points.get_facecolors()
     assert len({tuple(c) for c in colours}) == 2  # the target outside its band stands out
     labels = [t.get_text() for t in targets.get_yticklabels()]

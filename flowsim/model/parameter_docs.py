@@ -120,15 +120,15 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
     },
     ArrivalsConfig: {
         "rate_per_day": FieldDoc("patients per day", "Base rate of patients becoming NCTR, before the "
-                                 "day-of-week and month multipliers", "NHS England Acute Daily Discharge "
-                                 "SitRep, 2023: ~9,950 NCTR discharges a day over 42 systems, ~250 per "
-                                 "integrated care system"),
+                                 "day-of-week and month multipliers", "calibrated: with readmissions, 250 "
+                                 "NCTR episodes a day (NHS England Acute Daily Discharge SitRep, 2023: "
+                                 "~9,950 NCTR discharges a day over 42 systems)"),
         "day_of_week_multipliers": FieldDoc("multiplier", "Seven multipliers of the rate, Monday first",
                                             "assumption: weekend NCTR declarations ~25 % lower, weekday "
                                             "shape flat; mean 1"),
         "month_multipliers": FieldDoc("multiplier", "Twelve multipliers of the rate, January first",
-                                      "SitRep 2023: mean daily NCTR discharges by month / annual mean "
-                                      "(scenario=winter_baseline uses a detrended profile)"),
+                                      "SitRep Apr 2022 - Jan 2024: mean daily NCTR discharges by month "
+                                      "over a log-linear trend, averaged by calendar month"),
         "hour_of_day_multipliers": FieldDoc("multiplier", "Twenty-four weights of when in the day patients "
                                             "arrive (become NCTR), hour 00:00-01:00 first; the day's "
                                             "number is unchanged", "assumption: NCTR is declared on "
@@ -150,8 +150,8 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                            "65+ planning split 50/45/4/1)"),
         "p0_admin_delay_days": FieldDoc("days", "Time a P0 (simple discharge) patient stays in the acute bed "
                                         "after becoming NCTR: transport, medicines, letters",
-                                        "NHSE discharge-ready data 2024-25: 86 % leave on their "
-                                        "discharge-ready day; an exponential of mean 0.15 d gives 85 %"),
+                                        "calibrated to NHSE discharge-ready data 2024-25: 86 % leave "
+                                        "on their discharge-ready day"),
         "p0_other_reasons": FieldDoc(_SETTINGS, "Simple discharges held for other reasons (awaiting "
                                      "assessment, patient or family choice, safeguarding): the SitRep's "
                                      "'other' delays"),
@@ -253,9 +253,9 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                             "identical results", "housing=default (barriers as things stand); "
                             "housing=off: false"),
         "barrier_probability": FieldDoc("probability (0-1)", "Chance that an NCTR episode has a housing "
-                                        "barrier to going home", "assumption, so that housing holds a "
-                                        "few % of the NCTR census, as in SitRep Table 5, 2023 (4.2 % of "
-                                        "long delays)"),
+                                        "barrier to going home", "calibrated to the SitRep 2023 share of "
+                                        "long delays for equipment, adaptations and housing (2.65 %) and "
+                                        "homelessness (1.6 %)"),
         "referral_delay_days": FieldDoc("days", "Time from NCTR to the referral that starts the fix",
                                         "assumption: a day to identify and refer"),
         "types": FieldDoc("named barrier types", "Kinds of barrier, by name, with their shares and fix "
@@ -353,10 +353,12 @@ _P2_LOS = "IPACS 2022 inputs: mean 34-43 d; sigma ~0.6"
 
 # Sources of values that differ between the named entries of the default system, by config path.
 VALUE_SOURCES: Mapping[str, str] = {
-    "services.p1_reablement.capacity": "assumption: ~6 % headroom over demand (~30 a day x 15 d)",
-    "services.ic_beds.capacity": "assumption: with care_home_unit, ~93 % of P2 demand x stay",
+    "services.p1_reablement.capacity": "calibrated: capacity headroom fitted to the SitRep census and "
+                                       "winter rise",
+    "services.ic_beds.capacity": "calibrated: capacity headroom fitted to the SitRep census and winter rise",
     "services.care_home_unit.capacity": "assumption: a typical unit size (experiment=care_home_units: 0-40)",
-    "services.p3_interim_beds.capacity": "assumption: ~3 % headroom over demand (~8.6 a day x 43 d)",
+    "services.p3_interim_beds.capacity": "calibrated: capacity headroom fitted to the SitRep census and "
+                                         "winter rise",
     "services.p1_reablement.los_days": _P1_LOS,
     "services.ic_beds.los_days": _P2_LOS,
     "services.care_home_unit.los_days": "as ic_beds",

@@ -3,7 +3,8 @@
 Left (when the targets include ``nctr_census_month_profile``): the observed monthly profile of the
 midnight NCTR census (each month over the mean of all months) with its tolerance band, and the
 model's monthly means with their 95 % confidence intervals. Right: every other target as the model's
-error relative to the observed value, with its CI, over the grey tolerance band.
+error in half-widths of its tolerance band (so the band of a symmetric tolerance runs from -1 to 1,
+whatever the target's unit), with its CI, over the grey band.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def _relative(table: pd.DataFrame, column: str) -> np.ndarray:
-    return (table[column].to_numpy(float) - table["observed"].to_numpy(float)) / np.abs(
-        table["observed"].to_numpy(float))
+    """``column`` minus the observed value, in half-widths of the tolerance band (its edges at -1, 1)."""
+    half = (table["band_high"].to_numpy(float) - table["band_low"].to_numpy(float)) / 2.0
+    return (table[column].to_numpy(float) - table["observed"].to_numpy(float)) / half
 
 
 def targets_figure(table: pd.DataFrame) -> Figure:
@@ -67,7 +69,7 @@ def targets_figure(table: pd.DataFrame) -> Figure:
     ax.scatter(mean, y, c=colours, zorder=3, label="model (95 % CI; red: outside)")
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_yticks(y, scalars["target"])
-    ax.set_xlabel("model - observed, relative to observed")
+    ax.set_xlabel("model - observed, in half-widths of the tolerance band")
     ax.set_title("Targets")
     ax.legend(loc="lower right", fontsize="small")
     return figure
