@@ -71,5 +71,5 @@ def targets_figure(table: pd.DataFrame) -> Figure:
     ax.set_yticks(y, scalars["target"])
     ax.set_xlabel("model - observed, in half-widths of the tolerance band")
     ax.set_title("Targets")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize="small")
     return figure
