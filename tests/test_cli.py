@@ -61,7 +61,7 @@ def test_metrics_json_and_summary_agree(quick_run):
     assert head["ci_low"] <= head["mean"] <= head["ci_high"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["overrides"] == ["scenario=quick", "replications=2"]
-    assert manifest["config"]["services"]["ic_beds"]["capacity"] == 37
+    assert manifest["config"]["services"]["ic_beds"]["capacity"] == 39
 
 
 @pytest.mark.parametrize(("override", "field"), [

@@ -1,9 +1,9 @@
 """What a scenario turns on, in a planner's words (flowsim.reporting.features): every phrase of the summary's
 "Features:" line and the tests that decide which summary sections are printed.
 
-Scenarios are the default system (``housing=step_down_flats``: barriers in 0.1 % of episodes, 1
-coordinator, 12 step-down flats) edited in place with :func:`dataclasses.replace`, so each test states
-exactly what it turns on.
+Scenarios are the default system (``housing=step_down_flats``: barriers in 0.0494 % of episodes, 1
+coordinator, 12 step-down flats) without its calibrated delays and seasonal capacity, edited in place
+with :func:`dataclasses.replace`, so each test states exactly what it turns on.
 """
 
 from __future__ import annotations
@@ -23,8 +23,17 @@ from flowsim.reporting.features import has_admission_calendar, has_coordinators,
 
 
 @pytest.fixture(scope="module")
-def base() -> Scenario:
+def calibrated() -> Scenario:
     return build_scenario(OmegaConf.to_container(load_config(["housing=step_down_flats"]), resolve=True))
+
+
+@pytest.fixture(scope="module")
+def base(calibrated: Scenario) -> Scenario:
+    """The default system with housing, less its arrangement delays, other reasons and seasonal capacity."""
+    units = tuple(replace(u, availability=replace(u.availability, month_factors=(1.0,) * 12))
+                  for u in calibrated.units)
+    return replace(calibrated, arrangement=(None,) * 4, arrangement_factor_by_day=None,
+                   p0_other_probability=0.0, p0_other_delay=None, units=units)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +66,7 @@ def test_the_core_model_turns_nothing_on(core):
 # --- housing ----------------------------------------------------------------------------------------
 
 def test_housing_barriers_coordinators_and_flats(base):
-    assert scenario_features(base) == ["housing barriers (0.1 % of episodes)", "1 housing coordinator",
+    assert scenario_features(base) == ["housing barriers (0.0494 % of episodes)", "1 housing coordinator",
                                        "step-down flats (12)"]
     assert has_coordinators(base) and has_flats(base)
 
@@ -72,7 +81,7 @@ def test_coordinators_singular_and_plural(base):
     assert scenario_features(_housing(base, coordinator_fte=2, flats=()))[1:] == ["2 housing coordinators"]
     assert scenario_features(_housing(base, coordinator_fte=1, flats=()))[1:] == ["1 housing coordinator"]
     no_one = _housing(base, coordinator_fte=0, flats=())
-    assert scenario_features(no_one) == ["housing barriers (0.1 % of episodes)"]
+    assert scenario_features(no_one) == ["housing barriers (0.0494 % of episodes)"]
     assert not has_coordinators(no_one)
 
 
@@ -86,7 +95,7 @@ def test_flat_schemes_with_places(base):
     assert scenario_features(one_with_places)[1:] == ["step-down flats (1)"]
     assert has_flats(one_with_places)
     none = _housing(base, coordinator_fte=0, flats=(empty,))
-    assert scenario_features(none) == ["housing barriers (0.1 % of episodes)"]
+    assert scenario_features(none) == ["housing barriers (0.0494 % of episodes)"]
     assert not has_flats(none)
 
 
@@ -182,8 +191,33 @@ def test_every_feature_in_its_fixed_order(base):
                        acute=AcuteSpec(True, 900, Fixed(4.0)),
                        initial_census=InitialCensus(waiting=(("P3", (None, None)),)))
     assert scenario_features(scenario) == [
-        "housing barriers (0.1 % of episodes)", "1 housing coordinator", "step-down flats (12)",
+        "housing barriers (0.0494 % of episodes)", "1 housing coordinator", "step-down flats (12)",
         "acute bed pool (900 beds)", "capacity schedule (care_home_unit)",
         "admission calendar (care_home_unit Mon-Fri)", "outbreak closures (care_home_unit 1 a year)",
         "staff absence (care_home_unit 20 % of days at 75 % capacity)",
         "contracted maximum stay (care_home_unit 56 d)", "warm start from a census (2 patients)"]
+
+
+# --- the calibrated default system ---------------------------------------------------------------
+
+def test_the_calibrated_default_names_its_delays_and_seasonal_capacity(calibrated, base):
+    p1, p2, p3 = (d.mean for d in calibrated.arrangement[1:])
+    other = calibrated.p0_other_delay.mean
+    assert scenario_features(calibrated) == [
+        f"arrangement before a place (mean P1 {p1:.1f} d, P2 {p2:.1f} d, P3 {p3:.1f} d, longer in some "
+        "months)",
+        f"P0 held for other reasons (0.55 % of P0, mean {other:.1f} d)",
+        *scenario_features(base)[:3],
+        "seasonal capacity (p1_reablement, ic_beds, care_home_unit, p3_interim_beds, down to 88 % in some "
+        "months)",
+    ]
+
+
+def test_arrangement_without_seasons_and_on_one_pathway(base):
+    scenario = replace(base, arrangement=(None, None, Fixed(2.0), None))
+    assert scenario_features(scenario)[0] == "arrangement before a place (mean P2 2.0 d)"
+
+
+def test_seasonal_capacity_of_one_unit(base):
+    scenario = _unit(base, "ic_beds", month_factors=(0.75,) + (1.0,) * 11)
+    assert "seasonal capacity (ic_beds, down to 75 % in some months)" in scenario_features(scenario)

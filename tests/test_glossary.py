@@ -55,7 +55,12 @@ RICH = ["scenario=quick", "housing=step_down_flats", "housing.barrier_probabilit
         "services.p1_reablement.staff_absence.fraction_of_days=0.1",
         "services.p1_reablement.staff_absence.capacity_factor=0.8",
         "services.ic_beds.max_stay_days=42", "services.ic_beds.cost_per_over_length_day=100"]
-SWEEP = ["scenario=quick", "housing=off", "run.warm_up_days=10", "run.horizon_days=40",
+# The core model: housing off, and the calibrated default's delays and seasonal capacity switched off.
+CORE = ["housing=off", "pathways.p0_other_reasons.probability=0",
+        *(f"pathways.arrangement_days.{p}={{kind: fixed, value: 0}}" for p in ("P1", "P2", "P3")),
+        *(f"services.{u}.month_capacity_factors=[1,1,1,1,1,1,1,1,1,1,1,1]"
+          for u in ("p1_reablement", "ic_beds", "care_home_unit", "p3_interim_beds"))]
+SWEEP = ["scenario=quick", *CORE, "run.warm_up_days=10", "run.horizon_days=40",
          "run.cool_down_days=5", "replications=2", "outputs.census=false", "outputs.patients=false"]
 SWEPT = "services.care_home_unit.capacity"
 SWEPT_VALUES = (2, 4)

@@ -166,7 +166,7 @@ def test_housing_metrics_agree_with_the_log():
     arrived = (nctr >= 60) & (nctr < 180)
     for code, name in enumerate(result.scenario.housing.type_names):
         assert kpis[f"barriers_{name}"] == np.count_nonzero(arrived & (barrier == code)) > 0, name
-    assert kpis["barriers"] == np.count_nonzero(arrived & (barrier >= 0)) == 339
+    assert kpis["barriers"] == np.count_nonzero(arrived & (barrier >= 0)) == 302
 
     flat = log["flat"] == 0
     flat_days = inside(log["flat_admit_day"][flat], log["flat_leave_day"][flat]).sum()

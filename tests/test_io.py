@@ -223,7 +223,8 @@ def _table() -> EpisodeTable:
     rows = [
         # 0: an arrival, P2, left acute on day 5.5, through a unit, readmitted, in flat slot 0
         dict(patient=10, episode=0, origin=0, pathway=2, admission_request_day=NAN, admission_day=NAN,
-             nctr_day=3.0, acute_leave_day=5.5, unit=0, unit_admit_day=5.5, unit_closed_wait_days=0.5,
+             nctr_day=3.0, acute_leave_day=5.5, unit=0, unit_request_day=4.75, unit_admit_day=5.5,
+             unit_closed_wait_days=0.5,
              service_end_day=8.0, unit_leave_day=8.25, after_p2=1, p2_stays=1, onward_unit=1,
              onward_admit_day=8.25, onward_closed_wait_days=0.0, onward_leave_day=9.0, outcome=3,
              end_day=9.0, readmitted=1, barrier=1, fix_route=1, fix_referred_day=3.5,
@@ -281,6 +282,7 @@ def test_episodes_frame_every_value():
         "nctr_day": f(3.0, -2.0, NAN),
         "acute_leave_day": f(5.5, NAN, NAN),
         "unit": s("ic_beds", na, na),
+        "unit_request_day": f(4.75, NAN, NAN),
         "unit_admit_day": f(5.5, NAN, NAN),
         "unit_closed_wait_days": f(0.5, NAN, NAN),
         "service_end_day": f(8.0, NAN, NAN),

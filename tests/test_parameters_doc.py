@@ -37,12 +37,13 @@ NOT_DOCUMENTED = "not documented; add it to FIELD_DOCS in flowsim/model/paramete
 # Rows (their first five cells: path, type, unit, schema default, default system) written by hand from
 # flowsim/model/config.py and configs/system/default.yaml, configs/housing/default.yaml.
 KNOWN_ROWS = [
-    "| `arrivals.rate_per_day` | number | patients per day | required | `250` |",
+    "| `arrivals.rate_per_day` | number | patients per day | required | `220.9` |",
     "| `run.cool_down_days` | number | days | `0` | `60` |",
-    "| `services.<unit>.capacity` | whole number | places | required | *p1_reablement*: `480`; "
-    "*ic_beds*: `370`; *care_home_unit*: `20`; *p3_interim_beds*: `380` |",
+    "| `services.<unit>.capacity` | whole number | places | required | *p1_reablement*: `453`; "
+    "*ic_beds*: `388`; *care_home_unit*: `20`; *p3_interim_beds*: `373` |",
     "| `services.<unit>.closures.duration_days` | distribution or null | days | unset | every unit: unset |",
-    "| `pathways.p0_admin_delay_days` | distribution | days | unset | `{kind: exponential, mean: 0.15}` |",
+    "| `pathways.p0_admin_delay_days` | distribution | days | unset | "
+    "`{kind: lognormal, mu: -5.298, sigma: 1}` |",
     "| `housing.coordinators.caseload_per_fte` | whole number | cases per FTE | `15` | `15` |",
     "| `housing.flats.<scheme>.max_stay_days` | number | days | `42` | — |",
     "| `costs.acute_bed_day` | number | GBP per bed-day | required | `395` |",
@@ -52,7 +53,8 @@ HEADINGS = ["Top level", "`run`", "`arrivals`", "`pathways`", "`services`", "`af
 # Entry names of the default system stand for the word the page uses in their paths.
 ENTRY_WORDS = [(re.compile(r"^services\.[^.]+"), "services.<unit>"),
                (re.compile(r"^housing\.types\.[^.]+"), "housing.types.<type>"),
-               (re.compile(r"^housing\.flats\.[^.]+"), "housing.flats.<scheme>")]
+               (re.compile(r"^housing\.flats\.[^.]+"), "housing.flats.<scheme>"),
+               (re.compile(r"^pathways\.arrangement_days\.[^.]+"), "pathways.arrangement_days.<pathway>")]
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,13 @@ UNIT_NAMES = ("p1_reablement", "ic_beds", "care_home_unit", "p3_interim_beds")
 OPTION = "services.care_home_unit.capacity"
 
 
+# The calibrated default system's own phrases: first, and after any capacity schedule (test_features.py).
+CALIBRATED = ("arrangement before a place (mean P1 5.2 d, P2 8.3 d, P3 9.8 d, longer in some "
+              "months); P0 held for other reasons (0.55 % of P0, mean 41.2 d); ")
+SEASONAL = ("seasonal capacity (p1_reablement, ic_beds, care_home_unit, p3_interim_beds, down to 88 % in "
+            "some months)")
+
+
 @functools.cache
 def _composed(overrides: tuple[str, ...]) -> Scenario:
     return build_scenario(OmegaConf.to_container(load_config(list(overrides)), resolve=True))
@@ -133,7 +140,7 @@ def test_the_default_output_every_line():
     text = format_summary(_summary(README_KPIS), _readme_units(), _scenario(), 1)
     assert text.splitlines() == [
         "flowsim: 1 replication(s), 365 days observed after warm-up",
-        "Features: housing barriers (0.1 % of episodes)",
+        f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); {SEASONAL}",
         "",
         "Delayed days (NCTR to leaving the acute bed) by pathway",
         "pathway  episodes  delayed days  mean days   p50    p95",
@@ -231,9 +238,9 @@ def test_ten_replications_every_section_with_half_widths():
     text = format_summary(_summary_of(RICH, 10), _rich_units(), _rich_scenario(), 10)
     assert text.splitlines() == [
         "flowsim: 10 replication(s), 365 days observed after warm-up (mean ± 95 % CI half-width)",
-        "Features: housing barriers (0.1 % of episodes); 1 housing coordinator; step-down flats "
-        "(step_down 12, extra 1); acute bed pool (1,450 beds); capacity schedule (ic_beds); admission "
-        "calendar (care_home_unit Mon-Fri)",
+        f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); 1 housing coordinator; step-down "
+        "flats (step_down 12, extra 1); acute bed pool (1,450 beds); capacity schedule (ic_beds); "
+        f"{SEASONAL}; admission calendar (care_home_unit Mon-Fri)",
         "",
         "Delayed days (NCTR to leaving the acute bed) by pathway",
         "pathway       episodes    delayed days    mean days          p50           p95",
@@ -322,15 +329,23 @@ def test_features_line_lists_everything_the_scenario_turns_on(tmp_path):
     census.write_text("units:\n  ic_beds: {count: 2}\nwaiting:\n  P2: {days_waited: [1.5]}\n")
     scenario = _scenario("housing=step_down_flats", edit=lambda cfg: _everything(cfg, str(census)))
     assert _lines(scenario)[1] == (
-        "Features: housing barriers (0.1 % of episodes); 1 housing coordinator; step-down flats (12); "
-        "acute bed pool (1,450 beds); capacity schedule (ic_beds); admission calendar (care_home_unit "
-        "Mon-Fri 09:00-17:00); outbreak closures (care_home_unit 2 a year); staff absence "
-        "(care_home_unit 10 % of days at 80 % capacity); contracted maximum stay (care_home_unit 28 d); "
-        "warm start from a census (3 patients)")
+        f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); 1 housing coordinator; "
+        f"step-down flats (12); acute bed pool (1,450 beds); capacity schedule (ic_beds); {SEASONAL}; "
+        "admission calendar (care_home_unit Mon-Fri 09:00-17:00); outbreak closures (care_home_unit 2 a "
+        "year); staff absence (care_home_unit 10 % of days at 80 % capacity); contracted maximum stay "
+        "(care_home_unit 28 d); warm start from a census (3 patients)")
+
+
+def _core(cfg: dict) -> None:
+    """The core model: no arrangement delays, other reasons or seasonal capacity (and housing=off)."""
+    cfg["pathways"]["arrangement_days"] = {}
+    cfg["pathways"]["p0_other_reasons"]["probability"] = 0.0
+    for unit in cfg["services"].values():
+        unit["month_capacity_factors"] = [1.0] * 12
 
 
 def test_the_core_model_alone_says_so():
-    scenario = _scenario("housing=off")
+    scenario = _scenario("housing=off", edit=_core)
     assert scenario_features(scenario) == []
     lines = _lines(scenario)
     assert lines[0] == "flowsim: 1 replication(s), 365 days observed after warm-up"
@@ -356,7 +371,8 @@ def test_acute_section_only_with_the_acute_pool():
     assert on[start + 1] == ("Emergency admissions 104,000, of which waited for a bed 5,000; ED boarding "
                              "hours mean 1.23, p95 8.0; still boarding at the end 3")
     assert on[start + 2] == ""
-    assert on[1] == "Features: housing barriers (0.1 % of episodes); acute bed pool (1,450 beds)"
+    assert on[1] == (f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); acute bed pool "
+                     f"(1,450 beds); {SEASONAL}")
     off = "\n".join(_lines(_scenario()))
     assert "Acute bed pool" not in off and "ED boarding" not in off and "acute bed pool" not in off
 
@@ -366,7 +382,7 @@ HOUSING_LINE = "Housing: 101 barriers, mean wait for a fix 45.2 d, P2 bed-days b
 
 def test_housing_as_things_stand_prints_no_coordinator_flat_or_housing_cost_line():
     lines = _lines(_scenario())  # housing=default: barriers, no coordinators, no flats
-    assert lines[1] == "Features: housing barriers (0.1 % of episodes)"
+    assert lines[1] == f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); {SEASONAL}"
     start = lines.index("Delayed days by reason: admin 100, P1 50, P2 300, P3 30, housing 20")
     assert lines[start + 1] == HOUSING_LINE
     assert lines[start + 2:start + 4] == ["", "NCTR census: mean 149.1, 95th percentile at midnight 252"]
@@ -386,7 +402,8 @@ def test_coordinators_and_flats_get_their_lines_and_the_housing_cost():
     assert lines[-1] == ("Costs over the window (GBP): delayed acute days 1,000, units 2,000, housing 300, "
                          "total 3,300")
     coordinators_only = _lines(_scenario("housing=coordinator_scheme"))
-    assert coordinators_only[1] == "Features: housing barriers (0.1 % of episodes); 2 housing coordinators"
+    assert coordinators_only[1] == (f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); 2 "
+                                    f"housing coordinators; {SEASONAL}")
     assert ("Housing coordinators: 2 FTE, caseload up to 30; mean caseload 3.9 (utilisation 26.0 %), mean "
             "wait for a coordinator 0.50 d; fixes coordinated 90, uncoordinated 0") in coordinators_only
     assert not any(line.startswith("Step-down flats") for line in coordinators_only)
@@ -394,7 +411,8 @@ def test_coordinators_and_flats_get_their_lines_and_the_housing_cost():
                                      "housing 300, total 3,300")
     no_flats = _lines(_scenario("housing=step_down_flats", "housing.flats.step_down.capacity=0"))
     assert not any(line.startswith("Step-down flats") for line in no_flats)
-    assert no_flats[1] == "Features: housing barriers (0.1 % of episodes); 1 housing coordinator"
+    assert no_flats[1] == (f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); 1 housing "
+                           f"coordinator; {SEASONAL}")
 
 
 def test_flats_without_coordinators_still_cost_housing():
@@ -468,6 +486,7 @@ def test_replications_show_confidence_half_widths():
 ])
 def test_calendar_text(days, text):
     def edit(cfg):
+        _core(cfg)
         cfg["services"]["care_home_unit"]["admission"] = {"days": days, "open_hour": 8, "close_hour": 20}
     assert scenario_features(_scenario("housing=off", edit=edit)) == [
         f"admission calendar (care_home_unit {text})"]

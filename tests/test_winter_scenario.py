@@ -14,7 +14,7 @@ from flowsim.model.journey import simulate
 from flowsim.model.rng import make_generator
 
 BASE = {"ic_beds": 388, "p1_reablement": 453}
-SURGE = {"ic_beds": 423, "p1_reablement": 468}
+SURGE = {"ic_beds": 424, "p1_reablement": 468}
 WINTER_FACTOR = 0.88  # the default system's seasonal capacity, December to February
 OPEN, MARCH, CLOSE = dt.date(2025, 12, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)
 

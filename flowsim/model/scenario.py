@@ -379,8 +379,10 @@ def _arrangement(section: Mapping[str, Any]) -> tuple[Distribution | None, ...]:
         if key not in SERVICE_PATHWAYS:
             raise ConfigError(f"pathways.arrangement_days.{key}", f"is not a pathway with a service "
                               f"({key!r})", f"use {', '.join(SERVICE_PATHWAYS)}; P0 has p0_admin_delay_days")
-    return tuple(distribution_from_config(section[p], f"pathways.arrangement_days.{p}")
-                 if p in section and section[p] is not None else None for p in PATHWAYS)
+    given = {p: distribution_from_config(section[p], f"pathways.arrangement_days.{p}")
+             for p in PATHWAYS if p in section and section[p] is not None}
+    # a delay that is always 0 ({kind: fixed, value: 0}) is no delay: how to switch one off
+    return tuple(given[p] if p in given and given[p].mean > 0 else None for p in PATHWAYS)
 
 
 def _other_reasons(section: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ The printed summary opens with this list, and prints only the sections these fea
 from __future__ import annotations
 
 from flowsim.model.availability import WEEKDAYS, Availability
-from flowsim.model.scenario import Scenario
+from flowsim.model.scenario import PATHWAYS, Scenario
 
 __all__ = ["has_admission_calendar", "has_coordinators", "has_flats", "scenario_features"]
 
@@ -60,12 +60,21 @@ def scenario_features(scenario: Scenario) -> list[str]:
     Returns
     -------
     list of str
-        In a fixed order: housing barriers, coordinators, step-down flats, the acute bed pool,
-        capacity schedules, admission calendars, outbreak closures, staff absence, contracted
-        maximum stays, a warm start. Empty for the core model alone.
+        In a fixed order: arrangement delays, P0 patients held for other reasons, housing barriers,
+        coordinators, step-down flats, the acute bed pool, capacity schedules, seasonal capacity,
+        admission calendars, outbreak closures, staff absence, contracted maximum stays, a warm
+        start. Empty for the core model alone.
     """
     housing = scenario.housing
     features = []
+    arranged = [(name, d.mean) for name, d in zip(PATHWAYS, scenario.arrangement, strict=True) if d]
+    if arranged:
+        seasonal = ", longer in some months" if scenario.arrangement_factor_by_day is not None else ""
+        features.append("arrangement before a place (mean " + ", ".join(
+            f"{name} {mean:.1f} d" for name, mean in arranged) + seasonal + ")")
+    if scenario.p0_other_probability > 0 and scenario.p0_other_delay is not None:
+        features.append(f"P0 held for other reasons ({100 * scenario.p0_other_probability:g} % of P0, "
+                        f"mean {scenario.p0_other_delay.mean:.1f} d)")
     if housing.enabled:
         features.append(f"housing barriers ({100 * housing.barrier_probability:g} % of episodes)")
     if has_coordinators(scenario):
@@ -79,6 +88,7 @@ def scenario_features(scenario: Scenario) -> list[str]:
         features.append(f"acute bed pool ({scenario.acute.beds:,} beds)")
     per_unit = [
         ("capacity schedule", lambda u: u.availability.schedule, lambda u: u.name),
+        ("seasonal capacity", lambda u: min(u.availability.month_factors) < 1.0, lambda u: u.name),
         ("admission calendar", lambda u: has_admission_calendar(u.availability),
          lambda u: f"{u.name} {_calendar_text(u.availability)}"),
         ("outbreak closures", lambda u: u.availability.outbreaks_per_year > 0,
@@ -91,6 +101,9 @@ def scenario_features(scenario: Scenario) -> list[str]:
     ]
     for label, applies, describe in per_unit:
         described = [describe(u) for u in scenario.units if applies(u)]
+        if described and label == "seasonal capacity":
+            lowest = min(min(u.availability.month_factors) for u in scenario.units)
+            described.append(f"down to {100 * lowest:g} % in some months")
         if described:
             features.append(f"{label} ({', '.join(described)})")
     if scenario.initial_census.patients:
