@@ -235,13 +235,13 @@ def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeyp
     (["--rule", "best"], "--rule: unknown rule 'best'; fix: use one of within_ci_of_best, "
                          "cheapest_meeting_target, largest_net_saving"),
     (["--rule", "cheapest_meeting_target"], "--target: is required by --rule cheapest_meeting_target; fix: "
-                                            "add e.g. --target 'delayed_days_per_year<=30000'"),
+                                            "add e.g. --target 'delay_P2_mean_days<=8.7'"),
     (["--target", "delayed_days_per_year<=1"], "--target: is only used by --rule cheapest_meeting_target, "
                                                "not within_ci_of_best; fix: leave --target out, or add "
                                                "--rule cheapest_meeting_target"),
     (["--rule", "cheapest_meeting_target", "--target", "delayed_days_per_year=1"],
      "--target: 'delayed_days_per_year=1' is not KPI<=VALUE or KPI>=VALUE; fix: give e.g. "
-     "--target 'delayed_days_per_year<=30000'"),
+     "--target 'delay_P2_mean_days<=8.7'"),
     (["--rule", "cheapest_meeting_target", "--target", "delayed_days_per_yaer<=1"],
      "--target: delayed_days_per_yaer is not a KPI of this sweep; fix: use a KPI of its summary.csv, e.g. "
      "delayed_days_per_year"),
@@ -293,7 +293,7 @@ def test_main_help_names_the_options(capsys):
                         "  flowsim-board multirun/care_home_units --output reports/board.html --title "
                         "'Rehab beds'\n"
                         "  flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
-                        "--target 'delayed_days_per_year<=30000'\n\n"
+                        "--target 'delay_P2_mean_days<=8.7'\n\n"
                         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds "
                         "the site)\n")
     text = " ".join(raw.split())
@@ -313,7 +313,7 @@ def test_main_help_names_the_options(capsys):
         "examples: flowsim-board multirun/care_home_units "
         "flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds' "
         "flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
-        "--target 'delayed_days_per_year<=30000' "
+        "--target 'delay_P2_mean_days<=8.7' "
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)")
 
 

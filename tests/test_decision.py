@@ -98,6 +98,22 @@ def test_within_ci_of_best_keeps_the_baseline_when_the_best_may_lose_money():
                                         "net saving of GBP 0 a year at an added cost of GBP 0.")
 
 
+def test_when_no_option_saves_more_than_it_costs_the_baseline_is_kept_in_plain_words():
+    # the unit nobody is sent to (UNUSED, below): every option's mean net saving is below zero
+    decision = decide(UNUSED, swept=[CAP])
+    assert decision.is_baseline and decision.best["job"] == 0
+    assert decision.sentence == (
+        f"{RULE_WITHIN}. No option saves more than it costs: every option's mean net saving is below the "
+        "baseline's, so the rule keeps cap = 0 (the baseline). The closest is cap = 10, -GBP 600,000 a "
+        "year (95 % CI -GBP 600,000 to -GBP 600,000).")
+    largest = decide(UNUSED, "largest_net_saving", swept=[CAP])
+    assert largest.is_baseline
+    assert largest.sentence == (
+        "Decision rule: recommend the option with the largest mean net saving. No option saves more than "
+        "it costs: every option's mean net saving is below the baseline's, so the rule keeps cap = 0 (the "
+        "baseline). The closest is cap = 10, -GBP 600,000 a year (95 % CI -GBP 600,000 to -GBP 600,000).")
+
+
 def test_within_ci_of_best_can_choose_an_option_cheaper_than_the_baseline():
     # baseline 16 beds (job 1); 12 beds saves money on the units and loses little
     table = _comparison([
@@ -202,6 +218,8 @@ def test_kpi_levels_reads_the_summary():
 
 def test_parse_target_and_check_rule():
     assert parse_target("delayed_days_per_year<=30000") == Target("delayed_days_per_year", "<=", 30000.0)
+    # the example the help and the error hints give (met by 20-40 unit beds in the care-home study)
+    assert parse_target("delay_P2_mean_days<=8.7") == Target("delay_P2_mean_days", "<=", 8.7)
     assert parse_target(" nctr_census_midnight_p95 >= 1,200.5 ") == Target("nctr_census_midnight_p95", ">=",
                                                                             1200.5)
     assert str(Target("nctr_census_midnight_p95", "<=", 400)) == "nctr_census_midnight_p95 <= 400"
@@ -209,7 +227,7 @@ def test_parse_target_and_check_rule():
         with pytest.raises(ConfigError) as error:
             parse_target(bad)
         assert str(error.value) == (f"--target: {bad!r} is not KPI<=VALUE or KPI>=VALUE; fix: give e.g. "
-                                    "--target 'delayed_days_per_year<=30000'")
+                                    "--target 'delay_P2_mean_days<=8.7'")
     assert check_rule("within_ci_of_best", None) is None
     assert check_rule("cheapest_meeting_target", "a<=1", ["a", "b"]) == Target("a", "<=", 1.0)
     cases = {("best", None): "--rule: unknown rule 'best'; fix: use one of within_ci_of_best, "
@@ -218,7 +236,7 @@ def test_parse_target_and_check_rule():
                                              "not largest_net_saving; fix: leave --target out, or add "
                                              "--rule cheapest_meeting_target",
              ("cheapest_meeting_target", None): "--target: is required by --rule cheapest_meeting_target; "
-                                                "fix: add e.g. --target 'delayed_days_per_year<=30000'",
+                                                "fix: add e.g. --target 'delay_P2_mean_days<=8.7'",
              ("cheapest_meeting_target", "delayed_days<=1"): "--target: delayed_days is not a KPI of this "
                                                              "sweep; fix: use a KPI of its summary.csv, "
                                                              "e.g. delayed_days_per_year"}
@@ -255,6 +273,48 @@ def test_diminishing_step_skips_steps_that_add_no_place_and_a_first_step_that_bu
     assert diminishing_step(steps)["option_to"] == 20  # first valid step 100: 60 is not < 50, 40 is
     flat = steps.assign(delayed_days_avoided_per_added_place=[0.0, -5.0, -10.0, -20.0])
     assert diminishing_step(flat) is None
+
+
+# A unit nobody is sent to: every size avoids (about) no delayed days and costs its block contract.
+UNUSED = _comparison([
+    (0, 0, 0, 0, 0, 0, 0, 0),
+    (1, 10, 10, 600_000, -600_000, -600_000, -600_000, 0),
+    (2, 20, 20, 1_200_000, -1_200_000, -1_200_000, -1_200_000, 0),
+    (3, 30, 30, 1_800_000, -1_803_000, -1_810_000, -1_796_000, -3),
+])
+NO_OPTION_PAYS = ("No option avoids enough delayed days to pay for itself: on average, each costs more a "
+                  "year than the delayed days it avoids are worth.")
+
+
+def test_returns_sentence_when_the_added_places_avoid_nothing():
+    steps = marginal_benefit_steps(UNUSED, CAP)
+    assert steps["delayed_days_avoided_per_added_place"].tolist() == pytest.approx([0, 0, -0.3])
+    net = UNUSED["net_saving_per_year"][1:]
+    assert returns_sentence(steps, CAP, net_savings=net) == (
+        "Going from cap = 0 to 10, the added places avoid no delayed days a year on average, and no later "
+        f"step does either over the options swept. {NO_OPTION_PAYS}")
+    assert returns_sentence(steps, CAP) == (
+        "Going from cap = 0 to 10, the added places avoid no delayed days a year on average, and no later "
+        "step does either over the options swept.")
+    # nothing at first, then a later step that does avoid some
+    late = UNUSED.assign(delayed_days_avoided_per_year=[0, 0, 400, 700])
+    assert returns_sentence(marginal_benefit_steps(late, CAP), CAP) == (
+        "Going from cap = 0 to 10, the added places avoid no delayed days a year on average. From 10 to 20 "
+        "each added place avoids about 40.")
+
+
+def test_returns_sentence_says_when_no_option_pays_for_itself():
+    # some delayed days avoided, too few for the block contract: 49, then 28, then 12 per added place
+    costly = UNUSED.assign(delayed_days_avoided_per_year=[0, 490, 770, 890],
+                           net_saving_per_year=[0, -406_000, -896_000, -1_448_000])
+    steps = marginal_benefit_steps(costly, CAP)
+    assert returns_sentence(steps, CAP, net_savings=costly["net_saving_per_year"][1:]) == (
+        "Going from cap = 0 to 10, each added place avoids about 49 delayed days a year. From 20 to 30 "
+        f"each added place avoids about 12, less than half that: returns diminish there. {NO_OPTION_PAYS}")
+    # one option that pays is enough to leave the clause out
+    assert NO_OPTION_PAYS not in returns_sentence(steps, CAP, net_savings=[-406_000, 5_000, -1_448_000])
+    assert NO_OPTION_PAYS not in returns_sentence(marginal_benefit_steps(CARE_HOME, CAP), CAP,
+                                                  net_savings=CARE_HOME["net_saving_per_year"][1:])
 
 
 def test_yearly_spread_is_the_percentile_range_of_paired_differences():

@@ -123,7 +123,9 @@ if focus["job"] != base_job:
         "- Return per GBP 1 spent: not applicable (no added cost).", ""]
 numeric = 1 <= len(swept) <= 2 and pd.api.types.is_numeric_dtype(comparison[swept[-1]])
 if len(swept) == 1 and numeric and (comparison["added_capacity"] != 0).any():
-    lines += [returns_sentence(marginal_benefit_steps(comparison, swept[0]), swept[0]), ""]
+    adding = comparison[(comparison["job"] != base_job) & (comparison["added_capacity"] > 0)]
+    lines += [returns_sentence(marginal_benefit_steps(comparison, swept[0]), swept[0],
+                               net_savings=adding["net_saving_per_year"]), ""]
 lines += [
     f"Each option was simulated {replications} times (replications: each {run_length}), with the "
     "same patients arriving in every option's replication *r* (common random numbers), and compared "

@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "  flowsim-board multirun/care_home_units\n"
         "  flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds'\n"
         "  flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
-        "--target 'delayed_days_per_year<=30000'\n\n"
+        "--target 'delay_P2_mean_days<=8.7'\n\n"
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)"),
         description=(
         "Build the board pack (HTML, code hidden, and the same as an A4 PDF) of a sweep directory from "

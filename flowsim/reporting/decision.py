@@ -9,7 +9,7 @@ Which option to recommend is a choice the pack states rather than hides. The rul
   interval of the best option's net saving. Options the simulation cannot tell apart from the best
   are treated as equally good, so the pack does not ask for money the evidence does not support.
 - ``cheapest_meeting_target``: the cheapest option whose mean KPI (from the sweep's summary, e.g.
-  ``delayed_days_per_year <= 30000`` or ``nctr_census_midnight_p95 <= 400``) meets a stated
+  ``delay_P2_mean_days <= 8.7`` or ``nctr_census_midnight_p95 <= 365``) meets a stated
   :class:`Target`.
 - ``largest_net_saving``: the option with the largest mean net saving, however close the others.
 
@@ -92,7 +92,7 @@ def parse_target(text: str) -> Target:
             pass
     if not match or not np.isfinite(value):
         raise ConfigError("--target", f"{text!r} is not KPI<=VALUE or KPI>=VALUE",
-                          "give e.g. --target 'delayed_days_per_year<=30000'")
+                          "give e.g. --target 'delay_P2_mean_days<=8.7'")
     return Target(match.group(1), match.group(2), value)
 
 
@@ -122,7 +122,7 @@ def check_rule(rule: str, target: str | None, kpis: Sequence[str] | None = None)
         return None
     if target is None:
         raise ConfigError("--target", "is required by --rule cheapest_meeting_target",
-                          "add e.g. --target 'delayed_days_per_year<=30000'")
+                          "add e.g. --target 'delay_P2_mean_days<=8.7'")
     parsed = parse_target(target)
     if kpis is not None and parsed.kpi not in kpis:
         near = difflib.get_close_matches(parsed.kpi, list(kpis), n=3)
@@ -216,6 +216,17 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
         best_text += (f" (95 % CI {_gbp(best['net_saving_per_year_ci_low'])} to "
                       f"{_gbp(best['net_saving_per_year_ci_high'])})")
     stated = f"Decision rule: recommend {RULES[rule]}"
+    others = rows[rows["job"] != best["job"]]
+    if (rule != "cheapest_meeting_target" and best["job"] == best["baseline_job"] and len(others)
+            and (others["net_saving_per_year"].to_numpy(dtype=float) < best["net_saving_per_year"]).all()):
+        closest = others.iloc[int(np.nanargmax(others["net_saving_per_year"].to_numpy(dtype=float)))]
+        closest_text = f"{_described(closest, swept)}, {_gbp(closest['net_saving_per_year'])} a year"
+        if np.isfinite(closest["net_saving_per_year_ci_low"]):
+            closest_text += (f" (95 % CI {_gbp(closest['net_saving_per_year_ci_low'])} to "
+                             f"{_gbp(closest['net_saving_per_year_ci_high'])})")
+        return Decision(rule, best, best, (
+            f"{stated}. No option saves more than it costs: every option's mean net saving is below the "
+            f"baseline's, so the rule keeps {_described(best, swept)}. The closest is {closest_text}."))
     if rule == "largest_net_saving":
         chosen = best
         close = rows[(rows["job"] != best["job"])
@@ -246,7 +257,7 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
             "simulation can tell apart from the recommended option's."))
     if target is None or levels is None:
         raise ConfigError("--target", "is required by --rule cheapest_meeting_target",
-                          "add e.g. --target 'delayed_days_per_year<=30000'")
+                          "add e.g. --target 'delay_P2_mean_days<=8.7'")
     level = rows["job"].map(lambda job: float(levels[job]) if job in levels else float("nan"))
     meeting = rows[[target.met(v) for v in level]]
     stated = f"{stated}: a mean {target}"
@@ -291,23 +302,45 @@ def diminishing_step(steps: pd.DataFrame, fraction: float = 0.5) -> pd.Series | 
     return steps.iloc[below[0]] if below else None
 
 
-def returns_sentence(steps: pd.DataFrame, option: str, fraction: float = 0.5) -> str:
-    """What each step along ``option`` buys, and where returns diminish, in plain words."""
+def returns_sentence(steps: pd.DataFrame, option: str, fraction: float = 0.5,
+                     net_savings: Sequence[float] | None = None) -> str:
+    """What each step along ``option`` buys, and where returns diminish, in plain words.
+
+    Steps whose added places avoid less than half a delayed day a year each are said to avoid none
+    (there are then no returns to diminish). With ``net_savings`` (the mean net saving of each option
+    that adds places), the sentence ends by saying so when no option pays for itself.
+    """
     per_place = steps["delayed_days_avoided_per_added_place"].to_numpy(dtype=float)
     valid = np.flatnonzero(np.isfinite(per_place))
     if valid.size == 0:
         return ""
     first = steps.iloc[valid[0]]
-    text = (f"Going from {option} = {first['option_from']} to {first['option_to']}, each added place "
-            f"avoids about {_number(first['delayed_days_avoided_per_added_place'])} delayed days a year.")
-    step = diminishing_step(steps, fraction)
-    if step is not None:
-        text += (f" From {step['option_from']} to {step['option_to']} each added place avoids about "
-                 f"{_number(step['delayed_days_avoided_per_added_place'])}, less than "
-                 f"{'half' if fraction == 0.5 else f'{fraction:.0%} of'} that: returns diminish there.")
-    elif valid.size > 1:
-        text += (f" No later step falls below {'half' if fraction == 0.5 else f'{fraction:.0%} of'} "
-                 "that over the options swept.")
+    below = f"{'half' if fraction == 0.5 else f'{fraction:.0%} of'} that"
+    if per_place[valid[0]] < 0.5:  # about nothing (or worse, within the noise)
+        text = (f"Going from {option} = {first['option_from']} to {first['option_to']}, the added places "
+                "avoid no delayed days a year on average")
+        later = [i for i in valid[1:] if per_place[i] >= 0.5]
+        if later:
+            step = steps.iloc[later[0]]
+            text += (f". From {step['option_from']} to {step['option_to']} each added place avoids about "
+                     f"{_number(step['delayed_days_avoided_per_added_place'])}.")
+        else:
+            text += ", and no later step does either over the options swept." if valid.size > 1 else "."
+    else:
+        text = (f"Going from {option} = {first['option_from']} to {first['option_to']}, each added place "
+                f"avoids about {_number(first['delayed_days_avoided_per_added_place'])} delayed days a year.")
+        step = diminishing_step(steps, fraction)
+        if step is not None:
+            text += (f" From {step['option_from']} to {step['option_to']} each added place avoids about "
+                     f"{_number(step['delayed_days_avoided_per_added_place'])}, less than {below}: returns "
+                     "diminish there.")
+        elif valid.size > 1:
+            text += f" No later step falls below {below} over the options swept."
+    net = np.asarray(list(net_savings) if net_savings is not None else [], dtype=float)
+    net = net[np.isfinite(net)]
+    if net.size and (net < 0).all():
+        text += (" No option avoids enough delayed days to pay for itself: on average, each costs more a "
+                 "year than the delayed days it avoids are worth.")
     return text
 
 
