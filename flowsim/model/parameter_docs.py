@@ -210,8 +210,8 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "start": FieldDoc("date (YYYY-MM-DD)", "Date from which the step's capacity applies; inside the run",
                           "scenario=winter_surge: 2025-12-01, then 2026-04-01"),
         "capacity": FieldDoc("places", "Places from that date on: absolute, not added to capacity; when it "
-                             "falls, occupants are not evicted", "scenario=winter_surge: ic_beds 404 then "
-                             "370, p1_reablement 496 then 480", value_type="whole number"),
+                             "falls, occupants are not evicted", "scenario=winter_surge: ic_beds 424 then "
+                             "388, p1_reablement 468 then 453", value_type="whole number"),
     },
     ClosuresConfig: {
         "outbreaks_per_year": FieldDoc("per year", "Mean number of outbreaks a year (at random times); 0 = "
