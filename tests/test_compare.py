@@ -344,3 +344,16 @@ def test_jobs_of_one_replication():
     assert row["pairs"] == 1
     assert row["delayed_days_avoided_per_year"] == 50.0  # (100 - 90) x 5
     assert row["net_saving_per_year"] == 10_000.0  # 400 x 50 - (3000 - 1000) x 5
+
+
+def test_added_places_are_time_average_commissioned_places():
+    """A surge of 12 places open a quarter of the year adds 3 place-years, not 12 (``mean_capacity``)."""
+    tables = _tables({0: JOBS[0], 1: JOBS[1]})
+    units = tables.units.assign(mean_capacity=tables.units["capacity"].astype(float))
+    surge = (units["job"] == 1) & (units["unit"] == "chu")
+    units.loc[surge, "mean_capacity"] = 12 * 0.25  # capacity 10 at the start, a schedule opens more
+    row = compare_to_baseline(SweepTables(results=tables.results, summary=tables.summary, units=units,
+                                          swept=tables.swept, incomplete=(), observed_days=73.0)).iloc[1]
+    assert row["added_capacity"] == 3.0
+    per_place = row["delayed_days_avoided_per_year"] / 3
+    assert row["delayed_days_avoided_per_added_place"] == pytest.approx(per_place)

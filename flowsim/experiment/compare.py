@@ -52,7 +52,8 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
 
     - ``delayed_days_avoided_per_year`` (mean) with ``_ci_low``/``_ci_high``, and
       ``_unpaired_half_width`` for comparison with the paired ``_half_width``;
-    - ``added_capacity``: places added over the baseline, all units;
+    - ``added_capacity``: places added over the baseline, all units, as time-average commissioned places
+      (``mean_capacity``: a surge open a third of the year counts a third of its places);
       ``delayed_days_avoided_per_added_place``;
     - ``acute_saving_per_year`` (delayed days avoided x acute bed-day cost),
       ``added_cost_per_year`` (service costs over the baseline: units' block and occupied-day
@@ -64,7 +65,10 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
     results = tables.results
     base_job = select_baseline(tables) if baseline is None else baseline
     scale = _DAYS_PER_YEAR / tables.observed_days
-    capacity = tables.units.groupby(["job", "replication"])["capacity"].sum().groupby("job").first()
+    # Time-average commissioned places (a winter surge counts for the months it is open); sweeps
+    # written before mean_capacity existed have only the capacity at the start.
+    places = "mean_capacity" if "mean_capacity" in tables.units.columns else "capacity"
+    capacity = tables.units.groupby(["job", "replication"])[places].sum().groupby("job").first()
     base = results[results["job"] == base_job].set_index("replication")
     # sweeps written before housing costs existed only have unit costs
     services = "cost_services" if "cost_services" in results.columns else "cost_units"
