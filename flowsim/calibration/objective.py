@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from flowsim.calibration.target_spec import MONTH_PROFILE, Parameter, Target, TargetSpec
 from flowsim.experiment.runner import run_replications
@@ -36,24 +36,12 @@ class Evaluation:
         return self.per_replication.mean(axis=0)
 
 
-def _get(config: DictConfig, path: str) -> object:
-    node: object = config
-    for key in path.split("."):
-        if isinstance(node, ListConfig) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        elif isinstance(node, DictConfig) and key in node:
-            node = node[key]
-        else:
-            return None
-    return node
-
-
 def expand_paths(config: DictConfig, path: str) -> list[str]:
     """``path`` with each ``*`` replaced by every key of that mapping in ``config``."""
     head, star, tail = path.partition("*")
     if not star:
         return [path]
-    node = _get(config, head.rstrip(".")) if head else config
+    node = OmegaConf.select(config, head.rstrip(".")) if head else config
     if not isinstance(node, DictConfig):
         raise ConfigError(path, f"{head.rstrip('.') or 'the config'} is not a mapping", "fix the path")
     return [p for key in node for p in expand_paths(config, f"{head}{key}{tail}")]
@@ -63,7 +51,7 @@ def _paths(config: DictConfig, parameter: Parameter) -> list[tuple[str, float]]:
     found = []
     for pattern, coefficient in parameter.paths:
         for path in expand_paths(config, pattern):
-            if _get(config, path) is None and parameter.action == "scale":
+            if OmegaConf.select(config, path) is None and parameter.action == "scale":
                 raise ConfigError(f"{parameter.name}: {path}", "is not set in the base config",
                                   "scale only values the config sets")
             found.append((path, coefficient))
@@ -81,7 +69,7 @@ def start_values(config: DictConfig, spec: TargetSpec) -> dict[str, float]:
             value = 1.0
         elif value is None:
             path, coefficient = _paths(config, parameter)[0]
-            current = _get(config, path)
+            current = OmegaConf.select(config, path)
             if not isinstance(current, int | float) or isinstance(current, bool):
                 raise ConfigError(f"parameters.{parameter.name}.start", f"{path} is not set in the base "
                                   "config", "give a start value")
@@ -101,7 +89,7 @@ def apply_parameters(base: DictConfig, spec: TargetSpec, values: Mapping[str, fl
             elif parameter.action == "set_log":
                 new = math.log(value)
             else:
-                old = _get(base, path)
+                old = OmegaConf.select(base, path)
                 new = round(old * value) if isinstance(old, int) else float(old) * value
             OmegaConf.update(config, path, new, force_add=True)
     return config

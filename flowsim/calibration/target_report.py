@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from flowsim.calibration.objective import Evaluation, apply_parameters, expand_paths
 from flowsim.calibration.search import within_band
@@ -62,10 +62,8 @@ def _nested(config: DictConfig, paths: list[str]) -> dict:
         keys = path.split(".")
         if keys[-1].isdigit():
             keys = keys[:-1]
-        node: object = config
-        for key in keys:
-            node = node[key]  # type: ignore[index]
-        value = list(node) if not isinstance(node, int | float | str) else node  # type: ignore[arg-type]
+        node = OmegaConf.select(config, ".".join(keys))
+        value = OmegaConf.to_container(node) if isinstance(node, ListConfig) else node
         target = out
         for key in keys[:-1]:
             target = target.setdefault(key, {})
