@@ -135,3 +135,15 @@ def test_unit_occupancy_never_exceeds_capacity(congested):
     _, metrics = congested
     assert metrics.census["occupied_unit"].max() <= 4
     assert 0 < metrics.units[0]["utilisation"] <= 1
+
+
+@pytest.mark.parametrize(("days", "weekend_share"), [(["Mon", "Tue", "Wed", "Thu", "Fri"], 0.0),
+                                                     (["Mon", "Sat"], 0.5),
+                                                     (["Sat", "Sun"], 1.0)])
+def test_weekend_admission_premium_is_paid_for_the_weekend_days_the_unit_admits(days, weekend_share):
+    cfg = single_unit_config(rate_per_day=2, capacity=4, horizon_days=70, warm_up_days=0)
+    cfg["services"]["unit"]["weekend_admission_premium_per_bed_week"] = 35.0
+    cfg["services"]["unit"]["admission"] = {"days": days}
+    unit = compute_metrics(simulate(build_scenario(cfg), 0)).units[0]
+    # 4 places x 10 weeks x GBP 35 for both weekend days
+    assert unit["cost_weekend_premium"] == pytest.approx(4 * 10 * 35.0 * weekend_share)

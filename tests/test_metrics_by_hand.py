@@ -12,7 +12,8 @@ The system: start Monday 2025-01-06 (day 0), warm-up 10, horizon 40, cool-down 5
 
 * unit 0 ``home_care`` (P1): 1 place, GBP 100 per occupied day, contracted maximum stay 6 days,
   GBP 30 per over-length day;
-* unit 1 ``rehab_beds`` (P2): 2 beds, 3 from day 20 (2025-01-26), GBP 10 per occupied day and a block
+* unit 1 ``rehab_beds`` (P2): 2 beds, 3 from day 20 (2025-01-26), GBP 10 per occupied day, a 7-day
+  admission premium of GBP 14 per bed-week and a block
   contract of GBP 70 per bed-week;
 * unit 2 ``care_home`` (P3): 1 place, GBP 50 per occupied day, admits Monday to Friday 06:00-18:00;
 * housing: barrier types ``repair`` (code 0) and ``rehousing`` (code 1); one coordinator FTE with a
@@ -82,10 +83,13 @@ CONFIG = {
         "rehab_beds": {"pathways": ["P2"], "capacity": 2,
                        "los_days": {"kind": "uniform", "low": 5.0, "high": 15.0},
                        "cost_per_occupied_day": 10.0, "cost_per_bed_week": 70.0,
+                       "weekend_admission_premium_per_bed_week": 14.0,
                        "capacity_schedule": [{"start": "2025-01-26", "capacity": 3}]},
         "care_home": {"pathways": ["P3"], "capacity": 1,
                       "los_days": {"kind": "uniform", "low": 10.0, "high": 60.0},
                       "cost_per_occupied_day": 50.0,
+                      # admits on weekdays only, so its premium is never paid
+                      "weekend_admission_premium_per_bed_week": 500.0,
                       "admission": {"days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
                                     "open_hour": 6.0, "close_hour": 18.0}},
     },
@@ -299,6 +303,8 @@ EXPECTED_KPIS: dict[str, float] = {
     "nctr_census_midnight_p95": 1.55,
     # window Jan 16 - Feb 15, 2025: no July-August to compare with
     "nctr_census_winter_rise": NAN,
+    # every midnight of the window is a winter day (Jan-Feb): as nctr_census_midnight_p95
+    "nctr_census_winter_p95": 1.55,
     # left acute on their NCTR day: A1 (28), C (11 -> 11.5), E (20, to the flat), F (15.5) of the ten new
     # episodes A1, C, D, E, F, G, K, L, P, S
     "same_day_share": 0.4,
@@ -376,11 +382,11 @@ EXPECTED_KPIS: dict[str, float] = {
     "cost_housing": 3500.0,
     "p2_blocked_by_housing_days": 1.5,  # F: P2 done 25.5, fix done 27
     "cost_delayed_days": 8600.0,  # 21.5 x 400
-    # home_care 25.5 x 100 + 8.5 over-length days x 30 = 2,805; rehab_beds 34.5 x 10 + 80 / 7 x 70 = 1,145;
-    # care_home 29.75 x 50 = 1,487.5
-    "cost_units": 5437.5,
-    "cost_services": 8937.5,  # 5,437.5 + 3,500
-    "cost_total": 17537.5,  # 8,600 + 8,937.5
+    # home_care 25.5 x 100 + 8.5 over-length days x 30 = 2,805; rehab_beds 34.5 x 10 + 80 / 7 x 70
+    # + 80 / 7 x 14 (weekend premium, both days) = 1,305; care_home 29.75 x 50 = 1,487.5
+    "cost_units": 5597.5,
+    "cost_services": 9097.5,  # 5,597.5 + 3,500
+    "cost_total": 17697.5,  # 8,600 + 9,097.5
 }
 
 
@@ -402,17 +408,20 @@ EXPECTED_UNITS = [
      "over_length_days": 8.5,  # B [10,18) beyond 3 + 6 = 9: 8; G [39,39.5) beyond 33 + 6: 0.5
      "occupied_days": 25.5, "blocked_days": 0.0, "mean_wait_days": 4 / 3,
      "p_wait": 2 / 3,  # D and G waited, A1 did not
-     "cost_occupied": 2550.0, "cost_block": 0.0, "cost_over_length": 255.0},  # 25.5 x 100; 8.5 x 30
+     "cost_occupied": 2550.0, "cost_block": 0.0, "cost_weekend_premium": 0.0,
+     "cost_over_length": 255.0},  # 25.5 x 100; 8.5 x 30
     {"unit": "rehab_beds", "pathways": "P2", "capacity": 2, "admissions": 3,  # A 12, F 15.5, G 20
      "mean_occupied": 1.15, "utilisation": 0.43125,
      "mean_capacity": 80 / 30,  # (2 x 10 + 3 x 20) / 30
      "closed_days": 0.0, "over_length_stays": 0.0, "over_length_days": 0.0,
      "occupied_days": 34.5, "blocked_days": 4.5, "mean_wait_days": 9.5 / 3, "p_wait": 2 / 3,
-     "cost_occupied": 345.0, "cost_block": 800.0, "cost_over_length": 0.0},  # 80 / 7 x 70 = 800
+     "cost_occupied": 345.0, "cost_block": 800.0,  # 80 / 7 x 70 = 800
+     "cost_weekend_premium": 160.0, "cost_over_length": 0.0},  # 80 / 7 x 14 = 160
     {"unit": "care_home", "pathways": "P3", "capacity": 1, "admissions": 1, "mean_occupied": 29.75 / 30,
      "utilisation": 29.75 / 30, "mean_capacity": 1.0, "closed_days": 19.0, "over_length_stays": 0.0,
      "over_length_days": 0.0, "occupied_days": 29.75, "blocked_days": 0.0, "mean_wait_days": 1.75,
-     "p_wait": 1.0, "cost_occupied": 1487.5, "cost_block": 0.0, "cost_over_length": 0.0},
+     "p_wait": 1.0, "cost_occupied": 1487.5, "cost_block": 0.0,
+     "cost_weekend_premium": 0.0, "cost_over_length": 0.0},  # weekdays only: no premium
 ]
 
 

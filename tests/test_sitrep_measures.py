@@ -27,7 +27,7 @@ import math
 import numpy as np
 import pytest
 
-from flowsim.measures.sitrep import SITREP_REASONS, seasonal_rise, sitrep_kpis
+from flowsim.measures.sitrep import SITREP_REASONS, seasonal_rise, sitrep_kpis, winter_quantile
 from flowsim.model.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ORIGINS, SCHEMA, EpisodeTable
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, build_scenario
 
@@ -141,3 +141,15 @@ def test_seasonal_rise_is_january_february_over_july_august():
     assert seasonal_rise(dates, census) == pytest.approx(0.2)
     summerless = ~np.isin(months, (7, 8))
     assert math.isnan(seasonal_rise(dates[summerless], census[summerless]))
+
+
+def test_winter_quantile_reads_december_to_february_only():
+    dates = np.arange("2025-06-01", "2026-06-01", dtype="datetime64[D]")
+    months = dates.astype("datetime64[M]").astype(int) % 12 + 1
+    # winter days count 0..89 in turn (Dec 31 + Jan 31 + Feb 28 = 90 days); other days 1,000
+    census = np.full(dates.size, 1000.0)
+    winter = np.isin(months, (12, 1, 2))
+    census[winter] = np.arange(winter.sum())
+    assert winter.sum() == 90
+    assert winter_quantile(dates, census, 0.95) == pytest.approx(0.95 * 89)
+    assert math.isnan(winter_quantile(dates[~winter], census[~winter], 0.95))

@@ -23,7 +23,7 @@ import numpy as np
 
 from flowsim.measures.housing_metrics import delay_reasons, housing_kpis
 from flowsim.measures.intervals import count_at, overlap_days
-from flowsim.measures.sitrep import seasonal_rise, sitrep_kpis
+from flowsim.measures.sitrep import seasonal_rise, sitrep_kpis, winter_quantile
 from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
 from flowsim.model.journey import RunResult
 from flowsim.model.scenario import PATHWAYS, Scenario, UnitSpec
@@ -81,6 +81,12 @@ def _scheduled(spec: UnitSpec) -> list[tuple[float, float]]:
     return [(0.0, spec.capacity), *spec.availability.schedule]
 
 
+def _weekend_premium(spec: UnitSpec) -> float:
+    """Premium per place per week for the weekend days the unit admits on (Saturday 5, Sunday 6)."""
+    weekend_days = len(spec.availability.admission_days & {5, 6})
+    return spec.weekend_admission_premium_per_bed_week * weekend_days / 2.0
+
+
 def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
                   midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
     days = w1 - w0
@@ -120,6 +126,7 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
             "p_wait": float((waits > 0).mean()) if waits.size else np.nan,
             "cost_occupied": occupied_days * spec.cost_per_occupied_day,
             "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
+            "cost_weekend_premium": capacity_days / 7.0 * _weekend_premium(spec),
             "cost_over_length": over_days * spec.cost_per_over_length_day,
         })
     return rows
@@ -217,11 +224,12 @@ def compute_metrics(result: RunResult) -> RunMetrics:
     housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
     sitrep_kpis(scenario, log, w0, w1, kpis)
     kpis["nctr_census_winter_rise"] = seasonal_rise(census["date"], census["nctr_census"])
+    kpis["nctr_census_winter_p95"] = winter_quantile(census["date"], census["nctr_census"], 0.95)
     if scenario.acute.enabled:
         _acute_kpis(scenario, log, w0, w1, midnights, census, kpis)
     kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
-    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_over_length"]
-                                   for u in units))
+    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_weekend_premium"]
+                                   + u["cost_over_length"] for u in units))
     kpis["cost_services"] = kpis["cost_units"] + kpis["cost_housing"]
     kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_services"]
     return RunMetrics(kpis=kpis, units=units, census=census)

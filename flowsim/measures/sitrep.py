@@ -15,6 +15,8 @@ another reason). flowsim's counterparts:
   for patients in hospital 14 days or more; with about a week in hospital before NCTR, a wait of 7
   days is the nearest flowsim has (flowsim does not model the stay before NCTR, except with the acute
   bed pool).
+* :func:`winter_quantile`: a quantile of the midnight census over the winter's days (December-February),
+  for targets such as "NCTR census at most X on 95 % of winter days" (``nctr_census_winter_p95``);
 * :func:`seasonal_rise`: the mean midnight census of January-February over that of July-August, minus
   one (the SitRep's winter rise: 2023 about +17 %).
 """
@@ -27,12 +29,14 @@ from flowsim.measures.housing_metrics import delay_reasons
 from flowsim.model.eventlog import CENSUS, EpisodeTable
 from flowsim.model.scenario import Scenario
 
-__all__ = ["LONG_DELAY_DAYS", "SITREP_REASONS", "seasonal_rise", "sitrep_kpis"]
+__all__ = ["LONG_DELAY_DAYS", "SITREP_REASONS", "WINTER_DAYS", "seasonal_rise", "sitrep_kpis",
+           "winter_quantile"]
 
 LONG_DELAY_DAYS = 7.0
 SITREP_REASONS = ("admin", "P1", "P2", "P3", "housing", "homeless", "calendar")
 WINTER = (1, 2)  # January-February: the SitRep's peak months
 SUMMER = (7, 8)  # July-August: its trough
+WINTER_DAYS = (12, 1, 2)  # December-February: the winter a surge is bought for
 
 
 def _homeless_types(scenario: Scenario) -> np.ndarray:
@@ -94,3 +98,22 @@ def seasonal_rise(dates: np.ndarray, census: np.ndarray) -> float:
     if not winter.any() or not summer.any() or not np.mean(census[summer]) > 0:
         return float("nan")
     return float(np.mean(census[winter]) / np.mean(census[summer]) - 1.0)
+
+
+def winter_quantile(dates: np.ndarray, census: np.ndarray, quantile: float) -> float:
+    """A quantile of the midnight census over the December-February midnights (NaN without any).
+
+    Parameters
+    ----------
+    dates : numpy.ndarray
+        Dates of the midnights (``datetime64``).
+    census : numpy.ndarray
+        The count at each midnight.
+    quantile : float
+        In [0, 1]; 0.95 gives the level the census stays at or under on 95 % of winter days.
+    """
+    months = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    winter = np.isin(months, WINTER_DAYS)
+    if not winter.any():
+        return float("nan")
+    return float(np.quantile(census[winter], quantile))

@@ -142,6 +142,8 @@ class UnitConfig:
     preference: int = 1  # lower is tried first among units serving the same pathway
     cost_per_occupied_day: float = 0.0
     cost_per_bed_week: float = 0.0  # block contract, paid whether occupied or not
+    # added to the block cost while the unit admits at weekends (7-day admission), per Sat/Sun day open
+    weekend_admission_premium_per_bed_week: float = 0.0
     description: str = ""
     admission: AdmissionCalendarConfig = field(default_factory=AdmissionCalendarConfig)
     capacity_schedule: list[CapacityStepConfig] = field(default_factory=list)

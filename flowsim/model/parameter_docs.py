@@ -178,6 +178,9 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                                           "place-day"),
         "cost_per_bed_week": FieldDoc("GBP per place per week", "Block-contract cost of each commissioned "
                                       "place, paid whether occupied or not"),
+        "weekend_admission_premium_per_bed_week": FieldDoc(
+            "GBP per place per week", "Premium on the block cost for 7-day admission: paid on every "
+            "commissioned place while admission.days include Saturday and Sunday (half for one of them)"),
         "description": FieldDoc("text", "What the unit is, in words, for readers of the config"),
         "admission": FieldDoc(_SETTINGS, "Admission calendar: the weekdays and hours the unit admits "
                               "(default: always)"),

@@ -70,6 +70,8 @@ class UnitSpec:
     cost_per_occupied_day: float
     cost_per_bed_week: float
     description: str = ""
+    # block-cost premium per place per week for admitting on both weekend days (half for one)
+    weekend_admission_premium_per_bed_week: float = 0.0
     availability: Availability = field(default_factory=Availability)
     max_stay_days: float | None = None
     cost_per_over_length_day: float = 0.0
@@ -205,6 +207,9 @@ def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> 
                                               f"{field}.cost_per_occupied_day", maximum=MAX_COST),
             cost_per_bed_week=real_number(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week",
                                           maximum=MAX_COST),
+            weekend_admission_premium_per_bed_week=real_number(
+                spec.get("weekend_admission_premium_per_bed_week", 0.0),
+                f"{field}.weekend_admission_premium_per_bed_week", maximum=MAX_COST),
             description=str(spec.get("description") or ""),
             availability=availability_from_config(spec, field, start_date, horizon),
             max_stay_days=(None if spec.get("max_stay_days") is None
