@@ -23,7 +23,6 @@ swept capacity, from the steps of :func:`flowsim.measures.aggregate.marginal_ben
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowsim.measures.kpi_target import Target, parse_target
+from flowsim.measures.kpi_target import format_level as _level
 from flowsim.model.errors import ConfigError
 
 __all__ = [
@@ -56,46 +57,6 @@ RULES = {
     "largest_net_saving": "the option with the largest mean net saving",
 }
 DEFAULT_RULE = "within_ci_of_best"
-_TARGET = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=)\s*(\S+)\s*$")
-
-
-@dataclass(frozen=True)
-class Target:
-    """A level a KPI's mean must reach: ``kpi <= value`` or ``kpi >= value``."""
-
-    kpi: str
-    op: str  # "<=" or ">="
-    value: float
-
-    def met(self, level: float) -> bool:
-        """Whether a mean ``level`` of the KPI meets the target (NaN never does)."""
-        return bool(level <= self.value) if self.op == "<=" else bool(level >= self.value)
-
-    def __str__(self) -> str:
-        return f"{self.kpi} {self.op} {_number(self.value)}"
-
-
-def parse_target(text: str) -> Target:
-    """``"delayed_days_per_year<=30000"`` -> ``Target("delayed_days_per_year", "<=", 30000.0)``.
-
-    Raises
-    ------
-    ConfigError
-        If ``text`` is not ``KPI<=VALUE`` or ``KPI>=VALUE`` with a finite number.
-    """
-    match = _TARGET.match(text)
-    value = float("nan")
-    if match:
-        try:
-            value = float(match.group(3).replace(",", ""))
-        except ValueError:
-            pass
-    if not match or not np.isfinite(value):
-        raise ConfigError("--target", f"{text!r} is not KPI<=VALUE or KPI>=VALUE",
-                          "give e.g. --target 'delay_P2_mean_days<=8.7'")
-    return Target(match.group(1), match.group(2), value)
-
-
 def check_rule(rule: str, target: str | None, kpis: Sequence[str] | None = None) -> Target | None:
     """Check a rule and its target before anything runs; the parsed target (None without one).
 
@@ -141,10 +102,6 @@ def kpi_levels(summary: pd.DataFrame, kpi: str) -> pd.Series:
     """Each job's mean of ``kpi`` from the sweep's ``summary.csv`` table, indexed by job."""
     rows = summary[summary["kpi"] == kpi]
     return pd.Series(rows["mean"].to_numpy(dtype=float), index=rows["job"].tolist(), name=kpi)
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 or value == round(value) else f"{value:,.2f}"
 
 
 def _gbp(value: float) -> str:
@@ -266,11 +223,11 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
         closest = rows.iloc[int(np.nanargmin(gaps.to_numpy(dtype=float)))]
         return Decision(rule, None, best, (
             f"{stated}. No option meets it: the closest is {_described(closest, swept)}, with "
-            f"{target.kpi} {_number(float(level[closest.name]))}. The largest mean net saving is "
+            f"{target.kpi} {_level(float(level[closest.name]))}. The largest mean net saving is "
             f"{best_text}."), target)
     chosen = _cheapest(meeting)
     sentence = (f"{stated}. {_described(chosen, swept)} is the cheapest of the {len(meeting)} of "
-                f"{len(rows)} options that do, with {target.kpi} {_number(float(level[chosen.name]))} "
+                f"{len(rows)} options that do, with {target.kpi} {_level(float(level[chosen.name]))} "
                 f"at an added cost of {_gbp(chosen['added_cost_per_year'])} a year.")
     if chosen["job"] != best["job"]:
         sentence += f" The largest mean net saving is {best_text}."
@@ -323,16 +280,16 @@ def returns_sentence(steps: pd.DataFrame, option: str, fraction: float = 0.5,
         if later:
             step = steps.iloc[later[0]]
             text += (f". From {step['option_from']} to {step['option_to']} each added place avoids about "
-                     f"{_number(step['delayed_days_avoided_per_added_place'])}.")
+                     f"{_level(step['delayed_days_avoided_per_added_place'])}.")
         else:
             text += ", and no later step does either over the options swept." if valid.size > 1 else "."
     else:
         text = (f"Going from {option} = {first['option_from']} to {first['option_to']}, each added place "
-                f"avoids about {_number(first['delayed_days_avoided_per_added_place'])} delayed days a year.")
+                f"avoids about {_level(first['delayed_days_avoided_per_added_place'])} delayed days a year.")
         step = diminishing_step(steps, fraction)
         if step is not None:
             text += (f" From {step['option_from']} to {step['option_to']} each added place avoids about "
-                     f"{_number(step['delayed_days_avoided_per_added_place'])}, less than {below}: returns "
+                     f"{_level(step['delayed_days_avoided_per_added_place'])}, less than {below}: returns "
                      "diminish there.")
         elif valid.size > 1:
             text += f" No later step falls below {below} over the options swept."

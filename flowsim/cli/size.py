@@ -1,0 +1,156 @@
+"""``flowsim-size``: the cheapest capacity mix (that meets your targets), found by simulation.
+
+::
+
+    flowsim-size SIZING.yaml [--output DIR] [--n-jobs N] [--config-dir DIR] [overrides ...]
+
+Reads a sizing file (:mod:`flowsim.sizing.spec`: the capacities to size with their bounds, surge
+blocks, the objective and any targets), searches the grid on common random numbers
+(:mod:`flowsim.sizing.search`), compares the recommended mix with today's on the same patients,
+reruns both on fresh seeds, and writes ``evaluations.parquet``, ``candidates.csv``, ``pareto.csv``,
+``recommendation.json``, ``recommended.yaml`` and ``pareto.png`` into ``--output``. Every finished
+replication is kept under ``DIR/checkpoints/``: rerun the same command after an interruption and the
+search resumes where it stopped, with the same result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from flowsim.cli.main import describe_error
+from flowsim.experiment.lock import folder_lock
+from flowsim.model.compose import load_config
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.scenario import build_scenario
+from flowsim.model.strict import closest
+from flowsim.reporting.sizing_summary import format_sizing
+from flowsim.sizing.candidates import apply_candidate
+from flowsim.sizing.evaluations import BASELINE, Evaluator
+from flowsim.sizing.executor import LocalExecutor
+from flowsim.sizing.outputs import write_sizing
+from flowsim.sizing.ranking import objective_kpi
+from flowsim.sizing.search import run_search, validate
+from flowsim.sizing.spec import SizingSpec, load_sizing_spec
+
+__all__ = ["build_parser", "main"]
+
+PROG = "flowsim-size"
+EXAMPLES = (
+    "  flowsim-size experiments/surge_capacity/sizing.yaml --n-jobs 2\n"
+    "  flowsim-size experiments/surge_capacity/sizing.yaml --output sizing/winter costs.acute_bed_day=300\n"
+    "  flowsim-size my_sizing.yaml --config-dir myconfigs system=my_ics")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``flowsim-size`` command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=("Find the cheapest mix of capacities (P1 packages, P2 beds, care-home unit beds, P3 "
+                     "beds, flats, coordinators, 7-day admission, winter surge blocks) that meets your "
+                     "targets, by simulation on common random numbers: Optuna's TPE search, a local "
+                     "polish, then ranking and selection (Kim-Nelson) of a shortlist. Compares the "
+                     "recommendation with today's mix and validates it on fresh seeds."),
+        epilog=f"examples:\n{EXAMPLES}\n\nhow-to: docs/how-to/size.md in the flowsim source")
+    parser.add_argument("sizing", metavar="SIZING.yaml", help="capacities to size, objective, targets")
+    parser.add_argument("--output", default=None, metavar="DIR",
+                        help="folder for the results and checkpoints (default: sizing/<file name>); "
+                             "rerun with the same folder to resume")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("--config-dir", default=None, metavar="DIR",
+                        help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
+    parser.add_argument("overrides", nargs="*", metavar="override",
+                        help="Hydra overrides of the system being sized, as for flowsim")
+    return parser
+
+
+def _check_paths(base: OmegaConf, spec: SizingSpec) -> None:
+    """Every variable writes a setting the system has, and every corner of the grid is a valid config."""
+    for dimension in spec.dimensions:
+        if dimension.path is not None and OmegaConf.select(base, dimension.path) is None:
+            parent, _, leaf = dimension.path.rpartition(".")
+            node = OmegaConf.select(base, parent) if parent else base
+            options = [str(k) for k in node] if OmegaConf.is_dict(node) else []
+            guess = closest(leaf, options)
+            raise ConfigError(f"variables.{dimension.name}.path",
+                              f"{dimension.path} is not set in the system",
+                              f"did you mean {parent}.{guess}?" if guess else "give the path of a setting "
+                              "the system has, e.g. services.ic_beds.capacity")
+    for corner in ([d.values[0] for d in spec.dimensions], [d.values[-1] for d in spec.dimensions]):
+        build_scenario(apply_candidate(base, spec, tuple(corner)))
+
+
+def _check_kpis(evaluator: Evaluator) -> None:
+    """The objective and every constraint name a KPI (checked on one replication of today's system)."""
+    spec = evaluator.spec
+    evaluator.run([(BASELINE, spec.seed, [0])], "baseline")
+    kpis = evaluator.kpis(BASELINE, spec.seed, 0)
+    named = [("objective", objective_kpi(spec.objective))]
+    named += [(f"constraints[{i}]", t.kpi) for i, t in enumerate(spec.constraints)]
+    for field, kpi in named:
+        if kpi not in kpis:
+            guess = closest(kpi, list(kpis))
+            raise ConfigError(field, f"{kpi!r} is not a KPI flowsim reports",
+                              f"did you mean {guess}?" if guess else "use a key of metrics.json")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Carry out ``flowsim-size`` with parsed ``args``."""
+    if args.n_jobs == 0:
+        raise ConfigError("--n-jobs", "must not be 0", "give 1 (sequential), a number of workers, or -1 "
+                          "(all CPUs)")
+    spec = load_sizing_spec(args.sizing)
+    base = load_config([*spec.overrides, *args.overrides], args.config_dir)
+    build_scenario(base)
+    _check_paths(base, spec)
+    output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
+    progress = sys.stderr.isatty()
+    with folder_lock(output):
+        evaluator = Evaluator(base, spec, LocalExecutor(args.n_jobs, progress), output / "checkpoints")
+        _check_kpis(evaluator)
+        print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} mixes; "
+              f"{spec.search.trials} trials of {spec.search.replications} replications (seed {spec.seed}), "
+              f"{'targets: ' + ', '.join(map(str, spec.constraints)) if spec.constraints else 'no targets'}")
+        bar = _progress_bar(spec, progress)
+        result = run_search(evaluator, lambda stage, done, total: bar.update(done - bar.n))
+        bar.close()
+        validation = validate(evaluator, result.recommended.candidate)
+        written = write_sizing(output, evaluator, result, validation)
+        from flowsim.reporting.sizing_plots import pareto_figure  # matplotlib once the runs are done
+
+        figure = pareto_figure(output / "candidates.csv", output / "recommendation.json")
+        figure.savefig(output / "pareto.png", dpi=120)
+        written.append(output / "pareto.png")
+    if evaluator.reused:
+        print(f"Resumed: {evaluator.reused:,} replication(s) taken from {output / 'checkpoints'}")
+    print(format_sizing(output / "recommendation.json"))
+    print(f"\nWritten to {output}/: {', '.join(p.name for p in written)}")
+
+
+def _progress_bar(spec: SizingSpec, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=spec.search.trials, desc="search", unit="trial", disable=not enabled)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``flowsim-size``: one line and exit code 2 for a mistake in the input."""
+    args, unknown = build_parser().parse_known_args(argv)
+    args.overrides = [*args.overrides, *unknown]
+    try:
+        run(args)
+    except Exception as error:  # only a user's mistakes are caught; bugs are re-raised
+        line = describe_error(error)
+        if line is None:
+            raise
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The printed summary of a sizing search, read back from its ``recommendation.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["format_sizing", "load_recommendation", "money"]
+
+
+def load_recommendation(path: str | Path) -> dict[str, Any]:
+    """``recommendation.json`` as a dict (null numbers as NaN)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
+
+
+def money(value: float | None) -> str:
+    """GBP with thousands separators; a minus sign before the currency for a negative sum."""
+    if value is None or value != value:
+        return "n/a"
+    return f"GBP {value:,.0f}" if value >= 0 else f"minus GBP {-value:,.0f}"
+
+
+def _ci(entry: Mapping[str, Any], fmt: str, scale: float = 1.0) -> str:
+    low, high = entry.get("ci_low"), entry.get("ci_high")
+    mean = format(entry["mean"] * scale, fmt)
+    if low is None or high is None:
+        return mean
+    return f"{mean} (95 % CI {format(low * scale, fmt)} to {format(high * scale, fmt)})"
+
+
+def _against(block: Mapping[str, Any], heading: str) -> list[str]:
+    lines = [heading]
+    days = block.get("delayed_days_per_year")
+    if days:
+        lines.append(f"  delayed days avoided a year: {_ci(days, ',.0f')}")
+    for kpi, words in (("cost_services_per_year", "service cost a year, saved (negative: added)"),
+                       ("cost_total_per_year", "total cost a year (acute + services), saved")):
+        if kpi in block:
+            lines.append(f"  {words}: {_ci(block[kpi], ',.0f')} GBP")
+    return lines
+
+
+def format_sizing(path: str | Path) -> str:
+    """The recommendation, today's mix, the difference with CIs and the validation, as text."""
+    rec = load_recommendation(path)
+    today = rec.get("today") or {}
+    lines = ["", f"Recommended mix ({rec['objective']} minimised"
+             + (f"; targets {', '.join(rec['constraints'])} at {rec['confidence']:.0%} confidence)"
+                if rec["constraints"] else ")")]
+    width = max(len(k) for k in rec["recommended"])
+    lines.append(f"  {'':{width}}  {'recommended':>12}  {'today':>12}")
+    for name, value in rec["recommended"].items():
+        lines.append(f"  {name:{width}}  {value!s:>12}  {today.get(name, '')!s:>12}")
+    mean, low, high = rec["objective_mean"], rec["objective_ci_low"], rec["objective_ci_high"]
+    ci = f" (95 % CI {low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
+    lines.append(f"  {rec['objective']}: {mean:,.0f}{ci} over {rec['replications']} replications")
+    if rec["constraints"]:
+        lines.append("  targets met with confidence: " + ("yes" if rec["meets_targets_with_confidence"]
+                                                          else "NO - the nearest miss is shown"))
+    lines += _against(rec["against_today"], "Against today (same patients, baseline minus recommended):")
+    validation = rec.get("validation")
+    if validation:
+        lines += _against(validation["against_today"], f"Validation on new seeds (seed {validation['seed']}, "
+                          f"{validation['replications']} replications):")
+        for target in validation["targets"]:
+            verdict = "met" if target["met"] else "NOT met"
+            if target["met_with_confidence"]:
+                verdict += " with confidence"
+            lines.append(f"  {target['target']}: mean {target['mean']:,.1f} - {verdict}")
+    search = rec["search"]
+    lines.append(f"Search: {search['candidates_tried']} of {search['grid_size']:,} mixes tried, "
+                 f"{search['replications_simulated'] + search['replications_reused']:,} replications "
+                 f"in all ({search['replications_reused']:,} taken from checkpoints)")
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""Candidate capacity mixes: written into a config, named for people, and their grid neighbours.
+
+A candidate is a tuple with one value per searched dimension of the spec, in the spec's order.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from flowsim.model.errors import ConfigError
+from flowsim.sizing.spec import Dimension, SizingSpec, Surge
+
+__all__ = ["Candidate", "apply_candidate", "as_dict", "describe", "label", "neighbours", "render",
+           "surge_schedule"]
+
+Candidate = tuple[Any, ...]
+
+
+def as_dict(spec: SizingSpec, candidate: Candidate) -> dict[str, Any]:
+    """The candidate's value of each searched dimension, by name."""
+    return {d.name: v for d, v in zip(spec.dimensions, candidate, strict=True)}
+
+
+def render(value: Any) -> str:
+    """A value as people read it: a list of days as ``Mon-Sun`` style text, numbers as they are."""
+    if isinstance(value, tuple):
+        return "+".join(render(v) for v in value)
+    return str(value)
+
+
+def label(spec: SizingSpec, candidate: Candidate) -> str:
+    """``ic_beds=388, care_home_7day=Mon+Tue+...``: the candidate in one line."""
+    return ", ".join(f"{name}={render(value)}" for name, value in as_dict(spec, candidate).items())
+
+
+def _surge_value(surge: Surge, dimension: Dimension, values: dict[str, Any]) -> Any:
+    return values.get(dimension.name, dimension.values[0])
+
+
+def surge_schedule(surge: Surge, values: dict[str, Any], capacity: int) -> list[dict[str, Any]]:
+    """The capacity schedule of a surge block: ``capacity + places`` from the start, back after the weeks.
+
+    Parameters
+    ----------
+    surge : Surge
+    values : dict
+        The candidate's values by dimension name (fixed parts of the block are taken from ``surge``).
+    capacity : int
+        The unit's capacity outside the block.
+    """
+    places = int(_surge_value(surge, surge.places, values))
+    if places == 0:
+        return []
+    start = dt.date.fromisoformat(str(_surge_value(surge, surge.start, values)))
+    end = start + dt.timedelta(weeks=int(_surge_value(surge, surge.weeks, values)))
+    return [{"start": start.isoformat(), "capacity": capacity + places},
+            {"start": end.isoformat(), "capacity": capacity}]
+
+
+def describe(spec: SizingSpec, candidate: Candidate) -> dict[str, Any]:
+    """Columns for tables: each searched dimension's value, as text for choices and dates."""
+    return {name: (value if isinstance(value, int) and not isinstance(value, bool) else render(value))
+            for name, value in as_dict(spec, candidate).items()}
+
+
+def apply_candidate(base: DictConfig, spec: SizingSpec, candidate: Candidate) -> DictConfig:
+    """A copy of ``base`` with the candidate's values written in (surge blocks as capacity schedules).
+
+    Raises
+    ------
+    ConfigError
+        If a surge names a unit the config does not have.
+    """
+    config = copy.deepcopy(base)
+    values = as_dict(spec, candidate)
+    for dimension in spec.dimensions:
+        if dimension.path is not None:
+            value = values[dimension.name]
+            OmegaConf.update(config, dimension.path, list(value) if isinstance(value, tuple) else value,
+                             force_add=True, merge=False)
+    for surge in spec.surges:
+        capacity = OmegaConf.select(config, f"services.{surge.unit}.capacity")
+        if capacity is None:
+            raise ConfigError(f"variables.{surge.name}.surge", f"unit {surge.unit!r} is not in services",
+                              f"use one of {', '.join(config.services)}")
+        OmegaConf.update(config, f"services.{surge.unit}.capacity_schedule",
+                         surge_schedule(surge, values, int(capacity)), merge=False)
+    return config
+
+
+def neighbours(spec: SizingSpec, candidate: Candidate) -> Iterator[Candidate]:
+    """Candidates one step away in one dimension (a whole number +- step; any other choice)."""
+    for i, dimension in enumerate(spec.dimensions):
+        value = candidate[i]
+        if dimension.choices:
+            others = [c for c in dimension.choices if c != value]
+        else:
+            others = [v for v in (value - dimension.step, value + dimension.step)
+                      if dimension.low <= v <= dimension.high]
+        for other in others:
+            yield (*candidate[:i], other, *candidate[i + 1:])

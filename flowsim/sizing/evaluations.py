@@ -1,0 +1,155 @@
+"""Every replication a sizing search has run, kept on disk so an interrupted search resumes.
+
+Each replication's KPIs are stored under ``<folder>/<identity digest>/rep-NNNNNN.json``, where the
+digest is the run identity (:mod:`flowsim.experiment.identity`) of the candidate's config with its
+seed: the same candidate, seed and flowsim code always find the same file, anything else never does.
+A rerun of the same search therefore replays it, taking finished replications from disk: the
+optimiser sees the same numbers in the same order and reaches the same recommendation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from flowsim.experiment.identity import run_identity
+from flowsim.experiment.io import write_json
+from flowsim.sizing.candidates import Candidate, apply_candidate
+from flowsim.sizing.spec import SizingSpec
+
+__all__ = ["BASELINE", "DAYS_PER_YEAR", "Evaluator", "Job", "per_year"]
+
+BASELINE: Candidate = ("baseline",)  # the system as configured, before any candidate is written in
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """Replications of one candidate config to run (what an executor receives)."""
+
+    config: DictConfig
+    replications: tuple[int, ...]
+
+
+# An executor runs jobs and yields (job index, replication, KPIs) as each replication finishes.
+Executor = Callable[[Sequence[Job]], Iterable[tuple[int, int, dict[str, float]]]]
+
+
+def per_year(kpis: dict[str, float]) -> dict[str, float]:
+    """``kpis`` with ``<cost KPI>_per_year`` added for every ``cost_*`` KPI (window scaled to 365 days)."""
+    scale = DAYS_PER_YEAR / kpis["observed_days"]
+    out = dict(kpis)
+    out.update({f"{k}_per_year": v * scale for k, v in kpis.items() if k.startswith("cost_")})
+    return out
+
+
+@dataclass
+class Evaluator:
+    """Runs candidates' replications once, remembers them, and answers questions about them."""
+
+    base: DictConfig
+    spec: SizingSpec
+    executor: Executor
+    folder: Path | None = None  # None: nothing kept on disk
+    log: list[tuple[str, Candidate, int, int]] = field(default_factory=list)  # stage, cand., seed, rep
+    reused: int = 0
+    simulated: int = 0
+    _rows: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    _digests: dict[tuple[Candidate, int], str] = field(default_factory=dict)
+    _configs: dict[tuple[Candidate, int], DictConfig] = field(default_factory=dict)
+
+    def config(self, candidate: Candidate, seed: int) -> DictConfig:
+        """The full config of a candidate (or :data:`BASELINE`) with ``seed``."""
+        key = (candidate, seed)
+        if key not in self._configs:
+            config = (copy.deepcopy(self.base) if candidate == BASELINE
+                      else apply_candidate(self.base, self.spec, candidate))
+            config.seed = seed
+            self._configs[key] = config
+            resolved = OmegaConf.to_container(config, resolve=True)
+            self._digests[key] = run_identity(resolved).digest  # type: ignore[arg-type]
+        return self._configs[key]
+
+    def _path(self, digest: str, replication: int) -> Path | None:
+        return None if self.folder is None else self.folder / digest / f"rep-{replication:06d}.json"
+
+    def _load(self, digest: str, replication: int) -> dict[str, float] | None:
+        path = self._path(digest, replication)
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:  # half-written by an interrupted run: run it again
+            return None
+        return {k: (float("nan") if v is None else float(v)) for k, v in data["kpis"].items()}
+
+    def run(self, wants: Iterable[tuple[Candidate, int, Sequence[int]]], stage: str) -> None:
+        """Make sure each (candidate, seed, replications) has been run; run what is missing.
+
+        Replications already in memory or on disk are not run again. ``stage`` names the part of the
+        search that first asked for each replication (kept in the evaluations table).
+        """
+        jobs: list[Job] = []
+        owners: list[tuple[str, Candidate, int]] = []
+        for candidate, seed, replications in wants:
+            self.config(candidate, seed)
+            digest = self._digests[(candidate, seed)]
+            missing = []
+            for r in replications:
+                if (digest, r) in self._rows:
+                    continue
+                self.log.append((stage, candidate, seed, r))
+                loaded = self._load(digest, r)
+                if loaded is None:
+                    missing.append(r)
+                else:
+                    self._rows[(digest, r)] = loaded
+                    self.reused += 1
+            if missing:
+                jobs.append(Job(self._configs[(candidate, seed)], tuple(missing)))
+                owners.append((digest, candidate, seed))
+        if not jobs:
+            return
+        for index, replication, kpis in self.executor(jobs):
+            digest = owners[index][0]
+            self._rows[(digest, replication)] = kpis
+            self.simulated += 1
+            path = self._path(digest, replication)
+            if path is not None:
+                write_json({"replication": replication, "kpis": kpis}, path)
+
+    def kpis(self, candidate: Candidate, seed: int, replication: int) -> dict[str, float]:
+        """One replication's KPIs (with per-year costs); it must have been run."""
+        self.config(candidate, seed)
+        return per_year(self._rows[(self._digests[(candidate, seed)], replication)])
+
+    def count(self, candidate: Candidate, seed: int) -> int:
+        """How many replications 0, 1, 2, ... in a row the candidate has on ``seed``."""
+        self.config(candidate, seed)
+        digest = self._digests[(candidate, seed)]
+        n = 0
+        while (digest, n) in self._rows:
+            n += 1
+        return n
+
+    def values(self, candidate: Candidate, seed: int, kpi: str, n: int | None = None) -> np.ndarray:
+        """The KPI in replications ``0 .. n-1`` (default: all run in a row)."""
+        n = self.count(candidate, seed) if n is None else n
+        return np.array([self.kpis(candidate, seed, r)[kpi] for r in range(n)], dtype=float)
+
+    def rows(self) -> Iterator[tuple[str, Candidate, int, int, dict[str, float]]]:
+        """Every replication asked for, in the order asked: (stage, candidate, seed, replication, KPIs)."""
+        for stage, candidate, seed, replication in self.log:
+            yield stage, candidate, seed, replication, self.kpis(candidate, seed, replication)
+
+    def summary(self) -> dict[str, Any]:
+        """How many replications were simulated now and how many were taken from disk."""
+        return {"replications_simulated": self.simulated, "replications_reused": self.reused,
+                "candidates": len({c for _, c, _, _ in self.log if c != BASELINE})}

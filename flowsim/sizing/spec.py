@@ -1,0 +1,301 @@
+"""What a sizing search may change, what it minimises, and what it must meet: a ``flowsim-size`` file.
+
+A sizing file is YAML::
+
+    overrides: [scenario=winter_surge]      # optional: Hydra overrides of the system being sized
+    seed: 42                                # common random numbers: every candidate sees these patients
+    objective: cost_total                   # a KPI to minimise (cost_* KPIs are read per year)
+    constraints:                            # optional ("targets mode"): each KPI's mean must meet it
+      - nctr_census_winter_p95<=330         #   with 95 % confidence (one-sided upper bound)
+    variables:
+      ic_beds:                              # a whole number written into a config path
+        path: services.ic_beds.capacity
+        low: 360
+        high: 440
+        step: 4
+      care_home_7day:                       # a choice among given values
+        path: services.care_home_unit.admission.days
+        choices: [[Mon, Tue, Wed, Thu, Fri], [Mon, Tue, Wed, Thu, Fri, Sat, Sun]]
+      ic_winter:                            # a surge block: extra places in a unit between two dates
+        surge: ic_beds
+        places: {low: 0, high: 60, step: 5}
+        start: {choices: ["2025-11-03", "2025-12-01"]}   # or one date
+        weeks: {low: 8, high: 16, step: 4}               # or one number
+    search:
+      trials: 60                            # candidates proposed by the optimiser (Optuna TPE)
+      batch: 4                              # proposed together and run in parallel
+      replications: 5                       # per candidate while searching
+      polish: true                          # then try every neighbour of the best until none is better
+      shortlist: 5                          # best candidates taken into the final selection
+      max_replications: 40                  # per shortlisted candidate in the final selection
+      indifference: null                    # objective difference not worth telling apart
+                                            # (default 0.5 % of the best mean)
+    validation:
+      replications: 20                      # the recommendation rerun on fresh seeds
+      seed_offset: 1000
+
+A surge block writes ``services.<unit>.capacity_schedule``: the unit has its capacity plus ``places``
+from ``start`` for ``weeks`` weeks, then its capacity again; block costs follow the schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flowsim.measures.kpi_target import Target, parse_target
+from flowsim.model.errors import ConfigError
+
+__all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load_sizing_spec",
+           "parse_sizing_spec"]
+
+_TOP = {"overrides", "seed", "objective", "constraints", "confidence", "variables", "search", "validation"}
+_SEARCH = {"trials", "batch", "replications", "polish", "shortlist", "max_replications", "indifference"}
+_VALIDATION = {"replications", "seed_offset"}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One decision the search makes: a whole number on a grid, or one of several choices."""
+
+    name: str
+    low: int = 0
+    high: int = 0
+    step: int = 1
+    choices: tuple[Any, ...] = ()  # non-empty: a choice among these values
+    path: str | None = None  # config path written (None: part of a surge block)
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """Every value the dimension may take, in order."""
+        return self.choices if self.choices else tuple(range(self.low, self.high + 1, self.step))
+
+
+@dataclass(frozen=True)
+class Surge:
+    """Extra places in a unit for a dated block of weeks (a winter surge)."""
+
+    name: str
+    unit: str
+    places: Dimension
+    start: Dimension
+    weeks: Dimension
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How hard the search works."""
+
+    trials: int = 60
+    batch: int = 4
+    replications: int = 5
+    polish: bool = True
+    shortlist: int = 5
+    max_replications: int = 40
+    indifference: float | None = None
+
+
+@dataclass(frozen=True)
+class SizingSpec:
+    """A whole sizing file, validated."""
+
+    overrides: tuple[str, ...]
+    seed: int
+    objective: str
+    constraints: tuple[Target, ...]
+    confidence: float
+    dimensions: tuple[Dimension, ...]  # every searched dimension, surge parts included
+    surges: tuple[Surge, ...]
+    search: SearchSettings
+    validation_replications: int = 20
+    validation_seed_offset: int = 1000
+
+    @property
+    def grid_size(self) -> int:
+        """How many candidates an exhaustive grid over every dimension would run."""
+        size = 1
+        for dimension in self.dimensions:
+            size *= len(dimension.values)
+        return size
+
+
+def _whole(value: Any, field: str, low: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(field, f"must be a whole number, got {value!r}", "give a whole number")
+    if low is not None and value < low:
+        raise ConfigError(field, f"must be >= {low}, got {value}", f"give a number from {low}")
+    return value
+
+
+def _check_keys(entry: Mapping[str, Any], allowed: set[str], field: str) -> None:
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise ConfigError(f"{field}.{unknown[0]}", "is not a setting here",
+                          f"use {', '.join(sorted(allowed))}")
+
+
+def _dimension(name: str, entry: Any, field: str, path: str | None) -> Dimension:
+    if not isinstance(entry, Mapping):
+        entry = {"choices": [entry]}  # one fixed value
+    if "choices" in entry:
+        _check_keys(entry, {"choices", "path"}, field)
+        choices = entry["choices"]
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError(f"{field}.choices", f"must be a non-empty list, got {choices!r}",
+                              "list the values the search may choose among")
+        return Dimension(name, choices=tuple(frozen(c) for c in choices), path=path)
+    _check_keys(entry, {"low", "high", "step", "path"}, field)
+    if "low" not in entry or "high" not in entry:
+        raise ConfigError(field, "needs low and high (whole numbers), or choices",
+                          "write e.g. {path: services.ic_beds.capacity, low: 360, high: 440, step: 4}")
+    low, high = _whole(entry["low"], f"{field}.low", 0), _whole(entry["high"], f"{field}.high", 0)
+    step = _whole(entry.get("step", 1), f"{field}.step", 1)
+    if high < low:
+        raise ConfigError(f"{field}.high", f"({high}) is below low ({low})", "give low <= high")
+    if (high - low) % step:
+        raise ConfigError(f"{field}.step", f"{step} does not reach high ({high}) from low ({low})",
+                          "make high - low a multiple of step")
+    return Dimension(name, low, high, step, path=path)
+
+
+def frozen(value: Any) -> Any:
+    """Lists as tuples, so values can be compared and used as keys."""
+    return tuple(frozen(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+def _surge(name: str, entry: Mapping[str, Any], field: str) -> Surge:
+    _check_keys(entry, {"surge", "places", "start", "weeks"}, field)
+    for key in ("places", "start", "weeks"):
+        if key not in entry:
+            raise ConfigError(f"{field}.{key}", "is missing", "a surge block needs places, start and weeks")
+    start = _dimension(f"{name}.start", entry["start"], f"{field}.start", None)
+    for value in start.values:
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"{field}.start", f"{value!r} is not a date",
+                              "write dates as YYYY-MM-DD") from None
+    places = _dimension(f"{name}.places", entry["places"], f"{field}.places", None)
+    weeks = _dimension(f"{name}.weeks", entry["weeks"], f"{field}.weeks", None)
+    for dimension, key in ((places, "places"), (weeks, "weeks")):
+        if dimension.choices and not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                                         for v in dimension.values):
+            raise ConfigError(f"{field}.{key}", "must be whole numbers", "give e.g. {low: 0, high: 60}")
+    return Surge(name, str(entry["surge"]), places, start, weeks)
+
+
+def _variables(raw: Any) -> tuple[tuple[Dimension, ...], tuple[Surge, ...]]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError("variables", "is missing or empty", "name at least one capacity to size")
+    dimensions: list[Dimension] = []
+    surges: list[Surge] = []
+    for name, entry in raw.items():
+        field = f"variables.{name}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(field, f"must be a mapping, got {entry!r}",
+                              "give path with low/high/step or choices, or a surge block")
+        if "surge" in entry:
+            surge = _surge(str(name), entry, field)
+            surges.append(surge)
+            dimensions.extend(d for d in (surge.places, surge.start, surge.weeks) if len(d.values) > 1)
+            continue
+        path = entry.get("path")
+        if not isinstance(path, str) or not path:
+            raise ConfigError(f"{field}.path", "is missing", "give the config path the value is written to")
+        dimensions.append(_dimension(str(name), entry, field, path))
+    return tuple(dimensions), tuple(surges)
+
+
+def _search(raw: Any) -> SearchSettings:
+    raw = raw or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError("search", f"must be a mapping, got {raw!r}", "give trials, batch, replications...")
+    _check_keys(raw, _SEARCH, "search")
+    default = SearchSettings()
+    indifference = raw.get("indifference")
+    if indifference is not None and (isinstance(indifference, bool)
+                                     or not isinstance(indifference, int | float) or indifference <= 0):
+        raise ConfigError("search.indifference", f"must be a positive number, got {indifference!r}",
+                          "give the smallest objective difference worth telling apart, or null")
+    settings = SearchSettings(
+        trials=_whole(raw.get("trials", default.trials), "search.trials", 1),
+        batch=_whole(raw.get("batch", default.batch), "search.batch", 1),
+        replications=_whole(raw.get("replications", default.replications), "search.replications", 2),
+        polish=bool(raw.get("polish", default.polish)),
+        shortlist=_whole(raw.get("shortlist", default.shortlist), "search.shortlist", 1),
+        max_replications=_whole(raw.get("max_replications", default.max_replications),
+                                "search.max_replications", 2),
+        indifference=None if indifference is None else float(indifference))
+    if settings.max_replications < settings.replications:
+        raise ConfigError("search.max_replications", f"({settings.max_replications}) is below "
+                          f"search.replications ({settings.replications})", "give at least as many")
+    return settings
+
+
+def parse_sizing_spec(raw: Any, source: str = "sizing file") -> SizingSpec:
+    """Check a parsed sizing file (a mapping as YAML gives it).
+
+    Raises
+    ------
+    ConfigError
+        With the field and the fix, for anything wrong.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(source, "must be a mapping with variables and an objective",
+                          "see docs/how-to/size.md for an example")
+    _check_keys(raw, _TOP, source)
+    overrides = raw.get("overrides") or []
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError("overrides", f"must be a list of Hydra overrides, got {overrides!r}",
+                          "write e.g. [scenario=winter_surge]")
+    objective = raw.get("objective", "cost_total")
+    if not isinstance(objective, str) or not objective:
+        raise ConfigError("objective", f"must be a KPI name, got {objective!r}", "write e.g. cost_total")
+    constraints = raw.get("constraints") or []
+    if not isinstance(constraints, list):
+        raise ConfigError("constraints", f"must be a list, got {constraints!r}",
+                          "write e.g. ['nctr_census_winter_p95<=330']")
+    confidence = raw.get("confidence", 0.95)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0.5 <= confidence < 1:
+        raise ConfigError("confidence", f"must be in [0.5, 1), got {confidence!r}", "give e.g. 0.95")
+    dimensions, surges = _variables(raw.get("variables"))
+    validation = raw.get("validation") or {}
+    if not isinstance(validation, Mapping):
+        raise ConfigError("validation", f"must be a mapping, got {validation!r}", "give replications")
+    _check_keys(validation, _VALIDATION, "validation")
+    return SizingSpec(
+        overrides=tuple(overrides),
+        seed=_whole(raw.get("seed", 42), "seed", 0),
+        objective=objective,
+        constraints=tuple(parse_target(c, f"constraints[{i}]") for i, c in enumerate(constraints)),
+        confidence=float(confidence),
+        dimensions=dimensions,
+        surges=surges,
+        search=_search(raw.get("search")),
+        validation_replications=_whole(validation.get("replications", 20), "validation.replications", 0),
+        validation_seed_offset=_whole(validation.get("seed_offset", 1000), "validation.seed_offset", 1),
+    )
+
+
+def load_sizing_spec(path: str | Path) -> SizingSpec:
+    """Read and check a sizing file (see the module docstring for its form).
+
+    Raises
+    ------
+    ConfigError
+        With the field and the fix, for anything wrong in the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), "does not exist", "give the path of a sizing YAML file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(str(path), f"is not valid YAML ({str(error).splitlines()[0]})",
+                          "fix the YAML syntax") from None
+    return parse_sizing_spec(raw, str(path))
