@@ -98,13 +98,15 @@ class Evaluator:
         """
         jobs: list[Job] = []
         owners: list[tuple[str, Candidate, int]] = []
+        pending: set[tuple[str, int]] = set()  # a candidate asked for twice in one batch runs once
         for candidate, seed, replications in wants:
             self.config(candidate, seed)
             digest = self._digests[(candidate, seed)]
             missing = []
             for r in replications:
-                if (digest, r) in self._rows:
+                if (digest, r) in self._rows or (digest, r) in pending:
                     continue
+                pending.add((digest, r))
                 self.log.append((stage, candidate, seed, r))
                 loaded = self._load(digest, r)
                 if loaded is None:

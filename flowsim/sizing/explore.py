@@ -70,8 +70,7 @@ def explore(evaluator: Evaluator, progress: Callable[[int], None] | None = None)
     try:
         sampler = optuna.samplers.TPESampler(
             seed=spec.seed, multivariate=True, constant_liar=True,
-            n_startup_trials=max(settings.batch, min(10, settings.trials // 3)),
-            constraints_func=(lambda trial: trial.user_attrs["excess"]) if spec.constraints else None)
+            n_startup_trials=max(settings.batch, min(10, settings.trials // 3)))
         study = optuna.create_study(sampler=sampler, direction="minimize")
         start = start_candidate(evaluator)
         if start is not None:
@@ -84,7 +83,8 @@ def explore(evaluator: Evaluator, progress: Callable[[int], None] | None = None)
             evaluator.run([(c, spec.seed, replications) for c in candidates], "search")
             for trial, candidate in zip(trials, candidates, strict=True):
                 record = standing(evaluator, candidate, spec.seed, settings.replications)
-                trial.set_user_attr("excess", list(record.excess))
+                for i, excess in enumerate(record.excess):  # TPE favours mixes that meet the targets
+                    trial.set_constraint(f"target_{i}", min(excess, 1e12) if excess == excess else 1e12)
                 study.tell(trial, record.objective)
                 tried.append(record)
             if progress is not None:
