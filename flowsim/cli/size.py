@@ -32,6 +32,7 @@ from flowsim.reporting.sizing_summary import format_sizing
 from flowsim.sizing.candidates import apply_candidate
 from flowsim.sizing.evaluations import BASELINE, Evaluator
 from flowsim.sizing.executor import LocalExecutor
+from flowsim.sizing.launcher import HydraLauncherExecutor
 from flowsim.sizing.outputs import write_sizing
 from flowsim.sizing.ranking import objective_kpi
 from flowsim.sizing.search import run_search, validate
@@ -62,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "rerun with the same folder to resume")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("--hydra-launcher", action="store_true",
+                        help="run each batch's candidates as jobs of the Hydra launcher (hydra/launcher: "
+                             "joblib by default, hydra.launcher.n_jobs workers; ray or submitit_slurm on a "
+                             "cluster); job folders go in DIR/jobs/")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
     parser.add_argument("overrides", nargs="*", metavar="override",
@@ -111,7 +116,10 @@ def run(args: argparse.Namespace) -> None:
     output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
     progress = sys.stderr.isatty()
     with folder_lock(output):
-        evaluator = Evaluator(base, spec, LocalExecutor(args.n_jobs, progress), output / "checkpoints")
+        overrides = [*spec.overrides, *args.overrides]
+        executor = (HydraLauncherExecutor(overrides, output / "jobs", args.config_dir) if args.hydra_launcher
+                    else LocalExecutor(args.n_jobs, progress))
+        evaluator = Evaluator(base, spec, executor, output / "checkpoints")
         _check_kpis(evaluator)
         print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} mixes; "
               f"{spec.search.trials} trials of {spec.search.replications} replications (seed {spec.seed}), "

@@ -15,8 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.model.errors import ConfigError
 from flowsim.sizing.spec import Dimension, SizingSpec, Surge
 
-__all__ = ["Candidate", "apply_candidate", "as_dict", "describe", "label", "neighbours", "render",
-           "surge_schedule"]
+__all__ = ["Candidate", "apply_candidate", "as_dict", "describe", "hydra_overrides", "hydra_value", "label",
+           "neighbours", "render", "surge_schedule"]
 
 Candidate = tuple[Any, ...]
 
@@ -104,3 +104,33 @@ def neighbours(spec: SizingSpec, candidate: Candidate) -> Iterator[Candidate]:
                       if dimension.low <= v <= dimension.high]
         for other in others:
             yield (*candidate[:i], other, *candidate[i + 1:])
+
+
+def hydra_value(value: Any) -> str:
+    """A value as Hydra's override grammar reads it back (lists, mappings, quoted dates and text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "null"
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def hydra_overrides(spec: SizingSpec, candidate: Candidate, config: DictConfig) -> tuple[str, ...]:
+    """The command-line overrides that turn the base system into ``config`` (the candidate applied).
+
+    ``flowsim <system overrides> <these>`` runs the candidate; a Hydra launcher composes its jobs so.
+    """
+    paths = [d.path for d in spec.dimensions if d.path is not None]
+    paths += [f"services.{s.unit}.capacity_schedule" for s in spec.surges]
+    overrides = []
+    for path in paths:
+        value = OmegaConf.select(config, path)
+        value = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+        overrides.append(f"{path}={hydra_value(value)}")
+    return tuple(overrides)

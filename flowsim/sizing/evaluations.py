@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.identity import run_identity
 from flowsim.experiment.io import write_json
-from flowsim.sizing.candidates import Candidate, apply_candidate
+from flowsim.sizing.candidates import Candidate, apply_candidate, hydra_overrides
 from flowsim.sizing.spec import SizingSpec
 
 __all__ = ["BASELINE", "DAYS_PER_YEAR", "Evaluator", "Job", "per_year"]
@@ -36,6 +36,8 @@ class Job:
 
     config: DictConfig
     replications: tuple[int, ...]
+    overrides: tuple[str, ...] = ()  # command-line overrides of the base system that make ``config``
+    digest: str = ""  # its run identity
 
 
 # An executor runs jobs and yields (job index, replication, KPIs) as each replication finishes.
@@ -115,7 +117,9 @@ class Evaluator:
                     self._rows[(digest, r)] = loaded
                     self.reused += 1
             if missing:
-                jobs.append(Job(self._configs[(candidate, seed)], tuple(missing)))
+                config = self._configs[(candidate, seed)]
+                overrides = () if candidate == BASELINE else hydra_overrides(self.spec, candidate, config)
+                jobs.append(Job(config, tuple(missing), overrides, digest))
                 owners.append((digest, candidate, seed))
         if not jobs:
             return
