@@ -89,7 +89,7 @@ def apply_candidate(base: DictConfig, spec: SizingSpec, candidate: Candidate) ->
             raise ConfigError(f"variables.{surge.name}.surge", f"unit {surge.unit!r} is not in services",
                               f"use one of {', '.join(config.services)}")
         OmegaConf.update(config, f"services.{surge.unit}.capacity_schedule",
-                         surge_schedule(surge, values, int(capacity)), merge=False)
+                         surge_schedule(surge, values, int(capacity)), merge=True)  # lists: replaced
     return config
 
 

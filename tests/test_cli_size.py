@@ -1,0 +1,178 @@
+"""``flowsim-size`` end to end: outputs, reproducibility across workers and launchers, resume after an
+interruption, surge blocks and choices, and one-line errors for bad sizing files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from flowsim.cli.size import main
+from flowsim.model.compose import load_config
+from flowsim.model.scenario import build_scenario
+from flowsim.sizing.candidates import apply_candidate, hydra_overrides
+from flowsim.sizing.spec import parse_sizing_spec
+
+SYSTEM = ["scenario=quick", "housing=off", "outputs.patients=false",
+          "services.ic_beds.cost_per_bed_week=1050", "services.ic_beds.cost_per_occupied_day=0"]
+SURGE = {"surge": "ic_beds", "places": {"low": 0, "high": 8, "step": 4},
+         "start": {"choices": ["2025-06-02", "2025-07-07"]}, "weeks": 8}
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+SEVEN_DAY = {"path": "services.care_home_unit.admission.days",
+             "choices": [WEEKDAYS, [*WEEKDAYS, "Sat", "Sun"]]}
+
+
+def _write_spec(folder: Path, **changes) -> Path:
+    raw = {"overrides": SYSTEM, "seed": 5, "objective": "cost_total",
+           "constraints": ["delay_P2_mean_days<=9"],
+           "variables": {"ic_beds": {"path": "services.ic_beds.capacity", "low": 33, "high": 45, "step": 3},
+                         "ic_surge": SURGE},
+           "search": {"trials": 8, "batch": 4, "replications": 3, "shortlist": 3, "max_replications": 6},
+           "validation": {"replications": 4}}
+    raw.update(changes)
+    path = folder / "sizing.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def _recommendation(folder: Path) -> dict:
+    data = json.loads((folder / "recommendation.json").read_text())
+    for key in ("replications_simulated", "replications_reused"):
+        data["search"].pop(key)
+    return data
+
+
+@pytest.fixture(scope="module")
+def sized(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("size")
+    spec = _write_spec(folder)
+    main([str(spec), "--output", str(folder / "out")])
+    return spec, folder / "out"
+
+
+def test_outputs_are_written_and_readable(sized):
+    _, out = sized
+    for name in ("evaluations.parquet", "candidates.csv", "pareto.csv", "recommendation.json",
+                 "recommended.yaml", "pareto.png"):
+        assert (out / name).is_file(), name
+    evaluations = pd.read_parquet(out / "evaluations.parquet")
+    assert {"stage", "candidate", "ic_beds", "ic_surge.places", "ic_surge.start", "seed", "replication",
+            "cost_total_per_year", "delay_P2_mean_days"} <= set(evaluations.columns)
+    assert set(evaluations["stage"]) >= {"search", "baseline", "validation"}
+    candidates = pd.read_csv(out / "candidates.csv")
+    assert candidates["recommended"].sum() == 1 and candidates["on_pareto"].any()
+    rec = json.loads((out / "recommendation.json").read_text())
+    assert rec["validation"]["seed"] == 1005 and rec["validation"]["replications"] == 4
+    assert rec["today"] == {"ic_beds": 39, "ic_surge.places": 0, "ic_surge.start": "2025-06-02"}
+    with (out / "pareto.png").open("rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_polars_and_duckdb_read_the_evaluations(sized):
+    polars = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    _, out = sized
+    path = out / "evaluations.parquet"
+    assert polars.read_parquet(path).height == len(pd.read_parquet(path))
+    assert duckdb.sql(f"select count(*) from '{path}'").fetchall()[0][0] == len(pd.read_parquet(path))
+
+
+def test_the_recommended_config_runs_with_flowsim(sized):
+    _, out = sized
+    fragment = yaml.safe_load((out / "recommended.yaml").read_text())
+    rec = json.loads((out / "recommendation.json").read_text())
+    assert fragment["services"]["ic_beds"]["capacity"] == rec["recommended"]["ic_beds"]
+    config = OmegaConf.merge(load_config(SYSTEM), fragment)
+    build_scenario(config)
+
+
+def test_same_seed_same_recommendation_with_more_workers_and_with_the_hydra_launcher(sized, tmp_path):
+    spec, out = sized
+    main([str(spec), "--output", str(tmp_path / "two"), "--n-jobs", "2"])
+    assert _recommendation(tmp_path / "two") == _recommendation(out)
+    main([str(spec), "--output", str(tmp_path / "hydra"), "--hydra-launcher", "hydra.launcher.n_jobs=2"])
+    assert _recommendation(tmp_path / "hydra") == _recommendation(out)
+    jobs = sorted((tmp_path / "hydra" / "jobs").iterdir(), key=lambda p: int(p.name))
+    overrides = yaml.safe_load((jobs[-1] / ".hydra" / "overrides.yaml").read_text())
+    assert overrides[:len(SYSTEM)] == SYSTEM and overrides[-1].startswith("seed=")
+
+
+def test_an_interrupted_search_resumes_with_the_same_recommendation(sized, tmp_path):
+    spec, out = sized
+    folder = tmp_path / "interrupted"
+    command = [sys.executable, "-m", "flowsim.cli.size", str(spec), "--output", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(folder.glob("checkpoints/*/rep-*.json"))) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    assert process.returncode != 0 and not (folder / "recommendation.json").exists()
+    kept = len(list(folder.glob("checkpoints/*/rep-*.json")))
+    assert kept >= 10
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+    assert f"Resumed: {kept} replication(s) taken from" in done.stdout
+    assert _recommendation(folder) == _recommendation(out)
+
+
+def test_surge_blocks_and_choices_compose_the_same_through_hydra_overrides():
+    spec = parse_sizing_spec({"variables": {"ic_beds": {"path": "services.ic_beds.capacity", "low": 33,
+                                                        "high": 45, "step": 3},
+                                            "ic_surge": SURGE, "seven_day": SEVEN_DAY}})
+    base = load_config(SYSTEM)
+    candidate = (36, 8, "2025-07-07", tuple(SEVEN_DAY["choices"][1]))
+    config = apply_candidate(base, spec, candidate)
+    assert OmegaConf.to_container(config.services.ic_beds.capacity_schedule) == [
+        {"start": "2025-07-07", "capacity": 44}, {"start": "2025-09-01", "capacity": 36}]
+    scenario = build_scenario(config)
+    unit = next(u for u in scenario.units if u.name == "ic_beds")
+    assert unit.availability.schedule[0][1] == 44
+    assert list(config.services.care_home_unit.admission.days) == SEVEN_DAY["choices"][1]
+    overrides = hydra_overrides(spec, candidate, config)
+    assert OmegaConf.to_container(load_config([*SYSTEM, *overrides])) == OmegaConf.to_container(config)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"variables": {}}, "variables: is missing or empty"),
+    ({"variables": {"x": {"path": "services.ic_beds.capacity", "low": 40, "high": 30}}},
+     "variables.x.high: (30) is below low (40)"),
+    ({"variables": {"x": {"path": "services.ic_beds.capacity", "low": 30, "high": 40, "step": 3}}},
+     "variables.x.step: 3 does not reach high"),
+    ({"variables": {"x": {"path": "services.ic_beds.capacty", "low": 30, "high": 40}}},
+     "variables.x.path: services.ic_beds.capacty is not set in the system; fix: did you mean "
+     "services.ic_beds.capacity?"),
+    ({"variables": {"x": {"surge": "ic_bed", "places": {"low": 0, "high": 4}, "start": "2025-06-02",
+                          "weeks": 4}}}, "variables.x.surge: unit 'ic_bed' is not in services"),
+    ({"variables": {"x": {"surge": "ic_beds", "places": {"low": 0, "high": 4}, "start": "June",
+                          "weeks": 4}}}, "variables.x.start: 'June' is not a date"),
+    ({"objective": "cost_totl"}, "objective: 'cost_totl_per_year' is not a KPI flowsim reports; fix: did you "
+     "mean cost_total_per_year?"),
+    ({"constraints": ["delay_mean_days<<3"]}, "constraints[0]: 'delay_mean_days<<3' is not KPI<=VALUE"),
+    ({"constraints": ["delay_men_days<=3"]}, "constraints[0]: 'delay_men_days' is not a KPI"),
+    ({"search": {"trials": 0}}, "search.trials: must be >= 1"),
+    ({"search": {"replications": 4, "max_replications": 3}}, "search.max_replications: (3) is below"),
+    ({"search": {"trails": 4}}, "search.trails: is not a setting here"),
+    ({"confidence": 1.5}, "confidence: must be in [0.5, 1)"),
+])
+def test_bad_sizing_files_stop_with_one_line_and_exit_code_2(tmp_path, capsys, change, message):
+    spec = _write_spec(tmp_path, **change)
+    with pytest.raises(SystemExit) as stop:
+        main([str(spec), "--output", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "out" / "recommendation.json").exists()
+
+
+def test_a_missing_sizing_file_is_named(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path / "nope.yaml")])
+    assert stop.value.code == 2 and "nope.yaml: does not exist" in capsys.readouterr().err
