@@ -176,3 +176,13 @@ def test_a_missing_sizing_file_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main([str(tmp_path / "nope.yaml")])
     assert stop.value.code == 2 and "nope.yaml: does not exist" in capsys.readouterr().err
+
+
+def test_sizing_overrides_on_the_command_line_change_the_file_not_the_system(tmp_path, capsys):
+    spec = _write_spec(tmp_path)
+    with pytest.raises(SystemExit):
+        main([str(spec), "--output", str(tmp_path / "out"), "sizing.search.trials=0"])
+    assert "search.trials: must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(spec), "--output", str(tmp_path / "out"), "sizing.variables.ic_beds.high=44"])
+    assert "variables.ic_beds.step: 3 does not reach high (44)" in capsys.readouterr().err

@@ -44,7 +44,8 @@ PROG = "flowsim-size"
 EXAMPLES = (
     "  flowsim-size experiments/surge_capacity/sizing.yaml --n-jobs 2\n"
     "  flowsim-size experiments/surge_capacity/sizing.yaml --output sizing/winter costs.acute_bed_day=300\n"
-    "  flowsim-size my_sizing.yaml --config-dir myconfigs system=my_ics")
+    "  flowsim-size my_sizing.yaml --config-dir myconfigs system=my_ics\n"
+    "  flowsim-size experiments/surge_capacity/sizing.yaml sizing.search.trials=100 sizing.seed=7")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
     parser.add_argument("overrides", nargs="*", metavar="override",
-                        help="Hydra overrides of the system being sized, as for flowsim")
+                        help="Hydra overrides of the system being sized, as for flowsim; sizing.KEY=VALUE "
+                             "changes the sizing file (e.g. sizing.search.trials=100)")
     return parser
 
 
@@ -109,7 +111,9 @@ def run(args: argparse.Namespace) -> None:
     if args.n_jobs == 0:
         raise ConfigError("--n-jobs", "must not be 0", "give 1 (sequential), a number of workers, or -1 "
                           "(all CPUs)")
-    spec = load_sizing_spec(args.sizing)
+    own = [o.removeprefix("sizing.") for o in args.overrides if o.startswith("sizing.")]
+    args.overrides = [o for o in args.overrides if not o.startswith("sizing.")]
+    spec = load_sizing_spec(args.sizing, own)
     base = load_config([*spec.overrides, *args.overrides], args.config_dir)
     build_scenario(base)
     _check_paths(base, spec)

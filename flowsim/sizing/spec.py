@@ -34,6 +34,9 @@ A sizing file is YAML::
       replications: 20                      # the recommendation rerun on fresh seeds
       seed_offset: 1000
 
+On the command line, ``sizing.KEY=VALUE`` changes the file (``sizing.search.trials=100``); other
+overrides change the system being sized.
+
 A surge block writes ``services.<unit>.capacity_schedule``: the unit has its capacity plus ``places``
 from ``start`` for ``weeks`` weeks, then its capacity again; block costs follow the schedule.
 """
@@ -41,12 +44,13 @@ from ``start`` for ``weeks`` weeks, then its capacity again; block costs follow 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from omegaconf import OmegaConf
 
 from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.model.errors import ConfigError
@@ -282,13 +286,21 @@ def parse_sizing_spec(raw: Any, source: str = "sizing file") -> SizingSpec:
     )
 
 
-def load_sizing_spec(path: str | Path) -> SizingSpec:
+def load_sizing_spec(path: str | Path, overrides: Sequence[str] = ()) -> SizingSpec:
     """Read and check a sizing file (see the module docstring for its form).
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+    overrides : sequence of str
+        Changes to the file in Hydra's dotted form, e.g. ``search.trials=100`` or
+        ``variables.ic_beds.high=460`` (the command line gives them as ``sizing.search.trials=100``).
 
     Raises
     ------
     ConfigError
-        With the field and the fix, for anything wrong in the file.
+        With the field and the fix, for anything wrong in the file or an override.
     """
     path = Path(path)
     if not path.is_file():
@@ -298,4 +310,11 @@ def load_sizing_spec(path: str | Path) -> SizingSpec:
     except yaml.YAMLError as error:
         raise ConfigError(str(path), f"is not valid YAML ({str(error).splitlines()[0]})",
                           "fix the YAML syntax") from None
+    if overrides and isinstance(raw, Mapping):
+        try:
+            merged = OmegaConf.merge(OmegaConf.create(raw), OmegaConf.from_dotlist(list(overrides)))
+        except Exception as error:  # OmegaConf's grammar errors
+            raise ConfigError(f"sizing.{overrides[0]}", f"cannot be applied ({str(error).splitlines()[0]})",
+                              "write sizing.KEY=VALUE, e.g. sizing.search.trials=100") from None
+        raw = OmegaConf.to_container(merged)
     return parse_sizing_spec(raw, str(path))
