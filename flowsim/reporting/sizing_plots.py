@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -38,14 +39,19 @@ def pareto_figure(candidates_csv: str | Path, recommendation_json: str | Path) -
             label="Pareto front (no mix is cheaper and less delayed)")
     chosen = table[table["recommended"].astype(bool)]
     ax.scatter(chosen[f"{COST}_mean"] / 1e6, chosen[f"{DELAY}_mean"], marker="*", s=260, color="#DA291C",
-               zorder=5, label=f"recommended: {rec['recommended_label']}")
+               zorder=5, label="recommended")
     today = table[table["today"].astype(bool)]
     if not today.empty:
         ax.scatter(today[f"{COST}_mean"] / 1e6, today[f"{DELAY}_mean"], marker="s", s=80, color="black",
                    zorder=5, label="today's mix")
     ax.set_xlabel("service cost a year (GBP million)")
     ax.set_ylabel("delayed bed days a year")
-    ax.set_title(f"Sizing: {len(table)} mixes tried (means of the search replications)")
+    ax.set_title(f"Sizing: {len(table)} mixes tried, each on the same "
+                 f"{int(table['replications'].min())} replications", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
+    mix = "; ".join(f"{k} {v}" for k, v in rec["recommended"].items())
+    figure.text(0.01, 0.005, "\n".join(textwrap.wrap(f"Recommended: {mix}", 120)), fontsize=7.5,
+                va="bottom", ha="left")
+    figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))  # room for the mix under the axes
     return figure

@@ -15,8 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.model.errors import ConfigError
 from flowsim.sizing.spec import Dimension, SizingSpec, Surge
 
-__all__ = ["Candidate", "apply_candidate", "as_dict", "describe", "hydra_overrides", "hydra_value", "label",
-           "neighbours", "render", "surge_schedule"]
+__all__ = ["Candidate", "apply_candidate", "as_dict", "canonical", "describe", "hydra_overrides",
+           "hydra_value", "label", "neighbours", "render", "surge_schedule"]
 
 Candidate = tuple[Any, ...]
 
@@ -93,8 +93,24 @@ def apply_candidate(base: DictConfig, spec: SizingSpec, candidate: Candidate) ->
     return config
 
 
+def canonical(spec: SizingSpec, candidate: Candidate) -> Candidate:
+    """One name for mixes that are the same system: a surge block of 0 places has no dates.
+
+    Its start and weeks are set to their first values, so the search does not try (or shortlist) the
+    same system under several names.
+    """
+    values = as_dict(spec, candidate)
+    for surge in spec.surges:
+        if int(_surge_value(surge, surge.places, values)) == 0:
+            for part in (surge.start, surge.weeks):
+                if part.name in values:
+                    values[part.name] = part.values[0]
+    return tuple(values[d.name] for d in spec.dimensions)
+
+
 def neighbours(spec: SizingSpec, candidate: Candidate) -> Iterator[Candidate]:
-    """Candidates one step away in one dimension (a whole number +- step; any other choice)."""
+    """Distinct mixes one step away in one dimension (a whole number +- step; any other choice)."""
+    seen = {candidate}
     for i, dimension in enumerate(spec.dimensions):
         value = candidate[i]
         if dimension.choices:
@@ -103,7 +119,10 @@ def neighbours(spec: SizingSpec, candidate: Candidate) -> Iterator[Candidate]:
             others = [v for v in (value - dimension.step, value + dimension.step)
                       if dimension.low <= v <= dimension.high]
         for other in others:
-            yield (*candidate[:i], other, *candidate[i + 1:])
+            near = canonical(spec, (*candidate[:i], other, *candidate[i + 1:]))
+            if near not in seen:
+                seen.add(near)
+                yield near
 
 
 def hydra_value(value: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from flowsim.sizing.candidates import Candidate, neighbours
+from flowsim.sizing.candidates import Candidate, canonical, neighbours
 from flowsim.sizing.evaluations import Evaluator
 from flowsim.sizing.ranking import Standing, standing
 from flowsim.sizing.spec import frozen
@@ -103,7 +103,7 @@ def _suggest(trial: Any, evaluator: Evaluator) -> Candidate:
         else:
             values.append(trial.suggest_int(dimension.name, dimension.low, dimension.high,
                                             step=dimension.step))
-    return tuple(values)
+    return canonical(evaluator.spec, tuple(values))
 
 
 def polish(evaluator: Evaluator, best: Standing) -> list[Standing]:
@@ -116,7 +116,7 @@ def polish(evaluator: Evaluator, best: Standing) -> list[Standing]:
     n = spec.search.replications
     seen: list[Standing] = []
     for _ in range(MAX_POLISH_ROUNDS):
-        around = list(dict.fromkeys(neighbours(spec, best.candidate)))
+        around = list(neighbours(spec, best.candidate))
         evaluator.run([(c, spec.seed, range(n)) for c in around], "polish")
         records = [standing(evaluator, c, spec.seed, n) for c in around]
         seen.extend(records)

@@ -59,9 +59,15 @@ def pareto_front(costs: np.ndarray, delays: np.ndarray) -> np.ndarray:
 
 
 def candidate_table(evaluator: Evaluator, result: SizingResult) -> pd.DataFrame:
-    """One row per candidate tried, on all its replications of the search seed."""
+    """One row per candidate tried, on the search seed.
+
+    Means and CIs are over the search replications (``0 .. search.replications - 1``), which every
+    candidate has: the same patients for every mix, so rows compare directly (the Pareto front uses
+    them). ``<objective>_all_*`` columns are over every replication the candidate has (more for the
+    shortlist).
+    """
     spec = evaluator.spec
-    seed, kpi = spec.seed, objective_kpi(spec.objective)
+    seed, kpi, n0 = spec.seed, objective_kpi(spec.objective), spec.search.replications
     shortlisted = {s.candidate for s in result.selection.finalists}
     rows = []
     for record in result.tried:
@@ -69,8 +75,10 @@ def candidate_table(evaluator: Evaluator, result: SizingResult) -> pd.DataFrame:
         row: dict[str, Any] = {"candidate": label(spec, c), **describe(spec, c),
                                "replications": evaluator.count(c, seed)}
         for column in dict.fromkeys((kpi, COST_AXIS, DELAY_AXIS, "cost_total_per_year")):
-            mean, low, high = mean_ci(evaluator.values(c, seed, column))
+            mean, low, high = mean_ci(evaluator.values(c, seed, column, n0))
             row.update({f"{column}_mean": mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
+        mean, low, high = mean_ci(evaluator.values(c, seed, kpi))
+        row.update({f"{kpi}_all_mean": mean, f"{kpi}_all_ci_low": low, f"{kpi}_all_ci_high": high})
         for target in spec.constraints:
             values = evaluator.values(c, seed, target.kpi)
             bound = upper_bound(values if target.op == "<=" else -values, spec.confidence)

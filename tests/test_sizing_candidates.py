@@ -1,0 +1,79 @@
+"""Candidates: their names, neighbours, the one name of equal systems, and Hydra's reading of them."""
+
+from __future__ import annotations
+
+import pytest
+from omegaconf import OmegaConf
+
+from flowsim.sizing.candidates import (
+    apply_candidate,
+    canonical,
+    describe,
+    hydra_value,
+    label,
+    neighbours,
+    surge_schedule,
+)
+from flowsim.sizing.spec import parse_sizing_spec
+
+SPEC = parse_sizing_spec({"variables": {
+    "beds": {"path": "services.u.capacity", "low": 10, "high": 20, "step": 5},
+    "days": {"path": "services.u.admission.days", "choices": [["Mon"], ["Mon", "Sat"]]},
+    "winter": {"surge": "u", "places": {"low": 0, "high": 8, "step": 4},
+               "start": {"choices": ["2025-12-01", "2025-11-03"]}, "weeks": {"choices": [4, 8]}}}})
+BASE = OmegaConf.create({"services": {"u": {"capacity": 15, "admission": {"days": ["Mon"]},
+                                             "capacity_schedule": []}}})
+
+
+def test_dimensions_of_a_surge_block_are_searched_only_when_they_vary():
+    names = ["beds", "days", "winter.places", "winter.start", "winter.weeks"]
+    assert [d.name for d in SPEC.dimensions] == names
+    assert SPEC.grid_size == 3 * 2 * 3 * 2 * 2
+    fixed = parse_sizing_spec({"variables": {"w": {"surge": "u", "places": {"low": 0, "high": 4},
+                                                   "start": "2025-12-01", "weeks": 6}}})
+    assert [d.name for d in fixed.dimensions] == ["w.places"]
+
+
+def test_apply_writes_paths_and_the_surge_schedule_on_the_new_capacity():
+    config = apply_candidate(BASE, SPEC, (20, ("Mon", "Sat"), 4, "2025-11-03", 8))
+    assert config.services.u.capacity == 20 and list(config.services.u.admission.days) == ["Mon", "Sat"]
+    assert OmegaConf.to_container(config.services.u.capacity_schedule) == [
+        {"start": "2025-11-03", "capacity": 24}, {"start": "2025-12-29", "capacity": 20}]
+    assert BASE.services.u.capacity == 15  # the base is not changed
+
+
+def test_a_surge_of_no_places_has_one_name_and_no_schedule():
+    a = canonical(SPEC, (10, ("Mon",), 0, "2025-11-03", 8))
+    assert a == (10, ("Mon",), 0, "2025-12-01", 4)
+    assert surge_schedule(SPEC.surges[0], {"winter.places": 0}, 10) == []
+    assert canonical(SPEC, (10, ("Mon",), 4, "2025-11-03", 8)) == (10, ("Mon",), 4, "2025-11-03", 8)
+
+
+def test_neighbours_are_one_step_away_distinct_and_inside_the_bounds():
+    around = list(neighbours(SPEC, (10, ("Mon",), 0, "2025-12-01", 4)))
+    # beds 15 (10 - 5 is out of bounds); the other days; 4 places; start and weeks do not matter at 0
+    assert around == [(15, ("Mon",), 0, "2025-12-01", 4), (10, ("Mon", "Sat"), 0, "2025-12-01", 4),
+                      (10, ("Mon",), 4, "2025-12-01", 4)]
+    around = list(neighbours(SPEC, (15, ("Mon",), 4, "2025-12-01", 4)))
+    assert len(around) == 2 + 1 + 2 + 1 + 1 and len(set(around)) == len(around)
+
+
+def test_labels_and_table_values_read_as_people_write_them():
+    candidate = (10, ("Mon", "Sat"), 4, "2025-12-01", 8)
+    assert label(SPEC, candidate) == ("beds=10, days=Mon+Sat, winter.places=4, winter.start=2025-12-01, "
+                                      "winter.weeks=8")
+    assert describe(SPEC, candidate) == {"beds": 10, "days": "Mon+Sat", "winter.places": 4,
+                                         "winter.start": "2025-12-01", "winter.weeks": 8}
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (3, "3"), (2.5, "2.5"), (True, "true"), (None, "null"), ("2025-12-01", "'2025-12-01'"),
+    (["Mon", "Sat"], "['Mon','Sat']"),
+    ({"start": "2025-12-01", "capacity": 4}, "{start:'2025-12-01',capacity:4}"),
+    ("it's", "'it\\'s'")])
+def test_hydra_values_round_trip_through_the_override_grammar(value, text):
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    assert hydra_value(value) == text
+    parsed = OverridesParser.create().parse_override(f"key={text}").value()
+    assert parsed == value
