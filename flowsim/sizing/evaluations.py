@@ -66,6 +66,7 @@ class Evaluator:
     _rows: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
     _digests: dict[tuple[Candidate, int], str] = field(default_factory=dict)
     _configs: dict[tuple[Candidate, int], DictConfig] = field(default_factory=dict)
+    _logged: set[tuple[Candidate, int, int]] = field(default_factory=set)
 
     def config(self, candidate: Candidate, seed: int) -> DictConfig:
         """The full config of a candidate (or :data:`BASELINE`) with ``seed``."""
@@ -106,10 +107,12 @@ class Evaluator:
             digest = self._digests[(candidate, seed)]
             missing = []
             for r in replications:
+                if (candidate, seed, r) not in self._logged:  # named once per candidate, equal or not
+                    self._logged.add((candidate, seed, r))
+                    self.log.append((stage, candidate, seed, r))
                 if (digest, r) in self._rows or (digest, r) in pending:
                     continue
                 pending.add((digest, r))
-                self.log.append((stage, candidate, seed, r))
                 loaded = self._load(digest, r)
                 if loaded is None:
                     missing.append(r)
