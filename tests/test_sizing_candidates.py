@@ -12,6 +12,7 @@ from flowsim.sizing.candidates import (
     hydra_value,
     label,
     neighbours,
+    render,
     surge_schedule,
 )
 from flowsim.sizing.spec import parse_sizing_spec
@@ -64,6 +65,8 @@ def test_labels_and_table_values_read_as_people_write_them():
                                       "winter.weeks=8")
     assert describe(SPEC, candidate) == {"beds": 10, "days": "Mon+Sat", "winter.places": 4,
                                          "winter.start": "2025-12-01", "winter.weeks": 8}
+    assert render(("Mon", "Tue", "Wed", "Thu", "Fri")) == "Mon-Fri"
+    assert render(("Fri", "Sat", "Sun")) == "Fri-Sun" and render(("Mon", "Wed", "Thu")) == "Mon+Wed+Thu"
 
 
 @pytest.mark.parametrize(("value", "text"), [

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["format_sizing", "load_recommendation", "money"]
+__all__ = ["format_sizing", "load_recommendation", "money", "shown"]
 
 
 def load_recommendation(path: str | Path) -> dict[str, Any]:
@@ -43,6 +43,14 @@ def _against(block: Mapping[str, Any], heading: str) -> list[str]:
     return lines
 
 
+def shown(values: Mapping[str, Any], name: str) -> str:
+    """A decision's value for people: a surge block of 0 places has no dates ("-")."""
+    block, _, part = name.rpartition(".")
+    if part in ("start", "weeks") and values.get(f"{block}.places") == 0:
+        return "-"
+    return str(values.get(name, ""))
+
+
 def format_sizing(path: str | Path) -> str:
     """The recommendation, today's mix, the difference with CIs and the validation, as text."""
     rec = load_recommendation(path)
@@ -52,8 +60,8 @@ def format_sizing(path: str | Path) -> str:
                 if rec["constraints"] else ")")]
     width = max(len(k) for k in rec["recommended"])
     lines.append(f"  {'':{width}}  {'recommended':>12}  {'today':>12}")
-    for name, value in rec["recommended"].items():
-        lines.append(f"  {name:{width}}  {value!s:>12}  {today.get(name, '')!s:>12}")
+    for name in rec["recommended"]:
+        lines.append(f"  {name:{width}}  {shown(rec['recommended'], name):>12}  {shown(today, name):>12}")
     mean, low, high = rec["objective_mean"], rec["objective_ci_low"], rec["objective_ci_high"]
     ci = f" (95 % CI {low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
     lines.append(f"  {rec['objective']}: {mean:,.0f}{ci} over {rec['replications']} replications")

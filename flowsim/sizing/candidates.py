@@ -12,6 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from flowsim.model.availability import WEEKDAYS
 from flowsim.model.errors import ConfigError
 from flowsim.sizing.spec import Dimension, SizingSpec, Surge
 
@@ -27,8 +28,11 @@ def as_dict(spec: SizingSpec, candidate: Candidate) -> dict[str, Any]:
 
 
 def render(value: Any) -> str:
-    """A value as people read it: a list of days as ``Mon-Sun`` style text, numbers as they are."""
+    """A value as people read it: a run of weekdays as ``Mon-Fri``, other lists joined by ``+``."""
     if isinstance(value, tuple):
+        days = [WEEKDAYS.index(v) if v in WEEKDAYS else -1 for v in value]
+        if len(days) > 2 and min(days) >= 0 and days == list(range(days[0], days[0] + len(days))):
+            return f"{value[0]}-{value[-1]}"
         return "+".join(render(v) for v in value)
     return str(value)
 

@@ -1,0 +1,77 @@
+"""The printed recommendation of flowsim-size, from a recommendation.json written by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowsim.reporting.sizing_summary import format_sizing, money
+
+
+def _paired(mean, low, high):
+    return {"mean": mean, "ci_low": low, "ci_high": high, "replications": 30}
+
+
+REC = {
+    "objective": "cost_services_per_year", "constraints": ["nctr_census_winter_p95 <= 340"],
+    "confidence": 0.95, "seed": 2025,
+    "recommended": {"ic_surge.places": 0, "ic_surge.start": "2025-11-03", "p1_surge.places": 30,
+                    "care_home_admission": "Mon-Fri"},
+    "recommended_label": "ic_surge.places=0, ...",
+    "today": {"ic_surge.places": 0, "ic_surge.start": "2025-11-03", "p1_surge.places": 0,
+              "care_home_admission": "Mon-Sun"},
+    "today_on_grid": True, "objective_mean": 57123456.4, "objective_ci_low": 56900000.0,
+    "objective_ci_high": 57300000.0, "replications": 30, "meets_targets_with_confidence": True,
+    "against_today": {"delayed_days_per_year": _paired(3466.2, 2541.0, 4390.4),
+                      "cost_services_per_year": _paired(-98071.0, -141868.0, -54275.0),
+                      "cost_total_per_year": _paired(1270815.0, 865234.0, 1676397.0)},
+    "indifference": 1000.0,
+    "search": {"trials": 48, "candidates_tried": 54, "grid_size": 10976, "shortlist": [],
+               "replications_simulated": 380, "replications_reused": 20, "candidates": 54},
+    "validation": {"seed": 3025, "replications": 20, "objective_mean": 57000000.0,
+                   "targets": [{"target": "nctr_census_winter_p95 <= 340", "mean": 331.24, "met": True,
+                                "met_with_confidence": False}],
+                   "against_today": {"delayed_days_per_year": _paired(3605.0, 2457.0, 4754.0)}},
+}
+
+
+@pytest.fixture
+def text(tmp_path):
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps(REC))
+    return format_sizing(path)
+
+
+def test_the_mix_is_set_against_today(text):
+    lines = text.splitlines()
+    assert lines[1] == ("Recommended mix (cost_services_per_year minimised; targets nctr_census_winter_p95 "
+                        "<= 340 at 95% confidence)")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[3:7]}
+    assert rows == {"ic_surge.places": ["0", "0"], "ic_surge.start": ["-", "-"],
+                    "p1_surge.places": ["30", "0"], "care_home_admission": ["Mon-Fri", "Mon-Sun"]}
+
+
+def test_money_days_and_confidence_intervals_read_as_written(text):
+    assert ("  cost_services_per_year: 57,123,456 (95 % CI 56,900,000 to 57,300,000) over 30 replications"
+            in text)
+    assert "  targets met with confidence: yes" in text
+    assert "  delayed days avoided a year: 3,466 (95 % CI 2,541 to 4,390)" in text
+    assert ("  service cost a year, saved (negative: added): -98,071 (95 % CI -141,868 to -54,275) GBP"
+            in text)
+    assert "Validation on new seeds (seed 3025, 20 replications):" in text
+    assert "  delayed days avoided a year: 3,605 (95 % CI 2,457 to 4,754)" in text
+    assert "  nctr_census_winter_p95 <= 340: mean 331.2 - met" in text
+    assert "Search: 54 of 10,976 mixes tried, 400 replications in all (20 taken from checkpoints)" in text
+
+
+def test_a_missed_target_is_said_plainly(tmp_path):
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps({**REC, "meets_targets_with_confidence": False}))
+    assert "targets met with confidence: NO - the nearest miss is shown" in format_sizing(path)
+
+
+def test_money():
+    assert money(1234567.8) == "GBP 1,234,568"
+    assert money(-5000) == "minus GBP 5,000"
+    assert money(float("nan")) == "n/a"
