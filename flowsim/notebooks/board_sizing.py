@@ -30,10 +30,10 @@ from IPython.display import HTML, Markdown, display
 warnings.filterwarnings("ignore", message="IProgress not found")
 
 from flowsim.reporting.board import figure_image
+from flowsim.reporting.sizing_folder import check_sizing
 from flowsim.reporting.sizing_pack import (
     against_table,
     answer,
-    check_sizing,
     evidence_table,
     method_text,
     mix_table,

@@ -10,7 +10,8 @@ recommends an option by a stated rule (:mod:`~flowsim.reporting.decision`), draw
 :mod:`~flowsim.reporting.warmup_plots` draws the warm-up diagnostics. A ``flowsim-size`` search
 is read back by :mod:`~flowsim.reporting.sizing_summary` (printed) and
 :mod:`~flowsim.reporting.sizing_plots` (the Pareto chart), and presented to a board by
-:mod:`~flowsim.reporting.sizing_pack` (``flowsim-board --sizing``).
+:mod:`~flowsim.reporting.sizing_pack` (``flowsim-board --sizing``, once
+:mod:`~flowsim.reporting.sizing_folder` has checked the folder).
 
 Imports only from :mod:`flowsim.model`, :mod:`flowsim.measures` and :mod:`flowsim.experiment`.
 """

@@ -31,7 +31,7 @@ from flowsim.experiment.sweep import check_collected, find_jobs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
-from flowsim.reporting.sizing_pack import check_sizing
+from flowsim.reporting.sizing_folder import check_sizing
 
 if TYPE_CHECKING:
     from IPython.display import Image

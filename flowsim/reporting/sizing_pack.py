@@ -1,12 +1,12 @@
-"""The board pack of a sizing search (``flowsim-board --sizing DIR``): checks, sentences and tables.
+"""The board pack of a sizing search (``flowsim-board --sizing DIR``): its sentences and tables.
 
 Everything is read from what ``flowsim-size`` wrote into its output folder: ``recommendation.json``
 (the recommended mix, today's, the difference with 95 % CIs, the validation on new seeds, the size of
-the search) and ``candidates.csv`` (one row per mix tried). :func:`check_sizing` refuses a folder that
-lacks them, or whose two files come from different searches, before the notebook
-``notebooks/board_sizing.py`` runs; the notebook then shows :func:`question`, :func:`answer`,
-:func:`validation_sentence`, :func:`mix_table`, :func:`against_table`, :func:`evidence_table`,
-:func:`search_sentence` and :func:`method_text`.
+the search) and ``candidates.csv`` (one row per mix tried), once
+:func:`flowsim.reporting.sizing_folder.check_sizing` has found them consistent. The notebook
+``notebooks/board_sizing.py`` shows :func:`question`, :func:`answer`, :func:`validation_sentence`,
+:func:`mix_table`, :func:`against_table`, :func:`evidence_table`, :func:`search_sentence` and
+:func:`method_text`.
 
 Differences are read as the board asks them: baseline (today) minus recommended, so a positive
 amount is saved or avoided, and a negative one is said in words (``GBP 180,000 more``), never as a
@@ -15,29 +15,17 @@ minus sign.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from flowsim.measures.kpi_target import Target, format_level, parse_target
-from flowsim.model.errors import ConfigError
 
-__all__ = ["KPI_WORDS", "SIZING_FILES", "against_table", "answer", "change", "check_sizing",
-           "evidence_table", "method_text", "mix_table", "question", "search_sentence",
-           "validation_sentence"]
+__all__ = ["KPI_WORDS", "against_table", "answer", "change", "evidence_table", "method_text", "mix_table",
+           "question", "search_sentence", "validation_sentence"]
 
-# What the pack reads from a flowsim-size folder: without either there is nothing to present.
-SIZING_FILES = ("recommendation.json", "candidates.csv")
-_KEYS = ("objective", "constraints", "confidence", "seed", "recommended", "recommended_label", "today",
-         "objective_mean", "replications", "meets_targets_with_confidence", "against_today", "search",
-         "validation")
-_COLUMNS = ("candidate", "replications", "shortlisted", "eliminated_at", "recommended", "today",
-            "meets_targets", "meets_targets_with_confidence", "on_pareto", "cost_services_per_year_mean",
-            "delayed_days_per_year_mean")
 # KPIs in a board's words (others are shown by their name).
 KPI_WORDS = {
     "cost_total_per_year": "total cost a year (acute delayed days and services)",
@@ -49,59 +37,6 @@ KPI_WORDS = {
     "nctr_census_midnight_p95": "95th percentile of the midnight count of patients ready to leave",
     "nctr_census_winter_p95": "95th percentile of the winter midnight count of patients ready to leave",
 }
-_RERUN = "rerun flowsim-size SIZING.yaml --output DIR (it resumes from DIR/checkpoints)"
-
-
-def check_sizing(folder: str | Path) -> dict[str, Any]:
-    """Refuse a folder the pack cannot be built from; its ``recommendation.json`` when it can.
-
-    Parameters
-    ----------
-    folder : path
-        A ``flowsim-size`` output folder.
-
-    Returns
-    -------
-    dict
-        ``recommendation.json``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the missing or inconsistent file and the fix: a file missing, unreadable, without the
-        fields the pack shows, or ``candidates.csv`` from another search than ``recommendation.json``.
-    """
-    folder = Path(folder)
-    for name in SIZING_FILES:
-        if not (folder / name).is_file():
-            raise ConfigError(str(folder / name), "is missing: the folder holds no finished flowsim-size "
-                              "search", "run flowsim-size SIZING.yaml --output DIR first, then "
-                              "flowsim-board --sizing DIR (for a sweep folder, leave out --sizing)")
-    path = folder / "recommendation.json"
-    try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), f"is not valid JSON ({error})", _RERUN) from None
-    missing = [k for k in _KEYS if not isinstance(rec, dict) or k not in rec]
-    if missing:
-        raise ConfigError(str(path), f"lacks {', '.join(missing)}", f"{_RERUN} with this flowsim")
-    path = folder / "candidates.csv"
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), f"is not a readable table ({' '.join(str(error).split())})",
-                          _RERUN) from None
-    objective = f"{rec['objective']}_mean"
-    absent = [c for c in (*_COLUMNS, objective, *rec["recommended"]) if c not in table.columns]
-    if absent:
-        raise ConfigError(str(path), f"lacks the columns {', '.join(absent)}", f"{_RERUN} with this flowsim")
-    chosen = table.loc[table["recommended"].astype(bool), "candidate"].tolist()
-    if chosen != [rec["recommended_label"]] or len(table) != rec["search"]["candidates_tried"]:
-        raise ConfigError(str(path), f"and recommendation.json come from different searches (it "
-                          f"recommends {', '.join(map(str, chosen)) or 'nothing'} of {len(table)} mixes; "
-                          f"recommendation.json {rec['recommended_label']} of "
-                          f"{rec['search']['candidates_tried']})", _RERUN)
-    return rec
 
 
 def _number(value: Any) -> float | None:
@@ -192,7 +127,18 @@ def _mix(values: Mapping[str, Any]) -> str:
 
 
 def question(rec: Mapping[str, Any]) -> str:
-    """The question the search answers, in one sentence."""
+    """The question the search answers, in one sentence: the decisions, the objective, the targets.
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    str
+        E.g. ``Which mix of ic_beds and p3 has the lowest total cost a year (...), while keeping ...?``
+    """
     objective = KPI_WORDS.get(rec["objective"], rec["objective"])
     text = f"Which mix of {_listed(list(rec['recommended']))} has the lowest {objective}"
     targets = _targets(rec)
@@ -203,7 +149,18 @@ def question(rec: Mapping[str, Any]) -> str:
 
 
 def answer(rec: Mapping[str, Any]) -> str:
-    """The recommended mix against today's, in one sentence: total cost, delayed days, the targets."""
+    """The recommended mix against today's, in one sentence: total cost, delayed days, the targets.
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    str
+        Markdown, ``**Answer: ...**`` first; differences from today in words (:func:`change`).
+    """
     today = rec.get("today") or {}
     same = dict(today) == dict(rec["recommended"])
     head = (f"keep today's mix, {_mix(rec['recommended'])}" if same else
@@ -235,7 +192,18 @@ def _target_result(entry: Mapping[str, Any], confidence: float) -> str:
 
 
 def validation_sentence(rec: Mapping[str, Any]) -> str:
-    """The recommendation rerun on new seeds, in one sentence (or that it was not)."""
+    """The recommendation rerun on new seeds, in one sentence (or that it was not).
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    str
+        Markdown: total cost and delayed days against today's mix there, and each target's level.
+    """
     validation = rec.get("validation")
     if not validation:
         return ("**Checked on new patients:** not done (the sizing file set validation.replications to 0); "
@@ -260,7 +228,18 @@ def _step(today: Any, recommended: Any) -> str:
 
 
 def mix_table(rec: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per decision: today's value, the recommended one and the change."""
+    """One row per decision: today's value, the recommended one and the change.
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``decision``, ``today``, ``recommended``, ``change`` (``4 more``, ``no change``), as text.
+    """
     today = rec.get("today") or {}
     return pd.DataFrame({
         "decision": list(rec["recommended"]),
@@ -277,7 +256,19 @@ _AGAINST = (("cost_total_per_year", "Total cost (acute delayed days and services
 
 
 def against_table(rec: Mapping[str, Any]) -> pd.DataFrame:
-    """The recommended mix against today's a year, in the search and on new seeds, in words."""
+    """The recommended mix against today's a year, in the search and on new seeds, in words.
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measure (total cost, service cost, acute delayed-day cost, delayed days), one
+        column per set of replications, each cell from :func:`change`.
+    """
     columns = {"recommended against today, a year": [words for _, words, _, _ in _AGAINST]}
     blocks = [("on the search's patients", rec["against_today"])]
     if rec.get("validation"):
@@ -308,7 +299,20 @@ def _outcome(row: pd.Series, confidence: float, targets: bool) -> str:
 
 
 def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataFrame:
-    """The shortlisted mixes, lowest objective first: replications, means, CI, targets, outcome."""
+    """The shortlisted mixes, lowest objective first: replications, means, CI, targets, outcome.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        ``candidates.csv``.
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per shortlisted mix, as text: money in GBP with thousands separators.
+    """
     objective = rec["objective"]
     rows = candidates[candidates["shortlisted"].astype(bool) | candidates["recommended"].astype(bool)]
     rows = rows.sort_values(f"{objective}_mean", kind="stable")
@@ -337,7 +341,18 @@ def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataF
 
 
 def search_sentence(rec: Mapping[str, Any]) -> str:
-    """How big the search was: mixes tried of the grid, replications run and reused."""
+    """How big the search was: mixes tried of the grid, replications run and reused.
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
     search = rec["search"]
     simulated, reused = search["replications_simulated"], search["replications_reused"]
     text = (f"The search simulated {search['candidates_tried']:,} of the {search['grid_size']:,} possible "
@@ -348,7 +363,18 @@ def search_sentence(rec: Mapping[str, Any]) -> str:
 
 
 def method_text(rec: Mapping[str, Any]) -> str:
-    """How the mix was found, for a board: the search, the polish, the selection, the validation."""
+    """How the mix was found, for a board: the search, the polish, the selection, the validation.
+
+    Parameters
+    ----------
+    rec : mapping
+        ``recommendation.json``, read as a dict.
+
+    Returns
+    -------
+    str
+        Markdown: two paragraphs, the method and what the numbers are not.
+    """
     search = rec["search"]
     objective = rec["objective"]
     indifference = _number(rec.get("indifference"))
