@@ -257,6 +257,7 @@ def test_the_evidence_is_the_shortlist_with_its_replications(page, rec, candidat
     shortlist = candidates[candidates["shortlisted"]].sort_values("cost_total_per_year_mean")
     assert len(shortlist) == len(rec["search"]["shortlist"]) == len(rows) - 1 >= 2
     assert shortlist["recommended"].sum() == 1
+    chosen = f"GBP {shortlist.loc[shortlist['recommended'], 'cost_total_per_year_mean'].iloc[0]:,.0f}"
     for row, (_, mix) in zip(rows[1:], shortlist.iterrows(), strict=True):
         if mix["recommended"]:
             outcome = "recommended"
@@ -266,7 +267,9 @@ def test_the_evidence_is_the_shortlist_with_its_replications(page, rec, candidat
             outcome = ("meets the targets on average, not with 95 % confidence" if mix["meets_targets"] else
                        "misses a target on average")
         else:
-            outcome = f"not ruled out in {mix['replications']} replications; a higher mean"
+            same = f"GBP {mix['cost_total_per_year_mean']:,.0f}" == chosen
+            outcome = (f"not ruled out in {mix['replications']} replications; "
+                       f"{'the same mean' if same else 'a higher mean'}")
         assert row == [
             str(mix["ic_beds"]), str(mix["p3"]), str(mix["replications"]),
             f"GBP {mix['cost_total_per_year_mean']:,.0f}",
@@ -400,6 +403,40 @@ def test_a_sizing_folder_given_as_a_sweep_says_to_use_sizing(sizing, capsys, no_
     assert _refused(["--no-pdf"], capsys) == (
         "no folder given; fix: give a sweep folder (flowsim-board SWEEP_DIR) or a flowsim-size folder "
         "(flowsim-board --sizing DIR)")
+
+
+PLAIN = """overrides: [scenario=quick, housing=off, outputs.patients=false]
+seed: 3
+objective: cost_total
+variables:
+  ic_beds: {path: services.ic_beds.capacity, low: 41, high: 49, step: 4}
+search: {trials: 3, batch: 3, replications: 2, shortlist: 2, max_replications: 3}
+validation: {replications: 0}
+"""
+
+
+def test_a_search_without_targets_or_validation_and_today_off_the_grid(tmp_path):
+    (tmp_path / "plain.yaml").write_text(PLAIN, encoding="utf-8")
+    size_main([str(tmp_path / "plain.yaml"), "--output", str(tmp_path / "plain"), "--n-jobs", "1"])
+    rec = json.loads((tmp_path / "plain" / "recommendation.json").read_text(encoding="utf-8"))
+    assert not rec["today_on_grid"] and rec["validation"] is None and rec["constraints"] == []
+    main(["--sizing", str(tmp_path / "plain"), "--output", str(tmp_path / "plain.html"), "--no-pdf"])
+    parsed = _Page()
+    parsed.feed((tmp_path / "plain.html").read_text(encoding="utf-8"))
+    text = " ".join(" ".join(parsed.text).split())
+    against = rec["against_today"]
+    assert (f"Question: Which mix of ic_beds has the lowest total cost a year (acute delayed days and "
+            f"services)? Answer: ic_beds {rec['recommended']['ic_beds']} (today: ic_beds "
+            f"{rec['today']['ic_beds']}) . Against today's mix, on the same simulated patients, it "
+            f"{_cost(against['cost_total_per_year'])}, {_days(against['delayed_days_per_year'])}. Checked on "
+            "new patients: not done (the sizing file set validation.replications to 0)") in text
+    assert [row[0] for row in _table(parsed, "decision")] == ["decision", "ic_beds"]
+    assert len(_table(parsed, "recommended against today, a year")[0]) == 2  # the search's column alone
+    assert _table(parsed, "ic_beds")[0] == [h for h in EVIDENCE_HEADER if h not in (
+        "p3", "delay_mean_days, mean", "meets the targets")]
+    assert "today's mix was outside the range searched, so it is not drawn" in text
+    assert "a cross" not in text and "Targets count as met" not in text
+    assert [section for section, _ in parsed.images] == [PARETO] and FORBIDDEN.findall(text) == []
 
 
 # The sentences on made-up searches: the cases the fixture's search does not reach.

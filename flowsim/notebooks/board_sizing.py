@@ -76,10 +76,11 @@ display(HTML(against_table(rec).to_html(index=False)))
 # %%
 display(figure_image(pareto_figure(folder / "candidates.csv", folder / "recommendation.json")))
 display(Markdown(
-    "Each grey point is a mix the search simulated (a cross: it misses a target on average), placed by its "
-    "service cost a year and its delayed days a year (means of its replications). The blue line joins "
-    "the mixes that no other mix beats on both at once (the Pareto front): along it, more spending on "
-    "services buys fewer delayed days. The red star is the recommended mix"
+    "Each grey point is a mix the search simulated"
+    + (" (a cross: it misses a target on average)" if rec["constraints"] else "")
+    + ", placed by its service cost a year and its delayed days a year (means of its replications). The "
+    "blue line joins the mixes that no other mix beats on both at once (the Pareto front): along it, more "
+    "spending on services buys fewer delayed days. The red star is the recommended mix"
     + (", the black square today's." if candidates["today"].astype(bool).any() else
        "; today's mix was outside the range searched, so it is not drawn.")))
 
@@ -93,7 +94,7 @@ display(Markdown(
     "Each shortlisted mix with the replications it was simulated on, its averages and the 95 % "
     "confidence interval of the average. *Ruled out* means the ranking and selection showed it to be "
     "worse than another mix; *not ruled out* means it stayed too close to the recommended mix to tell "
-    "apart within the replications allowed, and the recommended mix has the lower average."))
+    "apart within the replications allowed, and its average is not below the recommended mix's."))
 
 # %% [markdown]
 # ## How this was found

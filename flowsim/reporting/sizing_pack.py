@@ -286,7 +286,7 @@ def _level(kpi: str, value: float) -> str:
     return f"GBP {value:,.0f}" if kpi.startswith("cost_") else format_level(value)
 
 
-def _outcome(row: pd.Series, confidence: float, targets: bool) -> str:
+def _outcome(row: pd.Series, confidence: float, targets: bool, chosen: float, objective: str) -> str:
     if bool(row["recommended"]):
         return "recommended"
     if pd.notna(row["eliminated_at"]):
@@ -295,7 +295,9 @@ def _outcome(row: pd.Series, confidence: float, targets: bool) -> str:
         return "misses a target on average"
     if targets and not bool(row["meets_targets_with_confidence"]):
         return f"meets the targets on average, not with {_percent(confidence)} confidence"
-    return f"not ruled out in {int(row['replications'])} replications; a higher mean"
+    mean = row[f"{objective}_mean"]
+    return (f"not ruled out in {int(row['replications'])} replications; "
+            + ("the same mean" if _level(objective, mean) == _level(objective, chosen) else "a higher mean"))
 
 
 def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataFrame:
@@ -336,7 +338,9 @@ def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataF
             f"yes, with {_percent(rec['confidence'])} confidence" if bool(c) else
             "on average only" if bool(m) else "no"
             for m, c in zip(rows["meets_targets"], rows["meets_targets_with_confidence"], strict=True)]
-    table["outcome"] = [_outcome(r, rec["confidence"], bool(targets)) for _, r in rows.iterrows()]
+    chosen = float(rows.loc[rows["recommended"].astype(bool), f"{objective}_mean"].iloc[0])
+    table["outcome"] = [_outcome(r, rec["confidence"], bool(targets), chosen, objective)
+                        for _, r in rows.iterrows()]
     return table.reset_index(drop=True)
 
 
