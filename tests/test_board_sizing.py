@@ -30,7 +30,6 @@ from flowsim.cli.size import main as size_main
 from flowsim.reporting import board
 from flowsim.reporting.board import main, notebooks_dir
 from flowsim.reporting.pdf import find_browser
-from flowsim.reporting.sizing_pack import answer, change, validation_sentence
 
 TITLE = "Intermediate-care and P3 beds: which mix?"
 SPEC = """overrides: [scenario=quick, housing=off, services.ic_beds.cost_per_bed_week=1050,
@@ -437,48 +436,6 @@ def test_a_search_without_targets_or_validation_and_today_off_the_grid(tmp_path)
     assert "today's mix was outside the range searched, so it is not drawn" in text
     assert "a cross" not in text and "Targets count as met" not in text
     assert [section for section, _ in parsed.images] == [PARETO] and FORBIDDEN.findall(text) == []
-
-
-# The sentences on made-up searches: the cases the fixture's search does not reach.
-AGAINST = {"delayed_days_per_year": {"mean": 1200.4, "ci_low": 800.0, "ci_high": 1600.2, "replications": 10},
-           "cost_total_per_year": {"mean": -180000.0, "ci_low": -250000.0, "ci_high": -110000.0,
-                                   "replications": 10}}
-REC = {"objective": "cost_total_per_year", "constraints": ["nctr_census_winter_p95 <= 330"],
-       "confidence": 0.9, "recommended": {"ic_beds": 400, "care_home_7day": "Mon+Tue+Wed+Thu+Fri+Sat+Sun"},
-       "today": {"ic_beds": 388, "care_home_7day": "Mon+Tue+Wed+Thu+Fri"},
-       "meets_targets_with_confidence": False, "against_today": AGAINST, "validation": None}
-
-
-@pytest.mark.parametrize("entry, money, up, expected", [
-    ({"mean": -180000, "ci_low": -250000, "ci_high": -110000}, True, "saved",
-     "GBP 180,000 more (95 % CI GBP 110,000 to GBP 250,000 more)"),
-    ({"mean": 143521.3, "ci_low": -2246.1, "ci_high": 289288.7}, True, "saved",
-     "GBP 143,521 saved (95 % CI GBP 2,246 more to GBP 289,289 saved)"),
-    ({"mean": 459610.1, "ci_low": 457361.7, "ci_high": 461858.6}, True, "saved",
-     "GBP 459,610 saved (95 % CI GBP 457,362 to GBP 461,859 saved)"),
-    ({"mean": -804.3, "ci_low": -1175.1, "ci_high": -433.4}, False, "fewer",
-     "804 more (95 % CI 433 to 1,175 more)"),
-    ({"mean": -820.0, "ci_low": -1835.2, "ci_high": 195.1}, False, "fewer",
-     "820 more (95 % CI 1,835 more to 195 fewer)"),
-    ({"mean": 12.0, "ci_low": None, "ci_high": None}, False, "fewer", "12 fewer"),  # one replication: no CI
-    ({"mean": 12.0, "ci_low": float("nan"), "ci_high": float("nan")}, False, "fewer", "12 fewer"),
-])
-def test_a_difference_reads_in_words_not_with_a_minus_sign(entry, money, up, expected):
-    assert change(entry, money, up) == expected
-
-
-def test_a_mix_that_costs_more_and_misses_a_target_says_so():
-    text = answer(REC)
-    assert text == (
-        "**Answer: ic_beds 400 and care_home_7day Mon+Tue+Wed+Thu+Fri+Sat+Sun (today: ic_beds 388 and "
-        "care_home_7day Mon+Tue+Wed+Thu+Fri)**. Against today's mix, on the same simulated patients, it "
-        "costs GBP 180,000 a year more in total (95 % CI GBP 110,000 to GBP 250,000 more), with 1,200 "
-        "fewer delayed days a year (95 % CI 800 to 1,600 fewer), but does not meet every target with 90 % "
-        "confidence: no mix tried did, and this is the nearest miss.")
-    assert validation_sentence(REC).startswith("**Checked on new patients:** not done")
-    kept = {**REC, "constraints": [], "recommended": REC["today"], "meets_targets_with_confidence": None}
-    assert answer(kept) == ("**Answer: keep today's mix, ic_beds 388 and care_home_7day "
-                            "Mon+Tue+Wed+Thu+Fri**: no mix tried does better.")
 
 
 def _require(found: str | None, what: str) -> str:
