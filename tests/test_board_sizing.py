@@ -192,7 +192,7 @@ def test_the_pack_opens_with_the_question_and_the_answer(page, rec):
                 "and services), while keeping the mean delay per patient in days (delay_mean_days) at or "
                 "below 1.50, with 95 % confidence?")
     targets = (", and meets the target with 95 % confidence" if rec["meets_targets_with_confidence"] else
-               ", but does not meet every target with 95 % confidence: no mix tried did, and this is the "
+               ", but does not meet the target with 95 % confidence: no mix tried did, and this is the "
                "nearest miss")
     answer_ = (f"Answer: {_mix(rec['recommended'])} (today: {_mix(rec['today'])}) . Against today's mix, on "
                f"the same simulated patients, it {_cost(against['cost_total_per_year'])}, "

@@ -45,7 +45,7 @@ def test_a_mix_that_costs_more_and_misses_a_target_says_so():
         "**Answer: ic_beds 400 and care_home_7day Mon+Tue+Wed+Thu+Fri+Sat+Sun (today: ic_beds 388 and "
         "care_home_7day Mon+Tue+Wed+Thu+Fri)**. Against today's mix, on the same simulated patients, it "
         "costs GBP 180,000 a year more in total (95 % CI GBP 110,000 to GBP 250,000 more), with 1,200 "
-        "fewer delayed days a year (95 % CI 800 to 1,600 fewer), but does not meet every target with 90 % "
+        "fewer delayed days a year (95 % CI 800 to 1,600 fewer), but does not meet the target with 90 % "
         "confidence: no mix tried did, and this is the nearest miss.")
     assert validation_sentence(REC).startswith("**Checked on new patients:** not done")
     kept = {**REC, "constraints": [], "recommended": REC["today"], "meets_targets_with_confidence": None}

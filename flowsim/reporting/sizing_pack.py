@@ -173,11 +173,11 @@ def answer(rec: Mapping[str, Any]) -> str:
                 f"{_cost_clause(against['cost_total_per_year'])}, "
                 f"{_days_clause(against['delayed_days_per_year'])}")
     if rec["constraints"]:
-        plural = "targets" if len(rec["constraints"]) > 1 else "target"
-        text += (f", and meets the {plural} with {_percent(rec['confidence'])} confidence"
-                 if rec["meets_targets_with_confidence"] else
-                 f", but does not meet every {plural.rstrip('s')} with {_percent(rec['confidence'])} "
-                 "confidence: no mix tried did, and this is the nearest miss")
+        several = len(rec["constraints"]) > 1
+        text += (f", and meets the {'targets' if several else 'target'} with {_percent(rec['confidence'])} "
+                 "confidence" if rec["meets_targets_with_confidence"] else
+                 f", but does not meet {'every' if several else 'the'} target with "
+                 f"{_percent(rec['confidence'])} confidence: no mix tried did, and this is the nearest miss")
     return text + "."
 
 
