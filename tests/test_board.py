@@ -289,31 +289,36 @@ def test_main_help_names_the_options(capsys):
     raw = capsys.readouterr().out
     # the examples keep their lines (a reflowing formatter would run them into one paragraph)
     assert raw.endswith("\nexamples:\n"
-                        "  flowsim-board multirun/care_home_units\n"
                         "  flowsim-board multirun/care_home_units --output reports/board.html --title "
                         "'Rehab beds'\n"
                         "  flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
-                        "--target 'delay_P2_mean_days<=8.7'\n\n"
+                        "--target 'delay_P2_mean_days<=8.7'\n"
+                        "  flowsim-board --sizing sizing/winter --output reports/winter_mix.html\n\n"
                         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds "
                         "the site)\n")
     text = " ".join(raw.split())
-    assert text.startswith("usage: flowsim-board [-h] [--output OUTPUT] [--baseline-job BASELINE_JOB] "
-                           "[--title TITLE] [--rule RULE] [--target KPI<=VALUE] [--pdf | --no-pdf] "
-                           "sweep_dir")
+    assert text.startswith("usage: flowsim-board [-h] [--sizing DIR] [--output OUTPUT] "
+                           "[--baseline-job BASELINE_JOB] [--title TITLE] [--rule RULE] "
+                           "[--target KPI<=VALUE] [--pdf | --no-pdf] [sweep_dir]")
     assert ("--rule RULE how the option is chosen: within_ci_of_best, cheapest_meeting_target, "
             "largest_net_saving (default: within_ci_of_best)" in text)
     assert ("--target KPI<=VALUE for --rule cheapest_meeting_target: a KPI of summary.csv and the level its "
             "mean must reach, KPI<=VALUE or KPI>=VALUE" in text)
-    assert (" sweep_dir Build the board pack (HTML, code hidden, and the same as an A4 PDF) of a sweep "
-            "directory from notebooks/board_report.py. positional arguments:" in text)
-    assert "--output OUTPUT HTML file (default: SWEEP_DIR/board_report.html)" in text
+    assert (" [sweep_dir] Build the board pack (HTML, code hidden, and the same as an A4 PDF) of a sweep "
+            "directory from notebooks/board_report.py, or of a flowsim-size folder (--sizing DIR: the "
+            "recommended capacity mix against today's, the Pareto chart and the evidence) from "
+            "notebooks/board_sizing.py. positional arguments: sweep_dir a finished sweep's folder "
+            "(hydra.sweep.dir); leave it out with --sizing" in text)
+    assert ("--sizing DIR a flowsim-size output folder (with recommendation.json and candidates.csv) instead "
+            "of a sweep: the pack presents the recommended mix" in text)
+    assert "--output OUTPUT HTML file (default: board_report.html in SWEEP_DIR or the --sizing DIR)" in text
     assert ("--pdf, --no-pdf also print the pack to an A4 PDF beside the HTML (OUTPUT with .pdf), with "
             "Chromium; --no-pdf writes the HTML only (default: --pdf)" in text)
     assert text.endswith(
-        "examples: flowsim-board multirun/care_home_units "
-        "flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds' "
+        "examples: flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds' "
         "flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
         "--target 'delay_P2_mean_days<=8.7' "
+        "flowsim-board --sizing sizing/winter --output reports/winter_mix.html "
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)")
 
 

@@ -7,7 +7,11 @@ charts; :mod:`~flowsim.reporting.report` writes them for a run or sweep folder (
 recommends an option by a stated rule (:mod:`~flowsim.reporting.decision`), draws the modelled system
 (:mod:`~flowsim.reporting.network`) and says which sweep it came from (:mod:`~flowsim.reporting.provenance`);
 :mod:`~flowsim.reporting.pdf` styles for print and prints to PDF with a headless Chromium;
-:mod:`~flowsim.reporting.warmup_plots` draws the warm-up diagnostics.
+:mod:`~flowsim.reporting.warmup_plots` draws the warm-up diagnostics. A ``flowsim-size`` search
+is read back by :mod:`~flowsim.reporting.sizing_summary` (printed) and
+:mod:`~flowsim.reporting.sizing_plots` (the Pareto chart), and presented to a board by
+:mod:`~flowsim.reporting.sizing_pack` (``flowsim-board --sizing``, once
+:mod:`~flowsim.reporting.sizing_folder` has checked the folder).
 
 Imports only from :mod:`flowsim.model`, :mod:`flowsim.measures` and :mod:`flowsim.experiment`.
 """

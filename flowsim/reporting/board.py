@@ -6,6 +6,11 @@ after it (as papermill does), executes the notebook with nbclient, and writes a 
 file with every code cell's input hidden (what a board reads), plus the executed ``.ipynb``. The HTML
 carries print styles (:mod:`flowsim.reporting.pdf`), and ``flowsim-board`` prints it to a PDF beside it.
 
+``flowsim-board SWEEP_DIR`` builds the pack of a sweep (``notebooks/board_report.py``);
+``flowsim-board --sizing DIR`` the pack of a ``flowsim-size`` search (``notebooks/board_sizing.py``,
+its sentences and tables from :mod:`flowsim.reporting.sizing_pack`). Either folder is checked first,
+so a missing or out-of-date input stops with one line and exit code 2 before the notebook runs.
+
 Figures go into a pack through :func:`figure_image`: a bare :class:`matplotlib.figure.Figure` (not
 registered with pyplot) would display as its text repr, ``<Figure size 1100x420 with 2 Axes>``.
 """
@@ -18,7 +23,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 
@@ -26,6 +31,7 @@ from flowsim.experiment.sweep import check_collected, find_jobs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
+from flowsim.reporting.sizing_folder import check_sizing
 
 if TYPE_CHECKING:
     from IPython.display import Image
@@ -133,29 +139,30 @@ def _heading(notebook: Any, html: Path) -> str:
     return html.stem
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
-
-    The rule and target are checked before the notebook runs; the baseline job's full configuration
-    is written beside the HTML as ``<output stem>_config.yaml``, and the pack is printed to a PDF
-    beside it unless ``--no-pdf``.
-    """
+def _parser() -> argparse.ArgumentParser:
+    """The ``flowsim-board`` command-line parser."""
     parser = argparse.ArgumentParser(
         prog="flowsim-board", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
-        "  flowsim-board multirun/care_home_units\n"
         "  flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds'\n"
         "  flowsim-board multirun/care_home_units --rule cheapest_meeting_target "
-        "--target 'delay_P2_mean_days<=8.7'\n\n"
+        "--target 'delay_P2_mean_days<=8.7'\n"
+        "  flowsim-board --sizing sizing/winter --output reports/winter_mix.html\n\n"
         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds the site)"),
         description=(
         "Build the board pack (HTML, code hidden, and the same as an A4 PDF) of a sweep directory from "
-        "notebooks/board_report.py."))
-    parser.add_argument("sweep_dir")
-    parser.add_argument("--output", default=None, help="HTML file (default: SWEEP_DIR/board_report.html)")
+        "notebooks/board_report.py, or of a flowsim-size folder (--sizing DIR: the recommended capacity "
+        "mix against today's, the Pareto chart and the evidence) from notebooks/board_sizing.py."))
+    parser.add_argument("sweep_dir", nargs="?", default=None,
+                        help="a finished sweep's folder (hydra.sweep.dir); leave it out with --sizing")
+    parser.add_argument("--sizing", default=None, metavar="DIR",
+                        help="a flowsim-size output folder (with recommendation.json and candidates.csv) "
+                        "instead of a sweep: the pack presents the recommended mix")
+    parser.add_argument("--output", default=None,
+                        help="HTML file (default: board_report.html in SWEEP_DIR or the --sizing DIR)")
     parser.add_argument("--baseline-job", type=int, default=None)
     parser.add_argument("--title", default=None)
-    parser.add_argument("--rule", default=DEFAULT_RULE, metavar="RULE",
+    parser.add_argument("--rule", default=None, metavar="RULE",
                         help=f"how the option is chosen: {', '.join(RULES)} (default: {DEFAULT_RULE})")
     parser.add_argument("--target", default=None, metavar="KPI<=VALUE",
                         help="for --rule cheapest_meeting_target: a KPI of summary.csv and the level its "
@@ -163,35 +170,79 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
                         help="also print the pack to an A4 PDF beside the HTML (OUTPUT with .pdf), with "
                         "Chromium; --no-pdf writes the HTML only (default: --pdf)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"flowsim-board: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_CONFIG_ERROR)
+
+
+def _sweep_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
+    """The sweep folder, its notebook and parameters (``config_file`` added once the HTML is known)."""
     sweep = Path(args.sweep_dir)
     if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
-        print(f"flowsim-board: error: {sweep} holds no finished flowsim sweep; fix: run the sweep first "
-              "(e.g. flowsim experiment=care_home_units)", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
+        fix = (f"it is a flowsim-size folder: pass it as --sizing {sweep}" if
+               (sweep / "recommendation.json").is_file() else
+               "run the sweep first (e.g. flowsim experiment=care_home_units)")
+        _fail(f"{sweep} holds no finished flowsim sweep; fix: {fix}")
+    rule = DEFAULT_RULE if args.rule is None else args.rule
     try:
         check_collected(sweep)  # before the (slow) notebook: never a pack from out-of-date tables
-        check_rule(args.rule, args.target, _kpis(sweep))
+        check_rule(rule, args.target, _kpis(sweep))
     except ConfigError as error:
-        print(f"flowsim-board: error: {error}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
-    html = Path(args.output) if args.output else sweep / "board_report.html"
+        _fail(str(error))
+    return sweep, notebooks_dir() / "board_report.py", {
+        "sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job, "rule": rule,
+        "target": args.target}
+
+
+def _sizing_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
+    """The sizing folder, its notebook and parameters, once the folder is checked."""
+    if args.sweep_dir is not None:
+        _fail(f"--sizing: given with a sweep folder ({args.sweep_dir}); fix: give one folder, "
+              "SWEEP_DIR for a sweep's pack or --sizing DIR for a sizing search's")
+    for option, value in (("--baseline-job", args.baseline_job), ("--rule", args.rule),
+                          ("--target", args.target)):
+        if value is not None:
+            _fail(f"{option}: is for a sweep's pack, not --sizing (the sizing search chose the mix and "
+                  f"compares it with today's); fix: leave {option} out")
+    folder = Path(args.sizing)
+    try:
+        check_sizing(folder)  # before the notebook: a one-line reason, not a traceback from a cell
+    except ConfigError as error:
+        _fail(str(error))
+    return folder, notebooks_dir() / "board_sizing.py", {"sizing_dir": str(folder.resolve())}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
+
+    Or ``flowsim-board --sizing DIR [--output F] [--title T]`` for a ``flowsim-size`` folder. The
+    folder (and for a sweep, the rule and target) is checked before the notebook runs; beside the HTML
+    go the baseline job's full configuration (a sweep, ``<output stem>_config.yaml``) or the
+    recommended mix (a sizing, ``<output stem>_recommended.yaml``), and the pack is printed to a PDF
+    unless ``--no-pdf``.
+    """
+    args = _parser().parse_args(argv)
+    if args.sweep_dir is None and args.sizing is None:
+        _fail("no folder given; fix: give a sweep folder (flowsim-board SWEEP_DIR) or a flowsim-size "
+              "folder (flowsim-board --sizing DIR)")
+    folder, notebook, parameters = _sizing_pack(args) if args.sizing is not None else _sweep_pack(args)
+    html = Path(args.output) if args.output else folder / "board_report.html"
     pdf = html.with_suffix(".pdf")
     browser = find_browser() if args.pdf else None
     if args.pdf and pdf == html:
-        print(f"flowsim-board: error: --output {html} would be overwritten by the PDF; fix: name the HTML "
-              "file (e.g. board.html: the PDF goes beside it as board.pdf)", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
+        _fail(f"--output {html} would be overwritten by the PDF; fix: name the HTML file (e.g. board.html: "
+              "the PDF goes beside it as board.pdf)")
     if args.pdf and browser is None:  # before the (slow) notebook too
-        print(f"flowsim-board: error: no browser to print the PDF (none of {', '.join(BROWSERS)} is on "
-              "PATH); fix: install chromium (apt install chromium) or pass --no-pdf", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
-    parameters: dict[str, Any] = {"sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job,
-                                  "rule": args.rule, "target": args.target,
-                                  "config_file": str(html.with_name(f"{html.stem}_config.yaml").resolve())}
+        _fail(f"no browser to print the PDF (none of {', '.join(BROWSERS)} is on PATH); fix: install "
+              "chromium (apt install chromium) or pass --no-pdf")
+    beside = "recommended" if args.sizing is not None else "config"
+    parameters["config_file"] = str(html.with_name(f"{html.stem}_{beside}.yaml").resolve())
     if args.title:
         parameters["title"] = args.title
-    execute_notebook(notebooks_dir() / "board_report.py", html, parameters)
+    execute_notebook(notebook, html, parameters)
     if browser is None:
         print(f"Board pack written to {html}")
         return
