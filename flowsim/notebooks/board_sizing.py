@@ -89,9 +89,13 @@ display(Markdown(
 
 # %%
 display(Markdown(search_sentence(rec)))
-display(HTML(evidence_table(candidates, rec).to_html(index=False)))
+evidence = evidence_table(candidates, rec)
+# one column per mix, one row per fact: seven decisions and their results fit across an A4 page
+evidence.index = [f"mix {i}" for i in range(1, len(evidence) + 1)]
+display(HTML(evidence.T.to_html()))
 display(Markdown(
-    "Each shortlisted mix with the replications it was simulated on, its averages and the 95 % "
+    "Each shortlisted mix (a column, best first) with the replications it was simulated on, its averages "
+    "over all of them and the 95 % "
     "confidence interval of the average. *Ruled out* means the ranking and selection showed it to be "
     "worse than another mix; *not ruled out* means it stayed too close to the recommended mix to tell "
     "apart within the replications allowed, and its average is not below the recommended mix's."))

@@ -295,9 +295,19 @@ def _outcome(row: pd.Series, confidence: float, targets: bool, chosen: float, ob
         return "misses a target on average"
     if targets and not bool(row["meets_targets_with_confidence"]):
         return f"meets the targets on average, not with {_percent(confidence)} confidence"
-    mean = row[f"{objective}_mean"]
+    mean = row[_all(row, f"{objective}_mean")]
     return (f"not ruled out in {int(row['replications'])} replications; "
             + ("the same mean" if _level(objective, mean) == _level(objective, chosen) else "a higher mean"))
+
+
+def _all(row: pd.Series | pd.DataFrame, column: str) -> str:
+    """``<kpi>_all_<stat>`` (over every replication a mix has) where the table has it, else ``column``."""
+    for end in ("_mean", "_ci_low", "_ci_high"):
+        if column.endswith(end):
+            wide = f"{column.removesuffix(end)}_all{end}"
+            names = row.index if isinstance(row, pd.Series) else row.columns
+            return wide if wide in names else column
+    return column
 
 
 def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataFrame:
@@ -317,18 +327,18 @@ def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataF
     """
     objective = rec["objective"]
     rows = candidates[candidates["shortlisted"].astype(bool) | candidates["recommended"].astype(bool)]
-    rows = rows.sort_values(f"{objective}_mean", kind="stable")
+    rows = rows.sort_values(_all(rows, f"{objective}_mean"), kind="stable")
     name = KPI_WORDS.get(objective, objective).split(" (")[0]  # a column heading: the short name
     table = pd.DataFrame({k: rows[k].astype(str) for k in rec["recommended"]})
     table["replications"] = rows["replications"].astype(int).astype(str)
-    table[f"{name}, mean"] = [_level(objective, v) for v in rows[f"{objective}_mean"]]
+    table[f"{name}, mean"] = [_level(objective, v) for v in rows[_all(rows, f"{objective}_mean")]]
     if f"{objective}_ci_low" in rows:
         table["95 % CI"] = [f"{_level(objective, lo)} to {_level(objective, hi)}" if pd.notna(lo) else "—"
-                            for lo, hi in zip(rows[f"{objective}_ci_low"], rows[f"{objective}_ci_high"],
-                                              strict=True)]
+                            for lo, hi in zip(rows[_all(rows, f"{objective}_ci_low")],
+                                              rows[_all(rows, f"{objective}_ci_high")], strict=True)]
     for kpi in ("delayed_days_per_year", "cost_services_per_year"):
         if kpi != objective:
-            table[f"{KPI_WORDS[kpi]}, mean"] = [_level(kpi, v) for v in rows[f"{kpi}_mean"]]
+            table[f"{KPI_WORDS[kpi]}, mean"] = [_level(kpi, v) for v in rows[_all(rows, f"{kpi}_mean")]]
     targets = _targets(rec)
     for target in targets:
         if f"{target.kpi}_mean" in rows:
@@ -338,7 +348,7 @@ def evidence_table(candidates: pd.DataFrame, rec: Mapping[str, Any]) -> pd.DataF
             f"yes, with {_percent(rec['confidence'])} confidence" if bool(c) else
             "on average only" if bool(m) else "no"
             for m, c in zip(rows["meets_targets"], rows["meets_targets_with_confidence"], strict=True)]
-    chosen = float(rows.loc[rows["recommended"].astype(bool), f"{objective}_mean"].iloc[0])
+    chosen = float(rows.loc[rows["recommended"].astype(bool), _all(rows, f"{objective}_mean")].iloc[0])
     table["outcome"] = [_outcome(r, rec["confidence"], bool(targets), chosen, objective)
                         for _, r in rows.iterrows()]
     return table.reset_index(drop=True)

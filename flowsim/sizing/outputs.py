@@ -63,7 +63,7 @@ def candidate_table(evaluator: Evaluator, result: SizingResult) -> pd.DataFrame:
 
     Means and CIs are over the search replications (``0 .. search.replications - 1``), which every
     candidate has: the same patients for every mix, so rows compare directly (the Pareto front uses
-    them). ``<objective>_all_*`` columns are over every replication the candidate has (more for the
+    them). ``<column>_all_*`` columns are over every replication the candidate has (more for the
     shortlist).
     """
     spec = evaluator.spec
@@ -75,10 +75,10 @@ def candidate_table(evaluator: Evaluator, result: SizingResult) -> pd.DataFrame:
         row: dict[str, Any] = {"candidate": label(spec, c), **describe(spec, c),
                                "replications": evaluator.count(c, seed)}
         for column in dict.fromkeys((kpi, COST_AXIS, DELAY_AXIS, "cost_total_per_year")):
-            mean, low, high = mean_ci(evaluator.values(c, seed, column, n0))
-            row.update({f"{column}_mean": mean, f"{column}_ci_low": low, f"{column}_ci_high": high})
-        mean, low, high = mean_ci(evaluator.values(c, seed, kpi))
-        row.update({f"{kpi}_all_mean": mean, f"{kpi}_all_ci_low": low, f"{kpi}_all_ci_high": high})
+            for suffix, n in (("", n0), ("_all", None)):
+                mean, low, high = mean_ci(evaluator.values(c, seed, column, n))
+                row.update({f"{column}{suffix}_mean": mean, f"{column}{suffix}_ci_low": low,
+                            f"{column}{suffix}_ci_high": high})
         for target in spec.constraints:
             values = evaluator.values(c, seed, target.kpi)
             bound = upper_bound(values if target.op == "<=" else -values, spec.confidence)
