@@ -18,7 +18,7 @@ from flowsim.measures.aggregate import confidence_interval
 from flowsim.model.compose import load_config
 from flowsim.sizing.evaluations import Evaluator
 from flowsim.sizing.executor import LocalExecutor
-from flowsim.sizing.search import run_search
+from flowsim.sizing.search import run_search, validate
 from flowsim.sizing.spec import parse_sizing_spec
 
 OVERRIDES = ["scenario=quick", "housing=off", "outputs.patients=false",
@@ -73,3 +73,38 @@ def test_the_optimum_is_interior_so_the_test_is_not_trivial(runs):
     assert 31 < best[0] < 47 and 29 < best[1] < 45
     means = np.array([c.mean() for c in costs.values()])
     assert confidence_interval(costs[best])[2] < np.median(means)  # clearly better than a typical mix
+
+
+# Targets mode on the same system: the cheapest beds (service cost) that keep delayed days at or under
+# a level the cost-mode optimum misses (about 12,200 a year) and the fullest mix meets (about 11,150).
+TARGET = 11_800.0
+
+
+@pytest.fixture(scope="module")
+def targeted():
+    spec = parse_sizing_spec({**SPEC, "objective": "cost_services",
+                              "constraints": [f"delayed_days_per_year<={TARGET:.0f}"],
+                              "validation": {"replications": 12}})
+    evaluator = Evaluator(load_config(OVERRIDES), spec, LocalExecutor(n_jobs=2))
+    result = run_search(evaluator)
+    return spec, evaluator, result, validate(evaluator, result.recommended.candidate)
+
+
+def test_targets_mode_meets_its_target_on_fresh_seeds(targeted):
+    spec, evaluator, result, validation = targeted
+    assert result.selection.met_with_confidence and result.recommended.confidently_feasible
+    fresh = evaluator.values(result.recommended.candidate, validation.seed, "delayed_days_per_year")
+    print(f"targets mode: {result.recommended.candidate}, delayed days {fresh.mean():,.0f} a year on "
+          f"{fresh.size} fresh replications (seed {validation.seed}) against a target of {TARGET:,.0f}")
+    assert validation.seed != spec.seed and fresh.size == 12
+    assert fresh.mean() <= TARGET and validation.standing.feasible
+
+
+def test_the_target_binds(targeted, runs):
+    spec, evaluator, result, _ = targeted
+    _, cost_mode, _, _ = runs
+    cheapest = cost_mode.recommended.candidate  # the cost-mode optimum keeps fewer beds
+    evaluator.run([(cheapest, spec.seed, range(spec.search.replications))], "check")
+    assert evaluator.values(cheapest, spec.seed, "delayed_days_per_year").mean() > TARGET
+    assert result.recommended.candidate != cheapest
+    assert sum(result.recommended.candidate) > sum(cheapest)
