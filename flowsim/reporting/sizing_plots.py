@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from flowsim.reporting.sizing_summary import load_recommendation
+from flowsim.reporting.sizing_summary import load_recommendation, shown
 
 __all__ = ["pareto_figure"]
 
@@ -50,7 +50,8 @@ def pareto_figure(candidates_csv: str | Path, recommendation_json: str | Path) -
                  f"{int(table['replications'].min())} replications", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
-    mix = "; ".join(f"{k} {v}" for k, v in rec["recommended"].items())
+    mix = "; ".join(f"{k} {shown(rec['recommended'], k)}" for k in rec["recommended"]
+                    if shown(rec["recommended"], k) != "-")
     figure.text(0.01, 0.005, "\n".join(textwrap.wrap(f"Recommended: {mix}", 120)), fontsize=7.5,
                 va="bottom", ha="left")
     figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))  # room for the mix under the axes
