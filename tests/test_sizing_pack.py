@@ -83,3 +83,16 @@ def test_the_evidence_says_why_each_shortlisted_mix_was_not_chosen():
     assert table["meets the targets"].tolist() == ["no", "on average only", *[confident] * 4]
     assert table.iloc[2].tolist()[:5] == ["400", "20", "GBP 1,000,000", "GBP 900,000 to GBP 1,100,000",
                                           "1,000"]
+
+
+def test_a_surge_block_of_no_places_has_no_dates_on_the_page():
+    rec = {**REC, "recommended": {"winter.places": 20, "winter.start": "2025-12-01", "beds": 388},
+           "today": {"winter.places": 0, "winter.start": "2025-11-03", "beds": 388}}
+    assert mix_table(rec).values.tolist() == [
+        ["winter.places", "0", "20", "20 more"],
+        ["winter.start", "—", "2025-12-01", "changed"],  # today has no block, so no date
+        ["beds", "388", "388", "no change"]]
+    assert answer(rec).startswith("**Answer: winter.places 20, winter.start 2025-12-01 and beds 388 (today: "
+                                  "winter.places 0 and beds 388)**.")
+    none = {**rec, "recommended": rec["today"]}
+    assert mix_table(none).values.tolist()[1] == ["winter.start", "—", "—", "no change"]

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from flowsim.measures.kpi_target import Target, format_level, parse_target
+from flowsim.reporting.sizing_summary import shown
 
 __all__ = ["KPI_WORDS", "against_table", "answer", "change", "evidence_table", "method_text", "mix_table",
            "question", "search_sentence", "validation_sentence"]
@@ -123,7 +124,8 @@ def _percent(confidence: float) -> str:
 
 
 def _mix(values: Mapping[str, Any]) -> str:
-    return _listed([f"{name} {value}" for name, value in values.items()])
+    # a surge block of no places has no dates: they are left out of the sentence
+    return _listed([f"{name} {value}" for name, value in values.items() if shown(values, name) != "-"])
 
 
 def question(rec: Mapping[str, Any]) -> str:
@@ -241,12 +243,24 @@ def mix_table(rec: Mapping[str, Any]) -> pd.DataFrame:
         Columns ``decision``, ``today``, ``recommended``, ``change`` (``4 more``, ``no change``), as text.
     """
     today = rec.get("today") or {}
-    return pd.DataFrame({
-        "decision": list(rec["recommended"]),
-        "today": [str(today.get(k, "—")) for k in rec["recommended"]],
-        "recommended": [str(v) for v in rec["recommended"].values()],
-        "change": [_step(today.get(k), v) for k, v in rec["recommended"].items()],
-    })
+    recommended = rec["recommended"]
+
+    def cell(values: Mapping[str, Any], name: str) -> str:
+        text = shown(values, name) if name in values else "—"
+        return "—" if text == "-" else text  # a surge block of no places has no dates
+
+    def change(name: str) -> str:
+        before, after = cell(today, name), cell(recommended, name)
+        if before == after:
+            return "no change"
+        if "—" in (before, after):  # today unknown, or a block's dates where it had none
+            return "—" if name not in today else "changed"
+        return _step(today[name], recommended[name])
+
+    return pd.DataFrame({"decision": list(recommended),
+                         "today": [cell(today, k) for k in recommended],
+                         "recommended": [cell(recommended, k) for k in recommended],
+                         "change": [change(k) for k in recommended]})
 
 
 _AGAINST = (("cost_total_per_year", "Total cost (acute delayed days and services)", True, "saved"),
