@@ -119,6 +119,7 @@ def test_targets_mode_recommends_the_cheapest_mix_meeting_the_target_with_confid
     a, b = result.recommended.candidate
     assert result.selection.met_with_confidence
     assert result.recommended.confidently_feasible
+    assert result.recommended.candidate not in result.selection.eliminated_at
     feasible = [(x, y) for x, y in itertools.product(range(10, 41, 2), range(4, 31, 2))
                 if 500 - 4 * x - 6 * y <= 250 - 5]  # a margin for the confidence bound
     assert _cost(a, b) <= min(_cost(x, y) for x, y in feasible) + 10
@@ -132,3 +133,27 @@ def test_kn_constant_matches_kim_and_nelson():
     eta = ((2 * 0.05 / 4) ** (-2 / 9) - 1) / 2
     assert kn_constants(5, 10) == pytest.approx(2 * eta * 9)
     assert math.isclose(kn_constants(2, 5, 0.05), ((0.1) ** (-0.5) - 1) * 4)
+
+
+def test_a_mix_ruled_out_by_a_cheaper_one_that_then_fails_the_target_comes_back():
+    from flowsim.sizing.selection import select
+
+    def executor(jobs):  # a=0: cheap, delay 90, 109, 90, ... (mean under 100, bound over it); a=2: dear, 50
+        for index, job in enumerate(jobs):
+            a = int(job.config.services.a.capacity)
+            for r in job.replications:
+                delay = (90.0 if r % 2 == 0 else 109.0) if a == 0 else 50.0
+                yield index, r, {"observed_days": 365.0, "cost_total": 1000.0 + 50.0 * a + r % 3,
+                                 "delayed_days_per_year": delay}
+
+    variables = {"a": {"path": "services.a.capacity", "low": 0, "high": 2, "step": 2},
+                 "b": {"path": "services.b.capacity", "low": 0, "high": 0}}
+    spec = parse_sizing_spec({"seed": 1, "objective": "cost_total", "variables": variables,
+                              "constraints": ["delayed_days_per_year<=100"],
+                              "search": {"replications": 5, "max_replications": 20}})
+    evaluator = Evaluator(BASE, spec, executor)
+    evaluator.run([((0, 0), 1, range(5)), ((2, 0), 1, range(5))], "search")
+    selection = select(evaluator, [(0, 0), (2, 0)])
+    assert selection.recommended.candidate == (2, 0) and selection.met_with_confidence
+    assert (2, 0) not in selection.eliminated_at  # ruled out on cost by (0, 0), which then failed
+    assert evaluator.count((0, 0), 1) == 20  # topped up before it was given up

@@ -11,7 +11,8 @@ delta of the best. Replications are added in batches so that workers share them;
 elimination is still checked after each single replication.
 
 In targets mode the winner must also meet every constraint with confidence (one-sided bound);
-candidates are tried in order of their final mean, each topped up to ``max_replications`` if needed.
+candidates are tried in order of their final mean, each topped up to ``max_replications`` if needed;
+a candidate ruled out on the objective by cheaper ones that then fail the targets comes back in turn.
 """
 
 from __future__ import annotations
@@ -118,5 +119,7 @@ def select(evaluator: Evaluator, shortlist: Sequence[Candidate]) -> Selection:
     met = recommended is not None
     if recommended is None:  # nothing meets the targets with confidence: the nearest miss, said so
         recommended = min((standing(evaluator, c, seed) for c in order), key=lambda s: s.rank_key)
+    # ruled out on the objective by cheaper mixes that then failed the targets: it is back in
+    eliminated.pop(recommended.candidate, None)
     finalists = tuple(standing(evaluator, c, seed) for c in shortlist)
     return Selection(recommended, finalists, eliminated, float(delta), met)
