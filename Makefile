@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+APP_STAMP := $(VENV)/.installed-app
 
-.PHONY: run test lint docs bench report mutate clean
+.PHONY: run test app lint docs bench report mutate clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +20,19 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(RUN_STAMP) $(DEV_STAMP)
+	touch $(RUN_STAMP) $(DEV_STAMP) $(APP_STAMP)
+
+$(APP_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[app]"
+	touch $(RUN_STAMP) $(APP_STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/flowsim $(ARGS)
+
+# The planner's web app on http://localhost:8501 (Ctrl+C stops it); ARGS go to flowsim-app,
+# e.g. make app ARGS='--config-dir calibration --port 8600'.
+app: $(APP_STAMP)
+	$(BIN)/flowsim-app $(ARGS)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

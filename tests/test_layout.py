@@ -3,7 +3,7 @@
 model (config -> scenario -> SimPy run -> event log) <- measures (KPIs, aggregation) <- experiment
 (replications, sweeps, checkpoints, comparison) <- calibration (parameters from data and from observed
 aggregates) <- sizing (capacity mixes by simulation optimisation) <- reporting (summaries, plots,
-report, board pack) <- cli. ``flowsim.theory`` stands alone; the top-level ``flowsim/__init__.py``
+report, board pack) <- cli <- app (the planner's web app, over the CLI). ``flowsim.theory`` stands alone; the top-level ``flowsim/__init__.py``
 and ``__main__.py`` are the facade over all of them.
 """
 
@@ -18,7 +18,7 @@ import pytest
 import flowsim
 
 PACKAGE = Path(flowsim.__file__).resolve().parent
-LAYERS = ("model", "measures", "experiment", "calibration", "sizing", "reporting", "cli")
+LAYERS = ("model", "measures", "experiment", "calibration", "sizing", "reporting", "cli", "app")
 STANDALONE = {"theory"}  # imports nothing from flowsim
 FACADE = {"__init__", "__main__"}
 

@@ -65,9 +65,10 @@ class ValidateSweep(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         jobs: list[tuple[list[str], RunIdentity]] = []
+        primary = config.hydra.job.config_name  # "config", or another given with --config-name
         for number, overrides in enumerate(sweep_job_overrides(config)):
             try:
-                job = compose(config_name="config", overrides=overrides)
+                job = compose(config_name=primary, overrides=overrides)
                 plain = OmegaConf.to_container(job, resolve=True)
                 check_run(plain)
             except ConfigError as error:

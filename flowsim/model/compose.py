@@ -24,8 +24,9 @@ def config_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "configs"
 
 
-def load_config(overrides: Sequence[str] = (), directory: str | Path | None = None) -> DictConfig:
-    """Compose ``config.yaml`` with command-line style overrides.
+def load_config(overrides: Sequence[str] = (), directory: str | Path | None = None,
+                config_name: str = "config") -> DictConfig:
+    """Compose ``config.yaml`` (or ``config_name``) with command-line style overrides.
 
     Parameters
     ----------
@@ -34,6 +35,9 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
         ``+services.step_up={...}`` are rewritten as the CLI does (:mod:`flowsim.model.overrides`).
     directory : path, optional
         Config directory; defaults to :func:`config_dir`.
+    config_name : str
+        The primary config file in ``directory``, without ``.yaml``: ``config``, or a whole saved
+        scenario (``flowsim --config-dir DIR --config-name NAME`` on the command line).
 
     Returns
     -------
@@ -42,7 +46,7 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     register_configs()
     with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
                                version_base="1.3"):
-        return compose(config_name="config", overrides=normalise_overrides(overrides))
+        return compose(config_name=config_name, overrides=normalise_overrides(overrides))
 
 
 def load_scenario(overrides: Sequence[str] = ()) -> Scenario:

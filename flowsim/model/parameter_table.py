@@ -26,6 +26,7 @@ __all__ = [
     "NONE",
     "Parameter",
     "Section",
+    "field_doc",
     "parameter_sections",
     "schema_dataclasses",
     "stale",
@@ -408,3 +409,19 @@ def stale_value_sources(system: Mapping[str, Any], sources: Mapping[str, str] = 
     shown = {path for slot in _slots(docs) for _, path, _ in _values(system, slot.pattern)}
     return [f"{path}: has a source but is not a value of the default system" for path in sources
             if path not in shown]
+
+
+def field_doc(path: str, docs: Mapping[type, Mapping[str, FieldDoc]] = FIELD_DOCS) -> FieldDoc | None:
+    """The documentation of the concrete config ``path`` (``services.ic_beds.capacity``), or None.
+
+    A setting of a duration (``services.ic_beds.los_days.mean``) gets its distribution parameter's; an
+    entry of a plain mapping or list (``pathways.shares.P1``) gets the mapping's.
+    """
+    steps = tuple(path.replace("[", ".[").split("."))
+    for slot in _slots(docs):
+        pattern = slot.pattern if slot.section != DURATION else None
+        if pattern is not None and len(pattern) == len(steps) and all(
+                p == s or p == _ENTRY or (p == _ITEM and s.startswith("[")) for p, s in zip(pattern, steps)):
+            return docs[slot.owner][slot.field.name]
+    parent = field_doc(".".join(steps[:-1]).replace(".[", "["), docs) if len(steps) > 1 else None
+    return None if parent is None else docs[DistributionConfig].get(steps[-1], parent)

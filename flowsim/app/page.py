@@ -1,0 +1,195 @@
+"""flowsim-app's page (a Streamlit script): pick a system, edit and run it, compare options, take results.
+
+Run it with ``flowsim-app`` (or ``make app``), which sets the workspace and config folders in the
+environment (``FLOWSIM_APP_WORKSPACE``, ``FLOWSIM_APP_CONFIG_DIRS``) and starts Streamlit on this file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from flowsim.app import jobs
+from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, validate
+from flowsim.app.page_compare import compare_tab
+from flowsim.app.page_edit import clear_widgets, read_edits, render_groups
+from flowsim.app.page_results import download, progress_panel, run_panel
+from flowsim.app.results import features, system_table
+from flowsim.app.saved import write_saved
+from flowsim.app.sources import Source, compose_source, list_sources
+from flowsim.cli.main import describe_error
+from flowsim.model.errors import ConfigError
+from flowsim.reporting.network import network_diagram
+
+WORKSPACE_ENV, CONFIG_DIRS_ENV = "FLOWSIM_APP_WORKSPACE", "FLOWSIM_APP_CONFIG_DIRS"
+
+
+def _workspace() -> Path:
+    return Path(os.environ.get(WORKSPACE_ENV) or "app_runs")
+
+
+def _config_dirs() -> list[str]:
+    return [d for d in os.environ.get(CONFIG_DIRS_ENV, "").split(os.pathsep) if d]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _checked(config_json: str) -> tuple[str | None, str | None]:
+    """The CLI's message for a config (None if it would run) and its field."""
+    error = validate(json.loads(config_json))
+    return (None, None) if error is None else (str(error), error.field)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _diagram_png(config_json: str) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    network_diagram(json.loads(config_json)).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _session() -> Path:
+    if "session_dir" not in st.session_state:
+        st.session_state.session_dir = jobs.new_session_folder(_workspace())
+    return st.session_state.session_dir
+
+
+def _sources(session: Path) -> list[Source]:
+    return list_sources(_config_dirs(), [_workspace() / "saved", session / "saved"])
+
+
+def _uploaded(session: Path) -> None:
+    """Keep an uploaded scenario in the session and choose it (a callback: before the picker is drawn)."""
+    file = st.session_state.get("upload")
+    if file is None:
+        return
+    target = session / "saved" / Path(file.name).with_suffix(".yaml").name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(file.getvalue())
+    st.session_state.start = f"Saved scenario: {target.stem}"
+
+
+def _upload(session: Path) -> None:
+    """A saved scenario from the planner's disk becomes the starting point."""
+    st.sidebar.file_uploader("…or open a saved scenario (YAML)", type=["yaml", "yml"], key="upload",
+                             on_change=_uploaded, args=(session,))
+
+
+def _base(source: Source) -> dict[str, Any] | None:
+    """The starting point's config, composed once per choice; a file that is not a config is reported."""
+    if st.session_state.get("base_label") != source.label:
+        clear_widgets()
+        st.session_state.base_label = source.label
+        try:
+            st.session_state.base = compose_source(source)
+            st.session_state.base_error = None
+        except Exception as error:  # a user's file: the CLI's one line, or the bug re-raised
+            line = describe_error(error)
+            if line is None:
+                raise
+            st.session_state.base, st.session_state.base_error = None, line
+    if st.session_state.base_error:
+        st.error(f"{source.label}: {st.session_state.base_error}", icon="⚠️")
+    return st.session_state.base
+
+
+def _sidebar(session: Path) -> Source:
+    st.sidebar.title("flowsim")
+    st.sidebar.caption("Hospital-to-home patient flow: delayed days, capacity and cost")
+    sources = _sources(session)
+    labels = [s.label for s in sources]
+    if st.session_state.get("start") not in labels:
+        st.session_state.start = labels[0]
+    label = st.sidebar.selectbox("Start from", labels, key="start",
+                                 help="The default system, a shipped scenario, your own or calibrated system "
+                                 "(flowsim-app --config-dir DIR), or a scenario saved from this app")
+    source = sources[labels.index(label)]
+    if source.description:
+        st.sidebar.caption(source.description)
+    _upload(session)
+    return source
+
+
+def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, Any]) -> None:
+    try:
+        table = system_table(config)
+    except ConfigError as error:
+        st.error(str(error), icon="⚠️")
+        return
+    listed = features(config)
+    st.markdown("**What this scenario models beyond the core:** " + ("; ".join(listed) or "nothing"))
+    st.image(_diagram_png(json.dumps(config, sort_keys=True)),
+             caption="The system: arrivals, pathways, units")
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown("The same scenario on the command line:")
+    st.code(" ".join([source.command, *as_overrides(edits)]), language="bash")
+
+
+def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title: str) -> None:
+    st.sidebar.divider()
+    if st.sidebar.button("Run scenario", type="primary", disabled=error is not None, key="run"):
+        job = jobs.run_job(session, config, title)
+        reused = jobs.job_status(job).state == "finished"
+        jobs.start(job)
+        st.session_state.run_job = job
+        st.session_state.reused = reused
+        st.session_state.pop("run_job:shown", None)
+    if error is not None:
+        st.sidebar.error("Fix the marked setting to run: " + error, icon="⚠️")
+    name = st.sidebar.text_input("Save as", value="my_scenario", key="save_name",
+                                 help="A name for the saved scenario (letters, digits, _ and -)")
+    if st.sidebar.button("Save scenario", disabled=error is not None, key="save"):
+        stem = "".join(c for c in name if c.isalnum() or c in "_-") or "my_scenario"
+        path = write_saved(config, session / "saved" / f"{stem}.yaml", title)
+        st.sidebar.success(f"Saved as {path.name}: pick it under Start from, or download it")
+    saved = session / "saved" / f"{''.join(c for c in name if c.isalnum() or c in '_-')}.yaml"
+    with st.sidebar:
+        download(saved, "Download the saved scenario", key="dl:saved")
+    st.sidebar.caption(f"Session folder: `{session}`")
+
+
+def main() -> None:
+    """Draw the page."""
+    st.set_page_config(page_title="flowsim", page_icon="🏥", layout="wide")
+    session = _session()
+    source = _sidebar(session)
+    base = _base(source)
+    if base is None:
+        return
+    groups = form_groups(base)
+    edits, unreadable = read_edits(groups, base)
+    config = apply_edits(base, edits)
+    if unreadable is not None:
+        message, field = str(unreadable), unreadable.field
+    else:
+        message, field = _checked(json.dumps(config, sort_keys=True))
+    place = error_place(field or "", groups) if message is not None else ("", None)
+    title = source.label + (f" with {len(edits)} change(s)" if edits else "")
+    _run_sidebar(session, config, message, title)
+
+    system, edit, result, compare = st.tabs(["System", "Edit", "Results", "Compare options"])
+    with system:
+        _system_tab(config, source, edits)
+    with edit:
+        st.caption("Change any value; it is checked as the command line checks it. Hover ⓘ for what it "
+                   "means.")
+        render_groups(groups, base, message, place)
+    with result:
+        progress_panel("run_job", "Run")
+        job = st.session_state.get("run_job")
+        if job is None:
+            st.info("Run the scenario (sidebar) to see its results here.")
+        elif jobs.job_status(job).state == "finished":
+            if st.session_state.get("reused"):
+                st.success("This scenario was run before in this session: its results are shown again.")
+            run_panel(job)
+    with compare:
+        compare_tab(session, config, groups, message is None, title)
+
+
+main()

@@ -1,0 +1,119 @@
+"""The app's forms: a widget per editable setting, its unit and help, and the CLI's message beside it.
+
+Widget values are read back into edits (path -> value) before anything is drawn, so the config is
+checked first and its one-line message can be drawn right under the field it names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from flowsim.app.fields import DAYS, Field, Group, get_value
+from flowsim.model.errors import ConfigError
+
+__all__ = ["PREFIX", "clear_widgets", "read_edits", "render_groups"]
+
+PREFIX = "w:"  # widget keys: "w:" + config path
+
+
+class _Unreadable(ValueError):
+    """A list of numbers typed so that it cannot be read (the path and the text)."""
+
+
+def _numbers_text(values: Sequence[Any]) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def _parse_numbers(path: str, text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(path, f"cannot read {text!r} as numbers",
+                          "give numbers separated by commas, e.g. 1.05, 1.1, 1.1") from None
+
+
+def _widget_value(f: Field, base_value: Any) -> Any:
+    """The value the field's widget holds now (the base value before it is first drawn)."""
+    key = PREFIX + f.path
+    if key not in st.session_state:
+        return base_value
+    value = st.session_state[key]
+    if f.kind == "numbers":
+        return _parse_numbers(f.path, value)
+    if f.kind == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def read_edits(groups: Sequence[Group], base: Mapping[str, Any]) -> tuple[dict[str, Any], ConfigError | None]:
+    """The fields whose widgets differ from ``base``, and a list that could not be read, if any."""
+    edits: dict[str, Any] = {}
+    problem = None
+    for group in groups:
+        for f in group.fields:
+            base_value = get_value(base, f.path)
+            try:
+                value = _widget_value(f, base_value)
+            except ConfigError as error:
+                problem = problem or error
+                continue
+            if not _same(value, base_value):
+                edits[f.path] = value
+    return edits, problem
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=0, abs_tol=1e-12)
+    return a == b
+
+
+def clear_widgets() -> None:
+    """Forget every form widget (a new starting point fills them from its own values)."""
+    for key in [k for k in st.session_state if str(k).startswith(PREFIX)]:
+        del st.session_state[key]
+
+
+def _label(f: Field) -> str:
+    return f"{f.label} ({f.unit})" if f.unit and f.kind not in ("bool", "days") else f.label
+
+
+def _widget(f: Field, value: Any) -> None:
+    key, label, help_text = PREFIX + f.path, _label(f), f"{f.help} · `{f.path}`" if f.help else f"`{f.path}`"
+    if f.kind == "int":
+        st.number_input(label, value=int(value), step=1, key=key, help=help_text)
+    elif f.kind == "float":
+        st.number_input(label, value=float(value), step=None, format="%g", key=key, help=help_text)
+    elif f.kind == "bool":
+        st.checkbox(label, value=bool(value), key=key, help=help_text)
+    elif f.kind == "days":
+        st.multiselect(label, options=list(DAYS), default=[d for d in value if d in DAYS], key=key,
+                       help=help_text)
+    elif f.kind == "numbers":
+        st.text_input(label, value=_numbers_text(value), key=key, help=help_text)
+    else:
+        st.text_input(label, value=str(value), key=key, help=help_text)
+
+
+def render_groups(groups: Sequence[Group], base: Mapping[str, Any], message: str | None,
+                  place: tuple[str, str | None]) -> None:
+    """Draw every group as an expander of widgets; ``message`` under its field (or at its group's top)."""
+    for group in groups:
+        wrong_here = message is not None and place[0] == group.key
+        with st.expander(group.title, expanded=wrong_here or group.key in ("run", "arrivals")):
+            if group.note:
+                st.caption(group.note)
+            if wrong_here and place[1] is None:
+                st.error(message, icon="⚠️")
+            columns = st.columns(2)
+            for index, f in enumerate(group.fields):
+                with columns[index % 2]:
+                    _widget(f, get_value(base, f.path))
+                    if wrong_here and place[1] == f.path:
+                        st.error(message, icon="⚠️")

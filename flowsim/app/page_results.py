@@ -1,0 +1,126 @@
+"""The app's result panels: a job's progress and cancel button, a run's KPIs and charts, a sweep's comparison.
+
+Progress is drawn by a fragment that reruns itself every second while its job runs, so the rest of
+the page stays usable; when the job ends the whole page reruns to show its results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from matplotlib.figure import Figure
+
+from flowsim.app import jobs
+from flowsim.app.jobs import Job
+from flowsim.app.results import headline_table, load_run, load_sweep, utilisation_table
+
+__all__ = ["download", "progress_panel", "run_panel", "sweep_panel"]
+
+_MIME = {".csv": "text/csv", ".json": "application/json", ".yaml": "application/x-yaml",
+         ".html": "text/html", ".pdf": "application/pdf", ".parquet": "application/octet-stream"}
+
+
+def download(path: Path, label: str, key: str) -> None:
+    """A download button for a file, if it exists."""
+    if path.is_file():
+        st.download_button(label, data=path.read_bytes(), file_name=path.name,
+                           mime=_MIME.get(path.suffix, "application/octet-stream"), key=key)
+
+
+def progress_panel(state_key: str, what: str) -> None:
+    """Progress bar and Cancel for the job in ``st.session_state[state_key]``, refreshed every second."""
+
+    @st.fragment(run_every=1.0)
+    def panel() -> None:
+        job: Job | None = st.session_state.get(state_key)
+        if job is None:
+            return
+        status = jobs.job_status(job)
+        if status.state == "running":
+            text = (f"{what}: {status.done} of {status.total} replications done" if job.kind != "board"
+                    else f"{what}: building")
+            st.progress(status.fraction, text=text)
+            if st.button("Cancel", key=f"cancel:{state_key}", type="secondary"):
+                jobs.cancel(job)
+                st.rerun()
+            return
+        if st.session_state.get(f"{state_key}:shown") != status.state:
+            st.session_state[f"{state_key}:shown"] = status.state
+            st.rerun()  # the job ended: draw its results (or its error) on the whole page
+
+    panel()
+    job: Job | None = st.session_state.get(state_key)
+    if job is None:
+        return
+    status = jobs.job_status(job)
+    if status.state == "failed":
+        st.error(f"{what} stopped: {status.message}", icon="⚠️")
+    elif status.state == "cancelled":
+        st.warning(f"{what} {status.message}")
+    with st.expander("Command and log"):
+        st.code(job.cli, language="bash")
+        if job.log.is_file():
+            st.code(job.log.read_text(encoding="utf-8", errors="replace")[-6000:], language="text")
+
+
+def _figure(fig: Figure | None) -> None:
+    if fig is not None:
+        st.pyplot(fig, clear_figure=True)
+
+
+def _money(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table.drop(columns=["kpi"])
+    for column in ("mean", "95% CI low", "95% CI high"):
+        shown[column] = [f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}" for v in shown[column]]
+    return shown
+
+
+def run_panel(job: Job) -> None:
+    """A finished run: headline KPIs with CIs, census fan, delays by reason, utilisation, downloads."""
+    view = load_run(job.result)
+    st.subheader("Headline results")
+    st.caption(f"{len(view.replications)} replication(s) over {view.observed_days:g} observed days; "
+               "95 % confidence intervals over replications; costs made yearly.")
+    st.dataframe(_money(headline_table(view.summary, view.observed_days)), hide_index=True,
+                 width="stretch", key="headline")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Census of patients ready to leave**")
+        _figure(view.fan_figure())
+    with right:
+        st.markdown("**Delays by reason**")
+        _figure(view.reasons_figure())
+    st.markdown("**Utilisation of units**")
+    st.dataframe(utilisation_table(view.summary, view.units).round(2), hide_index=True, width="stretch")
+    _figure(view.utilisation_figure())
+    st.markdown("**Take the results away**")
+    columns = st.columns(4)
+    files = [(job.folder / "scenario.yaml", "Config (YAML)"), (job.result / "summary.csv", "Summary (CSV)"),
+             (job.result / "replications.parquet", "Replications (Parquet)"),
+             (job.result / "units.parquet", "Units (Parquet)"),
+             (job.result / "census.parquet", "Census (Parquet)"),
+             (job.result / "patients.parquet", "Patients (Parquet)"),
+             (job.result / "metrics.json", "Metrics (JSON)")]
+    for index, (path, label) in enumerate(files):
+        with columns[index % 4]:
+            download(path, label, key=f"dl:run:{path.name}")
+
+
+def sweep_panel(job: Job) -> None:
+    """A finished sweep: each option against the baseline, the decision rule's choice, the chart, the pack."""
+    baseline = {path: values[0] for path, values in job.swept.items()}
+    view = load_sweep(job.result, baseline)
+    st.subheader("Options against the scenario as it stands")
+    st.info(view.sentence)
+    table = view.table()
+    st.dataframe(table.round(1), hide_index=True, width="stretch", key="comparison")
+    _figure(view.figure())
+    columns = st.columns(4)
+    with columns[0]:
+        download(job.result / "comparison.csv", "Comparison (CSV)", key="dl:sweep:comparison")
+    with columns[1]:
+        download(job.result / "results.parquet", "Every replication (Parquet)", key="dl:sweep:results")
+    with columns[2]:
+        download(job.folder / "scenario.yaml", "Config (YAML)", key="dl:sweep:config")

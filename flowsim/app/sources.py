@@ -1,0 +1,124 @@
+"""Where a planner's scenario starts: the default system, a shipped scenario, their own system, a saved file.
+
+Each :class:`Source` composes exactly as the command line would (the same Hydra overrides, or the
+same saved file), so what the app shows and runs is what ``flowsim`` would run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from flowsim.app.saved import read_saved
+from flowsim.model.compose import config_dir, load_config
+
+__all__ = ["Source", "compose_source", "file_description", "list_sources"]
+
+KINDS = {"system": "Default system", "scenario": "Scenario", "own": "Own system",
+         "calibrated": "Calibrated system", "saved": "Saved scenario"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A starting point.
+
+    Parameters
+    ----------
+    kind : str
+        ``system`` (the default), ``scenario`` (shipped or in a config folder), ``own`` or
+        ``calibrated`` (a ``system/NAME.yaml`` in a config folder; calibrated when the folder is a
+        ``flowsim-calibrate`` output), ``saved`` (a whole scenario saved by the app).
+    name : str
+        The config name (``quick``, ``my_ics``) or the saved file's stem.
+    overrides : tuple of str
+        The Hydra overrides that compose it (empty for a saved file).
+    saved_file : pathlib.Path, optional
+        The saved scenario's file.
+    description : str
+        The first comment lines of its file, for the picker's help.
+    """
+
+    kind: str
+    name: str
+    overrides: tuple[str, ...] = ()
+    saved_file: Path | None = None
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the picker shows, e.g. ``Scenario: quick``."""
+        return KINDS[self.kind] if self.kind == "system" else f"{KINDS[self.kind]}: {self.name}"
+
+    @property
+    def command(self) -> str:
+        """The command line that runs it as it is."""
+        if self.saved_file is not None:
+            return f"flowsim --config-dir {self.saved_file.parent} --config-name {self.saved_file.stem}"
+        words = [o.replace("hydra.searchpath=[file://", "--config-dir ").rstrip("]") if
+                 o.startswith("hydra.searchpath") else o for o in self.overrides]
+        return " ".join(["flowsim", *words])
+
+
+def file_description(path: Path) -> str:
+    """The leading comment lines of a YAML file, joined (``# @package`` lines left out)."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        if text and not text.startswith("@package"):
+            lines.append(text)
+    return " ".join(lines)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def list_sources(config_dirs: Sequence[str | Path] = (), saved_dirs: Sequence[str | Path] = ()
+                 ) -> list[Source]:
+    """Every starting point: the default system, the shipped scenarios, then the user's.
+
+    Parameters
+    ----------
+    config_dirs : sequence of path
+        Config folders as given to ``flowsim --config-dir`` (a ``flowsim-calibrate`` output folder is
+        one): their ``system/*.yaml`` and ``scenario/*.yaml``.
+    saved_dirs : sequence of path
+        Folders of scenarios saved by the app (``*.yaml``).
+    """
+    shipped = config_dir()
+    sources = [Source("system", "default", description=file_description(shipped / "system" / "default.yaml"))]
+    sources += [Source("scenario", p.stem, (f"scenario={p.stem}",), description=file_description(p))
+                for p in _yaml_files(shipped / "scenario")]
+    for folder in map(Path, config_dirs):
+        search = f"hydra.searchpath=[file://{folder.resolve()}]"
+        kind = "calibrated" if (folder / "fits.csv").is_file() else "own"
+        sources += [Source(kind, p.stem, (search, f"system={p.stem}"), description=file_description(p))
+                    for p in _yaml_files(folder / "system")]
+        sources += [Source("scenario", p.stem, (search, f"scenario={p.stem}"),
+                           description=file_description(p))
+                    for p in _yaml_files(folder / "scenario")
+                    if not (shipped / "scenario" / p.name).is_file()]
+    for folder in map(Path, saved_dirs):
+        sources += [Source("saved", p.stem, saved_file=p.resolve(), description=file_description(p))
+                    for p in _yaml_files(folder)]
+    return sources
+
+
+def compose_source(source: Source) -> dict[str, Any]:
+    """The resolved configuration of ``source`` (plain containers), as the CLI composes it.
+
+    Raises
+    ------
+    Exception
+        Hydra's or OmegaConf's errors for a file that is not a flowsim config;
+        :func:`flowsim.cli.main.describe_error` gives the CLI's one line for them.
+    """
+    if source.saved_file is not None:
+        return read_saved(source.saved_file)
+    return OmegaConf.to_container(load_config(source.overrides), resolve=True)  # type: ignore[return-value]
