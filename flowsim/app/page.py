@@ -17,7 +17,7 @@ import streamlit as st
 from flowsim.app import jobs
 from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, validate
 from flowsim.app.page_compare import compare_tab
-from flowsim.app.page_edit import clear_widgets, read_edits, render_groups
+from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
 from flowsim.app.results import features, system_table
 from flowsim.app.saved import write_saved
@@ -94,7 +94,7 @@ def _base(source: Source) -> dict[str, Any] | None:
                 raise
             st.session_state.base, st.session_state.base_error = None, line
     if st.session_state.base_error:
-        st.error(f"{source.label}: {st.session_state.base_error}", icon="⚠️")
+        alert(st.session_state.base_error, f"{source.label}: ")
     return st.session_state.base
 
 
@@ -119,7 +119,7 @@ def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, A
     try:
         table = system_table(config)
     except ConfigError as error:
-        st.error(str(error), icon="⚠️")
+        alert(str(error))
         return
     listed = features(config)
     st.markdown("**What this scenario models beyond the core:** " + ("; ".join(listed) or "nothing"))
@@ -140,7 +140,8 @@ def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title
         st.session_state.reused = reused
         st.session_state.pop("run_job:shown", None)
     if error is not None:
-        st.sidebar.error("Fix the marked setting to run: " + error, icon="⚠️")
+        with st.sidebar:
+            alert(error, "Fix the marked setting (Edit tab) to run: ")
     name = st.sidebar.text_input("Save as", value="my_scenario", key="save_name",
                                  help="A name for the saved scenario (letters, digits, _ and -)")
     if st.sidebar.button("Save scenario", disabled=error is not None, key="save"):

@@ -15,6 +15,7 @@ import streamlit as st
 
 from flowsim.app import jobs
 from flowsim.app.fields import Field, Group, apply_edits, get_value, validate
+from flowsim.app.page_edit import alert
 from flowsim.app.page_results import download, progress_panel, sweep_panel
 from flowsim.model.errors import ConfigError
 from flowsim.reporting.pdf import find_browser
@@ -94,7 +95,7 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
         try:
             values = option_values(f, text, get_value(config, f.path))
         except ConfigError as error:
-            st.error(str(error), icon="⚠️")
+            alert(str(error))
             problem = problem or str(error)
             continue
         swept[f.path] = values
@@ -103,7 +104,7 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
     if problem is None and swept:
         problem = _check_options(config, swept)
         if problem is not None:
-            st.error(problem, icon="⚠️")
+            alert(problem)
     ready = problem is None and bool(swept)
     if st.button("Run comparison", type="primary", disabled=not ready, key="run_sweep"):
         job = jobs.sweep_job(session, config, swept, title)

@@ -6,6 +6,7 @@ checked first and its one-line message can be drawn right under the field it nam
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,9 +16,21 @@ import streamlit as st
 from flowsim.app.fields import DAYS, Field, Group, get_value
 from flowsim.model.errors import ConfigError
 
-__all__ = ["PREFIX", "clear_widgets", "read_edits", "render_groups"]
+__all__ = ["alert", "clear_widgets", "read_edits", "render_groups", "widget_key"]
 
-PREFIX = "w:"  # widget keys: "w:" + config path
+_ALERT = ("background:#fdecea;color:#7a1c14;border-left:4px solid #d93025;border-radius:0.4rem;"
+          "padding:0.6rem 0.9rem;font-size:0.92rem;line-height:1.45;overflow-wrap:anywhere")
+
+
+def alert(message: str, prefix: str = "") -> None:
+    """A problem in the CLI's exact words (not Markdown, which would turn ">=" into a sign), in red."""
+    text = html.escape(prefix + message)
+    st.html(f'<div role="alert" data-flowsim="error" style="{_ALERT}">⚠️ {text}</div>')
+
+
+def widget_key(path: str) -> str:
+    """The key of the widget of config ``path`` in the current form (``w<form>:<path>``)."""
+    return f"w{st.session_state.get('form', 0)}:{path}"
 
 
 class _Unreadable(ValueError):
@@ -38,7 +51,7 @@ def _parse_numbers(path: str, text: str) -> list[float]:
 
 def _widget_value(f: Field, base_value: Any) -> Any:
     """The value the field's widget holds now (the base value before it is first drawn)."""
-    key = PREFIX + f.path
+    key = widget_key(f.path)
     if key not in st.session_state:
         return base_value
     value = st.session_state[key]
@@ -75,9 +88,15 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def clear_widgets() -> None:
-    """Forget every form widget (a new starting point fills them from its own values)."""
-    for key in [k for k in st.session_state if str(k).startswith(PREFIX)]:
+    """Start a new form: a new starting point's widgets (new keys) show its own values.
+
+    The browser keeps a keyed widget's value whatever default it is drawn with, so the widgets of
+    each starting point get keys of their own.
+    """
+    old = f"w{st.session_state.get('form', 0)}:"
+    for key in [k for k in st.session_state if str(k).startswith(old)]:
         del st.session_state[key]
+    st.session_state.form = st.session_state.get("form", 0) + 1
 
 
 def _label(f: Field) -> str:
@@ -85,7 +104,8 @@ def _label(f: Field) -> str:
 
 
 def _widget(f: Field, value: Any) -> None:
-    key, label, help_text = PREFIX + f.path, _label(f), f"{f.help} · `{f.path}`" if f.help else f"`{f.path}`"
+    key, label = widget_key(f.path), _label(f)
+    help_text = f"{f.help} · `{f.path}`" if f.help else f"`{f.path}`"
     if f.kind == "int":
         st.number_input(label, value=int(value), step=1, key=key, help=help_text)
     elif f.kind == "float":
@@ -110,10 +130,10 @@ def render_groups(groups: Sequence[Group], base: Mapping[str, Any], message: str
             if group.note:
                 st.caption(group.note)
             if wrong_here and place[1] is None:
-                st.error(message, icon="⚠️")
+                alert(message)
             columns = st.columns(2)
             for index, f in enumerate(group.fields):
                 with columns[index % 2]:
                     _widget(f, get_value(base, f.path))
                     if wrong_here and place[1] == f.path:
-                        st.error(message, icon="⚠️")
+                        alert(message)

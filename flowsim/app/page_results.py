@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from flowsim.app import jobs
 from flowsim.app.jobs import Job
+from flowsim.app.page_edit import alert
 from flowsim.app.results import headline_table, load_run, load_sweep, utilisation_table
 
 __all__ = ["download", "progress_panel", "run_panel", "sweep_panel"]
@@ -56,7 +57,7 @@ def progress_panel(state_key: str, what: str) -> None:
         return
     status = jobs.job_status(job)
     if status.state == "failed":
-        st.error(f"{what} stopped: {status.message}", icon="⚠️")
+        alert(status.message, f"{what} stopped: ")
     elif status.state == "cancelled":
         st.warning(f"{what} {status.message}")
     with st.expander("Command and log"):
@@ -70,31 +71,52 @@ def _figure(fig: Figure | None) -> None:
         st.pyplot(fig, clear_figure=True)
 
 
-def _money(table: pd.DataFrame) -> pd.DataFrame:
+def _shown(value: float) -> str:
+    if value != value:  # NaN: one replication has no interval
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _headline(table: pd.DataFrame) -> pd.DataFrame:
     shown = table.drop(columns=["kpi"])
     for column in ("mean", "95% CI low", "95% CI high"):
-        shown[column] = [f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}" for v in shown[column]]
+        shown[column] = [_shown(v) for v in shown[column]]
     return shown
+
+
+def _cards(table: pd.DataFrame) -> None:
+    """The three numbers a board asks first, as large figures with their intervals."""
+    rows = table.set_index("kpi")
+    picked = [k for k in ("delayed_days_per_year", "nctr_census_mean", "cost_total") if k in rows.index]
+    for column, kpi in zip(st.columns(len(picked)), picked, strict=True):
+        row = rows.loc[kpi]
+        interval = ("" if row["95% CI low"] != row["95% CI low"] else
+                    f"95 % CI {_shown(row['95% CI low'])} to {_shown(row['95% CI high'])}")
+        column.metric(f"{row['measure']} ({row['unit']})", _shown(row["mean"]), interval or None,
+                      delta_color="off", delta_arrow="off")
 
 
 def run_panel(job: Job) -> None:
     """A finished run: headline KPIs with CIs, census fan, delays by reason, utilisation, downloads."""
     view = load_run(job.result)
+    table = headline_table(view.summary, view.observed_days)
     st.subheader("Headline results")
-    st.caption(f"{len(view.replications)} replication(s) over {view.observed_days:g} observed days; "
-               "95 % confidence intervals over replications; costs made yearly.")
-    st.dataframe(_money(headline_table(view.summary, view.observed_days)), hide_index=True,
-                 width="stretch", key="headline")
+    runs = len(view.replications)
+    st.caption(f"{runs} replication(s) over {view.observed_days:g} observed days; 95 % confidence intervals "
+               "over replications; costs made yearly." + (" Run 2 or more replications (Edit, Run) for "
+                                                          "intervals." if runs < 2 else ""))
+    _cards(table)
+    st.dataframe(_headline(table), hide_index=True, width="stretch", key="headline")
+    st.markdown("**Census of patients ready to leave**")
+    _figure(view.fan_figure())
     left, right = st.columns(2)
     with left:
-        st.markdown("**Census of patients ready to leave**")
-        _figure(view.fan_figure())
-    with right:
         st.markdown("**Delays by reason**")
         _figure(view.reasons_figure())
-    st.markdown("**Utilisation of units**")
-    st.dataframe(utilisation_table(view.summary, view.units).round(2), hide_index=True, width="stretch")
-    _figure(view.utilisation_figure())
+    with right:
+        st.markdown("**Utilisation of units**")
+        st.dataframe(utilisation_table(view.summary, view.units).round(2), hide_index=True, width="stretch")
+        _figure(view.utilisation_figure())
     st.markdown("**Take the results away**")
     columns = st.columns(4)
     files = [(job.folder / "scenario.yaml", "Config (YAML)"), (job.result / "summary.csv", "Summary (CSV)"),

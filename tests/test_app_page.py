@@ -1,0 +1,268 @@
+"""The web app's page through Streamlit's own test harness (``streamlit.testing.v1.AppTest``).
+
+A planner's path through ``flowsim-app``: the default system with its diagram and units; a scenario
+picked and edited; a wrong value answered with the CLI's exact one-line message under the field and
+the Run button disabled; a run whose KPIs, charts and downloads appear and whose ``metrics.json`` is
+byte for byte the CLI's for the same config; asking again reuses it; a run cancelled keeps its
+replications; options compared with the board pack's decision rule; separate sessions that never
+see each other's runs; saved scenarios picked, and a broken one reported in one line.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("streamlit")
+from omegaconf import OmegaConf
+from streamlit.testing.v1 import AppTest
+
+import flowsim.app
+from flowsim.app import jobs
+from flowsim.app.saved import write_saved
+from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.sweep import collect_sweep
+from flowsim.model.compose import load_config
+
+PAGE = Path(flowsim.app.__file__).with_name("page.py")
+CAPACITY = "services.ic_beds.capacity"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "ws"
+    monkeypatch.setenv("FLOWSIM_APP_WORKSPACE", str(folder))
+    monkeypatch.delenv("FLOWSIM_APP_CONFIG_DIRS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+def _open(workspace: Path) -> AppTest:
+    app = AppTest.from_file(str(PAGE), default_timeout=120)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.fixture
+def app(workspace) -> AppTest:
+    return _open(workspace)
+
+
+def _key(app: AppTest, path: str) -> str:
+    return f"w{app.session_state['form']}:{path}"
+
+
+def _choose(app: AppTest, label: str) -> None:
+    app.sidebar.selectbox(key="start").set_value(label).run()
+    assert not app.exception, app.exception
+
+
+def _set(app: AppTest, path: str, value) -> None:
+    app.number_input(key=_key(app, path)).set_value(value).run()
+    assert not app.exception, app.exception
+
+
+def _wait(app: AppTest, state_key: str, timeout_s: float = 240) -> jobs.Job:
+    job = app.session_state[state_key]
+    deadline = time.monotonic() + timeout_s
+    while jobs.job_status(job).state == "running":
+        assert time.monotonic() < deadline, f"{state_key} still running after {timeout_s} s"
+        time.sleep(0.3)
+    app.run()
+    assert not app.exception, app.exception
+    return job
+
+
+def _alert(element) -> str | None:
+    """The text of an element if it is one of the app's problem boxes (HTML: the CLI's words exact)."""
+    body = getattr(getattr(element, "proto", None), "body", "")
+    match = re.search(r'data-flowsim="error"[^>]*>⚠️ (.*)</div>', body if isinstance(body, str) else "", re.S)
+    return html.unescape(match.group(1)) if match else None
+
+
+def _alerts(node) -> list[str]:
+    """The texts of the problem boxes anywhere under ``node``."""
+    return [text for text in map(_alert, node.get("html")) if text is not None]
+
+
+def _next_to(app: AppTest, expander, path: str) -> list[str]:
+    """The problem boxes drawn right after the widget of ``path`` (in its column of ``expander``)."""
+    key = _key(app, path)
+    for column in expander.columns:
+        children = list(column.children.values())
+        for index, child in enumerate(children):
+            if getattr(child, "key", None) == key:
+                following = _alert(children[index + 1]) if index + 1 < len(children) else None
+                return [] if following is None else [following]
+    raise AssertionError(f"no widget for {path}")
+
+
+def _cli_error(*overrides: str) -> str:
+    """The line ``flowsim`` prints for a wrong override, after ``flowsim: error: ``; exit code 2."""
+    done = subprocess.run([sys.executable, "-m", "flowsim", *overrides], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2, done.stderr
+    return done.stderr.strip().splitlines()[-1].removeprefix("flowsim: error: ")
+
+
+def _tab(app: AppTest, label: str):
+    return next(t for t in app.tabs if t.label == label)
+
+
+def test_opens_on_the_default_system_with_its_diagram_and_units(app):
+    assert app.sidebar.selectbox(key="start").value == "Default system"
+    labels = app.sidebar.selectbox(key="start").options
+    assert "Scenario: quick" in labels and "Scenario: winter_surge" in labels
+    system = _tab(app, "System")
+    assert len(system.get("image")) == 1  # the network diagram
+    units = system.dataframe[0].value.set_index("unit")
+    config = load_config([])
+    for name, unit in config.services.items():
+        assert units.loc[name, "places"] == unit.capacity
+    assert units.loc["ic_beds", "mean stay (days)"] == pytest.approx(36.0)
+    assert any("flowsim" in c.value for c in system.code)
+
+
+def test_a_wrong_value_gets_the_cli_message_next_to_its_field_and_blocks_the_run(app):
+    _choose(app, "Scenario: quick")
+    _set(app, CAPACITY, -3)
+    expected = _cli_error("scenario=quick", f"{CAPACITY}=-3")
+    unit = next(e for e in _tab(app, "Edit").expander if e.label == "Unit: ic_beds")
+    assert _alerts(unit) == [expected]
+    assert _next_to(app, unit, CAPACITY) == [expected]
+    others = [e for e in _tab(app, "Edit").expander if e.label != "Unit: ic_beds"]
+    assert not any(_alerts(e) for e in others)
+    assert app.sidebar.button(key="run").disabled
+    assert any(expected in a for a in _alerts(app.sidebar))
+    _set(app, CAPACITY, 30)
+    assert not _alerts(_tab(app, "Edit")) and not app.sidebar.button(key="run").disabled
+
+
+def test_shares_that_do_not_add_up_are_shown_at_the_top_of_pathways(app):
+    _choose(app, "Scenario: quick")
+    _set(app, "pathways.shares.P1", 0.5)
+    expected = _cli_error("scenario=quick", "pathways.shares.P1=0.5")
+    pathways = next(e for e in _tab(app, "Edit").expander if e.label == "Pathways")
+    assert _alerts(pathways) == [expected]
+
+
+def test_a_run_shows_kpis_charts_downloads_and_equals_the_cli(app, tmp_path):
+    _choose(app, "Scenario: quick")
+    _set(app, CAPACITY, 30)
+    _set(app, "replications", 2)
+    app.sidebar.button(key="run").click().run()
+    job = _wait(app, "run_job")
+    assert jobs.job_status(job).state == "finished"
+    results = _tab(app, "Results")
+    assert [s.value for s in results.subheader] == ["Headline results"]
+    assert len(results.metric) == 3
+    headline = results.dataframe[0].value.set_index("measure")
+    summary = pd.read_csv(job.result / "summary.csv").set_index("kpi")
+    delayed = summary.loc["delayed_days_per_year", "mean"]
+    assert headline.loc["Delayed days a year", "mean"] == f"{delayed:,.0f}"
+    assert len(results.get("image")) >= 3  # census fan, delays by reason, utilisation heat map
+    labels = {b.label for b in results.get("download_button")}
+    assert {"Config (YAML)", "Summary (CSV)", "Replications (Parquet)", "Metrics (JSON)"} <= labels
+
+    # the same config from the command line: identical metrics.json
+    cli = tmp_path / "cli"
+    subprocess.run([sys.executable, "-m", "flowsim", "scenario=quick", f"{CAPACITY}=30", "replications=2",
+                    f"hydra.run.dir={cli}"], check=True, capture_output=True, timeout=300)
+    assert (cli / "metrics.json").read_bytes() == (job.result / "metrics.json").read_bytes()
+    # and the config the app offers for download, run as it is
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "mine.yaml").write_bytes((job.folder / "scenario.yaml").read_bytes())
+    subprocess.run([sys.executable, "-m", "flowsim", "--config-dir", str(saved), "--config-name", "mine",
+                    f"hydra.run.dir={tmp_path / 'cli2'}"], check=True, capture_output=True, timeout=300)
+    assert (tmp_path / "cli2" / "metrics.json").read_bytes() == (job.result / "metrics.json").read_bytes()
+
+    # asking again for the unchanged scenario shows its results without running anything
+    app.sidebar.button(key="run").click().run()
+    again = app.session_state["run_job"]
+    assert again.folder == job.folder and again.process is None
+    assert any("run before" in s.value for s in _tab(app, "Results").success)
+
+
+def test_sessions_write_apart_and_do_not_see_each_others_runs(workspace):
+    first, second = _open(workspace), _open(workspace)
+    assert first.session_state["session_dir"] != second.session_state["session_dir"]
+    _choose(first, "Scenario: quick")
+    first.sidebar.button(key="run").click().run()
+    job = _wait(first, "run_job")
+    assert job.folder.is_relative_to(first.session_state["session_dir"])
+    second.run()
+    assert "run_job" not in second.session_state
+    assert not _tab(second, "Results").subheader
+
+
+def test_a_cancelled_run_keeps_its_replications_and_resumes(app):
+    _choose(app, "Scenario: quick")
+    _set(app, "replications", 80)
+    app.sidebar.button(key="run").click().run()
+    job = app.session_state["run_job"]
+    deadline = time.monotonic() + 120
+    while jobs.job_status(job).done < 2:
+        assert time.monotonic() < deadline and jobs.job_status(job).state == "running"
+        time.sleep(0.2)
+    app.run()
+    cancel = [b for b in app.button if b.label == "Cancel"]
+    assert cancel, "no Cancel button while the run runs"
+    cancel[0].click().run()
+    status = jobs.job_status(job)
+    assert status.state == "cancelled" and 2 <= status.done < 80
+    assert job.process.poll() is not None
+    assert any("cancelled" in w.value for w in _tab(app, "Results").warning)
+
+
+def test_options_are_compared_with_the_scenario_as_it_stands(app):
+    _choose(app, "Scenario: quick")
+    _set(app, "replications", 2)
+    compare = _tab(app, "Compare options")
+    compare.selectbox(key="sweep:setting0").set_value("Unit: ic_beds · Capacity").run()
+    _tab(app, "Compare options").text_input(key="sweep:values0").input("30, x").run()
+    assert any("cannot read 'x'" in a for a in _alerts(_tab(app, "Compare options")))
+    assert _tab(app, "Compare options").button(key="run_sweep").disabled
+    _tab(app, "Compare options").text_input(key="sweep:values0").input("30, 50").run()
+    _tab(app, "Compare options").button(key="run_sweep").click().run()
+    job = _wait(app, "sweep_job")
+    assert job.swept == {CAPACITY: [39, 30, 50]}
+    compare = _tab(app, "Compare options")
+    table = compare.dataframe[0].value
+    assert table["option"].tolist() == ["ic_beds=39", "ic_beds=30", "ic_beds=50"]
+    assert table["baseline"].tolist() == [True, False, False]
+    tables = collect_sweep(job.result, write=False)
+    expected = compare_to_baseline(tables, select_baseline(tables, {CAPACITY: 39}))
+    assert table["delayed days avoided a year"].to_numpy() == pytest.approx(
+        expected["delayed_days_avoided_per_year"].round(1).to_numpy())
+    assert any(i.value.startswith("Decision rule:") for i in compare.info)
+    assert len(compare.get("image")) == 1
+    assert any(b.label == "Build the board pack" for b in compare.button)
+
+
+def test_a_saved_scenario_is_a_starting_point(workspace):
+    config = load_config(["scenario=quick", f"{CAPACITY}=33"])
+    write_saved(OmegaConf.to_container(config, resolve=True), workspace / "saved" / "ward_plan.yaml", "plan")
+    app = _open(workspace)
+    _choose(app, "Saved scenario: ward_plan")
+    assert app.number_input(key=_key(app, CAPACITY)).value == 33
+    assert app.number_input(key=_key(app, "arrivals.rate_per_day")).value == pytest.approx(22.09)
+
+
+def test_a_saved_file_that_is_not_a_flowsim_config_is_reported_in_one_line(workspace):
+    folder = workspace / "saved"
+    folder.mkdir(parents=True)
+    (folder / "broken.yaml").write_text("defaults:\n  - flowsim_schema\n  - _self_\nservices_typo: 3\n")
+    app = _open(workspace)
+    _choose(app, "Saved scenario: broken")
+    messages = _alerts(app)
+    assert len(messages) == 1 and "services_typo: unknown key" in messages[0]
+    assert "\n" not in messages[0] and "Traceback" not in messages[0]
