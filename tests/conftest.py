@@ -1,11 +1,23 @@
-"""Shared fixtures: small systems whose behaviour theory predicts."""
+"""Shared fixtures: small systems whose behaviour theory predicts; a real headless browser.
+
+The browser fixtures use the system's Chromium and ChromeDriver through Selenium. Without them the
+tests that ask for them skip, saying what to install; with ``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI)
+they fail instead. Files a person should look at (screenshots, PDFs) go to ``$FLOWSIM_ARTEFACTS``
+when set, else the test's temporary folder.
+"""
 
 from __future__ import annotations
 
+import base64
 import copy
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from flowsim.reporting.pdf import find_browser
 
 
 def single_unit_config(
@@ -51,3 +63,66 @@ def single_unit_config(
 def single_unit():
     """Factory fixture: ``single_unit(capacity=3, ...)`` -> config dict (see single_unit_config)."""
     return single_unit_config
+
+
+def _require(found: str | None, what: str) -> str:
+    """``found``, or skip (fail under FLOWSIM_REQUIRE_BROWSER=1) saying what to install."""
+    if found:
+        return found
+    reason = f"{what}; install chromium and chromium-driver (apt install chromium chromium-driver)"
+    if os.environ.get("FLOWSIM_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}: FLOWSIM_REQUIRE_BROWSER=1 asks for the browser tests", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """The system's Chromium (or Chrome)."""
+    return _require(find_browser(), "no Chromium or Chrome on PATH to view and print in a real browser")
+
+
+@pytest.fixture(scope="module")
+def chromedriver(browser) -> str:
+    """ChromeDriver, for Selenium."""
+    return _require(shutil.which("chromedriver"), "no chromedriver on PATH for Selenium")
+
+
+@pytest.fixture
+def artefacts(tmp_path) -> Path:
+    """Where a test leaves files for a person to look at: $FLOWSIM_ARTEFACTS (CI uploads it) or tmp."""
+    folder = Path(os.environ.get("FLOWSIM_ARTEFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def driver(browser, chromedriver):
+    """Headless Chromium driven by Selenium, 1280 x 1000 CSS pixels, offline but for this machine."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = browser
+    offline = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000", offline):
+        options.add_argument(argument)
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+    yield chrome
+    chrome.quit()
+
+
+def full_page_png(chrome) -> bytes:
+    """The whole page, not just the window, as PNG (Chrome DevTools: capture beyond the viewport)."""
+    size = chrome.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = chrome.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    return base64.b64decode(shot["data"])
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(driver)``: the whole page as PNG bytes."""
+    return full_page_png

@@ -7,7 +7,7 @@ PDF are kept as artefacts (in ``$FLOWSIM_ARTEFACTS`` when set, else the test's t
 The PDF is read with pypdf: A4 pages, every figure drawn once, on one page, inside it.
 
 Without Chromium or ChromeDriver the tests skip, saying what to install; with
-``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) they fail instead.
+``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) they fail instead (the fixtures are in ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import re
 import shutil
 from collections import defaultdict
@@ -28,7 +27,7 @@ from matplotlib.figure import Figure
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.reporting.board import main
-from flowsim.reporting.pdf import find_browser, print_pdf, with_print_css
+from flowsim.reporting.pdf import print_pdf, with_print_css
 
 OPTION = "services.ic_beds.capacity"
 TITLE = "Intermediate-care beds: how many?"
@@ -36,34 +35,6 @@ A4_PT = (595.28, 841.89)  # 210 x 297 mm in points
 # What must never be read in a pack: Python's complaints, a figure shown as its repr, missing values.
 FORBIDDEN = re.compile(r"Traceback|Warning|Error|Exception|<Figure size|\b(?:NaN|nan|None|inf)\b")
 MACHINE_PATHS = ("/tmp/", "/work/", "/home/", "/root/", "/var/", "/Users/", "C:\\")
-
-
-def _require(found: str | None, what: str) -> str:
-    """``found``, or skip (fail under FLOWSIM_REQUIRE_BROWSER=1) saying what to install."""
-    if found:
-        return found
-    reason = f"{what}; install chromium and chromium-driver (apt install chromium chromium-driver)"
-    if os.environ.get("FLOWSIM_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}: FLOWSIM_REQUIRE_BROWSER=1 asks for the browser tests", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> str:
-    return _require(find_browser(), "no Chromium or Chrome on PATH to print and view the board pack")
-
-
-@pytest.fixture(scope="module")
-def chromedriver(browser) -> str:
-    return _require(shutil.which("chromedriver"), "no chromedriver on PATH for Selenium")
-
-
-@pytest.fixture
-def artefacts(tmp_path) -> Path:
-    """Where a test leaves files for a person to look at: $FLOWSIM_ARTEFACTS (CI uploads it) or tmp."""
-    folder = Path(os.environ.get("FLOWSIM_ARTEFACTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -79,32 +50,6 @@ def pack(tmp_path_factory, browser) -> tuple[Path, Path, Path]:
     return sweep, html, html.with_suffix(".pdf")
 
 
-@pytest.fixture(scope="module")
-def driver(browser, chromedriver):
-    """Headless Chromium driven by Selenium, 1280 x 1000 CSS pixels, offline."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1000", "--host-resolver-rules=MAP * ~NOTFOUND"):
-        options.add_argument(argument)
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
-    yield chrome
-    chrome.quit()
-
-
-def _full_page_png(chrome) -> bytes:
-    """The whole page, not just the window, as PNG (Chrome DevTools: capture beyond the viewport)."""
-    size = chrome.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = chrome.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
-    return base64.b64decode(shot["data"])
-
-
 IMAGES_JS = """return Array.from(document.images, i => {
     const r = i.getBoundingClientRect();
     return {complete: i.complete, natural: i.naturalWidth, width: r.width, height: r.height,
@@ -112,7 +57,7 @@ IMAGES_JS = """return Array.from(document.images, i => {
 });"""
 
 
-def test_a_reader_sees_the_headline_and_every_figure(pack, driver, artefacts):
+def test_a_reader_sees_the_headline_and_every_figure(pack, driver, artefacts, screenshot):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -121,7 +66,7 @@ def test_a_reader_sees_the_headline_and_every_figure(pack, driver, artefacts):
     driver.get(html.resolve().as_uri())
     WebDriverWait(driver, 30).until(lambda d: d.execute_script(
         "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)"))
-    (artefacts / "board_pack.png").write_bytes(_full_page_png(driver))
+    (artefacts / "board_pack.png").write_bytes(screenshot(driver))
     assert driver.title == TITLE  # the tab (and the PDF's document title), not "Notebook"
 
     # the headline: the recommendation, on the first screen

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -442,45 +441,22 @@ def test_a_search_without_targets_or_validation_and_today_off_the_grid(tmp_path)
     assert [section for section, _ in parsed.images] == [PARETO] and FORBIDDEN.findall(text) == []
 
 
-def _require(found: str | None, what: str) -> str:
-    if found:
-        return found
-    reason = f"{what}; install chromium and chromium-driver (apt install chromium chromium-driver)"
-    if os.environ.get("FLOWSIM_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}: FLOWSIM_REQUIRE_BROWSER=1 asks for the browser tests", pytrace=False)
-    pytest.skip(reason)
-
-
-def test_in_a_browser_the_chart_loads_and_the_pdf_is_printed(pack):
-    browser = _require(find_browser(), "no Chromium or Chrome on PATH to view and print the pack")
-    chromedriver = _require(shutil.which("chromedriver"), "no chromedriver on PATH for Selenium")
+def test_in_a_browser_the_chart_loads_and_the_pdf_is_printed(pack, driver):
     from pypdf import PdfReader
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = Options()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1000", "--host-resolver-rules=MAP * ~NOTFOUND"):
-        options.add_argument(argument)
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
-    try:
-        chrome.get(pack.resolve().as_uri())
-        WebDriverWait(chrome, 30).until(lambda d: d.execute_script(
-            "return document.readyState === 'complete' && "
-            "Array.from(document.images).every(i => i.complete)"))
-        assert chrome.title == TITLE
-        images = chrome.execute_script("return Array.from(document.images, i => ({natural: i.naturalWidth, "
-                                       "width: i.getBoundingClientRect().width}));")
-        assert len(images) == 1 and images[0]["natural"] == 750 and images[0]["width"] > 0  # decoded, drawn
-        assert all(image.is_displayed() for image in chrome.find_elements(By.TAG_NAME, "img"))
-        body = chrome.find_element(By.TAG_NAME, "body").text
-        assert body.startswith(f"{TITLE}\nQuestion: Which mix of ic_beds and p3 ")
-    finally:
-        chrome.quit()
+    driver.get(pack.resolve().as_uri())
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+        "return document.readyState === 'complete' && "
+        "Array.from(document.images).every(i => i.complete)"))
+    assert driver.title == TITLE
+    images = driver.execute_script("return Array.from(document.images, i => ({natural: i.naturalWidth, "
+                                   "width: i.getBoundingClientRect().width}));")
+    assert len(images) == 1 and images[0]["natural"] == 750 and images[0]["width"] > 0  # decoded, drawn
+    assert all(image.is_displayed() for image in driver.find_elements(By.TAG_NAME, "img"))
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert body.startswith(f"{TITLE}\nQuestion: Which mix of ic_beds and p3 ")
     pdf = pack.with_suffix(".pdf")  # printed by flowsim-board, as every pack is
     reader = PdfReader(pdf)
     first = reader.pages[0].extract_text()

@@ -3,8 +3,8 @@
 model (config -> scenario -> SimPy run -> event log) <- measures (KPIs, aggregation) <- experiment
 (replications, sweeps, checkpoints, comparison) <- calibration (parameters from data and from observed
 aggregates) <- sizing (capacity mixes by simulation optimisation) <- reporting (summaries, plots,
-report, board pack) <- cli <- app (the planner's web app, over the CLI). ``flowsim.theory`` stands alone; the top-level ``flowsim/__init__.py``
-and ``__main__.py`` are the facade over all of them.
+report, board pack) <- cli <- app (the planner's web app, over the CLI). ``flowsim.theory`` stands
+alone; the top-level ``flowsim/__init__.py`` and ``__main__.py`` are the facade over all of them.
 """
 
 from __future__ import annotations

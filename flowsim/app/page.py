@@ -156,7 +156,7 @@ def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title
 
 def main() -> None:
     """Draw the page."""
-    st.set_page_config(page_title="flowsim", page_icon="🏥", layout="wide")
+    st.set_page_config(page_title="flowsim", page_icon="🏥", layout="wide", initial_sidebar_state="expanded")
     session = _session()
     source = _sidebar(session)
     base = _base(source)

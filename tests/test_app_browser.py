@@ -1,0 +1,207 @@
+"""``flowsim-app`` in a real browser: what a planner sees when they change a capacity and run.
+
+The app is started as a user starts it (``flowsim-app --port N``) and driven in the system's headless
+Chromium through Selenium: pick the quick scenario, type a wrong capacity and read the command line's
+own message under the field (the Run button disabled), correct it, run two replications and wait for
+the results panel: the headline figures and every chart must be on screen and decoded. Screenshots of
+both moments are kept (``$FLOWSIM_ARTEFACTS`` when set, else the test's temporary folder); the README
+shows one. The browser fixtures are in ``conftest.py``: without Chromium and ChromeDriver the test
+skips, and under ``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) it fails instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit")
+
+CAPACITY_LABEL = "Capacity (places)"
+PICKER = '[data-testid="stSidebar"] [data-testid="stSelectbox"] input'
+TIMEOUT_S = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, browser):
+    """``flowsim-app`` serving on a free port of this machine, its sessions in a temporary workspace."""
+    folder = tmp_path_factory.mktemp("app")
+    port = _free_port()
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from flowsim.app.launch import main; main()", "--workspace",
+         str(folder / "ws"), "--port", str(port), "--address", "127.0.0.1", "--no-browser"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        assert server.poll() is None, (folder / "server.log").read_text()
+        assert time.monotonic() < deadline, "flowsim-app did not start in 90 s"
+        time.sleep(0.5)
+    yield url
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+    log.close()
+
+
+def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.25).until(condition)
+    except TimeoutException:
+        raise AssertionError(f"{what}: not seen in {timeout_s} s") from None
+
+
+def _choose(driver, label: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    picker = driver.find_element(By.CSS_SELECTOR, PICKER)
+    picker.click()
+    picker.send_keys(Keys.CONTROL, "a")
+    picker.send_keys(label.split(": ")[-1])
+    option = _wait(driver, lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]')
+                                           if o.text == label), None), f"the option {label}")
+    option.click()
+    _wait(driver, lambda d: picker.get_attribute("value") == label, f"{label} chosen")
+
+
+def _tab(driver, label: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    _wait(driver, lambda d: next((t for t in d.find_elements(By.CSS_SELECTOR, '[role="tab"]')
+                                  if t.text == label), None), f"the {label} tab").click()
+
+
+def _expander(driver, title: str):
+    from selenium.webdriver.common.by import By
+
+    def section(d):
+        return next((e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stExpander"]')
+                     if title in e.find_element(By.TAG_NAME, "summary").text), None)
+
+    found = _wait(driver, section, f"the {title} section")
+    if found.find_element(By.TAG_NAME, "details").get_attribute("open") is None:
+        found.find_element(By.TAG_NAME, "summary").click()
+    return found
+
+
+def _type(driver, scope, label: str, value: str) -> None:
+    """Type ``value`` into the number field labelled ``label`` in ``scope`` and commit it (Enter)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    def labelled(d):
+        return next((i for i in scope.find_elements(By.CSS_SELECTOR, '[data-testid="stNumberInput"] input')
+                     if i.get_attribute("aria-label") == label), None)
+
+    field = _wait(driver, labelled, f"the field {label}")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(value, Keys.ENTER)
+    _wait(driver, lambda d: field.get_attribute("value") == value, f"{label} = {value}")
+
+
+def _alerts(scope) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    boxes = scope.find_elements(By.CSS_SELECTOR, '[data-flowsim="error"]')
+    return [a.text.removeprefix("⚠️ ").strip() for a in boxes if a.is_displayed()]
+
+
+def _run_button(driver):
+    from selenium.webdriver.common.by import By
+
+    return next(b for b in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] button')
+                if b.text == "Run scenario")
+
+
+RESULTS_IMAGES_JS = """
+const panel = Array.from(document.querySelectorAll('[role="tabpanel"]')).find(p => !p.hidden &&
+    p.offsetParent !== null);
+const headings = panel ? Array.from(panel.querySelectorAll('h3'), h => h.textContent) : [];
+if (!headings.some(h => h.includes('Headline results'))) return null;
+return Array.from(panel.querySelectorAll('img'), i => ({complete: i.complete, natural: i.naturalWidth,
+    width: i.getBoundingClientRect().width, height: i.getBoundingClientRect().height}));
+"""
+
+
+def _cli_error(*overrides: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "flowsim", *overrides], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2, done.stderr
+    return done.stderr.strip().splitlines()[-1].removeprefix("flowsim: error: ")
+
+
+def _png_has_content(data: bytes) -> bool:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=float)
+    return pixels.std() > 5.0
+
+
+def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver, artefacts):
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(1400, 1000)
+    driver.get(app_url)
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, PICKER), "the page")
+    _choose(driver, "Scenario: quick")
+
+    # a wrong value: the command line's message, under the field; no run possible
+    _tab(driver, "Edit")
+    unit = _expander(driver, "Unit: ic_beds")
+    _type(driver, unit, CAPACITY_LABEL, "-3")
+    expected = _cli_error("scenario=quick", "services.ic_beds.capacity=-3")
+    _wait(driver, lambda d: _alerts(unit) == [expected], "the capacity's message in its section")
+    assert not _run_button(driver).is_enabled()
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", unit)
+    (artefacts / "app_validation.png").write_bytes(driver.get_screenshot_as_png())
+
+    # corrected, two replications, run
+    _type(driver, unit, CAPACITY_LABEL, "30")
+    _wait(driver, lambda d: not _alerts(d.find_element(By.TAG_NAME, "body")), "the message gone")
+    _type(driver, _expander(driver, "Run"), "Replications (count)", "2")
+    _wait(driver, lambda d: _run_button(d).is_enabled(), "Run enabled")
+    _run_button(driver).click()
+    _tab(driver, "Results")
+    def drawn(d):
+        found = d.execute_script(RESULTS_IMAGES_JS) or []
+        decoded = [i for i in found if i["complete"] and i["natural"] > 0
+                   and min(i["width"], i["height"]) > 100]
+        return found if len(found) >= 3 and len(decoded) == len(found) else None
+
+    images = _wait(driver, drawn, "the results panel with its charts")
+    assert len(images) >= 3  # census fan, delays by reason, utilisation heat map
+    cards = [m.text for m in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]')
+             if m.is_displayed()]
+    assert any(c.startswith("Delayed days a year") for c in cards), cards
+    assert all("95 % CI" in c for c in cards), cards  # two replications: every figure has its interval
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "Traceback" not in body and "Error" not in body
+    driver.set_window_size(1400, 3000)  # the page scrolls inside the app: a tall window shows it all
+    time.sleep(3)  # the sidebar's slide settles
+    png = driver.get_screenshot_as_png()
+    (artefacts / "app_results.png").write_bytes(png)
+    assert _png_has_content(png)
