@@ -421,7 +421,8 @@ def field_doc(path: str, docs: Mapping[type, Mapping[str, FieldDoc]] = FIELD_DOC
     for slot in _slots(docs):
         pattern = slot.pattern if slot.section != DURATION else None
         if pattern is not None and len(pattern) == len(steps) and all(
-                p == s or p == _ENTRY or (p == _ITEM and s.startswith("[")) for p, s in zip(pattern, steps)):
+                p == s or p == _ENTRY or (p == _ITEM and s.startswith("["))
+                for p, s in zip(pattern, steps, strict=True)):
             return docs[slot.owner][slot.field.name]
     parent = field_doc(".".join(steps[:-1]).replace(".[", "["), docs) if len(steps) > 1 else None
     return None if parent is None else docs[DistributionConfig].get(steps[-1], parent)
