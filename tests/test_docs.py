@@ -88,7 +88,7 @@ def test_glossary_defines_the_terms_planners_meet(term):
 
 
 @pytest.mark.parametrize("layer", ["model", "measures", "experiment", "calibration", "sizing", "reporting",
-                                   "cli"])
+                                   "cli", "app"])
 def test_every_module_has_its_api_reference(layer):
     page = (ROOT / "docs" / "reference" / "api" / f"{layer}.md").read_text(encoding="utf-8")
     modules = sorted(p.stem for p in (ROOT / "flowsim" / layer).glob("*.py") if p.stem != "__init__")
