@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -69,7 +70,7 @@ class Job:
 
 
 def _quoted(word: str) -> str:
-    return word if all(c.isalnum() or c in "-_=.,/:+[]" for c in word) else f"'{word}'"
+    return word if all(c.isalnum() or c in "-_=.,/:+[]" for c in word) else shlex.quote(word)
 
 
 @dataclass(frozen=True)

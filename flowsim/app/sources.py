@@ -6,6 +6,7 @@ same saved file), so what the app shows and runs is what ``flowsim`` would run.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +58,15 @@ class Source:
     def command(self) -> str:
         """The command line that runs it as it is."""
         if self.saved_file is not None:
-            return f"flowsim --config-dir {self.saved_file.parent} --config-name {self.saved_file.stem}"
-        words = [o.replace("hydra.searchpath=[file://", "--config-dir ").rstrip("]") if
-                 o.startswith("hydra.searchpath") else o for o in self.overrides]
-        return " ".join(["flowsim", *words])
+            words = ["--config-dir", str(self.saved_file.parent), "--config-name", self.saved_file.stem]
+        else:
+            words = []
+            for o in self.overrides:
+                if o.startswith("hydra.searchpath=[file://"):
+                    words += ["--config-dir", o.removeprefix("hydra.searchpath=[file://").removesuffix("]")]
+                else:
+                    words.append(o)
+        return shlex.join(["flowsim", *words])  # a folder name with a space stays one word
 
 
 def file_description(path: Path) -> str:
