@@ -196,4 +196,7 @@ def test_a_message_about_part_of_a_field_goes_under_that_field(quick):
     assert error_place("arrivals.day_of_week_multipliers[3]", groups) == (
         "arrivals", "arrivals.day_of_week_multipliers")
     assert error_place("services.ic_beds.los_days", groups) == ("unit:ic_beds", None)
-    assert error_place("services.ic_beds.capacity_schedule[0].capacity", groups)[1] is None
+    # a setting the forms do not show goes at the top of the section it belongs to
+    assert error_place("services.ic_beds.capacity_schedule[0].capacity", groups) == ("unit:ic_beds", None)
+    assert error_place("housing.coordinators.when_full", groups) == ("housing", None)
+    assert error_place("precision.kpis", groups) == ("run", None)

@@ -190,12 +190,23 @@ def validate(config: Mapping[str, Any]) -> ConfigError | None:
     return None
 
 
+def _shared(a: str, b: str) -> int:
+    """How many leading dotted steps ``a`` and ``b`` share."""
+    count = 0
+    for x, y in zip(a.replace("[", ".[").split("."), b.replace("[", ".[").split("."), strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
 def error_place(field: str, groups: Sequence[Group]) -> tuple[str, str | None]:
     """Where a message about ``field`` is shown: ``(group key, field path)``; the path is None for the group.
 
     The field named, else the field whose path is the longest start of it (``services.ic_beds.capacity``
-    for ``services.ic_beds.capacity[0]``), else the group holding fields under it
-    (``pathways.shares`` -> the pathways group), else the first group.
+    for ``services.ic_beds.capacity[0]``), else the group whose fields share most of its path, at least
+    two steps (``pathways.shares`` -> the pathways group; ``services.ic_beds.capacity_schedule[0].start``
+    -> the ic_beds unit), else the first group.
     """
     best: tuple[int, str, str | None] = (-1, groups[0].key if groups else "run", None)
     for group in groups:
@@ -203,6 +214,9 @@ def error_place(field: str, groups: Sequence[Group]) -> tuple[str, str | None]:
             if field == f.path or field.startswith((f.path + ".", f.path + "[")):
                 if len(f.path) > best[0]:
                     best = (len(f.path), group.key, f.path)
-            elif f.path.startswith(field + ".") and best[0] < 0:
-                best = (0, group.key, None)
-    return best[1], best[2]
+    if best[2] is not None:
+        return best[1], best[2]
+    shared = [(max(_shared(field, f.path) for f in g.fields), -index, g.key)
+              for index, g in enumerate(groups) if g.fields]
+    steps, _, key = max(shared, default=(0, 0, best[1]))
+    return (key if steps >= 2 or (steps == 1 and "." not in field) else best[1]), None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flowsim.app.saved import write_saved
+from flowsim.experiment.identity import source_fingerprint
 
 __all__ = ["Job", "JobStatus", "board_job", "cancel", "job_status", "new_session_folder", "run_job", "start",
            "sweep_job"]
@@ -97,7 +98,9 @@ def new_session_folder(workspace: str | Path) -> Path:
 
 
 def _key(kind: str, config: Mapping[str, Any], extra: Any) -> str:
-    text = json.dumps({"kind": kind, "config": config, "extra": extra}, sort_keys=True, default=str)
+    # flowsim's own code too: results of an edited flowsim are never shown as this one's
+    text = json.dumps({"kind": kind, "config": config, "extra": extra, "flowsim": source_fingerprint()},
+                      sort_keys=True, default=str)
     return f"{kind}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
 
 
