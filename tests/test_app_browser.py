@@ -65,11 +65,20 @@ def app_url(tmp_path_factory, browser):
 
 
 def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S):
-    from selenium.common.exceptions import TimeoutException
+    """``condition(driver)``'s first true value; elements redrawn meanwhile (a page rerun) are found again."""
+    from selenium.common.exceptions import (
+        ElementNotInteractableException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
+    redrawn = (StaleElementReferenceException, ElementNotInteractableException, NoSuchElementException,
+               StopIteration)  # next() found nothing yet: the page is still being drawn
     try:
-        return WebDriverWait(driver, timeout_s, poll_frequency=0.25).until(condition)
+        waiting = WebDriverWait(driver, timeout_s, poll_frequency=0.25, ignored_exceptions=redrawn)
+        return waiting.until(condition)
     except TimeoutException:
         raise AssertionError(f"{what}: not seen in {timeout_s} s") from None
 
@@ -78,54 +87,64 @@ def _choose(driver, label: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    picker = driver.find_element(By.CSS_SELECTOR, PICKER)
-    picker.click()
-    picker.send_keys(Keys.CONTROL, "a")
-    picker.send_keys(label.split(": ")[-1])
-    option = _wait(driver, lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]')
-                                           if o.text == label), None), f"the option {label}")
-    option.click()
-    _wait(driver, lambda d: picker.get_attribute("value") == label, f"{label} chosen")
+    def chosen(d) -> bool:
+        picker = d.find_element(By.CSS_SELECTOR, PICKER)
+        if picker.get_attribute("value") == label:
+            return True
+        picker.click()
+        picker.send_keys(Keys.CONTROL, "a")
+        picker.send_keys(label.split(": ")[-1])
+        option = next(o for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]') if o.text == label)
+        option.click()
+        return False
+
+    _wait(driver, chosen, f"{label} chosen")
 
 
 def _tab(driver, label: str) -> None:
     from selenium.webdriver.common.by import By
 
-    _wait(driver, lambda d: next((t for t in d.find_elements(By.CSS_SELECTOR, '[role="tab"]')
-                                  if t.text == label), None), f"the {label} tab").click()
+    def opened(d) -> bool:
+        tab = next(t for t in d.find_elements(By.CSS_SELECTOR, '[role="tab"]') if t.text == label)
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()
+        return tab.get_attribute("aria-selected") == "true"
+
+    _wait(driver, opened, f"the {label} tab")
 
 
-def _expander(driver, title: str):
+def _section(driver, title: str):
+    """The form section (expander) titled ``title``, opened."""
     from selenium.webdriver.common.by import By
 
-    def section(d):
-        return next((e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stExpander"]')
-                     if title in e.find_element(By.TAG_NAME, "summary").text), None)
-
-    found = _wait(driver, section, f"the {title} section")
+    found = next(e for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stExpander"]')
+                 if title in e.find_element(By.TAG_NAME, "summary").text)
     if found.find_element(By.TAG_NAME, "details").get_attribute("open") is None:
         found.find_element(By.TAG_NAME, "summary").click()
     return found
 
 
-def _type(driver, scope, label: str, value: str) -> None:
-    """Type ``value`` into the number field labelled ``label`` in ``scope`` and commit it (Enter)."""
+def _type(driver, section: str, label: str, value: str) -> None:
+    """Type ``value`` into the number field labelled ``label`` in ``section`` and commit it (Enter)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    def labelled(d):
-        return next((i for i in scope.find_elements(By.CSS_SELECTOR, '[data-testid="stNumberInput"] input')
-                     if i.get_attribute("aria-label") == label), None)
+    def typed(d) -> bool:
+        field = next(i for i in _section(d, section).find_elements(
+            By.CSS_SELECTOR, '[data-testid="stNumberInput"] input') if i.get_attribute("aria-label") == label)
+        if field.get_attribute("value") != value:
+            field.send_keys(Keys.CONTROL, "a")
+            field.send_keys(value, Keys.ENTER)
+        return field.get_attribute("value") == value
 
-    field = _wait(driver, labelled, f"the field {label}")
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys(value, Keys.ENTER)
-    _wait(driver, lambda d: field.get_attribute("value") == value, f"{label} = {value}")
+    _wait(driver, typed, f"{label} = {value}")
 
 
-def _alerts(scope) -> list[str]:
+def _alerts(driver, section: str | None = None) -> list[str]:
+    """The problem boxes on screen, in ``section`` or anywhere."""
     from selenium.webdriver.common.by import By
 
+    scope = driver if section is None else _section(driver, section)
     boxes = scope.find_elements(By.CSS_SELECTOR, '[data-flowsim="error"]')
     return [a.text.removeprefix("⚠️ ").strip() for a in boxes if a.is_displayed()]
 
@@ -171,21 +190,23 @@ def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver,
 
     # a wrong value: the command line's message, under the field; no run possible
     _tab(driver, "Edit")
-    unit = _expander(driver, "Unit: ic_beds")
-    _type(driver, unit, CAPACITY_LABEL, "-3")
+    _type(driver, "Unit: ic_beds", CAPACITY_LABEL, "-3")
     expected = _cli_error("scenario=quick", "services.ic_beds.capacity=-3")
-    _wait(driver, lambda d: _alerts(unit) == [expected], "the capacity's message in its section")
-    assert not _run_button(driver).is_enabled()
+    _wait(driver, lambda d: _alerts(d, "Unit: ic_beds") == [expected],
+          "the capacity's message in its section")
+    _wait(driver, lambda d: not _run_button(d).is_enabled(), "Run disabled")
+    unit = _wait(driver, lambda d: _section(d, "Unit: ic_beds"), "the ic_beds section")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", unit)
     (artefacts / "app_validation.png").write_bytes(driver.get_screenshot_as_png())
 
     # corrected, two replications, run
-    _type(driver, unit, CAPACITY_LABEL, "30")
-    _wait(driver, lambda d: not _alerts(d.find_element(By.TAG_NAME, "body")), "the message gone")
-    _type(driver, _expander(driver, "Run"), "Replications (count)", "2")
+    _type(driver, "Unit: ic_beds", CAPACITY_LABEL, "30")
+    _wait(driver, lambda d: not _alerts(d), "the message gone")
+    _type(driver, "Run", "Replications (count)", "2")
     _wait(driver, lambda d: _run_button(d).is_enabled(), "Run enabled")
-    _run_button(driver).click()
+    _wait(driver, lambda d: _run_button(d).click() or True, "Run clicked")
     _tab(driver, "Results")
+
     def drawn(d):
         found = d.execute_script(RESULTS_IMAGES_JS) or []
         decoded = [i for i in found if i["complete"] and i["natural"] > 0

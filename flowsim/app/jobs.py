@@ -28,8 +28,8 @@ from typing import Any
 from flowsim.app.saved import write_saved
 from flowsim.experiment.identity import source_fingerprint
 
-__all__ = ["Job", "JobStatus", "board_job", "cancel", "job_status", "new_session_folder", "run_job", "start",
-           "sweep_job"]
+__all__ = ["Job", "JobStatus", "board_job", "cancel", "job_status", "new_session_folder", "run_folder",
+           "run_job", "start", "sweep_job"]
 
 SCENARIO = "scenario"  # the saved file's stem: --config-name scenario
 _CANCELLED = "cancelled"  # marker file
@@ -102,6 +102,11 @@ def _key(kind: str, config: Mapping[str, Any], extra: Any) -> str:
     text = json.dumps({"kind": kind, "config": config, "extra": extra, "flowsim": source_fingerprint()},
                       sort_keys=True, default=str)
     return f"{kind}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+
+
+def run_folder(session: str | Path, config: Mapping[str, Any]) -> Path:
+    """The folder a run of ``config`` has in ``session`` (whether it exists or not)."""
+    return Path(session) / "jobs" / _key("run", config, None)
 
 
 def _prepare(session: Path, kind: str, config: Mapping[str, Any], extra: Any, title: str) -> Path:

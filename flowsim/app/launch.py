@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,7 +74,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     environment = {**os.environ, "FLOWSIM_APP_WORKSPACE": str(workspace), "FLOWSIM_APP_CONFIG_DIRS": folders}
     print(f"flowsim-app: serving on http://{args.address}:{args.port} (Ctrl+C stops it); sessions write to "
           f"{workspace}/sessions/", flush=True)
-    try:
-        sys.exit(subprocess.call(app_command(args.port, args.address, args.no_browser), env=environment))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    command = app_command(args.port, args.address, args.no_browser)
+    # Streamlit takes this process's place (and its PID), so stopping flowsim-app stops the server
+    os.execve(command[0], command, environment)

@@ -186,7 +186,10 @@ def main() -> None:
         if job is None:
             st.info("Run the scenario (sidebar) to see its results here.")
         elif jobs.job_status(job).state == "finished":
-            if st.session_state.get("reused"):
+            if jobs.run_folder(session, config) != job.folder:
+                st.warning("The scenario has changed since this run: these are the results of the run "
+                           "before your changes. Run it again to see the scenario as it is now.")
+            elif st.session_state.get("reused"):
                 st.success("This scenario was run before in this session: its results are shown again.")
             run_panel(job)
     with compare:

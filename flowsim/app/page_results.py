@@ -32,8 +32,10 @@ def download(path: Path, label: str, key: str) -> None:
 
 def progress_panel(state_key: str, what: str) -> None:
     """Progress bar and Cancel for the job in ``st.session_state[state_key]``, refreshed every second."""
+    current: Job | None = st.session_state.get(state_key)
+    running = current is not None and jobs.job_status(current).state == "running"
 
-    @st.fragment(run_every=1.0)
+    @st.fragment(run_every=1.0 if running else None)  # polls only while a job runs
     def panel() -> None:
         job: Job | None = st.session_state.get(state_key)
         if job is None:
