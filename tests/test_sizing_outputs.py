@@ -70,8 +70,8 @@ def _search(constraints=("delayed_days_per_year<=100", "utilisation>=0.8")):
     against = (Paired("delayed_days_per_year", 30.0, 25.0, 35.0, 3),
                Paired("cost_total_per_year", -20.0, -30.0, -10.0, 3))
     result = SizingResult(finalists[2], selection, tried, TODAY, 8, against)
-    validation = Validation(1001, Standing(WINTER, 2, 131.0, (-8.0, -0.1)[:len(constraints)],
-                                           (5.0, -0.05)[:len(constraints)]),
+    validation = Validation(1001, Standing(WINTER, 2, 131.0, (0.0, 0.05)[:len(constraints)],
+                                           (0.0, 0.1)[:len(constraints)]),
                             (Paired("delayed_days_per_year", 28.0, 20.0, 36.0, 2),))
     return evaluator, result, validation
 
@@ -141,6 +141,29 @@ def test_targets_are_judged_on_every_replication_a_shortlisted_mix_has():
     assert table["meets_targets_with_confidence"].tolist() == [False, False, False, True]
 
 
+def test_mixes_with_the_same_mean_keep_the_order_they_were_tried_in():
+    # 18 mixes (more than a sort leaves in order by chance), their costs alternating between two means
+    spec = parse_sizing_spec({"seed": 1, "objective": "cost_total",
+                              "variables": {"a": {"path": "services.a.capacity", "low": 1, "high": 18}},
+                              "search": {"replications": 2, "max_replications": 2}})
+
+    def executor(jobs):
+        for index, job in enumerate(jobs):
+            a = int(job.config.services.a.capacity)
+            for r in job.replications:
+                yield index, r, {"observed_days": 365.0, "cost_total": 200.0 if a % 2 else 100.0,
+                                 "cost_services": 50.0, "delayed_days_per_year": 10.0}
+
+    evaluator = Evaluator(BASE, spec, executor)
+    mixes = [(a,) for a in range(1, 19)]
+    evaluator.run([(c, 1, range(2)) for c in mixes], "search")
+    records = tuple(standing(evaluator, c, 1) for c in mixes)
+    result = SizingResult(records[1], Selection(records[1], records[1:2], {}, 0.2, True), records, (1,), 18,
+                          ())
+    table = candidate_table(evaluator, result)
+    assert table["a"].tolist() == [*range(2, 19, 2), *range(1, 19, 2)]
+
+
 def test_every_replication_is_a_row_in_the_order_asked_today_by_name():
     evaluator, _, _ = _search()
     table = evaluations_table(evaluator)
@@ -175,10 +198,11 @@ def test_the_recommendation_says_the_mix_today_the_difference_and_the_validation
                    "replications_simulated": 16, "replications_reused": 0, "candidates": 4},
         "validation": {
             "seed": 1001, "replications": 2, "objective_mean": 131.0,
-            "targets": [{"target": "delayed_days_per_year <= 100", "mean": 92.0, "met": True,
-                         "met_with_confidence": False},
-                        {"target": "utilisation >= 0.80", "mean": pytest.approx(0.9), "met": True,
-                         "met_with_confidence": True}],
+            # on the target is meeting it; 0.05 short of 0.80 is not
+            "targets": [{"target": "delayed_days_per_year <= 100", "mean": 100.0, "met": True,
+                         "met_with_confidence": True},
+                        {"target": "utilisation >= 0.80", "mean": pytest.approx(0.75), "met": False,
+                         "met_with_confidence": False}],
             "against_today": {"delayed_days_per_year": {"mean": 28.0, "ci_low": 20.0, "ci_high": 36.0,
                                                         "replications": 2}}},
     }

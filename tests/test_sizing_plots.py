@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,7 +57,8 @@ def test_every_mix_the_front_the_recommendation_and_today_are_drawn(tmp_path):
 
 
 def test_the_chart_keeps_its_look_whatever_the_style(tmp_path):
-    figure = _write(tmp_path)
+    with matplotlib.rc_context({"font.size": 14.0, "axes.titlesize": 20.0, "legend.fontsize": 12.0}):
+        figure = _write(tmp_path)
     ax = figure.axes[0]
     assert figure.get_size_inches() == pytest.approx([7.5, 5.0], rel=1e-12)
     dots = {c.get_label(): c for c in ax.collections}
