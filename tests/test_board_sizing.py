@@ -331,6 +331,9 @@ def test_main_runs_the_sizing_notebook_with_the_folder(sizing, monkeypatch, caps
     assert (notebooks_dir() / "board_sizing.py").is_file()
 
 
+RERUN = "rerun flowsim-size SIZING.yaml --output DIR (it resumes from DIR/checkpoints)"
+
+
 def _copy(sizing: Path, to: Path) -> Path:
     to.mkdir()
     for name in ("recommendation.json", "candidates.csv", "recommended.yaml"):
@@ -377,11 +380,47 @@ def test_files_of_different_searches_are_refused(tmp_path, sizing, capsys, no_no
         f"{today} of {len(table)} mixes; recommendation.json {rec['recommended_label']} of {len(table)}); "
         "fix: rerun flowsim-size SIZING.yaml --output DIR (it resumes from DIR/checkpoints)")
     (folder / "recommendation.json").write_text('{"objective": ')  # cut short
-    assert _refused(["--sizing", str(folder), "--no-pdf"], capsys).startswith(
-        f"{folder / 'recommendation.json'}: is not valid JSON (")
+    assert _refused(["--sizing", str(folder), "--no-pdf"], capsys) == (
+        f"{folder / 'recommendation.json'}: is not valid JSON (Expecting value: line 1 column 15 (char 14)); "
+        f"fix: {RERUN}")
     (folder / "recommendation.json").write_text('{"objective": "cost_total_per_year"}')
-    assert _refused(["--sizing", str(folder), "--no-pdf"], capsys).startswith(
-        f"{folder / 'recommendation.json'}: lacks constraints, confidence, seed, ")
+    assert _refused(["--sizing", str(folder), "--no-pdf"], capsys) == (
+        f"{folder / 'recommendation.json'}: lacks constraints, confidence, seed, recommended, "
+        "recommended_label, today, objective_mean, replications, meets_targets_with_confidence, "
+        f"against_today, search, validation; fix: {RERUN} with this flowsim")
+    assert no_notebook == []
+
+
+def test_a_candidates_table_the_pack_cannot_read_is_refused_with_the_fix(tmp_path, capsys, no_notebook):
+    # a folder written by hand: two mixes, ic_beds=40 recommended
+    rec = {"objective": "cost_total_per_year", "constraints": [], "confidence": 0.95, "seed": 1,
+           "recommended": {"ic_beds": 40}, "recommended_label": "ic_beds=40", "today": {"ic_beds": 36},
+           "objective_mean": 1.0, "replications": 3, "meets_targets_with_confidence": None,
+           "against_today": {}, "search": {"candidates_tried": 2}, "validation": None}
+    (tmp_path / "recommendation.json").write_text(json.dumps(rec))
+    table = pd.DataFrame({"candidate": ["ic_beds=36", "ic_beds=40"], "ic_beds": [36, 40], "replications": 3,
+                          "shortlisted": True, "eliminated_at": None, "recommended": [False, True],
+                          "today": [True, False], "meets_targets": True,
+                          "meets_targets_with_confidence": True, "on_pareto": True,
+                          "cost_services_per_year_mean": 1.0, "delayed_days_per_year_mean": 1.0,
+                          "cost_total_per_year_mean": 1.0})
+    csv = tmp_path / "candidates.csv"
+
+    def refused(frame=None, text=None):
+        csv.write_text(text) if text is not None else frame.to_csv(csv, index=False)
+        return _refused(["--sizing", str(tmp_path), "--no-pdf"], capsys)
+
+    assert refused(text="a,b\n1,2\n3,4,5,6\n") == (  # pandas' message is one line, without its newline
+        f"{csv}: is not a readable table (Error tokenizing data. C error: Expected 2 fields in line 3, "
+        f"saw 4); fix: {RERUN}")
+    assert refused(text="") == f"{csv}: is not a readable table (No columns to parse from file); fix: {RERUN}"
+    assert refused(table.drop(columns=["on_pareto", "ic_beds"])) == (
+        f"{csv}: lacks the columns on_pareto, ic_beds; fix: {RERUN} with this flowsim")
+    different = f"{csv}: and recommendation.json come from different searches (it recommends "
+    assert refused(table.assign(recommended=False)) == (
+        f"{different}nothing of 2 mixes; recommendation.json ic_beds=40 of 2); fix: {RERUN}")
+    assert refused(table.assign(recommended=True)) == (
+        f"{different}ic_beds=36, ic_beds=40 of 2 mixes; recommendation.json ic_beds=40 of 2); fix: {RERUN}")
     assert no_notebook == []
 
 

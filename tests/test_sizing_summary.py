@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from flowsim.reporting.sizing_summary import format_sizing, money
+from flowsim.reporting.sizing_summary import format_sizing, money, shown
 
 
 def _paired(mean, low, high):
@@ -14,7 +14,8 @@ def _paired(mean, low, high):
 
 
 REC = {
-    "objective": "cost_services_per_year", "constraints": ["nctr_census_winter_p95 <= 340"],
+    "objective": "cost_services_per_year",
+    "constraints": ["nctr_census_winter_p95 <= 340", "delayed_days_per_year <= 30,000"],
     "confidence": 0.95, "seed": 2025,
     "recommended": {"ic_surge.places": 0, "ic_surge.start": "2025-11-03", "p1_surge.places": 30,
                     "care_home_admission": "Mon-Fri"},
@@ -31,6 +32,8 @@ REC = {
                "replications_simulated": 380, "replications_reused": 20, "candidates": 54},
     "validation": {"seed": 3025, "replications": 20, "objective_mean": 57000000.0,
                    "targets": [{"target": "nctr_census_winter_p95 <= 340", "mean": 331.24, "met": True,
+                                "met_with_confidence": False},
+                               {"target": "delayed_days_per_year <= 30,000", "mean": 31204.56, "met": False,
                                 "met_with_confidence": False}],
                    "against_today": {"delayed_days_per_year": _paired(3605.0, 2457.0, 4754.0)}},
 }
@@ -45,8 +48,10 @@ def text(tmp_path):
 
 def test_the_mix_is_set_against_today(text):
     lines = text.splitlines()
+    assert lines[0] == ""
     assert lines[1] == ("Recommended mix (cost_services_per_year minimised; targets nctr_census_winter_p95 "
-                        "<= 340 at 95% confidence)")
+                        "<= 340, delayed_days_per_year <= 30,000 at 95% confidence)")
+    assert lines[2] == " " * 23 + " recommended" + " " * 9 + "today"  # two spaces, a 19-wide name column
     rows = {line.split()[0]: line.split()[1:] for line in lines[3:7]}
     assert rows == {"ic_surge.places": ["0", "0"], "ic_surge.start": ["-", "-"],
                     "p1_surge.places": ["30", "0"], "care_home_admission": ["Mon-Fri", "Mon-Sun"]}
@@ -56,12 +61,16 @@ def test_money_days_and_confidence_intervals_read_as_written(text):
     assert ("  cost_services_per_year: 57,123,456 (95 % CI 56,900,000 to 57,300,000) over 30 replications"
             in text)
     assert "  targets met with confidence: yes" in text
+    assert "\nAgainst today (same patients, baseline minus recommended):\n" in text
+    assert ("  total cost a year (acute + services), saved: 1,270,815 (95 % CI 865,234 to 1,676,397) GBP"
+            in text)
     assert "  delayed days avoided a year: 3,466 (95 % CI 2,541 to 4,390)" in text
     assert ("  service cost a year, saved (negative: added): -98,071 (95 % CI -141,868 to -54,275) GBP"
             in text)
     assert "Validation on new seeds (seed 3025, 20 replications):" in text
     assert "  delayed days avoided a year: 3,605 (95 % CI 2,457 to 4,754)" in text
-    assert "  nctr_census_winter_p95 <= 340: mean 331.2 - met" in text
+    assert "  nctr_census_winter_p95 <= 340: mean 331.2 - met\n" in text
+    assert "  delayed_days_per_year <= 30,000: mean 31,204.6 - NOT met\n" in text
     assert "Search: 54 of 10,976 mixes tried, 400 replications in all (20 taken from checkpoints)" in text
 
 
@@ -71,7 +80,45 @@ def test_a_missed_target_is_said_plainly(tmp_path):
     assert "targets met with confidence: NO - the nearest miss is shown" in format_sizing(path)
 
 
+def test_a_search_without_targets_or_validation_prints_no_verdicts(tmp_path):
+    # today off the grid (null), and an objective without an interval
+    plain = {**REC, "constraints": [], "meets_targets_with_confidence": None, "today": None,
+             "recommended": {"ic_beds": 400, "w.places": 0, "w.weeks": 8},
+             "objective_ci_low": None, "objective_ci_high": None, "validation": None,
+             "against_today": {"cost_total_per_year": _paired(1270815.0, 865234.0, 1676397.0)}}
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps(plain))
+    assert format_sizing(path) == "\n".join([
+        "",
+        "Recommended mix (cost_services_per_year minimised)",
+        " " * 13 + "recommended" + " " * 9 + "today",  # an 8-wide name column between 2 and 2 spaces
+        "  ic_beds            400              ",
+        "  w.places             0              ",
+        "  w.weeks              -              ",
+        "  cost_services_per_year: 57,123,456 over 30 replications",
+        "Against today (same patients, baseline minus recommended):",
+        "  total cost a year (acute + services), saved: 1,270,815 (95 % CI 865,234 to 1,676,397) GBP",
+        "Search: 54 of 10,976 mixes tried, 400 replications in all (20 taken from checkpoints)"])
+
+
+def test_a_target_met_with_confidence_says_so(tmp_path):
+    validation = {**REC["validation"], "targets": [{"target": "delay_mean_days <= 9", "mean": 8.04,
+                                                    "met": True, "met_with_confidence": True}]}
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps({**REC, "validation": validation}))
+    assert "\n  delay_mean_days <= 9: mean 8.0 - met with confidence\n" in format_sizing(path)
+
+
+def test_a_block_of_no_places_shows_no_dates():
+    values = {"ic.winter.places": 0, "ic.winter.start": "2025-12-01", "ic.winter.weeks": 8}
+    assert shown(values, "ic.winter.start") == "-" and shown(values, "ic.winter.weeks") == "-"
+    assert shown(values, "ic.winter.places") == "0"
+    assert shown({**values, "ic.winter.places": 4}, "ic.winter.start") == "2025-12-01"
+    assert shown(values, "p3_beds") == ""  # a decision today's mix does not have
+
+
 def test_money():
     assert money(1234567.8) == "GBP 1,234,568"
     assert money(-5000) == "minus GBP 5,000"
-    assert money(float("nan")) == "n/a"
+    assert money(0) == "GBP 0" and money(0.4) == "GBP 0"
+    assert money(float("nan")) == "n/a" and money(None) == "n/a"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,7 +142,10 @@ def hydra_value(value: Any) -> str:
         return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
     if value is None:
         return "null"
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    # In a quoted value Hydra reads a backslash as an escape only in a run of them before a quote or
+    # the end: double those runs, escape the quotes, and leave other backslashes as they are.
+    text = re.sub(r"(\\+)(?='|\Z)", r"\1\1", str(value))
+    return "'" + text.replace("'", "\\'") + "'"
 
 
 def hydra_overrides(spec: SizingSpec, candidate: Candidate, config: DictConfig) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ A sizing file is YAML::
       shortlist: 5                          # best candidates taken into the final selection
       max_replications: 40                  # per shortlisted candidate in the final selection
       indifference: null                    # objective difference not worth telling apart
-                                            # (default 0.5 % of the best mean)
+                                            # (default 0.2 % of the best mean)
     validation:
       replications: 20                      # the recommendation rerun on fresh seeds
       seed_offset: 1000
