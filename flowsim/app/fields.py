@@ -21,6 +21,7 @@ from typing import Any
 from flowsim.experiment.preflight import check_run
 from flowsim.model.errors import ConfigError
 from flowsim.model.parameter_table import field_doc
+from flowsim.model.paths import lookup
 from flowsim.model.strict import schema_at
 
 __all__ = ["Field", "Group", "apply_edits", "as_overrides", "error_place", "form_groups", "get_value",
@@ -57,12 +58,7 @@ class Group:
 
 def get_value(config: Mapping[str, Any], path: str) -> Any:
     """The value at the dotted ``path`` of ``config`` (None where it is absent)."""
-    node: Any = config
-    for key in path.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
+    return lookup(config, path)
 
 
 def _kind(path: str, value: Any) -> str | None:

@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from flowsim.model.paths import lookup
+
 __all__ = [
     "NOT_HASHED",
     "RunIdentity",
@@ -44,15 +46,6 @@ def _sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _lookup(config: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = config
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
 def input_files(config: Mapping[str, Any]) -> list[tuple[str, Path]]:
     """Every input file ``config`` reads, as ``(config field, path)`` pairs.
 
@@ -71,7 +64,7 @@ def input_files(config: Mapping[str, Any]) -> list[tuple[str, Path]]:
     """
     fields = ("arrivals.series_csv", "run.initial_census")
     return [(field, Path(value).absolute()) for field in fields
-            if (value := _lookup(config, field))]
+            if (value := lookup(config, field))]
 
 
 def _file_sha256(path: Path) -> str | None:

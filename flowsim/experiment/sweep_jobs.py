@@ -23,6 +23,7 @@ from typing import Any
 from flowsim.experiment.identity import RunIdentity, differences, flowsim_version, identity_config
 from flowsim.experiment.io import write_json
 from flowsim.model.errors import ConfigError
+from flowsim.model.paths import ABSENT, lookup
 
 __all__ = ["SWEEP_FILE", "JobFolder", "SweepJobs", "find_jobs", "select_jobs", "write_sweep_record"]
 
@@ -171,7 +172,7 @@ def _signature(job: JobFolder, swept: Sequence[str]) -> dict[str, Any]:
     identity = job.identity
     inputs = {k: v for k, v in (identity.get("inputs") or {}).items() if k not in swept}
     config = identity_config(job.manifest.get("config") or {})
-    if all(_present(config, key) for key in swept):
+    if all(lookup(config, key, ABSENT) is not ABSENT for key in swept):
         config = _without(config, swept)
     else:
         config = None  # a swept config group (e.g. scenario=...) sets keys we cannot attribute
@@ -180,13 +181,6 @@ def _signature(job: JobFolder, swept: Sequence[str]) -> dict[str, Any]:
             "inputs": inputs, "config": config}
 
 
-def _present(config: Mapping[str, Any], dotted: str) -> bool:
-    node: Any = config
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        node = node[part]
-    return True
 
 
 def _without(config: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
