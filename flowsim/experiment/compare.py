@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf (without its import time)
 
 from flowsim.experiment.sweep import SweepTables
 from flowsim.measures.aggregate import confidence_interval
@@ -42,7 +42,7 @@ def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None)
 def _welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if va + vb > 0 else 1.0
-    return float(stats.t.ppf(0.5 + level / 2, dof) * np.sqrt(va + vb))
+    return float(special.stdtrit(dof, 0.5 + level / 2) * np.sqrt(va + vb))
 
 
 def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) -> pd.DataFrame:

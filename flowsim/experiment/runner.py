@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from flowsim.measures.metrics import RunMetrics, compute_metrics
@@ -67,6 +66,8 @@ def iter_replications(task: Callable[[int], T], replications: Sequence[int], n_j
     if n_jobs == 1:
         iterator: Iterator[T] = (task(r) for r in replications)
     else:
+        from joblib import Parallel, delayed  # only for workers: a one-process run does not pay its import
+
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         iterator = parallel(delayed(task)(r) for r in replications)
     yield from tqdm(iterator, total=len(replications), desc=description, unit="rep",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 __all__ = [
     "KINDS",
@@ -159,6 +159,8 @@ class Distribution(ABC):
             low = high * _EQ_FLOOR
         # Geometric spacing keeps the relative step small both in the bulk and far into the tail.
         grid = np.concatenate(([0.0], np.geomspace(low, high, _EQ_POINTS)))
+        from scipy import integrate  # only a warm start needs it; it pulls in scipy.optimize (slow to import)
+
         survival = 1.0 - np.asarray(self.cdf(grid), dtype=float)
         return grid, integrate.cumulative_trapezoid(survival, grid, initial=0.0)
 
