@@ -50,3 +50,41 @@ def test_tandem_models_finish_and_agree_on_p2_throughput(bench: ModuleType) -> N
     key = "p2_admissions_per_day"
     assert flow_stats[key] == pytest.approx(bare_stats[key], rel=0.10)
     assert flow_stats[key] == pytest.approx(bench.ARRIVALS_PER_DAY, rel=0.10)
+
+
+@pytest.fixture(scope="module")
+def targets(bench) -> ModuleType:
+    """benchmarks/bench_targets.py, imported by path (it imports bench_core as a sibling)."""
+    import sys
+
+    sys.modules.setdefault("bench_core", bench)
+    spec = importlib.util.spec_from_file_location("bench_targets", BENCH_PATH.with_name("bench_targets.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_targets"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_targets_bench_measures_a_flowsim_process(targets, tmp_path) -> None:
+    measured = targets.run_flowsim(["scenario=quick", "run.horizon_days=90", "run.warm_up_days=30"],
+                                   tmp_path / "run")
+    assert (tmp_path / "run" / "metrics.json").is_file()
+    assert measured.cpu_s > 0.1 and measured.peak_bytes > 50 * 2**20
+
+
+def test_england_is_the_default_system_scaled_forty_times(targets) -> None:
+    from flowsim.model.compose import load_config
+
+    overrides = dict(o.split("=", 1) for o in targets.england_overrides())
+    config = load_config([])
+    assert float(overrides["arrivals.rate_per_day"]) == pytest.approx(40 * config.arrivals.rate_per_day)
+    for name, unit in config.services.items():
+        assert int(overrides[f"services.{name}.capacity"]) == 40 * unit.capacity
+
+
+def test_the_targets_table_says_met_or_not(targets) -> None:
+    rows = [targets.Row("a", "0.9x", "<= 1x", True), targets.Row("b", "2.0 s", "<= 1.2 s", False),
+            targets.Row("c", "1.0 s", "", None)]
+    lines = targets.format_rows(rows).splitlines()
+    assert lines[2].endswith("met") and lines[3].endswith("NOT MET") and lines[4].rstrip().endswith("1.0 s")

@@ -1,0 +1,199 @@
+"""flowsim's performance targets, measured: one table of each target, the figure and whether it is met.
+
+Every figure comes from this machine, now (ratios where a ratio is the target, so machines compare):
+
+- **tandem**: the reference network, flowsim over a bare SimPy model of it in the same process
+  (``bench_core.py``; median of the interleaved repeats), at most 1.0.
+- **default CPU**: a whole ``flowsim`` process on the default system (one year after warm-up,
+  outputs written): user + system CPU seconds, median of three, at most 1.2 s; and its import share.
+- **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
+  at most 1.1 (flat).
+- **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two
+  workers, patient records on), at most 1.1.
+- **parallel**: throughput of 2 workers over 1, for ``replications=20`` and for a 20-job sweep
+  (joblib launcher), at least 1.8 each.
+- **England**: 10,000 NCTR episodes a day (the default system's arrivals and capacities scaled 40x)
+  for one year after warm-up, patient records off, in one process: wall seconds at most 60, peak
+  memory at most 1 GiB, and CPU per episode at most 1.2x the default system's.
+
+Then the top functions of one default replication under cProfile. Usage::
+
+    .venv/bin/python benchmarks/bench_targets.py [--quick] [--skip-england] [--json PATH]
+
+``--quick`` shortens every case (a smoke check of the script, not a measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import bench_core
+
+GIB = 1024**3
+SCALE_TO_ENGLAND = 40  # 10,000 / 250 NCTR episodes a day
+# In a child process: run `flowsim` with argv, then write its own CPU and peak memory (not its workers').
+_MEASURED = """
+import atexit, json, resource, sys
+report = sys.argv.pop(1)
+def _write():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    with open(report, "w") as out:
+        json.dump({"cpu_s": own.ru_utime + own.ru_stime, "peak_bytes": own.ru_maxrss * 1024}, out)
+atexit.register(_write)
+sys.argv[0] = "flowsim"
+from flowsim.cli.main import main
+main()
+"""
+
+
+@dataclass(frozen=True)
+class Process:
+    """One measured ``flowsim`` process: wall seconds, its own CPU seconds and peak memory, its outputs."""
+
+    wall_s: float
+    cpu_s: float
+    peak_bytes: int
+    folder: Path
+
+
+@dataclass(frozen=True)
+class Row:
+    """One target: what, the measured figure as text, the limit as text, met or not."""
+
+    target: str
+    measured: str
+    limit: str
+    met: bool | None  # None: measured for information only
+
+
+def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False) -> Process:
+    """Run ``flowsim ARGS`` in a child process writing into ``folder``; measure it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report = folder.parent / f"{folder.name}.rusage.json"
+    where = f"hydra.sweep.dir={folder}" if multirun else f"hydra.run.dir={folder}"
+    command = [sys.executable, "-c", _MEASURED, str(report), *(["-m"] if multirun else []), *args, where,
+               "outputs.summary=false"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    usage = json.loads(report.read_text())
+    return Process(wall, usage["cpu_s"], int(usage["peak_bytes"]), folder)
+
+
+def _episodes(folder: Path) -> float:
+    return float(json.loads((folder / "metrics.json").read_text())["kpis"]["nctr_episodes"])
+
+
+def england_overrides() -> list[str]:
+    """The default system scaled to England: arrivals and every unit's places times 40."""
+    from flowsim.model.compose import load_config
+
+    config = load_config([])
+    overrides = [f"arrivals.rate_per_day={config.arrivals.rate_per_day * SCALE_TO_ENGLAND:g}"]
+    overrides += [f"services.{name}.capacity={int(unit.capacity) * SCALE_TO_ENGLAND}"
+                  for name, unit in config.services.items()]
+    return overrides
+
+
+def _ratio_row(target: str, value: float, limit: float, at_most: bool = True, unit: str = "x") -> Row:
+    met = value <= limit if at_most else value >= limit
+    return Row(target, f"{value:.2f}{unit}", f"{'<=' if at_most else '>='} {limit:g}{unit}", met)
+
+
+def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
+    """Every target, measured into ``work``; and the profile text."""
+    rows: list[Row] = []
+    short = ["run.warm_up_days=30", "run.horizon_days=120", "run.cool_down_days=10"] if quick else []
+
+    settings = bench_core.Settings(repeats=2 if quick else 3,
+                                   tandem_horizon_days=365.0 if quick else bench_core.TANDEM_HORIZON_DAYS,
+                                   tandem_warm_up_days=60.0 if quick else bench_core.TANDEM_WARM_UP_DAYS,
+                                   default_overrides=tuple(short), seed=bench_core.SEED)
+    tandem = bench_core.run_benchmark(settings)
+    rows.append(_ratio_row("tandem network: flowsim / bare SimPy (median)",
+                           tandem.flowsim.median / tandem.bare.median, 1.0))
+
+    runs = [run_flowsim(short, work / f"default_{i}") for i in range(3)]
+    cpu = statistics.median(r.cpu_s for r in runs)
+    rows.append(Row("default ICS year, whole process CPU", f"{cpu:.2f} s", "<= 1.2 s", cpu <= 1.2))
+    imports = [run_flowsim(["--cfg", "job"], work / f"imports_{i}") for i in range(3)]
+    rows.append(Row("  of which start-up (imports + Hydra, flowsim --cfg job)",
+                    f"{statistics.median(r.cpu_s for r in imports):.2f} s", "", None))
+    ics_cost = cpu / _episodes(runs[0].folder)
+
+    years = (1, 3) if quick else (2, 20)
+    memory = [run_flowsim([*short, f"run.horizon_days={365 * y + 182}", "outputs.patients=false"],
+                          work / f"years_{y}") for y in years]
+    rows.append(_ratio_row(f"peak memory, {years[1]} years / {years[0]} years (patients off)",
+                           memory[1].peak_bytes / memory[0].peak_bytes, 1.1))
+    reps = (2, 6) if quick else (2, 16)
+    parent = [run_flowsim([*short, f"replications={n}", "n_jobs=2"], work / f"reps_{n}") for n in reps]
+    rows.append(_ratio_row(f"parent peak memory, {reps[1]} / {reps[0]} replications (2 workers)",
+                           parent[1].peak_bytes / parent[0].peak_bytes, 1.1))
+
+    n = 6 if quick else 20
+    serial = run_flowsim([*short, f"replications={n}", "n_jobs=1"], work / "serial")
+    parallel = run_flowsim([*short, f"replications={n}", "n_jobs=2"], work / "parallel")
+    rows.append(_ratio_row(f"replications={n}: throughput of 2 workers / 1", serial.wall_s / parallel.wall_s,
+                           1.8, at_most=False))
+    sweep = [f"seed=range(1,{n + 1})", *short]
+    one = run_flowsim([*sweep, "hydra.launcher.n_jobs=1"], work / "sweep_1", multirun=True)
+    two = run_flowsim([*sweep, "hydra.launcher.n_jobs=2"], work / "sweep_2", multirun=True)
+    rows.append(_ratio_row(f"{n}-job sweep: throughput of 2 workers / 1", one.wall_s / two.wall_s, 1.8,
+                           at_most=False))
+
+    if england:
+        big = run_flowsim([*short, *england_overrides(), "outputs.patients=false"], work / "england")
+        rows.append(Row("England year, one process: wall", f"{big.wall_s:.1f} s", "<= 60 s",
+                        big.wall_s <= 60))
+        rows.append(Row("England year, one process: peak memory", f"{big.peak_bytes / GIB:.2f} GiB",
+                        "<= 1 GiB", big.peak_bytes <= GIB))
+        rows.append(_ratio_row("England CPU per episode / default system's",
+                               big.cpu_s / _episodes(big.folder) / ics_cost, 1.2))
+    else:
+        rows.append(Row("England year (skipped: --skip-england)", "-", "", None))
+    return rows, bench_core.profile_default(short)
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    """The table, plain text."""
+    verdict = {True: "met", False: "NOT MET", None: ""}
+    body = [(r.target, r.measured, r.limit, verdict[r.met]) for r in rows]
+    return bench_core.format_table(["target", "measured", "limit", ""], body)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure every target and print the table and the profile."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs: a smoke check, not a measurement")
+    parser.add_argument("--skip-england", action="store_true", help="leave out the England run (~1 min)")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="flowsim-bench-") as tmp:
+        rows, profile = measure(Path(tmp), args.quick, not args.skip_england)
+    env = bench_core.environment()
+    print(f"flowsim performance targets  python {env['python']}  simpy {env['simpy']}  {env['platform']}  "
+          f"{os.cpu_count()} CPUs" + ("  (QUICK: a smoke check)" if args.quick else ""))
+    print()
+    print(format_rows(rows))
+    print()
+    print("Top functions of one default replication (cProfile, by own time):")
+    print(profile)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"quick": args.quick, "environment": env,
+                                         "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+    return 0  # a target not met is news for the table, not a failed command
+
+
+if __name__ == "__main__":
+    sys.exit(main())
