@@ -81,6 +81,10 @@ class Checkpoints:
         return ReplicationRecord(replication, kpis, tables["units"], tables["census"],
                                  tables["patients"])
 
+    def table(self, replication: int, name: str) -> pd.DataFrame:
+        """One saved table (``units``, ``census`` or ``patients``) of a saved replication."""
+        return pd.read_parquet(self._dir(replication) / f"{name}.parquet")
+
     def others(self) -> list[Path]:
         """Checkpoint folders of other identities (or of flowsim before identities), newest first."""
         if not self.root.is_dir():

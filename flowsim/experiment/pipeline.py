@@ -12,6 +12,7 @@ folder's top-level files are exactly the ones it produced (:mod:`flowsim.experim
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,15 +54,21 @@ class ScenarioRun:
 
 @dataclass(frozen=True)
 class _RecordTask:
-    """Picklable: one replication, returned as tables."""
+    """Picklable: one replication, checkpointed where it ran; its KPIs and units come back.
+
+    Saving in the worker keeps the big tables (census, patients) out of the pipe to the parent and
+    writes them in parallel; the parent reads them back from the checkpoints once, to write its files.
+    """
 
     scenario: Scenario
     census: bool
     patients: bool
+    store: Checkpoints
 
     def __call__(self, replication: int) -> ReplicationRecord:
-        return replication_record(self.scenario, replication, census=self.census,
-                                  patients=self.patients)
+        record = replication_record(self.scenario, replication, census=self.census, patients=self.patients)
+        self.store.save(record)  # as it finishes: an interruption keeps it
+        return dataclasses.replace(record, census=None, patients=None)
 
 
 def replication_record(scenario: Scenario, replication: int, *, census: bool = True,
@@ -139,7 +146,7 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
     scenario, settings = plan.scenario, plan.precision
     want_census, want_patients = plan.census, plan.patients
     store = Checkpoints(out / "checkpoints", identity)
-    task = _RecordTask(scenario, want_census, want_patients)
+    task = _RecordTask(scenario, want_census, want_patients, store)
     finished = earlier_results(out)
     earlier = _describe_earlier(finished, identity, store)
     if finished is not None and finished[0].get("digest") != identity.digest:
@@ -166,7 +173,6 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
                     "replication(s)")
             print(f"flowsim: note: {note}", file=sys.stderr)
         for record in iter_replications(task, missing, scenario.n_jobs, progress):
-            store.save(record)  # as each finishes: an interruption keeps it
             records[record.replication] = record
         table = replication_table((r, records[r].kpis) for r in sorted(records))
         report = check_precision(table, settings)
@@ -185,12 +191,12 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         "summary": write_table(summary, out / "summary.csv"),
         "units": write_table(units, out / "units.parquet"),
     }
-    if want_census:
-        files["census"] = write_table(pd.concat([r.census for r in ordered], ignore_index=True),
-                                      out / "census.parquet")
-    if want_patients:
-        files["patients"] = write_table(pd.concat([r.patients for r in ordered], ignore_index=True),
-                                        out / "patients.parquet")
+    for name, wanted_table in (("census", want_census), ("patients", want_patients)):
+        if wanted_table:  # one table at a time: the parent never holds both
+            frames = [getattr(r, name) if getattr(r, name) is not None else store.table(r.replication, name)
+                      for r in ordered]
+            files[name] = write_table(pd.concat(frames, ignore_index=True), out / f"{name}.parquet")
+            del frames
     job_entry = {} if job is None else {"job": job}
     files["manifest"] = write_json({**manifest(plain, overrides, scenario), **job_entry,
                                     "identity": identity.summary()}, out / "manifest.json")
