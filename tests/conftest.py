@@ -12,6 +12,11 @@ import base64
 import copy
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +131,56 @@ def full_page_png(chrome) -> bytes:
 def screenshot():
     """``screenshot(driver)``: the whole page as PNG bytes."""
     return full_page_png
+
+
+def flowsim_error_line(*overrides: str) -> str:
+    """The line ``flowsim OVERRIDES`` prints for a wrong config, after ``flowsim: error: ``; exit code 2."""
+    done = subprocess.run([sys.executable, "-m", "flowsim", *overrides], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2, done.stderr
+    return done.stderr.strip().splitlines()[-1].removeprefix("flowsim: error: ")
+
+
+@pytest.fixture(scope="session")
+def cli_error():
+    """``cli_error(*overrides)``: the CLI's one-line message for a wrong config (what the app must show)."""
+    return flowsim_error_line
+
+
+APP_LAUNCH = [sys.executable, "-c", "from flowsim.app.launch import main; main()"]
+
+
+def app_healthy(port: int) -> bool:
+    """Whether a flowsim-app (Streamlit) server answers its health check on ``port`` of this machine."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+            return answer.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def start_flowsim_app(folder: Path, *args: str, timeout_s: float = 90) -> tuple[subprocess.Popen, int]:
+    """``flowsim-app ARGS`` on a free port, its workspace in ``folder``; once it answers: (process, port).
+
+    The process leads its own process group; the caller stops it.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = folder / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([*APP_LAUNCH, "--workspace", str(folder / "ws"), "--port", str(port),
+                                   "--address", "127.0.0.1", "--no-browser", *args],
+                                  stdout=out, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while not app_healthy(port):
+        assert server.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"flowsim-app did not start in {timeout_s:g} s"
+        time.sleep(0.5)
+    return server, port
+
+
+@pytest.fixture(scope="session")
+def flowsim_app():
+    """``flowsim_app(folder, *args)``: start flowsim-app (see :func:`start_flowsim_app`)."""
+    return start_flowsim_app

@@ -14,11 +14,7 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import numpy as np
 import pytest
@@ -30,38 +26,13 @@ PICKER = '[data-testid="stSidebar"] [data-testid="stSelectbox"] input'
 TIMEOUT_S = 90
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, browser):
+def app_url(tmp_path_factory, browser, flowsim_app):
     """``flowsim-app`` serving on a free port of this machine, its sessions in a temporary workspace."""
-    folder = tmp_path_factory.mktemp("app")
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from flowsim.app.launch import main; main()", "--workspace",
-         str(folder / "ws"), "--port", str(port), "--address", "127.0.0.1", "--no-browser"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        assert server.poll() is None, (folder / "server.log").read_text()
-        assert time.monotonic() < deadline, "flowsim-app did not start in 90 s"
-        time.sleep(0.5)
-    yield url
+    server, port = flowsim_app(tmp_path_factory.mktemp("app"))
+    yield f"http://127.0.0.1:{port}"
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
-    log.close()
 
 
 def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S):
@@ -166,13 +137,6 @@ return Array.from(panel.querySelectorAll('img'), i => ({complete: i.complete, na
 """
 
 
-def _cli_error(*overrides: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "flowsim", *overrides], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 2, done.stderr
-    return done.stderr.strip().splitlines()[-1].removeprefix("flowsim: error: ")
-
-
 def _png_has_content(data: bytes) -> bool:
     from PIL import Image
 
@@ -180,7 +144,7 @@ def _png_has_content(data: bytes) -> bool:
     return pixels.std() > 5.0
 
 
-def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver, artefacts):
+def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver, artefacts, cli_error):
     from selenium.webdriver.common.by import By
 
     driver.set_window_size(1400, 1000)
@@ -191,7 +155,7 @@ def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver,
     # a wrong value: the command line's message, under the field; no run possible
     _tab(driver, "Edit")
     _type(driver, "Unit: ic_beds", CAPACITY_LABEL, "-3")
-    expected = _cli_error("scenario=quick", "services.ic_beds.capacity=-3")
+    expected = cli_error("scenario=quick", "services.ic_beds.capacity=-3")
     _wait(driver, lambda d: _alerts(d, "Unit: ic_beds") == [expected],
           "the capacity's message in its section")
     _wait(driver, lambda d: not _run_button(d).is_enabled(), "Run disabled")

@@ -103,14 +103,6 @@ def _next_to(app: AppTest, expander, path: str) -> list[str]:
     raise AssertionError(f"no widget for {path}")
 
 
-def _cli_error(*overrides: str) -> str:
-    """The line ``flowsim`` prints for a wrong override, after ``flowsim: error: ``; exit code 2."""
-    done = subprocess.run([sys.executable, "-m", "flowsim", *overrides], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 2, done.stderr
-    return done.stderr.strip().splitlines()[-1].removeprefix("flowsim: error: ")
-
-
 def _tab(app: AppTest, label: str):
     return next(t for t in app.tabs if t.label == label)
 
@@ -129,10 +121,10 @@ def test_opens_on_the_default_system_with_its_diagram_and_units(app):
     assert any("flowsim" in c.value for c in system.code)
 
 
-def test_a_wrong_value_gets_the_cli_message_next_to_its_field_and_blocks_the_run(app):
+def test_a_wrong_value_gets_the_cli_message_next_to_its_field_and_blocks_the_run(app, cli_error):
     _choose(app, "Scenario: quick")
     _set(app, CAPACITY, -3)
-    expected = _cli_error("scenario=quick", f"{CAPACITY}=-3")
+    expected = cli_error("scenario=quick", f"{CAPACITY}=-3")
     unit = next(e for e in _tab(app, "Edit").expander if e.label == "Unit: ic_beds")
     assert _alerts(unit) == [expected]
     assert _next_to(app, unit, CAPACITY) == [expected]
@@ -144,10 +136,10 @@ def test_a_wrong_value_gets_the_cli_message_next_to_its_field_and_blocks_the_run
     assert not _alerts(_tab(app, "Edit")) and not app.sidebar.button(key="run").disabled
 
 
-def test_shares_that_do_not_add_up_are_shown_at_the_top_of_pathways(app):
+def test_shares_that_do_not_add_up_are_shown_at_the_top_of_pathways(app, cli_error):
     _choose(app, "Scenario: quick")
     _set(app, "pathways.shares.P1", 0.5)
-    expected = _cli_error("scenario=quick", "pathways.shares.P1=0.5")
+    expected = cli_error("scenario=quick", "pathways.shares.P1=0.5")
     pathways = next(e for e in _tab(app, "Edit").expander if e.label == "Pathways")
     assert _alerts(pathways) == [expected]
 
