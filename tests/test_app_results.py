@@ -28,6 +28,7 @@ from flowsim.app.results import headline_table, load_run, load_sweep, system_tab
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.sweep import collect_sweep
 from flowsim.model.compose import load_config
+from flowsim.model.scenario import build_scenario
 from flowsim.reporting.decision import DEFAULT_RULE, decide
 
 CAPACITY = "services.ic_beds.capacity"
@@ -121,7 +122,7 @@ def test_system_table_shows_places_and_mean_stay():
     weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
     config = apply_edits(config, {"services.care_home_unit.admission.days": weekdays,
                                   "services.p3_interim_beds.los_days.mean": 43.26})
-    table = system_table(config).set_index("unit")
+    table = system_table(build_scenario(config)).set_index("unit")
     assert table["places"].to_dict() == {"p1_reablement": 45, "ic_beds": 39, "care_home_unit": 2,
                                          "p3_interim_beds": 37}
     assert table.loc["ic_beds", "mean stay (days)"] == 36.0  # lognormal, mean 36

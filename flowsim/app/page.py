@@ -19,11 +19,13 @@ from flowsim.app.fields import apply_edits, as_overrides, error_place, form_grou
 from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
-from flowsim.app.results import features, system_table
+from flowsim.app.results import system_table
 from flowsim.app.saved import write_saved
 from flowsim.app.sources import Source, compose_source, list_sources
 from flowsim.cli.main import describe_error
 from flowsim.model.errors import ConfigError
+from flowsim.model.scenario import build_scenario
+from flowsim.reporting.features import scenario_features
 from flowsim.reporting.network import network_diagram
 
 WORKSPACE_ENV, CONFIG_DIRS_ENV = "FLOWSIM_APP_WORKSPACE", "FLOWSIM_APP_CONFIG_DIRS"
@@ -117,11 +119,11 @@ def _sidebar(session: Path) -> Source:
 
 def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, Any]) -> None:
     try:
-        table = system_table(config)
+        scenario = build_scenario(config)  # once: the table and the list of features read it
     except ConfigError as error:
         alert(str(error))
         return
-    listed = features(config)
+    table, listed = system_table(scenario), scenario_features(scenario)
     st.markdown("**What this scenario models beyond the core:** " + ("; ".join(listed) or "nothing"))
     st.image(_diagram_png(json.dumps(config, sort_keys=True)),
              caption="The system: arrivals, pathways, units")

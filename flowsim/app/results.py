@@ -20,12 +20,11 @@ from matplotlib.figure import Figure
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.sweep import collect_sweep
 from flowsim.measures.aggregate import census_fan, option_label, reasons_by_option, weekly_utilisation
-from flowsim.model.scenario import build_scenario
+from flowsim.model.scenario import Scenario
 from flowsim.reporting.decision import DEFAULT_RULE, decide
-from flowsim.reporting.features import scenario_features
 from flowsim.reporting.plots import avoided_vs_option, fan_chart, reasons_stacked, utilisation_heatmap
 
-__all__ = ["HEADLINE", "RunView", "SweepView", "features", "headline_table", "load_run", "load_sweep",
+__all__ = ["HEADLINE", "RunView", "SweepView", "headline_table", "load_run", "load_sweep",
            "system_table", "utilisation_table"]
 
 DAYS_PER_YEAR = 365.0
@@ -44,7 +43,7 @@ HEADLINE = {
 }
 
 
-def system_table(config: Mapping[str, Any]) -> pd.DataFrame:
+def system_table(scenario: Scenario) -> pd.DataFrame:
     """The units of a config as a planner reads them: pathways, places, mean stay, costs, admission days.
 
     Raises
@@ -52,7 +51,6 @@ def system_table(config: Mapping[str, Any]) -> pd.DataFrame:
     flowsim.model.errors.ConfigError
         If ``config`` is not valid (the caller shows the message).
     """
-    scenario = build_scenario(config)
     rows = []
     for unit in scenario.units:
         days = unit.availability.admission_days
@@ -63,11 +61,6 @@ def system_table(config: Mapping[str, Any]) -> pd.DataFrame:
             "admits": "every day" if len(days) == 7 else f"{len(days)} days a week",
             "description": unit.description})
     return pd.DataFrame(rows)
-
-
-def features(config: Mapping[str, Any]) -> list[str]:
-    """What the config turns on beyond the core model, in words (the printed summary's list)."""
-    return scenario_features(build_scenario(config))
 
 
 @dataclass(frozen=True)
