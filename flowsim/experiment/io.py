@@ -118,6 +118,8 @@ def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) ->
             data[name] = column.astype(bool)
         elif kind == "n":
             data[name] = pd.array(np.where(column >= 0, column, None), dtype="Int64")
+        elif kind == "i":
+            data[name] = column.astype(np.int64)  # the log stores narrow types; files keep 64 bits
         else:
             data[name] = column
     frame = pd.DataFrame(data)

@@ -7,8 +7,10 @@ arrival, a readmission, or a patient of the initial census (already in a unit or
 when the run started: not a new NCTR episode, nor an admission). Times of steps that had not happened
 when the run stopped (the horizon plus any cool-down) are missing (NaN).
 
-The model writes plain Python lists (cheap to append to and to set by index); tables are built once,
-after the run.
+The model writes typed numpy columns, grown in chunks: a row costs ~190 bytes however long the run,
+and bulk rows (every external arrival, added at the start) never pass through Python objects.
+Columns a scenario cannot write (the acute module's when it is off, flats' when there are none) are
+not stored at all and read back as their "not reached" value.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, Scenario
 
-__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog", "code_names"]
+__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog", "code_names", "unused_columns"]
 
 FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
 # Where an episode came from; codes of the ``origin`` column.
@@ -63,45 +65,125 @@ SCHEMA: dict[str, str] = {
     "flat_leave_day": "f",
 }
 _DEFAULT = {"f": float("nan"), "i": 0, "c": -1, "n": -1}
+# Storage type of each column while the model writes it: the narrowest that holds every value a run
+# can write (codes index name tables; code_names is checked against these). Readers see numbers, and
+# tables written to files are cast back to 64 bits, so the narrow types never show.
+_DTYPES: dict[str, type] = {name: np.float64 for name, kind in SCHEMA.items() if kind == "f"} | {
+    "patient": np.int64, "episode": np.int32, "origin": np.int8, "pathway": np.int8,
+    "unit": np.int16, "after_p2": np.int8, "p2_stays": np.int32, "onward_unit": np.int16,
+    "outcome": np.int8, "readmitted": np.int8, "barrier": np.int16, "fix_route": np.int8,
+    "flat": np.int16, "flat_slot": np.int32,
+}
 FIX_ROUTES = ("uncoordinated", "coordinated")
+_ACUTE_COLUMNS = ("admission_request_day", "admission_day")
+_HOUSING_COLUMNS = ("fix_route", "fix_referred_day", "fix_start_day", "fix_done_day")
+_FLAT_COLUMNS = ("flat", "flat_slot", "flat_admit_day", "flat_leave_day")
+_MIN_GROWTH = 4096  # rows added at least per growth step
 
 
 class EventLog:
-    """Column store the model appends episodes to. Codes of -1 mean "none" and become nulls."""
+    """Column store the model appends episodes to. Codes of -1 mean "none" and become nulls.
 
-    __slots__ = tuple(SCHEMA)
+    Each column is a numpy array with room for more rows than are in use; set a step of an episode
+    with ``log.<column>[row] = value``. Do not keep a column across an :meth:`add` (growing replaces
+    the arrays): read it from the log each time.
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    names : dict, optional
+        Name table of each coded column (:func:`code_names`); checked to fit the column types.
+    unused : iterable of str
+        Columns the run never writes (:func:`unused_columns`): not stored, read back as "not reached".
+    """
+
+    __slots__ = (*SCHEMA, "_rows", "_capacity", "_unused")
+
+    def __init__(self, names: dict[str, tuple[str, ...]] | None = None,
+                 unused: tuple[str, ...] = ()) -> None:
+        for column, table in (names or {}).items():
+            if len(table) > np.iinfo(_DTYPES[column]).max:
+                raise ValueError(f"{len(table)} names for {column!r}: at most "
+                                 f"{np.iinfo(_DTYPES[column]).max}")
+        self._unused = frozenset(unused)
+        self._rows = self._capacity = 0
         for name in SCHEMA:
-            setattr(self, name, [])
+            setattr(self, name, None if name in self._unused else _empty(name, 0))
 
     def __len__(self) -> int:
-        return len(self.patient)
+        return self._rows
+
+    def _reserve(self, more: int) -> None:
+        """Make room for ``more`` rows: grow every column by at least an eighth."""
+        needed = self._rows + more
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, self._capacity + self._capacity // 8 + _MIN_GROWTH)
+        for name in SCHEMA:
+            if name not in self._unused:
+                grown = _empty(name, capacity)
+                grown[:self._rows] = getattr(self, name)[:self._rows]
+                setattr(self, name, grown)
+        self._capacity = capacity
 
     def add(self, patient: int, episode: int, pathway: int, nctr_day: float, origin: int) -> int:
         """Append a new episode and return its row index."""
-        given = {"patient": patient, "episode": episode, "pathway": pathway, "nctr_day": nctr_day,
-                 "origin": origin}
-        for name, kind in SCHEMA.items():
-            getattr(self, name).append(given.get(name, _DEFAULT[kind]))
-        return len(self.patient) - 1
+        row = self._rows
+        if row == self._capacity:
+            self._reserve(1)
+        self.patient[row] = patient
+        self.episode[row] = episode
+        self.pathway[row] = pathway
+        self.nctr_day[row] = nctr_day
+        self.origin[row] = origin
+        self._rows = row + 1
+        return row
 
     def add_many(self, columns: dict[str, np.ndarray]) -> None:
-        """Append many episodes at once; columns not given take their "not reached" value."""
+        """Append many episodes at once; columns not given take their "not reached" value.
+
+        Room for an eighth more rows is made at the same time (readmissions, census), so a run that
+        starts with its external arrivals rarely grows later.
+        """
         n = len(columns["patient"])
-        for name, kind in SCHEMA.items():
-            if name in columns:
-                getattr(self, name).extend(np.asarray(columns[name]).tolist())
-            else:
-                getattr(self, name).extend([_DEFAULT[kind]] * n)
+        self._reserve(n + n // 8)
+        rows = slice(self._rows, self._rows + n)
+        for name, values in columns.items():
+            if name not in self._unused:
+                getattr(self, name)[rows] = values
+        self._rows += n
 
     def freeze(self, names: dict[str, tuple[str, ...]]) -> EpisodeTable:
-        """Convert to numpy arrays, keeping the name tables needed to decode codes."""
+        """The finished table, keeping the name tables needed to decode codes.
+
+        Columns are trimmed to the rows in use, one at a time (the log gives each up as it goes, so
+        memory never holds two copies of the log); the log is empty afterwards.
+        """
         arrays = {}
-        for name, kind in SCHEMA.items():
-            dtype = float if kind == "f" else np.int64
-            arrays[name] = np.asarray(getattr(self, name), dtype=dtype)
+        for name in SCHEMA:
+            column = getattr(self, name)
+            if column is None:  # never written: a read-only view of the default, no memory
+                arrays[name] = np.broadcast_to(_empty(name, 1), (self._rows,))
+            else:
+                arrays[name] = column[:self._rows].copy()
+                setattr(self, name, _empty(name, 0))
+        self._rows = self._capacity = 0
         return EpisodeTable(arrays, names)
+
+
+def _empty(name: str, rows: int) -> np.ndarray:
+    return np.full(rows, _DEFAULT[SCHEMA[name]], dtype=_DTYPES[name])
+
+
+def unused_columns(scenario: Scenario) -> tuple[str, ...]:
+    """Columns a run of ``scenario`` never writes: the acute module's when it is off, housing's."""
+    unused: list[str] = []
+    if not scenario.acute.enabled:
+        unused += _ACUTE_COLUMNS
+    if not scenario.housing.enabled:
+        unused += _HOUSING_COLUMNS
+    if not scenario.housing.enabled or not scenario.housing.flats:
+        unused += _FLAT_COLUMNS
+    return tuple(unused)
 
 
 @dataclass(frozen=True)

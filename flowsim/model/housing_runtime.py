@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Generator
 from itertools import accumulate
 
+import numpy as np
 import simpy
 
 from flowsim.model.eventlog import EventLog
@@ -99,6 +100,13 @@ class HousingRuntime:
         if not self.spec.enabled or u_barrier >= self.spec.barrier_probability:
             return -1
         return next(i for i, c in enumerate(self.type_cum) if u_type < c)
+
+    def barriers(self, u_barrier: np.ndarray, u_type: np.ndarray) -> np.ndarray:
+        """:meth:`barrier` of many patients at once (the same codes, as an array)."""
+        if not self.spec.enabled:
+            return np.full(u_barrier.size, -1, dtype=np.int64)
+        kind = np.searchsorted(np.asarray(self.type_cum), u_type, side="right")  # first c > u
+        return np.where(u_barrier < self.spec.barrier_probability, kind, -1)
 
     def start_fix(self, row: int, barrier: int, u_referral: float, u_fix: float) -> simpy.Event:
         """Start fixing the home of ``row``; the returned event fires when the fix is done."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+from collections import deque
 from collections.abc import Generator
 
 import numpy as np
@@ -60,6 +61,7 @@ from flowsim.model.eventlog import (
     EventLog,
     RunResult,
     code_names,
+    unused_columns,
 )
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.rng import UniformStream, make_generator
@@ -70,6 +72,7 @@ from flowsim.model.warm_start import place_census
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
 _CODES = {name: code for code, name in enumerate(PATHWAYS)}
+_FEED_BLOCK = 4096  # arrivals whose draws become Python floats at a time (memory: 15 x 32 B each)
 
 
 class _Run:
@@ -79,7 +82,7 @@ class _Run:
         self.scenario = scenario
         self.replication = replication
         self.env = simpy.Environment()
-        self.log = EventLog()
+        self.log = EventLog(code_names(scenario), unused_columns(scenario))
         self.dispatcher = Dispatcher(self.env, scenario.units, SERVICE_PATHWAYS)
         self.pathway_cum = cumulative_shares(scenario.pathway_shares)
         self.after_cum = cumulative_shares(scenario.after_p2_shares)
@@ -114,14 +117,19 @@ class _Run:
         times, draws = self.external_arrivals()
         n = times.size
         pathway = np.minimum(np.searchsorted(self.pathway_cum, draws[U_PATHWAY], side="right"), 3)
-        barrier = np.array([self.housing.barrier(a, b) for a, b in zip(
-            draws[U_BARRIER].tolist(), draws[U_BTYPE].tolist(), strict=True)], dtype=np.int64
-        ) if s.housing.enabled else np.full(n, -1, dtype=np.int64)
+        barrier = self.housing.barriers(draws[U_BARRIER], draws[U_BTYPE])
         # P0 patients with no housing barrier need no shared capacity, so their discharge time is
         # computed, not simulated (unless they hold an acute bed others may be waiting for).
         p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
         leave = np.where(p0, times + s.p0_delay_days(draws[U_ADMIN]), np.nan)
         done = p0 & (leave < s.end_days)
+        readmit = done & (draws[U_READMIT] < s.readmission_probability[P0])
+        returns = leave + s.time_to_readmission.ppf(draws[U_RDELAY])
+        clinical = s.readmission_clinical_los.ppf(draws[U_CLIN])
+        others = np.flatnonzero(~p0)
+        # the simulated patients' draws in blocks, each freed once its patients have arrived
+        blocks = deque(draws[:, others[i:i + _FEED_BLOCK]] for i in range(0, others.size, _FEED_BLOCK))
+        del draws
         acute = s.acute.enabled  # then arrivals are admission requests; NCTR comes after the clinical stay
         self.log.add_many({
             "patient": np.arange(n),
@@ -135,32 +143,34 @@ class _Run:
             "outcome": np.where(done, END_HOME, -1),
             "barrier": barrier,
         })
-        readmit = done & (draws[U_READMIT] < s.readmission_probability[P0])
         self.patients_left += int(np.count_nonzero(done & ~readmit))
-        returns = leave + s.time_to_readmission.ppf(draws[U_RDELAY])
-        clinical = s.readmission_clinical_los.ppf(draws[U_CLIN])
         for row in np.flatnonzero(readmit).tolist():
             self.schedule_readmission(row, float(returns[row]), float(clinical[row]))
-        others = np.flatnonzero(~p0)
-        self.env.process(self._feed(times[others], others, pathway[others],
-                                    draws[:, others].T.tolist()))
+        self.env.process(self._feed(times[others], others, pathway[others], blocks))
         return n
 
     def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray,
-              draws: list[list[float]]) -> Generator[simpy.Event, None, None]:
-        env, barriers, acute = self.env, self.log.barrier, self.acute
-        # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no step
-        # of the journey can appear to happen before the arrival
-        arrived = self.log.admission_request_day if acute.enabled else self.log.nctr_day
-        for t, row, pathway, u in zip(times.tolist(), rows.tolist(), pathways.tolist(), draws,
-                                      strict=True):
-            yield env.timeout(t - env.now)
-            arrived[row] = env.now
-            if acute.enabled:
-                clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
-                env.process(self.admission(row, pathway, u, barriers[row], clinical))
-            else:
-                env.process(self.journey(row, pathway, u, barriers[row]))
+              blocks: deque[np.ndarray]) -> Generator[simpy.Event, None, None]:
+        env, log, acute = self.env, self.log, self.acute
+        barriers = log.barrier[rows]  # a copy: the log's columns are replaced as it grows
+        first = 0
+        while blocks:
+            draws = blocks.popleft().T.tolist()  # rows of uniforms, as Python floats only now
+            block = slice(first, first + len(draws))
+            first += len(draws)
+            # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no
+            # step of the journey can appear to happen before the arrival
+            for t, row, pathway, u, barrier in zip(
+                    times[block].tolist(), rows[block].tolist(), pathways[block].tolist(), draws,
+                    barriers[block].tolist(), strict=True):
+                yield env.timeout(t - env.now)
+                if acute.enabled:
+                    log.admission_request_day[row] = env.now
+                    clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
+                    env.process(self.admission(row, pathway, u, barrier, clinical))
+                else:
+                    log.nctr_day[row] = env.now
+                    env.process(self.journey(row, pathway, u, barrier))
 
     def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
                   ) -> Generator[simpy.Event, object, None]:
@@ -182,7 +192,7 @@ class _Run:
         if log.acute_leave_day[row] == log.acute_leave_day[row]:  # already left
             return
         log.acute_leave_day[row] = self.env.now
-        if log.admission_day[row] == log.admission_day[row]:  # holds a bed of the acute pool
+        if self.acute.enabled and log.admission_day[row] == log.admission_day[row]:  # holds an acute bed
             self.acute_beds.release()
 
     def readmit(self, patient: int, episode: int, clinical_days: float) -> None:
@@ -245,7 +255,7 @@ class _Run:
         env, log = self.env, self.log
         arrangement = self.scenario.arrangement[_CODES[pathway]]
         if arrangement is not None:  # assessment, brokerage, transport: counted from NCTR
-            nctr, days = log.nctr_day[row], float(arrangement.ppf(u[U_ARRANGE]))
+            nctr, days = float(log.nctr_day[row]), float(arrangement.ppf(u[U_ARRANGE]))
             by_day = self.scenario.arrangement_factor_by_day
             if by_day is not None:  # seasonal: the month the patient became NCTR in
                 days *= float(by_day[min(max(int(nctr), 0), by_day.size - 1)])
@@ -275,7 +285,7 @@ class _Run:
     def _p0_with_barrier(self, row: int, u, barrier: int, fix_done: simpy.Event
                          ) -> Generator[simpy.Event, object, None]:
         env, housing = self.env, self.housing
-        admin_end = self.log.nctr_day[row] + float(self.scenario.p0_delay_days(u[U_ADMIN]))
+        admin_end = float(self.log.nctr_day[row]) + float(self.scenario.p0_delay_days(u[U_ADMIN]))
         grant = yield from housing.wait_in_acute(row, barrier, "P0", fix_done)
         if grant is None:
             if env.now < admin_end:
@@ -370,7 +380,7 @@ class _Run:
         log = self.log
         log.readmitted[row] = 1
         self.readmissions_pending += 1
-        patient, episode = log.patient[row], log.episode[row] + 1
+        patient, episode = int(log.patient[row]), int(log.episode[row]) + 1
         at = return_day if self.acute.enabled else return_day + clinical_days
         event = self.env.timeout(at - self.env.now)
         event.callbacks.append(lambda _: self.readmit(patient, episode, clinical_days))
@@ -390,15 +400,16 @@ class _Run:
         """Stop, check that no patient was lost or created, and freeze the log."""
         log = self.log
         occupied = sum(unit.occupied for unit in self.dispatcher.units)
-        p0_in_admin = sum(1 for p, leave in zip(log.pathway, log.acute_leave_day, strict=True)
-                          if p == P0 and leave != leave)  # NaN: still in the admin delay
+        rows = len(log)  # NaN leave: still in the admin delay
+        p0_in_admin = int(np.count_nonzero((log.pathway[:rows] == P0)
+                                           & np.isnan(log.acute_leave_day[:rows])))
         housing = self.housing.waiting_in_acute + self.housing.flats.patients
         acute = len(self.acute_beds.queue) + self.in_clinical_stay  # boarding, or before NCTR
         in_progress = (self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute
                        + self.arranging)
-        ended = sum(1 for end in log.end_day if end == end)
-        if ended + in_progress != len(log):
-            raise ConservationError(f"episodes: {len(log)} started != {ended} ended + "
+        ended = rows - int(np.count_nonzero(np.isnan(log.end_day[:rows])))
+        if ended + in_progress != rows:
+            raise ConservationError(f"episodes: {rows} started != {ended} ended + "
                                     f"{in_progress} in progress")
         in_system = in_progress + self.readmissions_pending
         if arrived != self.patients_left + in_system:
