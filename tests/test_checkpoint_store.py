@@ -87,8 +87,15 @@ def test_round_trip(tmp_path, census, patients):
     # fewer tables than were saved are wanted: the others are not read
     lean = store.load(3, census=False, patients=False)
     _assert_same(lean, saved, census=False, patients=False)
+    # tables=False: wanted tables are checked for and left on disk, where path() finds them
+    unread = store.load(3, census=census, patients=patients, tables=False)
+    _assert_same(unread, saved, census=False, patients=False)
+    for name, wanted in (("census", census), ("patients", patients)):
+        if wanted:
+            pd.testing.assert_frame_equal(pd.read_parquet(store.path(3, name)), getattr(saved, name))
     # a wanted table that was not saved: the replication must be run again
     assert (store.load(3, census=True, patients=patients) is None) is not census
+    assert (store.load(3, census=True, patients=patients, tables=False) is None) is not census
     assert (store.load(3, census=census, patients=True) is None) is not patients
 
 

@@ -22,6 +22,7 @@ import flowsim.experiment.io as io_module
 from flowsim.experiment.io import (
     atomic_write,
     census_frame,
+    concat_parquet,
     episodes_frame,
     manifest,
     write_json,
@@ -480,3 +481,20 @@ def test_git_sha_is_none_when_git_says_nothing(monkeypatch, outcome):
 
     monkeypatch.setattr(io_module.subprocess, "run", run)
     assert manifest({}, [], _scenario())["git_sha"] is None
+
+
+def test_concat_parquet_streams_parts_into_one_file_a_row_group_each(tmp_path):
+    import pyarrow.parquet as pq
+
+    frames = [pd.DataFrame({"replication": [r] * (r + 2), "day": np.arange(r + 2, dtype=float),
+                            "unit": pd.array([None] * (r + 2) if r == 1 else ["a"] * (r + 2),
+                                             dtype="string")}) for r in range(3)]
+    parts = [write_table(f, tmp_path / f"part{r}.parquet") for r, f in enumerate(frames)]
+    target = concat_parquet(parts, tmp_path / "all.parquet")
+    back = pd.read_parquet(target)
+    pd.testing.assert_frame_equal(back, pd.concat(frames, ignore_index=True), check_exact=True)
+    assert pq.ParquetFile(target).num_row_groups == 3
+    one = concat_parquet(parts[:1], tmp_path / "one.parquet")
+    assert one.read_bytes() == parts[0].read_bytes()  # a single part is copied as it is
+    with pytest.raises(ValueError, match="no parts"):
+        concat_parquet([], tmp_path / "none.parquet")

@@ -16,7 +16,7 @@ import flowsim.experiment.checkpoint as checkpoint_module
 import flowsim.experiment.pipeline as pipeline_module
 from flowsim.experiment.checkpoint import Checkpoints
 from flowsim.experiment.identity import RunIdentity, run_identity
-from flowsim.experiment.io import write_json, write_table
+from flowsim.experiment.io import concat_parquet, write_json, write_table
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.run_folder import (
     MARKER,
@@ -66,6 +66,11 @@ def test_metrics_json_is_written_last_and_removed_first(tmp_path, monkeypatch):
         assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {Path(path).name}"
         return write_table(frame, path)
 
+    def parts(sources, path):
+        order.append(Path(path).name)
+        assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {Path(path).name}"
+        return concat_parquet(sources, path)
+
     def json_file(data, path):
         order.append(Path(path).name)
         if Path(path).name != MARKER:
@@ -73,14 +78,15 @@ def test_metrics_json_is_written_last_and_removed_first(tmp_path, monkeypatch):
         return write_json(data, path)
 
     monkeypatch.setattr(pipeline_module, "write_table", table)
+    monkeypatch.setattr(pipeline_module, "concat_parquet", parts)
     monkeypatch.setattr(pipeline_module, "write_json", json_file)
     _run(tmp_path, 3)
     assert order == [*TABLES, "manifest.json", MARKER]
     assert RESULT_FILES == (*TABLES, "manifest.json", MARKER)
 
 
-def _crash_on(call: int, real):
-    calls: list[str] = []
+def _crash_on(call: int, real, calls: list[str] | None = None):
+    calls = [] if calls is None else calls  # shared: count the writes of several writers together
 
     def write(data, path):
         calls.append(Path(path).name)
@@ -97,6 +103,7 @@ def test_a_crash_while_writing_the_results_leaves_no_marker(tmp_path, monkeypatc
     if call <= 5:
         failing, calls = _crash_on(call, write_table)
         monkeypatch.setattr(pipeline_module, "write_table", failing)
+        monkeypatch.setattr(pipeline_module, "concat_parquet", _crash_on(call, concat_parquet, calls)[0])
     else:  # manifest.json, the last file before the marker
         failing, calls = _crash_on(1, write_json)
         monkeypatch.setattr(pipeline_module, "write_json", failing)

@@ -66,8 +66,13 @@ class Checkpoints:
                 write_table(table, folder / f"{name}.parquet")
         write_json({"replication": record.replication, "kpis": record.kpis}, folder / "kpis.json")
 
-    def load(self, replication: int, *, census: bool, patients: bool) -> ReplicationRecord | None:
-        """A saved replication, or None if it is missing or lacks a table that is now wanted."""
+    def load(self, replication: int, *, census: bool, patients: bool, tables: bool = True
+             ) -> ReplicationRecord | None:
+        """A saved replication, or None if it is missing or lacks a table that is now wanted.
+
+        With ``tables=False`` the census and patient tables are checked for but not read (they are
+        ``None`` in the record; :meth:`path` gives their files), so a resumed run holds none of them.
+        """
         folder = self._dir(replication)
         marker = folder / "kpis.json"
         wanted = {"units": True, "census": census, "patients": patients}
@@ -76,14 +81,17 @@ class Checkpoints:
             return None
         kpis = {k: (float("nan") if v is None else v)
                 for k, v in json.loads(marker.read_text())["kpis"].items()}
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") if want else None
-                  for name, want in wanted.items()}
-        return ReplicationRecord(replication, kpis, tables["units"], tables["census"],
-                                 tables["patients"])
+        read = {name: pd.read_parquet(folder / f"{name}.parquet") if want and (tables or name == "units")
+                else None for name, want in wanted.items()}
+        return ReplicationRecord(replication, kpis, read["units"], read["census"], read["patients"])
+
+    def path(self, replication: int, name: str) -> Path:
+        """The file of one saved table (``units``, ``census`` or ``patients``) of a replication."""
+        return self._dir(replication) / f"{name}.parquet"
 
     def table(self, replication: int, name: str) -> pd.DataFrame:
         """One saved table (``units``, ``census`` or ``patients``) of a saved replication."""
-        return pd.read_parquet(self._dir(replication) / f"{name}.parquet")
+        return pd.read_parquet(self.path(replication, name))
 
     def others(self) -> list[Path]:
         """Checkpoint folders of other identities (or of flowsim before identities), newest first."""

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -28,6 +29,7 @@ from flowsim.model.scenario import Scenario
 __all__ = [
     "atomic_write",
     "census_frame",
+    "concat_parquet",
     "episodes_frame",
     "manifest",
     "write_json",
@@ -78,6 +80,33 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if target.suffix == ".csv":
         return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
     raise ValueError(f"unsupported table format: {target.suffix}")
+
+
+def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
+    """Write the Parquet files ``parts`` one after another as one file, atomically.
+
+    One part is read at a time and becomes a row group (or more) of the result, so memory holds a
+    single part however many there are; a single part is copied byte for byte. Parts must have the
+    same columns (types are cast to the first part's where they differ, e.g. an all-null column).
+    """
+    import pyarrow.parquet as pq  # only when writing: a run without tables does not pay its import
+
+    sources = [Path(p) for p in parts]
+    if not sources:
+        raise ValueError(f"no parts to write to {path}")
+    if len(sources) == 1:
+        return atomic_write(path, lambda tmp: shutil.copyfile(sources[0], tmp))
+    schema = pq.read_schema(sources[0])
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for source in sources:
+                table = pq.read_table(source)
+                if not table.schema.equals(schema, check_metadata=False):
+                    table = table.select(schema.names).cast(schema)
+                writer.write_table(table)
+
+    return atomic_write(path, write)
 
 
 def _jsonable(value: Any) -> Any:

@@ -24,7 +24,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.checkpoint import Checkpoints, ReplicationRecord
 from flowsim.experiment.identity import RunIdentity, describe_changes, run_identity
-from flowsim.experiment.io import census_frame, episodes_frame, manifest, write_json, write_table
+from flowsim.experiment.io import (
+    census_frame,
+    concat_parquet,
+    episodes_frame,
+    manifest,
+    write_json,
+    write_table,
+)
 from flowsim.experiment.lock import folder_lock
 from flowsim.experiment.precision import PrecisionReport, check_precision, next_batch
 from flowsim.experiment.preflight import RunPlan, check_output_dir, check_run
@@ -57,7 +64,7 @@ class _RecordTask:
     """Picklable: one replication, checkpointed where it ran; its KPIs and units come back.
 
     Saving in the worker keeps the big tables (census, patients) out of the pipe to the parent and
-    writes them in parallel; the parent reads them back from the checkpoints once, to write its files.
+    writes them in parallel; the parent streams them from the checkpoints into its files.
     """
 
     scenario: Scenario
@@ -162,7 +169,7 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         for r in range(wanted):
             if r in records:
                 continue
-            saved = store.load(r, census=want_census, patients=want_patients)
+            saved = store.load(r, census=want_census, patients=want_patients, tables=False)
             if saved is None:
                 missing.append(r)
             else:
@@ -192,11 +199,9 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         "units": write_table(units, out / "units.parquet"),
     }
     for name, wanted_table in (("census", want_census), ("patients", want_patients)):
-        if wanted_table:  # one table at a time: the parent never holds both
-            frames = [getattr(r, name) if getattr(r, name) is not None else store.table(r.replication, name)
-                      for r in ordered]
-            files[name] = write_table(pd.concat(frames, ignore_index=True), out / f"{name}.parquet")
-            del frames
+        if wanted_table:  # from the checkpoints, one replication at a time: the parent holds none
+            files[name] = concat_parquet([store.path(r.replication, name) for r in ordered],
+                                         out / f"{name}.parquet")
     job_entry = {} if job is None else {"job": job}
     files["manifest"] = write_json({**manifest(plain, overrides, scenario), **job_entry,
                                     "identity": identity.summary()}, out / "manifest.json")
