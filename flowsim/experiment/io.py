@@ -14,7 +14,7 @@ import platform
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,16 @@ __all__ = [
     "census_frame",
     "concat_parquet",
     "episodes_frame",
+    "episodes_frames",
     "manifest",
+    "write_frames",
     "write_json",
     "write_table",
 ]
+
+# Rows of a Parquet row group: pyarrow's default, so a table written in parts of this size has the
+# same row groups (and bytes) as the same table written whole.
+ROWS_PER_GROUP = 1024 * 1024
 
 
 def _new_temporary(target: Path) -> Path:
@@ -80,6 +86,33 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if target.suffix == ".csv":
         return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
     raise ValueError(f"unsupported table format: {target.suffix}")
+
+
+def write_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> Path:
+    """Write ``frames`` (at least one, same columns) as one Parquet file, a row group each, atomically.
+
+    One frame is converted at a time, so a table too big to hold whole can be written from its parts;
+    a single frame gives the same bytes as :func:`write_table`.
+    """
+    import pyarrow as pa  # only when writing
+    import pyarrow.parquet as pq
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for frame in frames:
+                table = pa.Table.from_pandas(frame, preserve_index=False,
+                                             schema=None if writer is None else writer.schema)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise ValueError(f"no frames to write to {path}")
+
+    return atomic_write(path, write)
 
 
 def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
@@ -136,13 +169,30 @@ def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) ->
     ``delay_censored`` (still in the acute bed when the simulation stopped, at the end of the
     cool-down: the delay so far) and ``nctr_time`` (calendar timestamp of becoming NCTR).
     """
+    frames = list(episodes_frames(table, scenario, replication))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def episodes_frames(table: EpisodeTable, scenario: Scenario, replication: int,
+                    rows_per_frame: int = ROWS_PER_GROUP) -> Iterator[pd.DataFrame]:
+    """:func:`episodes_frame` in consecutive parts of at most ``rows_per_frame`` rows (at least one).
+
+    Memory holds one part at a time; :func:`write_frames` writes each as a row group of a file.
+    """
     nctr, request = table["nctr_day"], table["admission_request_day"]
-    keep = np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days  # census rows: nctr <= 0
-    data: dict[str, Any] = {"replication": np.full(int(keep.sum()), replication, dtype=np.int64)}
+    kept = np.flatnonzero(np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days)
+    for first in range(0, max(kept.size, 1), rows_per_frame):
+        yield _episodes_part(table, scenario, replication, kept[first:first + rows_per_frame])
+
+
+def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int,
+                   rows: np.ndarray) -> pd.DataFrame:
+    data: dict[str, Any] = {"replication": np.full(rows.size, replication, dtype=np.int64)}
     for name, kind in SCHEMA.items():
-        column = table[name][keep]
+        column = table[name][rows]
         if kind == "c":
-            data[name] = pd.array(table.decoded(name)[keep], dtype="string")
+            names = np.array([*table.names[name], None], dtype=object)  # code -1 picks None
+            data[name] = pd.array(names[column], dtype="string")
         elif name == "readmitted":
             data[name] = column.astype(bool)
         elif kind == "n":

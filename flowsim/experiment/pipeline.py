@@ -27,7 +27,7 @@ from flowsim.experiment.identity import RunIdentity, describe_changes, run_ident
 from flowsim.experiment.io import (
     census_frame,
     concat_parquet,
-    episodes_frame,
+    episodes_frames,
     manifest,
     write_json,
     write_table,
@@ -80,7 +80,12 @@ class _RecordTask:
 
 def replication_record(scenario: Scenario, replication: int, *, census: bool = True,
                        patients: bool = True) -> ReplicationRecord:
-    """Simulate one replication and turn it into tables."""
+    """Simulate one replication and turn it into tables.
+
+    The patients table comes as its parts (:func:`~flowsim.experiment.io.episodes_frames`), made as
+    they are read, so that saving it never holds the whole table (an England-size run has millions
+    of episodes); read them once.
+    """
     out = run_replication(scenario, replication, keep_episodes=patients)
     units = pd.DataFrame([{"replication": replication, **u} for u in out.metrics.units])
     return ReplicationRecord(
@@ -88,7 +93,7 @@ def replication_record(scenario: Scenario, replication: int, *, census: bool = T
         kpis=out.metrics.kpis,
         units=units,
         census=census_frame(out.metrics, replication) if census else None,
-        patients=(episodes_frame(out.episodes, scenario, replication)
+        patients=(episodes_frames(out.episodes, scenario, replication)
                   if patients and out.episodes is not None else None),
     )
 
