@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from flowsim.measures.intervals import count_at
@@ -9,7 +11,7 @@ from flowsim.measures.intervals import overlap_days as _overlap
 from flowsim.model.eventlog import EpisodeTable
 from flowsim.model.scenario import Scenario
 
-__all__ = ["REASONS", "delay_reasons", "housing_kpis"]
+__all__ = ["REASONS", "delay_reasons", "housing_kpis", "iter_delay_reasons"]
 
 REASONS = ("admin", "P1", "P2", "P3", "housing", "calendar")
 _P0, _P1, _P2 = 0, 1, 2
@@ -28,26 +30,42 @@ def delay_reasons(log: EpisodeTable, w0: float, w1: float, after_days: float = 0
     (P0: *admin*). With ``after_days`` only the part of each wait beyond that many days from NCTR
     counts (the SitRep's long delays: what holds patients who have waited a week, say).
     """
+    return dict(iter_delay_reasons(log, w0, w1, after_days))
+
+
+def iter_delay_reasons(log: EpisodeTable, w0: float, w1: float, after_days: float = 0.0
+                       ) -> Iterator[tuple[str, np.ndarray]]:
+    """:func:`delay_reasons` one reason at a time, in the order of its keys.
+
+    Memory holds a few columns' worth however many reasons: use each array before asking for the
+    next (they are not changed afterwards).
+    """
     nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
     late = nctr + after_days
     total = _overlap(late, leave, w0, w1)
     blocked = (log["barrier"] >= 0) & (pathway <= _P1)
-    acute_end = np.where(np.isnan(leave), np.inf, leave)
+    housing_end = np.where(np.isnan(leave), np.inf, leave)
     fix_end = np.where(np.isnan(log["fix_done_day"]), np.inf, log["fix_done_day"])
     # (a patient who moved to a flat left acute before the fix was done: the earlier of the two ends)
-    housing_end = np.minimum(fix_end, acute_end)
+    np.minimum(fix_end, housing_end, out=housing_end)
+    del fix_end
     housing = np.where(blocked, _overlap(late, housing_end, w0, w1), 0.0)
+    del housing_end, blocked
+    yield "housing", housing
     # Closed to admissions: the last part of the acute wait, when a place stood free in a unit that
     # was outside its admission calendar (or closed by an outbreak).
     admit = log["unit_admit_day"]
     from_acute = (admit == leave) & ~np.isnan(log["unit_closed_wait_days"])
     closed = log["unit_closed_wait_days"]
     calendar = np.where(from_acute, _overlap(np.maximum(admit - closed, late), admit, w0, w1), 0.0)
-    rest = total - housing - calendar
-    reasons = {"housing": housing, "calendar": calendar}
+    del from_acute, late
+    yield "calendar", calendar
+    rest = np.subtract(total, housing, out=total)  # total - housing - calendar, in place
+    del housing
+    np.subtract(rest, calendar, out=rest)
+    del calendar
     for code, name in enumerate(("admin", "P1", "P2", "P3")):
-        reasons[name] = np.where(pathway == code, rest, 0.0)
-    return reasons
+        yield name, np.where(pathway == code, rest, 0.0)
 
 
 def housing_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,

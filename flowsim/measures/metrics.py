@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.measures.housing_metrics import delay_reasons, housing_kpis
+from flowsim.measures.housing_metrics import housing_kpis, iter_delay_reasons
 from flowsim.measures.intervals import count_at, overlap_days
 from flowsim.measures.sitrep import seasonal_rise, sitrep_kpis, winter_quantile
 from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
@@ -190,7 +190,7 @@ def compute_metrics(result: RunResult) -> RunMetrics:
         kpis[f"delayed_days_total_{name}"] = float(delayed[mine].sum())
         _summary(delay[arrived_in_window & mine], f"delay_{name}", kpis)
 
-    for reason, values in delay_reasons(log, w0, w1).items():
+    for reason, values in iter_delay_reasons(log, w0, w1):
         kpis[f"delayed_days_reason_{reason}"] = float(values.sum())
 
     first_midnight = int(np.ceil(w0))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.measures.housing_metrics import delay_reasons
+from flowsim.measures.housing_metrics import iter_delay_reasons
 from flowsim.model.eventlog import CENSUS, EpisodeTable
 from flowsim.model.scenario import Scenario
 
@@ -64,17 +64,21 @@ def sitrep_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
     same_day = new & ~np.isnan(leave) & (np.floor(leave) == np.floor(nctr))
     kpis["same_day_share"] = float(same_day.sum() / new.sum()) if new.any() else np.nan
 
-    reasons = delay_reasons(log, w0, w1, after_days=LONG_DELAY_DAYS)
     homeless = np.isin(log["barrier"], _homeless_types(scenario))
-    housing = reasons.pop("housing")
-    reasons["housing"] = np.where(homeless, 0.0, housing)
-    reasons["homeless"] = np.where(homeless, housing, 0.0)
+    days_by_reason: dict[str, float] = {}
+    split: dict[str, float] = {}
+    for reason, values in iter_delay_reasons(log, w0, w1, after_days=LONG_DELAY_DAYS):
+        if reason == "housing":  # homelessness is the SitRep's own reason
+            split["housing"] = float(np.where(homeless, 0.0, values).sum())
+            split["homeless"] = float(np.where(homeless, values, 0.0).sum())
+        else:
+            days_by_reason[reason] = float(values.sum())
+    days_by_reason |= split  # (added in this order: the total is summed in it)
     days = w1 - w0
-    total = sum(float(values.sum()) for values in reasons.values())
+    total = sum(days_by_reason.values())
     kpis["nctr_census_7plus_mean"] = total / days
     for reason in SITREP_REASONS:
-        kpis[f"nctr_census_7plus_share_{reason}"] = (float(reasons[reason].sum()) / total if total
-                                                     else np.nan)
+        kpis[f"nctr_census_7plus_share_{reason}"] = days_by_reason[reason] / total if total else np.nan
 
 
 def seasonal_rise(dates: np.ndarray, census: np.ndarray) -> float:

@@ -108,7 +108,9 @@ class _Run:
         s = self.scenario
         times = arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
                               self._generator("arrivals/time_of_day"), s.arrival_hour_cdf)
-        draws = np.vstack([self._generator(f"patient/{d}").random(times.size) for d in DRAWS])
+        draws = np.empty((len(DRAWS), times.size))  # filled row by row: no second copy of them all
+        for row, name in zip(draws, DRAWS, strict=True):
+            self._generator(f"patient/{name}").random(out=row)
         return times, draws
 
     def start(self) -> int:
