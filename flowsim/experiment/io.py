@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from flowsim.measures.metrics import RunMetrics
-from flowsim.model.eventlog import SCHEMA, EpisodeTable
+from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
 
 __all__ = [
+    "ParquetParts",
+    "PatientRecords",
     "atomic_write",
     "census_frame",
     "concat_parquet",
@@ -88,31 +90,108 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     raise ValueError(f"unsupported table format: {target.suffix}")
 
 
+class ParquetParts:
+    """A Parquet file written a frame (row group) at a time; it appears, whole, at :meth:`close`.
+
+    Use as a context manager: an error inside discards the partial file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp: Path | None = None
+        self._writer: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame`` (the columns of the first frame) as a row group."""
+        import pyarrow as pa  # only when writing
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._tmp = _new_temporary(self.path)
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False, schema=self._writer.schema)
+        self._writer.write_table(table)
+
+    def close(self) -> Path:
+        """Finish the file and put it in place (at least one frame must have been written)."""
+        if self._writer is None:
+            raise ValueError(f"no frames to write to {self.path}")
+        self._writer.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        if self._writer is not None:
+            self._writer.close()
+            Path(self._tmp).unlink(missing_ok=True)
+            self._writer = None
+
+    def __enter__(self) -> ParquetParts:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
 def write_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> Path:
     """Write ``frames`` (at least one, same columns) as one Parquet file, a row group each, atomically.
 
     One frame is converted at a time, so a table too big to hold whole can be written from its parts;
     a single frame gives the same bytes as :func:`write_table`.
     """
-    import pyarrow as pa  # only when writing
-    import pyarrow.parquet as pq
+    with ParquetParts(path) as parts:
+        for frame in frames:
+            parts.write(frame)
+    return Path(path)
 
-    def write(tmp: Path) -> None:
-        writer = None
-        try:
-            for frame in frames:
-                table = pa.Table.from_pandas(frame, preserve_index=False,
-                                             schema=None if writer is None else writer.schema)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table)
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:
-            raise ValueError(f"no frames to write to {path}")
 
-    return atomic_write(path, write)
+class PatientRecords:
+    """``patients.parquet`` of one replication, written from the parts of its log as the run sends them.
+
+    Parts are gathered until a row group's worth (:data:`ROWS_PER_GROUP`), put in the order of their
+    rows and written; a run of fewer episodes gives the same file as :func:`episodes_frame` written
+    whole. Pass the object as the run's log sink (or call it from one), then :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, scenario: Scenario, replication: int,
+                 rows_per_group: int = ROWS_PER_GROUP) -> None:
+        self._file = ParquetParts(path)
+        self._scenario, self._replication = scenario, replication
+        self._rows_per_group = rows_per_group
+        self._parts: list[EpisodeTable] = []
+        self._rows = 0
+        self._written = False
+
+    def __call__(self, part: EpisodeTable) -> None:
+        self._parts.append(part)
+        self._rows += len(part)
+        if self._rows >= self._rows_per_group:
+            self._flush()
+
+    def _flush(self) -> None:
+        table = whole_log(self._parts, code_names(self._scenario))
+        self._parts, self._rows = [], 0
+        for frame in episodes_frames(table, self._scenario, self._replication, self._rows_per_group):
+            if len(frame) or not self._written:  # an empty frame only to give an empty file its columns
+                self._file.write(frame)
+                self._written = True
+
+    def close(self) -> Path:
+        """Write what is left and put the file in place."""
+        if self._parts or not self._written:
+            self._flush()
+        return self._file.close()
+
+    def abort(self) -> None:
+        """Discard the partial file (the run failed)."""
+        self._file.abort()
 
 
 def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
