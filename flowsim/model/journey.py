@@ -74,8 +74,7 @@ from flowsim.model.warm_start import place_census
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
 _CODES = {name: code for code, name in enumerate(PATHWAYS)}
-_BULK_PART = 65536  # P0 discharges computed at the start, sent to the log's sink at a time
-_FEED_BLOCK = 4096  # new patients whose uniforms are drawn at a time (and become Python floats)
+_FEED_BLOCK = 16384  # new patients drawn and resolved at a time (their uniforms: 2 MB)
 
 
 class _Run:
@@ -118,59 +117,28 @@ class _Run:
         return self._generator(f"patient/{name}")
 
     def start(self) -> int:
-        """Record every external arrival; P0 episodes are resolved here, the rest get processes."""
-        s = self.scenario
+        """Start the new patients' arrivals; return how many there will be (row and patient ids 0..n-1)."""
         times = self.external_arrivals()
-        n = times.size
+        self.log.reserve_rows(times.size)
+        self.env.process(self._feed(times))
+        return times.size
 
-        def draws(index: int) -> np.ndarray:
-            return self._patient_draws(DRAWS[index]).random(n)
-
-        pathway = np.minimum(np.searchsorted(self.pathway_cum, draws(U_PATHWAY), side="right"), 3)
-        barrier = self.housing.barriers(draws(U_BARRIER), draws(U_BTYPE))
-        # P0 patients with no housing barrier need no shared capacity, so their discharge time is
-        # computed, not simulated (unless they hold an acute bed others may be waiting for).
-        p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
-        leave = np.where(p0, times + s.p0_delay_days(draws(U_ADMIN)), np.nan)
-        done = p0 & (leave < s.end_days)
-        readmit = done & (draws(U_READMIT) < s.readmission_probability[P0])
-        returns = leave + s.time_to_readmission.ppf(draws(U_RDELAY))
-        clinical = s.readmission_clinical_los.ppf(draws(U_CLIN))
-        self.log.reserve_rows(n)  # rows (and patient ids) 0 .. n-1: the new patients in order
-        p0_rows = np.flatnonzero(p0)
-        for first in range(0, p0_rows.size, _BULK_PART):  # parts: what measures them stays small
-            rows = p0_rows[first:first + _BULK_PART]
-            left = np.where(done[rows], leave[rows], np.nan)
-            self.log.add_finished({
-                "row": rows, "patient": rows, "episode": np.zeros(rows.size),
-                "origin": np.full(rows.size, ARRIVAL), "pathway": pathway[rows], "nctr_day": times[rows],
-                "acute_leave_day": left, "end_day": left, "outcome": np.where(done[rows], END_HOME, -1),
-                "barrier": barrier[rows], "readmitted": readmit[rows],
-            })
-        self.patients_left += int(np.count_nonzero(done & ~readmit))
-        for row in np.flatnonzero(readmit).tolist():
-            self.schedule_readmission(row, 1, float(returns[row]), float(clinical[row]))
-        others = np.flatnonzero(~p0)
-        self.env.process(self._feed(times[others], others, pathway[others], barrier[others], n))
-        return n
-
-    def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray, barriers: np.ndarray,
-              n: int) -> Generator[simpy.Event, None, None]:
-        """The simulated new patients, each at its arrival time; their uniforms drawn a block at a time."""
+    def _feed(self, times: np.ndarray) -> Generator[simpy.Event, None, None]:
+        """The new patients, a block at a time: their uniforms drawn, P0 discharges resolved, the rest
+        simulated from their arrival time. Memory holds one block, however long the run."""
         env, log, acute = self.env, self.log, self.acute
-        streams = [self._patient_draws(name) for name in DRAWS]  # the same streams, from the start
+        n = times.size
+        streams = [self._patient_draws(name) for name in DRAWS]
         for first in range(0, n, _FEED_BLOCK):
             block = np.empty((len(DRAWS), min(_FEED_BLOCK, n - first)))
             for values, stream in zip(block, streams, strict=True):
                 stream.random(out=values)
-            lo, hi = np.searchsorted(rows, [first, first + block.shape[1]])
-            mine = slice(int(lo), int(hi))
-            draws = block[:, rows[mine] - first].T.tolist()  # rows of uniforms, as Python floats only now
+            rows, pathways, barriers = self._resolve_p0(times[first:first + block.shape[1]], first, block)
+            draws = block[:, rows - first].T.tolist()  # rows of uniforms, as Python floats only now
             # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no
             # step of the journey can appear to happen before the arrival
-            for t, row, pathway, u, barrier in zip(times[mine].tolist(), rows[mine].tolist(),
-                                                   pathways[mine].tolist(), draws, barriers[mine].tolist(),
-                                                   strict=True):
+            for t, row, pathway, u, barrier in zip(times[rows].tolist(), rows.tolist(), pathways.tolist(),
+                                                   draws, barriers.tolist(), strict=True):
                 yield env.timeout(t - env.now)
                 slot = log.add(row, 0, -1 if acute.enabled else pathway, float("nan"), ARRIVAL, row=row)
                 log.barrier[slot] = barrier
@@ -181,6 +149,38 @@ class _Run:
                 else:
                     log.nctr_day[slot] = env.now
                     env.process(self.journey(slot, pathway, u, barrier))
+
+    def _resolve_p0(self, times: np.ndarray, first: int, u: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Record the discharges of a block's P0 patients at once; return the others' rows, pathways
+        and barriers. ``u``: the block's uniforms (rows: DRAWS); ``first``: its first patient."""
+        s = self.scenario
+        pathway = np.minimum(np.searchsorted(self.pathway_cum, u[U_PATHWAY], side="right"), 3)
+        barrier = self.housing.barriers(u[U_BARRIER], u[U_BTYPE])
+        # P0 patients with no housing barrier need no shared capacity, so their discharge time is
+        # computed, not simulated (unless they hold an acute bed others may be waiting for).
+        p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
+        leave = np.where(p0, times + s.p0_delay_days(u[U_ADMIN]), np.nan)
+        done = p0 & (leave < s.end_days)
+        readmit = done & (u[U_READMIT] < s.readmission_probability[P0])
+        rows = np.arange(first, first + times.size)
+        mine = np.flatnonzero(p0)
+        if mine.size:
+            left = np.where(done, leave, np.nan)[mine]
+            self.log.add_finished({
+                "row": rows[mine], "patient": rows[mine], "episode": np.zeros(mine.size),
+                "origin": np.full(mine.size, ARRIVAL), "pathway": pathway[mine], "nctr_day": times[mine],
+                "acute_leave_day": left, "end_day": left, "outcome": np.where(done[mine], END_HOME, -1),
+                "barrier": barrier[mine], "readmitted": readmit[mine],
+            })
+        self.patients_left += int(np.count_nonzero(done & ~readmit))
+        again = np.flatnonzero(readmit)
+        returns = leave[again] + s.time_to_readmission.ppf(u[U_RDELAY][again])
+        clinical = s.readmission_clinical_los.ppf(u[U_CLIN][again])
+        for row, back, stay in zip(rows[again].tolist(), returns.tolist(), clinical.tolist(), strict=True):
+            self.schedule_readmission(row, 1, back, stay)
+        simulated = ~p0
+        return rows[simulated], pathway[simulated], barrier[simulated]
 
     def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
                   ) -> Generator[simpy.Event, object, None]:
