@@ -15,6 +15,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from flowsim.model.compose import load_scenario
 from flowsim.model.journey import simulate
 from flowsim.model.scenario import build_scenario
 
@@ -89,6 +90,13 @@ def test_a_scenario_outside_the_kernels_scope_is_refused(fcfs) -> None:
     config["readmission"]["probability"] = {"P2": 0.1}
     with pytest.raises(ValueError, match="readmissions"):
         fcfs.assert_plain_fcfs(build_scenario(config))
+
+
+def test_the_default_system_is_out_of_the_kernels_scope(fcfs) -> None:
+    problems = fcfs.out_of_scope(load_scenario(["housing=off"]))
+    for feature in ("more than one unit", "onward care after P2 (blocking after service)", "readmissions",
+                    "arrangement delays", "admission calendars, closures or capacity schedules"):
+        assert feature in problems
 
 
 def test_the_study_exits_2_without_numba(fcfs, monkeypatch, tmp_path, capsys) -> None:

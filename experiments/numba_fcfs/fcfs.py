@@ -34,7 +34,7 @@ from flowsim.model.draws import AFTER_HOME, DRAWS, END_HOME, P2, U_LOS
 from flowsim.model.eventlog import ARRIVAL, SCHEMA, EpisodeTable, EventLog, code_names, unused_columns
 from flowsim.model.journey import RunResult
 from flowsim.model.rng import make_generator
-from flowsim.model.scenario import Scenario, build_scenario
+from flowsim.model.scenario import AFTER_P2_OUTCOMES, Scenario, build_scenario
 
 SEED = 20250101
 
@@ -92,21 +92,34 @@ def unit_scenario(case: Case, horizon_days: float, warm_up_days: float, seed: in
     return scenario
 
 
-def assert_plain_fcfs(scenario: Scenario) -> None:
-    """Refuse a scenario the recursion cannot express (the scope of the fast path)."""
-    (unit,) = scenario.units
+def out_of_scope(scenario: Scenario) -> list[str]:
+    """The features of ``scenario`` the recursion cannot express (empty: a plain FCFS unit).
+
+    Calendar arrival profiles are in scope: they change the arrival times, not the queue discipline.
+    """
+    units = scenario.units
+    after = dict(zip(AFTER_P2_OUTCOMES, scenario.after_p2_shares, strict=True))
     problems = {
-        "more than one unit or a non-P2 unit": unit.pathways != ("P2",),
-        "a pathway other than P2": scenario.pathway_shares != (0.0, 0.0, 1.0, 0.0),
-        "an outcome after P2 other than home": scenario.after_p2_shares[0] != 1.0,
+        "more than one unit": len(units) != 1,
+        "a unit not serving P2 alone": any(u.pathways != ("P2",) for u in units),
+        "pathways other than P2": scenario.pathway_shares != (0.0, 0.0, 1.0, 0.0),
+        "onward care after P2 (blocking after service)": after["home_p1"] > 0 or after["p3"] > 0,
+        "further P2 stays, death or readmission from the P2 bed":
+            after["p2"] > 0 or after["death"] > 0 or after["readmission"] > 0,
         "readmissions": any(scenario.readmission_probability),
         "housing": scenario.housing.enabled,
-        "the acute pool": scenario.acute.enabled,
-        "an arrangement delay": any(a is not None for a in scenario.arrangement),
-        "an admission calendar or capacity schedule": not unit.availability.always,
-        "a warm start": scenario.initial_census.patients > 0,
+        "the acute bed pool": scenario.acute.enabled,
+        "arrangement delays": any(a is not None for a in scenario.arrangement),
+        "admission calendars, closures or capacity schedules": any(not u.availability.always
+                                                                   for u in units),
+        "a warm start (initial census)": scenario.initial_census.patients > 0,
     }
-    found = [what for what, present in problems.items() if present]
+    return [what for what, present in problems.items() if present]
+
+
+def assert_plain_fcfs(scenario: Scenario) -> None:
+    """Refuse a scenario the recursion cannot express (the scope of the fast path)."""
+    found = out_of_scope(scenario)
     if found:
         raise ValueError("not a plain FCFS unit: " + ", ".join(found))
 

@@ -49,6 +49,7 @@ import numpy as np
 import simpy
 
 from flowsim import compute_metrics, theory
+from flowsim.model.compose import config_dir, load_scenario
 from flowsim.model.journey import simulate
 
 HERE = Path(__file__).resolve().parent
@@ -204,6 +205,17 @@ def time_case(case: Any, scenario: Any, kernel: ModuleType, repeats: int, horizo
     return [t for t, _ in runs], waits
 
 
+def shipped_scope() -> dict[str, list[str]]:
+    """What keeps each shipped system and scenario (housing on, and ``housing=off``) out of scope."""
+    names = ["", *sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))]
+    out = {}
+    for housing in ([], ["housing=off"]):
+        for name in names:
+            overrides = ([f"scenario={name}"] if name else []) + housing
+            out[" ".join(overrides) or "default system"] = fcfs.out_of_scope(load_scenario(overrides))
+    return out
+
+
 def compile_seconds(kernel: ModuleType) -> float:
     """Seconds of the kernels' first calls on tiny inputs: numba's compilation (per process)."""
     start = time.perf_counter()
@@ -315,6 +327,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         record["cases"].append({"case": case.name, "capacity": case.capacity,
                                 "arrivals_per_day": case.arrivals_per_day,
                                 "mean_stay_days": case.mean_stay_days, "check": check, "timings": rows})
+    scope = shipped_scope()
+    plain = [name for name, problems in scope.items() if not problems]
+    fewest = min(len(p) for p in scope.values())
+    print(f"\nshipped systems/scenarios a plain FCFS kernel could run: {len(plain)} of {len(scope)} "
+          f"(housing on and off); each has at least {fewest} features out of its scope")
+    record["shipped_scope"] = scope
     speed_ups = {c["case"]: {r["case"]: r["flowsim_over_case_median"] for r in c["timings"]
                              if "fast path" in r["case"]} for c in record["cases"]}
     record["verdict"] = {"check_holds": all_hold, "fast_path_speed_up_median": speed_ups,
