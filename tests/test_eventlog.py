@@ -7,43 +7,79 @@ import pytest
 
 from flowsim import load_scenario, simulate
 from flowsim.experiment.io import episodes_frame
-from flowsim.model.eventlog import CENSUS, READMISSION, SCHEMA, EventLog, code_names, unused_columns
+from flowsim.model.eventlog import (
+    ARRIVAL,
+    CENSUS,
+    READMISSION,
+    SCHEMA,
+    EventLog,
+    code_names,
+    unused_columns,
+    whole_log,
+)
 
 
-def test_rows_written_before_growth_survive_it():
-    log = EventLog()
-    log.add_many({"patient": np.arange(3), "nctr_day": np.array([0.5, 1.5, 2.5])})
-    log.unit_admit_day[1] = 7.25
-    first_capacity = log.patient.size
-    rows = [log.add(100 + i, 1, 2, 10.0 + i, READMISSION) for i in range(first_capacity)]
-    assert log.patient.size > first_capacity  # it grew
-    log.end_day[rows[-1]] = 99.0
-    table = log.freeze({})
-    assert len(table) == 3 + first_capacity
-    assert table["nctr_day"][:3].tolist() == [0.5, 1.5, 2.5]
-    assert table["unit_admit_day"][1] == 7.25 and np.isnan(table["unit_admit_day"][0])
-    assert table["patient"][rows[0]] == 100 and table["episode"][rows[0]] == 1
-    assert table["origin"][rows[0]] == READMISSION and table["pathway"][rows[0]] == 2
-    assert table["end_day"][-1] == 99.0
-    # every column trimmed to the rows in use, defaults where nothing was written
-    assert {name: table[name].size for name in SCHEMA} == dict.fromkeys(SCHEMA, len(table))
-    assert (table["outcome"] == -1).all() and (table["p2_stays"] == 0).all()
+def _log(parts: list, **kwargs) -> EventLog:
+    return EventLog({}, parts.append, **kwargs)
 
 
-def test_unused_columns_are_not_stored_and_read_back_as_not_reached():
-    log = EventLog(unused=("admission_day", "flat_slot"))
+def test_finished_records_leave_in_parts_and_slots_are_reused():
+    parts: list = []
+    log = _log(parts, part_rows=3)
+    log.reserve_rows(10)  # rows 0..9 are given explicitly
+    slots = [log.add(100 + i, 0, 1, float(i), ARRIVAL, row=i) for i in range(4)]
+    log.unit_admit_day[slots[1]] = 7.25
+    log.end_day[slots[1]] = 8.0
+    for slot in slots[:3]:
+        log.finish(slot)
+    assert len(parts) == 1 and sorted(parts[0]["row"].tolist()) == [0, 1, 2]
+    first = parts[0]
+    assert first["unit_admit_day"][first["row"] == 1][0] == 7.25
+    assert np.isnan(first["unit_admit_day"][first["row"] == 0][0])
+    reused = log.add(200, 1, 2, 9.5, READMISSION)  # a freed slot, clean, with the next row: 10
+    assert reused in slots[:3] and log.row[reused] == 10 and np.isnan(log.unit_admit_day[reused])
+    assert np.isnan(log.end_day[reused]) and log.outcome[reused] == -1
+    log.close()  # the rest, finished or not
+    assert sorted(parts[-1]["row"].tolist()) == [3, 10]
+    assert (log.rows_out, log.ended_out) == (5, 1)
+    whole = whole_log(parts, {})
+    assert whole["patient"].tolist() == [100, 101, 102, 103, 200]
+    assert whole["nctr_day"].tolist() == [0.0, 1.0, 2.0, 3.0, 9.5]
+    assert {name: whole[name].size for name in SCHEMA} == dict.fromkeys(SCHEMA, 5)
+
+
+def test_slots_keep_their_values_when_the_log_grows():
+    parts: list = []
+    log = _log(parts)
+    slots = [log.add(i, 0, 1, float(i), ARRIVAL) for i in range(5000)]  # more than one growth step
+    log.service_end_day[slots[0]] = 1.5
+    more = [log.add(i, 0, 1, float(i), ARRIVAL) for i in range(5000, 10000)]
+    log.service_end_day[more[-1]] = 2.5
+    log.close()
+    whole = whole_log(parts, {})
+    assert whole["patient"].tolist() == list(range(10000))
+    assert whole["service_end_day"][0] == 1.5 and whole["service_end_day"][-1] == 2.5
+    assert np.isnan(whole["service_end_day"][1:-1]).all()
+
+
+def test_finished_bulk_records_and_unused_columns():
+    parts: list = []
+    log = _log(parts, unused=("admission_day", "flat_slot"))
     assert log.admission_day is None
-    row = log.add(1, 0, 1, 3.0, CENSUS)
-    log.add_many({"patient": np.array([2]), "admission_day": np.array([5.0])})  # dropped: unused
-    table = log.freeze({})
-    assert np.isnan(table["admission_day"]).all() and table["admission_day"].size == 2
-    assert (table["flat_slot"] == -1).all()
-    assert table["nctr_day"][row] == 3.0
+    log.add_finished({"row": np.array([1, 0]), "patient": np.array([1, 0]), "end_day": [3.0, np.nan],
+                      "pathway": np.array([0, 0])})
+    slot = log.add(2, 0, 1, 3.0, CENSUS)
+    log.close()
+    whole = whole_log(parts, {})
+    assert whole["patient"].tolist() == [0, 1, 2] and whole["origin"][2] == CENSUS
+    assert np.isnan(whole["admission_day"]).all() and (whole["flat_slot"] == -1).all()
+    assert (log.rows_out, log.ended_out, log.p0_open_out) == (3, 1, 2)  # P0, not left acute
+    assert slot == 0
 
 
 def test_name_tables_must_fit_the_narrow_code_columns():
     with pytest.raises(ValueError, match="'pathway'"):
-        EventLog({"pathway": tuple(f"P{i}" for i in range(200))})
+        EventLog({"pathway": tuple(f"P{i}" for i in range(200))}, print)
 
 
 def test_a_scenario_without_acute_module_or_flats_stores_neither():
@@ -53,13 +89,13 @@ def test_a_scenario_without_acute_module_or_flats_stores_neither():
     assert "fix_done_day" not in unused  # housing is on by default
     assert not {"fix_done_day", "flat_admit_day"} & set(unused_columns(load_scenario(
         ["scenario=quick", "housing=step_down_flats"])))
-    assert EventLog(code_names(scenario), unused).fix_done_day is not None
+    assert EventLog(code_names(scenario), print, unused).fix_done_day is not None
 
 
 def test_vectorised_barriers_equal_the_per_patient_draw():
     from flowsim.model.journey import _Run
 
-    housing = _Run(load_scenario(["scenario=quick"]), 0).housing
+    housing = _Run(load_scenario(["scenario=quick"]), 0, print).housing
     rng = np.random.default_rng(5)
     u_barrier, u_type = rng.random(5000), rng.random(5000)
     u_barrier[:3] = 0.0

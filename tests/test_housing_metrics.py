@@ -16,7 +16,9 @@ import pytest
 from test_metrics_by_hand import CONFIG, NAMES, REL, _series, episode_table, run_result
 from test_metrics_by_hand import ROWS as STORIES
 
-from flowsim.measures.housing_metrics import REASONS, delay_reasons
+from flowsim import load_scenario, simulate
+from flowsim.measures.housing_metrics import REASONS, delay_reasons, iter_delay_reasons
+from flowsim.measures.intervals import overlap_days
 from flowsim.measures.metrics import compute_metrics
 
 P0, P1, P2 = 0, 1, 2
@@ -269,3 +271,19 @@ def test_a_referral_still_waiting_for_a_coordinator_counts_in_the_queue():
     assert kpis["coordinator_queue_mean"] == pytest.approx(4 / 30, rel=REL)  # K2 [36, 40) over 30 days
     assert kpis["coordinator_caseload_mean"] == pytest.approx(5 / 30, rel=REL)  # K1 [35, 40)
     assert kpis["coordinator_wait_days_mean"] == 0.0  # waits of fixes started in the window: K1's 0
+
+
+def test_delay_reasons_one_at_a_time_are_the_same_arrays_in_the_same_order():
+    scenario = load_scenario(["scenario=quick", "housing=step_down_flats", "run.horizon_days=120"])
+    log = simulate(scenario, 0).episodes
+    for after_days in (0.0, 7.0):
+        whole = delay_reasons(log, 30.0, 120.0, after_days)
+        assert sorted(whole) == sorted(REASONS)
+        # kept without copying: an array handed out is never changed afterwards
+        streamed = list(iter_delay_reasons(log, 30.0, 120.0, after_days))
+        assert [name for name, _ in streamed] == list(whole)
+        for name, values in streamed:
+            np.testing.assert_array_equal(values, whole[name])
+        total = sum(values for _, values in streamed)
+        np.testing.assert_allclose(total, overlap_days(log["nctr_day"] + after_days,
+                                                       log["acute_leave_day"], 30.0, 120.0), atol=1e-9)

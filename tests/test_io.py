@@ -4,6 +4,7 @@ with the permissions of any new file, and hold exactly the columns, types and va
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -19,12 +20,15 @@ import pytest
 from conftest import single_unit_config
 
 import flowsim.experiment.io as io_module
+from flowsim import load_scenario, simulate
 from flowsim.experiment.io import (
     atomic_write,
     census_frame,
     concat_parquet,
     episodes_frame,
+    episodes_frames,
     manifest,
+    write_frames,
     write_json,
     write_table,
 )
@@ -498,3 +502,23 @@ def test_concat_parquet_streams_parts_into_one_file_a_row_group_each(tmp_path):
     assert one.read_bytes() == parts[0].read_bytes()  # a single part is copied as it is
     with pytest.raises(ValueError, match="no parts"):
         concat_parquet([], tmp_path / "none.parquet")
+
+
+def test_episodes_in_parts_equal_the_whole_table_and_write_the_same_row_groups(tmp_path):
+    scenario = load_scenario(["scenario=quick", "run.horizon_days=90", "run.warm_up_days=30"])
+    table = simulate(scenario, 0).episodes
+    whole = episodes_frame(table, scenario, 2)
+    parts = list(episodes_frames(table, scenario, 2, rows_per_frame=500))
+    assert [len(p) for p in parts[:-1]] == [500] * (len(parts) - 1) and 0 < len(parts[-1]) <= 500
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_exact=True)
+    # written part by part: the bytes pandas writes for the whole table in row groups of that size
+    streamed = write_frames(iter(parts), tmp_path / "parts.parquet")
+    whole.to_parquet(tmp_path / "whole.parquet", index=False, row_group_size=500)
+    assert streamed.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert write_frames([whole], tmp_path / "one.parquet").read_bytes() == write_table(
+        whole, tmp_path / "table.parquet").read_bytes()
+    # a run that kept no episode still gives one (empty) part with every column
+    empty = list(episodes_frames(table, dataclasses.replace(scenario, horizon_days=-1.0), 2))
+    assert len(empty) == 1 and empty[0].empty and list(empty[0].columns) == list(whole.columns)
+    with pytest.raises(ValueError, match="no frames"):
+        write_frames([], tmp_path / "none.parquet")

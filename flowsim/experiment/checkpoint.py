@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from flowsim.experiment.identity import RunIdentity
-from flowsim.experiment.io import write_json, write_table
+from flowsim.experiment.io import write_frames, write_json, write_table
 
 __all__ = ["IDENTITY_FILE", "Checkpoints", "ReplicationRecord"]
 
@@ -35,7 +36,8 @@ class ReplicationRecord:
     kpis: dict[str, float]
     units: pd.DataFrame
     census: pd.DataFrame | None
-    patients: pd.DataFrame | None
+    # or, to be saved, its parts in order (read one at a time: the whole table is never in memory)
+    patients: pd.DataFrame | Iterable[pd.DataFrame] | None
 
 
 class Checkpoints:
@@ -62,8 +64,10 @@ class Checkpoints:
         folder = self._dir(record.replication)
         for name in _TABLES:
             table = getattr(record, name)
-            if table is not None:
+            if isinstance(table, pd.DataFrame):
                 write_table(table, folder / f"{name}.parquet")
+            elif table is not None:
+                write_frames(table, folder / f"{name}.parquet")
         write_json({"replication": record.replication, "kpis": record.kpis}, folder / "kpis.json")
 
     def load(self, replication: int, *, census: bool, patients: bool, tables: bool = True

@@ -14,7 +14,7 @@ import platform
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,18 +23,26 @@ import numpy as np
 import pandas as pd
 
 from flowsim.measures.metrics import RunMetrics
-from flowsim.model.eventlog import SCHEMA, EpisodeTable
+from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
 
 __all__ = [
+    "ParquetParts",
+    "PatientRecords",
     "atomic_write",
     "census_frame",
     "concat_parquet",
     "episodes_frame",
+    "episodes_frames",
     "manifest",
+    "write_frames",
     "write_json",
     "write_table",
 ]
+
+# Rows of a Parquet row group: pyarrow's default, so a table written in parts of this size has the
+# same row groups (and bytes) as the same table written whole.
+ROWS_PER_GROUP = 1024 * 1024
 
 
 def _new_temporary(target: Path) -> Path:
@@ -80,6 +88,110 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if target.suffix == ".csv":
         return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
     raise ValueError(f"unsupported table format: {target.suffix}")
+
+
+class ParquetParts:
+    """A Parquet file written a frame (row group) at a time; it appears, whole, at :meth:`close`.
+
+    Use as a context manager: an error inside discards the partial file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp: Path | None = None
+        self._writer: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame`` (the columns of the first frame) as a row group."""
+        import pyarrow as pa  # only when writing
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._tmp = _new_temporary(self.path)
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False, schema=self._writer.schema)
+        self._writer.write_table(table)
+
+    def close(self) -> Path:
+        """Finish the file and put it in place (at least one frame must have been written)."""
+        if self._writer is None:
+            raise ValueError(f"no frames to write to {self.path}")
+        self._writer.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        if self._writer is not None:
+            self._writer.close()
+            Path(self._tmp).unlink(missing_ok=True)
+            self._writer = None
+
+    def __enter__(self) -> ParquetParts:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> Path:
+    """Write ``frames`` (at least one, same columns) as one Parquet file, a row group each, atomically.
+
+    One frame is converted at a time, so a table too big to hold whole can be written from its parts;
+    a single frame gives the same bytes as :func:`write_table`.
+    """
+    with ParquetParts(path) as parts:
+        for frame in frames:
+            parts.write(frame)
+    return Path(path)
+
+
+class PatientRecords:
+    """``patients.parquet`` of one replication, written from the parts of its log as the run sends them.
+
+    Parts are gathered until a row group's worth (:data:`ROWS_PER_GROUP`), put in the order of their
+    rows and written; a run of fewer episodes gives the same file as :func:`episodes_frame` written
+    whole. Pass the object as the run's log sink (or call it from one), then :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, scenario: Scenario, replication: int,
+                 rows_per_group: int = ROWS_PER_GROUP) -> None:
+        self._file = ParquetParts(path)
+        self._scenario, self._replication = scenario, replication
+        self._rows_per_group = rows_per_group
+        self._parts: list[EpisodeTable] = []
+        self._rows = 0
+        self._written = False
+
+    def __call__(self, part: EpisodeTable) -> None:
+        self._parts.append(part)
+        self._rows += len(part)
+        if self._rows >= self._rows_per_group:
+            self._flush()
+
+    def _flush(self) -> None:
+        table = whole_log(self._parts, code_names(self._scenario))
+        self._parts, self._rows = [], 0
+        for frame in episodes_frames(table, self._scenario, self._replication, self._rows_per_group):
+            if len(frame) or not self._written:  # an empty frame only to give an empty file its columns
+                self._file.write(frame)
+                self._written = True
+
+    def close(self) -> Path:
+        """Write what is left and put the file in place."""
+        if self._parts or not self._written:
+            self._flush()
+        return self._file.close()
+
+    def abort(self) -> None:
+        """Discard the partial file (the run failed)."""
+        self._file.abort()
 
 
 def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
@@ -136,13 +248,30 @@ def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) ->
     ``delay_censored`` (still in the acute bed when the simulation stopped, at the end of the
     cool-down: the delay so far) and ``nctr_time`` (calendar timestamp of becoming NCTR).
     """
+    frames = list(episodes_frames(table, scenario, replication))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def episodes_frames(table: EpisodeTable, scenario: Scenario, replication: int,
+                    rows_per_frame: int = ROWS_PER_GROUP) -> Iterator[pd.DataFrame]:
+    """:func:`episodes_frame` in consecutive parts of at most ``rows_per_frame`` rows (at least one).
+
+    Memory holds one part at a time; :func:`write_frames` writes each as a row group of a file.
+    """
     nctr, request = table["nctr_day"], table["admission_request_day"]
-    keep = np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days  # census rows: nctr <= 0
-    data: dict[str, Any] = {"replication": np.full(int(keep.sum()), replication, dtype=np.int64)}
+    kept = np.flatnonzero(np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days)
+    for first in range(0, max(kept.size, 1), rows_per_frame):
+        yield _episodes_part(table, scenario, replication, kept[first:first + rows_per_frame])
+
+
+def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int,
+                   rows: np.ndarray) -> pd.DataFrame:
+    data: dict[str, Any] = {"replication": np.full(rows.size, replication, dtype=np.int64)}
     for name, kind in SCHEMA.items():
-        column = table[name][keep]
+        column = table[name][rows]
         if kind == "c":
-            data[name] = pd.array(table.decoded(name)[keep], dtype="string")
+            names = np.array([*table.names[name], None], dtype=object)  # code -1 picks None
+            data[name] = pd.array(names[column], dtype="string")
         elif name == "readmitted":
             data[name] = column.astype(bool)
         elif kind == "n":

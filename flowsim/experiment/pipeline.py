@@ -25,9 +25,9 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.experiment.checkpoint import Checkpoints, ReplicationRecord
 from flowsim.experiment.identity import RunIdentity, describe_changes, run_identity
 from flowsim.experiment.io import (
+    PatientRecords,
     census_frame,
     concat_parquet,
-    episodes_frame,
     manifest,
     write_json,
     write_table,
@@ -73,23 +73,36 @@ class _RecordTask:
     store: Checkpoints
 
     def __call__(self, replication: int) -> ReplicationRecord:
-        record = replication_record(self.scenario, replication, census=self.census, patients=self.patients)
+        patients = self.store.path(replication, "patients") if self.patients else None
+        record = replication_record(self.scenario, replication, census=self.census, patients=patients)
         self.store.save(record)  # as it finishes: an interruption keeps it
-        return dataclasses.replace(record, census=None, patients=None)
+        return dataclasses.replace(record, census=None)
 
 
 def replication_record(scenario: Scenario, replication: int, *, census: bool = True,
-                       patients: bool = True) -> ReplicationRecord:
-    """Simulate one replication and turn it into tables."""
-    out = run_replication(scenario, replication, keep_episodes=patients)
+                       patients: str | Path | None = None) -> ReplicationRecord:
+    """Simulate one replication and turn it into tables.
+
+    The episode log is measured part by part as the run goes, never held whole; with ``patients``
+    (a path) its records are written there as they come (:class:`~flowsim.experiment.io.PatientRecords`).
+    The record's ``patients`` is None either way.
+    """
+    writer = PatientRecords(patients, scenario, replication) if patients is not None else None
+    try:
+        out = run_replication(scenario, replication, keep_episodes=False, on_part=writer)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
     units = pd.DataFrame([{"replication": replication, **u} for u in out.metrics.units])
     return ReplicationRecord(
         replication=replication,
         kpis=out.metrics.kpis,
         units=units,
         census=census_frame(out.metrics, replication) if census else None,
-        patients=(episodes_frame(out.episodes, scenario, replication)
-                  if patients and out.episodes is not None else None),
+        patients=None,
     )
 
 

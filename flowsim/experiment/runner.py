@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
-from flowsim.measures.metrics import RunMetrics, compute_metrics
+from flowsim.measures.metrics import RunMetrics, compute_metrics, metrics_from_tally, tally_episodes
+from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import EpisodeTable
 from flowsim.model.journey import simulate
 from flowsim.model.scenario import Scenario
@@ -32,8 +33,8 @@ class ReplicationOutput:
     episodes: EpisodeTable | None
 
 
-def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = True
-                    ) -> ReplicationOutput:
+def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = True,
+                    on_part: Callable[[EpisodeTable], None] | None = None) -> ReplicationOutput:
     """Simulate one replication and compute its metrics.
 
     Parameters
@@ -42,11 +43,26 @@ def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = 
     replication : int
         Index keying the random streams (0-based).
     keep_episodes : bool
-        Return the episode log too (needed for ``patients.parquet``); dropping it saves memory.
+        Return the whole episode log too. Without it the log is measured part by part as the run goes
+        and never held whole, so memory does not grow with the horizon (KPIs may then differ from
+        those of the whole log in their last bits: sums are added in another order).
+    on_part : callable, optional
+        Also called with each part of the log (e.g. :class:`~flowsim.experiment.io.PatientRecords`).
     """
-    result = simulate(scenario, replication)
-    return ReplicationOutput(replication, compute_metrics(result),
-                             result.episodes if keep_episodes else None)
+    if keep_episodes:
+        result = simulate(scenario, replication)
+        if on_part is not None:
+            on_part(result.episodes)
+        return ReplicationOutput(replication, compute_metrics(result), result.episodes)
+    tally = Tally()
+
+    def measure(part: EpisodeTable) -> None:
+        tally_episodes(scenario, part, tally)
+        if on_part is not None:
+            on_part(part)
+
+    result = simulate(scenario, replication, sink=measure)
+    return ReplicationOutput(replication, metrics_from_tally(scenario, tally, result.availability), None)
 
 
 def iter_replications(task: Callable[[int], T], replications: Sequence[int], n_jobs: int = 1,

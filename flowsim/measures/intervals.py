@@ -10,9 +10,13 @@ __all__ = ["count_at", "overlap_days"]
 def overlap_days(start: np.ndarray, end: np.ndarray, window_start: float,
                  window_end: float) -> np.ndarray:
     """Length of each interval ``[start, end)`` inside the window; a NaN end means still open."""
-    end = np.where(np.isnan(end), window_end, end)
-    start = np.where(np.isnan(start), window_end, start)  # never started: no overlap
-    return np.clip(np.minimum(end, window_end) - np.maximum(start, window_start), 0.0, None)
+    # in place on two new arrays: the log can hold millions of rows, so no further temporaries
+    until = np.where(np.isnan(end), window_end, end)
+    np.minimum(until, window_end, out=until)
+    since = np.where(np.isnan(start), window_end, start)  # never started: no overlap
+    np.maximum(since, window_start, out=since)
+    np.subtract(until, since, out=until)
+    return np.clip(until, 0.0, None, out=until)
 
 
 def count_at(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

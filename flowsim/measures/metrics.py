@@ -12,6 +12,10 @@ Warm-up is a filter on the log, never a reset of state: the observation window i
   its length so far and is reported as censored (``delay_censored_n``). Patients of a warm-start census
   are not new episodes: they count in occupancy, bed-days and the census, not in episode, admission or
   waiting statistics.
+
+The log is read through a :class:`~flowsim.measures.tally.Tally`: :func:`tally_episodes` adds any part
+of a run's log (any rows, in any order), :func:`metrics_from_tally` gives the KPIs, and
+:func:`compute_metrics` does both on the whole log of a run.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.measures.housing_metrics import delay_reasons, housing_kpis
+from flowsim.measures.housing_metrics import (
+    DELAY_REASON_ORDER,
+    housing_from_tally,
+    iter_delay_reasons,
+    tally_housing,
+)
 from flowsim.measures.intervals import count_at, overlap_days
-from flowsim.measures.sitrep import seasonal_rise, sitrep_kpis, winter_quantile
+from flowsim.measures.sitrep import seasonal_rise, sitrep_from_tally, tally_sitrep, winter_quantile
+from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
 from flowsim.model.journey import RunResult
 from flowsim.model.scenario import PATHWAYS, Scenario, UnitSpec
 
-__all__ = ["RunMetrics", "compute_metrics", "overlap_days"]
+__all__ = ["RunMetrics", "compute_metrics", "metrics_from_tally", "overlap_days", "tally_episodes"]
 
 _PERCENTILES = (50, 90, 95)
 
@@ -87,33 +97,53 @@ def _weekend_premium(spec: UnitSpec) -> float:
     return spec.weekend_admission_premium_per_bed_week * weekend_days / 2.0
 
 
-def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
-                  midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
+def _midnights(scenario: Scenario) -> np.ndarray:
+    """The midnights of the window, days from the start: when the daily census is counted."""
+    return np.arange(int(np.ceil(scenario.warm_up_days)), int(np.ceil(scenario.horizon_days)),
+                     dtype=float)
+
+
+def _tally_unit(spec: UnitSpec, log: EpisodeTable, index: int, w0: float, w1: float,
+                midnights: np.ndarray, tally: Tally) -> None:
+    key = f"unit/{spec.name}/"
+    request, admit, end, leave, admitted = _stays(log, index)
+    tally.add(key + "occupied_days", float(overlap_days(admit, leave, w0, w1).sum()))
+    tally.add(key + "blocked_days", float(overlap_days(end, leave, w0, w1).sum()))
+    in_window = admitted & (admit >= w0) & (admit < w1)
+    waits = (admit - request)[in_window]
+    tally.add(key + "admissions", float(in_window.sum()))
+    tally.add(key + "wait_days", float(waits.sum()))
+    tally.add(key + "wait_days/n", float(waits.size))
+    tally.add(key + "waited", float((waits > 0).sum()))
+    if spec.max_stay_days is not None:
+        tally.add(key + "over_length_days",
+                  float(overlap_days(admit + spec.max_stay_days, leave, w0, w1).sum()))
+        ended = (leave >= w0) & (leave < w1)
+        tally.add(key + "over_length_stays", float(((leave - admit)[ended] > spec.max_stay_days).sum()))
+    tally.add(f"census/occupied_{spec.name}", count_at(midnights, admit, leave))
+
+
+def _unit_rows(scenario: Scenario, tally: Tally, availability: dict[str, list[tuple[float, bool, int]]],
+               midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    w0, w1 = scenario.warm_up_days, scenario.horizon_days
     days = w1 - w0
-    log = result.episodes
     rows = []
-    for index, spec in enumerate(scenario.units):
-        request, admit, end, leave, admitted = _stays(log, index)
-        occupied_days = float(overlap_days(admit, leave, w0, w1).sum())
-        blocked_days = float(overlap_days(end, leave, w0, w1).sum())
-        in_window = admitted & (admit >= w0) & (admit < w1)
-        waits = (admit - request)[in_window]
+    for spec in scenario.units:
+        key = f"unit/{spec.name}/"
+        occupied_days, blocked_days = tally.total(key + "occupied_days"), tally.total(key + "blocked_days")
         mean_occupied = occupied_days / days
         capacity_days = _step_integral(_scheduled(spec), w0, w1)
-        changes = result.availability.get(spec.name)  # None: always open
+        changes = availability.get(spec.name)  # None: always open
         closed_days = (_step_integral([(t, 0.0 if is_open else 1.0) for t, is_open, _ in changes], w0, w1)
                        if changes else 0.0)
-        over_days = over_stays = 0.0
-        if spec.max_stay_days is not None:
-            over_days = float(overlap_days(admit + spec.max_stay_days, leave, w0, w1).sum())
-            ended = (leave >= w0) & (leave < w1)
-            over_stays = float(((leave - admit)[ended] > spec.max_stay_days).sum())
-        census[f"occupied_{spec.name}"] = count_at(midnights, admit, leave)
+        over_days, over_stays = tally.total(key + "over_length_days"), tally.total(key + "over_length_stays")
+        census[f"occupied_{spec.name}"] = tally.counts(f"census/occupied_{spec.name}", midnights.size)
+        waits = tally.total(key + "wait_days/n")
         rows.append({
             "unit": spec.name,
             "pathways": "+".join(spec.pathways),
             "capacity": spec.capacity,
-            "admissions": int(in_window.sum()),
+            "admissions": int(tally.total(key + "admissions")),
             "mean_occupied": mean_occupied,
             "utilisation": mean_occupied * days / capacity_days if capacity_days else np.nan,
             "mean_capacity": capacity_days / days,
@@ -122,8 +152,8 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
             "over_length_days": over_days,
             "occupied_days": occupied_days,
             "blocked_days": blocked_days,
-            "mean_wait_days": float(waits.mean()) if waits.size else np.nan,
-            "p_wait": float((waits > 0).mean()) if waits.size else np.nan,
+            "mean_wait_days": tally.mean(key + "wait_days"),
+            "p_wait": tally.total(key + "waited") / waits if waits else np.nan,
             "cost_occupied": occupied_days * spec.cost_per_occupied_day,
             "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
             "cost_weekend_premium": capacity_days / 7.0 * _weekend_premium(spec),
@@ -132,23 +162,145 @@ def _unit_metrics(scenario: Scenario, result: RunResult, w0: float, w1: float,
     return rows
 
 
-def _acute_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, midnights: np.ndarray,
-                census: dict[str, np.ndarray], kpis: dict[str, float]) -> None:
+def _tally_acute(log: EpisodeTable, w0: float, w1: float, midnights: np.ndarray, tally: Tally) -> None:
     """Acute bed occupancy and admission waits (ED boarding), with the acute module on."""
-    beds = scenario.acute.beds
     admitted, request, leave = log["admission_day"], log["admission_request_day"], log["acute_leave_day"]
-    occupied = overlap_days(admitted, leave, w0, w1).sum()
-    census["acute_beds_occupied"] = count_at(midnights, admitted, leave)
-    kpis["acute_bed_occupancy"] = float(occupied / (beds * (w1 - w0)))
+    tally.add("acute/occupied_days", float(overlap_days(admitted, leave, w0, w1).sum()))
+    tally.add("census/acute_beds_occupied", count_at(midnights, admitted, leave))
     in_window = (admitted >= w0) & (admitted < w1)
     boarding_hours = 24.0 * (admitted - request)[in_window]
-    kpis["acute_admissions"] = float(in_window.sum())
-    kpis["acute_admissions_delayed"] = float((boarding_hours > 0).sum())
-    kpis["ed_boarding_hours_total"] = float(boarding_hours.sum())
-    kpis["ed_boarding_hours_mean"] = float(boarding_hours.mean()) if boarding_hours.size else np.nan
-    kpis["ed_boarding_hours_p95"] = (float(np.percentile(boarding_hours, 95)) if boarding_hours.size
-                                     else np.nan)
-    kpis["ed_boarding_at_end"] = float(((request < w1) & ~(admitted < w1)).sum())
+    tally.add("acute/admissions", float(in_window.sum()))
+    tally.add("acute/delayed", float((boarding_hours > 0).sum()))
+    tally.add("acute/boarding_hours", float(boarding_hours.sum()))
+    tally.add("acute/boarding_hours/n", float(boarding_hours.size))
+    tally.keep("acute/boarding_hours", boarding_hours)
+    tally.add("acute/boarding_at_end", float(((request < w1) & ~(admitted < w1)).sum()))
+
+
+def _acute_kpis(scenario: Scenario, tally: Tally, midnights: np.ndarray, census: dict[str, np.ndarray],
+                kpis: dict[str, float]) -> None:
+    beds, days = scenario.acute.beds, scenario.horizon_days - scenario.warm_up_days
+    census["acute_beds_occupied"] = tally.counts("census/acute_beds_occupied", midnights.size)
+    kpis["acute_bed_occupancy"] = tally.total("acute/occupied_days") / (beds * days)
+    kpis["acute_admissions"] = tally.total("acute/admissions")
+    kpis["acute_admissions_delayed"] = tally.total("acute/delayed")
+    kpis["ed_boarding_hours_total"] = tally.total("acute/boarding_hours")
+    kpis["ed_boarding_hours_mean"] = tally.mean("acute/boarding_hours")
+    hours = tally.values("acute/boarding_hours")
+    kpis["ed_boarding_hours_p95"] = float(np.percentile(hours, 95)) if hours.size else np.nan
+    kpis["ed_boarding_at_end"] = tally.total("acute/boarding_at_end")
+
+
+def tally_episodes(scenario: Scenario, log: EpisodeTable, tally: Tally) -> None:
+    """Add one part of a run's episode log to ``tally``: any rows, in any order, each row once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The run's scenario (window, units, housing).
+    log : EpisodeTable
+        Some (or all) of the run's episodes.
+    tally : Tally
+        Updated in place; :func:`metrics_from_tally` turns it into KPIs.
+    """
+    w0, w1 = scenario.warm_up_days, scenario.horizon_days
+    midnights = _midnights(scenario)
+    nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
+    delayed = overlap_days(nctr, leave, w0, w1)
+    arrived = (nctr >= w0) & (nctr < w1) & (log["origin"] != CENSUS)
+    # A delay still running when the simulation stopped counts with its length so far (censored).
+    censored = arrived & np.isnan(leave)
+    delay = np.where(censored, scenario.end_days - nctr, leave - nctr)
+    tally.add("nctr_episodes", float(arrived.sum()))
+    tally.add("delayed_days_total", float(delayed.sum()))
+    tally.add("waiting_at_end", float(((nctr < w1) & ~(leave < w1)).sum()))
+    tally.add("delay_censored_n", float(censored.sum()))
+    tally.keep("delay", delay[arrived])
+    tally.keep("delay/pathway", pathway[arrived])
+    for code, name in enumerate(PATHWAYS):
+        tally.add(f"delayed_days_total_{name}", float(delayed[pathway == code].sum()))
+    del delayed, delay, censored, arrived
+    for reason, values in iter_delay_reasons(log, w0, w1):
+        tally.add(f"delayed_days_reason_{reason}", float(values.sum()))
+    tally.add("census/nctr_census", count_at(midnights, nctr, leave))
+    for code, name in enumerate(PATHWAYS):
+        mine = pathway == code
+        tally.add(f"census/nctr_census_{name}", count_at(midnights, nctr[mine], leave[mine]))
+    for index, spec in enumerate(scenario.units):
+        _tally_unit(spec, log, index, w0, w1, midnights, tally)
+    ended = (log["end_day"] >= w0) & (log["end_day"] < w1)
+    for code, name in enumerate(FINAL_OUTCOMES):
+        tally.add(f"outcome_{name}", float((ended & (log["outcome"] == code)).sum()))
+    tally.add("readmissions", float((ended & (log["readmitted"] == 1)).sum()))
+    tally_housing(scenario, log, w0, w1, midnights, tally)
+    tally_sitrep(scenario, log, w0, w1, tally)
+    if scenario.acute.enabled:
+        _tally_acute(log, w0, w1, midnights, tally)
+
+
+def metrics_from_tally(scenario: Scenario, tally: Tally,
+                       availability: dict[str, list[tuple[float, bool, int]]]) -> RunMetrics:
+    """The KPIs of a run whose every episode was added to ``tally`` (:func:`tally_episodes`).
+
+    ``availability`` is the run's record of unit closures (:attr:`RunResult.availability`).
+    """
+    w0, w1 = scenario.warm_up_days, scenario.horizon_days
+    days = w1 - w0
+    delayed_total = tally.total("delayed_days_total")
+    kpis: dict[str, float] = {
+        "observed_days": days,
+        "nctr_episodes": tally.total("nctr_episodes"),
+        "nctr_arrivals_per_day": tally.total("nctr_episodes") / days,
+        "delayed_days_total": delayed_total,
+        "delayed_days_per_year": delayed_total * 365.0 / days,
+        "waiting_at_end": tally.total("waiting_at_end"),
+        "delay_censored_n": tally.total("delay_censored_n"),
+    }
+    delay, delay_pathway = tally.values("delay"), tally.values("delay/pathway")
+    _summary(delay, "delay", kpis)
+    for code, name in enumerate(PATHWAYS):
+        kpis[f"delayed_days_total_{name}"] = tally.total(f"delayed_days_total_{name}")
+        _summary(delay[delay_pathway == code], f"delay_{name}", kpis)
+    for reason in DELAY_REASON_ORDER:
+        kpis[f"delayed_days_reason_{reason}"] = tally.total(f"delayed_days_reason_{reason}")
+
+    midnights = _midnights(scenario)
+    census = {
+        "day": midnights,
+        "date": np.array([scenario.start_date + dt.timedelta(days=int(d)) for d in midnights],
+                         dtype="datetime64[D]"),
+        "nctr_census": tally.counts("census/nctr_census", midnights.size),
+    }
+    for name in PATHWAYS:
+        census[f"nctr_census_{name}"] = tally.counts(f"census/nctr_census_{name}", midnights.size)
+    kpis["nctr_census_mean"] = delayed_total / days  # time-average (Little's L)
+    kpis["nctr_census_midnight_mean"] = float(census["nctr_census"].mean())
+    kpis["nctr_census_midnight_p95"] = float(np.percentile(census["nctr_census"], 95))
+
+    units = _unit_rows(scenario, tally, availability, midnights, census)
+    kpis["p2_blocked_bed_days"] = float(sum(u["blocked_days"] for u in units
+                                            if "P2" in str(u["pathways"]).split("+")))
+    for unit in units:
+        for key in ("mean_occupied", "utilisation", "mean_wait_days", "blocked_days", "closed_days",
+                    "over_length_stays"):
+            kpis[f"unit_{unit['unit']}_{key}"] = float(unit[key])  # type: ignore[arg-type]
+
+    for name in FINAL_OUTCOMES:
+        kpis[f"outcome_{name}"] = tally.total(f"outcome_{name}")
+    kpis["readmissions"] = tally.total("readmissions")
+
+    housing_from_tally(scenario, tally, w0, w1, midnights, census, kpis)
+    sitrep_from_tally(tally, w0, w1, kpis)
+    kpis["nctr_census_winter_rise"] = seasonal_rise(census["date"], census["nctr_census"])
+    kpis["nctr_census_winter_p95"] = winter_quantile(census["date"], census["nctr_census"], 0.95)
+    if scenario.acute.enabled:
+        _acute_kpis(scenario, tally, midnights, census, kpis)
+    kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
+    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_weekend_premium"]
+                                   + u["cost_over_length"] for u in units))
+    kpis["cost_services"] = kpis["cost_units"] + kpis["cost_housing"]
+    kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_services"]
+    return RunMetrics(kpis=kpis, units=units, census=census)
 
 
 def compute_metrics(result: RunResult) -> RunMetrics:
@@ -165,71 +317,6 @@ def compute_metrics(result: RunResult) -> RunMetrics:
         ``kpis`` (flat, JSON-ready), ``units`` (one dict per unit) and ``census`` (daily series at
         midnight: NCTR patients in acute beds, by pathway, and occupied places per unit).
     """
-    scenario, log = result.scenario, result.episodes
-    w0, w1 = scenario.warm_up_days, scenario.horizon_days
-    days = w1 - w0
-    nctr, leave, pathway = log["nctr_day"], log["acute_leave_day"], log["pathway"]
-    delayed = overlap_days(nctr, leave, w0, w1)
-    arrived_in_window = (nctr >= w0) & (nctr < w1) & (log["origin"] != CENSUS)
-    # A delay still running when the simulation stopped counts with its length so far (censored).
-    censored = arrived_in_window & np.isnan(leave)
-    delay = np.where(censored, scenario.end_days - nctr, leave - nctr)
-
-    kpis: dict[str, float] = {
-        "observed_days": days,
-        "nctr_episodes": float(arrived_in_window.sum()),
-        "nctr_arrivals_per_day": float(arrived_in_window.sum()) / days,
-        "delayed_days_total": float(delayed.sum()),
-        "delayed_days_per_year": float(delayed.sum()) * 365.0 / days,
-        "waiting_at_end": float(((nctr < w1) & ~(leave < w1)).sum()),
-        "delay_censored_n": float(censored.sum()),
-    }
-    _summary(delay[arrived_in_window], "delay", kpis)
-    for code, name in enumerate(PATHWAYS):
-        mine = pathway == code
-        kpis[f"delayed_days_total_{name}"] = float(delayed[mine].sum())
-        _summary(delay[arrived_in_window & mine], f"delay_{name}", kpis)
-
-    for reason, values in delay_reasons(log, w0, w1).items():
-        kpis[f"delayed_days_reason_{reason}"] = float(values.sum())
-
-    first_midnight = int(np.ceil(w0))
-    midnights = np.arange(first_midnight, int(np.ceil(w1)), dtype=float)
-    census = {
-        "day": midnights,
-        "date": np.array([scenario.start_date + dt.timedelta(days=int(d)) for d in midnights],
-                         dtype="datetime64[D]"),
-        "nctr_census": count_at(midnights, nctr, leave),
-    }
-    for code, name in enumerate(PATHWAYS):
-        mine = pathway == code
-        census[f"nctr_census_{name}"] = count_at(midnights, nctr[mine], leave[mine])
-    kpis["nctr_census_mean"] = float(delayed.sum()) / days  # time-average (Little's L)
-    kpis["nctr_census_midnight_mean"] = float(census["nctr_census"].mean())
-    kpis["nctr_census_midnight_p95"] = float(np.percentile(census["nctr_census"], 95))
-
-    units = _unit_metrics(scenario, result, w0, w1, midnights, census)
-    kpis["p2_blocked_bed_days"] = float(sum(u["blocked_days"] for u in units
-                                            if "P2" in str(u["pathways"]).split("+")))
-    for unit in units:
-        for key in ("mean_occupied", "utilisation", "mean_wait_days", "blocked_days", "closed_days",
-                    "over_length_stays"):
-            kpis[f"unit_{unit['unit']}_{key}"] = float(unit[key])  # type: ignore[arg-type]
-
-    ended = (log["end_day"] >= w0) & (log["end_day"] < w1)
-    for code, name in enumerate(FINAL_OUTCOMES):
-        kpis[f"outcome_{name}"] = float((ended & (log["outcome"] == code)).sum())
-    kpis["readmissions"] = float((ended & (log["readmitted"] == 1)).sum())
-
-    housing_kpis(scenario, log, w0, w1, midnights, census, kpis)
-    sitrep_kpis(scenario, log, w0, w1, kpis)
-    kpis["nctr_census_winter_rise"] = seasonal_rise(census["date"], census["nctr_census"])
-    kpis["nctr_census_winter_p95"] = winter_quantile(census["date"], census["nctr_census"], 0.95)
-    if scenario.acute.enabled:
-        _acute_kpis(scenario, log, w0, w1, midnights, census, kpis)
-    kpis["cost_delayed_days"] = kpis["delayed_days_total"] * scenario.acute_bed_day_cost
-    kpis["cost_units"] = float(sum(u["cost_occupied"] + u["cost_block"] + u["cost_weekend_premium"]
-                                   + u["cost_over_length"] for u in units))
-    kpis["cost_services"] = kpis["cost_units"] + kpis["cost_housing"]
-    kpis["cost_total"] = kpis["cost_delayed_days"] + kpis["cost_services"]
-    return RunMetrics(kpis=kpis, units=units, census=census)
+    tally = Tally()
+    tally_episodes(result.scenario, result.episodes, tally)
+    return metrics_from_tally(result.scenario, tally, result.availability)

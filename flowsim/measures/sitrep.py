@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.measures.housing_metrics import delay_reasons
+from flowsim.measures.housing_metrics import DELAY_REASON_ORDER, iter_delay_reasons
+from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import CENSUS, EpisodeTable
 from flowsim.model.scenario import Scenario
 
-__all__ = ["LONG_DELAY_DAYS", "SITREP_REASONS", "WINTER_DAYS", "seasonal_rise", "sitrep_kpis",
-           "winter_quantile"]
+__all__ = ["LONG_DELAY_DAYS", "SITREP_REASONS", "WINTER_DAYS", "seasonal_rise", "sitrep_from_tally",
+           "sitrep_kpis", "tally_sitrep", "winter_quantile"]
 
 LONG_DELAY_DAYS = 7.0
 SITREP_REASONS = ("admin", "P1", "P2", "P3", "housing", "homeless", "calendar")
@@ -59,22 +60,39 @@ def sitrep_kpis(scenario: Scenario, log: EpisodeTable, w0: float, w1: float,
     kpis : dict
         Updated in place.
     """
+    tally = Tally()
+    tally_sitrep(scenario, log, w0, w1, tally)
+    sitrep_from_tally(tally, w0, w1, kpis)
+
+
+def tally_sitrep(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, tally: Tally) -> None:
+    """Add one part of a run's log to the SitRep totals of ``tally`` (see :func:`sitrep_from_tally`)."""
     nctr, leave = log["nctr_day"], log["acute_leave_day"]
     new = (nctr >= w0) & (nctr < w1) & (log["origin"] != CENSUS)
     same_day = new & ~np.isnan(leave) & (np.floor(leave) == np.floor(nctr))
-    kpis["same_day_share"] = float(same_day.sum() / new.sum()) if new.any() else np.nan
-
-    reasons = delay_reasons(log, w0, w1, after_days=LONG_DELAY_DAYS)
+    tally.add("sitrep/new", float(new.sum()))
+    tally.add("sitrep/same_day", float(same_day.sum()))
+    del new, same_day
     homeless = np.isin(log["barrier"], _homeless_types(scenario))
-    housing = reasons.pop("housing")
-    reasons["housing"] = np.where(homeless, 0.0, housing)
-    reasons["homeless"] = np.where(homeless, housing, 0.0)
-    days = w1 - w0
-    total = sum(float(values.sum()) for values in reasons.values())
-    kpis["nctr_census_7plus_mean"] = total / days
+    for reason, values in iter_delay_reasons(log, w0, w1, after_days=LONG_DELAY_DAYS):
+        if reason == "housing":  # homelessness is the SitRep's own reason
+            tally.add("sitrep/7plus_days_housing", float(np.where(homeless, 0.0, values).sum()))
+            tally.add("sitrep/7plus_days_homeless", float(np.where(homeless, values, 0.0).sum()))
+        else:
+            tally.add(f"sitrep/7plus_days_{reason}", float(values.sum()))
+
+
+def sitrep_from_tally(tally: Tally, w0: float, w1: float, kpis: dict[str, float]) -> None:
+    """Add the same-day share and the long-delay reason mix to ``kpis``, from ``tally``."""
+    new = tally.total("sitrep/new")
+    kpis["same_day_share"] = tally.total("sitrep/same_day") / new if new else np.nan
+    # summed in the order the reasons come, then housing and homeless (the order of earlier releases)
+    order = [r for r in DELAY_REASON_ORDER if r != "housing"] + ["housing", "homeless"]
+    days_by_reason = {reason: tally.total(f"sitrep/7plus_days_{reason}") for reason in order}
+    total = sum(days_by_reason.values())
+    kpis["nctr_census_7plus_mean"] = total / (w1 - w0)
     for reason in SITREP_REASONS:
-        kpis[f"nctr_census_7plus_share_{reason}"] = (float(reasons[reason].sum()) / total if total
-                                                     else np.nan)
+        kpis[f"nctr_census_7plus_share_{reason}"] = days_by_reason[reason] / total if total else np.nan
 
 
 def seasonal_rise(dates: np.ndarray, census: np.ndarray) -> float:

@@ -7,21 +7,25 @@ arrival, a readmission, or a patient of the initial census (already in a unit or
 when the run started: not a new NCTR episode, nor an admission). Times of steps that had not happened
 when the run stopped (the horizon plus any cool-down) are missing (NaN).
 
-The model writes typed numpy columns, grown in chunks: a row costs ~190 bytes however long the run,
-and bulk rows (every external arrival, added at the start) never pass through Python objects.
+The model writes typed numpy columns, one reusable slot per episode in progress; finished records
+leave in parts (to the measures, and to a file), so memory holds the episodes in progress however
+long the run. Records complete from the start (P0 discharges computed in bulk) never pass through
+Python objects.
 Columns a scenario cannot write (the acute module's when it is off, flats' when there are none) are
 not stored at all and read back as their "not reached" value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, Scenario
 
-__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog", "code_names", "unused_columns"]
+__all__ = ["FINAL_OUTCOMES", "ORIGINS", "EpisodeTable", "EventLog", "code_names", "unused_columns",
+           "whole_log"]
 
 FINAL_OUTCOMES = ("home", "care_home", "death", "readmission")
 # Where an episode came from; codes of the ``origin`` column.
@@ -82,92 +86,154 @@ _MIN_GROWTH = 4096  # rows added at least per growth step
 
 
 class EventLog:
-    """Column store the model appends episodes to. Codes of -1 mean "none" and become nulls.
+    """The episodes in progress, in reusable slots; finished records leave in parts.
 
-    Each column is a numpy array with room for more rows than are in use; set a step of an episode
-    with ``log.<column>[row] = value``. Do not keep a column across an :meth:`add` (growing replaces
-    the arrays): read it from the log each time.
+    Each episode in progress holds a *slot*: a position in typed numpy columns (one per
+    :data:`SCHEMA` name). Set a step with ``log.<column>[slot] = value``. When its record is complete
+    (:meth:`finish`), the slot joins a batch; a full batch goes to ``sink`` as one part (an
+    :class:`EpisodeTable` with a ``row`` column: the episode's place in the whole log, in order of
+    creation) and its slots are reused. Memory so holds the episodes in progress, whatever the
+    horizon. :meth:`close` sends the rest (episodes still in progress at the end included).
+
+    Do not keep a column across an :meth:`add` (growing replaces the arrays): read it from the log
+    each time.
 
     Parameters
     ----------
-    names : dict, optional
+    names : dict
         Name table of each coded column (:func:`code_names`); checked to fit the column types.
+    sink : callable
+        Called with each part; parts come in no particular order of rows.
     unused : iterable of str
         Columns the run never writes (:func:`unused_columns`): not stored, read back as "not reached".
+    part_rows : int
+        Finished records sent together.
     """
 
-    __slots__ = (*SCHEMA, "_rows", "_capacity", "_unused")
+    __slots__ = (*SCHEMA, "row", "_capacity", "_free", "_done", "_sink", "_unused", "_names",
+                 "_next_row", "_part_rows", "rows_out", "ended_out", "p0_open_out")
 
-    def __init__(self, names: dict[str, tuple[str, ...]] | None = None,
-                 unused: tuple[str, ...] = ()) -> None:
-        for column, table in (names or {}).items():
+    def __init__(self, names: dict[str, tuple[str, ...]], sink: Callable[[EpisodeTable], None],
+                 unused: tuple[str, ...] = (), part_rows: int = 4096) -> None:
+        for column, table in names.items():
             if len(table) > np.iinfo(_DTYPES[column]).max:
                 raise ValueError(f"{len(table)} names for {column!r}: at most "
                                  f"{np.iinfo(_DTYPES[column]).max}")
+        self._names = names
+        self._sink = sink
         self._unused = frozenset(unused)
-        self._rows = self._capacity = 0
+        self._part_rows = part_rows
+        self._capacity = 0
+        self._free: list[int] = []
+        self._done: list[int] = []
+        self._next_row = 0
+        self.row = np.full(0, -1, dtype=np.int64)  # -1: a free slot
         for name in SCHEMA:
             setattr(self, name, None if name in self._unused else _empty(name, 0))
+        # what has gone out: rows, ended episodes, P0 episodes still in their admin delay
+        self.rows_out = self.ended_out = self.p0_open_out = 0
 
     def __len__(self) -> int:
-        return self._rows
+        """Episodes in progress or finished but not yet sent."""
+        return self._capacity - len(self._free)
 
-    def _reserve(self, more: int) -> None:
-        """Make room for ``more`` rows: grow every column by at least an eighth."""
-        needed = self._rows + more
-        if needed <= self._capacity:
-            return
-        capacity = max(needed, self._capacity + self._capacity // 8 + _MIN_GROWTH)
-        for name in SCHEMA:
-            if name not in self._unused:
-                grown = _empty(name, capacity)
-                grown[:self._rows] = getattr(self, name)[:self._rows]
-                setattr(self, name, grown)
+    def _grow(self) -> None:
+        capacity = self._capacity + max(self._capacity // 2, _MIN_GROWTH)
+        for name in (*SCHEMA, "row"):
+            old = getattr(self, name)
+            if old is None:
+                continue
+            grown = _empty(name, capacity) if name != "row" else np.full(capacity, -1, dtype=np.int64)
+            grown[:self._capacity] = old
+            setattr(self, name, grown)
+        self._free.extend(range(capacity - 1, self._capacity - 1, -1))  # lowest slot first
         self._capacity = capacity
 
-    def add(self, patient: int, episode: int, pathway: int, nctr_day: float, origin: int) -> int:
-        """Append a new episode and return its row index."""
-        row = self._rows
-        if row == self._capacity:
-            self._reserve(1)
-        self.patient[row] = patient
-        self.episode[row] = episode
-        self.pathway[row] = pathway
-        self.nctr_day[row] = nctr_day
-        self.origin[row] = origin
-        self._rows = row + 1
-        return row
+    def reserve_rows(self, rows: int) -> None:
+        """Rows ``0 .. rows - 1`` are given explicitly (:meth:`add` with ``row``); later ones count on."""
+        self._next_row = max(self._next_row, rows)
 
-    def add_many(self, columns: dict[str, np.ndarray]) -> None:
-        """Append many episodes at once; columns not given take their "not reached" value.
+    def add(self, patient: int, episode: int, pathway: int, nctr_day: float, origin: int,
+            row: int | None = None) -> int:
+        """Start recording an episode; return its slot.
 
-        Room for an eighth more rows is made at the same time (readmissions, census), so a run that
-        starts with its external arrivals rarely grows later.
+        ``row`` is the episode's place in the whole log (default: the next after every row so far).
         """
-        n = len(columns["patient"])
-        self._reserve(n + n // 8)
-        rows = slice(self._rows, self._rows + n)
-        for name, values in columns.items():
-            if name not in self._unused:
-                getattr(self, name)[rows] = values
-        self._rows += n
+        if not self._free:
+            self._grow()
+        slot = self._free.pop()
+        if row is None:
+            row, self._next_row = self._next_row, self._next_row + 1
+        self.row[slot] = row
+        self.patient[slot] = patient
+        self.episode[slot] = episode
+        self.pathway[slot] = pathway
+        self.nctr_day[slot] = nctr_day
+        self.origin[slot] = origin
+        return slot
 
-    def freeze(self, names: dict[str, tuple[str, ...]]) -> EpisodeTable:
-        """The finished table, keeping the name tables needed to decode codes.
+    def finish(self, slot: int) -> None:
+        """The record of ``slot`` is complete: it leaves with the next part, and the slot is reused."""
+        self._done.append(slot)
+        if len(self._done) >= self._part_rows:
+            self._send(np.array(self._done, dtype=np.int64))
+            self._free.extend(self._done)
+            self._done.clear()
 
-        Columns are trimmed to the rows in use, one at a time (the log gives each up as it goes, so
-        memory never holds two copies of the log); the log is empty afterwards.
-        """
-        arrays = {}
+    def add_finished(self, columns: dict[str, np.ndarray]) -> None:
+        """Send many complete records at once (columns not given: "not reached"); ``row`` required."""
+        n = len(columns["row"])
+        part = {name: np.asarray(columns[name], dtype=_DTYPES[name]) if name in columns
+                else np.broadcast_to(_empty(name, 1), (n,)) for name in SCHEMA}
+        part["row"] = np.asarray(columns["row"], dtype=np.int64)
+        if n:
+            self.reserve_rows(int(part["row"].max()) + 1)
+        self._emit(part)
+
+    def in_use(self) -> np.ndarray:
+        """Slots of the episodes in progress (and of finished records not yet sent)."""
+        return np.flatnonzero(self.row >= 0)
+
+    def close(self) -> None:
+        """Send every record left, finished or not (episodes in progress when the run stopped)."""
+        finished = set(self._done)
+        rest = [slot for slot in self.in_use().tolist() if slot not in finished]
+        self._send(np.array([*self._done, *rest], dtype=np.int64))
+        self._done.clear()
+        self._free = list(range(self._capacity - 1, -1, -1))
+
+    def _send(self, slots: np.ndarray) -> None:
+        if not slots.size:
+            return
+        part: dict[str, np.ndarray] = {}
         for name in SCHEMA:
             column = getattr(self, name)
-            if column is None:  # never written: a read-only view of the default, no memory
-                arrays[name] = np.broadcast_to(_empty(name, 1), (self._rows,))
+            if column is None:
+                part[name] = np.broadcast_to(_empty(name, 1), (slots.size,))
             else:
-                arrays[name] = column[:self._rows].copy()
-                setattr(self, name, _empty(name, 0))
-        self._rows = self._capacity = 0
-        return EpisodeTable(arrays, names)
+                part[name] = column[slots]
+                column[slots] = _DEFAULT[SCHEMA[name]]  # ready for the slots' next episodes
+        part["row"] = self.row[slots]
+        self.row[slots] = -1
+        self._emit(part)
+
+    def _emit(self, part: dict[str, np.ndarray]) -> None:
+        self.rows_out += part["row"].size
+        self.ended_out += int(np.count_nonzero(~np.isnan(part["end_day"])))
+        self.p0_open_out += int(np.count_nonzero((part["pathway"] == 0) & np.isnan(part["acute_leave_day"])))
+        self._sink(EpisodeTable(part, self._names))
+
+
+def whole_log(parts: list[EpisodeTable], names: dict[str, tuple[str, ...]]) -> EpisodeTable:
+    """The parts of a run's log put together in the order of their rows (without the ``row`` column)."""
+    if not parts:
+        return EpisodeTable({name: _empty(name, 0) for name in SCHEMA}, names)
+    order = np.argsort(np.concatenate([part["row"] for part in parts]), kind="stable")
+    columns = {}
+    for name in SCHEMA:
+        values = np.concatenate([part[name] for part in parts])
+        columns[name] = values[order]
+    return EpisodeTable(columns, names)
 
 
 def _empty(name: str, rows: int) -> np.ndarray:
@@ -219,7 +285,7 @@ class RunResult:
 
     scenario: Scenario
     replication: int
-    episodes: EpisodeTable
+    episodes: EpisodeTable | None  # None when the log went to a sink part by part
     patients_arrived: int
     patients_left: int
     patients_in_system: int

@@ -94,6 +94,8 @@ class HousingRuntime:
         if self.type_cum:
             self.type_cum[-1] = 1.0
         self.waiting_in_acute = 0  # P1 patients in acute waiting for a fix or a flat
+        self._fixing: set[int] = set()  # episodes (log slots) whose fix is running
+        self._ended: set[int] = set()  # of those, episodes that have ended
 
     def barrier(self, u_barrier: float, u_type: float) -> int:
         """Barrier type code drawn at NCTR, or -1 for none."""
@@ -108,8 +110,16 @@ class HousingRuntime:
         kind = np.searchsorted(np.asarray(self.type_cum), u_type, side="right")  # first c > u
         return np.where(u_barrier < self.spec.barrier_probability, kind, -1)
 
+    def holds_record(self, row: int) -> bool:
+        """Whether a fix still running keeps the ended episode of ``row`` open (it finishes it)."""
+        if row in self._fixing:
+            self._ended.add(row)
+            return True
+        return False
+
     def start_fix(self, row: int, barrier: int, u_referral: float, u_fix: float) -> simpy.Event:
         """Start fixing the home of ``row``; the returned event fires when the fix is done."""
+        self._fixing.add(row)
         done = self.env.event()
         self.env.process(self._fix(row, barrier, u_referral, u_fix, done))
         return done
@@ -129,6 +139,10 @@ class HousingRuntime:
         fix = kind.fix_coordinated if coordinated else kind.fix_uncoordinated
         yield env.timeout(float(fix.ppf(u_fix)))
         log.fix_done_day[row] = env.now
+        self._fixing.discard(row)
+        if row in self._ended:  # the episode ended before its fix: its record is complete now
+            self._ended.discard(row)
+            log.finish(row)
         if coordinated:
             self.coordinators.release()
         done.succeed()

@@ -13,9 +13,9 @@ This module writes an :class:`~flowsim.model.eventlog.EventLog`; it does no I/O 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
-from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import numpy as np
 import simpy
@@ -58,10 +58,12 @@ from flowsim.model.eventlog import (
     ARRIVAL,
     READMISSION,
     ConservationError,
+    EpisodeTable,
     EventLog,
     RunResult,
     code_names,
     unused_columns,
+    whole_log,
 )
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.rng import UniformStream, make_generator
@@ -72,17 +74,18 @@ from flowsim.model.warm_start import place_census
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
 _CODES = {name: code for code, name in enumerate(PATHWAYS)}
-_FEED_BLOCK = 4096  # arrivals whose draws become Python floats at a time (memory: 15 x 32 B each)
+_FEED_BLOCK = 16384  # new patients drawn and resolved at a time (their uniforms: 2 MB)
 
 
 class _Run:
     """One replication's SimPy wiring. Private: use :func:`simulate`."""
 
-    def __init__(self, scenario: Scenario, replication: int) -> None:
+    def __init__(self, scenario: Scenario, replication: int,
+                 sink: Callable[[EpisodeTable], None]) -> None:
         self.scenario = scenario
         self.replication = replication
         self.env = simpy.Environment()
-        self.log = EventLog(code_names(scenario), unused_columns(scenario))
+        self.log = EventLog(code_names(scenario), sink, unused_columns(scenario))
         self.dispatcher = Dispatcher(self.env, scenario.units, SERVICE_PATHWAYS)
         self.pathway_cum = cumulative_shares(scenario.pathway_shares)
         self.after_cum = cumulative_shares(scenario.after_p2_shares)
@@ -103,74 +106,81 @@ class _Run:
         return make_generator(self.scenario.seed, self.replication, name)
 
     # -- arrivals ----------------------------------------------------------------------------------
-    def external_arrivals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Arrival times and per-patient uniforms (rows: DRAWS) of patients new to the system."""
+    def external_arrivals(self) -> np.ndarray:
+        """Arrival times of patients new to the system (their row and patient ids are their order)."""
         s = self.scenario
-        times = arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
-                              self._generator("arrivals/time_of_day"), s.arrival_hour_cdf)
-        draws = np.vstack([self._generator(f"patient/{d}").random(times.size) for d in DRAWS])
-        return times, draws
+        return arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
+                             self._generator("arrivals/time_of_day"), s.arrival_hour_cdf)
+
+    def _patient_draws(self, name: str) -> np.random.Generator:
+        """The stream of uniforms ``name`` (one of DRAWS) of the new patients, one per patient in order."""
+        return self._generator(f"patient/{name}")
 
     def start(self) -> int:
-        """Log every external arrival; P0 episodes are resolved here, the rest get processes."""
-        s = self.scenario
-        times, draws = self.external_arrivals()
+        """Start the new patients' arrivals; return how many there will be (row and patient ids 0..n-1)."""
+        times = self.external_arrivals()
+        self.log.reserve_rows(times.size)
+        self.env.process(self._feed(times))
+        return times.size
+
+    def _feed(self, times: np.ndarray) -> Generator[simpy.Event, None, None]:
+        """The new patients, a block at a time: their uniforms drawn, P0 discharges resolved, the rest
+        simulated from their arrival time. Memory holds one block, however long the run."""
+        env, log, acute = self.env, self.log, self.acute
         n = times.size
-        pathway = np.minimum(np.searchsorted(self.pathway_cum, draws[U_PATHWAY], side="right"), 3)
-        barrier = self.housing.barriers(draws[U_BARRIER], draws[U_BTYPE])
+        streams = [self._patient_draws(name) for name in DRAWS]
+        for first in range(0, n, _FEED_BLOCK):
+            block = np.empty((len(DRAWS), min(_FEED_BLOCK, n - first)))
+            for values, stream in zip(block, streams, strict=True):
+                stream.random(out=values)
+            rows, pathways, barriers = self._resolve_p0(times[first:first + block.shape[1]], first, block)
+            draws = block[:, rows - first].T.tolist()  # rows of uniforms, as Python floats only now
+            # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no
+            # step of the journey can appear to happen before the arrival
+            for t, row, pathway, u, barrier in zip(times[rows].tolist(), rows.tolist(), pathways.tolist(),
+                                                   draws, barriers.tolist(), strict=True):
+                yield env.timeout(t - env.now)
+                slot = log.add(row, 0, -1 if acute.enabled else pathway, float("nan"), ARRIVAL, row=row)
+                log.barrier[slot] = barrier
+                if acute.enabled:
+                    log.admission_request_day[slot] = env.now
+                    clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
+                    env.process(self.admission(slot, pathway, u, barrier, clinical))
+                else:
+                    log.nctr_day[slot] = env.now
+                    env.process(self.journey(slot, pathway, u, barrier))
+
+    def _resolve_p0(self, times: np.ndarray, first: int, u: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Record the discharges of a block's P0 patients at once; return the others' rows, pathways
+        and barriers. ``u``: the block's uniforms (rows: DRAWS); ``first``: its first patient."""
+        s = self.scenario
+        pathway = np.minimum(np.searchsorted(self.pathway_cum, u[U_PATHWAY], side="right"), 3)
+        barrier = self.housing.barriers(u[U_BARRIER], u[U_BTYPE])
         # P0 patients with no housing barrier need no shared capacity, so their discharge time is
         # computed, not simulated (unless they hold an acute bed others may be waiting for).
         p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
-        leave = np.where(p0, times + s.p0_delay_days(draws[U_ADMIN]), np.nan)
+        leave = np.where(p0, times + s.p0_delay_days(u[U_ADMIN]), np.nan)
         done = p0 & (leave < s.end_days)
-        readmit = done & (draws[U_READMIT] < s.readmission_probability[P0])
-        returns = leave + s.time_to_readmission.ppf(draws[U_RDELAY])
-        clinical = s.readmission_clinical_los.ppf(draws[U_CLIN])
-        others = np.flatnonzero(~p0)
-        # the simulated patients' draws in blocks, each freed once its patients have arrived
-        blocks = deque(draws[:, others[i:i + _FEED_BLOCK]] for i in range(0, others.size, _FEED_BLOCK))
-        del draws
-        acute = s.acute.enabled  # then arrivals are admission requests; NCTR comes after the clinical stay
-        self.log.add_many({
-            "patient": np.arange(n),
-            "episode": np.zeros(n, dtype=np.int64),
-            "origin": np.full(n, ARRIVAL),
-            "pathway": np.full(n, -1) if acute else pathway,
-            "nctr_day": np.full(n, np.nan) if acute else times,
-            "admission_request_day": times if acute else np.full(n, np.nan),
-            "acute_leave_day": np.where(done, leave, np.nan),
-            "end_day": np.where(done, leave, np.nan),
-            "outcome": np.where(done, END_HOME, -1),
-            "barrier": barrier,
-        })
+        readmit = done & (u[U_READMIT] < s.readmission_probability[P0])
+        rows = np.arange(first, first + times.size)
+        mine = np.flatnonzero(p0)
+        if mine.size:
+            left = np.where(done, leave, np.nan)[mine]
+            self.log.add_finished({
+                "row": rows[mine], "patient": rows[mine], "episode": np.zeros(mine.size),
+                "origin": np.full(mine.size, ARRIVAL), "pathway": pathway[mine], "nctr_day": times[mine],
+                "acute_leave_day": left, "end_day": left, "outcome": np.where(done[mine], END_HOME, -1),
+                "barrier": barrier[mine], "readmitted": readmit[mine],
+            })
         self.patients_left += int(np.count_nonzero(done & ~readmit))
-        for row in np.flatnonzero(readmit).tolist():
-            self.schedule_readmission(row, float(returns[row]), float(clinical[row]))
-        self.env.process(self._feed(times[others], others, pathway[others], blocks))
-        return n
-
-    def _feed(self, times: np.ndarray, rows: np.ndarray, pathways: np.ndarray,
-              blocks: deque[np.ndarray]) -> Generator[simpy.Event, None, None]:
-        env, log, acute = self.env, self.log, self.acute
-        barriers = log.barrier[rows]  # a copy: the log's columns are replaced as it grows
-        first = 0
-        while blocks:
-            draws = blocks.popleft().T.tolist()  # rows of uniforms, as Python floats only now
-            block = slice(first, first + len(draws))
-            first += len(draws)
-            # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no
-            # step of the journey can appear to happen before the arrival
-            for t, row, pathway, u, barrier in zip(
-                    times[block].tolist(), rows[block].tolist(), pathways[block].tolist(), draws,
-                    barriers[block].tolist(), strict=True):
-                yield env.timeout(t - env.now)
-                if acute.enabled:
-                    log.admission_request_day[row] = env.now
-                    clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
-                    env.process(self.admission(row, pathway, u, barrier, clinical))
-                else:
-                    log.nctr_day[row] = env.now
-                    env.process(self.journey(row, pathway, u, barrier))
+        again = np.flatnonzero(readmit)
+        returns = leave[again] + s.time_to_readmission.ppf(u[U_RDELAY][again])
+        clinical = s.readmission_clinical_los.ppf(u[U_CLIN][again])
+        for row, back, stay in zip(rows[again].tolist(), returns.tolist(), clinical.tolist(), strict=True):
+            self.schedule_readmission(row, 1, back, stay)
+        simulated = ~p0
+        return rows[simulated], pathway[simulated], barrier[simulated]
 
     def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
                   ) -> Generator[simpy.Event, object, None]:
@@ -358,29 +368,33 @@ class _Run:
         self.end_episode(row, now, outcome, P2, u)
 
     def end_episode(self, row: int, now: float, outcome: int, pathway: int, u) -> None:
-        """Close an episode; schedule the readmission it leads to, if any."""
+        """Close an episode; schedule the readmission it leads to, if any; send its record."""
         log = self.log
         log.end_day[row] = now
         log.outcome[row] = outcome
         s = self.scenario
+        readmission = None
         if outcome == END_READMISSION:
-            self.schedule_readmission(row, now, float(s.readmission_clinical_los.ppf(u[U_CLIN])))
+            readmission = now, float(s.readmission_clinical_los.ppf(u[U_CLIN]))
         elif outcome != END_DEATH and u[U_READMIT] < s.readmission_probability[pathway]:
-            self.schedule_readmission(row, now + float(s.time_to_readmission.ppf(u[U_RDELAY])),
-                                      float(s.readmission_clinical_los.ppf(u[U_CLIN])))
+            readmission = (now + float(s.time_to_readmission.ppf(u[U_RDELAY])),
+                           float(s.readmission_clinical_los.ppf(u[U_CLIN])))
         else:
             self.patients_left += 1
+        if readmission is not None:
+            log.readmitted[row] = 1
+            self.schedule_readmission(int(log.patient[row]), int(log.episode[row]) + 1, *readmission)
+        if not self.housing.holds_record(row):  # a fix still running writes to it; it sends it then
+            log.finish(row)
 
-    def schedule_readmission(self, row: int, return_day: float, clinical_days: float) -> None:
-        """The patient of ``row`` returns to acute at ``return_day`` for a clinical stay.
+    def schedule_readmission(self, patient: int, episode: int, return_day: float,
+                             clinical_days: float) -> None:
+        """``patient`` returns to acute at ``return_day`` for a clinical stay, starting ``episode``.
 
         Without the acute module the new episode starts (NCTR) after the clinical stay; with it, the
         patient asks for an acute bed at ``return_day``.
         """
-        log = self.log
-        log.readmitted[row] = 1
         self.readmissions_pending += 1
-        patient, episode = int(log.patient[row]), int(log.episode[row]) + 1
         at = return_day if self.acute.enabled else return_day + clinical_days
         event = self.env.timeout(at - self.env.now)
         event.callbacks.append(lambda _: self.readmit(patient, episode, clinical_days))
@@ -397,17 +411,17 @@ class _Run:
 
     # -- the end -----------------------------------------------------------------------------------
     def finish(self, arrived: int) -> RunResult:
-        """Stop, check that no patient was lost or created, and freeze the log."""
+        """Stop, send the records left, and check that no patient was lost or created."""
         log = self.log
         occupied = sum(unit.occupied for unit in self.dispatcher.units)
-        rows = len(log)  # NaN leave: still in the admin delay
-        p0_in_admin = int(np.count_nonzero((log.pathway[:rows] == P0)
-                                           & np.isnan(log.acute_leave_day[:rows])))
+        log.close()
+        rows = log.rows_out
+        p0_in_admin = log.p0_open_out  # NaN leave: still in the admin delay
         housing = self.housing.waiting_in_acute + self.housing.flats.patients
         acute = len(self.acute_beds.queue) + self.in_clinical_stay  # boarding, or before NCTR
         in_progress = (self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute
                        + self.arranging)
-        ended = rows - int(np.count_nonzero(np.isnan(log.end_day[:rows])))
+        ended = log.ended_out
         if ended + in_progress != rows:
             raise ConservationError(f"episodes: {rows} started != {ended} ended + "
                                     f"{in_progress} in progress")
@@ -415,11 +429,12 @@ class _Run:
         if arrived != self.patients_left + in_system:
             raise ConservationError(f"patients: {arrived} arrived != {self.patients_left} left + "
                                     f"{in_system} in system")
-        return RunResult(self.scenario, self.replication, log.freeze(code_names(self.scenario)), arrived,
-                         self.patients_left, in_system, in_progress, self.availability)
+        return RunResult(self.scenario, self.replication, None, arrived, self.patients_left, in_system,
+                         in_progress, self.availability)
 
 
-def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
+def simulate(scenario: Scenario, replication: int = 0,
+             sink: Callable[[EpisodeTable], None] | None = None) -> RunResult:
     """Run one replication of ``scenario``.
 
     Parameters
@@ -428,11 +443,15 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         A validated scenario (see :func:`flowsim.model.scenario.build_scenario`).
     replication : int
         Replication index; with ``scenario.seed`` it keys every random stream.
+    sink : callable, optional
+        Called with each part of the episode log as episodes finish (and with the rest at the end),
+        so that the whole log is never in memory; ``RunResult.episodes`` is then None. Without it the
+        parts are put together (:func:`~flowsim.model.eventlog.whole_log`) into ``episodes``.
 
     Returns
     -------
     RunResult
-        The episode log and the conservation counts.
+        The episode log (without ``sink``) and the conservation counts.
 
     Raises
     ------
@@ -441,16 +460,20 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
     """
     # The run allocates many long-lived objects and few reference cycles; pausing the cyclic garbage
     # collector avoids repeated full collections over them (~12 % of run time, see benchmarks/).
+    parts: list[EpisodeTable] = []
     collecting = gc.isenabled()
     gc.disable()
     try:
-        run = _Run(scenario, replication)
+        run = _Run(scenario, replication, parts.append if sink is None else sink)
         run.availability = start_availability(run.env, run.dispatcher, scenario, run._generator)
         arrived = run.start()
         arrived += place_census(scenario.initial_census, run.env, run.dispatcher, run.log,
                                 run._generator, arrived, run._resume, run.journey)
         run.env.run(until=scenario.end_days)
-        return run.finish(arrived)
+        result = run.finish(arrived)
     finally:
         if collecting:
             gc.enable()
+    if sink is not None:
+        return result
+    return dataclasses.replace(result, episodes=whole_log(parts, code_names(scenario)))
