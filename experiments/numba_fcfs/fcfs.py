@@ -31,7 +31,15 @@ import numpy as np
 
 from flowsim.model.arrivals import arrival_times
 from flowsim.model.draws import AFTER_HOME, DRAWS, END_HOME, P2, U_LOS
-from flowsim.model.eventlog import ARRIVAL, SCHEMA, EpisodeTable, EventLog, code_names, unused_columns
+from flowsim.model.eventlog import (
+    ARRIVAL,
+    SCHEMA,
+    EpisodeTable,
+    EventLog,
+    code_names,
+    unused_columns,
+    whole_log,
+)
 from flowsim.model.journey import RunResult
 from flowsim.model.rng import make_generator
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, Scenario, build_scenario
@@ -256,8 +264,10 @@ def fast_table(scenario: Scenario, request: np.ndarray, admit: np.ndarray, leave
     admitted = admit < end
     left = leave < end
     admit_day, leave_day = np.where(admitted, admit, np.nan), np.where(left, leave, np.nan)
-    log = EventLog(code_names(scenario), unused_columns(scenario))
-    log.add_many({
+    parts: list[EpisodeTable] = []
+    log = EventLog(code_names(scenario), parts.append, unused_columns(scenario))
+    log.add_finished({
+        "row": np.arange(n),
         "patient": np.arange(n),
         "episode": np.zeros(n, dtype=np.int64),
         "origin": np.full(n, ARRIVAL),
@@ -276,7 +286,7 @@ def fast_table(scenario: Scenario, request: np.ndarray, admit: np.ndarray, leave
         "end_day": leave_day,
         "outcome": np.where(left, END_HOME, -1),
     })
-    return log.freeze(code_names(scenario))
+    return whole_log(parts, code_names(scenario))
 
 
 def fast_result(scenario: Scenario, request: np.ndarray, admit: np.ndarray, leave: np.ndarray,
