@@ -115,3 +115,49 @@ def test_a_run_log_is_narrow_in_memory_and_64_bit_in_files():
     frame = episodes_frame(table, scenario, 0)
     assert {str(frame[name].dtype) for name, kind in SCHEMA.items() if kind == "i"
             and name != "readmitted"} == {"int64"}
+
+
+def test_a_streamed_run_holds_only_its_episodes_in_progress(monkeypatch):
+    import flowsim.model.journey as journey
+
+    logs: list[EventLog] = []
+
+    class Recorded(EventLog):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            logs.append(self)
+
+    monkeypatch.setattr(journey, "EventLog", Recorded)
+    scenario = load_scenario(["run.horizon_days=400"])  # ~100,000 episodes
+    parts: list = []
+    result = simulate(scenario, 0, sink=parts.append)
+    slots = logs[0].row.size  # the most episodes it ever held
+    rows = sum(len(part) for part in parts)
+    assert result.episodes is None and rows == logs[0].rows_out
+    assert len(parts) > 3 and slots < rows / 5, (slots, rows)
+    whole = simulate(scenario, 0).episodes  # the same run, put together
+    assert len(whole) == rows
+    np.testing.assert_array_equal(np.sort(np.concatenate([p["row"] for p in parts])), np.arange(rows))
+    np.testing.assert_array_equal(np.sort(np.concatenate([p["patient"] for p in parts])),
+                                  np.sort(whole["patient"]))
+
+
+def test_streamed_measures_and_patient_records_equal_those_of_the_whole_log(tmp_path):
+    import pandas as pd
+
+    from flowsim.experiment.io import PatientRecords
+    from flowsim.experiment.runner import run_replication
+
+    scenario = load_scenario(["scenario=quick", "housing=step_down_flats"])
+    whole = run_replication(scenario, 1, keep_episodes=True)
+    writer = PatientRecords(tmp_path / "patients.parquet", scenario, 1, rows_per_group=1000)
+    streamed = run_replication(scenario, 1, keep_episodes=False, on_part=writer)
+    written = writer.close()
+    assert streamed.episodes is None
+    for key, value in whole.metrics.kpis.items():
+        assert streamed.metrics.kpis[key] == pytest.approx(value, rel=1e-9, abs=1e-9, nan_ok=True), key
+    for name, series in whole.metrics.census.items():
+        np.testing.assert_array_equal(streamed.metrics.census[name], series)
+    expected = episodes_frame(whole.episodes, scenario, 1)
+    back = pd.read_parquet(written).sort_values(["patient", "episode"], ignore_index=True)
+    pd.testing.assert_frame_equal(back, expected.sort_values(["patient", "episode"], ignore_index=True))
