@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import importlib.util
 import os
 import shutil
 import socket
@@ -18,11 +19,24 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from flowsim.reporting.pdf import find_browser
+
+
+def load_script(name: str, path: Path) -> ModuleType:
+    """Import a script by path (benchmarks and experiments are not packages), once per session."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def single_unit_config(

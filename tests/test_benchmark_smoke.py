@@ -6,12 +6,12 @@ bare SimPy reference run a short horizon to the end and agree on P2 throughput.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 BENCH_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_core.py"
 HORIZON_DAYS = 60.0
@@ -22,11 +22,7 @@ SEED = 3
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """The benchmark script, imported by path."""
-    spec = importlib.util.spec_from_file_location("bench_core", BENCH_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_core", BENCH_PATH)
 
 
 def test_tandem_models_finish_and_agree_on_p2_throughput(bench: ModuleType) -> None:
@@ -55,15 +51,7 @@ def test_tandem_models_finish_and_agree_on_p2_throughput(bench: ModuleType) -> N
 @pytest.fixture(scope="module")
 def targets(bench) -> ModuleType:
     """benchmarks/bench_targets.py, imported by path (it imports bench_core as a sibling)."""
-    import sys
-
-    sys.modules.setdefault("bench_core", bench)
-    spec = importlib.util.spec_from_file_location("bench_targets", BENCH_PATH.with_name("bench_targets.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_targets"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_targets", BENCH_PATH.with_name("bench_targets.py"))  # after bench_core
 
 
 def test_the_targets_bench_measures_a_flowsim_process(targets, tmp_path) -> None:

@@ -7,13 +7,13 @@ without numba; the compiled kernel only where numba is installed (it is not a fl
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 from flowsim.model.compose import load_scenario
 from flowsim.model.journey import simulate
@@ -23,18 +23,9 @@ STUDY = Path(__file__).resolve().parent.parent / "experiments" / "numba_fcfs"
 HORIZON_DAYS, WARM_UP_DAYS, SEED = 200.0, 20.0, 11
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def fcfs() -> ModuleType:
-    return _load("numba_fcfs_fcfs", STUDY / "fcfs.py")
+    return load_script("numba_fcfs_fcfs", STUDY / "fcfs.py")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +91,7 @@ def test_the_default_system_is_out_of_the_kernels_scope(fcfs) -> None:
 
 
 def test_the_study_exits_2_without_numba(fcfs, monkeypatch, tmp_path, capsys) -> None:
-    study = _load("numba_fcfs_study", STUDY / "study.py")
+    study = load_script("numba_fcfs_study", STUDY / "study.py")
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
     assert study.main(["--quick", "--json", str(tmp_path / "r.json")]) == 2
     assert "numba is not installed" in capsys.readouterr().out
@@ -109,7 +100,7 @@ def test_the_study_exits_2_without_numba(fcfs, monkeypatch, tmp_path, capsys) ->
 
 def test_numba_kernel_gives_the_engines_times_bit_for_bit(fcfs, run) -> None:
     pytest.importorskip("numba")
-    kernel = _load("numba_fcfs_kernel", STUDY / "kernel.py")
+    kernel = load_script("numba_fcfs_kernel", STUDY / "kernel.py")
     scenario, result = run
     times, _ = fcfs.stream_draws(scenario)
     assert np.array_equal(kernel.clock_numba(times), fcfs.clock_times(times))
