@@ -201,7 +201,8 @@ def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
     single part however many there are; a single part is copied byte for byte. Parts must have the
     same columns (types are cast to the first part's where they differ, e.g. an all-null column).
     """
-    import pyarrow.parquet as pq  # only when writing: a run without tables does not pay its import
+    import pyarrow as pa  # only when writing: a run without tables does not pay its import
+    import pyarrow.parquet as pq
 
     sources = [Path(p) for p in parts]
     if not sources:
@@ -217,6 +218,8 @@ def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
                 if not table.schema.equals(schema, check_metadata=False):
                     table = table.select(schema.names).cast(schema)
                 writer.write_table(table)
+                del table
+                pa.default_memory_pool().release_unused()  # one part's memory, not the largest's
 
     return atomic_write(path, write)
 
