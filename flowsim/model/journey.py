@@ -66,6 +66,7 @@ from flowsim.model.eventlog import (
     whole_log,
 )
 from flowsim.model.housing_runtime import HousingRuntime
+from flowsim.model.new_patients import sort_block
 from flowsim.model.rng import UniformStream, make_generator
 from flowsim.model.scenario import PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.model.services import Dispatcher, FCFSPool, UnitState, start_availability
@@ -106,39 +107,40 @@ class _Run:
         return make_generator(self.scenario.seed, self.replication, name)
 
     # -- arrivals ----------------------------------------------------------------------------------
-    def external_arrivals(self) -> np.ndarray:
-        """Arrival times of patients new to the system (their row and patient ids are their order)."""
-        s = self.scenario
-        return arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
-                             self._generator("arrivals/time_of_day"), s.arrival_hour_cdf)
-
-    def _patient_draws(self, name: str) -> np.random.Generator:
-        """The stream of uniforms ``name`` (one of DRAWS) of the new patients, one per patient in order."""
-        return self._generator(f"patient/{name}")
-
     def start(self) -> int:
         """Start the new patients' arrivals; return how many there will be (row and patient ids 0..n-1)."""
-        times = self.external_arrivals()
+        s = self.scenario
+        times = arrival_times(s.arrival_rates_per_day, s.end_days, self._generator("arrivals"),
+                              self._generator("arrivals/time_of_day"), s.arrival_hour_cdf)
         self.log.reserve_rows(times.size)
         self.env.process(self._feed(times))
         return times.size
 
     def _feed(self, times: np.ndarray) -> Generator[simpy.Event, None, None]:
-        """The new patients, a block at a time: their uniforms drawn, P0 discharges resolved, the rest
-        simulated from their arrival time. Memory holds one block, however long the run."""
+        """The new patients, a block at a time: their uniforms drawn (one stream per attribute, one
+        number per patient in order), P0 discharges recorded at once (:mod:`~flowsim.model.new_patients`),
+        the rest simulated from their arrival time. Memory holds one block, however long the run."""
         env, log, acute = self.env, self.log, self.acute
         n = times.size
-        streams = [self._patient_draws(name) for name in DRAWS]
+        streams = [self._generator(f"patient/{name}") for name in DRAWS]
         for first in range(0, n, _FEED_BLOCK):
             block = np.empty((len(DRAWS), min(_FEED_BLOCK, n - first)))
             for values, stream in zip(block, streams, strict=True):
                 stream.random(out=values)
-            rows, pathways, barriers = self._resolve_p0(times[first:first + block.shape[1]], first, block)
+            sorted_ = sort_block(self.scenario, self.pathway_cum, self.housing.barriers(
+                block[U_BARRIER], block[U_BTYPE]), times[first:first + block.shape[1]], first, block)
+            if sorted_.records is not None:
+                log.add_finished(sorted_.records)
+            self.patients_left += sorted_.left
+            for patient, back, stay in sorted_.readmissions:
+                self.schedule_readmission(patient, 1, back, stay)
+            rows = sorted_.rows
             draws = block[:, rows - first].T.tolist()  # rows of uniforms, as Python floats only now
             # now + (t - now) can miss t by a rounding error: log the clock's own time, so that no
             # step of the journey can appear to happen before the arrival
-            for t, row, pathway, u, barrier in zip(times[rows].tolist(), rows.tolist(), pathways.tolist(),
-                                                   draws, barriers.tolist(), strict=True):
+            for t, row, pathway, u, barrier in zip(times[rows].tolist(), rows.tolist(),
+                                                   sorted_.pathways.tolist(), draws,
+                                                   sorted_.barriers.tolist(), strict=True):
                 yield env.timeout(t - env.now)
                 slot = log.add(row, 0, -1 if acute.enabled else pathway, float("nan"), ARRIVAL, row=row)
                 log.barrier[slot] = barrier
@@ -149,38 +151,6 @@ class _Run:
                 else:
                     log.nctr_day[slot] = env.now
                     env.process(self.journey(slot, pathway, u, barrier))
-
-    def _resolve_p0(self, times: np.ndarray, first: int, u: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Record the discharges of a block's P0 patients at once; return the others' rows, pathways
-        and barriers. ``u``: the block's uniforms (rows: DRAWS); ``first``: its first patient."""
-        s = self.scenario
-        pathway = np.minimum(np.searchsorted(self.pathway_cum, u[U_PATHWAY], side="right"), 3)
-        barrier = self.housing.barriers(u[U_BARRIER], u[U_BTYPE])
-        # P0 patients with no housing barrier need no shared capacity, so their discharge time is
-        # computed, not simulated (unless they hold an acute bed others may be waiting for).
-        p0 = (pathway == P0) & (barrier < 0) & (not s.acute.enabled)
-        leave = np.where(p0, times + s.p0_delay_days(u[U_ADMIN]), np.nan)
-        done = p0 & (leave < s.end_days)
-        readmit = done & (u[U_READMIT] < s.readmission_probability[P0])
-        rows = np.arange(first, first + times.size)
-        mine = np.flatnonzero(p0)
-        if mine.size:
-            left = np.where(done, leave, np.nan)[mine]
-            self.log.add_finished({
-                "row": rows[mine], "patient": rows[mine], "episode": np.zeros(mine.size),
-                "origin": np.full(mine.size, ARRIVAL), "pathway": pathway[mine], "nctr_day": times[mine],
-                "acute_leave_day": left, "end_day": left, "outcome": np.where(done[mine], END_HOME, -1),
-                "barrier": barrier[mine], "readmitted": readmit[mine],
-            })
-        self.patients_left += int(np.count_nonzero(done & ~readmit))
-        again = np.flatnonzero(readmit)
-        returns = leave[again] + s.time_to_readmission.ppf(u[U_RDELAY][again])
-        clinical = s.readmission_clinical_los.ppf(u[U_CLIN][again])
-        for row, back, stay in zip(rows[again].tolist(), returns.tolist(), clinical.tolist(), strict=True):
-            self.schedule_readmission(row, 1, back, stay)
-        simulated = ~p0
-        return rows[simulated], pathway[simulated], barrier[simulated]
 
     def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
                   ) -> Generator[simpy.Event, object, None]:
