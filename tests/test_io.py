@@ -234,7 +234,7 @@ def _table() -> EpisodeTable:
              onward_admit_day=8.25, onward_closed_wait_days=0.0, onward_leave_day=9.0, outcome=3,
              end_day=9.0, readmitted=1, barrier=1, fix_route=1, fix_referred_day=3.5,
              fix_start_day=4.0, fix_done_day=5.0, flat=0, flat_slot=0, flat_admit_day=4.5,
-             flat_leave_day=5.5),
+             flat_leave_day=5.5, case_closed_day=6.0),
         # 1: a warm-start patient already NCTR at the start (day -2), still in acute at the end
         dict(patient=11, episode=0, origin=2, pathway=1, nctr_day=-2.0),
         # 2: became NCTR on day 12, in the cool-down: left out
@@ -310,6 +310,7 @@ def test_episodes_frame_every_value():
         "flat_slot": pd.array([0, na, na], dtype="Int64"),
         "flat_admit_day": f(4.5, NAN, NAN),
         "flat_leave_day": f(5.5, NAN, NAN),
+        "case_closed_day": f(6.0, NAN, NAN),  # after a day's follow-up
         "delayed_days": f(2.5, 17.0, NAN),  # 5.5 - 3; censored: (10 + 5) - (-2); not NCTR
         "delay_censored": np.array([False, True, False]),
         "nctr_time": pd.Series([pd.Timestamp("2025-01-09"), pd.Timestamp("2025-01-04"), pd.NaT],

@@ -200,11 +200,13 @@ REHAB_CHANGES = [(0.0, True, 2), (20.0, True, 3)]
 
 
 def episode_table(rows: list[dict[str, float]], names: dict[str, tuple[str, ...]] = NAMES) -> EpisodeTable:
-    """An :class:`EpisodeTable` of ``rows``; columns not given take the model's "not reached" value."""
+    """An :class:`EpisodeTable` of ``rows``; columns not given take the model's "not reached" value,
+    except ``case_closed_day``: a case with no follow-up given closes when its fix is done."""
     default = {"f": NAN, "i": 0, "c": -1, "n": -1}
     columns = {}
     for name, kind in SCHEMA.items():
-        values = [row.get(name, default[kind]) for row in rows]
+        values = [row.get(name, row.get("fix_done_day", NAN) if name == "case_closed_day" else default[kind])
+                  for row in rows]
         columns[name] = np.asarray(values, dtype=float if kind == "f" else np.int64)
     return EpisodeTable(columns, names)
 

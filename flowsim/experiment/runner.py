@@ -13,7 +13,13 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
-from flowsim.measures.metrics import RunMetrics, compute_metrics, metrics_from_tally, tally_episodes
+from flowsim.measures.metrics import (
+    RunMetrics,
+    compute_metrics,
+    metrics_from_tally,
+    tally_community_referrals,
+    tally_episodes,
+)
 from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import EpisodeTable
 from flowsim.model.journey import simulate
@@ -62,6 +68,7 @@ def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = 
             on_part(part)
 
     result = simulate(scenario, replication, sink=measure)
+    tally_community_referrals(result, tally)
     return ReplicationOutput(replication, metrics_from_tally(scenario, tally, result.availability), None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -10,10 +10,11 @@ from flowsim.measures.intervals import count_at
 from flowsim.measures.intervals import overlap_days as _overlap
 from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import FIX_ROUTES, EpisodeTable
+from flowsim.model.housing import HousingSpec
 from flowsim.model.scenario import Scenario
 
 __all__ = ["DELAY_REASON_ORDER", "REASONS", "delay_reasons", "housing_from_tally", "housing_kpis",
-           "iter_delay_reasons", "tally_housing"]
+           "iter_delay_reasons", "tally_community", "tally_housing"]
 
 REASONS = ("admin", "P1", "P2", "P3", "housing", "calendar")
 # The order in which :func:`iter_delay_reasons` gives them (and the KPIs list them)
@@ -103,15 +104,52 @@ def tally_housing(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, m
                       (done - start)[mine & (barrier == type_code)])
     _add_mean(tally, "housing/wait_days", (done - nctr)[finished])
 
+    _tally_caseload(log, w0, w1, midnights, tally)
     coordinated = route == 1
-    tally.add("housing/caseload_days", float(_overlap(start[coordinated], done[coordinated], w0, w1).sum()))
-    tally.add("census/coordinator_caseload", count_at(midnights, start[coordinated], done[coordinated]))
+    _add_mean(tally, "housing/coordinator_wait_days",
+              (start - referred)[coordinated & (start >= w0) & (start < w1)])
+    _tally_flats(spec, log, w0, w1, midnights, tally)
+
+    pathway, after = log["pathway"], log["after_p2"]
+    p2_home = (pathway == _P2) & (barrier >= 0) & ((after == _AFTER_HOME) | (after == _AFTER_HOME_P1))
+    end = log["service_end_day"]
+    blocked_until = np.fmin(done, log["unit_leave_day"])
+    tally.add("housing/p2_blocked_days", float(_overlap(end[p2_home], blocked_until[p2_home], w0, w1).sum()))
+
+
+def tally_community(scenario: Scenario, table: Mapping[str, np.ndarray], midnights: np.ndarray,
+                    tally: Tally) -> None:
+    """Add a run's community referrals (:mod:`flowsim.model.community`) to ``tally``.
+
+    They take coordinators' caseload places and flats, so they count in the caseload and the flats'
+    occupancy and stays; their own counts and waits are kept apart from hospital patients'.
+    """
+    w0, w1 = scenario.warm_up_days, scenario.horizon_days
+    _tally_caseload(table, w0, w1, midnights, tally)
+    _tally_flats(scenario.housing, table, w0, w1, midnights, tally)
+    referred, start = table["fix_referred_day"], table["fix_start_day"]
+    tally.add("community/referrals", float(((referred >= w0) & (referred < w1)).sum()))
+    _add_mean(tally, "community/coordinator_wait_days", (start - referred)[(start >= w0) & (start < w1)])
+    admit = table["flat_admit_day"]
+    tally.add("community/flat_stays", float(((admit >= w0) & (admit < w1)).sum()))
+
+
+def _tally_caseload(log: Mapping[str, np.ndarray], w0: float, w1: float, midnights: np.ndarray,
+                    tally: Tally) -> None:
+    """Coordinators' caseload (a case is held from the start of its fix until it is closed, after any
+    follow-up) and the queue for a coordinator."""
+    start, closed, referred = log["fix_start_day"], log["case_closed_day"], log["fix_referred_day"]
+    coordinated = log["fix_route"] == 1
+    tally.add("housing/caseload_days",
+              float(_overlap(start[coordinated], closed[coordinated], w0, w1).sum()))
+    tally.add("census/coordinator_caseload", count_at(midnights, start[coordinated], closed[coordinated]))
     # Referrals waiting for a coordinator, from referral to the start of the fix; a referral still waiting
     # when the run stops has no start (nor route) yet. Uncoordinated fixes start at referral: no wait.
     tally.add("housing/queue_days", float(_overlap(referred, start, w0, w1).sum()))
-    _add_mean(tally, "housing/coordinator_wait_days",
-              (start - referred)[coordinated & (start >= w0) & (start < w1)])
 
+
+def _tally_flats(spec: HousingSpec, log: Mapping[str, np.ndarray], w0: float, w1: float,
+                 midnights: np.ndarray, tally: Tally) -> None:
     for code, scheme in enumerate(spec.flats):
         key = f"flat/{scheme.name}/"
         mine = log["flat"] == code
@@ -127,12 +165,6 @@ def tally_housing(scenario: Scenario, log: EpisodeTable, w0: float, w1: float, m
         tally.add(key + "over_length_stays", float((stay > scheme.max_stay_days).sum()))
         for column in ("flat_slot", "flat_admit_day", "flat_leave_day"):  # for the voids between stays
             tally.keep(key + column, log[column][mine])
-
-    pathway, after = log["pathway"], log["after_p2"]
-    p2_home = (pathway == _P2) & (barrier >= 0) & ((after == _AFTER_HOME) | (after == _AFTER_HOME_P1))
-    end = log["service_end_day"]
-    blocked_until = np.fmin(done, log["unit_leave_day"])
-    tally.add("housing/p2_blocked_days", float(_overlap(end[p2_home], blocked_until[p2_home], w0, w1).sum()))
 
 
 def _add_mean(tally: Tally, key: str, values: np.ndarray) -> None:
@@ -162,6 +194,10 @@ def housing_from_tally(scenario: Scenario, tally: Tally, w0: float, w1: float, m
     kpis["coordinator_utilisation"] = caseload / capacity if capacity else np.nan
     kpis["coordinator_queue_mean"] = tally.total("housing/queue_days") / days
     kpis["coordinator_wait_days_mean"] = tally.mean("housing/coordinator_wait_days")
+    if spec.community.rate_per_day > 0:
+        kpis["community_referrals"] = tally.total("community/referrals")
+        kpis["community_coordinator_wait_days_mean"] = tally.mean("community/coordinator_wait_days")
+        kpis["community_flat_stays"] = tally.total("community/flat_stays")
 
     flat_cost = over_days_total = 0.0
     for scheme in spec.flats:

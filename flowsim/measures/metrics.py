@@ -29,6 +29,7 @@ from flowsim.measures.housing_metrics import (
     DELAY_REASON_ORDER,
     housing_from_tally,
     iter_delay_reasons,
+    tally_community,
     tally_housing,
 )
 from flowsim.measures.intervals import count_at, overlap_days
@@ -38,7 +39,8 @@ from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
 from flowsim.model.journey import RunResult
 from flowsim.model.scenario import PATHWAYS, Scenario, UnitSpec
 
-__all__ = ["RunMetrics", "compute_metrics", "metrics_from_tally", "overlap_days", "tally_episodes"]
+__all__ = ["RunMetrics", "compute_metrics", "metrics_from_tally", "overlap_days", "tally_community_referrals",
+           "tally_episodes"]
 
 _PERCENTILES = (50, 90, 95)
 
@@ -319,4 +321,11 @@ def compute_metrics(result: RunResult) -> RunMetrics:
     """
     tally = Tally()
     tally_episodes(result.scenario, result.episodes, tally)
+    tally_community_referrals(result, tally)
     return metrics_from_tally(result.scenario, tally, result.availability)
+
+
+def tally_community_referrals(result: RunResult, tally: Tally) -> None:
+    """Add the run's community referrals, if it had any, to ``tally`` (they share coordinators and flats)."""
+    if result.community is not None:
+        tally_community(result.scenario, result.community, _midnights(result.scenario), tally)

@@ -216,6 +216,9 @@ class CoordinatorsConfig:
     caseload_per_fte: int = 15
     when_full: str = "uncoordinated"  # or "wait": a barrier waits for a coordinator with room
     cost_per_fte_year: float = 0.0
+    # the case is held this long after the fix (not given: closed when the fix is done)
+    follow_up_days: DistributionConfig = field(default_factory=DistributionConfig)
+    readmission_factor: float = 1.0  # on the readmission chance of patients whose fix was coordinated
 
 
 @dataclass
@@ -231,6 +234,22 @@ class FlatSchemeConfig:
     preference: int = 1
     cost_per_flat_week: float = 0.0
     cost_per_over_length_day: float = 0.0
+    without_barrier: dict[str, float] = field(default_factory=dict)  # pathway -> share offered a flat
+    enforce_max_stay: bool = False
+    move_on: dict[str, float] = field(default_factory=lambda: {"home": 1.0})  # at the enforced maximum
+    community: bool = False  # takes community referrals too
+    readmission_factor: float = 1.0
+    p1_los_factor: float = 1.0
+    p3_avoided_share: float = 0.0
+
+
+@dataclass
+class CommunityReferralsConfig:
+    """Referrals from the community that share the coordinators and flats with hospital patients."""
+
+    rate_per_day: float = 0.0
+    flat_share: float = 0.0
+    reablement_days: DistributionConfig = field(default_factory=DistributionConfig)  # a referral's flat stay
 
 
 @dataclass
@@ -243,6 +262,7 @@ class HousingConfig:
     types: dict[str, BarrierTypeConfig] = field(default_factory=dict)
     coordinators: CoordinatorsConfig = field(default_factory=CoordinatorsConfig)
     flats: dict[str, FlatSchemeConfig] = field(default_factory=dict)
+    community_referrals: CommunityReferralsConfig = field(default_factory=CommunityReferralsConfig)
 
 
 @dataclass

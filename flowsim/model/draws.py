@@ -33,8 +33,12 @@ __all__ = [
     "U_BARRIER",
     "U_BTYPE",
     "U_CLIN",
+    "U_EFFECT",
     "U_FIX",
+    "U_FLAT_OFFER",
+    "U_FOLLOW_UP",
     "U_LOS",
+    "U_MOVE_ON",
     "U_ONWARD",
     "U_PATHWAY",
     "U_RDELAY",
@@ -49,9 +53,9 @@ __all__ = [
 # Indices into a draw vector (U_*), pathway codes (P0-P3), episode endings (END_*), after-P2 outcomes.
 DRAWS = ("pathway", "admin_delay", "los", "after_p2", "onward_los", "readmit", "readmit_delay",
          "clinical_los", "barrier", "barrier_type", "referral", "fix", "reablement", "acute_los",
-         "arrangement")
+         "arrangement", "flat_offer", "move_on", "scheme_effect", "follow_up")
 (U_PATHWAY, U_ADMIN, U_LOS, U_AFTER, U_ONWARD, U_READMIT, U_RDELAY, U_CLIN, U_BARRIER, U_BTYPE, U_REFERRAL,
- U_FIX, U_REABLE, U_ACUTE_LOS, U_ARRANGE) = range(len(DRAWS))
+ U_FIX, U_REABLE, U_ACUTE_LOS, U_ARRANGE, U_FLAT_OFFER, U_MOVE_ON, U_EFFECT, U_FOLLOW_UP) = range(len(DRAWS))
 P0, P1, P2, P3 = range(4)
 END_HOME, END_CARE_HOME, END_DEATH, END_READMISSION = range(4)
 AFTER_HOME, AFTER_HOME_P1, AFTER_P2, AFTER_P3, AFTER_READMISSION, AFTER_DEATH = range(6)

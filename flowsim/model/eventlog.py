@@ -67,6 +67,7 @@ SCHEMA: dict[str, str] = {
     "flat_slot": "n",
     "flat_admit_day": "f",
     "flat_leave_day": "f",
+    "case_closed_day": "f",
 }
 _DEFAULT = {"f": float("nan"), "i": 0, "c": -1, "n": -1}
 # Storage type of each column while the model writes it: the narrowest that holds every value a run
@@ -80,7 +81,7 @@ _DTYPES: dict[str, type] = {name: np.float64 for name, kind in SCHEMA.items() if
 }
 FIX_ROUTES = ("uncoordinated", "coordinated")
 _ACUTE_COLUMNS = ("admission_request_day", "admission_day")
-_HOUSING_COLUMNS = ("fix_route", "fix_referred_day", "fix_start_day", "fix_done_day")
+_HOUSING_COLUMNS = ("fix_route", "fix_referred_day", "fix_start_day", "fix_done_day", "case_closed_day")
 _FLAT_COLUMNS = ("flat", "flat_slot", "flat_admit_day", "flat_leave_day")
 _MIN_GROWTH = 4096  # rows added at least per growth step
 
@@ -292,6 +293,8 @@ class RunResult:
     episodes_in_progress: int
     # unit name -> change points (time, open, capacity) for units whose availability varies
     availability: dict[str, list[tuple[float, bool, int]]] = field(default_factory=dict)
+    # community referrals to the housing coordinators and flats (flowsim.model.community), if any
+    community: dict[str, np.ndarray] | None = None
 
 
 def code_names(scenario: Scenario) -> dict[str, tuple[str, ...]]:

@@ -14,16 +14,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flowsim.model.bounds import MAX_COST, MAX_DURATION_DAYS, MAX_PLACES, MAX_PREFERENCE, MAX_STAFF
-from flowsim.model.distribution_config import distribution_from_config
+from flowsim.model.bounds import (
+    MAX_COST,
+    MAX_DURATION_DAYS,
+    MAX_MULTIPLIER,
+    MAX_PLACES,
+    MAX_PREFERENCE,
+    MAX_RATE_PER_DAY,
+    MAX_STAFF,
+)
+from flowsim.model.distribution_config import distribution_from_config, given_distribution
 from flowsim.model.distributions import Distribution, Fixed
 from flowsim.model.errors import ConfigError
 from flowsim.model.validate import flag, real_number, whole_number
 
-__all__ = ["OFF", "WHEN_FULL", "BarrierType", "FlatScheme", "HousingSpec", "housing_from_config"]
+__all__ = ["MOVE_ON", "NO_COMMUNITY", "OFF", "WHEN_FULL", "BarrierType", "CommunityReferrals", "FlatScheme",
+           "HousingSpec", "housing_from_config"]
 
 WHEN_FULL = ("uncoordinated", "wait")
+MOVE_ON = ("home", "P1", "P3")  # where a flat's occupant goes when an enforced maximum stay is reached
 _HOME_PATHWAYS = ("P0", "P1")  # who waits in acute for a home fix (P2 waits in its bed; P3 skips)
+_WITHOUT_BARRIER = ("P1", "P3")  # who may be offered a flat to regain skills, with no barrier at home
+_NO_TIME = {"kind": "fixed", "value": 0.0}
+_MIN_PROBABILITY = 0.01  # a readmission factor may raise a chance up to 100x (probabilities cap at 1)
 
 
 @dataclass(frozen=True)
@@ -50,10 +63,44 @@ class FlatScheme:
     preference: int
     cost_per_flat_week: float
     cost_per_over_length_day: float
+    # pathway -> share of its NCTR patients with no housing barrier who are offered a flat (they need
+    # time to regain skills and confidence: Heatherstones, Roseberry) if one is free at NCTR
+    without_barrier: tuple[tuple[str, float], ...] = ()
+    enforce_max_stay: bool = False  # at max_stay_days the occupant leaves, to a move-on destination
+    move_on: tuple[float, ...] = (1.0, 0.0, 0.0)  # shares of MOVE_ON
+    community: bool = False  # takes community referrals
+    # outcome effects on the patients the scheme served
+    readmission_factor: float = 1.0
+    p1_los_factor: float = 1.0  # a smaller care package afterwards
+    p3_avoided_share: float = 0.0  # of P3 patients offered a flat: home with a P1 package instead
 
-    def accepts(self, barrier: str, pathway: str) -> bool:
-        """Whether a patient with ``barrier`` on ``pathway`` may use these flats."""
+    def accepts(self, barrier: str | None, pathway: str) -> bool:
+        """Whether a patient on ``pathway`` with ``barrier`` (None: none) may use these flats.
+
+        ``pathway`` "community" is a community referral.
+        """
+        if pathway == "community":
+            return self.community
+        if barrier is None:
+            return any(p == pathway for p, _ in self.without_barrier)
         return barrier in self.barrier_types and pathway in self.pathways
+
+    def offer_share(self, pathway: str) -> float:
+        """Share of ``pathway``'s patients without a barrier who are offered a flat of this scheme."""
+        return next((share for p, share in self.without_barrier if p == pathway), 0.0)
+
+
+@dataclass(frozen=True)
+class CommunityReferrals:
+    """People referred from the community (not from a hospital bed) to the same coordinators and flats."""
+
+    rate_per_day: float
+    flat_share: float  # of referrals, those who also need a flat while their home is fixed
+    reablement: Distribution  # their stay in a flat, at least until the fix is done
+
+
+_AT_ONCE = Fixed(0.0)
+NO_COMMUNITY = CommunityReferrals(0.0, 0.0, _AT_ONCE)
 
 
 @dataclass(frozen=True)
@@ -69,6 +116,18 @@ class HousingSpec:
     when_full: str
     cost_per_fte_year: float
     flats: tuple[FlatScheme, ...]
+    follow_up: Distribution = _AT_ONCE  # a coordinated case is held this long after its fix
+    readmission_factor: float = 1.0  # for patients whose fix was coordinated
+    community: CommunityReferrals = NO_COMMUNITY
+
+    @property
+    def outcome_effects(self) -> bool:
+        """Whether any scheme changes the readmission chance of the patients it served."""
+        return self.readmission_factor != 1.0 or any(f.readmission_factor != 1.0 for f in self.flats)
+
+    def offers_flats(self) -> bool:
+        """Whether any flat scheme takes patients without a housing barrier."""
+        return any(f.without_barrier and f.capacity for f in self.flats)
 
     @property
     def caseload_capacity(self) -> int:
@@ -118,7 +177,56 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> Fl
                                        maximum=MAX_COST),
         cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
                                              f"{field}.cost_per_over_length_day", maximum=MAX_COST),
+        without_barrier=_without_barrier(spec.get("without_barrier") or {}, f"{field}.without_barrier"),
+        enforce_max_stay=flag(spec.get("enforce_max_stay"), f"{field}.enforce_max_stay"),
+        move_on=_shares(spec.get("move_on") or {"home": 1.0}, MOVE_ON, f"{field}.move_on"),
+        community=flag(spec.get("community"), f"{field}.community"),
+        readmission_factor=real_number(spec.get("readmission_factor", 1.0), f"{field}.readmission_factor",
+                                       maximum=1.0 / _MIN_PROBABILITY),
+        p1_los_factor=real_number(spec.get("p1_los_factor", 1.0), f"{field}.p1_los_factor",
+                                  minimum=0.01, maximum=MAX_MULTIPLIER),
+        p3_avoided_share=real_number(spec.get("p3_avoided_share", 0.0), f"{field}.p3_avoided_share",
+                                     maximum=1.0),
     )
+
+
+def _without_barrier(spec: Any, field: str) -> tuple[tuple[str, float], ...]:
+    spec = _settings(spec, field)
+    for pathway in spec:
+        if pathway not in _WITHOUT_BARRIER:
+            raise ConfigError(f"{field}.{pathway}", "only P1 and P3 patients may be offered a flat without a "
+                              "housing barrier", f"use {field}.P1 and/or {field}.P3")
+    return tuple((str(p), real_number(share, f"{field}.{p}", maximum=1.0)) for p, share in spec.items())
+
+
+def _shares(spec: Any, names: tuple[str, ...], field: str) -> tuple[float, ...]:
+    spec = _settings(spec, field)
+    for name in spec:
+        if name not in names:
+            raise ConfigError(f"{field}.{name}", "is not a destination", f"use {', '.join(names)}")
+    shares = tuple(real_number(spec.get(name, 0.0), f"{field}.{name}", maximum=1.0) for name in names)
+    if abs(sum(shares) - 1.0) > 1e-6:
+        raise ConfigError(field, f"shares sum to {sum(shares):.6g}, not 1", f"make {field}.* add up to 1")
+    return shares
+
+
+def _community(spec: Any, flats: tuple[FlatScheme, ...]) -> CommunityReferrals:
+    field = "housing.community_referrals"
+    spec = _settings(spec or {}, field)
+    rate = real_number(spec.get("rate_per_day", 0.0), f"{field}.rate_per_day", maximum=MAX_RATE_PER_DAY)
+    if rate == 0.0:
+        return NO_COMMUNITY
+    flat_share = real_number(spec.get("flat_share", 0.0), f"{field}.flat_share", maximum=1.0)
+    if flat_share > 0 and not any(f.community for f in flats):
+        raise ConfigError(f"{field}.flat_share", "is above 0 but no flat scheme takes community referrals",
+                          "set housing.flats.<scheme>.community=true, or flat_share=0")
+    return CommunityReferrals(rate, flat_share, distribution_from_config(
+        _given_or_none(spec.get("reablement_days")), f"{field}.reablement_days"))
+
+
+def _given_or_none(spec: Any) -> Any:
+    """A distribution's settings, or a fixed 0 days when none were given."""
+    return spec if spec is not None and given_distribution(spec) else _NO_TIME
 
 
 def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
@@ -183,4 +291,10 @@ def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
         cost_per_fte_year=real_number(coordinators.get("cost_per_fte_year", 0.0),
                                       "housing.coordinators.cost_per_fte_year", maximum=MAX_COST),
         flats=flats,
+        follow_up=distribution_from_config(_given_or_none(coordinators.get("follow_up_days")),
+                                           "housing.coordinators.follow_up_days"),
+        readmission_factor=real_number(coordinators.get("readmission_factor", 1.0),
+                                       "housing.coordinators.readmission_factor",
+                                       maximum=1.0 / _MIN_PROBABILITY),
+        community=_community(section.get("community_referrals"), flats),
     )

@@ -1,10 +1,13 @@
 """Housing during a run: fixes, coordinators' caseloads, and step-down flats with void turnaround.
 
 A fix starts at NCTR after a referral delay. If a coordinator has room on their caseload the fix is
-coordinated (its shorter duration applies) and holds that caseload place until done; otherwise it
-waits for room (policy ``wait``) or proceeds uncoordinated. Patients who would wait in acute for the
-fix take a free step-down flat if they are eligible; from the flat they go home when the fix is done
-and their re-ablement stay is over. A flat is empty for a void turnaround before the next occupant.
+coordinated (its shorter duration applies) and holds that caseload place until done and then for a
+follow-up time (visits at home after discharge); otherwise it waits for room (policy ``wait``) or
+proceeds uncoordinated. Patients who would wait in acute for the fix take a free step-down flat if
+they are eligible; from the flat they go home when the fix is done and their re-ablement stay is
+over. A flat is empty for a void turnaround before the next occupant. Patients with no barrier may
+be offered a free flat to regain skills (:mod:`flowsim.model.flat_stays`), and community referrals
+(:mod:`flowsim.model.community`) use the same coordinators and flats.
 """
 
 from __future__ import annotations
@@ -34,15 +37,22 @@ class FlatPool:
         self.env = env
         self.schemes = spec.flats
         self.free = [deque(range(s.capacity)) for s in spec.flats]
-        self.queue: list[tuple[int, str, str, simpy.Event]] = []  # row, barrier, pathway, event
-        self.patients = 0  # people in flats now (voids excluded)
+        self.queue: list[tuple[int, str | None, str, simpy.Event]] = []  # row, barrier, pathway, event
+        self.patients = 0  # NCTR patients in flats now (voids and community referrals excluded)
         self._turnaround = turnaround
 
     def eligible(self, barrier: str, pathway: str) -> bool:
         """Whether any scheme would take this patient."""
         return any(s.capacity and s.accepts(barrier, pathway) for s in self.schemes)
 
-    def request(self, row: int, barrier: str, pathway: str) -> simpy.Event:
+    def take_free(self, barrier: str | None, pathway: str) -> FlatGrant | None:
+        """A flat free now for this patient (nobody waiting for one may be passed over), or None."""
+        for index, scheme in enumerate(self.schemes):
+            if self.free[index] and scheme.accepts(barrier, pathway):
+                return index, self.free[index].popleft()
+        return None
+
+    def request(self, row: int, barrier: str | None, pathway: str) -> simpy.Event:
         """Ask for a flat; the event's value is a :data:`FlatGrant`."""
         event = self.env.event()
         for index, scheme in enumerate(self.schemes):
@@ -62,9 +72,11 @@ class FlatPool:
         """Count a patient moving into a granted flat."""
         self.patients += 1
 
-    def move_out(self, grant: FlatGrant) -> None:
-        """The occupant leaves; the flat is void for a turnaround, then offered again."""
-        self.patients -= 1
+    def move_out(self, grant: FlatGrant, counted: bool = True) -> None:
+        """The occupant leaves; the flat is void for a turnaround, then offered again.
+
+        ``counted``: the occupant was an NCTR patient (not a community referral)."""
+        self.patients -= counted
         index, slot = grant
         days = float(self.schemes[index].turnaround.ppf(self._turnaround.next()))
         self.env.timeout(days).callbacks.append(lambda _: self._vacant(index, slot))
@@ -94,6 +106,9 @@ class HousingRuntime:
         if self.type_cum:
             self.type_cum[-1] = 1.0
         self.waiting_in_acute = 0  # P1 patients in acute waiting for a fix or a flat
+        self.waiting_outside = 0  # moved on from a flat at its enforced maximum, waiting for a place
+        self.offers = spec.offers_flats()  # flats for patients without a barrier
+        self.effects = spec.outcome_effects
         self._fixing: set[int] = set()  # episodes (log slots) whose fix is running
         self._ended: set[int] = set()  # of those, episodes that have ended
 
@@ -117,15 +132,32 @@ class HousingRuntime:
             return True
         return False
 
-    def start_fix(self, row: int, barrier: int, u_referral: float, u_fix: float) -> simpy.Event:
+    def start_fix(self, row: int, barrier: int, u_referral: float, u_fix: float,
+                  u_follow_up: float = 0.0) -> simpy.Event:
         """Start fixing the home of ``row``; the returned event fires when the fix is done."""
         self._fixing.add(row)
         done = self.env.event()
-        self.env.process(self._fix(row, barrier, u_referral, u_fix, done))
+        self.env.process(self._fix(row, barrier, u_referral, u_fix, done, u_follow_up))
         return done
 
+    def offer_flat(self, pathway: str, u_offer: float) -> FlatGrant | None:
+        """A free flat for a patient on ``pathway`` with no barrier, if a scheme offers them one."""
+        for scheme in self.spec.flats:
+            if u_offer < scheme.offer_share(pathway):
+                return self.flats.take_free(None, pathway)
+        return None
+
+    def readmission_factor(self, row: int) -> float:
+        """Factor on the readmission chance of ``row`` from the schemes that served it."""
+        factor = 1.0
+        if self.spec.flats and self.log.flat[row] >= 0:
+            factor *= self.spec.flats[int(self.log.flat[row])].readmission_factor
+        if self.log.fix_route[row] == 1:
+            factor *= self.spec.readmission_factor
+        return factor
+
     def _fix(self, row: int, barrier: int, u_referral: float, u_fix: float,
-             done: simpy.Event) -> Generator[simpy.Event, object, None]:
+             done: simpy.Event, u_follow_up: float) -> Generator[simpy.Event, object, None]:
         env, log, spec = self.env, self.log, self.spec
         yield env.timeout(float(spec.referral_delay.ppf(u_referral)))
         log.fix_referred_day[row] = env.now
@@ -139,13 +171,20 @@ class HousingRuntime:
         fix = kind.fix_coordinated if coordinated else kind.fix_uncoordinated
         yield env.timeout(float(fix.ppf(u_fix)))
         log.fix_done_day[row] = env.now
+        # a coordinator keeps the case for a follow-up after the fix (visits at home)
+        follow_up = float(spec.follow_up.ppf(u_follow_up)) if coordinated else 0.0
+        if follow_up > 0:
+            done.succeed()
+            yield env.timeout(follow_up)
+        log.case_closed_day[row] = env.now
         self._fixing.discard(row)
-        if row in self._ended:  # the episode ended before its fix: its record is complete now
+        if row in self._ended:  # the episode ended before its case closed: its record is complete now
             self._ended.discard(row)
             log.finish(row)
         if coordinated:
             self.coordinators.release()
-        done.succeed()
+        if not done.triggered:
+            done.succeed()
 
     def wait_in_acute(self, row: int, barrier: int, pathway: str, fix_done: simpy.Event
                       ) -> Generator[simpy.Event, object, FlatGrant | None]:
@@ -163,9 +202,10 @@ class HousingRuntime:
             return None
         return request.value
 
-    def stay_in_flat(self, row: int, grant: FlatGrant, fix_done: simpy.Event, u_reablement: float
-                     ) -> Generator[simpy.Event, object, None]:
-        """Move into a flat and stay until the fix is done and the re-ablement stay is over."""
+    def stay_in_flat(self, row: int, grant: FlatGrant, fix_done: simpy.Event | None, u_reablement: float,
+                     deadline: simpy.Event | None = None) -> Generator[simpy.Event, object, bool]:
+        """Move into a flat and stay until the fix (if any) is done and the re-ablement stay is over,
+        or until ``deadline`` (an enforced maximum stay); return whether the stay ran its course."""
         env, log = self.env, self.log
         index, slot = grant
         self.flats.move_in()
@@ -173,8 +213,13 @@ class HousingRuntime:
         log.flat_slot[row] = slot
         log.flat_admit_day[row] = env.now
         self.leave_acute(row)
-        reablement = float(self.flats.schemes[index].reablement.ppf(u_reablement))
-        yield fix_done & env.timeout(reablement)
+        reablement = env.timeout(float(self.flats.schemes[index].reablement.ppf(u_reablement)))
+        ready = reablement if fix_done is None else fix_done & reablement
+        if deadline is None:
+            yield ready
+            return True
+        yield ready | deadline
+        return ready.processed
 
     def leave_flat(self, row: int, grant: FlatGrant) -> None:
         """The patient leaves their flat now."""

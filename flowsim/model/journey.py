@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from flowsim.model.arrivals import arrival_times
+from flowsim.model.community import Community
 from flowsim.model.draws import (
     AFTER_DEATH,
     AFTER_HOME,
@@ -45,11 +46,12 @@ from flowsim.model.draws import (
     U_BTYPE,
     U_CLIN,
     U_FIX,
+    U_FLAT_OFFER,
+    U_FOLLOW_UP,
     U_LOS,
     U_ONWARD,
     U_PATHWAY,
     U_RDELAY,
-    U_REABLE,
     U_READMIT,
     U_REFERRAL,
     cumulative_shares,
@@ -65,6 +67,7 @@ from flowsim.model.eventlog import (
     unused_columns,
     whole_log,
 )
+from flowsim.model.flat_stays import FlatStays
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.new_patients import sort_block
 from flowsim.model.rng import UniformStream, make_generator
@@ -95,6 +98,8 @@ class _Run:
         self.repeat_stream = UniformStream(gen("p2_repeat"))
         self.housing = HousingRuntime(self.env, scenario.housing, self.log,
                                       UniformStream(gen("housing/turnaround")), self.leave_acute)
+        self.flat_stays = FlatStays(self)
+        self.community = Community(self.env, self.housing, gen)
         self.acute = scenario.acute
         self.acute_beds = FCFSPool(self.env, scenario.acute.beds)
         self.in_clinical_stay = 0
@@ -207,13 +212,17 @@ class _Run:
         (each extra ``yield from`` layer costs time on every resume).
         """
         # A housing barrier blocks going home; the fix starts at NCTR (P3 patients do not go home).
-        fix_done = (self.housing.start_fix(row, barrier, u[U_REFERRAL], u[U_FIX])
+        fix_done = (self.housing.start_fix(row, barrier, u[U_REFERRAL], u[U_FIX], u[U_FOLLOW_UP])
                     if barrier >= 0 and pathway != P3 else None)
+        if barrier < 0 and self.housing.offers and pathway in (P1, P3):  # a flat to regain skills?
+            grant = self.housing.offer_flat(PATHWAYS[pathway], u[U_FLAT_OFFER])
+            if grant is not None:
+                return self.flat_stays.stay(row, pathway, u, grant, None)
         if pathway == P0:
             return (self._p0(row, u) if fix_done is None
-                    else self._p0_with_barrier(row, u, barrier, fix_done))
+                    else self.flat_stays.p0_with_barrier(row, u, barrier, fix_done))
         if pathway == P1:
-            return self._p1(row, u, barrier, fix_done)
+            return self.flat_stays.p1(row, u, barrier, fix_done)
         if pathway == P2:
             return self._p2(row, u, fix_done)
         return self._p3(row, u)
@@ -241,9 +250,10 @@ class _Run:
                 days *= float(by_day[min(max(int(nctr), 0), by_day.size - 1)])
             ready = nctr + days
             if env.now < ready:
-                self.arranging += 1
+                waits_in_acute = holding is None  # (from a flat it is counted as a flat's occupant)
+                self.arranging += waits_in_acute
                 yield env.timeout(ready - env.now)
-                self.arranging -= 1
+                self.arranging -= waits_in_acute
         log.unit_request_day[row] = env.now
         unit = self.dispatcher.take(pathway)
         closed_wait = 0.0
@@ -261,35 +271,6 @@ class _Run:
         self.log.service_end_day[row] = self.log.unit_leave_day[row] = now
         self.dispatcher.release(unit)
         self.end_episode(row, now, outcome, pathway, u)
-
-    def _p0_with_barrier(self, row: int, u, barrier: int, fix_done: simpy.Event
-                         ) -> Generator[simpy.Event, object, None]:
-        env, housing = self.env, self.housing
-        admin_end = float(self.log.nctr_day[row]) + float(self.scenario.p0_delay_days(u[U_ADMIN]))
-        grant = yield from housing.wait_in_acute(row, barrier, "P0", fix_done)
-        if grant is None:
-            if env.now < admin_end:
-                yield env.timeout(admin_end - env.now)
-            self.leave_acute(row)
-        else:
-            yield from housing.stay_in_flat(row, grant, fix_done, u[U_REABLE])
-            housing.leave_flat(row, grant)
-        self.end_episode(row, env.now, END_HOME, P0, u)
-
-    def _p1(self, row: int, u, barrier: int, fix_done: simpy.Event | None
-            ) -> Generator[simpy.Event, object, None]:
-        housing, grant = self.housing, None
-        if fix_done is not None and not fix_done.triggered:
-            housing.waiting_in_acute += 1
-            grant = yield from housing.wait_in_acute(row, barrier, "P1", fix_done)
-            housing.waiting_in_acute -= 1
-            if grant is not None:
-                yield from housing.stay_in_flat(row, grant, fix_done, u[U_REABLE])
-        unit = yield from self._admit(row, "P1", u, holding=grant)
-        if grant is not None:
-            housing.leave_flat(row, grant)
-        yield self.env.timeout(float(unit.los.ppf(u[U_LOS])))
-        self._discharge(row, unit, END_HOME, P1, u)
 
     def _p2(self, row: int, u, fix_done: simpy.Event | None, unit: UnitState | None = None,
             remaining: float = 0.0) -> Generator[simpy.Event, object, None]:
@@ -346,7 +327,8 @@ class _Run:
         readmission = None
         if outcome == END_READMISSION:
             readmission = now, float(s.readmission_clinical_los.ppf(u[U_CLIN]))
-        elif outcome != END_DEATH and u[U_READMIT] < s.readmission_probability[pathway]:
+        elif outcome != END_DEATH and u[U_READMIT] < s.readmission_probability[pathway] * (
+                self.housing.readmission_factor(row) if self.housing.effects else 1.0):
             readmission = (now + float(s.time_to_readmission.ppf(u[U_RDELAY])),
                            float(s.readmission_clinical_los.ppf(u[U_CLIN])))
         else:
@@ -387,7 +369,7 @@ class _Run:
         log.close()
         rows = log.rows_out
         p0_in_admin = log.p0_open_out  # NaN leave: still in the admin delay
-        housing = self.housing.waiting_in_acute + self.housing.flats.patients
+        housing = self.housing.waiting_in_acute + self.housing.flats.patients + self.housing.waiting_outside
         acute = len(self.acute_beds.queue) + self.in_clinical_stay  # boarding, or before NCTR
         in_progress = (self.dispatcher.waiting_in_acute() + occupied + p0_in_admin + housing + acute
                        + self.arranging)
@@ -399,8 +381,9 @@ class _Run:
         if arrived != self.patients_left + in_system:
             raise ConservationError(f"patients: {arrived} arrived != {self.patients_left} left + "
                                     f"{in_system} in system")
+        community = self.community.table() if self.community.spec.rate_per_day > 0 else None
         return RunResult(self.scenario, self.replication, None, arrived, self.patients_left, in_system,
-                         in_progress, self.availability)
+                         in_progress, self.availability, community)
 
 
 def simulate(scenario: Scenario, replication: int = 0,
@@ -437,6 +420,7 @@ def simulate(scenario: Scenario, replication: int = 0,
         run = _Run(scenario, replication, parts.append if sink is None else sink)
         run.availability = start_availability(run.env, run.dispatcher, scenario, run._generator)
         arrived = run.start()
+        run.community.start(scenario.end_days)
         arrived += place_census(scenario.initial_census, run.env, run.dispatcher, run.log,
                                 run._generator, arrived, run._resume, run.journey)
         run.env.run(until=scenario.end_days)

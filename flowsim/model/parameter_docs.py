@@ -22,6 +22,7 @@ from flowsim.model.config import (
     BarrierTypeConfig,
     CapacityStepConfig,
     ClosuresConfig,
+    CommunityReferralsConfig,
     CoordinatorsConfig,
     CostsConfig,
     DistributionConfig,
@@ -265,6 +266,8 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                           "times; shares sum to 1", key="type"),
         "coordinators": FieldDoc(_SETTINGS, "Hospital-to-home housing coordinators, who make fixes faster "
                                  "up to their caseload"),
+        "community_referrals": FieldDoc(_SETTINGS, "Referrals from the community that share the "
+                                        "coordinators and flats", "status quo: none"),
         "flats": FieldDoc("named flat schemes", "Step-down flat schemes, by name: a P0 or P1 patient waiting "
                           "for a fix waits in a flat instead of an acute bed", "status quo: none; "
                           "housing=step_down_flats adds one scheme", key="scheme"),
@@ -285,6 +288,19 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                               "status quo; housing=coordinator_scheme and step_down_flats: wait"),
         "cost_per_fte_year": FieldDoc("GBP per FTE per year", "Cost of one coordinator FTE, pro rata over "
                                       "the window", "assumption: Band 5-6 housing officer with on-costs"),
+        "follow_up_days": FieldDoc("days", "A coordinated case is held this long after its fix (visits at "
+                                   "home after discharge); empty: closed when the fix is done",
+                                   "scheme=oldham_h2h: about 90 d a case in all (assumption)"),
+        "readmission_factor": FieldDoc("factor", "Multiplies the readmission chance of patients whose fix "
+                                       "was coordinated (1: no effect)"),
+    },
+    CommunityReferralsConfig: {
+        "rate_per_day": FieldDoc("referrals per day", "People referred from the community to the same "
+                                 "coordinators (and flats); 0: none", "scheme=nottingham_hhc: 85 % of "
+                                 "153 referrals in 9 months came from the community"),
+        "flat_share": FieldDoc("share (0-1)", "Share of community referrals who also need a flat"),
+        "reablement_days": FieldDoc("days", "A community referral's stay in a flat (and until the fix is "
+                                    "done)"),
     },
     FlatSchemeConfig: {
         "capacity": FieldDoc("flats", "Flats in the scheme", "housing=step_down_flats: 12 (Heatherstones "
@@ -307,6 +323,21 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                                        "rent and support, well below a GBP 768 residential bed)"),
         "cost_per_over_length_day": FieldDoc("GBP per day", "Cost of each day a stay runs beyond "
                                              "max_stay_days", "housing=step_down_flats: 50 (assumption)"),
+        "without_barrier": FieldDoc("share (0-1) by pathway", "Share of P1 and/or P3 patients with no "
+                                    "housing barrier offered a free flat at NCTR, to regain skills",
+                                    "scheme=roseberry, heatherstones", key="pathway"),
+        "enforce_max_stay": FieldDoc("flag", "The occupant leaves at max_stay_days, to a move_on destination",
+                                     "scheme=roseberry: true (stays up to six weeks)"),
+        "move_on": FieldDoc("share (0-1) by destination", "Where occupants go when the maximum stay is "
+                            "enforced: home, P1 (a package) or P3 (a care home); shares sum to 1",
+                            key="destination"),
+        "community": FieldDoc("flag", "The scheme takes community referrals too"),
+        "readmission_factor": FieldDoc("factor", "Multiplies the readmission chance of the scheme's "
+                                       "occupants (1: no effect)"),
+        "p1_los_factor": FieldDoc("factor", "Multiplies the P1 package length of occupants who go on to P1 "
+                                  "(a smaller package)"),
+        "p3_avoided_share": FieldDoc("share (0-1)", "Of P3 patients offered a flat, those who go home with "
+                                     "a P1 package instead of a care home"),
     },
     AcuteConfig: {
         "enabled": FieldDoc("flag", "Switches the acute bed pool on: arrivals become emergency admissions "
