@@ -90,6 +90,20 @@ def test_every_shipped_scenario_is_listed_with_its_description():
     assert listed["Scenario: quick"].description == QUICK_TEXT
 
 
+def test_every_published_scheme_is_a_starting_point_composing_as_the_cli_does():
+    listed = _by_label(list_sources())
+    files = sorted((SHIPPED / "scheme").glob("*.yaml"))
+    assert len(files) >= 8
+    for path in files:
+        source = listed[f"Published scheme: {path.stem}"]
+        assert source.overrides == (f"scheme={path.stem}",)
+        assert source.command == f"flowsim scheme={path.stem}"
+        assert source.description == _leading_comments(path) and "@package" not in source.description
+    roseberry = compose_source(listed["Published scheme: roseberry"])
+    assert roseberry == _composed(["scheme=roseberry"])
+    assert roseberry["housing"]["flats"]["roseberry"]["capacity"] == 10
+
+
 def test_a_shipped_scenario_composes_as_the_cli_override_does():
     quick = _by_label(list_sources())["Scenario: quick"]
     assert compose_source(quick) == _composed(["scenario=quick"])

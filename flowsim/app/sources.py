@@ -19,8 +19,8 @@ from flowsim.model.compose import config_dir, load_config
 
 __all__ = ["Source", "compose_source", "file_description", "list_sources"]
 
-KINDS = {"system": "Default system", "scenario": "Scenario", "own": "Own system",
-         "calibrated": "Calibrated system", "saved": "Saved scenario"}
+KINDS = {"system": "Default system", "scenario": "Scenario", "scheme": "Published scheme",
+         "own": "Own system", "calibrated": "Calibrated system", "saved": "Saved scenario"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Source:
     Parameters
     ----------
     kind : str
-        ``system`` (the default), ``scenario`` (shipped or in a config folder), ``own`` or
+        ``system`` (the default), ``scenario`` (shipped or in a config folder), ``scheme`` (a
+        published scheme on the default system, ``configs/scheme/``), ``own`` or
         ``calibrated`` (a ``system/NAME.yaml`` in a config folder; calibrated when the folder is a
         ``flowsim-calibrate`` output), ``saved`` (a whole scenario saved by the app).
     name : str
@@ -87,7 +88,7 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 def list_sources(config_dirs: Sequence[str | Path] = (), saved_dirs: Sequence[str | Path] = ()
                  ) -> list[Source]:
-    """Every starting point: the default system, the shipped scenarios, then the user's.
+    """Every starting point: the default system, the shipped scenarios and schemes, then the user's.
 
     Parameters
     ----------
@@ -101,6 +102,8 @@ def list_sources(config_dirs: Sequence[str | Path] = (), saved_dirs: Sequence[st
     sources = [Source("system", "default", description=file_description(shipped / "system" / "default.yaml"))]
     sources += [Source("scenario", p.stem, (f"scenario={p.stem}",), description=file_description(p))
                 for p in _yaml_files(shipped / "scenario")]
+    sources += [Source("scheme", p.stem, (f"scheme={p.stem}",), description=file_description(p))
+                for p in _yaml_files(shipped / "scheme")]
     for folder in map(Path, config_dirs):
         search = f"hydra.searchpath=[file://{folder.resolve()}]"
         kind = "calibrated" if (folder / "fits.csv").is_file() else "own"

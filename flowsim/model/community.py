@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 import numpy as np
 import simpy
 
+from flowsim.model.draws import cumulative_shares
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.rng import UniformStream
 
@@ -38,6 +39,8 @@ class Community:
         self.spec = housing.spec.community
         self._generator = generator
         self._records: list[list[float]] = []
+        shares = self.spec.type_shares
+        self.type_cum = cumulative_shares(shares) if shares else housing.type_cum
 
     def start(self, end_days: float) -> None:
         """Start the referrals, until ``end_days``."""
@@ -60,7 +63,7 @@ class Community:
     def _case(self, record: list[float], u_type: float, u_fix: float, u_flat: float, u_reablement: float,
               u_follow_up: float) -> Generator[simpy.Event, object, None]:
         env, housing, spec = self.env, self.housing, self.housing.spec
-        barrier = next(i for i, c in enumerate(housing.type_cum) if u_type < c)
+        barrier = next(i for i, c in enumerate(self.type_cum) if u_type < c)
         record[0:3] = [barrier, np.nan, env.now]
         coordinated = housing.coordinators.take()
         if not coordinated and spec.when_full == "wait" and housing.coordinators.capacity > 0:
@@ -76,7 +79,10 @@ class Community:
             if request.triggered:
                 (index, slot), stay = request.value, float(self.spec.reablement.ppf(u_reablement))
                 record[6:9] = [index, slot, env.now]
-                yield done & env.timeout(stay)
+                scheme = housing.flats.schemes[index]
+                ready = done & env.timeout(stay)
+                # an enforced maximum stay: they leave then (home, the fix going on), as hospital guests
+                yield ready | env.timeout(scheme.max_stay_days) if scheme.enforce_max_stay else ready
                 record[9] = env.now
                 housing.flats.move_out((index, slot), counted=False)
             else:

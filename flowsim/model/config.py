@@ -250,6 +250,7 @@ class CommunityReferralsConfig:
     rate_per_day: float = 0.0
     flat_share: float = 0.0
     reablement_days: DistributionConfig = field(default_factory=DistributionConfig)  # a referral's flat stay
+    types: dict[str, float] = field(default_factory=dict)  # by barrier type; empty: as hospital patients
 
 
 @dataclass

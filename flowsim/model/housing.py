@@ -97,6 +97,7 @@ class CommunityReferrals:
     rate_per_day: float
     flat_share: float  # of referrals, those who also need a flat while their home is fixed
     reablement: Distribution  # their stay in a flat, at least until the fix is done
+    type_shares: tuple[float, ...] = ()  # by barrier type (config order); empty: as hospital patients'
 
 
 _AT_ONCE = Fixed(0.0)
@@ -210,7 +211,7 @@ def _shares(spec: Any, names: tuple[str, ...], field: str) -> tuple[float, ...]:
     return shares
 
 
-def _community(spec: Any, flats: tuple[FlatScheme, ...]) -> CommunityReferrals:
+def _community(spec: Any, flats: tuple[FlatScheme, ...], type_names: tuple[str, ...]) -> CommunityReferrals:
     field = "housing.community_referrals"
     spec = _settings(spec or {}, field)
     rate = real_number(spec.get("rate_per_day", 0.0), f"{field}.rate_per_day", maximum=MAX_RATE_PER_DAY)
@@ -220,8 +221,10 @@ def _community(spec: Any, flats: tuple[FlatScheme, ...]) -> CommunityReferrals:
     if flat_share > 0 and not any(f.community for f in flats):
         raise ConfigError(f"{field}.flat_share", "is above 0 but no flat scheme takes community referrals",
                           "set housing.flats.<scheme>.community=true, or flat_share=0")
+    types = spec.get("types") or {}
+    shares = _shares(types, type_names, f"{field}.types") if types else ()
     return CommunityReferrals(rate, flat_share, distribution_from_config(
-        _given_or_none(spec.get("reablement_days")), f"{field}.reablement_days"))
+        _given_or_none(spec.get("reablement_days")), f"{field}.reablement_days"), shares)
 
 
 def _given_or_none(spec: Any) -> Any:
@@ -296,5 +299,5 @@ def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
         readmission_factor=real_number(coordinators.get("readmission_factor", 1.0),
                                        "housing.coordinators.readmission_factor",
                                        maximum=1.0 / _MIN_PROBABILITY),
-        community=_community(section.get("community_referrals"), flats),
+        community=_community(section.get("community_referrals"), flats, type_names),
     )

@@ -301,6 +301,8 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "flat_share": FieldDoc("share (0-1)", "Share of community referrals who also need a flat"),
         "reablement_days": FieldDoc("days", "A community referral's stay in a flat (and until the fix is "
                                     "done)"),
+        "types": FieldDoc("share (0-1) by barrier type", "Their barrier types; empty: as hospital "
+                          "patients'", "scheme=nottingham_hhc: rehousing", key="type"),
     },
     FlatSchemeConfig: {
         "capacity": FieldDoc("flats", "Flats in the scheme", "housing=step_down_flats: 12 (Heatherstones "
