@@ -46,7 +46,9 @@ KNOWN_ROWS = [
     "`{kind: lognormal, mu: -5.298, sigma: 1}` |",
     "| `housing.coordinators.caseload_per_fte` | whole number | cases per FTE | `15` | `15` |",
     "| `housing.flats.<scheme>.max_stay_days` | number | days | `42` | — |",
-    "| `costs.acute_bed_day` | number | GBP per bed-day | required | `395` |",
+    "| `costs.acute_bed_day` | number or basis name | GBP per bed-day | required | `full_cost` |",
+    "| `costs.bed_day_bases.<basis>.per_day` | number | GBP per bed-day | required | *full_cost*: `395`; "
+    "*ipacs_2017_18*: `346`; *nottingham_2016*: `106.81`; *marginal*: `99` |",
 ]
 HEADINGS = ["Top level", "`run`", "`arrivals`", "`pathways`", "`services`", "`after_p2`", "`readmission`",
             "`costs`", "`housing`", "`acute`", "`outputs`", "`precision`", "Distributions"]
@@ -54,7 +56,8 @@ HEADINGS = ["Top level", "`run`", "`arrivals`", "`pathways`", "`services`", "`af
 ENTRY_WORDS = [(re.compile(r"^services\.[^.]+"), "services.<unit>"),
                (re.compile(r"^housing\.types\.[^.]+"), "housing.types.<type>"),
                (re.compile(r"^housing\.flats\.[^.]+"), "housing.flats.<scheme>"),
-               (re.compile(r"^pathways\.arrangement_days\.[^.]+"), "pathways.arrangement_days.<pathway>")]
+               (re.compile(r"^pathways\.arrangement_days\.[^.]+"), "pathways.arrangement_days.<pathway>"),
+               (re.compile(r"^costs\.bed_day_bases\.[^.]+"), "costs.bed_day_bases.<basis>")]
 
 
 @pytest.fixture(scope="module")

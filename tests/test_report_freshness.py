@@ -77,10 +77,10 @@ def test_make_report_reruns_the_sweep_when_the_system_config_changes_and_reuses_
     identity = _sweep_identity(sweep)
     assert f"sweep identity {identity[:12]}." in page and identity in page
     assert "valued at GBP 395 a bed-day" in page
-    assert yaml.safe_load(html.with_name("board_report_config.yaml").read_text())["costs"] == {
-        "acute_bed_day": 395}
+    assert yaml.safe_load(html.with_name("board_report_config.yaml").read_text())["costs"][
+        "acute_bed_day"] == "full_cost"  # GBP 395, a named basis of costs.bed_day_bases
 
-    system.write_text(system.read_text().replace("acute_bed_day: 395", "acute_bed_day: 420"))
+    system.write_text(system.read_text().replace("acute_bed_day: full_cost", "acute_bed_day: 420"))
     changed = _sweep(conf, sweep)
     for job in (0, 1):
         assert (f"flowsim: note: earlier results in {sweep / str(job)} were made with a different "
@@ -92,5 +92,5 @@ def test_make_report_reruns_the_sweep_when_the_system_config_changes_and_reuses_
     assert new_identity != identity
     assert f"sweep identity {new_identity[:12]}." in page and identity[:12] not in page
     assert "valued at GBP 420 a bed-day" in page
-    assert yaml.safe_load(html.with_name("board_report_config.yaml").read_text())["costs"] == {
-        "acute_bed_day": 420}
+    assert yaml.safe_load(html.with_name("board_report_config.yaml").read_text())["costs"][
+        "acute_bed_day"] == 420

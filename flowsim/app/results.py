@@ -57,7 +57,9 @@ def system_table(scenario: Scenario) -> pd.DataFrame:
         rows.append({
             "unit": unit.name, "pathways": ", ".join(unit.pathways), "places": unit.capacity,
             "mean stay (days)": round(unit.los.mean, 1),
-            "GBP per occupied day": unit.cost_per_occupied_day, "GBP per place-week": unit.cost_per_bed_week,
+            "GBP per occupied day": unit.cost_per_occupied_day,
+            "GBP per place-week": (unit.cost_per_bed_week if isinstance(unit.cost_per_bed_week, float)
+                                   else unit.cost_per_bed_week.describe()),
             "admits": "every day" if len(days) == 7 else f"{len(days)} days a week",
             "description": unit.description})
     return pd.DataFrame(rows)

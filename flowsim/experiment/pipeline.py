@@ -38,6 +38,7 @@ from flowsim.experiment.preflight import RunPlan, check_output_dir, check_run
 from flowsim.experiment.run_folder import MARKER, earlier_results, remove_results, remove_temporary
 from flowsim.experiment.runner import iter_replications, run_replication
 from flowsim.measures.aggregate import HEADLINE_KPIS, replication_table, summarise
+from flowsim.model.cost_basis import cost_record
 from flowsim.model.scenario import Scenario
 
 __all__ = ["ScenarioRun", "replication_record", "run_scenario"]
@@ -230,6 +231,11 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         "kpis": {k: float(headline.loc[k, "mean"]) for k in headline.index},
         "headline": {k: headline.loc[k].drop("n").to_dict() for k in HEADLINE_KPIS
                      if k in headline.index},
+        # the delayed days valued on the run's basis and on every listed one (compare without rerunning)
+        "acute_bed_day_cost": cost_record(scenario.acute_bed_day_basis, scenario.acute_bed_day_cost,
+                                          scenario.bed_day_bases,
+                                          float(headline.loc["delayed_days_total", "mean"]),
+                                          float(headline.loc["delayed_days_per_year", "mean"])),
         "precision": {"target_half_width_pct": report.target_half_width_pct,
                       "half_width_pct": report.half_width_pct, "met": report.met},
         "units": units.drop(columns="replication").groupby("unit", sort=False)

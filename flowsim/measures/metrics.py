@@ -38,6 +38,7 @@ from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import CENSUS, FINAL_OUTCOMES, EpisodeTable
 from flowsim.model.journey import RunResult
 from flowsim.model.scenario import PATHWAYS, Scenario, UnitSpec
+from flowsim.model.tariff import TieredTariff
 
 __all__ = ["RunMetrics", "compute_metrics", "metrics_from_tally", "overlap_days", "tally_community_referrals",
            "tally_episodes"]
@@ -91,6 +92,15 @@ def _step_integral(steps: list[tuple[float, float]], w0: float, w1: float) -> fl
 def _scheduled(spec: UnitSpec) -> list[tuple[float, float]]:
     """Commissioned capacity over time (schedule only: closures and absence do not change the bill)."""
     return [(0.0, spec.capacity), *spec.availability.schedule]
+
+
+def _block_cost(spec: UnitSpec, capacity_days: float, scenario: Scenario) -> float:
+    """GBP of the block contract in the window: place-weeks at one rate, or a tiered tariff's."""
+    tariff = spec.cost_per_bed_week
+    if isinstance(tariff, TieredTariff):
+        return tariff.block_cost_gbp(_scheduled(spec), scenario.warm_up_days, scenario.horizon_days,
+                                     scenario.end_days)
+    return capacity_days / 7.0 * tariff
 
 
 def _weekend_premium(spec: UnitSpec) -> float:
@@ -157,7 +167,7 @@ def _unit_rows(scenario: Scenario, tally: Tally, availability: dict[str, list[tu
             "mean_wait_days": tally.mean(key + "wait_days"),
             "p_wait": tally.total(key + "waited") / waits if waits else np.nan,
             "cost_occupied": occupied_days * spec.cost_per_occupied_day,
-            "cost_block": capacity_days / 7.0 * spec.cost_per_bed_week,
+            "cost_block": _block_cost(spec, capacity_days, scenario),
             "cost_weekend_premium": capacity_days / 7.0 * _weekend_premium(spec),
             "cost_over_length": over_days * spec.cost_per_over_length_day,
         })

@@ -20,6 +20,7 @@ __all__ = [
     "AfterP2Config",
     "ArrivalsConfig",
     "BarrierTypeConfig",
+    "BedDayBasisConfig",
     "CapacityStepConfig",
     "ClosuresConfig",
     "CoordinatorsConfig",
@@ -141,7 +142,9 @@ class UnitConfig:
     los_days: DistributionConfig = field(default_factory=DistributionConfig)
     preference: int = 1  # lower is tried first among units serving the same pathway
     cost_per_occupied_day: float = 0.0
-    cost_per_bed_week: float = 0.0  # block contract, paid whether occupied or not
+    # block contract, paid whether occupied or not: GBP per place-week, or a tiered tariff
+    # {by: places | contract_weeks, tiers: [{from, per_bed_week}, ...]} (flowsim.model.tariff)
+    cost_per_bed_week: Any = 0.0
     # added to the block cost while the unit admits at weekends (7-day admission), per Sat/Sun day open
     weekend_admission_premium_per_bed_week: float = 0.0
     description: str = ""
@@ -171,10 +174,19 @@ class ReadmissionConfig:
 
 
 @dataclass
+class BedDayBasisConfig:
+    """One named way of valuing a delayed acute bed day, with where the figure comes from."""
+
+    per_day: float = MISSING
+    source: str = MISSING
+
+
+@dataclass
 class CostsConfig:
     """Unit costs in pounds (unit service costs sit on each unit)."""
 
-    acute_bed_day: float = MISSING
+    acute_bed_day: Any = MISSING  # GBP per bed day, or the name of one of bed_day_bases
+    bed_day_bases: dict[str, BedDayBasisConfig] = field(default_factory=dict)
 
 
 @dataclass

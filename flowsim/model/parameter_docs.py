@@ -20,6 +20,7 @@ from flowsim.model.config import (
     AfterP2Config,
     ArrivalsConfig,
     BarrierTypeConfig,
+    BedDayBasisConfig,
     CapacityStepConfig,
     ClosuresConfig,
     CommunityReferralsConfig,
@@ -178,7 +179,13 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "cost_per_occupied_day": FieldDoc("GBP per occupied place per day", "Variable cost of each occupied "
                                           "place-day"),
         "cost_per_bed_week": FieldDoc("GBP per place per week", "Block-contract cost of each commissioned "
-                                      "place, paid whether occupied or not"),
+                                      "place, paid whether occupied or not; or a tiered tariff {by: places "
+                                      "or contract_weeks, tiers: [{from, per_bed_week}, ...]}: the rate of "
+                                      "the highest tier reached by the places commissioned in each period, "
+                                      "or by the weeks a block of places stays commissioned (still open at "
+                                      "the end of the run: at least 52)",
+                                      "tiers: configs/scenario/care_home_unit_tiered.yaml",
+                                      value_type="number or tiered tariff"),
         "weekend_admission_premium_per_bed_week": FieldDoc(
             "GBP per place per week", "Premium on the block cost for 7-day admission: paid on every "
             "commissioned place while admission.days include Saturday and Sunday (half for one of them)"),
@@ -249,8 +256,17 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
     },
     CostsConfig: {
         "acute_bed_day": FieldDoc("GBP per bed-day", "Cost of one delayed acute bed-day: values delayed days "
-                                  "and the acute saving of options", "King's Fund, 2022/23 (the IPACS "
-                                  "technical guide: GBP 346, 2017/18)"),
+                                  "and the acute saving of options; a number, or the name of one of "
+                                  "costs.bed_day_bases", "full_cost: King's Fund, 2022/23",
+                                  value_type="number or basis name"),
+        "bed_day_bases": FieldDoc("named cost bases", "Published ways of valuing a delayed bed day, by "
+                                  "name, for costs.acute_bed_day to choose; metrics.json values the "
+                                  "delayed days on each", "King's Fund 2022/23; IPACS technical guide "
+                                  "2017/18; Nottingham City Homes 2016; marginal: assumption", key="basis"),
+    },
+    BedDayBasisConfig: {
+        "per_day": FieldDoc("GBP per bed-day", "Cost of one delayed acute bed-day on this basis"),
+        "source": FieldDoc("text", "Where the figure comes from: publication and year, or 'assumption: why'"),
     },
     HousingConfig: {
         "enabled": FieldDoc("flag", "Switches housing barriers on; false gives the core model alone, with "

@@ -33,11 +33,13 @@ from flowsim.model.bounds import (
     MAX_SEED,
 )
 from flowsim.model.census import InitialCensus, census_from_file, check_census_fits
+from flowsim.model.cost_basis import CostBasis, acute_bed_day_basis, bed_day_bases
 from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
 from flowsim.model.housing import OFF, HousingSpec, housing_from_config
 from flowsim.model.strict import check_keys
+from flowsim.model.tariff import TieredTariff, tariff_from_config
 from flowsim.model.validate import real_number, whole_number
 
 __all__ = [
@@ -68,7 +70,7 @@ class UnitSpec:
     los: Distribution
     preference: int
     cost_per_occupied_day: float
-    cost_per_bed_week: float
+    cost_per_bed_week: float | TieredTariff  # GBP per place-week, or a tiered tariff
     description: str = ""
     # block-cost premium per place per week for admitting on both weekend days (half for one)
     weekend_admission_premium_per_bed_week: float = 0.0
@@ -95,7 +97,7 @@ class Scenario:
     readmission_probability: tuple[float, ...]  # aligned with PATHWAYS
     time_to_readmission: Distribution
     readmission_clinical_los: Distribution
-    acute_bed_day_cost: float
+    acute_bed_day_cost: float  # GBP per delayed bed day: acute_bed_day_basis.per_day_gbp
     housing: HousingSpec = OFF
     initial_census: InitialCensus = field(default_factory=InitialCensus)
     acute: AcuteSpec = ACUTE_OFF
@@ -108,6 +110,8 @@ class Scenario:
     arrival_hour_cdf: tuple[float, ...] | None = None  # None: arrivals uniform over the day
     # Per simulated day: the factor on arrangement delays of patients becoming NCTR that day (None: 1)
     arrangement_factor_by_day: np.ndarray | None = None
+    acute_bed_day_basis: CostBasis | None = None  # None: acute_bed_day_cost given directly (custom)
+    bed_day_bases: tuple[CostBasis, ...] = ()  # every basis listed in costs.bed_day_bases
 
     def p0_delay_days(self, u: Any) -> Any:
         """Days a P0 patient stays in acute for uniform(s) ``u``: the admin delay, or another reason's.
@@ -205,8 +209,8 @@ def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> 
             preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
             cost_per_occupied_day=real_number(spec.get("cost_per_occupied_day", 0.0),
                                               f"{field}.cost_per_occupied_day", maximum=MAX_COST),
-            cost_per_bed_week=real_number(spec.get("cost_per_bed_week", 0.0), f"{field}.cost_per_bed_week",
-                                          maximum=MAX_COST),
+            cost_per_bed_week=tariff_from_config(spec.get("cost_per_bed_week", 0.0),
+                                                 f"{field}.cost_per_bed_week"),
             weekend_admission_premium_per_bed_week=real_number(
                 spec.get("weekend_admission_premium_per_bed_week", 0.0),
                 f"{field}.weekend_admission_premium_per_bed_week", maximum=MAX_COST),
@@ -348,6 +352,9 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                                             if u.availability.schedule and u.availability.schedule[0][0] == 0
                                             else u.capacity) for u in units})
 
+    costs = cfg.get("costs") or {}
+    bases = bed_day_bases(costs)
+    basis = acute_bed_day_basis(costs, bases)
     return Scenario(
         seed=whole_number(cfg.get("seed", 0), "seed", 0, MAX_SEED),
         replications=whole_number(cfg.get("replications", 1), "replications", 1, MAX_REPLICATIONS),
@@ -364,8 +371,9 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         readmission_probability=readmit,
         time_to_readmission=time_to_readmission,
         readmission_clinical_los=clinical_los,
-        acute_bed_day_cost=real_number(_require(cfg.get("costs") or {}, "acute_bed_day", "costs"),
-                                       "costs.acute_bed_day", maximum=MAX_COST),
+        acute_bed_day_cost=basis.per_day_gbp,
+        acute_bed_day_basis=basis,
+        bed_day_bases=bases,
         housing=housing_from_config(cfg.get("housing")),
         initial_census=census,
         acute=acute_from_config(cfg.get("acute")),

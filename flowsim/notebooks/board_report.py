@@ -42,6 +42,7 @@ from flowsim.measures.aggregate import (
     reasons_by_option,
     weekly_utilisation,
 )
+from flowsim.model.cost_basis import acute_bed_day_basis, bed_day_bases
 from flowsim.reporting.board import figure_image
 from flowsim.reporting.decision import (
     check_rule,
@@ -140,18 +141,26 @@ display(Markdown("\n".join(lines)))
 # %%
 tried = {k: sorted(comparison[k].unique().tolist()) for k in swept if k.startswith("services.")}
 display(figure_image(network_diagram(config, tried)))
-acute = config["costs"]["acute_bed_day"]
+bases = bed_day_bases(config["costs"])
+basis = acute_bed_day_basis(config["costs"], bases)
+acute = basis.per_day_gbp
+other_bases = "; ".join(f"{b.name} ({gbp(b.per_day_gbp)} a day: {b.source}) "
+                        f"{gbp(focus['delayed_days_avoided_per_year'] * b.per_day_gbp)}"
+                        for b in bases if b.name != basis.name)
 display(Markdown(
     "**What the numbers mean.** A *delayed day* is a day a patient who no longer needs acute care (NCTR) "
     "spends in an acute bed, waiting for a simple discharge (P0), care at home (P1), a short-term bed "
     "(P2), a care-home placement (P3) or a housing fix. *Delayed days avoided* are the baseline's "
     "delayed days minus the option's, in the same simulated years. *Net saving* is the delayed days "
-    f"avoided valued at {gbp(acute)} a bed-day, minus the added cost of the services. A *95 % confidence "
+    f"avoided valued at {gbp(acute)} a bed-day (cost basis `{basis.name}`: {basis.source}), minus the "
+    "added cost of the services. A *95 % confidence "
     "interval* is the range the average effect lies in, given the replications run; it narrows as "
     "replications are added, while the spread of single years does not.\n\n"
     "**What is counted, and what is not.**\n\n"
     f"- Counted: acute delayed bed-days, at {gbp(acute)} each. This is an opportunity cost: a freed bed "
     "is used by the next patient. It is not cash released unless beds or staff are actually taken out.\n"
+    + (f"- On the other cost bases listed in the configuration, the {focus_name}'s delayed days avoided "
+       f"would be worth, a year: {other_bases}.\n" if other_bases else "") +
     "- Counted: the cost of the modelled services: block contracts and occupied days of the units, "
     "housing coordinators and step-down flats where configured.\n"
     "- Not counted: primary care and community health services outside the units; social care beyond "

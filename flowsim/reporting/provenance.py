@@ -23,8 +23,10 @@ import yaml
 
 from flowsim.experiment.io import atomic_write
 from flowsim.experiment.sweep import COLLECTED_FILE
+from flowsim.model.cost_basis import acute_bed_day_basis
 from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.errors import ConfigError
+from flowsim.model.tariff import tariff_from_config
 
 __all__ = ["SweepProvenance", "assumptions_table", "run_length_text", "sweep_provenance", "write_config"]
 
@@ -154,8 +156,12 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
         costs = []
         if unit.get("cost_per_occupied_day"):
             costs.append(f"{_money(unit['cost_per_occupied_day'])} per occupied day")
-        if unit.get("cost_per_bed_week"):
-            costs.append(f"{_money(unit['cost_per_bed_week'])} per place per week, used or not")
+        tariff = unit.get("cost_per_bed_week")
+        if isinstance(tariff, Mapping):
+            tiered = tariff_from_config(tariff, f"services.{name}.cost_per_bed_week")
+            costs.append(f"block {tiered.describe()}, used or not")
+        elif tariff:
+            costs.append(f"{_money(tariff)} per place per week, used or not")
         description = unit.get("description") or name
         rows.append((f"{name}: {description}",
                      f"{', '.join(unit.get('pathways') or [])}; {unit.get('capacity')} places; mean stay "
@@ -179,8 +185,8 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
                      f"{len(housing.get('flats') or {})} step-down flat scheme(s)"))
     else:
         rows.append(("housing barriers", "not modelled"))
-    acute = (config.get("costs") or {}).get("acute_bed_day", 0)
-    rows.append(("cost of a delayed acute bed-day", _money(acute)))
+    rows.append(("cost of a delayed acute bed-day",
+                 acute_bed_day_basis(config.get("costs") or {"acute_bed_day": 0}).describe()))
     run = config.get("run") or {}
     warm, horizon = float(run.get("warm_up_days", 0)), float(run.get("horizon_days", 0))
     rows.append(("simulated time per replication",
