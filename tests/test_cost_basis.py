@@ -16,7 +16,7 @@ import pytest
 from test_metrics_by_hand import CARE_HOME_CHANGES, CONFIG, REHAB_CHANGES, REL, ROWS, run_result
 
 from flowsim.measures.metrics import compute_metrics
-from flowsim.model.compose import load_config
+from flowsim.model.compose import load_config, load_scenario
 from flowsim.model.cost_basis import CUSTOM, CostBasis, acute_bed_day_basis, bed_day_bases, cost_record
 from flowsim.model.errors import ConfigError
 from flowsim.model.scenario import build_scenario
@@ -128,3 +128,8 @@ def test_metrics_json_names_the_basis_and_values_every_basis(tmp_path):
         assert value["cost_delayed_days_gbp"] == pytest.approx(expected, rel=REL)
     chosen = by_basis["ipacs_2017_18"]["cost_delayed_days_gbp"]
     assert chosen == pytest.approx(kpis["cost_delayed_days"], rel=REL)
+
+
+def test_an_amount_typed_as_text_is_an_amount_not_a_basis_name():
+    typed = load_scenario(["scenario=quick", "costs.acute_bed_day='300'"])
+    assert typed.acute_bed_day_cost == 300.0 and typed.acute_bed_day_basis.name == "custom"

@@ -54,7 +54,9 @@ RICH = ["scenario=quick", "housing=step_down_flats", "housing.barrier_probabilit
         "services.ic_beds.closures.duration_days={kind: fixed, value: 3}",
         "services.p1_reablement.staff_absence.fraction_of_days=0.1",
         "services.p1_reablement.staff_absence.capacity_factor=0.8",
-        "services.ic_beds.max_stay_days=42", "services.ic_beds.cost_per_over_length_day=100"]
+        "services.ic_beds.max_stay_days=42", "services.ic_beds.cost_per_over_length_day=100",
+        "housing.community_referrals.rate_per_day=0.2", "housing.flats.step_down.community=true",
+        "housing.community_referrals.flat_share=0.5"]
 # The core model: housing off, and the calibrated default's delays and seasonal capacity switched off.
 CORE = ["housing=off", "pathways.p0_other_reasons.probability=0",
         *(f"pathways.arrangement_days.{p}={{kind: fixed, value: 0}}" for p in ("P1", "P2", "P3")),

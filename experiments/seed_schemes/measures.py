@@ -18,6 +18,8 @@ from flowsim.measures.aggregate import confidence_interval
 
 DAYS_PER_HALF_YEAR = 365.0 / 2
 NOTTINGHAM_CASES = 17  # hospital cases rehoused (housing 2017, Nottingham: "Seventeen of those sixty-four")
+# Nottingham's own value of a bed day: GBP 169,288 over 1,585 bed days (the nottingham_2016 cost basis)
+NOTTINGHAM_GBP_PER_BED_DAY = 169288 / 1585
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,11 @@ def _nottingham_bed_days(runs: list[Run], baselines: list[Run]) -> list[float]:
     return [NOTTINGHAM_CASES * paired_saving(r, b, "rehousing") for r, b in zip(runs, baselines, strict=True)]
 
 
+def _nottingham_saving_per_case(runs: list[Run], baselines: list[Run]) -> list[float]:
+    return [NOTTINGHAM_GBP_PER_BED_DAY * paired_saving(r, b, "rehousing")
+            for r, b in zip(runs, baselines, strict=True)]
+
+
 def _rehousing_days(runs: list[Run], baselines: list[Run]) -> list[float]:
     values = []
     for r in runs:
@@ -144,6 +151,8 @@ REPORTED: Mapping[str, tuple[Reported, ...]] = {
     "nottingham_hhc": (
         Reported("bed days saved, 17 hospital cases", "1,585", 1585.0, _nottingham_bed_days,
                  "default system, 17 cases"),
+        Reported("saving per hospital case (GBP, at their GBP 106.81 a bed day)", "9,958", 9958.0,
+                 _nottingham_saving_per_case, "default system"),
         Reported("referral to rehousing (days), coordinated", "33", 33.0, _rehousing_days, "default system"),
     ),
     "roseberry": (
@@ -157,8 +166,10 @@ REPORTED: Mapping[str, tuple[Reported, ...]] = {
                  "default system"),
     ),
     "oldham_h2h": (
-        Reported("patients supported in six months", "30", 30.0, _coordinated_per_half_year, "default system"),
-        Reported("from care homes, not hospital (%)", "27", 27.0, _community_share_of_cases, "default system"),
+        Reported("patients supported in six months", "30", 30.0, _coordinated_per_half_year,
+                 "default system"),
+        Reported("from care homes, not hospital (%)", "27", 27.0, _community_share_of_cases,
+                 "default system"),
     ),
     "home_group": (
         Reported("bed nights saved per person supported", "16.25 (one 24-bed ward)", 16.25,

@@ -103,7 +103,7 @@ def list_sources(config_dirs: Sequence[str | Path] = (), saved_dirs: Sequence[st
     sources += [Source("scenario", p.stem, (f"scenario={p.stem}",), description=file_description(p))
                 for p in _yaml_files(shipped / "scenario")]
     sources += [Source("scheme", p.stem, (f"scheme={p.stem}",), description=file_description(p))
-                for p in _yaml_files(shipped / "scheme")]
+                for p in _yaml_files(shipped / "scheme") if p.stem != "none"]  # none: the system as it is
     for folder in map(Path, config_dirs):
         search = f"hydra.searchpath=[file://{folder.resolve()}]"
         kind = "calibrated" if (folder / "fits.csv").is_file() else "own"

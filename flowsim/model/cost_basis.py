@@ -117,6 +117,8 @@ def acute_bed_day_basis(costs: Mapping[str, Any], bases: tuple[CostBasis, ...] |
     value = costs.get("acute_bed_day")
     if value is None or value == "???":
         raise ConfigError(_FIELD, "is missing", f"give {_FIELD} a value")
+    if isinstance(value, str) and _is_number(value):  # typed as text (the app's field): an amount
+        value = float(value)
     if isinstance(value, str):
         for basis in bases:
             if basis.name == value:
@@ -181,3 +183,11 @@ def cost_record(chosen: CostBasis | None, per_day_gbp: float, bases: tuple[CostB
     return {"basis": basis.name, "per_day_gbp": basis.per_day_gbp, "source": basis.source,
             "cost_delayed_days_by_basis": delayed_cost_by_basis(delayed_days_total, delayed_days_per_year,
                                                                 basis, bases)}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
