@@ -115,7 +115,7 @@ def _set(config: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str,
 
 def test_the_default_config_has_the_leaves_this_test_walks(inputs):
     leaves = [".".join(p) for p in _leaves(_default(inputs))]
-    assert len(leaves) == 440  # the walk below reaches every one of them
+    assert len(leaves) == 474  # the walk below reaches every one of them
     assert {"arrivals.series_csv", "run.initial_census", "seed", "housing.flats",
             "services.ic_beds.capacity_schedule", "services.ic_beds.capacity"} <= set(leaves)
 
@@ -141,7 +141,7 @@ def test_every_result_relevant_leaf_changes_the_digest_and_is_named(inputs):
         checked += 1
     assert unchanged == []
     assert unnamed == []
-    assert checked == 429  # 440 leaves less seed, replications, n_jobs, 3 outputs.* and 5 precision.*
+    assert checked == 463  # 474 leaves less seed, replications, n_jobs, 3 outputs.* and 5 precision.*
 
 
 def _lookup(config: dict[str, Any], path: tuple[str, ...]) -> Any:
