@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from flowsim.model.acute import AcuteSpec
 from flowsim.model.availability import Availability
 from flowsim.model.census import InitialCensus
-from flowsim.model.compose import load_config
+from flowsim.model.compose import load_config, load_scenario
 from flowsim.model.distributions import Fixed
 from flowsim.model.scenario import Scenario, build_scenario
 from flowsim.reporting.features import has_admission_calendar, has_coordinators, has_flats, scenario_features
@@ -221,3 +221,15 @@ def test_arrangement_without_seasons_and_on_one_pathway(base):
 def test_seasonal_capacity_of_one_unit(base):
     scenario = _unit(base, "ic_beds", month_factors=(0.75,) + (1.0,) * 11)
     assert "seasonal capacity (ic_beds, down to 75 % in some months)" in scenario_features(scenario)
+
+
+def test_scheme_rules_follow_up_and_community_referrals():
+    roseberry = scenario_features(load_scenario(["scheme=roseberry"]))
+    assert "flats offered with no housing barrier (roseberry P1 10 %)" in roseberry
+    assert "flat stays ended at their maximum (roseberry 42 d)" in roseberry
+    assert "community referrals (0.14 a day)" in roseberry
+    oldham = scenario_features(load_scenario(["scheme=oldham_h2h"]))
+    assert "coordinator follow-up after the fix (mean 60 d)" in oldham
+    plain = scenario_features(load_scenario(["housing=step_down_flats"]))
+    assert not any(f.startswith(("flats offered", "flat stays ended", "coordinator follow-up", "community"))
+                   for f in plain)

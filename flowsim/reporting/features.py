@@ -9,6 +9,7 @@ The printed summary opens with this list, and prints only the sections these fea
 from __future__ import annotations
 
 from flowsim.model.availability import WEEKDAYS, Availability
+from flowsim.model.housing import FlatScheme
 from flowsim.model.scenario import PATHWAYS, Scenario
 
 __all__ = ["has_admission_calendar", "has_coordinators", "has_flats", "scenario_features"]
@@ -43,6 +44,15 @@ def _calendar_text(a: Availability) -> str:
 def has_flats(scenario: Scenario) -> bool:
     """Whether the scenario has step-down flats (a scheme with at least one flat)."""
     return scenario.housing.enabled and any(f.capacity > 0 for f in scenario.housing.flats)
+
+
+def _flat_rules(flats: list[FlatScheme]) -> list[str]:
+    """The flats' own rules in use: offers to patients with no barrier, an enforced maximum stay."""
+    offered = [f"{f.name} " + ", ".join(f"{p} {100 * share:g} %" for p, share in f.without_barrier)
+               for f in flats if f.without_barrier]
+    limited = [f"{f.name} {f.max_stay_days:g} d" for f in flats if f.enforce_max_stay]
+    return ([f"flats offered with no housing barrier ({'; '.join(offered)})"] if offered else []) + (
+        [f"flat stays ended at their maximum ({', '.join(limited)})"] if limited else [])
 
 
 def has_coordinators(scenario: Scenario) -> bool:
@@ -84,6 +94,11 @@ def scenario_features(scenario: Scenario) -> list[str]:
         flats = [f for f in housing.flats if f.capacity > 0]
         features.append(f"step-down flats ({flats[0].capacity})" if len(flats) == 1 else
                         "step-down flats (" + ", ".join(f"{f.name} {f.capacity}" for f in flats) + ")")
+        features += _flat_rules(flats)
+    if has_coordinators(scenario) and housing.follow_up.mean > 0:
+        features.append(f"coordinator follow-up after the fix (mean {housing.follow_up.mean:.3g} d)")
+    if housing.enabled and housing.community.rate_per_day > 0:
+        features.append(f"community referrals ({housing.community.rate_per_day:g} a day)")
     if scenario.acute.enabled:
         features.append(f"acute bed pool ({scenario.acute.beds:,} beds)")
     per_unit = [
