@@ -139,3 +139,12 @@ def test_bad_scheme_settings_name_the_field(override, field):
     with pytest.raises(ConfigError) as caught:
         load_scenario([*FLATS, override])
     assert caught.value.field == field
+
+
+def test_stays_cut_at_an_enforced_maximum_are_not_counted_over_length():
+    overrides = [*NO_BARRIERS, "housing.flats.step_down.without_barrier={P1: 1.0}", LONG_STAYS, *ENFORCED]
+    kpis = compute_metrics(simulate(load_scenario(overrides), 0)).kpis
+    assert kpis["flat_step_down_stays"] > 10 and kpis["flat_step_down_over_length_stays"] == 0
+    assert kpis["flat_over_length_days"] == pytest.approx(0.0, abs=1e-6)
+    loose = compute_metrics(simulate(load_scenario(overrides[:-2]), 0)).kpis
+    assert loose["flat_step_down_over_length_stays"] > 5  # not enforced: counted
