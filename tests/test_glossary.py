@@ -56,7 +56,9 @@ RICH = ["scenario=quick", "housing=step_down_flats", "housing.barrier_probabilit
         "services.p1_reablement.staff_absence.capacity_factor=0.8",
         "services.ic_beds.max_stay_days=42", "services.ic_beds.cost_per_over_length_day=100",
         "housing.community_referrals.rate_per_day=0.2", "housing.flats.step_down.community=true",
-        "housing.community_referrals.flat_share=0.5"]
+        "housing.community_referrals.flat_share=0.5",
+        "housing.flats.step_down.without_barrier={P1: 0.05}", "housing.flats.step_down.enforce_max_stay=true",
+        "housing.coordinators.follow_up_days={kind: fixed, value: 10}"]
 # The core model: housing off, and the calibrated default's delays and seasonal capacity switched off.
 CORE = ["housing=off", "pathways.p0_other_reasons.probability=0",
         *(f"pathways.arrangement_days.{p}={{kind: fixed, value: 0}}" for p in ("P1", "P2", "P3")),
