@@ -44,10 +44,16 @@ def small_sweep(tmp_path_factory):
     avoid enough delayed days to pay for themselves, and 8 beds have the largest mean net saving while
     4 beds come within its confidence interval (the default rule and the largest mean disagree).
     """
-    out = tmp_path_factory.mktemp("sweep")
-    for job, places in enumerate(PLACES):
-        overrides = ["scenario=quick", "services.ic_beds.capacity=29", "replications=3",
-                     "outputs.summary=false", "outputs.patients=false", f"{OPTION}={places}"]
+    return run_sweep(tmp_path_factory.mktemp("sweep"), ["scenario=quick", "services.ic_beds.capacity=29",
+                                                         "replications=3"],
+                     [f"{OPTION}={places}" for places in PLACES])
+
+
+def run_sweep(out, common: list[str], options: list[str]):
+    """A sweep in ``out`` assembled in this process as ``flowsim -m`` does: job i runs ``common`` and
+    ``options[i]`` (summary and patient records off); the first job is the baseline."""
+    for job, option in enumerate(options):
+        overrides = [*common, "outputs.summary=false", "outputs.patients=false", option]
         run_scenario(load_config(overrides), out / str(job), overrides=overrides, progress=False, job=job)
     return out
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_notebooks import _pack
-
-from flowsim import load_config
-from flowsim.experiment import run_scenario
+from test_notebooks import _pack, run_sweep
 
 SCHEMES = ("none", "roseberry", "kirklees_hfh")
 
@@ -14,12 +11,9 @@ SCHEMES = ("none", "roseberry", "kirklees_hfh")
 @pytest.fixture(scope="module")
 def scheme_sweep(tmp_path_factory):
     """The quick system with ten times the housing barriers, without a scheme and with two schemes."""
-    out = tmp_path_factory.mktemp("schemes")
-    for job, scheme in enumerate(SCHEMES):
-        overrides = ["scenario=quick", "housing.barrier_probability=0.005", "replications=2",
-                     "outputs.summary=false", "outputs.patients=false", f"scheme={scheme}"]
-        run_scenario(load_config(overrides), out / str(job), overrides=overrides, progress=False, job=job)
-    return out
+    return run_sweep(tmp_path_factory.mktemp("schemes"),
+                     ["scenario=quick", "housing.barrier_probability=0.005", "replications=2"],
+                     [f"scheme={scheme}" for scheme in SCHEMES])
 
 
 def test_the_board_pack_compares_schemes_with_the_system_as_it_is(scheme_sweep, tmp_path):
