@@ -9,27 +9,21 @@ folder: a bad config or an output folder that cannot be written leaves nothing b
 from __future__ import annotations
 
 import sys
+import traceback
 from typing import Any
 
-from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from flowsim.experiment.identity import RunIdentity, run_identity
+from flowsim.cli.sweep_check import check_jobs, plain_config
 from flowsim.experiment.lock import refuse_if_locked
 from flowsim.experiment.preflight import check_output_dir, check_run
 from flowsim.experiment.sweep_jobs import write_sweep_record
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 
 __all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "plain_config", "sweep_job_overrides"]
-
-
-def plain_config(config: DictConfig) -> dict[str, Any]:
-    """``config`` as plain resolved containers, without Hydra's own ``hydra`` section."""
-    keys = [k for k in config if k != "hydra"]
-    return OmegaConf.to_container(OmegaConf.masked_copy(config, keys), resolve=True)  # type: ignore[return-value]
 
 
 def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
@@ -64,18 +58,20 @@ class ValidateSweep(Callback):
             sys.exit(EXIT_CONFIG_ERROR)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        jobs: list[tuple[list[str], RunIdentity]] = []
-        primary = config.hydra.job.config_name  # "config", or another given with --config-name
-        for number, overrides in enumerate(sweep_job_overrides(config)):
-            try:
-                job = compose(config_name=primary, overrides=overrides)
-                plain = OmegaConf.to_container(job, resolve=True)
-                check_run(plain)
-            except ConfigError as error:
-                print(f"flowsim: error: sweep job {number} ({' '.join(overrides)}): {error}",
-                      file=sys.stderr)
-                sys.exit(EXIT_CONFIG_ERROR)
-            jobs.append((list(overrides), run_identity(plain)))
+        # Every problem ends the sweep here: Hydra would turn an exception into a warning and go on,
+        # and the sweeper (hydra_plugins.flowsim_sweeper) does not compose the jobs again.
+        try:
+            checks = check_jobs(config, sweep_job_overrides(config))
+        except Exception:  # a bug, not a user's mistake: its traceback, and no job runs
+            traceback.print_exc()
+            sys.exit(1)
+        for number, check in enumerate(checks):
+            if check.problem is None:
+                continue
+            where = f"sweep job {number} ({' '.join(check.overrides)}): " if check.config_error else ""
+            print(f"flowsim: error: {where}{check.problem}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
+        jobs = [(list(check.overrides), check.identity) for check in checks]
         try:
             check_output_dir(config.hydra.sweep.dir, "hydra.sweep.dir")
         except ConfigError as error:

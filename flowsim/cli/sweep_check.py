@@ -1,0 +1,126 @@
+"""Every job of a sweep composed and checked before any job runs, in parallel where the jobs will run.
+
+With the joblib launcher (flowsim's default) the checks go to the same pool of worker processes the
+launcher then runs the jobs in: joblib keeps that pool between calls when its settings are the same,
+so the workers' start-up is paid once, and a 20-job sweep on two cores does not wait for twenty
+compositions one after another before its first job starts. Any other launcher (basic, Ray, Slurm)
+gets its checks here, one job after another.
+
+Each job is composed exactly as the launcher composes it (Hydra's ``load_sweep_config``), so the
+identity recorded for a job is the one its run computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from flowsim.experiment.identity import RunIdentity, run_identity
+from flowsim.experiment.preflight import check_run
+from flowsim.model.errors import ConfigError
+
+__all__ = ["JobCheck", "check_job", "check_jobs", "launcher_pool", "plain_config"]
+
+
+@dataclass(frozen=True)
+class JobCheck:
+    """One sweep job's check: its identity, or the one-line problem that stops the sweep."""
+
+    overrides: tuple[str, ...]
+    identity: RunIdentity | None
+    problem: str | None = None
+    config_error: bool = False  # the problem is the config's (a ConfigError), not a malformed override
+
+
+def plain_config(config: DictConfig) -> dict[str, Any]:
+    """``config`` as plain resolved containers, without Hydra's own ``hydra`` section."""
+    keys = [k for k in config if k != "hydra"]
+    return OmegaConf.to_container(OmegaConf.masked_copy(config, keys), resolve=True)  # type: ignore[return-value]
+
+
+def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
+              singleton_state: dict[Any, Any] | None = None) -> JobCheck:
+    """Compose one job as the launcher will, validate it and compute its identity.
+
+    Parameters
+    ----------
+    loader : hydra ConfigLoader
+        The running Hydra's config loader (picklable: the launchers send it to their workers too).
+    master : DictConfig
+        The sweep's own config (``hydra.overrides`` and ``hydra.job.config_name`` say how to compose).
+    overrides : sequence of str
+        The job's overrides.
+    singleton_state : dict, optional
+        Hydra's singletons (the config store with flowsim's schema) for a worker process to adopt.
+
+    Returns
+    -------
+    JobCheck
+        With ``problem`` set when the job's config is wrong or cannot be composed; an error that is
+        not a user's mistake (a bug) is raised.
+    """
+    from flowsim.cli.main import describe_error  # the CLI module owns the one-line messages
+
+    if singleton_state is not None:
+        from hydra.core.singleton import Singleton
+
+        Singleton.set_state(singleton_state)
+    try:
+        plain = plain_config(loader.load_sweep_config(master_config=master, sweep_overrides=list(overrides)))
+        check_run(plain)
+    except ConfigError as error:
+        return JobCheck(tuple(overrides), None, str(error), config_error=True)
+    except Exception as error:
+        line = describe_error(error)
+        if line is None:
+            raise
+        return JobCheck(tuple(overrides), None, line)
+    return JobCheck(tuple(overrides), run_identity(plain))
+
+
+def launcher_pool(config: DictConfig) -> Any | None:
+    """A ``joblib.Parallel`` set up as the joblib launcher sets up its own, or None.
+
+    None when the sweep's launcher is not joblib or runs one job at a time: then the checks run in
+    this process.
+    """
+    launcher = config.hydra.get("launcher")
+    if launcher is None or not str(launcher.get("_target_", "")).endswith(".JoblibLauncher"):
+        return None
+    settings = OmegaConf.to_container(launcher, resolve=True)
+    assert isinstance(settings, dict)
+    settings.pop("_target_", None)
+    if settings.get("n_jobs") == 1:
+        return None
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+    from joblib import Parallel
+
+    settings["backend"] = "loky"  # as the launcher does: then joblib hands it the same workers
+    process_joblib_cfg(settings)
+    return Parallel(**settings)
+
+
+def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobCheck]:
+    """Check every job of the sweep of ``config``; returned in job order.
+
+    Parameters
+    ----------
+    config : DictConfig
+        The sweep's config, as a Hydra callback receives it.
+    jobs : sequence of sequence of str
+        Each job's overrides (:func:`flowsim.cli.callbacks.sweep_job_overrides`).
+    """
+    from hydra.core.global_hydra import GlobalHydra
+
+    loader = GlobalHydra.instance().config_loader()
+    pool = launcher_pool(config) if len(jobs) > 1 else None
+    if pool is None:
+        return [check_job(loader, config, overrides) for overrides in jobs]
+    from hydra.core.singleton import Singleton
+    from joblib import delayed
+
+    state = Singleton.get_state()
+    return list(pool(delayed(check_job)(loader, config, list(overrides), state) for overrides in jobs))

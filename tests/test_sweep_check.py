@@ -1,0 +1,110 @@
+"""Every sweep job checked before any runs (flowsim/cli/sweep_check.py), in the launcher's workers with
+joblib, and flowsim's sweeper (hydra_plugins/flowsim_sweeper) not composing the jobs a second time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from omegaconf import OmegaConf
+
+from flowsim.cli.sweep_check import launcher_pool
+from hydra_plugins.flowsim_sweeper.flowsim_sweeper import VALIDATING_CALLBACK, FlowsimSweeper
+
+TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
+LAUNCHERS = {
+    "joblib, two workers": ["hydra.launcher.n_jobs=2"],
+    "joblib, one worker": ["hydra.launcher.n_jobs=1"],
+    "basic": ["hydra/launcher=basic"],
+}
+
+
+def _flowsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowsim", *args], capture_output=True, text=True,
+                          timeout=600, check=False, env={**os.environ})
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS.values(), ids=LAUNCHERS.keys())
+def test_a_bad_job_stops_the_sweep_before_any_job_whatever_the_launcher(tmp_path, launcher):
+    proc = _flowsim("-m", *TINY, "services.care_home_unit.capacity=0,-3", *launcher,
+                    f"hydra.sweep.dir={tmp_path}/s")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("flowsim: error: sweep job 1 ("), last
+    assert last.endswith("services.care_home_unit.capacity: must be >= 0, got -3; fix: set "
+                         "services.care_home_unit.capacity to a whole number >= 0"), last
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "s").exists()  # not even the sweep folder: nothing ran
+
+
+@pytest.mark.parametrize("launcher", [LAUNCHERS["joblib, two workers"], LAUNCHERS["basic"]],
+                         ids=["joblib, two workers", "basic"])
+def test_a_job_that_does_not_compose_stops_the_sweep_with_one_line(tmp_path, launcher):
+    # The sweeper does not compose jobs again, so the callback must catch this one itself.
+    proc = _flowsim("-m", *TINY[1:], "scenario=quick,no_such_scenario", *launcher,
+                    f"hydra.sweep.dir={tmp_path}/s")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("flowsim: error: ") and "no_such_scenario" in lines[-1], lines[-1]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_checked_identities_are_the_ones_the_jobs_record(tmp_path):
+    sweep = tmp_path / "s"
+    proc = _flowsim("-m", *TINY, "seed=3,4,5", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads((sweep / "sweep.json").read_text())["jobs"]
+    assert len(record) == 3
+    for job, entry in record.items():
+        ran = json.loads((sweep / job / "metrics.json").read_text())["identity"]
+        assert entry["identity"]["digest"] == ran["digest"]
+        assert entry["identity"]["seed"] == ran["seed"] == 3 + int(job)
+
+
+class _CountingLoader:
+    def __init__(self) -> None:
+        self.jobs: list[list[str]] = []
+
+    def load_sweep_config(self, master_config, sweep_overrides):
+        self.jobs.append(list(sweep_overrides))
+
+
+def _sweeper(callbacks: dict) -> tuple[FlowsimSweeper, _CountingLoader]:
+    sweeper = FlowsimSweeper(max_batch_size=None)
+    loader = _CountingLoader()
+    sweeper.config = OmegaConf.create({"hydra": {"callbacks": callbacks}})
+    sweeper.hydra_context = SimpleNamespace(config_loader=loader)
+    return sweeper, loader
+
+
+def test_sweeper_leaves_composing_to_the_validating_callback():
+    batch = [["seed=1"], ["seed=2"]]
+    trusting, loader = _sweeper({"validate": {"_target_": VALIDATING_CALLBACK}, "other": None})
+    trusting.validate_batch_is_legal(batch)
+    assert loader.jobs == []
+    # without flowsim's callback it checks every job as Hydra's basic sweeper does
+    checking, loader = _sweeper({"collect": {"_target_": "flowsim.cli.callbacks.CollectSweep"}})
+    checking.validate_batch_is_legal(batch)
+    assert loader.jobs == batch
+    assert VALIDATING_CALLBACK in Path("flowsim/configs/config.yaml").read_text()
+
+
+def test_checks_use_a_pool_set_up_as_the_joblib_launchers():
+    def config(launcher: dict) -> OmegaConf:
+        return OmegaConf.create({"hydra": {"launcher": launcher}})
+
+    joblib = {"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
+              "n_jobs": 2, "backend": None, "prefer": "processes", "require": None, "verbose": 0,
+              "timeout": None, "pre_dispatch": "2*n_jobs", "batch_size": "auto", "temp_folder": None,
+              "max_nbytes": None, "mmap_mode": "r"}
+    pool = launcher_pool(config(joblib))
+    assert pool is not None and pool.n_jobs == 2 and type(pool._backend).__name__ == "LokyBackend"
+    assert launcher_pool(config({**joblib, "n_jobs": 1})) is None  # one at a time: in this process
+    basic = {"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}
+    assert launcher_pool(config(basic)) is None
