@@ -41,7 +41,7 @@ def saved_text(config: Mapping[str, Any], name: str, title: str = "") -> str:
     """
     root = yaml.safe_load((config_dir() / "config.yaml").read_text(encoding="utf-8"))
     document = {
-        "defaults": ["flowsim_schema", "_self_", {"override hydra/launcher": _root_launcher(root)}],
+        "defaults": ["flowsim_schema", "_self_", *_root_hydra_choices(root)],
         **{k: _compact(v) for k, v in config.items() if k != "hydra"},
         "hydra": root["hydra"],  # run and sweep folders, and the sweep callbacks, as the root config's
     }
@@ -59,12 +59,10 @@ def _compact(value: Any) -> Any:
     return value
 
 
-def _root_launcher(root: Mapping[str, Any]) -> str:
-    """The Hydra launcher the root config chooses (``joblib``)."""
-    for entry in root.get("defaults", []):
-        if isinstance(entry, Mapping) and "override hydra/launcher" in entry:
-            return str(entry["override hydra/launcher"])
-    return "basic"
+def _root_hydra_choices(root: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The Hydra plugins the root config chooses (``override hydra/launcher: joblib``, the sweeper)."""
+    return [dict(entry) for entry in root.get("defaults", [])
+            if isinstance(entry, Mapping) and any(str(k).startswith("override hydra/") for k in entry)]
 
 
 def write_saved(config: Mapping[str, Any], path: str | Path, title: str = "") -> Path:
