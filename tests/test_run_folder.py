@@ -16,7 +16,7 @@ import flowsim.experiment.checkpoint as checkpoint_module
 import flowsim.experiment.pipeline as pipeline_module
 from flowsim.experiment.checkpoint import Checkpoints
 from flowsim.experiment.identity import RunIdentity, run_identity
-from flowsim.experiment.io import concat_parquet, write_frames, write_json, write_table
+from flowsim.experiment.io import ParquetConcat, write_frames, write_json, write_table
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.run_folder import (
     MARKER,
@@ -66,10 +66,9 @@ def test_metrics_json_is_written_last_and_removed_first(tmp_path, monkeypatch):
         assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {Path(path).name}"
         return write_table(frame, path)
 
-    def parts(sources, path):
-        order.append(Path(path).name)
-        assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {Path(path).name}"
-        return concat_parquet(sources, path)
+    def parts(name):  # census and patients: written as replications finish, put in place at close
+        order.append(name)
+        assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {name}"
 
     def json_file(data, path):
         order.append(Path(path).name)
@@ -78,11 +77,22 @@ def test_metrics_json_is_written_last_and_removed_first(tmp_path, monkeypatch):
         return write_json(data, path)
 
     monkeypatch.setattr(pipeline_module, "write_table", table)
-    monkeypatch.setattr(pipeline_module, "concat_parquet", parts)
+    monkeypatch.setattr(pipeline_module, "ParquetConcat", _closing(parts))
     monkeypatch.setattr(pipeline_module, "write_json", json_file)
     _run(tmp_path, 3)
     assert order == [*TABLES, "manifest.json", MARKER]
     assert RESULT_FILES == (*TABLES, "manifest.json", MARKER)
+
+
+def _closing(check):
+    """A ParquetConcat that calls ``check(file name)`` as it puts its file in place."""
+
+    class Checked(ParquetConcat):
+        def close(self) -> Path:
+            check(self.path.name)
+            return super().close()
+
+    return Checked
 
 
 def _crash_on(call: int, real, calls: list[str] | None = None):
@@ -103,7 +113,8 @@ def test_a_crash_while_writing_the_results_leaves_no_marker(tmp_path, monkeypatc
     if call <= 5:
         failing, calls = _crash_on(call, write_table)
         monkeypatch.setattr(pipeline_module, "write_table", failing)
-        monkeypatch.setattr(pipeline_module, "concat_parquet", _crash_on(call, concat_parquet, calls)[0])
+        crash = _crash_on(call, lambda data, path: None, calls)[0]
+        monkeypatch.setattr(pipeline_module, "ParquetConcat", _closing(lambda name: crash(None, name)))
     else:  # manifest.json, the last file before the marker
         failing, calls = _crash_on(1, write_json)
         monkeypatch.setattr(pipeline_module, "write_json", failing)
@@ -111,6 +122,7 @@ def test_a_crash_while_writing_the_results_leaves_no_marker(tmp_path, monkeypatc
         _run(tmp_path, 3)
     assert calls[-1] == [*TABLES, "manifest.json"][call - 1]
     assert not (tmp_path / MARKER).exists()
+    assert not list(tmp_path.glob(".*.tmp"))  # the tables written as replications finished: discarded
     assert earlier_results(tmp_path) is None  # the folder holds no finished results
     # the replications themselves were checkpointed before the crash
     assert Checkpoints(tmp_path / "checkpoints", first.identity).done() == [0, 1, 2]

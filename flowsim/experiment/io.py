@@ -27,6 +27,7 @@ from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
 
 __all__ = [
+    "ParquetConcat",
     "ParquetParts",
     "PatientRecords",
     "atomic_write",
@@ -194,6 +195,81 @@ class PatientRecords:
         self._file.abort()
 
 
+class ParquetConcat:
+    """Parquet files appended one after another into one file, which appears, whole, at :meth:`close`.
+
+    Each part is read and written as soon as it is appended, so a run can write its final table while
+    its replications are still running, and memory holds one part however many there are. Parts
+    must have the same columns (types are cast to the first part's where they differ, e.g. an
+    all-null column). A single part is copied byte for byte: the first part waits for a second.
+    Use as a context manager: an error inside discards the partial file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._first: Path | None = None
+        self._tmp: Path | None = None
+        self._writer: Any = None
+        self._schema: Any = None
+        self.parts = 0
+
+    def append(self, part: str | Path) -> None:
+        """Add the Parquet file ``part`` after those appended before."""
+        self.parts += 1
+        if self.parts == 1:
+            self._first = Path(part)
+            return
+        if self._writer is None:
+            import pyarrow.parquet as pq  # only when writing: a run without tables does not pay its import
+
+            assert self._first is not None
+            self._schema = pq.read_schema(self._first)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._tmp = _new_temporary(self.path)
+            self._writer = pq.ParquetWriter(self._tmp, self._schema)
+            self._write(self._first)
+        self._write(Path(part))
+
+    def _write(self, source: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(source)
+        if not table.schema.equals(self._schema, check_metadata=False):
+            table = table.select(self._schema.names).cast(self._schema)
+        self._writer.write_table(table)
+        del table
+        pa.default_memory_pool().release_unused()  # one part's memory, not the largest's
+
+    def close(self) -> Path:
+        """Finish the file and put it in place (at least one part must have been appended)."""
+        if self._first is None:
+            raise ValueError(f"no parts to write to {self.path}")
+        if self._writer is None:
+            first = self._first
+            return atomic_write(self.path, lambda tmp: shutil.copyfile(first, tmp))
+        self._writer.close()
+        self._writer = None
+        os.replace(self._tmp, self.path)
+        self._tmp = None
+        return self.path
+
+    def abort(self) -> None:
+        """Discard the partial file (nothing, once it is in place)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+
+    def __enter__(self) -> ParquetConcat:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is not None:
+            self.abort()
+
+
 def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
     """Write the Parquet files ``parts`` one after another as one file, atomically.
 
@@ -201,27 +277,10 @@ def concat_parquet(parts: Sequence[str | Path], path: str | Path) -> Path:
     single part however many there are; a single part is copied byte for byte. Parts must have the
     same columns (types are cast to the first part's where they differ, e.g. an all-null column).
     """
-    import pyarrow as pa  # only when writing: a run without tables does not pay its import
-    import pyarrow.parquet as pq
-
-    sources = [Path(p) for p in parts]
-    if not sources:
-        raise ValueError(f"no parts to write to {path}")
-    if len(sources) == 1:
-        return atomic_write(path, lambda tmp: shutil.copyfile(sources[0], tmp))
-    schema = pq.read_schema(sources[0])
-
-    def write(tmp: Path) -> None:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for source in sources:
-                table = pq.read_table(source)
-                if not table.schema.equals(schema, check_metadata=False):
-                    table = table.select(schema.names).cast(schema)
-                writer.write_table(table)
-                del table
-                pa.default_memory_pool().release_unused()  # one part's memory, not the largest's
-
-    return atomic_write(path, write)
+    with ParquetConcat(path) as joined:
+        for part in parts:
+            joined.append(part)
+        return joined.close()
 
 
 def _jsonable(value: Any) -> Any:

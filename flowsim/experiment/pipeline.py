@@ -25,15 +25,15 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.experiment.checkpoint import Checkpoints, ReplicationRecord
 from flowsim.experiment.identity import RunIdentity, describe_changes, run_identity
 from flowsim.experiment.io import (
+    ParquetConcat,
     PatientRecords,
     census_frame,
-    concat_parquet,
     manifest,
     write_json,
     write_table,
 )
 from flowsim.experiment.lock import folder_lock
-from flowsim.experiment.precision import PrecisionReport, check_precision, next_batch
+from flowsim.experiment.precision import PrecisionReport, PrecisionSettings, check_precision, next_batch
 from flowsim.experiment.preflight import RunPlan, check_output_dir, check_run
 from flowsim.experiment.run_folder import MARKER, earlier_results, remove_results, remove_temporary
 from flowsim.experiment.runner import iter_replications, run_replication
@@ -174,48 +174,22 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         # from here until this run finishes, the folder must not look as if it held its results
         remove_results(out)
 
-    records: dict[int, ReplicationRecord] = {}
-    resumed = 0
-    wanted = scenario.replications
-    note = None
-    while True:
-        missing = []
-        for r in range(wanted):
-            if r in records:
-                continue
-            saved = store.load(r, census=want_census, patients=want_patients, tables=False)
-            if saved is None:
-                missing.append(r)
-            else:
-                records[r] = saved
-                resumed += 1
-        if earlier and note is None:
-            note = (f"earlier results in {out} were made with {earlier}; rerunning {len(missing)} "
-                    "replication(s)")
-            print(f"flowsim: note: {note}", file=sys.stderr)
-        for record in iter_replications(task, missing, scenario.n_jobs, progress):
-            records[record.replication] = record
-        table = replication_table((r, records[r].kpis) for r in sorted(records))
-        report = check_precision(table, settings)
-        extra = next_batch(report, settings) if settings.adaptive else 0
-        if not extra:
-            break
-        wanted += extra
-
-    ordered = [records[r] for r in sorted(records)]
-    summary = summarise(table)
-    units = pd.concat([r.units for r in ordered], ignore_index=True)
-    # metrics.json marks a finished, consistent set: it goes first here and is written last
-    (out / MARKER).unlink(missing_ok=True)
-    files = {
-        "replications": write_table(table, out / "replications.parquet"),
-        "summary": write_table(summary, out / "summary.csv"),
-        "units": write_table(units, out / "units.parquet"),
-    }
-    for name, wanted_table in (("census", want_census), ("patients", want_patients)):
-        if wanted_table:  # from the checkpoints, one replication at a time: the parent holds none
-            files[name] = concat_parquet([store.path(r.replication, name) for r in ordered],
-                                         out / f"{name}.parquet")
+    names = [name for name, wanted in (("census", want_census), ("patients", want_patients)) if wanted]
+    with _TablesInOrder(out, store, names) as tables:  # an error discards the partial tables
+        done = _replicate(task, tables, settings, earlier, out, progress)
+        assert done.table is not None and done.report is not None
+        table, report = done.table, done.report
+        ordered = [done.records[r] for r in sorted(done.records)]
+        summary = summarise(table)
+        units = pd.concat([r.units for r in ordered], ignore_index=True)
+        # metrics.json marks a finished, consistent set: it goes first here and is written last
+        (out / MARKER).unlink(missing_ok=True)
+        files = {
+            "replications": write_table(table, out / "replications.parquet"),
+            "summary": write_table(summary, out / "summary.csv"),
+            "units": write_table(units, out / "units.parquet"),
+        }
+        files.update(tables.close())  # written as the replications finished; in place now
     job_entry = {} if job is None else {"job": job}
     files["manifest"] = write_json({**manifest(plain, overrides, scenario), **job_entry,
                                     "identity": identity.summary()}, out / "manifest.json")
@@ -242,4 +216,86 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
                       .mean(numeric_only=True).reset_index().to_dict(orient="records"),
     }, out / MARKER)
     store.remove_others()  # the folder now holds this run only (see README, "Nothing is lost")
-    return ScenarioRun(scenario, out, table, summary, units, files, report, resumed, identity, note)
+    return ScenarioRun(scenario, out, table, summary, units, files, report, done.resumed, identity,
+                       done.note)
+
+
+
+@dataclass
+class _Replicated:
+    records: dict[int, ReplicationRecord]
+    resumed: int  # loaded from checkpoints instead of simulated
+    note: str | None  # what differed from the earlier results in the folder
+    table: pd.DataFrame | None = None  # replication_table of the records, once they are all in
+    report: PrecisionReport | None = None
+
+
+def _replicate(task: _RecordTask, tables: _TablesInOrder, settings: PrecisionSettings,
+               earlier: str | None, out: Path, progress: bool) -> _Replicated:
+    """Resume what the checkpoints hold, run the rest, and more while the precision asks for it."""
+    done = _Replicated({}, 0, None)
+    wanted = task.scenario.replications
+    while True:
+        missing = []
+        for r in range(wanted):
+            if r in done.records:
+                continue
+            saved = task.store.load(r, census=task.census, patients=task.patients, tables=False)
+            if saved is None:
+                missing.append(r)
+            else:
+                done.records[r] = saved
+                done.resumed += 1
+                tables.finished(r)
+        if earlier and done.note is None:
+            done.note = (f"earlier results in {out} were made with {earlier}; rerunning {len(missing)} "
+                         "replication(s)")
+            print(f"flowsim: note: {done.note}", file=sys.stderr)
+        for record in iter_replications(task, missing, task.scenario.n_jobs, progress):
+            done.records[record.replication] = record
+            tables.finished(record.replication)  # the parent writes while the workers simulate
+        done.table = replication_table((r, done.records[r].kpis) for r in sorted(done.records))
+        done.report = check_precision(done.table, settings)
+        extra = next_batch(done.report, settings) if settings.adaptive else 0
+        if not extra:
+            return done
+        wanted += extra
+
+
+class _TablesInOrder:
+    """The run's census and patient tables, appended from the checkpoints in replication order.
+
+    A replication's part is written as soon as every earlier one is, so the parent writes the big
+    tables while the workers are still simulating rather than after them, one part at a time.
+    """
+
+    def __init__(self, out: Path, store: Checkpoints, names: Sequence[str]) -> None:
+        self._joined = {name: ParquetConcat(out / f"{name}.parquet") for name in names}
+        self._store = store
+        self._finished: set[int] = set()
+        self._next = 0
+
+    def finished(self, replication: int) -> None:
+        """Replication ``replication`` is checkpointed: write every part now in order."""
+        self._finished.add(replication)
+        while self._next in self._finished:
+            for name, joined in self._joined.items():
+                joined.append(self._store.path(self._next, name))
+            self._finished.discard(self._next)
+            self._next += 1
+
+    def close(self) -> dict[str, Path]:
+        """Put every table in place; returns their paths by name."""
+        return {name: joined.close() for name, joined in self._joined.items()}
+
+    def abort(self) -> None:
+        """Discard the partial tables (nothing, once they are in place)."""
+        for joined in self._joined.values():
+            joined.abort()
+
+    def __enter__(self) -> _TablesInOrder:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is not None:
+            self.abort()
