@@ -17,17 +17,20 @@ Typical in-process use::
     metrics = compute_metrics(simulate(scenario, replication=0))
 """
 
-from flowsim.experiment import ScenarioRun, run_replications, run_scenario
-from flowsim.measures import RunMetrics, compute_metrics
-from flowsim.model import (
-    ConfigError,
-    RunResult,
-    Scenario,
-    build_scenario,
-    load_config,
-    load_scenario,
-    simulate,
-)
+_EXPORTS = {
+    "ConfigError": "flowsim.model.errors",
+    "RunMetrics": "flowsim.measures.metrics",
+    "RunResult": "flowsim.model.eventlog",
+    "Scenario": "flowsim.model.scenario",
+    "ScenarioRun": "flowsim.experiment.pipeline",
+    "build_scenario": "flowsim.model.scenario",
+    "compute_metrics": "flowsim.measures.metrics",
+    "load_config": "flowsim.model.compose",
+    "load_scenario": "flowsim.model.compose",
+    "run_replications": "flowsim.experiment.runner",
+    "run_scenario": "flowsim.experiment.pipeline",
+    "simulate": "flowsim.model.journey",
+}
 
 __all__ = [
     "ConfigError",
@@ -43,3 +46,17 @@ __all__ = [
     "run_scenario",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use, so importing one part of flowsim does not import every other.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

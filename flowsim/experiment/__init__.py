@@ -13,9 +13,26 @@ compares its options with a baseline, paired by common random numbers.
 Imports only from :mod:`flowsim.model` and :mod:`flowsim.measures`.
 """
 
-from flowsim.experiment.compare import compare_to_baseline
-from flowsim.experiment.pipeline import ScenarioRun, run_scenario
-from flowsim.experiment.runner import run_replications
-from flowsim.experiment.sweep import collect_sweep
+_EXPORTS = {
+    "ScenarioRun": "flowsim.experiment.pipeline",
+    "collect_sweep": "flowsim.experiment.sweep",
+    "compare_to_baseline": "flowsim.experiment.compare",
+    "run_replications": "flowsim.experiment.runner",
+    "run_scenario": "flowsim.experiment.pipeline",
+}
 
 __all__ = ["ScenarioRun", "collect_sweep", "compare_to_baseline", "run_replications", "run_scenario"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use, so importing one part of flowsim does not import every other.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -9,7 +9,25 @@ replications together: confidence intervals, summaries per option and the tables
 Imports only from :mod:`flowsim.model`.
 """
 
-from flowsim.measures.aggregate import confidence_interval, summarise
-from flowsim.measures.metrics import RunMetrics, compute_metrics
+_EXPORTS = {
+    "RunMetrics": "flowsim.measures.metrics",
+    "compute_metrics": "flowsim.measures.metrics",
+    "confidence_interval": "flowsim.measures.aggregate",
+    "summarise": "flowsim.measures.aggregate",
+}
 
 __all__ = ["RunMetrics", "compute_metrics", "confidence_interval", "summarise"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use, so importing one part of flowsim does not import every other.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

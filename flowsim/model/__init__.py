@@ -11,11 +11,30 @@ processes, drawing from random streams keyed by name (:mod:`~flowsim.model.rng`)
 Nothing here imports from the layers above (``measures``, ``experiment``, ``reporting``, ``cli``).
 """
 
-from flowsim.model.compose import load_config, load_scenario
-from flowsim.model.errors import ConfigError
-from flowsim.model.eventlog import EpisodeTable, RunResult
-from flowsim.model.journey import simulate
-from flowsim.model.scenario import Scenario, build_scenario
+_EXPORTS = {
+    "ConfigError": "flowsim.model.errors",
+    "EpisodeTable": "flowsim.model.eventlog",
+    "RunResult": "flowsim.model.eventlog",
+    "Scenario": "flowsim.model.scenario",
+    "build_scenario": "flowsim.model.scenario",
+    "load_config": "flowsim.model.compose",
+    "load_scenario": "flowsim.model.compose",
+    "simulate": "flowsim.model.journey",
+}
 
 __all__ = ["ConfigError", "EpisodeTable", "RunResult", "Scenario", "build_scenario", "load_config",
            "load_scenario", "simulate"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use, so importing one part of flowsim does not import every other.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
