@@ -22,6 +22,7 @@ from conftest import single_unit_config
 import flowsim.experiment.io as io_module
 from flowsim import load_scenario, simulate
 from flowsim.experiment.io import (
+    PARQUET_OPTIONS,
     atomic_write,
     census_frame,
     concat_parquet,
@@ -514,7 +515,7 @@ def test_episodes_in_parts_equal_the_whole_table_and_write_the_same_row_groups(t
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_exact=True)
     # written part by part: the bytes pandas writes for the whole table in row groups of that size
     streamed = write_frames(iter(parts), tmp_path / "parts.parquet")
-    whole.to_parquet(tmp_path / "whole.parquet", index=False, row_group_size=500)
+    whole.to_parquet(tmp_path / "whole.parquet", index=False, row_group_size=500, **PARQUET_OPTIONS)
     assert streamed.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     assert write_frames([whole], tmp_path / "one.parquet").read_bytes() == write_table(
         whole, tmp_path / "table.parquet").read_bytes()
@@ -523,3 +524,21 @@ def test_episodes_in_parts_equal_the_whole_table_and_write_the_same_row_groups(t
     assert len(empty) == 1 and empty[0].empty and list(empty[0].columns) == list(whole.columns)
     with pytest.raises(ValueError, match="no frames"):
         write_frames([], tmp_path / "none.parquet")
+
+
+def test_parquet_files_are_written_without_dictionary_encoding(tmp_path):
+    import pyarrow.parquet as pq
+
+    # the patient records' costly part to write; every flowsim Parquet file is written the same way
+    frame = pd.DataFrame({"unit": ["ic_beds", "care_home_unit"] * 50, "days": np.arange(100.0)})
+    written = [write_table(frame, tmp_path / "table.parquet"),
+               write_frames([frame, frame], tmp_path / "frames.parquet"),
+               concat_parquet([tmp_path / "table.parquet", tmp_path / "frames.parquet"],
+                              tmp_path / "joined.parquet")]
+    for path in written:
+        meta = pq.ParquetFile(path).metadata
+        for group in range(meta.num_row_groups):
+            for column in range(meta.num_columns):
+                chunk = meta.row_group(group).column(column)
+                assert chunk.dictionary_page_offset is None, (path.name, chunk.path_in_schema)
+        assert pd.read_parquet(path)["unit"].iloc[:2].tolist() == ["ic_beds", "care_home_unit"]
