@@ -3,6 +3,7 @@ joblib, and flowsim's sweeper (hydra_plugins/flowsim_sweeper) not composing the 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from flowsim.cli.sweep_check import launcher_pool
-from hydra_plugins.flowsim_sweeper.flowsim_sweeper import VALIDATING_CALLBACK, FlowsimSweeper
+from hydra_plugins.flowsim_sweeper.flowsim_sweeper import VALIDATING_CALLBACK
 
 TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
 LAUNCHERS = {
@@ -75,8 +76,11 @@ class _CountingLoader:
         self.jobs.append(list(sweep_overrides))
 
 
-def _sweeper(callbacks: dict) -> tuple[FlowsimSweeper, _CountingLoader]:
-    sweeper = FlowsimSweeper(max_batch_size=None)
+def _sweeper(callbacks: dict) -> tuple[object, _CountingLoader]:
+    # Looked up now, not at import: Hydra's plugin scan re-executes plugin modules (and Hydra's basic
+    # sweeper's), so a class imported before a scan is not a subclass of the basic sweeper after it.
+    module = importlib.import_module("hydra_plugins.flowsim_sweeper.flowsim_sweeper")
+    sweeper = module.FlowsimSweeper(max_batch_size=None)
     loader = _CountingLoader()
     sweeper.config = OmegaConf.create({"hydra": {"callbacks": callbacks}})
     sweeper.hydra_context = SimpleNamespace(config_loader=loader)
