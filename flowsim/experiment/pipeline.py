@@ -220,7 +220,6 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
                        done.note)
 
 
-
 @dataclass
 class _Replicated:
     records: dict[int, ReplicationRecord]
