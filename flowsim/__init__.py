@@ -17,6 +17,8 @@ Typical in-process use::
     metrics = compute_metrics(simulate(scenario, replication=0))
 """
 
+from flowsim.model.lazy import lazy_exports
+
 _EXPORTS = {
     "ConfigError": "flowsim.model.errors",
     "RunMetrics": "flowsim.measures.metrics",
@@ -48,15 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # Imported on first use, so importing one part of flowsim does not import every other.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

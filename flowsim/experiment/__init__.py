@@ -13,6 +13,8 @@ compares its options with a baseline, paired by common random numbers.
 Imports only from :mod:`flowsim.model` and :mod:`flowsim.measures`.
 """
 
+from flowsim.model.lazy import lazy_exports
+
 _EXPORTS = {
     "ScenarioRun": "flowsim.experiment.pipeline",
     "collect_sweep": "flowsim.experiment.sweep",
@@ -24,15 +26,4 @@ _EXPORTS = {
 __all__ = ["ScenarioRun", "collect_sweep", "compare_to_baseline", "run_replications", "run_scenario"]
 
 
-def __getattr__(name: str) -> object:
-    # Imported on first use, so importing one part of flowsim does not import every other.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,6 +9,8 @@ replications together: confidence intervals, summaries per option and the tables
 Imports only from :mod:`flowsim.model`.
 """
 
+from flowsim.model.lazy import lazy_exports
+
 _EXPORTS = {
     "RunMetrics": "flowsim.measures.metrics",
     "compute_metrics": "flowsim.measures.metrics",
@@ -19,15 +21,4 @@ _EXPORTS = {
 __all__ = ["RunMetrics", "compute_metrics", "confidence_interval", "summarise"]
 
 
-def __getattr__(name: str) -> object:
-    # Imported on first use, so importing one part of flowsim does not import every other.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

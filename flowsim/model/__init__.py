@@ -11,6 +11,8 @@ processes, drawing from random streams keyed by name (:mod:`~flowsim.model.rng`)
 Nothing here imports from the layers above (``measures``, ``experiment``, ``reporting``, ``cli``).
 """
 
+from flowsim.model.lazy import lazy_exports
+
 _EXPORTS = {
     "ConfigError": "flowsim.model.errors",
     "EpisodeTable": "flowsim.model.eventlog",
@@ -26,15 +28,4 @@ __all__ = ["ConfigError", "EpisodeTable", "RunResult", "Scenario", "build_scenar
            "load_scenario", "simulate"]
 
 
-def __getattr__(name: str) -> object:
-    # Imported on first use, so importing one part of flowsim does not import every other.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

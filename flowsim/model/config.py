@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 __all__ = [
@@ -323,4 +322,6 @@ def register_configs() -> None:
 
     Called by the CLI (and tests) before composing; registering at import time would be hidden state.
     """
+    from hydra.core.config_store import ConfigStore  # here: a run's workers never import Hydra
+
     ConfigStore.instance().store(name="flowsim_schema", node=FlowsimConfig)

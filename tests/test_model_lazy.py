@@ -1,0 +1,53 @@
+"""flowsim/model/lazy.py: package attributes imported on first use, so one part of flowsim does not import
+every other (a replication worker skips comparison, sweeps and Hydra composition)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import flowsim
+
+PROBE = """
+import json, sys
+import {module}
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("flowsim", "pandas", "hydra")))))
+"""
+
+
+def _imported_by(module: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], capture_output=True,
+                         text=True, check=True).stdout
+    return set(json.loads(out))
+
+
+def test_import_flowsim_imports_none_of_its_parts():
+    assert _imported_by("flowsim") == {"flowsim", "flowsim.model", "flowsim.model.lazy"}
+
+
+def test_a_replication_worker_does_not_import_comparison_sweeps_or_composition():
+    loaded = _imported_by("flowsim.experiment.pipeline")
+    assert "flowsim.experiment.pipeline" in loaded
+    for unneeded in ("flowsim.experiment.compare", "flowsim.experiment.sweep", "flowsim.model.compose",
+                     "hydra.compose", "flowsim.reporting", "flowsim.cli"):
+        assert unneeded not in loaded, unneeded
+
+
+@pytest.mark.parametrize("package", ["flowsim", "flowsim.model", "flowsim.measures", "flowsim.experiment"])
+def test_every_listed_export_resolves_and_is_listed(package):
+    module = __import__(package, fromlist=["__all__"])
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+        assert name in dir(module)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        module.nope  # noqa: B018
+
+
+def test_the_top_level_exports_are_the_functions_themselves():
+    from flowsim.experiment.pipeline import run_scenario
+    from flowsim.model.journey import simulate
+
+    assert flowsim.simulate is simulate and flowsim.run_scenario is run_scenario
