@@ -133,6 +133,19 @@ def test_the_p0_delay_splits_one_uniform_between_the_two_laws(single_unit):
     assert build_scenario(config).p0_delay_days(0.875) == pytest.approx(0.875)
 
 
+def test_one_patients_p0_delay_is_exactly_the_array_one(single_unit):
+    # The event loop asks one float at a time, on a path of its own: it must give the same numbers.
+    config = _mixed(single_unit)
+    config["pathways"]["p0_admin_delay_days"] = {"kind": "lognormal", "mean": 0.6, "sd": 0.9}
+    config["pathways"]["p0_other_reasons"] = {"probability": 0.3,
+                                              "delay_days": {"kind": "gamma", "mean": 6.0, "sd": 4.0}}
+    scenario = build_scenario(config)
+    u = np.concatenate([np.random.default_rng(3).random(500), [0.0, 0.7 - 1e-12, 0.7, 1.0 - 1e-16]])
+    one_by_one = [scenario.p0_delay_days(float(x)) for x in u]
+    assert all(type(days) is float for days in one_by_one)
+    np.testing.assert_array_equal(one_by_one, scenario.p0_delay_days(u))
+
+
 @pytest.mark.parametrize(("other", "field"), [
     ({"probability": 1.0, "delay_days": {"kind": "fixed", "value": 1.0}},
      "pathways.p0_other_reasons.probability"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.model.rng import UniformStream, make_generator, stream_key
+from flowsim.model.rng import UniformRows, UniformStream, make_generator, stream_key
 
 
 def test_same_key_same_numbers():
@@ -43,3 +43,13 @@ def test_uniform_stream_hands_out_the_generator_sequence_in_blocks():
     gen = make_generator(1, 0, "u")
     expected = np.concatenate([gen.random(4), gen.random(4), gen.random(4)])[:10]
     np.testing.assert_array_equal(values, expected)
+
+
+def test_uniform_rows_hold_each_generators_sequence_in_turn():
+    names = ["a", "b", "c"]
+    rows = UniformRows([make_generator(2, 1, n) for n in names], block_size=4)
+    got = [rows.next() for _ in range(10)]  # across two block boundaries
+    streams = [UniformStream(make_generator(2, 1, n), block_size=3) for n in names]
+    expected = [[stream.next() for stream in streams] for _ in range(10)]
+    assert got == expected
+

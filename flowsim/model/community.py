@@ -19,7 +19,7 @@ import simpy
 
 from flowsim.model.draws import cumulative_shares
 from flowsim.model.housing_runtime import HousingRuntime
-from flowsim.model.rng import UniformStream
+from flowsim.model.rng import UniformRows
 
 __all__ = ["COMMUNITY_COLUMNS", "Community"]
 
@@ -49,7 +49,7 @@ class Community:
 
     def _arrivals(self, end_days: float) -> Generator[simpy.Event, None, None]:
         gaps = self._generator("community/arrivals")
-        draws = [UniformStream(self._generator(f"community/{name}")) for name in _DRAWS]
+        draws = UniformRows([self._generator(f"community/{name}") for name in _DRAWS])
         day = 0.0
         while True:
             day += float(gaps.exponential(1.0 / self.spec.rate_per_day))
@@ -58,7 +58,7 @@ class Community:
             yield self.env.timeout(day - self.env.now)
             record = [np.nan] * len(COMMUNITY_COLUMNS)
             self._records.append(record)
-            self.env.process(self._case(record, *(d.next() for d in draws)))
+            self.env.process(self._case(record, *draws.next()))
 
     def _case(self, record: list[float], u_type: float, u_fix: float, u_flat: float, u_reablement: float,
               u_follow_up: float) -> Generator[simpy.Event, object, None]:

@@ -70,7 +70,7 @@ from flowsim.model.eventlog import (
 from flowsim.model.flat_stays import FlatStays
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.new_patients import sort_block
-from flowsim.model.rng import UniformStream, make_generator
+from flowsim.model.rng import UniformRows, UniformStream, make_generator
 from flowsim.model.scenario import PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.model.services import Dispatcher, FCFSPool, UnitState, start_availability
 from flowsim.model.warm_start import place_census
@@ -94,7 +94,7 @@ class _Run:
         self.pathway_cum = cumulative_shares(scenario.pathway_shares)
         self.after_cum = cumulative_shares(scenario.after_p2_shares)
         gen = self._generator
-        self.readmission_draws = [UniformStream(gen(f"readmission/{d}")) for d in DRAWS]
+        self.readmission_draws = UniformRows([gen(f"readmission/{d}") for d in DRAWS])
         self.repeat_stream = UniformStream(gen("p2_repeat"))
         self.housing = HousingRuntime(self.env, scenario.housing, self.log,
                                       UniformStream(gen("housing/turnaround")), self.leave_acute)
@@ -183,7 +183,7 @@ class _Run:
     def readmit(self, patient: int, episode: int, clinical_days: float) -> None:
         """A readmitted patient returns: NCTR now, or (acute module) an admission request now."""
         self.readmissions_pending -= 1
-        u = [stream.next() for stream in self.readmission_draws]
+        u = self.readmission_draws.next()
         pathway = min(bisect.bisect_right(self.pathway_cum, u[U_PATHWAY]), 3)
         now = self.env.now
         barrier = self.housing.barrier(u[U_BARRIER], u[U_BTYPE])

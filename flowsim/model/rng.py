@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["UniformStream", "make_generator", "stream_key"]
+__all__ = ["UniformRows", "UniformStream", "make_generator", "stream_key"]
 
 
 def stream_key(name: str) -> tuple[int, int]:
@@ -67,3 +67,33 @@ class UniformStream:
         value = self._block[self._pos]
         self._pos += 1
         return value
+
+
+class UniformRows:
+    """Rows of U(0, 1) numbers, one from each of several named generators, drawn in batches.
+
+    Row ``i`` holds the ``i``-th number of every generator, in the generators' order: the same numbers
+    as one :class:`UniformStream` per generator asked in turn, at one list per row instead of one call
+    per number (a readmission takes a number from each of about twenty streams).
+    """
+
+    __slots__ = ("_gens", "_pos", "_rows", "_size")
+
+    def __init__(self, generators: list[np.random.Generator], block_size: int = 1024) -> None:
+        self._gens = generators
+        self._size = block_size
+        self._rows: list[list[float]] = []
+        self._pos = 0
+
+    def next(self) -> list[float]:
+        """Return the next row (a new list: callers may keep it)."""
+        if self._pos >= len(self._rows):
+            block = np.empty((len(self._gens), self._size))
+            for values, generator in zip(block, self._gens, strict=True):
+                generator.random(out=values)
+            self._rows = block.T.tolist()
+            self._pos = 0
+        row = self._rows[self._pos]
+        self._pos += 1
+        return row
+

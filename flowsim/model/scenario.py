@@ -122,6 +122,10 @@ class Scenario:
         p = self.p0_other_probability
         if p == 0.0 or self.p0_other_delay is None:
             return self.p0_admin_delay.ppf(u)
+        if isinstance(u, float):  # one patient (the event loop): the same numbers without array work
+            if u >= 1.0 - p:
+                return float(self.p0_other_delay.ppf(min(max((u - (1.0 - p)) / p, 0.0), _U_MAX)))
+            return float(self.p0_admin_delay.ppf(min(u / (1.0 - p), _U_MAX)))
         u = np.asarray(u, dtype=float)
         other = u >= 1.0 - p
         admin = self.p0_admin_delay.ppf(np.minimum(u / (1.0 - p), _U_MAX))

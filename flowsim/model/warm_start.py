@@ -16,7 +16,7 @@ import simpy
 from flowsim.model.census import InitialCensus
 from flowsim.model.draws import DRAWS, U_LOS
 from flowsim.model.eventlog import CENSUS, EventLog
-from flowsim.model.rng import UniformStream
+from flowsim.model.rng import UniformRows
 from flowsim.model.scenario import PATHWAYS
 from flowsim.model.services import Dispatcher, UnitState
 
@@ -45,14 +45,14 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
     journey : callable
         ``journey(row, pathway, draws)``: a waiting patient's journey from NCTR.
     """
-    draws = [UniformStream(generator(f"warm_start/{d}")) for d in DRAWS]
+    draws = UniformRows([generator(f"warm_start/{d}") for d in DRAWS])
     patient = first_patient
     by_name = {unit.name: unit for unit in dispatcher.units}
     for name, ages in census.in_units:
         unit = by_name[name]
         pathway = PATHWAYS.index(unit.pathways[0])
         for age in ages:
-            u = [stream.next() for stream in draws]
+            u = draws.next()
             # Known age: condition on it. Unknown: the equilibrium residual (stationary excess).
             remaining = (unit.los.equilibrium_residual(u[U_LOS]) if age is None
                          else unit.los.residual(age, u[U_LOS]))
@@ -66,7 +66,7 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
             patient += 1
     waiting = [(-(age or 0.0), PATHWAYS.index(p)) for p, ages in census.waiting for age in ages]
     for nctr, pathway in sorted(waiting):  # longest wait first: FCFS among them
-        u = [stream.next() for stream in draws]
+        u = draws.next()
         env.process(journey(log.add(patient, 0, pathway, nctr, CENSUS), pathway, u))
         patient += 1
     return patient - first_patient
