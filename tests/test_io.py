@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import single_unit_config
 
@@ -28,6 +29,7 @@ from flowsim.experiment.io import (
     concat_parquet,
     episodes_frame,
     episodes_frames,
+    episodes_tables,
     manifest,
     write_frames,
     write_json,
@@ -318,6 +320,11 @@ def test_episodes_frame_every_value():
                                dtype="datetime64[us]"),  # 2025-01-06 + 3 d, - 2 d
     })
     pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    # The file is written from Arrow tables built without pandas: the same table (types, nulls for
+    # NaN, pandas metadata) as pandas makes of the expected frame, so readers get these dtypes back.
+    table = pa.concat_tables(episodes_tables(_table(), _scenario(), replication=4))
+    assert table.equals(pa.Table.from_pandas(expected, preserve_index=False), check_metadata=True)
+    assert table["nctr_day"].null_count == 1 and table["unit"].null_count == 2
 
 
 def test_episodes_frame_keeps_episodes_that_began_before_the_horizon():

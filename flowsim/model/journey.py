@@ -79,6 +79,8 @@ __all__ = ["ConservationError", "RunResult", "simulate"]
 
 _CODES = {name: code for code, name in enumerate(PATHWAYS)}
 _FEED_BLOCK = 16384  # new patients drawn and resolved at a time (their uniforms: 2 MB)
+# How a P2 stay that ends with no onward care closes the episode
+_P2_ENDS = {AFTER_HOME: END_HOME, AFTER_READMISSION: END_READMISSION, AFTER_DEATH: END_DEATH}
 
 
 class _Run:
@@ -315,8 +317,7 @@ class _Run:
         now = env.now
         log.unit_leave_day[row] = now
         dispatcher.release(unit)
-        outcome = {AFTER_HOME: END_HOME, AFTER_READMISSION: END_READMISSION, AFTER_DEATH: END_DEATH}[after]
-        self.end_episode(row, now, outcome, P2, u)
+        self.end_episode(row, now, _P2_ENDS[after], P2, u)
 
     def end_episode(self, row: int, now: float, outcome: int, pathway: int, u) -> None:
         """Close an episode; schedule the readmission it leads to, if any; send its record."""
