@@ -78,6 +78,7 @@ from flowsim.model.warm_start import place_census
 __all__ = ["ConservationError", "RunResult", "simulate"]
 
 _CODES = {name: code for code, name in enumerate(PATHWAYS)}
+_NAN, _INF = float("nan"), float("inf")
 _FEED_BLOCK = 16384  # new patients drawn and resolved at a time (their uniforms: 2 MB)
 # How a P2 stay that ends with no onward care closes the episode
 _P2_ENDS = {AFTER_HOME: END_HOME, AFTER_READMISSION: END_READMISSION, AFTER_DEATH: END_DEATH}
@@ -106,6 +107,7 @@ class _Run:
         self.acute_beds = FCFSPool(self.env, scenario.acute.beds)
         self.in_clinical_stay = 0
         self.arranging = 0  # waiting in acute for their place to be arranged
+        self.arrangement = {name: scenario.arrangement[code] for name, code in _CODES.items()}
         self.patients_left = 0
         self.readmissions_pending = 0
         self.availability: dict[str, list[tuple[float, bool, int]]] = {}
@@ -149,14 +151,15 @@ class _Run:
                                                    sorted_.pathways.tolist(), draws,
                                                    sorted_.barriers.tolist(), strict=True):
                 yield env.timeout(t - env.now)
-                slot = log.add(row, 0, -1 if acute.enabled else pathway, float("nan"), ARRIVAL, row=row)
-                log.barrier[slot] = barrier
                 if acute.enabled:
+                    slot = log.add(row, 0, -1, _NAN, ARRIVAL, row=row)
+                    log.barrier[slot] = barrier
                     log.admission_request_day[slot] = env.now
                     clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
                     env.process(self.admission(slot, pathway, u, barrier, clinical))
                 else:
-                    log.nctr_day[slot] = env.now
+                    slot = log.add(row, 0, pathway, env.now, ARRIVAL, row=row)
+                    log.barrier[slot] = barrier
                     env.process(self.journey(slot, pathway, u, barrier))
 
     def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
@@ -175,10 +178,11 @@ class _Run:
 
     def leave_acute(self, row: int) -> None:
         """The patient of ``row`` leaves their acute bed now (freeing it, with the acute module)."""
-        log = self.log
-        if log.acute_leave_day[row] == log.acute_leave_day[row]:  # already left
+        leave_days = self.log.acute_leave_day
+        if leave_days[row] <= _INF:  # already left (never true of NaN)
             return
-        log.acute_leave_day[row] = self.env.now
+        log = self.log
+        leave_days[row] = self.env.now
         if self.acute.enabled and log.admission_day[row] == log.admission_day[row]:  # holds an acute bed
             self.acute_beds.release()
 
@@ -190,7 +194,7 @@ class _Run:
         now = self.env.now
         barrier = self.housing.barrier(u[U_BARRIER], u[U_BTYPE])
         if self.acute.enabled:
-            row = self.log.add(patient, episode, -1, float("nan"), READMISSION)
+            row = self.log.add(patient, episode, -1, _NAN, READMISSION)
             self.log.admission_request_day[row] = now
             self.log.barrier[row] = barrier
             self.env.process(self.admission(row, pathway, u, barrier, clinical_days))
@@ -244,7 +248,7 @@ class _Run:
                ) -> Generator[simpy.Event, UnitState, UnitState]:
         """Get a place on ``pathway`` once arranged (waiting if none is free); log leaving acute."""
         env, log = self.env, self.log
-        arrangement = self.scenario.arrangement[_CODES[pathway]]
+        arrangement = self.arrangement[pathway]
         if arrangement is not None:  # assessment, brokerage, transport: counted from NCTR
             nctr, days = float(log.nctr_day[row]), float(arrangement.ppf(u[U_ARRANGE]))
             by_day = self.scenario.arrangement_factor_by_day
