@@ -17,11 +17,13 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
+from flowsim.experiment.parquet_footer import MAGIC as PARQUET_MAGIC
+from flowsim.experiment.parquet_footer import Footer, append_part, read_footer, write_footer
 from flowsim.measures.metrics import RunMetrics
 from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
@@ -202,19 +204,22 @@ class PatientRecords:
 class ParquetConcat:
     """Parquet files appended one after another into one file, which appears, whole, at :meth:`close`.
 
-    Each part is read and written as soon as it is appended, so a run can write its final table while
-    its replications are still running, and memory holds one part however many there are. Parts
-    must have the same columns (types are cast to the first part's where they differ, e.g. an
-    all-null column). A single part is copied byte for byte: the first part waits for a second.
-    Use as a context manager: an error inside discards the partial file.
+    Each part's row groups are copied as they are, byte for byte, as soon as it is appended
+    (:mod:`~flowsim.experiment.parquet_footer`): nothing is decoded, so a run writes its final table
+    while its replications are still running at the cost of a file copy, and memory holds no part.
+    Parts must have the same columns; a part whose column types differ from the first's (e.g. an
+    all-null column) is rewritten with the first's types before it is copied. A single part is
+    copied whole: the first part waits for a second. Use as a context manager: an error inside
+    discards the partial file.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._first: Path | None = None
         self._tmp: Path | None = None
-        self._writer: Any = None
-        self._schema: Any = None
+        self._out: BinaryIO | None = None
+        self._footer: Footer | None = None
+        self._groups: list = []
         self.parts = 0
 
     def append(self, part: str | Path) -> None:
@@ -223,48 +228,65 @@ class ParquetConcat:
         if self.parts == 1:
             self._first = Path(part)
             return
-        if self._writer is None:
-            import pyarrow.parquet as pq  # only when writing: a run without tables does not pay its import
-
+        if self._out is None:
             assert self._first is not None
-            self._schema = pq.read_schema(self._first)
+            self._footer = read_footer(self._first)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = _new_temporary(self.path)
-            self._writer = pq.ParquetWriter(self._tmp, self._schema, **PARQUET_OPTIONS)
-            self._write(self._first)
-        self._write(Path(part))
+            self._out = open(self._tmp, "wb")  # closed by close or abort
+            self._out.write(PARQUET_MAGIC)
+            append_part(self._out, self._first, self._footer, self._groups)
+        self._append(Path(part))
 
-    def _write(self, source: Path) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def _append(self, part: Path) -> None:
+        assert self._out is not None and self._footer is not None
+        footer = read_footer(part)
+        if footer.shared() == self._footer.shared():
+            append_part(self._out, part, footer, self._groups)
+            return
+        conformed = self._conformed(part)
+        try:
+            footer = read_footer(conformed)
+            if footer.shared() != self._footer.shared():
+                raise ValueError(f"{part}: its columns cannot be stored as those of {self._first}")
+            append_part(self._out, conformed, footer, self._groups)
+        finally:
+            conformed.unlink(missing_ok=True)
 
-        table = pq.read_table(source)
-        if not table.schema.equals(self._schema, check_metadata=False):
-            table = table.select(self._schema.names).cast(self._schema)
-        self._writer.write_table(table)
-        del table
-        pa.default_memory_pool().release_unused()  # one part's memory, not the largest's
+    def _conformed(self, part: Path) -> Path:
+        """``part`` rewritten, beside the result, with the first part's columns and types."""
+        import pyarrow.parquet as pq  # only for a part that needs it
+
+        assert self._first is not None
+        schema = pq.read_schema(self._first)
+        table = pq.read_table(part).select(schema.names).cast(schema)
+        conformed = _new_temporary(self.path)
+        pq.write_table(table, conformed, **PARQUET_OPTIONS)
+        return conformed
 
     def close(self) -> Path:
         """Finish the file and put it in place (at least one part must have been appended)."""
         if self._first is None:
             raise ValueError(f"no parts to write to {self.path}")
-        if self._writer is None:
+        if self._out is None:
             first = self._first
             return atomic_write(self.path, lambda tmp: shutil.copyfile(first, tmp))
-        self._writer.close()
-        self._writer = None
+        assert self._footer is not None and self._tmp is not None
+        write_footer(self._out, self._footer, self._groups)
+        self._out.close()
+        self._out = None
         os.replace(self._tmp, self.path)
         self._tmp = None
         return self.path
 
     def abort(self) -> None:
         """Discard the partial file (nothing, once it is in place)."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
         if self._tmp is not None:
             Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
 
     def __enter__(self) -> ParquetConcat:
         return self
