@@ -219,6 +219,7 @@ class ParquetConcat:
         self._tmp: Path | None = None
         self._out: BinaryIO | None = None
         self._footer: Footer | None = None
+        self._shared = b""  # the first part's schema and metadata, encoded: what every part must share
         self._groups: list = []
         self.parts = 0
 
@@ -231,6 +232,7 @@ class ParquetConcat:
         if self._out is None:
             assert self._first is not None
             self._footer = read_footer(self._first)
+            self._shared = self._footer.shared()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = _new_temporary(self.path)
             self._out = open(self._tmp, "wb")  # closed by close or abort
@@ -241,13 +243,13 @@ class ParquetConcat:
     def _append(self, part: Path) -> None:
         assert self._out is not None and self._footer is not None
         footer = read_footer(part)
-        if footer.shared() == self._footer.shared():
+        if footer.shared() == self._shared:
             append_part(self._out, part, footer, self._groups)
             return
         conformed = self._conformed(part)
         try:
             footer = read_footer(conformed)
-            if footer.shared() != self._footer.shared():
+            if footer.shared() != self._shared:
                 raise ValueError(f"{part}: its columns cannot be stored as those of {self._first}")
             append_part(self._out, conformed, footer, self._groups)
         finally:
