@@ -35,8 +35,12 @@ def app_url(tmp_path_factory, browser, flowsim_app):
     server.wait(timeout=30)
 
 
-def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S):
-    """``condition(driver)``'s first true value; elements redrawn meanwhile (a page rerun) are found again."""
+def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S, seen=None):
+    """``condition(driver)``'s first true value; elements redrawn meanwhile (a page rerun) are found again.
+
+    On a timeout the message says what ``seen(driver)`` found then, else the page's text: a failure in
+    CI must say what was on screen.
+    """
     from selenium.common.exceptions import (
         ElementNotInteractableException,
         NoSuchElementException,
@@ -51,7 +55,17 @@ def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S):
         waiting = WebDriverWait(driver, timeout_s, poll_frequency=0.25, ignored_exceptions=redrawn)
         return waiting.until(condition)
     except TimeoutException:
-        raise AssertionError(f"{what}: not seen in {timeout_s} s") from None
+        shown = _on_screen(driver, seen)
+        raise AssertionError(f"{what}: not seen in {timeout_s} s; on screen: {shown}") from None
+
+
+def _on_screen(driver, seen) -> str:
+    from selenium.webdriver.common.by import By
+
+    try:
+        return repr(seen(driver)) if seen else repr(driver.find_element(By.TAG_NAME, "body").text[-3000:])
+    except Exception as error:  # a diagnosis must not hide the timeout
+        return f"(could not read: {error!r})"
 
 
 def _choose(driver, label: str) -> None:
@@ -96,17 +110,29 @@ def _section(driver, title: str):
 
 
 def _type(driver, section: str, label: str, value: str) -> None:
-    """Type ``value`` into the number field labelled ``label`` in ``section`` and commit it (Enter)."""
+    """Type ``value`` into the number field labelled ``label`` in ``section`` and commit it (Enter).
+
+    Committed means the field shows ``value`` and no longer asks to "Press Enter to apply": an Enter
+    pressed while the page was being redrawn can be lost, leaving the value typed but never sent.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     def typed(d) -> bool:
-        field = next(i for i in _section(d, section).find_elements(
-            By.CSS_SELECTOR, '[data-testid="stNumberInput"] input') if i.get_attribute("aria-label") == label)
+        boxes = _section(d, section).find_elements(By.CSS_SELECTOR, '[data-testid="stNumberInput"]')
+        box = next(b for b in boxes
+                   if b.find_element(By.TAG_NAME, "input").get_attribute("aria-label") == label)
+        field = box.find_element(By.TAG_NAME, "input")
+        asks = box.find_elements(By.CSS_SELECTOR, '[data-testid="InputInstructions"]')
+        pending = any(i.text.strip() for i in asks)
         if field.get_attribute("value") != value:
             field.send_keys(Keys.CONTROL, "a")
             field.send_keys(value, Keys.ENTER)
-        return field.get_attribute("value") == value
+        elif pending:
+            field.send_keys(Keys.ENTER)
+        else:
+            return True
+        return False  # looked at again on the next poll, once the page has drawn what the keys did
 
     _wait(driver, typed, f"{label} = {value}")
 
@@ -157,7 +183,7 @@ def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver,
     _type(driver, "Unit: ic_beds", CAPACITY_LABEL, "-3")
     expected = cli_error("scenario=quick", "services.ic_beds.capacity=-3")
     _wait(driver, lambda d: _alerts(d, "Unit: ic_beds") == [expected],
-          "the capacity's message in its section")
+          f"the capacity's message {expected!r} in its section", seen=lambda d: _alerts(d))
     _wait(driver, lambda d: not _run_button(d).is_enabled(), "Run disabled")
     unit = _wait(driver, lambda d: _section(d, "Unit: ic_beds"), "the ic_beds section")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", unit)
