@@ -19,6 +19,7 @@ import simpy
 
 from flowsim.model.draws import cumulative_shares
 from flowsim.model.housing_runtime import HousingRuntime
+from flowsim.model.process import start_now
 from flowsim.model.rng import UniformRows
 
 __all__ = ["COMMUNITY_COLUMNS", "Community"]
@@ -58,7 +59,7 @@ class Community:
             yield self.env.timeout(day - self.env.now)
             record = [np.nan] * len(COMMUNITY_COLUMNS)
             self._records.append(record)
-            self.env.process(self._case(record, *draws.next()))
+            start_now(self._case(record, *draws.next()))
 
     def _case(self, record: list[float], u_type: float, u_fix: float, u_flat: float, u_reablement: float,
               u_follow_up: float) -> Generator[simpy.Event, object, None]:

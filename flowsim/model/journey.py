@@ -70,6 +70,7 @@ from flowsim.model.eventlog import (
 from flowsim.model.flat_stays import FlatStays
 from flowsim.model.housing_runtime import HousingRuntime
 from flowsim.model.new_patients import sort_block
+from flowsim.model.process import start_now
 from flowsim.model.rng import UniformRows, UniformStream, make_generator
 from flowsim.model.scenario import PATHWAYS, SERVICE_PATHWAYS, Scenario
 from flowsim.model.services import Dispatcher, FCFSPool, UnitState, start_availability
@@ -156,11 +157,11 @@ class _Run:
                     log.barrier[slot] = barrier
                     log.admission_request_day[slot] = env.now
                     clinical = float(acute.clinical_los.ppf(u[U_ACUTE_LOS]))
-                    env.process(self.admission(slot, pathway, u, barrier, clinical))
+                    start_now(self.admission(slot, pathway, u, barrier, clinical))
                 else:
                     slot = log.add(row, 0, pathway, env.now, ARRIVAL, row=row)
                     log.barrier[slot] = barrier
-                    env.process(self.journey(slot, pathway, u, barrier))
+                    start_now(self.journey(slot, pathway, u, barrier))
 
     def admission(self, row: int, pathway: int, u, barrier: int, clinical_days: float
                   ) -> Generator[simpy.Event, object, None]:
@@ -197,7 +198,7 @@ class _Run:
             row = self.log.add(patient, episode, -1, _NAN, READMISSION)
             self.log.admission_request_day[row] = now
             self.log.barrier[row] = barrier
-            self.env.process(self.admission(row, pathway, u, barrier, clinical_days))
+            start_now(self.admission(row, pathway, u, barrier, clinical_days))
             return
         row = self.log.add(patient, episode, pathway, now, READMISSION)
         self.log.barrier[row] = barrier
@@ -207,7 +208,7 @@ class _Run:
                 self.log.acute_leave_day[row] = leave
                 self.end_episode(row, leave, END_HOME, P0, u)
         else:
-            self.env.process(self.journey(row, pathway, u, barrier))
+            start_now(self.journey(row, pathway, u, barrier))
 
     # -- the journey -------------------------------------------------------------------------------
     def journey(self, row: int, pathway: int, u, barrier: int = -1

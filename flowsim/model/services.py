@@ -57,7 +57,7 @@ class FCFSPool:
 class UnitState:
     """Live state of one unit during a run."""
 
-    __slots__ = ("capacity", "free_since", "index", "los", "name", "occupied", "open", "pathways")
+    __slots__ = ("capacity", "free_since", "index", "los", "name", "occupied", "open", "pathways", "queues")
 
     def __init__(self, index: int, spec: UnitSpec) -> None:
         self.index = index
@@ -69,6 +69,7 @@ class UnitState:
         self.open = True
         # When each free place became free (oldest first); len == max(0, capacity - occupied).
         self.free_since: deque[float] = deque([0.0] * spec.capacity)
+        self.queues: tuple[deque, ...] = ()  # the queues of its pathways (set by the Dispatcher)
 
 
 class Dispatcher:
@@ -86,6 +87,8 @@ class Dispatcher:
         self._choices = {p: [u for u in order if p in u.pathways] for p in pathways}
         # Queue entries: (time queued, sequence number, episode, event, unit held while waiting).
         self.queues: dict[str, deque] = {p: deque() for p in pathways}
+        for unit in self.units:
+            unit.queues = tuple(self.queues[p] for p in unit.pathways if p in self.queues)
         self._seq = 0
         self.closed_wait: dict[int, float] = {}  # episode -> closed wait of its last queued admission
 
@@ -124,7 +127,10 @@ class Dispatcher:
         unit.occupied -= 1
         if unit.occupied < unit.capacity:
             unit.free_since.append(self.env.now)
-            self.fill(unit)
+            for queue in unit.queues:
+                if queue:  # someone waits: no need to look when nobody does (most releases)
+                    self.fill(unit)
+                    return
 
     def set_state(self, unit: UnitState, is_open: bool, capacity: int) -> None:
         """Open/close ``unit`` to admissions and set its capacity (occupants are never evicted)."""
