@@ -13,13 +13,15 @@ import flowsim
 
 PROBE = """
 import json, sys
-import {module}
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("flowsim", "pandas", "hydra")))))
+{statements}
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("flowsim", "pandas", "hydra", "tqdm")))))
 """
 
 
-def _imported_by(module: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], capture_output=True,
+def _imported_by(module: str, then: str = "") -> set[str]:
+    """The modules of interest loaded by a fresh interpreter after ``import module`` and ``then``."""
+    statements = f"import {module}\n{then}"
+    out = subprocess.run([sys.executable, "-c", PROBE.format(statements=statements)], capture_output=True,
                          text=True, check=True).stdout
     return set(json.loads(out))
 
@@ -34,6 +36,13 @@ def test_a_replication_worker_does_not_import_comparison_sweeps_or_composition()
     for unneeded in ("flowsim.experiment.compare", "flowsim.experiment.sweep", "flowsim.model.compose",
                      "hydra.compose", "flowsim.reporting", "flowsim.cli"):
         assert unneeded not in loaded, unneeded
+
+
+def test_a_progress_bar_is_imported_only_when_one_is_shown():
+    run = ("from flowsim.experiment.runner import iter_replications\n"
+           "list(iter_replications(abs, {replications}, progress=True))")
+    assert not any(m.startswith("tqdm") for m in _imported_by("flowsim", run.format(replications=[0])))
+    assert "tqdm.auto" in _imported_by("flowsim", run.format(replications=[0, 1]))
 
 
 @pytest.mark.parametrize("package", ["flowsim", "flowsim.model", "flowsim.measures", "flowsim.experiment"])

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tqdm.auto import tqdm
-
 from flowsim.measures.metrics import (
     RunMetrics,
     compute_metrics,
@@ -93,8 +91,12 @@ def iter_replications(task: Callable[[int], T], replications: Sequence[int], n_j
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         iterator = parallel(delayed(task)(r) for r in replications)
-    yield from tqdm(iterator, total=len(replications), desc=description, unit="rep",
-                    disable=not (progress and len(replications) > 1))
+    if not (progress and len(replications) > 1):
+        yield from iterator
+        return
+    from tqdm.auto import tqdm  # only for a bar: a one-replication run does not pay its import
+
+    yield from tqdm(iterator, total=len(replications), desc=description, unit="rep")
 
 
 def run_replications(
