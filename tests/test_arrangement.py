@@ -22,6 +22,14 @@ def _mixed(single_unit, *, capacity=200, arrangement=None, horizon=400.0, rate=1
     return config
 
 
+def _with_p0_delays(single_unit, admin: dict, other_probability: float, other: dict) -> dict:
+    """:func:`_mixed` with P0's admin delay and its delay for other reasons (with that probability)."""
+    config = _mixed(single_unit)
+    config["pathways"]["p0_admin_delay_days"] = admin
+    config["pathways"]["p0_other_reasons"] = {"probability": other_probability, "delay_days": other}
+    return config
+
+
 def test_with_room_to_spare_each_delay_is_the_arrangement_exactly(single_unit):
     config = _mixed(single_unit, arrangement={"P1": {"kind": "fixed", "value": 2.0},
                                               "P2": {"kind": "fixed", "value": 3.5}})
@@ -121,10 +129,8 @@ def test_p0_patients_held_for_other_reasons_take_the_other_delay(single_unit):
 
 
 def test_the_p0_delay_splits_one_uniform_between_the_two_laws(single_unit):
-    config = _mixed(single_unit)
-    config["pathways"]["p0_admin_delay_days"] = {"kind": "uniform", "low": 0.0, "high": 1.0}
-    config["pathways"]["p0_other_reasons"] = {"probability": 0.25,
-                                              "delay_days": {"kind": "uniform", "low": 10.0, "high": 20.0}}
+    config = _with_p0_delays(single_unit, {"kind": "uniform", "low": 0.0, "high": 1.0},
+                             0.25, {"kind": "uniform", "low": 10.0, "high": 20.0})
     scenario = build_scenario(config)
     u = np.array([0.0, 0.375, 0.749, 0.75, 0.875])
     np.testing.assert_allclose(scenario.p0_delay_days(u), [0.0, 0.5, 0.749 / 0.75, 10.0, 15.0])
@@ -135,10 +141,8 @@ def test_the_p0_delay_splits_one_uniform_between_the_two_laws(single_unit):
 
 def test_one_patients_p0_delay_is_exactly_the_array_one(single_unit):
     # The event loop asks one float at a time, on a path of its own: it must give the same numbers.
-    config = _mixed(single_unit)
-    config["pathways"]["p0_admin_delay_days"] = {"kind": "lognormal", "mean": 0.6, "sd": 0.9}
-    config["pathways"]["p0_other_reasons"] = {"probability": 0.3,
-                                              "delay_days": {"kind": "gamma", "mean": 6.0, "sd": 4.0}}
+    config = _with_p0_delays(single_unit, {"kind": "lognormal", "mean": 0.6, "sd": 0.9},
+                             0.3, {"kind": "gamma", "mean": 6.0, "sd": 4.0})
     scenario = build_scenario(config)
     u = np.concatenate([np.random.default_rng(3).random(500), [0.0, 0.7 - 1e-12, 0.7, 1.0 - 1e-16]])
     one_by_one = [scenario.p0_delay_days(float(x)) for x in u]

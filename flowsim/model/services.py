@@ -147,11 +147,10 @@ class Dispatcher:
 
     def fill(self, unit: UnitState) -> None:
         """Admit waiting patients while ``unit`` is open and has free places."""
-        queues, now = self.queues, self.env.now
+        now = self.env.now
         while unit.open and unit.occupied < unit.capacity:
             best = None
-            for pathway in unit.pathways:
-                queue = queues[pathway]
+            for queue in unit.queues:
                 if queue and (best is None or queue[0][:2] < best[0][:2]):
                     best = queue
             if best is None:
