@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -250,9 +251,10 @@ def _replicate(task: _RecordTask, tables: _TablesInOrder, settings: PrecisionSet
             done.note = (f"earlier results in {out} were made with {earlier}; rerunning {len(missing)} "
                          "replication(s)")
             print(f"flowsim: note: {done.note}", file=sys.stderr)
-        for record in iter_replications(task, missing, task.scenario.n_jobs, progress):
-            done.records[record.replication] = record
-            tables.finished(record.replication)  # the parent writes while the workers simulate
+        with closing(iter_replications(task, missing, task.scenario.n_jobs, progress)) as records:
+            for record in records:  # closing: an interruption here stops the workers at once
+                done.records[record.replication] = record
+                tables.finished(record.replication)  # the parent writes while the workers simulate
         done.table = replication_table((r, done.records[r].kpis) for r in sorted(done.records))
         done.report = check_precision(done.table, settings)
         extra = next_batch(done.report, settings) if settings.adaptive else 0

@@ -8,6 +8,7 @@ run with the same seed share common random numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -74,29 +75,32 @@ def iter_replications(task: Callable[[int], T], replications: Sequence[int], n_j
                       progress: bool = True, description: str = "replications") -> Iterator[T]:
     """Yield ``task(r)`` for each replication as soon as it finishes (any order when parallel).
 
+    A caller whose loop does work of its own between results should close the iterator when the
+    loop ends early (``contextlib.closing``): an interruption then stops the workers at once.
+
     Parameters
     ----------
     task : callable
         A picklable function of the replication index (e.g. a ``functools.partial``).
     replications : sequence of int
     n_jobs : int
-        joblib worker processes; 1 runs in this process.
+        Worker processes: forked from this one on Linux, else joblib's; 1 runs in this process.
     progress : bool
         Show a tqdm progress bar when more than one replication runs.
     """
     if n_jobs == 1:
         iterator: Iterator[T] = (task(r) for r in replications)
     else:
-        from joblib import Parallel, delayed  # only for workers: a one-process run does not pay its import
+        from flowsim.experiment.workers import in_workers  # only for workers: a one-process run skips it
 
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        iterator = parallel(delayed(task)(r) for r in replications)
-    if not (progress and len(replications) > 1):
-        yield from iterator
-        return
-    from tqdm.auto import tqdm  # only for a bar: a one-replication run does not pay its import
+        iterator = in_workers(task, replications, n_jobs)
+    with closing(iterator):  # however the loop over this ends, the workers stop with it
+        if not (progress and len(replications) > 1):
+            yield from iterator
+            return
+        from tqdm.auto import tqdm  # only for a bar: a one-replication run does not pay its import
 
-    yield from tqdm(iterator, total=len(replications), desc=description, unit="rep")
+        yield from tqdm(iterator, total=len(replications), desc=description, unit="rep")
 
 
 def run_replications(
@@ -115,7 +119,7 @@ def run_replications(
     replications : sequence of int, optional
         Which replication indices to run; default ``range(scenario.replications)``.
     n_jobs : int, optional
-        Worker processes (joblib); default ``scenario.n_jobs``.
+        Worker processes (forked on Linux, else joblib's); default ``scenario.n_jobs``.
     keep_episodes : bool
         Keep each replication's episode log.
     progress : bool

@@ -126,13 +126,19 @@ class Evaluator:
                 owners.append((digest, candidate, seed))
         if not jobs:
             return
-        for index, replication, kpis in self.executor(jobs):
-            digest = owners[index][0]
-            self._rows[(digest, replication)] = kpis
-            self.simulated += 1
-            path = self._path(digest, replication)
-            if path is not None:
-                write_json({"replication": replication, "kpis": kpis}, path)
+        results = self.executor(jobs)
+        try:
+            for index, replication, kpis in results:
+                digest = owners[index][0]
+                self._rows[(digest, replication)] = kpis
+                self.simulated += 1
+                path = self._path(digest, replication)
+                if path is not None:
+                    write_json({"replication": replication, "kpis": kpis}, path)
+        finally:  # an interruption while a result is stored stops the executor's workers at once
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
 
     def kpis(self, candidate: Candidate, seed: int, replication: int) -> dict[str, float]:
         """One replication's KPIs (with per-year costs); it must have been run."""

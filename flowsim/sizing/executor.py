@@ -1,4 +1,4 @@
-"""Running a batch of candidates' replications: here, with joblib workers.
+"""Running a batch of candidates' replications: here, in worker processes (forked on Linux, else joblib's).
 
 Each replication is one task (the candidate's validated scenario and the replication index), so two
 workers share a batch whatever its mix of candidates; results come back as they finish, and the
@@ -8,12 +8,14 @@ search stores each at once, so an interruption loses only the replications still
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from flowsim.experiment.runner import run_replication
+from flowsim.experiment.workers import in_workers
 from flowsim.model.scenario import Scenario, build_scenario
 from flowsim.sizing.evaluations import Job
 
@@ -24,14 +26,19 @@ def _kpis(scenario: Scenario, job: int, replication: int) -> tuple[int, int, dic
     return job, replication, run_replication(scenario, replication, keep_episodes=False).metrics.kpis
 
 
+def _kpis_of(scenarios: Sequence[Scenario], task: tuple[int, int]) -> tuple[int, int, dict[str, float]]:
+    job, replication = task
+    return _kpis(scenarios[job], job, replication)
+
+
 @dataclass
 class LocalExecutor:
-    """Runs replications in this process (``n_jobs=1``) or in joblib worker processes.
+    """Runs replications in this process (``n_jobs=1``) or in worker processes.
 
     Parameters
     ----------
     n_jobs : int
-        Worker processes; results do not depend on it.
+        Worker processes (-1: every CPU); results do not depend on it.
     progress : bool
         Show a tqdm bar per batch.
     """
@@ -47,7 +54,7 @@ class LocalExecutor:
             results: Iterator[tuple[int, int, dict[str, float]]] = (
                 _kpis(scenarios[i], i, r) for i, r in tasks)
         else:
-            parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-            results = parallel(delayed(_kpis)(scenarios[i], i, r) for i, r in tasks)
-        yield from tqdm(results, total=len(tasks), desc=self.description, unit="rep", leave=False,
-                        disable=not self.progress)
+            results = in_workers(partial(_kpis_of, scenarios), tasks, self.n_jobs)
+        with closing(results):  # the workers stop when this does
+            yield from tqdm(results, total=len(tasks), desc=self.description, unit="rep", leave=False,
+                            disable=not self.progress)

@@ -1,0 +1,142 @@
+"""Worker processes forked from the test process: results, errors, interruption, orphans."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+
+import pandas as pd
+import pytest
+
+from flowsim.experiment.runner import run_replications
+from flowsim.experiment.workers import can_fork, in_workers, run_forked
+from flowsim.model.compose import load_scenario
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="forked workers are used on Linux only")
+
+SHORT = ["run.warm_up_days=20", "run.horizon_days=80", "run.cool_down_days=5",
+         "arrivals.rate_per_day=40"]
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _pid(_: int) -> int:
+    time.sleep(0.05)  # long enough that both workers take a call
+    return os.getpid()
+
+
+def _fail(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"call {x} failed")
+    return x
+
+
+def test_every_call_returns_its_result_with_its_index():
+    results = dict(run_forked(_square, list(range(12)), n_jobs=2))
+    assert results == {x: x * x for x in range(12)}
+
+
+def test_the_function_is_inherited_not_pickled():
+    lock = threading.Lock()  # cannot be pickled
+
+    def add(x: int) -> int:
+        with lock:
+            return x + 7
+
+    assert sorted(in_workers(add, range(4), 2)) == [7, 8, 9, 10]
+
+
+def test_two_workers_are_two_processes_and_minus_one_means_every_cpu():
+    pids = set(in_workers(_pid, range(8), 2))
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert len(set(in_workers(_pid, range(8), -1))) == min(8, os.cpu_count() or 1)
+
+
+def test_a_calls_error_is_raised_in_the_parent():
+    with pytest.raises(ValueError, match="call 3 failed"):
+        list(run_forked(_fail, range(6), 2))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Python warns on fork with threads from 3.12")
+def test_no_fork_warning_reaches_the_user():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sorted(in_workers(_square, range(3), 2)) == [0, 1, 4]
+
+
+def test_replications_are_identical_in_forked_workers_and_in_one_process():
+    scenario = load_scenario([*SHORT, "replications=4"])
+    one = run_replications(scenario, n_jobs=1, keep_episodes=False, progress=False)
+    two = run_replications(scenario, n_jobs=2, keep_episodes=False, progress=False)
+    assert [o.replication for o in two] == [0, 1, 2, 3]
+    pd.testing.assert_frame_equal(pd.DataFrame([o.metrics.kpis for o in one]),
+                                  pd.DataFrame([o.metrics.kpis for o in two]))  # NaN equals NaN here
+
+
+_PARENT = textwrap.dedent("""
+    import os, time
+    from contextlib import closing
+    from flowsim.experiment.workers import run_forked
+    def nap(x):
+        if x == 0:
+            time.sleep(0.5)  # meanwhile the other worker takes call 1
+            return os.getpid()
+        os.write(1, f"{os.getpid()}\\n".encode())  # one write: the processes' lines do not mix
+        time.sleep(60)
+    try:
+        with closing(run_forked(nap, [0, 1], 2)) as results:
+            os.write(1, f"{next(results)[1]}\\n".encode())  # that worker is idle, the other busy
+            time.sleep(60)  # the loop's own work, when Ctrl-C (or SIGKILL) arrives
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+""")
+
+
+def _workers_of(process: subprocess.Popen) -> list[int]:
+    assert process.stdout is not None
+    return [int(process.stdout.readline()) for _ in range(2)]
+
+
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_ctrl_c_stops_the_workers_at_once_and_quietly():
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        workers = _workers_of(parent)
+        interrupted = time.monotonic()
+        os.killpg(parent.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+        out, err = parent.communicate(timeout=70)
+        assert time.monotonic() - interrupted < 15, "the parent waited for the workers' calls"
+        assert out.strip() == "interrupted" and parent.returncode == 0
+        assert not err.strip(), err  # an idle worker is not killed by the Ctrl-C itself
+        assert len(set(workers)) == 2 and all(_gone(pid) for pid in workers)
+    finally:
+        if parent.poll() is None:
+            os.killpg(parent.pid, signal.SIGKILL)
+
+
+def test_workers_die_with_a_killed_parent():
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True)
+    workers = _workers_of(parent)
+    assert len(set(workers)) == 2
+    parent.kill()  # SIGKILL: no clean-up runs in the parent
+    parent.wait()
+    assert all(_gone(pid) for pid in workers), "orphaned workers kept running"
