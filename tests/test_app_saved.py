@@ -86,7 +86,7 @@ def test_saved_file_is_a_primary_config_with_the_root_hydra_block(tmp_path):
     path = write_saved(_composed(["scenario=quick"]), tmp_path / "plan.yaml")
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert document["defaults"][0] == "flowsim_schema"
-    assert {"override hydra/launcher": "joblib"} in document["defaults"]
+    assert {"override hydra/launcher": "flowsim"} in document["defaults"]
     assert {"override hydra/sweeper": "flowsim"} in document["defaults"]
     callbacks = document["hydra"]["callbacks"]
     assert callbacks["validate"]["_target_"] == "flowsim.cli.callbacks.ValidateSweep"

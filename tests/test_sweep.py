@@ -19,6 +19,7 @@ import pytest
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.sweep import check_collected, collect_sweep, parse_override
+from flowsim.experiment.workers import can_fork
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 
@@ -39,10 +40,20 @@ def _sweep(sweep_dir: Path, *extra: str, launcher: list[str] | None = None,
 
 
 @pytest.fixture(scope="module")
-def joblib_sweep(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("joblib")
-    _sweep(out)
+def default_sweep(tmp_path_factory) -> Path:
+    """A sweep on flowsim's launcher (the default), two workers: forked from the sweep on Linux."""
+    out = tmp_path_factory.mktemp("default")
+    proc = _sweep(out, "hydra.launcher.n_jobs=2")
+    if can_fork():
+        assert "2 forked workers are launching 2 jobs" in proc.stdout + proc.stderr
     return out
+
+
+def test_forked_workers_give_the_joblib_launchers_results(default_sweep, tmp_path):
+    _sweep(tmp_path / "joblib", launcher=["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"])
+    for table in ("results.parquet", "summary.csv"):
+        read = pd.read_parquet if table.endswith(".parquet") else pd.read_csv
+        pd.testing.assert_frame_equal(read(tmp_path / "joblib" / table), read(default_sweep / table))
 
 
 def test_parse_override_types_values():
@@ -51,13 +62,13 @@ def test_parse_override_types_values():
     assert parse_override("scenario=quick") == ("scenario", "quick")
 
 
-def test_sweep_is_collected_into_tidy_tables(joblib_sweep):
-    results = pd.read_parquet(joblib_sweep / "results.parquet")
+def test_sweep_is_collected_into_tidy_tables(default_sweep):
+    results = pd.read_parquet(default_sweep / "results.parquet")
     assert len(results) == 2 * 3
     assert list(results.columns[:3]) == ["job", "services.care_home_unit.capacity", "replication"]
     assert sorted(results["services.care_home_unit.capacity"].unique()) == [0, 3]
     assert not results.duplicated(["job", "replication"]).any()
-    summary = pd.read_csv(joblib_sweep / "summary.csv")
+    summary = pd.read_csv(default_sweep / "summary.csv")
     row = summary[(summary["job"] == 1) & (summary["kpi"] == "delayed_days_total")].iloc[0]
     values = results.loc[results["job"] == 1, "delayed_days_total"].to_numpy()
     assert row["n"] == 3
@@ -68,11 +79,11 @@ def test_sweep_is_collected_into_tidy_tables(joblib_sweep):
                                                             rel=1e-12)
 
 
-def test_comparison_is_paired_against_the_first_job(joblib_sweep):
-    comparison = pd.read_csv(joblib_sweep / "comparison.csv")
+def test_comparison_is_paired_against_the_first_job(default_sweep):
+    comparison = pd.read_csv(default_sweep / "comparison.csv")
     base = comparison[comparison["job"] == 0].iloc[0]
     assert base["delayed_days_avoided_per_year"] == 0 and base["net_saving_per_year"] == 0
-    results = pd.read_parquet(joblib_sweep / "results.parquet").set_index(["job", "replication"])
+    results = pd.read_parquet(default_sweep / "results.parquet").set_index(["job", "replication"])
     scale = 365 / results["observed_days"].iloc[0]
     diff = (results.loc[0, "delayed_days_total"] - results.loc[1, "delayed_days_total"]) * scale
     option = comparison[comparison["job"] == 1].iloc[0]
@@ -89,14 +100,14 @@ def test_comparison_is_paired_against_the_first_job(joblib_sweep):
     assert option["net_saving_per_year"] == pytest.approx((acute - added).mean(), rel=1e-9)
 
 
-def test_collect_cli_picks_another_baseline_and_rejects_bad_input(joblib_sweep, tmp_path):
+def test_collect_cli_picks_another_baseline_and_rejects_bad_input(default_sweep, tmp_path):
     proc = subprocess.run([sys.executable, "-c", "from flowsim.cli.main import collect_main; collect_main()",
-                           str(joblib_sweep), "--baseline", "services.care_home_unit.capacity=3"],
+                           str(default_sweep), "--baseline", "services.care_home_unit.capacity=3"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    comparison = pd.read_csv(joblib_sweep / "comparison.csv")
+    comparison = pd.read_csv(default_sweep / "comparison.csv")
     assert (comparison["baseline_job"] == 1).all()
-    for args in ([str(tmp_path)], [str(joblib_sweep), "--baseline", "nope=1"],
+    for args in ([str(tmp_path)], [str(default_sweep), "--baseline", "nope=1"],
                  [str(tmp_path / "missing")]):
         bad = subprocess.run([sys.executable, "-c",
                               "from flowsim.cli.main import collect_main; collect_main()", *args],
@@ -139,7 +150,7 @@ def _wait_for(path_glob: Path, pattern: str, timeout: float = 120) -> None:
     raise TimeoutError(pattern)
 
 
-def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, joblib_sweep):
+def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, default_sweep):
     sweep_dir = tmp_path / "sweep"
     args = [sys.executable, "-m", "flowsim", "-m", *TINY, "services.care_home_unit.capacity=0,3",
             "replications=3", f"hydra.sweep.dir={sweep_dir}", "hydra/launcher=basic"]
@@ -162,12 +173,12 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, joblib_s
         assert path.stat().st_mtime_ns == mtime
     resumed = pd.read_parquet(sweep_dir / "results.parquet")
     assert not resumed.duplicated(["job", "replication"]).any()
-    pd.testing.assert_frame_equal(resumed, pd.read_parquet(joblib_sweep / "results.parquet"))
+    pd.testing.assert_frame_equal(resumed, pd.read_parquet(default_sweep / "results.parquet"))
 
 
 @pytest.mark.slow
-def test_ray_and_submitit_launchers_match_joblib(tmp_path, joblib_sweep):
-    reference = pd.read_parquet(joblib_sweep / "results.parquet")
+def test_ray_and_submitit_launchers_match_the_default(tmp_path, default_sweep):
+    reference = pd.read_parquet(default_sweep / "results.parquet")
     # Ray's socket paths must stay under 107 bytes: a short private folder, not pytest's tmp_path.
     ray_tmp = tempfile.mkdtemp(prefix="fsray")
     try:
@@ -185,8 +196,8 @@ def test_ray_and_submitit_launchers_match_joblib(tmp_path, joblib_sweep):
                                   reference)
 
 
-def test_select_baseline_by_value(joblib_sweep):
-    tables = collect_sweep(joblib_sweep, write=False)
+def test_select_baseline_by_value(default_sweep):
+    tables = collect_sweep(default_sweep, write=False)
     assert select_baseline(tables) == 0
     assert select_baseline(tables, {"services.care_home_unit.capacity": 3}) == 1
     with pytest.raises(KeyError):
@@ -333,7 +344,7 @@ def test_board_and_report_refuse_tables_older_than_the_jobs(seed_sweeps, tmp_pat
 
 
 @pytest.mark.parametrize("reason", ["P2", "calendar"])
-def test_collect_figure_draws_the_reason_asked_for(joblib_sweep, tmp_path, monkeypatch, reason):
+def test_collect_figure_draws_the_reason_asked_for(default_sweep, tmp_path, monkeypatch, reason):
     import flowsim.reporting.plots as plots
     from flowsim.cli import main as cli_main
 
@@ -347,8 +358,8 @@ def test_collect_figure_draws_the_reason_asked_for(joblib_sweep, tmp_path, monke
 
     monkeypatch.setattr(plots, "avoided_vs_option", spy)
     figure = tmp_path / "avoided.png"
-    cli_main.collect_main([str(joblib_sweep), "--figure", str(figure), "--reason", reason])
-    comparison = pd.read_csv(joblib_sweep / "comparison.csv")
+    cli_main.collect_main([str(default_sweep), "--figure", str(figure), "--reason", reason])
+    comparison = pd.read_csv(default_sweep / "comparison.csv")
     assert drawn["column"] == f"{reason}_delayed_days_avoided_per_year"
     assert drawn["values"] == comparison[f"{reason}_delayed_days_avoided_per_year"].tolist()
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -14,13 +14,15 @@ from types import SimpleNamespace
 import pytest
 from omegaconf import OmegaConf
 
-from flowsim.cli.sweep_check import launcher_pool
+from flowsim.cli.sweep_check import launcher_forked_workers, launcher_pool
+from flowsim.experiment.workers import can_fork
 from hydra_plugins.flowsim_sweeper.flowsim_sweeper import VALIDATING_CALLBACK
 
 TINY = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=90", "outputs.summary=false"]
 LAUNCHERS = {
-    "joblib, two workers": ["hydra.launcher.n_jobs=2"],
-    "joblib, one worker": ["hydra.launcher.n_jobs=1"],
+    "flowsim, two workers": ["hydra.launcher.n_jobs=2"],  # the default launcher: forked workers
+    "joblib, two workers": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+    "flowsim, one worker": ["hydra.launcher.n_jobs=1"],
     "basic": ["hydra/launcher=basic"],
 }
 
@@ -43,8 +45,9 @@ def test_a_bad_job_stops_the_sweep_before_any_job_whatever_the_launcher(tmp_path
     assert not (tmp_path / "s").exists()  # not even the sweep folder: nothing ran
 
 
-@pytest.mark.parametrize("launcher", [LAUNCHERS["joblib, two workers"], LAUNCHERS["basic"]],
-                         ids=["joblib, two workers", "basic"])
+@pytest.mark.parametrize("launcher", [LAUNCHERS["flowsim, two workers"], LAUNCHERS["joblib, two workers"],
+                                      LAUNCHERS["basic"]],
+                         ids=["flowsim, two workers", "joblib, two workers", "basic"])
 def test_a_job_that_does_not_compose_stops_the_sweep_with_one_line(tmp_path, launcher):
     # The sweeper does not compose jobs again, so the callback must catch this one itself.
     proc = _flowsim("-m", *TINY[1:], "scenario=quick,no_such_scenario", *launcher,
@@ -112,3 +115,18 @@ def test_checks_use_a_pool_set_up_as_the_joblib_launchers():
     assert launcher_pool(config({**joblib, "n_jobs": 1})) is None  # one at a time: in this process
     basic = {"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}
     assert launcher_pool(config(basic)) is None
+
+
+def test_flowsim_launcher_forks_where_it_can_else_is_joblibs(monkeypatch):
+    module = importlib.import_module("hydra_plugins.flowsim_launcher.flowsim_launcher")
+    settings = {"_target_": module.LAUNCHER_TARGET, "n_jobs": 2, "backend": None, "prefer": "processes",
+                "require": None, "verbose": 0, "timeout": None, "pre_dispatch": "2*n_jobs",
+                "batch_size": "auto", "temp_folder": None, "max_nbytes": None, "mmap_mode": "r"}
+    config = OmegaConf.create({"hydra": {"launcher": settings}})
+    forks = can_fork()
+    assert module.forked_workers(2) == launcher_forked_workers(config) == (2 if forks else None)
+    assert module.forked_workers(1) is None  # one worker: the jobs run in this process
+    monkeypatch.setattr("flowsim.experiment.workers.can_fork", lambda: False)  # as on macOS
+    assert module.forked_workers(2) is None and launcher_forked_workers(config) is None
+    pool = launcher_pool(config)  # then the checks go to loky workers, as the jobs will
+    assert pool is not None and pool.n_jobs == 2 and type(pool._backend).__name__ == "LokyBackend"

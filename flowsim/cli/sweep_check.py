@@ -1,10 +1,11 @@
 """Every job of a sweep composed and checked before any job runs, in parallel where the jobs will run.
 
-With the joblib launcher (flowsim's default) the checks go to the same pool of worker processes the
-launcher then runs the jobs in: joblib keeps that pool between calls when its settings are the same,
-so the workers' start-up is paid once, and a 20-job sweep on two cores does not wait for twenty
-compositions one after another before its first job starts. Any other launcher (basic, Ray, Slurm)
-gets its checks here, one job after another.
+With flowsim's launcher (the default) on Linux the checks run in workers forked from the sweep's
+process, as its jobs then do: a 20-job sweep on two cores does not wait for twenty compositions one
+after another before its first job starts. With the joblib launcher (and flowsim's where it cannot
+fork) they go to the same pool of worker processes the launcher then runs the jobs in: joblib keeps
+that pool between calls when its settings are the same, so the workers' start-up is paid once. Any
+other launcher (basic, Ray, Slurm) gets its checks here, one job after another.
 
 Each job is composed exactly as the launcher composes it (Hydra's ``load_sweep_config``), so the
 identity recorded for a job is the one its run computes.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -22,7 +24,10 @@ from flowsim.experiment.identity import RunIdentity, run_identity
 from flowsim.experiment.preflight import check_run
 from flowsim.model.errors import ConfigError
 
-__all__ = ["JobCheck", "check_job", "check_jobs", "launcher_pool", "plain_config"]
+# the joblib launcher, and flowsim's (joblib's, forking its workers where it can)
+JOBLIB_LAUNCHERS = (".JoblibLauncher", ".FlowsimLauncher")
+
+__all__ = ["JobCheck", "check_job", "check_jobs", "launcher_forked_workers", "launcher_pool", "plain_config"]
 
 
 @dataclass(frozen=True)
@@ -84,11 +89,11 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
 def launcher_pool(config: DictConfig) -> Any | None:
     """A ``joblib.Parallel`` set up as the joblib launcher sets up its own, or None.
 
-    None when the sweep's launcher is not joblib or runs one job at a time: then the checks run in
-    this process.
+    None when the sweep's launcher is not joblib's (or flowsim's, which is joblib's where it cannot
+    fork) or runs one job at a time: then the checks run in this process.
     """
     launcher = config.hydra.get("launcher")
-    if launcher is None or not str(launcher.get("_target_", "")).endswith(".JoblibLauncher"):
+    if launcher is None or not str(launcher.get("_target_", "")).endswith(JOBLIB_LAUNCHERS):
         return None
     settings = OmegaConf.to_container(launcher, resolve=True)
     assert isinstance(settings, dict)
@@ -101,6 +106,16 @@ def launcher_pool(config: DictConfig) -> Any | None:
     settings["backend"] = "loky"  # as the launcher does: then joblib hands it the same workers
     process_joblib_cfg(settings)
     return Parallel(**settings)
+
+
+def launcher_forked_workers(config: DictConfig) -> int | None:
+    """How many workers flowsim's launcher forks for the sweep of ``config``; None if it does not fork."""
+    from hydra_plugins.flowsim_launcher.flowsim_launcher import LAUNCHER_TARGET, forked_workers
+
+    launcher = config.hydra.get("launcher")
+    if launcher is None or str(launcher.get("_target_", "")) != LAUNCHER_TARGET:
+        return None
+    return forked_workers(launcher.get("n_jobs"))
 
 
 def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobCheck]:
@@ -116,6 +131,14 @@ def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobChe
     from hydra.core.global_hydra import GlobalHydra
 
     loader = GlobalHydra.instance().config_loader()
+    forked = launcher_forked_workers(config) if len(jobs) > 1 else None
+    if forked is not None:  # flowsim's launcher: checked in workers forked as its own are
+        from flowsim.experiment.workers import run_forked
+
+        checks: list[Any] = [None] * len(jobs)
+        for i, check in run_forked(partial(check_job, loader, config), [list(o) for o in jobs], forked):
+            checks[i] = check
+        return checks
     pool = launcher_pool(config) if len(jobs) > 1 else None
     if pool is None:
         return [check_job(loader, config, overrides) for overrides in jobs]

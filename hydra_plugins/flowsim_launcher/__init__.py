@@ -1,0 +1,1 @@
+"""flowsim's launcher for Hydra (``hydra/launcher=flowsim``, the default in flowsim's ``config.yaml``)."""
