@@ -54,8 +54,8 @@ def _write():
         json.dump({"cpu_s": own.ru_utime + own.ru_stime, "peak_bytes": own.ru_maxrss * 1024}, out)
 atexit.register(_write)
 sys.argv[0] = "flowsim"
-from flowsim.cli.main import main
-main()
+from flowsim.cli.entry import flowsim  # as the console script runs it
+flowsim()
 """
 
 

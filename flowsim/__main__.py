@@ -1,6 +1,6 @@
 """``python -m flowsim`` is the ``flowsim`` command."""
 
-from flowsim.cli.main import main
+from flowsim.cli.entry import flowsim
 
 if __name__ == "__main__":
-    main()
+    flowsim()

@@ -1,0 +1,59 @@
+"""The console scripts: each sets up its process, then imports its command and runs it.
+
+One setting has to be made before numpy is imported, because it cannot be changed after. OpenBLAS
+(the linear algebra of numpy and of SciPy, each with its own copy) starts a thread per CPU as it is
+imported, and those threads spin while they wait: about 0.25 s of CPU in every ``flowsim`` process,
+a sixth of a default run's, and more where worker processes share the cores. flowsim does no
+linear algebra large enough to gain from threads, so its commands limit OpenBLAS to one thread
+unless ``OPENBLAS_NUM_THREADS`` is already set. Importing flowsim as a library changes nothing, and
+``flowsim-app`` (above this layer) runs its work as ``flowsim`` commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+__all__ = ["flowsim", "flowsim_board", "flowsim_calibrate", "flowsim_collect",
+           "flowsim_report", "flowsim_size", "flowsim_warmup"]
+
+
+def _run(module: str, function: str = "main") -> None:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    getattr(importlib.import_module(module), function)()
+
+
+def flowsim() -> None:
+    """``flowsim``: one run, or a sweep with ``-m`` (:func:`flowsim.cli.main.main`)."""
+    _run("flowsim.cli.main")
+
+
+def flowsim_collect() -> None:
+    """``flowsim-collect``: gather a sweep's tables again (:func:`flowsim.cli.main.collect_main`)."""
+    _run("flowsim.cli.main", "collect_main")
+
+
+def flowsim_board() -> None:
+    """``flowsim-board``: the board pack (:func:`flowsim.reporting.board.main`)."""
+    _run("flowsim.reporting.board")
+
+
+def flowsim_warmup() -> None:
+    """``flowsim-warmup``: warm-up detection (:func:`flowsim.cli.warmup.main`)."""
+    _run("flowsim.cli.warmup")
+
+
+def flowsim_report() -> None:
+    """``flowsim-report``: a run's figures (:func:`flowsim.reporting.report.main`)."""
+    _run("flowsim.reporting.report")
+
+
+def flowsim_calibrate() -> None:
+    """``flowsim-calibrate``: parameters from data (:func:`flowsim.cli.calibrate.main`)."""
+    _run("flowsim.cli.calibrate")
+
+
+def flowsim_size() -> None:
+    """``flowsim-size``: the cheapest mix of capacities meeting a target (:func:`flowsim.cli.size.main`)."""
+    _run("flowsim.cli.size")
+
