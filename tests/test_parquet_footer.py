@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -110,11 +112,32 @@ def test_row_group_ordinals_are_numbered_through_the_joined_file(tmp_path):
     assert pq.read_table(joined).equals(pa.concat_tables(_tables()))
 
 
-def test_joined_file_is_the_one_decoding_and_writing_again_gives(tmp_path):
+def _refused(*args: object) -> int:
+    raise OSError(18, "Invalid cross-device link")
+
+
+@pytest.mark.parametrize("copy", ["in the kernel", "in the kernel, in steps", "refused by the kernel",
+                                  "through Python", "cut short by the kernel"])
+def test_joined_file_is_the_one_decoding_and_writing_again_gives(tmp_path, monkeypatch, copy):
     parts = []
     for i, table in enumerate(_tables()):
         parts.append(tmp_path / f"part{i}.parquet")
         pq.write_table(table, parts[-1], use_dictionary=False)
+    if copy == "refused by the kernel":  # e.g. another file system: Python copies it
+        monkeypatch.setattr(os, "copy_file_range", _refused, raising=False)
+    elif copy == "through Python":  # no copy_file_range (not Linux)
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    elif copy.startswith(("in the kernel, in steps", "cut short")) and hasattr(os, "copy_file_range"):
+        real = os.copy_file_range
+        calls = []
+
+        def in_steps(src, dst, count, offset_src=None, offset_dst=None):
+            calls.append(count)
+            if copy.startswith("cut short") and len(calls) % 2 == 0:
+                raise OSError(5, "Input/output error")  # after some bytes: Python copies it all again
+            return real(src, dst, min(count, 1000), offset_src, offset_dst)
+
+        monkeypatch.setattr(os, "copy_file_range", in_steps)
     joined = concat_parquet(parts, tmp_path / "joined.parquet")
     assert joined.read_bytes() == _re_encoded(parts, tmp_path / "slow.parquet")
 

@@ -13,6 +13,7 @@ the Parquet format's ``parquet.thrift`` and Thrift's compact protocol specificat
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,16 +240,43 @@ def append_part(out: BinaryIO, path: str | Path, footer: Footer, groups: list[St
     """
     shift = out.tell() - len(MAGIC)
     with open(path, "rb") as source:
-        source.seek(len(MAGIC))
-        remaining = footer.data_end - len(MAGIC)
-        while remaining > 0:
-            block = source.read(min(remaining, 1 << 20))
-            if not block:
-                raise FooterError(f"{path}: shorter than its footer says")
-            out.write(block)
-            remaining -= len(block)
+        if not _copied_in_kernel(source, out, len(MAGIC), footer.data_end - len(MAGIC)):
+            source.seek(len(MAGIC))
+            remaining = footer.data_end - len(MAGIC)
+            while remaining > 0:
+                block = source.read(min(remaining, 1 << 20))
+                if not block:
+                    raise FooterError(f"{path}: shorter than its footer says")
+                out.write(block)
+                remaining -= len(block)
     first = len(groups)
     groups.extend([_moved(group, shift, first + i) for i, group in enumerate(footer.row_groups())])
+
+
+def _copied_in_kernel(source: BinaryIO, out: BinaryIO, start: int, count: int) -> bool:
+    """Copy ``count`` bytes of ``source`` from ``start`` to ``out`` at its position, in the kernel.
+
+    ``os.copy_file_range`` (Linux) copies without bringing the bytes into Python: a part of a run's
+    patient records costs the parent a few milliseconds instead of tens while its workers simulate.
+    False, with ``out`` where it was, when it cannot (no such call, another file system, a short
+    source): then the caller copies through Python.
+    """
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is None:
+        return False
+    out.flush()
+    begin = out.tell()
+    done = 0
+    try:
+        while done < count:
+            copied = copy_range(source.fileno(), out.fileno(), count - done, start + done, begin + done)
+            if copied == 0:
+                break
+            done += copied
+    except OSError:
+        pass
+    out.seek(begin + done if done == count else begin)
+    return done == count
 
 
 def write_footer(out: BinaryIO, first: Footer, groups: list[Struct]) -> None:
