@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -58,6 +59,16 @@ def test_two_workers_are_two_processes_and_minus_one_means_every_cpu():
     pids = set(in_workers(_pid, range(8), 2))
     assert len(pids) == 2 and os.getpid() not in pids
     assert len(set(in_workers(_pid, range(8), -1))) == min(8, os.cpu_count() or 1)
+
+
+def _frozen(_: int) -> int:
+    return gc.get_freeze_count()
+
+
+def test_workers_leave_inherited_objects_to_the_garbage_collector_frozen():
+    assert gc.get_freeze_count() == 0
+    assert min(in_workers(_frozen, range(4), 2)) > 1000  # the modules and all the parent held
+    assert gc.get_freeze_count() == 0  # the parent's own collector is as it was
 
 
 def test_a_calls_error_is_raised_in_the_parent():
