@@ -26,6 +26,11 @@ LAUNCHERS = {
     "basic": ["hydra/launcher=basic"],
 }
 
+# hydra.launcher of the joblib launcher (and of flowsim's) with two workers, less its _target_
+JOBLIB_SETTINGS = {"n_jobs": 2, "backend": None, "prefer": "processes", "require": None, "verbose": 0,
+                   "timeout": None, "pre_dispatch": "2*n_jobs", "batch_size": "auto", "temp_folder": None,
+                   "max_nbytes": None, "mmap_mode": "r"}
+
 
 def _flowsim(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flowsim", *args], capture_output=True, text=True,
@@ -107,9 +112,7 @@ def test_checks_use_a_pool_set_up_as_the_joblib_launchers():
         return OmegaConf.create({"hydra": {"launcher": launcher}})
 
     joblib = {"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
-              "n_jobs": 2, "backend": None, "prefer": "processes", "require": None, "verbose": 0,
-              "timeout": None, "pre_dispatch": "2*n_jobs", "batch_size": "auto", "temp_folder": None,
-              "max_nbytes": None, "mmap_mode": "r"}
+              **JOBLIB_SETTINGS}
     pool = launcher_pool(config(joblib))
     assert pool is not None and pool.n_jobs == 2 and type(pool._backend).__name__ == "LokyBackend"
     assert launcher_pool(config({**joblib, "n_jobs": 1})) is None  # one at a time: in this process
@@ -119,9 +122,7 @@ def test_checks_use_a_pool_set_up_as_the_joblib_launchers():
 
 def test_flowsim_launcher_forks_where_it_can_else_is_joblibs(monkeypatch):
     module = importlib.import_module("hydra_plugins.flowsim_launcher.flowsim_launcher")
-    settings = {"_target_": module.LAUNCHER_TARGET, "n_jobs": 2, "backend": None, "prefer": "processes",
-                "require": None, "verbose": 0, "timeout": None, "pre_dispatch": "2*n_jobs",
-                "batch_size": "auto", "temp_folder": None, "max_nbytes": None, "mmap_mode": "r"}
+    settings = {"_target_": module.LAUNCHER_TARGET, **JOBLIB_SETTINGS}
     config = OmegaConf.create({"hydra": {"launcher": settings}})
     forks = can_fork()
     assert module.forked_workers(2) == launcher_forked_workers(config) == (2 if forks else None)

@@ -133,12 +133,9 @@ def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobChe
     loader = GlobalHydra.instance().config_loader()
     forked = launcher_forked_workers(config) if len(jobs) > 1 else None
     if forked is not None:  # flowsim's launcher: checked in workers forked as its own are
-        from flowsim.experiment.workers import run_forked
+        from flowsim.experiment.workers import map_forked
 
-        checks: list[Any] = [None] * len(jobs)
-        for i, check in run_forked(partial(check_job, loader, config), [list(o) for o in jobs], forked):
-            checks[i] = check
-        return checks
+        return map_forked(partial(check_job, loader, config), [list(o) for o in jobs], forked)
     pool = launcher_pool(config) if len(jobs) > 1 else None
     if pool is None:
         return [check_job(loader, config, overrides) for overrides in jobs]

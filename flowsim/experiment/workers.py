@@ -29,7 +29,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
 from typing import Any, TypeVar
 
-__all__ = ["can_fork", "in_workers", "run_forked"]
+__all__ = ["can_fork", "in_workers", "map_forked", "run_forked"]
 
 T = TypeVar("T")
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
@@ -114,6 +114,14 @@ def run_forked(function: Callable[[Any], T], items: Sequence[Any],
         if not finished:
             _stop_workers(executor)
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def map_forked(function: Callable[[Any], T], items: Sequence[Any], n_jobs: int) -> list[T]:
+    """``[function(item) for item in items]``, in ``n_jobs`` forked workers (:func:`run_forked`)."""
+    results: list[Any] = [None] * len(items)
+    for i, value in run_forked(function, items, n_jobs):
+        results[i] = value
+    return results
 
 
 def _stop_workers(executor: ProcessPoolExecutor) -> None:

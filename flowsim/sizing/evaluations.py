@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,9 @@ class Job:
     digest: str = ""  # its run identity
 
 
-# An executor runs jobs and yields (job index, replication, KPIs) as each replication finishes.
-Executor = Callable[[Sequence[Job]], Iterable[tuple[int, int, dict[str, float]]]]
+# An executor runs jobs and yields (job index, replication, KPIs) as each replication finishes; a
+# generator, closed when the search stops taking its results.
+Executor = Callable[[Sequence[Job]], Generator[tuple[int, int, dict[str, float]], None, None]]
 
 
 def per_year(kpis: dict[str, float]) -> dict[str, float]:
@@ -126,8 +128,8 @@ class Evaluator:
                 owners.append((digest, candidate, seed))
         if not jobs:
             return
-        results = self.executor(jobs)
-        try:
+        # closing: an interruption while a result is stored stops the executor's workers at once
+        with closing(self.executor(jobs)) as results:
             for index, replication, kpis in results:
                 digest = owners[index][0]
                 self._rows[(digest, replication)] = kpis
@@ -135,10 +137,6 @@ class Evaluator:
                 path = self._path(digest, replication)
                 if path is not None:
                     write_json({"replication": replication, "kpis": kpis}, path)
-        finally:  # an interruption while a result is stored stops the executor's workers at once
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
 
     def kpis(self, candidate: Candidate, seed: int, replication: int) -> dict[str, float]:
         """One replication's KPIs (with per-year costs); it must have been run."""

@@ -7,7 +7,7 @@ search stores each at once, so an interruption loses only the replications still
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
@@ -22,13 +22,9 @@ from flowsim.sizing.evaluations import Job
 __all__ = ["LocalExecutor"]
 
 
-def _kpis(scenario: Scenario, job: int, replication: int) -> tuple[int, int, dict[str, float]]:
-    return job, replication, run_replication(scenario, replication, keep_episodes=False).metrics.kpis
-
-
-def _kpis_of(scenarios: Sequence[Scenario], task: tuple[int, int]) -> tuple[int, int, dict[str, float]]:
+def _kpis(scenarios: Sequence[Scenario], task: tuple[int, int]) -> tuple[int, int, dict[str, float]]:
     job, replication = task
-    return _kpis(scenarios[job], job, replication)
+    return job, replication, run_replication(scenarios[job], replication, keep_episodes=False).metrics.kpis
 
 
 @dataclass
@@ -47,14 +43,12 @@ class LocalExecutor:
     progress: bool = False
     description: str = "evaluating"
 
-    def __call__(self, jobs: Sequence[Job]) -> Iterator[tuple[int, int, dict[str, float]]]:
+    def __call__(self, jobs: Sequence[Job]) -> Generator[tuple[int, int, dict[str, float]], None, None]:
         scenarios = [build_scenario(job.config) for job in jobs]
         tasks = [(i, r) for i, job in enumerate(jobs) for r in job.replications]
-        if self.n_jobs == 1:
-            results: Iterator[tuple[int, int, dict[str, float]]] = (
-                _kpis(scenarios[i], i, r) for i, r in tasks)
-        else:
-            results = in_workers(partial(_kpis_of, scenarios), tasks, self.n_jobs)
+        run = partial(_kpis, scenarios)
+        results: Iterator[tuple[int, int, dict[str, float]]] = (
+            (run(task) for task in tasks) if self.n_jobs == 1 else in_workers(run, tasks, self.n_jobs))
         with closing(results):  # the workers stop when this does
             yield from tqdm(results, total=len(tasks), desc=self.description, unit="rep", leave=False,
                             disable=not self.progress)

@@ -10,7 +10,7 @@ candidate the search meant (same run identity) before it runs the replications i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ class HydraLauncherExecutor:
             HydraConfig.instance().set_config(config)
             yield loader, config
 
-    def __call__(self, jobs: Sequence[Job]) -> Iterator[tuple[int, int, dict[str, float]]]:
+    def __call__(self, jobs: Sequence[Job]) -> Generator[tuple[int, int, dict[str, float]], None, None]:
         first = self.jobs_launched
         expected = {first + i: (job.digest, job.replications) for i, job in enumerate(jobs)}
         job_overrides = [[*self.overrides, *job.overrides, f"seed={int(job.config.seed)}"] for job in jobs]

@@ -72,7 +72,7 @@ class FlowsimLauncher(JoblibLauncher):
         from hydra.core.utils import configure_log, filter_overrides, setup_globals
         from hydra_plugins.hydra_joblib_launcher._core import execute_job
 
-        from flowsim.experiment.workers import run_forked
+        from flowsim.experiment.workers import map_forked
 
         assert self.config is not None and self.task_function is not None and self.hydra_context is not None
         setup_globals()
@@ -86,10 +86,7 @@ class FlowsimLauncher(JoblibLauncher):
         state = Singleton.get_state()
         run = partial(_execute, execute_job, self.hydra_context, self.config, self.task_function, state)
         jobs = [(initial_job_idx + idx, list(overrides)) for idx, overrides in enumerate(job_overrides)]
-        returns: list[Any] = [None] * len(jobs)
-        for idx, job_return in run_forked(run, jobs, n_jobs):
-            returns[idx] = job_return
-        return returns
+        return map_forked(run, jobs, n_jobs)
 
 
 def _execute(execute_job: Any, hydra_context: Any, config: Any, task_function: Any, state: Any,
