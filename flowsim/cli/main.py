@@ -29,6 +29,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from flowsim.cli.compose_once import composed_once
 from flowsim.cli.help import human_help
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.io import write_table
@@ -192,7 +193,8 @@ def main() -> None:
 
     def entry() -> None:
         sys.argv = _normalised_argv(sys.argv)
-        hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
+        with composed_once():
+            hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
 
     _guarded(entry)
 
