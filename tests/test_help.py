@@ -34,6 +34,22 @@ def test_flowsim_help_is_the_human_help_not_hydras():
     assert "quick" in text and "Documentation:" in text and "--hydra-help" in text
 
 
+def test_flowsim_help_answers_without_importing_the_run(capsys, monkeypatch):
+    # the console script's path: what the process imported by the time it printed the help
+    heavy = "{'hydra', 'numpy', 'pandas', 'pyarrow', 'scipy', 'simpy', 'omegaconf'}"
+    probe = ("import atexit, sys; atexit.register(lambda: print(sorted({m.split('.')[0] for m in "
+             f"sys.modules}} & {heavy}), file=sys.stderr)); sys.argv = ['flowsim', 'scenario=quick', "
+             "'--help']; from flowsim.cli.entry import flowsim; flowsim()")
+    done = _run("-c", probe)
+    assert done.returncode == 0 and done.stderr.strip() == "[]", done.stderr
+    # the same help as the command's own function gives (a caller in-process, Hydra imported)
+    from flowsim.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["flowsim", "-h"])
+    main()
+    assert capsys.readouterr().out == done.stdout
+
+
 def test_the_keys_the_help_names_exist():
     text = human_help(config_dir())
     keys = re.findall(r"\b[a-z_]+(?:\.[a-z_<>]+)+\b", text.split("Main keys:")[1].split("Examples:")[0])

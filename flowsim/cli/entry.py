@@ -7,12 +7,16 @@ a sixth of a default run's, and more where worker processes share the cores. flo
 linear algebra large enough to gain from threads, so its commands limit OpenBLAS to one thread
 unless ``OPENBLAS_NUM_THREADS`` is already set. Importing flowsim as a library changes nothing, and
 ``flowsim-app`` (above this layer) runs its work as ``flowsim`` commands.
+
+``flowsim --help`` prints the human help (:mod:`flowsim.cli.help`) without importing the run: 0.05 s
+instead of 0.7 s.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 
 __all__ = ["flowsim", "flowsim_board", "flowsim_calibrate", "flowsim_collect",
            "flowsim_report", "flowsim_size", "flowsim_warmup"]
@@ -24,8 +28,16 @@ def _run(module: str, function: str = "main") -> None:
 
 
 def flowsim() -> None:
-    """``flowsim``: one run, or a sweep with ``-m`` (:func:`flowsim.cli.main.main`)."""
-    _run("flowsim.cli.main")
+    """``flowsim``: one run, or a sweep with ``-m`` (:func:`flowsim.cli.main.main`).
+
+    ``--help`` goes straight to :func:`flowsim.cli.help.print_help`, without importing the run.
+    """
+    from flowsim.cli.help import asks_for_help  # light: the standard library only
+
+    if asks_for_help(sys.argv[1:]):
+        _run("flowsim.cli.help", "print_help")
+    else:
+        _run("flowsim.cli.main")
 
 
 def flowsim_collect() -> None:

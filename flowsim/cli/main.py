@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.cli.compose_once import composed_once
-from flowsim.cli.help import human_help
+from flowsim.cli.help import asks_for_help, print_help
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.io import write_table
 from flowsim.experiment.pipeline import run_scenario
@@ -186,8 +186,8 @@ def main() -> None:
 
     ``-h``/``--help`` prints the human help (:mod:`flowsim.cli.help`); ``--hydra-help`` is Hydra's.
     """
-    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
-        print(human_help(config_dir()), end="")
+    if asks_for_help(sys.argv[1:]):
+        print_help()
         return
     register_configs()
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
-from flowsim.model.config import register_configs
-from flowsim.model.overrides import normalise_overrides
-from flowsim.model.scenario import Scenario, build_scenario
+    from flowsim.model.scenario import Scenario
+
+# Hydra, and the model behind validation, are imported where they are used: ``config_dir`` is all
+# that ``flowsim --help`` needs, and it answers without them.
 
 __all__ = ["config_dir", "load_config", "load_scenario"]
 
@@ -43,6 +45,11 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     -------
     DictConfig
     """
+    from hydra import compose, initialize_config_dir
+
+    from flowsim.model.config import register_configs
+    from flowsim.model.overrides import normalise_overrides
+
     register_configs()
     with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
                                version_base="1.3"):
@@ -51,4 +58,6 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
 
 def load_scenario(overrides: Sequence[str] = ()) -> Scenario:
     """:func:`load_config` followed by validation into a :class:`~flowsim.model.scenario.Scenario`."""
+    from flowsim.model.scenario import build_scenario
+
     return build_scenario(load_config(overrides))
