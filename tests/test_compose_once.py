@@ -15,15 +15,22 @@ import flowsim.cli.main as cli
 from flowsim.cli.compose_once import composed_once
 
 
-def _composed(args: list[str], once: bool, monkeypatch) -> tuple[dict, dict, int]:
-    """(the app's config, Hydra's config, compositions) of ``flowsim ARGS`` run in this process."""
-    seen: dict = {}
-    compositions = []
+def _count_compositions(patch) -> list[str]:
+    """The run mode of every composition Hydra makes from now on (until ``patch`` is undone)."""
+    compositions: list[str] = []
     load = ConfigLoaderImpl.load_configuration
 
     def counted(self, *a, **k):
-        compositions.append(k.get("run_mode"))
+        compositions.append(k["run_mode"].name)
         return load(self, *a, **k)
+
+    patch.setattr(ConfigLoaderImpl, "load_configuration", counted)
+    return compositions
+
+
+def _composed(args: list[str], once: bool, monkeypatch) -> tuple[dict, dict, int]:
+    """(the app's config, Hydra's config, compositions) of ``flowsim ARGS`` run in this process."""
+    seen: dict = {}
 
     def task(cfg) -> None:  # instead of running the scenario: what it was given
         seen["cfg"] = OmegaConf.to_container(cfg, resolve=False)
@@ -33,7 +40,7 @@ def _composed(args: list[str], once: bool, monkeypatch) -> tuple[dict, dict, int
     with monkeypatch.context() as patch:
         patch.setattr(sys, "argv", ["flowsim", *args])
         patch.setattr(cli, "_task", task)
-        patch.setattr(ConfigLoaderImpl, "load_configuration", counted)
+        compositions = _count_compositions(patch)
         if not once:
             patch.setattr(cli, "composed_once", contextlib.nullcontext)
         GlobalHydra.instance().clear()
@@ -80,7 +87,6 @@ def test_hydra_is_as_it_was_after_the_block():
     assert (Hydra.get_mode, Hydra.compose_config) == before
 
 
-
 def _api_compositions(overrides: list[str], run_mode: str, once: bool, monkeypatch):
     """Hydra's get_mode and then its composition for ``run_mode``, as ``_run_app`` calls them."""
     from hydra import initialize_config_dir
@@ -89,16 +95,13 @@ def _api_compositions(overrides: list[str], run_mode: str, once: bool, monkeypat
     from flowsim.model.compose import config_dir
     from flowsim.model.config import register_configs
 
-    compositions = []
-    load = ConfigLoaderImpl.load_configuration
     register_configs()
     GlobalHydra.instance().clear()
     block = composed_once() if once else contextlib.nullcontext()
     try:
         with (monkeypatch.context() as patch,
               initialize_config_dir(str(config_dir()), version_base="1.3"), block):
-            patch.setattr(ConfigLoaderImpl, "load_configuration", lambda self, *a, **k:
-                          compositions.append(k["run_mode"].name) or load(self, *a, **k))
+            compositions = _count_compositions(patch)
             app = GlobalHydra.instance().hydra
             mode = app.get_mode("config", overrides)
             added = [] if mode is not None else [f"hydra.mode={run_mode}"]

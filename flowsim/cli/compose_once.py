@@ -39,6 +39,7 @@ class _Kept:
 
     config_name: str | None
     overrides: list[str]
+    parsed: list[Override]  # the overrides as Hydra parsed them
     run_mode: RunMode  # as which it was composed
     cfg: DictConfig
 
@@ -69,12 +70,12 @@ def composed_once() -> Iterator[None]:
             return get_mode(self, config_name, overrides)
         sweeps = any(override.is_sweep_override() for override in parsed)
         run_mode = RunMode.MULTIRUN if sweeps else RunMode.RUN
-        try:  # a sweep: as Hydra's get_mode composes it
+        try:  # a sweep is composed as Hydra's get_mode composes it; anything else as for a run
             cfg = compose_config(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
                                  with_log_configuration=False, validate_sweep_overrides=not sweeps)
         except Exception:  # e.g. a default left missing, which only a sweep allows
             return get_mode(self, config_name, overrides) if not sweeps else None
-        kept.append(_Kept(config_name, list(overrides), run_mode, cfg))
+        kept.append(_Kept(config_name, list(overrides), parsed, run_mode, cfg))
         return cfg.hydra.mode
 
     def compose_or_take(self: Any, config_name: str | None, overrides: list[str], run_mode: RunMode,
@@ -112,9 +113,8 @@ def _take(kept: list[_Kept], config_name: str | None, overrides: list[str], run_
             or (first.run_mode == RunMode.MULTIRUN and run_mode == RunMode.RUN)):
         return None
     if validate:  # raises, as Hydra's composition would, e.g. for a sweep over Hydra's own settings
-        parsed = _parsed(overrides)
-        assert parsed is not None  # they parsed before
-        ConfigLoaderImpl.validate_sweep_overrides_legal(parsed, run_mode=run_mode, from_shell=from_shell)
+        # (the mode override that may have been added sweeps nothing: the kept overrides are the ones)
+        ConfigLoaderImpl.validate_sweep_overrides_legal(first.parsed, run_mode, from_shell)
     cfg = first.cfg
     if added:  # applied, and recorded among the Hydra overrides, as Hydra's composition does
         cfg.hydra.mode = run_mode
