@@ -23,8 +23,8 @@ from omegaconf import OmegaConf
 
 from flowsim.app import jobs
 from flowsim.app.fields import apply_edits
-from flowsim.app.saved import read_saved
 from flowsim.model.compose import load_config
+from flowsim.model.saved import read_saved
 
 CAPACITY = "services.ic_beds.capacity"
 

@@ -26,8 +26,8 @@ from streamlit.testing.v1 import AppTest
 
 import flowsim.app
 from flowsim.app import jobs
-from flowsim.app.saved import write_saved
 from flowsim.model.compose import load_config
+from flowsim.model.saved import write_saved
 
 PAGE = Path(flowsim.app.__file__).with_name("page.py")
 CAPACITY = "services.ic_beds.capacity"

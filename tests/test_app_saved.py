@@ -1,6 +1,6 @@
 """The app's saved scenario: one YAML file that the command line runs as it is.
 
-Guards :mod:`flowsim.app.saved`: reading a saved file back gives exactly the configuration that was
+Guards :mod:`flowsim.model.saved`: reading a saved file back gives exactly the configuration that was
 saved, for the default system, every shipped scenario and every housing option; the file says in its
 header how to run it; ``flowsim --config-dir DIR --config-name NAME`` makes the same results as the
 overrides that composed it; and a sweep over a saved file (``flowsim -m --config-name NAME``) finishes
@@ -19,8 +19,8 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from flowsim.app.saved import read_saved, saved_text, write_saved
 from flowsim.model.compose import config_dir, load_config
+from flowsim.model.saved import read_saved, saved_text, write_saved
 
 SCENARIOS = sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
 HOUSING = ["step_down_flats", "coordinator_scheme", "off"]

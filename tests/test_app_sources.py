@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from flowsim.app.saved import write_saved
 from flowsim.app.sources import compose_source, list_sources
 from flowsim.cli.main import describe_error
 from flowsim.model.compose import config_dir, load_config
+from flowsim.model.saved import write_saved
 
 SHIPPED = config_dir()
 QUICK_TEXT = ("A small, fast variant of the default system for smoke tests and notebooks: a tenth of the "

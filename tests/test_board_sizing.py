@@ -26,6 +26,7 @@ import pytest
 from matplotlib.image import imread
 
 from flowsim.cli.size import main as size_main
+from flowsim.model.saved import read_saved
 from flowsim.reporting import board
 from flowsim.reporting.board import main, notebooks_dir
 from flowsim.reporting.pdf import find_browser
@@ -302,7 +303,10 @@ def test_the_pack_says_how_the_mix_was_found_and_where_from(page, rec, pack, siz
         assert words in method, words
     # the recommended mix as a config, beside the page, linked by its name
     assert parsed.links == ["mix_recommended.yaml"]
-    assert (pack.parent / "mix_recommended.yaml").read_text() == (sizing / "recommended.yaml").read_text()
+    copy = (pack.parent / "mix_recommended.yaml").read_text()
+    original = (sizing / "recommended.yaml").read_text()
+    assert copy == original.replace("--config-name recommended", "--config-name mix_recommended")
+    assert read_saved(pack.parent / "mix_recommended.yaml") == read_saved(sizing / "recommended.yaml")
     assert f"in the folder {sizing.name};" in text and f"in the folder {sizing.name} (search seed 7)" in text
 
 

@@ -127,6 +127,29 @@ def test_the_fitted_system_file_loads_and_carries_the_values(tmp_path):
     assert body["pathways"]["arrangement_days"]["P2"]["mu"] == pytest.approx(math.log(3.0))
 
 
+def test_the_fitted_system_runs_with_its_values_whichever_housing_option_is_chosen(tmp_path):
+    from flowsim.model.compose import load_config
+
+    spec = _spec(tmp_path, """
+        targets: [{kpi: delayed_days_per_year, value: 1000, tolerance: {relative: 0.1}}]
+        parameters:
+          - {name: rate, set: [arrivals.rate_per_day], bounds: [1, 500]}
+          - {name: barriers, set: [housing.barrier_probability], bounds: [0.0001, 0.05]}
+    """)
+    folder = tmp_path / "calibration" / "system"
+    folder.mkdir(parents=True)
+    write_fitted_system(load_config(), spec, {"rate": 123.0, "barriers": 0.0321}, folder / "fitted.yaml",
+                        "targets.yaml")
+    # as its header says: flowsim --config-dir <dir> system=<name>
+    for housing in ("default", "coordinator_scheme", "step_down_flats"):
+        config = load_config(["system=fitted", f"housing={housing}"], search_dir=tmp_path / "calibration")
+        assert config.arrivals.rate_per_day == 123.0
+        assert config.housing.barrier_probability == 0.0321, housing  # the system's, not the option's
+        assert config.housing.enabled
+    off = load_config(["system=fitted", "housing=off"], search_dir=tmp_path / "calibration")
+    assert not off.housing.enabled
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ("targets: []", "targets"),
     ("targets: [{kpi: x, value: 1}]", "targets[0].tolerance"),
@@ -156,9 +179,12 @@ def test_an_unknown_kpi_is_named_before_any_fit(tmp_path):
 def test_the_cli_checks_fits_and_writes_its_tables(tmp_path, capsys):
     from flowsim.cli.calibrate import main
 
+    mine = tmp_path / "myconfigs" / "scenario"  # a scenario of the user's own, from --config-dir
+    mine.mkdir(parents=True)
+    (mine / "mine.yaml").write_text("# @package _global_\ndefaults:\n  - quick\n  - _self_\n")
     path = tmp_path / "targets.yaml"
     path.write_text(textwrap.dedent("""
-        overrides: [scenario=quick, housing=off]
+        overrides: [scenario=mine, housing=off]
         replications: 2
         targets:
           - {kpi: nctr_census_mean, value: 30, tolerance: {relative: 0.25}}
@@ -167,6 +193,7 @@ def test_the_cli_checks_fits_and_writes_its_tables(tmp_path, capsys):
     """), encoding="utf-8")
     out = tmp_path / "out"
     main(["targets", str(path), "--output", str(out), "--max-evaluations", "12", "--check-replications", "3",
+          "--config-dir", str(tmp_path / "myconfigs"),
           "pathways.arrangement_days.P1={kind:lognormal,mu:0,sigma:1}"])
     printed = capsys.readouterr().out
     table = pd.read_csv(out / "targets.csv")

@@ -17,6 +17,7 @@ from omegaconf import OmegaConf
 
 from flowsim.cli.size import main
 from flowsim.model.compose import load_config
+from flowsim.model.saved import read_saved
 from flowsim.model.scenario import build_scenario
 from flowsim.sizing.candidates import apply_candidate, hydra_overrides
 from flowsim.sizing.spec import parse_sizing_spec
@@ -85,13 +86,15 @@ def test_polars_and_duckdb_read_the_evaluations(sized):
     assert duckdb.sql(f"select count(*) from '{path}'").fetchall()[0][0] == len(pd.read_parquet(path))
 
 
-def test_the_recommended_config_runs_with_flowsim(sized):
-    _, out = sized
-    fragment = yaml.safe_load((out / "recommended.yaml").read_text())
+def test_the_recommended_config_is_the_system_the_search_evaluated_with_the_mix_in_it(sized, tmp_path):
+    spec_file, out = sized
+    spec = parse_sizing_spec(yaml.safe_load(spec_file.read_text()))
     rec = json.loads((out / "recommendation.json").read_text())
-    assert fragment["services"]["ic_beds"]["capacity"] == rec["recommended"]["ic_beds"]
-    config = OmegaConf.merge(load_config(SYSTEM), fragment)
-    build_scenario(config)
+    candidate = tuple(rec["recommended"][d.name] for d in spec.dimensions)
+    evaluated = apply_candidate(load_config(SYSTEM), spec, candidate)
+    # read as `flowsim --config-dir OUT --config-name recommended` composes it
+    assert read_saved(out / "recommended.yaml") == OmegaConf.to_container(evaluated, resolve=True)
+    assert evaluated.services.ic_beds.capacity == rec["recommended"]["ic_beds"]
 
 
 def test_same_seed_same_recommendation_with_more_workers_and_with_the_hydra_launcher(sized, tmp_path):
@@ -103,6 +106,25 @@ def test_same_seed_same_recommendation_with_more_workers_and_with_the_hydra_laun
     jobs = sorted((tmp_path / "hydra" / "jobs").iterdir(), key=lambda p: int(p.name))
     overrides = yaml.safe_load((jobs[-1] / ".hydra" / "overrides.yaml").read_text())
     assert overrides[:len(SYSTEM)] == SYSTEM and overrides[-1].startswith("seed=")
+
+
+def test_a_system_of_your_own_is_sized_from_config_dir_on_both_executors(tmp_path):
+    mine = tmp_path / "myconfigs" / "system"
+    mine.mkdir(parents=True)
+    (mine / "mine.yaml").write_text("# @package _global_\ndefaults:\n  - default\n  - _self_\n"
+                                    "services:\n  ic_beds:\n    cost_per_bed_week: 1234\n")
+    spec = _write_spec(tmp_path, overrides=["scenario=quick", "housing=off", "outputs.patients=false"],
+                       variables={"ic_beds": {"path": "services.ic_beds.capacity", "low": 36, "high": 39,
+                                              "step": 3}},
+                       search={"trials": 2, "batch": 2, "replications": 2, "shortlist": 2,
+                               "max_replications": 2},
+                       validation={"replications": 2})
+    for name, extra in (("local", []), ("hydra", ["--hydra-launcher"])):
+        main([str(spec), "--output", str(tmp_path / name), "--config-dir", str(tmp_path / "myconfigs"),
+              "system=mine", *extra])
+    assert _recommendation(tmp_path / "hydra") == _recommendation(tmp_path / "local")
+    recommended = read_saved(tmp_path / "local" / "recommended.yaml")
+    assert recommended["services"]["ic_beds"]["cost_per_bed_week"] == 1234  # the user's system was sized
 
 
 def test_an_interrupted_search_resumes_with_the_same_recommendation(sized, tmp_path):

@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from omegaconf import OmegaConf
 
 from flowsim.sizing.evaluations import BASELINE, Evaluator
@@ -226,14 +227,14 @@ def test_the_folder_holds_the_tables_the_recommendation_and_the_mix_as_a_config(
     pareto = pd.read_csv(tmp_path / "out" / "pareto.csv")
     assert pareto["candidate"].tolist() == [LABELS[c] for c in (CHEAP, SHORT, WINTER)]
     assert len(pd.read_parquet(tmp_path / "out" / "evaluations.parquet")) == 16
-    assert (tmp_path / "out" / "recommended.yaml").read_text(encoding="utf-8") == (
-        "# @package _global_\n"
-        "# The mix flowsim-size recommends: save under configs/scenario/ and run `flowsim scenario=NAME`\n"
-        "services:\n"
-        "  a:\n"
-        "    capacity: 1\n"
-        "    capacity_schedule:\n"
-        "    - start: '2025-12-01'\n"
-        "      capacity: 3\n"
-        "    - start: '2025-12-29'\n"
-        "      capacity: 1\n")
+    # the system with the mix in it, every setting written out: a config flowsim runs by its name
+    text = (tmp_path / "out" / "recommended.yaml").read_text(encoding="utf-8")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert header[0] == (f"# A flowsim scenario: the mix flowsim-size recommends ({LABELS[WINTER]}), "
+                         "saved by flowsim-size.")
+    assert "#   flowsim --config-dir FOLDER --config-name recommended" in header
+    document = yaml.safe_load(text)
+    assert document["defaults"][:2] == ["flowsim_schema", "_self_"] and "hydra" in document
+    assert document["seed"] == 0
+    assert document["services"] == {"a": {"capacity": 1, "capacity_schedule": [
+        {"start": "2025-12-01", "capacity": 3}, {"start": "2025-12-29", "capacity": 1}]}}

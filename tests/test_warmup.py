@@ -194,17 +194,29 @@ def test_cli_bad_option_is_one_line_and_exit_code_2(capsys):
     assert len(err) == 1 and err[0].startswith("flowsim-warmup: error: --replications")
 
 
+def test_cli_a_config_dir_that_is_not_a_folder_is_one_line_and_exit_code_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--figure", str(tmp_path / "w.png"), "--config-dir", str(tmp_path / "nowhere"), "system=mine"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("flowsim-warmup: error: --config-dir:"), err
+
+
 def test_cli_prints_the_suggestion_and_writes_the_figure(tmp_path):
     figure = tmp_path / "warmup.png"
+    mine = tmp_path / "myconfigs" / "scenario"  # a scenario of the user's own, from --config-dir
+    mine.mkdir(parents=True)
+    (mine / "mine.yaml").write_text("# @package _global_\ndefaults:\n  - quick\n  - _self_\n"
+                                    "run:\n  warm_up_days: 63\n")
     proc = _warmup("--replications", "2", "--horizon-days", "150", "--figure", str(figure),
-                   "scenario=quick")
+                   "--config-dir", str(tmp_path / "myconfigs"), "scenario=mine")
     assert proc.returncode == 0, proc.stderr
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "nctr_census" in proc.stdout and "occupied_ic_beds" in proc.stdout
     use = [line for line in proc.stdout.splitlines() if line.startswith("Use: run.warm_up_days=")]
     assert len(use) == 1
     assert int(use[0].rsplit("=", 1)[1]) % 7 == 0
-    assert "run.warm_up_days=60" in proc.stdout  # what the quick scenario has, for comparison
+    assert "run.warm_up_days=63" in proc.stdout  # what the user's scenario has, for comparison
     assert "Note: arrivals vary by month" in proc.stdout  # the default system is seasonal
 
 

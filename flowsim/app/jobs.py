@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowsim.app.saved import write_saved
 from flowsim.experiment.identity import source_fingerprint
+from flowsim.model.saved import write_saved
 
 __all__ = ["Job", "JobStatus", "board_job", "cancel", "job_status", "new_session_folder", "run_folder",
            "run_job", "start", "sweep_job"]

@@ -20,10 +20,10 @@ from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
 from flowsim.app.results import system_table
-from flowsim.app.saved import write_saved
 from flowsim.app.sources import Source, compose_source, list_sources
 from flowsim.cli.main import describe_error
 from flowsim.model.errors import ConfigError
+from flowsim.model.saved import write_saved
 from flowsim.model.scenario import build_scenario
 from flowsim.reporting.features import scenario_features
 from flowsim.reporting.network import network_diagram

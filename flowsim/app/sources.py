@@ -14,8 +14,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from flowsim.app.saved import read_saved
 from flowsim.model.compose import config_dir, load_config
+from flowsim.model.saved import read_saved
 
 __all__ = ["Source", "compose_source", "file_description", "list_sources"]
 

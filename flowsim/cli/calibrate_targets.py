@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> None:
                           "(all CPUs)")
     spec = load_target_spec(args.targets)
     overrides = [*spec.overrides, *args.overrides]
-    base = load_config(overrides, args.config_dir)
+    base = load_config(overrides, search_dir=args.config_dir)
     starts = start_values(base, spec)
     evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
     output = Path(args.output)

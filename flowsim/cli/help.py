@@ -18,6 +18,7 @@ GROUPS = {
     "system": "the health and care system: units, capacities, costs, pathway shares",
     "housing": "housing barriers to going home, and schemes that clear them",
     "scenario": "a change to the system: one question to ask",
+    "scheme": "a published scheme from the source documents, as it was run, on any system",
     "experiment": "a ready-made sweep of options (runs as a sweep)",
 }
 DOCS = ("docs/ in the flowsim source: Getting started (planner, researcher, analyst), How-to, the model "

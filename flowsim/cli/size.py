@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> None:
     own = [o.removeprefix("sizing.") for o in args.overrides if o.startswith("sizing.")]
     args.overrides = [o for o in args.overrides if not o.startswith("sizing.")]
     spec = load_sizing_spec(args.sizing, own)
-    base = load_config([*spec.overrides, *args.overrides], args.config_dir)
+    base = load_config([*spec.overrides, *args.overrides], search_dir=args.config_dir)
     build_scenario(base)
     _check_paths(base, spec)
     output = Path(args.output or Path("sizing") / Path(args.sizing).stem)

@@ -5,7 +5,7 @@ the NCTR census and every unit's occupancy (MSER-5, :mod:`flowsim.experiment.war
 Welch's moving average::
 
     flowsim-warmup [--replications 5] [--horizon-days 730] [--figure warmup.png] [--n-jobs 1]
-                   [overrides ...]
+                   [--config-dir DIR] [overrides ...]
 
 Overrides are the ``flowsim`` ones (``scenario=quick``, ``services.ic_beds.capacity=400``). A wrong
 value stops before anything runs with one line naming the field and the fix, and exit code 2.
@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         "examples:\n"
         "  flowsim-warmup                                   the default system, 5 x 730 days\n"
         "  flowsim-warmup scenario=quick --horizon-days 300\n"
-        "  flowsim-warmup --replications 10 --n-jobs 2 --figure warmup.svg scenario=winter_baseline\n\n"
+        "  flowsim-warmup --n-jobs 2 --figure warmup.svg --config-dir calibration system=my_ics"
+        "   (your own system)\n\n"
         "documentation: docs/model.md (Experimentation) in the flowsim source"),
         description=(
         "Run a few long replications of a flowsim system from empty (no warm-up), suggest "
@@ -58,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="where to write the figure, PNG/SVG/PDF by extension (default: warmup.png)")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("--config-dir", default=None, metavar="DIR",
+                        help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
     parser.add_argument("overrides", nargs="*", metavar="override",
                         help="Hydra overrides as for flowsim, e.g. scenario=quick seed=7")
     return parser
@@ -77,10 +80,10 @@ def _seasonal_note(arrivals: Mapping[str, Any]) -> str | None:
             "with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1].")
 
 
-def _scenario(overrides: Sequence[str], horizon_days: float
+def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | None = None
               ) -> tuple[Scenario, float | None, str | None]:
     """The no-warm-up scenario, the warm-up the composed config asked for, a seasonal caution."""
-    cfg = load_config(overrides)
+    cfg = load_config(overrides, search_dir=search_dir)
     configured = None if OmegaConf.is_missing(cfg.run, "warm_up_days") else cfg.run.warm_up_days
     cfg.run.horizon_days = float(horizon_days)
     cfg.run.warm_up_days = 0.0
@@ -130,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not figure.parent.is_dir():
         _fail(f"--figure: directory {figure.parent} does not exist; fix: create it or give another path")
     try:
-        scenario, configured, note = _scenario(args.overrides, args.horizon_days)
+        scenario, configured, note = _scenario(args.overrides, args.horizon_days, args.config_dir)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised
         line = describe_error(error)
         if line is None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # Hydra, and the model behind validation, are imported where they are used: ``config_dir`` is all
 # that ``flowsim --help`` needs, and it answers without them.
 
-__all__ = ["config_dir", "load_config", "load_scenario"]
+__all__ = ["config_dir", "load_config", "load_scenario", "search_dir_override"]
 
 
 def config_dir() -> Path:
@@ -26,8 +26,30 @@ def config_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "configs"
 
 
+def search_dir_override(directory: str | Path) -> str:
+    """The override that adds a folder of the user's own configs to the search path.
+
+    ``flowsim --config-dir DIR`` searches ``DIR`` after the packaged configs, so ``system=my_ics``
+    finds ``DIR/system/my_ics.yaml`` while ``config.yaml`` and every shipped group stay as packaged.
+    In-process composition and Hydra launchers get the same with this ``hydra.searchpath`` override.
+
+    Raises
+    ------
+    ConfigError
+        If ``directory`` is not a folder (a typo would otherwise surface as "could not find system").
+    """
+    from flowsim.model.errors import ConfigError
+
+    folder = Path(directory).expanduser().resolve()
+    if not folder.is_dir():
+        raise ConfigError("--config-dir", f"{directory} is not a folder",
+                          "give the folder that holds your system/ (or scenario/) configs")
+    quote = '"' if "'" in str(folder) else "'"  # quoted: a path may hold spaces, commas or brackets
+    return f"hydra.searchpath=[{quote}file://{folder}{quote}]"
+
+
 def load_config(overrides: Sequence[str] = (), directory: str | Path | None = None,
-                config_name: str = "config") -> DictConfig:
+                config_name: str = "config", search_dir: str | Path | None = None) -> DictConfig:
     """Compose ``config.yaml`` (or ``config_name``) with command-line style overrides.
 
     Parameters
@@ -51,9 +73,10 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     from flowsim.model.overrides import normalise_overrides
 
     register_configs()
+    searched = [] if search_dir is None else [search_dir_override(search_dir)]
     with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
                                version_base="1.3"):
-        return compose(config_name=config_name, overrides=normalise_overrides(overrides))
+        return compose(config_name=config_name, overrides=[*searched, *normalise_overrides(overrides)])
 
 
 def load_scenario(overrides: Sequence[str] = ()) -> Scenario:

@@ -19,7 +19,6 @@ title = "Capacity sizing: the recommended mix"
 config_file = None
 
 # %%
-import shutil
 import warnings
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from IPython.display import HTML, Markdown, display
 # tqdm.auto (progress bars of runs) warns in a kernel without ipywidgets: not for the board's page
 warnings.filterwarnings("ignore", message="IProgress not found")
 
+from flowsim.model.saved import read_saved, write_saved
 from flowsim.reporting.board import figure_image
 from flowsim.reporting.sizing_folder import check_sizing
 from flowsim.reporting.sizing_pack import (
@@ -114,8 +114,9 @@ lines = [f"Every number on this page is read from recommendation.json and candid
          f"flowsim-size in the folder {folder.resolve().name}; each replication it ran is in "
          "evaluations.parquet beside them."]
 if config_file and (folder / "recommended.yaml").is_file():
-    written = Path(config_file)
-    shutil.copyfile(folder / "recommended.yaml", written)
+    written = Path(config_file)  # the same config under its own name, which its header's command names
+    write_saved(read_saved(folder / "recommended.yaml"), written,
+                f"the mix flowsim-size recommends ({rec['recommended_label']})", by="flowsim-size")
     lines.append(f"The recommended mix as a configuration to run with flowsim is in "
                  f"[{written.name}]({written.name}), beside this page.")
 display(Markdown(" ".join(lines)))

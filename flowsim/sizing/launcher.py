@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.identity import run_identity
 from flowsim.experiment.runner import run_replication
-from flowsim.model.compose import config_dir
+from flowsim.model.compose import config_dir, search_dir_override
 from flowsim.model.config import register_configs
 from flowsim.model.overrides import normalise_overrides
 from flowsim.model.scenario import build_scenario
@@ -60,13 +60,14 @@ class HydraLauncherExecutor:
     folder : path
         Job folders go in ``folder/<n>/`` (Hydra's sweep directory).
     directory : path, optional
-        Config directory (``--config-dir``); default the packaged configs.
+        A folder of the user's own configs (``--config-dir``), searched after the packaged ones.
     """
 
     def __init__(self, overrides: Sequence[str], folder: str | Path, directory: str | Path | None = None):
-        self.overrides = normalise_overrides(list(overrides))
+        searched = [] if directory is None else [search_dir_override(directory)]
+        self.overrides = [*searched, *normalise_overrides(list(overrides))]
         self.folder = Path(folder).resolve()
-        self.directory = str(Path(directory or config_dir()).resolve())
+        self.directory = str(config_dir())
         self.jobs_launched = 0
 
     @contextlib.contextmanager

@@ -6,7 +6,9 @@
   levels, whether it is on the Pareto front, shortlisted, recommended;
 * ``pareto.csv``: the candidates no other beats on both service cost and delayed days a year;
 * ``recommendation.json``: the recommended mix, today's, the difference with CIs, the validation on
-  new seeds, and how many evaluations it took; ``recommended.yaml``: the mix as a config to run.
+  new seeds, and how many evaluations it took; ``recommended.yaml``: the sized system with the
+  recommended mix in it, a whole config that ``flowsim --config-dir FOLDER --config-name recommended``
+  runs.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from omegaconf import OmegaConf
 
 from flowsim.experiment.io import atomic_write, write_json, write_table
 from flowsim.measures.aggregate import confidence_interval as mean_ci
+from flowsim.model.saved import saved_text
 from flowsim.sizing.candidates import Candidate, apply_candidate, describe, label
 from flowsim.sizing.evaluations import BASELINE, Evaluator
 from flowsim.sizing.explore import start_candidate, today_values
@@ -147,20 +149,11 @@ def recommendation(evaluator: Evaluator, result: SizingResult, validation: Valid
 
 
 def _recommended_yaml(evaluator: Evaluator, candidate: Candidate, path: Path) -> Path:
-    """The recommended values as a config fragment (``# @package _global_``) to run with flowsim."""
+    """The sized system with the recommended mix in it, every setting written out, as a config that
+    ``flowsim --config-dir FOLDER --config-name recommended`` runs (:mod:`flowsim.model.saved`)."""
     config = apply_candidate(evaluator.base, evaluator.spec, candidate)
-    fragment: dict[str, Any] = {}
-    paths = [d.path for d in evaluator.spec.dimensions if d.path is not None]
-    paths += [f"services.{s.unit}.capacity_schedule" for s in evaluator.spec.surges]
-    for dotted in paths:
-        node = fragment
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        value = OmegaConf.select(config, dotted)
-        node[leaf] = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
-    text = ("# @package _global_\n# The mix flowsim-size recommends: save under configs/scenario/ and run "
-            "`flowsim scenario=NAME`\n" + yaml.safe_dump(fragment, sort_keys=False))
+    title = f"the mix flowsim-size recommends ({label(evaluator.spec, candidate)})"
+    text = saved_text(OmegaConf.to_container(config, resolve=True), path.stem, title, by="flowsim-size")
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
