@@ -8,8 +8,15 @@ import pytest
 from conftest import single_unit_config
 
 from flowsim import simulate
+from flowsim.experiment.io import ROWS_PER_GROUP
 from flowsim.experiment.preflight import check_output_dir, check_run
-from flowsim.experiment.workload import check_memory, estimate_memory, expected_episodes
+from flowsim.experiment.workload import (
+    BYTES_PER_EPISODE_KEPT,
+    BYTES_PER_PROCESS,
+    check_memory,
+    estimate_memory,
+    expected_episodes,
+)
 from flowsim.model.compose import load_scenario
 from flowsim.model.errors import ConfigError
 from flowsim.model.scenario import build_scenario
@@ -60,8 +67,34 @@ def test_expected_episodes_match_a_run():
 def test_memory_grows_with_parallel_replications_and_kept_patient_tables():
     scenario = build_scenario({**single_unit_config(), "n_jobs": 4})
     one = estimate_memory(scenario, patients=False, replications=1)
-    assert estimate_memory(scenario, patients=False, replications=4) == pytest.approx(4 * one, rel=0.01)
-    assert estimate_memory(scenario, patients=True, replications=4) > 4 * one
+    per_replication = one - BYTES_PER_PROCESS
+    assert estimate_memory(scenario, patients=False, replications=4) == pytest.approx(
+        BYTES_PER_PROCESS + 4 * per_replication, rel=0.01)
+    assert estimate_memory(scenario, patients=True, replications=4) > BYTES_PER_PROCESS + 4 * per_replication
+
+
+def test_memory_for_patient_records_is_one_row_group_per_running_replication_whatever_the_horizon():
+    def extra(days: float, n_jobs: int, rate_per_day: float = 8836) -> float:
+        scenario = load_scenario([f"arrivals.rate_per_day={rate_per_day}", f"run.horizon_days={days}",
+                                  f"n_jobs={n_jobs}"])
+        return (estimate_memory(scenario, patients=True, replications=8)
+                - estimate_memory(scenario, patients=False, replications=8))
+
+    row_group = ROWS_PER_GROUP * BYTES_PER_EPISODE_KEPT
+    assert extra(3650, 1) == pytest.approx(row_group) and extra(7300, 1) == pytest.approx(row_group)
+    assert extra(7300, 2) == pytest.approx(2 * row_group)
+    assert extra(365, 1, rate_per_day=100) < extra(3650, 1)  # fewer records than a row group
+
+
+def test_england_for_twenty_years_fits_in_a_few_gigabytes():
+    # 10,000 patients a day for 20 years: 74 million episodes. The log streams, so it is not refused
+    # on an 8 GB machine (it was, when every episode was kept in memory: an estimate of 74 GB).
+    england = load_scenario(["arrivals.rate_per_day=8836", "services.p1_reablement.capacity=18120",
+                             "services.ic_beds.capacity=15520", "services.care_home_unit.capacity=800",
+                             "services.p3_interim_beds.capacity=14920", "run.horizon_days=7300"])
+    assert expected_episodes(england) > 70e6
+    estimate = check_memory(england, patients=False, replications=1, available=8 * 2**30)
+    assert 2e9 < estimate < 4e9
 
 
 def test_a_run_that_cannot_fit_is_refused_with_the_estimate_and_the_fix():

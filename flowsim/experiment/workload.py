@@ -1,11 +1,16 @@
 """How much work a run is, before it starts: episodes, memory, and whether readmissions end.
 
-A run's memory grows with the episodes it logs: about 1 kB per episode while a replication runs (the
-event log's Python lists, measured on the default system: 800-870 bytes per episode over 200-800
-days, see the commit that added this module), and about 600 bytes more per episode for every
-replication whose patient table is kept until ``patients.parquet`` is written. :func:`check_memory`
-refuses a run whose estimate cannot fit, with the estimate and what to change, instead of letting it
-die of MemoryError hours in.
+The event log streams (:mod:`flowsim.model.eventlog`): a replication holds the episodes in progress,
+and of the finished ones only what exact percentiles and the daily counts need. Measured with
+``outputs.patients=false``: the default system over 1, 10 and 20 years peaked at 162, 183 and 208 MiB
+for 0.11, 0.93 and 1.84 million expected episodes (27-28 bytes an episode beyond the first year), and
+England (10,000 NCTR a day) at 0.38 GiB for one year and 0.87 GiB for five and a half (20.5 million
+expected episodes: about 35 bytes each over a process of about 0.2 GB, flowsim and its libraries
+imported). With patient records on, a replication gathers up to one Parquet row group
+(:data:`flowsim.experiment.io.ROWS_PER_GROUP` episodes) of records before writing it, about 600 bytes
+each (the default system: 233, 729 and 828 MiB). The parent process keeps each replication's
+summaries and daily census, not its tables. :func:`check_memory` refuses a run whose estimate cannot
+fit, with the estimate and what to change, instead of letting it die of MemoryError hours in.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 import os
 from pathlib import Path
 
+from flowsim.experiment.io import ROWS_PER_GROUP
 from flowsim.model.bounds import MEMORY_SHARE
 from flowsim.model.errors import ConfigError
 from flowsim.model.scenario import Scenario
@@ -21,14 +27,16 @@ from flowsim.model.scenario import Scenario
 __all__ = [
     "BYTES_PER_EPISODE_KEPT",
     "BYTES_PER_EPISODE_SIMULATED",
+    "BYTES_PER_PROCESS",
     "available_memory",
     "check_memory",
     "estimate_memory",
     "expected_episodes",
 ]
 
-BYTES_PER_EPISODE_SIMULATED = 1_000
-BYTES_PER_EPISODE_KEPT = 600
+BYTES_PER_PROCESS = 200_000_000  # Python with flowsim, numpy, pandas, pyarrow, SciPy and Hydra imported
+BYTES_PER_EPISODE_SIMULATED = 40
+BYTES_PER_EPISODE_KEPT = 600  # a patient record waiting, with others, to be written as a row group
 BYTES_PER_PLACE = 16  # a free-since time per place in each unit's deque
 BYTES_PER_CENSUS_DAY = 8 * 16  # daily midnight series kept per replication (a few columns)
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
@@ -57,7 +65,8 @@ def estimate_memory(scenario: Scenario, *, patients: bool, replications: int) ->
     ----------
     scenario : Scenario
     patients : bool
-        Whether each replication's patient table is kept for ``patients.parquet``.
+        Whether each replication writes ``patients.parquet`` (its records are gathered a row group
+        at a time).
     replications : int
         How many replications the run may do (``precision.max_replications`` when adaptive).
     """
@@ -65,9 +74,11 @@ def estimate_memory(scenario: Scenario, *, patients: bool, replications: int) ->
     at_once = min(scenario.n_jobs, replications)
     places = sum(max([u.capacity, *(c for _, c in u.availability.schedule)]) for u in scenario.units)
     places += sum(f.capacity for f in scenario.housing.flats) + scenario.acute.beds
-    kept = replications * (math.ceil(scenario.horizon_days) * BYTES_PER_CENSUS_DAY
-                           + (episodes * BYTES_PER_EPISODE_KEPT if patients else 0.0))
-    return at_once * (episodes * BYTES_PER_EPISODE_SIMULATED + places * BYTES_PER_PLACE) + kept
+    records = min(episodes, ROWS_PER_GROUP) * BYTES_PER_EPISODE_KEPT if patients else 0.0
+    running = episodes * BYTES_PER_EPISODE_SIMULATED + records + places * BYTES_PER_PLACE
+    # Forked workers share the parent's pages until they write them: the process is counted once.
+    kept = replications * math.ceil(scenario.horizon_days) * BYTES_PER_CENSUS_DAY
+    return BYTES_PER_PROCESS + at_once * running + kept
 
 
 def available_memory() -> int | None:
@@ -126,6 +137,6 @@ def check_memory(scenario: Scenario, *, patients: bool, replications: int,
         "run.horizon_days",
         f"this run needs an estimated {estimate / 1e9:,.1f} GB of memory ({episodes:,.0f} episodes per "
         f"replication at ~{BYTES_PER_EPISODE_SIMULATED:,} bytes each, {at_once} replication(s) at once"
-        + (f", patient tables of {replications} replication(s) kept" if patients else "")
+        + (", patient records gathered a row group at a time" if patients else "")
         + f") but {MEMORY_SHARE:.0%} of this machine's memory is {MEMORY_SHARE * available / 1e9:,.1f} GB",
         ", ".join(fixes))
