@@ -305,8 +305,27 @@ CASES: dict[str, Case] = {
                                also="line 2"),
 }
 
+_OWN = {"cfg/": b"", "cfg/system/": b""}  # a --config-dir of the user's own systems
+
+
+def own_system(data: bytes, also: str) -> Case:
+    """``system=mine`` from the user's ``--config-dir`` holding ``data``."""
+    return case("--config-dir={dir}/cfg", "system=mine", field="cfg/system/mine.yaml", also=also,
+                files={**_OWN, "cfg/system/mine.yaml": data})
+
+
+CASES |= {
+    # -- a system file of the user's own (--config-dir) ---------------------------------------------
+    "own system YAML syntax": own_system(b"# @package _global_\nrun:\n  start_date: [\n", also="line 4"),
+    "own system repeated key": own_system(b"# @package _global_\ndefaults:\n  - default\n  - _self_\n"
+                                          b"services:\n  ic_beds:\n    capacity: 3\n    capacity: 4\n",
+                                          also="given twice"),
+    "own system not UTF-8": own_system("# @package _global_\n# caf\xe9\n".encode("latin-1"), also="line 2"),
+}
+
 SUBPROCESS_CASES = ("acute bed day cost infinite", "unit key typo with +", "census binary",
-                    "override with unbalanced braces", "output folder forbidden", "unknown scenario")
+                    "override with unbalanced braces", "output folder forbidden", "unknown scenario",
+                    "own system YAML syntax")
 
 
 def _prepare(spec: Case, folder: Path) -> tuple[list[str], Path]:
@@ -319,7 +338,9 @@ def _prepare(spec: Case, folder: Path) -> tuple[list[str], Path]:
     out = folder / "out"
     # housing=off halves Hydra's composing time; cases about housing choose their own
     base = ["scenario=quick"] + ([] if any("housing" in a for a in spec.args) else ["housing=off"])
-    args = [*base, f"hydra.run.dir={out}", *(a.replace("{dir}", str(folder)) for a in spec.args)]
+    given = [a.replace("{dir}", str(folder)) for a in spec.args]
+    options = [a for a in given if a.startswith("--config-dir=")]  # options go before the overrides
+    args = [*options, *base, f"hydra.run.dir={out}", *(a for a in given if a not in options)]
     return args, out
 
 

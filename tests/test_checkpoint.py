@@ -56,3 +56,17 @@ def test_resumed_run_writes_identical_files(tmp_path):
     more = run_scenario(load_config(["scenario=quick", "replications=4"]), tmp_path / "a",
                         progress=False)
     assert more.resumed == 3 and len(more.replications) == 4
+
+
+def test_a_run_resumed_from_damaged_checkpoints_reruns_them_and_writes_identical_files(tmp_path):
+    cfg = load_config(["scenario=quick", "replications=3", "run.horizon_days=150", "run.warm_up_days=30"])
+    fresh = run_scenario(cfg, tmp_path / "fresh", progress=False)
+    run_scenario(cfg, tmp_path / "a", progress=False)
+    reps = sorted((tmp_path / "a" / "checkpoints").glob("*/rep-*"))
+    (reps[1] / "kpis.json").write_text('{"kpis": {')
+    census = reps[2] / "census.parquet"
+    census.write_bytes(census.read_bytes()[:100])  # cut short, as by a full disk
+    again = run_scenario(cfg, tmp_path / "a", progress=False)
+    assert again.resumed == 1
+    for name in ("census.parquet", "replications.parquet", "summary.csv", "patients.parquet"):
+        assert (tmp_path / "a" / name).read_bytes() == (fresh.output_dir / name).read_bytes(), name

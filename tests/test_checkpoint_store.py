@@ -111,6 +111,24 @@ def test_a_missing_units_table_or_marker_means_not_loaded(tmp_path):
     assert store.load(2, census=False, patients=False) is None  # never saved
 
 
+@pytest.mark.parametrize(("name", "damage"), [
+    ("kpis.json", b'{"kpis": {'),              # cut short
+    ("kpis.json", b'{"replication": 0}'),      # not a marker
+    ("units.parquet", b"PAR1 not a table"),
+    ("census.parquet", b"PAR1"),               # read only as a footer (tables=False)
+    ("patients.parquet", b"\x00" * 64),
+])
+def test_a_damaged_replication_is_not_loaded_and_is_removed_to_run_again(tmp_path, name, damage):
+    store = Checkpoints(tmp_path, IDENTITY)
+    for replication in (0, 1):
+        store.save(_record(replication))
+    (tmp_path / IDENTITY.digest / "rep-000000" / name).write_bytes(damage)
+    assert store.load(0, census=True, patients=True, tables=False) is None
+    assert not (tmp_path / IDENTITY.digest / "rep-000000").exists()
+    assert store.done() == [1]
+    _assert_same(store.load(1, census=True, patients=True), _record(1), census=True, patients=True)
+
+
 def test_done_lists_replications_in_numeric_order(tmp_path):
     store = Checkpoints(tmp_path, IDENTITY)
     assert store.done() == []  # no folder yet

@@ -131,3 +131,46 @@ def test_flowsim_launcher_forks_where_it_can_else_is_joblibs(monkeypatch):
     assert module.forked_workers(2) is None and launcher_forked_workers(config) is None
     pool = launcher_pool(config)  # then the checks go to loky workers, as the jobs will
     assert pool is not None and pool.n_jobs == 2 and type(pool._backend).__name__ == "LokyBackend"
+
+
+@pytest.mark.parametrize("launcher", ["hydra/launcher=flowsim", "hydra/launcher=joblib"])
+def test_a_launcher_with_no_workers_stops_the_sweep_with_one_line(tmp_path, launcher):
+    proc = _flowsim("-m", *TINY, "services.care_home_unit.capacity=0,3", launcher, "hydra.launcher.n_jobs=0",
+                    f"hydra.sweep.dir={tmp_path}/s")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        "flowsim: error: hydra.launcher.n_jobs: must not be 0; fix: give 1 (one job at a time), a number "
+        "of workers, or -1 (all CPUs)"]
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_sweep_and_a_run_do_not_share_a_folder(tmp_path):
+    run, sweep = tmp_path / "run", tmp_path / "sweep"
+    assert _flowsim(*TINY, f"hydra.run.dir={run}").returncode == 0
+    assert _flowsim("-m", *TINY, "seed=1,2", f"hydra.sweep.dir={sweep}").returncode == 0
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    into_run = _flowsim("-m", *TINY, "seed=1,2", f"hydra.sweep.dir={run}")
+    assert into_run.returncode == 2 and into_run.stderr.strip().splitlines() == [
+        f"flowsim: error: hydra.sweep.dir: '{run}' holds the results of a single run (metrics.json); fix: "
+        "give the sweep a folder of its own, e.g. hydra.sweep.dir=multirun/my_sweep"]
+    into_sweep = _flowsim(*TINY, f"hydra.run.dir={sweep}")
+    assert into_sweep.returncode == 2 and into_sweep.stderr.strip().splitlines() == [
+        f"flowsim: error: hydra.run.dir: '{sweep}' holds a sweep (sweep.json); fix: give the run a folder "
+        "of its own, e.g. hydra.run.dir=outputs/my_run"]
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before  # nothing written
+    assert _flowsim(*TINY, f"hydra.run.dir={run}").returncode == 0  # each folder still takes its own kind
+    assert _flowsim("-m", *TINY, "seed=1,2", f"hydra.sweep.dir={sweep}").returncode == 0
+
+
+def test_slurm_is_refused_before_the_sweep_where_there_is_no_srun(monkeypatch):
+    from flowsim.cli import sweep_check
+    from flowsim.model.errors import ConfigError
+
+    slurm = OmegaConf.create({"hydra": {"launcher": {
+        "_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"}}})
+    monkeypatch.setattr(sweep_check.shutil, "which", lambda name: None)
+    with pytest.raises(ConfigError, match="srun") as caught:
+        sweep_check.check_launcher(slurm)
+    assert caught.value.field == "hydra/launcher"
+    monkeypatch.setattr(sweep_check.shutil, "which", lambda name: f"/usr/bin/{name}")
+    sweep_check.check_launcher(slurm)  # on a Slurm node it goes ahead

@@ -17,9 +17,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from flowsim.cli.sweep_check import check_jobs, plain_config
+from flowsim.cli.sweep_check import check_jobs, check_launcher, plain_config
 from flowsim.experiment.lock import refuse_if_locked
-from flowsim.experiment.preflight import check_output_dir, check_run
+from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
 from flowsim.experiment.sweep_jobs import write_sweep_record
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 
@@ -50,6 +50,7 @@ class ValidateSweep(Callback):
         try:
             check_run(plain_config(config))
             check_output_dir(config.hydra.run.dir, "hydra.run.dir")
+            check_folder_kind(config.hydra.run.dir, "hydra.run.dir", sweep=False)
         except Exception as error:
             line = describe_error(error)
             if line is None:
@@ -60,6 +61,12 @@ class ValidateSweep(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         # Every problem ends the sweep here: Hydra would turn an exception into a warning and go on,
         # and the sweeper (hydra_plugins.flowsim_sweeper) does not compose the jobs again.
+        try:
+            check_launcher(config)
+            check_folder_kind(config.hydra.sweep.dir, "hydra.sweep.dir", sweep=True)
+        except ConfigError as error:
+            print(f"flowsim: error: {error}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
         try:
             checks = check_jobs(config, sweep_job_overrides(config))
         except Exception:  # a bug, not a user's mistake: its traceback, and no job runs

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hydra
+import yaml
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
@@ -37,6 +38,7 @@ from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.sweep import collect_sweep, parse_override
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
+from flowsim.model.datafile import read_text, yaml_data
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.model.overrides import normalise_overrides
 from flowsim.model.strict import closest, schema_at
@@ -93,6 +95,11 @@ def describe_error(error: BaseException) -> str | None:
     while current is not None:
         chain.append(current)
         current = current.__cause__ or current.__context__
+    unreadable = next((e for e in chain if isinstance(e, yaml.YAMLError | UnicodeDecodeError)), None)
+    if unreadable is not None:
+        line = _config_file_problem(unreadable)
+        if line is not None:
+            return line
     omega = next((e for e in chain if isinstance(e, OmegaConfBaseException)), None)
     if omega is not None:
         key = _field(omega, chain)
@@ -111,6 +118,29 @@ def describe_error(error: BaseException) -> str | None:
     if isinstance(error, ValueError) and _raised_in_hydra(error):
         return (f"{' '.join(str(error).split())}; fix: check the command-line overrides "
                 "(key=value, config groups such as scenario=quick)")
+    return None
+
+
+def _config_file_problem(error: BaseException) -> str | None:
+    """One line for a config file (a user's ``--config-dir``) that is not UTF-8 or not valid YAML.
+
+    The file is the one the YAML parser names, or the one Hydra was reading (``full_path`` in its
+    file config source); it is read again with the checks every user data file gets, which name the
+    line. None if the file cannot be found that way.
+    """
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    paths = [getattr(mark, "name", "")]
+    paths += [frame.f_locals.get("full_path") for frame, _ in traceback.walk_tb(error.__traceback__)]
+    file = next((Path(p) for p in paths if isinstance(p, str) and p.endswith(".yaml") and Path(p).is_file()),
+                None)
+    if file is None:
+        return None
+    field = f"config file {file}"
+    try:
+        _, text = read_text(file, field, "a flowsim config (YAML, UTF-8)")
+        yaml_data(text, file, field)
+    except ConfigError as problem:
+        return str(problem)
     return None
 
 

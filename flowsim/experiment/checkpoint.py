@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from flowsim.experiment.identity import RunIdentity
 from flowsim.experiment.io import write_frames, write_json, write_table
@@ -76,6 +78,9 @@ class Checkpoints:
 
         With ``tables=False`` the census and patient tables are checked for but not read (they are
         ``None`` in the record; :meth:`path` gives their files), so a resumed run holds none of them.
+        A damaged replication (a file cut short or overwritten: ``kpis.json`` that is not its JSON, a
+        table whose Parquet footer cannot be read) is deleted and None returned, so it runs again
+        rather than its damage reaching the results.
         """
         folder = self._dir(replication)
         marker = folder / "kpis.json"
@@ -83,10 +88,18 @@ class Checkpoints:
         if not marker.is_file() or any(want and not (folder / f"{name}.parquet").is_file()
                                        for name, want in wanted.items()):
             return None
-        kpis = {k: (float("nan") if v is None else v)
-                for k, v in json.loads(marker.read_text())["kpis"].items()}
-        read = {name: pd.read_parquet(folder / f"{name}.parquet") if want and (tables or name == "units")
-                else None for name, want in wanted.items()}
+        try:
+            kpis = {k: (float("nan") if v is None else v)
+                    for k, v in json.loads(marker.read_text(encoding="utf-8"))["kpis"].items()}
+            read = {name: pd.read_parquet(folder / f"{name}.parquet") if want and (tables or name == "units")
+                    else None for name, want in wanted.items()}
+            for name, want in wanted.items():
+                if want and read[name] is None:
+                    pq.read_metadata(folder / f"{name}.parquet")  # the footer: a file cut short fails here
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
+            # ValueError covers bad JSON and pyarrow's ArrowInvalid; OSError a footer it cannot parse
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
         return ReplicationRecord(replication, kpis, read["units"], read["census"], read["patients"])
 
     def path(self, replication: int, name: str) -> Path:

@@ -28,7 +28,7 @@ from flowsim.model.scenario import Scenario, build_scenario
 from flowsim.model.strict import closest
 from flowsim.model.validate import flag
 
-__all__ = ["RunPlan", "check_output_dir", "check_run", "kpi_names"]
+__all__ = ["RunPlan", "check_folder_kind", "check_output_dir", "check_run", "kpi_names"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,26 @@ def check_output_dir(path: str | Path, field: str) -> Path:
         raise ConfigError(field, f"cannot write results to {str(folder)!r} ({reason})",
                           f"give {field} a folder you can write to, e.g. {field}=outputs/my_run") from None
     return folder
+
+
+def check_folder_kind(path: str | Path, field: str, sweep: bool) -> None:
+    """Refuse to write a sweep into a single run's folder, or a single run into a sweep's.
+
+    Both write ``summary.csv`` at the top of their folder, so one would overwrite the other's, and
+    ``flowsim-report`` would then read the folder as the wrong kind.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``field`` (``hydra.sweep.dir`` or ``hydra.run.dir``) and what the folder holds.
+    """
+    from flowsim.experiment.run_folder import MARKER
+    from flowsim.experiment.sweep_jobs import SWEEP_FILE
+
+    folder = Path(str(path))
+    if sweep and (folder / MARKER).is_file():
+        raise ConfigError(field, f"{str(folder)!r} holds the results of a single run ({MARKER})",
+                          "give the sweep a folder of its own, e.g. hydra.sweep.dir=multirun/my_sweep")
+    if not sweep and (folder / SWEEP_FILE).is_file():
+        raise ConfigError(field, f"{str(folder)!r} holds a sweep ({SWEEP_FILE})",
+                          "give the run a folder of its own, e.g. hydra.run.dir=outputs/my_run")
