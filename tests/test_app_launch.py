@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -36,6 +37,33 @@ def test_a_workspace_that_cannot_be_written_is_refused_in_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"flowsim-app: error: --workspace {blocker}: cannot be "
                                                    "written")
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["--port", "85010"], "--port: must be from 1 to 65535, got 85010; fix: give a free port, e.g. 8501"),
+    (["--port", "-1"], "--port: must be from 1 to 65535, got -1; fix: give a free port, e.g. 8501"),
+    (["--port", "web"], "argument --port: invalid int value: 'web'; fix: see flowsim-app --help"),
+    (["--address", "10.0.0.300"], "--address: '10.0.0.300' is not an address ("),
+])
+def test_a_port_or_address_it_cannot_serve_on_is_refused_before_serving(tmp_path, argv, line):
+    done = subprocess.run([*APP_LAUNCH, "--workspace", str(tmp_path / "ws"), "--no-browser", *argv],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and "serving" not in done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"flowsim-app: error: {line}"), done.stderr
+
+
+def test_a_port_in_use_is_refused_before_serving(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*APP_LAUNCH, "--workspace", str(tmp_path / "ws"), "--no-browser",
+                               "--address", "127.0.0.1", "--port", str(port)],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and "serving" not in done.stdout
+    assert done.stderr.splitlines() == [f"flowsim-app: error: --port: {port} is in use on 127.0.0.1; fix: "
+                                        "stop what serves there or give another port, e.g. --port 8502"]
 
 
 def test_it_serves_the_page_and_stopping_it_stops_the_server(tmp_path, flowsim_app):

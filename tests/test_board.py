@@ -176,10 +176,10 @@ def test_main_passes_the_sweep_and_options_to_the_pack(tmp_path, calls, prints, 
     assert prints == [(sweep / "board_report.html", sweep / "board_report.pdf", "/opt/browser/chromium")]
     assert capsys.readouterr().out == (f"Board pack written to {sweep / 'board_report.html'} and "
                                        f"{sweep / 'board_report.pdf'}\n")
-    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--baseline-job", "2", "--title", "Q3 pack",
+    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--baseline-job", "0", "--title", "Q3 pack",
           "--rule", "cheapest_meeting_target", "--target", "nctr_census_midnight_p95<=40"])
     assert calls[1][1:] == (tmp_path / "pack.html", {
-        "sweep_dir": str(sweep.resolve()), "baseline_job": 2, "rule": "cheapest_meeting_target",
+        "sweep_dir": str(sweep.resolve()), "baseline_job": 0, "rule": "cheapest_meeting_target",
         "target": "nctr_census_midnight_p95<=40",
         "config_file": str((tmp_path / "pack_config.yaml").resolve()), "title": "Q3 pack"})
     assert prints[1] == (tmp_path / "pack.html", tmp_path / "pack.pdf", "/opt/browser/chromium")

@@ -163,11 +163,39 @@ def test_the_fitted_system_runs_with_its_values_whichever_housing_option_is_chos
     ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
      "parameters: [{name: a, set: [a.b], bounds: [1, 2], start: 3}]", "parameters[0].start"),
     ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nseeds: 3", "seeds"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
+     "parameters: [{name: [a], scale: [a.b], bounds: [1, 2]}]", "parameters[0].name"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nparameters: [a]", "parameters[0]"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nreplications: 100000000", "replications"),
 ])
 def test_a_wrong_targets_file_is_named(tmp_path, body, field):
     with pytest.raises(ConfigError) as error:
         _spec(tmp_path, body)
     assert error.value.field == field
+
+
+def test_a_targets_file_not_in_utf8_or_a_folder_is_named_with_its_line(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_bytes("seed: 3\n# observed census, cost in \u00a3\ntargets: []\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as error:
+        load_target_spec(path)
+    assert str(error.value) == (f"{path}: line 2 is not UTF-8 text; fix: save the file as UTF-8 (in Excel: "
+                                "CSV UTF-8)")
+    with pytest.raises(ConfigError, match="is a folder, not a file"):
+        load_target_spec(tmp_path)
+
+
+@pytest.mark.parametrize(("action", "path"), [("scale", "services.unit.los_days"),
+                                              ("set", "services.unit.los_days")])
+def test_a_parameter_path_that_is_not_a_number_is_refused_before_any_run(tmp_path, action, path):
+    spec = _spec(tmp_path, f"""
+        targets: [{{kpi: delay_P1_mean_days, value: 2.0, tolerance: {{relative: 0.1}}}}]
+        parameters: [{{name: stay, {action}: [{path}], bounds: [0.5, 2], start: 1}}]
+    """)
+    with pytest.raises(ConfigError) as error:
+        apply_parameters(_system(), spec, {"stay": 1.0})
+    assert error.value.field == f"parameters[0].{action}"
+    assert error.value.problem == f"{path} is not a number"
 
 
 def test_an_unknown_kpi_is_named_before_any_fit(tmp_path):

@@ -173,3 +173,80 @@ def test_help_has_examples_and_every_subcommand(capsys):
 
 def test_the_entry_point_is_installed():
     assert os.access(SCRIPT, os.X_OK)
+
+
+def _one_line(argv: list[str], capsys) -> str:
+    """The one stderr line of a ``flowsim-calibrate`` that stops with exit code 2."""
+    code, _, err = _run(argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("where", ["a_file", "a_file/sub", "/proc/no_such_folder"])
+def test_fit_checks_its_output_folder_before_fitting(tmp_path, capsys, where):
+    (tmp_path / "a_file").write_text("not a folder")
+    path = _write(tmp_path, GOOD, "good.csv")
+    output = where if where.startswith("/") else str(tmp_path / where)
+    line = _one_line(["fit", str(path), "--output", output], capsys)
+    assert line.startswith("flowsim-calibrate: error: --output: ") and "; fix: " in line, line
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--scale", "1000"], "--scale: 1000 is out of range (arrivals.rate_per_day: "),
+    (["--days", "10000000"], "--days: 10,000,000 is out of range (run.horizon_days: "),
+    (["--start", "1900-01-01"], "--start: 1900-01-01 is out of range (run.start_date: "),
+    (["--seed", "-1"], "--seed: must be from 0 to "),
+])
+def test_example_names_the_option_that_is_out_of_range(tmp_path, capsys, argv, words):
+    line = _one_line(["example", str(tmp_path / "synthetic.csv"), *argv], capsys)
+    assert line.startswith(f"flowsim-calibrate: error: {words}"), line
+    assert not (tmp_path / "synthetic.csv").exists()
+
+
+def test_example_refuses_a_folder_to_write_before_simulating(tmp_path, capsys):
+    (tmp_path / "synthetic_folder").mkdir()
+    folder = tmp_path / "synthetic_folder"
+    line = _one_line(["example", str(folder), "--days", "5"], capsys)
+    assert line == (f"flowsim-calibrate: error: OUT: '{folder}' is a folder, not a file; fix: give a file "
+                    f"name, e.g. {folder / 'synthetic_extract.csv'}")
+
+
+TARGETS = "overrides: [scenario=quick, housing=off]\nreplications: 1\n" \
+          "targets: [{kpi: nctr_census_mean, value: 30, tolerance: {relative: 0.5}}]\n"
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--check-replications", "200000"], "--check-replications: must be from 2 to 100,000, got 200000"),
+    (["seed=9"], "seed: the targets file sets the seed; fix: write seed: 9 in the targets file"),
+    (["replications=50"], "replications: the targets file sets the replications"),
+    (["--n-jobs", "0"], "--n-jobs: must not be 0"),
+    (["--output", "{tmp}/a_file"], "--output: '{tmp}/a_file' is a file, not a folder"),
+])
+def test_targets_options_are_checked_before_the_fit_in_one_line(tmp_path, capsys, argv, words):
+    (tmp_path / "a_file").write_text("not a folder")
+    path = tmp_path / "targets.yaml"
+    path.write_text(TARGETS, encoding="utf-8")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    line = _one_line(["targets", str(path), "--check-replications", "2", *argv], capsys)
+    assert line.startswith("flowsim-calibrate: error: " + words.replace("{tmp}", str(tmp_path))), line
+
+
+def test_a_folder_as_the_targets_file_is_called_a_folder(tmp_path, capsys):
+    line = _one_line(["targets", str(tmp_path)], capsys)
+    assert line == (f"flowsim-calibrate: error: {tmp_path}: is a folder, not a file; fix: give the path of a "
+                    "targets YAML file")
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["fitt"], "flowsim-calibrate: error: argument COMMAND: invalid choice: 'fitt' (choose from 'fit', "
+               "'example', 'targets'); fix: see flowsim-calibrate --help"),
+    ([], "flowsim-calibrate: error: the following arguments are required: COMMAND; fix: see "
+         "flowsim-calibrate --help"),
+    (["example", "synthetic.csv", "--days", "x"], "flowsim-calibrate: error: argument --days: invalid int "
+                                                  "value: 'x'; fix: see flowsim-calibrate example --help"),
+    (["fit", "e.csv", "--no-such-option"], "flowsim-calibrate: error: unrecognized arguments: "
+                                           "--no-such-option; fix: see flowsim-calibrate --help"),
+])
+def test_usage_errors_are_one_line(capsys, argv, line):
+    assert _one_line(argv, capsys) == line

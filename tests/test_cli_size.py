@@ -183,6 +183,17 @@ def test_surge_blocks_and_choices_compose_the_same_through_hydra_overrides():
     ({"search": {"replications": 4, "max_replications": 3}}, "search.max_replications: (3) is below"),
     ({"search": {"trails": 4}}, "search.trails: is not a setting here"),
     ({"confidence": 1.5}, "confidence: must be in [0.5, 1)"),
+    # counts that would run for ever or fake a confidence interval
+    ({"search": {"trials": 1_000_000_000}}, "search.trials: must be <= 10,000, got 1,000,000,000"),
+    ({"search": {"replications": 1_000_000, "max_replications": 1_000_000}},
+     "search.replications: must be <= 100,000"),
+    ({"variables": {"x": {"path": "services.ic_beds.capacity", "low": 30, "high": 1_000_000_000}}},
+     "variables.x.high: must be <= 1,000,000"),
+    ({"validation": {"replications": 1}}, "validation.replications: must be 0 (no validation) or at least 2"),
+    ({"validation": {"replications": 200_000}}, "validation.replications: must be <= 100,000"),
+    ({"seed": 2**63}, "seed: must be <="),
+    ({"overrides": [*SYSTEM, "seed=9"]}, "overrides: sets seed, which the sizing file's own seed replaces; "
+     "fix: write seed: 9 in the sizing file instead"),
 ])
 def test_bad_sizing_files_stop_with_one_line_and_exit_code_2(tmp_path, capsys, change, message):
     spec = _write_spec(tmp_path, **change)
@@ -208,3 +219,60 @@ def test_sizing_overrides_on_the_command_line_change_the_file_not_the_system(tmp
     with pytest.raises(SystemExit):
         main([str(spec), "--output", str(tmp_path / "out"), "sizing.variables.ic_beds.high=44"])
     assert "variables.ic_beds.step: 3 does not reach high (44)" in capsys.readouterr().err
+
+
+def _error(capsys, argv: list[str]) -> str:
+    """The one stderr line of a ``flowsim-size`` that stops with exit code 2."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_seed_and_replications_of_the_system_are_refused_for_the_sizing_files_own(tmp_path, capsys):
+    spec = _write_spec(tmp_path)
+    assert _error(capsys, [str(spec), "--output", str(tmp_path / "out"), "seed=9"]) == (
+        "flowsim-size: error: seed: the sizing file sets the seeds; fix: use sizing.seed=9")
+    assert _error(capsys, [str(spec), "--output", str(tmp_path / "out"), "++replications=50"]).startswith(
+        "flowsim-size: error: replications: the sizing file sets the replications; fix: use "
+        "sizing.search.replications=50")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["a_file", "a_file/sub", "/proc/no_such_folder"])
+def test_an_output_folder_that_cannot_be_written_stops_before_any_replication(tmp_path, capsys, where):
+    (tmp_path / "a_file").write_text("not a folder")
+    spec = _write_spec(tmp_path)
+    output = where if where.startswith("/") else str(tmp_path / where)
+    line = _error(capsys, [str(spec), "--output", output])
+    assert line.startswith("flowsim-size: error: --output: ") and "; fix: " in line, line
+    assert not list(tmp_path.glob("**/rep-*.json"))  # nothing ran
+
+
+def test_a_folder_or_a_file_not_in_utf8_as_the_sizing_file_is_one_line(tmp_path, capsys):
+    assert _error(capsys, [str(tmp_path)]) == (
+        f"flowsim-size: error: {tmp_path}: is a folder, not a file; fix: give the path of a sizing YAML file")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("seed: 1\nobjective: cost_total\n# costs in \u00a3 a year\n".encode("latin-1"))
+    assert _error(capsys, [str(latin1)]) == (
+        f"flowsim-size: error: {latin1}: line 3 is not UTF-8 text; fix: save the file as UTF-8 (in Excel: "
+        "CSV UTF-8)")
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    ([], "the following arguments are required: SIZING.yaml; fix: see flowsim-size --help"),
+    (["sizing.yaml", "--n-jobs", "two"], "argument --n-jobs: invalid int value: 'two'"),
+    (["sizing.yaml", "--n-jobs", "5000"], "--n-jobs: must be at most 1,024 workers, got 5000"),
+])
+def test_usage_errors_are_one_line(capsys, argv, words):
+    line = _error(capsys, argv)
+    assert line.startswith("flowsim-size: error: ") and words in line, line
+
+
+def test_the_overrides_are_optional_in_the_usage(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    usage = " ".join(capsys.readouterr().out.split("\n\n")[0].split())
+    assert usage.endswith("SIZING.yaml [override ...]"), usage

@@ -203,7 +203,7 @@ def test_cli_a_config_dir_that_is_not_a_folder_is_one_line_and_exit_code_2(tmp_p
 
 
 def test_cli_prints_the_suggestion_and_writes_the_figure(tmp_path):
-    figure = tmp_path / "warmup.png"
+    figure = tmp_path / "warmup"  # no extension: written as PNG, and the path printed says so
     mine = tmp_path / "myconfigs" / "scenario"  # a scenario of the user's own, from --config-dir
     mine.mkdir(parents=True)
     (mine / "mine.yaml").write_text("# @package _global_\ndefaults:\n  - quick\n  - _self_\n"
@@ -211,13 +211,54 @@ def test_cli_prints_the_suggestion_and_writes_the_figure(tmp_path):
     proc = _warmup("--replications", "2", "--horizon-days", "150", "--figure", str(figure),
                    "--config-dir", str(tmp_path / "myconfigs"), "scenario=mine")
     assert proc.returncode == 0, proc.stderr
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Figure written to {figure}.png\n" in proc.stdout and not figure.exists()
+    assert figure.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "nctr_census" in proc.stdout and "occupied_ic_beds" in proc.stdout
     use = [line for line in proc.stdout.splitlines() if line.startswith("Use: run.warm_up_days=")]
     assert len(use) == 1
     assert int(use[0].rsplit("=", 1)[1]) % 7 == 0
     assert "run.warm_up_days=63" in proc.stdout  # what the user's scenario has, for comparison
     assert "Note: arrivals vary by month" in proc.stdout  # the default system is seasonal
+
+
+WARMUP_MISTAKES = [
+    (["--figure", "{tmp}/warmup.pgn"],
+     "--figure: 'pgn' is not a figure format matplotlib writes; fix: end the path in .png, .svg or .pdf"),
+    (["--figure", "{tmp}/no_such_folder/w.png"],
+     "--figure: folder '{tmp}/no_such_folder' does not exist; fix: create it or give another path"),
+    (["--figure", "{tmp}"],
+     "--figure: '{tmp}' is a folder, not a file; fix: give a file name, e.g. {tmp}/figure.png"),
+    (["--replications", "100000000"],
+     "--replications: must be from 1 to 100,000, got 100000000; fix: give 3 to 5 replications"),
+    (["--horizon-days", "50000"], "--horizon-days: must be > 0 and <= 36,525, got 50000; fix: give a few "
+                                  "times the longest length of stay, e.g. 730"),
+    (["run.warm_up_days=-3"], "run.warm_up_days: must be >= 0.0 and <= 36,525, got -3.0; fix: set "
+                              "run.warm_up_days within that range"),
+    (["--replications", "abc"],
+     "argument --replications: invalid int value: 'abc'; fix: see flowsim-warmup --help"),
+    (["--n-jobs", "0"],
+     "--n-jobs: must not be 0; fix: give 1 (sequential), a number of workers, or -1 (all CPUs)"),
+]
+
+
+@pytest.mark.parametrize(("argv", "line"), WARMUP_MISTAKES)
+def test_cli_options_are_checked_before_any_run_in_one_line(tmp_path, capsys, argv, line):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as stop:
+        main(["--figure", str(tmp_path / "w.png"), *argv, "scenario=quick"])
+    assert stop.value.code == 2
+    expected = f"flowsim-warmup: error: {line}".replace("{tmp}", str(tmp_path))
+    assert capsys.readouterr().err.splitlines() == [expected]
+
+
+def test_figure_paths_take_any_format_matplotlib_writes_without_pyplot(tmp_path):
+    code = ("import sys; from flowsim.cli.figure_path import check_figure_path, figure_formats; "
+            f"print(check_figure_path({str(tmp_path / 'w.SVG')!r}, '--figure'), "
+            f"check_figure_path({str(tmp_path / 'w')!r}, '--figure'), "
+            "{'png', 'svg', 'pdf'} <= figure_formats(), 'matplotlib.pyplot' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.split() == [str(tmp_path / "w.SVG"), str(tmp_path / "w.png"), "True", "False"]
 
 
 def test_seasonal_caution_only_when_arrivals_vary_over_the_year():

@@ -8,21 +8,25 @@ writes its runs to its own folder under ``DIR/sessions/``; ``--config-dir`` adds
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from flowsim.model.errors import EXIT_CONFIG_ERROR
+from flowsim.cli.parser import ArgumentParser
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 
-__all__ = ["app_command", "main"]
+__all__ = ["app_command", "check_address", "main"]
 
 PAGE = Path(__file__).resolve().with_name("page.py")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="flowsim-app", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Start flowsim's web app: pick a system, edit it in forms, run it, compare options, "
                     "download the config, results and board pack. Open the address it prints.",
@@ -49,7 +53,43 @@ def app_command(port: int, address: str, headless: bool) -> list[str]:
             "--theme.base", "light", "--client.toolbarMode", "minimal"]
 
 
-def _fail(message: str) -> None:
+def check_address(address: str, port: int) -> None:
+    """Make sure Streamlit can serve on ``address``:``port`` (it would fail after "serving on ...").
+
+    Raises
+    ------
+    ConfigError
+        Naming ``--port`` (outside 1-65535, or taken) or ``--address`` (does not resolve, or is not an
+        address of this machine).
+    """
+    if not 1 <= port <= 65535:
+        raise ConfigError("--port", f"must be from 1 to 65535, got {port}", "give a free port, e.g. 8501")
+    try:
+        found = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, socket.gaierror) else "not a host name"
+        raise ConfigError("--address", f"{address!r} is not an address ({reason})",
+                          "give localhost (this machine only), 0.0.0.0 (every network) or an address of "
+                          "this machine") from None
+    family, kind, protocol, _, where = found[0]
+    # bind as the server will (it reuses an address in TIME_WAIT): a port in use or a foreign address fails
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(where)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ConfigError("--port", f"{port} is in use on {address}",
+                                  "stop what serves there or give another port, e.g. --port 8502") from None
+            if error.errno == errno.EACCES:
+                raise ConfigError("--port", f"cannot serve on port {port} ({error.strerror})",
+                                  "give a port from 1024 (lower ones need administrator rights)") from None
+            raise ConfigError("--address", f"cannot serve on {address} ({error.strerror})",
+                              "give localhost (this machine only), 0.0.0.0 (every network) or an address "
+                              "of this machine") from None
+
+
+def _fail(message: str) -> NoReturn:
     print(f"flowsim-app: error: {message}", file=sys.stderr)
     sys.exit(EXIT_CONFIG_ERROR)
 
@@ -70,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as error:
         _fail(f"--workspace {workspace}: cannot be written ({error.strerror}); fix: give a folder you can "
               "write to")
+    try:  # Streamlit itself would fail only after "serving on ..." is printed
+        check_address(args.address, args.port)
+    except ConfigError as error:
+        _fail(str(error))
     folders = os.pathsep.join(str(Path(d).resolve()) for d in args.config_dir)
     environment = {**os.environ, "FLOWSIM_APP_WORKSPACE": str(workspace), "FLOWSIM_APP_CONFIG_DIRS": folders}
     print(f"flowsim-app: serving on http://{args.address}:{args.port} (Ctrl+C stops it); sessions write to "

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from flowsim.model.bounds import FIRST_START_DATE, LAST_START_DATE, MAX_SEED
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 from flowsim.model.journey import simulate
@@ -73,7 +74,7 @@ def example_config(days: int = 365, seed: int = 1, scale: float = 0.1, start: dt
     Raises
     ------
     ConfigError
-        A bad override, ``days`` < 1 or ``scale`` <= 0.
+        A bad override, or a ``days``, ``scale``, ``seed`` or ``start`` out of bounds (naming the option).
     """
     if days < 1:
         raise ConfigError("--days", f"must be at least 1, got {days}",
@@ -81,7 +82,10 @@ def example_config(days: int = 365, seed: int = 1, scale: float = 0.1, start: dt
     if not scale > 0:
         raise ConfigError("--scale", f"must be > 0, got {scale:g}",
                           "give e.g. 0.1 for a tenth of the default")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError("--seed", f"must be from 0 to {MAX_SEED:,}, got {seed}", "give e.g. 1")
     cfg = load_config([*overrides, f"seed={seed}"])
+    build_scenario(cfg)  # the system as given (with the overrides): what fails after is the options'
     cfg.arrivals.rate_per_day = float(cfg.arrivals.rate_per_day) * scale
     for unit in cfg.services.values():
         capacity = int(unit.capacity)
@@ -93,7 +97,26 @@ def example_config(days: int = 365, seed: int = 1, scale: float = 0.1, start: dt
     shares = cfg.after_p2.shares
     shares["home"] = float(shares.get("home", 0.0)) + float(shares.get("p2", 0.0))
     shares["p2"] = 0.0
+    _check_options(cfg, days, scale, start)
     return cfg
+
+
+def _check_options(config: DictConfig, days: int, scale: float, start: dt.date) -> None:
+    """Name the option when the scaled, windowed config is out of bounds (the system as given was not)."""
+    try:
+        build_scenario(config)
+    except ConfigError as error:
+        warm_up = float(config.run.warm_up_days)
+        if error.field == "run.start_date":  # the run starts a warm-up before the extract
+            earliest, latest = (d + dt.timedelta(days=warm_up) for d in (FIRST_START_DATE, LAST_START_DATE))
+            option, value, fix = "--start", start.isoformat(), (
+                f"give a date from {earliest.isoformat()} to {latest.isoformat()} (the simulation starts "
+                f"{warm_up:g} days earlier, for its warm-up)")
+        elif error.field.startswith("run."):
+            option, value, fix = "--days", f"{days:,}", "give fewer days, e.g. 365"
+        else:  # arrivals and capacities are scaled
+            option, value, fix = "--scale", f"{scale:g}", "give a smaller scale, e.g. 0.1"
+        raise ConfigError(option, f"{value} is out of range ({error.field}: {error.problem})", fix) from None
 
 
 def _stamps(days: np.ndarray, origin: np.datetime64) -> np.ndarray:
@@ -178,6 +201,9 @@ def write_synthetic_extract(path: str | Path, days: int = 365, seed: int = 1, sc
     if "synthetic" not in file.name.lower():
         raise ConfigError("OUT", f"{file.name!r} does not say it is synthetic",
                           "name the file e.g. synthetic_extract.csv, so nobody takes it for real data")
+    if file.is_dir():
+        raise ConfigError("OUT", f"{str(file)!r} is a folder, not a file",
+                          f"give a file name, e.g. {file / 'synthetic_extract.csv'}")
     if not file.parent.is_dir():
         raise ConfigError("OUT", f"folder {str(file.parent)!r} does not exist",
                           "create it or give another path")

@@ -49,14 +49,21 @@ def expand_paths(config: DictConfig, path: str) -> list[str]:
 
 def _paths(config: DictConfig, parameter: Parameter) -> list[tuple[str, float]]:
     found = []
+    field = f"{parameter.field}.{parameter.action}"
     for pattern, coefficient in parameter.paths:
         for path in expand_paths(config, pattern):
-            if OmegaConf.select(config, path) is None and parameter.action == "scale":
-                raise ConfigError(f"{parameter.name}: {path}", "is not set in the base config",
+            value = OmegaConf.select(config, path)
+            if value is None and parameter.action == "scale":
+                raise ConfigError(field, f"{path} is not set in the base config",
                                   "scale only values the config sets")
+            # a mapping or a list (a distribution, a schedule) cannot be multiplied or replaced by a number
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ConfigError(field, f"{path} is not a number",
+                                  "give the path of a number, e.g. services.ic_beds.capacity or "
+                                  "services.ic_beds.los_days.mean")
             found.append((path, coefficient))
     if not found:
-        raise ConfigError(parameter.name, "writes no config path", "check its paths")
+        raise ConfigError(f"{parameter.field}.{parameter.action}", "writes no config path", "check its paths")
     return found
 
 
@@ -71,7 +78,7 @@ def start_values(config: DictConfig, spec: TargetSpec) -> dict[str, float]:
             path, coefficient = _paths(config, parameter)[0]
             current = OmegaConf.select(config, path)
             if not isinstance(current, int | float) or isinstance(current, bool):
-                raise ConfigError(f"parameters.{parameter.name}.start", f"{path} is not set in the base "
+                raise ConfigError(f"{parameter.field}.start", f"{path} is not set in the base "
                                   "config", "give a start value")
             value = math.exp(current) if parameter.action == "set_log" else current / coefficient
         starts[parameter.name] = min(max(float(value), parameter.low), parameter.high)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from flowsim.model.bounds import MAX_REPLICATIONS, MAX_SEED
+from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
 
 __all__ = ["MONTH_PROFILE", "Parameter", "Target", "TargetSpec", "load_target_spec"]
@@ -75,6 +75,7 @@ class Parameter:
     low: float
     high: float
     start: float | None = None
+    field: str = "parameters"  # where the targets file gives it, e.g. parameters[0], for messages
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,15 @@ def _target(entry: Any, field: str) -> Target:
 
 
 def _parameter(entry: Any, field: str) -> Parameter:
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+    if not isinstance(entry, Mapping):
+        raise ConfigError(field, f"must be a mapping with name, bounds and set, set_log or scale, got "
+                          f"{entry!r}", "write e.g. {name: capacity_headroom, scale: [services.*.capacity], "
+                          "bounds: [0.8, 1.5]}")
+    if entry.get("name") is None:
         raise ConfigError(f"{field}.name", "is missing", "give each parameter a name")
+    if not isinstance(entry["name"], str) or not entry["name"]:
+        raise ConfigError(f"{field}.name", f"must be a name (text), got {entry['name']!r}",
+                          "write e.g. name: capacity_headroom")
     actions = [a for a in _ACTIONS if a in entry]
     if len(actions) != 1:
         raise ConfigError(field, f"needs exactly one of {', '.join(_ACTIONS)}, got {actions or 'none'}",
@@ -168,7 +176,7 @@ def _parameter(entry: Any, field: str) -> Parameter:
         if not low <= start <= high:
             raise ConfigError(f"{field}.start", f"{start:g} is outside the bounds [{low:g}, {high:g}]",
                               "start inside the bounds")
-    return Parameter(entry["name"], action, paths, low, high, start)
+    return Parameter(entry["name"], action, paths, low, high, start, field)
 
 
 def load_target_spec(path: str | Path) -> TargetSpec:
@@ -189,13 +197,7 @@ def load_target_spec(path: str | Path) -> TargetSpec:
         With the field and the fix, for anything wrong in the file.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(str(path), "does not exist", "give the path of a targets YAML file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(str(path), f"is not valid YAML ({str(error).splitlines()[0]})",
-                          "fix the YAML syntax") from None
+    raw = read_yaml_file(path, "a targets YAML file")
     if not isinstance(raw, Mapping):
         raise ConfigError(str(path), "must be a mapping with targets and parameters",
                           "see flowsim-calibrate targets --help")
@@ -205,10 +207,12 @@ def load_target_spec(path: str | Path) -> TargetSpec:
     targets = raw.get("targets") or []
     if not isinstance(targets, list) or not targets:
         raise ConfigError("targets", "is missing or empty", "list the aggregates the model must reproduce")
+    observed = tuple(_target(t, f"targets[{i}]") for i, t in enumerate(targets))
     parameters = raw.get("parameters") or []
     if not isinstance(parameters, list):
         raise ConfigError("parameters", f"must be a list, got {parameters!r}", "list the parameters to fit")
-    names = [p.get("name") if isinstance(p, Mapping) else None for p in parameters]
+    fitted = tuple(_parameter(p, f"parameters[{i}]") for i, p in enumerate(parameters))
+    names = [p.name for p in fitted]
     if len(set(names)) != len(names):
         raise ConfigError("parameters", "names repeat", "give each parameter its own name")
     overrides = raw.get("overrides") or []
@@ -217,10 +221,11 @@ def load_target_spec(path: str | Path) -> TargetSpec:
                           "write e.g. [housing=default, services.ic_beds.capacity=300]")
     seed = raw.get("seed", 2023)
     replications = raw.get("replications", 6)
-    for key, value in (("seed", seed), ("replications", replications)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "replications"
-                                                                             else 0):
+    for key, value, low, high in (("seed", seed, 0, MAX_SEED), ("replications", replications, 1,
+                                                                   MAX_REPLICATIONS)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(key, f"must be a whole number, got {value!r}", f"give a whole {key}")
-    return TargetSpec(tuple(overrides), seed, replications,
-                      tuple(_target(t, f"targets[{i}]") for i, t in enumerate(targets)),
-                      tuple(_parameter(p, f"parameters[{i}]") for i, p in enumerate(parameters)))
+        if value > high:
+            raise ConfigError(key, f"must be <= {high:,}, got {value:,}",
+                              f"give a whole number up to {high:,}")
+    return TargetSpec(tuple(overrides), seed, replications, observed, fitted)

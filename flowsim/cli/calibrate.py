@@ -32,6 +32,8 @@ from flowsim.calibration.fit import fit_extract
 from flowsim.calibration.outputs import check_system, format_fit_summary, write_outputs
 from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.main import describe_error
+from flowsim.cli.output_path import check_output_file, check_output_folder
+from flowsim.cli.parser import ArgumentParser
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 
 __all__ = ["build_parser", "main"]
@@ -81,11 +83,9 @@ def _fit(args: argparse.Namespace) -> None:
     if not _NAME.fullmatch(args.name) or args.name == "default":
         raise ConfigError("--name", f"{args.name!r} cannot name a system file",
                           "use letters, digits, _ and -, and not 'default' (the system it builds on)")
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise ConfigError("--output", f"{str(out)!r} is a file", "give a folder for the outputs")
     extract_date = _moment(args.extract_date, "--extract-date") if args.extract_date else None
     extract = read_extract(args.extract, extract_date, report=args.report)
+    out = check_output_folder(args.output, "--output")  # once the extract is good, before the fit
     fit = fit_extract(extract)
     paths = write_outputs(fit, out, args.name)
     try:
@@ -123,6 +123,7 @@ def _example(args: argparse.Namespace) -> None:
         start = dt.date.fromisoformat(args.start)
     except ValueError:
         raise ConfigError("--start", f"{args.start!r} is not a date", "write it as YYYY-MM-DD") from None
+    check_output_file(args.out, "OUT", "synthetic_extract.csv")  # before the simulation, not after it
     made = write_synthetic_extract(args.out, args.days, args.seed, args.scale, start, args.override)
     rows = made.rows
     in_units = int(((rows["unit_start_datetime"] != "") & (rows["unit_end_datetime"] == "")).sum()
@@ -164,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``flowsim-calibrate`` parser, one subparser per entry of :data:`_SUBCOMMANDS`."""
     # The first example of each subcommand.
     examples = "\n".join(s.examples.splitlines()[0] for s in _SUBCOMMANDS.values())
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=("Model parameters from your own data: fit a patient-level extract into a flowsim "
                      "system config, write a synthetic extract to try it on, or fit capacities and "

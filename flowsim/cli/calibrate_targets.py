@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from flowsim.calibration.objective import evaluate, start_values
 from flowsim.calibration.search import fit_targets
@@ -29,6 +28,9 @@ from flowsim.calibration.target_report import (
     write_results,
 )
 from flowsim.calibration.target_spec import load_target_spec
+from flowsim.cli.output_path import check_output_folder
+from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
+from flowsim.model.bounds import MAX_REPLICATIONS
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 
@@ -66,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parallel worker processes (default: 1; results do not depend on it)")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
-    parser.add_argument("overrides", nargs="*", metavar="override",
+    parser.add_argument("overrides", nargs="*", default=[], metavar="override",
                         help="Hydra overrides of the system, as for flowsim (e.g. system=my_ics)")
 
 
@@ -74,18 +76,25 @@ def run(args: argparse.Namespace) -> None:
     """Carry out ``flowsim-calibrate targets`` with parsed ``args``."""
     if args.max_evaluations < 1:
         raise ConfigError("--max-evaluations", f"must be >= 1, got {args.max_evaluations}", "give a budget")
-    if args.check_replications < 2:
-        raise ConfigError("--check-replications", f"must be >= 2, got {args.check_replications}",
-                          "give 10 to 30 replications")
-    if args.n_jobs == 0:
-        raise ConfigError("--n-jobs", "must not be 0", "give 1 (sequential), a number of workers, or -1 "
-                          "(all CPUs)")
+    if not 2 <= args.check_replications <= MAX_REPLICATIONS:
+        raise ConfigError("--check-replications", f"must be from 2 to {MAX_REPLICATIONS:,}, got "
+                          f"{args.check_replications}", "give 10 to 30 replications")
+    check_n_jobs(args.n_jobs)
     spec = load_target_spec(args.targets)
+    # the targets file sets every evaluation's seed and replications: an override of them would be ignored
+    refuse_owned_overrides(args.overrides, {
+        "seed": ("the targets file sets the seed", "write seed: {value} in the targets file"),
+        "replications": ("the targets file sets the replications", "write replications: {value} in the "
+                         "targets file, or use --check-replications {value} for the final check")})
+    refuse_owned_overrides(spec.overrides, {
+        "seed": ("sets seed, which the targets file's own seed replaces", "write seed: {value} instead"),
+        "replications": ("sets replications, which the targets file's own replications replace",
+                         "write replications: {value} instead")}, "overrides")
     overrides = [*spec.overrides, *args.overrides]
     base = load_config(overrides, search_dir=args.config_dir)
     starts = start_values(base, spec)
     evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
-    output = Path(args.output)
+    output = check_output_folder(args.output, "--output")  # before the fit, not after it
     progress = sys.stderr.isatty()
     if args.check or not spec.parameters:
         values, history = starts, []

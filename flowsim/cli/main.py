@@ -31,7 +31,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.cli.compose_once import composed_once
+from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
+from flowsim.cli.parser import ArgumentParser
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.io import write_table
 from flowsim.experiment.pipeline import run_scenario
@@ -244,14 +246,16 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     print(format_comparison(comparison, tables.swept))
     if figure:
         if len(tables.swept) not in (1, 2):
-            raise KeyError(f"--figure needs one or two swept parameters, the sweep has {len(tables.swept)}")
+            raise ConfigError("--figure", f"draws one or two swept parameters, the sweep has "
+                              f"{len(tables.swept)}", "leave out --figure, or plot results.parquet yourself")
         from flowsim.reporting.plots import avoided_vs_option  # matplotlib only when a figure is asked for
 
         group = tables.swept[0] if len(tables.swept) == 2 else None
         column = (f"{avoided}_delayed_days_avoided_per_year" if avoided
                   else "delayed_days_avoided_per_year")
         if column not in comparison.columns:
-            raise KeyError(f"no column {column} in the comparison")
+            raise ConfigError("--reason", f"the comparison has no column {column}",
+                              "leave out --reason to draw every delay reason")
         avoided_vs_option(comparison, tables.swept[-1], group, column).savefig(figure, dpi=120)
         print(f"Figure written to {figure}")
     if tables.incomplete:
@@ -266,7 +270,7 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
 
 def collect_main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-collect SWEEP_DIR [--baseline KEY=VALUE ...]``."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="flowsim-collect", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
         "  flowsim-collect multirun/care_home_units\n"
@@ -284,17 +288,27 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reason", choices=["admin", "P1", "P2", "P3", "housing", "calendar"],
                         help="draw delayed days avoided for this delay reason only")
     args = parser.parse_args(argv)
-    if not Path(args.sweep_dir).is_dir():
-        print(f"flowsim-collect: error: {args.sweep_dir} is not a directory; fix: give the sweep "
-              "directory (hydra.sweep.dir)", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
     try:
-        collect_and_report(args.sweep_dir, dict(parse_override(b) for b in args.baseline) or None,
-                           args.figure, args.reason)
-    except ConfigError as error:  # jobs of different runs mixed in one folder
+        if not Path(args.sweep_dir).is_dir():
+            raise ConfigError(args.sweep_dir, "is not a directory",
+                              "give the sweep directory (hydra.sweep.dir)")
+        baseline = dict(parse_override(b) for b in args.baseline)
+        if len(baseline) < len(args.baseline):
+            raise ConfigError("--baseline", "gives the same key twice", "give each swept key once")
+        if args.reason and not args.figure:
+            raise ConfigError("--reason", "chooses what the figure draws, and no --figure is asked for",
+                              "add --figure PATH, or leave out --reason")
+        # checked before gathering: the tables are written first, the figure last
+        figure = str(check_figure_path(args.figure, "--figure")) if args.figure else None
+        collect_and_report(args.sweep_dir, baseline or None, figure, args.reason)
+    except ConfigError as error:  # a damaged job file, jobs of different runs mixed in one folder, ...
         print(f"flowsim-collect: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    except (FileNotFoundError, KeyError) as error:
-        print(f"flowsim-collect: error: {str(error).strip(chr(39))}; fix: check the sweep directory "
-              "and --baseline", file=sys.stderr)
+    except FileNotFoundError as error:  # a folder with no finished job
+        print(f"flowsim-collect: error: {args.sweep_dir}: {error}; fix: give the sweep directory "
+              "(hydra.sweep.dir), or rerun the sweep to finish its jobs", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    except KeyError as error:  # a --baseline value no job has
+        print(f"flowsim-collect: error: --baseline: {str(error).strip(chr(39))}; fix: give a swept key "
+              "and a value one job has", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)

@@ -23,6 +23,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from flowsim.cli.main import describe_error
+from flowsim.cli.output_path import check_output_folder
+from flowsim.cli.parser import ArgumentParser, check_n_jobs, refuse_owned_overrides
 from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import load_config
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
@@ -50,7 +52,7 @@ EXAMPLES = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``flowsim-size`` command-line parser."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=("Find the cheapest mix of capacities (P1 packages, P2 beds, care-home unit beds, P3 "
                      "beds, flats, coordinators, 7-day admission, winter surge blocks) that meets your "
@@ -70,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "cluster); job folders go in DIR/jobs/")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
-    parser.add_argument("overrides", nargs="*", metavar="override",
+    parser.add_argument("overrides", nargs="*", default=[], metavar="override",
                         help="Hydra overrides of the system being sized, as for flowsim; sizing.KEY=VALUE "
                              "changes the sizing file (e.g. sizing.search.trials=100)")
     return parser
@@ -106,18 +108,31 @@ def _check_kpis(evaluator: Evaluator) -> None:
                               f"did you mean {guess}?" if guess else "use a key of metrics.json")
 
 
+def _refuse_seeds_and_replications(spec: SizingSpec, overrides: list[str]) -> None:
+    """The sizing file sets every run's seed and replications: a system override of them would be ignored."""
+    owned = {"seed": ("the sizing file sets the seeds", "use sizing.seed={value}"),
+             "replications": ("the sizing file sets the replications",
+                              "use sizing.search.replications={value} (or sizing.validation.replications)")}
+    refuse_owned_overrides(overrides, owned)
+    in_file = {"seed": ("sets seed, which the sizing file's own seed replaces", "write seed: {value} in the "
+                        "sizing file instead"),
+               "replications": ("sets replications, which search.replications replaces",
+                                "write search: {{replications: {value}}} in the sizing file instead")}
+    refuse_owned_overrides(spec.overrides, in_file, "overrides")
+
+
 def run(args: argparse.Namespace) -> None:
     """Carry out ``flowsim-size`` with parsed ``args``."""
-    if args.n_jobs == 0:
-        raise ConfigError("--n-jobs", "must not be 0", "give 1 (sequential), a number of workers, or -1 "
-                          "(all CPUs)")
+    check_n_jobs(args.n_jobs)
     own = [o.removeprefix("sizing.") for o in args.overrides if o.startswith("sizing.")]
     args.overrides = [o for o in args.overrides if not o.startswith("sizing.")]
     spec = load_sizing_spec(args.sizing, own)
+    _refuse_seeds_and_replications(spec, args.overrides)
     base = load_config([*spec.overrides, *args.overrides], search_dir=args.config_dir)
     build_scenario(base)
     _check_paths(base, spec)
-    output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
+    # before the lock and the first replication: a path that cannot hold the results fails now
+    output = check_output_folder(args.output or Path("sizing") / Path(args.sizing).stem, "--output")
     progress = sys.stderr.isatty()
     with folder_lock(output):
         overrides = [*spec.overrides, *args.overrides]

@@ -14,18 +14,22 @@ value stops before anything runs with one line naming the field and the fix, and
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from omegaconf import OmegaConf
 
+from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.main import describe_error
+from flowsim.cli.parser import ArgumentParser, check_n_jobs
 from flowsim.experiment.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
+from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from flowsim.model.compose import load_config
-from flowsim.model.errors import EXIT_CONFIG_ERROR
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.model.scenario import Scenario, build_scenario
 
 __all__ = ["format_suggestion", "main"]
@@ -33,13 +37,13 @@ __all__ = ["format_suggestion", "main"]
 PROG = "flowsim-warmup"
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     sys.exit(EXIT_CONFIG_ERROR)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
         "  flowsim-warmup                                   the default system, 5 x 730 days\n"
@@ -85,6 +89,14 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
     """The no-warm-up scenario, the warm-up the composed config asked for, a seasonal caution."""
     cfg = load_config(overrides, search_dir=search_dir)
     configured = None if OmegaConf.is_missing(cfg.run, "warm_up_days") else cfg.run.warm_up_days
+    # The config as composed first: a wrong run.warm_up_days is the user's mistake even though the runs
+    # below start empty (only what this tool sets itself may be missing).
+    given = copy.deepcopy(cfg)
+    if OmegaConf.is_missing(given.run, "horizon_days"):
+        given.run.horizon_days = float(horizon_days)
+    if configured is None:
+        given.run.warm_up_days = 0.0
+    build_scenario(given)
     cfg.run.horizon_days = float(horizon_days)
     cfg.run.warm_up_days = 0.0
     scenario = build_scenario(cfg)
@@ -119,20 +131,23 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
     return "\n".join(lines)
 
 
+def _check_options(args: argparse.Namespace) -> Path:
+    """Check the options before anything runs; the figure's path (with its extension)."""
+    if not 1 <= args.replications <= MAX_REPLICATIONS:
+        raise ConfigError("--replications", f"must be from 1 to {MAX_REPLICATIONS:,}, got "
+                          f"{args.replications}", "give 3 to 5 replications")
+    if not 0 < args.horizon_days <= MAX_HORIZON_DAYS:  # NaN fails too
+        raise ConfigError("--horizon-days", f"must be > 0 and <= {MAX_HORIZON_DAYS:,.0f}, got "
+                          f"{args.horizon_days:g}", "give a few times the longest length of stay, e.g. 730")
+    check_n_jobs(args.n_jobs)
+    return check_figure_path(args.figure, "--figure")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-warmup``: suggest ``run.warm_up_days`` for the configured system."""
     args = _parser().parse_intermixed_args(argv)
-    if args.replications < 1:
-        _fail(f"--replications: must be >= 1, got {args.replications}; fix: give 3 to 5 replications")
-    if not args.horizon_days > 0 or not np.isfinite(args.horizon_days):
-        _fail(f"--horizon-days: must be > 0, got {args.horizon_days:g}; fix: give a few times the "
-              "longest length of stay, e.g. 730")
-    if args.n_jobs == 0:
-        _fail("--n-jobs: must not be 0; fix: give 1 (sequential), a number of workers, or -1 (all CPUs)")
-    figure = Path(args.figure)
-    if not figure.parent.is_dir():
-        _fail(f"--figure: directory {figure.parent} does not exist; fix: create it or give another path")
     try:
+        figure = _check_options(args)
         scenario, configured, note = _scenario(args.overrides, args.horizon_days, args.config_dir)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised
         line = describe_error(error)
@@ -153,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from flowsim.reporting.warmup_plots import warm_up_figure  # matplotlib only once the runs are done
 
-    warm_up_figure(series, suggestion).savefig(figure, dpi=120)
+    warm_up_figure(series, suggestion).savefig(figure, dpi=120)  # the path checked, extension included
     print(f"Figure written to {figure}")
 
 

@@ -10,6 +10,10 @@ replication, swept values as columns) and ``summary.csv`` (mean and 95 % CI per 
 ``collected.json`` recording which job results they were built from, so that a report can tell when
 they are out of date (:func:`check_collected`). Jobs that did not finish are reported, never
 half-read.
+
+A job's files are read through :mod:`flowsim.experiment.result_files`: a missing or damaged file (a
+truncated ``metrics.json``, a garbled ``units.parquet``) stops with a
+:class:`~flowsim.model.errors.ConfigError` naming it and how to write it again.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import pandas as pd
 import yaml
 
 from flowsim.experiment.io import write_json, write_table
+from flowsim.experiment.result_files import job_fix, read_json, read_parquet
 from flowsim.experiment.sweep_jobs import find_jobs, job_order, select_jobs
 from flowsim.measures.aggregate import summarise
 from flowsim.model.errors import ConfigError
 
-__all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "collect_sweep", "find_jobs",
-           "parse_override"]
+__all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "collect_sweep", "find_jobs", "parse_override",
+           "sweep_job_ids"]
 
 COLLECTED_FILE = "collected.json"
 # What collect_sweep (and flowsim-collect after it) write at the top of a sweep directory.
@@ -72,6 +77,18 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.lstrip("+~"), parsed
 
 
+def sweep_job_ids(sweep_dir: str | Path) -> list[int | str]:
+    """The finished jobs of the sweep in ``sweep_dir``, in job order, as its tables name them.
+
+    Raises
+    ------
+    ConfigError
+        If a finished job's ``metrics.json`` or ``manifest.json`` is damaged, or jobs of different runs
+        are mixed in ``sweep_dir``.
+    """
+    return [_job_id(job.folder) for job in select_jobs(Path(sweep_dir)).finished]
+
+
 def _job_id(folder: Path) -> int | str:
     return int(folder.name) if folder.name.isdigit() else folder.name
 
@@ -91,7 +108,8 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
     FileNotFoundError
         If ``sweep_dir`` holds no finished job of its sweep.
     ConfigError
-        If finished jobs of different runs are mixed in ``sweep_dir``.
+        If finished jobs of different runs are mixed in ``sweep_dir``, or a job's file is missing or
+        damaged (the field names the file).
     """
     root = Path(sweep_dir)
     jobs = select_jobs(root)
@@ -101,9 +119,9 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
     overrides: dict[str, dict[str, Any]] = {}
     observed = set()
     for folder in finished:
-        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest = read_json(folder / "manifest.json", job_fix(folder))
         overrides[folder.name] = dict(parse_override(o) for o in manifest["overrides"])
-        observed.add(json.loads((folder / "metrics.json").read_text())["observed_days"])
+        observed.add(read_json(folder / "metrics.json", job_fix(folder))["observed_days"])
     keys = sorted({k for o in overrides.values() for k in o})
     swept = tuple(k for k in keys
                   if len({json.dumps(o.get(k), sort_keys=True) for o in overrides.values()}) > 1)
@@ -112,9 +130,9 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
         front = {"job": _job_id(folder), **{k: overrides[folder.name].get(k) for k in swept}}
         return pd.concat([pd.DataFrame([front] * len(table)), table.reset_index(drop=True)], axis=1)
 
-    results = pd.concat([labelled(f, pd.read_parquet(f / "replications.parquet"))
+    results = pd.concat([labelled(f, read_parquet(f / "replications.parquet", job_fix(f)))
                          for f in finished], ignore_index=True)
-    units = pd.concat([labelled(f, pd.read_parquet(f / "units.parquet")) for f in finished],
+    units = pd.concat([labelled(f, read_parquet(f / "units.parquet", job_fix(f))) for f in finished],
                       ignore_index=True)
     if results.duplicated(["job", "replication"]).any():
         raise RuntimeError(f"duplicate job/replication rows in {root}")  # never expected
@@ -146,7 +164,8 @@ def check_collected(sweep_dir: str | Path) -> None:
     Raises
     ------
     ConfigError
-        If the jobs do not form one sweep, or the tables are older than (or not built from) them.
+        If the jobs do not form one sweep, a finished job's ``metrics.json`` or ``manifest.json`` is
+        damaged, or the tables are older than (or not built from) them.
     """
     root = Path(sweep_dir)
     jobs = select_jobs(root)

@@ -22,6 +22,7 @@ from typing import Any
 
 from flowsim.experiment.identity import RunIdentity, differences, flowsim_version, identity_config
 from flowsim.experiment.io import write_json
+from flowsim.experiment.result_files import job_fix, read_json
 from flowsim.model.errors import ConfigError
 from flowsim.model.paths import ABSENT, lookup
 
@@ -96,12 +97,16 @@ class JobFolder:
 
     @classmethod
     def read(cls, folder: Path) -> JobFolder:
-        """Read ``metrics.json`` and ``manifest.json`` of a finished job."""
-        metrics = json.loads((folder / "metrics.json").read_text())
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-        except (OSError, ValueError):
-            manifest = {}
+        """Read ``metrics.json`` and ``manifest.json`` (if there is one) of a finished job.
+
+        Raises
+        ------
+        ConfigError
+            If either is damaged (cut short, not a JSON object), naming the file and the fix.
+        """
+        fix = job_fix(folder)
+        metrics = read_json(folder / "metrics.json", fix)
+        manifest = read_json(folder / "manifest.json", fix) if (folder / "manifest.json").exists() else {}
         job = metrics.get("job", int(folder.name) if folder.name.isdigit() else None)
         overrides = dict(_split(o) for o in manifest.get("overrides", []))
         return cls(folder, job, metrics.get("identity") or {}, int(metrics.get("replications", 0)),

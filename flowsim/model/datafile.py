@@ -17,7 +17,7 @@ import yaml
 
 from flowsim.model.errors import ConfigError
 
-__all__ = ["csv_rows", "read_text", "yaml_data"]
+__all__ = ["csv_rows", "read_text", "read_yaml_file", "yaml_data"]
 
 
 def read_text(path: str | Path, field: str, what: str) -> tuple[Path, str]:
@@ -96,6 +96,29 @@ def yaml_data(text: str, file: Path, field: str) -> Any:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(field, f"{file.name}{where} is not valid YAML: {problem}",
                           "correct that line (YAML: 'key: value', lists in [ ])") from None
+
+
+def read_yaml_file(path: str | Path, what: str) -> Any:
+    """A YAML file given on the command line (a sizing or targets file), parsed.
+
+    Its field is the file itself: a folder, a missing file, non-UTF-8 text or bad YAML is one line
+    such as ``FILE: line 3 is not UTF-8 text``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, and the line where there is one.
+    """
+    file = Path(path)
+    if file.is_dir():
+        raise ConfigError(str(file), "is a folder, not a file", f"give the path of {what}")
+    if not file.exists():
+        raise ConfigError(str(file), "does not exist", f"give the path of {what}")
+    try:
+        file, text = read_text(file, str(file), what)
+        return yaml_data(text, file, str(file))
+    except ConfigError as error:  # the field is the file already: drop its name from the problem
+        raise ConfigError(error.field, error.problem.removeprefix(f"{file.name} "), error.fix) from None
 
 
 def csv_rows(text: str, file: Path, field: str, columns: Sequence[str]

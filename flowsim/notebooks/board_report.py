@@ -23,7 +23,6 @@ target = None
 config_file = None
 
 # %%
-import json
 import warnings
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from IPython.display import HTML, Markdown, display
 warnings.filterwarnings("ignore", message="IProgress not found")
 
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.result_files import job_fix, read_census, read_json, read_parquet
 from flowsim.experiment.sweep import collect_sweep
 from flowsim.measures.aggregate import (
     census_fan,
@@ -78,11 +78,25 @@ recommended = decision.chosen is not None and not decision.is_baseline
 focus = decision.chosen if recommended else decision.best
 focus_job, focus_label = focus["job"], option_text(focus, swept)
 focus_name = "recommended option" if recommended else "option with the largest mean net saving"
-manifest = json.loads((Path(sweep_dir) / str(base_job) / "manifest.json").read_text())
-config = manifest["config"]
+base_dir, focus_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(focus_job)
+config = read_json(base_dir / "manifest.json", job_fix(base_dir))["config"]
 replications = int(focus["pairs"])
 run_length = run_length_text(tables.observed_days, config["run"]["warm_up_days"])
 provenance = sweep_provenance(sweep_dir, list(comparison["job"]))
+# every file the page draws is read here, before anything is written: a damaged one stops the pack
+# with a ConfigError naming it (flowsim-board prints its one line), not half a page and its config file.
+# A job made with outputs.census=false has no census (None): its census figures give way to a note.
+base_census = read_census(base_dir, job_fix(base_dir))
+focus_census = read_census(focus_dir, job_fix(focus_dir)) if focus_dir != base_dir else base_census
+focus_units = read_parquet(focus_dir / "units.parquet", job_fix(focus_dir))
+
+
+def no_census(jobs: list) -> Markdown:
+    """The note shown instead of a census figure of ``jobs`` made with ``outputs.census=false``."""
+    names = " and ".join(f"job {job}" for job in dict.fromkeys(jobs))
+    return Markdown(f"*Not shown: {names} {'were' if len(set(jobs)) > 1 else 'was'} made without a census "
+                    "(`outputs.census=false`), so there is no daily census to draw. Rerun the sweep with "
+                    "`outputs.census=true` to see it.*")
 
 
 def gbp(value: float) -> str:
@@ -196,20 +210,21 @@ if swept:
 # ## The NCTR census over the year: baseline and recommended option
 
 # %%
-base_dir, focus_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(focus_job)
-
-
 def legend_text(row: pd.Series) -> str:
     """``care_home_unit = 20``: the unit and value, short enough for a legend."""
     return ", ".join(f"{k.split('.')[-2] if k.count('.') >= 1 else k} = {row[k]}" for k in swept) or \
         f"job {row['job']}"
 
 
-fans = {f"baseline ({legend_text(base)})": census_fan(pd.read_parquet(base_dir / "census.parquet"))}
-if focus_job != base_job:
-    short = "recommended" if recommended else "largest mean net saving"
-    fans[f"{short} ({legend_text(focus)})"] = census_fan(pd.read_parquet(focus_dir / "census.parquet"))
-display(figure_image(fan_chart(fans)))
+short = "recommended" if recommended else "largest mean net saving"
+named = {f"baseline ({legend_text(base)})": base_census,
+         **({f"{short} ({legend_text(focus)})": focus_census} if focus_job != base_job else {})}
+fans = {name: census_fan(census) for name, census in named.items() if census is not None}
+if fans:
+    display(figure_image(fan_chart(fans)))
+missing = [job for job, census in ((base_job, base_census), (focus_job, focus_census)) if census is None]
+if missing:
+    display(no_census(missing))
 
 # %% [markdown]
 # ## Why patients wait, by option
@@ -221,8 +236,10 @@ display(figure_image(reasons_stacked(reasons_by_option(tables.results, swept))))
 # ## Unit utilisation by week under the recommended option
 
 # %%
-display(figure_image(utilisation_heatmap(weekly_utilisation(pd.read_parquet(focus_dir / "census.parquet"),
-                                                            pd.read_parquet(focus_dir / "units.parquet")))))
+if focus_census is None:
+    display(no_census([focus_job]))
+else:
+    display(figure_image(utilisation_heatmap(weekly_utilisation(focus_census, focus_units))))
 
 # %% [markdown]
 # ## Options

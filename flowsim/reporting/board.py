@@ -9,7 +9,10 @@ carries print styles (:mod:`flowsim.reporting.pdf`), and ``flowsim-board`` print
 ``flowsim-board SWEEP_DIR`` builds the pack of a sweep (``notebooks/board_report.py``);
 ``flowsim-board --sizing DIR`` the pack of a ``flowsim-size`` search (``notebooks/board_sizing.py``,
 its sentences and tables from :mod:`flowsim.reporting.sizing_pack`). Either folder is checked first,
-so a missing or out-of-date input stops with one line and exit code 2 before the notebook runs.
+and so are ``--baseline-job`` and ``--output``, so a missing or out-of-date input stops with one line and
+exit code 2 before the notebook runs and before anything is written. A result file the notebook finds
+damaged stops it with a :class:`~flowsim.model.errors.ConfigError` (the pack reads every file before
+it writes one), which ``flowsim-board`` prints as that one line too.
 
 Figures go into a pack through :func:`figure_image`: a bare :class:`matplotlib.figure.Figure` (not
 registered with pyplot) would display as its text repr, ``<Figure size 1100x420 with 2 Axes>``.
@@ -20,14 +23,14 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import pandas as pd
-
-from flowsim.experiment.sweep import check_collected, find_jobs
+from flowsim.experiment.result_files import job_fix, read_parquet
+from flowsim.experiment.sweep import check_collected, find_jobs, sweep_job_ids
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
@@ -105,11 +108,11 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
         notebook.cells.insert(tagged[0] + 1 if tagged else 0, injected)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out = Path(html)
-    out.parent.mkdir(parents=True, exist_ok=True)
     # the kernel is the notebook's kernelspec (python3, set above) and runs in the caller's folder; its
     # own log (e.g. ipykernel's "running over TCP" warning) is not for the planner's terminal: an error
     # in a cell still stops the pack, with its traceback, through nbclient
     NotebookClient(notebook, timeout=timeout_s).execute(stderr=subprocess.DEVNULL)
+    out.parent.mkdir(parents=True, exist_ok=True)  # once it ran: a failed notebook leaves no empty folder
     nbformat.write(notebook, str(out.with_suffix(".ipynb")))
     # without code cells' input there is no input prompt either; results lose their "Out[n]:"
     exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
@@ -124,7 +127,8 @@ def _kpis(sweep: Path) -> list[str] | None:
     finished, _ = find_jobs(sweep)
     if not finished:
         return None
-    return [c for c in pd.read_parquet(finished[0] / "replications.parquet").columns if c != "replication"]
+    table = read_parquet(finished[0] / "replications.parquet", job_fix(finished[0]))
+    return [c for c in table.columns if c != "replication"]
 
 
 def _heading(notebook: Any, html: Path) -> str:
@@ -190,8 +194,12 @@ def _sweep_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
     try:
         check_collected(sweep)  # before the (slow) notebook: never a pack from out-of-date tables
         check_rule(rule, args.target, _kpis(sweep))
+        jobs = sweep_job_ids(sweep)
     except ConfigError as error:
         _fail(str(error))
+    if args.baseline_job is not None and args.baseline_job not in jobs:  # else a KeyError in a cell
+        _fail(f"job {args.baseline_job} is not a finished job of {sweep}; fix: pick --baseline-job from "
+              f"{', '.join(str(j) for j in jobs)}")
     return sweep, notebooks_dir() / "board_report.py", {
         "sweep_dir": str(sweep.resolve()), "baseline_job": args.baseline_job, "rule": rule,
         "target": args.target}
@@ -215,6 +223,27 @@ def _sizing_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
     return folder, notebooks_dir() / "board_sizing.py", {"sizing_dir": str(folder.resolve())}
 
 
+def _check_output(html: Path) -> None:
+    """Refuse an HTML file that cannot be written, before the notebook runs and writes beside it.
+
+    Its folder may be missing (``make report`` writes ``reports/board_report.html`` into a fresh checkout):
+    then the nearest folder that exists must be one this process can create it in.
+    """
+    if html.is_dir():
+        _fail(f"--output: {html} is a folder; fix: give a file such as {html / 'board_report.html'}")
+    existing = next(p for p in html.parents if p.exists())  # "." or "/" at the latest
+    if not existing.is_dir():
+        _fail(f"--output: {existing} (in {html}) is a file, not a folder; fix: give a file in a folder, "
+              f"such as {existing.parent / 'board_report.html'}")
+    try:  # the way to know a file can be made there (permissions, read-only mounts, root's access)
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        _fail(f"--output: the folder {existing} is not writable ({reason}; it would hold {html}); fix: give "
+              "a file in a folder you can write to")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
 
@@ -230,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               "folder (flowsim-board --sizing DIR)")
     folder, notebook, parameters = _sizing_pack(args) if args.sizing is not None else _sweep_pack(args)
     html = Path(args.output) if args.output else folder / "board_report.html"
+    _check_output(html)
     pdf = html.with_suffix(".pdf")
     browser = find_browser() if args.pdf else None
     if args.pdf and pdf == html:
@@ -242,7 +272,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parameters["config_file"] = str(html.with_name(f"{html.stem}_{beside}.yaml").resolve())
     if args.title:
         parameters["title"] = args.title
-    execute_notebook(notebook, html, parameters)
+    from nbclient.exceptions import CellExecutionError  # with the notebook: not for --help
+
+    try:
+        execute_notebook(notebook, html, parameters)
+    except CellExecutionError as error:
+        if error.ename != ConfigError.__name__:
+            raise
+        _fail(error.evalue)  # a damaged result file, read before the pack writes anything
     if browser is None:
         print(f"Board pack written to {html}")
         return

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from flowsim.experiment.io import atomic_write
+from flowsim.experiment.result_files import job_fix, read_json
 from flowsim.experiment.sweep import COLLECTED_FILE
 from flowsim.model.cost_basis import acute_bed_day_basis
 from flowsim.model.distribution_config import distribution_from_config
@@ -77,13 +78,18 @@ def sweep_provenance(sweep_dir: str | Path, jobs: Sequence[Any]) -> SweepProvena
     Returns
     -------
     SweepProvenance
+
+    Raises
+    ------
+    ConfigError
+        If a job's ``manifest.json`` or ``metrics.json`` is missing or damaged (the field names it).
     """
     root = Path(sweep_dir)
     rows = []
     for job in jobs:
         folder = root / str(job)
-        manifest = json.loads((folder / "manifest.json").read_text())
-        metrics = json.loads((folder / "metrics.json").read_text())
+        manifest = read_json(folder / "manifest.json", job_fix(folder))
+        metrics = read_json(folder / "metrics.json", job_fix(folder))
         rows.append({"job": job, "written": manifest.get("created"),
                      "identity": (metrics.get("identity") or {}).get("digest") or "not recorded",
                      "replications": metrics.get("replications"),

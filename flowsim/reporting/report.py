@@ -6,13 +6,18 @@ waiting-time distribution by pathway. A *sweep* directory (job folders ``0/``, `
 ``metrics.json``) gets the census fan of the baseline job against the last job, delayed days by
 reason for every option, the heat map and waiting times of the last job, and the option charts:
 delayed days avoided and net saving against the swept value, what each step buys per added place,
-and net saving with the return per £1.
+and net saving with the return per £1. A run or job made with ``outputs.census=false`` has no census:
+its fan chart and heat map are left out, with a note saying why.
 
 Every figure goes to ``DIR/figures/`` as PNG and SVG, written atomically. The comparison of a sweep
 is read from ``comparison.csv`` (so a baseline chosen with ``flowsim-collect --baseline`` holds);
 if there is none the sweep is gathered and compared first, as ``flowsim-collect`` would, and the
 tables are written. ``--baseline-job`` compares against another job in memory, leaving
 ``comparison.csv`` as it is.
+
+A missing or damaged result file (a truncated ``metrics.json``, a garbled ``census.parquet``) stops
+with one line naming it and the command that writes it again (:mod:`flowsim.experiment.sweep` reads
+every file).
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from flowsim.experiment.compare import compare_to_baseline
 from flowsim.experiment.io import atomic_write, write_table
+from flowsim.experiment.result_files import RUN_FIX, job_fix, read_census, read_parquet
 from flowsim.experiment.sweep import SweepTables, check_collected, collect_sweep, find_jobs
 from flowsim.measures.aggregate import (
     census_fan,
@@ -56,6 +61,8 @@ _FIX_DIR = ("give the folder of a flowsim run (hydra.run.dir, holds metrics.json
 
 
 _NOT_SCENARIO = ("hydra.", "outputs.", "replications=", "n_jobs=", "precision.")
+_NO_CENSUS = ("was made without a census (outputs.census=false): its census figures (NCTR census fan chart, "
+              "weekly unit utilisation heat map) are left out")
 
 
 class ReportError(ValueError):
@@ -93,21 +100,19 @@ def _describe(run_dir: Path) -> str:
     return " ".join(o for o in overrides if not o.startswith(_NOT_SCENARIO)) or "default scenario"
 
 
-def _run_figures(run_dir: Path, label: str) -> list[tuple[str, Callable[[], Figure]]]:
-    """Heat map and waiting times of one run folder (drawn lazily)."""
-    census = pd.read_parquet(run_dir / "census.parquet")
-    units = pd.read_parquet(run_dir / "units.parquet")
+def _run_figures(run_dir: Path, label: str, census: pd.DataFrame | None, fix: str
+                 ) -> list[tuple[str, Callable[[], Figure]]]:
+    """Heat map (with a census) and waiting times of one run folder (drawn lazily)."""
     figures: list[tuple[str, Callable[[], Figure]]] = []
-    weekly = weekly_utilisation(census, units)
-    if not weekly.empty:
-        figures.append(("unit_utilisation_weekly", lambda: utilisation_heatmap(
-            weekly, title=f"Weekly utilisation by unit, mean over replications ({label})")))
+    if census is not None:
+        weekly = weekly_utilisation(census, read_parquet(run_dir / "units.parquet", fix))
+        if not weekly.empty:
+            figures.append(("unit_utilisation_weekly", lambda: utilisation_heatmap(
+                weekly, title=f"Weekly utilisation by unit, mean over replications ({label})")))
     path = run_dir / "patients.parquet"
     if path.is_file():
         # origin marks the patients of a warm-start census, left out (tables before it have none)
-        present = pq.read_schema(path).names
-        columns = [c for c in ("pathway", "nctr_day", "delayed_days", "origin") if c in present]
-        patients = pd.read_parquet(path, columns=columns)
+        patients = read_parquet(path, fix, ["pathway", "nctr_day", "delayed_days"], optional=("origin",))
         table = wait_distribution(patients, _warm_up_days(run_dir))
         if (table["n"] > 0).any():
             figures.append(("wait_distribution", lambda: wait_distribution_plot(
@@ -123,17 +128,21 @@ def _render(figures: list[tuple[str, Callable[[], Figure]]], folder: Path, forma
     return written
 
 
-def _render_run(root: Path, formats: Sequence[str]) -> list[Path]:
+def _render_run(root: Path, formats: Sequence[str], notes: list[str]) -> list[Path]:
     label = _describe(root)
-    fan = census_fan(pd.read_parquet(root / "census.parquet", columns=["replication", "date", "day",
-                                                                         "nctr_census"]))
-    reasons = reasons_by_option(pd.read_parquet(root / "replications.parquet"), [])
-    figures: list[tuple[str, Callable[[], Figure]]] = [
-        ("nctr_census_fan", lambda: fan_chart({"this run": fan},
-                                              title=f"NCTR census at midnight ({label})")),
+    census = read_census(root, RUN_FIX)
+    reasons = reasons_by_option(read_parquet(root / "replications.parquet", RUN_FIX), [])
+    figures: list[tuple[str, Callable[[], Figure]]] = []
+    if census is None:
+        notes.append(f"this run {_NO_CENSUS}")
+    else:
+        fan = census_fan(census)
+        figures.append(("nctr_census_fan", lambda: fan_chart({"this run": fan},
+                                                             title=f"NCTR census at midnight ({label})")))
+    figures += [
         ("delay_reasons", lambda: reasons_stacked(reasons, title=f"Acute delayed days per year by "
                                                                    f"reason ({label})")),
-        *_run_figures(root, label),
+        *_run_figures(root, label, census, RUN_FIX),
     ]
     return _render(figures, root / "figures", formats)
 
@@ -177,7 +186,8 @@ def _option_figures(comparison: pd.DataFrame, swept: Sequence[str]
     return figures
 
 
-def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[str]) -> list[Path]:
+def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[str], notes: list[str]
+                  ) -> list[Path]:
     tables = collect_sweep(root, write=False)
     jobs = list(dict.fromkeys(tables.results["job"]))
     if baseline_job is not None and str(baseline_job) not in {str(j) for j in jobs}:
@@ -192,24 +202,27 @@ def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[
         return option_label(values) if values else f"job {job}"
 
     last = next((j for j in reversed(jobs) if str(j) != str(base)), base)
-    fans = {f"baseline: {label(base)}": census_fan(pd.read_parquet(root / str(base) / "census.parquet"))}
-    if last != base:
-        fans[label(last)] = census_fan(pd.read_parquet(root / str(last) / "census.parquet"))
+    censuses = {job: read_census(root / str(job), job_fix(root / str(job)))
+                for job in dict.fromkeys([base, last])}
+    named = {f"baseline: {label(base)}": base, **({label(last): last} if last != base else {})}
+    fans = {name: census_fan(censuses[job]) for name, job in named.items() if censuses[job] is not None}
+    notes += [f"job {job} {_NO_CENSUS}" for job, census in censuses.items() if census is None]
     option_columns = list(tables.swept) or ["job"]
     reasons = reasons_by_option(tables.results, option_columns)
     figures: list[tuple[str, Callable[[], Figure]]] = [
-        ("nctr_census_fan", lambda: fan_chart(fans, title="NCTR census at midnight: baseline and "
-                                                          f"{label(last)}")),
+        *([("nctr_census_fan", lambda: fan_chart(fans, title="NCTR census at midnight: baseline and "
+                                                             f"{label(last)}"))] if fans else []),
         ("delay_reasons", lambda: reasons_stacked(reasons, title="Acute delayed days per year by "
                                                                  "reason and option")),
-        *_run_figures(root / str(last), f"job {last}: {label(last)}"),
+        *_run_figures(root / str(last), f"job {last}: {label(last)}", censuses[last],
+                      job_fix(root / str(last))),
         *_option_figures(comparison, tables.swept),
     ]
     return _render(figures, root / "figures", formats)
 
 
 def render_report(directory: str | Path, baseline_job: int | str | None = None,
-                  formats: Sequence[str] = FORMATS) -> list[Path]:
+                  formats: Sequence[str] = FORMATS, notes: list[str] | None = None) -> list[Path]:
     """Draw every figure that applies to a run or sweep directory into ``directory/figures/``.
 
     Parameters
@@ -221,6 +234,8 @@ def render_report(directory: str | Path, baseline_job: int | str | None = None,
         the first job).
     formats : sequence of str
         File formats matplotlib can write, one file per figure and format (default PNG and SVG).
+    notes : list of str, optional
+        Gets a sentence for each figure left out and why (a run made with ``outputs.census=false``).
 
     Returns
     -------
@@ -231,27 +246,33 @@ def render_report(directory: str | Path, baseline_job: int | str | None = None,
     ------
     ReportError
         If ``directory`` is missing or is neither a run nor a sweep, the baseline job is unknown, the
-        sweep's finished jobs come from different runs, or its gathered tables are out of date.
+        sweep's finished jobs come from different runs, its gathered tables are out of date, or a
+        result file is missing or damaged.
     """
-    root = Path(directory)
+    notes = [] if notes is None else notes
+    try:
+        return _render_directory(Path(directory), _parse_job(baseline_job), formats, notes)
+    except ConfigError as error:  # a damaged or missing file, jobs of different runs, stale tables
+        raise ReportError(f"{error.field}: {error.problem}", error.fix) from None
+
+
+def _render_directory(root: Path, baseline_job: int | str | None, formats: Sequence[str], notes: list[str]
+                      ) -> list[Path]:
     if not root.is_dir():
         raise ReportError(f"{root} is not a directory", _FIX_DIR)
     if (root / "metrics.json").is_file():
         if baseline_job is not None:
             raise ReportError(f"{root} is a single run: --baseline-job applies to a sweep",
                               "leave out --baseline-job, or give the sweep directory")
-        return _render_run(root, formats)
+        return _render_run(root, formats, notes)
     finished, unfinished = find_jobs(root)
     if not finished:
         problem = (f"{root} has no finished sweep job (unfinished: {', '.join(p.name for p in unfinished)})"
                    if unfinished else f"{root} is not a flowsim run or sweep directory")
         fix = "rerun the sweep command to finish its jobs" if unfinished else _FIX_DIR
         raise ReportError(problem, fix)
-    try:
-        check_collected(root)  # jobs of one sweep, and tables gathered from them as they are now
-        return _render_sweep(root, _parse_job(baseline_job), formats)
-    except ConfigError as error:
-        raise ReportError(f"{error.field}: {error.problem}", error.fix) from None
+    check_collected(root)  # jobs of one sweep, and tables gathered from them as they are now
+    return _render_sweep(root, baseline_job, formats, notes)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -272,14 +293,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--baseline-job", metavar="N", help="for a sweep: compare against job N "
                         "(default: the baseline of comparison.csv, else the first job)")
     args = parser.parse_args(argv)
+    notes: list[str] = []
     try:
-        written = render_report(args.directory, args.baseline_job)
+        written = render_report(args.directory, args.baseline_job, notes=notes)
     except ReportError as error:
         print(f"flowsim-report: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     print(f"Figures written to {Path(args.directory) / 'figures'}/:")
     for path in written:
         print(f"  {path}")
+    for note in notes:
+        print(f"Note: {note}.")
 
 
 if __name__ == "__main__":

@@ -49,10 +49,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import OmegaConf
 
 from flowsim.measures.kpi_target import Target, parse_target
+from flowsim.model.bounds import MAX_PLACES, MAX_REPLICATIONS, MAX_SEED
+from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
 
 __all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load_sizing_spec",
@@ -61,6 +62,9 @@ __all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load
 _TOP = {"overrides", "seed", "objective", "constraints", "confidence", "variables", "search", "validation"}
 _SEARCH = {"trials", "batch", "replications", "polish", "shortlist", "max_replications", "indifference"}
 _VALIDATION = {"replications", "seed_offset"}
+# Trials, batch and shortlist: far beyond any search worth running (the default is 60 trials; Optuna's
+# TPE slows with every trial), so a larger number is a typo that would run for ever.
+MAX_TRIALS = 10_000
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,14 @@ class SizingSpec:
         return size
 
 
-def _whole(value: Any, field: str, low: int | None = None) -> int:
+def _whole(value: Any, field: str, low: int | None = None, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(field, f"must be a whole number, got {value!r}", "give a whole number")
     if low is not None and value < low:
         raise ConfigError(field, f"must be >= {low}, got {value}", f"give a number from {low}")
+    if high is not None and value > high:
+        raise ConfigError(field, f"must be <= {high:,}, got {value:,}",
+                          f"give a number up to {high:,}")
     return value
 
 
@@ -157,7 +164,9 @@ def _dimension(name: str, entry: Any, field: str, path: str | None) -> Dimension
     if "low" not in entry or "high" not in entry:
         raise ConfigError(field, "needs low and high (whole numbers), or choices",
                           "write e.g. {path: services.ic_beds.capacity, low: 360, high: 440, step: 4}")
-    low, high = _whole(entry["low"], f"{field}.low", 0), _whole(entry["high"], f"{field}.high", 0)
+    # MAX_PLACES: every whole-number setting worth sizing is a count of places or staff, far below it
+    low = _whole(entry["low"], f"{field}.low", 0, MAX_PLACES)
+    high = _whole(entry["high"], f"{field}.high", 0, MAX_PLACES)
     step = _whole(entry.get("step", 1), f"{field}.step", 1)
     if high < low:
         raise ConfigError(f"{field}.high", f"({high}) is below low ({low})", "give low <= high")
@@ -227,13 +236,14 @@ def _search(raw: Any) -> SearchSettings:
         raise ConfigError("search.indifference", f"must be a positive number, got {indifference!r}",
                           "give the smallest objective difference worth telling apart, or null")
     settings = SearchSettings(
-        trials=_whole(raw.get("trials", default.trials), "search.trials", 1),
-        batch=_whole(raw.get("batch", default.batch), "search.batch", 1),
-        replications=_whole(raw.get("replications", default.replications), "search.replications", 2),
+        trials=_whole(raw.get("trials", default.trials), "search.trials", 1, MAX_TRIALS),
+        batch=_whole(raw.get("batch", default.batch), "search.batch", 1, MAX_TRIALS),
+        replications=_whole(raw.get("replications", default.replications), "search.replications", 2,
+                            MAX_REPLICATIONS),
         polish=bool(raw.get("polish", default.polish)),
-        shortlist=_whole(raw.get("shortlist", default.shortlist), "search.shortlist", 1),
+        shortlist=_whole(raw.get("shortlist", default.shortlist), "search.shortlist", 1, MAX_TRIALS),
         max_replications=_whole(raw.get("max_replications", default.max_replications),
-                                "search.max_replications", 2),
+                                "search.max_replications", 2, MAX_REPLICATIONS),
         indifference=None if indifference is None else float(indifference))
     if settings.max_replications < settings.replications:
         raise ConfigError("search.max_replications", f"({settings.max_replications}) is below "
@@ -272,18 +282,31 @@ def parse_sizing_spec(raw: Any, source: str = "sizing file") -> SizingSpec:
     if not isinstance(validation, Mapping):
         raise ConfigError("validation", f"must be a mapping, got {validation!r}", "give replications")
     _check_keys(validation, _VALIDATION, "validation")
+    seed = _whole(raw.get("seed", 42), "seed", 0, MAX_SEED)
+    seed_offset = _whole(validation.get("seed_offset", 1000), "validation.seed_offset", 1, MAX_SEED - seed)
     return SizingSpec(
         overrides=tuple(overrides),
-        seed=_whole(raw.get("seed", 42), "seed", 0),
+        seed=seed,
         objective=objective,
         constraints=tuple(parse_target(c, f"constraints[{i}]") for i, c in enumerate(constraints)),
         confidence=float(confidence),
         dimensions=dimensions,
         surges=surges,
         search=_search(raw.get("search")),
-        validation_replications=_whole(validation.get("replications", 20), "validation.replications", 0),
-        validation_seed_offset=_whole(validation.get("seed_offset", 1000), "validation.seed_offset", 1),
+        validation_replications=_validation_replications(validation.get("replications", 20)),
+        validation_seed_offset=seed_offset,
     )
+
+
+def _validation_replications(value: Any) -> int:
+    """0 (no validation) or from 2: one replication has no confidence interval to report."""
+    field = "validation.replications"
+    replications = _whole(value, field, 0, MAX_REPLICATIONS)
+    if replications == 1:
+        raise ConfigError(field, "must be 0 (no validation) or at least 2, got 1",
+                          "give 2 or more (a confidence interval needs two replications), or 0 to skip "
+                          "the validation")
+    return replications
 
 
 def load_sizing_spec(path: str | Path, overrides: Sequence[str] = ()) -> SizingSpec:
@@ -302,14 +325,7 @@ def load_sizing_spec(path: str | Path, overrides: Sequence[str] = ()) -> SizingS
     ConfigError
         With the field and the fix, for anything wrong in the file or an override.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(str(path), "does not exist", "give the path of a sizing YAML file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(str(path), f"is not valid YAML ({str(error).splitlines()[0]})",
-                          "fix the YAML syntax") from None
+    raw = read_yaml_file(Path(path), "a sizing YAML file")
     if overrides and isinstance(raw, Mapping):
         try:
             merged = OmegaConf.merge(OmegaConf.create(raw), OmegaConf.from_dotlist(list(overrides)))

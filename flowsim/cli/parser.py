@@ -1,0 +1,72 @@
+"""What flowsim's console scripts share on the command line: one-line usage errors, owned overrides.
+
+argparse answers a mistyped option with its usage block and then the error, several lines a planner has
+to read through; flowsim's rule is one line naming the option and the fix, and exit code 2.
+:class:`ArgumentParser` keeps argparse's messages but prints them that way (its subparsers too).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping
+from typing import NoReturn
+
+from flowsim.model.bounds import MAX_N_JOBS
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+
+__all__ = ["ArgumentParser", "check_n_jobs", "refuse_owned_overrides"]
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An :class:`argparse.ArgumentParser` whose usage errors are one line and exit code 2.
+
+    ``PROG: error: argument --replications: invalid int value: 'abc'; fix: see PROG --help``, where
+    the first ``PROG`` is the command a user typed (``flowsim-calibrate``, also for a subcommand's
+    error) and the second the (sub)command whose help lists the options.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` as one line on stderr and exit with code 2."""
+        command = self.prog.split(" ", 1)[0]
+        self.exit(EXIT_CONFIG_ERROR, f"{command}: error: {' '.join(message.split())}; "
+                                     f"fix: see {self.prog} --help\n")
+
+
+def _key(override: str) -> str:
+    """The config key an override sets: ``seed`` for ``seed=9``, ``+seed=9``, ``++seed=9`` or ``~seed``."""
+    return override.split("=", 1)[0].lstrip("+~").strip()
+
+
+def refuse_owned_overrides(overrides: Iterable[str], owned: Mapping[str, tuple[str, str]],
+                           field: str | None = None) -> None:
+    """Refuse an override of a setting the tool sets itself (it would be silently ignored).
+
+    Parameters
+    ----------
+    overrides : iterable of str
+        Hydra overrides of the system, e.g. ``["scenario=quick", "seed=9"]``.
+    owned : mapping
+        Each key the tool sets, with the problem and the fix; ``{value}`` in the fix stands for the
+        override's value, e.g. ``{"seed": ("the sizing file sets the seeds", "use sizing.seed={value}")}``.
+    field : str, optional
+        The field to name (e.g. ``overrides`` for a file's list); default: the key overridden.
+
+    Raises
+    ------
+    ConfigError
+        On the first owned key overridden.
+    """
+    for override in overrides:
+        key = _key(override)
+        if key in owned:
+            problem, fix = owned[key]
+            value = override.split("=", 1)[1].strip() if "=" in override else "VALUE"
+            raise ConfigError(field or key, problem, fix.format(value=value))
+
+
+def check_n_jobs(n_jobs: int, option: str = "--n-jobs") -> int:
+    """Refuse 0 workers and more than :data:`~flowsim.model.bounds.MAX_N_JOBS` (a typo, not a machine)."""
+    if n_jobs == 0 or abs(n_jobs) > MAX_N_JOBS:
+        problem = "must not be 0" if n_jobs == 0 else f"must be at most {MAX_N_JOBS:,} workers, got {n_jobs}"
+        raise ConfigError(option, problem, "give 1 (sequential), a number of workers, or -1 (all CPUs)")
+    return n_jobs
