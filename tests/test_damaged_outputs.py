@@ -291,3 +291,17 @@ def test_collect_options_are_checked_before_anything_is_written(folder, capsys, 
     assert len(lines) == 1 and lines[0].startswith(expected), lines
     if "--baseline" not in expected:  # (a baseline is known only once the sweep is gathered)
         assert sorted(p.name for p in sweep.iterdir()) == before
+
+
+@pytest.mark.parametrize(("main", "args", "expected"), [
+    (lambda argv: report.main(argv), ["--bogus"],
+     "flowsim-report: error: unrecognized arguments: --bogus; fix: see flowsim-report --help"),
+    (lambda argv: board.main(argv), ["--baseline-job", "abc", "--no-pdf"],
+     "flowsim-board: error: argument --baseline-job: invalid int value: 'abc'; "
+     "fix: see flowsim-board --help"),
+])
+def test_a_mistyped_option_of_report_or_board_is_one_line(folder, capsys, main, args, expected):
+    with pytest.raises(SystemExit) as stop:
+        main([str(folder("sweep")), *args])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [expected]

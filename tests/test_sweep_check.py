@@ -163,7 +163,7 @@ def test_a_sweep_and_a_run_do_not_share_a_folder(tmp_path):
 
 
 def test_slurm_is_refused_before_the_sweep_where_there_is_no_srun(monkeypatch):
-    from flowsim.cli import sweep_check
+    from flowsim.experiment import launcher_settings as sweep_check
     from flowsim.model.errors import ConfigError
 
     slurm = OmegaConf.create({"hydra": {"launcher": {

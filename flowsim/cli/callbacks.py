@@ -17,7 +17,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from flowsim.cli.sweep_check import check_jobs, check_launcher, plain_config
+from flowsim.cli.sweep_check import check_jobs, plain_config
+from flowsim.experiment.launcher_settings import check_launcher
 from flowsim.experiment.lock import refuse_if_locked
 from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
 from flowsim.experiment.sweep_jobs import write_sweep_record

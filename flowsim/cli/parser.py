@@ -2,34 +2,18 @@
 
 argparse answers a mistyped option with its usage block and then the error, several lines a planner has
 to read through; flowsim's rule is one line naming the option and the fix, and exit code 2.
-:class:`ArgumentParser` keeps argparse's messages but prints them that way (its subparsers too).
+:class:`ArgumentParser` (defined with :class:`~flowsim.model.errors.ConfigError`, so that the reporting
+commands can use it too) keeps argparse's messages but prints them that way (its subparsers too).
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
-from typing import NoReturn
 
 from flowsim.model.bounds import MAX_N_JOBS
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import ArgumentParser, ConfigError
 
 __all__ = ["ArgumentParser", "check_n_jobs", "refuse_owned_overrides"]
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An :class:`argparse.ArgumentParser` whose usage errors are one line and exit code 2.
-
-    ``PROG: error: argument --replications: invalid int value: 'abc'; fix: see PROG --help``, where
-    the first ``PROG`` is the command a user typed (``flowsim-calibrate``, also for a subcommand's
-    error) and the second the (sub)command whose help lists the options.
-    """
-
-    def error(self, message: str) -> NoReturn:
-        """Print ``message`` as one line on stderr and exit with code 2."""
-        command = self.prog.split(" ", 1)[0]
-        self.exit(EXIT_CONFIG_ERROR, f"{command}: error: {' '.join(message.split())}; "
-                                     f"fix: see {self.prog} --help\n")
 
 
 def _key(override: str) -> str:

@@ -13,7 +13,6 @@ identity recorded for a job is the one its run computes.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -22,14 +21,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.identity import RunIdentity, run_identity
+from flowsim.experiment.launcher_settings import JOBLIB_LAUNCHERS
 from flowsim.experiment.preflight import check_run
 from flowsim.model.errors import ConfigError
 
 # the joblib launcher, and flowsim's (joblib's, forking its workers where it can)
-JOBLIB_LAUNCHERS = (".JoblibLauncher", ".FlowsimLauncher")
 
-__all__ = ["JobCheck", "check_job", "check_jobs", "check_launcher", "launcher_forked_workers",
-           "launcher_pool", "plain_config"]
+__all__ = ["JobCheck", "check_job", "check_jobs", "launcher_forked_workers", "launcher_pool", "plain_config"]
 
 
 @dataclass(frozen=True)
@@ -86,28 +84,6 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
             raise
         return JobCheck(tuple(overrides), None, line)
     return JobCheck(tuple(overrides), run_identity(plain))
-
-
-def check_launcher(config: DictConfig) -> None:
-    """Refuse launcher settings that would fail only once the sweep starts (joblib's ``n_jobs=0``, Slurm
-    off a Slurm cluster).
-
-    Raises
-    ------
-    ConfigError
-        Naming the ``hydra.launcher`` setting and the fix.
-    """
-    launcher = config.hydra.get("launcher")
-    target = "" if launcher is None else str(launcher.get("_target_", ""))
-    if target.endswith(".SlurmLauncher") and shutil.which("srun") is None:
-        raise ConfigError("hydra/launcher", "submitit_slurm submits jobs with Slurm's srun, which is not on "
-                          "this machine's PATH", "run the sweep from a Slurm login node, or leave out "
-                          "hydra/launcher to run it here (hydra/launcher=submitit_local tries the set-up)")
-    if not target.endswith(JOBLIB_LAUNCHERS):
-        return
-    if launcher.get("n_jobs") == 0:
-        raise ConfigError("hydra.launcher.n_jobs", "must not be 0",
-                          "give 1 (one job at a time), a number of workers, or -1 (all CPUs)")
 
 
 def launcher_pool(config: DictConfig) -> Any | None:

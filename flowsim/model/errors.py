@@ -2,12 +2,16 @@
 
 A planner who mistypes a share or a capacity should get one line that names the field and says how to
 fix it, not a traceback. Every validation failure in flowsim raises :class:`ConfigError`; the CLI turns
-it into that line and exit code 2.
+it into that line and exit code 2. A mistyped option gets the same from :class:`ArgumentParser`, which
+every console script uses (those of :mod:`flowsim.reporting` too, hence here, in the lowest layer).
 """
 
 from __future__ import annotations
 
-__all__ = ["EXIT_CONFIG_ERROR", "ConfigError"]
+import argparse
+from typing import NoReturn
+
+__all__ = ["EXIT_CONFIG_ERROR", "ArgumentParser", "ConfigError"]
 
 # Exit code of every flowsim command when the input, not the program, is wrong.
 EXIT_CONFIG_ERROR = 2
@@ -40,3 +44,19 @@ _MAX_PROBLEM = 400
 def _one_line(text: str, limit: int | None = None) -> str:
     line = " ".join(str(text).split())
     return line if limit is None or len(line) <= limit else line[:limit - 3] + "..."
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An :class:`argparse.ArgumentParser` whose usage errors are one line and exit code 2.
+
+    argparse answers a mistyped option with its usage block and then the error. Here it is
+    ``PROG: error: argument --replications: invalid int value: 'abc'; fix: see PROG --help``, where
+    the first ``PROG`` is the command a user typed (``flowsim-calibrate``, also for a subcommand's
+    error) and the second the (sub)command whose help lists the options.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` as one line on stderr and exit with code 2."""
+        command = self.prog.split(" ", 1)[0]
+        self.exit(EXIT_CONFIG_ERROR, f"{command}: error: {' '.join(message.split())}; "
+                                     f"fix: see {self.prog} --help\n")

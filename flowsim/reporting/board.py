@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from flowsim.experiment.result_files import job_fix, read_parquet
 from flowsim.experiment.sweep import check_collected, find_jobs, sweep_job_ids
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
 from flowsim.reporting.sizing_folder import check_sizing
@@ -145,7 +145,7 @@ def _heading(notebook: Any, html: Path) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     """The ``flowsim-board`` command-line parser."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="flowsim-board", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
         "  flowsim-board multirun/care_home_units --output reports/board.html --title 'Rehab beds'\n"

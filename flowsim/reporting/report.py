@@ -42,7 +42,7 @@ from flowsim.measures.aggregate import (
     wait_distribution,
     weekly_utilisation,
 )
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.plots import (
     avoided_vs_option,
     cost_vs_saving,
@@ -277,7 +277,7 @@ def _render_directory(root: Path, baseline_job: int | str | None, formats: Seque
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-report DIR [--baseline-job N]``: figures as PNG and SVG into ``DIR/figures/``."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="flowsim-report", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
         "  flowsim-report outputs/2026-11-30/10-00-00       figures of one run\n"

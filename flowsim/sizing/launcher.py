@@ -23,6 +23,7 @@ from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.identity import run_identity
+from flowsim.experiment.launcher_settings import check_launcher
 from flowsim.experiment.runner import run_replication
 from flowsim.model.compose import config_dir, search_dir_override
 from flowsim.model.config import register_configs
@@ -78,6 +79,7 @@ class HydraLauncherExecutor:
             config = loader.load_configuration(
                 "config", [*self.overrides, f"hydra.sweep.dir={self.folder}", "hydra.callbacks={}"],
                 run_mode=RunMode.MULTIRUN)
+            check_launcher(config)  # before any job: Slurm off a cluster would fail inside submitit
             HydraConfig.instance().set_config(config)
             yield loader, config
 
