@@ -321,6 +321,13 @@ CASES |= {
                                           b"services:\n  ic_beds:\n    capacity: 3\n    capacity: 4\n",
                                           also="given twice"),
     "own system not UTF-8": own_system("# @package _global_\n# caf\xe9\n".encode("latin-1"), also="line 2"),
+    "own system without its package line": case(
+        "--config-dir={dir}/cfg", "system=mine", field="system", also="# @package _global_",
+        files={**_OWN, "cfg/system/mine.yaml": b"defaults:\n  - default\n  - _self_\nseed: 3\n"}),
+    "own system from scratch": case(
+        "--config-dir={dir}/cfg", "system=mine", field="services.ic_beds.pathways", also="is not set",
+        files={**_OWN,
+               "cfg/system/mine.yaml": b"# @package _global_\nservices:\n  ic_beds:\n    capacity: 3\n"}),
 }
 
 SUBPROCESS_CASES = ("acute bed day cost infinite", "unit key typo with +", "census binary",

@@ -32,7 +32,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.figure_path import check_figure_path
-from flowsim.cli.help import asks_for_help, print_help
+from flowsim.cli.help import GROUPS, asks_for_help, print_help
 from flowsim.cli.parser import ArgumentParser
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.io import write_table
@@ -108,6 +108,9 @@ def describe_error(error: BaseException) -> str | None:
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
         if re.search(r"Key '.*' (is )?not in", message):
             fix = _key_problem(omega, key) or "check the spelling against flowsim/model/config.py"
+            if key in GROUPS:  # a group's file without its package line lands under the group's name
+                fix = (f"if it comes from a {key} file of your own, make '# @package _global_' its first "
+                       f"line, as in flowsim/configs/{key}/")
             return f"{key}: unknown key; fix: {fix}"
         if "is not a subclass of" in message and "value: {}" in message:
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "

@@ -65,6 +65,10 @@ def _check(value: Any, kind: Any, path: str) -> None:
         return  # a missing value is reported, with its fix, by the section's validator
     kind = _unwrap_optional(kind)
     origin = typing.get_origin(kind)
+    if value == "???" and (dataclasses.is_dataclass(kind) or origin in (dict, list)):
+        # OmegaConf's mark of a value never set: a system file written from scratch, usually
+        raise ConfigError(path, "is not set", f"give {path} a value; a system of your own can build on "
+                          "the default one, its file starting 'defaults: [default, _self_]'")
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, Mapping):
             raise ConfigError(path, f"must be a mapping of settings, got {value!r}",
