@@ -210,6 +210,9 @@ CASES: dict[str, Case] = {
     "precision target zero": case("precision.target_half_width_pct=0",
                                   field="precision.target_half_width_pct"),
     "precision unknown KPI": case("precision.kpis=[bogus]", field="precision.kpis", also="bogus"),
+    "precision adaptive under the replications": case(
+        "precision.adaptive=true", "precision.max_replications=1", "replications=2",
+        field="precision.max_replications", also="below replications=2"),
     "precision KPI typo": case("precision.kpis=[unit_ic_beds_utilisatoin]", field="precision.kpis",
                                also="unit_ic_beds_utilisation"),
     "precision adaptive not a bool": case("precision.adaptive=perhaps", field="precision.adaptive"),

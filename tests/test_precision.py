@@ -69,6 +69,10 @@ def test_the_warning_names_the_kpi_needing_most_replications():
     assert report.warning() == (
         "noisy: 95 % CI half-width is 91.9 % of the mean with 4 replications (target 2.5 %); about 5402 "
         "replications would reach it (set replications= or precision.adaptive=true)")
+    # adaptive replications already on, and stopped at their limit: the advice is to raise the limit
+    assert report.warning(adaptive_limit=4).endswith(
+        "about 5402 replications would reach it (adaptive replications stopped at "
+        "precision.max_replications=4: raise it)")
 
 
 def test_a_negative_mean_is_measured_by_its_size():

@@ -166,7 +166,8 @@ def _task(cfg: DictConfig) -> None:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    warning = run.precision.warning()
+    adaptive = cfg.get("precision") is not None and bool(cfg.precision.get("adaptive"))
+    warning = run.precision.warning(int(cfg.precision.max_replications) if adaptive else None)
     if warning:
         print(f"flowsim: warning: {warning}", file=sys.stderr)
     if cfg.outputs.summary:

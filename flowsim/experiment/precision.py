@@ -48,15 +48,20 @@ class PrecisionReport:
         """True when every KPI is within the target (needs at least two replications)."""
         return self.n >= 2 and not self.needed
 
-    def warning(self) -> str | None:
-        """One line for the user when the target is missed, else None."""
+    def warning(self, adaptive_limit: int | None = None) -> str | None:
+        """One line for the user when the target is missed, else None.
+
+        ``adaptive_limit`` is ``precision.max_replications`` of a run with ``precision.adaptive=true``:
+        then the advice is to raise that limit, not to turn on what is already on.
+        """
         if self.met or self.n < 2:
             return None
         worst = max(self.needed, key=self.needed.get)
+        advice = ("set replications= or precision.adaptive=true" if adaptive_limit is None else
+                  f"adaptive replications stopped at precision.max_replications={adaptive_limit}: raise it")
         return (f"{worst}: 95 % CI half-width is {self.half_width_pct[worst]:.1f} % of the mean with "
                 f"{self.n} replications (target {self.target_half_width_pct:g} %); about "
-                f"{self.needed[worst]} replications would reach it (set replications= or "
-                "precision.adaptive=true)")
+                f"{self.needed[worst]} replications would reach it ({advice})")
 
 
 def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
@@ -76,8 +81,13 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
     if isinstance(kpis, str) or not all(isinstance(k, str) for k in kpis):
         raise ConfigError("precision.kpis", f"must be a list of KPI names, got {kpis!r}",
                           "write e.g. [delayed_days_per_year, nctr_census_mean]")
-    return PrecisionSettings(float(target), tuple(kpis), flag(spec.get("adaptive"), "precision.adaptive"),
-                             batch, maximum)
+    adaptive = flag(spec.get("adaptive"), "precision.adaptive")
+    replications = config.get("replications", 1)
+    if adaptive and isinstance(replications, int) and maximum < replications:
+        raise ConfigError("precision.max_replications", f"is {maximum}, below replications={replications}, "
+                          "so adaptive replications could never add one",
+                          f"set precision.max_replications to at least {replications}, e.g. 200")
+    return PrecisionSettings(float(target), tuple(kpis), adaptive, batch, maximum)
 
 
 def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> PrecisionReport:
