@@ -33,8 +33,7 @@ from flowsim.calibration.outputs import check_system, format_fit_summary, write_
 from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.main import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
-from flowsim.cli.parser import ArgumentParser
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 
 __all__ = ["build_parser", "main"]
 

@@ -33,7 +33,6 @@ from omegaconf.errors import OmegaConfBaseException
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import GROUPS, asks_for_help, print_help
-from flowsim.cli.parser import ArgumentParser
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.io import write_table
 from flowsim.experiment.pipeline import run_scenario
@@ -41,7 +40,7 @@ from flowsim.experiment.sweep import collect_sweep, parse_override
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.datafile import read_text, yaml_data
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.overrides import normalise_overrides
 from flowsim.model.strict import closest, schema_at
 from flowsim.reporting.summary import format_comparison, format_summary

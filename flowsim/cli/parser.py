@@ -1,9 +1,6 @@
-"""What flowsim's console scripts share on the command line: one-line usage errors, owned overrides.
-
-argparse answers a mistyped option with its usage block and then the error, several lines a planner has
-to read through; flowsim's rule is one line naming the option and the fix, and exit code 2.
-:class:`ArgumentParser` (defined with :class:`~flowsim.model.errors.ConfigError`, so that the reporting
-commands can use it too) keeps argparse's messages but prints them that way (its subparsers too).
+"""What flowsim's console scripts share on the command line besides their parser: owned overrides and
+the number of workers. (Their parser, one line for a usage error, is
+:class:`flowsim.model.errors.ArgumentParser`, below the reporting commands that use it too.)
 """
 
 from __future__ import annotations
@@ -11,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from flowsim.model.bounds import MAX_N_JOBS
-from flowsim.model.errors import ArgumentParser, ConfigError
+from flowsim.model.errors import ConfigError
 
-__all__ = ["ArgumentParser", "check_n_jobs", "refuse_owned_overrides"]
+__all__ = ["check_n_jobs", "refuse_owned_overrides"]
 
 
 def _key(override: str) -> str:

@@ -24,10 +24,10 @@ from omegaconf import OmegaConf
 
 from flowsim.cli.main import describe_error
 from flowsim.cli.output_path import check_output_folder
-from flowsim.cli.parser import ArgumentParser, check_n_jobs, refuse_owned_overrides
+from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
 from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import load_config
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.scenario import build_scenario
 from flowsim.model.strict import closest
 from flowsim.reporting.sizing_summary import format_sizing

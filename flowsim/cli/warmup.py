@@ -25,11 +25,11 @@ from omegaconf import OmegaConf
 
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.main import describe_error
-from flowsim.cli.parser import ArgumentParser, check_n_jobs
+from flowsim.cli.parser import check_n_jobs
 from flowsim.experiment.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
 from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from flowsim.model.compose import load_config
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.scenario import Scenario, build_scenario
 
 __all__ = ["format_suggestion", "main"]

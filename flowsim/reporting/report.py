@@ -16,8 +16,8 @@ tables are written. ``--baseline-job`` compares against another job in memory, l
 ``comparison.csv`` as it is.
 
 A missing or damaged result file (a truncated ``metrics.json``, a garbled ``census.parquet``) stops
-with one line naming it and the command that writes it again (:mod:`flowsim.experiment.sweep` reads
-every file).
+with one line naming it and the command that writes it again (every file is read through
+:mod:`flowsim.experiment.result_files`).
 """
 
 from __future__ import annotations

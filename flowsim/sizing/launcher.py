@@ -68,13 +68,12 @@ class HydraLauncherExecutor:
         searched = [] if directory is None else [search_dir_override(directory)]
         self.overrides = [*searched, *normalise_overrides(list(overrides))]
         self.folder = Path(folder).resolve()
-        self.directory = str(config_dir())
         self.jobs_launched = 0
 
     @contextlib.contextmanager
     def _hydra(self) -> Iterator[tuple[Any, DictConfig]]:
         register_configs()
-        with initialize_config_dir(config_dir=self.directory, version_base="1.3"):
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             loader = GlobalHydra.instance().config_loader()
             config = loader.load_configuration(
                 "config", [*self.overrides, f"hydra.sweep.dir={self.folder}", "hydra.callbacks={}"],
