@@ -11,10 +11,12 @@ skips, and under ``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) it fails instead.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,19 +29,32 @@ TIMEOUT_S = 90
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, browser, flowsim_app):
-    """``flowsim-app`` serving on a free port of this machine, its sessions in a temporary workspace."""
-    server, port = flowsim_app(tmp_path_factory.mktemp("app"))
-    yield f"http://127.0.0.1:{port}"
+def app(tmp_path_factory, browser, flowsim_app):
+    """``flowsim-app`` serving on a free port of this machine, its sessions in a temporary workspace:
+    (url, the server's log file)."""
+    folder = tmp_path_factory.mktemp("app")
+    server, port = flowsim_app(folder)
+    yield f"http://127.0.0.1:{port}", folder / "server.log"
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def _server_output_on_failure(log: Path):
+    """A failure's message ends with what the server printed: a failure in CI must say why."""
+    try:
+        yield
+    except AssertionError as failure:
+        printed = log.read_text(errors="replace")[-3000:]
+        raise AssertionError(f"{failure}\n--- flowsim-app printed (the last 3000 characters):\n{printed}") \
+            from None
 
 
 def _wait(driver, condition, what: str, timeout_s: float = TIMEOUT_S, seen=None):
     """``condition(driver)``'s first true value; elements redrawn meanwhile (a page rerun) are found again.
 
-    On a timeout the message says what ``seen(driver)`` found then, else the page's text: a failure in
-    CI must say what was on screen.
+    On a timeout the message says the script's state, what ``seen(driver)`` found then and the page's
+    text: a failure in CI must say what was on screen.
     """
     from selenium.common.exceptions import (
         ElementNotInteractableException,
@@ -63,9 +78,26 @@ def _on_screen(driver, seen) -> str:
     from selenium.webdriver.common.by import By
 
     try:
-        return repr(seen(driver)) if seen else repr(driver.find_element(By.TAG_NAME, "body").text[-3000:])
+        app = driver.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]')
+        state = (f"script {app.get_attribute('data-test-script-state')}, "
+                 f"connection {app.get_attribute('data-test-connection-state')}; ")
+        if seen:
+            state += f"{seen(driver)!r}; page: "
+        return state + repr(driver.find_element(By.TAG_NAME, "body").text[-3000:])
     except Exception as error:  # a diagnosis must not hide the timeout
         return f"(could not read: {error!r})"
+
+
+def _idle(driver) -> bool:
+    """The app's script has finished its run: what is on screen is what the server drew last.
+
+    A change sent while a run is under way starts another, and a new starting point redraws the form
+    with new widgets, so a value typed too soon can vanish: steps wait for an idle page.
+    """
+    from selenium.webdriver.common.by import By
+
+    app = driver.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]')
+    return app.get_attribute("data-test-script-state") == "notRunning"
 
 
 def _choose(driver, label: str) -> None:
@@ -75,7 +107,7 @@ def _choose(driver, label: str) -> None:
     def chosen(d) -> bool:
         picker = d.find_element(By.CSS_SELECTOR, PICKER)
         if picker.get_attribute("value") == label:
-            return True
+            return _idle(d)
         picker.click()
         picker.send_keys(Keys.CONTROL, "a")
         picker.send_keys(label.split(": ")[-1])
@@ -131,7 +163,7 @@ def _type(driver, section: str, label: str, value: str) -> None:
         elif pending:
             field.send_keys(Keys.ENTER)
         else:
-            return True
+            return _idle(d)  # the value may yet be redrawn away by a run still under way
         return False  # looked at again on the next poll, once the page has drawn what the keys did
 
     _wait(driver, typed, f"{label} = {value}")
@@ -170,7 +202,13 @@ def _png_has_content(data: bytes) -> bool:
     return pixels.std() > 5.0
 
 
-def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app_url, driver, artefacts, cli_error):
+def test_a_planner_changes_a_capacity_runs_and_sees_the_results(app, driver, artefacts, cli_error):
+    url, log = app
+    with _server_output_on_failure(log):
+        _planner_session(url, driver, artefacts, cli_error)
+
+
+def _planner_session(app_url, driver, artefacts, cli_error) -> None:
     from selenium.webdriver.common.by import By
 
     driver.set_window_size(1400, 1000)
