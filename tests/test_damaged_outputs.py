@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from flowsim.cli.main import collect_main
+from flowsim.experiment import writable
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.reporting import board, report
@@ -255,14 +256,14 @@ def test_board_refuses_an_output_it_cannot_write_before_the_notebook_runs(folder
         f"folder; fix: give a file in a folder, such as {tmp_path / 'board_report.html'}")
     locked = tmp_path / "locked"
     locked.mkdir()
-    made = board.tempfile.TemporaryFile
+    made = writable.tempfile.TemporaryFile
 
     def read_only(dir):  # tests may run as root, whom no permission bit stops: the check is what is tested
         if Path(dir) == locked:
             raise PermissionError(13, "Permission denied")
         return made(dir=dir)
 
-    monkeypatch.setattr(board.tempfile, "TemporaryFile", read_only)
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
     assert _error_line(capsys, board.main, [str(sweep), "--output", str(locked / "sub" / "b.html"),
                                             "--no-pdf"]) == (
         f"flowsim-board: error: --output: the folder {locked} is not writable (Permission denied; it would "

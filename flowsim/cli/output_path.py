@@ -8,10 +8,10 @@ with these functions first, and stops with one line naming the option.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from flowsim.experiment.preflight import check_output_dir
+from flowsim.experiment.writable import why_not_writable
 from flowsim.model.errors import ConfigError
 
 __all__ = ["check_output_file", "check_output_folder"]
@@ -69,12 +69,9 @@ def check_output_file(path: str | Path, option: str, example: str) -> Path:
     if not folder.is_dir():
         raise ConfigError(option, f"{str(folder)!r} is a file, not a folder",
                           f"give a path in a folder, e.g. {example}")
-    try:  # the way to know a file can be made there (permissions, read-only mounts, root's access)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-        if file.exists() and not os.access(file, os.W_OK):
-            raise PermissionError(13, "Permission denied")
-    except OSError as error:
-        raise ConfigError(option, f"cannot write {str(file)!r} ({error.strerror or type(error).__name__})",
-                          "give a path you can write to") from None
+    reason = why_not_writable(folder)
+    if reason is None and file.exists() and not os.access(file, os.W_OK):
+        reason = "Permission denied"  # the folder takes new files, but this one may not be replaced
+    if reason is not None:
+        raise ConfigError(option, f"cannot write {str(file)!r} ({reason})", "give a path you can write to")
     return file

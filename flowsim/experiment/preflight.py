@@ -11,7 +11,6 @@ and whether the run's estimated memory fits (:func:`flowsim.experiment.workload.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from flowsim.experiment.precision import PrecisionSettings, precision_settings
 from flowsim.experiment.workload import check_memory
+from flowsim.experiment.writable import why_not_writable
 from flowsim.measures.aggregate import HEADLINE_KPIS
 from flowsim.model.census import InitialCensus
 from flowsim.model.errors import ConfigError
@@ -104,12 +104,13 @@ def check_output_dir(path: str | Path, field: str) -> Path:
     folder = Path(str(path))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
     except OSError as error:
         reason = error.strerror or type(error).__name__
+    else:
+        reason = why_not_writable(folder)
+    if reason is not None:
         raise ConfigError(field, f"cannot write results to {str(folder)!r} ({reason})",
-                          f"give {field} a folder you can write to, e.g. {field}=outputs/my_run") from None
+                          f"give {field} a folder you can write to, e.g. {field}=outputs/my_run")
     return folder
 
 

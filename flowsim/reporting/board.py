@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from flowsim.experiment.result_files import job_fix, read_parquet
 from flowsim.experiment.sweep import check_collected, find_jobs, sweep_job_ids
+from flowsim.experiment.writable import why_not_writable
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
@@ -235,11 +235,8 @@ def _check_output(html: Path) -> None:
     if not existing.is_dir():
         _fail(f"--output: {existing} (in {html}) is a file, not a folder; fix: give a file in a folder, "
               f"such as {existing.parent / 'board_report.html'}")
-    try:  # the way to know a file can be made there (permissions, read-only mounts, root's access)
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
+    reason = why_not_writable(existing)
+    if reason is not None:
         _fail(f"--output: the folder {existing} is not writable ({reason}; it would hold {html}); fix: give "
               "a file in a folder you can write to")
 
