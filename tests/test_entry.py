@@ -1,4 +1,5 @@
-"""The console scripts' entry points (flowsim/cli/entry.py): OpenBLAS held to one thread, unless set."""
+"""The console scripts' entry points (flowsim/cli/entry.py): OpenBLAS held to one thread, unless set;
+the garbage collector paused while the command is imported, and what the import made frozen."""
 
 from __future__ import annotations
 
@@ -56,3 +57,24 @@ def test_every_console_script_goes_through_an_entry_point():
         if module == "flowsim.app.launch":  # the app's work runs as flowsim commands
             continue
         assert module == "flowsim.cli.entry" and function in entry.__all__, target
+
+
+_COMMAND = textwrap.dedent("""
+    import gc
+    SEEN_AT_IMPORT = gc.isenabled()
+    MADE_AT_IMPORT = [1]
+    MADE_AT_IMPORT.append(MADE_AT_IMPORT)  # a cycle: only the cyclic collector could free it
+
+    def main():
+        tracked = any(o is MADE_AT_IMPORT for o in gc.get_objects())  # frozen objects are not listed
+        print(SEEN_AT_IMPORT, gc.isenabled(), tracked, gc.get_freeze_count() > 0)
+""")
+
+
+def test_the_collector_pauses_while_a_command_is_imported_and_then_leaves_the_import_alone(tmp_path):
+    (tmp_path / "a_command.py").write_text(_COMMAND)
+    started = subprocess.run([sys.executable, "-c", "from flowsim.cli.entry import _run; _run('a_command')"],
+                             capture_output=True, text=True, timeout=60, check=True,
+                             env=os.environ | {"PYTHONPATH": str(tmp_path)})
+    # paused during the import; running again for the command; the import's objects frozen
+    assert started.stdout.split() == ["False", "True", "False", "True"], started.stderr

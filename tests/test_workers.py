@@ -71,6 +71,19 @@ def test_workers_leave_inherited_objects_to_the_garbage_collector_frozen():
     assert gc.get_freeze_count() == 0  # the parent's own collector is as it was
 
 
+def test_what_a_console_script_froze_stays_frozen_in_the_parent():
+    probe = textwrap.dedent("""
+        import gc
+        from flowsim.experiment.workers import in_workers
+        gc.freeze()  # as flowsim.cli.entry does once the command is imported
+        before = gc.get_freeze_count()
+        list(in_workers(abs, range(4), 2))
+        print(before > 1000 and gc.get_freeze_count() >= before)
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
+
+
 def test_a_calls_error_is_raised_in_the_parent():
     with pytest.raises(ValueError, match="call 3 failed"):
         list(run_forked(_fail, range(6), 2))

@@ -8,12 +8,16 @@ linear algebra large enough to gain from threads, so its commands limit OpenBLAS
 unless ``OPENBLAS_NUM_THREADS`` is already set. Importing flowsim as a library changes nothing, and
 ``flowsim-app`` (above this layer) runs its work as ``flowsim`` commands.
 
+The garbage collector pauses while the command is imported, and what the import made is frozen out of
+its later collections (:func:`gc.freeze`): 0.08 s less CPU in a default run (1.57 s to 1.50 s).
+
 ``flowsim --help`` prints the human help (:mod:`flowsim.cli.help`) without importing the run: 0.05 s
 instead of 0.7 s.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -24,7 +28,17 @@ __all__ = ["flowsim", "flowsim_board", "flowsim_calibrate", "flowsim_collect",
 
 def _run(module: str, function: str = "main") -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    getattr(importlib.import_module(module), function)()
+    # Importing a command makes some 90,000 objects for the cyclic garbage collector to track, and
+    # they live as long as the process. It would walk them again and again (about 320 collections
+    # in a default run instead of 80: 0.09 s of CPU, not 0.015 s), so it pauses while the command is
+    # imported, and what the import made is frozen: left out of every later collection.
+    gc.disable()
+    try:
+        command = getattr(importlib.import_module(module), function)
+    finally:
+        gc.freeze()
+        gc.enable()
+    command()
 
 
 def flowsim() -> None:
