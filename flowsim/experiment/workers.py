@@ -99,16 +99,14 @@ def run_forked(function: Callable[[Any], T], items: Sequence[Any],
                                        initializer=_start_worker, initargs=(os.getpid(), function))
         # Frozen for the fork: the workers' garbage collector then never walks the objects they
         # inherit (every module, the scenario), nor copies their pages by touching them; a worker's
-        # replication or sweep job runs about 5 % faster. The parent unfreezes at once, unless a
-        # console script froze its imports before (flowsim.cli.entry): unfreezing cannot tell those
-        # apart, so everything stays frozen.
-        frozen_before = gc.get_freeze_count() > 0
+        # replication or sweep job runs about 5 % faster. The parent unfreezes at once, a console
+        # script's frozen imports too (flowsim.cli.entry): what the parent holds at each fork, such
+        # as garbage not yet collected, must not stay frozen through a long sizing search.
         gc.freeze()
         try:
             futures = {executor.submit(_apply, item): i for i, item in enumerate(items)}  # forks here
         finally:
-            if not frozen_before:
-                gc.unfreeze()
+            gc.unfreeze()
     finished = False
     try:
         for future in as_completed(futures):
