@@ -12,6 +12,7 @@ import platform
 import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -450,17 +451,17 @@ def test_manifest_records_what_reproduces_a_run(tmp_path, monkeypatch):
 
 
 def test_manifest_without_a_package_or_git(monkeypatch):
-    real = io_module.metadata.version
+    real = metadata.version
 
     def version(name: str) -> str:
         if name == "simpy":
-            raise io_module.metadata.PackageNotFoundError(name)
+            raise metadata.PackageNotFoundError(name)
         return real(name)
 
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(io_module.metadata, "version", version)
+    monkeypatch.setattr(metadata, "version", version)
     monkeypatch.setattr(io_module.subprocess, "run", no_git)
     record = manifest({}, [], _scenario())
     assert record["versions"]["simpy"] is None and record["versions"]["numpy"] == np.__version__

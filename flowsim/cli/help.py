@@ -75,7 +75,7 @@ def human_help(config_dir: Path, prog: str = "flowsim", width: int = 100) -> str
         "More: flowsim-report RUN_OR_SWEEP_DIR (figures), flowsim-board SWEEP_DIR (board pack),",
         "flowsim-collect SWEEP_DIR (gather a sweep), flowsim-warmup (choose a warm-up),",
         "flowsim-calibrate (fit your data), flowsim-size SIZING.yaml (the cheapest capacity mix),",
-        "flowsim-app (the web app: edit, run and compare in a browser; make app).",
+        "flowsim-app (the web app: edit, run and compare in a browser; make app). All take --version.",
         f"Print the composed config: {prog} [overrides] --cfg job. Hydra's own options: {prog} --hydra-help.",
         "",
         *textwrap.wrap("Documentation: " + DOCS, width=width),

@@ -15,7 +15,6 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,6 +26,7 @@ from flowsim.experiment.parquet_footer import Footer, append_part, read_footer, 
 from flowsim.measures.metrics import RunMetrics
 from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
+from flowsim.model.versions import package_versions
 
 __all__ = [
     "ParquetConcat",
@@ -430,19 +430,13 @@ def _git_sha() -> str | None:
 
 def manifest(config: dict[str, Any], overrides: Sequence[str], scenario: Scenario) -> dict[str, Any]:
     """What is needed to reproduce a run: config, overrides, seed, versions, git SHA, time."""
-    versions = {}
-    for package in ("flowsim", "simpy", "numpy", "scipy", "pandas", "hydra-core"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
     return {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seed": scenario.seed,
         "replications": scenario.replications,
         "overrides": list(overrides),
         "config": config,
-        "versions": versions,
+        "versions": package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "git_sha": _git_sha(),

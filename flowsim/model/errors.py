@@ -46,14 +46,33 @@ def _one_line(text: str, limit: int | None = None) -> str:
     return line if limit is None or len(line) <= limit else line[:limit - 3] + "..."
 
 
+class _Version(argparse.Action):
+    """``--version``: flowsim's version and its main libraries', read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the versions of flowsim and its main libraries, then exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        from flowsim.model.versions import version_line
+
+        print(version_line())  # on standard output, as argparse's own version action prints
+        parser.exit(0)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """An :class:`argparse.ArgumentParser` whose usage errors are one line and exit code 2.
 
     argparse answers a mistyped option with its usage block and then the error. Here it is
     ``PROG: error: argument --replications: invalid int value: 'abc'; fix: see PROG --help``, where
     the first ``PROG`` is the command a user typed (``flowsim-calibrate``, also for a subcommand's
-    error) and the second the (sub)command whose help lists the options.
+    error) and the second the (sub)command whose help lists the options. Every command (and
+    subcommand) also takes ``--version``.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument("--version", action=_Version)
 
     def error(self, message: str) -> NoReturn:
         """Print ``message`` as one line on stderr and exit with code 2."""
