@@ -297,7 +297,7 @@ def test_main_help_names_the_options(capsys):
                         "documentation: docs/how-to/board-pack.md in the flowsim source (make docs builds "
                         "the site)\n")
     text = " ".join(raw.split())
-    assert text.startswith("usage: flowsim-board [-h] [--sizing DIR] [--output OUTPUT] "
+    assert text.startswith("usage: flowsim-board [-h] [--version] [--sizing DIR] [--output OUTPUT] "
                            "[--baseline-job BASELINE_JOB] [--title TITLE] [--rule RULE] "
                            "[--target KPI<=VALUE] [--pdf | --no-pdf] [sweep_dir]")
     assert ("--rule RULE how the option is chosen: within_ci_of_best, cheapest_meeting_target, "

@@ -545,7 +545,7 @@ def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys
                         "documentation: docs/getting-started/analyst.md in the flowsim source (make docs "
                         "builds the site)\n")
     help_text = " ".join(raw.split())
-    assert help_text.startswith("usage: flowsim-report [-h] [--baseline-job N] directory")
+    assert help_text.startswith("usage: flowsim-report [-h] [--version] [--baseline-job N] directory")
     assert (" directory Draw the board figures of a flowsim run or sweep (census fan chart, delayed days by "
             "reason, weekly unit utilisation, waiting times; for sweeps: delayed days avoided, marginal "
             "benefit per added place, net saving and return per £1) into DIR/figures/ as PNG and SVG. "
