@@ -198,3 +198,20 @@ def start_flowsim_app(folder: Path, *args: str, timeout_s: float = 90) -> tuple[
 def flowsim_app():
     """``flowsim_app(folder, *args)``: start flowsim-app (see :func:`start_flowsim_app`)."""
     return start_flowsim_app
+
+
+@pytest.fixture
+def uninstall(monkeypatch):
+    """``uninstall(name)``: the package ``name`` looks not installed to ``importlib.metadata.version``."""
+    from importlib import metadata
+
+    real = metadata.version
+    missing: set[str] = set()
+
+    def version(name: str) -> str:
+        if name in missing:
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    return missing.add

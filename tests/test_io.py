@@ -12,7 +12,6 @@ import platform
 import re
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -450,18 +449,11 @@ def test_manifest_records_what_reproduces_a_run(tmp_path, monkeypatch):
     assert record["git_sha"] == head and re.fullmatch(r"[0-9a-f]{40}", head)
 
 
-def test_manifest_without_a_package_or_git(monkeypatch):
-    real = metadata.version
-
-    def version(name: str) -> str:
-        if name == "simpy":
-            raise metadata.PackageNotFoundError(name)
-        return real(name)
-
+def test_manifest_without_a_package_or_git(monkeypatch, uninstall):
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(metadata, "version", version)
+    uninstall("simpy")
     monkeypatch.setattr(io_module.subprocess, "run", no_git)
     record = manifest({}, [], _scenario())
     assert record["versions"]["simpy"] is None and record["versions"]["numpy"] == np.__version__
