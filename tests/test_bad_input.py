@@ -252,6 +252,12 @@ CASES: dict[str, Case] = {
     "adding a key that exists": case("+seed=3", field="seed"),
     "interpolation to nowhere": case("seed=${nope}", field="seed"),
     "deleting a key that does not exist": case("~nonexistent", field="nonexistent"),
+    "deleting a setting": case("~seed", field="seed", also="seed=42"),
+    "deleting a section": case("~outputs", field="outputs", also="outputs.summary"),
+    "deleting a section that is a group": case("~housing", field="housing", also="housing=off"),
+    "deleting a setting without a default": case("~run.horizon_days", field="run.horizon_days",
+                                                 also="cannot be deleted"),
+    "empty output folder": case("hydra.run.dir=", field="hydra.run.dir", also="outputs/my_run"),
     "an option after the overrides": case("-m", "seed=1,2", field="command line", also="-m"),
     "an unknown option": case("--bogus", field="command line", also="--bogus"),
     # -- the output folder and memory ---------------------------------------------------------------
@@ -390,9 +396,11 @@ def check_one_line(code: int, out: str, err: str, spec: Case, folder: Path, resu
 def test_bad_input_is_one_line_exit_2_and_nothing_is_written(name, tmp_path, capsys, monkeypatch):
     spec = CASES[name]
     args, out = _prepare(spec, tmp_path)
+    monkeypatch.chdir(tmp_path)  # a case that would write where it starts (hydra.run.dir=) writes here
     code, stdout, stderr = run_in_process(args, capsys, monkeypatch)
     check_one_line(code, stdout, stderr, spec, tmp_path, out)
     assert not out.exists()  # validated before Hydra makes the output folder
+    assert not [name for name in RESULT_FILES if (tmp_path / name).exists()]
 
 
 @pytest.fixture(scope="module", autouse=True)

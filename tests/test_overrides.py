@@ -91,10 +91,35 @@ def test_flats_and_barrier_types_can_be_added_whole():
 
 
 def test_overrides_that_are_not_mappings_are_left_alone():
-    untouched = ["seed=3", "scenario=quick", "+seed=3", "~seed", "hydra.run.dir=out",
+    untouched = ["seed=3", "scenario=quick", "+seed=3", "~scenario", "hydra.run.dir=out",
                  "services.ic_beds.capacity=4", "services.ic_beds.pathways=[P2,P3]", "hydra.callbacks={}",
                  "~services.ic_beds={}"]
     assert normalise_overrides(untouched) == untouched
+
+
+@pytest.mark.parametrize(("override", "fix"), [
+    ("~seed", "seed=42 (its default)"),
+    ("~outputs.patients", "outputs.patients=true (its default)"),
+    ("~run", "run.horizon_days"),
+    ("~housing", "housing=off"),
+    ("~services.ic_beds.los_days.kind", "services.ic_beds.los_days.kind=..."),
+])
+def test_deleting_a_setting_is_refused(override, fix):
+    with pytest.raises(ConfigError) as refused:
+        normalise_overrides(["seed=3", override])
+    assert refused.value.field == override[1:] and fix in str(refused.value)
+
+
+def test_entries_the_user_names_can_be_deleted():
+    kept = ["~services.ic_beds", "~housing.types.minor_repair", "~scenario", "~hydra.callbacks"]
+    assert normalise_overrides(kept) == kept
+
+
+@pytest.mark.parametrize("override", ["hydra.run.dir=", "hydra.run.dir=''", "hydra.sweep.dir=' '"])
+def test_an_empty_output_folder_is_refused(override):
+    with pytest.raises(ConfigError, match="is empty") as refused:
+        normalise_overrides([override])
+    assert refused.value.field == override.split("=")[0]
 
 
 def test_mapping_overrides_become_a_merge_from_the_top():

@@ -15,6 +15,15 @@ OmegaConf 2.3, and :func:`normalise_overrides` rewrites them before Hydra sees t
 
 Sweeps over mappings (``-m key={...},{...}``) keep their key, so that sweep tables name the swept
 parameter; their distributions are completed the same way.
+
+Two overrides Hydra would take are refused here, before anything is composed:
+
+* **Deleting a setting** (``~seed``, ``~outputs``, ``~housing``): the run would go on without it,
+  on a default the user never sees (``~seed`` ran with seed 0; ``~outputs`` ran the whole simulation
+  and then failed). Entries of mappings that are the user's to name (``~services.ic_beds``) can still
+  be deleted.
+* **An empty output folder** (``hydra.run.dir=``, e.g. from an unset shell variable): the results
+  would land among the files of the folder flowsim was started in.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, Override, OverrideType
 from hydra.errors import OverrideParseException
 
+from flowsim.model.compose import config_dir
 from flowsim.model.config import DistributionConfig
 from flowsim.model.errors import ConfigError
 from flowsim.model.strict import schema_at
@@ -38,6 +48,7 @@ __all__ = ["normalise_overrides"]
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _PARAMETERS = tuple(f.name for f in dataclasses.fields(DistributionConfig) if f.name != "kind")
 _EXAMPLE = "services.ic_beds.capacity=40"
+_OUTPUT_FOLDERS = ("hydra.run.dir", "hydra.sweep.dir")
 
 
 def _literal(value: Any) -> str | None:
@@ -82,6 +93,46 @@ def _nested(path: list[str], value: Any) -> Any:
     return value
 
 
+def _setting(path: list[str]) -> dataclasses.Field | None:
+    """The schema field at ``path`` if its last key is a field of a dataclass (not a mapping's entry)."""
+    parent = schema_at(path[:-1])
+    if not dataclasses.is_dataclass(parent):
+        return None
+    return next((f for f in dataclasses.fields(parent) if f.name == path[-1]), None)
+
+
+def _deletion_fix(key: str, setting: dataclasses.Field) -> str:
+    """How to get what deleting ``key`` was meant to do: set it, or choose a group's option."""
+    group = config_dir() / key
+    if group.is_dir():  # e.g. housing: a config group as well as a section
+        options = sorted(p.stem for p in group.glob("*.yaml"))
+        return f"choose one of its options instead: {', '.join(f'{key}={o}' for o in options)}"
+    kind = schema_at(key.split("."))
+    if dataclasses.is_dataclass(kind):  # a section: name what is under it
+        names = [f"{key}.{f.name}" for f in dataclasses.fields(kind)]
+        listed = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+        return f"set the settings under it instead ({listed})"
+    default = setting.default
+    if default is dataclasses.MISSING or default == "???":  # "???": no default, the system sets it
+        return f"set it to the value you want instead, e.g. {key}=..."
+    return f"set it instead, e.g. {key}={_literal(default)} (its default)"
+
+
+def _refuse(override: Override) -> None:
+    """Raise for an override Hydra would take but flowsim refuses (see the module docstring)."""
+    key = override.key_or_group
+    if override.type == OverrideType.DEL and override.package is None:
+        setting = _setting(key.split("."))
+        if setting is not None:
+            raise ConfigError(key, "cannot be deleted (~): every setting has a value, and without it "
+                              "the run would use one you do not see", _deletion_fix(key, setting))
+    if key in _OUTPUT_FOLDERS and override.type != OverrideType.DEL:
+        value = override.value()
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(key, "is empty: the results would be written among the files of the "
+                              "folder flowsim was started in", f"give a folder, e.g. {key}=outputs/my_run")
+
+
 def _rewrite(override: Override, text: str) -> str:
     key = override.key_or_group
     if (override.type == OverrideType.DEL or override.package is not None or key == "hydra"
@@ -119,7 +170,8 @@ def normalise_overrides(overrides: Sequence[str]) -> list[str]:
     Raises
     ------
     ConfigError
-        An override that is not ``key=value`` (an empty key, unbalanced braces, ...).
+        An override that is not ``key=value`` (an empty key, unbalanced braces, ...), one that
+        deletes a setting, or an empty output folder.
     """
     parser = OverridesParser.create()
     out = []
@@ -129,9 +181,11 @@ def normalise_overrides(overrides: Sequence[str]) -> list[str]:
         except OverrideParseException as error:
             problem = " ".join(str(error).split("See https")[0].split())
             raise ConfigError(f"override {text!r}", f"is not key=value ({problem})",
-                              f"write it as key=value, e.g. {_EXAMPLE}; quote values with spaces") from None
+                              f"write it as key=value, e.g. {_EXAMPLE}; quote a value that holds spaces, "
+                              "accented letters or signs such as ~, e.g. key='~/my file.csv'") from None
         if not override.key_or_group:
             raise ConfigError(f"override {text!r}", "has no key before '='",
                               f"write it as key=value, e.g. {_EXAMPLE}")
+        _refuse(override)
         out.append(_rewrite(override, text))
     return out
