@@ -337,6 +337,15 @@ CASES |= {
         "--config-dir={dir}/cfg", "system=mine", field="services.ic_beds.pathways", also="is not set",
         files={**_OWN,
                "cfg/system/mine.yaml": b"# @package _global_\nservices:\n  ic_beds:\n    capacity: 3\n"}),
+    "own system hidden by flowsim's": case(
+        "--config-dir={dir}/cfg", field="cfg/system/default.yaml", also="system=my_default",
+        files={**_OWN, "cfg/system/default.yaml": b"# @package _global_\nseed: 777\n"}),
+    "own scenario hidden by flowsim's": case(
+        "--config-dir={dir}/cfg", field="cfg/scenario/quick.yaml", also="scenario=my_quick",
+        files={"cfg/": b"", "cfg/scenario/": b"", "cfg/scenario/quick.yaml": b"# @package _global_\n"}),
+    "own primary config hidden by flowsim's": case(
+        "--config-dir={dir}/cfg", field="cfg/config.yaml", also="--config-name my_config",
+        files={"cfg/": b"", "cfg/config.yaml": b"seed: 777\n"}),
 }
 
 SUBPROCESS_CASES = ("acute bed day cost infinite", "unit key typo with +", "census binary",

@@ -23,6 +23,7 @@ from flowsim.experiment.lock import refuse_if_locked
 from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
 from flowsim.experiment.sweep_jobs import write_sweep_record
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
+from flowsim.model.shadowed import check_not_shadowed
 
 __all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "plain_config", "sweep_job_overrides"]
 
@@ -49,6 +50,7 @@ class ValidateSweep(Callback):
         from flowsim.cli.main import describe_error  # the CLI module owns the one-line messages
 
         try:
+            check_not_shadowed(config.hydra)
             check_run(plain_config(config))
             check_output_dir(config.hydra.run.dir, "hydra.run.dir")
             check_folder_kind(config.hydra.run.dir, "hydra.run.dir", sweep=False)

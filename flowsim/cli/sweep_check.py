@@ -24,6 +24,7 @@ from flowsim.experiment.identity import RunIdentity, run_identity
 from flowsim.experiment.launcher_settings import JOBLIB_LAUNCHERS
 from flowsim.experiment.preflight import check_run
 from flowsim.model.errors import ConfigError
+from flowsim.model.shadowed import check_not_shadowed
 
 # the joblib launcher, and flowsim's (joblib's, forking its workers where it can)
 
@@ -74,7 +75,9 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
 
         Singleton.set_state(singleton_state)
     try:
-        plain = plain_config(loader.load_sweep_config(master_config=master, sweep_overrides=list(overrides)))
+        composed = loader.load_sweep_config(master_config=master, sweep_overrides=list(overrides))
+        check_not_shadowed(composed.hydra)
+        plain = plain_config(composed)
         check_run(plain)
     except ConfigError as error:
         return JobCheck(tuple(overrides), None, str(error), config_error=True)

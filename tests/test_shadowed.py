@@ -1,0 +1,72 @@
+"""A user's config file hidden by flowsim's own of the same name is refused (flowsim.model.shadowed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowsim.model.compose import config_dir
+from flowsim.model.errors import ConfigError
+from flowsim.model.shadowed import check_not_shadowed
+from tests.test_bad_input import run_in_process
+
+OWN_SYSTEM = "# @package _global_\nseed: 777\n"
+
+
+def _hydra(*folders: Path, choices: dict[str, str | None] | None = None, name: str = "config") -> dict:
+    """The parts of a composed ``hydra`` section the check reads: flowsim's folder first, as Hydra's."""
+    sources = [{"path": "hydra.conf", "schema": "pkg", "provider": "hydra"},
+               {"path": str(config_dir()), "schema": "file", "provider": "main"}]
+    sources += [{"path": str(f), "schema": "file", "provider": "command-line"} for f in folders]
+    sources.append({"path": "", "schema": "structured", "provider": "schema"})
+    chosen = {"system": "default", "housing": "default", "scenario": None, "hydra/launcher": "flowsim"}
+    return {"job": {"config_name": name},
+            "runtime": {"config_sources": sources, "choices": chosen | (choices or {})}}
+
+
+def _own(tmp_path: Path, relative: str, text: str = OWN_SYSTEM) -> Path:
+    path = tmp_path / "cfg" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return tmp_path / "cfg"
+
+
+def test_a_chosen_file_hidden_by_flowsims_is_refused(tmp_path):
+    folder = _own(tmp_path, "system/default.yaml")
+    with pytest.raises(ConfigError) as refused:
+        check_not_shadowed(_hydra(folder))
+    assert refused.value.field == str(folder / "system/default.yaml")
+    assert str(config_dir() / "system/default.yaml") in str(refused.value)
+    assert "system=my_default" in str(refused.value)
+
+
+def test_the_primary_config_hidden_is_refused_and_another_name_is_not(tmp_path):
+    folder = _own(tmp_path, "config.yaml", "seed: 7\n")
+    with pytest.raises(ConfigError, match="--config-name my_config"):
+        check_not_shadowed(_hydra(folder))
+    check_not_shadowed(_hydra(folder, name="recommended"))  # config.yaml is then not read
+
+
+@pytest.mark.parametrize(("relative", "choices"), [
+    ("system/my_ics.yaml", {"system": "my_ics"}),  # the user's own name: read, nothing hides it
+    ("scenario/winter_surge.yaml", {"scenario": "quick"}),  # same name as flowsim's, but not chosen
+    ("hydra/launcher/flowsim.yaml", {}),  # Hydra's own settings are not flowsim's to check
+])
+def test_files_that_are_read_or_not_chosen_pass(tmp_path, relative, choices):
+    check_not_shadowed(_hydra(_own(tmp_path, relative), choices=choices))
+
+
+def test_flowsims_own_folder_given_again_is_not_hidden_by_itself():
+    check_not_shadowed(_hydra(config_dir()))
+
+
+def test_a_sweep_stops_before_any_job(tmp_path, capsys, monkeypatch):
+    folder = _own(tmp_path, "system/default.yaml")
+    out = tmp_path / "sweep"
+    code, stdout, stderr = run_in_process(["-m", f"--config-dir={folder}", "scenario=quick", "housing=off",
+                                           "seed=1,2", f"hydra.sweep.dir={out}"], capsys, monkeypatch)
+    assert code == 2 and stdout == "", stderr
+    (line,) = stderr.splitlines()
+    assert line.startswith("flowsim: error: sweep job 0") and "system=my_default" in line, line
+    assert not out.exists()
