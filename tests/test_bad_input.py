@@ -258,6 +258,11 @@ CASES: dict[str, Case] = {
     "deleting a setting without a default": case("~run.horizon_days", field="run.horizon_days",
                                                  also="cannot be deleted"),
     "empty output folder": case("hydra.run.dir=", field="hydra.run.dir", also="outputs/my_run"),
+    "a cost basis without its source": case("+costs.bed_day_bases.mine={per_day: 10}",
+                                            field="costs.bed_day_bases.mine.source", also="is missing"),
+    "a number never given": case("housing=off", "housing.types.minor_repair.fix_days_coordinated="
+                                 "{kind: gamma, mean: 5, sd: 2}", field="housing.types.minor_repair.share",
+                                 also="is missing"),
     "an option after the overrides": case("-m", "seed=1,2", field="command line", also="-m"),
     "an unknown option": case("--bogus", field="command line", also="--bogus"),
     # -- the output folder and memory ---------------------------------------------------------------

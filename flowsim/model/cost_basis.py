@@ -86,7 +86,10 @@ def bed_day_bases(costs: Mapping[str, Any]) -> tuple[CostBasis, ...]:
         if per_day is None or per_day == "???":
             raise ConfigError(f"{field}.per_day", "is missing", f"give {field}.per_day in GBP")
         source = entry.get("source")
-        if not isinstance(source, str) or not source.strip() or source == "???":
+        if source is None or source == "???":
+            raise ConfigError(f"{field}.source", "is missing",
+                              "give the publication and year, or 'assumption: why'")
+        if not isinstance(source, str) or not source.strip():
             raise ConfigError(f"{field}.source", f"must name where the figure comes from, got {source!r}",
                               "give the publication and year, or 'assumption: why'")
         bases.append(CostBasis(str(name), real_number(per_day, f"{field}.per_day", maximum=MAX_COST),

@@ -20,8 +20,18 @@ def fmt(number: float) -> str:
     return str(number)
 
 
+_MISSING = "???"  # OmegaConf's mark of a value never given, as a plain config holds it
+
+
+def _given(value: Any, field: str, kind: str) -> None:
+    """Refuse a value never given (``???``): say so, rather than show the mark as the value."""
+    if isinstance(value, str) and value == _MISSING:
+        raise ConfigError(field, "is missing: no value was given", f"set {field} to {kind}")
+
+
 def whole_number(value: Any, field: str, minimum: int = 0, maximum: int | None = None) -> int:
     """``value`` as an int within [``minimum``, ``maximum``], or a ConfigError naming ``field``."""
+    _given(value, field, f"a whole number such as {max(minimum, 1)}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
         isinstance(value, numbers.Integral) or (math.isfinite(value) and float(value).is_integer())
     ):
@@ -42,6 +52,7 @@ def real_number(value: Any, field: str, *, minimum: float = 0.0, maximum: float 
 
     Infinity and NaN are refused whatever the bounds: no quantity in a flowsim config is infinite.
     """
+    _given(value, field, "a number")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number")
     number = float(value)
