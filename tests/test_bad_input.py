@@ -315,6 +315,10 @@ CASES: dict[str, Case] = {
     "series infinite rate": series("inf.csv", b"date,rate_per_day\n2025-04-01,inf\n", also="line 2"),
     "series implausible rate": series("huge.csv", b"date,rate_per_day\n2025-04-01,1e9\n", also="line 2"),
     "series binary": series("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00", also="line"),
+    "series UTF-16": series("utf16.csv", "date,rate_per_day\n2025-04-01,3\n".encode("utf-16"),
+                            also="UTF-16"),
+    "series column named twice": series("twice.csv", b"date,rate_per_day,rate_per_day\n2025-04-01,3,4\n",
+                                        also="rate_per_day twice"),
     "series not UTF-8": series("latin1.csv", "date,rate_per_day\n2025-04-01,3 \xe9\n".encode("latin-1"),
                                also="line 2"),
 }

@@ -40,7 +40,7 @@ def read_text(path: str | Path, field: str, what: str) -> tuple[Path, str]:
     Raises
     ------
     ConfigError
-        Missing, a folder, unreadable, binary, not UTF-8, or empty.
+        Missing, a folder, unreadable, binary, UTF-16 or otherwise not UTF-8, or empty.
     """
     file = Path(str(path))
     if not file.exists():
@@ -52,6 +52,9 @@ def read_text(path: str | Path, field: str, what: str) -> tuple[Path, str]:
     except OSError as error:
         raise ConfigError(field, f"cannot read {str(file)!r}: {error.strerror or error}",
                           f"check the file's permissions, or give another copy of {what}") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16's byte-order mark: Excel's "Unicode text"
+        raise ConfigError(field, f"{file.name} is UTF-16 text, not UTF-8",
+                          "save the file as UTF-8 (in Excel: CSV UTF-8)")
     if b"\x00" in data:
         line = data[:data.index(b"\x00")].count(b"\n") + 1
         raise ConfigError(field, f"{file.name} line {line} holds binary data (a NUL byte), not text",
@@ -131,6 +134,10 @@ def csv_rows(text: str, file: Path, field: str, columns: Sequence[str]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader)]
+        repeated = next((name for i, name in enumerate(header) if name in header[:i]), None)
+        if repeated is not None:  # which of the two would count is anybody's guess: neither
+            raise ConfigError(field, f"{file.name} line 1 names the column {repeated} twice",
+                              "keep one column of each name")
         missing = [c for c in columns if c not in header]
         if missing:
             raise ConfigError(field, f"{file.name} line 1 lacks the columns {','.join(columns)} "
