@@ -232,6 +232,9 @@ WARMUP_MISTAKES = [
      "--replications: must be from 1 to 100,000, got 100000000; fix: give 3 to 5 replications"),
     (["--horizon-days", "50000"], "--horizon-days: must be > 0 and <= 36,525, got 50000; fix: give a few "
                                   "times the longest length of stay, e.g. 730"),
+    (["--horizon-days", "5"], "--horizon-days: 5 days is under three times the longest mean stay (43 days, "
+                              "p3_interim_beds): too short to see the system settle; fix: give at least 129 "
+                              "days, e.g. --horizon-days 730"),
     (["run.warm_up_days=-3"], "run.warm_up_days: must be >= 0.0 and <= 36,525, got -3.0; fix: set "
                               "run.warm_up_days within that range"),
     (["--replications", "abc"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -143,12 +144,29 @@ def _check_options(args: argparse.Namespace) -> Path:
     return check_figure_path(args.figure, "--figure")
 
 
+def _check_horizon(scenario: Scenario, horizon_days: float) -> None:
+    """Refuse runs too short to show a warm-up: under three of the longest mean stays of a unit.
+
+    A unit filling from empty takes about its mean stay to turn its first patients over; in a
+    shorter run every series looks settled and the suggestion (0 days) would be wrong.
+    """
+    stays = [(unit.los.mean, unit.name) for unit in scenario.units if unit.capacity > 0]
+    if not stays:
+        return
+    longest, name = max(stays)
+    if horizon_days < 3 * longest:
+        raise ConfigError("--horizon-days", f"{horizon_days:g} days is under three times the longest mean "
+                          f"stay ({longest:g} days, {name}): too short to see the system settle",
+                          f"give at least {math.ceil(3 * longest)} days, e.g. --horizon-days 730")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-warmup``: suggest ``run.warm_up_days`` for the configured system."""
     args = _parser().parse_intermixed_args(argv)
     try:
         figure = _check_options(args)
         scenario, configured, note = _scenario(args.overrides, args.horizon_days, args.config_dir)
+        _check_horizon(scenario, args.horizon_days)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised
         line = describe_error(error)
         if line is None:
