@@ -49,6 +49,7 @@ docs: $(DEV_STAMP)
 # its A4 PDF, reports/board_report.html and .pdf (the PDF is printed by Chromium: apt install chromium).
 report: $(RUN_STAMP)
 	$(BIN)/flowsim experiment=care_home_units
+	mkdir -p reports
 	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html
 
 # Mutation testing of the modules users read (about an hour from scratch; not part of CI). MUTANTS

@@ -205,14 +205,29 @@ def test_main_without_a_browser_stops_before_the_notebook(tmp_path, calls, print
     assert len(calls) == 1 and prints == []
 
 
-def test_main_refuses_an_output_the_pdf_would_overwrite(tmp_path, calls, prints, capsys):
+@pytest.mark.parametrize("name, options", [
+    ("results.parquet", ["--no-pdf"]),  # the sweep's own table, overwritten with HTML
+    ("0/metrics.json", ["--no-pdf"]),  # a job's results
+    ("board.ipynb", []),  # the page and its executed notebook in one file
+    ("pack.pdf", []),  # the page and its PDF in one file
+    ("pack.pdf", ["--no-pdf"]),
+    ("board_report_config.yaml", ["--no-pdf"]),
+    ("notes.txt", ["--no-pdf"]),
+    ("board", ["--no-pdf"]),
+])
+def test_main_refuses_an_output_that_is_not_an_html_file(tmp_path, calls, prints, capsys, name, options):
     sweep = _finished_sweep(tmp_path / "sweep")
+    output = sweep / name
+    before = output.read_bytes() if output.is_file() else None
     with pytest.raises(SystemExit) as exit_:
-        main([str(sweep), "--output", str(tmp_path / "pack.pdf")])
+        main([str(sweep), "--output", str(output), *options])
     assert exit_.value.code == 2 and calls == [] and prints == []
-    assert capsys.readouterr().err == (f"flowsim-board: error: --output {tmp_path / 'pack.pdf'} would "
-                                       "be overwritten by the PDF; fix: name the HTML file (e.g. board.html: "
-                                       "the PDF goes beside it as board.pdf)\n")
+    assert capsys.readouterr().err == (
+        f"flowsim-board: error: --output: {output} is not an HTML file (its name must end in .html or .htm); "
+        f"fix: give e.g. {output.with_suffix('.html')}\n")
+    assert (output.read_bytes() if output.is_file() else None) == before
+    main([str(sweep), "--output", str(tmp_path / "Pack.HTML"), *options])  # the suffix in any case
+    assert calls[0][1] == tmp_path / "Pack.HTML"
 
 
 def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeypatch):

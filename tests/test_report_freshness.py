@@ -2,9 +2,9 @@
 unchanged one reuses it, and the pack states which run it was built from.
 
 The commands are those of the Makefile's ``report`` target (``flowsim experiment=care_home_units``, then
-``flowsim-board``), run through the same entry points with a tiny sweep: two unit sizes, two short
-replications, and a copy of the default system in a config folder of the test's own, edited between
-runs as a user edits ``configs/system/default.yaml``.
+``mkdir -p reports``, as ``flowsim-board`` makes no folder, then ``flowsim-board``), run through the same
+entry points with a tiny sweep: two unit sizes, two short replications, and a copy of the default system
+in a config folder of the test's own, edited between runs as a user edits ``configs/system/default.yaml``.
 """
 
 from __future__ import annotations
@@ -59,12 +59,14 @@ def _sweep_identity(sweep: Path) -> str:
 def test_make_report_reruns_the_sweep_when_the_system_config_changes_and_reuses_it_otherwise(tmp_path):
     recipe = MAKEFILE.read_text().split("\nreport:", 1)[1].split("\n\n", 1)[0]
     assert "$(BIN)/flowsim experiment=care_home_units\n" in recipe and "$(BIN)/flowsim-board " in recipe
+    assert "\tmkdir -p reports\n" in recipe  # flowsim-board, as every command, makes no output folder
     conf = tmp_path / "conf"
     (conf / "system").mkdir(parents=True)
     system = conf / "system" / "tiny.yaml"
     system.write_text((config_dir() / "system" / "default.yaml").read_text())
     sweep, html = tmp_path / "multirun" / "care_home_units", tmp_path / "reports" / "board_report.html"
 
+    html.parent.mkdir()
     first = _sweep(conf, sweep)
     assert "rerunning" not in first.stderr
     done = _checkpoints(sweep)

@@ -2,16 +2,16 @@
 
 A long fit or search that only finds at the end that its ``--output`` is a file, or lies under a file
 or a read-only folder, loses all its work to a traceback. Each console script checks its output paths
-with these functions first, and stops with one line naming the option.
+with these functions first, and stops with one line naming the option. (:func:`check_output_file` is
+:mod:`flowsim.experiment.writable`'s, which ``flowsim-board`` uses too.)
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flowsim.experiment.preflight import check_output_dir
-from flowsim.experiment.writable import why_not_writable
+from flowsim.experiment.writable import check_output_file
 from flowsim.model.errors import ConfigError
 
 __all__ = ["check_output_file", "check_output_folder"]
@@ -50,28 +50,3 @@ def check_output_folder(path: str | Path, option: str) -> Path:
     folder = Path(path)
     _file_in_the_way(folder, option)
     return check_output_dir(folder, option)
-
-
-def check_output_file(path: str | Path, option: str, example: str) -> Path:
-    """Make sure the file ``path`` can be written, without creating it or its folder; returns it.
-
-    ``option`` names the option or argument that gives it (``--figure``) and ``example`` a good file
-    name for the fix (``warmup.png``). A :class:`ConfigError` naming ``option`` if the path is a
-    folder, its folder does not exist or is a file, or it cannot be written there.
-    """
-    file = Path(path)
-    if file.is_dir():
-        raise ConfigError(option, f"{str(file)!r} is a folder, not a file",
-                          f"give a file name, e.g. {file / example}")
-    folder = file.parent
-    if not folder.exists():
-        raise ConfigError(option, f"folder {str(folder)!r} does not exist", "create it or give another path")
-    if not folder.is_dir():
-        raise ConfigError(option, f"{str(folder)!r} is a file, not a folder",
-                          f"give a path in a folder, e.g. {example}")
-    reason = why_not_writable(folder)
-    if reason is None and file.exists() and not os.access(file, os.W_OK):
-        reason = "Permission denied"  # the folder takes new files, but this one may not be replaced
-    if reason is not None:
-        raise ConfigError(option, f"cannot write {str(file)!r} ({reason})", "give a path you can write to")
-    return file

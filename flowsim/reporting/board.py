@@ -9,10 +9,12 @@ carries print styles (:mod:`flowsim.reporting.pdf`), and ``flowsim-board`` print
 ``flowsim-board SWEEP_DIR`` builds the pack of a sweep (``notebooks/board_report.py``);
 ``flowsim-board --sizing DIR`` the pack of a ``flowsim-size`` search (``notebooks/board_sizing.py``,
 its sentences and tables from :mod:`flowsim.reporting.sizing_pack`). Either folder is checked first,
-and so are ``--baseline-job`` and ``--output``, so a missing or out-of-date input stops with one line and
-exit code 2 before the notebook runs and before anything is written. A result file the notebook finds
-damaged stops it with a :class:`~flowsim.model.errors.ConfigError` (the pack reads every file before
-it writes one), which ``flowsim-board`` prints as that one line too.
+and so are every job's result tables (read as the pack reads them), ``--baseline-job`` and ``--output``
+(an ``.html`` file in a folder that exists), so a missing, damaged or out-of-date input stops with one
+line and exit code 2 before the notebook runs and before anything is written. A result file the
+notebook finds damaged (the census of the option it chose) stops it with a
+:class:`~flowsim.model.errors.ConfigError` (the pack reads every file before it writes one), which
+``flowsim-board`` prints as that one line too.
 
 Figures go into a pack through :func:`figure_image`: a bare :class:`matplotlib.figure.Figure` (not
 registered with pyplot) would display as its text repr, ``<Figure size 1100x420 with 2 Axes>``.
@@ -28,9 +30,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from flowsim.experiment.result_files import job_fix, read_parquet
-from flowsim.experiment.sweep import check_collected, find_jobs, sweep_job_ids
-from flowsim.experiment.writable import why_not_writable
+from flowsim.experiment.sweep import check_collected, collect_sweep, find_jobs, sweep_job_ids
+from flowsim.experiment.writable import check_output_file
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
@@ -44,6 +45,8 @@ __all__ = ["FIGURE_DPI", "execute_notebook", "figure_image", "main", "notebooks_
 
 # Pixels per inch of a figure in a board pack: a 11 x 4.2 in figure is 1100 x 420 pixels.
 FIGURE_DPI = 100
+# The names --output may end in: the pack is an HTML page.
+_HTML_SUFFIXES = (".html", ".htm")
 
 
 def notebooks_dir() -> Path:
@@ -123,12 +126,16 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
 
 
 def _kpis(sweep: Path) -> list[str] | None:
-    """The KPIs of the sweep's first finished job (its replications table's columns), if any."""
+    """The KPIs of the sweep (its replications tables' columns), if it has a finished job.
+
+    Every job's tables are read as the pack reads them, so a damaged or overwritten one stops here, in
+    one line, before the notebook (where it would stop a cell).
+    """
     finished, _ = find_jobs(sweep)
     if not finished:
         return None
-    table = read_parquet(finished[0] / "replications.parquet", job_fix(finished[0]))
-    return [c for c in table.columns if c != "replication"]
+    tables = collect_sweep(sweep, write=False)
+    return [c for c in tables.results.columns if c not in ("job", "replication", *tables.swept)]
 
 
 def _heading(notebook: Any, html: Path) -> str:
@@ -197,6 +204,9 @@ def _sweep_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
         jobs = sweep_job_ids(sweep)
     except ConfigError as error:
         _fail(str(error))
+    except FileNotFoundError:  # finished jobs, but none of those its sweep.json lists
+        _fail(f"{sweep} holds no finished job of the sweep its sweep.json lists; fix: rerun the sweep's "
+              "command to finish its jobs")
     if args.baseline_job is not None and args.baseline_job not in jobs:  # else a KeyError in a cell
         _fail(f"job {args.baseline_job} is not a finished job of {sweep}; fix: pick --baseline-job from "
               f"{', '.join(str(j) for j in jobs)}")
@@ -226,19 +236,18 @@ def _sizing_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
 def _check_output(html: Path) -> None:
     """Refuse an HTML file that cannot be written, before the notebook runs and writes beside it.
 
-    Its folder may be missing (``make report`` writes ``reports/board_report.html`` into a fresh checkout):
-    then the nearest folder that exists must be one this process can create it in.
+    As for every command's output file, its folder must exist. Only an ``.html`` (``.htm``) name is
+    taken: the pack writes the page there and beside it ``.ipynb``, ``.pdf`` and ``_config.yaml`` (or
+    ``_recommended.yaml``) files of the same stem, so another name (``results.parquet``, a job's
+    ``metrics.json``) would overwrite a finished result, or the page its own notebook or PDF.
     """
-    if html.is_dir():
-        _fail(f"--output: {html} is a folder; fix: give a file such as {html / 'board_report.html'}")
-    existing = next(p for p in html.parents if p.exists())  # "." or "/" at the latest
-    if not existing.is_dir():
-        _fail(f"--output: {existing} (in {html}) is a file, not a folder; fix: give a file in a folder, "
-              f"such as {existing.parent / 'board_report.html'}")
-    reason = why_not_writable(existing)
-    if reason is not None:
-        _fail(f"--output: the folder {existing} is not writable ({reason}; it would hold {html}); fix: give "
-              "a file in a folder you can write to")
+    try:
+        check_output_file(html, "--output", "board_report.html")
+    except ConfigError as error:
+        _fail(str(error))
+    if html.suffix.lower() not in _HTML_SUFFIXES:
+        _fail(f"--output: {html} is not an HTML file (its name must end in .html or .htm); fix: give e.g. "
+              f"{html.with_suffix('.html')}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -259,9 +268,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     _check_output(html)
     pdf = html.with_suffix(".pdf")
     browser = find_browser() if args.pdf else None
-    if args.pdf and pdf == html:
-        _fail(f"--output {html} would be overwritten by the PDF; fix: name the HTML file (e.g. board.html: "
-              "the PDF goes beside it as board.pdf)")
     if args.pdf and browser is None:  # before the (slow) notebook too
         _fail(f"no browser to print the PDF (none of {', '.join(BROWSERS)} is on PATH); fix: install "
               "chromium (apt install chromium) or pass --no-pdf")
