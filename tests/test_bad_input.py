@@ -66,7 +66,11 @@ CASES: dict[str, Case] = {
     # -- top level: seed, replications, n_jobs ------------------------------------------------------
     "seed negative": case("seed=-1", field="seed", also=">= 0"),
     "seed above 2**63": case("seed=9223372036854775808", field="seed", also="<="),
-    "seed float": case("seed=1.5", field="seed"),
+    "seed float": case("seed=1.5", field="seed", also="must be a whole number, got '1.5'"),
+    "seed a word": case("seed=abc", field="seed", also="e.g. seed=1"),
+    "a switch neither true nor false": case("housing.enabled=maybe", field="housing.enabled",
+                                            also="must be true or false"),
+    "a key of Hydra's own unknown": case("hydra.bogus=1", field="hydra.bogus", also="--hydra-help"),
     "replications huge": case("replications=100000000", field="replications", also="<="),
     "n_jobs zero": case("n_jobs=0", field="n_jobs"),
     "n_jobs huge": case("n_jobs=100000", field="n_jobs", also="<="),

@@ -4,7 +4,8 @@ A run made with ``outputs.census=false`` has no ``census.parquet``: the report a
 census figures out and say why. A damaged result file (a ``metrics.json`` cut short, a garbled
 ``units.parquet``) stops each command with one line naming the file and the command that writes it
 again, exit code 2, never a traceback; so do a ``--baseline-job`` that is not a job of the sweep and an
-``--output`` that cannot be written, before the board's notebook runs and with nothing left behind.
+``--output`` that cannot be written (a folder, not an ``.html`` file, in a folder that does not exist or is
+read-only), before the board's notebook runs and with nothing left behind.
 
 The run and sweep folders are made in this process (``run_scenario``), tiny and once per module.
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flowsim.cli.main import collect_main
@@ -186,7 +188,38 @@ def test_report_names_a_damaged_file_of_a_run(folder, capsys, name, damage):
                                                            f"{RUN_FIX}")
 
 
-@pytest.mark.parametrize("name, damage, problem", SWEEP_DAMAGE[:4])  # units.parquet: the notebook's
+def _other_table(path: Path) -> None:
+    """A readable Parquet file of another table saved over ``path``."""
+    pd.DataFrame({"a": [1, 2]}).to_parquet(path)
+
+
+@pytest.mark.parametrize("name, missing", [
+    ("census.parquet", "replication, date, day, nctr_census"),
+    ("units.parquet", "replication, unit, capacity"),
+    ("replications.parquet", "replication, observed_days, delayed_days_total, cost_delayed_days"),
+    ("patients.parquet", "pathway, nctr_day, delayed_days"),
+])
+def test_report_names_a_file_of_a_run_with_other_columns(folder, capsys, name, missing):
+    run = folder("run")
+    _other_table(run / name)
+    assert _error_line(capsys, report.main, [str(run)]) == (
+        f"flowsim-report: error: {run / name}: lacks the column(s) {missing} (it holds a): it is not the "
+        f"table flowsim writes there; {RUN_FIX}")
+    assert not (run / "figures").exists()
+
+
+@pytest.mark.parametrize("main", [report.main, collect_main, lambda argv: board.main([*argv, "--no-pdf"])])
+def test_a_job_table_with_other_columns_is_named_before_anything_is_written(folder, capsys, notebooks, main):
+    sweep = folder("sweep")
+    _other_table(sweep / "1" / "units.parquet")
+    line = _error_line(capsys, main, [str(sweep)])
+    assert line.split(": error: ")[1] == (
+        f"{sweep / '1' / 'units.parquet'}: lacks the column(s) replication, unit, capacity (it holds a): it "
+        "is not the table flowsim writes there; fix: rerun the sweep's command, which redoes job 1")
+    assert notebooks == [] and sorted(p.name for p in sweep.iterdir()) == ["0", "1"]
+
+
+@pytest.mark.parametrize("name, damage, problem", SWEEP_DAMAGE)
 def test_board_names_a_damaged_job_file_before_the_notebook_runs(folder, capsys, notebooks, name, damage,
                                                                  problem):
     sweep = folder("sweep")
@@ -197,7 +230,7 @@ def test_board_names_a_damaged_job_file_before_the_notebook_runs(folder, capsys,
     assert notebooks == []
 
 
-@pytest.mark.parametrize("name", ["0/units.parquet", "1/census.parquet"])
+@pytest.mark.parametrize("name", ["0/census.parquet", "1/census.parquet"])
 def test_board_names_a_file_the_notebook_finds_damaged_and_writes_nothing(folder, tmp_path, capsys, name):
     sweep = folder("sweep")
     _garble(sweep / name)
@@ -241,7 +274,7 @@ def test_board_refuses_an_output_that_is_a_folder_and_leaves_nothing_behind(fold
     existing.mkdir()
     before = sorted(tmp_path.rglob("*"))
     assert _error_line(capsys, board.main, [str(sweep), "--output", str(existing), "--no-pdf"]) == (
-        f"flowsim-board: error: --output: {existing} is a folder; fix: give a file such as "
+        f"flowsim-board: error: --output: '{existing}' is a folder, not a file; fix: give a file name, e.g. "
         f"{existing / 'board_report.html'}")
     assert sorted(tmp_path.rglob("*")) == before  # no reports.ipynb, reports_config.yaml
 
@@ -252,8 +285,8 @@ def test_board_refuses_an_output_it_cannot_write_before_the_notebook_runs(folder
     (tmp_path / "notes.txt").write_text("a file")
     inside_a_file = tmp_path / "notes.txt" / "b.html"
     assert _error_line(capsys, board.main, [str(sweep), "--output", str(inside_a_file), "--no-pdf"]) == (
-        f"flowsim-board: error: --output: {tmp_path / 'notes.txt'} (in {inside_a_file}) is a file, not a "
-        f"folder; fix: give a file in a folder, such as {tmp_path / 'board_report.html'}")
+        f"flowsim-board: error: --output: '{tmp_path / 'notes.txt'}' is a file, not a folder; fix: give a "
+        "path in a folder, e.g. board_report.html")
     locked = tmp_path / "locked"
     locked.mkdir()
     made = writable.tempfile.TemporaryFile
@@ -264,13 +297,22 @@ def test_board_refuses_an_output_it_cannot_write_before_the_notebook_runs(folder
         return made(dir=dir)
 
     monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
-    assert _error_line(capsys, board.main, [str(sweep), "--output", str(locked / "sub" / "b.html"),
-                                            "--no-pdf"]) == (
-        f"flowsim-board: error: --output: the folder {locked} is not writable (Permission denied; it would "
-        f"hold {locked / 'sub' / 'b.html'}); fix: give a file in a folder you can write to")
+    assert _error_line(capsys, board.main, [str(sweep), "--output", str(locked / "b.html"), "--no-pdf"]) == (
+        f"flowsim-board: error: --output: cannot write '{locked / 'b.html'}' (Permission denied); fix: "
+        "give a path you can write to")
     assert notebooks == [] and sorted(p.name for p in tmp_path.iterdir()) == ["locked", "notes.txt", "sweep"]
-    board.main([str(sweep), "--output", str(tmp_path / "new" / "b.html"), "--no-pdf"])  # make report's case
-    assert notebooks[0][1] == tmp_path / "new" / "b.html"
+
+
+@pytest.mark.parametrize("folder_name", ["new", "new/deeper", "/proc/x"])
+def test_board_refuses_an_output_in_a_folder_that_does_not_exist(folder, tmp_path, capsys, notebooks,
+                                                                   folder_name):
+    sweep = folder("sweep")
+    missing = tmp_path / folder_name  # /proc/x stays itself
+    before = sorted(tmp_path.rglob("*"))
+    assert _error_line(capsys, board.main, [str(sweep), "--output", str(missing / "b.html"), "--no-pdf"]) == (
+        f"flowsim-board: error: --output: folder '{missing}' does not exist; fix: create it or give another "
+        "path")
+    assert notebooks == [] and sorted(tmp_path.rglob("*")) == before  # no folder made
 
 
 @pytest.mark.parametrize(("args", "expected"), [

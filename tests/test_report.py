@@ -289,6 +289,16 @@ def test_warm_up_is_read_from_the_manifest(run_dir, tmp_path):
     assert report._describe(copy) == "run"
 
 
+@pytest.mark.parametrize("manifest", ['[1]', '"x"', '{"overrides": 5}', '{"overrides": "abc"}',
+                                      '{"overrides": [1]}'])
+def test_a_manifest_of_the_wrong_shape_is_read_as_a_damaged_one(run_dir, drawn, capsys, manifest):
+    (run_dir / "manifest.json").write_text(manifest)  # as "not json": labelled by its folder, no warm-up
+    main([str(run_dir)])
+    assert capsys.readouterr().out.startswith("Figures written to ")
+    assert drawn["delay_reasons"].axes[0].get_title() == "Acute delayed days per year by reason (run)"
+    assert report._describe(run_dir) == "run" and report._warm_up_days(run_dir) == 0.0
+
+
 def test_run_without_a_completed_delay_has_no_waiting_time_figure(run_dir, drawn):
     patients = pd.read_parquet(run_dir / "patients.parquet")
     patients.assign(delayed_days=np.nan).to_parquet(run_dir / "patients.parquet")  # all still waiting
@@ -409,6 +419,42 @@ def test_comparison_csv_is_what_the_option_charts_draw(sweep_dir, tmp_path, draw
     comparison.iloc[:2].to_csv(sweep / "comparison.csv", index=False)  # other jobs: compared afresh
     render_report(sweep, formats=("png",))
     _check_options(sweep, drawn, 0, OPTIONS)
+
+
+def _cut_mid_row(data: bytes) -> bytes:
+    return data[:-30]  # the last row's numbers cut, as by a full disk (truncate -s)
+
+
+_NOT_TEXT = "is not a CSV table (binary data, not UTF-8 text)"
+_OTHER_COLUMNS = ("lacks the column(s) job, baseline_job, added_capacity, delayed_days_avoided_per_year, "
+                  "delayed_days_avoided_per_added_place, net_saving_per_year, net_saving_per_year_ci_low, "
+                  "net_saving_per_year_ci_high, return_per_pound, services.ic_beds.capacity: it is not the "
+                  "table flowsim writes there")
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (_cut_mid_row, "is cut short (its last line has no end)"),
+    (lambda data: b"", "is empty"),
+    (lambda data: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\n", _NOT_TEXT),
+    (lambda data: data.replace(b"job", b"j\xf6b"), _NOT_TEXT),
+    (lambda data: b"x,y\n1,2\n", _OTHER_COLUMNS),
+    (lambda data: data[:data.rstrip(b"\n").rindex(b"\n") + 1],  # cut at the end of a row
+     "compares job(s) 0, 1, not the sweep's 0, 1, 2"),
+])
+def test_a_damaged_comparison_csv_is_compared_afresh_and_left_as_it_is(sweep_dir, drawn, capsys, damage,
+                                                                       problem):
+    sweep = sweep_dir
+    path = sweep / "comparison.csv"
+    path.write_bytes(damage(path.read_bytes()))
+    damaged = path.read_bytes()
+    for options, base in (([], 0), (["--baseline-job", "1"], 1)):
+        main([str(sweep), *options])
+        out = capsys.readouterr().out.splitlines()
+        assert out[-1] == (f"Note: {path} {problem}, so the options are compared afresh against job {base}; "
+                           f"to keep its baseline, run flowsim-collect {sweep} to write it again (with its "
+                           "--baseline, if one was given).")
+        _check_options(sweep, drawn, base, OPTIONS)
+        assert path.read_bytes() == damaged  # flowsim-collect's to write, with the baseline it was given
 
 
 def test_sweep_without_tables_is_gathered_and_compared_first(sweep_dir, tmp_path, drawn):

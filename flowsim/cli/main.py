@@ -34,9 +34,14 @@ from flowsim.cli.compose_once import composed_once
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import GROUPS, asks_for_help, print_help
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
-from flowsim.experiment.io import write_table
 from flowsim.experiment.pipeline import run_scenario
-from flowsim.experiment.sweep import collect_sweep, parse_override
+from flowsim.experiment.sweep import (
+    SweepTables,
+    check_writable,
+    collect_sweep,
+    parse_override,
+    write_sweep_tables,
+)
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.datafile import read_text, yaml_data
@@ -44,6 +49,9 @@ from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.overrides import normalise_overrides
 from flowsim.model.strict import closest, schema_at
 from flowsim.reporting.summary import format_comparison, format_summary
+
+if typing.TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["collect_and_report", "collect_main", "describe_error", "main"]
 
@@ -59,9 +67,30 @@ def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
     guess = closest(name, options)
     if guess is not None:
         return f"did you mean {key.rsplit('.', 1)[0] + '.' if '.' in key else ''}{guess}?"
+    if key.startswith("hydra."):  # Hydra's own settings, not the schema's
+        return "see flowsim --hydra-help and Hydra's documentation for its settings"
     if options:
-        listed = ", ".join(options) if len(options) <= 16 else "see flowsim/model/config.py"
-        return f"use one of {listed}"
+        if len(options) > 16:
+            return "see flowsim/model/config.py for the valid keys"
+        return f"use one of {', '.join(options)}"
+    return None
+
+
+# OmegaConf's words for a value the schema's type refuses, and what the type is in a user's words
+_TYPE_REFUSED = (re.compile(r"Value '(.*)' of type '\w+' could not be converted to (\w+)"),
+                 re.compile(r"Value '(.*)' is not a valid (bool)"))
+_TYPE_WORDS = {"Integer": ("a whole number", "1"), "Float": ("a number", "1.5"),
+               "bool": ("true or false", "true"), "Boolean": ("true or false", "true")}
+
+
+def _type_problem(message: str, key: str) -> str | None:
+    """``seed: must be a whole number, got 'abc'; fix: ...`` for a value of the wrong type, or None."""
+    for pattern in _TYPE_REFUSED:
+        match = pattern.search(message)
+        if match and match.group(2) in _TYPE_WORDS:
+            words, example = _TYPE_WORDS[match.group(2)]
+            return (f"{key}: must be {words}, got {match.group(1)!r}; "
+                    f"fix: set it to {words}, e.g. {key}={example}")
     return None
 
 
@@ -114,6 +143,9 @@ def describe_error(error: BaseException) -> str | None:
         if "is not a subclass of" in message and "value: {}" in message:
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
                     f"e.g. {key}={{pathways: [P2], capacity: 10, los_days: {{kind: exponential, mean: 30}}}}")
+        typed = _type_problem(message, key)
+        if typed is not None:
+            return typed
         return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
                 "(see flowsim/model/config.py)")
     if isinstance(error, HydraException):
@@ -234,41 +266,59 @@ def main() -> None:
     _guarded(entry)
 
 
+def _baseline_job(tables: SweepTables, baseline: dict[str, object] | None) -> int | str:
+    """The job ``--baseline`` names (the first job without it)."""
+    try:
+        return select_baseline(tables, baseline)
+    except KeyError as error:  # a key that is not swept, or a value no job has
+        raise ConfigError("--baseline", str(error.args[0]),
+                          "give a swept key and a value one job has") from None
+
+
+def _figure_column(tables: SweepTables, comparison: pd.DataFrame, avoided: str | None) -> str:
+    """The comparison column ``--figure`` draws (``--reason`` picks one delay reason's)."""
+    if len(tables.swept) not in (1, 2):
+        raise ConfigError("--figure", f"draws one or two swept parameters, the sweep has "
+                          f"{len(tables.swept)}", "leave out --figure, or plot results.parquet yourself")
+    column = f"{avoided}_delayed_days_avoided_per_year" if avoided else "delayed_days_avoided_per_year"
+    if column not in comparison.columns:
+        raise ConfigError("--reason", f"the comparison has no column {column}",
+                          "leave out --reason to draw every delay reason")
+    return column
+
+
 def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None,
-                       figure: str | None = None, avoided: str | None = None) -> Path:
+                       figure: str | None = None, avoided: str | None = None, prog: str = "flowsim") -> Path:
     """Gather ``sweep_dir``, write ``results.parquet``, ``summary.csv``, ``comparison.csv``; print.
+
+    Every table is made, and the options checked, before any is written: a failure leaves the earlier
+    tables as they were. Warnings go to stderr prefixed with ``prog``, the command that was run.
 
     Returns
     -------
     pathlib.Path
         The ``comparison.csv`` written.
     """
-    tables = collect_sweep(sweep_dir)
-    comparison = compare_to_baseline(tables, select_baseline(tables, baseline))
-    path = write_table(comparison, Path(sweep_dir) / "comparison.csv")
+    check_writable(sweep_dir)
+    tables = collect_sweep(sweep_dir, write=False)
+    comparison = compare_to_baseline(tables, _baseline_job(tables, baseline))
+    column = _figure_column(tables, comparison, avoided) if figure else None
+    write_sweep_tables(sweep_dir, tables, comparison)
     print(format_comparison(comparison, tables.swept))
-    if figure:
-        if len(tables.swept) not in (1, 2):
-            raise ConfigError("--figure", f"draws one or two swept parameters, the sweep has "
-                              f"{len(tables.swept)}", "leave out --figure, or plot results.parquet yourself")
+    if figure is not None and column is not None:
         from flowsim.reporting.plots import avoided_vs_option  # matplotlib only when a figure is asked for
 
         group = tables.swept[0] if len(tables.swept) == 2 else None
-        column = (f"{avoided}_delayed_days_avoided_per_year" if avoided
-                  else "delayed_days_avoided_per_year")
-        if column not in comparison.columns:
-            raise ConfigError("--reason", f"the comparison has no column {column}",
-                              "leave out --reason to draw every delay reason")
         avoided_vs_option(comparison, tables.swept[-1], group, column).savefig(figure, dpi=120)
         print(f"Figure written to {figure}")
     if tables.incomplete:
-        print(f"flowsim: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
+        print(f"{prog}: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
               "(rerun the same command to finish them)", file=sys.stderr)
     if tables.left_out:
-        print(f"flowsim: warning: job folders of an earlier sweep left out: {', '.join(tables.left_out)} "
+        print(f"{prog}: warning: job folders of an earlier sweep left out: {', '.join(tables.left_out)} "
               "(not in this sweep's sweep.json)", file=sys.stderr)
     print(f"\nSweep tables written to {sweep_dir}/ (results.parquet, summary.csv, comparison.csv)")
-    return path
+    return Path(sweep_dir) / "comparison.csv"
 
 
 def collect_main(argv: Sequence[str] | None = None) -> None:
@@ -303,15 +353,11 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
                               "add --figure PATH, or leave out --reason")
         # checked before gathering: the tables are written first, the figure last
         figure = str(check_figure_path(args.figure, "--figure")) if args.figure else None
-        collect_and_report(args.sweep_dir, baseline or None, figure, args.reason)
+        collect_and_report(args.sweep_dir, baseline or None, figure, args.reason, prog="flowsim-collect")
     except ConfigError as error:  # a damaged job file, jobs of different runs mixed in one folder, ...
         print(f"flowsim-collect: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     except FileNotFoundError as error:  # a folder with no finished job
         print(f"flowsim-collect: error: {args.sweep_dir}: {error}; fix: give the sweep directory "
               "(hydra.sweep.dir), or rerun the sweep to finish its jobs", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
-    except KeyError as error:  # a --baseline value no job has
-        print(f"flowsim-collect: error: --baseline: {str(error).strip(chr(39))}; fix: give a swept key "
-              "and a value one job has", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)

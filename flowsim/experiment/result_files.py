@@ -9,6 +9,9 @@ inside pandas. flowsim-collect, flowsim-report and flowsim-board read through th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +21,18 @@ import pyarrow.parquet as pq
 
 from flowsim.model.errors import ConfigError
 
-__all__ = ["RUN_FIX", "job_fix", "read_census", "read_json", "read_parquet"]
+__all__ = ["RESULT_COLUMNS", "RUN_FIX", "job_fix", "read_census", "read_csv", "read_json", "read_parquet"]
 
 # How a damaged or missing file of a single run is written again (run_scenario resumes its checkpoints).
 RUN_FIX = "rerun the run's command (it writes the run's files again)"
+
+# The columns a run's table of this name has held since flowsim first wrote it, and its readers use
+# (collect and compare, the report's and the board's figures); columns added later are optional.
+RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "replications.parquet": ("replication", "observed_days", "delayed_days_total", "cost_delayed_days"),
+    "units.parquet": ("replication", "unit", "capacity"),
+    "census.parquet": ("replication", "date", "day", "nctr_census"),
+}
 
 
 def job_fix(folder: str | Path) -> str:
@@ -67,26 +78,41 @@ def read_parquet(path: str | Path, fix: str, columns: list[str] | None = None,
                  optional: tuple[str, ...] = ()) -> pd.DataFrame:
     """A Parquet table flowsim wrote (``replications.parquet``, ``census.parquet``, ...).
 
-    ``path`` and ``fix`` are as for :func:`read_json`.
+    ``path`` and ``fix`` are as for :func:`read_json`. A file of a name in :data:`RESULT_COLUMNS` must
+    hold its columns, whichever are read: a readable table without them is another file saved over it,
+    and would fail later with a ``KeyError`` deep in a figure.
 
     Parameters
     ----------
     columns : list of str, optional
-        The columns to read (default: all).
+        The columns to read (default: all); each must be in the file.
     optional : tuple of str
         Further columns, read where the file has them (tables written before a column existed lack it).
 
     Raises
     ------
     ConfigError
-        If the file is missing, unreadable, or not a readable Parquet file (truncated, or its pages
-        garbled); the field is its path.
+        If the file is missing, unreadable, not a readable Parquet file (truncated, or its pages
+        garbled), or lacks a column it needs; the field is its path.
     """
+    with _parquet_errors(path, fix):
+        present = pq.read_schema(path).names
+    needed = dict.fromkeys([*RESULT_COLUMNS.get(Path(path).name, ()), *(columns or ())])
+    missing = [c for c in needed if c not in present]
+    if missing:
+        shown = ", ".join(present[:6]) + (", ..." if len(present) > 6 else "") or "none"
+        raise ConfigError(str(path), f"lacks the column(s) {', '.join(missing)} (it holds {shown}): it is "
+                          "not the table flowsim writes there", fix)
+    wanted = None if columns is None else [*columns, *(c for c in optional if c in present)]
+    with _parquet_errors(path, fix):
+        return pd.read_parquet(path, columns=wanted)
+
+
+@contextmanager
+def _parquet_errors(path: str | Path, fix: str) -> Iterator[None]:
+    """Turn a failure to read the Parquet file ``path`` into a :class:`ConfigError` naming it."""
     try:
-        if optional:
-            present = pq.read_schema(path).names
-            columns = [*(columns or []), *(c for c in optional if c in present)]
-        return pd.read_parquet(path, columns=columns)
+        yield
     except FileNotFoundError:
         raise ConfigError(str(path), "is missing", fix) from None
     except PermissionError as error:
@@ -95,6 +121,47 @@ def read_parquet(path: str | Path, fix: str, columns: list[str] | None = None,
     # for a file cut short; its message repeats the path and explains little to a planner
     except (pa.ArrowException, OSError, ValueError):
         raise ConfigError(str(path), "is not a readable Parquet file, damaged or cut short", fix) from None
+
+
+def read_csv(path: str | Path, fix: str, columns: list[str]) -> pd.DataFrame:
+    """A CSV table flowsim wrote (``comparison.csv``, ...), whole and with ``columns``.
+
+    ``path`` and ``fix`` are as for :func:`read_json`. flowsim ends every line of a CSV file, so a file
+    whose last line has no end was cut short (a full disk, a killed copy): read as it stands, its last
+    row would hold a number cut in the middle.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, unreadable, empty, cut short, not text (binary, or not UTF-8), not a
+        CSV table, or lacks one of ``columns``; the field is its path.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(str(path), "is missing", fix) from None
+    except OSError as error:
+        raise ConfigError(str(path), f"cannot be read ({error.strerror or error})", fix) from None
+    if not data.strip():
+        raise ConfigError(str(path), "is empty", fix)
+    try:
+        text: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\0" in text:  # a NUL is UTF-8 too, but no table flowsim writes holds one
+        raise ConfigError(str(path), "is not a CSV table (binary data, not UTF-8 text)", fix)
+    if not text.endswith("\n"):
+        raise ConfigError(str(path), "is cut short (its last line has no end)", fix)
+    try:
+        table = pd.read_csv(StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        reason = " ".join(str(error).split()).rstrip(".")
+        raise ConfigError(str(path), f"is not a readable CSV table ({reason})", fix) from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ConfigError(str(path), f"lacks the column(s) {', '.join(missing)}: it is not the table flowsim "
+                          "writes there", fix)
+    return table
 
 
 def read_census(folder: str | Path, fix: str) -> pd.DataFrame | None:

@@ -18,8 +18,11 @@ truncated ``metrics.json``, a garbled ``units.parquet``) stops with a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,11 +33,12 @@ import yaml
 from flowsim.experiment.io import write_json, write_table
 from flowsim.experiment.result_files import job_fix, read_json, read_parquet
 from flowsim.experiment.sweep_jobs import find_jobs, job_order, select_jobs
+from flowsim.experiment.writable import why_not_writable
 from flowsim.measures.aggregate import summarise
 from flowsim.model.errors import ConfigError
 
-__all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "collect_sweep", "find_jobs", "parse_override",
-           "sweep_job_ids"]
+__all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "check_writable", "collect_sweep", "find_jobs",
+           "parse_override", "sweep_job_ids", "write_sweep_tables"]
 
 COLLECTED_FILE = "collected.json"
 # What collect_sweep (and flowsim-collect after it) write at the top of a sweep directory.
@@ -52,6 +56,8 @@ class SweepTables:
     incomplete: tuple[str, ...]  # job folders without finished results
     observed_days: float
     left_out: tuple[str, ...] = ()  # finished job folders of an earlier sweep (not in sweep.json)
+    # folder name -> identity digest and replications: what collected.json records of the jobs
+    jobs: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 class _HydraTypedLoader(yaml.SafeLoader):
@@ -97,21 +103,55 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _recorded(folder: Path, name: str, key: str) -> Any:
+    """``key`` of the job file ``name`` (``manifest.json``, ``metrics.json``), which must have it.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or damaged, or lacks ``key`` (the field is its path).
+    """
+    data = read_json(folder / name, job_fix(folder))
+    if data.get(key) is None:
+        raise ConfigError(str(folder / name), f"lacks {key}", job_fix(folder))
+    return data[key]
+
+
+def _job_table(folder: Path, name: str) -> pd.DataFrame:
+    """The job's Parquet table ``name``; ``replications.parquet`` must have one row per replication.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, damaged, or holds another table (:func:`read_parquet` checks the columns
+        flowsim writes there); the field is its path.
+    """
+    path = folder / name
+    table = read_parquet(path, job_fix(folder))
+    if name == "replications.parquet" and table["replication"].duplicated().any():
+        raise ConfigError(str(path), "has more than one row for a replication", job_fix(folder))
+    return table
+
+
 def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
     """Gather the finished jobs of the sweep in ``sweep_dir``; write ``results.parquet`` and ``summary.csv``.
 
     With ``write``, ``collected.json`` records the jobs' identities and replication counts, and a
-    ``comparison.csv`` of earlier tables is removed (``flowsim-collect`` writes a fresh one).
+    ``comparison.csv`` of earlier tables is removed (:func:`write_sweep_tables`); ``sweep_dir`` is checked
+    to be writable first. Without, nothing is written (``flowsim-collect`` writes the tables with its
+    comparison once both are made).
 
     Raises
     ------
     FileNotFoundError
         If ``sweep_dir`` holds no finished job of its sweep.
     ConfigError
-        If finished jobs of different runs are mixed in ``sweep_dir``, or a job's file is missing or
-        damaged (the field names the file).
+        If finished jobs of different runs are mixed in ``sweep_dir``, a job's file is missing or
+        damaged (the field names the file), or, with ``write``, the tables cannot be written there.
     """
     root = Path(sweep_dir)
+    if write:
+        check_writable(root)
     jobs = select_jobs(root)
     if not jobs.finished:
         raise FileNotFoundError(f"no finished flowsim job under {root}")
@@ -119,9 +159,13 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
     overrides: dict[str, dict[str, Any]] = {}
     observed = set()
     for folder in finished:
-        manifest = read_json(folder / "manifest.json", job_fix(folder))
-        overrides[folder.name] = dict(parse_override(o) for o in manifest["overrides"])
-        observed.add(read_json(folder / "metrics.json", job_fix(folder))["observed_days"])
+        recorded = _recorded(folder, "manifest.json", "overrides")  # texts: as JobFolder.read checked
+        overrides[folder.name] = dict(parse_override(o) for o in recorded)
+        days = _recorded(folder, "metrics.json", "observed_days")
+        if not isinstance(days, int | float) or isinstance(days, bool):
+            raise ConfigError(str(folder / "metrics.json"), "is damaged: its observed_days entry is not a "
+                              "number", job_fix(folder))
+        observed.add(days)
     keys = sorted({k for o in overrides.values() for k in o})
     swept = tuple(k for k in keys
                   if len({json.dumps(o.get(k), sort_keys=True) for o in overrides.values()}) > 1)
@@ -130,9 +174,9 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
         front = {"job": _job_id(folder), **{k: overrides[folder.name].get(k) for k in swept}}
         return pd.concat([pd.DataFrame([front] * len(table)), table.reset_index(drop=True)], axis=1)
 
-    results = pd.concat([labelled(f, read_parquet(f / "replications.parquet", job_fix(f)))
+    results = pd.concat([labelled(f, _job_table(f, "replications.parquet"))
                          for f in finished], ignore_index=True)
-    units = pd.concat([labelled(f, read_parquet(f / "units.parquet", job_fix(f))) for f in finished],
+    units = pd.concat([labelled(f, _job_table(f, "units.parquet")) for f in finished],
                       ignore_index=True)
     if results.duplicated(["job", "replication"]).any():
         raise RuntimeError(f"duplicate job/replication rows in {root}")  # never expected
@@ -143,16 +187,74 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
         front = {"job": _job_id(folder), **{k: overrides[folder.name].get(k) for k in swept}}
         pieces.append(pd.concat([pd.DataFrame([front] * len(summary)), summary], axis=1))
     summary = pd.concat(pieces, ignore_index=True)
+    tables = SweepTables(results, summary, units, swept, jobs.unfinished,
+                         float(next(iter(observed))) if len(observed) == 1 else float("nan"),
+                         jobs.left_out, jobs.state())
     if write:
-        (root / COLLECTED_FILE).unlink(missing_ok=True)  # until the new tables are all written
-        (root / "comparison.csv").unlink(missing_ok=True)  # it compared the earlier tables
-        write_table(results, root / "results.parquet")
-        write_table(summary, root / "summary.csv")
-        write_json({"jobs": jobs.state(), "results_sha256": _sha256(root / "results.parquet")},
-                   root / COLLECTED_FILE)
-    return SweepTables(results, summary, units, swept, jobs.unfinished,
-                       float(next(iter(observed))) if len(observed) == 1 else float("nan"),
-                       jobs.left_out)
+        write_sweep_tables(root, tables)
+    return tables
+
+
+def check_writable(sweep_dir: str | Path) -> None:
+    """Refuse a sweep directory its tables cannot be written into, before anything is gathered.
+
+    Raises
+    ------
+    ConfigError
+        If the folder cannot be written (a read-only copy, another user's), or a table's name there is
+        taken by a folder.
+    """
+    root = Path(sweep_dir)
+    reason = why_not_writable(root)
+    if reason is not None:
+        raise ConfigError(str(root), f"is not writable ({reason}), and the sweep's tables are written there",
+                          "copy the sweep directory to a folder you can write to, and give the copy")
+    for name in (*_TABLES, COLLECTED_FILE):
+        if (root / name).is_dir():
+            raise ConfigError(str(root / name), "is a folder, where the sweep's table of that name goes",
+                              "move that folder out of the sweep directory")
+
+
+def write_sweep_tables(sweep_dir: str | Path, tables: SweepTables, comparison: pd.DataFrame | None = None
+                       ) -> None:
+    """Write ``results.parquet``, ``summary.csv``, ``comparison.csv`` and ``collected.json`` together.
+
+    Each is first written whole under a hidden name beside its own, so a failure (a full disk) leaves
+    the earlier files as they were. Then ``collected.json`` goes until the tables are all in place, so
+    a folder caught between two sets of tables never passes :func:`check_collected`.
+
+    Parameters
+    ----------
+    sweep_dir : path
+        The sweep directory.
+    tables : SweepTables
+        The gathered sweep (:func:`collect_sweep`).
+    comparison : pandas.DataFrame, optional
+        Its comparison with a baseline; without one, a ``comparison.csv`` of earlier tables is removed.
+    """
+    root = Path(sweep_dir)
+    staged: dict[str, Path] = {}
+    try:
+        staged["results.parquet"] = write_table(tables.results, _staging(root / "results.parquet"))
+        staged["summary.csv"] = write_table(tables.summary, _staging(root / "summary.csv"))
+        if comparison is not None:
+            staged["comparison.csv"] = write_table(comparison, _staging(root / "comparison.csv"))
+        staged[COLLECTED_FILE] = write_json(  # the last to be put in place
+            {"jobs": tables.jobs, "results_sha256": _sha256(staged["results.parquet"])},
+            _staging(root / COLLECTED_FILE))
+        (root / COLLECTED_FILE).unlink(missing_ok=True)
+        if comparison is None:
+            (root / "comparison.csv").unlink(missing_ok=True)  # it compared the earlier tables
+        for name, path in staged.items():
+            os.replace(path, root / name)
+    finally:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+
+
+def _staging(target: Path) -> Path:
+    """A hidden name beside ``target`` with its suffix (which says how a table is written)."""
+    return target.with_name(f".{secrets.token_hex(4)}.{target.name}")
 
 
 def check_collected(sweep_dir: str | Path) -> None:
@@ -174,12 +276,14 @@ def check_collected(sweep_dir: str | Path) -> None:
         return
     field = str(root / present[0])
     fix = f"run flowsim-collect {root} to gather the jobs again, or rerun the sweep's command"
-    try:
-        collected = json.loads((root / COLLECTED_FILE).read_text())
-    except (OSError, ValueError):
+    if not (root / COLLECTED_FILE).is_file():
         raise ConfigError(field, "was not gathered from the jobs now in the folder (no "
-                          f"{COLLECTED_FILE} records which)", fix) from None
-    recorded, current = collected.get("jobs") or {}, jobs.state()
+                          f"{COLLECTED_FILE} records which)", fix)
+    collected = read_json(root / COLLECTED_FILE, fix)
+    if not isinstance(collected.get("jobs"), dict) or not isinstance(collected.get("results_sha256"), str):
+        raise ConfigError(str(root / COLLECTED_FILE), "is damaged: it lacks the jobs and results digest "
+                          "flowsim-collect records", fix)
+    recorded, current = collected["jobs"], jobs.state()
     changed = sorted((k for k in recorded.keys() | current.keys() if recorded.get(k) != current.get(k)),
                      key=lambda name: job_order(Path(name)))
     if changed:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,11 +102,20 @@ class JobFolder:
         Raises
         ------
         ConfigError
-            If either is damaged (cut short, not a JSON object), naming the file and the fix.
+            If either is damaged (cut short, not a JSON object, an entry not of the kind flowsim writes,
+            a manifest without its overrides), naming the file and the fix.
         """
         fix = job_fix(folder)
         metrics = read_json(folder / "metrics.json", fix)
-        manifest = read_json(folder / "manifest.json", fix) if (folder / "manifest.json").exists() else {}
+        recorded = (folder / "manifest.json").exists()
+        manifest = read_json(folder / "manifest.json", fix) if recorded else {}
+        _check_entry(folder / "metrics.json", metrics, "identity", "an object", lambda v: isinstance(v, dict))
+        _check_entry(folder / "metrics.json", metrics, "replications", "a whole number",
+                     lambda v: isinstance(v, int) and not isinstance(v, bool))
+        _check_entry(folder / "manifest.json", manifest, "overrides", "a list of key=value texts",
+                     lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v))
+        if recorded and manifest.get("overrides") is None:  # every manifest flowsim wrote has them
+            raise ConfigError(str(folder / "manifest.json"), "lacks overrides", fix)
         job = metrics.get("job", int(folder.name) if folder.name.isdigit() else None)
         overrides = dict(_split(o) for o in manifest.get("overrides", []))
         return cls(folder, job, metrics.get("identity") or {}, int(metrics.get("replications", 0)),
@@ -115,6 +124,13 @@ class JobFolder:
     def state(self) -> dict[str, Any]:
         """What a gathered table depends on: the identity digest and the number of replications."""
         return {"identity": self.identity.get("digest"), "replications": self.replications}
+
+
+def _check_entry(path: Path, data: Mapping[str, Any], key: str, kind: str,
+                 valid: Callable[[Any], bool]) -> None:
+    """Refuse a job file whose ``key``, where it has one, is not what flowsim writes (e.g. edited by hand)."""
+    if data.get(key) is not None and not valid(data[key]):
+        raise ConfigError(str(path), f"is damaged: its {key} entry is not {kind}", job_fix(path.parent))
 
 
 def _split(override: str) -> tuple[str, str]:
@@ -234,7 +250,8 @@ def select_jobs(sweep_dir: str | Path) -> SweepJobs:
     Raises
     ------
     ConfigError
-        If finished jobs of different runs are mixed in ``sweep_dir`` (field: the directory).
+        If finished jobs of different runs are mixed in ``sweep_dir`` (field: the directory), or a
+        finished job's ``metrics.json`` or ``manifest.json``, or ``sweep.json``, is damaged (field: the file).
     """
     root = Path(sweep_dir)
     done, unfinished = find_jobs(root)
@@ -242,9 +259,27 @@ def select_jobs(sweep_dir: str | Path) -> SweepJobs:
     record_path = root / SWEEP_FILE
     if not record_path.is_file():
         return _consistent(root, finished, unfinished)
-    try:
-        record = json.loads(record_path.read_text())
-    except (OSError, ValueError):
-        raise ConfigError(str(record_path), "is not readable JSON",
-                          "rerun the sweep's command (it writes sweep.json again)") from None
-    return _from_record(root, record, finished, unfinished)
+    return _from_record(root, _read_record(record_path), finished, unfinished)
+
+
+def _read_record(path: str | Path) -> dict[str, Any]:
+    """``sweep.json``, checked to list every job with its identity as :func:`write_sweep_record` wrote it.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not a JSON object (e.g. cut short), or lists no jobs or a job without
+        its identity; the field is its path.
+    """
+    fix = f"rerun the sweep's command (it writes {SWEEP_FILE} again)"
+    record = read_json(path, fix)
+    jobs = record.get("jobs")
+    if not isinstance(jobs, dict) or not jobs:
+        raise ConfigError(str(path), "is damaged: it lists no jobs", fix)
+    for number, job in jobs.items():
+        identity = job.get("identity") if isinstance(job, dict) else None
+        digest = identity.get("digest") if isinstance(identity, dict) else None
+        if not number.isdigit() or not isinstance(digest, str):
+            raise ConfigError(str(path), f"is damaged: its job {number!r} is not a job number with an "
+                              "identity", fix)
+    return record

@@ -13,7 +13,8 @@ Every figure goes to ``DIR/figures/`` as PNG and SVG, written atomically. The co
 is read from ``comparison.csv`` (so a baseline chosen with ``flowsim-collect --baseline`` holds);
 if there is none the sweep is gathered and compared first, as ``flowsim-collect`` would, and the
 tables are written. ``--baseline-job`` compares against another job in memory, leaving
-``comparison.csv`` as it is.
+``comparison.csv`` as it is; so does a ``comparison.csv`` that cannot be drawn (cut short, damaged, or
+of other jobs), with a note saying so and that ``flowsim-collect`` writes it again.
 
 A missing or damaged result file (a truncated ``metrics.json``, a garbled ``census.parquet``) stops
 with one line naming it and the command that writes it again (every file is read through
@@ -23,17 +24,17 @@ with one line naming it and the command that writes it again (every file is read
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from flowsim.experiment.compare import compare_to_baseline
 from flowsim.experiment.io import atomic_write, write_table
-from flowsim.experiment.result_files import RUN_FIX, job_fix, read_census, read_parquet
+from flowsim.experiment.result_files import RUN_FIX, job_fix, read_census, read_csv, read_json, read_parquet
 from flowsim.experiment.sweep import SweepTables, check_collected, collect_sweep, find_jobs
 from flowsim.measures.aggregate import (
     census_fan,
@@ -61,6 +62,10 @@ _FIX_DIR = ("give the folder of a flowsim run (hydra.run.dir, holds metrics.json
 
 
 _NOT_SCENARIO = ("hydra.", "outputs.", "replications=", "n_jobs=", "precision.")
+# What the option charts draw from comparison.csv, besides the swept columns.
+_COMPARISON_COLUMNS = ("job", "baseline_job", "added_capacity", "delayed_days_avoided_per_year",
+                       "delayed_days_avoided_per_added_place", "net_saving_per_year",
+                       "net_saving_per_year_ci_low", "net_saving_per_year_ci_high", "return_per_pound")
 _NO_CENSUS = ("was made without a census (outputs.census=false): its census figures (NCTR census fan chart, "
               "weekly unit utilisation heat map) are left out")
 
@@ -83,18 +88,24 @@ def _save(fig: Figure, folder: Path, name: str, formats: Sequence[str]) -> list[
     return written
 
 
+def _manifest(run_dir: Path) -> dict[str, Any]:
+    """The run's ``manifest.json``; empty when it is missing or damaged (an older run: still drawn)."""
+    try:
+        return read_json(run_dir / "manifest.json", RUN_FIX)
+    except ConfigError:
+        return {}
+
+
 def _warm_up_days(run_dir: Path) -> float:
     try:
-        manifest = json.loads((run_dir / "manifest.json").read_text())
-        return float(manifest["config"]["run"]["warm_up_days"])
-    except (OSError, KeyError, TypeError, ValueError):
+        return float(_manifest(run_dir)["config"]["run"]["warm_up_days"])
+    except (KeyError, TypeError, ValueError):
         return 0.0  # the census and KPIs are already filtered; only patients.parquet needs it
 
 
 def _describe(run_dir: Path) -> str:
-    try:
-        overrides = json.loads((run_dir / "manifest.json").read_text())["overrides"]
-    except (OSError, KeyError, ValueError):
+    overrides = _manifest(run_dir).get("overrides")
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
         return run_dir.name
     # what defines the scenario, not how it was run or written
     return " ".join(o for o in overrides if not o.startswith(_NOT_SCENARIO)) or "default scenario"
@@ -153,17 +164,42 @@ def _parse_job(text: str | int | None) -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
-def _comparison(root: Path, tables: SweepTables, baseline_job: int | str | None) -> pd.DataFrame:
+def _comparison(root: Path, tables: SweepTables, baseline_job: int | str | None, notes: list[str]
+                ) -> pd.DataFrame:
+    """``comparison.csv`` (its baseline may be flowsim-collect's ``--baseline``), else compared afresh.
+
+    A saved table that cannot be drawn (damaged, or of other jobs) is compared afresh in memory and left
+    as it is, with a note; without one, the sweep is gathered and compared, and the tables written.
+    """
     path = root / "comparison.csv"
-    if path.is_file():
-        saved = pd.read_csv(path)
-        same_jobs = {str(j) for j in saved["job"]} == {str(j) for j in tables.results["job"]}
-        if same_jobs and (baseline_job is None or str(saved["baseline_job"].iloc[0]) == str(baseline_job)):
-            return saved
-        return compare_to_baseline(tables, baseline_job)
-    comparison = compare_to_baseline(collect_sweep(root), baseline_job)  # writes results, summary
-    write_table(comparison, path)
-    return comparison
+    if not path.exists():
+        comparison = compare_to_baseline(collect_sweep(root), baseline_job)  # writes results, summary
+        write_table(comparison, path)
+        return comparison
+    fix = f"run flowsim-collect {root} to write it again (with its --baseline, if one was given)"
+    try:
+        saved = read_csv(path, fix, [*_COMPARISON_COLUMNS, *tables.swept])
+        _check_jobs(saved, path, tables, fix)
+    except ConfigError as error:
+        comparison = compare_to_baseline(tables, baseline_job)
+        notes.append(f"{error.field} {error.problem}, so the options are compared afresh against job "
+                     f"{comparison['baseline_job'].iloc[0]}; to keep its baseline, {error.fix}")
+        return comparison
+    if baseline_job is None or str(saved["baseline_job"].iloc[0]) == str(baseline_job):
+        return saved
+    return compare_to_baseline(tables, baseline_job)
+
+
+def _check_jobs(saved: pd.DataFrame, path: Path, tables: SweepTables, fix: str) -> None:
+    """Refuse a saved comparison that is not of the sweep's jobs against one of them."""
+    jobs = [str(j) for j in dict.fromkeys(tables.results["job"])]
+    if sorted(str(j) for j in saved["job"]) != sorted(jobs):
+        raise ConfigError(str(path), f"compares job(s) {', '.join(str(j) for j in saved['job'])}, not the "
+                          f"sweep's {', '.join(jobs)}", fix)
+    bases = {str(j) for j in saved["baseline_job"]}
+    if len(bases) != 1 or not bases <= set(jobs):
+        raise ConfigError(str(path), f"has baseline job(s) {', '.join(sorted(bases))}, not one of the "
+                          "sweep's jobs", fix)
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -193,7 +229,7 @@ def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[
     if baseline_job is not None and str(baseline_job) not in {str(j) for j in jobs}:
         raise ReportError(f"job {baseline_job} is not a finished job of {root}",
                           f"pick --baseline-job from {', '.join(str(j) for j in jobs)}")
-    comparison = _comparison(root, tables, baseline_job)
+    comparison = _comparison(root, tables, baseline_job, notes)
     base = _parse_job(str(comparison["baseline_job"].iloc[0]))
     first = tables.results.drop_duplicates("job").set_index("job")
 
