@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flowsim.model.compose import config_dir
+from flowsim.model.compose import config_dir, load_config
 from flowsim.model.errors import ConfigError
 from flowsim.model.shadowed import check_not_shadowed
 from tests.test_bad_input import run_in_process
@@ -70,3 +70,10 @@ def test_a_sweep_stops_before_any_job(tmp_path, capsys, monkeypatch):
     (line,) = stderr.splitlines()
     assert line.startswith("flowsim: error: sweep job 0") and "system=my_default" in line, line
     assert not out.exists()
+
+
+def test_composing_in_python_refuses_it_too(tmp_path):
+    folder = _own(tmp_path, "system/default.yaml")
+    with pytest.raises(ConfigError, match="system=my_default"):
+        load_config(["scenario=quick"], search_dir=folder)
+    assert "hydra" not in load_config(["scenario=quick"], search_dir=_own(tmp_path / "b", "system/mine.yaml"))

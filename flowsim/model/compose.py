@@ -66,17 +66,30 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     Returns
     -------
     DictConfig
+
+    Raises
+    ------
+    ConfigError
+        If a file of ``search_dir`` that the configuration would read is hidden by flowsim's own
+        of the same name (:mod:`flowsim.model.shadowed`).
     """
     from hydra import compose, initialize_config_dir
+    from omegaconf import open_dict
 
     from flowsim.model.config import register_configs
     from flowsim.model.overrides import normalise_overrides
+    from flowsim.model.shadowed import check_not_shadowed
 
     register_configs()
     searched = [] if search_dir is None else [search_dir_override(search_dir)]
     with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
                                version_base="1.3"):
-        return compose(config_name=config_name, overrides=[*searched, *normalise_overrides(overrides)])
+        cfg = compose(config_name=config_name, overrides=[*searched, *normalise_overrides(overrides)],
+                      return_hydra_config=True)
+    check_not_shadowed(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides
+    with open_dict(cfg):  # then without Hydra's section, as compose leaves it by default
+        del cfg["hydra"]
+    return cfg
 
 
 def load_scenario(overrides: Sequence[str] = ()) -> Scenario:
