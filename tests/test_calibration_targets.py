@@ -174,6 +174,18 @@ def test_a_wrong_targets_file_is_named(tmp_path, body, field):
     assert error.value.field == field
 
 
+@pytest.mark.parametrize(("body", "line"), [
+    ("replications: 0", "replications: must be >= 1, got 0; fix: set replications to a whole number >= 1"),
+    ("seed: -3", "seed: must be >= 0, got -3; fix: set seed to a whole number >= 0"),
+    ("replications: 2.5", "replications: must be a whole number >= 1, got 2.5; fix: set replications to a "
+                          "whole number such as 1"),
+])
+def test_seed_and_replications_say_what_they_must_be(tmp_path, body, line):
+    with pytest.raises(ConfigError) as error:
+        _spec(tmp_path, f"targets: [{{kpi: x, value: 1, tolerance: {{relative: 0.1}}}}]\n{body}")
+    assert str(error.value) == line
+
+
 def test_a_targets_file_not_in_utf8_or_a_folder_is_named_with_its_line(tmp_path):
     path = tmp_path / "targets.yaml"
     path.write_bytes("seed: 3\n# observed census, cost in \u00a3\ntargets: []\n".encode("latin-1"))

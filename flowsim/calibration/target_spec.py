@@ -37,6 +37,7 @@ from typing import Any
 from flowsim.model.bounds import MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
+from flowsim.model.validate import whole_number
 
 __all__ = ["MONTH_PROFILE", "Parameter", "Target", "TargetSpec", "load_target_spec"]
 
@@ -221,11 +222,6 @@ def load_target_spec(path: str | Path) -> TargetSpec:
                           "write e.g. [housing=default, services.ic_beds.capacity=300]")
     seed = raw.get("seed", 2023)
     replications = raw.get("replications", 6)
-    for key, value, low, high in (("seed", seed, 0, MAX_SEED), ("replications", replications, 1,
-                                                                   MAX_REPLICATIONS)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(key, f"must be a whole number, got {value!r}", f"give a whole {key}")
-        if value > high:
-            raise ConfigError(key, f"must be <= {high:,}, got {value:,}",
-                              f"give a whole number up to {high:,}")
+    seed = whole_number(seed, "seed", minimum=0, maximum=MAX_SEED)
+    replications = whole_number(replications, "replications", minimum=1, maximum=MAX_REPLICATIONS)
     return TargetSpec(tuple(overrides), seed, replications, observed, fitted)
