@@ -102,6 +102,24 @@ def test_an_interrupted_search_resumes_from_disk_with_the_same_result(tmp_path, 
     assert run_search(third).recommended == whole.recommended
 
 
+@pytest.mark.parametrize("damage", ["{half", "[1]", '"x"', '{"kpis": {}}', '{"kpis": [1]}',
+                                    '{"kpis": {"observed_days": "x"}}', '{"replication": 0}'])
+def test_a_damaged_checkpoint_is_run_again(tmp_path, damage):
+    spec = _spec()
+    whole = run_search(Evaluator(BASE, spec, FakeExecutor(), tmp_path))
+    (first, *_) = sorted(tmp_path.rglob("rep-*.json"))
+    first.write_text(damage)
+    again = FakeExecutor()
+    evaluator = Evaluator(BASE, spec, again, tmp_path)
+    assert run_search(evaluator).recommended == whole.recommended
+    assert again.ran == 1 and evaluator.reused == _checkpointed(tmp_path) - 1
+
+
+def _checkpointed(folder) -> int:
+    """Replications checkpointed under ``folder``."""
+    return len(list(folder.rglob("rep-*.json")))
+
+
 def test_checkpoints_of_another_system_are_never_reused(tmp_path):
     spec = _spec()
     run_search(Evaluator(BASE, spec, FakeExecutor(), tmp_path))

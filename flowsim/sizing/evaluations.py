@@ -91,9 +91,10 @@ class Evaluator:
             return None
         try:
             data = json.loads(path.read_text())
-        except ValueError:  # half-written by an interrupted run: run it again
+            kpis = {str(k): (float("nan") if v is None else float(v)) for k, v in data["kpis"].items()}
+        except (ValueError, TypeError, KeyError, AttributeError):  # half-written or damaged: run it again
             return None
-        return {k: (float("nan") if v is None else float(v)) for k, v in data["kpis"].items()}
+        return kpis if "observed_days" in kpis else None  # every replication records it
 
     def run(self, wants: Iterable[tuple[Candidate, int, Sequence[int]]], stage: str) -> None:
         """Make sure each (candidate, seed, replications) has been run; run what is missing.
