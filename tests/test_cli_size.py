@@ -241,6 +241,18 @@ def test_seed_and_replications_of_the_system_are_refused_for_the_sizing_files_ow
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("marker", "what"), [("metrics.json", "a flowsim run"),
+                                             ("sweep.json", "a flowsim sweep")])
+def test_the_folder_of_a_run_or_sweep_is_refused_as_output(tmp_path, capsys, marker, what):
+    spec = _write_spec(tmp_path)
+    (tmp_path / "run1").mkdir()
+    (tmp_path / "run1" / marker).write_text("{}")
+    assert _error(capsys, [str(spec), "--output", str(tmp_path / "run1")]) == (
+        f"flowsim-size: error: --output: '{tmp_path / 'run1'}' holds the results of {what} ({marker}); fix: "
+        "give the search a folder of its own, e.g. --output sizing/my_search")
+    assert sorted(p.name for p in (tmp_path / "run1").iterdir()) == [marker]
+
+
 @pytest.mark.parametrize("where", ["a_file", "a_file/sub", "/proc/no_such_folder"])
 def test_an_output_folder_that_cannot_be_written_stops_before_any_replication(tmp_path, capsys, where):
     (tmp_path / "a_file").write_text("not a folder")

@@ -132,7 +132,9 @@ def run(args: argparse.Namespace) -> None:
     build_scenario(base)
     _check_paths(base, spec)
     # before the lock and the first replication: a path that cannot hold the results fails now
-    output = check_output_folder(args.output or Path("sizing") / Path(args.sizing).stem, "--output")
+    output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
+    _refuse_results_folder(output)
+    output = check_output_folder(output, "--output")
     progress = sys.stderr.isatty()
     with folder_lock(output):
         overrides = [*spec.overrides, *args.overrides]
@@ -163,6 +165,17 @@ def _progress_bar(spec: SizingSpec, enabled: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=spec.search.trials, desc="search", unit="trial", disable=not enabled)
+
+
+def _refuse_results_folder(folder: Path) -> None:
+    """Refuse the folder of a flowsim run or sweep: the search's files would mix with its results."""
+    from flowsim.experiment.run_folder import MARKER
+    from flowsim.experiment.sweep_jobs import SWEEP_FILE
+
+    for name, what in ((MARKER, "a flowsim run"), (SWEEP_FILE, "a flowsim sweep")):
+        if (folder / name).is_file():
+            raise ConfigError("--output", f"{str(folder)!r} holds the results of {what} ({name})",
+                              "give the search a folder of its own, e.g. --output sizing/my_search")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
