@@ -77,6 +77,10 @@ CASES: dict[str, Case] = {
     "top-level typo": case("+sede=3", field="sede", also="seed"),
     # -- run ----------------------------------------------------------------------------------------
     "start date not a date": case("run.start_date=notadate", field="run.start_date"),
+    "start date without dashes": case("run.start_date=20250401", field="run.start_date", also="YYYY-MM-DD"),
+    "capacity step on a week date": case("services.ic_beds.capacity_schedule=[{start: 2025-W20-1, capacity: 30}]",
+                                         field="services.ic_beds.capacity_schedule[0].start",
+                                         also="YYYY-MM-DD"),
     "start date too late": case("run.start_date=9999-12-01", field="run.start_date", also="2100"),
     "horizon infinite": case("run.horizon_days=inf", field="run.horizon_days", also="finite"),
     "horizon overflows dates": case("run.horizon_days=1e7", field="run.horizon_days", also="36,525"),
@@ -321,6 +325,7 @@ CASES: dict[str, Case] = {
     "series binary": series("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00", also="line"),
     "series UTF-16": series("utf16.csv", "date,rate_per_day\n2025-04-01,3\n".encode("utf-16"),
                             also="UTF-16"),
+    "series date without dashes": series("nodash.csv", b"date,rate_per_day\n20250401,3\n", also="line 2"),
     "series column named twice": series("twice.csv", b"date,rate_per_day,rate_per_day\n2025-04-01,3,4\n",
                                         also="rate_per_day twice"),
     "series not UTF-8": series("latin1.csv", "date,rate_per_day\n2025-04-01,3 \xe9\n".encode("latin-1"),

@@ -22,6 +22,7 @@ import numpy as np
 from flowsim.model.bounds import MAX_RATE_PER_DAY
 from flowsim.model.datafile import csv_rows, read_text
 from flowsim.model.errors import ConfigError
+from flowsim.model.validate import iso_date
 
 __all__ = ["arrival_times", "daily_rates_from_csv", "daily_rates_from_profile"]
 
@@ -82,7 +83,7 @@ def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: fl
     lines: dict[dt.date, int] = {}
     for line_no, row in csv_rows(text, file, field, ("date", "rate_per_day")):
         try:
-            day = dt.date.fromisoformat(row["date"])
+            day = iso_date(row["date"])
             rate = float(row["rate_per_day"])
         except ValueError:
             raise ConfigError(field, f"{file.name} line {line_no} is not 'YYYY-MM-DD,number'",

@@ -40,7 +40,7 @@ from flowsim.model.errors import ConfigError
 from flowsim.model.housing import OFF, HousingSpec, housing_from_config
 from flowsim.model.strict import check_keys
 from flowsim.model.tariff import TieredTariff, tariff_from_config
-from flowsim.model.validate import real_number, whole_number
+from flowsim.model.validate import iso_date, real_number, whole_number
 
 __all__ = [
     "AFTER_P2_OUTCOMES",
@@ -238,7 +238,7 @@ def _check_served(units: tuple[UnitSpec, ...], pathway: str, field: str, share: 
 def _start_date(run: Mapping[str, Any]) -> dt.date:
     value = _require(run, "start_date", "run")
     try:
-        start_date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        start_date = value if isinstance(value, dt.date) else iso_date(str(value))
     except ValueError:
         raise ConfigError("run.start_date", f"{value!r} is not a date", "write it as YYYY-MM-DD") from None
     if not FIRST_START_DATE <= start_date <= LAST_START_DATE:

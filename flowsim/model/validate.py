@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
+import re
 from typing import Any
 
 from flowsim.model.errors import ConfigError
@@ -27,6 +29,20 @@ def _given(value: Any, field: str, kind: str) -> None:
     """Refuse a value never given (``???``): say so, rather than show the mark as the value."""
     if isinstance(value, str) and value == _MISSING:
         raise ConfigError(field, "is missing: no value was given", f"set {field} to {kind}")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(text: str) -> dt.date:
+    """The date ``YYYY-MM-DD`` in ``text``; ValueError for anything else.
+
+    Only the form flowsim's messages ask for: ``date.fromisoformat`` also takes ``20250401`` and week
+    dates (``2025-W14-2``) since Python 3.11, which a typo can land on.
+    """
+    if not _ISO_DATE.fullmatch(text.strip()):
+        raise ValueError(f"{text!r} is not YYYY-MM-DD")
+    return dt.date.fromisoformat(text.strip())
 
 
 def whole_number(value: Any, field: str, minimum: int = 0, maximum: int | None = None) -> int:
