@@ -197,6 +197,8 @@ def test_fit_checks_its_output_folder_before_fitting(tmp_path, capsys, where):
     (["--days", "10000000"], "--days: 10,000,000 is out of range (run.horizon_days: "),
     (["--start", "1900-01-01"], "--start: 1900-01-01 is out of range (run.start_date: "),
     (["--seed", "-1"], "--seed: must be from 0 to "),
+    (["--scale", "1e-6", "--days", "30"], "--scale: 1e-06 of the default system gives no NCTR episode in 30 "
+                                          "days; fix: give a larger --scale"),
 ])
 def test_example_names_the_option_that_is_out_of_range(tmp_path, capsys, argv, words):
     line = _one_line(["example", str(tmp_path / "synthetic.csv"), *argv], capsys)

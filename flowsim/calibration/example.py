@@ -195,7 +195,8 @@ def write_synthetic_extract(path: str | Path, days: int = 365, seed: int = 1, sc
     Raises
     ------
     ConfigError
-        A file name without "synthetic", a missing folder, or a bad argument or override.
+        A file name without "synthetic", a missing folder, a bad argument or override, or a system
+        so small that the extract would hold no episode.
     """
     file = Path(path)
     if "synthetic" not in file.name.lower():
@@ -208,5 +209,8 @@ def write_synthetic_extract(path: str | Path, days: int = 365, seed: int = 1, sc
         raise ConfigError("OUT", f"folder {str(file.parent)!r} does not exist",
                           "create it or give another path")
     made = synthetic_extract(days, seed, scale, start, overrides)
+    if made.rows.empty:  # nothing to fit: flowsim-calibrate fit would refuse the file
+        raise ConfigError("--scale", f"{scale:g} of the default system gives no NCTR episode in {days} days",
+                          "give a larger --scale (0.1, the default, gives about 25 a day) or more --days")
     made.rows.to_csv(file, index=False)
     return made
