@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from flowsim.calibration.outputs import FITS_COLUMNS
 from flowsim.cli.calibrate import _SUBCOMMANDS, build_parser, main
 
 SCRIPT = str(Path(sys.executable).parent / "flowsim-calibrate")
@@ -148,6 +149,17 @@ def test_example_then_fit_writes_what_it_says(tmp_path, capsys):
     assert (fits.groupby("unit")["delta_aic"].min() == 0).all()
     assert (fits.groupby("unit").size() == 4).all()
     assert "SYNTHETIC" in (output / "system" / "mine.yaml").read_text(encoding="utf-8")
+    assert tuple(fits.columns) == FITS_COLUMNS  # what an extract without unit stays gets as its header
+
+
+def test_an_extract_without_unit_stays_writes_the_fits_header(tmp_path, capsys):
+    lines = [f"e{i},p{i},2025-04-{1 + i % 28:02d}T09:00,2025-04-{1 + i % 28:02d}T12:00,P0,,,,,0"
+             for i in range(60)]
+    output = tmp_path / "cal"
+    code, _, err = _run(["fit", str(_write(tmp_path, lines, "p0.csv")), "--output", str(output)], capsys)
+    assert code == 0, err
+    fits = pd.read_csv(output / "fits.csv")  # a 1-byte file was no CSV table at all
+    assert fits.empty and "distribution" in fits.columns and "delta_aic" in fits.columns
 
 
 def test_example_refuses_a_name_that_hides_it_is_synthetic_and_bad_overrides(tmp_path, capsys):

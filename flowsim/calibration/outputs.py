@@ -21,11 +21,22 @@ from flowsim.calibration.system_config import system_yaml
 from flowsim.model.compose import load_config
 from flowsim.model.scenario import Scenario, build_scenario
 
-__all__ = ["check_system", "estimates_table", "fits_table", "format_fit_summary", "write_outputs"]
+__all__ = ["FITS_COLUMNS", "check_system", "estimates_table", "fits_table", "format_fit_summary",
+           "write_outputs"]
+
+
+# The columns of fits.csv, in order (an extract without unit stays gets them as a header alone).
+FITS_COLUMNS = ("unit", "unit_name", "distribution", "rank", "parameters", "config", "mean_days",
+                 "mean_days_low", "mean_days_high", "sd_days", "log_likelihood", "aic", "delta_aic",
+                 "km_ks_distance", "n", "n_censored", "usable", "converged", "note")
 
 
 def fits_table(fit: ExtractFit) -> pd.DataFrame:
-    """One row per unit and family, best AIC first within each unit."""
+    """One row per unit and family, best AIC first within each unit.
+
+    An extract without unit stays (every episode P0) gives no row, but the columns all the same: a
+    file of its header, which every CSV reader takes, not an empty one.
+    """
     rows = []
     for unit in fit.units.values():
         for rank, f in enumerate(unit.fits, 1):
@@ -42,7 +53,7 @@ def fits_table(fit: ExtractFit) -> pd.DataFrame:
                 "km_ks_distance": f.km_ks, "n": f.n, "n_censored": f.n_censored,
                 "usable": not f.notes, "converged": f.converged, "note": "; ".join(f.notes),
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(FITS_COLUMNS))
 
 
 def estimates_table(fit: ExtractFit) -> pd.DataFrame:
