@@ -281,6 +281,19 @@ def test_main_refuses_a_folder_without_a_sweep(tmp_path, calls, capsys):
     assert calls == []
 
 
+@pytest.mark.parametrize(("name", "what"), [("nowhere", "does not exist"),
+                                           ("a_file", "is a file, not a sweep's folder")])
+def test_main_says_a_path_that_is_not_a_folder_is_not_a_sweep_to_run(tmp_path, calls, capsys, name, what):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / name)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"flowsim-board: error: {tmp_path / name} {what}; fix: give the sweep's folder (its "
+        "hydra.sweep.dir, e.g. multirun/care_home_units)\n")
+    assert calls == []
+
+
 def test_main_refuses_tables_not_gathered_from_the_jobs(tmp_path, calls, capsys):
     sweep = _finished_sweep(tmp_path / "sweep")
     pd.DataFrame({"job": [0]}).to_parquet(sweep / "results.parquet")  # no collected.json records it
