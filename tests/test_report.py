@@ -555,6 +555,14 @@ def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
         render_report(pending)
     assert str(error.value) == (f"{pending} has no finished sweep job (unfinished: 0, 1); fix: rerun the "
                                 "sweep command to finish its jobs")
+    unfinished = tmp_path / "unfinished_run"
+    unfinished.mkdir()
+    (unfinished / "manifest.json").write_text("{}")
+    with pytest.raises(ReportError) as error:
+        render_report(unfinished)
+    assert str(error.value) == (f"{unfinished} is a flowsim run without its metrics.json: it did not finish, "
+                                "or the file was removed; fix: rerun the run's command (it writes the run's "
+                                "files again)")
     stale = sweep_dir
     (stale / "results.parquet").write_bytes(b"changed")
     with pytest.raises(ReportError) as error:

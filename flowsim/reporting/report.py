@@ -302,6 +302,9 @@ def _render_directory(root: Path, baseline_job: int | str | None, formats: Seque
                               "leave out --baseline-job, or give the sweep directory")
         return _render_run(root, formats, notes)
     finished, unfinished = find_jobs(root)
+    if not finished and not unfinished and (root / "manifest.json").is_file():
+        raise ReportError(f"{root} is a flowsim run without its metrics.json: it did not finish, or the "
+                          "file was removed", RUN_FIX)
     if not finished:
         problem = (f"{root} has no finished sweep job (unfinished: {', '.join(p.name for p in unfinished)})"
                    if unfinished else f"{root} is not a flowsim run or sweep directory")
