@@ -572,6 +572,22 @@ def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
                                 "sweep's command")
 
 
+def test_a_folder_the_figures_cannot_go_into_is_refused_before_drawing(run_dir, monkeypatch):
+    (run_dir / "figures").write_text("a file in the way")
+    with pytest.raises(ReportError) as error:
+        render_report(run_dir)
+    assert str(error.value) == (f"{run_dir / 'figures'} is a file, where the report's figures folder goes; "
+                                "fix: move that file out of the folder")
+    (run_dir / "figures").unlink()
+    monkeypatch.setattr(report, "why_not_writable", lambda folder: "Read-only file system")
+    with pytest.raises(ReportError) as error:
+        render_report(run_dir)
+    assert str(error.value) == (f"{run_dir} is not writable (Read-only file system), and the figures are "
+                                "written into it; fix: copy the folder to one you can write to, and give "
+                                "the copy")
+    assert not (run_dir / "figures").exists()
+
+
 def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys):
     copy = run_dir
     main([str(copy)])

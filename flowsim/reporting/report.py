@@ -36,6 +36,7 @@ from flowsim.experiment.compare import compare_to_baseline
 from flowsim.experiment.io import atomic_write, write_table
 from flowsim.experiment.result_files import RUN_FIX, job_fix, read_census, read_csv, read_json, read_parquet
 from flowsim.experiment.sweep import SweepTables, check_collected, collect_sweep, find_jobs
+from flowsim.experiment.writable import why_not_writable
 from flowsim.measures.aggregate import (
     census_fan,
     option_label,
@@ -292,10 +293,23 @@ def render_report(directory: str | Path, baseline_job: int | str | None = None,
         raise ReportError(f"{error.field}: {error.problem}", error.fix) from None
 
 
+def _check_writable(root: Path) -> None:
+    """Refuse a folder the figures cannot go into, before anything is drawn."""
+    figures = root / "figures"
+    if figures.exists() and not figures.is_dir():
+        raise ReportError(f"{figures} is a file, where the report's figures folder goes",
+                          "move that file out of the folder")
+    reason = why_not_writable(figures if figures.is_dir() else root)
+    if reason is not None:
+        raise ReportError(f"{root} is not writable ({reason}), and the figures are written into it",
+                          "copy the folder to one you can write to, and give the copy")
+
+
 def _render_directory(root: Path, baseline_job: int | str | None, formats: Sequence[str], notes: list[str]
                       ) -> list[Path]:
     if not root.is_dir():
         raise ReportError(f"{root} is not a directory", _FIX_DIR)
+    _check_writable(root)
     if (root / "metrics.json").is_file():
         if baseline_job is not None:
             raise ReportError(f"{root} is a single run: --baseline-job applies to a sweep",
