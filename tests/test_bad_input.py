@@ -78,9 +78,8 @@ CASES: dict[str, Case] = {
     # -- run ----------------------------------------------------------------------------------------
     "start date not a date": case("run.start_date=notadate", field="run.start_date"),
     "start date without dashes": case("run.start_date=20250401", field="run.start_date", also="YYYY-MM-DD"),
-    "capacity step on a week date": case("services.ic_beds.capacity_schedule=[{start: 2025-W20-1, capacity: 30}]",
-                                         field="services.ic_beds.capacity_schedule[0].start",
-                                         also="YYYY-MM-DD"),
+    "capacity step on a week date": case(f"{UNIT}.capacity_schedule=[{{start: 2025-W20-1, capacity: 30}}]",
+                                         field=f"{UNIT}.capacity_schedule[0].start", also="YYYY-MM-DD"),
     "start date too late": case("run.start_date=9999-12-01", field="run.start_date", also="2100"),
     "horizon infinite": case("run.horizon_days=inf", field="run.horizon_days", also="finite"),
     "horizon overflows dates": case("run.horizon_days=1e7", field="run.horizon_days", also="36,525"),
