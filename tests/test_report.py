@@ -274,15 +274,15 @@ def test_warm_up_is_read_from_the_manifest(run_dir, tmp_path):
     copy = run_dir
     assert report._warm_up_days(copy) == 30.0
     (copy / "manifest.json").write_text('{"config": {"run": {}}}')
-    assert report._warm_up_days(copy) == 0.0
+    assert report._warm_up_days(copy) is None
     (copy / "manifest.json").write_text('{"config": {"run": {"warm_up_days": "x"}}}')
-    assert report._warm_up_days(copy) == 0.0
+    assert report._warm_up_days(copy) is None
     (copy / "manifest.json").write_text('{"config": null}')
-    assert report._warm_up_days(copy) == 0.0
+    assert report._warm_up_days(copy) is None
     (copy / "manifest.json").write_text("not json")
-    assert report._warm_up_days(copy) == 0.0
+    assert report._warm_up_days(copy) is None
     (copy / "manifest.json").unlink()
-    assert report._warm_up_days(copy) == 0.0
+    assert report._warm_up_days(copy) is None
     (copy / "manifest.json").write_text("{}")
     assert report._describe(copy) == "run"
     (copy / "manifest.json").write_text("not json")
@@ -294,9 +294,11 @@ def test_warm_up_is_read_from_the_manifest(run_dir, tmp_path):
 def test_a_manifest_of_the_wrong_shape_is_read_as_a_damaged_one(run_dir, drawn, capsys, manifest):
     (run_dir / "manifest.json").write_text(manifest)  # as "not json": labelled by its folder, no warm-up
     main([str(run_dir)])
-    assert capsys.readouterr().out.startswith("Figures written to ")
+    out = capsys.readouterr().out
+    assert out.startswith("Figures written to ")
+    assert "manifest.json does not give the run's warm-up (missing or damaged), so the waiting times" in out
     assert drawn["delay_reasons"].axes[0].get_title() == "Acute delayed days per year by reason (run)"
-    assert report._describe(run_dir) == "run" and report._warm_up_days(run_dir) == 0.0
+    assert report._describe(run_dir) == "run" and report._warm_up_days(run_dir) is None
 
 
 def test_run_without_a_completed_delay_has_no_waiting_time_figure(run_dir, drawn):

@@ -97,11 +97,12 @@ def _manifest(run_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def _warm_up_days(run_dir: Path) -> float:
+def _warm_up_days(run_dir: Path) -> float | None:
+    """The run's warm-up from its manifest; None if the manifest does not give it (missing, damaged)."""
     try:
         return float(_manifest(run_dir)["config"]["run"]["warm_up_days"])
     except (KeyError, TypeError, ValueError):
-        return 0.0  # the census and KPIs are already filtered; only patients.parquet needs it
+        return None  # the census and KPIs are already filtered; only patients.parquet needs it
 
 
 def _describe(run_dir: Path) -> str:
@@ -112,7 +113,7 @@ def _describe(run_dir: Path) -> str:
     return " ".join(o for o in overrides if not o.startswith(_NOT_SCENARIO)) or "default scenario"
 
 
-def _run_figures(run_dir: Path, label: str, census: pd.DataFrame | None, fix: str
+def _run_figures(run_dir: Path, label: str, census: pd.DataFrame | None, fix: str, notes: list[str]
                  ) -> list[tuple[str, Callable[[], Figure]]]:
     """Heat map (with a census) and waiting times of one run folder (drawn lazily)."""
     figures: list[tuple[str, Callable[[], Figure]]] = []
@@ -125,7 +126,11 @@ def _run_figures(run_dir: Path, label: str, census: pd.DataFrame | None, fix: st
     if path.is_file():
         # origin marks the patients of a warm-start census, left out (tables before it have none)
         patients = read_parquet(path, fix, ["pathway", "nctr_day", "delayed_days"], optional=("origin",))
-        table = wait_distribution(patients, _warm_up_days(run_dir))
+        warm_up_days = _warm_up_days(run_dir)
+        if warm_up_days is None:
+            notes.append(f"{run_dir / 'manifest.json'} does not give the run's warm-up (missing or damaged), "
+                         "so the waiting times count the warm-up's patients too")
+        table = wait_distribution(patients, warm_up_days or 0.0)
         if (table["n"] > 0).any():
             figures.append(("wait_distribution", lambda: wait_distribution_plot(
                 table, title=f"Acute delay per episode by pathway ({label})")))
@@ -154,7 +159,7 @@ def _render_run(root: Path, formats: Sequence[str], notes: list[str]) -> list[Pa
     figures += [
         ("delay_reasons", lambda: reasons_stacked(reasons, title=f"Acute delayed days per year by "
                                                                    f"reason ({label})")),
-        *_run_figures(root, label, census, RUN_FIX),
+        *_run_figures(root, label, census, RUN_FIX, notes),
     ]
     return _render(figures, root / "figures", formats)
 
@@ -252,7 +257,7 @@ def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[
         ("delay_reasons", lambda: reasons_stacked(reasons, title="Acute delayed days per year by "
                                                                  "reason and option")),
         *_run_figures(root / str(last), f"job {last}: {label(last)}", censuses[last],
-                      job_fix(root / str(last))),
+                      job_fix(root / str(last)), notes),
         *_option_figures(comparison, tables.swept),
     ]
     return _render(figures, root / "figures", formats)
