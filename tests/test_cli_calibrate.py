@@ -60,6 +60,8 @@ BAD = [
     ("blank id", _with(5, "patient_id", ""), 5, "patient_id",
      "is blank; fix: give every episode its patient id"),
     ("a row too short", [*GOOD[:1], "e9,p9,2025-04-01"], 3, "(row)", "has 3 values but the header has 10"),
+    ("semicolons", (HEADER + "\n" + "\n".join(GOOD) + "\n").replace(",", ";"), 1, "(header)",
+     "separates its columns with ';', not commas; fix: save the file as comma-separated CSV"),
 ]
 
 

@@ -111,6 +111,11 @@ def _rows(text: str, checker: _Checker) -> Iterator[tuple[int, dict[str, str]]]:
         header = [name.strip() for name in next(reader, [])]
         missing = [c for c in REQUIRED if c not in header]
         if missing:
+            other = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]), None)
+            if other is not None:  # Excel in many European locales saves "CSV" with semicolons
+                checker.add(1, "(header)", f"separates its columns with {other!r}, not commas",
+                            "save the file as comma-separated CSV (in Excel: CSV UTF-8, comma delimited)")
+                return
             checker.add(1, ", ".join(missing), "is missing from the header",
                         f"add the column(s) to line 1 (blank values are allowed); {_DOCS}")
             return
