@@ -103,6 +103,8 @@ CASES: dict[str, Case] = {
                                          field="arrivals.month_multipliers[11]"),
     # -- pathways -----------------------------------------------------------------------------------
     "shares do not sum to 1": case("pathways.shares.P0=0.5", field="pathways.shares", also="sum"),
+    "shares given as a mapping keep the others": case("pathways.shares={P0: 1}", field="pathways.shares",
+                                                      also="(P0 1, P1 0.09, P2 0.035, P3 0.025)"),
     "share above 1": case("pathways.shares.P0=2", field="pathways.shares.P0"),
     "unknown pathway share": case("+pathways.shares.P9=0", field="pathways.shares.P9"),
     "shares a list": case("pathways.shares=[1,2]", field="pathways.shares"),

@@ -186,8 +186,11 @@ def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: st
     shares = tuple(real_number(mapping.get(n, 0.0), f"{field}.{n}", maximum=1.0) for n in names)
     total = sum(shares)
     if abs(total - 1.0) > _SHARE_TOLERANCE:
-        raise ConfigError(field, f"shares sum to {total:.6g}, not 1",
-                          "adjust the shares so they add up to exactly 1")
+        # each share shown: a mapping override ({P0: 1}) merges, so the others are still there
+        given = ", ".join(f"{n} {v:g}" for n, v in zip(names, shares, strict=True))
+        raise ConfigError(field, f"shares sum to {total:.6g}, not 1 ({given})",
+                          "adjust the shares so they add up to exactly 1; a share you leave out keeps "
+                          "its value, so set the others to 0 where they should be")
     return shares
 
 
