@@ -281,6 +281,8 @@ CASES: dict[str, Case] = {
     "memory cannot fit": case("run.horizon_days=36000", "arrivals.rate_per_day=20000",
                               field="run.horizon_days", also="GB"),
     # -- run.initial_census -------------------------------------------------------------------------
+    "census path empty": case(*SHORT, f"{CENSUS}=", field=CENSUS, also="is empty"),
+    "series path empty": case(*SHORT, f"{SERIES}=''", field=SERIES, also="null for none"),
     "census missing": case(*SHORT, f"{CENSUS}={{dir}}/nowhere.yaml", field=CENSUS, also="does not exist"),
     "census a folder": census("folder.yaml/", b"", also="not a file"),
     "census empty YAML": census("empty.yaml", b"", also="empty"),

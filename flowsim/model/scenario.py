@@ -178,6 +178,14 @@ def _readmission_share(pathway_shares: tuple[float, ...], after_p2: tuple[float,
     return sum(s * r for s, r in zip(pathway_shares, per_pathway, strict=True))
 
 
+def _data_file(value: Any, field: str) -> Any:
+    """A data file's path as given, or None. An empty path is refused: ``arrivals.series_csv=$FILE``
+    with ``FILE`` unset would otherwise run without the file, as if none had been named."""
+    if isinstance(value, str) and not value.strip():
+        raise ConfigError(field, "is empty", f"give the file's path, or {field}=null for none")
+    return value
+
+
 def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: str) -> tuple[float, ...]:
     mapping = mapping or {}
     for key in mapping:
@@ -254,7 +262,7 @@ def _start_date(run: Mapping[str, Any]) -> dt.date:
 def _arrival_rates(arrivals: Mapping[str, Any], start_date: dt.date, horizon: float, end: float
                    ) -> np.ndarray:
     """Arrival rate of each simulated day up to ``end`` (the horizon plus the cool-down)."""
-    if arrivals.get("series_csv"):
+    if _data_file(arrivals.get("series_csv"), "arrivals.series_csv"):
         rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon, end)
     else:
         rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day",
@@ -352,7 +360,7 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
                             time_to_readmission.mean + clinical_los.mean)
 
     census = InitialCensus()
-    if run.get("initial_census"):
+    if _data_file(run.get("initial_census"), "run.initial_census"):
         census = census_from_file(run["initial_census"], tuple(u.name for u in units), SERVICE_PATHWAYS)
         # A step on the start date replaces the unit's capacity from the first day.
         check_census_fits(census, {u.name: (u.availability.schedule[0][1]
