@@ -283,6 +283,9 @@ CASES: dict[str, Case] = {
     # -- run.initial_census -------------------------------------------------------------------------
     "census path empty": case(*SHORT, f"{CENSUS}=", field=CENSUS, also="is empty"),
     "series path empty": case(*SHORT, f"{SERIES}=''", field=SERIES, also="null for none"),
+    "unit pathway listed twice": case(f"{UNIT}.pathways=[P2,P2]", field=f"{UNIT}.pathways", also="twice"),
+    "unit contract of 0 days": case(f"{UNIT}.max_stay_days=0", field=f"{UNIT}.max_stay_days",
+                                    also=">= 1e-06"),
     "census missing": case(*SHORT, f"{CENSUS}={{dir}}/nowhere.yaml", field=CENSUS, also="does not exist"),
     "census a folder": census("folder.yaml/", b"", also="not a file"),
     "census empty YAML": census("empty.yaml", b"", also="empty"),

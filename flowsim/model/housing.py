@@ -22,6 +22,7 @@ from flowsim.model.bounds import (
     MAX_PREFERENCE,
     MAX_RATE_PER_DAY,
     MAX_STAFF,
+    MIN_DURATION_DAYS,
 )
 from flowsim.model.distribution_config import distribution_from_config, given_distribution
 from flowsim.model.distributions import Distribution, Fixed
@@ -172,7 +173,7 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> Fl
         reablement=distribution_from_config(spec.get("reablement_days"), f"{field}.reablement_days"),
         turnaround=distribution_from_config(spec.get("turnaround_days"), f"{field}.turnaround_days"),
         max_stay_days=real_number(spec.get("max_stay_days", 42.0), f"{field}.max_stay_days",
-                                  maximum=MAX_DURATION_DAYS),
+                                  minimum=MIN_DURATION_DAYS, maximum=MAX_DURATION_DAYS),
         preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
         cost_per_flat_week=real_number(spec.get("cost_per_flat_week", 0.0), f"{field}.cost_per_flat_week",
                                        maximum=MAX_COST),

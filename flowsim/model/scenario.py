@@ -31,6 +31,7 @@ from flowsim.model.bounds import (
     MAX_RATE_PER_DAY,
     MAX_REPLICATIONS,
     MAX_SEED,
+    MIN_DURATION_DAYS,
 )
 from flowsim.model.census import InitialCensus, census_from_file, check_census_fits
 from flowsim.model.cost_basis import CostBasis, acute_bed_day_basis, bed_day_bases
@@ -212,10 +213,12 @@ def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> 
         if not pathways or pathways == "???" or not isinstance(pathways, list | tuple):
             raise ConfigError(f"{field}.pathways", "must be a non-empty list such as [P2]",
                               f"list the pathways {name} serves")
-        for pathway in pathways:
+        for index, pathway in enumerate(pathways):
             if pathway not in SERVICE_PATHWAYS:
                 raise ConfigError(f"{field}.pathways", f"unknown pathway {pathway!r}",
                                   f"use one of {', '.join(SERVICE_PATHWAYS)}")
+            if pathway in pathways[:index]:
+                raise ConfigError(f"{field}.pathways", f"lists {pathway} twice", "list each pathway once")
         units.append(UnitSpec(
             name=str(name),
             pathways=tuple(pathways),
@@ -233,7 +236,7 @@ def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> 
             availability=availability_from_config(spec, field, start_date, horizon),
             max_stay_days=(None if spec.get("max_stay_days") is None
                            else real_number(spec["max_stay_days"], f"{field}.max_stay_days",
-                                            maximum=MAX_DURATION_DAYS)),
+                                            minimum=MIN_DURATION_DAYS, maximum=MAX_DURATION_DAYS)),
             cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
                                                  f"{field}.cost_per_over_length_day", maximum=MAX_COST),
         ))
