@@ -103,6 +103,8 @@ def test_overrides_that_are_not_mappings_are_left_alone():
     ("~run", "run.horizon_days"),
     ("~housing", "housing=off"),
     ("~services.ic_beds.los_days.kind", "services.ic_beds.los_days.kind=..."),
+    ("~housing.flats", "~housing.flats.NAME"),  # OmegaConf cannot delete it either: entries one by one
+    ("~pathways.shares", "pathways.shares.NAME=..."),
 ])
 def test_deleting_a_setting_is_refused(override, fix):
     with pytest.raises(ConfigError) as refused:
@@ -115,7 +117,8 @@ def test_entries_the_user_names_can_be_deleted():
     assert normalise_overrides(kept) == kept
 
 
-@pytest.mark.parametrize("override", ["hydra.run.dir=", "hydra.run.dir=''", "hydra.sweep.dir=' '"])
+@pytest.mark.parametrize("override", ["hydra.run.dir=", "hydra.run.dir=''", "hydra.sweep.dir=' '",
+                                      "hydra.sweep.subdir="])
 def test_an_empty_output_folder_is_refused(override):
     with pytest.raises(ConfigError, match="is empty") as refused:
         normalise_overrides([override])

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +49,8 @@ __all__ = ["normalise_overrides"]
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _PARAMETERS = tuple(f.name for f in dataclasses.fields(DistributionConfig) if f.name != "kind")
 _EXAMPLE = "services.ic_beds.capacity=40"
-_OUTPUT_FOLDERS = ("hydra.run.dir", "hydra.sweep.dir")
+_OUTPUT_FOLDERS = {"hydra.run.dir": "outputs/my_run", "hydra.sweep.dir": "multirun/my_sweep",
+                   "hydra.sweep.subdir": "${hydra.job.num}"}  # each with an example for the fix
 
 
 def _literal(value: Any) -> str | None:
@@ -108,6 +110,10 @@ def _deletion_fix(key: str, setting: dataclasses.Field) -> str:
         options = sorted(p.stem for p in group.glob("*.yaml"))
         return f"choose one of its options instead: {', '.join(f'{key}={o}' for o in options)}"
     kind = schema_at(key.split("."))
+    if typing.get_origin(kind) is dict:  # entries by name: units, flats (deleted) or shares (set)
+        if dataclasses.is_dataclass(typing.get_args(kind)[1]):
+            return f"delete its entries one by one instead, e.g. ~{key}.NAME"
+        return f"set its entries instead, e.g. {key}.NAME=..."
     if dataclasses.is_dataclass(kind):  # a section: name what is under it
         names = [f"{key}.{f.name}" for f in dataclasses.fields(kind)]
         listed = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
@@ -129,8 +135,10 @@ def _refuse(override: Override) -> None:
     if key in _OUTPUT_FOLDERS and override.type != OverrideType.DEL:
         value = override.value()
         if isinstance(value, str) and not value.strip():
-            raise ConfigError(key, "is empty: the results would be written among the files of the "
-                              "folder flowsim was started in", f"give a folder, e.g. {key}=outputs/my_run")
+            where = ("the sweep's folder, every job's into one" if key == "hydra.sweep.subdir"
+                     else "the folder flowsim was started in")
+            raise ConfigError(key, f"is empty: the results would be written among the files of {where}",
+                              f"give a folder, e.g. {key}={_OUTPUT_FOLDERS[key]}")
 
 
 def _rewrite(override: Override, text: str) -> str:
