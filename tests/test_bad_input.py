@@ -183,7 +183,8 @@ CASES: dict[str, Case] = {
                                         field="housing.barrier_probability"),
     "barrier shares bad while housing is off": case(
         "housing.enabled=false", "housing.types.rehousing.share=0.5", field="housing.types"),
-    "barrier shares do not sum to 1": case("housing.types.rehousing.share=0.5", field="housing.types"),
+    "barrier shares do not sum to 1": case("housing.types.rehousing.share=0.5", field="housing.types",
+                                           also="rehousing 0.5"),
     "barrier fix missing sd": case("housing.types.rehousing.fix_days_coordinated={kind:gamma,mean:30}",
                                    field="housing.types.rehousing.fix_days_coordinated"),
     "coordinators implausible": case("housing.coordinators.fte=1000000", field="housing.coordinators.fte"),

@@ -214,6 +214,7 @@ def test_main_without_a_browser_stops_before_the_notebook(tmp_path, calls, print
     ("board_report_config.yaml", ["--no-pdf"]),
     ("notes.txt", ["--no-pdf"]),
     ("board", ["--no-pdf"]),
+    (".html", ["--no-pdf"]),  # a hidden name without a suffix: not .html.html as the example
 ])
 def test_main_refuses_an_output_that_is_not_an_html_file(tmp_path, calls, prints, capsys, name, options):
     sweep = _finished_sweep(tmp_path / "sweep")
@@ -222,9 +223,10 @@ def test_main_refuses_an_output_that_is_not_an_html_file(tmp_path, calls, prints
     with pytest.raises(SystemExit) as exit_:
         main([str(sweep), "--output", str(output), *options])
     assert exit_.value.code == 2 and calls == [] and prints == []
+    example = output.with_name("board_report.html") if name == ".html" else output.with_suffix(".html")
     assert capsys.readouterr().err == (
         f"flowsim-board: error: --output: {output} is not an HTML file (its name must end in .html or .htm); "
-        f"fix: give e.g. {output.with_suffix('.html')}\n")
+        f"fix: give e.g. {example}\n")
     assert (output.read_bytes() if output.is_file() else None) == before
     main([str(sweep), "--output", str(tmp_path / "Pack.HTML"), *options])  # the suffix in any case
     assert calls[0][1] == tmp_path / "Pack.HTML"

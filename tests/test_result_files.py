@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flowsim.experiment.result_files import RESULT_COLUMNS, read_csv, read_parquet
+from flowsim.experiment.result_files import RESULT_COLUMNS, read_csv, read_json, read_parquet
 from flowsim.model.errors import ConfigError
 
 FIX = "rerun it"
@@ -76,3 +76,11 @@ def test_a_missing_or_unreadable_csv_table_is_named(tmp_path):
     assert _problem(read_csv, tmp_path / "comparison.csv", FIX, []) == "is missing"
     (tmp_path / "folder.csv").mkdir()
     assert _problem(read_csv, tmp_path / "folder.csv", FIX, []) == "cannot be read (Is a directory)"
+
+
+@pytest.mark.parametrize(("text", "kind"), [("[1]", "an array"), ('"x"', "a string"), ("null", "null"),
+                                            ("3", "a number"), ("true", "true or false")])
+def test_json_that_is_not_an_object_says_what_it_holds(tmp_path, text, kind):
+    path = tmp_path / "metrics.json"
+    path.write_text(text)
+    assert _problem(read_json, path, FIX) == f"is damaged: it holds {kind}, not a JSON object"

@@ -139,7 +139,7 @@ def test_a_manifest_whose_overrides_are_not_texts_is_named(sweep, capsys):
 
 
 @pytest.mark.parametrize(("text", "problem"), [
-    ("[1, 2]", "is damaged: it holds a JSON list, not an object"),
+    ("[1, 2]", "is damaged: it holds an array, not a JSON object"),
     ("{}", "is damaged: it lists no jobs"),
     ('{"jobs": {"0": 5}}', "is damaged: its job '0' is not a job number with an identity"),
     ("{bad", "is not readable JSON, damaged or cut short"),
@@ -156,12 +156,12 @@ def test_a_damaged_sweep_json_is_named(sweep, capsys, text, problem):
 def test_flowsim_report_names_a_damaged_sweep_json_too(sweep, capsys):
     (sweep / "sweep.json").write_text("[1, 2]")
     assert _error_line(capsys, report.main, [str(sweep)]) == (
-        f"flowsim-report: error: {sweep / 'sweep.json'}: is damaged: it holds a JSON list, not an object; "
+        f"flowsim-report: error: {sweep / 'sweep.json'}: is damaged: it holds an array, not a JSON object; "
         f"{SWEEP_FIX}")
 
 
 @pytest.mark.parametrize(("text", "problem"), [
-    ("[1]", "is damaged: it holds a JSON list, not an object"),
+    ("[1]", "is damaged: it holds an array, not a JSON object"),
     ("{bad", "is not readable JSON, damaged or cut short"),
     ("{}", "is damaged: it lacks the jobs and results digest flowsim-collect records"),
 ])
@@ -177,8 +177,8 @@ def test_a_damaged_collected_json_is_named_not_called_missing(sweep, text, probl
 def test_flowsim_report_names_a_damaged_collected_json(sweep, capsys):
     (sweep / "collected.json").write_text("[1]")
     line = _error_line(capsys, report.main, [str(sweep)])
-    assert line.startswith(f"flowsim-report: error: {sweep / 'collected.json'}: is damaged: it holds a JSON "
-                           "list, not an object; fix: run flowsim-collect"), line
+    assert line.startswith(f"flowsim-report: error: {sweep / 'collected.json'}: is damaged: it holds an "
+                           "array, not a JSON object; fix: run flowsim-collect"), line
 
 
 @pytest.mark.parametrize("name", TABLES)

@@ -69,7 +69,9 @@ def read_json(path: str | Path, fix: str) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(str(path), f"cannot be read ({error.strerror or error})", fix) from None
     if not isinstance(data, dict):
-        raise ConfigError(str(path), f"is damaged: it holds a JSON {type(data).__name__}, not an object",
+        kind = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(
+            type(data), "a number")
+        raise ConfigError(str(path), f"is damaged: it holds {kind}, not a JSON object",
                           fix)
     return data
 

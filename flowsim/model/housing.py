@@ -270,7 +270,8 @@ def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
                           "list barrier types with shares, or set housing.enabled=false")
     total = sum(t.share for t in types)
     if abs(total - 1.0) > 1e-6:
-        raise ConfigError("housing.types", f"shares sum to {total:.6g}, not 1",
+        given = ", ".join(f"{t.name} {t.share:g}" for t in types)
+        raise ConfigError("housing.types", f"shares sum to {total:.6g}, not 1 ({given})",
                           "adjust housing.types.*.share so they add up to exactly 1")
     coordinators = section.get("coordinators") or {}
     when_full = coordinators.get("when_full", "uncoordinated")

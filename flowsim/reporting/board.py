@@ -250,8 +250,11 @@ def _check_output(html: Path) -> None:
     except ConfigError as error:
         _fail(str(error))
     if html.suffix.lower() not in _HTML_SUFFIXES:
+        # ".html" alone is a hidden name without a suffix: its example is not ".html.html"
+        example = (html.with_name("board_report.html") if html.name.startswith(".")
+                   else html.with_suffix(".html"))
         _fail(f"--output: {html} is not an HTML file (its name must end in .html or .htm); fix: give e.g. "
-              f"{html.with_suffix('.html')}")
+              f"{example}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
