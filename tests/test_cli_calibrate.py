@@ -41,6 +41,8 @@ BAD = [
      "is missing from the header; fix: add the column"),
     ("unparseable date", _with(3, "nctr_datetime", "01/04/2025"), 3, "nctr_datetime",
      "'01/04/2025' is not a date; fix: write it as YYYY-MM-DD"),
+    ("compact date", _with(3, "nctr_datetime", "20250401T1000"), 3, "nctr_datetime",
+     "'20250401T1000' is not a date; fix: write it as YYYY-MM-DD"),
     ("stay ends before it starts", _with(4, "unit_end_datetime", "2025-04-01T12:00"), 4, "unit_end_datetime",
      "is before unit_start_datetime 2025-04-02T15:00; fix: correct the dates: a stay ends after it starts"),
     ("discharge before NCTR", _with(2, "acute_discharge_datetime", "2025-03-31"), 2,
@@ -123,6 +125,7 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
 
 @pytest.mark.parametrize(("argv", "words"), [
     (["--extract-date", "31/03/2026"], "--extract-date: '31/03/2026' is not a date"),
+    (["--extract-date", "20260331"], "--extract-date: '20260331' is not a date"),
     (["--extract-date", "2025-04-15"], "is after the extract date 2025-04-16 00:00"),
     (["--name", "default"], "--name: 'default' cannot name a system file"),
 ])
@@ -211,6 +214,7 @@ def test_fit_checks_its_output_folder_before_fitting(tmp_path, capsys, where):
     (["--days", "10000000"], "--days: 10,000,000 is out of range (run.horizon_days: "),
     (["--start", "1900-01-01"], "--start: 1900-01-01 is out of range (run.start_date: "),
     (["--seed", "-1"], "--seed: must be from 0 to "),
+    (["--start", "20250401"], "--start: '20250401' is not a date; fix: write it as YYYY-MM-DD"),
     (["--scale", "1e-6", "--days", "30"], "--scale: 1e-06 of the default system gives no NCTR episode in 30 "
                                           "days; fix: give a larger --scale"),
 ])

@@ -175,6 +175,8 @@ def test_surge_blocks_and_choices_compose_the_same_through_hydra_overrides():
                           "weeks": 4}}}, "variables.x.surge: unit 'ic_bed' is not in services"),
     ({"variables": {"x": {"surge": "ic_beds", "places": {"low": 0, "high": 4}, "start": "June",
                           "weeks": 4}}}, "variables.x.start: 'June' is not a date"),
+    ({"variables": {"x": {"surge": "ic_beds", "places": {"low": 0, "high": 4}, "start": "20250602",
+                          "weeks": 4}}}, "variables.x.start: '20250602' is not a date"),
     ({"objective": "cost_totl"}, "objective: 'cost_totl_per_year' is not a KPI flowsim reports; fix: did you "
      "mean cost_total_per_year?"),
     ({"constraints": ["delay_mean_days<<3"]}, "constraints[0]: 'delay_mean_days<<3' is not KPI<=VALUE"),

@@ -37,6 +37,7 @@ DATETIME_COLUMNS = ("nctr_datetime", "acute_discharge_datetime", "unit_start_dat
                     "unit_ready_datetime", "unit_end_datetime", "onward_start_datetime",
                     "onward_end_datetime")
 _DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?")
 _DATE_FIX = "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time, no time zone)"
 _FLAGS = {"0": 0.0, "1": 1.0, "false": 0.0, "true": 1.0}
 _DOCS = "see docs/how-to/calibrate.md"
@@ -74,6 +75,8 @@ def parse_time(text: str) -> tuple[dt.datetime, bool]:
     ValueError
         Not ISO, or with a time zone.
     """
+    if not _ISO_MOMENT.fullmatch(text):  # fromisoformat also takes 20250401T0259 and week dates
+        raise ValueError("is not YYYY-MM-DD or YYYY-MM-DDTHH:MM")
     value = dt.datetime.fromisoformat(text)
     if value.tzinfo is not None:
         raise ValueError("has a time zone")

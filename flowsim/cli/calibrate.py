@@ -34,6 +34,7 @@ from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.main import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
+from flowsim.model.validate import iso_date
 
 __all__ = ["build_parser", "main"]
 
@@ -119,7 +120,7 @@ def _example_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _example(args: argparse.Namespace) -> None:
     try:
-        start = dt.date.fromisoformat(args.start)
+        start = iso_date(args.start)
     except ValueError:
         raise ConfigError("--start", f"{args.start!r} is not a date", "write it as YYYY-MM-DD") from None
     check_output_file(args.out, "OUT", "synthetic_extract.csv")  # before the simulation, not after it

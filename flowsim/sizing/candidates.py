@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.model.availability import WEEKDAYS
 from flowsim.model.errors import ConfigError
+from flowsim.model.validate import iso_date
 from flowsim.sizing.spec import Dimension, SizingSpec, Surge
 
 __all__ = ["Candidate", "apply_candidate", "as_dict", "canonical", "describe", "hydra_overrides",
@@ -61,7 +62,7 @@ def surge_schedule(surge: Surge, values: dict[str, Any], capacity: int) -> list[
     places = int(_surge_value(surge, surge.places, values))
     if places == 0:
         return []
-    start = dt.date.fromisoformat(str(_surge_value(surge, surge.start, values)))
+    start = iso_date(str(_surge_value(surge, surge.start, values)))
     end = start + dt.timedelta(weeks=int(_surge_value(surge, surge.weeks, values)))
     return [{"start": start.isoformat(), "capacity": capacity + places},
             {"start": end.isoformat(), "capacity": capacity}]

@@ -43,7 +43,6 @@ from ``start`` for ``weeks`` weeks, then its capacity again; block costs follow 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +54,7 @@ from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.model.bounds import MAX_PLACES, MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
+from flowsim.model.validate import iso_date
 
 __all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load_sizing_spec",
            "parse_sizing_spec"]
@@ -189,7 +189,7 @@ def _surge(name: str, entry: Mapping[str, Any], field: str) -> Surge:
     start = _dimension(f"{name}.start", entry["start"], f"{field}.start", None)
     for value in start.values:
         try:
-            dt.date.fromisoformat(str(value))
+            iso_date(str(value))
         except ValueError:
             raise ConfigError(f"{field}.start", f"{value!r} is not a date",
                               "write dates as YYYY-MM-DD") from None
