@@ -442,6 +442,7 @@ _OTHER_COLUMNS = ("lacks the column(s) job, baseline_job, added_capacity, delaye
     (lambda data: b"x,y\n1,2\n", _OTHER_COLUMNS),
     (lambda data: data[:data.rstrip(b"\n").rindex(b"\n") + 1],  # cut at the end of a row
      "compares job(s) 0, 1, not the sweep's 0, 1, 2"),
+    (lambda data: data[:data.index(b"\n") + 1], "holds no row (its header only)"),
 ])
 def test_a_damaged_comparison_csv_is_compared_afresh_and_left_as_it_is(sweep_dir, drawn, capsys, damage,
                                                                        problem):

@@ -199,6 +199,8 @@ def _comparison(root: Path, tables: SweepTables, baseline_job: int | str | None,
 def _check_jobs(saved: pd.DataFrame, path: Path, tables: SweepTables, fix: str) -> None:
     """Refuse a saved comparison that is not of the sweep's jobs against one of them."""
     jobs = [str(j) for j in dict.fromkeys(tables.results["job"])]
+    if saved.empty:
+        raise ConfigError(str(path), "holds no row (its header only)", fix)
     if sorted(str(j) for j in saved["job"]) != sorted(jobs):
         raise ConfigError(str(path), f"compares job(s) {', '.join(str(j) for j in saved['job'])}, not the "
                           f"sweep's {', '.join(jobs)}", fix)
