@@ -27,10 +27,8 @@ from flowsim.experiment.sweep import check_collected
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 from flowsim.reporting import report
+from tests.test_damaged_outputs import OPTION, TINY, _error_line
 
-TINY = ["scenario=quick", "run.warm_up_days=10", "run.horizon_days=40", "replications=2",
-        "outputs.summary=false"]
-OPTION = "services.ic_beds.capacity"
 TABLES = ("results.parquet", "summary.csv", "comparison.csv", "collected.json")
 JOB_FIX = "fix: rerun the sweep's command, which redoes job 0"
 SWEEP_FIX = "fix: rerun the sweep's command (it writes sweep.json again)"
@@ -59,16 +57,6 @@ def sweep(built, tmp_path) -> Path:
 
 def _tables(sweep: Path) -> dict[str, bytes]:
     return {name: (sweep / name).read_bytes() for name in TABLES}
-
-
-def _error_line(capsys, command, argv: list[str]) -> str:
-    """The one stderr line of a refused command (exit code 2)."""
-    with pytest.raises(SystemExit) as stop:
-        command(argv)
-    err = capsys.readouterr().err
-    assert stop.value.code == 2, err
-    assert err.count("\n") == 1 and err.endswith("\n"), err
-    return err.rstrip("\n")
 
 
 @pytest.mark.parametrize("name", ["units.parquet", "replications.parquet"])

@@ -80,7 +80,7 @@ def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
 _TYPE_REFUSED = (re.compile(r"Value '(.*)' of type '\w+' could not be converted to (\w+)"),
                  re.compile(r"Value '(.*)' is not a valid (bool)"))
 _TYPE_WORDS = {"Integer": ("a whole number", "1"), "Float": ("a number", "1.5"),
-               "bool": ("true or false", "true"), "Boolean": ("true or false", "true")}
+               "bool": ("true or false", "true")}
 
 
 def _type_problem(message: str, key: str) -> str | None:

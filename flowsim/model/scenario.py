@@ -16,22 +16,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.model.acute import ACUTE_OFF, AcuteSpec, acute_from_config
 from flowsim.model.arrivals import daily_rates_from_csv, daily_rates_from_profile, hour_cdf
-from flowsim.model.availability import Availability, availability_from_config
 from flowsim.model.bounds import (
     FIRST_START_DATE,
     LAST_START_DATE,
     MAX_COOL_DOWN_DAYS,
-    MAX_COST,
-    MAX_DURATION_DAYS,
     MAX_HORIZON_DAYS,
     MAX_MULTIPLIER,
     MAX_N_JOBS,
-    MAX_PLACES,
-    MAX_PREFERENCE,
     MAX_RATE_PER_DAY,
     MAX_REPLICATIONS,
     MAX_SEED,
-    MIN_DURATION_DAYS,
 )
 from flowsim.model.census import InitialCensus, census_from_file, check_census_fits
 from flowsim.model.cost_basis import CostBasis, acute_bed_day_basis, bed_day_bases
@@ -40,8 +34,8 @@ from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
 from flowsim.model.housing import OFF, HousingSpec, housing_from_config
 from flowsim.model.strict import check_keys
-from flowsim.model.tariff import TieredTariff, tariff_from_config
-from flowsim.model.validate import iso_date, real_number, whole_number
+from flowsim.model.unit_spec import SERVICE_PATHWAYS, UnitSpec, check_served, units_from_config
+from flowsim.model.validate import iso_date, real_number, required, whole_number
 
 __all__ = [
     "AFTER_P2_OUTCOMES",
@@ -53,32 +47,12 @@ __all__ = [
 ]
 
 PATHWAYS = ("P0", "P1", "P2", "P3")
-SERVICE_PATHWAYS = ("P1", "P2", "P3")  # P0 needs no service capacity
 # Where a P2 stay ends: home, home with a P1 package, a further P2 stay (continued in the same bed),
 # a P3 placement, back to acute (readmission), death.
 AFTER_P2_OUTCOMES = ("home", "home_p1", "p2", "p3", "readmission", "death")
 _SHARE_TOLERANCE = 1e-6
 
 _U_MAX = 1.0 - 1e-12  # the largest uniform a quantile is asked for: ppf(1) is inf for unbounded kinds
-
-@dataclass(frozen=True)
-class UnitSpec:
-    """One service unit: beds, flats, packages or placements."""
-
-    name: str
-    pathways: tuple[str, ...]
-    capacity: int
-    los: Distribution
-    preference: int
-    cost_per_occupied_day: float
-    cost_per_bed_week: float | TieredTariff  # GBP per place-week, or a tiered tariff
-    description: str = ""
-    # block-cost premium per place per week for admitting on both weekend days (half for one)
-    weekend_admission_premium_per_bed_week: float = 0.0
-    availability: Availability = field(default_factory=Availability)
-    max_stay_days: float | None = None
-    cost_per_over_length_day: float = 0.0
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -162,14 +136,6 @@ class Scenario:
         return tuple(sorted(serving, key=lambda u: u.preference))
 
 
-def _require(mapping: Mapping[str, Any], key: str, field: str) -> Any:
-    value = mapping.get(key)
-    if value is None or value == "???":  # "???" is omegaconf's MISSING
-        where = f"{field}.{key}" if field else key
-        raise ConfigError(where, "is missing", f"give {where} a value")
-    return value
-
-
 def _readmission_share(pathway_shares: tuple[float, ...], after_p2: tuple[float, ...],
                        probability: tuple[float, ...]) -> float:
     leaving = 1.0 - after_p2[2]  # a further P2 stay continues the same episode
@@ -203,54 +169,8 @@ def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: st
     return shares
 
 
-def _units(services: Mapping[str, Any], start_date: dt.date, horizon: float) -> tuple[UnitSpec, ...]:
-    units = []
-    for name, spec in services.items():
-        field = f"services.{name}"
-        if not isinstance(spec, Mapping):
-            raise ConfigError(field, "must be a mapping of unit settings", "see configs/system/default.yaml")
-        pathways = spec.get("pathways")
-        if not pathways or pathways == "???" or not isinstance(pathways, list | tuple):
-            raise ConfigError(f"{field}.pathways", "must be a non-empty list such as [P2]",
-                              f"list the pathways {name} serves")
-        for index, pathway in enumerate(pathways):
-            if pathway not in SERVICE_PATHWAYS:
-                raise ConfigError(f"{field}.pathways", f"unknown pathway {pathway!r}",
-                                  f"use one of {', '.join(SERVICE_PATHWAYS)}")
-            if pathway in pathways[:index]:
-                raise ConfigError(f"{field}.pathways", f"lists {pathway} twice", "list each pathway once")
-        units.append(UnitSpec(
-            name=str(name),
-            pathways=tuple(pathways),
-            capacity=whole_number(_require(spec, "capacity", field), f"{field}.capacity", 0, MAX_PLACES),
-            los=distribution_from_config(spec.get("los_days"), f"{field}.los_days"),
-            preference=whole_number(spec.get("preference", 1), f"{field}.preference", 0, MAX_PREFERENCE),
-            cost_per_occupied_day=real_number(spec.get("cost_per_occupied_day", 0.0),
-                                              f"{field}.cost_per_occupied_day", maximum=MAX_COST),
-            cost_per_bed_week=tariff_from_config(spec.get("cost_per_bed_week", 0.0),
-                                                 f"{field}.cost_per_bed_week"),
-            weekend_admission_premium_per_bed_week=real_number(
-                spec.get("weekend_admission_premium_per_bed_week", 0.0),
-                f"{field}.weekend_admission_premium_per_bed_week", maximum=MAX_COST),
-            description=str(spec.get("description") or ""),
-            availability=availability_from_config(spec, field, start_date, horizon),
-            max_stay_days=(None if spec.get("max_stay_days") is None
-                           else real_number(spec["max_stay_days"], f"{field}.max_stay_days",
-                                            minimum=MIN_DURATION_DAYS, maximum=MAX_DURATION_DAYS)),
-            cost_per_over_length_day=real_number(spec.get("cost_per_over_length_day", 0.0),
-                                                 f"{field}.cost_per_over_length_day", maximum=MAX_COST),
-        ))
-    return tuple(units)
-
-
-def _check_served(units: tuple[UnitSpec, ...], pathway: str, field: str, share: float) -> None:
-    if share > 0 and not any(pathway in u.pathways for u in units):
-        raise ConfigError(field, f"sends patients to {pathway} but no unit in services serves {pathway}",
-                          f"add a unit with pathways: [{pathway}] or set this share to 0")
-
-
 def _start_date(run: Mapping[str, Any]) -> dt.date:
-    value = _require(run, "start_date", "run")
+    value = required(run, "start_date", "run")
     try:
         start_date = value if isinstance(value, dt.date) else iso_date(str(value))
     except ValueError:
@@ -268,7 +188,7 @@ def _arrival_rates(arrivals: Mapping[str, Any], start_date: dt.date, horizon: fl
     if _data_file(arrivals.get("series_csv"), "arrivals.series_csv"):
         rates = daily_rates_from_csv(arrivals["series_csv"], start_date, horizon, end)
     else:
-        rate = real_number(_require(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day",
+        rate = real_number(required(arrivals, "rate_per_day", "arrivals"), "arrivals.rate_per_day",
                            maximum=MAX_RATE_PER_DAY)
         profiles = []
         for key, length in (("day_of_week_multipliers", 7), ("month_multipliers", 12)):
@@ -322,9 +242,9 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     check_keys(cfg)
     run = cfg.get("run") or {}
     start_date = _start_date(run)
-    horizon = real_number(_require(run, "horizon_days", "run"), "run.horizon_days",
+    horizon = real_number(required(run, "horizon_days", "run"), "run.horizon_days",
                           maximum=MAX_HORIZON_DAYS)
-    warm_up = real_number(_require(run, "warm_up_days", "run"), "run.warm_up_days",
+    warm_up = real_number(required(run, "warm_up_days", "run"), "run.warm_up_days",
                           maximum=MAX_HORIZON_DAYS)
     if horizon <= warm_up:
         raise ConfigError("run.horizon_days", f"({horizon:g}) must exceed run.warm_up_days ({warm_up:g})",
@@ -336,13 +256,13 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
 
     pathways = cfg.get("pathways") or {}
     pathway_shares = _shares(pathways.get("shares"), PATHWAYS, "pathways.shares")
-    units = _units(cfg.get("services") or {}, start_date, end)
+    units = units_from_config(cfg.get("services") or {}, start_date, end)
     for pathway, share in zip(PATHWAYS[1:], pathway_shares[1:], strict=True):
-        _check_served(units, pathway, f"pathways.shares.{pathway}", share)
+        check_served(units, pathway, f"pathways.shares.{pathway}", share)
     after_p2 = _shares((cfg.get("after_p2") or {}).get("shares"), AFTER_P2_OUTCOMES, "after_p2.shares")
     if pathway_shares[2] > 0:
-        _check_served(units, "P1", "after_p2.shares.home_p1", after_p2[1])
-        _check_served(units, "P3", "after_p2.shares.p3", after_p2[3])
+        check_served(units, "P1", "after_p2.shares.home_p1", after_p2[1])
+        check_served(units, "P3", "after_p2.shares.p3", after_p2[3])
     if after_p2[2] >= 1.0:
         raise ConfigError("after_p2.shares.p2", "is 1, so a P2 stay would never end",
                           "give the other outcomes a positive share")

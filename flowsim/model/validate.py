@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import numbers
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flowsim.model.errors import ConfigError
@@ -43,6 +44,15 @@ def iso_date(text: str) -> dt.date:
     if not _ISO_DATE.fullmatch(text.strip()):
         raise ValueError(f"{text!r} is not YYYY-MM-DD")
     return dt.date.fromisoformat(text.strip())
+
+
+def required(mapping: Mapping[str, Any], key: str, field: str) -> Any:
+    """``mapping[key]``, or a ConfigError ``<field>.<key>: is missing`` when it is absent, null or ``???``."""
+    value = mapping.get(key)
+    if value is None or value == _MISSING:
+        where = f"{field}.{key}" if field else key
+        raise ConfigError(where, "is missing", f"give {where} a value")
+    return value
 
 
 def whole_number(value: Any, field: str, minimum: int = 0, maximum: int | None = None) -> int:
