@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cycler import cycler
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.container import ErrorbarContainer
@@ -540,8 +541,8 @@ def test_cost_vs_saving_draws_bars_ci_and_return_per_pound():
     assert axis.get_legend()._loc == 2
     assert axis.get_legend().get_texts()[0].get_fontsize() == pytest.approx(
         FontProperties(size="small").get_size())
-    assert axis.get_title() == ("Net saving against the baseline (care_home_unit.capacity = 0) (acute saving "
-                                "minus added service cost)")
+    assert axis.get_title() == ("Net saving against the baseline (care_home_unit.capacity = 0)\n"
+                                "(acute saving minus added service cost)")
 
 
 def test_cost_vs_saving_of_two_swept_columns_and_of_unsortable_options():
@@ -853,5 +854,18 @@ def test_option_charts_of_the_baseline_alone():
     assert avoided_vs_option(baseline, OPTION).get_suptitle().startswith(
         "Against the baseline (care_home_unit.capacity = 0) ")
     axis = cost_vs_saving(baseline, OPTION).axes[0]
-    assert axis.get_title().startswith("Net saving against the baseline (care_home_unit.capacity = 0) ")
+    assert axis.get_title().startswith("Net saving against the baseline (care_home_unit.capacity = 0)\n")
     assert [b.get_height() for b in axis.containers[0]] == [0.0]
+
+
+@pytest.mark.parametrize("draw", [cost_vs_saving, avoided_vs_option, marginal_benefit])
+def test_option_chart_titles_fit_in_the_figure(draw):
+    # a long swept column's name once pushed a title past the figure's edge, cut off in the PNG
+    table = _comparison_with_cis().rename(columns={OPTION: "services.care_home_unit_long_name.capacity"})
+    fig = draw(table, "services.care_home_unit_long_name.capacity")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    titles = [axis.title for axis in fig.axes] + ([fig._suptitle] if fig._suptitle is not None else [])
+    for title in (t for t in titles if t.get_text()):
+        extent = title.get_window_extent(renderer)
+        assert 0 <= extent.x0 and extent.x1 <= fig.bbox.width, (title.get_text(), extent)

@@ -335,7 +335,7 @@ def _check_options(sweep: Path, drawn: dict[str, object], base: int, others: lis
     np.testing.assert_allclose(net_line.get_ydata(), [n[0] / 1e6 for n in net], rtol=1e-12, atol=1e-12)
 
     axis, twin = drawn["cost_vs_saving"].axes
-    assert axis.get_title() == (f"Net saving against the baseline (ic_beds.capacity = {places}) "
+    assert axis.get_title() == (f"Net saving against the baseline (ic_beds.capacity = {places})\n"
                                 "(acute saving minus added service cost)")
     bars = next(c for c in axis.containers if isinstance(c, BarContainer))
     np.testing.assert_allclose([b.get_height() for b in bars], [n[0] for n in net], rtol=1e-12, atol=1e-6)

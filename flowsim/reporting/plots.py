@@ -280,7 +280,8 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     more = twin.get_legend_handles_labels()
     axis.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize="small")
     columns = [option] if isinstance(option, str) else list(option)
-    axis.set_title(f"Net saving against {_baseline_text(comparison, columns)} "
+    # two lines: with a swept column's name the title is wider than the figure
+    axis.set_title(f"Net saving against {_baseline_text(comparison, columns)}\n"
                    "(acute saving minus added service cost)")
     return fig
 
