@@ -27,6 +27,7 @@ from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.reporting import board
 from flowsim.reporting.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
+from flowsim.reporting.pdf import with_print_css
 
 TINY_NOTEBOOK = '''# %%
 import os
@@ -230,6 +231,55 @@ def test_main_refuses_an_output_that_is_not_an_html_file(tmp_path, calls, prints
     assert (output.read_bytes() if output.is_file() else None) == before
     main([str(sweep), "--output", str(tmp_path / "Pack.HTML"), *options])  # the suffix in any case
     assert calls[0][1] == tmp_path / "Pack.HTML"
+
+
+def test_main_keeps_a_page_of_the_planners_own(tmp_path, calls, prints, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    page = tmp_path / "index.html"
+    page.write_text("<html><head><title>Our team's page</title></head></html>")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(page), "--no-pdf"])
+    assert exit_.value.code == 2 and calls == []
+    assert capsys.readouterr().err == (
+        f"flowsim-board: error: --output: {page} already exists and is not a board pack, so the pack would "
+        "replace it; fix: give a new file name, or move index.html away\n")
+    assert page.read_text() == "<html><head><title>Our team's page</title></head></html>"
+
+
+@pytest.mark.parametrize("name, what, options", [
+    ("pack.ipynb", "executed notebook", ["--no-pdf"]),
+    ("pack.pdf", "PDF", []),
+    ("pack_config.yaml", "configuration", ["--no-pdf"]),
+])
+def test_main_keeps_files_of_the_planners_own_beside_the_page(tmp_path, calls, prints, capsys, name, what,
+                                                              options):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    theirs = tmp_path / name
+    theirs.write_text("the planner's own")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(tmp_path / "pack.html"), *options])
+    assert exit_.value.code == 2 and calls == [] and prints == []
+    assert capsys.readouterr().err == (
+        f"flowsim-board: error: --output: {theirs} already exists and the pack writes its {what} there "
+        f"(beside pack.html, which does not exist); fix: give another --output name, or move {name} away\n")
+    assert theirs.read_text() == "the planner's own"
+
+
+def test_main_replaces_a_pack_it_wrote_before(tmp_path, calls, prints, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    html = tmp_path / "pack.html"
+    html.write_text(with_print_css("<html><head></head><body>last month's pack</body></html>"))
+    for name in ("pack.ipynb", "pack.pdf", "pack_config.yaml"):
+        (tmp_path / name).write_text("last month's")
+    main([str(sweep), "--output", str(html)])
+    assert [call[1] for call in calls] == [html] and prints == [(html, tmp_path / "pack.pdf",
+                                                                 "/opt/browser/chromium")]
+    (tmp_path / "pack.html").unlink()  # a pack's notebook alone, its page deleted: not known to be one
+    with pytest.raises(SystemExit):
+        main([str(sweep), "--output", str(html)])
+    assert len(calls) == 1
+    main([str(sweep), "--output", str(tmp_path / "other.html")])  # another name: another pack's files
+    assert calls[1][1] == tmp_path / "other.html"
 
 
 def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeypatch):

@@ -34,7 +34,7 @@ from flowsim.experiment.sweep import check_collected, collect_sweep, find_jobs, 
 from flowsim.experiment.writable import check_output_file
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
-from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
+from flowsim.reporting.pdf import BROWSERS, PACK_MARK, find_browser, print_pdf, with_print_css
 from flowsim.reporting.sizing_folder import check_sizing
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ __all__ = ["FIGURE_DPI", "execute_notebook", "figure_image", "main", "notebooks_
 FIGURE_DPI = 100
 # The names --output may end in: the pack is an HTML page.
 _HTML_SUFFIXES = (".html", ".htm")
+# What the pack writes beside its page, by the file's suffix.
+_COMPANIONS = {".ipynb": "executed notebook", ".pdf": "PDF", ".yaml": "configuration"}
 
 
 def notebooks_dir() -> Path:
@@ -257,6 +259,29 @@ def _check_output(html: Path) -> None:
               f"{example}")
 
 
+def _check_not_others(html: Path, beside: Sequence[Path]) -> None:
+    """Refuse to replace files flowsim-board did not write: the page and those it writes ``beside`` it.
+
+    A pack written before (its page carries :data:`~flowsim.reporting.pdf.PACK_MARK`) is replaced
+    whole, its notebook, PDF and configuration with it. Any other file of those names (a page of the
+    planner's own, a notebook they edited, a configuration they keep) is theirs, and stays.
+    """
+    if html.is_file():
+        try:
+            ours = PACK_MARK in html.read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            _fail(f"--output: {html} cannot be read ({error.strerror}); fix: give another file name")
+        if not ours:
+            _fail(f"--output: {html} already exists and is not a board pack, so the pack would replace it; "
+                  f"fix: give a new file name, or move {html.name} away")
+        return
+    for path in beside:
+        if path.exists():
+            _fail(f"--output: {path} already exists and the pack writes its {_COMPANIONS[path.suffix]} there "
+                  f"(beside {html.name}, which does not exist); fix: give another --output name, or move "
+                  f"{path.name} away")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
 
@@ -274,12 +299,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     html = Path(args.output) if args.output else folder / "board_report.html"
     _check_output(html)
     pdf = html.with_suffix(".pdf")
+    beside = "recommended" if args.sizing is not None else "config"
+    config_file = html.with_name(f"{html.stem}_{beside}.yaml")
+    _check_not_others(html, [html.with_suffix(".ipynb"), *([pdf] if args.pdf else []), config_file])
     browser = find_browser() if args.pdf else None
     if args.pdf and browser is None:  # before the (slow) notebook too
         _fail(f"no browser to print the PDF (none of {', '.join(BROWSERS)} is on PATH); fix: install "
               "chromium (apt install chromium) or pass --no-pdf")
-    beside = "recommended" if args.sizing is not None else "config"
-    parameters["config_file"] = str(html.with_name(f"{html.stem}_{beside}.yaml").resolve())
+    parameters["config_file"] = str(config_file.resolve())
     if args.title:
         parameters["title"] = args.title
     from nbclient.exceptions import CellExecutionError  # with the notebook: not for --help

@@ -16,14 +16,16 @@ from pathlib import Path
 
 from flowsim.experiment.io import atomic_write
 
-__all__ = ["BROWSERS", "PRINT_CSS", "find_browser", "print_pdf", "with_print_css"]
+__all__ = ["BROWSERS", "PACK_MARK", "PRINT_CSS", "find_browser", "print_pdf", "with_print_css"]
 
 # Looked for on PATH, in this order, to print the PDF.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
+# In every pack's print styles, so a page flowsim-board wrote is known again (see PRINT_CSS).
+PACK_MARK = "flowsim board pack: how it prints"
+
 # A4 less the margins is 182 x 266 mm; a figure is at most 250 mm tall, so it always fits a page.
-PRINT_CSS = """<style>
-/* flowsim board pack: how it prints (flowsim-board's PDF, or a browser's Print) */
+PRINT_CSS = "<style>\n/* " + PACK_MARK + """ (flowsim-board's PDF, or a browser's Print) */
 img { max-width: 100%; height: auto; }
 @page {
   size: A4;
