@@ -157,6 +157,14 @@ CASES: dict[str, Case] = {
         "+services.step_up={pathways:[P2],capacity:10,los_days:{kind:fixed,value:3},bogus:1}",
         field="services.step_up.bogus"),
     "unit given as a number": case(f"{UNIT}=5", field=UNIT),
+    "new unit under the name of one": case(
+        f"+{UNIT}={{pathways:[P2],capacity:10,los_days:{{kind:fixed,value:3}}}}", field=UNIT,
+        also="already exists, so +services.ic_beds cannot add it; fix: leave out the + to change it (a"),
+    "setting added with +": case("+seed=3", field="seed", also="leave out the + to change it, or give"),
+    "sweep over whole new units": case(
+        "+services.step_up={pathways:[P2],capacity:3,los_days:{kind:fixed,value:3}},"
+        "{pathways:[P2],capacity:6,los_days:{kind:fixed,value:3}}", field="services.step_up",
+        also="cannot be swept whole as a new entry; fix: add it once and sweep its settings"),
     "pathway with demand but no unit": case("services.p3_interim_beds.pathways=[P2]",
                                             field="pathways.shares.P3", also="no unit"),
     # -- after P2, readmission, costs ---------------------------------------------------------------

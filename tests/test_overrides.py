@@ -8,6 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
+from hydra.errors import ConfigCompositionException
 
 from flowsim.model.compose import load_config, load_scenario
 from flowsim.model.distributions import Exponential, Fixed
@@ -126,9 +127,17 @@ def test_an_empty_output_folder_is_refused(override):
 
 
 def test_mapping_overrides_become_a_merge_from_the_top():
-    (rewritten,) = normalise_overrides(["+services.step_up={pathways: [P2], capacity: 10, d: 'it\\'s'}"])
-    assert rewritten.startswith("++services={step_up:{")
+    new, rewritten = normalise_overrides(["+services.step_up={pathways: [P2], capacity: 10, d: 'it\\'s'}"])
+    assert new == "+services.step_up=???" and rewritten.startswith("++services={step_up:{")
+    (changed,) = normalise_overrides(["services.ic_beds={capacity: 10}"])  # no "+": no check it is new
+    assert changed == "++services={ic_beds:{capacity:10}}"
     assert load_config(["scenario=quick", f"+services.step_up={STEP_UP}"]).services.step_up.capacity == 10
+
+
+def test_a_new_unit_under_the_name_of_one_that_exists_is_refused():
+    # the merge alone would update ic_beds, keeping its description, admission days and costs
+    with pytest.raises(ConfigCompositionException, match=r"already at 'services\.ic_beds'"):
+        load_config(["scenario=quick", f"+services.ic_beds={STEP_UP}"])
 
 
 def test_values_survive_the_rewrite():

@@ -149,6 +149,14 @@ def describe_error(error: BaseException) -> str | None:
         return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
                 "(see flowsim/model/config.py)")
     if isinstance(error, HydraException):
+        added = re.match(r"Could not append to config\. An item is already at '([\w.\-]+)'", str(error))
+        if added:  # Hydra's own fix would show "+key={...}" as flowsim rewrote it (overrides.py)
+            key = added.group(1)
+            kind = schema_at(key.split("."))
+            kept = (" (a mapping changes the keys it gives and keeps the others)"
+                    if dataclasses.is_dataclass(kind) or typing.get_origin(kind) is dict else "")
+            return (f"{key}: already exists, so +{key} cannot add it; fix: leave out the + to change it"
+                    f"{kept}, or give a new name")
         message = " ".join(str(error).split("Config search path")[0].split())
         return f"{message}; fix: check the command-line overrides and config group names"
     if isinstance(error, ValueError) and _raised_in_hydra(error):
@@ -236,13 +244,13 @@ def _normalised_argv(argv: list[str]) -> list[str]:
         problem = lines[-1].split("error:", 1)[-1].strip()  # argparse's usage lines are left out
         raise ConfigError("command line", problem, "see flowsim --help; options such as -m go before the "
                           "overrides, e.g. flowsim -m services.ic_beds.capacity=30,40") from None
-    rewritten = iter(normalise_overrides(overrides))
+    normalise_overrides(overrides)  # all of them checked before any is rewritten
     pending = list(overrides)
     out = [argv[0]]
     for arg in argv[1:]:
         if pending and arg == pending[0]:
             pending.pop(0)
-            out.append(next(rewritten))
+            out.extend(normalise_overrides([arg]))  # "+key={...}" becomes two
         else:
             out.append(arg)
     return out

@@ -6,15 +6,21 @@ OmegaConf 2.3, and :func:`normalise_overrides` rewrites them before Hydra sees t
 * **A new entry of a typed mapping** (``+services.step_up={pathways: [P2], ...}``): there is no node
   to merge into, so OmegaConf *assigns* the plain dict to a slot typed ``UnitConfig`` and refuses it
   ("dict is not a subclass of UnitConfig"). Merging ``{step_up: {...}}`` into ``services`` works and
-  fills in the schema defaults, so ``[+]a.b.c={...}`` becomes ``++a={b: {c: {...}}}`` (``++`` because
+  fills in the schema defaults, so ``a.b.c={...}`` becomes ``++a={b: {c: {...}}}`` (``++`` because
   the merge may add keys; unknown keys are still refused by the schema and :mod:`flowsim.model.strict`).
+  ``+a.b.c={...}`` says the entry is new, and Hydra refuses a ``+`` for a key that exists; the merge
+  alone would quietly update an existing unit of that name instead, keeping the settings the mapping
+  does not give. So it becomes two overrides: ``+a.b.c=???``, Hydra's own check that ``a.b.c`` is
+  new (it leaves the entry missing), then the merge.
 * **A distribution of another kind** (``services.ic_beds.los_days={kind: exponential, mean: 30}``
   over a lognormal with ``mean`` and ``sd``): merging keeps the old ``sd``, which an exponential does
   not have. A distribution mapping that names its ``kind`` replaces the old one: the parameters it
   does not give are set to null. Without ``kind`` it updates parameters (``{mean: 40}``).
 
 Sweeps over mappings (``-m key={...},{...}``) keep their key, so that sweep tables name the swept
-parameter; their distributions are completed the same way.
+parameter; their distributions are completed the same way. A sweep over whole new entries
+(``-m +services.step_up={...},{...}``) would fail in every job as above, so it is refused: the entry
+is added once and its settings swept.
 
 Two overrides Hydra would take are refused here, before anything is composed:
 
@@ -141,25 +147,33 @@ def _refuse(override: Override) -> None:
                               f"give a folder, e.g. {key}={_OUTPUT_FOLDERS[key]}")
 
 
-def _rewrite(override: Override, text: str) -> str:
+def _rewrite(override: Override, text: str) -> list[str]:
     key = override.key_or_group
     if (override.type == OverrideType.DEL or override.package is not None or key == "hydra"
             or key.startswith("hydra.")):
-        return text
+        return [text]
     path = key.split(".")
     value = override.value()
     if isinstance(value, ChoiceSweep):
         if not value.list or not all(isinstance(v, dict) for v in value.list):
-            return text
+            return [text]
+        if override.type == OverrideType.ADD and dataclasses.is_dataclass(schema_at(path)):
+            # each job would have to make the entry from a mapping, which OmegaConf refuses (above)
+            raise ConfigError(key, "cannot be swept whole as a new entry",
+                              f"add it once and sweep its settings, e.g. flowsim -m +{key}={{...}} "
+                              f"{key}.capacity=10,20")
         options = [_literal(_complete(v, path)) for v in value.list]
         if None in options:
-            return text
+            return [text]
         prefix = {OverrideType.ADD: "+", OverrideType.FORCE_ADD: "++"}.get(override.type, "")
-        return f"{prefix}{key}={','.join(options)}"  # type: ignore[arg-type]
+        return [f"{prefix}{key}={','.join(options)}"]  # type: ignore[arg-type]
     if not isinstance(value, dict) or not all(_KEY.fullmatch(p) for p in path):
-        return text
+        return [text]
     merged = _literal(_nested(path[1:], _complete(value, path)))
-    return text if merged is None else f"++{path[0]}={merged}"
+    if merged is None:
+        return [text]
+    new = [f"+{key}=???"] if override.type == OverrideType.ADD else []  # "+": Hydra checks it is new
+    return [*new, f"++{path[0]}={merged}"]
 
 
 def normalise_overrides(overrides: Sequence[str]) -> list[str]:
@@ -173,7 +187,8 @@ def normalise_overrides(overrides: Sequence[str]) -> list[str]:
     Returns
     -------
     list of str
-        The same overrides, with mapping values rewritten; every other override is unchanged.
+        The same overrides, with mapping values rewritten (a ``+`` one as two); every other override
+        is unchanged.
 
     Raises
     ------
@@ -195,5 +210,5 @@ def normalise_overrides(overrides: Sequence[str]) -> list[str]:
             raise ConfigError(f"override {text!r}", "has no key before '='",
                               f"write it as key=value, e.g. {_EXAMPLE}")
         _refuse(override)
-        out.append(_rewrite(override, text))
+        out.extend(_rewrite(override, text))
     return out
