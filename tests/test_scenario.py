@@ -60,7 +60,10 @@ BAD = {
         lambda c: c["run"].update(horizon_days=100, warm_up_days=100), "run.horizon_days",
         "must exceed"),
     "bad start date": (
-        lambda c: c["run"].update(start_date="2025-02-30"), "run.start_date", "not a date"),
+        lambda c: c["run"].update(start_date="2025-02-30"), "run.start_date",
+        "not a day of the calendar (2025-02 has 28 days)"),
+    "start date not written YYYY-MM-DD": (
+        lambda c: c["run"].update(start_date="20250401"), "run.start_date", "is not a date"),
     "negative arrival rate": (
         lambda c: c["arrivals"].update(rate_per_day=-1), "arrivals.rate_per_day", ">= 0"),
     "wrong weekday profile length": (
@@ -82,6 +85,8 @@ def test_bad_input_names_field_and_fix(case):
     assert caught.value.field == field
     assert problem in caught.value.problem
     message = str(caught.value)
+    if case == "bad start date":  # already YYYY-MM-DD: the fix is another day, not another form
+        assert message.endswith("fix: give a day that exists, e.g. 2025-02-28")
     assert "\n" not in message and "fix:" in message
 
 

@@ -34,7 +34,7 @@ from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.main import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
-from flowsim.model.validate import iso_date
+from flowsim.model.validate import date_value
 
 __all__ = ["build_parser", "main"]
 
@@ -119,10 +119,7 @@ def _example_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _example(args: argparse.Namespace) -> None:
-    try:
-        start = iso_date(args.start)
-    except ValueError:
-        raise ConfigError("--start", f"{args.start!r} is not a date", "write it as YYYY-MM-DD") from None
+    start = date_value(args.start, "--start")
     check_output_file(args.out, "OUT", "synthetic_extract.csv")  # before the simulation, not after it
     made = write_synthetic_extract(args.out, args.days, args.seed, args.scale, start, args.override)
     rows = made.rows

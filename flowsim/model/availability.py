@@ -25,7 +25,7 @@ from flowsim.model.bounds import MAX_PLACES
 from flowsim.model.distribution_config import distribution_from_config, given_distribution
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
-from flowsim.model.validate import iso_date, real_number
+from flowsim.model.validate import date_value, real_number
 
 __all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]
 
@@ -66,11 +66,7 @@ def _schedule(steps: Any, field: str, start_date: dt.date, horizon_days: float
         start = step.get("start")
         if start is None or start == "???":
             raise ConfigError(f"{where}.start", "is missing", "give the date the capacity starts")
-        try:
-            day = (start if isinstance(start, dt.date) else iso_date(str(start))) - start_date
-        except ValueError:
-            raise ConfigError(f"{where}.start", f"{start!r} is not a date",
-                              "write it as YYYY-MM-DD") from None
+        day = date_value(start, f"{where}.start") - start_date
         if not 0 <= day.days < horizon_days:
             last = start_date + dt.timedelta(days=math.ceil(horizon_days) - 1)
             raise ConfigError(f"{where}.start", f"{start} is outside the run, which lasts from "

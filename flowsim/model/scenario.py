@@ -35,7 +35,7 @@ from flowsim.model.errors import ConfigError
 from flowsim.model.housing import OFF, HousingSpec, housing_from_config
 from flowsim.model.strict import check_keys
 from flowsim.model.unit_spec import SERVICE_PATHWAYS, UnitSpec, check_served, units_from_config
-from flowsim.model.validate import iso_date, real_number, required, whole_number
+from flowsim.model.validate import date_value, real_number, required, whole_number
 
 __all__ = [
     "AFTER_P2_OUTCOMES",
@@ -171,10 +171,7 @@ def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: st
 
 def _start_date(run: Mapping[str, Any]) -> dt.date:
     value = required(run, "start_date", "run")
-    try:
-        start_date = value if isinstance(value, dt.date) else iso_date(str(value))
-    except ValueError:
-        raise ConfigError("run.start_date", f"{value!r} is not a date", "write it as YYYY-MM-DD") from None
+    start_date = date_value(value, "run.start_date")
     if not FIRST_START_DATE <= start_date <= LAST_START_DATE:
         raise ConfigError("run.start_date", f"{start_date.isoformat()} is outside "
                           f"{FIRST_START_DATE.isoformat()} to {LAST_START_DATE.isoformat()}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import numbers
@@ -44,6 +45,30 @@ def iso_date(text: str) -> dt.date:
     if not _ISO_DATE.fullmatch(text.strip()):
         raise ValueError(f"{text!r} is not YYYY-MM-DD")
     return dt.date.fromisoformat(text.strip())
+
+
+def date_value(value: Any, field: str) -> dt.date:
+    """``value`` (a date, or ``YYYY-MM-DD`` text) as a date, or a ConfigError naming ``field``.
+
+    A day the calendar does not have (``2025-02-30``) is said as such, with the month's last day as
+    the example: it is already written as YYYY-MM-DD.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    text = str(value).strip()
+    try:
+        return iso_date(text)
+    except ValueError:
+        if not _ISO_DATE.fullmatch(text):
+            raise ConfigError(field, f"{value!r} is not a date", "write it as YYYY-MM-DD") from None
+    year, month = int(text[:4]), int(text[5:7])
+    if year < 1:
+        raise ConfigError(field, f"{value!r} has year 0", "years start at 0001 (YYYY-MM-DD)")
+    if not 1 <= month <= 12:
+        raise ConfigError(field, f"{value!r} has no month {month}", "months are 01 to 12 (YYYY-MM-DD)")
+    last = calendar.monthrange(year, month)[1]
+    raise ConfigError(field, f"{value!r} is not a day of the calendar ({text[:7]} has {last} days)",
+                      f"give a day that exists, e.g. {text[:7]}-{last:02d}")
 
 
 def required(mapping: Mapping[str, Any], key: str, field: str) -> Any:

@@ -54,7 +54,7 @@ from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.model.bounds import MAX_PLACES, MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
-from flowsim.model.validate import iso_date
+from flowsim.model.validate import date_value
 
 __all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load_sizing_spec",
            "parse_sizing_spec"]
@@ -188,11 +188,7 @@ def _surge(name: str, entry: Mapping[str, Any], field: str) -> Surge:
             raise ConfigError(f"{field}.{key}", "is missing", "a surge block needs places, start and weeks")
     start = _dimension(f"{name}.start", entry["start"], f"{field}.start", None)
     for value in start.values:
-        try:
-            iso_date(str(value))
-        except ValueError:
-            raise ConfigError(f"{field}.start", f"{value!r} is not a date",
-                              "write dates as YYYY-MM-DD") from None
+        date_value(value, f"{field}.start")
     places = _dimension(f"{name}.places", entry["places"], f"{field}.places", None)
     weeks = _dimension(f"{name}.weeks", entry["weeks"], f"{field}.weeks", None)
     for dimension, key in ((places, "places"), (weeks, "weeks")):

@@ -1,0 +1,48 @@
+"""Unit tests of flowsim.model.validate: the checks every setting and data file goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from flowsim.model.errors import ConfigError
+from flowsim.model.validate import date_value, iso_date
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2025-04-01", dt.date(2025, 4, 1)), (" 2024-02-29 ", dt.date(2024, 2, 29)),
+    (dt.date(2025, 1, 31), dt.date(2025, 1, 31)),
+])
+def test_a_date_is_read(value, expected):
+    assert date_value(value, "run.start_date") == expected
+
+
+@pytest.mark.parametrize("value, problem, fix", [
+    ("2025-02-30", "'2025-02-30' is not a day of the calendar (2025-02 has 28 days)",
+     "give a day that exists, e.g. 2025-02-28"),
+    ("2023-02-29", "'2023-02-29' is not a day of the calendar (2023-02 has 28 days)",
+     "give a day that exists, e.g. 2023-02-28"),
+    ("2025-04-31", "'2025-04-31' is not a day of the calendar (2025-04 has 30 days)",
+     "give a day that exists, e.g. 2025-04-30"),
+    ("2025-04-00", "'2025-04-00' is not a day of the calendar (2025-04 has 30 days)",
+     "give a day that exists, e.g. 2025-04-30"),
+    ("2025-13-01", "'2025-13-01' has no month 13", "months are 01 to 12 (YYYY-MM-DD)"),
+    ("0000-01-01", "'0000-01-01' has year 0", "years start at 0001 (YYYY-MM-DD)"),
+    # not YYYY-MM-DD, though Python's fromisoformat reads the first two
+    ("20250401", "'20250401' is not a date", "write it as YYYY-MM-DD"),
+    ("2025-W14-2", "'2025-W14-2' is not a date", "write it as YYYY-MM-DD"),
+    ("2025-4-1", "'2025-4-1' is not a date", "write it as YYYY-MM-DD"),
+    (dt.datetime(2025, 4, 1, 12), "datetime.datetime(2025, 4, 1, 12, 0) is not a date",
+     "write it as YYYY-MM-DD"),
+])
+def test_a_date_that_is_not_one_is_said_as_it_is(value, problem, fix):
+    with pytest.raises(ConfigError) as refused:
+        date_value(value, "run.start_date")
+    assert (refused.value.field, refused.value.problem, refused.value.fix) == ("run.start_date", problem, fix)
+
+
+@pytest.mark.parametrize("text", ["20250401", "2025-W14-2", "2025-02-30", ""])
+def test_iso_date_takes_only_days_written_yyyy_mm_dd(text):
+    with pytest.raises(ValueError):
+        iso_date(text)
