@@ -160,6 +160,10 @@ CASES: dict[str, Case] = {
     "new unit under the name of one": case(
         f"+{UNIT}={{pathways:[P2],capacity:10,los_days:{{kind:fixed,value:3}}}}", field=UNIT,
         also="already exists, so +services.ic_beds cannot add it; fix: leave out the + to change it (a"),
+    "mapping for a list": case(f"{UNIT}.pathways={{a:1}}", field=f"{UNIT}.pathways",
+                               also="is a list, not a mapping"),
+    "mapping for a list of steps": case(f"{UNIT}.capacity_schedule={{start:2025-05-01,capacity:3}}",
+                                        field=f"{UNIT}.capacity_schedule", also="square brackets"),
     "setting added with +": case("+seed=3", field="seed", also="leave out the + to change it, or give"),
     "sweep over whole new units": case(
         "+services.step_up={pathways:[P2],capacity:3,los_days:{kind:fixed,value:3}},"

@@ -147,6 +147,15 @@ def _refuse(override: Override) -> None:
                               f"give a folder, e.g. {key}={_OUTPUT_FOLDERS[key]}")
 
 
+def _check_not_for_a_list(key: str, path: list[str], value: Any) -> None:
+    """Refuse a mapping for a setting that is a list: merged from the top, OmegaConf's error names
+    only the section (``services: Cannot merge DictConfig with ListConfig``)."""
+    options = value.list if isinstance(value, ChoiceSweep) else [value]
+    if any(isinstance(v, dict) for v in options) and typing.get_origin(schema_at(path)) is list:
+        raise ConfigError(key, "is a list, not a mapping ({...})", f"give a list in square brackets, "
+                          f"e.g. {key}=[...]")
+
+
 def _rewrite(override: Override, text: str) -> list[str]:
     key = override.key_or_group
     if (override.type == OverrideType.DEL or override.package is not None or key == "hydra"
@@ -154,6 +163,7 @@ def _rewrite(override: Override, text: str) -> list[str]:
         return [text]
     path = key.split(".")
     value = override.value()
+    _check_not_for_a_list(key, path, value)
     if isinstance(value, ChoiceSweep):
         if not value.list or not all(isinstance(v, dict) for v in value.list):
             return [text]
