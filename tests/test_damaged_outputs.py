@@ -82,6 +82,11 @@ def _garble(path: Path) -> None:
     path.write_bytes(data[:4] + b"\xff" * 40 + data[44:])
 
 
+def _kpis_only(path: Path) -> None:
+    """A metrics.json of valid JSON holding little of what flowsim writes (edited, or another tool's)."""
+    path.write_text('{"kpis": "x"}')
+
+
 def _error_line(capsys, command, argv: list[str]) -> str:
     """The one stderr line of a refused command (exit code 2)."""
     with pytest.raises(SystemExit) as exit_:
@@ -153,7 +158,9 @@ SWEEP_DAMAGE = [("0/metrics.json", _truncate, "is not readable JSON, damaged or 
                 ("0/metrics.json", _garble, "is not readable JSON, damaged or cut short"),
                 ("0/manifest.json", _truncate, "is not readable JSON, damaged or cut short"),
                 ("0/replications.parquet", _truncate, "is not a readable Parquet file, damaged or cut short"),
-                ("0/units.parquet", _garble, "is not a readable Parquet file, damaged or cut short")]
+                ("0/units.parquet", _garble, "is not a readable Parquet file, damaged or cut short"),
+                # not "a job of another flowsim", as a file without an identity used to be called
+                ("0/metrics.json", _kpis_only, "is damaged: it lacks its replications entry")]
 
 
 @pytest.mark.parametrize("name, damage, problem", SWEEP_DAMAGE)

@@ -112,13 +112,16 @@ class JobFolder:
         _check_entry(folder / "metrics.json", metrics, "identity", "an object", lambda v: isinstance(v, dict))
         _check_entry(folder / "metrics.json", metrics, "replications", "a whole number",
                      lambda v: isinstance(v, int) and not isinstance(v, bool))
+        if metrics.get("replications") is None:  # every flowsim wrote it: not an older one's file
+            raise ConfigError(str(folder / "metrics.json"), "is damaged: it lacks its replications entry",
+                              fix)
         _check_entry(folder / "manifest.json", manifest, "overrides", "a list of key=value texts",
                      lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v))
         if recorded and manifest.get("overrides") is None:  # every manifest flowsim wrote has them
             raise ConfigError(str(folder / "manifest.json"), "lacks overrides", fix)
         job = metrics.get("job", int(folder.name) if folder.name.isdigit() else None)
         overrides = dict(_split(o) for o in manifest.get("overrides", []))
-        return cls(folder, job, metrics.get("identity") or {}, int(metrics.get("replications", 0)),
+        return cls(folder, job, metrics.get("identity") or {}, int(metrics["replications"]),
                    overrides, manifest, metrics.get("seed"))
 
     def state(self) -> dict[str, Any]:
