@@ -8,6 +8,7 @@ true optimum is known exactly and the search's logic is tested in milliseconds.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -109,6 +110,22 @@ def test_a_damaged_checkpoint_is_run_again(tmp_path, damage):
     whole = run_search(Evaluator(BASE, spec, FakeExecutor(), tmp_path))
     (first, *_) = sorted(tmp_path.rglob("rep-*.json"))
     first.write_text(damage)
+    again = FakeExecutor()
+    evaluator = Evaluator(BASE, spec, again, tmp_path)
+    assert run_search(evaluator).recommended == whole.recommended
+    assert again.ran == 1 and evaluator.reused == _checkpointed(tmp_path) - 1
+
+
+@pytest.mark.parametrize("kpi", ["cost_total", "delayed_days_per_year", "cost_services", "delay_mean_days"])
+def test_a_checkpoint_without_a_kpi_the_search_reads_is_run_again(tmp_path, kpi):
+    # the objective, what the board is told, a constraint: edited out by hand, it stopped the search
+    # with a KeyError when it was read
+    spec = _spec(constraints=["delay_mean_days<=4.9"])
+    whole = run_search(Evaluator(BASE, spec, FakeExecutor(), tmp_path))
+    (first, *_) = sorted(tmp_path.rglob("rep-*.json"))
+    data = json.loads(first.read_text())
+    del data["kpis"][kpi]
+    first.write_text(json.dumps(data))
     again = FakeExecutor()
     evaluator = Evaluator(BASE, spec, again, tmp_path)
     assert run_search(evaluator).recommended == whole.recommended

@@ -25,10 +25,13 @@ from flowsim.experiment.io import write_json
 from flowsim.sizing.candidates import Candidate, apply_candidate, hydra_overrides
 from flowsim.sizing.spec import SizingSpec
 
-__all__ = ["BASELINE", "DAYS_PER_YEAR", "Evaluator", "Job", "per_year"]
+__all__ = ["BASELINE", "DAYS_PER_YEAR", "PAIRED_KPIS", "Evaluator", "Job", "needed_kpis", "per_year"]
 
 BASELINE: Candidate = ("baseline",)  # the system as configured, before any candidate is written in
 DAYS_PER_YEAR = 365.0
+# What a board asks of the recommendation against today, per year, baseline minus candidate
+PAIRED_KPIS = ("delayed_days_per_year", "cost_total_per_year", "cost_delayed_days_per_year",
+               "cost_services_per_year")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,17 @@ def per_year(kpis: dict[str, float]) -> dict[str, float]:
     out = dict(kpis)
     out.update({f"{k}_per_year": v * scale for k, v in kpis.items() if k.startswith("cost_")})
     return out
+
+
+def needed_kpis(spec: SizingSpec) -> frozenset[str]:
+    """The KPIs of a replication the search reads: its objective, constraints and what the board is told.
+
+    Names as a replication records them (``cost_total``, of which :func:`per_year` makes
+    ``cost_total_per_year``), with ``observed_days``, which scales costs to a year.
+    """
+    names = {spec.objective, *(target.kpi for target in spec.constraints), *PAIRED_KPIS}
+    return frozenset({"observed_days"} | {
+        name.removesuffix("_per_year") if name.startswith("cost_") else name for name in names})
 
 
 @dataclass
@@ -94,7 +108,8 @@ class Evaluator:
             kpis = {str(k): (float("nan") if v is None else float(v)) for k, v in data["kpis"].items()}
         except (ValueError, TypeError, KeyError, AttributeError):  # half-written or damaged: run it again
             return None
-        return kpis if "observed_days" in kpis else None  # every replication records it
+        # every replication records all of them: one without is damaged (edited by hand), so it is run again
+        return kpis if needed_kpis(self.spec) <= kpis.keys() else None
 
     def run(self, wants: Iterable[tuple[Candidate, int, Sequence[int]]], stage: str) -> None:
         """Make sure each (candidate, seed, replications) has been run; run what is missing.

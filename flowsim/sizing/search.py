@@ -12,16 +12,12 @@ from dataclasses import dataclass
 
 from flowsim.measures.aggregate import confidence_interval
 from flowsim.sizing.candidates import Candidate
-from flowsim.sizing.evaluations import BASELINE, Evaluator
+from flowsim.sizing.evaluations import BASELINE, PAIRED_KPIS, Evaluator
 from flowsim.sizing.explore import explore, polish, start_candidate
 from flowsim.sizing.ranking import Standing, objective_kpi, standing
 from flowsim.sizing.selection import Selection, select
 
 __all__ = ["PAIRED_KPIS", "Paired", "SizingResult", "Validation", "paired", "run_search", "validate"]
-
-# What a board asks of the recommendation against today, per year, baseline minus candidate
-PAIRED_KPIS = ("delayed_days_per_year", "cost_total_per_year", "cost_delayed_days_per_year",
-               "cost_services_per_year")
 
 
 @dataclass(frozen=True)
