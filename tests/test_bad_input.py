@@ -367,9 +367,14 @@ CASES |= {
                                           b"services:\n  ic_beds:\n    capacity: 3\n    capacity: 4\n",
                                           also="given twice"),
     "own system not UTF-8": own_system("# @package _global_\n# caf\xe9\n".encode("latin-1"), also="line 2"),
-    "own system without its package line": case(
-        "--config-dir={dir}/cfg", "system=mine", field="system", also="# @package _global_",
-        files={**_OWN, "cfg/system/mine.yaml": b"defaults:\n  - default\n  - _self_\nseed: 3\n"}),
+    "own system without its package line": own_system(
+        b"defaults:\n  - default\n  - _self_\nseed: 3\n",
+        also="lacks its first line '# @package _global_', so its settings land under 'system'"),
+    "own system empty": own_system(b"", also="is empty, so system=mine would change nothing"),
+    "own system of comments only": own_system(b"# to fill in\n", also="is empty"),
+    "own system setting a key named system": own_system(
+        b"# @package _global_\ndefaults:\n  - default\n  - _self_\nsystem: 3\n",
+        also="sets 'system', which is not a setting; fix: leave it out"),
     "own system from scratch": case(
         "--config-dir={dir}/cfg", "system=mine", field="services.ic_beds.pathways", also="is not set",
         files={**_OWN,

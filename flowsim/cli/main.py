@@ -139,6 +139,19 @@ def describe_error(error: BaseException) -> str | None:
             if key in GROUPS:  # a group's file without its package line lands under the group's name
                 fix = (f"if it comes from a {key} file of your own, make '# @package _global_' its first "
                        f"line, as in flowsim/configs/{key}/")
+                read = _group_file(chain, key)
+                if read is not None:
+                    file, holds = read
+                    if holds == "empty":  # the package line would only hide that it sets nothing
+                        return (f"config file {file}: is empty, so {key}={file.stem} would change nothing; "
+                                f"fix: write in it the settings the {key} changes, after a first line "
+                                f"'# @package _global_' (as in flowsim/configs/{key}/)")
+                    if holds == "unpackaged":
+                        return (f"config file {file}: lacks its first line '# @package _global_', so its "
+                                f"settings land under '{key}'; fix: add that line, as in "
+                                f"flowsim/configs/{key}/")
+                    return (f"config file {file}: sets '{key}', which is not a setting; fix: leave it out "
+                            f"(the file is chosen with {key}={file.stem}, and sets settings such as seed)")
             return f"{key}: unknown key; fix: {fix}"
         if "is not a subclass of" in message and "value: {}" in message:
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
@@ -162,6 +175,34 @@ def describe_error(error: BaseException) -> str | None:
     if isinstance(error, ValueError) and _raised_in_hydra(error):
         return (f"{' '.join(str(error).split())}; fix: check the command-line overrides "
                 "(key=value, config groups such as scenario=quick)")
+    return None
+
+
+def _group_file(chain: list[BaseException], group: str) -> tuple[Path, str] | None:
+    """The file of ``group`` Hydra was merging when it failed, if it says, and what it holds.
+
+    ``"empty"``, ``"unpackaged"`` (settings without a package line, landing under the group's
+    name) or ``"packaged"`` (with one: the group's name is a key the file sets itself).
+
+    Hydra's composing loop holds the option's path and what it loaded; a file found in a config
+    folder (``file://``) is named, one inside a package is not.
+    """
+    for error in chain:
+        for frame, _ in traceback.walk_tb(error.__traceback__):
+            default, loaded = frame.f_locals.get("default"), frame.f_locals.get("loaded")
+            config_path = getattr(default, "config_path", None)
+            source = getattr(loaded, "path", None)
+            if (not isinstance(config_path, str) or not config_path.startswith(f"{group}/")
+                    or not isinstance(source, str) or not source.startswith("file://")):
+                continue
+            file = Path(source.removeprefix("file://")) / f"{config_path}.yaml"
+            if not file.is_file():
+                return None
+            if (getattr(loaded, "header", None) or {}).get("package"):
+                return file, "packaged"  # the key is the file's own
+            content = getattr(loaded, "config", None)
+            inner = content.get(group) if OmegaConf.is_dict(content) or isinstance(content, dict) else content
+            return file, "unpackaged" if inner else "empty"
     return None
 
 
