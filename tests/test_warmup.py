@@ -235,6 +235,12 @@ WARMUP_MISTAKES = [
     (["--horizon-days", "5"], "--horizon-days: 5 days is under three times the longest mean stay (43 days, "
                               "p3_interim_beds): too short to see the system settle; fix: give at least 129 "
                               "days, e.g. --horizon-days 730"),
+    # a unit closed at the start and opened by its capacity schedule fills from empty when it opens
+    (["--horizon-days", "400", "run.start_date=2025-04-01", "services.ic_beds.capacity=0",
+      "services.ic_beds.capacity_schedule=[{start: 2025-05-01, capacity: 30}]",
+      "services.ic_beds.los_days={kind: exponential, mean: 200}"],
+     "--horizon-days: 400 days is under three times the longest mean stay (200 days, ic_beds): too short to "
+     "see the system settle; fix: give at least 600 days, e.g. --horizon-days 730"),
     (["run.warm_up_days=-3"], "run.warm_up_days: must be >= 0.0 and <= 36,525, got -3.0; fix: set "
                               "run.warm_up_days within that range"),
     (["--replications", "abc"],

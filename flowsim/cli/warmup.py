@@ -150,7 +150,9 @@ def _check_horizon(scenario: Scenario, horizon_days: float) -> None:
     A unit filling from empty takes about its mean stay to turn its first patients over; in a
     shorter run every series looks settled and the suggestion (0 days) would be wrong.
     """
-    stays = [(unit.los.mean, unit.name) for unit in scenario.units if unit.capacity > 0]
+    # a unit that opens later in the run (a capacity step from 0) fills from empty then, too
+    stays = [(unit.los.mean, unit.name) for unit in scenario.units
+             if unit.capacity > 0 or any(places > 0 for _, places in unit.availability.schedule)]
     if not stays:
         return
     longest, name = max(stays)
