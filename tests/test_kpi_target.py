@@ -32,7 +32,8 @@ def test_excess_is_how_far_the_level_is_on_the_wrong_side():
 
 @pytest.mark.parametrize(("value", "text"), [
     (3.0, "3"), (-4.0, "-4"), (8.7, "8.70"), (0.05, "0.05"), (-2.5, "-2.50"),
-    (10.25, "10"), (-12.75, "-13"), (12_345.6, "12,346"), (30_000.0, "30,000")])
+    (10.25, "10"), (-12.75, "-13"), (12_345.6, "12,346"), (30_000.0, "30,000"),
+    (float("nan"), "n/a"), (None, "n/a"), (float("inf"), "inf")])  # NaN: a mean over no patients
 def test_levels_read_whole_from_ten_and_when_whole_else_with_two_decimals(value, text):
     assert format_level(value) == text
 

@@ -132,6 +132,35 @@ def test_a_checkpoint_without_a_kpi_the_search_reads_is_run_again(tmp_path, kpi)
     assert again.ran == 1 and evaluator.reused == _checkpointed(tmp_path) - 1
 
 
+@pytest.mark.parametrize("kpi", ["cost_total", "observed_days", "delayed_days_per_year"])
+def test_a_checkpoint_whose_sum_is_not_a_number_is_run_again(tmp_path, kpi):
+    # a sum over a replication is always a number; null (NaN) there made the objective NaN, and the
+    # search recommended today's mix
+    spec = _spec()
+    whole = run_search(Evaluator(BASE, spec, FakeExecutor(), tmp_path))
+    (first, *_) = sorted(tmp_path.rglob("rep-*.json"))
+    data = json.loads(first.read_text())
+    data["kpis"][kpi] = None
+    first.write_text(json.dumps(data))
+    again = FakeExecutor()
+    evaluator = Evaluator(BASE, spec, again, tmp_path)
+    assert run_search(evaluator).recommended == whole.recommended
+    assert again.ran == 1 and evaluator.reused == _checkpointed(tmp_path) - 1
+
+
+def test_a_mean_over_no_patients_is_taken_from_a_checkpoint_as_it_is(tmp_path):
+    spec = _spec()
+    run_search(Evaluator(BASE, spec, FakeExecutor(), tmp_path))
+    (first, *_) = sorted(tmp_path.rglob("rep-*.json"))
+    data = json.loads(first.read_text())
+    data["kpis"]["delay_mean_days"] = None  # e.g. no patient on that pathway: NaN, written as null
+    first.write_text(json.dumps(data))
+    again = FakeExecutor()
+    evaluator = Evaluator(BASE, spec, again, tmp_path)
+    run_search(evaluator)
+    assert again.ran == 0
+
+
 def _checkpointed(folder) -> int:
     """Replications checkpointed under ``folder``."""
     return len(list(folder.rglob("rep-*.json")))

@@ -109,6 +109,22 @@ def test_a_target_met_with_confidence_says_so(tmp_path):
     assert "\n  delay_mean_days <= 9: mean 8.0 - met with confidence\n" in format_sizing(path)
 
 
+def test_numbers_no_replication_gave_read_n_a(tmp_path):
+    # a mean over no patients is NaN, which recommendation.json holds as null: it printed a traceback
+    validation = {**REC["validation"], "targets": [{"target": "delay_P2_mean_days <= 9", "mean": None,
+                                                    "met": False, "met_with_confidence": False}]}
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps({**REC, "objective": "delay_P2_mean_days", "objective_mean": None,
+                                "objective_ci_low": None, "objective_ci_high": None, "validation": validation,
+                                "against_today": {"delayed_days_per_year": _paired(None, None, None),
+                                                  "cost_total_per_year": _paired(12.0, None, None)}}))
+    text = format_sizing(path)
+    assert "\n  delay_P2_mean_days: n/a over 30 replications\n" in text
+    assert "\n  delay_P2_mean_days <= 9: mean n/a - NOT met\n" in text
+    assert "\n  total cost a year (acute + services), saved: 12 GBP\n" in text
+    assert "delayed days avoided a year: n/a" in text
+
+
 def test_a_block_of_no_places_shows_no_dates():
     values = {"ic.winter.places": 0, "ic.winter.start": "2025-12-01", "ic.winter.weeks": 8}
     assert shown(values, "ic.winter.start") == "-" and shown(values, "ic.winter.weeks") == "-"

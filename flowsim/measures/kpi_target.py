@@ -6,6 +6,7 @@ targets the same way.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -18,8 +19,14 @@ __all__ = ["Target", "format_level", "parse_target"]
 _TARGET = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=)\s*(\S+)\s*$")
 
 
-def format_level(value: float) -> str:
-    """A KPI level for a sentence: thousands separated, two decimals below 10 unless whole."""
+def format_level(value: float | None) -> str:
+    """A KPI level for a sentence: thousands separated, two decimals below 10 unless whole.
+
+    A level no replication gave a number for (a mean over no patients: NaN, or null in a JSON file)
+    reads "n/a".
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a" if value is None or math.isnan(value) else f"{value}"
     return f"{value:,.0f}" if abs(value) >= 10 or value == round(value) else f"{value:,.2f}"
 
 

@@ -11,9 +11,15 @@ __all__ = ["format_sizing", "load_recommendation", "money", "shown"]
 
 
 def load_recommendation(path: str | Path) -> dict[str, Any]:
-    """``recommendation.json`` as a dict (null numbers as NaN)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return data
+    """``recommendation.json`` as a dict (a number no replication gave is null there, and here None)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _figure(value: float | None, fmt: str, scale: float = 1.0) -> str:
+    """``value`` formatted, or "n/a" when it is null or NaN (a KPI the replications gave no number for)."""
+    if value is None or value != value:
+        return "n/a"
+    return format(value * scale, fmt)
 
 
 def money(value: float | None) -> str:
@@ -25,10 +31,10 @@ def money(value: float | None) -> str:
 
 def _ci(entry: Mapping[str, Any], fmt: str, scale: float = 1.0) -> str:
     low, high = entry.get("ci_low"), entry.get("ci_high")
-    mean = format(entry["mean"] * scale, fmt)
+    mean = _figure(entry["mean"], fmt, scale)
     if low is None or high is None:
         return mean
-    return f"{mean} (95 % CI {format(low * scale, fmt)} to {format(high * scale, fmt)})"
+    return f"{mean} (95 % CI {_figure(low, fmt, scale)} to {_figure(high, fmt, scale)})"
 
 
 def _against(block: Mapping[str, Any], heading: str) -> list[str]:
@@ -63,8 +69,9 @@ def format_sizing(path: str | Path) -> str:
     for name in rec["recommended"]:
         lines.append(f"  {name:{width}}  {shown(rec['recommended'], name):>12}  {shown(today, name):>12}")
     mean, low, high = rec["objective_mean"], rec["objective_ci_low"], rec["objective_ci_high"]
-    ci = f" (95 % CI {low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
-    lines.append(f"  {rec['objective']}: {mean:,.0f}{ci} over {rec['replications']} replications")
+    ci = (f" (95 % CI {_figure(low, ',.0f')} to {_figure(high, ',.0f')})"
+          if low is not None and high is not None else "")
+    lines.append(f"  {rec['objective']}: {_figure(mean, ',.0f')}{ci} over {rec['replications']} replications")
     if rec["constraints"]:
         lines.append("  targets met with confidence: " + ("yes" if rec["meets_targets_with_confidence"]
                                                           else "NO - the nearest miss is shown"))
@@ -77,7 +84,7 @@ def format_sizing(path: str | Path) -> str:
             verdict = "met" if target["met"] else "NOT met"
             if target["met_with_confidence"]:
                 verdict += " with confidence"
-            lines.append(f"  {target['target']}: mean {target['mean']:,.1f} - {verdict}")
+            lines.append(f"  {target['target']}: mean {_figure(target['mean'], ',.1f')} - {verdict}")
     search = rec["search"]
     lines.append(f"Search: {search['candidates_tried']} of {search['grid_size']:,} mixes tried, "
                  f"{search['replications_simulated'] + search['replications_reused']:,} replications "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -57,6 +58,15 @@ def per_year(kpis: dict[str, float]) -> dict[str, float]:
     return out
 
 
+def _recorded(name: str) -> str:
+    """The KPI as a replication records it: ``cost_total`` for ``cost_total_per_year`` (:func:`per_year`)."""
+    return name.removesuffix("_per_year") if name.startswith("cost_") else name
+
+
+# KPIs that are sums over a replication, so always a number (a mean over no patients may be NaN)
+_SUMS = ("observed_days", *map(_recorded, PAIRED_KPIS))
+
+
 def needed_kpis(spec: SizingSpec) -> frozenset[str]:
     """The KPIs of a replication the search reads: its objective, constraints and what the board is told.
 
@@ -64,8 +74,7 @@ def needed_kpis(spec: SizingSpec) -> frozenset[str]:
     ``cost_total_per_year``), with ``observed_days``, which scales costs to a year.
     """
     names = {spec.objective, *(target.kpi for target in spec.constraints), *PAIRED_KPIS}
-    return frozenset({"observed_days"} | {
-        name.removesuffix("_per_year") if name.startswith("cost_") else name for name in names})
+    return frozenset({"observed_days", *map(_recorded, names)})
 
 
 @dataclass
@@ -108,8 +117,11 @@ class Evaluator:
             kpis = {str(k): (float("nan") if v is None else float(v)) for k, v in data["kpis"].items()}
         except (ValueError, TypeError, KeyError, AttributeError):  # half-written or damaged: run it again
             return None
-        # every replication records all of them: one without is damaged (edited by hand), so it is run again
-        return kpis if needed_kpis(self.spec) <= kpis.keys() else None
+        # every replication records all of them, and the sums among them as numbers: a checkpoint without
+        # one, or with a sum that is not a number, is damaged (edited by hand), so it is run again
+        if not needed_kpis(self.spec) <= kpis.keys():
+            return None
+        return kpis if all(math.isfinite(kpis[name]) for name in _SUMS) else None
 
     def run(self, wants: Iterable[tuple[Candidate, int, Sequence[int]]], stage: str) -> None:
         """Make sure each (candidate, seed, replications) has been run; run what is missing.
