@@ -379,6 +379,11 @@ CASES |= {
         "--config-dir={dir}/cfg", "system=mine", field="services.ic_beds.pathways", also="is not set",
         files={**_OWN,
                "cfg/system/mine.yaml": b"# @package _global_\nservices:\n  ic_beds:\n    capacity: 3\n"}),
+    "own system's default hidden by flowsim's": case(
+        "--config-dir={dir}/cfg", "system=mine", field="cfg/system/default.yaml",
+        also="name my_default in the defaults list of system/mine.yaml",
+        files={**_OWN, "cfg/system/default.yaml": b"# @package _global_\nseed: 777\n",
+               "cfg/system/mine.yaml": b"# @package _global_\ndefaults:\n  - default\n  - _self_\n"}),
     "own system hidden by flowsim's": case(
         "--config-dir={dir}/cfg", field="cfg/system/default.yaml", also="system=my_default",
         files={**_OWN, "cfg/system/default.yaml": b"# @package _global_\nseed: 777\n"}),

@@ -57,6 +57,40 @@ def test_files_that_are_read_or_not_chosen_pass(tmp_path, relative, choices):
     check_not_shadowed(_hydra(_own(tmp_path, relative), choices=choices))
 
 
+def test_a_file_named_in_an_own_files_defaults_list_hidden_by_flowsims_is_refused(tmp_path):
+    # the own-data pattern: system/my_ics.yaml builds on "default", beside an edited copy of it
+    folder = _own(tmp_path, "system/default.yaml", "# @package _global_\narrivals:\n  rate_per_day: 5\n")
+    _own(tmp_path, "system/my_ics.yaml", "# @package _global_\ndefaults:\n  - default\n  - _self_\nseed: 7\n")
+    with pytest.raises(ConfigError) as refused:
+        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+    assert refused.value.field == str(folder / "system/default.yaml")
+    assert refused.value.fix == ("rename it, e.g. to system/my_default.yaml, and name my_default in the "
+                                 "defaults list of system/my_ics.yaml")
+
+
+@pytest.mark.parametrize("entry", ["/scenario/quick", "mine", "optional_but_absent"])
+def test_files_named_further_down_are_followed(tmp_path, entry):
+    # my_ics -> mine (the user's, read) -> /scenario/quick, hidden by flowsim's scenario/quick.yaml
+    folder = _own(tmp_path, "system/my_ics.yaml",
+                  f"# @package _global_\ndefaults:\n  - {entry}\n  - _self_\n")
+    _own(tmp_path, "system/mine.yaml", "# @package _global_\ndefaults:\n  - /scenario/quick\n  - _self_\n")
+    _own(tmp_path, "scenario/quick.yaml", "# @package _global_\nseed: 3\n")
+    if entry == "optional_but_absent":  # a name found in no folder: Hydra reports it, not this check
+        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+        return
+    with pytest.raises(ConfigError) as refused:
+        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+    assert refused.value.field == str(folder / "scenario/quick.yaml")
+    assert "name my_quick in the defaults list of system/" in refused.value.fix
+
+
+def test_a_file_of_the_users_own_named_in_a_defaults_list_passes(tmp_path):
+    folder = _own(tmp_path, "system/my_ics.yaml", "# @package _global_\ndefaults:\n  - default\n  - _self_\n")
+    check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))  # default: flowsim's, nothing hidden
+    _own(tmp_path, "system/broken.yaml", "defaults: [\n")  # unreadable: the loader says so, not this check
+    check_not_shadowed(_hydra(folder, choices={"system": "broken"}))
+
+
 def test_flowsims_own_folder_given_again_is_not_hidden_by_itself():
     check_not_shadowed(_hydra(config_dir()))
 

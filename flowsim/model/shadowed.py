@@ -6,9 +6,10 @@ before any folder given with ``--config-dir`` or ``hydra.searchpath``. A user's
 goes on with flowsim's ``system/default.yaml``, and a broken copy is not even reported. Such a file is
 refused before the run, naming it and the rename that makes it count.
 
-Only the files the run reads are checked: the primary config (``config.yaml``) and the option chosen
-in each config group (``system``, ``housing``, ``scenario`` ...); a user's file that the run does not
-choose is left alone.
+Only the files the run reads are checked: the primary config (``config.yaml``), the option chosen
+in each config group (``system``, ``housing``, ``scenario`` ...), and the files a user's file names in
+its own defaults list (``defaults: [default, _self_]`` in ``system/my_ics.yaml`` reads
+``system/default.yaml``); a user's file that the run does not choose is left alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from flowsim.model.compose import config_dir
 from flowsim.model.errors import ConfigError
 
 __all__ = ["check_not_shadowed"]
@@ -29,6 +33,29 @@ def _read_files(hydra: Mapping[str, Any]) -> list[tuple[str, str | None]]:
         if option is not None and not str(group).startswith("hydra/"):  # Hydra's own settings
             files.append((f"{group}/{option}.yaml", str(group)))
     return files
+
+
+def _named_in_defaults(file: Path, group: str | None) -> list[tuple[str, str | None]]:
+    """The config files ``file`` (of ``group``) names in its defaults list, relative to a config folder.
+
+    Only plain entries name a file (``default`` beside it, ``/system/default`` from the top); a group's
+    option (``system: mine``, ``override /housing: off``) is one of the run's choices, checked as such.
+    An unreadable file is left to the loader, which reports it.
+    """
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    entries = data.get("defaults") if isinstance(data, dict) else None
+    named = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, str) or entry.strip() in ("_self_", ""):
+            continue
+        path = entry.strip()
+        path = path[1:] if path.startswith("/") else (f"{group}/{path}" if group else path)
+        parent = str(Path(path).parent)
+        named.append((f"{path}.yaml", None if parent == "." else parent))
+    return named
 
 
 def check_not_shadowed(hydra: Mapping[str, Any]) -> None:
@@ -47,16 +74,28 @@ def check_not_shadowed(hydra: Mapping[str, Any]) -> None:
     """
     folders = [Path(source["path"]) for source in hydra["runtime"].get("config_sources") or ()
                if source.get("schema") == "file" and source.get("path")]
-    for relative, group in _read_files(hydra):
+    own = config_dir().resolve()  # flowsim's files: their defaults lists name flowsim's files
+    pending: list[tuple[str, str | None, str | None]] = [(r, g, None) for r, g in _read_files(hydra)]
+    seen: set[str] = set()
+    while pending:
+        relative, group, named_by = pending.pop(0)
+        if relative in seen:
+            continue
+        seen.add(relative)
         found = [folder / relative for folder in folders if (folder / relative).is_file()]
-        if len(found) < 2:
+        if not found:
             continue
         first, hidden = found[0], next((f for f in found[1:] if not f.samefile(found[0])), None)
-        if hidden is None:  # the same file reached twice (e.g. --config-dir naming flowsim's own)
-            continue
-        name = Path(relative).stem
-        fix = (f"rename it, e.g. to {group}/my_{name}.yaml, and choose it with {group}=my_{name}"
-               if group is not None else
-               f"rename it, e.g. to my_{name}.yaml, and run with --config-name my_{name}")
-        raise ConfigError(str(hidden), f"is not read: {first} has the same name and comes first in the "
-                          "config search path", fix)
+        if hidden is not None:  # (not the same file reached twice, e.g. --config-dir naming flowsim's own)
+            name = Path(relative).stem
+            where = f"{group}/my_{name}.yaml" if group is not None else f"my_{name}.yaml"
+            if named_by is not None:
+                fix = f"rename it, e.g. to {where}, and name my_{name} in the defaults list of {named_by}"
+            elif group is not None:
+                fix = f"rename it, e.g. to {where}, and choose it with {group}=my_{name}"
+            else:
+                fix = f"rename it, e.g. to {where}, and run with --config-name my_{name}"
+            raise ConfigError(str(hidden), f"is not read: {first} has the same name and comes first in the "
+                              "config search path", fix)
+        if not first.resolve().is_relative_to(own):
+            pending += [(r, g, relative) for r, g in _named_in_defaults(first, group)]
