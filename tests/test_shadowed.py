@@ -91,6 +91,29 @@ def test_a_file_of_the_users_own_named_in_a_defaults_list_passes(tmp_path):
     check_not_shadowed(_hydra(folder, choices={"system": "broken"}))
 
 
+def test_a_value_yaml_would_read_as_an_impossible_date_does_not_stop_the_check(tmp_path):
+    # yaml.safe_load raised ValueError on it, and Hydra ran the job on flowsim's default.yaml
+    folder = _own(tmp_path, "system/default.yaml")
+    _own(tmp_path, "system/my_ics.yaml", "# @package _global_\ndefaults:\n  - default\n  - _self_\n"
+                                         "services:\n  ic_beds:\n    description: 2025-02-30\n")
+    with pytest.raises(ConfigError, match=r"name my_default in the defaults list of system/my_ics\.yaml"):
+        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+
+
+def test_a_bug_in_the_checks_before_a_run_stops_it(tmp_path, capsys, monkeypatch):
+    # Hydra turns a callback's exception into a warning and runs the job anyway
+    import flowsim.cli.callbacks as callbacks
+
+    def broken(hydra):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(callbacks, "check_not_shadowed", broken)
+    out = tmp_path / "run"
+    code, _, stderr = run_in_process(["scenario=quick", f"hydra.run.dir={out}"], capsys, monkeypatch)
+    assert code == 1 and "RuntimeError: a bug" in stderr and "Traceback" in stderr
+    assert not (out / "metrics.json").exists()
+
+
 def test_flowsims_own_folder_given_again_is_not_hidden_by_itself():
     check_not_shadowed(_hydra(config_dir()))
 

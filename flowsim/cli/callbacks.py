@@ -56,8 +56,9 @@ class ValidateSweep(Callback):
             check_folder_kind(config.hydra.run.dir, "hydra.run.dir", sweep=False)
         except Exception as error:
             line = describe_error(error)
-            if line is None:
-                raise
+            if line is None:  # a bug, not a user's mistake: its traceback, and the run does not go on
+                traceback.print_exc()
+                sys.exit(1)
             print(f"flowsim: error: {line}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
 

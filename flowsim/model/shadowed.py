@@ -42,8 +42,8 @@ def _named_in_defaults(file: Path, group: str | None) -> list[tuple[str, str | N
     option (``system: mine``, ``override /housing: off``) is one of the run's choices, checked as such.
     An unreadable file is left to the loader, which reports it.
     """
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    try:  # as text only: a value YAML would read as an impossible date is not this check's concern
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return []
     entries = data.get("defaults") if isinstance(data, dict) else None

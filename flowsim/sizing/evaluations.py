@@ -63,10 +63,6 @@ def _recorded(name: str) -> str:
     return name.removesuffix("_per_year") if name.startswith("cost_") else name
 
 
-# KPIs that are sums over a replication, so always a number (a mean over no patients may be NaN)
-_SUMS = ("observed_days", *map(_recorded, PAIRED_KPIS))
-
-
 def needed_kpis(spec: SizingSpec) -> frozenset[str]:
     """The KPIs of a replication the search reads: its objective, constraints and what the board is told.
 
@@ -114,14 +110,18 @@ class Evaluator:
             return None
         try:
             data = json.loads(path.read_text())
-            kpis = {str(k): (float("nan") if v is None else float(v)) for k, v in data["kpis"].items()}
+            recorded = data["kpis"].items()
         except (ValueError, TypeError, KeyError, AttributeError):  # half-written or damaged: run it again
             return None
-        # every replication records all of them, and the sums among them as numbers: a checkpoint without
-        # one, or with a sum that is not a number, is damaged (edited by hand), so it is run again
-        if not needed_kpis(self.spec) <= kpis.keys():
+        # flowsim writes numbers, and null for NaN: a string or true (edited by hand) is damage, not data
+        if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                   for _, v in recorded):
             return None
-        return kpis if all(math.isfinite(kpis[name]) for name in _SUMS) else None
+        kpis = {str(k): float("nan") if v is None else float(v) for k, v in recorded}
+        # and every KPI the search reads, as a number: a checkpoint without one, or with NaN for one (a
+        # mean over no patients, which a rerun gives again), is run again rather than trusted
+        needed = needed_kpis(self.spec)
+        return kpis if needed <= kpis.keys() and all(math.isfinite(kpis[name]) for name in needed) else None
 
     def run(self, wants: Iterable[tuple[Candidate, int, Sequence[int]]], stage: str) -> None:
         """Make sure each (candidate, seed, replications) has been run; run what is missing.
