@@ -207,6 +207,20 @@ def test_bad_sizing_files_stop_with_one_line_and_exit_code_2(tmp_path, capsys, c
     assert not (tmp_path / "out" / "recommendation.json").exists()
 
 
+def test_an_unquoted_day_the_calendar_lacks_is_named_not_a_traceback(tmp_path, capsys):
+    # YAML reads an unquoted date as a date, and PyYAML raised ValueError on 2025-02-29
+    spec = _write_spec(tmp_path)
+    text = spec.read_text()
+    assert "'2025-07-07'" in text
+    spec.write_text(text.replace("'2025-07-07'", "2025-02-29"))
+    with pytest.raises(SystemExit) as stop:
+        main([str(spec), "--output", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "flowsim-size: error: variables.ic_surge.start: '2025-02-29' is not a day of the calendar "
+        "(2025-02 has 28 days); fix: give a day that exists, e.g. 2025-02-28\n")
+
+
 def test_a_missing_sizing_file_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main([str(tmp_path / "nope.yaml")])

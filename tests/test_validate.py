@@ -9,6 +9,8 @@ import pytest
 from flowsim.model.errors import ConfigError
 from flowsim.model.validate import date_value, iso_date
 
+ARABIC_INDIC = "\u0662\u0660\u0662\u0665-\u0660\u0663-\u0660\u0661"  # 2025-03-01 in Arabic-Indic digits
+
 
 @pytest.mark.parametrize("value, expected", [
     ("2025-04-01", dt.date(2025, 4, 1)), (" 2024-02-29 ", dt.date(2024, 2, 29)),
@@ -33,6 +35,7 @@ def test_a_date_is_read(value, expected):
     ("20250401", "'20250401' is not a date", "write it as YYYY-MM-DD"),
     ("2025-W14-2", "'2025-W14-2' is not a date", "write it as YYYY-MM-DD"),
     ("2025-4-1", "'2025-4-1' is not a date", "write it as YYYY-MM-DD"),
+    (ARABIC_INDIC, f"{ARABIC_INDIC!r} is not a date", "write it as YYYY-MM-DD"),  # not ASCII digits
     (dt.datetime(2025, 4, 1, 12), "datetime.datetime(2025, 4, 1, 12, 0) is not a date",
      "write it as YYYY-MM-DD"),
 ])

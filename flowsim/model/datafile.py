@@ -88,6 +88,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 break
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date as a date; one the calendar lacks (``2025-02-30``) as its text, for the field to name.
+
+        PyYAML raises a bare ValueError on it ("day is out of range for month"), with no line or key.
+        """
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp)
+
 
 def yaml_data(text: str, file: Path, field: str) -> Any:
     """Parse YAML ``text`` of ``file``; a syntax error or a repeated key names its line."""

@@ -33,7 +33,7 @@ def _given(value: Any, field: str, kind: str) -> None:
         raise ConfigError(field, "is missing: no value was given", f"set {field} to {kind}")
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only (\d takes any script's)
 
 
 def iso_date(text: str) -> dt.date:
