@@ -27,6 +27,7 @@ from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.reporting import board
 from flowsim.reporting.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
+from flowsim.reporting.pack_files import check_not_others, record_files
 from flowsim.reporting.pdf import with_print_css
 
 TINY_NOTEBOOK = '''# %%
@@ -265,21 +266,82 @@ def test_main_keeps_files_of_the_planners_own_beside_the_page(tmp_path, calls, p
     assert theirs.read_text() == "the planner's own"
 
 
+PACK_FILES = ("pack.ipynb", "pack.pdf", "pack_config.yaml")
+
+
+def _earlier_pack(folder: Path, names: tuple[str, ...] = PACK_FILES) -> Path:
+    """A pack as flowsim-board leaves it: its page, the files beside it, and the page's record of them."""
+    html = folder / "pack.html"
+    html.write_text(with_print_css("<html><head></head><body>last month's pack</body></html>"))
+    for name in names:
+        (folder / name).write_text(f"last month's {name}")
+    record_files(html, [folder / name for name in names])
+    return html
+
+
+def test_main_does_not_write_through_a_link_beside_a_new_page(tmp_path, calls, prints, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    (tmp_path / "pack_config.yaml").symlink_to(tmp_path / "elsewhere.yaml")  # to nothing, yet
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(tmp_path / "pack.html"), "--no-pdf"])
+    assert exit_.value.code == 2 and calls == []
+    assert "pack_config.yaml already exists" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere.yaml").exists()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and not p.is_symlink()}
+
+
 def test_main_replaces_a_pack_it_wrote_before(tmp_path, calls, prints, capsys):
     sweep = _finished_sweep(tmp_path / "sweep")
-    html = tmp_path / "pack.html"
-    html.write_text(with_print_css("<html><head></head><body>last month's pack</body></html>"))
-    for name in ("pack.ipynb", "pack.pdf", "pack_config.yaml"):
-        (tmp_path / name).write_text("last month's")
+    html = _earlier_pack(tmp_path)
     main([str(sweep), "--output", str(html)])
     assert [call[1] for call in calls] == [html] and prints == [(html, tmp_path / "pack.pdf",
                                                                  "/opt/browser/chromium")]
-    (tmp_path / "pack.html").unlink()  # a pack's notebook alone, its page deleted: not known to be one
+    html.unlink()  # a pack's notebook alone, its page deleted: not known to be one
     with pytest.raises(SystemExit):
         main([str(sweep), "--output", str(html)])
     assert len(calls) == 1
     main([str(sweep), "--output", str(tmp_path / "other.html")])  # another name: another pack's files
     assert calls[1][1] == tmp_path / "other.html"
+
+
+@pytest.mark.parametrize(("change", "options", "kept", "problem"), [
+    # the page edited by hand (notes added): replacing it would lose them
+    (lambda d: (d / "pack.html").write_text((d / "pack.html").read_text().replace("last", "LAST")), [],
+     "pack.html", "is a board pack changed since flowsim-board wrote it"),
+    # a file beside it that the pack did not write: the PDF of a --no-pdf pack, a notebook the planner
+    # edited, a folder, a link (even to nothing: the pack would write through it)
+    (lambda d: (d / "pack.pdf").write_text("the planner's own"), [], "pack.pdf", "is not the PDF"),
+    (lambda d: (d / "pack.ipynb").write_text("edited"), ["--no-pdf"], "pack.ipynb",
+     "is not the executed notebook"),
+    (lambda d: ((d / "pack.ipynb").unlink(), (d / "pack.ipynb").mkdir()), ["--no-pdf"], "pack.ipynb",
+     "is not the executed notebook"),
+    (lambda d: ((d / "pack_config.yaml").unlink(), (d / "pack_config.yaml").symlink_to(d / "nowhere.yaml")),
+     ["--no-pdf"], "pack_config.yaml", "is not the configuration"),
+])
+def test_main_keeps_what_the_earlier_pack_did_not_write(tmp_path, calls, prints, capsys, change, options,
+                                                        kept, problem):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    _earlier_pack(tmp_path, names=("pack.ipynb", "pack_config.yaml"))  # made with --no-pdf
+    change(tmp_path)
+    before = _files(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(tmp_path / "pack.html"), *options])
+    assert exit_.value.code == 2 and calls == [] and prints == []
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowsim-board: error: --output: {tmp_path / kept} {problem}") and "fix:" in err
+    assert before == _files(tmp_path)
+
+
+def test_a_pack_keeps_its_record_across_a_pdf_and_another_pack(tmp_path):
+    html = _earlier_pack(tmp_path, names=("pack.ipynb", "pack_config.yaml"))
+    check_not_others(html, [tmp_path / "pack.ipynb", tmp_path / "pack_config.yaml"])  # its own: replaced
+    (tmp_path / "pack.pdf").write_bytes(b"%PDF-1.4 printed")
+    record_files(html, [tmp_path / "pack.ipynb", tmp_path / "pack_config.yaml", tmp_path / "pack.pdf"])
+    assert html.read_text().count("flowsim-board wrote") == 1  # the record is replaced, not added to
+    check_not_others(html, [tmp_path / "pack.ipynb", tmp_path / "pack_config.yaml", tmp_path / "pack.pdf"])
 
 
 def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeypatch):

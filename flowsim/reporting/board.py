@@ -34,7 +34,8 @@ from flowsim.experiment.sweep import check_collected, collect_sweep, find_jobs, 
 from flowsim.experiment.writable import check_output_file
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
-from flowsim.reporting.pdf import BROWSERS, PACK_MARK, find_browser, print_pdf, with_print_css
+from flowsim.reporting.pack_files import check_not_others, record_files
+from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
 from flowsim.reporting.sizing_folder import check_sizing
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ __all__ = ["FIGURE_DPI", "execute_notebook", "figure_image", "main", "notebooks_
 FIGURE_DPI = 100
 # The names --output may end in: the pack is an HTML page.
 _HTML_SUFFIXES = (".html", ".htm")
-# What the pack writes beside its page, by the file's suffix.
-_COMPANIONS = {".ipynb": "executed notebook", ".pdf": "PDF", ".yaml": "configuration"}
 
 
 def notebooks_dir() -> Path:
@@ -259,29 +258,6 @@ def _check_output(html: Path) -> None:
               f"{example}")
 
 
-def _check_not_others(html: Path, beside: Sequence[Path]) -> None:
-    """Refuse to replace files flowsim-board did not write: the page and those it writes ``beside`` it.
-
-    A pack written before (its page carries :data:`~flowsim.reporting.pdf.PACK_MARK`) is replaced
-    whole, its notebook, PDF and configuration with it. Any other file of those names (a page of the
-    planner's own, a notebook they edited, a configuration they keep) is theirs, and stays.
-    """
-    if html.is_file():
-        try:
-            ours = PACK_MARK in html.read_text(encoding="utf-8", errors="replace")
-        except OSError as error:
-            _fail(f"--output: {html} cannot be read ({error.strerror}); fix: give another file name")
-        if not ours:
-            _fail(f"--output: {html} already exists and is not a board pack, so the pack would replace it; "
-                  f"fix: give a new file name, or move {html.name} away")
-        return
-    for path in beside:
-        if path.exists():
-            _fail(f"--output: {path} already exists and the pack writes its {_COMPANIONS[path.suffix]} there "
-                  f"(beside {html.name}, which does not exist); fix: give another --output name, or move "
-                  f"{path.name} away")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-board SWEEP_DIR [--output F] [--baseline-job N] [--title T] [--rule R] [--target T]``.
 
@@ -301,7 +277,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     pdf = html.with_suffix(".pdf")
     beside = "recommended" if args.sizing is not None else "config"
     config_file = html.with_name(f"{html.stem}_{beside}.yaml")
-    _check_not_others(html, [html.with_suffix(".ipynb"), *([pdf] if args.pdf else []), config_file])
+    written = [html.with_suffix(".ipynb"), config_file, pdf]
+    try:  # the PDF of a --no-pdf pack is not written, so not checked either
+        check_not_others(html, written if args.pdf else written[:2])
+    except ConfigError as error:
+        _fail(str(error))
     browser = find_browser() if args.pdf else None
     if args.pdf and browser is None:  # before the (slow) notebook too
         _fail(f"no browser to print the PDF (none of {', '.join(BROWSERS)} is on PATH); fix: install "
@@ -317,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if error.ename != ConfigError.__name__:
             raise
         _fail(error.evalue)  # a damaged result file, read before the pack writes anything
+    record_files(html, written[:2])  # what the pack wrote, so the next pack of this name replaces it
     if browser is None:
         print(f"Board pack written to {html}")
         return
@@ -326,4 +307,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"flowsim-board: error: the PDF was not printed ({' '.join(str(error).split())}); the HTML is "
               f"written to {html}; fix: open it in a browser and print it, or pass --no-pdf", file=sys.stderr)
         sys.exit(1)
+    record_files(html, written)
     print(f"Board pack written to {html} and {pdf}")
