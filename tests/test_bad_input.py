@@ -164,6 +164,11 @@ CASES: dict[str, Case] = {
                                also="is a list, not a mapping"),
     "mapping for a list of steps": case(f"{UNIT}.capacity_schedule={{start:2025-05-01,capacity:3}}",
                                         field=f"{UNIT}.capacity_schedule", also="square brackets"),
+    "list added with + where one is": case(f"+{UNIT}.pathways=[P3]", field=f"{UNIT}.pathways",
+                                           also="(a list replaces the whole list: give every item)"),
+    "sweep over whole new barrier types": case(
+        "+housing.types.x={share:0.1},{share:0.2}", field="housing.types.x",
+        also="e.g. flowsim -m +housing.types.x={...} housing.types.x.share=A,B"),
     "setting added with +": case("+seed=3", field="seed", also="leave out the + to change it, or give"),
     "sweep over whole new units": case(
         "+services.step_up={pathways:[P2],capacity:3,los_days:{kind:fixed,value:3}},"

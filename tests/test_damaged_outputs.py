@@ -12,6 +12,7 @@ The run and sweep folders are made in this process (``run_scenario``), tiny and 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -87,6 +88,12 @@ def _kpis_only(path: Path) -> None:
     path.write_text('{"kpis": "x"}')
 
 
+def _no_replications(path: Path) -> None:
+    """metrics.json saying the job ran -1 replications (edited by hand)."""
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "replications": -1}))
+
+
 def _error_line(capsys, command, argv: list[str]) -> str:
     """The one stderr line of a refused command (exit code 2)."""
     with pytest.raises(SystemExit) as exit_:
@@ -160,7 +167,9 @@ SWEEP_DAMAGE = [("0/metrics.json", _truncate, "is not readable JSON, damaged or 
                 ("0/replications.parquet", _truncate, "is not a readable Parquet file, damaged or cut short"),
                 ("0/units.parquet", _garble, "is not a readable Parquet file, damaged or cut short"),
                 # not "a job of another flowsim", as a file without an identity used to be called
-                ("0/metrics.json", _kpis_only, "is damaged: it lacks its replications entry")]
+                ("0/metrics.json", _kpis_only, "is damaged: it lacks its replications entry"),
+                ("0/metrics.json", _no_replications,
+                 "is damaged: its replications entry is not a whole number >= 1")]
 
 
 @pytest.mark.parametrize("name, damage, problem", SWEEP_DAMAGE)

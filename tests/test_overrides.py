@@ -134,6 +134,15 @@ def test_mapping_overrides_become_a_merge_from_the_top():
     assert load_config(["scenario=quick", f"+services.step_up={STEP_UP}"]).services.step_up.capacity == 10
 
 
+def test_a_list_given_with_plus_is_checked_to_be_new_and_one_without_is_not():
+    # Hydra took "+pathways=[P3]" on the existing list and replaced it, dropping P2
+    assert normalise_overrides(["+services.ic_beds.pathways=[P3]"]) == [
+        "+services.ic_beds.pathways=???", "++services.ic_beds.pathways=[P3]"]
+    assert normalise_overrides(["services.ic_beds.pathways=[P2,P3]"]) == ["services.ic_beds.pathways=[P2,P3]"]
+    with pytest.raises(ConfigCompositionException, match=r"already at 'services\.ic_beds\.pathways'"):
+        load_config(["scenario=quick", "+services.ic_beds.pathways=[P3]"])
+
+
 def test_a_new_unit_under_the_name_of_one_that_exists_is_refused():
     # the merge alone would update ic_beds, keeping its description, admission days and costs
     with pytest.raises(ConfigCompositionException, match=r"already at 'services\.ic_beds'"):

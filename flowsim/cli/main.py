@@ -167,7 +167,9 @@ def describe_error(error: BaseException) -> str | None:
             key = added.group(1)
             kind = schema_at(key.split("."))
             kept = (" (a mapping changes the keys it gives and keeps the others)"
-                    if dataclasses.is_dataclass(kind) or typing.get_origin(kind) is dict else "")
+                    if dataclasses.is_dataclass(kind) or typing.get_origin(kind) is dict else
+                    " (a list replaces the whole list: give every item)" if typing.get_origin(kind) is list
+                    else "")
             return (f"{key}: already exists, so +{key} cannot add it; fix: leave out the + to change it"
                     f"{kept}, or give a new name")
         message = " ".join(str(error).split("Config search path")[0].split())

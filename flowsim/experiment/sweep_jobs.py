@@ -110,8 +110,8 @@ class JobFolder:
         recorded = (folder / "manifest.json").exists()
         manifest = read_json(folder / "manifest.json", fix) if recorded else {}
         _check_entry(folder / "metrics.json", metrics, "identity", "an object", lambda v: isinstance(v, dict))
-        _check_entry(folder / "metrics.json", metrics, "replications", "a whole number",
-                     lambda v: isinstance(v, int) and not isinstance(v, bool))
+        _check_entry(folder / "metrics.json", metrics, "replications", "a whole number >= 1",
+                     lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)
         if metrics.get("replications") is None:  # every flowsim wrote it: not an older one's file
             raise ConfigError(str(folder / "metrics.json"), "is damaged: it lacks its replications entry",
                               fix)

@@ -169,14 +169,20 @@ def _rewrite(override: Override, text: str) -> list[str]:
             return [text]
         if override.type == OverrideType.ADD and dataclasses.is_dataclass(schema_at(path)):
             # each job would have to make the entry from a mapping, which OmegaConf refuses (above)
+            names = [f.name for f in dataclasses.fields(schema_at(path))]
+            setting = "capacity" if "capacity" in names else names[0]  # a unit's, else e.g. a type's share
             raise ConfigError(key, "cannot be swept whole as a new entry",
                               f"add it once and sweep its settings, e.g. flowsim -m +{key}={{...}} "
-                              f"{key}.capacity=10,20")
+                              f"{key}.{setting}=A,B")
         options = [_literal(_complete(v, path)) for v in value.list]
         if None in options:
             return [text]
         prefix = {OverrideType.ADD: "+", OverrideType.FORCE_ADD: "++"}.get(override.type, "")
         return [f"{prefix}{key}={','.join(options)}"]  # type: ignore[arg-type]
+    if isinstance(value, list) and override.type == OverrideType.ADD:
+        # Hydra lets "+" through for a list that exists, and replaces it: "+pathways=[P3]" reads as adding
+        # P3, and dropped the others. "+" means new, as for a mapping (below): Hydra checks it first.
+        return [f"+{key}=???", f"+{text}"]
     if not isinstance(value, dict) or not all(_KEY.fullmatch(p) for p in path):
         return [text]
     merged = _literal(_nested(path[1:], _complete(value, path)))
