@@ -166,6 +166,10 @@ CASES: dict[str, Case] = {
                                         field=f"{UNIT}.capacity_schedule", also="square brackets"),
     "list added with + where one is": case(f"+{UNIT}.pathways=[P3]", field=f"{UNIT}.pathways",
                                            also="(a list replaces the whole list: give every item)"),
+    "sweep over whole new units with ++": case(
+        "++services.step_up={pathways:[P2],capacity:3,los_days:{kind:fixed,value:3}},"
+        "{pathways:[P2],capacity:6,los_days:{kind:fixed,value:3}}", "-m", field="services.step_up",
+        also="cannot be swept whole as a new entry; fix: add it once"),
     "sweep over whole new barrier types": case(
         "+housing.types.x={share:0.1},{share:0.2}", field="housing.types.x",
         also="e.g. flowsim -m +housing.types.x={...} housing.types.x.share=A,B"),

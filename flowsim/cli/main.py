@@ -153,6 +153,10 @@ def describe_error(error: BaseException) -> str | None:
                     return (f"config file {file}: sets '{key}', which is not a setting; fix: leave it out "
                             f"(the file is chosen with {key}={file.stem}, and sets settings such as seed)")
             return f"{key}: unknown key; fix: {fix}"
+        if "dict is not a subclass of" in message and "value: {}" not in message:
+            # a whole mapping where no entry is: only a sweep gets here (overrides.py merges the others)
+            return (f"{key}: cannot be swept whole as a new entry; fix: add it once and sweep its settings, "
+                    f"e.g. flowsim -m +{key}={{...}} {key}.capacity=A,B")
         if "is not a subclass of" in message and "value: {}" in message:
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
                     f"e.g. {key}={{pathways: [P2], capacity: 10, los_days: {{kind: exponential, mean: 30}}}}")
