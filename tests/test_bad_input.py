@@ -151,6 +151,8 @@ CASES: dict[str, Case] = {
     "unit name typo": case("services.ic_bedz.capacity=10", field="services.ic_bedz", also="ic_beds"),
     "new unit set key by key": case("+services.step_up.capacity=10", field="services.step_up",
                                     also="whole"),
+    "new flat scheme set key by key": case("+housing.flats.x.capacity=3", field="housing.flats.x",
+                                           also="reablement_days: {kind: lognormal"),
     "new unit without a length of stay": case("+services.step_up={pathways:[P2],capacity:10}",
                                               field="services.step_up.los_days"),
     "new unit with an unknown key": case(

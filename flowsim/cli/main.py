@@ -94,6 +94,16 @@ def _type_problem(message: str, key: str) -> str | None:
     return None
 
 
+# A new entry given whole, by its schema class (an OmegaConf "is not a subclass of" message names it).
+_WHOLE_EXAMPLES = {
+    "UnitConfig": "{pathways: [P2], capacity: 10, los_days: {kind: exponential, mean: 30}}",
+    "FlatSchemeConfig": ("{capacity: 4, reablement_days: {kind: lognormal, mean: 21, sd: 10}, "
+                         "turnaround_days: {kind: fixed, value: 2}}"),
+    "BarrierTypeConfig": ("{share: 0.1, fix_days_coordinated: {kind: exponential, mean: 20}, "
+                          "fix_days_uncoordinated: {kind: exponential, mean: 40}}"),
+}
+
+
 def _override_key(chain: list[BaseException]) -> str | None:
     """The key of the override Hydra was applying when it failed, if it says."""
     for error in chain:
@@ -158,8 +168,9 @@ def describe_error(error: BaseException) -> str | None:
             return (f"{key}: cannot be swept whole as a new entry; fix: add it once and sweep its settings, "
                     f"e.g. flowsim -m +{key}={{...}} {key}.capacity=A,B")
         if "is not a subclass of" in message and "value: {}" in message:
+            example = _WHOLE_EXAMPLES.get(message.split("subclass of ")[-1].split(".")[0], "{...}")
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
-                    f"e.g. {key}={{pathways: [P2], capacity: 10, los_days: {{kind: exponential, mean: 30}}}}")
+                    f"e.g. {key}={example}")
         typed = _type_problem(message, key)
         if typed is not None:
             return typed
