@@ -165,6 +165,24 @@ def test_a_kpi_the_search_does_not_read_is_taken_from_a_checkpoint_as_it_is(tmp_
     assert again.ran == 0
 
 
+class NoPatientsBelow(FakeExecutor):
+    """The objective is a mean over patients that mixes with a below 16 places never see: NaN."""
+
+    def __call__(self, jobs):
+        for index, r, kpis in super().__call__(jobs):
+            if int(jobs[index].config.services.a.capacity) < 16:
+                kpis = {**kpis, "delay_mean_days": float("nan")}
+            yield index, r, kpis
+
+
+def test_a_mix_with_no_number_to_minimise_is_a_failed_trial_not_optunas_warning(recwarn):
+    spec = _spec(objective="delay_mean_days", search={"trials": 16, "batch": 4, "replications": 2,
+                                                      "shortlist": 3, "max_replications": 6})
+    result = run_search(Evaluator(BASE, spec, NoPatientsBelow()))
+    assert result.recommended.candidate[0] >= 16
+    assert not [w for w in recwarn if "optuna" in str(w.filename)], [str(w.message) for w in recwarn]
+
+
 def _checkpointed(folder) -> int:
     """Replications checkpointed under ``folder``."""
     return len(list(folder.rglob("rep-*.json")))

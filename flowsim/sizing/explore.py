@@ -14,6 +14,7 @@ on how many workers ran them.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -85,7 +86,10 @@ def explore(evaluator: Evaluator, progress: Callable[[int], None] | None = None)
                 record = standing(evaluator, candidate, spec.seed, settings.replications)
                 for i, excess in enumerate(record.excess):  # TPE favours mixes that meet the targets
                     trial.set_constraint(f"target_{i}", min(excess, 1e12) if excess == excess else 1e12)
-                study.tell(trial, record.objective)
+                if math.isfinite(record.objective):
+                    study.tell(trial, record.objective)
+                else:  # no number to minimise (a mean over no patients): a failed trial, which TPE skips
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 tried.append(record)
             if progress is not None:
                 progress(len(trials))
