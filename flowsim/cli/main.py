@@ -33,6 +33,7 @@ from omegaconf.errors import OmegaConfBaseException
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import GROUPS, asks_for_help, print_help
+from flowsim.cli.no_effect import no_effect_note
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.sweep import (
@@ -257,6 +258,9 @@ def _task(cfg: DictConfig) -> None:
     output_dir = hydra_cfg.runtime.output_dir
     overrides = list(hydra_cfg.overrides.task)
     job = hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None
+    unused = no_effect_note(cfg, overrides)
+    if unused is not None:
+        print(f"flowsim: note: {unused}", file=sys.stderr)
     try:
         run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty(), job=job)
     except ConfigError as error:

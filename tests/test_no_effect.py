@@ -1,0 +1,40 @@
+"""A note for command-line settings the run does not use (flowsim.cli.no_effect)."""
+
+from __future__ import annotations
+
+import pytest
+from omegaconf import OmegaConf
+
+from flowsim.cli.no_effect import no_effect_note
+from tests.test_bad_input import run_in_process
+
+OFF = OmegaConf.create({"housing": {"enabled": False}})
+ON = OmegaConf.create({"housing": {"enabled": True}})
+
+
+def test_housing_settings_with_housing_off_are_named():
+    assert no_effect_note(OFF, ["housing=off", "housing.coordinators.fte=4", "seed=3"]) == (
+        "housing is off, so housing.coordinators.fte=4 has no effect (housing=default switches it on)")
+    assert no_effect_note(OFF, ["housing.barrier_probability=0.3", "++housing={flats:{x:{capacity:2}}}"]) == (
+        "housing is off, so housing.barrier_probability=0.3, ++housing={flats:{x:{capacity:2}}} have no "
+        "effect (housing=default switches it on)")
+
+
+@pytest.mark.parametrize(("cfg", "overrides"), [
+    (ON, ["housing.coordinators.fte=4"]),  # housing on: they count
+    (OFF, ["housing=off", "seed=3", "services.ic_beds.capacity=30"]),  # nothing under housing
+    (OFF, ["housing.enabled=false"]),  # what switches it off is not "no effect"
+    (OmegaConf.create({"seed": 1}), ["housing.coordinators.fte=4"]),  # no housing section
+])
+def test_nothing_is_said_when_every_setting_counts(cfg, overrides):
+    assert no_effect_note(cfg, overrides) is None
+
+
+def test_the_run_says_so_and_goes_on(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    code, _, stderr = run_in_process(["scenario=quick", "housing=off", "housing.coordinators.fte=4",
+                                      "outputs.summary=false", "outputs.patients=false",
+                                      f"hydra.run.dir={out}"], capsys, monkeypatch)
+    assert code == 0 and (out / "metrics.json").exists()
+    assert stderr.splitlines() == ["flowsim: note: housing is off, so housing.coordinators.fte=4 has no "
+                                   "effect (housing=default switches it on)"]
