@@ -34,9 +34,10 @@ run: $(RUN_STAMP)
 app: $(APP_STAMP)
 	$(BIN)/flowsim-app $(ARGS)
 
-# On every core, a test file to a worker; PYTEST_ARGS='-n 0' runs it in one process (e.g. to debug).
+# On every core (at most 8: each worker holds flowsim in memory), a test file to a worker;
+# PYTEST_ARGS='-n 0' runs it in one process (e.g. to debug).
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
