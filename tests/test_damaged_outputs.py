@@ -72,6 +72,21 @@ def notebooks(monkeypatch) -> list[tuple[Path, Path, dict]]:
     return seen
 
 
+def _unwritable(monkeypatch, folder: Path, error: OSError) -> None:
+    """Make the writability check find ``folder`` unwritable with ``error``.
+
+    Tests may run as root, whom no permission bit stops: the check is what is tested.
+    """
+    made = writable.tempfile.TemporaryFile
+
+    def refuse(dir):
+        if Path(dir) == folder:
+            raise error
+        return made(dir=dir)
+
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", refuse)
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[:len(data) // 2])
@@ -305,14 +320,7 @@ def test_board_refuses_an_output_it_cannot_write_before_the_notebook_runs(folder
         "path in a folder, e.g. board_report.html")
     locked = tmp_path / "locked"
     locked.mkdir()
-    made = writable.tempfile.TemporaryFile
-
-    def read_only(dir):  # tests may run as root, whom no permission bit stops: the check is what is tested
-        if Path(dir) == locked:
-            raise PermissionError(13, "Permission denied")
-        return made(dir=dir)
-
-    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    _unwritable(monkeypatch, locked, PermissionError(13, "Permission denied"))
     assert _error_line(capsys, board.main, [str(sweep), "--output", str(locked / "b.html"), "--no-pdf"]) == (
         f"flowsim-board: error: --output: cannot write '{locked / 'b.html'}' (Permission denied); fix: "
         "give a path you can write to")

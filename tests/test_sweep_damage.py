@@ -21,13 +21,12 @@ import pytest
 from flowsim.cli import main as cli_main
 from flowsim.cli.main import collect_and_report, collect_main
 from flowsim.experiment import sweep as sweep_module
-from flowsim.experiment import writable
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.sweep import check_collected
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 from flowsim.reporting import report
-from tests.test_damaged_outputs import OPTION, TINY, _error_line
+from tests.test_damaged_outputs import OPTION, TINY, _error_line, _unwritable
 
 TABLES = ("results.parquet", "summary.csv", "comparison.csv", "collected.json")
 JOB_FIX = "fix: rerun the sweep's command, which redoes job 0"
@@ -182,14 +181,7 @@ def test_a_folder_where_a_table_goes_is_refused_before_anything_is_written(sweep
 
 def test_a_sweep_folder_that_cannot_be_written_is_refused_before_gathering(sweep, capsys, monkeypatch):
     before = _tables(sweep)
-    made = writable.tempfile.TemporaryFile
-
-    def read_only(dir):  # tests may run as root, whom no permission bit stops: the check is what is tested
-        if Path(dir) == sweep:
-            raise OSError(30, "Read-only file system")
-        return made(dir=dir)
-
-    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    _unwritable(monkeypatch, sweep, OSError(30, "Read-only file system"))
     assert _error_line(capsys, collect_main, [str(sweep)]) == (
         f"flowsim-collect: error: {sweep}: is not writable (Read-only file system), and the sweep's tables "
         "are written there; fix: copy the sweep directory to a folder you can write to, and give the copy")

@@ -47,7 +47,7 @@ from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.datafile import read_text, yaml_data
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
-from flowsim.model.overrides import normalise_overrides
+from flowsim.model.overrides import normalise_overrides, whole_entry_sweep
 from flowsim.model.strict import closest, schema_at
 from flowsim.reporting.summary import format_comparison, format_summary
 
@@ -166,8 +166,7 @@ def describe_error(error: BaseException) -> str | None:
             return f"{key}: unknown key; fix: {fix}"
         if "dict is not a subclass of" in message and "value: {}" not in message:
             # a whole mapping where no entry is: only a sweep gets here (overrides.py merges the others)
-            return (f"{key}: cannot be swept whole as a new entry; fix: add it once and sweep its settings, "
-                    f"e.g. flowsim -m +{key}={{...}} {key}.capacity=A,B")
+            return str(whole_entry_sweep(key))
         if "is not a subclass of" in message and "value: {}" in message:
             example = _WHOLE_EXAMPLES.get(message.split("subclass of ")[-1].split(".")[0], "{...}")
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
@@ -306,13 +305,13 @@ def _normalised_argv(argv: list[str]) -> list[str]:
         problem = lines[-1].split("error:", 1)[-1].strip()  # argparse's usage lines are left out
         raise ConfigError("command line", problem, "see flowsim --help; options such as -m go before the "
                           "overrides, e.g. flowsim -m services.ic_beds.capacity=30,40") from None
-    normalise_overrides(overrides)  # all of them checked before any is rewritten
+    rewritten = iter([normalise_overrides([override]) for override in overrides])  # "+key={...}": two
     pending = list(overrides)
     out = [argv[0]]
     for arg in argv[1:]:
         if pending and arg == pending[0]:
             pending.pop(0)
-            out.extend(normalise_overrides([arg]))  # "+key={...}" becomes two
+            out.extend(next(rewritten))
         else:
             out.append(arg)
     return out

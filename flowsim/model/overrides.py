@@ -50,7 +50,7 @@ from flowsim.model.config import DistributionConfig
 from flowsim.model.errors import ConfigError
 from flowsim.model.strict import schema_at
 
-__all__ = ["normalise_overrides"]
+__all__ = ["normalise_overrides", "whole_entry_sweep"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _PARAMETERS = tuple(f.name for f in dataclasses.fields(DistributionConfig) if f.name != "kind")
@@ -147,6 +147,19 @@ def _refuse(override: Override) -> None:
                               f"give a folder, e.g. {key}={_OUTPUT_FOLDERS[key]}")
 
 
+def whole_entry_sweep(key: str) -> ConfigError:
+    """The error for a sweep over whole new entries at ``key``, with how to sweep one's settings.
+
+    Each job would make the entry from a mapping, which OmegaConf refuses (see the module docstring).
+    """
+    kind = schema_at(key.split("."))
+    names = [f.name for f in dataclasses.fields(kind)] if dataclasses.is_dataclass(kind) else []
+    setting = "capacity" if "capacity" in names or not names else names[0]  # a unit's, or e.g. a share
+    return ConfigError(key, "cannot be swept whole as a new entry",
+                       f"add it once and sweep its settings, e.g. flowsim -m +{key}={{...}} "
+                       f"{key}.{setting}=A,B")
+
+
 def _check_not_for_a_list(key: str, path: list[str], value: Any) -> None:
     """Refuse a mapping for a setting that is a list: merged from the top, OmegaConf's error names
     only the section (``services: Cannot merge DictConfig with ListConfig``)."""
@@ -168,12 +181,7 @@ def _rewrite(override: Override, text: str) -> list[str]:
         if not value.list or not all(isinstance(v, dict) for v in value.list):
             return [text]
         if override.type == OverrideType.ADD and dataclasses.is_dataclass(schema_at(path)):
-            # each job would have to make the entry from a mapping, which OmegaConf refuses (above)
-            names = [f.name for f in dataclasses.fields(schema_at(path))]
-            setting = "capacity" if "capacity" in names else names[0]  # a unit's, else e.g. a type's share
-            raise ConfigError(key, "cannot be swept whole as a new entry",
-                              f"add it once and sweep its settings, e.g. flowsim -m +{key}={{...}} "
-                              f"{key}.{setting}=A,B")
+            raise whole_entry_sweep(key)  # each job would make the entry from a mapping (above)
         options = [_literal(_complete(v, path)) for v in value.list]
         if None in options:
             return [text]
