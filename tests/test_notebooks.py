@@ -286,6 +286,16 @@ def test_board_pack_other_rules_and_baseline(small_sweep, tmp_path):
     assert "pays for itself" not in text
 
 
+def test_a_pack_of_one_replication_says_it_has_no_interval_not_nan(tmp_path):
+    common = ["scenario=quick", "services.ic_beds.capacity=29", "replications=1"]
+    sweep = run_sweep(tmp_path / "sweep", common, [f"{OPTION}={places}" for places in (0, 8)])
+    page, text = _pack(sweep, tmp_path / "board.html")
+    assert "nan to" not in text and "GBP nan" not in text  # "interval of the average: nan to nan" before
+    assert text.count("(one replication gives no confidence interval)") == 2  # delayed days, net saving
+    table = next(row for row in page.rows if row and row[-1] in ("recommended", "largest mean net saving"))
+    assert "—" in table
+
+
 def test_board_cli_rejects_a_directory_without_a_sweep(tmp_path):
     board_main = "from flowsim.reporting.board import main; main()"
     proc = subprocess.run([sys.executable, "-c", board_main, str(tmp_path)],

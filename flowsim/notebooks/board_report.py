@@ -103,6 +103,18 @@ def gbp(value: float) -> str:
     return f"GBP {value:,.0f}" if value >= 0 else f"-GBP {-value:,.0f}"
 
 
+def interval(row: pd.Series, kpi: str, money: bool = False) -> str | None:
+    """The 95 % CI of ``kpi`` in a comparison row as ``low to high``; None when there is none (one
+    replication gives NaN)."""
+    low, high = row[f"{kpi}_ci_low"], row[f"{kpi}_ci_high"]
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    return f"{gbp(low)} to {gbp(high)}" if money else f"{low:,.0f} to {high:,.0f}"
+
+
+NO_INTERVAL = "one replication gives no confidence interval"
+
+
 # %%
 display(Markdown(f"# {title}"))
 if decision.chosen is None:
@@ -123,16 +135,17 @@ years = ("95 of 100 simulated years" if round(tables.observed_days) == 365 else
 if focus["job"] != base_job:
     low, high = yearly_spread(tables.results, base_job, focus_job, tables.observed_days)
     ratio = focus["return_per_pound"]
+    days_ci = interval(focus, "delayed_days_avoided_per_year")
+    saving_ci = interval(focus, "net_saving_per_year", money=True)
     lines += [
         f"What the {focus_name}, {focus_label}, buys against the baseline, per year:", "",
         f"- Delayed days avoided: **{focus['delayed_days_avoided_per_year']:,.0f}** on average "
-        f"(95 % confidence interval of the average: {focus['delayed_days_avoided_per_year_ci_low']:,.0f} "
-        f"to {focus['delayed_days_avoided_per_year_ci_high']:,.0f}).",
+        f"({f'95 % confidence interval of the average: {days_ci}' if days_ci else NO_INTERVAL}).",
         f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} (the "
         f"2.5th to 97.5th percentiles of the {replications} paired replications"
         f"{'; with so few, a rough range' if replications < 20 else ''}).",
-        f"- Net saving: **{gbp(focus['net_saving_per_year'])}** (95 % CI "
-        f"{gbp(focus['net_saving_per_year_ci_low'])} to {gbp(focus['net_saving_per_year_ci_high'])}); "
+        f"- Net saving: **{gbp(focus['net_saving_per_year'])}** "
+        f"({f'95 % CI {saving_ci}' if saving_ci else NO_INTERVAL}); "
         f"added cost {gbp(focus['added_cost_per_year'])}.",
         f"- Return per GBP 1 spent: **{ratio:.2f}**." if np.isfinite(ratio) else
         "- Return per GBP 1 spent: not applicable (no added cost).", ""]
@@ -262,8 +275,7 @@ table = pd.DataFrame({
     "added cost / yr": [cell(r, "added_cost_per_year", True) for _, r in rows.iterrows()],
     "net saving / yr": [cell(r, "net_saving_per_year", True) for _, r in rows.iterrows()],
     "net saving 95 % CI": ["—" if r["job"] == r["baseline_job"] else
-                           f"{gbp(r['net_saving_per_year_ci_low'])} to "
-                           f"{gbp(r['net_saving_per_year_ci_high'])}" for _, r in rows.iterrows()],
+                           interval(r, "net_saving_per_year", money=True) or "—" for _, r in rows.iterrows()],
     "return per GBP 1": [cell(r, "return_per_pound") for _, r in rows.iterrows()],
     "": ["recommended" if decision.chosen is not None and r["job"] == decision.chosen["job"] else
          "largest mean net saving" if r["job"] == decision.best["job"] else ""
