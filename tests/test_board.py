@@ -25,9 +25,10 @@ from nbclient.exceptions import CellTimeoutError
 import flowsim
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
+from flowsim.model.errors import ConfigError
 from flowsim.reporting import board
 from flowsim.reporting.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
-from flowsim.reporting.pack_files import check_not_others, record_files
+from flowsim.reporting.pack_files import check_not_others, record_files, recorded
 from flowsim.reporting.pdf import with_print_css
 
 TINY_NOTEBOOK = '''# %%
@@ -333,6 +334,20 @@ def test_main_keeps_what_the_earlier_pack_did_not_write(tmp_path, calls, prints,
     err = capsys.readouterr().err
     assert err.startswith(f"flowsim-board: error: --output: {tmp_path / kept} {problem}") and "fix:" in err
     assert before == _files(tmp_path)
+
+
+def test_a_pack_without_its_pdf_keeps_the_earlier_pdf_known_as_the_packs(tmp_path):
+    # a pack with its PDF, then one with --no-pdf: the next pack with a PDF replaces the old PDF
+    html = _earlier_pack(tmp_path)
+    earlier = recorded(html)
+    assert set(earlier) == set(PACK_FILES)
+    html.write_text(with_print_css("<html><head></head><body>this month's</body></html>"))  # the notebook
+    record_files(html, [tmp_path / "pack.ipynb", tmp_path / "pack_config.yaml"], earlier)
+    check_not_others(html, [tmp_path / name for name in PACK_FILES])
+    (tmp_path / "pack.pdf").write_text("changed since")  # changed: no longer the pack's
+    record_files(html, [tmp_path / "pack.ipynb", tmp_path / "pack_config.yaml"], earlier)
+    with pytest.raises(ConfigError, match="is not the PDF"):
+        check_not_others(html, [tmp_path / name for name in PACK_FILES])
 
 
 def test_a_pack_keeps_its_record_across_a_pdf_and_another_pack(tmp_path):

@@ -34,7 +34,7 @@ from flowsim.experiment.sweep import check_collected, collect_sweep, find_jobs, 
 from flowsim.experiment.writable import check_output_file
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
-from flowsim.reporting.pack_files import check_not_others, record_files
+from flowsim.reporting.pack_files import check_not_others, record_files, recorded
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
 from flowsim.reporting.sizing_folder import check_sizing
 
@@ -282,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         check_not_others(html, written if args.pdf else written[:2])
     except ConfigError as error:
         _fail(str(error))
+    earlier = recorded(html)  # before the notebook writes the page anew
     browser = find_browser() if args.pdf else None
     if args.pdf and browser is None:  # before the (slow) notebook too
         _fail(f"no browser to print the PDF (none of {', '.join(BROWSERS)} is on PATH); fix: install "
@@ -297,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if error.ename != ConfigError.__name__:
             raise
         _fail(error.evalue)  # a damaged result file, read before the pack writes anything
-    record_files(html, written[:2])  # what the pack wrote, so the next pack of this name replaces it
+    record_files(html, written[:2], earlier)  # what the pack wrote, so the next pack of this name replaces it
     if browser is None:
         print(f"Board pack written to {html}")
         return
@@ -307,5 +308,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"flowsim-board: error: the PDF was not printed ({' '.join(str(error).split())}); the HTML is "
               f"written to {html}; fix: open it in a browser and print it, or pass --no-pdf", file=sys.stderr)
         sys.exit(1)
-    record_files(html, written)
+    record_files(html, written, earlier)
     print(f"Board pack written to {html} and {pdf}")

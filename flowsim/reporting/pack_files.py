@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flowsim.model.errors import ConfigError
 from flowsim.reporting.pdf import PACK_MARK
 
-__all__ = ["check_not_others", "record_files"]
+__all__ = ["check_not_others", "record_files", "recorded"]
 
 # What the pack writes beside its page, by the file's suffix.
 _COMPANIONS = {".ipynb": "executed notebook", ".pdf": "PDF", ".yaml": "configuration"}
@@ -49,17 +49,31 @@ def _split(text: str) -> tuple[str, dict]:
     return text[:at], record if isinstance(record, dict) else {}
 
 
-def record_files(html: Path, files: Sequence[Path]) -> None:
+def recorded(html: Path) -> dict[str, str]:
+    """The files the pack at ``html`` recorded writing, name -> SHA-256 (none if it is not there)."""
+    if not html.is_file():
+        return {}
+    files = _split(html.read_text(encoding="utf-8", errors="replace"))[1].get("files")
+    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+
+
+def record_files(html: Path, files: Sequence[Path], earlier: Mapping[str, str] | None = None) -> None:
     """End the page ``html`` with the record of itself and of ``files`` (those of them that exist).
 
     Called once the notebook has written the page, its notebook and its configuration, and again
-    once the PDF is printed (the record is replaced, not added to).
+    once the PDF is printed (the record is replaced, not added to). ``earlier``: the record of the
+    pack this one replaces (:func:`recorded`, read before the notebook wrote the page); a file of it
+    that this pack did not write again (its PDF, under ``--no-pdf``) stays the pack's while it is
+    unchanged, so the next pack with a PDF replaces it.
     """
     if not html.is_file():  # (the notebook writes it; only a stand-in for the notebook does not)
         return
     page, _ = _split(html.read_text(encoding="utf-8"))
-    record = {"page": _digest(page.encode("utf-8")),
-              "files": {f.name: _digest(f.read_bytes()) for f in files if f.is_file() and not f.is_symlink()}}
+    written = {f.name: _digest(f.read_bytes()) for f in files if f.is_file() and not f.is_symlink()}
+    kept = {name: digest for name, digest in (earlier or {}).items()
+            if name not in written and (html.parent / name).is_file()
+            and _digest((html.parent / name).read_bytes()) == digest}
+    record = {"page": _digest(page.encode("utf-8")), "files": kept | written}
     html.write_text(f"{page}{_RECORD}{json.dumps(record, sort_keys=True)} -->\n", encoding="utf-8")
 
 
