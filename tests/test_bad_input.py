@@ -296,6 +296,15 @@ CASES: dict[str, Case] = {
     "a number never given": case("housing=off", "housing.types.minor_repair.fix_days_coordinated="
                                  "{kind: gamma, mean: 5, sd: 2}", field="housing.types.minor_repair.share",
                                  also="is missing"),
+    # housing off: its values are still checked, not left to fail the day it is switched on
+    "a housing probability with housing off": case("housing=off", "housing.barrier_probability=7",
+                                                   field="housing.barrier_probability", also="<= 1.0"),
+    "a housing coordinator count with housing off": case("housing=off", "housing.coordinators.fte=-1",
+                                                         field="housing.coordinators.fte", also=">= 0"),
+    "a flat with housing off": case("housing=off", "housing.flats={x:{capacity:-2}}",
+                                    field="housing.flats.x.capacity", also=">= 0"),
+    "a referral delay with housing off": case("housing=off", "housing.referral_delay_days.kind=fixed",
+                                              field="housing.referral_delay_days", also="needs value"),
     "an option after the overrides": case("-m", "seed=1,2", field="command line", also="-m"),
     "an unknown option": case("--bogus", field="command line", also="--bogus"),
     # -- the output folder and memory ---------------------------------------------------------------

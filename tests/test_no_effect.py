@@ -16,8 +16,20 @@ def test_housing_settings_with_housing_off_are_named():
     assert no_effect_note(OFF, ["housing=off", "housing.coordinators.fte=4", "seed=3"]) == (
         "housing is off, so housing.coordinators.fte=4 has no effect (housing=default switches it on)")
     assert no_effect_note(OFF, ["housing.barrier_probability=0.3", "++housing={flats:{x:{capacity:2}}}"]) == (
-        "housing is off, so housing.barrier_probability=0.3, ++housing={flats:{x:{capacity:2}}} have no "
+        "housing is off, so housing.barrier_probability=0.3, housing.flats.x.capacity=2 have no "
         "effect (housing=default switches it on)")
+
+
+@pytest.mark.parametrize(("override", "named"), [
+    # a new entry given whole reaches Hydra rewritten, with every unset field spelt out
+    ("++housing={flats:{x:{capacity:2,reablement_days:{kind:fixed,mean:null,value:3}}}}", "housing.flats.x"),
+    ("housing.coordinators={fte:3}", "housing.coordinators.fte=3"),
+    ("+housing.flats.y={capacity:3,pathways:[P0]}", "housing.flats.y"),
+    ("housing.flats.y.pathways=[P0]", "housing.flats.y.pathways=[P0]"),  # as typed
+])
+def test_a_mapping_is_named_by_the_setting_it_fills(override, named):
+    assert no_effect_note(OFF, [override]) == (
+        f"housing is off, so {named} has no effect (housing=default switches it on)")
 
 
 @pytest.mark.parametrize(("cfg", "overrides"), [

@@ -152,12 +152,12 @@ def _settings(spec: Any, field: str) -> Mapping[str, Any]:
     return spec
 
 
-def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...]) -> FlatScheme:
+def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...] | None) -> FlatScheme:
     field = f"housing.flats.{name}"
     spec = _settings(spec, field)
-    accepted = tuple(spec.get("barrier_types") or type_names)
+    accepted = tuple(spec.get("barrier_types") or type_names or ())
     for barrier in accepted:
-        if barrier not in type_names:
+        if type_names is not None and barrier not in type_names:
             raise ConfigError(f"{field}.barrier_types", f"unknown barrier type {barrier!r}",
                               f"use one of {', '.join(type_names)}")
     pathways = tuple(spec.get("pathways") or _HOME_PATHWAYS)
@@ -212,7 +212,8 @@ def _shares(spec: Any, names: tuple[str, ...], field: str) -> tuple[float, ...]:
     return shares
 
 
-def _community(spec: Any, flats: tuple[FlatScheme, ...], type_names: tuple[str, ...]) -> CommunityReferrals:
+def _community(spec: Any, flats: tuple[FlatScheme, ...], type_names: tuple[str, ...] | None
+               ) -> CommunityReferrals:
     field = "housing.community_referrals"
     spec = _settings(spec or {}, field)
     rate = real_number(spec.get("rate_per_day", 0.0), f"{field}.rate_per_day", maximum=MAX_RATE_PER_DAY)
@@ -223,7 +224,7 @@ def _community(spec: Any, flats: tuple[FlatScheme, ...], type_names: tuple[str, 
         raise ConfigError(f"{field}.flat_share", "is above 0 but no flat scheme takes community referrals",
                           "set housing.flats.<scheme>.community=true, or flat_share=0")
     types = spec.get("types") or {}
-    shares = _shares(types, type_names, f"{field}.types") if types else ()
+    shares = _shares(types, type_names, f"{field}.types") if types and type_names is not None else ()
     return CommunityReferrals(rate, flat_share, distribution_from_config(
         _given_or_none(spec.get("reablement_days")), f"{field}.reablement_days"), shares)
 
@@ -236,8 +237,8 @@ def _given_or_none(spec: Any) -> Any:
 def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
     """Validate the ``housing`` section of a config.
 
-    With ``enabled: false`` the module does nothing, but barrier types given anyway are still checked
-    (a bad value should not wait until housing is switched on).
+    With ``enabled: false`` the module does nothing, but its settings are still checked (a bad value
+    should not wait until housing is switched on); references to barrier types only if types are given.
 
     Raises
     ------
@@ -246,13 +247,12 @@ def housing_from_config(section: Mapping[str, Any] | None) -> HousingSpec:
     """
     section = section or {}
     if not flag(section.get("enabled"), "housing.enabled"):
-        if section.get("types"):
-            _housing_spec(section)
+        _housing_spec(section, enabled=False)
         return OFF
-    return _housing_spec(section)
+    return _housing_spec(section, enabled=True)
 
 
-def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
+def _housing_spec(section: Mapping[str, Any], enabled: bool) -> HousingSpec:
     types = []
     for name, spec in (section.get("types") or {}).items():
         field = f"housing.types.{name}"
@@ -265,11 +265,11 @@ def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
             fix_uncoordinated=distribution_from_config(spec.get("fix_days_uncoordinated"),
                                                        f"{field}.fix_days_uncoordinated"),
         ))
-    if not types:
+    if not types and enabled:
         raise ConfigError("housing.types", "is empty but housing is enabled",
                           "list barrier types with shares, or set housing.enabled=false")
     total = sum(t.share for t in types)
-    if abs(total - 1.0) > 1e-6:
+    if types and abs(total - 1.0) > 1e-6:
         given = ", ".join(f"{t.name} {t.share:g}" for t in types)
         raise ConfigError("housing.types", f"shares sum to {total:.6g}, not 1 ({given})",
                           "adjust housing.types.*.share so they add up to exactly 1")
@@ -278,15 +278,17 @@ def _housing_spec(section: Mapping[str, Any]) -> HousingSpec:
     if not isinstance(when_full, str) or when_full not in WHEN_FULL:
         raise ConfigError("housing.coordinators.when_full", f"unknown policy {when_full!r}",
                           f"use one of {', '.join(WHEN_FULL)}")
-    type_names = tuple(t.name for t in types)
+    # None: housing is off and names no types, so what flats and referrals name cannot be checked
+    type_names = tuple(t.name for t in types) if types else None
     flats = tuple(sorted((_flat(str(n), s, type_names) for n, s in (section.get("flats") or {}).items()),
                          key=lambda f: f.preference))
     return HousingSpec(
-        enabled=True,
+        enabled=enabled,
         barrier_probability=real_number(section.get("barrier_probability", 0.0),
                                     "housing.barrier_probability", maximum=1.0),
-        referral_delay=distribution_from_config(section.get("referral_delay_days")
-                                                or {"kind": "fixed", "value": 0.0},
+        # switched off, the schema's unset default is not an error: checked only when given
+        referral_delay=distribution_from_config((section.get("referral_delay_days") or _NO_TIME) if enabled
+                                                else _given_or_none(section.get("referral_delay_days")),
                                                 "housing.referral_delay_days"),
         types=tuple(types),
         coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte", 0, MAX_STAFF),
