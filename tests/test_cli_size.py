@@ -4,6 +4,7 @@ interruption, surge blocks and choices, and one-line errors for bad sizing files
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -277,6 +278,18 @@ def test_an_output_folder_that_cannot_be_written_stops_before_any_replication(tm
     line = _error(capsys, [str(spec), "--output", output])
     assert line.startswith("flowsim-size: error: --output: ") and "; fix: " in line, line
     assert not list(tmp_path.glob("**/rep-*.json"))  # nothing ran
+
+
+def test_a_folder_where_a_checkpoint_is_kept_is_one_line(sized, tmp_path, capsys):
+    spec, out = sized
+    folder = tmp_path / "out"
+    shutil.copytree(out / "checkpoints", folder / "checkpoints")
+    first = sorted(folder.glob("checkpoints/*/rep-000000.json"))[0]
+    first.unlink()
+    first.mkdir()  # say, made by hand or by another program
+    line = _error(capsys, [str(spec), "--output", str(folder)])
+    assert line == (f"flowsim-size: error: --output: '{first}' is not a file, but where a checkpoint is "
+                    "kept; fix: remove it, or give the search another --output folder")
 
 
 def test_a_folder_or_a_file_not_in_utf8_as_the_sizing_file_is_one_line(tmp_path, capsys):

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.identity import run_identity
 from flowsim.experiment.io import write_json
+from flowsim.model.errors import ConfigError
 from flowsim.sizing.candidates import Candidate, apply_candidate, hydra_overrides
 from flowsim.sizing.spec import SizingSpec
 
@@ -106,6 +107,9 @@ class Evaluator:
 
     def _load(self, digest: str, replication: int) -> dict[str, float] | None:
         path = self._path(digest, replication)
+        if path is not None and path.exists() and not path.is_file():  # a folder: no result could be kept
+            raise ConfigError("--output", f"{str(path)!r} is not a file, but where a checkpoint is kept",
+                              "remove it, or give the search another --output folder")
         if path is None or not path.is_file():
             return None
         try:
