@@ -296,6 +296,11 @@ CASES: dict[str, Case] = {
     "a number never given": case("housing=off", "housing.types.minor_repair.fix_days_coordinated="
                                  "{kind: gamma, mean: 5, sd: 2}", field="housing.types.minor_repair.share",
                                  also="is missing"),
+    "a new unit left unset by hand": case("+services.step_up=???", field="services.step_up",
+                                          also="give it whole, e.g. services.step_up={pathways: [P2]"),
+    "a new cost basis left unset by hand": case("+costs.bed_day_bases.mine=???",
+                                                field="costs.bed_day_bases.mine",
+                                                also="e.g. costs.bed_day_bases.mine={per_day: 120, source:"),
     # housing off: its values are still checked, not left to fail the day it is switched on
     "a housing probability with housing off": case("housing=off", "housing.barrier_probability=7",
                                                    field="housing.barrier_probability", also="<= 1.0"),

@@ -48,7 +48,7 @@ from flowsim.model.config import register_configs
 from flowsim.model.datafile import read_text, yaml_data
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.overrides import normalise_overrides, whole_entry_sweep
-from flowsim.model.strict import closest, schema_at
+from flowsim.model.strict import WHOLE_EXAMPLES, closest, schema_at
 from flowsim.reporting.summary import format_comparison, format_summary
 
 if typing.TYPE_CHECKING:
@@ -96,15 +96,6 @@ def _type_problem(message: str, key: str) -> str | None:
 
 
 # A new entry given whole, by its schema class (an OmegaConf "is not a subclass of" message names it).
-_WHOLE_EXAMPLES = {
-    "UnitConfig": "{pathways: [P2], capacity: 10, los_days: {kind: exponential, mean: 30}}",
-    "FlatSchemeConfig": ("{capacity: 4, reablement_days: {kind: lognormal, mean: 21, sd: 10}, "
-                         "turnaround_days: {kind: fixed, value: 2}}"),
-    "BarrierTypeConfig": ("{share: 0.1, fix_days_coordinated: {kind: exponential, mean: 20}, "
-                          "fix_days_uncoordinated: {kind: exponential, mean: 40}}"),
-}
-
-
 def _override_key(chain: list[BaseException]) -> str | None:
     """The key of the override Hydra was applying when it failed, if it says."""
     for error in chain:
@@ -168,7 +159,7 @@ def describe_error(error: BaseException) -> str | None:
             # a whole mapping where no entry is: only a sweep gets here (overrides.py merges the others)
             return str(whole_entry_sweep(key))
         if "is not a subclass of" in message and "value: {}" in message:
-            example = _WHOLE_EXAMPLES.get(message.split("subclass of ")[-1].split(".")[0], "{...}")
+            example = WHOLE_EXAMPLES.get(message.split("subclass of ")[-1].split(".")[0], "{...}")
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
                     f"e.g. {key}={example}")
         typed = _type_problem(message, key)

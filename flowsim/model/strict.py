@@ -21,7 +21,7 @@ from typing import Any
 from flowsim.model.config import FlowsimConfig
 from flowsim.model.errors import ConfigError
 
-__all__ = ["check_keys", "closest", "schema_at"]
+__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "schema_at"]
 
 # Hydra's own settings: not part of the flowsim config.
 IGNORED_TOP_LEVEL = ("hydra",)
@@ -37,6 +37,17 @@ def _unwrap_optional(kind: Any) -> Any:
         args = [a for a in typing.get_args(kind) if a is not type(None)]
         return args[0] if len(args) == 1 else Any
     return kind
+
+
+# What a new named entry looks like given whole, by its schema class: for the fixes of messages
+WHOLE_EXAMPLES = {
+    "UnitConfig": "{pathways: [P2], capacity: 10, los_days: {kind: exponential, mean: 30}}",
+    "FlatSchemeConfig": ("{capacity: 4, reablement_days: {kind: lognormal, mean: 21, sd: 10}, "
+                         "turnaround_days: {kind: fixed, value: 2}}"),
+    "BarrierTypeConfig": ("{share: 0.1, fix_days_coordinated: {kind: exponential, mean: 20}, "
+                          "fix_days_uncoordinated: {kind: exponential, mean: 40}}"),
+    "BedDayBasisConfig": "{per_day: 120, source: 'our 2024/25 costing'}",
+}
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
@@ -60,12 +71,16 @@ def _unknown(path: str, key: object, options: Sequence[str]) -> ConfigError:
     return ConfigError(where, f"unknown key {str(key)!r}", fix)
 
 
-def _check(value: Any, kind: Any, path: str) -> None:
+def _check(value: Any, kind: Any, path: str, entry: bool = False) -> None:
+    """Check ``value`` at ``path`` against the schema type ``kind`` (``entry``: an item of a mapping)."""
     if value is None:
         return  # a missing value is reported, with its fix, by the section's validator
     kind = _unwrap_optional(kind)
     origin = typing.get_origin(kind)
     if value == "???" and (dataclasses.is_dataclass(kind) or origin in (dict, list)):
+        if entry:  # a named entry (a unit, a flat scheme) can only have been given as ??? by hand
+            example = WHOLE_EXAMPLES.get(getattr(kind, "__name__", ""), "{...}")
+            raise ConfigError(path, "is not set", f"give it whole, e.g. {path}={example}, or leave it out")
         # OmegaConf's mark of a value never set: a system file written from scratch, usually
         raise ConfigError(path, "is not set", f"give {path} a value; a system of your own can build on "
                           "the default one, its file starting 'defaults: [default, _self_]'")
@@ -84,7 +99,7 @@ def _check(value: Any, kind: Any, path: str) -> None:
                               f"write {path} as name: value pairs")
         _, item_kind = typing.get_args(kind)
         for key, item in value.items():
-            _check(item, item_kind, _join(path, key))
+            _check(item, item_kind, _join(path, key), entry=True)
     elif origin is list:
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
             raise ConfigError(path, f"must be a list, got {value!r}", f"write {path} as a list: [a, b]")
