@@ -230,6 +230,14 @@ def test_scheme_rules_follow_up_and_community_referrals():
     assert "community referrals (0.14 a day)" in roseberry
     oldham = scenario_features(load_scenario(["scheme=oldham_h2h"]))
     assert "coordinator follow-up after the fix (mean 60 d)" in oldham
+    # two schemes, one offering to two pathways: each listed, in order, with its own separators
+    scheme = load_scenario(["scheme=roseberry"])
+    flats = scheme.housing.flats
+    two = (replace(flats[0], without_barrier=(("P1", 0.1), ("P3", 0.05))),
+           replace(flats[0], name="annex", without_barrier=(("P3", 0.2),), max_stay_days=28.0))
+    listed = scenario_features(replace(scheme, housing=replace(scheme.housing, flats=two)))
+    assert "flats offered with no housing barrier (roseberry P1 10 %, P3 5 %; annex P3 20 %)" in listed
+    assert "flat stays ended at their maximum (roseberry 42 d, annex 28 d)" in listed
     plain = scenario_features(load_scenario(["housing=step_down_flats"]))
     assert not any(f.startswith(("flats offered", "flat stays ended", "coordinator follow-up", "community"))
                    for f in plain)

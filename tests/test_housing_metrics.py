@@ -17,7 +17,7 @@ from test_metrics_by_hand import CONFIG, NAMES, REL, _series, episode_table, run
 from test_metrics_by_hand import ROWS as STORIES
 
 from flowsim import load_scenario, simulate
-from flowsim.measures.housing_metrics import REASONS, delay_reasons, iter_delay_reasons
+from flowsim.measures.housing_metrics import REASONS, delay_reasons, housing_kpis, iter_delay_reasons
 from flowsim.measures.intervals import overlap_days
 from flowsim.measures.metrics import compute_metrics
 
@@ -213,6 +213,23 @@ EXPECTED = {
 def test_housing_kpi_by_hand(metrics, key):
     assert metrics.kpis[key] == pytest.approx(EXPECTED[key], rel=REL, abs=0.0, nan_ok=True), key
     assert type(metrics.kpis[key]) is float, key
+
+
+# housing_kpis gives only the housing KPIs (not the units', delays' or outcomes')
+_HOUSING_ONLY = [k for k in EXPECTED
+                 if not k.startswith(("delay", "unit_", "nctr_", "outcome_", "p2_blocked_bed"))]
+
+
+def test_housing_kpis_of_a_whole_log_by_hand(metrics):
+    result = run_result(HOUSING_CONFIG, ROWS, {}, HOUSING_NAMES)
+    s = result.scenario
+    midnights = np.arange(10.0, 40.0)
+    kpis, census = {}, {}
+    housing_kpis(s, result.episodes, s.warm_up_days, s.horizon_days, midnights, census, kpis)
+    for key in _HOUSING_ONLY:
+        assert kpis[key] == pytest.approx(EXPECTED[key], rel=REL, abs=0.0, nan_ok=True), key
+    assert census.keys() and {k: v.tolist() for k, v in census.items()} == {
+        k: metrics.census[k].tolist() for k in census}  # the daily series compute_metrics gives
 
 
 def test_units_with_two_pathways_and_with_no_places(metrics):

@@ -24,6 +24,7 @@ import flowsim.experiment.io as io_module
 from flowsim import load_scenario, simulate
 from flowsim.experiment.io import (
     PARQUET_OPTIONS,
+    ParquetParts,
     atomic_write,
     census_frame,
     concat_parquet,
@@ -524,6 +525,30 @@ def test_episodes_in_parts_equal_the_whole_table_and_write_the_same_row_groups(t
     assert len(empty) == 1 and empty[0].empty and list(empty[0].columns) == list(whole.columns)
     with pytest.raises(ValueError, match="no frames"):
         write_frames([], tmp_path / "none.parquet")
+
+
+def test_parquet_parts_appear_whole_at_close_and_an_error_leaves_nothing(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    target = tmp_path / "out" / "t.parquet"
+    parts = ParquetParts(target)
+    parts.write(frame)
+    parts.write(frame)
+    assert not target.exists()  # being written: only a temporary beside it
+    assert parts.close() == target
+    pd.testing.assert_frame_equal(pd.read_parquet(target), pd.concat([frame, frame], ignore_index=True))
+    # abort: the partial file and its temporary are gone, and the folder holds only what it had
+    aborted = ParquetParts(tmp_path / "out" / "a.parquet")
+    aborted.write(frame)
+    aborted.abort()
+    aborted.abort()  # twice is harmless
+    assert sorted(p.name for p in target.parent.iterdir()) == ["t.parquet"]
+    with pytest.raises(RuntimeError, match="stop"), ParquetParts(tmp_path / "out" / "c.parquet") as failing:
+        failing.write(frame)
+        raise RuntimeError("stop")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["t.parquet"]
+    with ParquetParts(tmp_path / "out" / "d.parquet") as ok:
+        ok.write(frame)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "d.parquet"), frame)
 
 
 def test_parquet_files_are_written_without_dictionary_encoding(tmp_path):

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from conftest import single_unit_config
 
+from flowsim import load_scenario
 from flowsim.measures.intervals import count_at, overlap_days
-from flowsim.measures.metrics import compute_metrics
+from flowsim.measures.metrics import compute_metrics, metrics_from_tally
+from flowsim.measures.tally import Tally
 from flowsim.model.journey import simulate
 from flowsim.model.scenario import build_scenario
 
@@ -147,3 +149,14 @@ def test_weekend_admission_premium_is_paid_for_the_weekend_days_the_unit_admits(
     unit = compute_metrics(simulate(build_scenario(cfg), 0)).units[0]
     # 4 places x 10 weeks x GBP 35 for both weekend days
     assert unit["cost_weekend_premium"] == pytest.approx(4 * 10 * 35.0 * weekend_share)
+
+
+def test_a_run_that_sent_no_part_of_its_log_has_zero_series_of_the_window_length():
+    # the streamed log may send nothing (no episode at all): every daily series is still one per midnight
+    scenario = load_scenario(["scenario=acute_pool", "housing=off"])
+    metrics = metrics_from_tally(scenario, Tally(), {})
+    days = len(metrics.census["date"])
+    assert days == int(scenario.horizon_days - scenario.warm_up_days)
+    for name in ("acute_beds_occupied", "nctr_census"):
+        np.testing.assert_array_equal(metrics.census[name], np.zeros(days))
+    assert metrics.kpis["acute_admissions"] == 0.0 and metrics.kpis["nctr_episodes"] == 0.0

@@ -45,6 +45,8 @@ REC = {"objective": "cost_total_per_year", "constraints": ["nctr_census_winter_p
      "820 more (95 % CI 1,835 more to 195 fewer)"),
     ({"mean": 12.0, "ci_low": None, "ci_high": None}, False, "fewer", "12 fewer"),  # one replication: no CI
     ({"mean": 12.0, "ci_low": float("nan"), "ci_high": float("nan")}, False, "fewer", "12 fewer"),
+    ({"mean": 12.0, "ci_low": 3.0, "ci_high": None}, False, "fewer", "12 fewer"),  # half an interval: none
+    ({"mean": 12.0, "ci_low": None, "ci_high": 20.0}, False, "fewer", "12 fewer"),
     # amounts that round to 0 are on the saved side; an end that rounds to 0 keeps the interval on one side
     ({"mean": 0.4, "ci_low": None, "ci_high": None}, True, "saved", "GBP 0 saved"),
     ({"mean": -0.4, "ci_low": None, "ci_high": None}, False, "fewer", "0 fewer"),

@@ -106,10 +106,6 @@ class Checkpoints:
         """The file of one saved table (``units``, ``census`` or ``patients``) of a replication."""
         return self._dir(replication) / f"{name}.parquet"
 
-    def table(self, replication: int, name: str) -> pd.DataFrame:
-        """One saved table (``units``, ``census`` or ``patients``) of a saved replication."""
-        return pd.read_parquet(self.path(replication, name))
-
     def others(self) -> list[Path]:
         """Checkpoint folders of other identities (or of flowsim before identities), newest first."""
         if not self.root.is_dir():

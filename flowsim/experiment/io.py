@@ -341,8 +341,7 @@ def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) ->
     """
     import pyarrow as pa
 
-    parts = list(episodes_tables(table, scenario, replication))
-    return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)).to_pandas()
+    return pa.concat_tables(list(episodes_tables(table, scenario, replication))).to_pandas()
 
 
 def episodes_frames(table: EpisodeTable, scenario: Scenario, replication: int,

@@ -220,10 +220,7 @@ def validation_sentence(rec: Mapping[str, Any]) -> str:
 
 
 def _step(today: Any, recommended: Any) -> str:
-    if today is None:
-        return "—"
-    if today == recommended:
-        return "no change"
+    """The change between two values that read differently (the same, or unknown, is said before)."""
     if all(isinstance(v, int) and not isinstance(v, bool) for v in (today, recommended)):
         return f"{recommended - today:,} more" if recommended > today else f"{today - recommended:,} fewer"
     return "changed"
