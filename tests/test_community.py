@@ -6,6 +6,8 @@ does nothing.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,22 @@ def test_bad_community_settings_name_the_field(override, field):
     with pytest.raises(ConfigError) as caught:
         load_scenario([*TIGHT, *COMMUNITY, override])
     assert caught.value.field.startswith(field)
+
+
+def test_community_kpis_by_hand_at_the_edges_of_the_window():
+    # six referrals of a hand-written table, at the window's edges [w0, w1) = [60, 180)
+    result = _run([*TIGHT, *FLATS, *COMMUNITY])
+    w0, w1 = result.scenario.warm_up_days, result.scenario.horizon_days
+    nan = np.nan
+    referred = np.array([w0 - 2, w0 - 1, w0, w1 - 2.5, w1, w1 - 1])
+    start = np.array([w0 - 0.5, w0, w0 + 3, w1, nan, w1 - 0.5])  # waits 1.5, 1, 3, 2.5, -, 0.5
+    admit = np.array([nan, w0 - 1, w0, w1 - 1, w1, nan])
+    table = {"barrier": np.zeros(6, dtype=np.int64), "fix_route": np.where(np.isnan(start), -1, 1),
+             "fix_referred_day": referred, "fix_start_day": start, "fix_done_day": start + 5.0,
+             "case_closed_day": start + 5.0, "flat": np.where(np.isnan(admit), -1, 0),
+             "flat_slot": np.where(np.isnan(admit), -1, np.arange(6)), "flat_admit_day": admit,
+             "flat_leave_day": admit + 10.0}
+    kpis = compute_metrics(dataclasses.replace(result, community=table)).kpis
+    assert kpis["community_referrals"] == 3.0  # at w0, w1 - 2.5 and w1 - 1; not before w0, not at w1
+    assert kpis["community_coordinator_wait_days_mean"] == pytest.approx(1.5)  # started in it: 1, 3, 0.5
+    assert kpis["community_flat_stays"] == 2.0  # moved in at w0 and w1 - 1

@@ -241,3 +241,20 @@ def test_scheme_rules_follow_up_and_community_referrals():
     plain = scenario_features(load_scenario(["housing=step_down_flats"]))
     assert not any(f.startswith(("flats offered", "flat stays ended", "coordinator follow-up", "community"))
                    for f in plain)
+
+
+def test_p0_held_for_other_reasons_needs_a_chance_and_a_length(base):
+    held = [f for f in scenario_features(replace(base, p0_other_probability=0.01, p0_other_delay=Fixed(3.0)))
+            if f.startswith("P0 held")]
+    assert held == ["P0 held for other reasons (1 % of P0, mean 3.0 d)"]
+    # a length with no chance of it (the default system's own, switched off) is no feature
+    assert not any(f.startswith("P0 held") for f in scenario_features(
+        replace(base, p0_other_probability=0.0, p0_other_delay=Fixed(3.0))))
+
+
+def test_a_follow_up_shorter_than_a_day_is_still_a_feature():
+    oldham = load_scenario(["scheme=oldham_h2h"])
+    short = replace(oldham, housing=replace(oldham.housing, follow_up=Fixed(0.5)))
+    assert "coordinator follow-up after the fix (mean 0.5 d)" in scenario_features(short)
+    none = replace(oldham, housing=replace(oldham.housing, follow_up=Fixed(0.0)))
+    assert not any(f.startswith("coordinator follow-up") for f in scenario_features(none))
