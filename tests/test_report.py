@@ -434,8 +434,22 @@ _OTHER_COLUMNS = ("lacks the column(s) job, baseline_job, added_capacity, delaye
                   "table flowsim writes there")
 
 
+def _baselines(*jobs: str):
+    """A damage: the rows' baseline_job set to ``jobs`` in turn (as by an edit by hand)."""
+    def damage(data: bytes) -> bytes:
+        lines = data.decode().splitlines()
+        column = lines[0].split(",").index("baseline_job")
+        rows = [line.split(",") for line in lines[1:]]
+        for row, job in zip(rows, jobs, strict=True):
+            row[column] = job
+        return "\n".join([lines[0], *(",".join(r) for r in rows)]).encode() + b"\n"
+    return damage
+
+
 @pytest.mark.parametrize("damage, problem", [
     (_cut_mid_row, "is cut short (its last line has no end)"),
+    (_baselines("7", "7", "7"), "has baseline job(s) 7, not one of the sweep's jobs"),
+    (_baselines("0", "1", "0"), "has baseline job(s) 0, 1, not one of the sweep's jobs"),
     (lambda data: b"", "is empty"),
     (lambda data: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\n", _NOT_TEXT),
     (lambda data: data.replace(b"job", b"j\xf6b"), _NOT_TEXT),
