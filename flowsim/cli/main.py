@@ -95,7 +95,6 @@ def _type_problem(message: str, key: str) -> str | None:
     return None
 
 
-# A new entry given whole, by its schema class (an OmegaConf "is not a subclass of" message names it).
 def _override_key(chain: list[BaseException]) -> str | None:
     """The key of the override Hydra was applying when it failed, if it says."""
     for error in chain:

@@ -280,16 +280,16 @@ def _housing_spec(section: Mapping[str, Any], enabled: bool) -> HousingSpec:
                           f"use one of {', '.join(WHEN_FULL)}")
     # None: housing is off and names no types, so what flats and referrals name cannot be checked
     type_names = tuple(t.name for t in types) if types else None
+    referral = section.get("referral_delay_days")
+    # switched off, the schema's unset default is not an error: checked only when given
+    referral = (referral or _NO_TIME) if enabled else _given_or_none(referral)
     flats = tuple(sorted((_flat(str(n), s, type_names) for n, s in (section.get("flats") or {}).items()),
                          key=lambda f: f.preference))
     return HousingSpec(
         enabled=enabled,
         barrier_probability=real_number(section.get("barrier_probability", 0.0),
                                     "housing.barrier_probability", maximum=1.0),
-        # switched off, the schema's unset default is not an error: checked only when given
-        referral_delay=distribution_from_config((section.get("referral_delay_days") or _NO_TIME) if enabled
-                                                else _given_or_none(section.get("referral_delay_days")),
-                                                "housing.referral_delay_days"),
+        referral_delay=distribution_from_config(referral, "housing.referral_delay_days"),
         types=tuple(types),
         coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte", 0, MAX_STAFF),
         caseload_per_fte=whole_number(coordinators.get("caseload_per_fte", 15),

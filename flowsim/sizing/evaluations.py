@@ -107,10 +107,10 @@ class Evaluator:
 
     def _load(self, digest: str, replication: int) -> dict[str, float] | None:
         path = self._path(digest, replication)
-        if path is not None and path.exists() and not path.is_file():  # a folder: no result could be kept
-            raise ConfigError("--output", f"{str(path)!r} is not a file, but where a checkpoint is kept",
-                              "remove it, or give the search another --output folder")
         if path is None or not path.is_file():
+            if path is not None and path.exists():  # a folder: no result could be kept
+                raise ConfigError("--output", f"{str(path)!r} is not a file, but where a checkpoint is kept",
+                                  "remove it, or give the search another --output folder")
             return None
         try:
             data = json.loads(path.read_text())
