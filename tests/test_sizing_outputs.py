@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,7 +56,7 @@ def _executor(jobs):
                              **{kpi: values[r] for kpi, values in TABLE[(beds, places)].items()}}
 
 
-def _search(constraints=("delayed_days_per_year<=100", "utilisation>=0.8")):
+def _search(constraints=("delayed_days_per_year<=100", "utilisation>=0.8"), base=BASE):
     """A finished search of the four mixes (the optimiser's part written down): WINTER recommended,
     SHORT ruled out after 4 replications; the recommendation against today and on new seeds."""
     spec = parse_sizing_spec({
@@ -61,7 +65,7 @@ def _search(constraints=("delayed_days_per_year<=100", "utilisation>=0.8")):
                       "winter": {"surge": "a", "places": {"low": 0, "high": 2, "step": 2},
                                  "start": "2025-12-01", "weeks": 4}},
         "search": {"trials": 8, "replications": 3, "max_replications": 4}})
-    evaluator = Evaluator(BASE, spec, _executor)
+    evaluator = Evaluator(base, spec, _executor)
     evaluator.run([(c, 1, range(3)) for c in (TODAY, CHEAP, SHORT, WINTER)], "search")
     evaluator.run([(SHORT, 1, range(3, 4))], "selection")
     evaluator.run([(BASELINE, 1, range(3))], "baseline")
@@ -209,6 +213,16 @@ def test_the_recommendation_says_the_mix_today_the_difference_and_the_validation
     }
 
 
+def test_a_validated_target_reads_as_its_mean_over_the_new_seeds(tmp_path):
+    # the mean is the target moved by its excess: up for a ceiling, down for a floor
+    evaluator, result, validation = _search()
+    standing = Standing(WINTER, 2, 131.0, (-4.0, 0.05), (-1.0, 0.1))  # 4 under the ceiling, 0.05 short
+    rec = _recommendation(tmp_path, evaluator, result, Validation(1001, standing, validation.against_today))
+    targets = rec["validation"]["targets"]
+    assert [t["mean"] for t in targets] == [96.0, pytest.approx(0.75)]
+    assert [(t["met"], t["met_with_confidence"]) for t in targets] == [(True, True), (False, False)]
+
+
 def test_without_targets_or_validation_there_is_nothing_to_meet_and_nothing_rerun(tmp_path):
     evaluator, result, _ = _search(constraints=())
     rec = _recommendation(tmp_path, evaluator, result, None)
@@ -238,3 +252,26 @@ def test_the_folder_holds_the_tables_the_recommendation_and_the_mix_as_a_config(
     assert document["seed"] == 0
     assert document["services"] == {"a": {"capacity": 1, "capacity_schedule": [
         {"start": "2025-12-01", "capacity": 3}, {"start": "2025-12-29", "capacity": 1}]}}
+
+
+def test_the_saved_mix_has_every_setting_resolved(tmp_path):
+    # an interpolation in the sized system is written as its value, as every other setting is
+    base = OmegaConf.create({"seed": 0, "warm_up_days": "${seed}", "services": {"a": {"capacity": 1}}})
+    write_sizing(tmp_path, *_search(base=base))
+    document = yaml.safe_load((tmp_path / "recommended.yaml").read_text(encoding="utf-8"))
+    assert document["warm_up_days"] == 0
+
+
+def test_the_saved_mix_is_utf_8_whatever_the_locale(tmp_path):
+    # a unit's name or note need not be ASCII; the file is UTF-8 on a machine whose locale is ASCII too
+    script = ("import sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path\n"
+              "from omegaconf import OmegaConf\n"
+              "import test_sizing_outputs as t\n"
+              "unit = {'capacity': 1, 'note': 'r\\u00e9ablement'}\n"
+              "base = OmegaConf.create({'seed': 0, 'services': {'a': unit}})\n"
+              "t.write_sizing(Path(sys.argv[1]), *t._search(base=base))\n")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path), str(Path(__file__).parent)], check=True,
+                   env=env, capture_output=True)
+    text = (tmp_path / "recommended.yaml").read_bytes().decode("utf-8")
+    assert yaml.safe_load(text)["services"]["a"]["note"] == "r\u00e9ablement"

@@ -125,6 +125,18 @@ def test_numbers_no_replication_gave_read_n_a(tmp_path):
     assert "delayed days avoided a year: n/a" in text
 
 
+@pytest.mark.parametrize("low, high", [(56_900_000.0, None), (None, 57_300_000.0)])
+def test_half_an_interval_prints_the_mean_alone(tmp_path, low, high):
+    # a hand-edited or foreign recommendation.json: an interval with one end is no interval
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps({**REC, "objective_ci_low": low, "objective_ci_high": high,
+                                "against_today": {"delayed_days_per_year": _paired(3466.2, low, high)}}))
+    text = format_sizing(path)
+    assert "\n  cost_services_per_year: 57,123,456 over 30 replications\n" in text
+    assert "\n  delayed days avoided a year: 3,466\n" in text
+    assert "CI n/a" not in text
+
+
 def test_a_block_of_no_places_shows_no_dates():
     values = {"ic.winter.places": 0, "ic.winter.start": "2025-12-01", "ic.winter.weeks": 8}
     assert shown(values, "ic.winter.start") == "-" and shown(values, "ic.winter.weeks") == "-"

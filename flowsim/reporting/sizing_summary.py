@@ -15,11 +15,11 @@ def load_recommendation(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _figure(value: float | None, fmt: str, scale: float = 1.0) -> str:
+def _figure(value: float | None, fmt: str) -> str:
     """``value`` formatted, or "n/a" when it is null or NaN (a KPI the replications gave no number for)."""
     if value is None or value != value:
         return "n/a"
-    return format(value * scale, fmt)
+    return format(value, fmt)
 
 
 def money(value: float | None) -> str:
@@ -29,12 +29,12 @@ def money(value: float | None) -> str:
     return f"GBP {value:,.0f}" if value >= 0 else f"minus GBP {-value:,.0f}"
 
 
-def _ci(entry: Mapping[str, Any], fmt: str, scale: float = 1.0) -> str:
+def _ci(entry: Mapping[str, Any], fmt: str) -> str:
     low, high = entry.get("ci_low"), entry.get("ci_high")
-    mean = _figure(entry["mean"], fmt, scale)
-    if low is None or high is None:
+    mean = _figure(entry["mean"], fmt)
+    if low is None or high is None:  # one replication (no interval), or half of one: the mean alone
         return mean
-    return f"{mean} (95 % CI {_figure(low, fmt, scale)} to {_figure(high, fmt, scale)})"
+    return f"{mean} (95 % CI {_figure(low, fmt)} to {_figure(high, fmt)})"
 
 
 def _against(block: Mapping[str, Any], heading: str) -> list[str]:
