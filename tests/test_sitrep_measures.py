@@ -153,3 +153,10 @@ def test_winter_quantile_reads_december_to_february_only():
     assert winter.sum() == 90
     assert winter_quantile(dates, census, 0.95) == pytest.approx(0.95 * 89)
     assert math.isnan(winter_quantile(dates[~winter], census[~winter], 0.95))
+
+
+def test_a_new_episode_is_one_that_becomes_ready_in_the_window_from_its_first_instant():
+    # window [0, 30): ready at 0 is new (and leaves the same day); ready at 30 belongs to the next window
+    rows = [dict(pathway=P0, nctr_day=0.0, acute_leave_day=0.5), ROWS[1],
+            dict(pathway=P0, nctr_day=30.0, acute_leave_day=30.2)]
+    assert _kpis(rows)["same_day_share"] == 1 / 2
