@@ -76,6 +76,8 @@ def test_tally_totals_counts_means_and_kept_values():
     tally = Tally()
     assert tally.total("x") == 0.0 and math.isnan(tally.mean("x"))
     assert tally.counts("days", 3).tolist() == [0, 0, 0] and tally.values("v").size == 0
+    # a unit nobody used counts in integers too: every replication's census has the same column types
+    assert tally.counts("days", 3).dtype == np.int64 and tally.values("v").dtype == np.float64
     first = np.array([1, 2, 3])
     tally.add("days", first)
     tally.add("days", np.array([10, 0, 1]))
