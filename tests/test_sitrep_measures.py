@@ -27,7 +27,14 @@ import math
 import numpy as np
 import pytest
 
-from flowsim.measures.sitrep import SITREP_REASONS, seasonal_rise, sitrep_kpis, winter_quantile
+from flowsim.measures.sitrep import (
+    SITREP_REASONS,
+    seasonal_rise,
+    sitrep_from_tally,
+    sitrep_kpis,
+    winter_quantile,
+)
+from flowsim.measures.tally import Tally
 from flowsim.model.eventlog import FINAL_OUTCOMES, FIX_ROUTES, ORIGINS, SCHEMA, EpisodeTable
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS, build_scenario
 
@@ -141,6 +148,10 @@ def test_seasonal_rise_is_january_february_over_july_august():
     assert seasonal_rise(dates, census) == pytest.approx(0.2)
     summerless = ~np.isin(months, (7, 8))
     assert math.isnan(seasonal_rise(dates[summerless], census[summerless]))
+    # a quiet summer: below one patient a night is still a rise; none at all gives no ratio
+    quiet = np.select([np.isin(months, (1, 2)), np.isin(months, (7, 8))], [1.0, 0.5], 500.0)
+    assert seasonal_rise(dates, quiet) == 1.0
+    assert math.isnan(seasonal_rise(dates, np.where(np.isin(months, (7, 8)), 0.0, quiet)))
 
 
 def test_winter_quantile_reads_december_to_february_only():
@@ -160,3 +171,14 @@ def test_a_new_episode_is_one_that_becomes_ready_in_the_window_from_its_first_in
     rows = [dict(pathway=P0, nctr_day=0.0, acute_leave_day=0.5), ROWS[1],
             dict(pathway=P0, nctr_day=30.0, acute_leave_day=30.2)]
     assert _kpis(rows)["same_day_share"] == 1 / 2
+
+
+def test_long_delay_days_are_summed_in_the_order_of_earlier_releases():
+    # reasons in order, then housing and homeless: 1 + 1 + 1e16 is 1e16 + 2 exactly, while 1e16 + 1 + 1
+    # rounds to 1e16 at each step; the order keeps a fixed seed's results to the bit
+    tally = Tally()
+    for reason, days in (("housing", 1e16), ("calendar", 1.0), ("admin", 1.0)):
+        tally.add(f"sitrep/7plus_days_{reason}", days)
+    kpis: dict[str, float] = {}
+    sitrep_from_tally(tally, 0.0, 1.0, kpis)
+    assert kpis["nctr_census_7plus_mean"] == 1e16 + 2
