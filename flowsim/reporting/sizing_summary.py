@@ -68,10 +68,9 @@ def format_sizing(path: str | Path) -> str:
     lines.append(f"  {'':{width}}  {'recommended':>12}  {'today':>12}")
     for name in rec["recommended"]:
         lines.append(f"  {name:{width}}  {shown(rec['recommended'], name):>12}  {shown(today, name):>12}")
-    mean, low, high = rec["objective_mean"], rec["objective_ci_low"], rec["objective_ci_high"]
-    ci = (f" (95 % CI {_figure(low, ',.0f')} to {_figure(high, ',.0f')})"
-          if low is not None and high is not None else "")
-    lines.append(f"  {rec['objective']}: {_figure(mean, ',.0f')}{ci} over {rec['replications']} replications")
+    objective = {"mean": rec["objective_mean"], "ci_low": rec["objective_ci_low"],
+                 "ci_high": rec["objective_ci_high"]}
+    lines.append(f"  {rec['objective']}: {_ci(objective, ',.0f')} over {rec['replications']} replications")
     if rec["constraints"]:
         lines.append("  targets met with confidence: " + ("yes" if rec["meets_targets_with_confidence"]
                                                           else "NO - the nearest miss is shown"))
