@@ -7,23 +7,29 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 APP_STAMP := $(VENV)/.installed-app
+# pip over a flaky network: resume a broken download more often than pip's default, and try the whole
+# install again (after 20 s, then 40 s) before giving up, so one dropped connection does not fail a build.
+PIP := PIP_RESUME_RETRIES=20 PIP_RETRIES=10 $(BIN)/python -m pip
+pip_install = echo "pip install $(1)"; for attempt in 1 2 3; do $(PIP) install --quiet $(1) && exit 0; \
+	[ $$attempt = 3 ] || { echo "pip install failed (attempt $$attempt of 3); retrying in $$((attempt * 20)) s" >&2; \
+	sleep $$((attempt * 20)); }; done; exit 1
 
 .PHONY: run test app lint docs bench report mutate clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(call pip_install,--upgrade pip)
 
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e .
+	@$(call pip_install,-e .)
 	touch $(RUN_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@$(call pip_install,-e ".[dev]")
 	touch $(RUN_STAMP) $(DEV_STAMP) $(APP_STAMP)
 
 $(APP_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[app]"
+	@$(call pip_install,-e ".[app]")
 	touch $(RUN_STAMP) $(APP_STAMP)
 
 run: $(RUN_STAMP)
