@@ -24,6 +24,7 @@ import flowsim.experiment.io as io_module
 from flowsim import load_scenario, simulate
 from flowsim.experiment.io import (
     PARQUET_OPTIONS,
+    ParquetConcat,
     ParquetParts,
     atomic_write,
     census_frame,
@@ -551,15 +552,38 @@ def test_parquet_parts_appear_whole_at_close_and_an_error_leaves_nothing(tmp_pat
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "d.parquet"), frame)
 
 
+def test_discarding_twice_or_after_the_temporary_vanished_is_harmless(tmp_path):
+    # e.g. a clean-up of the folder removed the temporary, then the error came and the with-block left
+    frame = pd.DataFrame({"a": [1, 2]})
+    first, second = write_table(frame, tmp_path / "a.parquet"), write_table(frame, tmp_path / "b.parquet")
+    out = tmp_path / "out"
+    parts, joined = ParquetParts(out / "p.parquet"), ParquetConcat(out / "j.parquet")
+    parts.write(frame)
+    joined.append(first)
+    joined.append(second)
+    temporaries = sorted(out.glob(".*.tmp"))
+    assert len(temporaries) == 2
+    for temporary in temporaries:
+        temporary.unlink()
+    for writer in (parts, joined):
+        writer.abort()
+        writer.abort()
+    assert list(out.iterdir()) == []
+
+
 def test_parquet_files_are_written_without_dictionary_encoding(tmp_path):
     import pyarrow.parquet as pq
 
     # the patient records' costly part to write; every flowsim Parquet file is written the same way
     frame = pd.DataFrame({"unit": ["ic_beds", "care_home_unit"] * 50, "days": np.arange(100.0)})
+    # a part whose unit column is all missing is stored as Arrow nulls: joining rewrites it as strings
+    blank = write_table(frame.assign(unit=None), tmp_path / "blank.parquet")
+    assert pq.read_schema(blank).field("unit").type == pa.null()
     written = [write_table(frame, tmp_path / "table.parquet"),
                write_frames([frame, frame], tmp_path / "frames.parquet"),
-               concat_parquet([tmp_path / "table.parquet", tmp_path / "frames.parquet"],
+               concat_parquet([tmp_path / "table.parquet", tmp_path / "frames.parquet", blank],
                               tmp_path / "joined.parquet")]
+    assert pq.ParquetFile(written[-1]).metadata.num_row_groups == 4  # the rewritten part's too
     for path in written:
         meta = pq.ParquetFile(path).metadata
         for group in range(meta.num_row_groups):
