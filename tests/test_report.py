@@ -506,6 +506,14 @@ def test_sweep_of_one_job_and_of_one_option(tmp_path, drawn):
     notes: list[str] = []
     assert len(render_report(one, baseline_job=0, formats=("png",), notes=notes)) == 4
     assert notes == []  # the saved table is the sweep's: taken as it is, not refused and compared afresh
+    # damaged, the one-row table is compared afresh, and the notes say so; so for the job's manifest
+    (one / "comparison.csv").write_text("job,baseline_job\n")
+    manifest = json.loads((one / "0" / "manifest.json").read_text())
+    del manifest["config"]["run"]["warm_up_days"]  # e.g. written by hand, or by an older flowsim
+    (one / "0" / "manifest.json").write_text(json.dumps(manifest))
+    assert len(render_report(one, formats=("png",), notes=notes)) == 4
+    assert [note.split(", so ")[1].split(";")[0] for note in notes] == [
+        "the options are compared afresh against job 0", "the waiting times count the warm-up's patients too"]
 
 
 def test_option_figures_follow_the_swept_columns():
@@ -605,6 +613,18 @@ def test_a_folder_the_figures_cannot_go_into_is_refused_before_drawing(run_dir, 
                                 "written into it; fix: copy the folder to one you can write to, and give "
                                 "the copy")
     assert not (run_dir / "figures").exists()
+    # a figures folder already there is where they go: it is the one asked, not the run folder
+    (run_dir / "figures").mkdir()
+    asked: list[Path] = []
+
+    def only_figures_refused(folder: Path) -> str | None:
+        asked.append(Path(folder))
+        return "Permission denied" if Path(folder) == run_dir / "figures" else None
+
+    monkeypatch.setattr(report, "why_not_writable", only_figures_refused)
+    with pytest.raises(ReportError, match=r"is not writable \(Permission denied\)"):
+        render_report(run_dir)
+    assert asked == [run_dir / "figures"]
 
 
 def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys):
