@@ -550,6 +550,12 @@ def test_parquet_parts_appear_whole_at_close_and_an_error_leaves_nothing(tmp_pat
     with ParquetParts(tmp_path / "out" / "d.parquet") as ok:
         ok.write(frame)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "d.parquet"), frame)
+    # a later frame is stored with the first's column types (here a column all missing, no type of its own)
+    with ParquetParts(tmp_path / "out" / "e.parquet") as typed:
+        typed.write(frame)
+        typed.write(frame.assign(b=None))
+    back = pd.read_parquet(tmp_path / "out" / "e.parquet")
+    assert back["b"].tolist()[:2] == ["x", "y"] and back["b"].iloc[2:].isna().all()
 
 
 def test_discarding_twice_or_after_the_temporary_vanished_is_harmless(tmp_path):
@@ -569,6 +575,21 @@ def test_discarding_twice_or_after_the_temporary_vanished_is_harmless(tmp_path):
         writer.abort()
         writer.abort()
     assert list(out.iterdir()) == []
+
+
+def test_a_part_that_cannot_be_stored_as_the_first_is_refused_and_nothing_is_left(tmp_path):
+    import pyarrow.parquet as pq
+
+    # parts from another writer: Parquet format 1.0, and a column with no type (all missing); rewritten
+    # with the first part's types it is still a format-2.6 file, which cannot be joined to a 1.0 one
+    pq.write_table(pa.table({"a": [1, 2], "b": ["x", "y"]}), tmp_path / "first.parquet", version="1.0")
+    pq.write_table(pa.table({"a": [3], "b": pa.array([None], pa.null())}), tmp_path / "second.parquet",
+                   version="1.0")
+    with pytest.raises(ValueError) as error:
+        concat_parquet([tmp_path / "first.parquet", tmp_path / "second.parquet"], tmp_path / "out.parquet")
+    assert str(error.value) == (f"{tmp_path / 'second.parquet'}: its columns cannot be stored as those of "
+                                f"{tmp_path / 'first.parquet'}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.parquet", "second.parquet"]
 
 
 def test_parquet_files_are_written_without_dictionary_encoding(tmp_path):
@@ -591,3 +612,91 @@ def test_parquet_files_are_written_without_dictionary_encoding(tmp_path):
                 chunk = meta.row_group(group).column(column)
                 assert chunk.dictionary_page_offset is None, (path.name, chunk.path_in_schema)
         assert pd.read_parquet(path)["unit"].iloc[:2].tolist() == ["ic_beds", "care_home_unit"]
+
+
+def _group_sizes(path: Path) -> list[int]:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+
+@pytest.fixture(scope="module")
+def streamed_log():
+    """A run's log as the run sends it (parts of its own sizes), and its scenario."""
+    from flowsim.experiment.runner import run_replication
+
+    scenario = load_scenario(["run.horizon_days=150", "run.warm_up_days=30"])
+    parts: list[EpisodeTable] = []
+    run_replication(scenario, 3, keep_episodes=False, on_part=parts.append)
+    return scenario, parts
+
+
+def _recut(parts: list[EpisodeTable], rows: int) -> list[EpisodeTable]:
+    """The same records in parts of ``rows`` rows (the last shorter), as a run with other batches sends."""
+    whole = {name: np.concatenate([p[name] for p in parts]) for name in parts[0].columns}
+    return [EpisodeTable({name: column[first:first + rows] for name, column in whole.items()}, parts[0].names)
+            for first in range(0, len(whole["row"]), rows)]
+
+
+@pytest.mark.parametrize("part_rows, rows_per_group", [
+    (None, 6000),  # the run's own parts: some fill a group alone, some wait for the next
+    (1000, 2000),  # a group's worth exactly: written at once
+    (1000, 2001),  # then counted afresh from none
+    (1000, 2500),
+])
+def test_patient_records_write_a_row_group_whenever_a_group_of_rows_has_come(tmp_path, streamed_log,
+                                                                           part_rows, rows_per_group):
+    from flowsim.experiment.io import PatientRecords
+    from flowsim.model.eventlog import code_names, whole_log
+
+    scenario, parts = streamed_log
+    parts = parts if part_rows is None else _recut(parts, part_rows)
+    assert len(parts) > 4 and sum(map(len, parts)) > 3 * rows_per_group
+    # by hand: parts are gathered until a group's worth of rows, then written in groups of at most
+    # that many rows (the patients a run kept: those ready, or asked for, before the horizon)
+    gathered: list[list[EpisodeTable]] = [[]]
+    for part in parts:
+        gathered[-1].append(part)
+        if sum(map(len, gathered[-1])) >= rows_per_group:
+            gathered.append([])
+    expected_sizes: list[int] = []
+    frames = []
+    for group in filter(None, gathered):
+        frame = episodes_frame(whole_log(group, code_names(scenario)), scenario, 3)
+        frames.append(frame)
+        expected_sizes += [min(rows_per_group, len(frame) - first)
+                           for first in range(0, len(frame), rows_per_group)]
+    writer = PatientRecords(tmp_path / "patients.parquet", scenario, 3, rows_per_group=rows_per_group)
+    for part in parts:
+        writer(part)
+    written = writer.close()
+    assert _group_sizes(written) == expected_sizes
+    pd.testing.assert_frame_equal(pd.read_parquet(written), pd.concat(frames, ignore_index=True),
+                                  check_exact=True)
+    # one group's worth or fewer: the file of the whole table, byte for byte
+    small = PatientRecords(tmp_path / "small.parquet", scenario, 3)
+    for part in parts:
+        small(part)
+    assert small.close().read_bytes() == write_table(
+        episodes_frame(whole_log(parts, code_names(scenario)), scenario, 3), tmp_path / "whole.parquet"
+    ).read_bytes()
+
+
+def test_patient_records_of_a_run_that_kept_no_patient_have_every_column(tmp_path):
+    from flowsim.experiment.io import PatientRecords
+    from flowsim.experiment.runner import run_replication
+
+    scenario = load_scenario(["scenario=quick", "run.horizon_days=60", "run.warm_up_days=30"])
+    columns = list(episodes_frame(simulate(scenario, 0).episodes, scenario, 0).columns)
+    nothing = PatientRecords(tmp_path / "none.parquet", scenario, 0).close()  # no part sent at all
+    parts: list[EpisodeTable] = []
+    run_replication(scenario, 0, keep_episodes=False, on_part=parts.append)
+    late = PatientRecords(tmp_path / "late.parquet", dataclasses.replace(scenario, horizon_days=-1.0), 0,
+                          rows_per_group=50)  # parts sent, none kept: still one empty group
+    for part in parts:
+        late(part)
+    for path in (nothing, late.close()):
+        back = pd.read_parquet(path)
+        assert back.empty and list(back.columns) == columns
+        assert _group_sizes(path) == [0]
