@@ -524,6 +524,9 @@ def test_episodes_in_parts_equal_the_whole_table_and_write_the_same_row_groups(t
     # a run that kept no episode still gives one (empty) part with every column
     empty = list(episodes_frames(table, dataclasses.replace(scenario, horizon_days=-1.0), 2))
     assert len(empty) == 1 and empty[0].empty and list(empty[0].columns) == list(whole.columns)
+    for rows in (1, 2, 500):  # one empty part, whatever the size of a part
+        assert [len(t) for t in episodes_tables(table, dataclasses.replace(scenario, horizon_days=-1.0), 2,
+                                                rows_per_table=rows)] == [0]
     with pytest.raises(ValueError, match="no frames"):
         write_frames([], tmp_path / "none.parquet")
 
