@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import json
 import locale
 import re
 from html import unescape
@@ -389,6 +390,8 @@ def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeyp
     (["--rule", "cheapest_meeting_target", "--target", "delayed_days_per_yaer<=1"],
      "--target: delayed_days_per_yaer is not a KPI of this sweep; fix: use a KPI of its summary.csv, e.g. "
      "delayed_days_per_year"),
+    *[(["--rule", "cheapest_meeting_target", "--target", f"{column}<=1"],  # the tables' keys, not KPIs
+       f"--target: {column} is not a KPI of this sweep") for column in ("job", "replication")],
 ])
 def test_main_refuses_a_rule_or_target_before_the_notebook_runs(tmp_path, calls, capsys, options, message):
     sweep = _finished_sweep(tmp_path / "sweep")
@@ -397,6 +400,18 @@ def test_main_refuses_a_rule_or_target_before_the_notebook_runs(tmp_path, calls,
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith(f"flowsim-board: error: {message}") and err.count("\n") == 1
+    assert calls == []
+
+
+def test_main_refuses_a_folder_whose_finished_jobs_are_not_those_its_sweep_lists(tmp_path, calls, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")  # job 0 finished; its sweep.json lists job 1 only
+    (sweep / "sweep.json").write_text(json.dumps({"jobs": {"1": {"identity": {"digest": "0" * 64}}}}))
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"flowsim-board: error: {sweep} holds no finished job of the sweep its sweep.json lists; fix: rerun "
+        "the sweep's command to finish its jobs\n")
     assert calls == []
 
 
