@@ -60,7 +60,7 @@ report: $(RUN_STAMP)
 	mkdir -p reports
 	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html
 
-# Mutation testing of the modules users read (about an hour from scratch; not part of CI). MUTANTS
+# Mutation testing of the modules users read (many hours from scratch; not part of CI). MUTANTS
 # reruns only the named mutants and keeps the other results,
 # e.g. make mutate MUTANTS='flowsim.measures.metrics*'. Writes mutation/REPORT.md; fails under 90 % a module.
 mutate: $(DEV_STAMP)
