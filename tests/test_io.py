@@ -26,6 +26,7 @@ from flowsim.experiment.io import (
     PARQUET_OPTIONS,
     ParquetConcat,
     ParquetParts,
+    PatientRecords,
     atomic_write,
     census_frame,
     concat_parquet,
@@ -37,8 +38,9 @@ from flowsim.experiment.io import (
     write_json,
     write_table,
 )
+from flowsim.experiment.runner import run_replication
 from flowsim.measures.metrics import RunMetrics
-from flowsim.model.eventlog import SCHEMA, EpisodeTable
+from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import build_scenario
 
 # --- atomic_write -----------------------------------------------------------------------------------
@@ -627,7 +629,6 @@ def _group_sizes(path: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def streamed_log():
     """A run's log as the run sends it (parts of its own sizes), and its scenario."""
-    from flowsim.experiment.runner import run_replication
 
     scenario = load_scenario(["run.horizon_days=150", "run.warm_up_days=30"])
     parts: list[EpisodeTable] = []
@@ -650,8 +651,6 @@ def _recut(parts: list[EpisodeTable], rows: int) -> list[EpisodeTable]:
 ])
 def test_patient_records_write_a_row_group_whenever_a_group_of_rows_has_come(tmp_path, streamed_log,
                                                                            part_rows, rows_per_group):
-    from flowsim.experiment.io import PatientRecords
-    from flowsim.model.eventlog import code_names, whole_log
 
     scenario, parts = streamed_log
     parts = parts if part_rows is None else _recut(parts, part_rows)
@@ -687,8 +686,6 @@ def test_patient_records_write_a_row_group_whenever_a_group_of_rows_has_come(tmp
 
 
 def test_patient_records_of_a_run_that_kept_no_patient_have_every_column(tmp_path):
-    from flowsim.experiment.io import PatientRecords
-    from flowsim.experiment.runner import run_replication
 
     scenario = load_scenario(["scenario=quick", "run.horizon_days=60", "run.warm_up_days=30"])
     columns = list(episodes_frame(simulate(scenario, 0).episodes, scenario, 0).columns)
