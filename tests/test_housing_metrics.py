@@ -17,7 +17,13 @@ from test_metrics_by_hand import CONFIG, NAMES, REL, _series, episode_table, run
 from test_metrics_by_hand import ROWS as STORIES
 
 from flowsim import load_scenario, simulate
-from flowsim.measures.housing_metrics import REASONS, delay_reasons, housing_kpis, iter_delay_reasons
+from flowsim.measures.housing_metrics import (
+    _CLOCK_DAYS,
+    REASONS,
+    delay_reasons,
+    housing_kpis,
+    iter_delay_reasons,
+)
 from flowsim.measures.intervals import overlap_days
 from flowsim.measures.metrics import compute_metrics
 
@@ -230,6 +236,22 @@ def test_housing_kpis_of_a_whole_log_by_hand(metrics):
         assert kpis[key] == pytest.approx(EXPECTED[key], rel=REL, abs=0.0, nan_ok=True), key
     assert census.keys() and {k: v.tolist() for k, v in census.items()} == {
         k: metrics.census[k].tolist() for k in census}  # the daily series compute_metrics gives
+
+
+def test_a_stay_over_the_maximum_by_the_clock_rounding_alone_is_not_over_length():
+    # A stay cut at an enforced maximum ends at admit + max on the clock, which may miss it by a
+    # rounding error: up to _CLOCK_DAYS over the maximum is the maximum, anything longer is over.
+    def over_length(leave_day):
+        rows = copy.deepcopy(ROWS)
+        r3 = rows[0]  # step_down (7-day maximum), in at 20
+        r3["flat_leave_day"] = r3["end_day"] = r3["fix_done_day"] = leave_day
+        return compute_metrics(run_result(HOUSING_CONFIG, rows, {}, HOUSING_NAMES)).kpis[
+            "flat_step_down_over_length_stays"]
+
+    at_tolerance = 7.0 + _CLOCK_DAYS
+    assert (20.0 + at_tolerance) - 20.0 == at_tolerance  # the stay the metric computes is exactly that
+    assert over_length(20.0 + at_tolerance) == 0.0  # R2's 7 days and R3's are both within it
+    assert over_length(np.nextafter(20.0 + at_tolerance, np.inf)) == 1.0  # the next day on the clock
 
 
 def test_units_with_two_pathways_and_with_no_places(metrics):
