@@ -151,12 +151,20 @@ def test_weekend_admission_premium_is_paid_for_the_weekend_days_the_unit_admits(
     assert unit["cost_weekend_premium"] == pytest.approx(4 * 10 * 35.0 * weekend_share)
 
 
-def test_a_run_that_sent_no_part_of_its_log_has_zero_series_of_the_window_length():
-    # the streamed log may send nothing (no episode at all): every daily series is still one per midnight
-    scenario = load_scenario(["scenario=acute_pool", "housing=off"])
+@pytest.mark.parametrize("overrides", [["scenario=acute_pool", "housing=off"], ["housing=step_down_flats"]])
+def test_a_run_that_sent_no_part_of_its_log_has_zero_series_of_the_window_length(overrides):
+    # the streamed log may send nothing (no episode at all): every daily series is still one per
+    # midnight, the acute pool's and the flats' included
+    scenario = load_scenario(overrides)
     metrics = metrics_from_tally(scenario, Tally(), {})
     days = len(metrics.census["date"])
     assert days == int(scenario.horizon_days - scenario.warm_up_days)
-    for name in ("acute_beds_occupied", "nctr_census"):
-        np.testing.assert_array_equal(metrics.census[name], np.zeros(days))
-    assert metrics.kpis["acute_admissions"] == 0.0 and metrics.kpis["nctr_episodes"] == 0.0
+    counted = [name for name in metrics.census if name not in ("day", "date")]
+    assert {"nctr_census", "coordinator_caseload"} <= set(counted)
+    assert ("acute_beds_occupied" in counted) == scenario.acute.enabled
+    assert ("flat_occupied_step_down" in counted) == bool(scenario.housing.flats)
+    for name in counted:
+        np.testing.assert_array_equal(metrics.census[name], np.zeros(days), err_msg=name)
+    assert metrics.kpis["nctr_episodes"] == 0.0
+    if scenario.acute.enabled:
+        assert metrics.kpis["acute_admissions"] == 0.0
