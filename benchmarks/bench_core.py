@@ -46,6 +46,7 @@ import gc
 import json
 import math
 import os
+import pkgutil
 import platform
 import pstats
 import statistics
@@ -390,7 +391,19 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "hydra_plugins": hydra_plugins(),
     }
+
+
+def hydra_plugins() -> list[str]:
+    """The Hydra plugin modules installed: Hydra imports every one at each start, so they count in it.
+
+    A ``make run`` environment has flowsim's and joblib's launcher; ``make test`` adds Ray's and
+    submitit's (the tests compare them), which makes every measured start-up a little slower.
+    """
+    import hydra_plugins as namespace  # a namespace package: flowsim's folder and every plugin's
+
+    return sorted(module.name for module in pkgutil.iter_modules(namespace.__path__))
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -234,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = bench_core.environment()
     print(f"flowsim performance targets  python {env['python']}  simpy {env['simpy']}  {env['platform']}  "
           f"{os.cpu_count()} CPUs" + ("  (QUICK: a smoke check)" if args.quick else ""))
+    print(f"Hydra plugins imported at each start: {', '.join(env['hydra_plugins'])}")
     print()
     print(format_rows(rows))
     print()

@@ -54,6 +54,13 @@ def targets(bench) -> ModuleType:
     return load_script("bench_targets", BENCH_PATH.with_name("bench_targets.py"))  # after bench_core
 
 
+def test_the_record_names_the_hydra_plugins_each_start_imports(bench: ModuleType) -> None:
+    # what the start-up measured includes: flowsim's own plugins always, the launchers installed
+    plugins = bench.environment()["hydra_plugins"]
+    assert {"flowsim_launcher", "flowsim_sweeper", "hydra_joblib_launcher"} <= set(plugins)
+    assert plugins == sorted(plugins)
+
+
 def test_the_targets_bench_measures_a_flowsim_process(targets, tmp_path) -> None:
     measured = targets.run_flowsim(["scenario=quick", "run.horizon_days=90", "run.warm_up_days=30"],
                                    tmp_path / "run")
