@@ -385,17 +385,13 @@ def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int, ro
 
     data: dict[str, Any] = {"replication": np.full(rows.size, replication, dtype=np.int64)}
     for name, kind in SCHEMA.items():
-        column = table[name][rows]
+        column = table[name].take(rows)  # (a quicker gather than table[name][rows])
         if kind == "c":  # code -1: missing
             data[name] = pa.array(table.names[name], pa.string()).take(pa.array(column, mask=column < 0))
-        elif name == "readmitted":
-            data[name] = column.astype(bool)
-        elif kind == "n":
-            data[name] = pa.array(column.astype(np.int64), mask=column < 0)
-        elif kind == "i":
-            data[name] = column.astype(np.int64)  # the log stores narrow types; files keep 64 bits
-        else:
-            data[name] = column
+        elif kind == "n":  # -1: missing
+            data[name] = pa.array(column, mask=column < 0)
+        else:  # Arrow converts each to the schema's type below: the log's narrow integers to 64 bits,
+            data[name] = column  # readmitted's 0/1 to booleans
     nctr_day, leave_day = data["nctr_day"], data["acute_leave_day"]
     censored = ~np.isnan(nctr_day) & np.isnan(leave_day)
     data["delayed_days"] = np.where(censored, scenario.end_days, leave_day) - nctr_day

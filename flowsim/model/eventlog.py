@@ -233,7 +233,7 @@ def whole_log(parts: list[EpisodeTable], names: dict[str, tuple[str, ...]]) -> E
     columns = {}
     for name in SCHEMA:
         values = np.concatenate([part[name] for part in parts])
-        columns[name] = values[order]
+        columns[name] = values.take(order)  # take: a quicker gather than values[order], the same values
     return EpisodeTable(columns, names)
 
 
