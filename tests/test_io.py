@@ -582,6 +582,22 @@ def test_discarding_twice_or_after_the_temporary_vanished_is_harmless(tmp_path):
     assert list(out.iterdir()) == []
 
 
+def test_joined_parts_go_to_a_new_folder_and_discarding_after_closing_keeps_the_file(tmp_path):
+    # a run's table goes to a folder that may not exist yet, parents and all; a with-block whose
+    # error comes after the file is in place (or a clean-up that discards anyway) must not touch it
+    frame = pd.DataFrame({"a": [1, 2]})
+    first, second = write_table(frame, tmp_path / "a.parquet"), write_table(frame, tmp_path / "b.parquet")
+    target = tmp_path / "new" / "deeper" / "j.parquet"
+    joined = ParquetConcat(target)
+    joined.append(first)
+    joined.append(second)
+    assert joined.close() == target
+    joined.abort()
+    joined.abort()
+    assert pd.read_parquet(target)["a"].tolist() == [1, 2, 1, 2]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["j.parquet"]
+
+
 def test_a_part_that_cannot_be_stored_as_the_first_is_refused_and_nothing_is_left(tmp_path):
     import pyarrow.parquet as pq
 
