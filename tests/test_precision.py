@@ -219,6 +219,19 @@ def test_bad_precision_settings(section, message):
     assert str(caught.value) == message
 
 
+def test_an_adaptive_limit_below_the_replications_asked_for_is_refused():
+    with pytest.raises(ConfigError) as caught:
+        precision_settings({"replications": 30, "precision": {"adaptive": True, "max_replications": 20}})
+    assert str(caught.value) == ("precision.max_replications: is 20, below replications=30, so adaptive "
+                                 "replications could never add one; fix: set precision.max_replications to at "
+                                 "least 30, e.g. 200")
+    # At the limit, without adaptive batches, or with the default single replication, it is accepted.
+    assert precision_settings({"replications": 20, "precision": {"adaptive": True, "max_replications": 20}}
+                              ).max_replications == 20
+    assert not precision_settings({"replications": 30, "precision": {"max_replications": 20}}).adaptive
+    assert precision_settings({"precision": {"adaptive": True, "max_replications": 1}}).adaptive
+
+
 def test_adaptive_run_adds_replications_until_the_target(tmp_path):
     cfg = load_config(["scenario=quick", "replications=2", "outputs.patients=false",
                        "precision.adaptive=true", "precision.batch=3", "precision.max_replications=8",
