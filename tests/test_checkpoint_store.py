@@ -129,6 +129,34 @@ def test_a_damaged_replication_is_not_loaded_and_is_removed_to_run_again(tmp_pat
     _assert_same(store.load(1, census=True, patients=True), _record(1), census=True, patients=True)
 
 
+def test_a_damaged_replication_that_cannot_be_deleted_is_still_not_loaded(tmp_path, monkeypatch):
+    store = Checkpoints(tmp_path, IDENTITY)
+    store.save(_record(0))
+    rep = tmp_path / IDENTITY.digest / "rep-000000"
+    (rep / "kpis.json").write_bytes(b'{"kpis": {')
+    real = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.fspath(path).endswith("units.parquet"):
+            raise PermissionError(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert store.load(0, census=True, patients=True) is None  # run again, not a crash
+    monkeypatch.undo()
+    assert (rep / "units.parquet").is_file()
+
+
+def test_patients_given_as_parts_are_saved_as_one_table(tmp_path):
+    whole = _record(2)
+    parts = [whole.patients.assign(patient=[7]), whole.patients.assign(patient=[8], delayed_days=[0.5])]
+    store = Checkpoints(tmp_path, IDENTITY)
+    store.save(dataclasses.replace(whole, patients=iter(parts)))  # read one part at a time
+    loaded = store.load(2, census=True, patients=True)
+    pd.testing.assert_frame_equal(loaded.patients, pd.concat(parts, ignore_index=True))
+    pd.testing.assert_frame_equal(pd.read_parquet(store.path(2, "patients")), loaded.patients)
+
+
 def test_done_lists_replications_in_numeric_order(tmp_path):
     store = Checkpoints(tmp_path, IDENTITY)
     assert store.done() == []  # no folder yet

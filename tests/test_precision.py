@@ -222,9 +222,9 @@ def test_bad_precision_settings(section, message):
 def test_an_adaptive_limit_below_the_replications_asked_for_is_refused():
     with pytest.raises(ConfigError) as caught:
         precision_settings({"replications": 30, "precision": {"adaptive": True, "max_replications": 20}})
-    assert str(caught.value) == ("precision.max_replications: is 20, below replications=30, so adaptive "
-                                 "replications could never add one; fix: set precision.max_replications to at "
-                                 "least 30, e.g. 200")
+    assert str(caught.value) == ("precision.max_replications: is 20, below replications=30, so "
+                                 "adaptive replications could never add one; fix: set "
+                                 "precision.max_replications to at least 30, e.g. 200")
     # At the limit, without adaptive batches, or with the default single replication, it is accepted.
     assert precision_settings({"replications": 20, "precision": {"adaptive": True, "max_replications": 20}}
                               ).max_replications == 20
