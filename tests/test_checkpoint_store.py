@@ -129,19 +129,24 @@ def test_a_damaged_replication_is_not_loaded_and_is_removed_to_run_again(tmp_pat
     _assert_same(store.load(1, census=True, patients=True), _record(1), census=True, patients=True)
 
 
+def _refuse_to_delete(monkeypatch, suffix: str) -> None:
+    """Make ``os.unlink`` (what ``shutil.rmtree`` calls) fail for files ending with ``suffix``."""
+    real = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.fspath(path).endswith(suffix):
+            raise PermissionError(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+
+
 def test_a_damaged_replication_that_cannot_be_deleted_is_still_not_loaded(tmp_path, monkeypatch):
     store = Checkpoints(tmp_path, IDENTITY)
     store.save(_record(0))
     rep = tmp_path / IDENTITY.digest / "rep-000000"
     (rep / "kpis.json").write_bytes(b'{"kpis": {')
-    real = os.unlink
-
-    def unlink(path, *args, **kwargs):
-        if os.fspath(path).endswith("units.parquet"):
-            raise PermissionError(path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "unlink", unlink)
+    _refuse_to_delete(monkeypatch, "units.parquet")
     assert store.load(0, census=True, patients=True) is None  # run again, not a crash
     monkeypatch.undo()
     assert (rep / "units.parquet").is_file()
@@ -304,14 +309,7 @@ def test_a_checkpoint_folder_that_cannot_be_deleted_does_not_fail_the_run(tmp_pa
     locked = _other_folder(tmp_path, "a" * 64, 1_000_000_000_000_000_000, {"digest": "a" * 64})
     (locked / "locked.parquet").write_text("x")
     _other_folder(tmp_path, "b" * 64, 1_100_000_000_000_000_000, {"digest": "b" * 64})
-    real = os.unlink
-
-    def unlink(path, *args, **kwargs):
-        if os.fspath(path).endswith("locked.parquet"):
-            raise PermissionError(path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "unlink", unlink)
+    _refuse_to_delete(monkeypatch, "locked.parquet")
     store.remove_others()  # best effort: the finished run's results stand
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([IDENTITY.digest, "a" * 64])
