@@ -12,7 +12,9 @@ mutant of that name (the code moved) is reported as stale.
 
 Each module's row says the date and commit its mutants were run at. A module with no results in
 ``mutants/`` (``make mutate MUTANTS=...`` ran only others) keeps its row and its lines from the previous
-report as they were, with their date and commit, marked when the module's code has changed since.
+report as they were, with their date and commit, marked when the module's code has changed since. A
+module whose results in ``mutants/`` match its previous row on unchanged code keeps that row's date and
+commit too: they are the results of that earlier run, not of this one.
 """
 
 from __future__ import annotations
@@ -151,8 +153,9 @@ def render(mutants: list[Mutant], equivalent: dict[str, dict[str, str]], modules
            previous: dict[str, Previous], measured: str) -> tuple[str, bool]:
     """The report as Markdown, and whether every module meets the target with nothing unexplained.
 
-    Modules with results in ``mutants`` get a new row dated ``measured``; the others keep their row
-    and lines from ``previous``; a module in neither is listed as not run (and fails the target).
+    Modules with results in ``mutants`` get a new row dated ``measured`` (or their previous row's date
+    and commit, when the results match that row on unchanged code); the others keep their row and
+    lines from ``previous``; a module in neither is listed as not run (and fails the target).
     """
     by_module: dict[str, list[Mutant]] = defaultdict(list)
     for m in mutants:
@@ -184,8 +187,12 @@ def render(mutants: list[Mutant], equivalent: dict[str, dict[str, str]], modules
         denominator = len(items) - len(equal)
         score = 100.0 * killed / denominator if denominator else 100.0
         ok &= score >= TARGET_PCT and not open_ and not stale
-        rows.append(f"| `{module}` | {len(items)} | {killed} | {len(equal)} | {len(open_)} | "
-                    f"{score:.1f} % | {measured} |")
+        cells = (str(len(items)), str(killed), str(len(equal)), str(len(open_)), f"{score:.1f} %")
+        earlier = previous.get(module)
+        # results kept in mutants/ from an earlier run (only other modules were rerun) keep that run's
+        # date and commit, as long as the module's code is the code they were measured on
+        same = earlier is not None and earlier.cells[:5] == cells and "changed since" not in earlier.cells[5]
+        rows.append(f"| `{module}` | {' | '.join(cells)} | {earlier.cells[5] if same else measured} |")
         totals = [a + b for a, b in zip(totals, [len(items), killed, len(equal), len(open_)], strict=True)]
         sections[_SURVIVORS][module] = [f"- `{m.name}`: `{m.line}`" for m in open_]
         sections[_STALE][module] = [f"- `{m.name}`: now `{m.line}`" for m in stale]
