@@ -110,6 +110,7 @@ _SURVIVORS = "## Survivors to kill or explain"
 _STALE = "## Stale explanations (the mutant of that name now changes another line)"
 _EQUIVALENT = "## Equivalent mutants"
 _ROW = re.compile(r"^\| `(?P<module>[^`]+)` \|(?P<cells>.*)\|$")
+_CHANGED = " (module changed since)"  # appended to a kept row's date and commit
 _WRITTEN = re.compile(r"^Written by `make mutate` on (\d{4}-\d{2}-\d{2})")
 
 
@@ -143,8 +144,8 @@ def previous_rows(path: Path, modules: list[str]) -> dict[str, Previous]:
                 rows[module].lines.setdefault(section, []).append(line)
     for module, entry in rows.items():
         then = entry.cells[5].split(", ")[1].split(" ")[0]
-        if "changed since" not in entry.cells[5] and _git("diff", "--stat", then, "--", module):
-            rows[module] = Previous((*entry.cells[:5], f"{entry.cells[5]} (module changed since)"),
+        if _CHANGED not in entry.cells[5] and _git("diff", "--stat", then, "--", module):
+            rows[module] = Previous((*entry.cells[:5], f"{entry.cells[5]}{_CHANGED}"),
                                     entry.lines)
     return rows
 
@@ -187,13 +188,14 @@ def render(mutants: list[Mutant], equivalent: dict[str, dict[str, str]], modules
         denominator = len(items) - len(equal)
         score = 100.0 * killed / denominator if denominator else 100.0
         ok &= score >= TARGET_PCT and not open_ and not stale
-        cells = (str(len(items)), str(killed), str(len(equal)), str(len(open_)), f"{score:.1f} %")
+        counts = [len(items), killed, len(equal), len(open_)]
+        cells = (*map(str, counts), f"{score:.1f} %")
         earlier = previous.get(module)
         # results kept in mutants/ from an earlier run (only other modules were rerun) keep that run's
         # date and commit, as long as the module's code is the code they were measured on
-        same = earlier is not None and earlier.cells[:5] == cells and "changed since" not in earlier.cells[5]
+        same = earlier is not None and earlier.cells[:5] == cells and _CHANGED not in earlier.cells[5]
         rows.append(f"| `{module}` | {' | '.join(cells)} | {earlier.cells[5] if same else measured} |")
-        totals = [a + b for a, b in zip(totals, [len(items), killed, len(equal), len(open_)], strict=True)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
         sections[_SURVIVORS][module] = [f"- `{m.name}`: `{m.line}`" for m in open_]
         sections[_STALE][module] = [f"- `{m.name}`: now `{m.line}`" for m in stale]
         sections[_EQUIVALENT][module] = [f"- `{m.name}`: `{m.line}` — {equivalent[m.name]['why']}"
