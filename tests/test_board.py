@@ -360,6 +360,74 @@ def test_a_pack_keeps_its_record_across_a_pdf_and_another_pack(tmp_path):
     check_not_others(html, [tmp_path / "pack.ipynb", tmp_path / "pack_config.yaml", tmp_path / "pack.pdf"])
 
 
+@pytest.fixture
+def writes(monkeypatch) -> dict[str, bool]:
+    """Stand-ins that write what the notebook and the browser write: the page, its notebook, its
+    configuration (``writes["config"]``: a sizing without a recommendation writes none) and the PDF."""
+    options = {"config": True}
+
+    def notebook(source, html, parameters):
+        html.write_text(with_print_css(f"<html><head></head><body>{parameters}</body></html>"))
+        html.with_suffix(".ipynb").write_text("{}")
+        if options["config"]:
+            Path(parameters["config_file"]).write_text("scenario: {}\n")
+
+    monkeypatch.setattr(board, "execute_notebook", notebook)
+    monkeypatch.setattr(board, "find_browser", lambda: "/opt/browser/chromium")
+    monkeypatch.setattr(board, "print_pdf", lambda html, pdf, browser: pdf.write_bytes(b"%PDF-1.4"))
+    return options
+
+
+def test_main_without_a_pdf_leaves_a_pdf_of_the_planners_own_alone(tmp_path, writes, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    (tmp_path / "pack.pdf").write_text("the planner's own")
+    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--no-pdf"])  # the PDF is not written
+    assert (tmp_path / "pack.pdf").read_text() == "the planner's own"
+    assert set(recorded(tmp_path / "pack.html")) == {"pack.ipynb", "pack_config.yaml"}
+    with pytest.raises(SystemExit) as exit_:  # a pack with its PDF would replace it
+        main([str(sweep), "--output", str(tmp_path / "pack.html")])
+    assert exit_.value.code == 2 and "pack.pdf is not the PDF" in capsys.readouterr().err
+    assert (tmp_path / "pack.pdf").read_text() == "the planner's own"
+
+
+def test_main_without_a_pdf_keeps_the_earlier_packs_pdf_as_the_packs(tmp_path, writes):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    html = tmp_path / "pack.html"
+    main([str(sweep), "--output", str(html)])
+    assert set(recorded(html)) == set(PACK_FILES)
+    main([str(sweep), "--output", str(html), "--no-pdf"])
+    assert set(recorded(html)) == set(PACK_FILES)  # the old PDF, unchanged, is still the pack's
+    main([str(sweep), "--output", str(html)])  # so the next pack with a PDF replaces it
+    assert set(recorded(html)) == set(PACK_FILES)
+
+
+def test_main_without_a_pdf_does_not_take_an_edited_pdf_as_the_packs(tmp_path, writes, capsys):
+    sweep = _finished_sweep(tmp_path / "sweep")
+    html = tmp_path / "pack.html"
+    main([str(sweep), "--output", str(html)])
+    (tmp_path / "pack.pdf").write_text("annotated by the planner")
+    main([str(sweep), "--output", str(html), "--no-pdf"])
+    assert set(recorded(html)) == {"pack.ipynb", "pack_config.yaml"}
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--output", str(html)])
+    assert exit_.value.code == 2 and "pack.pdf is not the PDF" in capsys.readouterr().err
+    assert (tmp_path / "pack.pdf").read_text() == "annotated by the planner"
+
+
+def test_main_with_a_pdf_keeps_an_earlier_file_it_did_not_write_again(tmp_path, writes):
+    # a sizing pack, then one of a folder with no recommendation (no configuration written): the old
+    # configuration stays the pack's, so a later pack replaces it
+    sweep = _finished_sweep(tmp_path / "sweep")
+    html = tmp_path / "pack.html"
+    main([str(sweep), "--output", str(html)])
+    writes["config"] = False
+    main([str(sweep), "--output", str(html)])
+    assert set(recorded(html)) == set(PACK_FILES)
+    writes["config"] = True
+    main([str(sweep), "--output", str(html)])
+    assert set(recorded(html)) == set(PACK_FILES)
+
+
 def test_main_says_when_the_pdf_was_not_printed(tmp_path, calls, capsys, monkeypatch):
     sweep = _finished_sweep(tmp_path / "sweep")
 
