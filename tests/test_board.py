@@ -378,14 +378,18 @@ def writes(monkeypatch) -> dict[str, bool]:
     return options
 
 
-def test_main_without_a_pdf_leaves_a_pdf_of_the_planners_own_alone(tmp_path, writes, capsys):
+@pytest.mark.parametrize("earlier_pdf", [False, True])  # the planner's own PDF, or the pack's edited
+def test_main_without_a_pdf_leaves_a_pdf_of_the_planners_alone(tmp_path, writes, capsys, earlier_pdf):
     sweep = _finished_sweep(tmp_path / "sweep")
+    html = tmp_path / "pack.html"
+    if earlier_pdf:
+        main([str(sweep), "--output", str(html)])
     (tmp_path / "pack.pdf").write_text("the planner's own")
-    main([str(sweep), "--output", str(tmp_path / "pack.html"), "--no-pdf"])  # the PDF is not written
+    main([str(sweep), "--output", str(html), "--no-pdf"])  # the PDF is not written, nor taken as the pack's
     assert (tmp_path / "pack.pdf").read_text() == "the planner's own"
-    assert set(recorded(tmp_path / "pack.html")) == {"pack.ipynb", "pack_config.yaml"}
+    assert set(recorded(html)) == {"pack.ipynb", "pack_config.yaml"}
     with pytest.raises(SystemExit) as exit_:  # a pack with its PDF would replace it
-        main([str(sweep), "--output", str(tmp_path / "pack.html")])
+        main([str(sweep), "--output", str(html)])
     assert exit_.value.code == 2 and "pack.pdf is not the PDF" in capsys.readouterr().err
     assert (tmp_path / "pack.pdf").read_text() == "the planner's own"
 
@@ -399,19 +403,6 @@ def test_main_without_a_pdf_keeps_the_earlier_packs_pdf_as_the_packs(tmp_path, w
     assert set(recorded(html)) == set(PACK_FILES)  # the old PDF, unchanged, is still the pack's
     main([str(sweep), "--output", str(html)])  # so the next pack with a PDF replaces it
     assert set(recorded(html)) == set(PACK_FILES)
-
-
-def test_main_without_a_pdf_does_not_take_an_edited_pdf_as_the_packs(tmp_path, writes, capsys):
-    sweep = _finished_sweep(tmp_path / "sweep")
-    html = tmp_path / "pack.html"
-    main([str(sweep), "--output", str(html)])
-    (tmp_path / "pack.pdf").write_text("annotated by the planner")
-    main([str(sweep), "--output", str(html), "--no-pdf"])
-    assert set(recorded(html)) == {"pack.ipynb", "pack_config.yaml"}
-    with pytest.raises(SystemExit) as exit_:
-        main([str(sweep), "--output", str(html)])
-    assert exit_.value.code == 2 and "pack.pdf is not the PDF" in capsys.readouterr().err
-    assert (tmp_path / "pack.pdf").read_text() == "annotated by the planner"
 
 
 def test_main_with_a_pdf_keeps_an_earlier_file_it_did_not_write_again(tmp_path, writes):
