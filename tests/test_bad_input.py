@@ -277,6 +277,13 @@ CASES: dict[str, Case] = {
     # -- Hydra-level mistakes -----------------------------------------------------------------------
     "unknown scenario": case("scenario=nope", field="scenario", also="nope"),
     "scenario a number": case("scenario=5", field="scenario", also="int"),
+    "a group's name before a setting": case(
+        "system.services.ic_beds.capacity=3", field="system.services.ic_beds.capacity",
+        also="'system' is a config group, chosen whole with system=NAME, not a setting; "
+             "fix: drop 'system.' from the key: services.ic_beds.capacity"),
+    "a group's name before no setting": case(
+        "scenario.units.ic_beds=3", field="scenario.units.ic_beds",
+        also="fix: set settings by their own names (e.g. services.ic_beds.capacity=40)"),
     "unknown launcher": case("hydra/launcher=nope", field="hydra/launcher"),
     "override without a key": case("=5", field="'=5'"),
     "override with unbalanced braces": case(f"{UNIT}.los_days={{kind:exponential",

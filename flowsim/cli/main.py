@@ -104,6 +104,25 @@ def _override_key(chain: list[BaseException]) -> str | None:
     return None
 
 
+def _group_as_prefix(group: str, chain: list[BaseException]) -> str | None:
+    """The line for ``system.services.x=3`` on the command line: a group's name used as a key's first part.
+
+    A group chooses a file (``system=NAME``); the settings its files hold are top-level keys, so the
+    fix is the same key without the group's name, when that names a setting (the value is left to
+    the user: in a sweep Hydra reports one job's).
+    """
+    override = _override_key(chain)
+    if override is None or not override.startswith(f"{group}."):
+        return None
+    setting = override[len(group) + 1:]
+    head = (f"{override}: '{group}' is a config group, chosen whole with {group}=NAME, not a setting; "
+            "fix: ")
+    if schema_at(setting.split(".")) is not None:
+        return head + f"drop '{group}.' from the key: {setting}"
+    return head + ("set settings by their own names (e.g. services.ic_beds.capacity=40); "
+                   "flowsim --cfg job lists them")
+
+
 def _field(omega: OmegaConfBaseException, chain: list[BaseException]) -> str:
     """The dotted field an OmegaConf error is about (OmegaConf loses the path of a new node)."""
     full_key = str(getattr(omega, "full_key", None) or "")
@@ -137,6 +156,9 @@ def describe_error(error: BaseException) -> str | None:
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
         if re.search(r"Key '.*' (is )?not in", message):
             fix = _key_problem(omega, key) or "check the spelling against flowsim/model/config.py"
+            prefixed = _group_as_prefix(key, chain) if key in GROUPS else None
+            if prefixed is not None:
+                return prefixed
             if key in GROUPS:  # a group's file without its package line lands under the group's name
                 fix = (f"if it comes from a {key} file of your own, make '# @package _global_' its first "
                        f"line, as in flowsim/configs/{key}/")
