@@ -275,7 +275,10 @@ CASES: dict[str, Case] = {
     "distribution unknown key": case(f"{UNIT}.los_days={{kind:exponential,mean:3,bogus:2}}",
                                      field=f"{UNIT}.los_days.bogus"),
     # -- Hydra-level mistakes -----------------------------------------------------------------------
-    "unknown scenario": case("scenario=nope", field="scenario", also="nope"),
+    "unknown scenario": case("scenario=nope", field="scenario=nope",
+                             also="there is no scenario of that name; fix: options: acute_pool, "),
+    "misspelt system": case("system=defualt", field="system=defualt",
+                            also="fix: did you mean system=default? options: default"),
     "scenario a number": case("scenario=5", field="scenario", also="int"),
     "a group's name before a setting": case(
         "system.services.ic_beds.capacity=3", field="system.services.ic_beds.capacity",

@@ -73,7 +73,7 @@ def test_metrics_json_and_summary_agree(quick_run):
     ("services.ic_bedz.capacity=10", "services.ic_bedz"),
     ("run.horizon_days=50", "run.horizon_days"),
     ("seed=abc", "seed"),
-    ("scenario=does_not_exist", "scenario/does_not_exist"),
+    ("scenario=does_not_exist", "scenario=does_not_exist"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_runs(tmp_path, override, field):
     proc = _flowsim(tmp_path, override)
