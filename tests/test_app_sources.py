@@ -19,7 +19,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from flowsim.app.sources import compose_source, list_sources
-from flowsim.cli.main import describe_error
+from flowsim.cli.config_errors import describe_error
 from flowsim.model.compose import config_dir, load_config
 from flowsim.model.saved import write_saved
 

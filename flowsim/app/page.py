@@ -21,7 +21,7 @@ from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_group
 from flowsim.app.page_results import download, progress_panel, run_panel
 from flowsim.app.results import system_table
 from flowsim.app.sources import Source, compose_source, list_sources
-from flowsim.cli.main import describe_error
+from flowsim.cli.config_errors import describe_error
 from flowsim.model.errors import ConfigError
 from flowsim.model.saved import write_saved
 from flowsim.model.scenario import build_scenario

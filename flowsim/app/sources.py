@@ -126,7 +126,7 @@ def compose_source(source: Source) -> dict[str, Any]:
     ------
     Exception
         Hydra's or OmegaConf's errors for a file that is not a flowsim config;
-        :func:`flowsim.cli.main.describe_error` gives the CLI's one line for them.
+        :func:`flowsim.cli.config_errors.describe_error` gives the CLI's one line for them.
     """
     if source.saved_file is not None:
         return read_saved(source.saved_file)

@@ -31,7 +31,7 @@ from flowsim.calibration.extract_checks import ExtractError, parse_time
 from flowsim.calibration.fit import fit_extract
 from flowsim.calibration.outputs import check_system, format_fit_summary, write_outputs
 from flowsim.cli import calibrate_targets as targets
-from flowsim.cli.main import describe_error
+from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.validate import date_value

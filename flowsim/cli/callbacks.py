@@ -47,7 +47,7 @@ class ValidateSweep(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         # Hydra turns a callback's exception into a warning and runs the job anyway: exit here instead.
-        from flowsim.cli.main import describe_error  # the CLI module owns the one-line messages
+        from flowsim.cli.config_errors import describe_error
 
         try:
             check_not_shadowed(config.hydra)

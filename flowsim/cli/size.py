@@ -22,7 +22,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from flowsim.cli.main import describe_error
+from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_folder
 from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
 from flowsim.experiment.lock import folder_lock

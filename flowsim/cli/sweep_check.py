@@ -68,7 +68,7 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
         With ``problem`` set when the job's config is wrong or cannot be composed; an error that is
         not a user's mistake (a bug) is raised.
     """
-    from flowsim.cli.main import describe_error  # the CLI module owns the one-line messages
+    from flowsim.cli.config_errors import describe_error
 
     if singleton_state is not None:
         from hydra.core.singleton import Singleton

@@ -24,8 +24,8 @@ from typing import Any, NoReturn
 import numpy as np
 from omegaconf import OmegaConf
 
+from flowsim.cli.config_errors import describe_error
 from flowsim.cli.figure_path import check_figure_path
-from flowsim.cli.main import describe_error
 from flowsim.cli.parser import check_n_jobs
 from flowsim.experiment.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
 from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS

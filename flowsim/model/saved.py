@@ -90,7 +90,7 @@ def read_saved(path: str | Path) -> dict[str, Any]:
     ------
     Exception
         Whatever Hydra or OmegaConf raise for a file that is not a flowsim config (an unknown key, a
-        wrong type); :func:`flowsim.cli.main.describe_error` turns it into the CLI's one line.
+        wrong type); :func:`flowsim.cli.config_errors.describe_error` turns it into the CLI's one line.
     """
     file = Path(path).resolve()
     config = load_config((), directory=file.parent, config_name=file.stem)
