@@ -129,10 +129,10 @@ def describe_error(error: BaseException) -> str | None:
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
         if re.search(r"Key '.*' (is )?not in", message):
             fix = _key_problem(omega, key) or "check the spelling against flowsim/model/config.py"
-            prefixed = _group_as_prefix(key, chain) if key in GROUPS else None
-            if prefixed is not None:
-                return prefixed
             if key in GROUPS:  # a group's file without its package line lands under the group's name
+                prefixed = _group_as_prefix(key, chain)  # or the command line put the group's name first
+                if prefixed is not None:
+                    return prefixed
                 fix = (f"if it comes from a {key} file of your own, make '# @package _global_' its first "
                        f"line, as in flowsim/configs/{key}/")
                 read = _group_file(chain, key)
