@@ -158,7 +158,27 @@ CASES: dict[str, Case] = {
     "new unit with an unknown key": case(
         "+services.step_up={pathways:[P2],capacity:10,los_days:{kind:fixed,value:3},bogus:1}",
         field="services.step_up.bogus"),
-    "unit given as a number": case(f"{UNIT}=5", field=UNIT),
+    "unit given as a number": case(f"{UNIT}=5", field=UNIT,
+                                   also="is a group of settings (pathways, capacity, los_days, "),
+    "unit given as a number names the setting meant": case(
+        f"{UNIT}=5", field=UNIT, also=f"fix: set one of them, e.g. {UNIT}.capacity=5"),
+    "length of stay given as a number": case(
+        f"{UNIT}.los_days=5", field=f"{UNIT}.los_days",
+        also=f"is a distribution of days, not one number (got 5); fix: give its kind and parameters, "
+             f"e.g. {UNIT}.los_days={{kind: exponential, mean: 5}} "
+             f"or {UNIT}.los_days={{kind: fixed, value: 5}}"),
+    "run given as a number": case("run=5", field="run", also="fix: set one of them, e.g. run.horizon_days=5"),
+    "units given as a number": case(
+        "services=3", field="services",
+        also="holds one entry per name (p1_reablement, ic_beds, care_home_unit, p3_interim_beds), not one "
+             "value (got 3); fix: set an entry, e.g. services.p1_reablement.capacity=3"),
+    "shares given as a number": case("pathways.shares=0.5", field="pathways.shares",
+                                     also="(P0, P1, P2, P3), not one value (got 0.5); fix: set an entry, "
+                                          "e.g. pathways.shares.P0=0.5"),
+    "weekday profile given as a number": case(
+        "arrivals.day_of_week_multipliers=1", field="arrivals.day_of_week_multipliers",
+        also="is a list, not one value (got 1); fix: give every item in brackets, "
+             "e.g. arrivals.day_of_week_multipliers=[1.05,1.1,"),
     "new unit under the name of one": case(
         f"+{UNIT}={{pathways:[P2],capacity:10,los_days:{{kind:fixed,value:3}}}}", field=UNIT,
         also="already exists, so +services.ic_beds cannot add it; fix: leave out the + to change it (a"),
@@ -279,7 +299,19 @@ CASES: dict[str, Case] = {
                              also="there is no scenario of that name; fix: options: acute_pool, "),
     "misspelt system": case("system=defualt", field="system=defualt",
                             also="fix: did you mean system=default? options: default"),
-    "scenario a number": case("scenario=5", field="scenario", also="int"),
+    "scenario a number": case("scenario=5", field="scenario=5",
+                              also="'scenario' is a config group, chosen by the name of one of its options; "
+                                   "fix: give a name, e.g. scenario=acute_pool; options: acute_pool, "),
+    "two scenarios without -m": case("scenario=quick,winter_surge", field="scenario=quick,winter_surge",
+                                     also="several values are a sweep, run one job each only with -m; "
+                                          "fix: flowsim -m scenario=quick,winter_surge, or choose one, "
+                                          "e.g. scenario=quick"),
+    "two seeds without -m": case("seed=1,2", field="seed=1,2",
+                                 also="fix: flowsim -m seed=1,2, or give one value"),
+    "a list without brackets": case("arrivals.day_of_week_multipliers=1,1,1,1,1,1,1",
+                                    field="arrivals.day_of_week_multipliers",
+                                    also="fix: a list goes in brackets, "
+                                         "arrivals.day_of_week_multipliers=[1,1,1,1,1,1,1]; or sweep with"),
     "a group's name before a setting": case(
         "system.services.ic_beds.capacity=3", field="system.services.ic_beds.capacity",
         also="'system' is a config group, chosen whole with system=NAME, not a setting; "

@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.cli.help import GROUPS
+from flowsim.cli.shape_errors import shape_problem
 from flowsim.model.datafile import read_text, yaml_data
 from flowsim.model.errors import ConfigError
 from flowsim.model.overrides import whole_entry_sweep
@@ -73,6 +74,18 @@ def _override_key(chain: list[BaseException]) -> str | None:
     for error in chain:
         match = re.search(r"(?:override|Could not override) '?\+*~?([\w.\-]+)[=']", str(error))
         if isinstance(error, HydraException) and match:
+            return match.group(1)
+    return None
+
+
+def _given(message: str, chain: list[BaseException]) -> str | None:
+    """The value the user gave, as OmegaConf's message or Hydra's failed override shows it."""
+    match = re.search(r"value: (.+)$", message)
+    if match:
+        return match.group(1).strip()
+    for error in chain:
+        match = re.search(r"Error merging override [^=\s]+=(\S+)", str(error))
+        if match:
             return match.group(1)
     return None
 
@@ -156,12 +169,15 @@ def describe_error(error: BaseException) -> str | None:
             example = WHOLE_EXAMPLES.get(message.split("subclass of ")[-1].split(".")[0], "{...}")
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
                     f"e.g. {key}={example}")
-        typed = _type_problem(message, key)
+        typed = _type_problem(message, key) or shape_problem(key, message, omega, _given(message, chain))
         if typed is not None:
             return typed
         return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
                 "(see flowsim/model/config.py)")
     if isinstance(error, HydraException):
+        several = re.search(r"Ambiguous value for argument '([^=']+)=([^']*)'", str(error))
+        if several:
+            return _several_values(several.group(1), several.group(2))
         added = re.match(r"Could not append to config\. An item is already at '([\w.\-]+)'", str(error))
         if added:  # Hydra's own fix would show "+key={...}" as flowsim rewrote it (overrides.py)
             key = added.group(1)
@@ -181,9 +197,41 @@ def describe_error(error: BaseException) -> str | None:
             return (f"{group}={name}: there is no {group} of that name; "
                     f"fix: {fix}options: {', '.join(options)}")
         return f"{message}; fix: check the command-line overrides and config group names"
+    if isinstance(error, ValueError) and "Config group override must be" in str(error):
+        group_line = _group_given_a_value(error)
+        if group_line is not None:
+            return group_line
     if isinstance(error, ValueError) and _raised_in_hydra(error):
         return (f"{' '.join(str(error).split())}; fix: check the command-line overrides "
                 "(key=value, config groups such as scenario=quick)")
+    return None
+
+
+def _several_values(key: str, values: str) -> str:
+    """The line for ``key=a,b`` without ``-m``: Hydra reads a comma list as a sweep, run only with -m."""
+    head = f"{key}={values}: several values are a sweep, run one job each only with -m; fix: "
+    if key.lstrip("+~") in GROUPS:
+        return head + f"flowsim -m {key}={values}, or choose one, e.g. {key}={values.split(',')[0]}"
+    if typing.get_origin(schema_at(key.lstrip("+~").split("."))) is list:
+        return head + f"a list goes in brackets, {key}=[{values}]; or sweep with flowsim -m {key}={values}"
+    return head + f"flowsim -m {key}={values}, or give one value"
+
+
+def _group_given_a_value(error: BaseException) -> str | None:
+    """The line for ``housing=1``: a config group given a number or a mapping instead of an option's name.
+
+    Hydra's check names neither the group nor its options; its frame holds both (the override it
+    was reading and the config repository).
+    """
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        override, repo = frame.f_locals.get("override"), frame.f_locals.get("repo")
+        group = getattr(override, "key_or_group", None)
+        if not isinstance(group, str):
+            continue
+        options = sorted(repo.get_group_options(group)) if hasattr(repo, "get_group_options") else []
+        listed = f"; options: {', '.join(options)}" if options else ""
+        return (f"{override.input_line}: '{group}' is a config group, chosen by the name of one of its "
+                f"options; fix: give a name, e.g. {group}={options[0] if options else 'NAME'}{listed}")
     return None
 
 
