@@ -105,8 +105,9 @@ def test_an_unknown_basis_on_the_command_line_is_one_line_and_exit_code_2(tmp_pa
     assert done.returncode == 2
     assert done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
-        "flowsim: error: costs.acute_bed_day: unknown cost basis 'nottingham'; fix: give GBP per bed day "
-        "as a number or one of the bases: full_cost, ipacs_2017_18, nottingham_2016, marginal"]
+        "flowsim: error: costs.acute_bed_day: unknown cost basis 'nottingham'; fix: did you mean "
+        "nottingham_2016? give GBP per bed day as a number or one of the bases: full_cost, ipacs_2017_18, "
+        "nottingham_2016, marginal"]
     assert not (tmp_path / "metrics.json").exists()
 
 

@@ -25,6 +25,7 @@ from flowsim.model.bounds import MAX_PLACES
 from flowsim.model.distribution_config import distribution_from_config, given_distribution
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import use_one_of
 from flowsim.model.validate import date_value, real_number
 
 __all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]
@@ -105,7 +106,7 @@ def availability_from_config(spec: Mapping[str, Any], field: str, start_date: dt
     for day in days:
         if day not in WEEKDAYS:
             raise ConfigError(f"{field}.admission.days", f"unknown day {day!r}",
-                              f"use three-letter names: {', '.join(WEEKDAYS)}")
+                              use_one_of(day, WEEKDAYS) + " (three-letter names)")
     open_hour = real_number(admission.get("open_hour", 0.0), f"{field}.admission.open_hour", maximum=24)
     close_hour = real_number(admission.get("close_hour", 24.0), f"{field}.admission.close_hour",
                              maximum=24)

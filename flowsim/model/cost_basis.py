@@ -15,6 +15,7 @@ from typing import Any
 
 from flowsim.model.bounds import MAX_COST
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import closest
 from flowsim.model.validate import real_number
 
 __all__ = ["CUSTOM", "CostBasis", "acute_bed_day_basis", "bed_day_bases", "cost_record",
@@ -127,8 +128,10 @@ def acute_bed_day_basis(costs: Mapping[str, Any], bases: tuple[CostBasis, ...] |
             if basis.name == value:
                 return basis
         names = ", ".join(b.name for b in bases) or f"none are listed in {_BASES}"
+        guess = closest(value, [b.name for b in bases]) if isinstance(value, str) else None
         raise ConfigError(_FIELD, f"unknown cost basis {value!r}",
-                          f"give GBP per bed day as a number or one of the bases: {names}")
+                          (f"did you mean {guess}? " if guess else "")
+                          + f"give GBP per bed day as a number or one of the bases: {names}")
     per_day = real_number(value, _FIELD, maximum=MAX_COST)
     return CostBasis(CUSTOM, per_day, f"a number given in {_FIELD}")
 

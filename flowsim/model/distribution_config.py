@@ -33,6 +33,7 @@ from flowsim.model.distributions import (
     Weibull,
 )
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import use_one_of
 from flowsim.model.validate import fmt
 
 __all__ = ["distribution_from_config", "given_distribution"]
@@ -115,8 +116,7 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
     if kind is None or kind == "???":  # omegaconf's MISSING
         raise ConfigError(f"{field}.kind", "is missing", f"give {field} a kind: {', '.join(KINDS)}")
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ConfigError(f"{field}.kind", f"unknown distribution {kind!r}",
-                          f"use one of {', '.join(KINDS)}")
+        raise ConfigError(f"{field}.kind", f"unknown distribution {kind!r}", use_one_of(kind, KINDS))
     given = {k for k, v in spec.items() if v is not None and k != "kind"}
     needs = {
         "exponential": [{"mean"}],

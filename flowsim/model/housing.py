@@ -27,6 +27,7 @@ from flowsim.model.bounds import (
 from flowsim.model.distribution_config import distribution_from_config, given_distribution
 from flowsim.model.distributions import Distribution, Fixed
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import use_one_of
 from flowsim.model.validate import flag, real_number, whole_number
 
 __all__ = ["MOVE_ON", "NO_COMMUNITY", "OFF", "WHEN_FULL", "BarrierType", "CommunityReferrals", "FlatScheme",
@@ -159,7 +160,7 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...] | None
     for barrier in accepted:
         if type_names is not None and barrier not in type_names:
             raise ConfigError(f"{field}.barrier_types", f"unknown barrier type {barrier!r}",
-                              f"use one of {', '.join(type_names)}")
+                              use_one_of(barrier, type_names))
     pathways = tuple(spec.get("pathways") or _HOME_PATHWAYS)
     for pathway in pathways:
         if pathway not in _HOME_PATHWAYS:
@@ -277,7 +278,7 @@ def _housing_spec(section: Mapping[str, Any], enabled: bool) -> HousingSpec:
     when_full = coordinators.get("when_full", "uncoordinated")
     if not isinstance(when_full, str) or when_full not in WHEN_FULL:
         raise ConfigError("housing.coordinators.when_full", f"unknown policy {when_full!r}",
-                          f"use one of {', '.join(WHEN_FULL)}")
+                          use_one_of(when_full, WHEN_FULL))
     # None: housing is off and names no types, so what flats and referrals name cannot be checked
     type_names = tuple(t.name for t in types) if types else None
     referral = section.get("referral_delay_days")

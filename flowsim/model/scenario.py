@@ -33,7 +33,7 @@ from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
 from flowsim.model.housing import OFF, HousingSpec, housing_from_config
-from flowsim.model.strict import check_keys
+from flowsim.model.strict import check_keys, use_one_of
 from flowsim.model.unit_spec import SERVICE_PATHWAYS, UnitSpec, check_served, units_from_config
 from flowsim.model.validate import date_value, real_number, required, whole_number
 
@@ -157,7 +157,7 @@ def _shares(mapping: Mapping[str, Any] | None, names: tuple[str, ...], field: st
     mapping = mapping or {}
     for key in mapping:
         if key not in names:
-            raise ConfigError(f"{field}.{key}", f"unknown name {key!r}", f"use one of {', '.join(names)}")
+            raise ConfigError(f"{field}.{key}", f"unknown name {key!r}", use_one_of(key, names))
     shares = tuple(real_number(mapping.get(n, 0.0), f"{field}.{n}", maximum=1.0) for n in names)
     total = sum(shares)
     if abs(total - 1.0) > _SHARE_TOLERANCE:
@@ -269,7 +269,7 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
     for key in probability:
         if key not in PATHWAYS:
             raise ConfigError(f"readmission.probability.{key}", f"unknown pathway {key!r}",
-                              f"use one of {', '.join(PATHWAYS)}")
+                              use_one_of(key, PATHWAYS))
     readmit = tuple(real_number(probability.get(p, 0.0), f"readmission.probability.{p}", maximum=1.0)
                     for p in PATHWAYS)
     time_to_readmission = distribution_from_config(readmission.get("time_to_readmission_days"),

@@ -21,7 +21,7 @@ from typing import Any
 from flowsim.model.config import FlowsimConfig
 from flowsim.model.errors import ConfigError
 
-__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "schema_at"]
+__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "schema_at", "use_one_of"]
 
 # Hydra's own settings: not part of the flowsim config.
 IGNORED_TOP_LEVEL = ("hydra",)
@@ -51,9 +51,25 @@ WHOLE_EXAMPLES = {
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
-    """The option most like ``word`` (typo suggestions), or None if none is close."""
-    matches = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    """The option most like ``word`` (typo suggestions), or None if none is close.
+
+    The same name in other letter case comes first (``p2`` is ``P2``, ``mon`` is ``Mon``): difflib
+    alone would find two-letter names too far apart.
+    """
+    options = [str(o) for o in options]
+    same = [o for o in options if o.casefold() == str(word).casefold()]
+    if same:
+        return same[0]
+    matches = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def use_one_of(value: object, options: Iterable[str]) -> str:
+    """The fix for a name that is not one of ``options``: the likeliest meant, then all of them."""
+    options = [str(o) for o in options]
+    guess = closest(value, options) if isinstance(value, str) else None
+    listed = f"use one of {', '.join(options)}"
+    return f"did you mean {guess}? {listed}" if guess is not None else listed
 
 
 def _join(path: str, key: object) -> str:

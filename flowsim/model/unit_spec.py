@@ -16,6 +16,7 @@ from flowsim.model.bounds import MAX_COST, MAX_DURATION_DAYS, MAX_PLACES, MAX_PR
 from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import use_one_of
 from flowsim.model.tariff import TieredTariff, tariff_from_config
 from flowsim.model.validate import real_number, required, whole_number
 
@@ -60,7 +61,7 @@ def units_from_config(services: Mapping[str, Any], start_date: dt.date, horizon:
         for index, pathway in enumerate(pathways):
             if pathway not in SERVICE_PATHWAYS:
                 raise ConfigError(f"{field}.pathways", f"unknown pathway {pathway!r}",
-                                  f"use one of {', '.join(SERVICE_PATHWAYS)}")
+                                  use_one_of(pathway, SERVICE_PATHWAYS))
             if pathway in pathways[:index]:
                 raise ConfigError(f"{field}.pathways", f"lists {pathway} twice", "list each pathway once")
         units.append(UnitSpec(

@@ -33,6 +33,7 @@ import pandas as pd
 from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.measures.kpi_target import format_level as _level
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import use_one_of
 
 __all__ = [
     "DEFAULT_RULE",
@@ -75,7 +76,7 @@ def check_rule(rule: str, target: str | None, kpis: Sequence[str] | None = None)
         Naming ``--rule`` or ``--target`` and the fix.
     """
     if rule not in RULES:
-        raise ConfigError("--rule", f"unknown rule {rule!r}", f"use one of {', '.join(RULES)}")
+        raise ConfigError("--rule", f"unknown rule {rule!r}", use_one_of(rule, RULES))
     if rule != "cheapest_meeting_target":
         if target is not None:
             raise ConfigError("--target", f"is only used by --rule cheapest_meeting_target, not {rule}",
@@ -164,7 +165,7 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
         An unknown rule, or ``cheapest_meeting_target`` without a target or levels.
     """
     if rule not in RULES:
-        raise ConfigError("rule", f"unknown rule {rule!r}", f"use one of {', '.join(RULES)}")
+        raise ConfigError("rule", f"unknown rule {rule!r}", use_one_of(rule, RULES))
     rows = comparison.reset_index(drop=True).astype(object)  # a row keeps each column's type (job 3, not 3.0)
     net = rows["net_saving_per_year"].to_numpy(dtype=float)
     best = rows.iloc[int(np.nanargmax(net))]
