@@ -451,6 +451,19 @@ CASES |= {
     "own system setting a key named system": own_system(
         b"# @package _global_\ndefaults:\n  - default\n  - _self_\nsystem: 3\n",
         also="sets 'system', which is not a setting; fix: leave it out"),
+    "own system with one value for a unit": own_system(
+        b"# @package _global_\ndefaults:\n  - default\n  - _self_\nservices:\n  ic_beds: 5\n",
+        also="mine.yaml: services.ic_beds: must be a mapping of settings, got 5; fix: write services.ic_beds "
+             "as key: value pairs"),
+    "own system with one value for a length of stay": own_system(
+        b"# @package _global_\ndefaults:\n  - default\n  - _self_\nservices:\n  ic_beds:\n    los_days: 9\n",
+        also="mine.yaml: services.ic_beds.los_days: must be a mapping of settings, got 9"),
+    "own system with one value for the shares": own_system(
+        b"# @package _global_\ndefaults:\n  - default\n  - _self_\npathways:\n  shares: 0.5\n",
+        also="mine.yaml: pathways.shares: holds one entry per name (P0, P1, P2, P3), not one value"),
+    "own system with a word for the seed": own_system(
+        b"# @package _global_\ndefaults:\n  - default\n  - _self_\nseed: abc\n",
+        also="mine.yaml: seed: must be a whole number, got 'abc'"),
     "own system from scratch": case(
         "--config-dir={dir}/cfg", "system=mine", field="services.ic_beds.pathways", also="is not set",
         files={**_OWN,

@@ -15,6 +15,7 @@ import re
 import traceback
 import typing
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hydra.errors import HydraException
@@ -26,7 +27,7 @@ from flowsim.cli.shape_errors import shape_problem
 from flowsim.model.datafile import read_text, yaml_data
 from flowsim.model.errors import ConfigError
 from flowsim.model.overrides import whole_entry_sweep
-from flowsim.model.strict import WHOLE_EXAMPLES, closest, schema_at
+from flowsim.model.strict import WHOLE_EXAMPLES, check_keys, closest, schema_at
 
 __all__ = ["describe_error"]
 
@@ -169,9 +170,14 @@ def describe_error(error: BaseException) -> str | None:
             example = WHOLE_EXAMPLES.get(message.split("subclass of ")[-1].split(".")[0], "{...}")
             return (f"{key}: does not exist, so its settings cannot be set one by one; fix: give it whole, "
                     f"e.g. {key}={example}")
+        merging = _merged_file(chain)
+        if key == "config" and merging is not None:  # OmegaConf lost the path: find it in the file itself
+            in_file = _file_shape_problem(*merging)
+            if in_file is not None:
+                return in_file
         typed = _type_problem(message, key) or shape_problem(key, message, omega, _given(message, chain))
         if typed is not None:
-            return typed
+            return typed if merging is None else f"config file {merging[0]}: {typed}"
         return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
                 "(see flowsim/model/config.py)")
     if isinstance(error, HydraException):
@@ -235,6 +241,43 @@ def _group_given_a_value(error: BaseException) -> str | None:
     return None
 
 
+def _merged_file(chain: list[BaseException]) -> tuple[Path, Any] | None:
+    """The user's config file Hydra was merging when it failed (one in a config folder), and its loading.
+
+    Hydra's composing loop holds the option's path and what it loaded; None for a packaged file or
+    a command-line override.
+    """
+    for error in chain:
+        for frame, _ in traceback.walk_tb(error.__traceback__):
+            loaded = frame.f_locals.get("loaded")
+            source = getattr(loaded, "path", None)
+            config_path = getattr(frame.f_locals.get("default"), "config_path", None)
+            if isinstance(source, str) and source.startswith("file://") and isinstance(config_path, str):
+                return Path(source.removeprefix("file://")) / f"{config_path}.yaml", loaded
+    return None
+
+
+def _file_shape_problem(file: Path, loaded: Any) -> str | None:
+    """The line for a value of the wrong shape in ``file`` (``ic_beds: 5``), which OmegaConf reports
+    without its key: the file as loaded is checked against the schema
+    (:func:`flowsim.model.strict.check_keys`), which names the key. None if that finds nothing.
+    """
+    content = getattr(loaded, "config", None)
+    plain = OmegaConf.to_container(content) if OmegaConf.is_config(content) else content
+    if not isinstance(plain, dict):
+        return None
+    plain = {k: v for k, v in plain.items() if k != "defaults"}
+    group = file.parent.name
+    package = (getattr(loaded, "header", None) or {}).get("package") or group
+    for part in reversed([] if package == "_global_" else str(package).split(".")):
+        plain = {part: plain}
+    try:
+        check_keys(plain)
+    except ConfigError as problem:
+        return f"config file {file}: {problem}"
+    return None
+
+
 def _group_file(chain: list[BaseException], group: str) -> tuple[Path, str] | None:
     """The file of ``group`` Hydra was merging when it failed, if it says, and what it holds.
 
@@ -244,23 +287,15 @@ def _group_file(chain: list[BaseException], group: str) -> tuple[Path, str] | No
     Hydra's composing loop holds the option's path and what it loaded; a file found in a config
     folder (``file://``) is named, one inside a package is not.
     """
-    for error in chain:
-        for frame, _ in traceback.walk_tb(error.__traceback__):
-            default, loaded = frame.f_locals.get("default"), frame.f_locals.get("loaded")
-            config_path = getattr(default, "config_path", None)
-            source = getattr(loaded, "path", None)
-            if (not isinstance(config_path, str) or not config_path.startswith(f"{group}/")
-                    or not isinstance(source, str) or not source.startswith("file://")):
-                continue
-            file = Path(source.removeprefix("file://")) / f"{config_path}.yaml"
-            if not file.is_file():
-                return None
-            if (getattr(loaded, "header", None) or {}).get("package"):
-                return file, "packaged"  # the key is the file's own
-            content = getattr(loaded, "config", None)
-            inner = content.get(group) if OmegaConf.is_dict(content) or isinstance(content, dict) else content
-            return file, "unpackaged" if inner else "empty"
-    return None
+    merging = _merged_file(chain)
+    if merging is None or merging[0].parent.name != group or not merging[0].is_file():
+        return None
+    file, loaded = merging
+    if (getattr(loaded, "header", None) or {}).get("package"):
+        return file, "packaged"  # the key is the file's own
+    content = getattr(loaded, "config", None)
+    inner = content.get(group) if OmegaConf.is_dict(content) or isinstance(content, dict) else content
+    return file, "unpackaged" if inner else "empty"
 
 
 def _config_file_problem(error: BaseException) -> str | None:
