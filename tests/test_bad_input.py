@@ -454,10 +454,11 @@ CASES |= {
     "own system with one value for a unit": own_system(
         b"# @package _global_\ndefaults:\n  - default\n  - _self_\nservices:\n  ic_beds: 5\n",
         also="mine.yaml: services.ic_beds: must be a mapping of settings, got 5; fix: write services.ic_beds "
-             "as key: value pairs"),
+             "as key: value pairs, e.g. capacity: 5 (its settings: pathways, capacity, los_days, "),
     "own system with one value for a length of stay": own_system(
         b"# @package _global_\ndefaults:\n  - default\n  - _self_\nservices:\n  ic_beds:\n    los_days: 9\n",
-        also="mine.yaml: services.ic_beds.los_days: must be a mapping of settings, got 9"),
+        also="mine.yaml: services.ic_beds.los_days: must be a mapping of settings, got 9; fix: give its kind "
+             "and parameters, e.g. services.ic_beds.los_days: {kind: exponential, mean: 9}"),
     "own system with one value for the shares": own_system(
         b"# @package _global_\ndefaults:\n  - default\n  - _self_\npathways:\n  shares: 0.5\n",
         also="mine.yaml: pathways.shares: holds one entry per name (P0, P1, P2, P3), not one value"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowsim.model.strict import closest, use_one_of
+from flowsim.model.strict import closest, number_setting, use_one_of
 
 PATHWAYS = ("P1", "P2", "P3")
 
@@ -36,3 +36,12 @@ def test_use_one_of_takes_any_iterable_of_names_and_a_value_of_any_type():
     assert use_one_of("within_ci", {"within_ci_of_best": "", "max_net_saving": ""}) == (
         "did you mean within_ci_of_best? use one of within_ci_of_best, max_net_saving")
     assert use_one_of(3, PATHWAYS) == "use one of P1, P2, P3"
+
+
+def test_the_setting_a_single_number_most_likely_meant_is_the_first_numeric_one():
+    from flowsim.model.config import CostsConfig, DistributionConfig, RunConfig, UnitConfig
+
+    assert number_setting(UnitConfig) == "capacity"  # after pathways, a list
+    assert number_setting(RunConfig) == "horizon_days"  # after start_date, a date string
+    assert number_setting(DistributionConfig) == "mean"
+    assert number_setting(CostsConfig) == "acute_bed_day"

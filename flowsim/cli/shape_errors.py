@@ -18,7 +18,7 @@ from omegaconf import DictConfig, ListConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.model.config import DistributionConfig
-from flowsim.model.strict import schema_at
+from flowsim.model.strict import number_setting, schema_at
 
 __all__ = ["shape_problem"]
 
@@ -30,14 +30,6 @@ def _unwrap(kind: Any) -> Any:
     """``X`` of ``X | None``; anything else unchanged."""
     args = [a for a in typing.get_args(kind) if a is not type(None)]
     return args[0] if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(args) == 1 else kind
-
-
-def _number_setting(kind: Any) -> str | None:
-    """The first setting of dataclass ``kind`` that takes a number (the likeliest one meant)."""
-    for name, field in typing.get_type_hints(kind).items():
-        if _unwrap(field) in (int, float, Any):
-            return name
-    return None
 
 
 def _names(names: list[str]) -> str:
@@ -71,7 +63,7 @@ def shape_problem(key: str, message: str, omega: OmegaConfBaseException, given: 
         return (f"{key}: is a distribution of days, not one number{got}; fix: give its kind and parameters, "
                 f"e.g. {key}={{kind: exponential, mean: {n}}} or {key}={{kind: fixed, value: {n}}}")
     if "is not a subclass of" in message and dataclasses.is_dataclass(kind):
-        setting = _number_setting(kind)
+        setting = number_setting(kind)
         fix = (f"set one of them, e.g. {key}.{setting}={number or 1}" if setting
                else f"set one of them, as {key}.NAME=VALUE")
         return (f"{key}: is a group of settings ({_names(list(typing.get_type_hints(kind)))}), "
@@ -80,7 +72,7 @@ def shape_problem(key: str, message: str, omega: OmegaConfBaseException, given: 
         entries = [str(k) for k in node.keys()] if isinstance(node, DictConfig) else []
         entry = entries[0] if entries else "NAME"
         entry_kind = _unwrap(typing.get_args(kind)[1])
-        setting = _number_setting(entry_kind) if dataclasses.is_dataclass(entry_kind) else None
+        setting = number_setting(entry_kind) if dataclasses.is_dataclass(entry_kind) else None
         example = f"{key}.{entry}" + (f".{setting}" if setting else "") + f"={number or 1}"
         held = f" ({_names(entries)})" if entries else ""
         return f"{key}: holds one entry per name{held}, not one value{got}; fix: set an entry, e.g. {example}"

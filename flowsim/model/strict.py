@@ -21,7 +21,7 @@ from typing import Any
 from flowsim.model.config import FlowsimConfig
 from flowsim.model.errors import ConfigError
 
-__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "schema_at", "use_one_of"]
+__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "number_setting", "schema_at", "use_one_of"]
 
 # Hydra's own settings: not part of the flowsim config.
 IGNORED_TOP_LEVEL = ("hydra",)
@@ -87,6 +87,26 @@ def _unknown(path: str, key: object, options: Sequence[str]) -> ConfigError:
     return ConfigError(where, f"unknown key {str(key)!r}", fix)
 
 
+def number_setting(kind: Any) -> str | None:
+    """The first setting of schema dataclass ``kind`` that takes a number (the likeliest one meant)."""
+    for name, field in _fields(kind).items():
+        if _unwrap_optional(field) in (int, float, Any):
+            return name
+    return None
+
+
+def _mapping_fix(path: str, kind: Any, value: Any) -> str:
+    """The fix for one value where the settings of dataclass ``kind`` belong: an example, the settings."""
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else 5
+    if getattr(kind, "__name__", "") == "DistributionConfig":
+        return f"give its kind and parameters, e.g. {path}: {{kind: exponential, mean: {number}}}"
+    names = list(_fields(kind))
+    listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    setting = number_setting(kind)
+    example = f", e.g. {setting}: {number}" if setting else ""
+    return f"write {path} as key: value pairs{example} (its settings: {listed})"
+
+
 def _check(value: Any, kind: Any, path: str, entry: bool = False) -> None:
     """Check ``value`` at ``path`` against the schema type ``kind`` (``entry``: an item of a mapping)."""
     if value is None:
@@ -103,7 +123,7 @@ def _check(value: Any, kind: Any, path: str, entry: bool = False) -> None:
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, Mapping):
             raise ConfigError(path, f"must be a mapping of settings, got {value!r}",
-                              f"write {path} as key: value pairs (see flowsim/model/config.py)")
+                              _mapping_fix(path, kind, value))
         fields = _fields(kind)
         for key, item in value.items():
             if key not in fields:
