@@ -10,30 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import types
 import typing
-from typing import Any
 
 from omegaconf import DictConfig, ListConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from flowsim.model.config import DistributionConfig
-from flowsim.model.strict import number_setting, schema_at
+from flowsim.model.strict import listed, number_setting, schema_at
 
 __all__ = ["shape_problem"]
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_SHOWN = 8  # names listed before "..."
-
-
-def _unwrap(kind: Any) -> Any:
-    """``X`` of ``X | None``; anything else unchanged."""
-    args = [a for a in typing.get_args(kind) if a is not type(None)]
-    return args[0] if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(args) == 1 else kind
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names[:_SHOWN]) + (", ..." if len(names) > _SHOWN else "")
 
 
 def shape_problem(key: str, message: str, omega: OmegaConfBaseException, given: str | None) -> str | None:
@@ -57,7 +44,8 @@ def shape_problem(key: str, message: str, omega: OmegaConfBaseException, given: 
         items = [str(v) for v in node] if isinstance(node, ListConfig) and len(node) else ["1.0", "1.5"]
         return (f"{key}: is a list, not one value{got}; fix: give every item in brackets, "
                 f"e.g. {key}=[{','.join(items)}]")
-    kind = _unwrap(schema_at(key.split("."))) if key else None
+    path = key.split(".")
+    kind = schema_at(path)
     if "is not a subclass of" in message and kind is DistributionConfig:
         n = number or "5"
         return (f"{key}: is a distribution of days, not one number{got}; fix: give its kind and parameters, "
@@ -66,14 +54,14 @@ def shape_problem(key: str, message: str, omega: OmegaConfBaseException, given: 
         setting = number_setting(kind)
         fix = (f"set one of them, e.g. {key}.{setting}={number or 1}" if setting
                else f"set one of them, as {key}.NAME=VALUE")
-        return (f"{key}: is a group of settings ({_names(list(typing.get_type_hints(kind)))}), "
+        return (f"{key}: is a group of settings ({listed([f.name for f in dataclasses.fields(kind)])}), "
                 f"not one value{got}; fix: {fix}")
     if message.startswith("Cannot assign") and typing.get_origin(kind) is dict:
         entries = [str(k) for k in node.keys()] if isinstance(node, DictConfig) else []
         entry = entries[0] if entries else "NAME"
-        entry_kind = _unwrap(typing.get_args(kind)[1])
+        entry_kind = schema_at([*path, entry])
         setting = number_setting(entry_kind) if dataclasses.is_dataclass(entry_kind) else None
         example = f"{key}.{entry}" + (f".{setting}" if setting else "") + f"={number or 1}"
-        held = f" ({_names(entries)})" if entries else ""
+        held = f" ({listed(entries)})" if entries else ""
         return f"{key}: holds one entry per name{held}, not one value{got}; fix: set an entry, e.g. {example}"
     return None

@@ -21,7 +21,7 @@ from typing import Any
 from flowsim.model.config import FlowsimConfig
 from flowsim.model.errors import ConfigError
 
-__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "number_setting", "schema_at", "use_one_of"]
+__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "listed", "number_setting", "schema_at", "use_one_of"]
 
 # Hydra's own settings: not part of the flowsim config.
 IGNORED_TOP_LEVEL = ("hydra",)
@@ -87,6 +87,11 @@ def _unknown(path: str, key: object, options: Sequence[str]) -> ConfigError:
     return ConfigError(where, f"unknown key {str(key)!r}", fix)
 
 
+def listed(names: Sequence[str], shown: int = 8) -> str:
+    """``names`` joined by commas, the first ``shown`` of them and ``...`` for the rest."""
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
 def number_setting(kind: Any) -> str | None:
     """The first setting of schema dataclass ``kind`` that takes a number (the likeliest one meant)."""
     for name, field in _fields(kind).items():
@@ -100,11 +105,9 @@ def _mapping_fix(path: str, kind: Any, value: Any) -> str:
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else 5
     if getattr(kind, "__name__", "") == "DistributionConfig":
         return f"give its kind and parameters, e.g. {path}: {{kind: exponential, mean: {number}}}"
-    names = list(_fields(kind))
-    listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     setting = number_setting(kind)
     example = f", e.g. {setting}: {number}" if setting else ""
-    return f"write {path} as key: value pairs{example} (its settings: {listed})"
+    return f"write {path} as key: value pairs{example} (its settings: {listed(list(_fields(kind)))})"
 
 
 def _check(value: Any, kind: Any, path: str, entry: bool = False) -> None:
