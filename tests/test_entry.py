@@ -13,10 +13,12 @@ import pytest
 from flowsim.cli import entry
 
 # Start a command as its console script does and report the process's threads once it has imported
-# everything (Linux: /proc). `flowsim --cfg job` imports the whole CLI, numpy and SciPy included.
+# everything (Linux: /proc). `flowsim --cfg job` imports the CLI and numpy; SciPy (with its own
+# OpenBLAS) comes with a run, so the probe imports it before counting.
 _PROBE = textwrap.dedent("""
     import atexit, sys
     def threads():
+        import scipy.special
         status = open("/proc/self/status").read()
         print("THREADS", status.split("Threads:")[1].split()[0], file=sys.stderr)
     atexit.register(threads)
@@ -78,3 +80,31 @@ def test_the_collector_pauses_while_a_command_is_imported_and_then_leaves_the_im
                              env=os.environ | {"PYTHONPATH": str(tmp_path)})
     # paused during the import; running again for the command; the import's objects frozen
     assert started.stdout.split() == ["False", "True", "False", "True"], started.stderr
+
+
+# A command that stops before a run: which of the run's heavy libraries did it import?
+_HEAVY = textwrap.dedent("""
+    import atexit, sys
+    def heavy():
+        print("HEAVY", sorted({m.split(".")[0] for m in sys.modules} & {"pandas", "scipy", "matplotlib"}),
+              file=sys.stderr)
+    atexit.register(heavy)
+    sys.argv = ["flowsim", *sys.argv[1:]]
+    from flowsim.cli.entry import flowsim
+    flowsim()
+""")
+
+
+@pytest.mark.parametrize("args, code", [
+    (["services.ic_beds.capacity=-1"], 2),  # found by the checks before the run
+    (["services.ic_bedz.capacity=3"], 2),  # found by Hydra
+    (["--cfg", "job"], 0),
+])
+def test_a_config_error_or_the_printed_config_imports_none_of_the_run(args, code, tmp_path):
+    # pandas and SciPy are a run's (0.4 s of CPU): a one-line error comes in half the time without them
+    proc = subprocess.run([sys.executable, "-c", _HEAVY, *args, f"hydra.run.dir={tmp_path / 'run'}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert "HEAVY []" in proc.stderr, proc.stderr
+    assert not (tmp_path / "run").exists()
+

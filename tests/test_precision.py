@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import pytest
 
-import flowsim.experiment.precision
+import flowsim.measures.aggregate
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.precision import (
     PrecisionReport,
@@ -114,7 +114,7 @@ def test_a_mean_of_zero_has_no_relative_half_width():
 
 def test_a_kpi_exactly_at_the_target_is_precise_enough(monkeypatch):
     exactly = pd.DataFrame({"kpi": ["x"], "half_width_pct": [5.0]})
-    monkeypatch.setattr(flowsim.experiment.precision, "summarise", lambda table, kpis: exactly)
+    monkeypatch.setattr(flowsim.measures.aggregate, "summarise", lambda table, kpis: exactly)
     report = check_precision(_table(x=[1.0, 2.0, 3.0]), SETTINGS)
     assert report.half_width_pct == {"x": 5.0}
     assert report.needed == {} and report.met

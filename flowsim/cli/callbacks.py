@@ -21,7 +21,6 @@ from flowsim.cli.sweep_check import check_jobs, plain_config
 from flowsim.experiment.launcher_settings import check_launcher
 from flowsim.experiment.lock import refuse_if_locked
 from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
-from flowsim.experiment.sweep_jobs import write_sweep_record
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.model.shadowed import check_not_shadowed
 
@@ -88,6 +87,8 @@ class ValidateSweep(Callback):
         except ConfigError as error:
             print(f"flowsim: error: {error}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
+        from flowsim.experiment.sweep_jobs import write_sweep_record  # with pandas: once the jobs are checked
+
         command = [*config.hydra.overrides.hydra, *config.hydra.overrides.task]
         write_sweep_record(str(config.hydra.sweep.dir), jobs, command)
 

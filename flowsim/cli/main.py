@@ -29,28 +29,25 @@ from flowsim.cli.config_errors import describe_error
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note
-from flowsim.experiment.compare import compare_to_baseline, select_baseline
-from flowsim.experiment.pipeline import run_scenario
-from flowsim.experiment.sweep import (
-    SweepTables,
-    check_writable,
-    collect_sweep,
-    parse_override,
-    write_sweep_tables,
-)
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.overrides import normalise_overrides
-from flowsim.reporting.summary import format_comparison, format_summary
 
 if typing.TYPE_CHECKING:
     import pandas as pd
+
+    from flowsim.experiment.sweep import SweepTables
 
 __all__ = ["collect_and_report", "collect_main", "main"]
 
 
 def _task(cfg: DictConfig) -> None:
+    # The run's modules (pandas, SciPy) are imported here, not with the command: a config error,
+    # found by Hydra or by the checks before the run, is reported without them, in half the time.
+    from flowsim.experiment.pipeline import run_scenario
+    from flowsim.reporting.summary import format_summary
+
     hydra_cfg = HydraConfig.get()
     output_dir = hydra_cfg.runtime.output_dir
     overrides = list(hydra_cfg.overrides.task)
@@ -135,6 +132,8 @@ def main() -> None:
 
 def _baseline_job(tables: SweepTables, baseline: dict[str, object] | None) -> int | str:
     """The job ``--baseline`` names (the first job without it)."""
+    from flowsim.experiment.compare import select_baseline
+
     try:
         return select_baseline(tables, baseline)
     except KeyError as error:  # a key that is not swept, or a value no job has
@@ -166,6 +165,10 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     pathlib.Path
         The ``comparison.csv`` written.
     """
+    from flowsim.experiment.compare import compare_to_baseline
+    from flowsim.experiment.sweep import check_writable, collect_sweep, write_sweep_tables
+    from flowsim.reporting.summary import format_comparison
+
     check_writable(sweep_dir)
     tables = collect_sweep(sweep_dir, write=False)
     comparison = compare_to_baseline(tables, _baseline_job(tables, baseline))
@@ -190,6 +193,8 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
 
 def collect_main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-collect SWEEP_DIR [--baseline KEY=VALUE ...]``."""
+    from flowsim.experiment.sweep import parse_override
+
     parser = ArgumentParser(
         prog="flowsim-collect", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from flowsim.measures.aggregate import summarise
 from flowsim.model.bounds import MAX_REPLICATIONS
 from flowsim.model.errors import ConfigError
 from flowsim.model.validate import flag
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PrecisionReport", "PrecisionSettings", "check_precision", "next_batch", "precision_settings"]
 
@@ -98,6 +98,8 @@ def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> Precisi
     ConfigError
         If a KPI named in ``precision.kpis`` is not a column of the table.
     """
+    from flowsim.measures.aggregate import summarise  # pandas and SciPy: not before a run needs them
+
     for kpi in settings.kpis:
         if kpi not in table.columns:
             raise ConfigError("precision.kpis", f"unknown KPI {kpi!r}",

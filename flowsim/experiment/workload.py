@@ -19,7 +19,6 @@ import math
 import os
 from pathlib import Path
 
-from flowsim.experiment.io import ROWS_PER_GROUP
 from flowsim.model.bounds import MEMORY_SHARE
 from flowsim.model.errors import ConfigError
 from flowsim.model.scenario import Scenario
@@ -70,6 +69,8 @@ def estimate_memory(scenario: Scenario, *, patients: bool, replications: int) ->
     replications : int
         How many replications the run may do (``precision.max_replications`` when adaptive).
     """
+    from flowsim.experiment.io import ROWS_PER_GROUP  # with pandas: not while a config is checked
+
     episodes = expected_episodes(scenario)
     at_once = min(scenario.n_jobs, replications)
     places = sum(max([u.capacity, *(c for _, c in u.availability.schedule)]) for u in scenario.units)

@@ -16,6 +16,14 @@ is read back by :mod:`~flowsim.reporting.sizing_summary` (printed) and
 Imports only from :mod:`flowsim.model`, :mod:`flowsim.measures` and :mod:`flowsim.experiment`.
 """
 
-from flowsim.reporting.summary import format_comparison, format_summary
+from flowsim.model.lazy import lazy_exports
+
+_EXPORTS = {
+    "format_comparison": "flowsim.reporting.summary",
+    "format_summary": "flowsim.reporting.summary",
+}
 
 __all__ = ["format_comparison", "format_summary"]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
