@@ -5,7 +5,9 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
 - **tandem**: the reference network, flowsim over a bare SimPy model of it in the same process
   (``bench_core.py``; median of the interleaved repeats), at most 1.0.
 - **default CPU**: a whole ``flowsim`` process on the default system (one year after warm-up,
-  outputs written): user + system CPU seconds, median of three, at most 1.2 s; and its import share.
+  outputs written): user + system CPU seconds, median of three, at most 1.2 s. For information: the
+  start-up to a composed config (``flowsim --cfg job``, without the run's pandas and SciPy) and a
+  one-line config error's whole process.
 - **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
   at most 1.1 (flat).
 - **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two

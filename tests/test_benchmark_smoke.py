@@ -68,6 +68,13 @@ def test_the_targets_bench_measures_a_flowsim_process(targets, tmp_path) -> None
     assert measured.cpu_s > 0.1 and measured.peak_bytes > 50 * 2**20
 
 
+def test_the_targets_bench_measures_a_config_error_and_refuses_a_run_that_ends_otherwise(targets, tmp_path):
+    error = targets.run_flowsim(["services.ic_beds.capacity=-1"], tmp_path / "error", exit_code=2)
+    assert error.cpu_s > 0.05 and not (tmp_path / "error" / "metrics.json").exists()
+    with pytest.raises(RuntimeError, match="exited 2, not 0"):  # an error is not measured as a run
+        targets.run_flowsim(["services.ic_beds.capacity=-1"], tmp_path / "run")
+
+
 def test_england_is_the_default_system_scaled_forty_times(targets) -> None:
     from flowsim.model.compose import load_config
 
