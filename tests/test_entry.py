@@ -108,3 +108,31 @@ def test_a_config_error_or_the_printed_config_imports_none_of_the_run(args, code
     assert "HEAVY []" in proc.stderr, proc.stderr
     assert not (tmp_path / "run").exists()
 
+
+
+# Each forked worker reports whether it started with the run's libraries (imported once, before forking).
+_AT_FORK = textwrap.dedent("""
+    import os, sys
+    os.register_at_fork(after_in_child=lambda: print(
+        "FORKED", all(m in sys.modules for m in ("pandas", "scipy.special", "flowsim.experiment.pipeline")),
+        file=sys.stderr, flush=True))
+    sys.argv = ["flowsim", *sys.argv[1:]]
+    from flowsim.cli.entry import flowsim
+    flowsim()
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flowsim forks its workers on Linux only")
+@pytest.mark.parametrize("args", [
+    ["-m", "seed=1,2,3", "hydra.launcher.n_jobs=2"],  # a sweep: its checks and its jobs
+    ["replications=3", "n_jobs=2"],  # replications in parallel
+])
+def test_forked_workers_start_with_the_run_imported(args, tmp_path):
+    short = ["scenario=quick", "run.horizon_days=20", "run.warm_up_days=0", "run.cool_down_days=0",
+             "outputs.summary=false", f"hydra.run.dir={tmp_path / 'run'}",
+             f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    proc = subprocess.run([sys.executable, "-c", _AT_FORK, *args, *short], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    forked = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("FORKED")]
+    assert forked and set(forked) == {"True"}, proc.stderr

@@ -70,6 +70,11 @@ class ValidateSweep(Callback):
         except ConfigError as error:
             print(f"flowsim: error: {error}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
+        # The jobs' checks and the jobs run in workers forked from this process (flowsim's launcher):
+        # the run's modules are imported here, once, not in every worker after its fork.
+        from flowsim.cli.main import import_run_modules
+
+        import_run_modules()
         try:
             checks = check_jobs(config, sweep_job_overrides(config))
         except Exception:  # a bug, not a user's mistake: its traceback, and no job runs

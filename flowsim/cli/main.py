@@ -39,12 +39,21 @@ if typing.TYPE_CHECKING:
 
     from flowsim.experiment.sweep import SweepTables
 
-__all__ = ["collect_and_report", "collect_main", "main"]
+__all__ = ["collect_and_report", "collect_main", "import_run_modules", "main"]
+
+
+def import_run_modules() -> None:
+    """Import what a run needs beyond the command: pandas and SciPy, with the pipeline and summary.
+
+    Not with the command, so that a config error (found by Hydra or by the checks before the run) is
+    reported without them, in half the time. A sweep calls this before its workers fork.
+    """
+    import flowsim.experiment.pipeline
+    import flowsim.reporting.summary  # noqa: F401
 
 
 def _task(cfg: DictConfig) -> None:
-    # The run's modules (pandas, SciPy) are imported here, not with the command: a config error,
-    # found by Hydra or by the checks before the run, is reported without them, in half the time.
+    import_run_modules()
     from flowsim.experiment.pipeline import run_scenario
     from flowsim.reporting.summary import format_summary
 
