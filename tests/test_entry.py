@@ -14,22 +14,23 @@ from flowsim.cli import entry
 
 # Start a command as its console script does and report the process's threads once it has imported
 # everything (Linux: /proc). `flowsim --cfg job` imports the CLI and numpy; SciPy (with its own
-# OpenBLAS) comes with a run, so the probe imports it before counting.
+# OpenBLAS) comes with a run, so the probe imports it after the command, before counting (not at
+# exit: Python 3.13 refuses what SciPy's import registers once the interpreter is shutting down).
 _PROBE = textwrap.dedent("""
-    import atexit, sys
-    def threads():
+    import sys
+    how, folder = sys.argv[1:]
+    sys.argv = ["flowsim", "--cfg", "job", "hydra.run.dir=" + folder]
+    try:
+        if how == "script":
+            from flowsim.cli.entry import flowsim
+            flowsim()
+        else:
+            from flowsim.cli.main import main
+            main()
+    finally:
         import scipy.special
         status = open("/proc/self/status").read()
         print("THREADS", status.split("Threads:")[1].split()[0], file=sys.stderr)
-    atexit.register(threads)
-    how, folder = sys.argv[1:]
-    sys.argv = ["flowsim", "--cfg", "job", "hydra.run.dir=" + folder]
-    if how == "script":
-        from flowsim.cli.entry import flowsim
-        flowsim()
-    else:
-        from flowsim.cli.main import main
-        main()
 """)
 
 
