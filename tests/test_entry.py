@@ -90,25 +90,28 @@ _HEAVY = textwrap.dedent("""
         print("HEAVY", sorted({m.split(".")[0] for m in sys.modules} & {"pandas", "scipy", "matplotlib"}),
               file=sys.stderr)
     atexit.register(heavy)
-    sys.argv = ["flowsim", *sys.argv[1:]]
-    from flowsim.cli.entry import flowsim
-    flowsim()
+    command = sys.argv.pop(1)
+    sys.argv = [command, *sys.argv[1:]]
+    from flowsim.cli import entry
+    getattr(entry, command.replace("-", "_"))()
 """)
 
 
-@pytest.mark.parametrize("args, code", [
-    (["services.ic_beds.capacity=-1"], 2),  # found by the checks before the run
-    (["services.ic_bedz.capacity=3"], 2),  # found by Hydra
-    (["--cfg", "job"], 0),
+@pytest.mark.parametrize("command, args, code", [
+    ("flowsim", ["services.ic_beds.capacity=-1"], 2),  # found by the checks before the run
+    ("flowsim", ["services.ic_bedz.capacity=3"], 2),  # found by Hydra
+    ("flowsim", ["--cfg", "job"], 0),
+    ("flowsim-collect", ["no_such_sweep"], 2),
 ])
-def test_a_config_error_or_the_printed_config_imports_none_of_the_run(args, code, tmp_path):
+def test_a_config_error_or_the_printed_config_imports_none_of_the_run(command, args, code, tmp_path):
     # pandas and SciPy are a run's (0.4 s of CPU): a one-line error comes in half the time without them
-    proc = subprocess.run([sys.executable, "-c", _HEAVY, *args, f"hydra.run.dir={tmp_path / 'run'}"],
-                          capture_output=True, text=True, timeout=120)
+    if command == "flowsim":
+        args = [*args, f"hydra.run.dir={tmp_path / 'run'}"]
+    proc = subprocess.run([sys.executable, "-c", _HEAVY, command, *args], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
     assert proc.returncode == code, proc.stderr
     assert "HEAVY []" in proc.stderr, proc.stderr
     assert not (tmp_path / "run").exists()
-
 
 
 # Each forked worker reports whether it started with the run's libraries (imported once, before forking).

@@ -202,8 +202,6 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
 
 def collect_main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-collect SWEEP_DIR [--baseline KEY=VALUE ...]``."""
-    from flowsim.experiment.sweep import parse_override
-
     parser = ArgumentParser(
         prog="flowsim-collect", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
         "examples:\n"
@@ -226,6 +224,8 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
         if not Path(args.sweep_dir).is_dir():
             raise ConfigError(args.sweep_dir, "is not a directory",
                               "give the sweep directory (hydra.sweep.dir)")
+        from flowsim.experiment.sweep import parse_override  # with pandas: once the folder is there
+
         baseline = dict(parse_override(b) for b in args.baseline)
         if len(baseline) < len(args.baseline):
             raise ConfigError("--baseline", "gives the same key twice", "give each swept key once")
