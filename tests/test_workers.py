@@ -66,9 +66,11 @@ def _frozen(_: int) -> int:
 
 
 def test_workers_leave_inherited_objects_to_the_garbage_collector_frozen():
-    assert gc.get_freeze_count() == 0
-    assert min(in_workers(_frozen, range(4), 2)) > 1000  # the modules and all the parent held
-    assert gc.get_freeze_count() == 0  # the parent's own collector is as it was
+    # 0 before, except on CPython 3.12.1, whose collections after an unfreeze leave a few hundred
+    # objects of the interpreter's own frozen
+    before = gc.get_freeze_count()
+    assert min(in_workers(_frozen, range(4), 2)) > before + 1000  # the modules and all the parent held
+    assert gc.get_freeze_count() < before + 1000  # the parent's own collector is as it was
 
 
 def test_the_parent_keeps_nothing_frozen_after_a_fork_even_after_a_console_scripts_freeze():
@@ -84,9 +86,10 @@ def test_the_parent_keeps_nothing_frozen_after_a_fork_even_after_a_console_scrip
         alive = weakref.ref(garbage)
         del garbage
         list(in_workers(abs, range(4), 2))
-        gc.enable()
+        frozen = gc.get_freeze_count()  # before collecting: CPython 3.12.1's collect after an
+        gc.enable()                     # unfreeze leaves a few hundred objects of its own frozen
         gc.collect()
-        print(gc.get_freeze_count(), alive() is None)
+        print(frozen, alive() is None)
     """)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["0", "True"], done.stderr
