@@ -47,7 +47,7 @@ def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
         return "see flowsim --hydra-help and Hydra's documentation for its settings"
     if options:
         if len(options) > 16:
-            return "see flowsim/model/config.py for the valid keys"
+            return "flowsim --cfg job lists the settings (docs/reference/parameters.md describes them)"
         return f"use one of {', '.join(options)}"
     return None
 
@@ -179,7 +179,7 @@ def describe_error(error: BaseException) -> str | None:
         if typed is not None:
             return typed if merging is None else f"config file {merging[0]}: {typed}"
         return (f"{key}: {message}; fix: give {key} a value of the type the schema expects "
-                "(see flowsim/model/config.py)")
+                "(docs/reference/parameters.md gives each setting's unit and default)")
     if isinstance(error, HydraException):
         several = re.search(r"Ambiguous value for argument '([^=']+)=([^']*)'", str(error))
         if several:

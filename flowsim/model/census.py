@@ -39,7 +39,7 @@ from flowsim.model.validate import fmt
 __all__ = ["InitialCensus", "census_from_file", "check_census_fits"]
 
 FIELD = "run.initial_census"
-_WHAT = "a census YAML or CSV (see flowsim/model/census.py)"
+_WHAT = "a census YAML or CSV (the format: docs/how-to/warm-start.md)"
 _SECTIONS = {"units": "days_stayed", "waiting": "days_waited"}
 
 

@@ -30,7 +30,7 @@ def read_text(path: str | Path, field: str, what: str) -> tuple[Path, str]:
     field : str
         The config field, e.g. ``run.initial_census``.
     what : str
-        What the file should be, for the fix, e.g. ``"a census YAML or CSV (see flowsim/model/census.py)"``.
+        What the file should be, for the fix, e.g. ``"a CSV with columns date,rate_per_day"``.
 
     Returns
     -------

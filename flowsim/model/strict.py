@@ -80,9 +80,10 @@ def _unknown(path: str, key: object, options: Sequence[str]) -> ConfigError:
     where = _join(path, key)
     guess = closest(str(key), options)
     if guess is not None:
-        fix = f"did you mean {_join(path, guess)}? (keys are checked against flowsim/model/config.py)"
+        fix = f"did you mean {_join(path, guess)}?"
     else:
-        listed = ", ".join(options) if len(options) <= 16 else "see flowsim/model/config.py"
+        listed = (", ".join(options) if len(options) <= 16 else
+                  "flowsim --cfg job lists them (docs/reference/parameters.md describes them)")
         fix = f"remove it; valid keys under {path or 'the top level'}: {listed}"
     return ConfigError(where, f"unknown key {str(key)!r}", fix)
 
