@@ -142,7 +142,7 @@ def describe_error(error: BaseException) -> str | None:
         key = _field(omega, chain)
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
         if re.search(r"Key '.*' (is )?not in", message):
-            fix = _key_problem(omega, key) or "check the spelling against flowsim/model/config.py"
+            fix = _key_problem(omega, key) or "check the spelling: flowsim --cfg job lists the settings"
             if key in GROUPS:  # a group's file without its package line lands under the group's name
                 prefixed = _group_as_prefix(key, chain)  # or the command line put the group's name first
                 if prefixed is not None:

@@ -106,7 +106,7 @@ def _from_yaml(file: Path, text: str) -> dict[str, dict[str, list[float | None]]
     data = yaml_data(text, file, FIELD)
     if not isinstance(data, Mapping):
         raise ConfigError(FIELD, f"{file.name} must be a mapping with 'units' and/or 'waiting', got "
-                          f"{type(data).__name__}", "see the example in flowsim/model/census.py")
+                          f"{type(data).__name__}", "see the example in docs/how-to/warm-start.md")
     out: dict[str, dict[str, list[float | None]]] = {"units": {}, "waiting": {}}
     for section, value in data.items():
         if section not in _SECTIONS:
