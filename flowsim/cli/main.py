@@ -46,15 +46,15 @@ def import_run_modules() -> None:
     """Import what a run needs beyond the command: pandas and SciPy, with the pipeline and summary.
 
     Not with the command, so that a config error (found by Hydra or by the checks before the run) is
-    reported without them, in half the time. A sweep calls this before its workers fork.
+    reported without them, in half the time. A sweep calls this before its workers fork; a run's
+    task imports the same two modules as it starts.
     """
     import flowsim.experiment.pipeline
     import flowsim.reporting.summary  # noqa: F401
 
 
 def _task(cfg: DictConfig) -> None:
-    import_run_modules()
-    from flowsim.experiment.pipeline import run_scenario
+    from flowsim.experiment.pipeline import run_scenario  # the modules import_run_modules names
     from flowsim.reporting.summary import format_summary
 
     hydra_cfg = HydraConfig.get()
