@@ -3,10 +3,12 @@ the garbage collector paused while the command is imported, and what the import 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -102,6 +104,13 @@ _HEAVY = textwrap.dedent("""
     ("flowsim", ["services.ic_bedz.capacity=3"], 2),  # found by Hydra
     ("flowsim", ["--cfg", "job"], 0),
     ("flowsim-collect", ["no_such_sweep"], 2),
+    ("flowsim-report", ["no_such_run"], 2),
+    ("flowsim-report", ["--help"], 0),
+    ("flowsim-calibrate", ["fitt", "extract.csv"], 2),
+    ("flowsim-calibrate", ["fit", "--help"], 0),
+    ("flowsim-calibrate", ["targets", "no_such_targets.yaml"], 2),
+    ("flowsim-size", ["no_such_sizing.yaml"], 2),
+    ("flowsim-size", ["--help"], 0),
 ])
 def test_a_config_error_or_the_printed_config_imports_none_of_the_run(command, args, code, tmp_path):
     # pandas and SciPy are a run's (0.4 s of CPU): a one-line error comes in half the time without them
@@ -117,12 +126,13 @@ def test_a_config_error_or_the_printed_config_imports_none_of_the_run(command, a
 # Each forked worker reports whether it started with the run's libraries (imported once, before forking).
 _AT_FORK = textwrap.dedent("""
     import os, sys
+    modules = sys.argv.pop(1).split(",")
     os.register_at_fork(after_in_child=lambda: print(
-        "FORKED", all(m in sys.modules for m in ("pandas", "scipy.special", "flowsim.experiment.pipeline")),
-        file=sys.stderr, flush=True))
-    sys.argv = ["flowsim", *sys.argv[1:]]
-    from flowsim.cli.entry import flowsim
-    flowsim()
+        "FORKED", all(m in sys.modules for m in modules), file=sys.stderr, flush=True))
+    command = sys.argv.pop(1)
+    sys.argv = [command, *sys.argv[1:]]
+    from flowsim.cli import entry
+    getattr(entry, command.replace("-", "_"))()
 """)
 
 
@@ -135,8 +145,27 @@ def test_forked_workers_start_with_the_run_imported(args, tmp_path):
     short = ["scenario=quick", "run.horizon_days=20", "run.warm_up_days=0", "run.cool_down_days=0",
              "outputs.summary=false", f"hydra.run.dir={tmp_path / 'run'}",
              f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    proc = subprocess.run([sys.executable, "-c", _AT_FORK, *args, *short], capture_output=True, text=True,
-                          timeout=300)
+    _assert_forked_with_the_run(["flowsim", *args, *short], "flowsim.experiment.pipeline")
+
+
+def _assert_forked_with_the_run(argv: list[str], worker_module: str, cwd: Path | None = None) -> None:
+    modules = ",".join(["pandas", "scipy.special", worker_module])
+    proc = subprocess.run([sys.executable, "-c", _AT_FORK, modules, *argv], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     forked = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("FORKED")]
     assert forked and set(forked) == {"True"}, proc.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flowsim forks its workers on Linux only")
+def test_the_sizing_search_workers_start_with_the_run_imported(tmp_path):
+    # flowsim-size imports the search once its input is checked: still before its workers fork
+    spec = {"overrides": ["scenario=quick", "housing=off", "outputs.patients=false", "run.horizon_days=20",
+                          "run.warm_up_days=0", "run.cool_down_days=0"],
+            "seed": 5, "objective": "cost_total",
+            "variables": {"ic_beds": {"path": "services.ic_beds.capacity", "low": 36, "high": 39, "step": 3}},
+            "search": {"trials": 2, "batch": 2, "replications": 2, "shortlist": 2, "max_replications": 2},
+            "validation": {"replications": 2}}
+    (tmp_path / "sizing.yaml").write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML
+    _assert_forked_with_the_run(["flowsim-size", "sizing.yaml", "--n-jobs", "2", "--output", "out"],
+                                "flowsim.experiment.runner", tmp_path)

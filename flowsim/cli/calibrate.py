@@ -25,11 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowsim.calibration.example import write_synthetic_extract
-from flowsim.calibration.extract import read_extract
 from flowsim.calibration.extract_checks import ExtractError, parse_time
-from flowsim.calibration.fit import fit_extract
-from flowsim.calibration.outputs import check_system, format_fit_summary, write_outputs
 from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
@@ -80,11 +76,18 @@ def _fit_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fit(args: argparse.Namespace) -> None:
+    # pandas with the work, not with the command (--help and a mistyped argument are quick), and
+    # SciPy's fitting once the extract has passed its checks
+    from flowsim.calibration.extract import read_extract
+
     if not _NAME.fullmatch(args.name) or args.name == "default":
         raise ConfigError("--name", f"{args.name!r} cannot name a system file",
                           "use letters, digits, _ and -, and not 'default' (the system it builds on)")
     extract_date = _moment(args.extract_date, "--extract-date") if args.extract_date else None
     extract = read_extract(args.extract, extract_date, report=args.report)
+    from flowsim.calibration.fit import fit_extract
+    from flowsim.calibration.outputs import check_system, format_fit_summary, write_outputs
+
     out = check_output_folder(args.output, "--output")  # once the extract is good, before the fit
     fit = fit_extract(extract)
     paths = write_outputs(fit, out, args.name)
@@ -119,6 +122,8 @@ def _example_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _example(args: argparse.Namespace) -> None:
+    from flowsim.calibration.example import write_synthetic_extract  # pandas and the model: see _fit
+
     start = date_value(args.start, "--start")
     check_output_file(args.out, "OUT", "synthetic_extract.csv")  # before the simulation, not after it
     made = write_synthetic_extract(args.out, args.days, args.seed, args.scale, start, args.override)

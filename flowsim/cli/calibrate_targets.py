@@ -18,15 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowsim.calibration.objective import evaluate, start_values
-from flowsim.calibration.search import fit_targets
-from flowsim.calibration.target_report import (
-    format_targets,
-    parameter_table,
-    target_table,
-    write_fitted_system,
-    write_results,
-)
 from flowsim.calibration.target_spec import load_target_spec
 from flowsim.cli.output_path import check_output_folder
 from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
@@ -90,6 +81,18 @@ def run(args: argparse.Namespace) -> None:
         "seed": ("sets seed, which the targets file's own seed replaces", "write seed: {value} instead"),
         "replications": ("sets replications, which the targets file's own replications replace",
                          "write replications: {value} instead")}, "overrides")
+    # The fit's modules (pandas, SciPy, the run) once the targets file has passed its checks, so that
+    # --help and a mistake in it are quick; and before any worker forks, so that each starts with them.
+    from flowsim.calibration.objective import evaluate, start_values
+    from flowsim.calibration.search import fit_targets
+    from flowsim.calibration.target_report import (
+        format_targets,
+        parameter_table,
+        target_table,
+        write_fitted_system,
+        write_results,
+    )
+
     overrides = [*spec.overrides, *args.overrides]
     base = load_config(overrides, search_dir=args.config_dir)
     starts = start_values(base, spec)

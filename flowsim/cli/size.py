@@ -19,6 +19,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import OmegaConf
 
@@ -32,13 +33,10 @@ from flowsim.model.scenario import build_scenario
 from flowsim.model.strict import closest
 from flowsim.reporting.sizing_summary import format_sizing
 from flowsim.sizing.candidates import apply_candidate
-from flowsim.sizing.evaluations import BASELINE, Evaluator
-from flowsim.sizing.executor import LocalExecutor
-from flowsim.sizing.launcher import HydraLauncherExecutor
-from flowsim.sizing.outputs import write_sizing
-from flowsim.sizing.ranking import objective_kpi
-from flowsim.sizing.search import run_search, validate
 from flowsim.sizing.spec import SizingSpec, load_sizing_spec
+
+if TYPE_CHECKING:
+    from flowsim.sizing.evaluations import Evaluator
 
 __all__ = ["build_parser", "main"]
 
@@ -96,6 +94,9 @@ def _check_paths(base: OmegaConf, spec: SizingSpec) -> None:
 
 def _check_kpis(evaluator: Evaluator) -> None:
     """The objective and every constraint name a KPI (checked on one replication of today's system)."""
+    from flowsim.sizing.evaluations import BASELINE
+    from flowsim.sizing.ranking import objective_kpi
+
     spec = evaluator.spec
     evaluator.run([(BASELINE, spec.seed, [0])], "baseline")
     kpis = evaluator.kpis(BASELINE, spec.seed, 0)
@@ -135,11 +136,22 @@ def run(args: argparse.Namespace) -> None:
     output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
     _refuse_results_folder(output)
     output = check_output_folder(output, "--output")
+    # The search's modules (pandas, SciPy, the run) once the input is checked, so that --help and a
+    # mistake in it are quick; and before the workers fork, so that they start with them.
+    from flowsim.sizing.evaluations import Evaluator
+    from flowsim.sizing.executor import LocalExecutor
+    from flowsim.sizing.outputs import write_sizing
+    from flowsim.sizing.search import run_search, validate
+
     progress = sys.stderr.isatty()
     with folder_lock(output):
         overrides = [*spec.overrides, *args.overrides]
-        executor = (HydraLauncherExecutor(overrides, output / "jobs", args.config_dir) if args.hydra_launcher
-                    else LocalExecutor(args.n_jobs, progress))
+        if args.hydra_launcher:
+            from flowsim.sizing.launcher import HydraLauncherExecutor
+
+            executor = HydraLauncherExecutor(overrides, output / "jobs", args.config_dir)
+        else:
+            executor = LocalExecutor(args.n_jobs, progress)
         evaluator = Evaluator(base, spec, executor, output / "checkpoints")
         _check_kpis(evaluator)
         print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} mixes; "

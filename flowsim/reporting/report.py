@@ -27,33 +27,19 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from matplotlib.figure import Figure
-
-from flowsim.experiment.compare import compare_to_baseline
-from flowsim.experiment.io import atomic_write, write_table
-from flowsim.experiment.result_files import RUN_FIX, job_fix, read_census, read_csv, read_json, read_parquet
-from flowsim.experiment.sweep import SweepTables, check_collected, collect_sweep, find_jobs
 from flowsim.experiment.writable import why_not_writable
-from flowsim.measures.aggregate import (
-    census_fan,
-    option_label,
-    reasons_by_option,
-    wait_distribution,
-    weekly_utilisation,
-)
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
-from flowsim.reporting.plots import (
-    avoided_vs_option,
-    cost_vs_saving,
-    fan_chart,
-    marginal_benefit,
-    reasons_stacked,
-    utilisation_heatmap,
-    wait_distribution_plot,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from flowsim.experiment.sweep import SweepTables
+
+# pandas, SciPy and matplotlib (about 1 s) are imported by the functions that draw, not with the
+# command: --help, a mistyped folder or one that cannot be written to get their line at once.
 
 __all__ = ["FORMATS", "ReportError", "main", "render_report"]
 
@@ -79,6 +65,8 @@ class ReportError(ValueError):
 
 
 def _save(fig: Figure, folder: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    from flowsim.experiment.io import atomic_write
+
     written = []
     for fmt in formats:
         # no creation date in the SVG, so the same tables give the same file
@@ -91,6 +79,8 @@ def _save(fig: Figure, folder: Path, name: str, formats: Sequence[str]) -> list[
 
 def _manifest(run_dir: Path) -> dict[str, Any]:
     """The run's ``manifest.json``; empty when it is missing or damaged (an older run: still drawn)."""
+    from flowsim.experiment.result_files import RUN_FIX, read_json
+
     try:
         return read_json(run_dir / "manifest.json", RUN_FIX)
     except ConfigError:
@@ -116,6 +106,10 @@ def _describe(run_dir: Path) -> str:
 def _run_figures(run_dir: Path, label: str, census: pd.DataFrame | None, fix: str, notes: list[str]
                  ) -> list[tuple[str, Callable[[], Figure]]]:
     """Heat map (with a census) and waiting times of one run folder (drawn lazily)."""
+    from flowsim.experiment.result_files import read_parquet
+    from flowsim.measures.aggregate import wait_distribution, weekly_utilisation
+    from flowsim.reporting.plots import utilisation_heatmap, wait_distribution_plot
+
     figures: list[tuple[str, Callable[[], Figure]]] = []
     if census is not None:
         weekly = weekly_utilisation(census, read_parquet(run_dir / "units.parquet", fix))
@@ -146,6 +140,10 @@ def _render(figures: list[tuple[str, Callable[[], Figure]]], folder: Path, forma
 
 
 def _render_run(root: Path, formats: Sequence[str], notes: list[str]) -> list[Path]:
+    from flowsim.experiment.result_files import RUN_FIX, read_census, read_parquet
+    from flowsim.measures.aggregate import census_fan, reasons_by_option
+    from flowsim.reporting.plots import fan_chart, reasons_stacked
+
     label = _describe(root)
     census = read_census(root, RUN_FIX)
     reasons = reasons_by_option(read_parquet(root / "replications.parquet", RUN_FIX), [])
@@ -177,6 +175,11 @@ def _comparison(root: Path, tables: SweepTables, baseline_job: int | str | None,
     A saved table that cannot be drawn (damaged, or of other jobs) is compared afresh in memory and left
     as it is, with a note; without one, the sweep is gathered and compared, and the tables written.
     """
+    from flowsim.experiment.compare import compare_to_baseline
+    from flowsim.experiment.io import write_table
+    from flowsim.experiment.result_files import read_csv
+    from flowsim.experiment.sweep import collect_sweep
+
     path = root / "comparison.csv"
     if not path.exists():
         comparison = compare_to_baseline(collect_sweep(root), baseline_job)  # writes results, summary
@@ -211,12 +214,16 @@ def _check_jobs(saved: pd.DataFrame, path: Path, tables: SweepTables, fix: str) 
 
 
 def _is_numeric(series: pd.Series) -> bool:
+    import pandas as pd
+
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
 def _option_figures(comparison: pd.DataFrame, swept: Sequence[str]
                     ) -> list[tuple[str, Callable[[], Figure]]]:
     """avoided_vs_option / marginal_benefit / cost_vs_saving, as far as the swept columns allow."""
+    from flowsim.reporting.plots import avoided_vs_option, cost_vs_saving, marginal_benefit
+
     if not swept or len(comparison) < 2:
         return []
     figures: list[tuple[str, Callable[[], Figure]]] = []
@@ -232,6 +239,11 @@ def _option_figures(comparison: pd.DataFrame, swept: Sequence[str]
 
 def _render_sweep(root: Path, baseline_job: int | str | None, formats: Sequence[str], notes: list[str]
                   ) -> list[Path]:
+    from flowsim.experiment.result_files import job_fix, read_census
+    from flowsim.experiment.sweep import collect_sweep
+    from flowsim.measures.aggregate import census_fan, option_label, reasons_by_option
+    from flowsim.reporting.plots import fan_chart, reasons_stacked
+
     tables = collect_sweep(root, write=False)
     jobs = list(dict.fromkeys(tables.results["job"]))
     if baseline_job is not None and str(baseline_job) not in {str(j) for j in jobs}:
@@ -317,6 +329,9 @@ def _render_directory(root: Path, baseline_job: int | str | None, formats: Seque
     if not root.is_dir():
         raise ReportError(f"{root} is not a directory", _FIX_DIR)
     _check_writable(root)
+    from flowsim.experiment.result_files import RUN_FIX
+    from flowsim.experiment.sweep import check_collected, find_jobs
+
     if (root / "metrics.json").is_file():
         if baseline_job is not None:
             raise ReportError(f"{root} is a single run: --baseline-job applies to a sweep",
