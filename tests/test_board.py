@@ -492,7 +492,7 @@ def test_main_says_a_path_that_is_not_a_folder_is_not_a_sweep_to_run(tmp_path, c
         main([str(tmp_path / name)])
     assert exit_.value.code == 2
     assert capsys.readouterr().err == (
-        f"flowsim-board: error: {tmp_path / name} {what}; fix: give the sweep's folder (its "
+        f"flowsim-board: error: {tmp_path / name}: {what}; fix: give the sweep's folder (its "
         "hydra.sweep.dir, e.g. multirun/care_home_units)\n")
     assert calls == []
 

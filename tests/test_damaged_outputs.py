@@ -240,6 +240,18 @@ def test_report_names_a_file_of_a_run_with_other_columns(folder, capsys, name, m
 
 
 @pytest.mark.parametrize("main", [report.main, collect_main, lambda argv: board.main([*argv, "--no-pdf"])])
+@pytest.mark.parametrize("name, problem", [("nowhere", "does not exist"), ("a_file", "is a file, not a ")])
+def test_a_folder_that_is_not_there_is_worded_alike_by_each_command(tmp_path, capsys, notebooks, main, name,
+                                                                    problem):
+    # "path: problem; fix: ...", as flowsim words every input it cannot use
+    (tmp_path / "a_file").write_text("x")
+    line = _error_line(capsys, main, [str(tmp_path / name)])
+    assert line.split(": error: ")[1].startswith(f"{tmp_path / name}: {problem}")
+    assert "; fix: give the " in line and "hydra.sweep.dir" in line
+    assert notebooks == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+@pytest.mark.parametrize("main", [report.main, collect_main, lambda argv: board.main([*argv, "--no-pdf"])])
 def test_a_job_table_with_other_columns_is_named_before_anything_is_written(folder, capsys, notebooks, main):
     sweep = folder("sweep")
     _other_table(sweep / "1" / "units.parquet")

@@ -563,8 +563,13 @@ def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
            "(hydra.sweep.dir, holds 0/, 1/, ...)")
     with pytest.raises(ReportError) as error:
         render_report(folder / "nowhere")
-    assert str(error.value) == f"{folder / 'nowhere'} is not a directory; fix: {fix}"
-    (folder / "notes").mkdir(parents=True)
+    assert str(error.value) == f"{folder / 'nowhere'}: does not exist; fix: {fix}"
+    folder.mkdir()
+    (folder / "a_file").write_text("x")
+    with pytest.raises(ReportError) as error:
+        render_report(folder / "a_file")
+    assert str(error.value) == f"{folder / 'a_file'}: is a file, not a run's or sweep's folder; fix: {fix}"
+    (folder / "notes").mkdir()
     with pytest.raises(ReportError) as error:
         render_report(folder)
     assert str(error.value) == f"{folder} is not a flowsim run or sweep directory; fix: {fix}"
@@ -640,7 +645,7 @@ def test_main_lists_the_files_and_errors_exit_2(run_dir, tmp_path, drawn, capsys
         main([str(tmp_path / "nowhere")])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"flowsim-report: error: {tmp_path / 'nowhere'} is not a directory; fix: ")
+    assert err.startswith(f"flowsim-report: error: {tmp_path / 'nowhere'}: does not exist; fix: ")
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["--help"])

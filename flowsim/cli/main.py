@@ -222,8 +222,9 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if not Path(args.sweep_dir).is_dir():
-            raise ConfigError(args.sweep_dir, "is not a directory",
-                              "give the sweep directory (hydra.sweep.dir)")
+            what = "is a file, not a sweep's folder" if Path(args.sweep_dir).exists() else "does not exist"
+            raise ConfigError(args.sweep_dir, what, "give the sweep's folder (its hydra.sweep.dir, e.g. "
+                              "multirun/care_home_units)")
         from flowsim.experiment.sweep import parse_override  # with pandas: once the folder is there
 
         baseline = dict(parse_override(b) for b in args.baseline)

@@ -195,7 +195,7 @@ def _sweep_pack(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
     sweep = Path(args.sweep_dir)
     if not sweep.is_dir():  # a mistyped path is not a sweep still to run
         what = "is a file, not a sweep's folder" if sweep.exists() else "does not exist"
-        _fail(f"{sweep} {what}; fix: give the sweep's folder (its hydra.sweep.dir, e.g. "
+        _fail(f"{sweep}: {what}; fix: give the sweep's folder (its hydra.sweep.dir, e.g. "
               "multirun/care_home_units)")
     if not (sweep / "results.parquet").is_file() and not any(sweep.glob("*/metrics.json")):
         fix = (f"it is a flowsim-size folder: pass it as --sizing {sweep}" if

@@ -326,8 +326,9 @@ def _check_writable(root: Path) -> None:
 
 def _render_directory(root: Path, baseline_job: int | str | None, formats: Sequence[str], notes: list[str]
                       ) -> list[Path]:
-    if not root.is_dir():
-        raise ReportError(f"{root} is not a directory", _FIX_DIR)
+    if not root.is_dir():  # "path: problem; fix: ...", as every command words a path it cannot use
+        what = "is a file, not a run's or sweep's folder" if root.exists() else "does not exist"
+        raise ReportError(f"{root}: {what}", _FIX_DIR)
     _check_writable(root)
     from flowsim.experiment.result_files import RUN_FIX
     from flowsim.experiment.sweep import check_collected, find_jobs
