@@ -259,7 +259,7 @@ def sweep(tmp_path_factory) -> dict[str, Any]:
     for job, value in enumerate(SWEPT_VALUES):
         overrides = [*SWEEP, f"arrivals.series_csv={series}", f"{SWEPT}={value}"]
         done = run_scenario(load_config(overrides), root / str(job), overrides, progress=False, job=job)
-        jobs.append((overrides, done.identity))
+        jobs.append((overrides, done.identity, 2))
         if job == 0:  # the summary of a single replication of the core model
             first = done.replications.iloc[:1]
             one_replication = format_summary(summarise(first), done.units[done.units["replication"] == 0],

@@ -249,6 +249,7 @@ def test_sweep_json_records_each_job_and_its_identity(seed_sweeps):
         assert metrics["job"] == int(number)
         assert metrics["identity"] == job["identity"]  # composed at launch = what the job ran
         assert f"services.care_home_unit.capacity={[0, 3, 6][int(number)]}" in job["overrides"]
+        assert job["replications"] == metrics["replications"] == 2
     collected = json.loads((one / "collected.json").read_text())
     assert set(collected["jobs"]) == {"0", "1", "2"}
 
@@ -311,6 +312,31 @@ def test_a_rerun_with_another_seed_leaves_out_the_earlier_sweeps_extra_job(seed_
     assert set(pd.read_csv(rerun / "comparison.csv")["job"]) == {0, 1}
     again = _cli("flowsim.cli.main.collect_main", str(rerun))
     assert again.returncode == 0 and "left out: 2 " in again.stderr
+
+
+def test_jobs_left_from_a_run_of_the_sweep_with_other_replications_are_not_gathered(seed_sweeps, tmp_path):
+    # The same sweep asked for 3 replications, cut short once it had redone job 0: jobs 1 and 2 still
+    # hold the 2 of the earlier run. Their identity is this sweep's (replications are not part of it).
+    one, _ = seed_sweeps
+    sweep = tmp_path / "sweep"
+    shutil.copytree(one, sweep)
+    record = json.loads((sweep / "sweep.json").read_text())
+    for job in record["jobs"].values():
+        job["replications"] = 3
+    (sweep / "sweep.json").write_text(json.dumps(record))
+    _rerun_job(sweep, "0", "replications=3")
+    tables = collect_sweep(sweep, write=False)
+    assert set(tables.results["job"]) == {0} and len(tables.results) == 3
+    assert tables.incomplete == ("1 (2 replication(s), not the 3 of sweep.json)",
+                                 "2 (2 replication(s), not the 3 of sweep.json)")
+    collected = _cli("flowsim.cli.main.collect_main", str(sweep))
+    assert collected.returncode == 0, collected.stderr
+    assert "unfinished jobs left out: 1 (2 replication(s), not the 3 of sweep.json), 2 " in collected.stderr
+    assert "rerun the same command to finish them" in collected.stderr
+    record["jobs"]["1"]["replications"] = "three"  # damaged by hand
+    (sweep / "sweep.json").write_text(json.dumps(record))
+    with pytest.raises(ConfigError, match="its job 1's replications entry is not a whole number"):
+        collect_sweep(sweep, write=False)
 
 
 def _rerun_job(sweep: Path, job: str, *extra: str) -> None:

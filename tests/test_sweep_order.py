@@ -38,7 +38,7 @@ def sweep(tmp_path_factory) -> Path:
     for k in (11, 2, 10, 0, 9, 1, 5, 3, 8, 4, 7, 6):
         run = run_scenario(load_config(overrides[k]), root / str(k), overrides[k], progress=False, job=k)
         identities[k] = run.identity
-    write_sweep_record(root, [(overrides[k], identities[k]) for k in ORDER], [*BASE, f"{KEY}=0,1,2"])
+    write_sweep_record(root, [(overrides[k], identities[k], 2) for k in ORDER], [*BASE, f"{KEY}=0,1,2"])
     return root
 
 

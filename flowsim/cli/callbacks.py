@@ -86,7 +86,7 @@ class ValidateSweep(Callback):
             where = f"sweep job {number} ({' '.join(check.overrides)}): " if check.config_error else ""
             print(f"flowsim: error: {where}{check.problem}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
-        jobs = [(list(check.overrides), check.identity) for check in checks]
+        jobs = [(list(check.overrides), check.identity, check.replications) for check in checks]
         try:
             check_output_dir(config.hydra.sweep.dir, "hydra.sweep.dir")
         except ConfigError as error:

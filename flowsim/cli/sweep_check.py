@@ -39,6 +39,7 @@ class JobCheck:
     identity: RunIdentity | None
     problem: str | None = None
     config_error: bool = False  # the problem is the config's (a ConfigError), not a malformed override
+    replications: int | None = None  # the replications its results must hold (None: adaptive precision)
 
 
 def plain_config(config: DictConfig) -> dict[str, Any]:
@@ -86,7 +87,9 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
         if line is None:
             raise
         return JobCheck(tuple(overrides), None, line)
-    return JobCheck(tuple(overrides), run_identity(plain))
+    # The identity leaves replications out (more of them resume a run), so the count is recorded apart
+    replications = None if plain["precision"]["adaptive"] else int(plain["replications"])
+    return JobCheck(tuple(overrides), run_identity(plain), replications=replications)
 
 
 def launcher_pool(config: DictConfig) -> Any | None:

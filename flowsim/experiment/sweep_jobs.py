@@ -1,14 +1,15 @@
 """Which job folders of a sweep directory make up one sweep.
 
 At the start of a multirun :func:`write_sweep_record` writes ``sweep.json``: every job's number,
-overrides and identity (:mod:`flowsim.experiment.identity`). :func:`select_jobs` then takes exactly the
-finished
-job folders whose own ``metrics.json`` records the identity ``sweep.json`` expects for their job
-number. Folders of jobs that ``sweep.json`` does not list (left from an earlier, larger sweep) are
-left out and reported; a folder holding a listed job made by something else (another seed, config,
-input file or flowsim) is refused, since it would silently pair results across runs. Sweeps written
-before ``sweep.json`` existed are checked for consistency from each job's ``manifest.json`` and
-``metrics.json`` instead.
+overrides, identity (:mod:`flowsim.experiment.identity`) and replications. :func:`select_jobs` then
+takes exactly the finished job folders whose own ``metrics.json`` records the identity ``sweep.json``
+expects for their job number. A job finished with another number of replications (an earlier run
+of the same sweep with fewer, cut short before it redid that job) is not finished for this sweep:
+it is left out with the unfinished ones, as the identity leaves replications out. Folders of jobs
+that ``sweep.json`` does not list (left from an earlier, larger sweep) are left out and reported; a
+folder holding a listed job made by something else (another seed, config, input file or flowsim) is
+refused, since it would silently pair results across runs. Sweeps written before ``sweep.json``
+existed are checked for consistency from each job's ``manifest.json`` and ``metrics.json`` instead.
 """
 
 from __future__ import annotations
@@ -33,16 +34,18 @@ _FIX_MIXED = ("move one sweep's job folders to another folder, or rerun the swee
               "hydra.sweep.dir")
 
 
-def write_sweep_record(sweep_dir: str | Path, jobs: Sequence[tuple[Sequence[str], RunIdentity]],
+def write_sweep_record(sweep_dir: str | Path,
+                       jobs: Sequence[tuple[Sequence[str], RunIdentity, int | None]],
                        overrides: Sequence[str] = ()) -> Path:
-    """Write ``sweep.json``: job number -> overrides and identity, before any job runs.
+    """Write ``sweep.json``: job number -> overrides, identity and replications, before any job runs.
 
     Parameters
     ----------
     sweep_dir : path
         The multirun directory (``hydra.sweep.dir``).
-    jobs : sequence of (overrides, RunIdentity)
-        Every job in launch order (index = Hydra job number).
+    jobs : sequence of (overrides, RunIdentity, replications)
+        Every job in launch order (index = Hydra job number); replications is the number its results
+        must hold, or None where adaptive precision decides it.
     overrides : sequence of str
         The command line of the sweep, recorded for the reader.
 
@@ -50,14 +53,15 @@ def write_sweep_record(sweep_dir: str | Path, jobs: Sequence[tuple[Sequence[str]
     -------
     pathlib.Path
     """
-    seeds = {json.dumps(identity.seed) for _, identity in jobs}
+    seeds = {json.dumps(identity.seed) for _, identity, _ in jobs}
     return write_json({
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "flowsim_version": flowsim_version(),
         "seed": jobs[0][1].seed if len(seeds) == 1 and jobs else None,
         "overrides": list(overrides),
-        "jobs": {str(number): {"overrides": list(job_overrides), "identity": identity.summary()}
-                 for number, (job_overrides, identity) in enumerate(jobs)},
+        "jobs": {str(number): {"overrides": list(job_overrides), "identity": identity.summary(),
+                               "replications": replications}
+                 for number, (job_overrides, identity, replications) in enumerate(jobs)},
     }, Path(sweep_dir) / SWEEP_FILE)
 
 
@@ -164,15 +168,21 @@ def _from_record(root: Path, record: Mapping[str, Any], finished: list[JobFolder
     taken: list[JobFolder] = []
     foreign: list[tuple[JobFolder, list[str]]] = []
     left_out: list[str] = []
+    short: list[str] = []  # finished with other replications than sweep.json asks for
     for job in finished:
         expected = listed.get(str(job.job)) if job.job is not None else None
         if expected is None:
             left_out.append(job.name)
-        elif job.identity.get("digest") == expected["identity"]["digest"]:
-            taken.append(job)
-        else:
+        elif job.identity.get("digest") != expected["identity"]["digest"]:
             foreign.append((job, differences(expected["identity"], job.identity) if job.identity
                             else ["flowsim (no identity recorded)"]))
+        elif expected.get("replications") not in (None, job.replications):
+            # made by this sweep's config with another number of replications (e.g. an earlier, shorter
+            # run of the same command, cut short before it reached this job): not finished for this sweep
+            short.append(f"{job.name} ({job.replications:,} replication(s), not the "
+                         f"{expected['replications']:,} of {SWEEP_FILE})")
+        else:
+            taken.append(job)
     if foreign:
         what = sorted({part.split(" (")[0] for _, parts in foreign for part in parts})
         raise ConfigError(
@@ -186,8 +196,8 @@ def _from_record(root: Path, record: Mapping[str, Any], finished: list[JobFolder
                           f"({_names([j for j in taken if j.job == twice[0]])})",
                           "keep one of them and move the others out")
     missing = [number for number in listed if int(number) not in numbers]
-    pending = [p.name for p in unfinished]
-    pending += [n for n in missing if n not in pending]
+    pending = [p.name for p in unfinished] + short
+    pending += [n for n in missing if n not in {p.split(" ")[0] for p in pending}]
     return SweepJobs(tuple(taken), tuple(pending), tuple(left_out))
 
 
@@ -271,8 +281,8 @@ def _read_record(path: str | Path) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        If the file is missing, not a JSON object (e.g. cut short), or lists no jobs or a job without
-        its identity; the field is its path.
+        If the file is missing, not a JSON object (e.g. cut short), or lists no jobs, a job without
+        its identity or with replications that are not a whole number; the field is its path.
     """
     fix = f"rerun the sweep's command (it writes {SWEEP_FILE} again)"
     record = read_json(path, fix)
@@ -285,4 +295,9 @@ def _read_record(path: str | Path) -> dict[str, Any]:
         if not number.isdigit() or not isinstance(digest, str):
             raise ConfigError(str(path), f"is damaged: its job {number!r} is not a job number with an "
                               "identity", fix)
+        replications = job.get("replications")  # absent from files written before it was recorded
+        if replications is not None and (not isinstance(replications, int) or isinstance(replications, bool)
+                                         or replications < 1):
+            raise ConfigError(str(path), f"is damaged: its job {number}'s replications entry is not a whole "
+                              "number >= 1", fix)
     return record
