@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -173,6 +174,11 @@ def test_board_pack_recommends_by_the_stated_rule_and_shows_real_figures(small_s
         assert (f"The largest mean net saving is {OPTION} = {PLACES[best]}, {_gbp(largest[0])} a year "
                 f"(95 % CI {_gbp(floor)} to {_gbp(largest[2])})") in text
     assert (chosen, best) == (1, 2)  # the sweep was chosen so that the rules disagree (see small_sweep)
+    assert "Not every option of this sweep is here" not in text  # every job finished
+    # the recommended option's delayed days avoided, valued on each other cost basis of the config
+    days = options[chosen]["days"][0]
+    assert (f"the recommended option's delayed days avoided would be worth, a year: ipacs_2017_18 (GBP 346 a "
+            f"day: IPACS technical guide, 2017/18 prices) {_gbp(days * 346)};") in text
     focus = chosen
     (days, days_low, days_high), (net, net_low, net_high) = options[focus]["days"], options[focus]["net"]
     assert (f"Delayed days avoided: {days:,.0f} on average (95 % confidence interval of the average: "
@@ -284,6 +290,25 @@ def test_board_pack_other_rules_and_baseline(small_sweep, tmp_path):
     assert f"{_headline(options, 0, 0)} " in text
     assert f"{OPTION} = 0 (the baseline) is the cheapest of the 3 of 3 options that do" in text
     assert "pays for itself" not in text
+
+
+def test_a_pack_of_a_sweep_cut_short_says_which_options_are_not_in_it(small_sweep, tmp_path):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(small_sweep, sweep)
+    (sweep / "2" / "metrics.json").unlink()  # job 2 stopped before it finished
+    _, text = _pack(sweep, tmp_path / "board.html")
+    assert ("Not every option of this sweep is here. Job(s) 2 have not finished, so this page compares only "
+            "the options that did.") in text
+
+
+def test_a_pack_that_keeps_the_baseline_as_the_best_option_does_not_value_it_against_itself(tmp_path):
+    # unit beds at GBP 100,000 a week: no option pays, the baseline has the largest mean net saving (0)
+    common = ["scenario=quick", "services.ic_beds.capacity=29", "replications=2",
+              "services.care_home_unit.cost_per_bed_week=100000"]
+    sweep = run_sweep(tmp_path / "sweep", common, [f"{OPTION}={places}" for places in (0, 8)])
+    _, text = _pack(sweep, tmp_path / "board.html")
+    assert "Recommendation: keep the baseline" in text
+    assert "would be worth, a year" not in text  # was every basis at GBP 0: the baseline against itself
 
 
 def test_a_pack_of_one_replication_says_it_has_no_interval_not_nan(tmp_path):

@@ -124,6 +124,10 @@ elif decision.is_baseline:
 else:
     headline = f"**Recommendation: {focus_label}** (against the baseline, {base_label})."
 lines = [headline, "", decision.sentence, ""]
+if tables.incomplete:  # a sweep cut short: the pack compares only the options that finished
+    lines += [f"**Not every option of this sweep is here.** Job(s) {', '.join(tables.incomplete)} have not "
+              "finished, so this page compares only the options that did. Rerun the sweep's command to "
+              "finish them (finished jobs are kept), then make this pack again.", ""]
 # the baseline kept because the best option may not pay for itself (not because it meets a target)
 unproven = decision.best["net_saving_per_year_ci_low"] < 0
 if decision.is_baseline and decision.best["job"] != base_job and unproven:
@@ -187,7 +191,7 @@ display(Markdown(
     f"- Counted: acute delayed bed-days, at {gbp(acute)} each. This is an opportunity cost: a freed bed "
     "is used by the next patient. It is not cash released unless beds or staff are actually taken out.\n"
     + (f"- On the other cost bases listed in the configuration, the {focus_name}'s delayed days avoided "
-       f"would be worth, a year: {other_bases}.\n" if other_bases else "") +
+       f"would be worth, a year: {other_bases}.\n" if other_bases and focus_job != base_job else "") +
     "- Counted: the cost of the modelled services: block contracts and occupied days of the units, "
     "housing coordinators and step-down flats where configured.\n"
     "- Not counted: primary care and community health services outside the units; social care beyond "
