@@ -176,6 +176,31 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, default_
     pd.testing.assert_frame_equal(resumed, pd.read_parquet(default_sweep / "results.parquet"))
 
 
+@pytest.mark.parametrize("mode", ["run", "sweep"])
+def test_ctrl_c_says_where_the_finished_replications_are_and_how_to_resume(tmp_path, mode):
+    folder = tmp_path / mode
+    if mode == "run":  # replications in two forked workers
+        args = [*TINY, "replications=40", "n_jobs=2", f"hydra.run.dir={folder}"]
+        key, first = "hydra.run.dir", ""
+    else:
+        args, key, first = (["-m", *TINY, "services.care_home_unit.capacity=0,3", "replications=40",
+                             f"hydra.sweep.dir={folder}", "hydra/launcher=basic"], "hydra.sweep.dir", "0/")
+    proc = subprocess.Popen([sys.executable, "-m", "flowsim", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _wait_for(folder, f"{first}checkpoints/*/rep-000000/kpis.json")
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    assert err.strip().splitlines()[-1] == (
+        f"flowsim: interrupted. Finished replications are kept in {folder}; to resume where it stopped, run "
+        f"the same command with {key}={folder} (finished replications are loaded, not run again).")
+
+
 @pytest.mark.slow
 def test_ray_and_submitit_launchers_match_the_default(tmp_path, default_sweep):
     reference = pd.read_parquet(default_sweep / "results.parquet")

@@ -31,7 +31,7 @@ from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
 from flowsim.model.overrides import normalise_overrides
 
 if typing.TYPE_CHECKING:
@@ -70,6 +70,8 @@ def _task(cfg: DictConfig) -> None:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
+    except KeyboardInterrupt:  # a sweep's job: the sweeper names the sweep's folder instead
+        raise Interrupted(str(output_dir), "hydra.run.dir") from None
     adaptive = cfg.get("precision") is not None and bool(cfg.precision.get("adaptive"))
     warning = run.precision.warning(int(cfg.precision.max_replications) if adaptive else None)
     if warning:
@@ -82,18 +84,26 @@ def _task(cfg: DictConfig) -> None:
               + ", ".join(sorted(p.name for p in run.files.values())) + ")")
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
+
+
 def _guarded(entry: Callable[[], None]) -> None:
     # Hydra prints its own traceback-ish report and exits 1 unless HYDRA_FULL_ERROR is set; with it
     # set, errors reach us and a user's mistake becomes one line and exit 2.
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         entry()
+    except KeyboardInterrupt as stop:  # Ctrl-C: not a fault, so no traceback; how to resume, once known
+        hint = f" {stop}" if isinstance(stop, Interrupted) else ""
+        print(f"\nflowsim: interrupted.{hint}", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised below
         line = describe_error(error)
         if line is None:
             raise
         print(f"flowsim: error: {line}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
+
 
 
 def _normalised_argv(argv: list[str]) -> list[str]:

@@ -11,10 +11,28 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-__all__ = ["EXIT_CONFIG_ERROR", "ArgumentParser", "ConfigError"]
+__all__ = ["EXIT_CONFIG_ERROR", "ArgumentParser", "ConfigError", "Interrupted"]
 
 # Exit code of every flowsim command when the input, not the program, is wrong.
 EXIT_CONFIG_ERROR = 2
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run or sweep, naming the folder its finished replications are kept in.
+
+    Parameters
+    ----------
+    folder : str
+        The run's or sweep's folder.
+    key : str
+        The setting that names it on a command line (``hydra.run.dir`` or ``hydra.sweep.dir``).
+    """
+
+    def __init__(self, folder: str, key: str) -> None:
+        self.folder, self.key = folder, key
+        super().__init__(f"Finished replications are kept in {folder}; to resume where it stopped, run the "
+                         f"same command with {key}={folder} (finished replications are loaded, not run "
+                         "again).")
 
 
 class ConfigError(ValueError):

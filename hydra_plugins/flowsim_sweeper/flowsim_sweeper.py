@@ -14,7 +14,7 @@ Hydra loads plugins only from the ``hydra_plugins`` package, hence this module's
 # where a dataclass cannot resolve string annotations.
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
@@ -37,6 +37,16 @@ ConfigStore.instance().store(group="hydra/sweeper", name="flowsim", node=Flowsim
 
 class FlowsimSweeper(BasicSweeper):
     """The basic sweeper, trusting flowsim's callback to have checked every job before the sweep."""
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """The basic sweeper's sweep; on Ctrl-C, the folder its finished jobs and replications are in."""
+        from flowsim.model.errors import Interrupted
+
+        try:
+            return super().sweep(arguments)
+        except KeyboardInterrupt:  # wherever the jobs run: in this process or in the launcher's workers
+            assert self.config is not None
+            raise Interrupted(str(self.config.hydra.sweep.dir), "hydra.sweep.dir") from None
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Compose each job of ``batch``, unless flowsim's ``ValidateSweep`` callback already has."""
