@@ -123,6 +123,25 @@ def test_a_config_error_or_the_printed_config_imports_none_of_the_run(command, a
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command, args", [
+    ("flowsim", ["scenario=quick", "run.horizon_days=20", "run.warm_up_days=0", "run.cool_down_days=0"]),
+    ("flowsim", ["--help"]),  # any command's printing (entry._run), Hydra's run aside
+])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(command, args, tmp_path):
+    # flowsim | head -3: the pipe's reader gone before the summary is printed (closed here at once)
+    if command == "flowsim" and args[0] != "--help":
+        args = [*args, f"hydra.run.dir={tmp_path / 'run'}"]
+    proc = subprocess.Popen([sys.executable, "-c", _HEAVY, command, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == entry.EXIT_BROKEN_PIPE, err
+    assert "Traceback" not in err and "Error" not in err and "Exception" not in err, err
+    if command == "flowsim" and args[0] != "--help":
+        assert (tmp_path / "run" / "metrics.json").is_file()  # the run's files were written before
+
+
 # Each forked worker reports whether it started with the run's libraries (imported once, before forking).
 _AT_FORK = textwrap.dedent("""
     import os, sys

@@ -25,9 +25,24 @@ import gc
 import importlib
 import os
 import sys
+from typing import NoReturn
 
-__all__ = ["flowsim", "flowsim_board", "flowsim_calibrate", "flowsim_collect",
-           "flowsim_report", "flowsim_size", "flowsim_warmup"]
+__all__ = ["EXIT_BROKEN_PIPE", "flowsim", "flowsim_board", "flowsim_calibrate", "flowsim_collect",
+           "flowsim_report", "flowsim_size", "flowsim_warmup", "stop_on_broken_pipe"]
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader stopped reading
+
+
+def stop_on_broken_pipe() -> NoReturn:
+    """Exit quietly once stdout's reader has gone (``flowsim | head -3``), as command-line tools do.
+
+    The files are written by then; only the rest of the printed text is lost, which the reader did not
+    want. Python would meet the closed pipe again flushing stdout at exit, so stdout goes to
+    ``os.devnull`` first.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 def _run(module: str, function: str = "main") -> None:
@@ -47,7 +62,10 @@ def _run(module: str, function: str = "main") -> None:
     finally:
         gc.freeze()
         gc.enable()
-    command()
+    try:
+        command()
+    except BrokenPipeError:
+        stop_on_broken_pipe()
 
 
 def flowsim() -> None:

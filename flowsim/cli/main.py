@@ -26,6 +26,7 @@ from omegaconf import DictConfig
 
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.config_errors import describe_error
+from flowsim.cli.entry import stop_on_broken_pipe
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note
@@ -77,11 +78,14 @@ def _task(cfg: DictConfig) -> None:
     if warning:
         print(f"flowsim: warning: {warning}", file=sys.stderr)
     if cfg.outputs.summary:
-        if run.resumed:
-            print(f"Resumed {run.resumed} finished replication(s) from {run.output_dir}/checkpoints/")
-        print(format_summary(run.summary, run.units, run.scenario, len(run.replications)))
-        print(f"\nOutputs written to {run.output_dir}/ ("
-              + ", ".join(sorted(p.name for p in run.files.values())) + ")")
+        try:
+            if run.resumed:
+                print(f"Resumed {run.resumed} finished replication(s) from {run.output_dir}/checkpoints/")
+            print(format_summary(run.summary, run.units, run.scenario, len(run.replications)))
+            print(f"\nOutputs written to {run.output_dir}/ ("
+                  + ", ".join(sorted(p.name for p in run.files.values())) + ")", flush=True)
+        except BrokenPipeError:  # flowsim | head: here, before Hydra reports it as the job's error
+            stop_on_broken_pipe()
 
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
