@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 import matplotlib
@@ -558,9 +559,36 @@ def test_cost_vs_saving_of_two_swept_columns_and_of_unsortable_options():
     axis = cost_vs_saving(mixed, OPTION).axes[0]  # int and str do not sort: the sweep's order
     assert _ticks(axis.get_xticklabels()) == ["0\n(baseline)", "ten", "10", "forty"]
     assert [b.get_height() for b in axis.containers[0]] == [0.0, 120_000.0, 90_000.0, -30_000.0]
+    named = _comparison_with_cis().assign(**{OPTION: ["none", "oldham_h2h", "heatherstones", "home_group"]})
+    axis = cost_vs_saving(named, OPTION).axes[0]  # schemes: the sweep's order, from its baseline
+    assert _ticks(axis.get_xticklabels()) == ["none\n(baseline)", "oldham_h2h", "heatherstones", "home_group"]
+    assert {t.get_rotation() for t in axis.get_xticklabels()} == {0.0}  # four fit level
     one_key = _comparison_with_cis().assign(**{OPTION: [0.5, 20.0, 10.0, 40.0]})
     axis = cost_vs_saving(one_key, [OPTION]).axes[0]
     assert _ticks(axis.get_xticklabels())[:2] == ["0.5\n(baseline)", "10.0"]  # a one-element list: no name
+
+
+def test_cost_vs_saving_tilts_option_names_that_would_run_into_each_other():
+    names = ["none", "heatherstones", "home_group", "nottingham_hhc", "oldham_h2h", "gloucestershire",
+             "care_and_repair", "warm_homes", "step_down_flats"]
+    table = pd.concat([_comparison_with_cis()] * 3, ignore_index=True).iloc[:9].assign(
+        **{OPTION: names, "job": range(9), "baseline_job": 0})
+    fig = cost_vs_saving(table, OPTION)
+    labels = fig.axes[0].get_xticklabels()
+    assert [t.get_text() for t in labels] == ["none\n(baseline)", *names[1:]]
+    assert {(t.get_rotation(), t.get_horizontalalignment()) for t in labels} == {(30.0, "right")}
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    # tilted, neighbouring labels are parallel lines further apart than a line of text is high ...
+    anchors = [t.get_window_extent().x1 for t in labels]  # right-aligned: the anchor is the right end
+    line_px = labels[1].get_fontsize() * fig.dpi / 72 * 1.2
+    assert min(b - a for a, b in itertools.pairwise(anchors)) * math.sin(math.radians(30)) > line_px
+    # ... while level they would run into each other
+    for text in labels:
+        text.set(rotation=0, horizontalalignment="center")
+    canvas.draw()
+    level = [t.get_window_extent() for t in fig.axes[0].get_xticklabels()]
+    assert any(a.overlaps(b) for a, b in itertools.pairwise(level))
 
 
 def _hand_census() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -173,11 +173,13 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
 
 
 def _option_order(comparison: pd.DataFrame, option: str | Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Options in order of their numbers; named options (schemes, policies) in the sweep's own order,
+    which starts at its baseline: an alphabet puts the baseline among them for no reason."""
     keys = [option] if isinstance(option, str) else list(option)
-    try:
-        table = comparison.sort_values(keys, kind="stable")
-    except TypeError:  # mixed types: keep the sweep's own order
-        table = comparison
+    types = pd.api.types
+    numeric = all(types.is_numeric_dtype(comparison[k]) and not types.is_bool_dtype(comparison[k])
+                  for k in keys)
+    table = comparison.sort_values(keys, kind="stable") if numeric else comparison
     if len(keys) == 1:
         return table, [str(v) for v in table[keys[0]]]
     columns = [table[k].tolist() for k in keys]  # each column keeps its own type (10, not 10.0)
@@ -237,6 +239,15 @@ def marginal_benefit(comparison: pd.DataFrame, option: str, group: str | None = 
     return fig
 
 
+def _tilt_if_crowded(axis: Axes, labels: Sequence[str], width_in: float) -> None:
+    """Tilt the x tick labels when, level, they would run into each other (many or long option names)."""
+    widest_pt = max((len(line) for label in labels for line in label.split("\n")), default=0) * 0.6 * 10
+    slot_pt = width_in * 72 * 0.75 / max(len(labels), 1)  # the axes take about 3/4 of the width
+    if widest_pt > 0.9 * slot_pt:
+        for text in axis.get_xticklabels():
+            text.set(rotation=30, horizontalalignment="right", rotation_mode="anchor")
+
+
 def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Figure:
     """Net saving per year (bars, 95 % CI) and return per £1 spent (dots, twin axis) by option.
 
@@ -245,7 +256,8 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     comparison : pandas.DataFrame
         From :func:`flowsim.experiment.compare.compare_to_baseline`.
     option : str or sequence of str
-        The swept column(s) that name an option; options are drawn in sorted order.
+        The swept column(s) that name an option; options of numbers are drawn in sorted order, named
+        options (schemes, policies) in the sweep's order. Labels too wide to sit level are tilted.
 
     Returns
     -------
@@ -267,6 +279,7 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
                   capsize=4, label="95 % CI (paired)")
     axis.axhline(0, color="grey", linewidth=0.8)
     axis.set_xticks(x, labels)
+    _tilt_if_crowded(axis, labels, fig.get_figwidth())
     axis.set_xlabel(option if isinstance(option, str) else ", ".join(option))
     axis.set_ylabel("net saving per year (GBP)")
     axis.yaxis.set_major_formatter(_THOUSANDS)
