@@ -167,6 +167,9 @@ def test_figure_draws_at_most_six_panels():
     fig = warm_up_figure(series, suggest_warm_up(series))
     assert len(fig.axes) == 6
     assert "first 6 of 8" in fig.get_suptitle()
+    assert fig.get_suptitle().startswith("Warm-up from an empty system: 2 replication(s) of 100 days")
+    fig = warm_up_figure(series, suggest_warm_up(series), from_census=True)
+    assert fig.get_suptitle().startswith("Warm-up from the census given: 2 replication(s) of 100 days")
 
 
 # --- the command ---------------------------------------------------------------------------------------
@@ -219,6 +222,20 @@ def test_cli_prints_the_suggestion_and_writes_the_figure(tmp_path):
     assert int(use[0].rsplit("=", 1)[1]) % 7 == 0
     assert "run.warm_up_days=63" in proc.stdout  # what the user's scenario has, for comparison
     assert "Note: arrivals vary by month" in proc.stdout  # the default system is seasonal
+
+
+def test_cli_from_a_census_says_so_and_suggests_no_warm_up(tmp_path):
+    census = tmp_path / "census.yaml"
+    census.write_text("units:\n  ic_beds: {count: 30}\n")
+    proc = _warmup("--replications", "2", "--horizon-days", "150", "--figure", str(tmp_path / "w.png"),
+                   "scenario=quick", f"run.initial_census={census}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("flowsim-warmup: 2 replication(s) of 150 days from the census given "
+                                  "(run.initial_census, 30 patients)\n")
+    assert "Settled from the census after: " in proc.stdout
+    assert "A warm start keeps run.warm_up_days=0" in proc.stdout
+    assert "empty" not in proc.stdout and "Use: run.warm_up_days" not in proc.stdout
+    assert "SHORTER" not in proc.stdout  # the configured warm-up is not weighed against the census's
 
 
 WARMUP_MISTAKES = [

@@ -1,6 +1,7 @@
 """``flowsim-warmup``: how long a warm-up does this system need?
 
-Runs a few long replications from an empty system (no warm-up), suggests ``run.warm_up_days`` from
+Runs a few long replications from an empty system (no warm-up; from the census when
+``run.initial_census`` gives one), suggests ``run.warm_up_days`` from
 the NCTR census and every unit's occupancy (MSER-5, :mod:`flowsim.experiment.warmup`) and draws them with
 Welch's moving average::
 
@@ -107,8 +108,12 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
 
 
 def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np.ndarray],
-                      configured: float | None = None) -> str:
-    """The table printed by ``flowsim-warmup``: per series, its truncation and its settled level."""
+                      configured: float | None = None, from_census: bool = False) -> str:
+    """The table printed by ``flowsim-warmup``: per series, its truncation and its settled level.
+
+    ``from_census``: the runs started from a census (a warm start), so the truncations say how long the
+    system takes to forget it, not a warm-up the configured ``run.warm_up_days`` should cover.
+    """
     width = max(len("series"), *(len(n) for n in suggestion.per_series))
     header = f"{'series':<{width}}  suggested days  settled mean"
     lines = [header, "-" * len(header)]
@@ -118,11 +123,18 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
         flag = "  (not settled: run longer)" if name in suggestion.unsettled else ""
         lines.append(f"{name:<{width}}  {days:>14,d}  {level:>12,.1f}{flag}")
     limiting = suggestion.limiting_series
+    how = (f"the longest MSER-{suggestion.batch} truncation{f', {limiting}' if limiting else ''}, rounded up "
+           "to whole weeks")
+    if from_census:
+        return "\n".join([
+            *lines, "",
+            f"Settled from the census after: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
+            "These are the days each series takes to leave the census behind (near zero: that unit's census "
+            "is close to its usual state). A warm start keeps run.warm_up_days=0: its first days are the "
+            "forecast, not a transient to discard."])
     lines += [
         "",
-        f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; the longest "
-        f"MSER-{suggestion.batch} truncation{f', {limiting}' if limiting else ''}, rounded up to "
-        "whole weeks)",
+        f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
         f"Use: {suggestion.override}",
     ]
     if configured is not None:
@@ -177,9 +189,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     series = run_for_warm_up(scenario, args.replications, args.n_jobs, progress=sys.stderr.isatty())
     suggestion = suggest_warm_up(series)
-    print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from an empty "
-          "system (no warm-up)\n")
-    print(format_suggestion(suggestion, series, configured))
+    census = scenario.initial_census.patients
+    start = (f"the census given (run.initial_census, {census:,} patients)" if census
+             else "an empty system (no warm-up)")
+    print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from {start}\n")
+    print(format_suggestion(suggestion, series, configured, from_census=census > 0))
     if note:
         print(note)
     if suggestion.unsettled:
@@ -188,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from flowsim.reporting.warmup_plots import warm_up_figure  # matplotlib only once the runs are done
 
-    warm_up_figure(series, suggestion).savefig(figure, dpi=120)  # the path checked, extension included
+    # the path checked, extension included
+    warm_up_figure(series, suggestion, from_census=census > 0).savefig(figure, dpi=120)
     print(f"Figure written to {figure}")
 
 

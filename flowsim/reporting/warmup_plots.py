@@ -32,7 +32,7 @@ def _title_and_unit(name: str) -> tuple[str, str]:
 
 
 def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpSuggestion,
-                   window: int = 10, max_panels: int = MAX_PANELS) -> Figure:
+                   window: int = 10, max_panels: int = MAX_PANELS, from_census: bool = False) -> Figure:
     """Replications, Welch's moving average and the suggested warm-up, one panel per series.
 
     Parameters
@@ -46,6 +46,8 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
         weekday pattern of arrivals).
     max_panels : int
         At most this many series are drawn, in the mapping's order.
+    from_census : bool
+        The runs started from a census (``run.initial_census``), not from an empty system.
 
     Returns
     -------
@@ -86,6 +88,7 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
             axis.legend(loc="lower right", fontsize="small")
     shown = "" if len(series_by_name) <= max_panels else (
         f"; first {max_panels} of {len(series_by_name)} series shown")
-    fig.suptitle(f"Warm-up from an empty system: {suggestion.replications} replication(s) of "
+    start = "the census given" if from_census else "an empty system"
+    fig.suptitle(f"Warm-up from {start}: {suggestion.replications} replication(s) of "
                  f"{suggestion.run_days} days; suggested run.warm_up_days={suggestion.days}{shown}")
     return fig
