@@ -117,6 +117,17 @@ def test_utilisation_is_the_summarys_in_percent(folders, run):
     assert table.loc["p1_reablement", "places"] == 45
 
 
+def test_the_shown_utilisation_says_dash_where_one_replication_has_no_interval():
+    from flowsim.app.page_results import _utilisation
+
+    table = pd.DataFrame({"unit": ["ic_beds"], "places": [39.0], "utilisation %": [91.234],
+                          "95% CI low %": [float("nan")], "95% CI high %": [None], "mean occupied": [35.6],
+                          "mean wait for a place (days)": [1.0]})
+    shown = _utilisation(table).iloc[0].to_dict()
+    assert shown == {"unit": "ic_beds", "places": "39.00", "utilisation %": "91.23", "95% CI low %": "—",
+                     "95% CI high %": "—", "mean occupied": "35.60", "mean wait for a place (days)": "1.00"}
+
+
 def test_system_table_shows_places_and_mean_stay():
     config = OmegaConf.to_container(load_config(["scenario=quick"]), resolve=True)
     weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]

@@ -353,6 +353,16 @@ def test_fan_chart_bands_are_p05_p95_and_p25_p75_around_the_median_line():
     assert legend.get_texts()[0].get_fontsize() == pytest.approx(FontProperties(size="small").get_size())
 
 
+def test_fan_chart_of_replications_that_do_not_differ_lists_no_band():
+    one = _hand_fan().assign(p05=lambda f: f["p50"], p25=lambda f: f["p50"], p75=lambda f: f["p50"],
+                             p95=lambda f: f["p50"])  # one replication: every quantile is the run
+    (axis,) = fan_chart({"baseline": one, "option": _hand_fan(shift=100.0)}).axes
+    assert [c.get_label() for c in axis.collections if isinstance(c, PolyCollection)] == [
+        "option: 90 % of replications", "option: 50 % of replications"]
+    assert _legend(axis) == ["baseline: median (no spread across replications)",
+                             "option: 90 % of replications", "option: 50 % of replications", "option: median"]
+
+
 def test_fan_chart_by_date_and_its_errors():
     fan = _hand_fan().assign(date=pd.date_range("2025-03-01", periods=3, freq="D"))
     fig = fan_chart({"run": fan}, title="My fan")

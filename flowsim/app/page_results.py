@@ -86,6 +86,15 @@ def _headline(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def _utilisation(table: pd.DataFrame) -> pd.DataFrame:
+    """The units' table as shown: numbers to 2 decimals, "—" where there is none (one replication has
+    no interval; the table would say None)."""
+    shown = table.copy()
+    for column in shown.columns.drop("unit"):
+        shown[column] = ["—" if v is None or v != v else f"{v:,.2f}" for v in shown[column]]
+    return shown
+
+
 def _cards(table: pd.DataFrame) -> None:
     """The three numbers a board asks first, as large figures with their intervals."""
     rows = table.set_index("kpi")
@@ -117,7 +126,8 @@ def run_panel(job: Job) -> None:
         _figure(view.reasons_figure())
     with right:
         st.markdown("**Utilisation of units**")
-        st.dataframe(utilisation_table(view.summary, view.units).round(2), hide_index=True, width="stretch")
+        st.dataframe(_utilisation(utilisation_table(view.summary, view.units)), hide_index=True,
+                     width="stretch")
         _figure(view.utilisation_figure())
     st.markdown("**Take the results away**")
     columns = st.columns(4)

@@ -141,7 +141,8 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
     -------
     matplotlib.figure.Figure
         One axis. Per label: the median line (gid ``median:<label>``, y data = the fan's ``p50``),
-        a band from ``p25`` to ``p75`` and a fainter one from ``p05`` to ``p95``.
+        a band from ``p25`` to ``p75`` and a fainter one from ``p05`` to ``p95`` (no bands, and a
+        legend saying so, where the replications do not differ, e.g. a run of one).
     """
     if not fans:
         raise ValueError("no census fan to draw")
@@ -149,11 +150,15 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
     axis = fig.subplots()
     for (label, fan), color in zip(fans.items(), _colours(len(fans)), strict=True):
         x = fan["date"].to_numpy() if "date" in fan.columns else fan["day"].to_numpy()
-        axis.fill_between(x, fan["p05"].to_numpy(), fan["p95"].to_numpy(), color=color, alpha=0.12,
-                          linewidth=0, label=f"{label}: 90 % of replications")
-        axis.fill_between(x, fan["p25"].to_numpy(), fan["p75"].to_numpy(), color=color, alpha=0.3,
-                          linewidth=0, label=f"{label}: 50 % of replications")
-        axis.plot(x, fan["p50"].to_numpy(), color=color, linewidth=1.6, label=f"{label}: median",
+        # one replication (or identical ones) has no spread: bands of no width would be listed, not seen
+        spread = bool(np.any(fan["p95"].to_numpy() > fan["p05"].to_numpy()))
+        if spread:
+            axis.fill_between(x, fan["p05"].to_numpy(), fan["p95"].to_numpy(), color=color, alpha=0.12,
+                              linewidth=0, label=f"{label}: 90 % of replications")
+            axis.fill_between(x, fan["p25"].to_numpy(), fan["p75"].to_numpy(), color=color, alpha=0.3,
+                              linewidth=0, label=f"{label}: 50 % of replications")
+        axis.plot(x, fan["p50"].to_numpy(), color=color, linewidth=1.6,
+                  label=f"{label}: median" + ("" if spread else " (no spread across replications)"),
                   gid=f"median:{label}")
     first = next(iter(fans.values()))
     if "date" in first.columns:
