@@ -264,6 +264,14 @@ def _one_line_error(proc: subprocess.CompletedProcess, prog: str) -> str:
     return lines[0]
 
 
+def test_a_sweeps_precision_warnings_name_their_job(tmp_path):
+    proc = _small_sweep(tmp_path / "sweep", "services.care_home_unit.capacity=0,3",
+                        "precision.target_half_width_pct=0.01")  # missed by two replications
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("flowsim: warning: ")]
+    assert sorted(line.split(": ")[2] for line in warnings) == ["job 0", "job 1"], proc.stderr
+    assert all("95 % CI half-width is " in line for line in warnings)
+
+
 def test_sweep_json_records_each_job_and_its_identity(seed_sweeps):
     one, _ = seed_sweeps
     record = json.loads((one / "sweep.json").read_text())

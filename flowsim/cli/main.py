@@ -75,8 +75,8 @@ def _task(cfg: DictConfig) -> None:
         raise Interrupted(str(output_dir), "hydra.run.dir") from None
     adaptive = cfg.get("precision") is not None and bool(cfg.precision.get("adaptive"))
     warning = run.precision.warning(int(cfg.precision.max_replications) if adaptive else None)
-    if warning:
-        print(f"flowsim: warning: {warning}", file=sys.stderr)
+    if warning:  # in a sweep, the job it is about: its jobs' warnings arrive one after another
+        print(f"flowsim: warning: {'' if job is None else f'job {job}: '}{warning}", file=sys.stderr)
     if cfg.outputs.summary:
         try:
             if run.resumed:
