@@ -264,6 +264,45 @@ def _one_line_error(proc: subprocess.CompletedProcess, prog: str) -> str:
     return lines[0]
 
 
+def _on_a_terminal(args: list[str]) -> str:
+    """What a command prints to a terminal (a pseudo-terminal here), stdout and stderr together."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main_fd, terminal = pty.openpty()
+    # 24 rows of 120 columns: a new pseudo-terminal has none, and tqdm fits its bar into 0 columns
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen(args, stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the command has ended and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    assert proc.wait(timeout=600) == 0, b"".join(chunks).decode(errors="replace")[-3000:]
+    return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.skipif(not can_fork(), reason="flowsim's launcher forks its workers on Linux only")
+def test_a_parallel_sweep_shows_one_bar_of_jobs_not_its_jobs_overwriting_bars(tmp_path):
+    shown = _on_a_terminal([sys.executable, "-m", "flowsim", "-m", *TINY, "replications=2",
+                            "services.care_home_unit.capacity=0,3,6", "hydra.launcher.n_jobs=2",
+                            f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    assert "sweep: 100%" in shown and "3/3" in shown, shown[-3000:]
+    assert "replications:" not in shown, shown[-3000:]
+    one_by_one = _on_a_terminal([sys.executable, "-m", "flowsim", "-m", *TINY, "replications=2",
+                                 "services.care_home_unit.capacity=0,3", "hydra/launcher=basic",
+                                 f"hydra.sweep.dir={tmp_path / 'basic'}"])
+    assert "replications:" in one_by_one  # jobs one after another keep their own bars
+
+
 def test_a_sweeps_precision_warnings_name_their_job(tmp_path):
     proc = _small_sweep(tmp_path / "sweep", "services.care_home_unit.capacity=0,3",
                         "precision.target_half_width_pct=0.01")  # missed by two replications

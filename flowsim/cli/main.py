@@ -66,7 +66,8 @@ def _task(cfg: DictConfig) -> None:
     if unused is not None:
         print(f"flowsim: note: {unused}", file=sys.stderr)
     try:
-        run = run_scenario(cfg, output_dir, overrides, progress=sys.stderr.isatty(), job=job)
+        progress = sys.stderr.isatty() and not _beside_other_jobs(hydra_cfg)
+        run = run_scenario(cfg, output_dir, overrides, progress=progress, job=job)
     except ConfigError as error:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
@@ -86,6 +87,17 @@ def _task(cfg: DictConfig) -> None:
                   + ", ".join(sorted(p.name for p in run.files.values())) + ")", flush=True)
         except BrokenPipeError:  # flowsim | head: here, before Hydra reports it as the job's error
             stop_on_broken_pipe()
+
+
+def _beside_other_jobs(hydra_cfg: DictConfig) -> bool:
+    """A sweep's job running while others do (a launcher with several workers): its progress bar would
+    overwrite theirs on the one terminal line, so the sweep shows one bar of jobs instead."""
+    launcher = hydra_cfg.launcher
+    if hydra_cfg.mode != RunMode.MULTIRUN or "n_jobs" not in launcher:  # e.g. the basic one: one by one
+        return False
+    from joblib import effective_n_jobs
+
+    return effective_n_jobs(-1 if launcher.n_jobs is None else int(launcher.n_jobs)) > 1
 
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)

@@ -18,6 +18,7 @@ Hydra loads plugins only from the ``hydra_plugins`` package, hence this module's
 # No ``from __future__ import annotations``: Hydra executes plugin modules outside sys.modules,
 # where a dataclass cannot resolve string annotations.
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -71,8 +72,9 @@ class FlowsimLauncher(JoblibLauncher):
         from hydra.core.singleton import Singleton
         from hydra.core.utils import configure_log, filter_overrides, setup_globals
         from hydra_plugins.hydra_joblib_launcher._core import execute_job
+        from tqdm.auto import tqdm
 
-        from flowsim.experiment.workers import map_forked
+        from flowsim.experiment.workers import run_forked
 
         assert self.config is not None and self.task_function is not None and self.hydra_context is not None
         setup_globals()
@@ -86,7 +88,13 @@ class FlowsimLauncher(JoblibLauncher):
         state = Singleton.get_state()
         run = partial(_execute, execute_job, self.hydra_context, self.config, self.task_function, state)
         jobs = [(initial_job_idx + idx, list(overrides)) for idx, overrides in enumerate(job_overrides)]
-        return map_forked(run, jobs, n_jobs)
+        returns: list[Any] = [None] * len(jobs)
+        # one bar for the sweep: the jobs' own replication bars would overwrite each other (see _task)
+        with tqdm(total=len(jobs), desc="sweep", unit="job", disable=not sys.stderr.isatty()) as bar:
+            for i, job_return in run_forked(run, jobs, n_jobs):
+                returns[i] = job_return
+                bar.update()
+        return returns
 
 
 def _execute(execute_job: Any, hydra_context: Any, config: Any, task_function: Any, state: Any,
