@@ -29,7 +29,7 @@ from flowsim.reporting.decision import (
 
 CAP = "cap"
 RULE_WITHIN = ("Decision rule: recommend the cheapest option whose mean net saving is within the 95 % "
-               "confidence interval of the best option's")
+               "confidence interval of the best option's and not below the baseline's")
 
 
 def _comparison(rows: list[tuple], baseline_job: int = 0) -> pd.DataFrame:
@@ -93,9 +93,10 @@ def test_within_ci_of_best_keeps_the_baseline_when_the_best_may_lose_money():
     decision = decide(doubtful, swept=[CAP])
     assert decision.chosen["job"] == 0 and decision.is_baseline
     assert decision.best["job"] == 2
-    assert decision.sentence.startswith(f"{RULE_WITHIN} (a net saving of at least -GBP 120,000 a year). "
-                                        "cap = 0 (the baseline) is the cheapest such option, with a mean "
-                                        "net saving of GBP 0 a year at an added cost of GBP 0.")
+    assert decision.sentence.startswith(
+        f"{RULE_WITHIN} (a net saving of at least GBP 0 a year: within that interval, which reaches down to "
+        "-GBP 120,000, and no worse than the baseline's). cap = 0 (the baseline) is the cheapest such "
+        "option, with a mean net saving of GBP 0 a year at an added cost of GBP 0.")
 
 
 def test_when_no_option_saves_more_than_it_costs_the_baseline_is_kept_in_plain_words():
@@ -115,14 +116,28 @@ def test_when_no_option_saves_more_than_it_costs_the_baseline_is_kept_in_plain_w
 
 
 def test_within_ci_of_best_can_choose_an_option_cheaper_than_the_baseline():
-    # baseline 16 beds (job 1); 12 beds saves money on the units and loses little
+    # baseline 16 beds (job 1); 12 beds saves more on the units than its delays cost, on average
+    table = _comparison([
+        (0, 12, -4, -300_000, 50_000, -150_000, 250_000, -200),
+        (1, 16, 0, 0, 0, 0, 0, 0),
+        (2, 20, 4, 300_000, 500_000, -200_000, 1_200_000, 2_000),
+    ], baseline_job=1)
+    decision = decide(table, swept=[CAP])
+    assert decision.chosen["job"] == 0 and decision.best["job"] == 2
+
+
+def test_within_ci_of_best_never_recommends_a_cut_that_loses_money_on_average():
+    # 12 beds saves GBP 300,000 on the units but loses GBP 400,000 in delays: its mean (-100,000) lies in
+    # the best option's wide interval (down to -200,000), yet it does worse than keeping 16 beds
     table = _comparison([
         (0, 12, -4, -300_000, -100_000, -250_000, 50_000, -700),
         (1, 16, 0, 0, 0, 0, 0, 0),
         (2, 20, 4, 300_000, 500_000, -200_000, 1_200_000, 2_000),
     ], baseline_job=1)
     decision = decide(table, swept=[CAP])
-    assert decision.chosen["job"] == 0 and decision.best["job"] == 2
+    assert decision.chosen["job"] == 1 and decision.is_baseline and decision.best["job"] == 2
+    assert "no worse than the baseline's). cap = 16 (the baseline) is the cheapest such option" in \
+        decision.sentence
 
 
 def test_ties_in_added_cost_go_to_the_fewest_added_places_then_the_first_job():

@@ -167,7 +167,8 @@ def test_board_pack_recommends_by_the_stated_rule_and_shows_real_figures(small_s
     chosen = _cheapest(options, [j for j in options if options[j]["net"][0] >= floor])
     assert text.startswith(f"Test pack ¶ {_headline(options, chosen, 0)} ")  # title, then headline
     rule = ("Decision rule: recommend the cheapest option whose mean net saving is within the 95 % "
-            f"confidence interval of the best option's (a net saving of at least {_gbp(floor)} a year).")
+            "confidence interval of the best option's and not below the baseline's (a net saving of at "
+            f"least {_gbp(floor)} a year).")
     assert rule in text
     if chosen != best:
         largest = options[best]["net"]

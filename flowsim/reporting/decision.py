@@ -6,8 +6,10 @@ Which option to recommend is a choice the pack states rather than hides. The rul
 
 - ``within_ci_of_best`` (the default): the cheapest option (smallest added cost per year; ties: the
   fewest added places) whose mean net saving is at least the lower end of the 95 % confidence
-  interval of the best option's net saving. Options the simulation cannot tell apart from the best
-  are treated as equally good, so the pack does not ask for money the evidence does not support.
+  interval of the best option's net saving, and no lower than the baseline's. Options the simulation
+  cannot tell apart from the best are treated as equally good, so the pack does not ask for money the
+  evidence does not support; nor does it recommend an option that does worse on average than keeping
+  things as they are (a cut that loses more in delays than it saves, however wide the interval).
 - ``cheapest_meeting_target``: the cheapest option whose mean KPI (from the sweep's summary, e.g.
   ``delay_P2_mean_days <= 8.7`` or ``nctr_census_midnight_p95 <= 365``) meets a stated
   :class:`Target`.
@@ -53,7 +55,7 @@ __all__ = [
 # Rule name -> what it recommends, as the pack states it.
 RULES = {
     "within_ci_of_best": ("the cheapest option whose mean net saving is within the 95 % confidence "
-                          "interval of the best option's"),
+                          "interval of the best option's and not below the baseline's"),
     "cheapest_meeting_target": "the cheapest option that meets the target",
     "largest_net_saving": "the option with the largest mean net saving",
 }
@@ -201,9 +203,16 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
             chosen = best
             return Decision(rule, chosen, best, f"{stated}. With a single replication there is no "
                             f"interval, so the rule falls back to the largest mean: {best_text}.")
-        chosen = _cheapest(rows[rows["net_saving_per_year"] >= low])
-        why = (f"{stated} (a net saving of at least {_gbp(low)} a year). "
-               f"{_described(chosen, swept)} is the cheapest such option")
+        # Never an option worse on average than keeping things as they are: with a wide interval, a cut
+        # that loses money would otherwise count as "as good as the best" and win as the cheapest.
+        base_net = float(rows.loc[rows["job"] == rows["baseline_job"], "net_saving_per_year"].iloc[0]) \
+            if (rows["job"] == rows["baseline_job"]).any() else 0.0
+        floor = max(low, base_net)
+        chosen = _cheapest(rows[rows["net_saving_per_year"] >= floor])
+        floor_text = (f"a net saving of at least {_gbp(low)} a year" if floor == low else
+                      f"a net saving of at least {_gbp(floor)} a year: within that interval, which reaches "
+                      f"down to {_gbp(low)}, and no worse than the baseline's")
+        why = f"{stated} ({floor_text}). {_described(chosen, swept)} is the cheapest such option"
         if chosen["job"] == best["job"]:
             return Decision(rule, chosen, best, f"{why}: it also has the largest mean net saving, "
                             f"{best_text}, and no cheaper option comes within its interval.")
