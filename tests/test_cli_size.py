@@ -131,14 +131,20 @@ def test_a_system_of_your_own_is_sized_from_config_dir_on_both_executors(tmp_pat
 def test_an_interrupted_search_resumes_with_the_same_recommendation(sized, tmp_path):
     spec, out = sized
     folder = tmp_path / "interrupted"
-    command = [sys.executable, "-m", "flowsim.cli.size", str(spec), "--output", str(folder)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    script = ("import sys; sys.argv[0] = 'flowsim-size'; from flowsim.cli.entry import flowsim_size; "
+              "flowsim_size()")
+    command = [sys.executable, "-c", script, str(spec), "--output", str(folder)]  # as the console script
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while len(list(folder.glob("checkpoints/*/rep-*.json"))) < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-    assert process.returncode != 0 and not (folder / "recommendation.json").exists()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and not (folder / "recommendation.json").exists()
+    assert "Traceback" not in err, err  # one line: where the finished replications are, how to resume
+    assert err.strip().splitlines()[-1] == (
+        f"flowsim-size: interrupted. Finished replications are kept in {folder}; to resume where it stopped, "
+        f"run the same command with --output={folder} (finished replications are loaded, not run again).")
     kept = len(list(folder.glob("checkpoints/*/rep-*.json")))
     assert kept >= 10
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)

@@ -27,9 +27,10 @@ import os
 import sys
 from typing import NoReturn
 
-__all__ = ["EXIT_BROKEN_PIPE", "flowsim", "flowsim_board", "flowsim_calibrate", "flowsim_collect",
-           "flowsim_report", "flowsim_size", "flowsim_warmup", "stop_on_broken_pipe"]
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "flowsim", "flowsim_board", "flowsim_calibrate",
+           "flowsim_collect", "flowsim_report", "flowsim_size", "flowsim_warmup", "stop_on_broken_pipe"]
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader stopped reading
 
 
@@ -66,6 +67,13 @@ def _run(module: str, function: str = "main") -> None:
         command()
     except BrokenPipeError:
         stop_on_broken_pipe()
+    except KeyboardInterrupt as stop:  # Ctrl-C: one line, and how to resume where the command can
+        from flowsim.model.errors import Interrupted
+
+        prog = os.path.basename(sys.argv[0]) or "flowsim"
+        hint = f" {stop}" if isinstance(stop, Interrupted) else ""
+        print(f"\n{prog}: interrupted.{hint}", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def flowsim() -> None:

@@ -26,7 +26,7 @@ from omegaconf import DictConfig
 
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.config_errors import describe_error
-from flowsim.cli.entry import stop_on_broken_pipe
+from flowsim.cli.entry import EXIT_INTERRUPTED, stop_on_broken_pipe
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note
@@ -98,9 +98,6 @@ def _beside_other_jobs(hydra_cfg: DictConfig) -> bool:
     from joblib import effective_n_jobs
 
     return effective_n_jobs(-1 if launcher.n_jobs is None else int(launcher.n_jobs)) > 1
-
-
-EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 
 
 def _guarded(entry: Callable[[], None]) -> None:

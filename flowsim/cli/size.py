@@ -19,7 +19,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import OmegaConf
 
@@ -28,7 +28,7 @@ from flowsim.cli.output_path import check_output_folder
 from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
 from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import load_config
-from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
+from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
 from flowsim.model.scenario import build_scenario
 from flowsim.model.strict import closest
 from flowsim.reporting.sizing_summary import format_sizing
@@ -136,6 +136,21 @@ def run(args: argparse.Namespace) -> None:
     output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
     _refuse_results_folder(output)
     output = check_output_folder(output, "--output")
+    progress = sys.stderr.isatty()
+    try:
+        written, reused = _search(args, spec, base, output, progress)
+    except KeyboardInterrupt:  # every finished replication is in output/checkpoints/: say how to resume
+        raise Interrupted(str(output), "--output") from None
+    if reused:
+        print(f"Resumed: {reused:,} replication(s) taken from {output / 'checkpoints'}")
+    print(format_sizing(output / "recommendation.json"))
+    print(f"\nWritten to {output}/: {', '.join(p.name for p in written)}")
+
+
+def _search(args: argparse.Namespace, spec: SizingSpec, base: Any, output: Path, progress: bool
+            ) -> tuple[list[Path], int]:
+    """The search, the validation and the files, under the folder's lock: (files written, replications
+    taken from checkpoints)."""
     # The search's modules (pandas, SciPy, the run) once the input is checked, so that --help and a
     # mistake in it are quick; and before the workers fork, so that they start with them.
     from flowsim.sizing.evaluations import Evaluator
@@ -143,7 +158,6 @@ def run(args: argparse.Namespace) -> None:
     from flowsim.sizing.outputs import write_sizing
     from flowsim.sizing.search import run_search, validate
 
-    progress = sys.stderr.isatty()
     with folder_lock(output):
         overrides = [*spec.overrides, *args.overrides]
         if args.hydra_launcher:
@@ -167,10 +181,7 @@ def run(args: argparse.Namespace) -> None:
         figure = pareto_figure(output / "candidates.csv", output / "recommendation.json")
         figure.savefig(output / "pareto.png", dpi=120)
         written.append(output / "pareto.png")
-    if evaluator.reused:
-        print(f"Resumed: {evaluator.reused:,} replication(s) taken from {output / 'checkpoints'}")
-    print(format_sizing(output / "recommendation.json"))
-    print(f"\nWritten to {output}/: {', '.join(p.name for p in written)}")
+    return written, evaluator.reused
 
 
 def _progress_bar(spec: SizingSpec, enabled: bool):
