@@ -150,6 +150,35 @@ def test_the_fitted_system_runs_with_its_values_whichever_housing_option_is_chos
     assert not off.housing.enabled
 
 
+def test_a_fitted_system_of_a_scenario_runs_what_was_fitted_with_system_alone(tmp_path):
+    # the targets file's overrides pick a scenario, which is composed after systems: the file carries
+    # what they set, so that system=<file> alone runs the fitted config (capacity 39 x 0.9225, not 39)
+    from flowsim.model.compose import load_config
+
+    spec = _spec(tmp_path, """
+        overrides: [scenario=quick, housing=off]
+        targets: [{kpi: delayed_days_per_year, value: 1000, tolerance: {relative: 0.1}}]
+        parameters:
+          - {name: headroom, scale: [services.ic_beds.capacity], bounds: [0.5, 2]}
+    """)
+    base = load_config(spec.overrides)
+    folder = tmp_path / "calibration" / "system"
+    folder.mkdir(parents=True)
+    write_fitted_system(base, spec, {"headroom": 0.9225}, folder / "fitted.yaml", "targets.yaml", "default",
+                        load_config(["system=default"]), list(spec.overrides))
+    text = (folder / "fitted.yaml").read_text(encoding="utf-8")
+    assert "# It carries what the overrides scenario=quick housing=off set: run it without them" in text
+    fitted = OmegaConf.to_container(load_config(["system=fitted"], search_dir=tmp_path / "calibration"),
+                                    resolve=True)
+    expected = OmegaConf.to_container(base, resolve=True)
+    expected["services"]["ic_beds"]["capacity"] = round(39 * 0.9225)
+    assert fitted["services"]["ic_beds"]["capacity"] == 36 and not fitted["housing"]["enabled"]
+    # how to run is not carried; housing is off, so its settings (the default's, merged) play no part
+    for key in ("seed", "replications", "n_jobs", "outputs", "precision", "housing"):
+        fitted.pop(key), expected.pop(key)
+    assert fitted == expected
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ("targets: []", "targets"),
     ("targets: [{kpi: x, value: 1}]", "targets[0].tolerance"),

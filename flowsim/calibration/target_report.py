@@ -71,17 +71,57 @@ def _nested(config: DictConfig, paths: list[str]) -> dict:
     return out
 
 
+def _changed(config: Mapping, reference: Mapping) -> dict:
+    """The leaves of ``config`` that differ from (or are missing in) ``reference``, nested as in it."""
+    out: dict = {}
+    for key, value in config.items():
+        before = reference.get(key) if isinstance(reference, Mapping) else None
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            inner = _changed(value, before)
+            if inner:
+                out[key] = inner
+        elif key not in reference or value != before:
+            out[key] = value
+    return out
+
+
+def _merged(into: dict, more: Mapping) -> dict:
+    for key, value in more.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merged(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+_RUN_SETTINGS = ("seed", "replications", "n_jobs", "outputs", "precision")  # how to run, not the system
+
+
 def write_fitted_system(base: DictConfig, spec: TargetSpec, values: Mapping[str, float], path: Path,
-                        targets_file: str, system: str = "default") -> Path:
-    """A system config applying the fitted values on top of ``system`` (for ``--config-dir``)."""
+                        targets_file: str, system: str = "default", reference: DictConfig | None = None,
+                        overrides: list[str] | None = None) -> Path:
+    """A system config applying the fitted values on top of ``system`` (for ``--config-dir``).
+
+    ``reference`` is ``system`` composed alone: where the fit's overrides (``overrides``: e.g. the
+    targets file's ``scenario=quick housing=off``) made ``base`` differ from it, the file carries those
+    values too, so that ``system=<the file>`` alone runs what was fitted and checked. A scenario given
+    again on top would be composed after the system file and undo the fitted values it sets.
+    """
     fitted = apply_parameters(base, spec, values)
     paths = [p for parameter in spec.parameters for pattern, _ in parameter.paths
              for p in expand_paths(base, pattern)]
-    body = yaml.safe_dump(_nested(fitted, paths), sort_keys=False, default_flow_style=None)
+    carried: dict = {}
+    if reference is not None:
+        plain, plain_reference = (OmegaConf.to_container(c, resolve=True) for c in (fitted, reference))
+        carried = {k: v for k, v in _changed(plain, plain_reference).items() if k not in _RUN_SETTINGS}
+    body = yaml.safe_dump(_merged(carried, _nested(fitted, paths)), sort_keys=False, default_flow_style=None)
+    others = [o for o in overrides or [] if not o.startswith("system=")]
+    carries = (f"# It carries what the overrides {' '.join(others)} set: run it without them (a scenario "
+               "given again would undo fitted values).\n" if others and carried else "")
     head = (f"# @package _global_\n# Fitted by flowsim-calibrate targets {targets_file} on "
             f"{dt.date.today().isoformat()}: {', '.join(f'{k} = {v:.4g}' for k, v in values.items())}.\n"
             f"# Use: put this file in <dir>/system/ and run flowsim --config-dir <dir> system=<name>.\n"
-            f"defaults:\n  - {system}\n  - _self_\n\n")
+            f"{carries}defaults:\n  - {system}\n  - _self_\n\n")
     return atomic_write(path, lambda tmp: tmp.write_text(head + body, encoding="utf-8"))
 
 

@@ -125,8 +125,9 @@ def run(args: argparse.Namespace) -> None:
     written.append(output / "targets.png")
     if spec.parameters and not args.check:
         system = next((o.split("=", 1)[1] for o in overrides if o.startswith("system=")), "default")
+        reference = load_config([f"system={system}"], search_dir=args.config_dir)  # the system alone
         written.append(write_fitted_system(base, spec, values, output / "fitted_system.yaml", args.targets,
-                                           system))
+                                           system, reference, overrides))
     missed = int((~table["within"]).sum())
     print(f"\n{len(table) - missed} of {len(table)} target value(s) within their tolerance.")
     print(f"Written to {output}/: {', '.join(p.name for p in written)}")
