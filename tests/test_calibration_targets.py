@@ -273,3 +273,13 @@ def test_the_cli_checks_fits_and_writes_its_tables(tmp_path, capsys):
         main(["targets", str(tmp_path / "missing.yaml")])
     assert stop.value.code == 2
     assert "missing.yaml" in capsys.readouterr().err
+    # a KPI the system never computes (housing is off): one line before any fit, not a search on NaN
+    path.write_text(path.read_text(encoding="utf-8").replace("nctr_census_mean", "housing_wait_days_mean"),
+                    encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        main(["targets", str(path), "--output", str(tmp_path / "nan"), "--config-dir",
+              str(tmp_path / "myconfigs")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "targets: housing_wait_days_mean: is not computed for this system" in err and "; fix: " in err
+    assert not (tmp_path / "nan").exists()

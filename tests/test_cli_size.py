@@ -188,6 +188,9 @@ def test_surge_blocks_and_choices_compose_the_same_through_hydra_overrides():
      "mean cost_total_per_year?"),
     ({"constraints": ["delay_mean_days<<3"]}, "constraints[0]: 'delay_mean_days<<3' is not KPI<=VALUE"),
     ({"constraints": ["delay_men_days<=3"]}, "constraints[0]: 'delay_men_days' is not a KPI"),
+    # a KPI this system never computes (SYSTEM has housing off): it could never be met
+    ({"constraints": ["housing_wait_days_mean<=10"]}, "constraints[0]: 'housing_wait_days_mean' is not "
+     "computed for this system (not a number on today's mix: e.g. a housing KPI with housing off"),
     ({"search": {"trials": 0}}, "search.trials: must be >= 1"),
     ({"search": {"replications": 4, "max_replications": 3}}, "search.max_replications: (3) is below"),
     ({"search": {"trails": 4}}, "search.trails: is not a setting here"),

@@ -16,6 +16,7 @@ on fresh replications (another seed) and prints each target against the model wi
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from flowsim.calibration.target_spec import load_target_spec
@@ -96,7 +97,13 @@ def run(args: argparse.Namespace) -> None:
     overrides = [*spec.overrides, *args.overrides]
     base = load_config(overrides, search_dir=args.config_dir)
     starts = start_values(base, spec)
-    evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
+    first = evaluate(base, spec, starts, replications=1)  # every KPI named exists, the config is valid
+    for label, value in zip(first.labels, first.per_replication[0], strict=True):
+        if not math.isfinite(value):  # never computed here: a search could not move it towards its target
+            raise ConfigError(f"targets: {label}", "is not computed for this system (not a number at the "
+                              "start values: e.g. a housing KPI with housing off, a winter KPI of a run "
+                              "without a winter)", "choose a KPI the system reports, or the settings that "
+                              "make it")
     output = check_output_folder(args.output, "--output")  # before the fit, not after it
     progress = sys.stderr.isatty()
     if args.check or not spec.parameters:

@@ -16,6 +16,7 @@ search resumes where it stopped, with the same result.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,7 +94,9 @@ def _check_paths(base: OmegaConf, spec: SizingSpec) -> None:
 
 
 def _check_kpis(evaluator: Evaluator) -> None:
-    """The objective and every constraint name a KPI (checked on one replication of today's system)."""
+    """The objective and every constraint name a KPI this system computes (checked on one replication of
+    today's system): a KPI that is not a number there (a housing KPI with housing off, a winter KPI of
+    a run without a winter) could never be met or ranked."""
     from flowsim.sizing.evaluations import BASELINE
     from flowsim.sizing.ranking import objective_kpi
 
@@ -107,6 +110,10 @@ def _check_kpis(evaluator: Evaluator) -> None:
             guess = closest(kpi, list(kpis))
             raise ConfigError(field, f"{kpi!r} is not a KPI flowsim reports",
                               f"did you mean {guess}?" if guess else "use a key of metrics.json")
+        if not math.isfinite(float(kpis[kpi])):
+            raise ConfigError(field, f"{kpi!r} is not computed for this system (not a number on today's "
+                              "mix: e.g. a housing KPI with housing off, a winter KPI of a run without a "
+                              "winter)", "choose a KPI the system reports, or the settings that make it")
 
 
 def _refuse_seeds_and_replications(spec: SizingSpec, overrides: list[str]) -> None:
