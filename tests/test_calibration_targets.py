@@ -273,6 +273,12 @@ def test_the_cli_checks_fits_and_writes_its_tables(tmp_path, capsys):
         main(["targets", str(tmp_path / "missing.yaml")])
     assert stop.value.code == 2
     assert "missing.yaml" in capsys.readouterr().err
+    # a budget too small for one step of the fit of its one parameter (3: start, slope, step)
+    with pytest.raises(SystemExit) as stop:
+        main(["targets", str(path), "--output", str(tmp_path / "few"), "--max-evaluations", "2"])
+    assert stop.value.code == 2
+    assert ("--max-evaluations: 2 is too few for one step of the fit of 1 parameter(s), which takes 3"
+            in capsys.readouterr().err)
     # a KPI the system never computes (housing is off): one line before any fit, not a search on NaN
     path.write_text(path.read_text(encoding="utf-8").replace("nctr_census_mean", "housing_wait_days_mean"),
                     encoding="utf-8")

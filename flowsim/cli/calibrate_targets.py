@@ -73,6 +73,12 @@ def run(args: argparse.Namespace) -> None:
                           f"{args.check_replications}", "give 10 to 30 replications")
     check_n_jobs(args.n_jobs)
     spec = load_target_spec(args.targets)
+    step = len(spec.parameters) + 2  # the start, one evaluation per parameter for its slopes, the step
+    if spec.parameters and not args.check and args.max_evaluations < step:
+        raise ConfigError("--max-evaluations", f"{args.max_evaluations} is too few for one step of the fit "
+                          f"of {len(spec.parameters)} parameter(s), which takes {step} (the start, one per "
+                          "parameter for its slopes, and the step); the fit would return the start values",
+                          f"give at least {step}, or leave the default (60)")
     # the targets file sets every evaluation's seed and replications: an override of them would be ignored
     refuse_owned_overrides(args.overrides, {
         "seed": ("the targets file sets the seed", "write seed: {value} in the targets file"),
