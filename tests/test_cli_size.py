@@ -193,7 +193,8 @@ def test_surge_blocks_and_choices_compose_the_same_through_hydra_overrides():
      "computed for this system (not a number on today's mix: e.g. a housing KPI with housing off"),
     ({"search": {"trials": 0}}, "search.trials: must be >= 1"),
     ({"search": {"replications": 4, "max_replications": 3}}, "search.max_replications: (3) is below"),
-    ({"search": {"trails": 4}}, "search.trails: is not a setting here"),
+    ({"search": {"trails": 4}}, "search.trails: is not a setting here; fix: did you mean trials?"),
+    ({"serch": {"trials": 4}}, "serch: is not a setting of the sizing file "),  # not "sizing.yaml.serch"
     ({"confidence": 1.5}, "confidence: must be in [0.5, 1)"),
     # counts that would run for ever or fake a confidence interval
     ({"search": {"trials": 1_000_000_000}}, "search.trials: must be <= 10,000, got 1,000,000,000"),

@@ -54,6 +54,7 @@ from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.model.bounds import MAX_PLACES, MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import closest
 from flowsim.model.validate import date_value
 
 __all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load_sizing_spec",
@@ -143,11 +144,15 @@ def _whole(value: Any, field: str, low: int | None = None, high: int | None = No
     return value
 
 
-def _check_keys(entry: Mapping[str, Any], allowed: set[str], field: str) -> None:
+def _check_keys(entry: Mapping[str, Any], allowed: set[str], field: str, source: str | None = None) -> None:
+    """Refuse the first unknown key of ``entry`` (``field``'s; the file's top level when ``source``)."""
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise ConfigError(f"{field}.{unknown[0]}", "is not a setting here",
-                          f"use {', '.join(sorted(allowed))}")
+        guess = closest(str(unknown[0]), sorted(allowed))
+        fix = f"use {', '.join(sorted(allowed))}"
+        where = f"is not a setting of the sizing file {source}" if source else "is not a setting here"
+        raise ConfigError(str(unknown[0]) if source else f"{field}.{unknown[0]}", where,
+                          f"did you mean {guess}? ({fix})" if guess else fix)
 
 
 def _dimension(name: str, entry: Any, field: str, path: str | None) -> Dimension:
@@ -258,7 +263,7 @@ def parse_sizing_spec(raw: Any, source: str = "sizing file") -> SizingSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(source, "must be a mapping with variables and an objective",
                           "see docs/how-to/size.md for an example")
-    _check_keys(raw, _TOP, source)
+    _check_keys(raw, _TOP, "", source)
     overrides = raw.get("overrides") or []
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
         raise ConfigError("overrides", f"must be a list of Hydra overrides, got {overrides!r}",
