@@ -236,8 +236,12 @@ def test_the_mix_table_sets_the_recommended_mix_beside_todays(page, rec):
                                                "Cost of acute delayed days", "Delayed days"]
 
 
-def test_the_pareto_chart_is_an_image_of_its_size(page):
+def test_the_pareto_chart_is_an_image_of_its_size(page, candidates):
     parsed, text = page
+    # what the points are: the means over the replications every mix has, as the figure draws them
+    shared = int(candidates["replications"].min())
+    assert shared < int(candidates["replications"].max())  # the shortlist has more
+    assert f"means over the {shared} replications every mix was simulated on" in text
     assert [section for section, _ in parsed.images] == [PARETO]
     src = parsed.images[0][1]
     assert src.startswith("data:image/png;base64,")

@@ -106,7 +106,7 @@ def test_a_target_met_with_confidence_says_so(tmp_path):
                                                     "met": True, "met_with_confidence": True}]}
     path = tmp_path / "recommendation.json"
     path.write_text(json.dumps({**REC, "validation": validation}))
-    assert "\n  delay_mean_days <= 9: mean 8.0 - met with confidence\n" in format_sizing(path)
+    assert "\n  delay_mean_days <= 9: mean 8.04 - met with confidence\n" in format_sizing(path)
 
 
 def test_numbers_no_replication_gave_read_n_a(tmp_path):

@@ -78,7 +78,9 @@ display(figure_image(pareto_figure(folder / "candidates.csv", folder / "recommen
 display(Markdown(
     "Each grey point is a mix the search simulated"
     + (" (a cross: it misses a target on average)" if rec["constraints"] else "")
-    + ", placed by its service cost a year and its delayed days a year (means of its replications). The "
+    + ", placed by its service cost a year and its delayed days a year: means over the "
+    f"{int(candidates['replications'].min())} replications every mix was simulated on, the same patients "
+    "for each (the shortlisted mixes' further replications are in the table below). The "
     "blue line joins the mixes that no other mix beats on both at once (the Pareto front): along it, more "
     "spending on services buys fewer delayed days. The red star is the recommended mix"
     + (", the black square today's." if candidates["today"].astype(bool).any() else

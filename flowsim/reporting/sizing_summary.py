@@ -83,7 +83,10 @@ def format_sizing(path: str | Path) -> str:
             verdict = "met" if target["met"] else "NOT met"
             if target["met_with_confidence"]:
                 verdict += " with confidence"
-            lines.append(f"  {target['target']}: mean {_figure(target['mean'], ',.1f')} - {verdict}")
+            # two decimals below 100: a target may be written to two (<= 1.50), and 1.3 hides how close
+            mean = target["mean"]
+            fmt = ",.1f" if mean is not None and abs(mean) >= 100 else ",.2f"
+            lines.append(f"  {target['target']}: mean {_figure(mean, fmt)} - {verdict}")
     search = rec["search"]
     lines.append(f"Search: {search['candidates_tried']} of {search['grid_size']:,} mixes tried, "
                  f"{search['replications_simulated'] + search['replications_reused']:,} replications "
