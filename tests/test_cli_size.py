@@ -17,6 +17,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from flowsim.cli.size import main
+from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.model.saved import read_saved
 from flowsim.model.scenario import build_scenario
@@ -93,9 +94,17 @@ def test_the_recommended_config_is_the_system_the_search_evaluated_with_the_mix_
     rec = json.loads((out / "recommendation.json").read_text())
     candidate = tuple(rec["recommended"][d.name] for d in spec.dimensions)
     evaluated = apply_candidate(load_config(SYSTEM), spec, candidate)
+    # on the search's seed and the replications the recommendation's figures are means of
+    evaluated.seed, evaluated.replications = spec.seed, rec["replications"]
     # read as `flowsim --config-dir OUT --config-name recommended` composes it
-    assert read_saved(out / "recommended.yaml") == OmegaConf.to_container(evaluated, resolve=True)
+    saved = read_saved(out / "recommended.yaml")
+    assert saved == OmegaConf.to_container(evaluated, resolve=True)
     assert evaluated.services.ic_beds.capacity == rec["recommended"]["ic_beds"]
+    # so flowsim on it gives the recommendation's objective again, to the last digit
+    run = run_scenario(saved, tmp_path / "run", progress=False)
+    per_year = run.replications["cost_total"] * 365 / run.replications["observed_days"]
+    assert rec["objective"] == "cost_total_per_year" and rec["replications"] == len(run.replications) > 1
+    assert per_year.mean() == pytest.approx(rec["objective_mean"], rel=1e-12)
 
 
 def test_same_seed_same_recommendation_with_more_workers_and_with_the_hydra_launcher(sized, tmp_path):

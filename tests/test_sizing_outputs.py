@@ -247,7 +247,9 @@ def test_the_folder_holds_the_tables_the_recommendation_and_the_mix_as_a_config(
     assert "#   flowsim --config-dir FOLDER --config-name recommended" in header
     document = yaml.safe_load(text)
     assert document["defaults"][:2] == ["flowsim_schema", "_self_"] and "hydra" in document
-    assert document["seed"] == 0
+    # the search's seed (1; the system's is 0) and the replications the recommendation's figures are of
+    rec = json.loads((tmp_path / "out" / "recommendation.json").read_text(encoding="utf-8"))
+    assert (document["seed"], document["replications"]) == (1, rec["replications"])
     assert document["services"] == {"a": {"capacity": 1, "capacity_schedule": [
         {"start": "2025-12-01", "capacity": 3}, {"start": "2025-12-29", "capacity": 1}]}}
 

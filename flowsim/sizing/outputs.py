@@ -8,7 +8,7 @@
 * ``recommendation.json``: the recommended mix, today's, the difference with CIs, the validation on
   new seeds, and how many evaluations it took; ``recommended.yaml``: the sized system with the
   recommended mix in it, a whole config that ``flowsim --config-dir FOLDER --config-name recommended``
-  runs.
+  runs, on the search's seed and replications (it gives the recommendation's figures again).
 """
 
 from __future__ import annotations
@@ -150,10 +150,15 @@ def recommendation(evaluator: Evaluator, result: SizingResult, validation: Valid
 
 def _recommended_yaml(evaluator: Evaluator, candidate: Candidate, path: Path) -> Path:
     """The sized system with the recommended mix in it, every setting written out, as a config that
-    ``flowsim --config-dir FOLDER --config-name recommended`` runs (:mod:`flowsim.model.saved`)."""
-    config = apply_candidate(evaluator.base, evaluator.spec, candidate)
+    ``flowsim --config-dir FOLDER --config-name recommended`` runs (:mod:`flowsim.model.saved`).
+
+    With the search's seed and the replications the recommendation's figures are means of, so that
+    running it gives those figures again, not one replication on another seed."""
+    config = OmegaConf.to_container(apply_candidate(evaluator.base, evaluator.spec, candidate), resolve=True)
+    # set once resolved: the system's own settings stay as the search ran them
+    config.update(seed=evaluator.spec.seed, replications=evaluator.count(candidate, evaluator.spec.seed))
     title = f"the mix flowsim-size recommends ({label(evaluator.spec, candidate)})"
-    text = saved_text(OmegaConf.to_container(config, resolve=True), path.stem, title, by="flowsim-size")
+    text = saved_text(config, path.stem, title, by="flowsim-size")
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
