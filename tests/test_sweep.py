@@ -303,6 +303,23 @@ def test_a_parallel_sweep_shows_one_bar_of_jobs_not_its_jobs_overwriting_bars(tm
     assert "replications:" in one_by_one  # jobs one after another keep their own bars
 
 
+def test_a_job_that_fails_at_run_time_keeps_the_finished_ones_and_says_how_to_gather_them(tmp_path):
+    # not a config mistake (those stop every job before launch): job 1's checkpoints folder is a file
+    sweep = tmp_path / "sweep"
+    (sweep / "1").mkdir(parents=True)
+    (sweep / "1" / "checkpoints").write_text("not a folder")
+    proc = _flowsim("-m", *SMALL, "services.care_home_unit.capacity=0,3,6", f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 1  # a fault, with its traceback, and then what is kept
+    assert "NotADirectoryError" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"flowsim: the sweep stopped at a failing job; the jobs that finished are kept in {sweep}: "
+        f"flowsim-collect {sweep} gathers them, and the same command, once the cause is fixed, runs the rest")
+    collected = _cli("flowsim.cli.main.collect_main", str(sweep))
+    assert collected.returncode == 0, collected.stderr
+    assert set(pd.read_parquet(sweep / "results.parquet")["job"]) == {0, 2}
+    assert "unfinished jobs left out: 1 " in collected.stderr
+
+
 def test_a_sweeps_precision_warnings_name_their_job(tmp_path):
     proc = _small_sweep(tmp_path / "sweep", "services.care_home_unit.capacity=0,3",
                         "precision.target_half_width_pct=0.01")  # missed by two replications

@@ -39,7 +39,7 @@ class FlowsimSweeper(BasicSweeper):
     """The basic sweeper, trusting flowsim's callback to have checked every job before the sweep."""
 
     def sweep(self, arguments: list[str]) -> Any:
-        """The basic sweeper's sweep; on Ctrl-C, the folder its finished jobs and replications are in."""
+        """The basic sweeper's sweep; on Ctrl-C or a job's failure, the folder its finished jobs are in."""
         from flowsim.model.errors import Interrupted
 
         try:
@@ -47,6 +47,13 @@ class FlowsimSweeper(BasicSweeper):
         except KeyboardInterrupt:  # wherever the jobs run: in this process or in the launcher's workers
             assert self.config is not None
             raise Interrupted(str(self.config.hydra.sweep.dir), "hydra.sweep.dir") from None
+        except Exception as error:  # a job failed: its traceback, then what is kept and how to gather it
+            if self.config is not None:
+                folder = self.config.hydra.sweep.dir
+                error.add_note(f"flowsim: the sweep stopped at a failing job; the jobs that finished are "
+                               f"kept in {folder}: flowsim-collect {folder} gathers them, and the same "
+                               "command, once the cause is fixed, runs the rest")
+            raise
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Compose each job of ``batch``, unless flowsim's ``ValidateSweep`` callback already has."""
