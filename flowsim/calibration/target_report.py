@@ -22,8 +22,10 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from flowsim.calibration.objective import Evaluation, apply_parameters, expand_paths
 from flowsim.calibration.search import within_band
 from flowsim.calibration.target_spec import TargetSpec
+from flowsim.experiment.identity import changed_keys
 from flowsim.experiment.io import atomic_write, write_table
 from flowsim.measures.aggregate import confidence_interval
+from flowsim.model.paths import ABSENT, lookup
 
 __all__ = ["format_targets", "parameter_table", "target_table", "write_fitted_system"]
 
@@ -71,27 +73,16 @@ def _nested(config: DictConfig, paths: list[str]) -> dict:
     return out
 
 
-def _changed(config: Mapping, reference: Mapping) -> dict:
-    """The leaves of ``config`` that differ from (or are missing in) ``reference``, nested as in it."""
-    out: dict = {}
-    for key, value in config.items():
-        before = reference.get(key) if isinstance(reference, Mapping) else None
-        if isinstance(value, Mapping) and isinstance(before, Mapping):
-            inner = _changed(value, before)
-            if inner:
-                out[key] = inner
-        elif key not in reference or value != before:
-            out[key] = value
-    return out
-
-
-def _merged(into: dict, more: Mapping) -> dict:
-    for key, value in more.items():
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _merged(into[key], value)
-        else:
-            into[key] = value
-    return into
+def _carried(config: DictConfig, reference: DictConfig) -> DictConfig:
+    """The settings of ``config`` that differ from ``reference`` (leaves ``config`` lacks aside), nested
+    as in it, without how to run (:data:`_RUN_SETTINGS`)."""
+    plain, plain_reference = (OmegaConf.to_container(c, resolve=True) for c in (config, reference))
+    carried = OmegaConf.create({})
+    for key in changed_keys(plain_reference, plain):
+        value = lookup(plain, key, ABSENT)
+        if value is not ABSENT and key.split(".")[0] not in _RUN_SETTINGS:
+            OmegaConf.update(carried, key, value, force_add=True)
+    return carried
 
 
 _RUN_SETTINGS = ("seed", "replications", "n_jobs", "outputs", "precision")  # how to run, not the system
@@ -110,11 +101,9 @@ def write_fitted_system(base: DictConfig, spec: TargetSpec, values: Mapping[str,
     fitted = apply_parameters(base, spec, values)
     paths = [p for parameter in spec.parameters for pattern, _ in parameter.paths
              for p in expand_paths(base, pattern)]
-    carried: dict = {}
-    if reference is not None:
-        plain, plain_reference = (OmegaConf.to_container(c, resolve=True) for c in (fitted, reference))
-        carried = {k: v for k, v in _changed(plain, plain_reference).items() if k not in _RUN_SETTINGS}
-    body = yaml.safe_dump(_merged(carried, _nested(fitted, paths)), sort_keys=False, default_flow_style=None)
+    carried = _carried(fitted, reference) if reference is not None else OmegaConf.create({})
+    body = yaml.safe_dump(OmegaConf.to_container(OmegaConf.merge(carried, _nested(fitted, paths))),
+                          sort_keys=False, default_flow_style=None)
     others = [o for o in overrides or [] if not o.startswith("system=")]
     carries = (f"# It carries what the overrides {' '.join(others)} set: run it without them (a scenario "
                "given again would undo fitted values).\n" if others and carried else "")

@@ -46,7 +46,7 @@ def stop_on_broken_pipe() -> NoReturn:
     sys.exit(EXIT_BROKEN_PIPE)
 
 
-def _run(module: str, function: str = "main") -> None:
+def _run(module: str, function: str = "main", *, prog: str = "flowsim") -> None:
     if "--version" in sys.argv[1:]:  # anywhere on the line, as argparse takes it; answered at once
         from flowsim.model.versions import version_line  # light: the standard library only
 
@@ -70,7 +70,6 @@ def _run(module: str, function: str = "main") -> None:
     except KeyboardInterrupt as stop:  # Ctrl-C: one line, and how to resume where the command can
         from flowsim.model.errors import Interrupted
 
-        prog = os.path.basename(sys.argv[0]) or "flowsim"
         hint = f" {stop}" if isinstance(stop, Interrupted) else ""
         print(f"\n{prog}: interrupted.{hint}", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
@@ -91,30 +90,30 @@ def flowsim() -> None:
 
 def flowsim_collect() -> None:
     """``flowsim-collect``: gather a sweep's tables again (:func:`flowsim.cli.main.collect_main`)."""
-    _run("flowsim.cli.main", "collect_main")
+    _run("flowsim.cli.main", "collect_main", prog="flowsim-collect")
 
 
 def flowsim_board() -> None:
     """``flowsim-board``: the board pack (:func:`flowsim.reporting.board.main`)."""
-    _run("flowsim.reporting.board")
+    _run("flowsim.reporting.board", prog="flowsim-board")
 
 
 def flowsim_warmup() -> None:
     """``flowsim-warmup``: warm-up detection (:func:`flowsim.cli.warmup.main`)."""
-    _run("flowsim.cli.warmup")
+    _run("flowsim.cli.warmup", prog="flowsim-warmup")
 
 
 def flowsim_report() -> None:
     """``flowsim-report``: a run's figures (:func:`flowsim.reporting.report.main`)."""
-    _run("flowsim.reporting.report")
+    _run("flowsim.reporting.report", prog="flowsim-report")
 
 
 def flowsim_calibrate() -> None:
     """``flowsim-calibrate``: parameters from data (:func:`flowsim.cli.calibrate.main`)."""
-    _run("flowsim.cli.calibrate")
+    _run("flowsim.cli.calibrate", prog="flowsim-calibrate")
 
 
 def flowsim_size() -> None:
     """``flowsim-size``: the cheapest mix of capacities meeting a target (:func:`flowsim.cli.size.main`)."""
-    _run("flowsim.cli.size")
+    _run("flowsim.cli.size", prog="flowsim-size")
 

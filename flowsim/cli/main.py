@@ -26,7 +26,7 @@ from omegaconf import DictConfig
 
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.config_errors import describe_error
-from flowsim.cli.entry import EXIT_INTERRUPTED, stop_on_broken_pipe
+from flowsim.cli.entry import stop_on_broken_pipe
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note
@@ -72,7 +72,7 @@ def _task(cfg: DictConfig) -> None:
         # Exit here, not via an exception: Hydra would first print its own "Error executing job".
         print(f"flowsim: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    except KeyboardInterrupt:  # a sweep's job: the sweeper names the sweep's folder instead
+    except KeyboardInterrupt:  # Ctrl-C: the folder to resume from (a sweep names its own)
         raise Interrupted(str(output_dir), "hydra.run.dir") from None
     adaptive = cfg.get("precision") is not None and bool(cfg.precision.get("adaptive"))
     warning = run.precision.warning(int(cfg.precision.max_replications) if adaptive else None)
@@ -106,17 +106,12 @@ def _guarded(entry: Callable[[], None]) -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         entry()
-    except KeyboardInterrupt as stop:  # Ctrl-C: not a fault, so no traceback; how to resume, once known
-        hint = f" {stop}" if isinstance(stop, Interrupted) else ""
-        print(f"\nflowsim: interrupted.{hint}", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised below
         line = describe_error(error)
         if line is None:
             raise
         print(f"flowsim: error: {line}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-
 
 
 def _normalised_argv(argv: list[str]) -> list[str]:

@@ -20,9 +20,9 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_folder
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"\nWritten to {output}/: {', '.join(p.name for p in written)}")
 
 
-def _search(args: argparse.Namespace, spec: SizingSpec, base: Any, output: Path, progress: bool
+def _search(args: argparse.Namespace, spec: SizingSpec, base: DictConfig, output: Path, progress: bool
             ) -> tuple[list[Path], int]:
     """The search, the validation and the files, under the folder's lock: (files written, replications
     taken from checkpoints)."""

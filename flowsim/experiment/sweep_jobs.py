@@ -114,8 +114,7 @@ class JobFolder:
         recorded = (folder / "manifest.json").exists()
         manifest = read_json(folder / "manifest.json", fix) if recorded else {}
         _check_entry(folder / "metrics.json", metrics, "identity", "an object", lambda v: isinstance(v, dict))
-        _check_entry(folder / "metrics.json", metrics, "replications", "a whole number >= 1",
-                     lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+        _check_entry(folder / "metrics.json", metrics, "replications", "a whole number >= 1", _is_count)
         if metrics.get("replications") is None:  # every flowsim wrote it: not an older one's file
             raise ConfigError(str(folder / "metrics.json"), "is damaged: it lacks its replications entry",
                               fix)
@@ -131,6 +130,11 @@ class JobFolder:
     def state(self) -> dict[str, Any]:
         """What a gathered table depends on: the identity digest and the number of replications."""
         return {"identity": self.identity.get("digest"), "replications": self.replications}
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number >= 1 (not a bool, which JSON would read as one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _check_entry(path: Path, data: Mapping[str, Any], key: str, kind: str,
@@ -168,7 +172,7 @@ def _from_record(root: Path, record: Mapping[str, Any], finished: list[JobFolder
     taken: list[JobFolder] = []
     foreign: list[tuple[JobFolder, list[str]]] = []
     left_out: list[str] = []
-    short: list[str] = []  # finished with other replications than sweep.json asks for
+    short: list[JobFolder] = []  # finished with other replications than sweep.json asks for
     for job in finished:
         expected = listed.get(str(job.job)) if job.job is not None else None
         if expected is None:
@@ -179,8 +183,7 @@ def _from_record(root: Path, record: Mapping[str, Any], finished: list[JobFolder
         elif expected.get("replications") not in (None, job.replications):
             # made by this sweep's config with another number of replications (e.g. an earlier, shorter
             # run of the same command, cut short before it reached this job): not finished for this sweep
-            short.append(f"{job.name} ({job.replications:,} replication(s), not the "
-                         f"{expected['replications']:,} of {SWEEP_FILE})")
+            short.append(job)
         else:
             taken.append(job)
     if foreign:
@@ -196,8 +199,11 @@ def _from_record(root: Path, record: Mapping[str, Any], finished: list[JobFolder
                           f"({_names([j for j in taken if j.job == twice[0]])})",
                           "keep one of them and move the others out")
     missing = [number for number in listed if int(number) not in numbers]
-    pending = [p.name for p in unfinished] + short
-    pending += [n for n in missing if n not in {p.split(" ")[0] for p in pending}]
+    pending = [p.name for p in unfinished]
+    pending += [f"{job.name} ({job.replications:,} replication(s), not the "
+                f"{listed[str(job.job)]['replications']:,} of {SWEEP_FILE})" for job in short]
+    named = {p.name for p in unfinished} | {job.name for job in short}
+    pending += [n for n in missing if n not in named]
     return SweepJobs(tuple(taken), tuple(pending), tuple(left_out))
 
 
@@ -296,8 +302,7 @@ def _read_record(path: str | Path) -> dict[str, Any]:
             raise ConfigError(str(path), f"is damaged: its job {number!r} is not a job number with an "
                               "identity", fix)
         replications = job.get("replications")  # absent from files written before it was recorded
-        if replications is not None and (not isinstance(replications, int) or isinstance(replications, bool)
-                                         or replications < 1):
+        if replications is not None and not _is_count(replications):
             raise ConfigError(str(path), f"is damaged: its job {number}'s replications entry is not a whole "
                               "number >= 1", fix)
     return record

@@ -118,11 +118,15 @@ def run_forked(function: Callable[[Any], T], items: Sequence[Any],
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def map_forked(function: Callable[[Any], T], items: Sequence[Any], n_jobs: int) -> list[T]:
-    """``[function(item) for item in items]``, in ``n_jobs`` forked workers (:func:`run_forked`)."""
+def map_forked(function: Callable[[Any], T], items: Sequence[Any], n_jobs: int,
+               finished: Callable[[], object] | None = None) -> list[T]:
+    """``[function(item) for item in items]``, in ``n_jobs`` forked workers (:func:`run_forked`);
+    ``finished`` (e.g. a progress bar's ``update``) is called as each item finishes."""
     results: list[Any] = [None] * len(items)
     for i, value in run_forked(function, items, n_jobs):
         results[i] = value
+        if finished is not None:
+            finished()
     return results
 
 

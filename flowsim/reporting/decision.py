@@ -205,9 +205,8 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
                             f"interval, so the rule falls back to the largest mean: {best_text}.")
         # Never an option worse on average than keeping things as they are: with a wide interval, a cut
         # that loses money would otherwise count as "as good as the best" and win as the cheapest.
-        base_net = float(rows.loc[rows["job"] == rows["baseline_job"], "net_saving_per_year"].iloc[0]) \
-            if (rows["job"] == rows["baseline_job"]).any() else 0.0
-        floor = max(low, base_net)
+        baseline = rows.loc[rows["job"] == rows["baseline_job"], "net_saving_per_year"]
+        floor = max(low, float(baseline.iloc[0]) if len(baseline) else 0.0)
         chosen = _cheapest(rows[rows["net_saving_per_year"] >= floor])
         floor_text = (f"a net saving of at least {_gbp(low)} a year" if floor == low else
                       f"a net saving of at least {_gbp(floor)} a year: within that interval, which reaches "

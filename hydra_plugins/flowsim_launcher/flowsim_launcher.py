@@ -74,7 +74,7 @@ class FlowsimLauncher(JoblibLauncher):
         from hydra_plugins.hydra_joblib_launcher._core import execute_job
         from tqdm.auto import tqdm
 
-        from flowsim.experiment.workers import run_forked
+        from flowsim.experiment.workers import map_forked
 
         assert self.config is not None and self.task_function is not None and self.hydra_context is not None
         setup_globals()
@@ -88,13 +88,9 @@ class FlowsimLauncher(JoblibLauncher):
         state = Singleton.get_state()
         run = partial(_execute, execute_job, self.hydra_context, self.config, self.task_function, state)
         jobs = [(initial_job_idx + idx, list(overrides)) for idx, overrides in enumerate(job_overrides)]
-        returns: list[Any] = [None] * len(jobs)
         # one bar for the sweep: the jobs' own replication bars would overwrite each other (see _task)
         with tqdm(total=len(jobs), desc="sweep", unit="job", disable=not sys.stderr.isatty()) as bar:
-            for i, job_return in run_forked(run, jobs, n_jobs):
-                returns[i] = job_return
-                bar.update()
-        return returns
+            return map_forked(run, jobs, n_jobs, bar.update)
 
 
 def _execute(execute_job: Any, hydra_context: Any, config: Any, task_function: Any, state: Any,
