@@ -297,8 +297,8 @@ UNUSED = _comparison([
     (2, 20, 20, 1_200_000, -1_200_000, -1_200_000, -1_200_000, 0),
     (3, 30, 30, 1_800_000, -1_803_000, -1_810_000, -1_796_000, -3),
 ])
-NO_OPTION_PAYS = ("No option avoids enough delayed days to pay for itself: on average, each costs more a "
-                  "year than the delayed days it avoids are worth.")
+NO_OPTION_PAYS = ("No option that adds places avoids enough delayed days to pay for itself: on average, "
+                  "each costs more a year than the delayed days it avoids are worth.")
 
 
 def test_returns_sentence_when_the_added_places_avoid_nothing():

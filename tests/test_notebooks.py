@@ -311,6 +311,19 @@ def test_a_pack_that_keeps_the_baseline_as_the_best_option_does_not_value_it_aga
     assert "Recommendation: keep the baseline" in text
     assert "would be worth, a year" not in text  # was every basis at GBP 0: the baseline against itself
 
+    # against the 8 dear beds, cutting them is recommended: said in words, not as a negative added cost
+    cut, kept = _per_year(sweep, 0), _per_year(sweep, 1)
+    _, text = _pack(sweep, tmp_path / "cut.html", baseline_job=1)
+    assert f"Recommendation: {OPTION} = 0 (against the baseline, {OPTION} = 8)." in text
+    more_days = (cut["delayed_days_total"] - kept["delayed_days_total"]).mean()
+    assert more_days > 0.5
+    assert (f"Delayed days avoided: {-more_days:,.0f} on average, that is {more_days:,.0f} more delayed "
+            "days") in text
+    less = (kept["cost_services"] - cut["cost_services"]).mean()
+    assert f"services cost {_gbp(less)} less than the baseline's." in text
+    assert "Return per GBP 1 spent: not applicable (it spends less than the baseline)." in text
+    assert "added cost -GBP" not in text and "(no added cost)" not in text
+
 
 def test_a_pack_of_one_replication_says_it_has_no_interval_not_nan(tmp_path):
     common = ["scenario=quick", "services.ic_beds.capacity=29", "replications=1"]

@@ -141,18 +141,22 @@ if focus["job"] != base_job:
     ratio = focus["return_per_pound"]
     days_ci = interval(focus, "delayed_days_avoided_per_year")
     saving_ci = interval(focus, "net_saving_per_year", money=True)
+    avoided, added_cost = focus["delayed_days_avoided_per_year"], focus["added_cost_per_year"]
     lines += [
         f"What the {focus_name}, {focus_label}, buys against the baseline, per year:", "",
-        f"- Delayed days avoided: **{focus['delayed_days_avoided_per_year']:,.0f}** on average "
+        f"- Delayed days avoided: **{avoided:,.0f}** on average"
+        f"{f', that is {-avoided:,.0f} more delayed days than the baseline' if round(avoided) < 0 else ''} "
         f"({f'95 % confidence interval of the average: {days_ci}' if days_ci else NO_INTERVAL}).",
         f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} (the "
         f"2.5th to 97.5th percentiles of the {replications} paired replications"
         f"{'; with so few, a rough range' if replications < 20 else ''}).",
         f"- Net saving: **{gbp(focus['net_saving_per_year'])}** "
         f"({f'95 % CI {saving_ci}' if saving_ci else NO_INTERVAL}); "
-        f"added cost {gbp(focus['added_cost_per_year'])}.",
+        + (f"added cost {gbp(added_cost)}." if added_cost >= 0 else
+           f"services cost {gbp(-added_cost)} less than the baseline's."),
         f"- Return per GBP 1 spent: **{ratio:.2f}**." if np.isfinite(ratio) else
-        "- Return per GBP 1 spent: not applicable (no added cost).", ""]
+        "- Return per GBP 1 spent: not applicable ("
+        + ("no added cost)." if added_cost >= 0 else "it spends less than the baseline)."), ""]
 numeric = 1 <= len(swept) <= 2 and pd.api.types.is_numeric_dtype(comparison[swept[-1]])
 if len(swept) == 1 and numeric and (comparison["added_capacity"] != 0).any():
     adding = comparison[(comparison["job"] != base_job) & (comparison["added_capacity"] > 0)]

@@ -60,6 +60,8 @@ RULES = {
     "largest_net_saving": "the option with the largest mean net saving",
 }
 DEFAULT_RULE = "within_ci_of_best"
+
+
 def check_rule(rule: str, target: str | None, kpis: Sequence[str] | None = None) -> Target | None:
     """Check a rule and its target before anything runs; the parsed target (None without one).
 
@@ -305,8 +307,8 @@ def returns_sentence(steps: pd.DataFrame, option: str, fraction: float = 0.5,
     net = np.asarray(list(net_savings) if net_savings is not None else [], dtype=float)
     net = net[np.isfinite(net)]
     if net.size and (net < 0).all():
-        text += (" No option avoids enough delayed days to pay for itself: on average, each costs more a "
-                 "year than the delayed days it avoids are worth.")
+        text += (" No option that adds places avoids enough delayed days to pay for itself: on average, "
+                 "each costs more a year than the delayed days it avoids are worth.")
     return text
 
 

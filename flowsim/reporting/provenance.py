@@ -29,7 +29,10 @@ from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.errors import ConfigError
 from flowsim.model.tariff import tariff_from_config
 
-__all__ = ["SweepProvenance", "assumptions_table", "run_length_text", "sweep_provenance", "write_config"]
+__all__ = [
+    "SweepProvenance", "assumptions_table", "capacity_changes", "run_length_text", "sweep_provenance",
+    "write_config",
+]
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,52 @@ def _money(value: Any) -> str:
     return f"GBP {float(value):,.0f}"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _factor_text(factor: float) -> str:
+    change = 100 * (1 - factor)
+    return f"{abs(change):.3g} % {'fewer' if change > 0 else 'more'} places"
+
+
+def capacity_changes(unit: Mapping[str, Any]) -> list[str]:
+    """What changes a unit's places over the year, in words: nothing is hidden behind its capacity.
+
+    Seasonal factors (``month_capacity_factors``), dated steps (``capacity_schedule``), outbreak
+    closures, staff absence and an admission calendar shorter than every day, all day.
+    """
+    changes = []
+    factors = [float(f) for f in unit.get("month_capacity_factors") or [1.0] * 12]
+    for factor in sorted({f for f in factors if f != 1.0}):
+        months = ", ".join(m for m, f in zip(_MONTHS, factors, strict=False) if f == factor)
+        changes.append(f"{_factor_text(factor)} in {months}")
+    for step in unit.get("capacity_schedule") or []:
+        changes.append(f"{step.get('capacity')} places from {step.get('start')}")
+    closures = unit.get("closures") or {}
+    if float(closures.get("outbreaks_per_year") or 0) > 0:
+        mean = _mean_stay(closures.get("duration_days"), "duration_days")
+        changes.append(f"closed to admissions by outbreaks, {float(closures['outbreaks_per_year']):.3g} "
+                       f"a year on average (mean {mean})")
+    absence = unit.get("staff_absence") or {}
+    if float(absence.get("fraction_of_days") or 0) > 0 and float(absence.get("capacity_factor", 1)) != 1:
+        changes.append(f"{_factor_text(float(absence['capacity_factor']))} on "
+                       f"{_percent(absence['fraction_of_days'])} of days (staff absence)")
+    admission = unit.get("admission") or {}
+    days = list(admission.get("days") or ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    hours = (float(admission.get("open_hour", 0)), float(admission.get("close_hour", 24)))
+    if len(days) < 7 or hours != (0.0, 24.0):
+        when = ", ".join(days) if len(days) < 7 else "every day"
+        if hours != (0.0, 24.0):
+            when += f", {_clock(hours[0])} to {_clock(hours[1])}"
+        changes.append(f"admits {when}")
+    return changes
+
+
+def _clock(hour: float) -> str:
+    minutes = round(hour * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def assumptions_table(config: Mapping[str, Any], replications: int | None = None) -> pd.DataFrame:
     """The key assumptions of a resolved config, one readable row each.
 
@@ -169,8 +218,9 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
         elif tariff:
             costs.append(f"{_money(tariff)} per place per week, used or not")
         description = unit.get("description") or name
+        places = "; ".join([f"{unit.get('capacity')} places", *capacity_changes(unit)])
         rows.append((f"{name}: {description}",
-                     f"{', '.join(unit.get('pathways') or [])}; {unit.get('capacity')} places; mean stay "
+                     f"{', '.join(unit.get('pathways') or [])}; {places}; mean stay "
                      f"{_mean_stay(unit.get('los_days'), f'services.{name}.los_days')}; "
                      f"{'; '.join(costs) or 'no cost counted'}"))
     after = (config.get("after_p2") or {}).get("shares") or {}
