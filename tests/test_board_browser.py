@@ -50,6 +50,11 @@ def pack(tmp_path_factory, browser) -> tuple[Path, Path, Path]:
     return sweep, html, html.with_suffix(".pdf")
 
 
+# Each table's scroll box: a table wider than the box it sits in scrolls, and prints cut off at its edge.
+TABLES_JS = """return Array.from(document.querySelectorAll('table'), t => {
+    const box = t.closest('.jp-OutputArea-output, .jp-RenderedHTMLCommon') || t.parentElement;
+    return {head: t.rows[0].innerText.slice(0, 40), wide: box.scrollWidth, box: box.clientWidth};
+});"""
 IMAGES_JS = """return Array.from(document.images, i => {
     const r = i.getBoundingClientRect();
     return {complete: i.complete, natural: i.naturalWidth, width: r.width, height: r.height,
@@ -89,7 +94,17 @@ def test_a_reader_sees_the_headline_and_every_figure(pack, driver, artefacts, sc
     assert all(element.is_displayed() for element in driver.find_elements(By.TAG_NAME, "img"))
     driver.set_window_size(700, 1000)  # a narrow window (a tablet, a half screen): figures shrink to fit
     assert all(i["width"] > 0 and i["right"] <= i["page"] + 0.5 for i in driver.execute_script(IMAGES_JS))
+    # the run identities and git SHAs wrap rather than run off the side, as they did in the PDF before
+    assert [t for t in driver.execute_script(TABLES_JS) if t["wide"] > t["box"] + 1
+            and t["head"].startswith("job\toption")] == []
+    # printed, on A4's printable width (182 mm, about 690 px), every table fits its box
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    tables = driver.execute_script(TABLES_JS)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert len(tables) >= 3
+    assert [t for t in tables if t["wide"] > t["box"] + 1] == []
     driver.set_window_size(1280, 1000)
+    assert [t for t in driver.execute_script(TABLES_JS) if t["wide"] > t["box"] + 1] == []
 
     # nothing a board should not read: no output on stderr, no warning or traceback, no missing value
     assert driver.find_elements(By.CSS_SELECTOR, '[data-mime-type="application/vnd.jupyter.stderr"]') == []

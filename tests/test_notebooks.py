@@ -207,7 +207,7 @@ def test_board_pack_recommends_by_the_stated_rule_and_shows_real_figures(small_s
     table = next(i for i, row in enumerate(page.rows) if "delayed days avoided / yr" in row)
     header, body = page.rows[table], page.rows[table + 1:table + 4]
     assert header == ["care_home_unit", "delayed days avoided / yr", "± (95 % CI)", "added cost / yr",
-                      "net saving / yr", "net saving 95 % CI", "return per GBP 1", ""]
+                      "net saving / yr", "net saving 95 % CI", "return per GBP 1", "note"]
     assert body[0][:7] == ["0", "baseline", "—", "—", "—", "—", "—"]
     assert [row[-1] for row in body] == ["recommended" if j == chosen else
                                          "largest mean net saving" if j == best else "" for j in options]

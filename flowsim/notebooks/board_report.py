@@ -273,7 +273,12 @@ def cell(row: pd.Series, column: str, money: bool = False) -> str:
         return "baseline" if column == "delayed_days_avoided_per_year" else "—"
     if not np.isfinite(value):
         return "—"
-    return gbp(value) if money else (f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2f}")
+    return no_break(gbp(value)) if money else (f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2f}")
+
+
+def no_break(text: str) -> str:
+    """``-GBP 60,455`` kept on one line in a narrow cell (a sign split from its number is misread)."""
+    return text.replace("GBP ", "GBP\u00a0")
 
 
 table = pd.DataFrame({
@@ -283,9 +288,10 @@ table = pd.DataFrame({
     "added cost / yr": [cell(r, "added_cost_per_year", True) for _, r in rows.iterrows()],
     "net saving / yr": [cell(r, "net_saving_per_year", True) for _, r in rows.iterrows()],
     "net saving 95 % CI": ["—" if r["job"] == r["baseline_job"] else
-                           interval(r, "net_saving_per_year", money=True) or "—" for _, r in rows.iterrows()],
+                           no_break(interval(r, "net_saving_per_year", money=True) or "—")
+                           for _, r in rows.iterrows()],
     "return per GBP 1": [cell(r, "return_per_pound") for _, r in rows.iterrows()],
-    "": ["recommended" if decision.chosen is not None and r["job"] == decision.chosen["job"] else
+    "note": ["recommended" if decision.chosen is not None and r["job"] == decision.chosen["job"] else
          "largest mean net saving" if r["job"] == decision.best["job"] else ""
          for _, r in rows.iterrows()],
 })
@@ -303,7 +309,8 @@ display(Markdown(
     "shows which it was built from. "
     + (f"Results gathered from these jobs: `results.parquet` SHA-256 `{provenance.collected_sha256}`."
        if provenance.collected_sha256 else "The jobs were gathered for this page (no collected.json).")))
+# columns 5 and 7 (identity, git SHA) wrap in a narrow page: flowsim.reporting.pdf.PRINT_CSS
 display(HTML(jobs[["job", "option", "written", "replications", "identity", "flowsim_version", "git_sha"]]
              .rename(columns={"written": "results written (UTC)", "identity": "run identity",
                               "flowsim_version": "flowsim", "git_sha": "git SHA"})
-             .to_html(index=False)))
+             .to_html(index=False, classes="flowsim-wrap")))

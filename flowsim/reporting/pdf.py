@@ -27,12 +27,18 @@ PACK_MARK = "flowsim board pack: how it prints"
 # A4 less the margins is 182 x 266 mm; a figure is at most 250 mm tall, so it always fits a page.
 PRINT_CSS = "<style>\n/* " + PACK_MARK + """ (flowsim-board's PDF, or a browser's Print) */
 img { max-width: 100%; height: auto; }
+/* the provenance table's digests and SHAs (columns 5 and 7) wrap where they must, so the table fits
+   the page rather than scrolling off it */
+table.flowsim-wrap td:nth-child(5), table.flowsim-wrap td:nth-child(7) { overflow-wrap: anywhere; }
 @page {
   size: A4;
   margin: 14mm 14mm 16mm 14mm;
   @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt sans-serif; color: #555; }
 }
 @media print {
+  /* tables a little smaller than the text, so a table of options fits A4's width */
+  table, table td, table th { font-size: 8.5pt !important; }
+  table td, table th { padding: 0.4em 0.45em !important; }
   img { max-height: 250mm; width: auto; object-fit: contain; }
   img, .jp-RenderedImage, .jp-OutputArea-child:has(img), table {
     break-inside: avoid; page-break-inside: avoid;
