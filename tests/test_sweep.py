@@ -484,9 +484,36 @@ def test_override_values_are_typed_as_hydra_types_them():
     assert parse_override("run.start_date=2025-11-03") == ("run.start_date", "2025-11-03")
     assert parse_override("+services.x.capacity=10") == ("services.x.capacity", 10)
     assert parse_override("a=0.5") == ("a", 0.5)
-    assert parse_override("a=[1, 2]") == ("a", [1, 2])
     assert parse_override("a=null") == ("a", None)
     assert parse_override("a=true") == ("a", True)
+    assert parse_override("a=True") == ("a", True)  # as Hydra writes a job's override
+    assert parse_override("a=1e3") == ("a", 1000.0)
+    # a swept distribution as Hydra writes each job's override (no spaces): readable text, one per job
+    assert parse_override("s.los_days={kind:exponential,mean:30}") == (
+        "s.los_days", "{kind: exponential, mean: 30}")
+    assert parse_override("s.los_days={kind:'log normal',sd:null}") == ("s.los_days", "{kind: log normal}")
+    assert parse_override("a=[1, 2]") == ("a", "[1, 2]")
+    assert parse_override("a=b c") == ("a", "b c")  # not Hydra's grammar: YAML's reading
+
+
+def test_a_sweep_over_a_units_stay_distribution_is_gathered_job_by_job(tmp_path):
+    # YAML read Hydra's "{kind:exponential,mean:30}" as one key per item: every row held the same
+    # merged mapping, and the labels were unreadable (found by a QA pass)
+    _small_sweep(tmp_path / "los", "services.ic_beds.los_days={kind: exponential, mean: 30},"
+                                   "{kind: exponential, mean: 40}")
+    tables = collect_sweep(tmp_path / "los")
+    assert tables.swept == ("services.ic_beds.los_days",)
+    assert list(tables.results.drop_duplicates("job")["services.ic_beds.los_days"]) == [
+        "{kind: exponential, mean: 30}", "{kind: exponential, mean: 40}"]
+    from flowsim.cli import main as cli_main
+
+    # a baseline named as the user would write it on the command line
+    cli_main.collect_main([str(tmp_path / "los"), "--baseline",
+                           "services.ic_beds.los_days={kind: exponential, mean: 40}"])
+    comparison = pd.read_csv(tmp_path / "los" / "comparison.csv")
+    assert comparison["services.ic_beds.los_days"].tolist() == [
+        "{kind: exponential, mean: 30}", "{kind: exponential, mean: 40}"]
+    assert comparison["baseline_job"].tolist() == [1, 1]
 
 
 def test_a_sweep_over_start_dates_is_gathered(tmp_path):

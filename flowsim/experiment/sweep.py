@@ -70,17 +70,35 @@ class _HydraTypedLoader(yaml.SafeLoader):
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"services.x.capacity=10"`` -> ``("services.x.capacity", 10)`` (YAML-typed value).
+    """``"services.x.capacity=10"`` -> ``("services.x.capacity", 10)``, the value typed as Hydra types it.
 
     A date stays the text Hydra passed on (``run.start_date=2025-11-03`` -> ``"2025-11-03"``), so
-    the sweep's tables and JSON files can hold it.
+    the sweep's tables and JSON files can hold it. A mapping or list (a swept distribution,
+    ``services.x.los_days={kind:exponential,mean:30}``) becomes its text in YAML's flow style,
+    ``"{kind: exponential, mean: 30}"``: one readable value per job in a table's column and a label.
     """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
     key, _, value = text.partition("=")
-    try:
-        parsed = yaml.load(value, Loader=_HydraTypedLoader)  # a SafeLoader: no arbitrary objects
-    except yaml.YAMLError:
-        parsed = value
+    try:  # Hydra's grammar: it writes a job's mapping without spaces, which YAML misreads
+        parsed = OverridesParser.create().parse_override(text).value()
+    except HydraException:  # e.g. a --baseline Hydra would not take: typed as YAML types it
+        try:
+            parsed = yaml.load(value, Loader=_HydraTypedLoader)  # a SafeLoader: no arbitrary objects
+        except yaml.YAMLError:
+            parsed = value
+    if isinstance(parsed, dict | list):
+        parsed = yaml.safe_dump(_set_only(parsed), default_flow_style=True, sort_keys=False,
+                                width=1_000_000).strip()
     return key.lstrip("+~"), parsed
+
+
+def _set_only(value: Any) -> Any:
+    """``value`` without a mapping's unset (null) keys: a job records every field of a distribution."""
+    if isinstance(value, dict):
+        return {k: _set_only(v) for k, v in value.items() if v is not None}
+    return [_set_only(v) for v in value] if isinstance(value, list) else value
 
 
 def sweep_job_ids(sweep_dir: str | Path) -> list[int | str]:
