@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from omegaconf import OmegaConf
 
 from flowsim.model.compose import config_dir, load_config
@@ -104,3 +107,23 @@ def test_sphinx_roles_become_code_on_the_api_pages():
     spec.loader.exec_module(roles)
     text = "Uses :func:`~flowsim.measures.metrics.compute_metrics` and :mod:`flowsim.model`, :class:`X`."
     assert roles.plain(text) == "Uses `compute_metrics` and `flowsim.model`, `X`."
+
+
+def test_the_cluster_pages_slurm_settings_are_accepted():
+    """Each ``hydra.launcher`` setting in the cluster page's table composes with the Slurm launcher, and
+    every key it names exists (``additional_parameters={...}`` was refused: found by a QA pass)."""
+    page = (ROOT / "docs" / "how-to" / "cluster.md").read_text(encoding="utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("| `") and "hydra.launcher." in line]
+    overrides = [m.group(1) for line in rows
+                 for m in re.finditer(r"`'(\+?hydra\.launcher\.[^`]*=[^`]*)'`", line)]
+    keys = [m.group(1) for line in rows for m in re.finditer(r"`hydra\.launcher\.(\w+)", line)]
+    keys += [m.group(1) for line in rows for m in re.finditer(r"(?<=`, `)(\w+)(?=`)", line)]
+    assert len(overrides) >= 2 and {"partition", "account", "qos", "mem_gb", "timeout_min"} <= set(keys)
+    proc = subprocess.run([sys.executable, "-m", "flowsim", "--cfg", "hydra", "-p", "hydra.launcher",
+                           "hydra/launcher=submitit_slurm", *overrides],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    launcher = yaml.safe_load(proc.stdout)
+    assert set(keys) <= set(launcher)
+    assert launcher["additional_parameters"] == {"mail-type": "END"}
+    assert launcher["setup"][0] == "module load python/3.11"
