@@ -165,7 +165,7 @@ def test_board_pack_of_a_sweep_without_its_census_says_why_its_census_figures_ar
     board.main([str(sweep), "--output", str(html), "--no-pdf"])
     assert capsys.readouterr().out == f"Board pack written to {html}\n"
     sections = _sections(html)
-    census = sections["The NCTR census over the year: baseline and recommended option"]
+    census = sections["The NCTR census day by day: baseline and recommended option"]
     heat_map = sections["Unit utilisation by week under the recommended option"]
     for body in (census, heat_map):
         assert "<img" not in body

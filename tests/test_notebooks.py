@@ -32,7 +32,7 @@ PLACES = (0, 4, 8)
 T_975_2 = 4.302652729749462  # scipy.stats.t.ppf(0.975, 2): 3 replications
 # The pack's sections and how many figures each shows (a sweep of one numeric capacity).
 SECTIONS = {"What was modelled": 1, "Delayed days avoided and net saving": 3,
-            "The NCTR census over the year: baseline and recommended option": 1,
+            "The NCTR census day by day: baseline and recommended option": 1,
             "Why patients wait, by option": 1, "Unit utilisation by week under the recommended option": 1,
             "Options": 0, "Where these numbers came from": 0}
 

@@ -402,6 +402,17 @@ def _comparison_with_cis() -> pd.DataFrame:
     })
 
 
+def test_avoided_vs_option_ticks_whole_places_only():
+    """Options 0, 2 and 4 beds: ticks at whole beds (there were ticks at 0.5 and 1.5: found by a QA pass);
+    an option of fractions keeps its fractional ticks."""
+    table = _comparison_with_cis().iloc[:3].assign(**{OPTION: [0, 2, 4]})
+    for axis in avoided_vs_option(table, OPTION).axes:
+        ticks = axis.get_xticks()
+        assert len(ticks) >= 3 and np.all(ticks == np.round(ticks)), ticks
+    fractions = table.assign(**{OPTION: [0.0, 0.5, 1.0]})
+    assert any(t % 1 for t in avoided_vs_option(fractions, OPTION).axes[0].get_xticks())
+
+
 def test_avoided_vs_option_bands_run_from_ci_low_to_ci_high():
     fig = avoided_vs_option(_comparison_with_cis(), OPTION)
     left, right = fig.axes
@@ -522,7 +533,9 @@ def test_cost_vs_saving_draws_bars_ci_and_return_per_pound():
     bars, errors = axis.containers
     assert [b.get_height() for b in bars] == [0.0, 90_000.0, 120_000.0, -30_000.0]  # options 0, 10, 20, 40
     assert [b.get_x() + b.get_width() / 2 for b in bars] == pytest.approx([0, 1, 2, 3], abs=1e-12)
-    assert {to_rgba(b.get_facecolor()) for b in bars} == {to_rgba("tab:green", 0.8)}
+    # a loss in red (found by a QA pass: every bar was green, losses of GBP 1.8 m too)
+    assert [to_rgba(b.get_facecolor()) for b in bars] == [to_rgba("tab:green", 0.8)] * 3 + [
+        to_rgba("tab:red", 0.8)]
     (segments,) = errors.lines[2]
     assert [list(s[:, 0]) for s in segments.get_segments()] == [[0, 0], [1, 1], [2, 2], [3, 3]]
     assert [list(s[:, 1]) for s in segments.get_segments()] == [
@@ -547,11 +560,23 @@ def test_cost_vs_saving_draws_bars_ci_and_return_per_pound():
     assert twin.get_ylabel() == "return per £1 spent (GBP acute saving per GBP)"
     assert to_rgba(twin.yaxis.label.get_color()) == to_rgba("tab:purple")
     assert axis.yaxis.get_major_formatter()(-150_000.0, 0) == "\u2212150,000"  # a minus sign
-    assert _legend(axis) == ["net saving per year (mean)", "95 % CI (paired)", "return per £1 spent",
-                             "break-even: £1 back per £1"]
-    assert axis.get_legend()._loc == 2
-    assert axis.get_legend().get_texts()[0].get_fontsize() == pytest.approx(
-        FontProperties(size="small").get_size())
+    # the legend below the axes, where it covers nothing (inside, it hid a whisker and the break-even line)
+    assert axis.get_legend() is None and twin.get_legend() is None
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "net saving per year (mean)", "net loss per year (mean)", "95 % CI (paired)", "return per £1 spent",
+        "break-even: £1 back per £1"]
+    patches = legend.legend_handles[:2]
+    assert [to_rgba(p.get_facecolor()) for p in patches] == [to_rgba("tab:green", 0.8),
+                                                             to_rgba("tab:red", 0.8)]
+    assert legend._loc == 8 and legend._ncols == 3  # lower center, outside the axes
+    assert legend.get_texts()[0].get_fontsize() == pytest.approx(FontProperties(size="small").get_size())
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    assert legend.get_window_extent(renderer).y1 < axis.get_tightbbox(renderer).y0  # below the x label
     assert axis.get_title() == ("Net saving against the baseline (care_home_unit.capacity = 0)\n"
                                 "(acute saving minus added service cost)")
 

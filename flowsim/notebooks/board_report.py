@@ -228,7 +228,7 @@ if swept:
     display(figure_image(cost_vs_saving(comparison, swept)))
 
 # %% [markdown]
-# ## The NCTR census over the year: baseline and recommended option
+# ## The NCTR census day by day: baseline and recommended option
 
 # %%
 def legend_text(row: pd.Series) -> str:

@@ -10,7 +10,7 @@ it. In a notebook with the inline backend a returned figure displays as usual.
 
 Board figures and the tables they draw (all in :mod:`flowsim.measures.aggregate` unless named):
 
-- :func:`fan_chart` <- ``census_fan``: NCTR census over the year, median with 50 % and 90 % bands;
+- :func:`fan_chart` <- ``census_fan``: NCTR census day by day, median with 50 % and 90 % bands;
 - :func:`reasons_stacked` <- ``reasons_by_option``: delayed days per year by reason, per option;
 - :func:`utilisation_heatmap` <- ``weekly_utilisation``: units x weeks;
 - :func:`wait_distribution_plot` <- ``wait_distribution``: delayed days per episode by pathway;
@@ -29,7 +29,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter, StrMethodFormatter
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, PercentFormatter, StrMethodFormatter
 
 from flowsim.measures.aggregate import marginal_benefit_steps, option_label
 
@@ -117,8 +118,11 @@ def avoided_vs_option(comparison: pd.DataFrame, option: str, group: str | None =
                                                                            "all")
     left.set_ylabel(f"acute delayed days avoided per year ({what}; bed-days)")
     right.set_ylabel("net saving per year (GBP million)")
+    whole = np.all(np.mod(comparison[option].to_numpy(dtype=float), 1) == 0)
     for axis in (left, right):
         axis.set_xlabel(option)
+        if whole:  # places come whole: no tick at 0.5 of a bed
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.axhline(0, color="grey", linewidth=0.8)
         axis.legend(loc="best", fontsize="small")
     options = [option] if group is None else [group, option]
@@ -279,9 +283,11 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     high = table["net_saving_per_year_ci_high"].to_numpy(dtype=float)
     fig = Figure(figsize=(9, 4.5), layout="constrained")
     axis = fig.subplots()
-    axis.bar(x, net, color="tab:green", alpha=0.8, label="net saving per year (mean)")
-    axis.errorbar(x, net, yerr=np.vstack([net - low, high - net]), fmt="none", ecolor="black",
-                  capsize=4, label="95 % CI (paired)")
+    # a loss is red, not a green bar below zero
+    colours = np.where(net < 0, "tab:red", "tab:green")
+    axis.bar(x, net, color=colours, alpha=0.8)
+    errors = axis.errorbar(x, net, yerr=np.vstack([net - low, high - net]), fmt="none", ecolor="black",
+                           capsize=4)
     axis.axhline(0, color="grey", linewidth=0.8)
     axis.set_xticks(x, labels)
     _tilt_if_crowded(axis, labels, fig.get_figwidth())
@@ -294,9 +300,13 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     twin.axhline(1.0, color="tab:purple", linestyle=":", linewidth=1.0, label="break-even: £1 back per £1")
     twin.set_ylabel("return per £1 spent (GBP acute saving per GBP)", color="tab:purple")
     twin.set_ylim(0, twin.get_ylim()[1] * 1.1)  # room above the highest dot
-    handles = axis.get_legend_handles_labels()
+    handles = [Patch(color="tab:green", alpha=0.8)] + ([Patch(color="tab:red", alpha=0.8)] if (net < 0).any()
+                                                       else []) + [errors]
+    names = ["net saving per year (mean)"] + (["net loss per year (mean)"] if (net < 0).any() else [])
     more = twin.get_legend_handles_labels()
-    axis.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize="small")
+    # below the axes: inside, it covered bars, whiskers or the break-even line
+    fig.legend(handles + more[0], [*names, "95 % CI (paired)", *more[1]], loc="outside lower center",
+               ncols=3, fontsize="small")
     columns = [option] if isinstance(option, str) else list(option)
     # two lines: with a swept column's name the title is wider than the figure
     axis.set_title(f"Net saving against {_baseline_text(comparison, columns)}\n"
