@@ -252,13 +252,26 @@ def test_parse_target_and_check_rule():
                                              "--rule cheapest_meeting_target",
              ("cheapest_meeting_target", None): "--target: is required by --rule cheapest_meeting_target; "
                                                 "fix: add e.g. --target 'delay_P2_mean_days<=8.7'",
+             ("within_ci_of_bet", None): "--rule: unknown rule 'within_ci_of_bet'; fix: did you mean "
+                                         "within_ci_of_best? use one of within_ci_of_best, "
+                                         "cheapest_meeting_target, largest_net_saving",
              ("cheapest_meeting_target", "delayed_days<=1"): "--target: delayed_days is not a KPI of this "
                                                              "sweep; fix: use a KPI of its summary.csv, "
-                                                             "e.g. delayed_days_per_year"}
+                                                             "e.g. delayed_days_per_year",
+             # nothing like it: two KPIs of the sweep as examples
+             ("cheapest_meeting_target", "zzz<=1"): "--target: zzz is not a KPI of this sweep; fix: use a "
+                                                    "KPI of its summary.csv, e.g. delayed_days_per_year, "
+                                                    "nctr_census_midnight_p95, ..."}
     for (rule, target), message in cases.items():
         with pytest.raises(ConfigError) as error:
             check_rule(rule, target, ["delayed_days_per_year", "nctr_census_midnight_p95"])
         assert str(error.value) == message
+    # at most three near names, the nearest first
+    with pytest.raises(ConfigError) as error:
+        check_rule("cheapest_meeting_target", "delay_P2_days<=1",
+                   ["delay_P1_days", "delay_P2_day", "delay_P3_days", "delay_P2_days_x", "other"])
+    assert error.value.fix == ("use a KPI of its summary.csv, e.g. delay_P2_day, delay_P2_days_x, "
+                               "delay_P3_days")
 
 
 def test_option_text():
@@ -345,3 +358,142 @@ def test_yearly_spread_is_the_percentile_range_of_paired_differences():
     assert yearly_spread(results, 0, 1, 182.5) == pytest.approx((21.0, 69.0))
     assert yearly_spread(results, 0, 1, 365.0, level=0.5) == pytest.approx((15.0, 30.0))
     assert all(math.isnan(v) for v in yearly_spread(results, 0, 2, 365.0))  # no job 2: nothing to pair
+
+
+# -- edges each rule must get right (each test below was written against a planted fault that survived) --
+
+def test_every_branch_returns_its_rule_best_and_target():
+    # no option saves more than it costs (the closest is not the first other option: cap = 20)
+    closest_later = _comparison([(0, 0, 0, 0, 0, 0, 0, 0),
+                                 (1, 10, 10, 600_000, -900_000, -950_000, -850_000, 100),
+                                 (2, 20, 20, 700_000, -100_000, -150_000, -50_000, 900)])
+    kept = decide(closest_later, swept=[CAP])
+    assert (kept.rule, kept.best["job"], kept.chosen["job"]) == ("within_ci_of_best", 0, 0)
+    assert kept.sentence.endswith("The closest is cap = 20, -GBP 100,000 a year (95 % CI -GBP 150,000 to "
+                                  "-GBP 50,000).")
+    largest = decide(CARE_HOME, "largest_net_saving", swept=[CAP])
+    assert (largest.rule, largest.best["job"]) == ("largest_net_saving", 4)
+    single = _comparison([(0, 0, 0, 0, 0, float("nan"), float("nan"), 0),
+                          (1, 4, 4, 100, 900, float("nan"), float("nan"), 10)])
+    one = decide(single, swept=[CAP])
+    assert (one.rule, one.best["job"], one.chosen["job"]) == ("within_ci_of_best", 1, 1)
+    narrow = CARE_HOME.assign(net_saving_per_year_ci_low=[0, 5e6, 7.8e6, 8.5e6, 11.1e6])
+    best = decide(narrow, swept=[CAP])
+    assert (best.rule, best.best["job"], best.chosen["job"]) == ("within_ci_of_best", 4, 4)
+    target = Target("delayed_days_per_year", "<=", 20_000)
+    none = decide(CARE_HOME, "cheapest_meeting_target", target, LEVELS, [CAP])
+    assert (none.rule, none.best["job"], none.target) == ("cheapest_meeting_target", 4, target)
+    met = decide(CARE_HOME, "cheapest_meeting_target", Target("delayed_days_per_year", "<=", 30_000),
+                 LEVELS, [CAP])
+    assert (met.rule, met.best["job"], met.chosen["job"]) == ("cheapest_meeting_target", 4, 2)
+
+
+def test_the_chosen_row_is_the_comparisons_row_whatever_its_index():
+    shuffled = CARE_HOME.iloc[::-1].set_axis([10, 11, 12, 13, 14])  # rows in another order, other labels
+    decision = decide(shuffled, swept=[CAP])
+    assert list(decision.chosen.index) == list(CARE_HOME.columns)  # no column added (such as "index")
+    assert decision.chosen["job"] == 2 and decision.best["job"] == 4
+
+
+def test_a_target_rule_is_not_overruled_when_the_baseline_has_the_largest_net_saving():
+    # every option loses money on average, but the target asks for fewer delays than the baseline has
+    levels = {0: 900.0, 1: 700.0, 2: 400.0, 3: 300.0}
+    decision = decide(UNUSED, "cheapest_meeting_target", Target("delayed_days_per_year", "<=", 500),
+                      levels, [CAP])
+    assert decision.chosen["job"] == 2 and decision.best["job"] == 0
+    assert decision.sentence.startswith("Decision rule: recommend the cheapest option that meets the target: "
+                                        "a mean delayed_days_per_year <= 500. cap = 20 is the cheapest")
+
+
+def test_an_option_that_ties_the_baseline_is_not_an_option_that_saves_less():
+    # a cut that saves on the units exactly what its delays cost: as good as the baseline, and cheaper
+    table = _comparison([(0, 16, 0, 0, 0, 0, 0, 0),
+                         (1, 12, -4, -100_000, 0, 0, 0, -50),
+                         (2, 20, 4, 300_000, -200_000, -300_000, -100_000, 20)])
+    decision = decide(table, swept=[CAP])
+    assert decision.chosen["job"] == 1 and decision.best["job"] == 0
+
+
+def test_largest_net_saving_counts_a_mean_exactly_on_the_interval_and_says_has_for_one():
+    table = _comparison([(0, 0, 0, 0, 0, 0, 0, 0),
+                         (1, 10, 10, 100, 800, 700, 900, 5),
+                         (2, 20, 20, 200, 1_000, 800, 1_200, 8)])  # cap = 10's 800 is the best's CI low
+    assert decide(table, "largest_net_saving", swept=[CAP]).sentence == (
+        "Decision rule: recommend the option with the largest mean net saving. That is cap = 20, GBP 1,000 "
+        "a year (95 % CI GBP 800 to GBP 1,200). cap = 10 has a mean within that interval: the simulation "
+        "cannot tell them apart from it.")
+
+
+def test_without_the_baselines_row_its_net_saving_counts_as_zero():
+    # the floor is max(CI low -50, the baseline's 0) = 0: cap = 4's 0.5 a year qualifies (and is cheapest)
+    table = _comparison([(1, 4, 4, 100, 0.5, -10, 10, 1),
+                         (2, 8, 8, 200, 40, -50, 130, 3)])
+    assert decide(table, swept=[CAP]).chosen["job"] == 1
+    assert decide(table.assign(net_saving_per_year=[-0.5, 40]), swept=[CAP]).chosen["job"] == 2
+
+
+def test_decide_names_the_field_and_the_fix():
+    with pytest.raises(ConfigError) as unknown:
+        decide(CARE_HOME, "cheapest", swept=[CAP])
+    assert (unknown.value.field, unknown.value.problem, unknown.value.fix) == (
+        "rule", "unknown rule 'cheapest'",
+        "use one of within_ci_of_best, cheapest_meeting_target, largest_net_saving")
+    for target, levels in ((None, LEVELS), (Target("delayed_days_per_year", "<=", 1), None)):
+        with pytest.raises(ConfigError) as missing:
+            decide(CARE_HOME, "cheapest_meeting_target", target, levels, [CAP])
+        assert (missing.value.field, missing.value.problem, missing.value.fix) == (
+            "--target", "is required by --rule cheapest_meeting_target",
+            "add e.g. --target 'delay_P2_mean_days<=8.7'")
+
+
+def test_a_job_without_a_level_does_not_meet_the_target_and_the_closest_is_by_distance():
+    levels = {0: 0.5, 2: 0.7, 3: 0.6, 4: 0.65}  # job 1 has no level (its summary lacks the KPI)
+    decision = decide(CARE_HOME, "cheapest_meeting_target", Target("utilisation", ">=", 0.9), levels, [CAP])
+    assert decision.chosen is None
+    assert "No option meets it: the closest is cap = 20, with utilisation 0.70." in decision.sentence
+    met = decide(CARE_HOME, "cheapest_meeting_target", Target("utilisation", ">=", 0.6), levels, [CAP])
+    assert met.chosen["job"] == 2  # job 1 is cheaper but has no level
+
+
+def test_kpi_levels_is_a_float_series_by_job_named_by_its_kpi():
+    summary = pd.DataFrame({"job": [3, 3, 5, 5], "kpi": ["a", "b", "a", "b"], "mean": [1, 2, 3, 4]})
+    levels = kpi_levels(summary, "b")
+    assert list(levels.index) == [3, 5] and levels.name == "b" and levels.dtype == "float64"
+    assert levels.tolist() == [2.0, 4.0]
+
+
+def _steps(per_place: list[float]) -> pd.DataFrame:
+    """Steps up an option of 10 places each, with these delayed days avoided per added place."""
+    return pd.DataFrame({"option_from": [10 * i for i in range(len(per_place))],
+                         "option_to": [10 * (i + 1) for i in range(len(per_place))],
+                         "delayed_days_avoided_per_added_place": per_place}).astype(object)
+
+
+@pytest.mark.parametrize(("per_place", "step"), [
+    ([40.0, -5.0], 1),        # two steps are enough; a second step that avoids nothing is below half
+    ([0.8, 0.1], 1),          # a first step of less than a day a place still sets the bar
+    ([40.0, 10.0, 30.0], 1),  # the first step below, not the first after it
+    ([40.0, 20.0], None),     # exactly half is not below half
+    ([-10.0, 50.0, -20.0], None),  # a first step that buys nothing: no returns to diminish
+    ([float("nan")], None),
+])
+def test_diminishing_step_edges(per_place, step):
+    found = diminishing_step(_steps(per_place))
+    assert (None if found is None else int(found.name)) == step
+
+
+@pytest.mark.parametrize(("per_place", "sentence"), [
+    ([float("nan")], ""),
+    ([0.0], "Going from cap = 0 to 10, the added places avoid no delayed days a year on average."),
+    ([0.0, 0.2], "Going from cap = 0 to 10, the added places avoid no delayed days a year on average, and no "
+                 "later step does either over the options swept."),
+    ([0.0, 0.5], "Going from cap = 0 to 10, the added places avoid no delayed days a year on average. From "
+                 "10 to 20 each added place avoids about 0.50."),
+    ([0.0, 1.0], "Going from cap = 0 to 10, the added places avoid no delayed days a year on average. From "
+                 "10 to 20 each added place avoids about 1."),
+    ([0.5], "Going from cap = 0 to 10, each added place avoids about 0.50 delayed days a year."),
+    ([1.0, 0.8], "Going from cap = 0 to 10, each added place avoids about 1 delayed days a year. No later "
+                 "step falls below half that over the options swept."),
+])
+def test_returns_sentence_edges(per_place, sentence):
+    assert returns_sentence(_steps(per_place), CAP) == sentence
