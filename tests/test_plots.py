@@ -498,6 +498,18 @@ def test_marginal_benefit_bars_labels_and_average_dots():
     assert list(dots.get_xdata()) == [0.0, 1.0, 2.0]
     assert dots.get_color() == "black" and dots.get_markersize() == 4 and dots.get_linestyle() == "None"
     assert _ticks(axis.get_xticklabels()) == ["0→10", "10→20", "20→40"]
+    # no label sits on a dot (the first step's dot is at its bar's top: "44" was drawn over it)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    radius = dots.get_markersize() / 2 * fig.dpi / 72
+    for x, y in axis.transData.transform(np.column_stack([dots.get_xdata(), dots.get_ydata()])):
+        for label in axis.texts:
+            box = label.get_window_extent(canvas.get_renderer())
+            assert not (box.x0 <= x <= box.x1 and box.y0 - radius <= y <= box.y1 + radius), label.get_text()
+    frame = axis.get_window_extent(canvas.get_renderer())
+    assert all(frame.y0 <= t.get_window_extent(canvas.get_renderer()).y1 <= frame.y1 for t in axis.texts)
     assert axis.get_xlabel() == f"step in {OPTION} (from→to)"
     assert axis.get_ylabel() == "delayed days avoided per added place\n(bed-days per year per added place)"
     assert axis.get_title() == "What each step buys: acute delayed days avoided per added place (means)"
@@ -834,7 +846,7 @@ def test_marginal_benefit_labels_each_bar_to_the_day_and_draws_another_column():
     (axis,) = _drawn(marginal_benefit(table, OPTION)).axes
     assert [b.get_height() for b in axis.containers[0]] == pytest.approx([1234.5, 55.5, 0.6], rel=1e-12)
     assert [t.get_text() for t in axis.texts] == ["1,234", "56", "1"]  # to the day, with a thousands comma
-    assert [t.xyann for t in axis.texts] == [(0, 2)] * 3 and {t.anncoords for t in axis.texts} == {
+    assert [t.xyann for t in axis.texts] == [(0, 5)] * 3 and {t.anncoords for t in axis.texts} == {
         "offset points"}
     assert {t.get_fontsize() for t in axis.texts} == {FontProperties(size="small").get_size()}
     housing = marginal_benefit(table, OPTION, avoided="housing_delayed_days_avoided_per_year").axes[0]

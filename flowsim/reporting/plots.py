@@ -234,10 +234,12 @@ def marginal_benefit(comparison: pd.DataFrame, option: str, group: str | None = 
         name = "per added place in the step" if value is None else option_label({group: value})
         bars = axis.bar(x, table["delayed_days_avoided_per_added_place"].to_numpy(), width=width * 0.95,
                         color=color, label=name)
-        axis.bar_label(bars, fmt="{:,.0f}", fontsize="small", padding=2)
+        # 5 points clear of the bar's end, so the label clears an average dot sitting there too
+        axis.bar_label(bars, fmt="{:,.0f}", fontsize="small", padding=5)
         axis.plot(x, table["average_per_added_place"].to_numpy(), linestyle="none", marker="o",
                   color="black", markersize=4,
                   label="average per added place since baseline" if i == 0 else None)
+    axis.margins(y=0.12)  # room above the tallest bar for its label, under the title
     axis.set_xticks(range(len(labels)), labels)
     axis.set_xlabel(f"step in {option} (from→to)")
     axis.set_ylabel("delayed days avoided per added place\n(bed-days per year per added place)")
