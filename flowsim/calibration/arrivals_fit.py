@@ -32,8 +32,6 @@ __all__ = ["MIN_DAYS_PER_MONTH", "ArrivalFit", "daily_counts", "fit_arrivals"]
 
 # A calendar month counts as covered with at least this many whole days in the extract.
 MIN_DAYS_PER_MONTH = 28
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from flowsim.calibration.arrivals_fit import MONTHS, WEEKDAYS
 from flowsim.calibration.estimate import Estimate
 from flowsim.calibration.fit import ExtractFit
 from flowsim.calibration.system_config import system_yaml
+from flowsim.model.availability import MONTHS, WEEKDAYS
 from flowsim.model.compose import load_config
 from flowsim.model.scenario import Scenario, build_scenario
 

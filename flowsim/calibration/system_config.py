@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from flowsim.calibration.arrivals_fit import MONTHS, WEEKDAYS
 from flowsim.calibration.estimate import Estimate
 from flowsim.calibration.fit import ExtractFit, UnitFit
 from flowsim.calibration.los_fit import CONFIG_KEYS
+from flowsim.model.availability import MONTHS, WEEKDAYS
 from flowsim.model.compose import load_config
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS
 

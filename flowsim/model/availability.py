@@ -28,9 +28,10 @@ from flowsim.model.errors import ConfigError
 from flowsim.model.strict import use_one_of
 from flowsim.model.validate import date_value, real_number
 
-__all__ = ["WEEKDAYS", "Availability", "availability_from_config", "timeline"]
+__all__ = ["MONTHS", "WEEKDAYS", "Availability", "availability_from_config", "timeline"]
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)

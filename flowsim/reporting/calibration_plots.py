@@ -14,10 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from flowsim.calibration.target_spec import MONTH_PROFILE
+from flowsim.model.availability import MONTHS
 
 __all__ = ["targets_figure"]
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _relative(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -54,7 +53,7 @@ def targets_figure(table: pd.DataFrame) -> Figure:
         mean = column["model_mean"]
         ax.errorbar(x, mean, yerr=[mean - column["model_ci_low"], column["model_ci_high"] - mean],
                     color="tab:blue", marker="o", capsize=3, label="model (95 % CI)")
-        ax.set_xticks(x, _MONTHS[:len(profile)])
+        ax.set_xticks(x, MONTHS[:len(profile)])
         ax.set_ylabel("midnight NCTR census / mean of the year")
         ax.set_title("Census through the year")
         ax.legend(loc="best", fontsize="small")

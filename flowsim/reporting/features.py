@@ -8,11 +8,13 @@ The printed summary opens with this list, and prints only the sections these fea
 
 from __future__ import annotations
 
-from flowsim.model.availability import WEEKDAYS, Availability
+import datetime as dt
+
+from flowsim.model.availability import MONTHS, WEEKDAYS, Availability
 from flowsim.model.housing import FlatScheme
 from flowsim.model.scenario import PATHWAYS, Scenario
 
-__all__ = ["has_admission_calendar", "has_coordinators", "has_flats", "scenario_features"]
+__all__ = ["capacity_changes", "has_admission_calendar", "has_coordinators", "has_flats", "scenario_features"]
 
 
 def _days_text(days: frozenset[int]) -> str:
@@ -39,6 +41,35 @@ def _calendar_text(a: Availability) -> str:
     if a.open_hour > 0.0 or a.close_hour < 24.0:
         text += f" {_clock(a.open_hour)}-{_clock(a.close_hour)}"
     return text
+
+
+def _fewer(factor: float) -> str:
+    return f"{100 * (1 - factor):.3g} % fewer places"
+
+
+def capacity_changes(a: Availability, start_date: dt.date) -> list[str]:
+    """What changes a unit's places over the run, in words, from its validated availability.
+
+    Seasonal factors, dated capacity steps, outbreak closures, staff absence and an admission calendar
+    (e.g. ``["12 % fewer places in Jan, Feb, Dec", "admits Mon-Fri 08:00-18:00"]``); empty when the
+    unit always has its capacity.
+    """
+    changes = []
+    for factor in sorted(set(a.month_factors) - {1.0}):
+        months = [m for m, f in zip(MONTHS, a.month_factors, strict=True) if f == factor]
+        changes.append(f"{_fewer(factor)} in {', '.join(months)}")
+    changes += [f"{capacity} places from {start_date + dt.timedelta(days=day):%Y-%m-%d}"
+                for day, capacity in a.schedule]
+    if a.outbreaks_per_year > 0:
+        mean = f" (mean {a.outbreak_days.mean:.3g} days)" if a.outbreak_days is not None else ""
+        changes.append(f"closed to admissions by outbreaks, {a.outbreaks_per_year:.3g} a year on "
+                       f"average{mean}")
+    if a.absence_fraction > 0 and a.absence_factor < 1:
+        changes.append(f"{_fewer(a.absence_factor)} on {100 * a.absence_fraction:.3g} % of days "
+                       "(staff absence)")
+    if has_admission_calendar(a):
+        changes.append(f"admits {_calendar_text(a)}")
+    return changes
 
 
 def has_flats(scenario: Scenario) -> bool:

@@ -18,9 +18,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from flowsim.calibration.arrivals_fit import MONTHS, WEEKDAYS
 from flowsim.calibration.fit import ExtractFit, UnitFit
 from flowsim.calibration.los_fit import FAMILIES, LosFit, kaplan_meier
+from flowsim.model.availability import MONTHS, WEEKDAYS
 
 __all__ = ["FAMILY_COLOURS", "fit_sheet", "qq_points"]
 

@@ -20,19 +20,20 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from flowsim.experiment.io import atomic_write
 from flowsim.experiment.result_files import job_fix, read_json
 from flowsim.experiment.sweep import COLLECTED_FILE
+from flowsim.model.availability import availability_from_config
 from flowsim.model.cost_basis import acute_bed_day_basis
 from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.errors import ConfigError
 from flowsim.model.tariff import tariff_from_config
+from flowsim.model.validate import date_value
+from flowsim.reporting.features import capacity_changes
 
-__all__ = [
-    "SweepProvenance", "assumptions_table", "capacity_changes", "run_length_text", "sweep_provenance",
-    "write_config",
-]
+__all__ = ["SweepProvenance", "assumptions_table", "run_length_text", "sweep_provenance", "write_config"]
 
 
 @dataclass(frozen=True)
@@ -134,59 +135,13 @@ def _money(value: Any) -> str:
     return f"GBP {float(value):,.0f}"
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _factor_text(factor: float) -> str:
-    change = 100 * (1 - factor)
-    return f"{abs(change):.3g} % {'fewer' if change > 0 else 'more'} places"
-
-
-def capacity_changes(unit: Mapping[str, Any]) -> list[str]:
-    """What changes a unit's places over the year, in words: nothing is hidden behind its capacity.
-
-    Seasonal factors (``month_capacity_factors``), dated steps (``capacity_schedule``), outbreak
-    closures, staff absence and an admission calendar shorter than every day, all day.
-    """
-    changes = []
-    factors = [float(f) for f in unit.get("month_capacity_factors") or [1.0] * 12]
-    for factor in sorted({f for f in factors if f != 1.0}):
-        months = ", ".join(m for m, f in zip(_MONTHS, factors, strict=False) if f == factor)
-        changes.append(f"{_factor_text(factor)} in {months}")
-    for step in unit.get("capacity_schedule") or []:
-        changes.append(f"{step.get('capacity')} places from {step.get('start')}")
-    closures = unit.get("closures") or {}
-    if float(closures.get("outbreaks_per_year") or 0) > 0:
-        mean = _mean_stay(closures.get("duration_days"), "duration_days")
-        changes.append(f"closed to admissions by outbreaks, {float(closures['outbreaks_per_year']):.3g} "
-                       f"a year on average (mean {mean})")
-    absence = unit.get("staff_absence") or {}
-    if float(absence.get("fraction_of_days") or 0) > 0 and float(absence.get("capacity_factor", 1)) != 1:
-        changes.append(f"{_factor_text(float(absence['capacity_factor']))} on "
-                       f"{_percent(absence['fraction_of_days'])} of days (staff absence)")
-    admission = unit.get("admission") or {}
-    days = list(admission.get("days") or ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
-    hours = (float(admission.get("open_hour", 0)), float(admission.get("close_hour", 24)))
-    if len(days) < 7 or hours != (0.0, 24.0):
-        when = ", ".join(days) if len(days) < 7 else "every day"
-        if hours != (0.0, 24.0):
-            when += f", {_clock(hours[0])} to {_clock(hours[1])}"
-        changes.append(f"admits {when}")
-    return changes
-
-
-def _clock(hour: float) -> str:
-    minutes = round(hour * 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def assumptions_table(config: Mapping[str, Any], replications: int | None = None) -> pd.DataFrame:
     """The key assumptions of a resolved config, one readable row each.
 
     Parameters
     ----------
     config : Mapping
-        A resolved flowsim config (a job's ``manifest.json`` ``config``).
+        A resolved flowsim config (a job's ``manifest.json`` ``config``, or a composed one).
     replications : int, optional
         Replications per option, added as a row.
 
@@ -195,6 +150,8 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
     pandas.DataFrame
         Columns ``assumption`` and ``value`` (text).
     """
+    if isinstance(config, DictConfig):  # composed, not read back from a manifest: as the model reads it
+        config = OmegaConf.to_container(config, resolve=True)
     rows: list[tuple[str, str]] = []
     arrivals = config.get("arrivals") or {}
     if arrivals.get("series_csv"):
@@ -204,6 +161,8 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
         rows.append(("patients becoming discharge ready (NCTR)",
                      f"{float(arrivals.get('rate_per_day', 0)):,.4g} a day on average, varying by weekday "
                      "and month"))
+    run = config.get("run") or {}
+    start_date = date_value(run.get("start_date"), "run.start_date")
     shares = (config.get("pathways") or {}).get("shares") or {}
     rows.append(("pathway shares P0 / P1 / P2 / P3",
                  " / ".join(_percent(shares.get(p, 0)) for p in ("P0", "P1", "P2", "P3"))))
@@ -218,7 +177,8 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
         elif tariff:
             costs.append(f"{_money(tariff)} per place per week, used or not")
         description = unit.get("description") or name
-        places = "; ".join([f"{unit.get('capacity')} places", *capacity_changes(unit)])
+        availability = availability_from_config(unit, f"services.{name}", start_date)
+        places = "; ".join([f"{unit.get('capacity')} places", *capacity_changes(availability, start_date)])
         rows.append((f"{name}: {description}",
                      f"{', '.join(unit.get('pathways') or [])}; {places}; mean stay "
                      f"{_mean_stay(unit.get('los_days'), f'services.{name}.los_days')}; "
@@ -243,7 +203,6 @@ def assumptions_table(config: Mapping[str, Any], replications: int | None = None
         rows.append(("housing barriers", "not modelled"))
     rows.append(("cost of a delayed acute bed-day",
                  acute_bed_day_basis(config.get("costs") or {"acute_bed_day": 0}).describe()))
-    run = config.get("run") or {}
     warm, horizon = float(run.get("warm_up_days", 0)), float(run.get("horizon_days", 0))
     rows.append(("simulated time per replication",
                  f"from {run.get('start_date')}: {warm:,.0f} days of warm-up (not counted), "
