@@ -492,14 +492,19 @@ def test_override_values_are_typed_as_hydra_types_them():
     assert parse_override("s.los_days={kind:exponential,mean:30}") == (
         "s.los_days", "{kind: exponential, mean: 30}")
     assert parse_override("s.los_days={kind:'log normal',sd:null}") == ("s.los_days", "{kind: log normal}")
-    assert parse_override("a=[1, 2]") == ("a", "[1, 2]")
-    assert parse_override("a=b c") == ("a", "b c")  # not Hydra's grammar: YAML's reading
+    # one text whatever the order of keys and however a whole number is written
+    assert parse_override("s.los_days={mean: 30.0, kind: exponential}") == (
+        "s.los_days", "{kind: exponential, mean: 30}")
+    assert parse_override("a=[1, 2.0, 2.5]") == ("a", "[1, 2, 2.5]")
+    assert parse_override("a=1,2") == ("a", "1,2")  # several values are no job's value: the text given
+    assert parse_override("a=range(1,3)") == ("a", "range(1,3)")
+    assert parse_override("a=x=y") == ("a", "x=y")  # not Hydra's grammar: YAML's reading
 
 
 def test_a_sweep_over_a_units_stay_distribution_is_gathered_job_by_job(tmp_path):
     # YAML read Hydra's "{kind:exponential,mean:30}" as one key per item: every row held the same
     # merged mapping, and the labels were unreadable (found by a QA pass)
-    _small_sweep(tmp_path / "los", "services.ic_beds.los_days={kind: exponential, mean: 30},"
+    _small_sweep(tmp_path / "los", "services.ic_beds.los_days={mean: 30, kind: exponential},"
                                    "{kind: exponential, mean: 40}")
     tables = collect_sweep(tmp_path / "los")
     assert tables.swept == ("services.ic_beds.los_days",)
@@ -507,13 +512,19 @@ def test_a_sweep_over_a_units_stay_distribution_is_gathered_job_by_job(tmp_path)
         "{kind: exponential, mean: 30}", "{kind: exponential, mean: 40}"]
     from flowsim.cli import main as cli_main
 
-    # a baseline named as the user would write it on the command line
+    # a baseline named as the user might write it on the command line, in another order
     cli_main.collect_main([str(tmp_path / "los"), "--baseline",
-                           "services.ic_beds.los_days={kind: exponential, mean: 40}"])
+                           "services.ic_beds.los_days={mean: 40.0, kind: exponential}"])
     comparison = pd.read_csv(tmp_path / "los" / "comparison.csv")
     assert comparison["services.ic_beds.los_days"].tolist() == [
         "{kind: exponential, mean: 30}", "{kind: exponential, mean: 40}"]
     assert comparison["baseline_job"].tolist() == [1, 1]
+    # the figure draws against a number: said in one line, as a mistake in the command
+    with pytest.raises(ConfigError) as error:
+        cli_main.collect_and_report(str(tmp_path / "los"), figure=str(tmp_path / "a.png"))
+    assert str(error.value) == ("--figure: draws against a numeric swept value, and "
+                                "services.ic_beds.los_days is not a number; fix: leave out --figure, or "
+                                "plot comparison.csv yourself")
 
 
 def test_a_sweep_over_start_dates_is_gathered(tmp_path):

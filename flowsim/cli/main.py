@@ -173,6 +173,11 @@ def _figure_column(tables: SweepTables, comparison: pd.DataFrame, avoided: str |
     if len(tables.swept) not in (1, 2):
         raise ConfigError("--figure", f"draws one or two swept parameters, the sweep has "
                           f"{len(tables.swept)}", "leave out --figure, or plot results.parquet yourself")
+    from pandas.api.types import is_numeric_dtype  # pandas is loaded by now: the comparison is a frame
+
+    if not is_numeric_dtype(comparison[tables.swept[-1]]):
+        raise ConfigError("--figure", f"draws against a numeric swept value, and {tables.swept[-1]} "
+                          "is not a number", "leave out --figure, or plot comparison.csv yourself")
     column = f"{avoided}_delayed_days_avoided_per_year" if avoided else "delayed_days_avoided_per_year"
     if column not in comparison.columns:
         raise ConfigError("--reason", f"the comparison has no column {column}",

@@ -74,10 +74,14 @@ def parse_override(text: str) -> tuple[str, Any]:
 
     A date stays the text Hydra passed on (``run.start_date=2025-11-03`` -> ``"2025-11-03"``), so
     the sweep's tables and JSON files can hold it. A mapping or list (a swept distribution,
-    ``services.x.los_days={kind:exponential,mean:30}``) becomes its text in YAML's flow style,
-    ``"{kind: exponential, mean: 30}"``: one readable value per job in a table's column and a label.
+    ``services.x.los_days={kind:exponential,mean:30}``) becomes its text in YAML's flow style, keys
+    sorted and whole numbers written whole (``{mean: 30.0, kind: exponential}`` and
+    ``{kind:exponential,mean:30}`` are both ``"{kind: exponential, mean: 30}"``): one readable value per
+    job in a table's column and a label, which a ``--baseline`` written either way matches. Several
+    values (``a=1,2``, ``range(..)``) are no one job's value: they stay the text given.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Sweep
     from hydra.errors import HydraException
 
     key, _, value = text.partition("=")
@@ -88,17 +92,22 @@ def parse_override(text: str) -> tuple[str, Any]:
             parsed = yaml.load(value, Loader=_HydraTypedLoader)  # a SafeLoader: no arbitrary objects
         except yaml.YAMLError:
             parsed = value
-    if isinstance(parsed, dict | list):
-        parsed = yaml.safe_dump(_set_only(parsed), default_flow_style=True, sort_keys=False,
+    if isinstance(parsed, Sweep):
+        parsed = value
+    elif isinstance(parsed, dict | list):
+        parsed = yaml.safe_dump(_canonical(parsed), default_flow_style=True, sort_keys=True,
                                 width=1_000_000).strip()
     return key.lstrip("+~"), parsed
 
 
-def _set_only(value: Any) -> Any:
-    """``value`` without a mapping's unset (null) keys: a job records every field of a distribution."""
+def _canonical(value: Any) -> Any:
+    """``value`` without a mapping's unset (null) keys (a job records every field of a distribution)
+    and with whole floats as integers (``40.0`` is ``40``), so one setting has one text."""
     if isinstance(value, dict):
-        return {k: _set_only(v) for k, v in value.items() if v is not None}
-    return [_set_only(v) for v in value] if isinstance(value, list) else value
+        return {k: _canonical(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def sweep_job_ids(sweep_dir: str | Path) -> list[int | str]:
