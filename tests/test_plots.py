@@ -593,6 +593,21 @@ def test_cost_vs_saving_draws_bars_ci_and_return_per_pound():
                                 "(acute saving minus added service cost)")
 
 
+def test_cost_vs_saving_legend_names_only_the_colours_drawn():
+    def net(values):
+        return {"net_saving_per_year": values, "net_saving_per_year_ci_low": [v - 5e4 for v in values],
+                "net_saving_per_year_ci_high": [v + 5e4 for v in values]}
+
+    losses = _comparison_with_cis().assign(**net([0.0, -1e5, -2e5, -3e5]))
+    (legend,) = cost_vs_saving(losses, OPTION).legends  # the baseline's empty bar is not a saving
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["net loss per year (mean)", "95 % CI (paired)"]
+    gains = _comparison_with_cis().assign(**net([0.0, 1e5, 2e5, 0.0]))  # 0: no loss either
+    (legend,) = cost_vs_saving(gains, OPTION).legends
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["net saving per year (mean)",
+                                                              "95 % CI (paired)"]
+    assert [to_rgba(p.get_facecolor()) for p in legend.legend_handles[:1]] == [to_rgba("tab:green", 0.8)]
+
+
 def test_cost_vs_saving_of_two_swept_columns_and_of_unsortable_options():
     table = _comparison_with_cis().assign(**{"services.ic_beds.capacity": [2, 2, 5, 5]})
     axis = cost_vs_saving(table, ["services.ic_beds.capacity", OPTION]).axes[0]

@@ -302,9 +302,13 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     twin.axhline(1.0, color="tab:purple", linestyle=":", linewidth=1.0, label="break-even: £1 back per £1")
     twin.set_ylabel("return per £1 spent (GBP acute saving per GBP)", color="tab:purple")
     twin.set_ylim(0, twin.get_ylim()[1] * 1.1)  # room above the highest dot
-    handles = [Patch(color="tab:green", alpha=0.8)] + ([Patch(color="tab:red", alpha=0.8)] if (net < 0).any()
-                                                       else []) + [errors]
-    names = ["net saving per year (mean)"] + (["net loss per year (mean)"] if (net < 0).any() else [])
+    # a legend entry for each colour an option's bar has (the baseline's bar is empty: 0 against itself)
+    options = net[table["job"].astype(str).to_numpy() != table["baseline_job"].astype(str).to_numpy()]
+    shown = [(colour, name) for colour, name, drawn in (
+        ("tab:green", "net saving per year (mean)", (options >= 0).any()),
+        ("tab:red", "net loss per year (mean)", (options < 0).any())) if drawn]
+    handles = [Patch(color=colour, alpha=0.8) for colour, _ in shown] + [errors]
+    names = [name for _, name in shown]
     more = twin.get_legend_handles_labels()
     # below the axes: inside, it covered bars, whiskers or the break-even line
     fig.legend(handles + more[0], [*names, "95 % CI (paired)", *more[1]], loc="outside lower center",
