@@ -295,8 +295,8 @@ def test_the_evidence_is_the_shortlist_with_its_replications(page, rec, candidat
 def test_the_pack_says_how_the_mix_was_found_and_where_from(page, rec, pack, sizing):
     parsed, text = page
     assert parsed.headings == [TITLE, "The recommended mix against today's", PARETO,
-                        "The evidence: the shortlisted mixes", "How this was found",
-                        "Where these numbers came from"]
+                        "The evidence: the shortlisted mixes", "What the simulated system assumes",
+                        "How this was found", "Where these numbers came from"]
     method = text.split("How this was found ¶", 1)[1]
     for words in ("common random numbers", "Optuna's TPE sampler",
                   f"proposed {rec['search']['trials']} mixes", "local polish", "ranking and selection",
@@ -312,6 +312,20 @@ def test_the_pack_says_how_the_mix_was_found_and_where_from(page, rec, pack, siz
     assert copy == original.replace("--config-name recommended", "--config-name mix_recommended")
     assert read_saved(pack.parent / "mix_recommended.yaml") == read_saved(sizing / "recommended.yaml")
     assert f"in the folder {sizing.name};" in text and f"in the folder {sizing.name} (search seed 7)" in text
+
+
+def test_the_pack_states_the_systems_assumptions_with_the_recommended_places(page, rec, sizing):
+    parsed, _ = page
+    rows = _table(parsed, "assumption")
+    config = read_saved(sizing / "recommended.yaml")
+    units = {row[0].split(":")[0]: row[1] for row in rows if row[0].split(":")[0] in config["services"]}
+    assert set(units) == set(config["services"])
+    recommended = {"ic_beds": rec["recommended"]["ic_beds"], "p3_interim_beds": rec["recommended"]["p3"]}
+    for unit, places in recommended.items():
+        assert f"; {places} places;" in units[unit], units[unit]
+    # what changes the places is stated, not hidden behind the capacity (the winter cut of every unit)
+    assert all("12 % fewer places in Jan, Feb, Dec" in value for value in units.values())
+    assert ["random seed", str(config["seed"])] in rows
 
 
 def test_nothing_a_board_should_not_read(pack, page, sizing):

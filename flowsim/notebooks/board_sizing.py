@@ -30,6 +30,7 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 
 from flowsim.model.saved import read_saved, write_saved
 from flowsim.reporting.board import figure_image
+from flowsim.reporting.provenance import assumptions_table
 from flowsim.reporting.sizing_folder import check_sizing
 from flowsim.reporting.sizing_pack import (
     against_table,
@@ -101,6 +102,18 @@ display(Markdown(
     "confidence interval of the average. *Ruled out* means the ranking and selection showed it to be "
     "worse than another mix; *not ruled out* means it stayed too close to the recommended mix to tell "
     "apart within the replications allowed, and its average is not below the recommended mix's."))
+
+# %% [markdown]
+# ## What the simulated system assumes
+
+# %%
+if (folder / "recommended.yaml").is_file():
+    display(Markdown("The system every mix was simulated in, shown with the recommended mix's places; "
+                     "each mix tried differs only in the places the search varied. Each unit's row says "
+                     "what changes its places over the year (seasonal factors, dated steps, closures)."))
+    display(HTML(assumptions_table(read_saved(folder / "recommended.yaml")).to_html(index=False)))
+else:
+    display(Markdown("*Not shown: the folder has no recommended.yaml, the system the search simulated.*"))
 
 # %% [markdown]
 # ## How this was found
