@@ -339,8 +339,10 @@ def test_returns_sentence_says_when_no_option_pays_for_itself():
     assert returns_sentence(steps, CAP, net_savings=costly["net_saving_per_year"][1:]) == (
         "Going from cap = 0 to 10, each added place avoids about 49 delayed days a year. From 20 to 30 "
         f"each added place avoids about 12, less than half that: returns diminish there. {NO_OPTION_PAYS}")
-    # one option that pays is enough to leave the clause out
+    # one option that pays is enough to leave the clause out, breaking even (0) or a pound more included
     assert NO_OPTION_PAYS not in returns_sentence(steps, CAP, net_savings=[-406_000, 5_000, -1_448_000])
+    for even in (0.0, 0.5):
+        assert NO_OPTION_PAYS not in returns_sentence(steps, CAP, net_savings=[-406_000, even])
     assert NO_OPTION_PAYS not in returns_sentence(marginal_benefit_steps(CARE_HOME, CAP), CAP,
                                                   net_savings=CARE_HOME["net_saving_per_year"][1:])
 
@@ -438,6 +440,10 @@ def test_decide_names_the_field_and_the_fix():
     assert (unknown.value.field, unknown.value.problem, unknown.value.fix) == (
         "rule", "unknown rule 'cheapest'",
         "use one of within_ci_of_best, cheapest_meeting_target, largest_net_saving")
+    with pytest.raises(ConfigError) as near:
+        decide(CARE_HOME, "largest_net_savings", swept=[CAP])
+    assert near.value.fix == ("did you mean largest_net_saving? use one of within_ci_of_best, "
+                              "cheapest_meeting_target, largest_net_saving")
     for target, levels in ((None, LEVELS), (Target("delayed_days_per_year", "<=", 1), None)):
         with pytest.raises(ConfigError) as missing:
             decide(CARE_HOME, "cheapest_meeting_target", target, levels, [CAP])
