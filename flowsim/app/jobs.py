@@ -127,6 +127,16 @@ def run_job(session: str | Path, config: Mapping[str, Any], title: str) -> Job:
     return Job("run", folder, command, title, int(config.get("replications", 1)))
 
 
+def sweep_values(swept: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """Each swept setting's values in the order given, each once (the config's own value first)."""
+    return {path: list(dict.fromkeys(vs)) for path, vs in swept.items()}
+
+
+def sweep_folder(session: str | Path, config: Mapping[str, Any], swept: Mapping[str, Sequence[Any]]) -> Path:
+    """The folder a comparison of ``config`` over ``swept`` has in ``session`` (whether it exists or not)."""
+    return Path(session) / "jobs" / _key("sweep", config, sweep_values(swept))
+
+
 def _sweep_value(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
@@ -138,7 +148,7 @@ def sweep_job(session: str | Path, config: Mapping[str, Any], swept: Mapping[str
     Each setting's values run in the order given; put the config's own value first, so job 0 is the
     scenario as it stands (the sweep's baseline).
     """
-    values = {path: list(dict.fromkeys(vs)) for path, vs in swept.items()}
+    values = sweep_values(swept)
     folder = _prepare(Path(session), "sweep", config, values, title)
     points = 1
     for vs in values.values():

@@ -116,8 +116,12 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
     job = st.session_state.get("sweep_job")
     if job is None or jobs.job_status(job).state != "finished":
         return
+    if jobs.sweep_folder(session, config, job.swept) != job.folder:
+        st.warning("The scenario has changed since this comparison: these are the options against the "
+                   "scenario as it was then, and its board pack shows them. Run the comparison again to "
+                   "compare the scenario as it is now.")
     sweep_panel(job)
-    _board(job, title)
+    _board(job, job.title)  # the pack of the comparison shown, under the title it was run with
 
 
 def _board(sweep: jobs.Job, title: str) -> None:
