@@ -189,8 +189,9 @@ def main() -> None:
             st.info("Run the scenario (sidebar) to see its results here.")
         elif jobs.job_status(job).state == "finished":
             if jobs.run_folder(session, config) != job.folder:
-                st.warning("The scenario has changed since this run: these are the results of the run "
-                           "before your changes. Run it again to see the scenario as it is now.")
+                st.warning("The scenario has changed since this run (an edit, or another starting point): "
+                           "these are the results of the scenario as it was then. Run it again to see the "
+                           "scenario as it is now.")
             elif st.session_state.get("reused"):
                 st.success("This scenario was run before in this session: its results are shown again.")
             run_panel(job)

@@ -57,6 +57,9 @@ def _widget_value(f: Field, base_value: Any) -> Any:
     value = st.session_state[key]
     if f.kind == "numbers":
         return _parse_numbers(f.path, value)
+    if f.kind in ("int", "float") and isinstance(value, str):  # typed over a saved file's text
+        number = _number(f, value.strip())
+        return value if number is None else number
     if f.kind == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -103,13 +106,25 @@ def _label(f: Field) -> str:
     return f"{f.label} ({f.unit})" if f.unit and f.kind not in ("bool", "days") else f.label
 
 
+def _number(f: Field, value: Any) -> int | float | None:
+    """``value`` as the field's number; None when it is not one (e.g. ``forty`` in a saved file)."""
+    try:
+        return int(value) if f.kind == "int" else float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _widget(f: Field, value: Any) -> None:
     key, label = widget_key(f.path), _label(f)
     help_text = f"{f.help} · `{f.path}`" if f.help else f"`{f.path}`"
-    if f.kind == "int":
-        st.number_input(label, value=int(value), step=1, key=key, help=help_text)
+    number = _number(f, value) if f.kind in ("int", "float") else None
+    if f.kind in ("int", "float") and number is None:
+        # not a number (a saved file's text): shown as it is, beside the check's one line, to be retyped
+        st.text_input(label, value=str(value), key=key, help=help_text)
+    elif f.kind == "int":
+        st.number_input(label, value=number, step=1, key=key, help=help_text)
     elif f.kind == "float":
-        st.number_input(label, value=float(value), step=None, format="%g", key=key, help=help_text)
+        st.number_input(label, value=number, step=None, format="%g", key=key, help=help_text)
     elif f.kind == "bool":
         st.checkbox(label, value=bool(value), key=key, help=help_text)
     elif f.kind == "days":
