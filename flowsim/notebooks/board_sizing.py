@@ -46,6 +46,8 @@ from flowsim.reporting.sizing_plots import pareto_figure
 
 folder = Path(sizing_dir)
 rec = check_sizing(folder)  # refuses missing or mismatched files, as flowsim-board did before running this
+# the sized system, composed once: its assumptions below, and the copy beside the page
+recommended = read_saved(folder / "recommended.yaml") if (folder / "recommended.yaml").is_file() else None
 candidates = pd.read_csv(folder / "candidates.csv")
 
 # %%
@@ -107,11 +109,11 @@ display(Markdown(
 # ## What the simulated system assumes
 
 # %%
-if (folder / "recommended.yaml").is_file():
+if recommended is not None:
     display(Markdown("The system every mix was simulated in, shown with the recommended mix's places; "
                      "each mix tried differs only in the places the search varied. Each unit's row says "
                      "what changes its places over the year (seasonal factors, dated steps, closures)."))
-    display(HTML(assumptions_table(read_saved(folder / "recommended.yaml")).to_html(index=False)))
+    display(HTML(assumptions_table(recommended).to_html(index=False)))
 else:
     display(Markdown("*Not shown: the folder has no recommended.yaml, the system the search simulated.*"))
 
@@ -128,9 +130,9 @@ display(Markdown(method_text(rec)))
 lines = [f"Every number on this page is read from recommendation.json and candidates.csv, written by "
          f"flowsim-size in the folder {folder.resolve().name}; each replication it ran is in "
          "evaluations.parquet beside them."]
-if config_file and (folder / "recommended.yaml").is_file():
+if config_file and recommended is not None:
     written = Path(config_file)  # the same config under its own name, which its header's command names
-    write_saved(read_saved(folder / "recommended.yaml"), written,
+    write_saved(recommended, written,
                 f"the mix flowsim-size recommends ({rec['recommended_label']})", by="flowsim-size")
     lines.append(f"The recommended mix as a configuration to run with flowsim is in "
                  f"[{written.name}]({written.name}), beside this page.")

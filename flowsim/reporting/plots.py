@@ -277,8 +277,8 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
         ``net_saving_per_year_ci_low`` to ``_ci_high``), the twin with ``return_per_pound``.
     """
     table, labels = _option_order(comparison, option)
-    labels = [f"{label}\n(baseline)" if str(job) == str(base) else label
-              for label, job, base in zip(labels, table["job"], table["baseline_job"], strict=True)]
+    is_base = table["job"].astype(str).to_numpy() == table["baseline_job"].astype(str).to_numpy()
+    labels = [f"{label}\n(baseline)" if base else label for label, base in zip(labels, is_base, strict=True)]
     x = np.arange(len(table))
     net = table["net_saving_per_year"].to_numpy(dtype=float)
     low = table["net_saving_per_year_ci_low"].to_numpy(dtype=float)
@@ -303,7 +303,7 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     twin.set_ylabel("return per £1 spent (GBP acute saving per GBP)", color="tab:purple")
     twin.set_ylim(0, twin.get_ylim()[1] * 1.1)  # room above the highest dot
     # a legend entry for each colour an option's bar has (the baseline's bar is empty: 0 against itself)
-    options = net[table["job"].astype(str).to_numpy() != table["baseline_job"].astype(str).to_numpy()]
+    options = net[~is_base]
     shown = [(colour, name) for colour, name, drawn in (
         ("tab:green", "net saving per year (mean)", (options >= 0).any()),
         ("tab:red", "net loss per year (mean)", (options < 0).any())) if drawn]
