@@ -16,6 +16,13 @@ pip_install = echo "pip install $(1)"; for attempt in 1 2 3; do $(PIP) install -
 
 .PHONY: run test app lint docs bench report mutate clean
 
+# Byte-compile flowsim's own modules before each command. pip compiles the packages it installs, but not
+# an editable project's sources; Python then writes them on first import, unless PYTHONDONTWRITEBYTECODE
+# is set (as on some CI machines and sandboxes), when every process compiles them again: about 0.3 s of
+# CPU in each run, sweep job start, notebook kernel and test subprocess. compileall rewrites only what
+# changed (Python checks each cached file against its source's time stamp), so this is quick.
+COMPILE := $(BIN)/python -m compileall -q -j 0 flowsim hydra_plugins
+
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	@$(call pip_install,--upgrade pip)
@@ -33,16 +40,19 @@ $(APP_STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(RUN_STAMP) $(APP_STAMP)
 
 run: $(RUN_STAMP)
+	@$(COMPILE)
 	$(BIN)/flowsim $(ARGS)
 
 # The planner's web app on http://localhost:8501 (Ctrl+C stops it); ARGS go to flowsim-app,
 # e.g. make app ARGS='--config-dir calibration --port 8600'.
 app: $(APP_STAMP)
+	@$(COMPILE)
 	$(BIN)/flowsim-app $(ARGS)
 
 # On every core (at most 8: each worker holds flowsim in memory), a test file to a worker;
 # PYTEST_ARGS='-n 0' runs it in one process (e.g. to debug).
 test: $(DEV_STAMP)
+	@$(COMPILE)
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -56,6 +66,7 @@ docs: $(DEV_STAMP)
 # checkpoints in seconds; a changed config, input file or flowsim reruns), then builds the HTML and
 # its A4 PDF, reports/board_report.html and .pdf (the PDF is printed by Chromium: apt install chromium).
 report: $(RUN_STAMP)
+	@$(COMPILE)
 	$(BIN)/flowsim experiment=care_home_units
 	mkdir -p reports
 	$(BIN)/flowsim-board multirun/care_home_units --output reports/board_report.html
@@ -71,6 +82,7 @@ mutate: $(DEV_STAMP)
 # The performance targets, measured (about 10 minutes): one table, each target met or not, and a profile.
 # benchmarks/bench_core.py alone times the core against the bare SimPy reference in more detail.
 bench: $(RUN_STAMP)
+	@$(COMPILE)
 	$(BIN)/python benchmarks/bench_targets.py $(ARGS)
 
 clean:
