@@ -377,6 +377,30 @@ def test_fan_chart_by_date_and_its_errors():
         fan_chart({})
 
 
+@pytest.mark.parametrize("by_date", [False, True])
+def test_a_fan_of_one_observed_day_spans_that_day_so_it_is_seen(by_date):
+    fan = _hand_fan().iloc[[1]]  # day 61: p05 2, p25 5, p50 8, p75 10, p95 15
+    if by_date:
+        fan = fan.assign(date=pd.to_datetime(["2025-03-01"]))
+    fig = fan_chart({"run": fan})
+    (axis,) = fig.axes
+    (line,) = axis.get_lines()
+    xs = np.asarray(line.get_xdata())
+    span = xs[1] - xs[0]
+    fig.canvas.draw()
+    ticks = _ticks(axis.get_xticklabels())
+    if by_date:
+        assert xs[0] == np.datetime64("2025-02-28T12:00") and span == np.timedelta64(24, "h")
+        assert ticks == ["01 Mar 2025"]  # the day's own tick, not the hours around it
+    else:
+        assert xs.tolist() == [60.5, 61.5] and ticks == ["61"]
+    assert np.asarray(line.get_ydata(), dtype=float).tolist() == [8.0, 8.0]  # a segment, not a point
+    outer, inner = [c for c in axis.collections if isinstance(c, PolyCollection)]
+    x, low, high = _band(outer)
+    assert len(x) == 2 and low.tolist() == [2.0, 2.0] and high.tolist() == [15.0, 15.0]
+    assert _band(inner)[1].tolist() == [5.0, 5.0] and _band(inner)[2].tolist() == [10.0, 10.0]
+
+
 def test_fan_chart_colours_cycle_after_ten_labels():
     fans = {f"f{i}": _hand_fan(shift=i) for i in range(11)}
     lines = fan_chart(fans).axes[0].get_lines()

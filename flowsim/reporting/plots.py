@@ -27,7 +27,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter, StrMethodFormatter
@@ -154,6 +154,9 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
     axis = fig.subplots()
     for (label, fan), color in zip(fans.items(), _colours(len(fans)), strict=True):
         x = fan["date"].to_numpy() if "date" in fan.columns else fan["day"].to_numpy()
+        if len(x) == 1:  # one observed day: a line or band through one point is not drawn; span the day
+            half = np.timedelta64(12, "h") if np.issubdtype(x.dtype, np.datetime64) else 0.5
+            x, fan = np.array([x[0] - half, x[0] + half]), pd.concat([fan, fan], ignore_index=True)
         # one replication (or identical ones) has no spread: bands of no width would be listed, not seen
         spread = bool(np.any(fan["p95"].to_numpy() > fan["p05"].to_numpy()))
         if spread:
@@ -172,6 +175,10 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
         axis.set_xlabel("date (census at midnight)")
     else:
         axis.set_xlabel("day of the run (days)")
+    if len(first) == 1:  # the one day's own tick, not the hours around it
+        axis.set_xticks(first["date" if "date" in first.columns else "day"].to_numpy())
+        if "date" in first.columns:
+            axis.xaxis.set_major_formatter(DateFormatter("%d %b %Y"))
     axis.set_ylabel(CENSUS_LABEL)
     axis.set_ylim(bottom=0)
     axis.set_title(title)
