@@ -222,3 +222,20 @@ def test_the_saved_scenario_of_a_job_is_its_config(tmp_path):
     config = apply_edits(_quick(2), {CAPACITY: 31})
     job = jobs.run_job(jobs.new_session_folder(tmp_path), config, "31 beds")
     assert read_saved(job.folder / "scenario.yaml") == config
+
+
+@pytest.mark.parametrize(("done", "says"), [
+    (3, "cancelled with 3 of 4 replications finished; they are kept, and running it again continues"),
+    (4, "cancelled while its results were being written: all 4 replications had finished and are kept, "
+        "so running it again writes the results from them without simulating"),
+])
+def test_a_cancelled_job_says_whether_it_stopped_simulating_or_writing(tmp_path, done, says):
+    job = jobs.Job("run", tmp_path / "job", ["python", "-m", "flowsim"], "t", 4)
+    for rep in range(done):
+        kpis = job.result / "checkpoints" / "abc" / f"rep-{rep:06d}" / "kpis.json"
+        kpis.parent.mkdir(parents=True)
+        kpis.write_text("{}")
+    (job.folder / "cancelled").touch()
+    status = jobs.job_status(job)
+    assert (status.state, status.done, status.total) == ("cancelled", done, 4)
+    assert status.message.startswith(says)

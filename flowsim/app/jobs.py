@@ -216,6 +216,10 @@ def job_status(job: Job) -> JobStatus:
     if _finished(job):
         return JobStatus("finished", max(done, job.total if job.kind != "board" else 1), job.total)
     if (job.folder / _CANCELLED).is_file():
+        if job.kind != "board" and done >= job.total:  # stopped while writing the tables and figures
+            return JobStatus("cancelled", done, job.total, f"cancelled while its results were being "
+                             f"written: all {job.total} replications had finished and are kept, so running "
+                             "it again writes the results from them without simulating")
         return JobStatus("cancelled", done, job.total, f"cancelled with {done} of {job.total} replications "
                          "finished; they are kept, and running it again continues from them")
     if job.process is None:
