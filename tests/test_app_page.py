@@ -264,6 +264,18 @@ def test_a_saved_scenario_is_a_starting_point(workspace):
     _choose(app, "Saved scenario: ward_plan")
     assert app.number_input(key=_key(app, CAPACITY)).value == 33
     assert app.number_input(key=_key(app, "arrivals.rate_per_day")).value == pytest.approx(22.09)
+    # edited and saved here under another name: listed by the click's own page (it appeared only after
+    # the next interaction: a QA pass), and a starting point with the edit
+    _set(app, CAPACITY, 35)
+    app.sidebar.text_input(key="save_name").input("ward plan 2!").run()
+    app.sidebar.button(key="save").click().run()
+    assert not app.exception, app.exception
+    assert "Saved scenario: wardplan2" in app.sidebar.selectbox(key="start").options
+    assert [m.value for m in app.sidebar.success] == [
+        "Saved as wardplan2.yaml: pick it under Start from, or download it"]
+    _choose(app, "Saved scenario: wardplan2")
+    assert app.number_input(key=_key(app, CAPACITY)).value == 35
+    assert not app.sidebar.success  # said once
 
 
 def test_a_saved_file_with_text_for_a_number_is_shown_to_be_retyped(workspace):

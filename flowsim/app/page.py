@@ -132,6 +132,13 @@ def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, A
     st.code(" ".join([source.command, *as_overrides(edits)]), language="bash")
 
 
+def _save(session: Path, config: dict[str, Any], title: str) -> None:
+    """Write the scenario as drawn under the name typed (a callback of the Save button)."""
+    name = st.session_state.get("save_name", "")
+    stem = "".join(c for c in name if c.isalnum() or c in "_-") or "my_scenario"
+    st.session_state.saved_as = write_saved(config, session / "saved" / f"{stem}.yaml", title).name
+
+
 def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title: str) -> None:
     st.sidebar.divider()
     if st.sidebar.button("Run scenario", type="primary", disabled=error is not None, key="run"):
@@ -146,10 +153,12 @@ def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title
             alert(error, "Fix the marked setting (Edit tab) to run: ")
     name = st.sidebar.text_input("Save as", value="my_scenario", key="save_name",
                                  help="A name for the saved scenario (letters, digits, _ and -)")
-    if st.sidebar.button("Save scenario", disabled=error is not None, key="save"):
-        stem = "".join(c for c in name if c.isalnum() or c in "_-") or "my_scenario"
-        path = write_saved(config, session / "saved" / f"{stem}.yaml", title)
-        st.sidebar.success(f"Saved as {path.name}: pick it under Start from, or download it")
+    # saved in the click's callback, before the page is drawn again: Start from then lists the file
+    st.sidebar.button("Save scenario", disabled=error is not None, key="save", on_click=_save,
+                      args=(session, config, title))
+    if st.session_state.get("saved_as"):
+        st.sidebar.success(f"Saved as {st.session_state.pop('saved_as')}: pick it under Start from, or "
+                           "download it")
     saved = session / "saved" / f"{''.join(c for c in name if c.isalnum() or c in '_-')}.yaml"
     with st.sidebar:
         download(saved, "Download the saved scenario", key="dl:saved")
