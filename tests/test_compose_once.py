@@ -87,7 +87,7 @@ def test_hydra_is_as_it_was_after_the_block():
     assert (Hydra.get_mode, Hydra.compose_config) == before
 
 
-def _api_compositions(overrides: list[str], run_mode: str, once: bool, monkeypatch):
+def _api_compositions(overrides: list[str], run_mode: str, once: bool, monkeypatch, directory=None):
     """Hydra's get_mode and then its composition for ``run_mode``, as ``_run_app`` calls them."""
     from hydra import initialize_config_dir
     from hydra.types import RunMode
@@ -100,7 +100,7 @@ def _api_compositions(overrides: list[str], run_mode: str, once: bool, monkeypat
     block = composed_once() if once else contextlib.nullcontext()
     try:
         with (monkeypatch.context() as patch,
-              initialize_config_dir(str(config_dir()), version_base="1.3"), block):
+              initialize_config_dir(str(directory or config_dir()), version_base="1.3"), block):
             compositions = _count_compositions(patch)
             app = GlobalHydra.instance().hydra
             mode = app.get_mode("config", overrides)
@@ -136,3 +136,38 @@ def test_what_hydra_refuses_is_still_refused(overrides, run_mode, problem, monke
     for once in (True, False):
         with pytest.raises(ConfigCompositionException, match=problem):
             _api_compositions(overrides, run_mode, once, monkeypatch)
+
+
+@pytest.mark.parametrize("bad", ["housing.enabled=maybe", "scenario=does_not_exist", "+run.horizon_dayz=3",
+                                 "services.ic_beds=4"])
+def test_a_configuration_that_does_not_compose_is_composed_once_with_hydras_error(bad, tmp_path, capsys,
+                                                                                monkeypatch):
+    # Hydra composed it three times (to read the mode, as a sweep; then for the run, to raise)
+    from tests.test_bad_input import run_in_process
+
+    args = ["scenario=quick", bad, f"hydra.run.dir={tmp_path}"]
+    lines, counts = [], []
+    for once in (True, False):
+        with monkeypatch.context() as patch:
+            compositions = _count_compositions(patch)
+            if not once:
+                patch.setattr(cli, "composed_once", contextlib.nullcontext)
+            code, out, err = run_in_process(args, capsys, patch)
+        assert code == 2 and out == "" and err.startswith("flowsim: error: "), err
+        lines.append(err)
+        counts.append(compositions)
+    assert lines[0] == lines[1]
+    assert counts == [["RUN"], ["MULTIRUN", "RUN"]]
+
+
+def test_a_default_left_missing_is_still_read_as_a_sweep_would_read_it(tmp_path, monkeypatch):
+    # a run needs every default; Hydra reads the mode as a sweep, which may leave one missing
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "a.yaml").write_text("name: a\n")
+    (tmp_path / "config.yaml").write_text("defaults:\n  - db: ???\n  - _self_\nx: 1\n"
+                                          "hydra:\n  mode: MULTIRUN\n")
+    mode, cfg, compositions = _api_compositions([], "MULTIRUN", True, monkeypatch, tmp_path)
+    hydras_mode, hydras_cfg, _ = _api_compositions([], "MULTIRUN", False, monkeypatch, tmp_path)
+    assert compositions[0] == "RUN" and compositions[1:] == ["MULTIRUN", "MULTIRUN"]
+    assert mode == hydras_mode and mode.name == "MULTIRUN"
+    assert cfg == hydras_cfg

@@ -77,3 +77,25 @@ def test_experiment_composes_and_validates(name):
         assert len(jobs) >= 2
         for overrides in jobs:
             build_scenario(compose(config_name="config", overrides=[f"experiment={name}", *overrides]))
+
+
+def test_the_schema_is_registered_once_a_process(monkeypatch):
+    # turning the dataclasses into a config took 0.1 s a time, paid by every composition in a process
+    from hydra.core.config_store import ConfigStore
+
+    from flowsim.model.config import register_configs
+
+    register_configs()
+    stored, store = [], ConfigStore.store
+
+    def counted(self, **kwargs):
+        stored.append(kwargs["name"])
+        return store(self, **kwargs)
+
+    monkeypatch.setattr(ConfigStore, "store", counted)
+    register_configs()
+    assert load_config(["scenario=quick"]).services.ic_beds.capacity == 39  # composed with the one stored
+    assert "flowsim_schema" not in stored
+    monkeypatch.delitem(ConfigStore.instance().repo, "flowsim_schema.yaml")
+    register_configs()  # a store without it (cleared by someone) gets it again
+    assert stored[-1] == "flowsim_schema" and "flowsim_schema.yaml" in ConfigStore.instance().repo

@@ -7,7 +7,14 @@ sweep: 0.14 s of CPU, a tenth of a default run and all of it before any work sta
 composing again, with what Hydra would have done differently the second time done here as Hydra
 does it: the override it adds in between (``hydra.mode=RUN`` or ``hydra.mode=MULTIRUN``) applied
 and recorded, and the sweep overrides checked. Anything else (overrides Hydra cannot parse, a
-configuration that does not compose) goes Hydra's own way.
+configuration that does not compose as a sweep either) goes Hydra's own way.
+
+A configuration that does not compose (a bad value, an unknown key or group option) Hydra composed
+three times: to read the mode, as a sweep; and, that failing, for the run, to raise its error.
+Composed for a run first, it fails once here; a sweep's composition differs from a run's only in
+leaving a default missing (``You must specify ...``) and in the sweep overrides it allows, so
+without those it would fail the same way, and the run's composition takes the error kept here.
+A config error's line costs one composition, not three.
 
 A plain command line is composed for a run, as the run will be; one that sweeps is composed as
 Hydra composes it to read the mode. A configuration composed for a run serves a sweep as well (a
@@ -31,6 +38,18 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 __all__ = ["composed_once"]
+
+
+_MISSING_DEFAULT = "You must specify"  # Hydra's words for a default a run needs and a sweep may skip
+
+
+@dataclass
+class _Failed:
+    """A run's composition that raised, and what it was made of."""
+
+    config_name: str | None
+    overrides: list[str]
+    error: Exception
 
 
 @dataclass
@@ -62,9 +81,11 @@ def composed_once() -> Iterator[None]:
     hydra_class = hydra_internal.Hydra
     get_mode, compose_config = hydra_class.get_mode, hydra_class.compose_config
     kept: list[_Kept] = []  # at most one, taken by the next composition
+    failed: list[_Failed] = []  # at most one, raised again by the run's composition
 
     def mode_of_kept(self: Any, config_name: str | None, overrides: list[str]) -> Any:
         kept.clear()
+        failed.clear()
         parsed = _parsed(overrides)
         if parsed is None:
             return get_mode(self, config_name, overrides)
@@ -73,14 +94,22 @@ def composed_once() -> Iterator[None]:
         try:  # a sweep is composed as Hydra's get_mode composes it; anything else as for a run
             cfg = compose_config(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
                                  with_log_configuration=False, validate_sweep_overrides=not sweeps)
-        except Exception:  # e.g. a default left missing, which only a sweep allows
-            return get_mode(self, config_name, overrides) if not sweeps else None
+        except Exception as error:
+            if sweeps:  # composed as get_mode composes it, which would fail the same way
+                return None
+            if _MISSING_DEFAULT in str(error):  # a default left missing, which only a sweep allows
+                return get_mode(self, config_name, overrides)
+            failed.append(_Failed(config_name, list(overrides), error))
+            return None  # as get_mode returns for a configuration that does not compose
         kept.append(_Kept(config_name, list(overrides), parsed, run_mode, cfg))
         return cfg.hydra.mode
 
     def compose_or_take(self: Any, config_name: str | None, overrides: list[str], run_mode: RunMode,
                         with_log_configuration: bool = False, from_shell: bool = True,
                         validate_sweep_overrides: bool = True) -> DictConfig:
+        error = _failed_again(failed, config_name, overrides, run_mode)
+        if error is not None:
+            raise error
         cfg = _take(kept, config_name, overrides, run_mode, validate_sweep_overrides, from_shell)
         if cfg is None:
             return compose_config(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
@@ -98,6 +127,21 @@ def composed_once() -> Iterator[None]:
     finally:
         hydra_class.get_mode, hydra_class.compose_config = get_mode, compose_config
         kept.clear()
+        failed.clear()
+
+
+def _failed_again(failed: list[_Failed], config_name: str | None, overrides: list[str],
+                  run_mode: RunMode) -> Exception | None:
+    """The kept error if this is the run's composition of what failed, else None; kept no longer."""
+    if not failed:
+        return None
+    first = failed.pop()
+    added = overrides[len(first.overrides):]
+    if (run_mode == RunMode.RUN and config_name == first.config_name
+            and overrides[:len(first.overrides)] == first.overrides
+            and added in ([], [f"hydra.mode={run_mode.name}"])):
+        return first.error
+    return None
 
 
 def _take(kept: list[_Kept], config_name: str | None, overrides: list[str], run_mode: RunMode,

@@ -321,7 +321,12 @@ def register_configs() -> None:
     """Register the schema with Hydra's ConfigStore as ``flowsim_schema``.
 
     Called by the CLI (and tests) before composing; registering at import time would be hidden state.
+    Once a process has registered it, this does nothing: turning the dataclasses into a config took
+    0.1-0.2 s a time, paid by every composition in one process (the app, a sizing search, the tests),
+    and Hydra hands each composition a copy of the stored node, never the node itself.
     """
     from hydra.core.config_store import ConfigStore  # here: a run's workers never import Hydra
 
-    ConfigStore.instance().store(name="flowsim_schema", node=FlowsimConfig)
+    store = ConfigStore.instance()
+    if "flowsim_schema.yaml" not in store.repo:
+        store.store(name="flowsim_schema", node=FlowsimConfig)
