@@ -21,6 +21,7 @@ from flowsim.model import config as schema
 from flowsim.model.config import RunConfig, UnitConfig
 from flowsim.model.parameter_docs import FIELD_DOCS, VALUE_SOURCES, FieldDoc
 from flowsim.model.parameter_table import (
+    field_doc,
     parameter_sections,
     schema_dataclasses,
     stale,
@@ -202,3 +203,16 @@ def test_every_setting_of_the_default_system_has_a_row(system, fresh):
         if not (path in rows or f"\n## `{path}`\n" in fresh or inside):
             missing.append(path)
     assert not missing, missing
+
+
+def test_the_documented_schema_is_walked_once_a_process(monkeypatch):
+    # the app documents every field of its form at each redraw: a walk per field took half of it
+    from flowsim.model import parameter_table
+
+    assert field_doc("services.ic_beds.capacity") == FIELD_DOCS[UnitConfig]["capacity"]
+    monkeypatch.setattr(parameter_table.typing, "get_type_hints",
+                        lambda cls: pytest.fail(f"the schema was walked again ({cls.__name__})"))
+    assert field_doc("services.ic_beds.capacity") == FIELD_DOCS[UnitConfig]["capacity"]
+    assert field_doc("run.horizon_days") == FIELD_DOCS[RunConfig]["horizon_days"]
+    with pytest.raises(pytest.fail.Exception, match="walked again"):
+        field_doc("run.horizon_days", {**FIELD_DOCS})  # documentation of one's own: walked as given

@@ -11,9 +11,10 @@ type and schema default, its value in the default system, and the unit, descript
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,6 +223,18 @@ def _slots(docs: Mapping[type, Mapping[str, FieldDoc]]) -> list[_Slot]:
                     for slot in _walk(DistributionConfig, f"{DURATION}.", (), "", docs)]
 
 
+@functools.cache
+def _documented_slots() -> tuple[_Slot, ...]:
+    """:func:`_slots` of :data:`FIELD_DOCS`, walked once a process (the schema does not change)."""
+    return tuple(_slots(FIELD_DOCS))
+
+
+def _slots_of(docs: Mapping[type, Mapping[str, FieldDoc]]) -> Sequence[_Slot]:
+    # The app documents every field of its form at each redraw: walking the schema for each (its type
+    # hints evaluated from text every time) took half of every redraw.
+    return _documented_slots() if docs is FIELD_DOCS else _slots(docs)
+
+
 def _values(system: Any, pattern: tuple[str, ...], label: str = "", path: str = ""
             ) -> Iterator[tuple[str, str, Any]]:
     """(entry label, concrete path, value) of every value at ``pattern`` in the plain config ``system``."""
@@ -378,7 +391,7 @@ def parameter_sections(system: Mapping[str, Any], docs: Mapping[type, Mapping[st
     """
     _check(system, docs, sources)
     sections: dict[str, list[Parameter]] = {}
-    for slot in _slots(docs):
+    for slot in _slots_of(docs):
         sections.setdefault(slot.section, []).append(_parameter(slot, system, docs, sources))
     root = docs[FlowsimConfig]
     return tuple(
@@ -406,7 +419,7 @@ def stale_value_sources(system: Mapping[str, Any], sources: Mapping[str, str] = 
     list of str
         Empty when every source describes a value the page shows.
     """
-    shown = {path for slot in _slots(docs) for _, path, _ in _values(system, slot.pattern)}
+    shown = {path for slot in _slots_of(docs) for _, path, _ in _values(system, slot.pattern)}
     return [f"{path}: has a source but is not a value of the default system" for path in sources
             if path not in shown]
 
@@ -418,7 +431,7 @@ def field_doc(path: str, docs: Mapping[type, Mapping[str, FieldDoc]] = FIELD_DOC
     entry of a plain mapping or list (``pathways.shares.P1``) gets the mapping's.
     """
     steps = tuple(path.replace("[", ".[").split("."))
-    for slot in _slots(docs):
+    for slot in _slots_of(docs):
         pattern = slot.pattern if slot.section != DURATION else None
         if pattern is not None and len(pattern) == len(steps) and all(
                 p == s or p == _ENTRY or (p == _ITEM and s.startswith("["))
