@@ -196,3 +196,73 @@ def test_a_wrong_month_factor_is_named(factors, field):
     with pytest.raises(ConfigError) as error:
         availability_from_config({"month_capacity_factors": factors}, "services.x", dt.date(2025, 1, 1))
     assert error.value.field == field
+
+
+def _reference_timeline(a, base_capacity, start_date, horizon, generator):
+    """timeline as first written (2026-11): a change point at every window's edge, numpy per point."""
+    import math
+
+    from flowsim.model.availability import _month_starts, _outbreaks
+
+    n_days = math.ceil(horizon)
+    first = start_date.weekday()
+    windows = [(d + a.open_hour / 24.0, d + a.close_hour / 24.0) for d in range(n_days)
+               if (first + d) % 7 in a.admission_days]
+    closures = _outbreaks(a, horizon, generator)
+    absent = (generator("absence").random(n_days) < a.absence_fraction) if a.absence_fraction else \
+        np.zeros(n_days, dtype=bool)
+    points = {0.0}
+    for lo, hi in windows + closures:
+        points.update((lo, hi))
+    points.update(d for d, _ in a.schedule)
+    points.update(float(d) for d in range(n_days + 1) if a.absence_fraction)
+    seasonal = any(f != 1.0 for f in a.month_factors)
+    months = _month_starts(start_date, n_days) if seasonal else [(0.0, 0)]
+    points.update(d for d, _ in months)
+    month_days = np.array([d for d, _ in months])
+    changes = []
+    window_starts = np.array([w[0] for w in windows])
+    window_ends = np.array([w[1] for w in windows])
+    for t in sorted(p for p in points if 0.0 <= p < horizon):
+        i = np.searchsorted(window_starts, t, side="right") - 1
+        is_open = bool(i >= 0 and window_starts[i] <= t < window_ends[i])
+        if any(lo <= t < hi for lo, hi in closures):
+            is_open = False
+        capacity = base_capacity
+        for day, cap in a.schedule:
+            if day <= t:
+                capacity = cap
+        if seasonal:
+            month = months[np.searchsorted(month_days, t, side="right") - 1][1]
+            capacity = round(capacity * a.month_factors[month])
+        if absent[min(int(t), n_days - 1)]:
+            capacity = math.floor(capacity * a.absence_factor)
+        state = (t, is_open, capacity)
+        if not changes or changes[-1][1:] != state[1:]:
+            changes.append(state)
+    return changes
+
+
+@pytest.mark.parametrize("case", range(60))
+def test_timeline_gives_the_change_points_of_the_reference_walk(case):
+    # the same change points, to the bit, as the first implementation: every day's window edges
+    # walked one by one (now: windows open through midnight joined, fewer points looked at)
+    from flowsim.model.distributions import Exponential
+
+    rng = np.random.default_rng(case)
+    days = frozenset(int(d) for d in rng.choice(7, size=int(rng.integers(1, 8)), replace=False))
+    open_hour, close_hour = [(0.0, 24.0), (8.0, 20.0), (0.0, 12.5), (9.5, 24.0)][case % 4]
+    horizon = float(rng.uniform(1, 800)) if case % 5 else float(rng.integers(1, 800))
+    steps = int(rng.integers(0, 4))
+    schedule = tuple(sorted((float(d), int(c)) for d, c in
+                            zip(rng.uniform(0, horizon, steps), rng.integers(0, 60, steps), strict=True)))
+    a = Availability(
+        admission_days=days if case % 3 else frozenset(range(7)), open_hour=open_hour, close_hour=close_hour,
+        schedule=schedule, outbreaks_per_year=float(rng.choice([0.0, 3.0, 12.0])),
+        outbreak_days=Exponential(mean_days=float(rng.uniform(1, 20))),
+        absence_fraction=float(rng.choice([0.0, 0.1, 0.5])), absence_factor=float(rng.uniform(0.3, 1)),
+        month_factors=tuple(rng.choice([1.0, 0.88, 0.5], size=12)) if case % 2 else (1.0,) * 12)
+    start = dt.date(2025, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
+    capacity = int(rng.integers(0, 80))
+    expected = _reference_timeline(a, capacity, start, horizon, lambda n: make_generator(case, 0, n))
+    assert timeline(a, capacity, start, horizon, lambda n: make_generator(case, 0, n)) == expected

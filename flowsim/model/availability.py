@@ -13,6 +13,7 @@ random number.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
@@ -160,9 +161,17 @@ def _month_starts(start_date: dt.date, n_days: int) -> list[tuple[float, int]]:
 
 
 def _calendar_windows(a: Availability, start_date: dt.date, n_days: int) -> list[tuple[float, float]]:
+    """(open, close) times of admissions; a window open through midnight joins the next day's."""
     first = start_date.weekday()
-    return [(d + a.open_hour / 24.0, d + a.close_hour / 24.0) for d in range(n_days)
-            if (first + d) % 7 in a.admission_days]
+    windows: list[tuple[float, float]] = []
+    for d in range(n_days):
+        if (first + d) % 7 in a.admission_days:
+            lo, hi = d + a.open_hour / 24.0, d + a.close_hour / 24.0
+            if windows and windows[-1][1] == lo:
+                windows[-1] = (windows[-1][0], hi)
+            else:
+                windows.append((lo, hi))
+    return windows
 
 
 def _outbreaks(a: Availability, end: float, generator: Callable[[str], np.random.Generator]
@@ -206,33 +215,34 @@ def timeline(a: Availability, base_capacity: int, start_date: dt.date, horizon: 
     n_days = math.ceil(horizon)
     windows = _calendar_windows(a, start_date, n_days)
     closures = _outbreaks(a, horizon, generator)
-    absent = (generator("absence").random(n_days) < a.absence_fraction) if a.absence_fraction else \
-        np.zeros(n_days, dtype=bool)
+    absent = (generator("absence").random(n_days) < a.absence_fraction).tolist() if a.absence_fraction \
+        else None
     points = {0.0}
     for lo, hi in windows + closures:
         points.update((lo, hi))
     points.update(d for d, _ in a.schedule)
-    points.update(float(d) for d in range(n_days + 1) if a.absence_fraction)
+    if a.absence_fraction:
+        points.update(float(d) for d in range(n_days + 1))
     seasonal = any(f != 1.0 for f in a.month_factors)
     months = _month_starts(start_date, n_days) if seasonal else [(0.0, 0)]
     points.update(d for d, _ in months)
-    month_days = np.array([d for d, _ in months])
+    # plain lists and bisect: a point is a few comparisons, where numpy's per-call cost dominated
+    month_days = [d for d, _ in months]
+    window_starts = [w[0] for w in windows]
     changes: list[tuple[float, bool, int]] = []
-    window_starts = np.array([w[0] for w in windows])
-    window_ends = np.array([w[1] for w in windows])
     for t in sorted(p for p in points if 0.0 <= p < horizon):
-        i = np.searchsorted(window_starts, t, side="right") - 1
-        is_open = bool(i >= 0 and window_starts[i] <= t < window_ends[i])
-        if any(lo <= t < hi for lo, hi in closures):
+        i = bisect.bisect_right(window_starts, t) - 1
+        is_open = i >= 0 and t < windows[i][1]
+        if is_open and any(lo <= t < hi for lo, hi in closures):
             is_open = False
         capacity = base_capacity
         for day, cap in a.schedule:
             if day <= t:
                 capacity = cap
         if seasonal:  # the nearest whole number of places (Python rounds halves to even)
-            month = months[np.searchsorted(month_days, t, side="right") - 1][1]
+            month = months[bisect.bisect_right(month_days, t) - 1][1]
             capacity = round(capacity * a.month_factors[month])
-        if absent[min(int(t), n_days - 1)]:
+        if absent is not None and absent[min(int(t), n_days - 1)]:
             capacity = math.floor(capacity * a.absence_factor)
         state = (t, is_open, capacity)
         if not changes or changes[-1][1:] != state[1:]:
