@@ -49,11 +49,11 @@ app: $(APP_STAMP)
 	@$(COMPILE)
 	$(BIN)/flowsim-app $(ARGS)
 
-# On every core (at most 8: each worker holds flowsim in memory), a test file to a worker;
-# PYTEST_ARGS='-n 0' runs it in one process (e.g. to debug).
+# On every core (at most 8: each worker holds flowsim in memory), a test file to a worker, the longest
+# files first (tests/conftest.py); PYTEST_ARGS='-n 0' runs it in one process (e.g. to debug).
 test: $(DEV_STAMP)
 	@$(COMPILE)
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 8 --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -26,6 +26,25 @@ import pytest
 
 from flowsim.reporting.pdf import find_browser
 
+# The longest test files, longest first (seconds on two workers, 2026-12-03): `make test` hands whole
+# files to its workers in this order (--no-loadscope-reorder), so that no long file starts last and
+# runs alone while the other worker waits. pytest-xdist's own order, most tests first, left the files
+# of few long tests (the docs' examples, the sweeps, the sizing grid) to the end.
+LONGEST_FIRST = (
+    "test_docs_examples.py", "test_sweep.py", "test_bad_input.py", "test_app_page.py", "test_sizing_grid.py",
+    "test_notebooks.py", "test_cli_size.py", "test_queueing.py", "test_sweep_check.py", "test_board.py",
+    "test_app_browser.py", "test_report.py", "test_configs.py", "test_damaged_outputs.py",
+    "test_report_freshness.py", "test_seed_schemes.py", "test_entry.py", "test_identity.py",
+    "test_app_jobs.py", "test_app_saved.py", "test_run_folder.py", "test_random_configs.py",
+    "test_board_browser.py", "test_app_fields.py", "test_compose_once.py", "test_board_sizing.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of :data:`LONGEST_FIRST` first, in its order; within a file, tests keep theirs."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as collected
+
 
 def load_script(name: str, path: Path) -> ModuleType:
     """Import a script by path (benchmarks and experiments are not packages), once per session."""

@@ -51,3 +51,18 @@ def test_compileall_writes_cached_modules_even_where_python_would_not(tmp_path):
     assert sources
     missing = [p.name for p in sources if not Path(importlib.util.cache_from_source(str(p))).exists()]
     assert not missing
+
+
+def test_make_test_hands_out_the_longest_files_first():
+    from conftest import LONGEST_FIRST
+
+    assert not [name for name in LONGEST_FIRST if not (ROOT / "tests" / name).is_file()]
+    if (ROOT / ".venv" / "bin" / "python").exists():
+        (command,) = [line for line in _dry_run("test") if "-m pytest" in line]
+        assert "--dist loadfile --no-loadscope-reorder" in command  # xdist's own order: most tests first
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p",
+                                "no:cacheprovider", str(ROOT / "tests")],
+                               capture_output=True, text=True, check=True, cwd=ROOT)
+    files = list(dict.fromkeys(line.split("::")[0].split("/")[-1] for line in collected.stdout.splitlines()
+                               if "::" in line))
+    assert files[:len(LONGEST_FIRST)] == list(LONGEST_FIRST)
