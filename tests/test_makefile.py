@@ -54,15 +54,19 @@ def test_compileall_writes_cached_modules_even_where_python_would_not(tmp_path):
 
 
 def test_make_test_hands_out_the_longest_files_first():
-    from conftest import LONGEST_FIRST
+    from conftest import LONGEST_FIRST, pytest_collection_modifyitems
 
     assert not [name for name in LONGEST_FIRST if not (ROOT / "tests" / name).is_file()]
     if (ROOT / ".venv" / "bin" / "python").exists():
         (command,) = [line for line in _dry_run("test") if "-m pytest" in line]
         assert "--dist loadfile --no-loadscope-reorder" in command  # xdist's own order: most tests first
-    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p",
-                                "no:cacheprovider", str(ROOT / "tests")],
-                               capture_output=True, text=True, check=True, cwd=ROOT)
-    files = list(dict.fromkeys(line.split("::")[0].split("/")[-1] for line in collected.stdout.splitlines()
-                               if "::" in line))
-    assert files[:len(LONGEST_FIRST)] == list(LONGEST_FIRST)
+
+    class Item:
+        def __init__(self, name: str, number: int) -> None:
+            self.path, self.number = ROOT / "tests" / name, number
+
+    first, second = LONGEST_FIRST[:2]
+    items = [Item("test_a.py", 0), Item(second, 1), Item("test_b.py", 2), Item(first, 3), Item(second, 4)]
+    pytest_collection_modifyitems(items)
+    assert [(item.path.name, item.number) for item in items] == [
+        (first, 3), (second, 1), (second, 4), ("test_a.py", 0), ("test_b.py", 2)]
