@@ -132,10 +132,14 @@ def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, A
     st.code(" ".join([source.command, *as_overrides(edits)]), language="bash")
 
 
+def _stem(name: str) -> str:
+    """The typed name as a file name: its letters, digits, _ and -."""
+    return "".join(c for c in name if c.isalnum() or c in "_-")
+
+
 def _save(session: Path, config: dict[str, Any], title: str) -> None:
     """Write the scenario as drawn under the name typed (a callback of the Save button)."""
-    name = st.session_state.get("save_name", "")
-    stem = "".join(c for c in name if c.isalnum() or c in "_-") or "my_scenario"
+    stem = _stem(st.session_state.get("save_name", "")) or "my_scenario"
     st.session_state.saved_as = write_saved(config, session / "saved" / f"{stem}.yaml", title).name
 
 
@@ -159,7 +163,7 @@ def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title
     if st.session_state.get("saved_as"):
         st.sidebar.success(f"Saved as {st.session_state.pop('saved_as')}: pick it under Start from, or "
                            "download it")
-    saved = session / "saved" / f"{''.join(c for c in name if c.isalnum() or c in '_-')}.yaml"
+    saved = session / "saved" / f"{_stem(name)}.yaml"
     with st.sidebar:
         download(saved, "Download the saved scenario", key="dl:saved")
     st.sidebar.caption(f"Session folder: `{session}`")

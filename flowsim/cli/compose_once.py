@@ -136,12 +136,19 @@ def _failed_again(failed: list[_Failed], config_name: str | None, overrides: lis
     if not failed:
         return None
     first = failed.pop()
-    added = overrides[len(first.overrides):]
-    if (run_mode == RunMode.RUN and config_name == first.config_name
-            and overrides[:len(first.overrides)] == first.overrides
-            and added in ([], [f"hydra.mode={run_mode.name}"])):
-        return first.error
-    return None
+    asked_again = _added(first.config_name, first.overrides, config_name, overrides, run_mode) is not None
+    return first.error if run_mode == RunMode.RUN and asked_again else None
+
+
+def _added(first_name: str | None, first_overrides: list[str], config_name: str | None,
+           overrides: list[str], run_mode: RunMode) -> list[str] | None:
+    """What Hydra added to the first composition's overrides, when this is the same composition asked
+    again: nothing, or the mode override it adds when no configuration sets the mode. Else None."""
+    added = overrides[len(first_overrides):]
+    if (config_name != first_name or overrides[:len(first_overrides)] != first_overrides
+            or added not in ([], [f"hydra.mode={run_mode.name}"])):
+        return None
+    return added
 
 
 def _take(kept: list[_Kept], config_name: str | None, overrides: list[str], run_mode: RunMode,
@@ -150,11 +157,8 @@ def _take(kept: list[_Kept], config_name: str | None, overrides: list[str], run_
     if not kept:
         return None
     first = kept.pop()
-    mode_override = f"hydra.mode={run_mode.name}"  # what Hydra adds when no configuration sets the mode
-    added = overrides[len(first.overrides):]
-    if (config_name != first.config_name or overrides[:len(first.overrides)] != first.overrides
-            or added not in ([], [mode_override])
-            or (first.run_mode == RunMode.MULTIRUN and run_mode == RunMode.RUN)):
+    added = _added(first.config_name, first.overrides, config_name, overrides, run_mode)
+    if added is None or (first.run_mode == RunMode.MULTIRUN and run_mode == RunMode.RUN):
         return None
     if validate:  # raises, as Hydra's composition would, e.g. for a sweep over Hydra's own settings
         # (the mode override that may have been added sweeps nothing: the kept overrides are the ones)
@@ -162,5 +166,5 @@ def _take(kept: list[_Kept], config_name: str | None, overrides: list[str], run_
     cfg = first.cfg
     if added:  # applied, and recorded among the Hydra overrides, as Hydra's composition does
         cfg.hydra.mode = run_mode
-        cfg.hydra.overrides.hydra.append(mode_override)
+        cfg.hydra.overrides.hydra.extend(added)
     return cfg

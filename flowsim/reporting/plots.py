@@ -168,17 +168,20 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
                   label=f"{label}: median" + ("" if spread else " (no spread across replications)"),
                   gid=f"median:{label}")
     first = next(iter(fans.values()))
+    one_day = len(first) == 1  # then the day's own tick, not the hours around it
     if "date" in first.columns:
-        locator = AutoDateLocator()
-        axis.xaxis.set_major_locator(locator)
-        axis.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        if one_day:
+            axis.set_xticks(first["date"].to_numpy())
+            axis.xaxis.set_major_formatter(DateFormatter("%d %b %Y"))
+        else:
+            locator = AutoDateLocator()
+            axis.xaxis.set_major_locator(locator)
+            axis.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         axis.set_xlabel("date (census at midnight)")
     else:
+        if one_day:
+            axis.set_xticks(first["day"].to_numpy())
         axis.set_xlabel("day of the run (days)")
-    if len(first) == 1:  # the one day's own tick, not the hours around it
-        axis.set_xticks(first["date" if "date" in first.columns else "day"].to_numpy())
-        if "date" in first.columns:
-            axis.xaxis.set_major_formatter(DateFormatter("%d %b %Y"))
     axis.set_ylabel(CENSUS_LABEL)
     axis.set_ylim(bottom=0)
     axis.set_title(title)
