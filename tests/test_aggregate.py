@@ -181,8 +181,15 @@ def test_headline_kpis_are_the_ones_a_board_quotes():
 def test_option_label():
     assert option_label({OPTION: 2}) == "care_home_unit=2"
     assert option_label({"seed": 3}) == "seed=3"
-    assert option_label({"a.b": 1, OPTION: 10}) == "a=1, care_home_unit=10"
+    assert option_label({"a.b": 1, OPTION: 10}) == "a.b=1, care_home_unit=10"
     assert option_label({}) == ""
+    # a unit's other settings and other groups' parameters keep the name of what they set (found by a
+    # QA pass: "ic_beds=39, ic_beds=150" for a capacity and a cost, "run=180" for the horizon)
+    assert option_label({OPTION: 39, "services.ic_beds.cost_per_occupied_day": 150}) == (
+        "care_home_unit=39, ic_beds.cost_per_occupied_day=150")
+    assert option_label({"run.horizon_days": 180}) == "run.horizon_days=180"
+    assert option_label({"housing.flats.flats_a.capacity": 4}) == "flats_a=4"
+    assert option_label({"capacity": 4}) == "capacity=4"
 
 
 # --- census_fan -------------------------------------------------------------------------------------

@@ -357,3 +357,27 @@ def test_added_places_are_time_average_commissioned_places():
     assert row["added_capacity"] == 3.0
     per_place = row["delayed_days_avoided_per_year"] / 3
     assert row["delayed_days_avoided_per_added_place"] == pytest.approx(per_place)
+
+
+def test_jobs_that_observed_different_windows_compare_yearly_rates():
+    """A sweep of run.horizon_days: each job's totals are scaled by its own window (found by a QA pass:
+    one window for all made every column NaN, silently)."""
+    tables = _tables({0: JOBS[0], 1: JOBS[1]})
+    observed = np.where(tables.results["job"] == 0, 73.0, 146.0)  # the option observed twice as long
+    results = tables.results.assign(observed_days=observed)
+    mixed = SweepTables(results=results, summary=pd.DataFrame(), units=tables.units, swept=(OPTION,),
+                        incomplete=(), observed_days=float("nan"))  # as collect_sweep gives mixed windows
+    row = compare_to_baseline(mixed).set_index("job").loc[1]
+    # per year: baseline x 5 = 500 600 550 650; option x 2.5 = 225 270 252.5 292.5;
+    # avoided 275 330 297.5 357.5
+    avoided = np.array([275.0, 330.0, 297.5, 357.5])
+    assert row["delayed_days_avoided_per_year"] == pytest.approx(avoided.mean(), rel=1e-12)
+    half = T975_3 * avoided.std(ddof=1) / 2
+    assert row["delayed_days_avoided_per_year_ci_high"] == pytest.approx(avoided.mean() + half, rel=1e-12)
+    # services per year: baseline 1000 x 5 = 5000; option 3000 3100 2900 3000 x 2.5, mean 7500
+    assert row["added_cost_per_year"] == pytest.approx(7500.0 - 5000.0, rel=1e-12)
+    assert row["acute_saving_per_year"] == pytest.approx(BED_DAY * avoided.mean(), rel=1e-12)
+    assert row["P2_delayed_days_avoided_per_year"] == pytest.approx(
+        np.mean(np.array([60, 70, 65, 75]) * 5 - np.array([52, 60, 58, 66]) * 2.5), rel=1e-12)
+    baseline = compare_to_baseline(mixed).set_index("job").loc[0]
+    assert baseline["delayed_days_avoided_per_year"] == 0.0 and baseline["net_saving_per_year"] == 0.0

@@ -360,6 +360,10 @@ def test_yearly_spread_is_the_percentile_range_of_paired_differences():
     assert yearly_spread(results, 0, 1, 182.5) == pytest.approx((21.0, 69.0))
     assert yearly_spread(results, 0, 1, 365.0, level=0.5) == pytest.approx((15.0, 30.0))
     assert all(math.isnan(v) for v in yearly_spread(results, 0, 2, 365.0))  # no job 2: nothing to pair
+    # jobs of different windows (a sweep of the run's length): each scaled by its own observed_days
+    mixed = results.assign(observed_days=[365.0] * 5 + [730.0] * 5)
+    # per year: 100 110 120 130 140 - (90 95 100 100 105) / 2 = 55 62.5 70 80 87.5
+    assert yearly_spread(mixed, 0, 1, float("nan")) == pytest.approx((55.75, 86.75))
 
 
 # -- edges each rule must get right (each test below was written against a planted fault that survived) --

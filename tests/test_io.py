@@ -231,7 +231,7 @@ def _scenario():
 
 
 def _table() -> EpisodeTable:
-    """Six episodes: kept ones (0, 1, 3) and ones that began at or after the horizon (2, 4, 5)."""
+    """Seven episodes: kept ones (0, 1, 3, 6) and ones that began at or after the horizon (2, 4, 5)."""
     rows = [
         # 0: an arrival, P2, left acute on day 5.5, through a unit, readmitted, in flat slot 0
         dict(patient=10, episode=0, origin=0, pathway=2, admission_request_day=NAN, admission_day=NAN,
@@ -252,6 +252,10 @@ def _table() -> EpisodeTable:
         dict(patient=14, episode=0, origin=0, pathway=3, admission_request_day=11.0),
         # 5: NCTR exactly at the horizon (day 10): the window is [.., 10), left out
         dict(patient=15, episode=0, origin=0, pathway=0, nctr_day=10.0, acute_leave_day=10.5),
+        # 6: asked for an acute bed on day 8 (acute pool), NCTR on day 11 in the cool-down: kept, as
+        # its acute stay began before the horizon (the acute KPIs count it)
+        dict(patient=16, episode=0, origin=0, pathway=0, admission_request_day=8.0, admission_day=8.5,
+             nctr_day=11.0, acute_leave_day=11.5, outcome=0, end_day=11.5),
     ]
     default = {"f": NAN, "i": 0, "c": -1, "n": -1}
     columns = {}
@@ -283,59 +287,60 @@ def test_episodes_frame_every_value():
     def s(*values):
         return pd.array(values, dtype="string")
 
-    expected = pd.DataFrame({  # rows: patients 10, 11 (census, censored) and 13 (not NCTR yet)
-        "replication": np.array([4, 4, 4], dtype=np.int64),
-        "patient": np.array([10, 11, 13], dtype=np.int64),
-        "episode": np.array([0, 0, 1], dtype=np.int64),
-        "origin": s("arrival", "census", "readmission"),
-        "pathway": s("P2", "P1", "P3"),
-        "admission_request_day": f(NAN, NAN, 4.0),
-        "admission_day": f(NAN, NAN, 4.5),
-        "nctr_day": f(3.0, -2.0, NAN),
-        "acute_leave_day": f(5.5, NAN, NAN),
-        "unit": s("ic_beds", na, na),
-        "unit_request_day": f(4.75, NAN, NAN),
-        "unit_admit_day": f(5.5, NAN, NAN),
-        "unit_closed_wait_days": f(0.5, NAN, NAN),
-        "service_end_day": f(8.0, NAN, NAN),
-        "unit_leave_day": f(8.25, NAN, NAN),
-        "after_p2": s("p1", na, na),
-        "p2_stays": np.array([1, 0, 0], dtype=np.int64),
-        "onward_unit": s("care_home", na, na),
-        "onward_admit_day": f(8.25, NAN, NAN),
-        "onward_closed_wait_days": f(0.0, NAN, NAN),
-        "onward_leave_day": f(9.0, NAN, NAN),
-        "outcome": s("readmission", na, na),
-        "end_day": f(9.0, NAN, NAN),
-        "readmitted": np.array([True, False, False]),
-        "barrier": s("rehousing", na, na),
-        "fix_route": s("coordinated", na, na),
-        "fix_referred_day": f(3.5, NAN, NAN),
-        "fix_start_day": f(4.0, NAN, NAN),
-        "fix_done_day": f(5.0, NAN, NAN),
-        "flat": s("flats_a", na, na),
-        "flat_slot": pd.array([0, na, na], dtype="Int64"),
-        "flat_admit_day": f(4.5, NAN, NAN),
-        "flat_leave_day": f(5.5, NAN, NAN),
-        "case_closed_day": f(6.0, NAN, NAN),  # after a day's follow-up
-        "delayed_days": f(2.5, 17.0, NAN),  # 5.5 - 3; censored: (10 + 5) - (-2); not NCTR
-        "delay_censored": np.array([False, True, False]),
-        "nctr_time": pd.Series([pd.Timestamp("2025-01-09"), pd.Timestamp("2025-01-04"), pd.NaT],
-                               dtype="datetime64[us]"),  # 2025-01-06 + 3 d, - 2 d
+    expected = pd.DataFrame({  # rows: patients 10, 11 (census, censored), 13 (not NCTR yet) and 16
+        "replication": np.array([4, 4, 4, 4], dtype=np.int64),  # (NCTR in the cool-down)
+        "patient": np.array([10, 11, 13, 16], dtype=np.int64),
+        "episode": np.array([0, 0, 1, 0], dtype=np.int64),
+        "origin": s("arrival", "census", "readmission", "arrival"),
+        "pathway": s("P2", "P1", "P3", "P0"),
+        "admission_request_day": f(NAN, NAN, 4.0, 8.0),
+        "admission_day": f(NAN, NAN, 4.5, 8.5),
+        "nctr_day": f(3.0, -2.0, NAN, 11.0),
+        "acute_leave_day": f(5.5, NAN, NAN, 11.5),
+        "unit": s("ic_beds", na, na, na),
+        "unit_request_day": f(4.75, NAN, NAN, NAN),
+        "unit_admit_day": f(5.5, NAN, NAN, NAN),
+        "unit_closed_wait_days": f(0.5, NAN, NAN, NAN),
+        "service_end_day": f(8.0, NAN, NAN, NAN),
+        "unit_leave_day": f(8.25, NAN, NAN, NAN),
+        "after_p2": s("p1", na, na, na),
+        "p2_stays": np.array([1, 0, 0, 0], dtype=np.int64),
+        "onward_unit": s("care_home", na, na, na),
+        "onward_admit_day": f(8.25, NAN, NAN, NAN),
+        "onward_closed_wait_days": f(0.0, NAN, NAN, NAN),
+        "onward_leave_day": f(9.0, NAN, NAN, NAN),
+        "outcome": s("readmission", na, na, "home"),
+        "end_day": f(9.0, NAN, NAN, 11.5),
+        "readmitted": np.array([True, False, False, False]),
+        "barrier": s("rehousing", na, na, na),
+        "fix_route": s("coordinated", na, na, na),
+        "fix_referred_day": f(3.5, NAN, NAN, NAN),
+        "fix_start_day": f(4.0, NAN, NAN, NAN),
+        "fix_done_day": f(5.0, NAN, NAN, NAN),
+        "flat": s("flats_a", na, na, na),
+        "flat_slot": pd.array([0, na, na, na], dtype="Int64"),
+        "flat_admit_day": f(4.5, NAN, NAN, NAN),
+        "flat_leave_day": f(5.5, NAN, NAN, NAN),
+        "case_closed_day": f(6.0, NAN, NAN, NAN),  # after a day's follow-up
+        "delayed_days": f(2.5, 17.0, NAN, 0.5),  # 5.5 - 3; censored: (10 + 5) - (-2); not NCTR; 11.5 - 11
+        "delay_censored": np.array([False, True, False, False]),
+        "nctr_time": pd.Series([pd.Timestamp("2025-01-09"), pd.Timestamp("2025-01-04"), pd.NaT,
+                                pd.Timestamp("2025-01-17")],
+                               dtype="datetime64[us]"),  # 2025-01-06 + 3 d, - 2 d, + 11 d
     })
     pd.testing.assert_frame_equal(frame, expected, check_exact=True)
     # The file is written from Arrow tables built without pandas: the same table (types, nulls for
     # NaN, pandas metadata) as pandas makes of the expected frame, so readers get these dtypes back.
     table = pa.concat_tables(episodes_tables(_table(), _scenario(), replication=4))
     assert table.equals(pa.Table.from_pandas(expected, preserve_index=False), check_metadata=True)
-    assert table["nctr_day"].null_count == 1 and table["unit"].null_count == 2
+    assert table["nctr_day"].null_count == 1 and table["unit"].null_count == 3
 
 
 def test_episodes_frame_keeps_episodes_that_began_before_the_horizon():
     frame = episodes_frame(_table(), _scenario(), replication=4)
-    assert frame["patient"].tolist() == [10, 11, 13]
-    assert frame["replication"].tolist() == [4, 4, 4]
-    assert list(frame.index) == [0, 1, 2]
+    assert frame["patient"].tolist() == [10, 11, 13, 16]  # 16: asked for its acute bed before it
+    assert frame["replication"].tolist() == [4, 4, 4, 4]
+    assert list(frame.index) == [0, 1, 2, 3]
 
 
 @pytest.mark.filterwarnings("error")  # users would see any warning pandas gives
@@ -402,7 +407,7 @@ def test_episodes_frame_column_types_do_not_depend_on_the_values():
     assert (str(frame["flat"].dtype), str(frame["barrier"].dtype), str(frame["flat_slot"].dtype)) == (
         "string", "string", "Int64")
     assert frame["flat"].isna().all() and frame["flat_slot"].isna().all()
-    assert str(frame["replication"].dtype) == "int64" and frame["replication"].tolist() == [2, 2, 2]
+    assert str(frame["replication"].dtype) == "int64" and frame["replication"].tolist() == [2, 2, 2, 2]
 
 
 # --- census_frame -------------------------------------------------------------------------------------

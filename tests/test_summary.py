@@ -539,6 +539,19 @@ def test_comparison_every_line():
     ]
 
 
+def test_comparison_prints_no_negative_zero():
+    """A unit cut to no places that changes nothing: 0 / -20 is -0.0, printed "-0.0" (found by a QA pass)."""
+    table = _comparison().assign(**{"delayed_days_avoided_per_year": [0.0, -0.3, -0.0],
+                                    "delayed_days_avoided_per_added_place": [math.nan, -0.01, -0.0],
+                                    "added_cost_per_year": [0.0, -0.4, -0.0],
+                                    "net_saving_per_year": [0.0, -0.2, -0.0],
+                                    "return_per_pound": [math.nan, -0.001, math.nan]})
+    for row in format_comparison(table, (OPTION,)).splitlines()[3:]:
+        assert "-0" not in row, row
+    assert format_comparison(table, (OPTION,)).splitlines()[4].split()[1:] == [
+        "0", "±", "211", "0.0", "0", "0", "0.00"]
+
+
 def test_comparison_labels_two_swept_values_or_the_job():
     two = _comparison(seed=[1, 1, 2])
     rows = format_comparison(two, (OPTION, "seed")).splitlines()[3:]

@@ -18,7 +18,7 @@ from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf 
 from flowsim.experiment.sweep import SweepTables
 from flowsim.measures.aggregate import confidence_interval
 
-__all__ = ["compare_to_baseline", "select_baseline"]
+__all__ = ["compare_to_baseline", "per_year_difference", "select_baseline"]
 
 _DAYS_PER_YEAR = 365.0
 
@@ -45,10 +45,41 @@ def _welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> floa
     return float(special.stdtrit(dof, 0.5 + level / 2) * np.sqrt(va + vb))
 
 
+def per_year_difference(first: pd.DataFrame, second: pd.DataFrame, column: str,
+                        observed_days: float) -> np.ndarray:
+    """``first - second`` of ``column`` per 365 days, replication by replication.
+
+    Each side is scaled by its own observation window (its ``observed_days`` column), so jobs that
+    observed different lengths (a sweep of ``run.horizon_days``) compare as yearly rates; tables
+    without that column use ``observed_days``.
+
+    Parameters
+    ----------
+    first, second : pandas.DataFrame
+        Rows of two jobs, paired by position (the same replications in the same order).
+    column : str
+        A total over the window, e.g. ``delayed_days_total``.
+    observed_days : float
+        The window of tables without an ``observed_days`` column.
+    """
+    a, b = first[column].to_numpy(dtype=float), second[column].to_numpy(dtype=float)
+    a_scale, b_scale = _per_year_scale(first, observed_days), _per_year_scale(second, observed_days)
+    if np.array_equal(a_scale, b_scale):  # one window: the difference scaled once, as it always was
+        return (a - b) * a_scale
+    return a * a_scale - b * b_scale
+
+
+def _per_year_scale(rows: pd.DataFrame, observed_days: float) -> np.ndarray:
+    if "observed_days" in rows.columns:
+        return _DAYS_PER_YEAR / rows["observed_days"].to_numpy(dtype=float)
+    return np.full(len(rows), _DAYS_PER_YEAR / observed_days)
+
+
 def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) -> pd.DataFrame:
     """Paired differences of every job against ``baseline`` (default: the first job).
 
-    Columns (per year = scaled from the observation window to 365 days):
+    Columns (per year = scaled from each job's observation window to 365 days, so a sweep of the
+    run's length compares yearly rates):
 
     - ``delayed_days_avoided_per_year`` (mean) with ``_ci_low``/``_ci_high``, and
       ``_unpaired_half_width`` for comparison with the paired ``_half_width``;
@@ -64,7 +95,6 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
     """
     results = tables.results
     base_job = select_baseline(tables) if baseline is None else baseline
-    scale = _DAYS_PER_YEAR / tables.observed_days
     # Time-average commissioned places (a winter surge counts for the months it is open); sweeps
     # written before mean_capacity existed have only the capacity at the start.
     places = "mean_capacity" if "mean_capacity" in tables.units.columns else "capacity"
@@ -77,21 +107,23 @@ def compare_to_baseline(tables: SweepTables, baseline: int | str | None = None) 
         option = group.set_index("replication")
         common = option.index.intersection(base.index)
         b, o = base.loc[common], option.loc[common]
-        avoided = (b["delayed_days_total"] - o["delayed_days_total"]).to_numpy() * scale
-        acute = (b["cost_delayed_days"] - o["cost_delayed_days"]).to_numpy() * scale
-        added_cost = (o[services] - b[services]).to_numpy() * scale
+        avoided = per_year_difference(b, o, "delayed_days_total", tables.observed_days)
+        acute = per_year_difference(b, o, "cost_delayed_days", tables.observed_days)
+        added_cost = per_year_difference(o, b, services, tables.observed_days)
         net = acute - added_cost
         mean, low, high = confidence_interval(avoided)
         net_mean, net_low, net_high = confidence_interval(net)
         added = float(capacity[job] - capacity[base_job])
         front = {"job": job, **{k: group[k].iloc[0] for k in tables.swept}}
-        unpaired = (_welch_half_width(b["delayed_days_total"].to_numpy() * scale,
-                                      o["delayed_days_total"].to_numpy() * scale)
-                    if len(common) > 1 else float("nan"))
+        unpaired = (_welch_half_width(
+            b["delayed_days_total"].to_numpy() * _per_year_scale(b, tables.observed_days),
+            o["delayed_days_total"].to_numpy() * _per_year_scale(o, tables.observed_days))
+            if len(common) > 1 else float("nan"))
         by_reason = {}
         for column in [c for c in results.columns if c.startswith("delayed_days_reason_")]:
             reason = column.removeprefix("delayed_days_reason_")
-            r_mean, r_low, r_high = confidence_interval((b[column] - o[column]).to_numpy() * scale)
+            r_mean, r_low, r_high = confidence_interval(
+                per_year_difference(b, o, column, tables.observed_days))
             by_reason[f"{reason}_delayed_days_avoided_per_year"] = r_mean
             by_reason[f"{reason}_delayed_days_avoided_per_year_ci_low"] = r_low
             by_reason[f"{reason}_delayed_days_avoided_per_year_ci_high"] = r_high

@@ -332,11 +332,13 @@ def write_json(data: dict[str, Any], path: str | Path) -> Path:
 def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) -> pd.DataFrame:
     """The episode log as a tidy table: one row per NCTR episode, names instead of codes.
 
-    Keeps the episodes that started before the horizon (and the warm-start census); episodes that
-    started during the cool-down are left out, but the later steps of the kept ones are shown as the
-    cool-down saw them. Adds ``replication``, ``delayed_days`` (NCTR to leaving the acute bed),
-    ``delay_censored`` (still in the acute bed when the simulation stopped, at the end of the
-    cool-down: the delay so far) and ``nctr_time`` (calendar timestamp of becoming NCTR).
+    Keeps the episodes that started before the horizon (and the warm-start census): at NCTR, or with
+    the acute bed pool at the request for an acute bed, so an acute stay that began before the horizon
+    is kept even if NCTR came in the cool-down. Episodes that started during the cool-down are left
+    out, but the later steps of the kept ones are shown as the cool-down saw them. Adds
+    ``replication``, ``delayed_days`` (NCTR to leaving the acute bed), ``delay_censored`` (still in
+    the acute bed when the simulation stopped, at the end of the cool-down: the delay so far) and
+    ``nctr_time`` (calendar timestamp of becoming NCTR).
     Names are ``string`` columns and ``flat_slot`` is ``Int64`` (missing where no flat was used).
     """
     import pyarrow as pa
@@ -359,8 +361,10 @@ def episodes_tables(table: EpisodeTable, scenario: Scenario, replication: int,
     metadata :meth:`pyarrow.Table.from_pandas` gives the frame, so the file is the same either way.
     Memory holds one part at a time; :class:`ParquetParts` writes each as a row group of a file.
     """
+    # An episode starts when it asks for an acute bed (with the acute bed pool), else at NCTR: one that
+    # asked before the horizon is kept even if it became NCTR in the cool-down (its bed-days count).
     nctr, request = table["nctr_day"], table["admission_request_day"]
-    kept = np.flatnonzero(np.where(np.isnan(nctr), request, nctr) < scenario.horizon_days)
+    kept = np.flatnonzero(np.where(np.isnan(request), nctr, request) < scenario.horizon_days)
     schema = _episodes_schema()
     for first in range(0, max(kept.size, 1), rows_per_table):
         yield _episodes_part(table, scenario, replication, kept[first:first + rows_per_table], schema)

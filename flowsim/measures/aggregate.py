@@ -15,6 +15,7 @@ __all__ = [
     "confidence_interval",
     "marginal_benefit_steps",
     "option_label",
+    "parameter_label",
     "reasons_by_option",
     "replication_table",
     "summarise",
@@ -102,12 +103,26 @@ PATHWAY_ORDER = ("P0", "P1", "P2", "P3")
 THIS_RUN = "this run"
 
 
+def parameter_label(key: str) -> str:
+    """A swept parameter's short name: the unit of a capacity, else the last two parts of its path.
+
+    ``services.care_home_unit.capacity`` -> ``care_home_unit``; ``services.ic_beds.cost_per_occupied_day``
+    -> ``ic_beds.cost_per_occupied_day`` (not ``ic_beds``, which its capacity would also be called);
+    ``run.horizon_days`` -> ``run.horizon_days``; ``seed`` -> ``seed``.
+    """
+    parts = key.split(".")
+    if len(parts) > 1 and parts[-1] == "capacity":
+        return parts[-2]
+    return ".".join(parts[-2:])
+
+
 def option_label(values: dict[str, object]) -> str:
     """``{"services.care_home_unit.capacity": 2}`` -> ``"care_home_unit=2"`` (as flowsim-collect prints).
 
-    The label is for display only; tables keep the swept columns themselves alongside it.
+    Each key is named by :func:`parameter_label`. The label is for display only; tables keep the swept
+    columns themselves alongside it.
     """
-    return ", ".join(f"{k.split('.')[-2] if '.' in k else k}={v}" for k, v in values.items())
+    return ", ".join(f"{parameter_label(k)}={v}" for k, v in values.items())
 
 
 def census_fan(census: pd.DataFrame, column: str = "nctr_census") -> pd.DataFrame:

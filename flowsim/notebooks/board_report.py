@@ -39,6 +39,7 @@ from flowsim.experiment.sweep import collect_sweep
 from flowsim.measures.aggregate import (
     census_fan,
     marginal_benefit_steps,
+    parameter_label,
     reasons_by_option,
     weekly_utilisation,
 )
@@ -233,7 +234,7 @@ if swept:
 # %%
 def legend_text(row: pd.Series) -> str:
     """``care_home_unit = 20``: the unit and value, short enough for a legend."""
-    return ", ".join(f"{k.split('.')[-2] if k.count('.') >= 1 else k} = {row[k]}" for k in swept) or \
+    return ", ".join(f"{parameter_label(k)} = {row[k]}" for k in swept) or \
         f"job {row['job']}"
 
 
@@ -282,7 +283,7 @@ def no_break(text: str) -> str:
 
 
 table = pd.DataFrame({
-    **{k.split(".")[-2] if k.count(".") >= 1 else k: rows[k] for k in swept},
+    **{parameter_label(k): rows[k] for k in swept},
     "delayed days avoided / yr": [cell(r, "delayed_days_avoided_per_year") for _, r in rows.iterrows()],
     "± (95 % CI)": [cell(r, "delayed_days_avoided_per_year_half_width") for _, r in rows.iterrows()],
     "added cost / yr": [cell(r, "added_cost_per_year", True) for _, r in rows.iterrows()],

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowsim.experiment.compare import per_year_difference
 from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.measures.kpi_target import format_level as _level
 from flowsim.model.errors import ConfigError
@@ -327,7 +328,8 @@ def yearly_spread(results: pd.DataFrame, baseline_job: Any, job: Any, observed_d
     baseline_job, job
         The two jobs; replications are paired by number.
     observed_days : float
-        Days observed per replication.
+        Days observed per replication, where ``results`` has no ``observed_days`` column (with one,
+        each job is scaled by its own window).
     column : str
         A KPI of ``results``.
     level : float
@@ -337,10 +339,10 @@ def yearly_spread(results: pd.DataFrame, baseline_job: Any, job: Any, observed_d
     -------
     (low, high)
     """
-    base = results[results["job"] == baseline_job].set_index("replication")[column]
-    option = results[results["job"] == job].set_index("replication")[column]
+    base = results[results["job"] == baseline_job].set_index("replication")
+    option = results[results["job"] == job].set_index("replication")
     common = base.index.intersection(option.index)
-    differences = (base.loc[common] - option.loc[common]).to_numpy(dtype=float) * 365.0 / observed_days
+    differences = per_year_difference(base.loc[common], option.loc[common], column, observed_days)
     if differences.size == 0:
         return float("nan"), float("nan")
     low, high = np.percentile(differences, [50 * (1 - level), 50 * (1 + level)])

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from flowsim.measures.aggregate import parameter_label
 from flowsim.model.scenario import PATHWAYS, Scenario
 from flowsim.reporting.features import has_admission_calendar, has_coordinators, has_flats, scenario_features
 
@@ -167,23 +168,27 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, scenario: Scenari
     return "\n".join(lines)
 
 
+def _signed(value: float, digits: int) -> str:
+    """``value`` with thousands separators; what rounds to zero prints as 0, never as -0."""
+    return f"{round(value, digits) + 0.0:,.{digits}f}"
+
+
 def format_comparison(comparison: pd.DataFrame, swept: tuple[str, ...]) -> str:
     """Render delayed days avoided and net saving per job as plain text."""
     rows = []
     for i, r in comparison.iterrows():
         # .at keeps each swept value's own type (iterrows would turn 10 into 10.0)
-        label = ", ".join(f"{k.split('.')[-2] if '.' in k else k}={comparison.at[i, k]}"
-                          for k in swept) or str(r["job"])
+        label = ", ".join(f"{parameter_label(k)}={comparison.at[i, k]}" for k in swept) or str(r["job"])
         avoided = r["delayed_days_avoided_per_year"]
         half = r["delayed_days_avoided_per_year_half_width"]
         rows.append([
             label,
-            f"{avoided:,.0f}" + ("" if math.isnan(half) else f" ± {half:,.0f}"),
+            _signed(avoided, 0) + ("" if math.isnan(half) else f" ± {half:,.0f}"),
             "-" if math.isnan(r["delayed_days_avoided_per_added_place"])
-            else f"{r['delayed_days_avoided_per_added_place']:,.1f}",
-            f"{r['added_cost_per_year']:,.0f}",
-            f"{r['net_saving_per_year']:,.0f}",
-            "-" if math.isnan(r["return_per_pound"]) else f"{r['return_per_pound']:.2f}",
+            else _signed(r["delayed_days_avoided_per_added_place"], 1),
+            _signed(r["added_cost_per_year"], 0),
+            _signed(r["net_saving_per_year"], 0),
+            "-" if math.isnan(r["return_per_pound"]) else _signed(r["return_per_pound"], 2),
         ])
     lines = [f"Against baseline job {comparison['baseline_job'].iloc[0]} "
              f"(paired over {int(comparison['pairs'].min())} replications; ± = 95 % CI half-width)"]
