@@ -145,6 +145,12 @@ CASES: dict[str, Case] = {
                                            field=f"{UNIT}.capacity_schedule[0].capacity"),
     "capacity step not a mapping": case(f"{UNIT}.capacity_schedule=[5]",
                                         field=f"{UNIT}.capacity_schedule[0]"),
+    # OmegaConf names an unknown key of a list item alone ("date: unknown key"): found by a QA pass
+    "capacity step with an unknown key": case(
+        f"{UNIT}.capacity_schedule=[{{start:'2025-05-01',capacity:3}},{{date:'2025-06-01',capacity:2}}]",
+        field=f"{UNIT}.capacity_schedule[1].date", also="use one of start, capacity"),
+    "a unit's key misspelt in a whole entry": case(f"{UNIT}={{capcity:4}}", field=f"{UNIT}.capcity",
+                                                   also="did you mean"),
     "outbreaks implausible": case(f"{UNIT}.closures.outbreaks_per_year=1e9",
                                   field=f"{UNIT}.closures.outbreaks_per_year"),
     "outbreaks without a duration": case(f"{UNIT}.closures.outbreaks_per_year=2",

@@ -394,14 +394,22 @@ def test_main_without_a_pdf_leaves_a_pdf_of_the_planners_alone(tmp_path, writes,
     assert (tmp_path / "pack.pdf").read_text() == "the planner's own"
 
 
-def test_main_without_a_pdf_keeps_the_earlier_packs_pdf_as_the_packs(tmp_path, writes):
+def test_main_without_a_pdf_removes_the_earlier_packs_pdf(tmp_path, writes, capsys):
+    """Beside the new page, the replaced pack's PDF would be sent with other numbers (found by a QA
+    pass: the page even recorded it as its own)."""
     sweep = _finished_sweep(tmp_path / "sweep")
     html = tmp_path / "pack.html"
     main([str(sweep), "--output", str(html)])
     assert set(recorded(html)) == set(PACK_FILES)
+    capsys.readouterr()
     main([str(sweep), "--output", str(html), "--no-pdf"])
-    assert set(recorded(html)) == set(PACK_FILES)  # the old PDF, unchanged, is still the pack's
-    main([str(sweep), "--output", str(html)])  # so the next pack with a PDF replaces it
+    assert not (tmp_path / "pack.pdf").exists()
+    assert set(recorded(html)) == {"pack.ipynb", "pack_config.yaml"}
+    assert capsys.readouterr().out == (f"Board pack written to {html} (the earlier pack's pack.pdf removed: "
+                                       "it showed the earlier numbers)\n")
+    main([str(sweep), "--output", str(html), "--no-pdf"])  # nothing to remove: the usual line
+    assert capsys.readouterr().out == f"Board pack written to {html}\n"
+    main([str(sweep), "--output", str(html)])  # a pack with its PDF again
     assert set(recorded(html)) == set(PACK_FILES)
 
 

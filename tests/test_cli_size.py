@@ -224,7 +224,9 @@ def test_bad_sizing_files_stop_with_one_line_and_exit_code_2(tmp_path, capsys, c
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
-    assert not (tmp_path / "out" / "recommendation.json").exists()
+    # nothing written, even for a KPI name found wrong on today's system's first replication (found by
+    # a QA pass: its checkpoint and lock were left in a new folder)
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_unquoted_day_the_calendar_lacks_is_named_not_a_traceback(tmp_path, capsys):
@@ -325,6 +327,8 @@ def test_a_folder_or_a_file_not_in_utf8_as_the_sizing_file_is_one_line(tmp_path,
     ([], "the following arguments are required: SIZING.yaml; fix: see flowsim-size --help"),
     (["sizing.yaml", "--n-jobs", "two"], "argument --n-jobs: invalid int value: 'two'"),
     (["sizing.yaml", "--n-jobs", "5000"], "--n-jobs: must be at most 1,024 workers, got 5000"),
+    # an option it lacks, as every command says it (was read as an override that "is not key=value")
+    (["sizing.yaml", "--bogus", "seed=3"], "unrecognized arguments: --bogus; fix: see flowsim-size --help"),
 ])
 def test_usage_errors_are_one_line(capsys, argv, words):
     line = _error(capsys, argv)

@@ -766,6 +766,18 @@ def test_reasons_stacked_bars_sum_to_the_total_written_above():
     assert axis.yaxis.get_major_formatter()(2350.5, 0) == "2,350"
 
 
+def test_reasons_stacked_title_stays_inside_a_one_option_figure():
+    """flowsim-report's title of one run ran off the figure's left edge ("cute delayed days...")."""
+    title = "Acute delayed days per year by reason (default scenario)"
+    every = pd.DataFrame({"option": "this run", "reason": list(REASON_LABELS), "delayed_days_per_year": 9e4})
+    fig = reasons_stacked(every, title=title)  # the longest legend: the narrowest axis
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = fig.axes[0].title.get_window_extent(canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width, (box, fig.bbox)
+    assert fig.axes[0].get_title() == title  # the text itself is whole (Matplotlib wraps it as it draws)
+
+
 def test_reasons_stacked_of_many_options_tilts_the_labels():
     options = ["a", "b", "c", "d", "e"]
     fig = reasons_stacked(_hand_reasons(options), title="T")

@@ -169,7 +169,25 @@ def test_figure_draws_at_most_six_panels():
     assert "first 6 of 8" in fig.get_suptitle()
     assert fig.get_suptitle().startswith("Warm-up from an empty system: 2 replication(s) of 100 days")
     fig = warm_up_figure(series, suggest_warm_up(series), from_census=True)
-    assert fig.get_suptitle().startswith("Warm-up from the census given: 2 replication(s) of 100 days")
+    assert fig.get_suptitle().startswith("From the census given: 2 replication(s) of 100 days; settled after")
+    assert "first 6 of 8" in fig.get_suptitle()
+
+
+def test_a_census_start_never_suggests_a_warm_up_in_the_figure():
+    """As flowsim-warmup prints: a warm start keeps run.warm_up_days=0, so its figure does not suggest
+    one either (found by a QA pass: the figure said "suggested run.warm_up_days=154")."""
+    series = {"nctr_census": np.vstack([_step(30, n=120)] * 2)}
+    suggestion = suggest_warm_up(series)
+    assert suggestion.days > 0
+    fig = warm_up_figure(series, suggestion, from_census=True)
+    title = fig.get_suptitle()
+    assert "suggested" not in title and title.endswith(
+        f"settled after {suggestion.days} days (a warm start keeps run.warm_up_days=0)")
+    labels = [line.get_label() for line in fig.axes[0].get_lines() if line.get_gid() == SUGGESTION_GID]
+    assert labels == [f"settled from the census: {suggestion.days} d"]
+    empty = warm_up_figure(series, suggestion)
+    assert [line.get_label() for line in empty.axes[0].get_lines() if line.get_gid() == SUGGESTION_GID] == [
+        f"suggested warm-up: {suggestion.days} d"]
 
 
 # --- the command ---------------------------------------------------------------------------------------

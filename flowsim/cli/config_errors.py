@@ -120,7 +120,35 @@ def _field(omega: OmegaConfBaseException, chain: list[BaseException]) -> str:
     last = full_key.split(".")[-1].split("[")[0]
     if last in parts:  # "step_up" of services.step_up.capacity: the node that could not be made
         return ".".join(parts[:parts.index(last) + 1])
-    return full_key or override
+    if not full_key:
+        return override
+    # a key inside the value given (OmegaConf names it alone): under the override's key, and in a list
+    # of mappings, under the first item that has it (capacity_schedule[1].date)
+    index = _item_with(_override_value(chain, override), full_key.split(".")[0].split("[")[0])
+    return f"{override}[{index}].{full_key}" if index is not None else f"{override}.{full_key}"
+
+
+def _override_value(chain: list[BaseException], key: str) -> Any:
+    """The value Hydra's failed override of ``key`` gave, as the parser reads it (None if not shown)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for error in chain:
+        match = re.search(rf"\+*{re.escape(key)}=(.+)$", str(error), re.MULTILINE)
+        if isinstance(error, HydraException) and match:
+            try:
+                return OverridesParser.create().parse_override(f"{key}={match.group(1)}").value()
+            except Exception:  # a value Hydra itself could not read: the key alone
+                return None
+    return None
+
+
+def _item_with(value: Any, key: str) -> int | None:
+    """The index of the first mapping of the list ``value`` that has ``key``; None if none has."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict) and key in item:
+                return index
+    return None
 
 
 def describe_error(error: BaseException) -> str | None:

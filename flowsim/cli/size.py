@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,6 +94,14 @@ def _check_paths(base: OmegaConf, spec: SizingSpec) -> None:
         build_scenario(apply_candidate(base, spec, tuple(corner)))
 
 
+class _KpiMistake(Exception):
+    """A KPI named in the sizing file that the system does not compute (carries the ConfigError)."""
+
+    def __init__(self, error: ConfigError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _check_kpis(evaluator: Evaluator) -> None:
     """The objective and every constraint name a KPI this system computes (checked on one replication of
     today's system): a KPI that is not a number there (a housing KPI with housing off, a winter KPI of
@@ -142,12 +151,17 @@ def run(args: argparse.Namespace) -> None:
     # before the lock and the first replication: a path that cannot hold the results fails now
     output = Path(args.output or Path("sizing") / Path(args.sizing).stem)
     _refuse_results_folder(output)
+    fresh = not (output.exists() or output.is_symlink())  # (made by this command if the search makes it)
     output = check_output_folder(output, "--output")
     progress = sys.stderr.isatty()
     try:
         written, reused = _search(args, spec, base, output, progress)
     except KeyboardInterrupt:  # every finished replication is in output/checkpoints/: say how to resume
         raise Interrupted(str(output), "--output") from None
+    except _KpiMistake as mistake:  # found on today's system's first replication, before any search
+        if fresh:  # a mistake leaves nothing behind: the folder this command made goes with it
+            shutil.rmtree(output, ignore_errors=True)
+        raise mistake.error from None
     if reused:
         print(f"Resumed: {reused:,} replication(s) taken from {output / 'checkpoints'}")
     print(format_sizing(output / "recommendation.json"))
@@ -174,7 +188,10 @@ def _search(args: argparse.Namespace, spec: SizingSpec, base: DictConfig, output
         else:
             executor = LocalExecutor(args.n_jobs, progress)
         evaluator = Evaluator(base, spec, executor, output / "checkpoints")
-        _check_kpis(evaluator)
+        try:
+            _check_kpis(evaluator)
+        except ConfigError as error:
+            raise _KpiMistake(error) from None
         print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} mixes; "
               f"{spec.search.trials} trials of {spec.search.replications} replications (seed {spec.seed}), "
               f"{'targets: ' + ', '.join(map(str, spec.constraints)) if spec.constraints else 'no targets'}")
@@ -210,7 +227,11 @@ def _refuse_results_folder(folder: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``flowsim-size``: one line and exit code 2 for a mistake in the input."""
-    args, unknown = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)  # overrides may follow options (--n-jobs 2 seed=...)
+    options = [u for u in unknown if u.startswith("-")]
+    if options:  # an option it does not have, named as the other commands name it
+        parser.error(f"unrecognized arguments: {' '.join(options)}")
     args.overrides = [*args.overrides, *unknown]
     try:
         run(args)

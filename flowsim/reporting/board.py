@@ -34,7 +34,7 @@ from flowsim.experiment.sweep import check_collected, collect_sweep, find_jobs, 
 from flowsim.experiment.writable import check_output_file
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.reporting.decision import DEFAULT_RULE, RULES, check_rule
-from flowsim.reporting.pack_files import check_not_others, record_files, recorded
+from flowsim.reporting.pack_files import check_not_others, record_files, recorded, remove_earlier
 from flowsim.reporting.pdf import BROWSERS, find_browser, print_pdf, with_print_css
 from flowsim.reporting.sizing_folder import check_sizing
 
@@ -298,9 +298,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         if error.ename != ConfigError.__name__:
             raise
         _fail(error.evalue)  # a damaged result file, read before the pack writes anything
+    stale = not args.pdf and remove_earlier(pdf, earlier)  # the replaced pack's PDF: other numbers
     record_files(html, written[:2], earlier)  # what the pack wrote, so the next pack of this name replaces it
     if browser is None:
-        print(f"Board pack written to {html}")
+        print(f"Board pack written to {html}" + (f" (the earlier pack's {pdf.name} removed: "
+                                                 "it showed the earlier numbers)" if stale else ""))
         return
     try:
         print_pdf(html, pdf, browser)

@@ -9,7 +9,9 @@ itself as written. Before a pack is written again under the same name:
   pack changed since it was written (notes added by hand), is the planner's, and is kept;
 * a file beside it is replaced only if the record names it with the same contents: a file of the
   planner's under one of those names, a folder, a link, or a file a later step of the pack did not
-  write (the PDF of a pack made with ``--no-pdf``) is kept;
+  write is kept;
+* a pack made with ``--no-pdf`` removes the PDF of the pack it replaces (recorded, unchanged), which
+  would otherwise sit beside the new page with other numbers;
 * with no page there, any file under those names is kept.
 
 Keeping means stopping, in one line, before the notebook runs. A pack written before these records
@@ -26,7 +28,7 @@ from pathlib import Path
 from flowsim.model.errors import ConfigError
 from flowsim.reporting.pdf import PACK_MARK
 
-__all__ = ["check_not_others", "record_files", "recorded"]
+__all__ = ["check_not_others", "record_files", "recorded", "remove_earlier"]
 
 # What the pack writes beside its page, by the file's suffix.
 _COMPANIONS = {".ipynb": "executed notebook", ".pdf": "PDF", ".yaml": "configuration"}
@@ -75,6 +77,19 @@ def record_files(html: Path, files: Sequence[Path], earlier: Mapping[str, str] |
             and _digest((html.parent / name).read_bytes()) == digest}
     record = {"page": _digest(page.encode("utf-8")), "files": kept | written}
     html.write_text(f"{page}{_RECORD}{json.dumps(record, sort_keys=True)} -->\n", encoding="utf-8")
+
+
+def remove_earlier(path: Path, earlier: Mapping[str, str]) -> bool:
+    """Delete ``path`` if the pack this one replaces wrote it and it is unchanged; say whether it did.
+
+    A pack written with ``--no-pdf`` calls this for its PDF: the earlier pack's PDF beside the new page
+    would show other numbers under the same name. A file of the planner's (not in ``earlier``, or
+    changed since) is left alone.
+    """
+    if path.is_symlink() or not path.is_file() or earlier.get(path.name) != _digest(path.read_bytes()):
+        return False
+    path.unlink()
+    return True
 
 
 def check_not_others(html: Path, beside: Sequence[Path]) -> None:

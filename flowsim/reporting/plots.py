@@ -411,7 +411,9 @@ def reasons_stacked(reasons: pd.DataFrame,
     axis.set_ylabel("acute delayed days per year (bed-days)")
     axis.yaxis.set_major_formatter(_THOUSANDS)
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="reason")
-    axis.set_title(title)
+    # the legend takes the right of the figure: a title centred on a narrow axis would run off its left
+    # edge (one option: "cute delayed days..."), so Matplotlib wraps it inside the figure as it draws
+    axis.set_title(title, wrap=True)
     return fig
 
 

@@ -71,8 +71,11 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
                       label="each replication" if r == 0 else "_nolegend_")
         axis.plot(days, welch_moving_average(table, window), color="tab:blue", linewidth=2.2,
                   label=f"Welch moving average (±{window} d)")
+        # from a census the line marks when the census is left behind: a warm start keeps no warm-up
+        marked = (f"settled from the census: {suggestion.days} d" if from_census
+                  else f"suggested warm-up: {suggestion.days} d")
         axis.axvline(suggestion.days, color="tab:red", linestyle="--", linewidth=1.4,
-                     gid=SUGGESTION_GID, label=f"suggested warm-up: {suggestion.days} d")
+                     gid=SUGGESTION_GID, label=marked)
         title, unit = _title_and_unit(name)
         own = suggestion.per_series.get(name)
         if own is not None:
@@ -88,7 +91,11 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
             axis.legend(loc="lower right", fontsize="small")
     shown = "" if len(series_by_name) <= max_panels else (
         f"; first {max_panels} of {len(series_by_name)} series shown")
-    start = "the census given" if from_census else "an empty system"
-    fig.suptitle(f"Warm-up from {start}: {suggestion.replications} replication(s) of "
-                 f"{suggestion.run_days} days; suggested run.warm_up_days={suggestion.days}{shown}")
+    runs = f"{suggestion.replications} replication(s) of {suggestion.run_days} days"
+    if from_census:  # as flowsim-warmup prints: the days measure the census's pull, not a warm-up to set
+        fig.suptitle(f"From the census given: {runs}; settled after {suggestion.days} days "
+                     f"(a warm start keeps run.warm_up_days=0){shown}")
+    else:
+        fig.suptitle(f"Warm-up from an empty system: {runs}; suggested "
+                     f"run.warm_up_days={suggestion.days}{shown}")
     return fig
