@@ -296,6 +296,23 @@ def test_weekly_utilisation_uses_the_mean_capacity_in_force():
     assert weekly.index.tolist() == [0, 1, 2, 3, 4, 5]
 
 
+def test_weekly_utilisation_uses_the_places_in_force_each_day():
+    """A unit full of the places it has in winter shows full, not 88 % of what it is commissioned for
+    (found by a QA pass: the heat map hid the winter bottleneck)."""
+    census = _week_census()
+    # a: 5 places on Wed-Sat and the next Mon-Tue, 8 on Sunday; z: 2 then 1 place (a seasonal cut)
+    census["places_a"] = [5, 5, 5, 5, 8, 5, 5] * 2
+    census["places_z"] = [2, 2, 2, 2, 2, 1, 1] * 2
+    weekly = weekly_utilisation(census, _week_units())
+    assert weekly["unit"].tolist() == ["z", "z", "a", "a", "one", "one"]
+    # a week 1: occupied 40 of 2 x (5+5+5+5+8) = 56 place-nights; week 2: 30 of 2 x (5+5) = 20
+    # z week 1: 15 of 20; week 2: 6 of 4; one (no places column): as before, 0.5
+    assert weekly["utilisation"].tolist() == pytest.approx([0.75, 1.5, 40 / 56, 1.5, 0.5, 0.5], rel=1e-12)
+    census["places_a"] = 0  # no place in force all week: no utilisation, not a division by zero
+    assert weekly_utilisation(census, _week_units())["utilisation"].isna().tolist() == [
+        False, False, True, True, False, False]
+
+
 def test_weekly_utilisation_of_an_older_units_table_uses_capacity():
     weekly = weekly_utilisation(_week_census(), _week_units(with_mean_capacity=False))
     # a: capacity 10 -> 4 / 10 = 0.4 and 7.5 / 10 = 0.75

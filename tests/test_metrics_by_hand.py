@@ -471,9 +471,14 @@ EXPECTED_CENSUS = {
 def test_census_series_by_hand(metrics):
     census = metrics.census
     assert list(census) == ["day", "date", "nctr_census", "nctr_census_P0", "nctr_census_P1",
-                            "nctr_census_P2", "nctr_census_P3", "occupied_home_care",
-                            "occupied_rehab_beds", "occupied_care_home", "coordinator_caseload",
-                            "flat_occupied_step_down"]
+                            "nctr_census_P2", "nctr_census_P3", "occupied_home_care", "places_home_care",
+                            "occupied_rehab_beds", "places_rehab_beds", "occupied_care_home",
+                            "places_care_home", "coordinator_caseload", "flat_occupied_step_down"]
+    # places in force at midnights 10..39: rehab_beds 2, then 3 from its step on day 20 (a change at
+    # midnight counts at that midnight); care_home's weekday calendar closes it to admissions only
+    np.testing.assert_array_equal(census["places_home_care"], [1] * 30)
+    np.testing.assert_array_equal(census["places_rehab_beds"], [2] * 10 + [3] * 20)
+    np.testing.assert_array_equal(census["places_care_home"], [1] * 30)
     np.testing.assert_array_equal(census["day"], np.arange(10.0, 40.0))
     assert census["day"].dtype == np.float64
     assert census["date"].dtype == np.dtype("datetime64[D]")

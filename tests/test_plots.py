@@ -149,7 +149,7 @@ def test_weekly_utilisation_by_hand_and_heat_map_shows_it(census, units):
     pivot = weekly.pivot(index="unit", columns="week_start", values="utilisation").reindex(["a", "b"])
     np.testing.assert_array_equal(np.asarray(images[0].get_array()), pivot.to_numpy())
     colorbar = images[0].colorbar
-    assert colorbar is not None and colorbar.ax.get_ylabel() == "utilisation (%)"
+    assert colorbar is not None and colorbar.ax.get_ylabel() == "% of places in force"
     heat_axis = images[0].axes
     assert [t.get_text() for t in heat_axis.get_yticklabels()] == ["a", "b"]
     assert UNIT.search(heat_axis.get_xlabel())
@@ -706,7 +706,7 @@ def test_heat_map_cells_are_occupied_over_mean_capacity():
     assert axis.get_xlabel() == "week beginning (Monday)" and axis.get_ylabel() == "unit"
     assert axis.get_title() == "Weekly utilisation by unit"
     colorbar = image.colorbar
-    assert colorbar.ax is bar_axis and bar_axis.get_ylabel() == "utilisation (%)"
+    assert colorbar.ax is bar_axis and bar_axis.get_ylabel() == "% of places in force"
     assert colorbar.extend == "max"
     assert colorbar.formatter(0.85, 0) == "85"
     assert fig.get_size_inches() == pytest.approx([7.0, 1.9], rel=1e-12)  # 1 + 0.45 x 2 units

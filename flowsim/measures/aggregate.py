@@ -161,11 +161,12 @@ def census_fan(census: pd.DataFrame, column: str = "nctr_census") -> pd.DataFram
 def weekly_utilisation(census: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Mean utilisation of each unit per calendar week (Monday to Sunday).
 
-    Utilisation is occupied places at midnight over the unit's capacity, averaged over the week's
-    days and the replications. The capacity is the unit's time-averaged capacity
-    (``mean_capacity`` of ``units.parquet``, which follows any capacity schedule) averaged over
-    replications. Units with no capacity, or without an ``occupied_<unit>`` census column, are left
-    out.
+    Utilisation is the places occupied at the week's midnights over the places in force then
+    (``places_<unit>`` of the census: after a capacity schedule, seasonal factors and staff absence),
+    over the week's days and the replications: a unit full of the places it has in winter shows full,
+    though it has fewer than it is commissioned for. A census without ``places_<unit>`` (written
+    before it existed) uses the unit's time-averaged capacity (``mean_capacity`` of ``units.parquet``)
+    instead. Units with no capacity, or without an ``occupied_<unit>`` census column, are left out.
 
     Parameters
     ----------
@@ -191,10 +192,15 @@ def weekly_utilisation(census: pd.DataFrame, units: pd.DataFrame) -> pd.DataFram
         occupied = f"occupied_{unit}"
         if not places > 0 or occupied not in census.columns:
             continue
-        mean = census[occupied].astype(float).groupby(week_start).mean()
-        pieces.append(pd.DataFrame({"week_start": mean.index, "unit": unit,
-                                    "days": days.loc[mean.index].to_numpy(),
-                                    "utilisation": mean.to_numpy() / places}))
+        in_force = f"places_{unit}"
+        if in_force in census.columns:
+            week = census[[occupied, in_force]].astype(float).groupby(week_start).sum()
+            share = (week[occupied] / week[in_force].where(week[in_force] > 0)).to_numpy()
+        else:
+            week = census[occupied].astype(float).groupby(week_start).mean()
+            share = week.to_numpy() / places
+        pieces.append(pd.DataFrame({"week_start": week.index, "unit": unit,
+                                    "days": days.loc[week.index].to_numpy(), "utilisation": share}))
     if not pieces:
         return pd.DataFrame({"week_start": pd.Series(dtype="datetime64[us]"),
                              "unit": pd.Series(dtype=object), "days": pd.Series(dtype=int),

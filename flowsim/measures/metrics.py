@@ -135,6 +135,18 @@ def _tally_unit(spec: UnitSpec, log: EpisodeTable, index: int, w0: float, w1: fl
     tally.add(f"census/occupied_{spec.name}", count_at(midnights, admit, leave))
 
 
+def _places_at(midnights: np.ndarray, capacity: int, changes: list[tuple[float, bool, int]] | None
+               ) -> np.ndarray:
+    """The places in force at each midnight: after a capacity schedule, seasonal factors and staff
+    absence (``changes``, the run's record; None: the capacity always). A closure to admissions
+    leaves the places in force: its patients stay."""
+    if not changes:
+        return np.full(midnights.size, capacity, dtype=np.int64)
+    times = np.array([t for t, _, _ in changes], dtype=float)
+    places = np.array([c for _, _, c in changes], dtype=np.int64)
+    return places[np.searchsorted(times, midnights, side="right") - 1]  # the change at a midnight counts
+
+
 def _unit_rows(scenario: Scenario, tally: Tally, availability: dict[str, list[tuple[float, bool, int]]],
                midnights: np.ndarray, census: dict[str, np.ndarray]) -> list[dict[str, object]]:
     w0, w1 = scenario.warm_up_days, scenario.horizon_days
@@ -150,6 +162,7 @@ def _unit_rows(scenario: Scenario, tally: Tally, availability: dict[str, list[tu
                        if changes else 0.0)
         over_days, over_stays = tally.total(key + "over_length_days"), tally.total(key + "over_length_stays")
         census[f"occupied_{spec.name}"] = tally.counts(f"census/occupied_{spec.name}", midnights.size)
+        census[f"places_{spec.name}"] = _places_at(midnights, spec.capacity, changes)
         waits = tally.total(key + "wait_days/n")
         rows.append({
             "unit": spec.name,

@@ -345,7 +345,7 @@ def utilisation_heatmap(weekly: pd.DataFrame, title: str = "Weekly utilisation b
     matplotlib.figure.Figure
         The heat map axis (rows: units in the table's order; columns: weeks in time order; the
         image array is the table's ``utilisation`` pivoted) and a colorbar labelled
-        "utilisation (%)" whose ticks read as percentages.
+        "% of places in force" whose ticks read as percentages.
     """
     if weekly.empty:
         raise ValueError("no unit with capacity to draw")
@@ -358,7 +358,7 @@ def utilisation_heatmap(weekly: pd.DataFrame, title: str = "Weekly utilisation b
     image = axis.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="RdYlGn_r", vmin=0.0, vmax=1.0,
                         interpolation="nearest")
     colorbar = fig.colorbar(image, ax=axis, extend="max", format=PercentFormatter(xmax=1.0, symbol=""))
-    colorbar.set_label("utilisation (%)")
+    colorbar.set_label("% of places in force")  # weekly_utilisation: occupied over the places then
     every = max(1, math.ceil(len(weeks) / 13))
     axis.set_xticks(range(0, len(weeks), every), [w.strftime("%d %b %Y") for w in weeks[::every]],
                     rotation=45, ha="right")
