@@ -48,6 +48,13 @@ def test_schedules_closures_absence_and_calendar_are_each_stated():
     assert _changes({"admission": {"open_hour": 8, "close_hour": 20}}) == ["admits every day 08:00-20:00"]
 
 
+def test_rare_outbreaks_and_absence_that_never_happens():
+    # half an outbreak a year is still stated; a capacity factor on no day of absence changes nothing
+    assert _changes({"closures": {"outbreaks_per_year": 0.5, "duration_days": {"kind": "fixed", "value": 10}},
+                     "staff_absence": {"fraction_of_days": 0.0, "capacity_factor": 0.8}}) == [
+        "closed to admissions by outbreaks, 0.5 a year on average (mean 10 days)"]
+
+
 def test_the_default_systems_winter_cut_is_in_its_key_assumptions():
     """Every default unit loses 12 % of its places in winter: the pack must say so (found by a QA pass)."""
     config = load_config()

@@ -60,10 +60,9 @@ def capacity_changes(a: Availability, start_date: dt.date) -> list[str]:
         changes.append(f"{_fewer(factor)} in {', '.join(months)}")
     changes += [f"{capacity} places from {start_date + dt.timedelta(days=day):%Y-%m-%d}"
                 for day, capacity in a.schedule]
-    if a.outbreaks_per_year > 0:
-        mean = f" (mean {a.outbreak_days.mean:.3g} days)" if a.outbreak_days is not None else ""
+    if a.outbreaks_per_year > 0:  # validated: a rate of outbreaks always comes with their lengths
         changes.append(f"closed to admissions by outbreaks, {a.outbreaks_per_year:.3g} a year on "
-                       f"average{mean}")
+                       f"average (mean {a.outbreak_days.mean:.3g} days)")
     if a.absence_fraction > 0 and a.absence_factor < 1:
         changes.append(f"{_fewer(a.absence_factor)} on {100 * a.absence_fraction:.3g} % of days "
                        "(staff absence)")
