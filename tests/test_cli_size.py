@@ -22,6 +22,7 @@ from flowsim.model.compose import load_config
 from flowsim.model.saved import read_saved
 from flowsim.model.scenario import build_scenario
 from flowsim.sizing.candidates import apply_candidate, hydra_overrides
+from flowsim.sizing.outputs import RESULT_FILES
 from flowsim.sizing.spec import parse_sizing_spec
 
 SYSTEM = ["scenario=quick", "housing=off", "outputs.patients=false",
@@ -159,6 +160,30 @@ def test_an_interrupted_search_resumes_with_the_same_recommendation(sized, tmp_p
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
     assert f"Resumed: {kept} replication(s) taken from" in done.stdout
     assert _recommendation(folder) == _recommendation(out)
+
+
+def test_a_new_search_removes_the_earlier_searchs_results_before_it_runs(sized, tmp_path, monkeypatch,
+                                                                         capsys):
+    """Interrupted, a search with another seed left the earlier one's recommendation in place, and a
+    board pack was built from it (found by a QA pass)."""
+    import flowsim.sizing.search as search
+
+    spec, out = sized
+    folder = tmp_path / "again"
+    shutil.copytree(out, folder)
+    capsys.readouterr()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search, "run_search", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main([str(spec), "sizing.seed=8", "--output", str(folder)])
+    assert [name for name in RESULT_FILES if (folder / name).exists()] == []
+    assert any(folder.glob("checkpoints/*/rep-*.json"))  # finished replications are kept
+    assert capsys.readouterr().err == (
+        f"flowsim-size: note: the results of an earlier search in {folder} are removed, to be written anew "
+        "by this one (the replications it finished are reused where the mix and seed match)\n")
 
 
 def test_surge_blocks_and_choices_compose_the_same_through_hydra_overrides():

@@ -130,6 +130,23 @@ def test_seed_and_config_changes_are_named_and_rerun(tmp_path, capsys):
            "seed (42 -> 5); rerunning 2 replication(s)" in note
 
 
+def test_back_to_a_configuration_whose_checkpoints_are_all_there(tmp_path, capsys):
+    """Another configuration tried in between (found by a QA pass: "rerunning 0 replication(s)")."""
+    first = _run(tmp_path)
+    kept = tmp_path.parent / f"{tmp_path.name}_kept"
+    shutil.copytree(tmp_path / "checkpoints", kept)
+    _run(tmp_path, "services.ic_beds.capacity=30")  # finished: it removes the first's checkpoints
+    shutil.copytree(kept, tmp_path / "checkpoints", dirs_exist_ok=True)  # as an interrupted one keeps them
+    capsys.readouterr()
+    again = _run(tmp_path)
+    assert again.resumed == 2
+    (note,) = _notes(capsys.readouterr().err)
+    assert note == (f"flowsim: note: earlier results in {tmp_path} were made with a different "
+                    "services.ic_beds.capacity; replaced by this configuration's 2 replication(s) kept in "
+                    "its checkpoints, none rerun")
+    pd.testing.assert_frame_equal(again.replications, first.replications)
+
+
 def test_a_run_leaves_only_the_files_it_produced(tmp_path):
     full = _run(tmp_path)
     assert {"patients", "census"} <= set(full.files)

@@ -55,6 +55,16 @@ def test_half_width_and_needed_replications():
         "replications would reach it (set replications= or precision.adaptive=true)")
 
 
+def test_the_adaptive_note_says_what_was_added_only_when_it_met_the_target():
+    """With precision.adaptive=true the console said only "22 replication(s)" (found by a QA pass)."""
+    met = PrecisionReport(22, {"x": 3.0, "y": 4.5, "z": 1.0}, 5.0, {})
+    assert met.adaptive_note(10) == (
+        "precision.adaptive added 12 replication(s) to the 10 asked: with 22, every KPI of precision.kpis "
+        "has a 95 % CI half-width within 5 % of its mean (widest: y, 4.5 %)")
+    assert met.adaptive_note(22) is None  # nothing added: the asked replications were enough
+    assert _report(30, {"x": 40}).adaptive_note(10) is None  # stopped short: the warning says so
+
+
 def test_the_warning_names_the_kpi_needing_most_replications():
     settings = PrecisionSettings(2.5, ("x", "noisy", "z"), False, 10, 200)
     table = _table(x=[90.0, 110.0, 95.0, 105.0], noisy=[50.0, 150.0, 50.0, 150.0],

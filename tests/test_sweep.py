@@ -423,6 +423,15 @@ def test_jobs_left_from_a_run_of_the_sweep_with_other_replications_are_not_gathe
     assert collected.returncode == 0, collected.stderr
     assert "unfinished jobs left out: 1 (2 replication(s), not the 3 of sweep.json), 2 " in collected.stderr
     assert "rerun the same command to finish them" in collected.stderr
+    # every job short (found by a QA pass: the line blamed the folder, not the jobs): they are named
+    record["jobs"]["0"]["replications"] = 4
+    (sweep / "sweep.json").write_text(json.dumps(record))
+    with pytest.raises(FileNotFoundError) as nothing:
+        collect_sweep(sweep, write=False)
+    assert str(nothing.value) == (f"no finished flowsim job under {sweep} of its sweep (not finished: "
+                                  "0 (3 replication(s), not the 4 of sweep.json), 1 (2 replication(s), not "
+                                  "the 3 of sweep.json), 2 (2 replication(s), not the 3 of sweep.json))")
+    record["jobs"]["0"]["replications"] = 3
     record["jobs"]["1"]["replications"] = "three"  # damaged by hand
     (sweep / "sweep.json").write_text(json.dumps(record))
     with pytest.raises(ConfigError, match="its job 1's replications entry is not a whole number"):

@@ -78,6 +78,9 @@ def _task(cfg: DictConfig) -> None:
     warning = run.precision.warning(int(cfg.precision.max_replications) if adaptive else None)
     if warning:  # in a sweep, the job it is about: its jobs' warnings arrive one after another
         print(f"flowsim: warning: {'' if job is None else f'job {job}: '}{warning}", file=sys.stderr)
+    added = run.precision.adaptive_note(int(cfg.replications)) if adaptive else None
+    if added:
+        print(f"flowsim: note: {'' if job is None else f'job {job}: '}{added}", file=sys.stderr)
     if cfg.outputs.summary:
         try:
             if run.resumed:

@@ -176,7 +176,7 @@ def _search(args: argparse.Namespace, spec: SizingSpec, base: DictConfig, output
     # mistake in it are quick; and before the workers fork, so that they start with them.
     from flowsim.sizing.evaluations import Evaluator
     from flowsim.sizing.executor import LocalExecutor
-    from flowsim.sizing.outputs import write_sizing
+    from flowsim.sizing.outputs import remove_results, write_sizing
     from flowsim.sizing.search import run_search, validate
 
     with folder_lock(output):
@@ -192,6 +192,10 @@ def _search(args: argparse.Namespace, spec: SizingSpec, base: DictConfig, output
             _check_kpis(evaluator)
         except ConfigError as error:
             raise _KpiMistake(error) from None
+        if remove_results(output):  # until this search finishes, no other search's results show here
+            print(f"{PROG}: note: the results of an earlier search in {output} are removed, to be written "
+                  "anew by this one (the replications it finished are reused where the mix and seed match)",
+                  file=sys.stderr)
         print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} mixes; "
               f"{spec.search.trials} trials of {spec.search.replications} replications (seed {spec.seed}), "
               f"{'targets: ' + ', '.join(map(str, spec.constraints)) if spec.constraints else 'no targets'}")

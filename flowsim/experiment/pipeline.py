@@ -248,8 +248,11 @@ def _replicate(task: _RecordTask, tables: _TablesInOrder, settings: PrecisionSet
                 done.resumed += 1
                 tables.finished(r)
         if earlier and done.note is None:
-            done.note = (f"earlier results in {out} were made with {earlier}; rerunning {len(missing)} "
-                         "replication(s)")
+            done.note = (f"earlier results in {out} were made with {earlier}; " + (
+                f"rerunning {len(missing)} replication(s)" if missing else
+                # back to a configuration whose checkpoints are all there (another was tried between)
+                f"replaced by this configuration's {done.resumed} replication(s) kept in its checkpoints, "
+                "none rerun"))
             print(f"flowsim: note: {done.note}", file=sys.stderr)
         with closing(iter_replications(task, missing, task.scenario.n_jobs, progress)) as records:
             for record in records:  # closing: an interruption here stops the workers at once

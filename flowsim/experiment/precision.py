@@ -48,6 +48,17 @@ class PrecisionReport:
         """True when every KPI is within the target (needs at least two replications)."""
         return self.n >= 2 and not self.needed
 
+    def adaptive_note(self, asked: int) -> str | None:
+        """One line saying what ``precision.adaptive`` did when it added replications to the ``asked``
+        ones and met the target (else None: nothing added, or :meth:`warning` says it stopped short)."""
+        if self.n <= asked or not self.met:
+            return None
+        worst = max(self.half_width_pct, key=self.half_width_pct.get)
+        return (f"precision.adaptive added {self.n - asked} replication(s) to the {asked} asked: with "
+                f"{self.n}, every KPI of precision.kpis has a 95 % CI half-width within "
+                f"{self.target_half_width_pct:g} % of its mean (widest: {worst}, "
+                f"{self.half_width_pct[worst]:.1f} %)")
+
     def warning(self, adaptive_limit: int | None = None) -> str | None:
         """One line for the user when the target is missed, else None.
 

@@ -181,7 +181,9 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
         check_writable(root)
     jobs = select_jobs(root)
     if not jobs.finished:
-        raise FileNotFoundError(f"no finished flowsim job under {root}")
+        # name what is there: jobs cut short, or finished with another number of replications
+        unfinished = f" of its sweep (not finished: {', '.join(jobs.unfinished)})" if jobs.unfinished else ""
+        raise FileNotFoundError(f"no finished flowsim job under {root}{unfinished}")
     finished = [job.folder for job in jobs.finished]
     overrides: dict[str, dict[str, Any]] = {}
     observed = set()

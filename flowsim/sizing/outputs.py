@@ -29,8 +29,8 @@ from flowsim.sizing.explore import start_candidate, today_values
 from flowsim.sizing.ranking import objective_kpi, upper_bound
 from flowsim.sizing.search import Paired, SizingResult, Validation
 
-__all__ = ["COST_AXIS", "DELAY_AXIS", "TODAY", "candidate_table", "evaluations_table", "pareto_front",
-           "write_sizing"]
+__all__ = ["COST_AXIS", "DELAY_AXIS", "RESULT_FILES", "TODAY", "candidate_table", "evaluations_table",
+           "pareto_front", "remove_results", "write_sizing"]
 
 COST_AXIS = "cost_services_per_year"  # what the commissioner pays for the mix
 DELAY_AXIS = "delayed_days_per_year"
@@ -160,6 +160,27 @@ def _recommended_yaml(evaluator: Evaluator, candidate: Candidate, path: Path) ->
     title = f"the mix flowsim-size recommends ({label(evaluator.spec, candidate)})"
     text = saved_text(config, path.stem, title, by="flowsim-size")
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+# What a finished search writes at the top of its folder (flowsim-size adds pareto.png); its
+# checkpoints (one folder per mix and seed) are kept apart and reused by any later search.
+RESULT_FILES = ("evaluations.parquet", "candidates.csv", "pareto.csv", "recommendation.json",
+                "recommended.yaml", "pareto.png")
+
+
+def remove_results(folder: str | Path) -> bool:
+    """Delete a finished search's result files from ``folder``; whether there were any.
+
+    A search about to run removes the earlier one's first, so that until it finishes the folder never
+    shows results of another search (another seed, other targets) as its own.
+    """
+    found = False
+    for name in RESULT_FILES:
+        path = Path(folder) / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            found = True
+    return found
 
 
 def write_sizing(folder: str | Path, evaluator: Evaluator, result: SizingResult,
