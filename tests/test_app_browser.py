@@ -142,7 +142,7 @@ def _section(driver, title: str):
 
 
 def _type(driver, section: str, label: str, value: str) -> None:
-    """Type ``value`` into the number field labelled ``label`` in ``section`` and commit it (Enter).
+    """Type ``value`` into the (text) field labelled ``label`` in ``section`` and commit it (Enter).
 
     Committed means the field shows ``value`` and no longer asks to "Press Enter to apply": an Enter
     pressed while the page was being redrawn can be lost, leaving the value typed but never sent.
@@ -151,7 +151,7 @@ def _type(driver, section: str, label: str, value: str) -> None:
     from selenium.webdriver.common.keys import Keys
 
     def typed(d) -> bool:
-        boxes = _section(d, section).find_elements(By.CSS_SELECTOR, '[data-testid="stNumberInput"]')
+        boxes = _section(d, section).find_elements(By.CSS_SELECTOR, '[data-testid="stTextInput"]')
         box = next(b for b in boxes
                    if b.find_element(By.TAG_NAME, "input").get_attribute("aria-label") == label)
         field = box.find_element(By.TAG_NAME, "input")

@@ -110,11 +110,32 @@ def test_utilisation_is_the_summarys_in_percent(folders, run):
     for unit, row in table.iterrows():
         kpi = f"unit_{unit}_utilisation"
         assert row["utilisation %"] == pytest.approx(100 * summary.loc[kpi, "mean"], rel=1e-12)
-        assert row["95% CI low %"] == pytest.approx(100 * summary.loc[kpi, "ci_low"], rel=1e-12)
-        assert row["95% CI high %"] == pytest.approx(100 * summary.loc[kpi, "ci_high"], rel=1e-12)
+        full = max(100.0, 100 * summary.loc[kpi, "mean"])  # an interval's ends cut at what is possible
+        assert row["95% CI low %"] == pytest.approx(max(0.0, 100 * summary.loc[kpi, "ci_low"]), rel=1e-12)
+        assert row["95% CI high %"] == pytest.approx(min(full, 100 * summary.loc[kpi, "ci_high"]), rel=1e-12)
         assert 0 <= row["utilisation %"] <= 100
     assert table.loc["ic_beds", "places"] == 39
     assert table.loc["p1_reablement", "places"] == 45
+
+
+def test_intervals_are_cut_at_what_is_possible():
+    """Two replications of a noisy unit showed a delay of -5.25 days and a utilisation of -23 % to 180 %
+    (found by a QA pass in Chromium): the ends are cut at 0 and, for utilisation, at full."""
+    summary = pd.DataFrame({"kpi": ["delay_P3_mean_days", "delay_P2_mean_days", "unit_u_utilisation",
+                                    "unit_v_utilisation"],
+                            "mean": [4.0, 3.0, 0.78, 1.02], "ci_low": [-5.25, 1.0, -0.233, 0.9],
+                            "ci_high": [13.25, 5.0, 1.8023, 1.3]})
+    table = headline_table(summary, 365.0).set_index("kpi")
+    assert table.loc["delay_P3_mean_days", ["95% CI low", "95% CI high"]].tolist() == [0.0, 13.25]
+    assert table.loc["delay_P2_mean_days", ["95% CI low", "95% CI high"]].tolist() == [1.0, 5.0]
+    units = pd.DataFrame({"unit": ["u", "v"], "mean_capacity": [4.0, 4.0], "mean_occupied": [3.1, 4.1],
+                          "mean_wait_days": [1.0, 2.0]})
+    shares = utilisation_table(summary, units).set_index("unit")
+    assert shares.loc["u", ["95% CI low %", "95% CI high %"]].tolist() == [0.0, 100.0]
+    # over full on average (places cut under the patients in them): the interval still holds the mean
+    assert shares.loc["v", ["95% CI low %", "95% CI high %"]].tolist() == pytest.approx([90.0, 102.0])
+    one = headline_table(summary.assign(ci_low=float("nan"), ci_high=float("nan")), 365.0)
+    assert one["95% CI low"].isna().all()  # one replication: no interval, not 0
 
 
 def test_the_shown_utilisation_says_dash_where_one_replication_has_no_interval():

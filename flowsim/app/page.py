@@ -88,8 +88,13 @@ def _base(source: Source) -> dict[str, Any] | None:
         clear_widgets()
         st.session_state.base_label = source.label
         try:
-            st.session_state.base = compose_source(source)
-            st.session_state.base_error = None
+            base = compose_source(source)
+            if not isinstance(base.get("services"), dict) or not base["services"]:
+                # YAML of something else (it composes: a saved scenario's file names its own defaults)
+                raise ConfigError("services", "is not set: the file is not a flowsim scenario (it sets "
+                                  "no unit)", "open a scenario saved from this app, or a flowsim system "
+                                  "file (flowsim --cfg job prints one)")
+            st.session_state.base, st.session_state.base_error = base, None
         except Exception as error:  # a user's file: the CLI's one line, or the bug re-raised
             line = describe_error(error)
             if line is None:
@@ -145,13 +150,17 @@ def _save(session: Path, config: dict[str, Any], title: str) -> None:
 
 def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title: str) -> None:
     st.sidebar.divider()
-    if st.sidebar.button("Run scenario", type="primary", disabled=error is not None, key="run"):
+    current = st.session_state.get("run_job")
+    busy = current is not None and jobs.job_status(current).state == "running"  # one run at a time
+    if st.sidebar.button("Run scenario", type="primary", disabled=error is not None or busy, key="run"):
         job = jobs.run_job(session, config, title)
         reused = jobs.job_status(job).state == "finished"
         jobs.start(job)
         st.session_state.run_job = job
         st.session_state.reused = reused
         st.session_state.pop("run_job:shown", None)
+    if busy:  # a second run would hide the first's progress and Cancel, and share the cores with it
+        st.sidebar.caption("A run is going (Results tab): wait for it, or cancel it there, to run again.")
     if error is not None:
         with st.sidebar:
             alert(error, "Fix the marked setting (Edit tab) to run: ")

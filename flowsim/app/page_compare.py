@@ -70,9 +70,12 @@ def _check_options(config: Mapping[str, Any], swept: Mapping[str, list[Any]]) ->
 
 def _chooser(index: int, choices: dict[str, Field], config: Mapping[str, Any]) -> tuple[Field | None, str]:
     names = ([] if index == 0 else [_NONE]) + list(choices)
+    key = f"sweep:setting{index}"
+    if st.session_state.get(key, names[0] if names else None) not in names:
+        del st.session_state[key]  # chosen among another scenario's settings: not one of these
     default = next((i for i, n in enumerate(names) if n.endswith("· Capacity")), 0) if index == 0 else 0
-    name = st.selectbox(f"Setting {index + 1}", names, index=default, key=f"sweep:setting{index}")
-    if name == _NONE:
+    name = st.selectbox(f"Setting {index + 1}", names, index=default, key=key)
+    if name is None or name == _NONE:  # (None: no setting to choose from)
         return None, ""
     f = choices[name]
     text = st.text_input(f"Values of setting {index + 1}, besides today's {get_value(config, f.path)} "
@@ -99,13 +102,16 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
             problem = problem or str(error)
             continue
         swept[f.path] = values
+    quiet = problem  # what is not shown above a field: said beside the button
     if problem is None and swept and all(len(v) < 2 for v in swept.values()):
-        problem = "give at least one value besides today's"
+        problem = quiet = "give at least one value besides today's"
     if problem is None and swept:
         problem = _check_options(config, swept)
         if problem is not None:
             alert(problem)
     ready = problem is None and bool(swept)
+    if quiet is not None:
+        st.caption(f"To run the comparison: {quiet}.")
     if st.button("Run comparison", type="primary", disabled=not ready, key="run_sweep"):
         job = jobs.sweep_job(session, config, swept, title)
         jobs.start(job)

@@ -57,12 +57,26 @@ def _widget_value(f: Field, base_value: Any) -> Any:
     value = st.session_state[key]
     if f.kind == "numbers":
         return _parse_numbers(f.path, value)
-    if f.kind in ("int", "float") and isinstance(value, str):  # typed over a saved file's text
-        number = _number(f, value.strip())
-        return value if number is None else number
+    if f.kind in ("int", "float") and isinstance(value, str):  # as typed: read as the command line would
+        value = _typed(f, value.strip())
     if f.kind == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _typed(f: Field, text: str) -> Any:
+    """A number field's text as the command line reads ``key=text``: the number, or the text itself.
+
+    ``2.5`` in a whole-number field stays 2.5, so the check says "must be a whole number, got 2.5";
+    a word or an empty field stays text, and the check says so too (nothing is silently replaced).
+    """
+    number = _number(f, text)
+    if number is None and f.kind == "int":
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+    return text if number is None else number  # (inf and nan as numbers: the checks refuse them as the CLI's)
 
 
 def read_edits(groups: Sequence[Group], base: Mapping[str, Any]) -> tuple[dict[str, Any], ConfigError | None]:
@@ -118,13 +132,12 @@ def _widget(f: Field, value: Any) -> None:
     key, label = widget_key(f.path), _label(f)
     help_text = f"{f.help} · `{f.path}`" if f.help else f"`{f.path}`"
     number = _number(f, value) if f.kind in ("int", "float") else None
-    if f.kind in ("int", "float") and number is None:
-        # not a number (a saved file's text): shown as it is, beside the check's one line, to be retyped
-        st.text_input(label, value=str(value), key=key, help=help_text)
-    elif f.kind == "int":
-        st.number_input(label, value=number, step=1, key=key, help=help_text)
-    elif f.kind == "float":
-        st.number_input(label, value=number, step=None, format="%g", key=key, help=help_text)
+    if f.kind in ("int", "float"):
+        # text, read by flowsim's own checks (_typed): a number field of the browser's would turn 2.5 into
+        # 2 in a whole-number field, and a word or an empty field back into the old value, silently. A
+        # saved file's text that is not a number is shown as it is, beside the check's line, to retype.
+        shown = str(value) if number is None else (repr(number) if isinstance(number, float) else str(number))
+        st.text_input(label, value=shown, key=key, help=help_text)
     elif f.kind == "bool":
         st.checkbox(label, value=bool(value), key=key, help=help_text)
     elif f.kind == "days":

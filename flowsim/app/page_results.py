@@ -114,8 +114,9 @@ def run_panel(job: Job) -> None:
     st.subheader("Headline results")
     runs = len(view.replications)
     st.caption(f"{runs} replication(s) over {view.observed_days:g} observed days; 95 % confidence intervals "
-               "over replications; costs made yearly." + (" Run 2 or more replications (Edit, Run) for "
-                                                          "intervals." if runs < 2 else ""))
+               "over replications, cut at what is possible (0, and 100 % for utilisation): with few "
+               "replications they are wide; costs made yearly." + (
+                   " Run 2 or more replications (Edit, Run) for intervals." if runs < 2 else ""))
     _cards(table)
     st.dataframe(_headline(table), hide_index=True, width="stretch", key="headline")
     st.markdown("**Census of patients ready to leave**")
