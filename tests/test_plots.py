@@ -778,6 +778,16 @@ def test_reasons_stacked_title_stays_inside_a_one_option_figure():
     assert fig.axes[0].get_title() == title  # the text itself is whole (Matplotlib wraps it as it draws)
 
 
+def test_reasons_stacked_says_so_when_nobody_waited():
+    """No arrivals, no delays: the axis was empty and ticked 0, 0, 0, 1, 1, 1 (found by a QA pass)."""
+    none = pd.DataFrame({"option": "this run", "reason": ["admin", "P1"], "delayed_days_per_year": 0.0})
+    axis = reasons_stacked(none).axes[0]
+    assert [t.get_text() for t in axis.texts] == ["0", "no delayed days"]  # the total, and why it is 0
+    assert list(axis.get_yticks()) == [0.0] and axis.get_ylim() == (0.0, 1.0)
+    some = reasons_stacked(_hand_reasons(["a"])).axes[0]
+    assert "no delayed days" not in [t.get_text() for t in some.texts]
+
+
 def test_reasons_stacked_of_many_options_tilts_the_labels():
     options = ["a", "b", "c", "d", "e"]
     fig = reasons_stacked(_hand_reasons(options), title="T")

@@ -27,9 +27,12 @@ _NONE = "(none)"
 
 
 def sweepable(groups: Sequence[Group]) -> dict[str, Field]:
-    """Settings a comparison can vary: the numbers of every group but the run's, by a readable name."""
+    """Settings a comparison can vary: the numbers of every group but the run's, by a readable name.
+
+    Not the pathway shares: they must add up to 1, so one share changed alone is never a scenario.
+    """
     return {f"{g.title} · {f.label}": f for g in groups if g.key != "run" for f in g.fields
-            if f.kind in ("int", "float")}
+            if f.kind in ("int", "float") and not f.path.startswith("pathways.shares.")}
 
 
 def option_values(f: Field, text: str, current: Any) -> list[Any]:

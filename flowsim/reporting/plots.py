@@ -410,6 +410,10 @@ def reasons_stacked(reasons: pd.DataFrame,
     axis.set_xlabel("option")
     axis.set_ylabel("acute delayed days per year (bed-days)")
     axis.yaxis.set_major_formatter(_THOUSANDS)
+    if not (bottom > 0).any():  # nobody waited: said, not an empty axis ticked 0, 0, 0, 1, 1, 1
+        axis.set_ylim(0.0, 1.0)
+        axis.set_yticks([0.0])
+        axis.text(0.5, 0.5, "no delayed days", transform=axis.transAxes, ha="center", va="center")
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="reason")
     # the legend takes the right of the figure: a title centred on a narrow axis would run off its left
     # edge (one option: "cute delayed days..."), so Matplotlib wraps it inside the figure as it draws
