@@ -368,3 +368,18 @@ def test_compare_offers_no_setting_that_can_never_change_alone(app):
     options = _tab(app, "Compare options").selectbox(key="sweep:setting0").options
     assert not [o for o in options if o.startswith("Pathways · Share")], options
     assert "Unit: ic_beds · Capacity" in options and any(o.startswith("Arrivals") for o in options)
+
+
+def test_number_fields_show_their_values_and_read_back_unchanged(app):
+    """Number fields are text (read by flowsim's checks): each shows its value (1050, not 1050.0), and a
+    scenario opened and not touched has no edit (its command line has no override)."""
+    from flowsim.app.page_edit import _number_text
+
+    assert [_number_text(x) for x in (1050.0, 22.09, 0.1, 1e30, 3, 1e-05)] == [
+        "1050", "22.09", "0.1", "1e+30", "3", "1e-05"]
+    _choose(app, "Scenario: quick")
+    commands = [c.value for c in _tab(app, "System").code]
+    assert commands == ["flowsim scenario=quick"], commands
+    assert app.text_input(key=_key(app, "arrivals.rate_per_day")).value == "22.09"
+    _set(app, CAPACITY, "39.0")  # today's value typed as a decimal: a whole number, no edit
+    assert [c.value for c in _tab(app, "System").code] == ["flowsim scenario=quick"]

@@ -128,6 +128,13 @@ def _number(f: Field, value: Any) -> int | float | None:
         return None
 
 
+def _number_text(number: float) -> str:
+    """A number as its field shows it: 1050 for 1050.0, else the shortest text that reads back the same."""
+    if isinstance(number, float) and number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
 def _widget(f: Field, value: Any) -> None:
     key, label = widget_key(f.path), _label(f)
     help_text = f"{f.help} · `{f.path}`" if f.help else f"`{f.path}`"
@@ -136,8 +143,8 @@ def _widget(f: Field, value: Any) -> None:
         # text, read by flowsim's own checks (_typed): a number field of the browser's would turn 2.5 into
         # 2 in a whole-number field, and a word or an empty field back into the old value, silently. A
         # saved file's text that is not a number is shown as it is, beside the check's line, to retype.
-        shown = str(value) if number is None else (repr(number) if isinstance(number, float) else str(number))
-        st.text_input(label, value=shown, key=key, help=help_text)
+        st.text_input(label, value=str(value) if number is None else _number_text(number), key=key,
+                      help=help_text)
     elif f.kind == "bool":
         st.checkbox(label, value=bool(value), key=key, help=help_text)
     elif f.kind == "days":
