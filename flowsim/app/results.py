@@ -9,6 +9,7 @@ Nothing here simulates or re-estimates: the tables are read from ``summary.csv``
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,14 +117,13 @@ def headline_table(summary: pd.DataFrame, observed_days: float) -> pd.DataFrame:
         scale = DAYS_PER_YEAR / observed_days if yearly else 1.0
         row = table.loc[kpi]
         # every headline is a count, a length or a cost: an interval's end below 0 is cut at 0
-        rows.append({"measure": label, "mean": row["mean"] * scale,
-                     "95% CI low": max(row["ci_low"] * scale, 0.0) if row["ci_low"] == row["ci_low"]
-                     else row["ci_low"], "95% CI high": row["ci_high"] * scale, "unit": unit, "kpi": kpi})
+        rows.append({"measure": label, "mean": row["mean"] * scale, "95% CI low": _cut(row["ci_low"] * scale),
+                     "95% CI high": row["ci_high"] * scale, "unit": unit, "kpi": kpi})
     return pd.DataFrame(rows)
 
 
-def _share_pct(value: float, upper: float = 100.0) -> float:
-    """A percentage interval's end cut to [0, ``upper``] (NaN kept: no interval)."""
+def _cut(value: float, upper: float = math.inf) -> float:
+    """An interval's end cut to what is possible, [0, ``upper``] (NaN kept: no interval)."""
     return value if value != value else min(max(value, 0.0), upper)
 
 
@@ -137,8 +137,8 @@ def utilisation_table(summary: pd.DataFrame, units: pd.DataFrame) -> pd.DataFram
         rows.append({"unit": unit, "places": group["mean_capacity"].mean(),
                      "utilisation %": None if util is None else 100 * util["mean"],
                      # cut at what is possible: 0 %, and full (or the mean, if over it: a cut in places)
-                     "95% CI low %": None if util is None else _share_pct(100 * util["ci_low"]),
-                     "95% CI high %": None if util is None else _share_pct(
+                     "95% CI low %": None if util is None else _cut(100 * util["ci_low"]),
+                     "95% CI high %": None if util is None else _cut(
                          100 * util["ci_high"], max(100.0, 100 * util["mean"])),
                      "mean occupied": group["mean_occupied"].mean(),
                      "mean wait for a place (days)": group["mean_wait_days"].mean()})
