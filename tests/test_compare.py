@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.compare import compare_to_baseline, per_year_difference, select_baseline
 from flowsim.experiment.sweep import SweepTables
 
 OPTION = "services.care_home_unit.capacity"
@@ -381,3 +381,19 @@ def test_jobs_that_observed_different_windows_compare_yearly_rates():
         np.mean(np.array([60, 70, 65, 75]) * 5 - np.array([52, 60, 58, 66]) * 2.5), rel=1e-12)
     baseline = compare_to_baseline(mixed).set_index("job").loc[0]
     assert baseline["delayed_days_avoided_per_year"] == 0.0 and baseline["net_saving_per_year"] == 0.0
+
+
+def test_one_window_scales_the_difference_once_to_the_bit():
+    """Jobs of one window keep the numbers they always had: (a - b) x 365 / days, not a x s - b x s,
+    which rounds differently (so a sweep's comparison.csv does not change by a last digit)."""
+    rng = np.random.default_rng(11)
+    first = pd.DataFrame({"delayed_days_total": rng.uniform(0, 1000, 200), "observed_days": 120.0})
+    second = pd.DataFrame({"delayed_days_total": rng.uniform(0, 1000, 200), "observed_days": 120.0})
+    a, b = first["delayed_days_total"].to_numpy(), second["delayed_days_total"].to_numpy()
+    once = (a - b) * (365.0 / 120.0)
+    assert not np.array_equal(once, a * (365.0 / 120.0) - b * (365.0 / 120.0))  # the two roundings differ
+    given = per_year_difference(first, second, "delayed_days_total", float("nan"))
+    np.testing.assert_array_equal(given, once)
+    without = per_year_difference(first.drop(columns="observed_days"), second.drop(columns="observed_days"),
+                                  "delayed_days_total", 120.0)  # a table without the column: the window given
+    np.testing.assert_array_equal(without, once)
