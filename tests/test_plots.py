@@ -38,9 +38,9 @@ from flowsim.reporting.plots import (
     fan_chart,
     marginal_benefit,
     reasons_stacked,
-    utilisation_heatmap,
     wait_distribution_plot,
 )
+from flowsim.reporting.utilisation_plot import utilisation_heatmap
 
 UNIT = re.compile(r"\(.+\)")  # a unit in parentheses
 OPTION = "services.care_home_unit.capacity"

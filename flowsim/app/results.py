@@ -23,7 +23,8 @@ from flowsim.experiment.sweep import collect_sweep
 from flowsim.measures.aggregate import census_fan, option_label, reasons_by_option, weekly_utilisation
 from flowsim.model.scenario import Scenario
 from flowsim.reporting.decision import DEFAULT_RULE, decide
-from flowsim.reporting.plots import avoided_vs_option, fan_chart, reasons_stacked, utilisation_heatmap
+from flowsim.reporting.plots import avoided_vs_option, fan_chart, reasons_stacked
+from flowsim.reporting.utilisation_plot import utilisation_heatmap
 
 __all__ = ["HEADLINE", "RunView", "SweepView", "headline_table", "load_run", "load_sweep",
            "system_table", "utilisation_table"]

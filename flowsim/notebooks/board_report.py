@@ -60,9 +60,9 @@ from flowsim.reporting.plots import (
     fan_chart,
     marginal_benefit,
     reasons_stacked,
-    utilisation_heatmap,
 )
 from flowsim.reporting.provenance import assumptions_table, run_length_text, sweep_provenance, write_config
+from flowsim.reporting.utilisation_plot import utilisation_heatmap
 
 tables = collect_sweep(sweep_dir, write=False)
 comparison = compare_to_baseline(tables, select_baseline(tables) if baseline_job is None else baseline_job)

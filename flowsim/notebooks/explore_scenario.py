@@ -28,8 +28,9 @@ from flowsim.experiment.pipeline import run_scenario
 from flowsim.measures.aggregate import census_fan, reasons_by_option, wait_distribution, weekly_utilisation
 from flowsim.model.compose import load_config
 from flowsim.reporting.board import figure_image
-from flowsim.reporting.plots import fan_chart, reasons_stacked, utilisation_heatmap, wait_distribution_plot
+from flowsim.reporting.plots import fan_chart, reasons_stacked, wait_distribution_plot
 from flowsim.reporting.summary import format_summary
+from flowsim.reporting.utilisation_plot import utilisation_heatmap
 
 run = run_scenario(load_config([*overrides, f"replications={replications}"]), output_dir, overrides,
                    progress=False)

@@ -12,7 +12,7 @@ Board figures and the tables they draw (all in :mod:`flowsim.measures.aggregate`
 
 - :func:`fan_chart` <- ``census_fan``: NCTR census day by day, median with 50 % and 90 % bands;
 - :func:`reasons_stacked` <- ``reasons_by_option``: delayed days per year by reason, per option;
-- :func:`utilisation_heatmap` <- ``weekly_utilisation``: units x weeks;
+- :func:`flowsim.reporting.utilisation_plot.utilisation_heatmap` <- ``weekly_utilisation``: units x weeks;
 - :func:`wait_distribution_plot` <- ``wait_distribution``: delayed days per episode by pathway;
 - :func:`avoided_vs_option`, :func:`marginal_benefit` (via ``marginal_benefit_steps``) and
   :func:`cost_vs_saving` <- :func:`flowsim.experiment.compare.compare_to_baseline`.
@@ -20,7 +20,6 @@ Board figures and the tables they draw (all in :mod:`flowsim.measures.aggregate`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -30,7 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter, StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from flowsim.measures.aggregate import marginal_benefit_steps, option_label
 
@@ -44,7 +43,6 @@ __all__ = [
     "fan_chart",
     "marginal_benefit",
     "reasons_stacked",
-    "utilisation_heatmap",
     "wait_distribution_plot",
 ]
 
@@ -327,45 +325,6 @@ def cost_vs_saving(comparison: pd.DataFrame, option: str | Sequence[str]) -> Fig
     # two lines: with a swept column's name the title is wider than the figure
     axis.set_title(f"Net saving against {_baseline_text(comparison, columns)}\n"
                    "(acute saving minus added service cost)")
-    return fig
-
-
-def utilisation_heatmap(weekly: pd.DataFrame, title: str = "Weekly utilisation by unit") -> Figure:
-    """Units x weeks image of utilisation, from :func:`flowsim.measures.aggregate.weekly_utilisation`.
-
-    Parameters
-    ----------
-    weekly : pandas.DataFrame
-        Tidy ``week_start, unit, utilisation`` (a fraction).
-    title : str
-        Axis title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The heat map axis (rows: units in the table's order; columns: weeks in time order; the
-        image array is the table's ``utilisation`` pivoted) and a colorbar labelled
-        "% of places in force" whose ticks read as percentages.
-    """
-    if weekly.empty:
-        raise ValueError("no unit with capacity to draw")
-    units = list(dict.fromkeys(weekly["unit"]))
-    grid = weekly.pivot(index="unit", columns="week_start", values="utilisation").reindex(units)
-    weeks = pd.DatetimeIndex(grid.columns)
-    fig = Figure(figsize=(max(7.0, 0.16 * len(weeks) + 3.5), 1.0 + 0.45 * len(units)),
-                 layout="constrained")
-    axis = fig.subplots()
-    image = axis.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="RdYlGn_r", vmin=0.0, vmax=1.0,
-                        interpolation="nearest")
-    colorbar = fig.colorbar(image, ax=axis, extend="max", format=PercentFormatter(xmax=1.0, symbol=""))
-    colorbar.set_label("% of places in force")  # weekly_utilisation: occupied over the places then
-    every = max(1, math.ceil(len(weeks) / 13))
-    axis.set_xticks(range(0, len(weeks), every), [w.strftime("%d %b %Y") for w in weeks[::every]],
-                    rotation=45, ha="right")
-    axis.set_yticks(range(len(units)), units)
-    axis.set_xlabel("week beginning (Monday)")
-    axis.set_ylabel("unit")
-    axis.set_title(title)
     return fig
 
 

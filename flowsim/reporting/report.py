@@ -108,7 +108,8 @@ def _run_figures(run_dir: Path, label: str, census: pd.DataFrame | None, fix: st
     """Heat map (with a census) and waiting times of one run folder (drawn lazily)."""
     from flowsim.experiment.result_files import read_parquet
     from flowsim.measures.aggregate import wait_distribution, weekly_utilisation
-    from flowsim.reporting.plots import utilisation_heatmap, wait_distribution_plot
+    from flowsim.reporting.plots import wait_distribution_plot
+    from flowsim.reporting.utilisation_plot import utilisation_heatmap
 
     figures: list[tuple[str, Callable[[], Figure]]] = []
     if census is not None:
