@@ -74,7 +74,7 @@ def _check_options(config: Mapping[str, Any], swept: Mapping[str, list[Any]]) ->
 def _chooser(index: int, choices: dict[str, Field], config: Mapping[str, Any]) -> tuple[Field | None, str]:
     names = ([] if index == 0 else [_NONE]) + list(choices)
     key = f"sweep:setting{index}"
-    if st.session_state.get(key, names[0] if names else None) not in names:
+    if key in st.session_state and st.session_state[key] not in names:
         del st.session_state[key]  # chosen among another scenario's settings: not one of these
     default = next((i for i, n in enumerate(names) if n.endswith("· Capacity")), 0) if index == 0 else 0
     name = st.selectbox(f"Setting {index + 1}", names, index=default, key=key)
