@@ -50,3 +50,53 @@ def test_the_run_says_so_and_goes_on(tmp_path, capsys, monkeypatch):
     assert code == 0 and (out / "metrics.json").exists()
     assert stderr.splitlines() == ["flowsim: note: housing is off, so housing.coordinators.fte=4 has no "
                                    "effect (housing=default switches it on)"]
+
+
+def _shipped_sources() -> list[dict[str, str]]:
+    from flowsim.model.compose import config_dir
+
+    return [{"provider": "main", "schema": "file", "path": str(config_dir())}]
+
+
+@pytest.mark.parametrize(("scheme", "sets_housing"), [
+    ("kettering", True), ("roseberry", True), ("heatherstones", True),  # coordinators, flats
+    ("care_home_units", False),  # P2 beds in care homes: a change of services, not of housing
+    ("none", False), (None, False), ("no_such_scheme", False),
+])
+def test_a_scheme_is_judged_by_its_own_file(scheme, sets_housing):
+    from flowsim.cli.no_effect import scheme_sets_housing
+
+    assert scheme_sets_housing(scheme, _shipped_sources()) is sets_housing
+
+
+def test_a_scheme_of_the_users_config_dir_is_read_from_there(tmp_path):
+    from flowsim.cli.no_effect import scheme_sets_housing
+
+    (tmp_path / "scheme").mkdir()
+    (tmp_path / "scheme" / "ours.yaml").write_text(
+        "# @package _global_\nhousing:\n  coordinators:\n    fte: 2\n")
+    (tmp_path / "scheme" / "beds.yaml").write_text("# @package _global_\nseed: 3\n")
+    sources = [{"provider": "command-line", "schema": "file", "path": str(tmp_path)}, *_shipped_sources()]
+    assert scheme_sets_housing("ours", sources) and not scheme_sets_housing("beds", sources)
+    assert scheme_sets_housing("kettering", sources)  # flowsim's own, further down the path
+
+
+def test_a_housing_scheme_is_named_first():
+    assert no_effect_note(OFF, ["scheme=kettering", "housing.coordinators.fte=4"], "kettering") == (
+        "housing is off, so scheme=kettering, housing.coordinators.fte=4 have no effect "
+        "(housing=default switches it on)")
+    assert no_effect_note(ON, ["scheme=kettering"], "kettering") is None
+
+
+@pytest.mark.parametrize(("scheme", "note"), [
+    ("kettering", ["flowsim: note: housing is off, so scheme=kettering has no effect (housing=default "
+                   "switches it on)"]),
+    ("care_home_units", []),  # its beds are used with housing off
+])
+def test_a_run_with_a_housing_scheme_and_housing_off_says_so(tmp_path, capsys, monkeypatch, scheme, note):
+    out = tmp_path / "run"
+    code, _, stderr = run_in_process([f"scheme={scheme}", "scenario=quick", "housing=off",
+                                      "outputs.summary=false", "outputs.patients=false",
+                                      f"hydra.run.dir={out}"], capsys, monkeypatch)
+    assert code == 0 and (out / "metrics.json").exists()
+    assert [line for line in stderr.splitlines() if "note:" in line] == note

@@ -29,7 +29,7 @@ from flowsim.cli.config_errors import describe_error
 from flowsim.cli.entry import stop_on_broken_pipe
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
-from flowsim.cli.no_effect import no_effect_note
+from flowsim.cli.no_effect import no_effect_note, scheme_sets_housing
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
@@ -62,7 +62,9 @@ def _task(cfg: DictConfig) -> None:
     output_dir = hydra_cfg.runtime.output_dir
     overrides = list(hydra_cfg.overrides.task)
     job = hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None
-    unused = no_effect_note(cfg, overrides)
+    scheme = hydra_cfg.runtime.choices.get("scheme")
+    unused = no_effect_note(cfg, overrides, scheme if scheme_sets_housing(
+        scheme, hydra_cfg.runtime.config_sources) else None)
     if unused is not None:
         print(f"flowsim: note: {unused}", file=sys.stderr)
     try:

@@ -1,17 +1,19 @@
 """A note when the command line sets what the run does not use: housing settings with housing off.
 
 ``flowsim housing=off housing.coordinators.fte=4`` runs the core model alone; the coordinators are
-never read, and the planner who set them would see results that look like theirs. The run goes on
-(a sweep may switch housing on in some jobs and not in others) with one line saying so.
+never read, and the planner who set them would see results that look like theirs. So is a scheme
+that works through housing (``flowsim housing=off scheme=kettering``: its coordinator never starts),
+wherever the scheme was chosen. The run goes on (a sweep may switch housing on in some jobs and not
+in others) with one line saying so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from omegaconf import DictConfig
 
-__all__ = ["no_effect_note"]
+__all__ = ["no_effect_note", "scheme_sets_housing"]
 
 
 def _sets_housing(override: str) -> bool:
@@ -48,8 +50,42 @@ def _named(override: str) -> str:
     return ".".join(path)
 
 
-def no_effect_note(cfg: DictConfig, overrides: Sequence[str]) -> str | None:
-    """One line naming the overrides that set housing values while housing is off, or None.
+def scheme_sets_housing(scheme: str | None, config_sources: Iterable[Mapping[str, str]]) -> bool:
+    """Whether the config group option ``scheme/<scheme>`` sets values under ``housing``.
+
+    Parameters
+    ----------
+    scheme : str or None
+        The chosen option (``hydra.runtime.choices.scheme``).
+    config_sources : iterable of mapping
+        The run's config search path (``hydra.runtime.config_sources``: provider, schema, path), so
+        that a scheme of the user's ``--config-dir`` is judged by its own file.
+
+    Returns
+    -------
+    bool
+        False also when there is no scheme or its file cannot be read: the note this serves never
+        stops a run.
+    """
+    if not scheme or scheme == "none":
+        return False
+    from hydra._internal.config_repository import ConfigRepository
+    from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # registers the config sources (file://, pkg://): done already in a Hydra run
+    search_path = ConfigSearchPathImpl()
+    for source in config_sources:
+        search_path.append(str(source["provider"]), f"{source['schema']}://{source['path']}")
+    try:
+        loaded = ConfigRepository(search_path).load_config(f"scheme/{scheme}")
+    except Exception:  # a file Hydra has already composed; a note never stops the run
+        return False
+    return loaded is not None and "housing" in loaded.config
+
+
+def no_effect_note(cfg: DictConfig, overrides: Sequence[str], scheme: str | None = None) -> str | None:
+    """One line naming the overrides (and the scheme) that set housing values while housing is off.
 
     Parameters
     ----------
@@ -57,11 +93,20 @@ def no_effect_note(cfg: DictConfig, overrides: Sequence[str]) -> str | None:
         The run's composed configuration.
     overrides : sequence of str
         Its command-line overrides as Hydra recorded them (``hydra.overrides.task``).
+    scheme : str, optional
+        The chosen ``scheme`` option, named in the note if it works through housing (judged by
+        :func:`scheme_sets_housing`; pass it only if it does).
+
+    Returns
+    -------
+    str or None
+        The note, or None when housing is on or nothing set goes unused.
     """
     housing = cfg.get("housing")
     if housing is None or bool(housing.get("enabled")):
         return None
-    unused = [_named(o) for o in overrides if _sets_housing(o)]
+    unused = [f"scheme={scheme}"] if scheme else []
+    unused += [_named(o) for o in overrides if _sets_housing(o)]
     if not unused:
         return None
     return (f"housing is off, so {', '.join(unused)} {'has' if len(unused) == 1 else 'have'} no effect "
