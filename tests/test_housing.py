@@ -184,6 +184,8 @@ def test_housing_metrics_agree_with_the_log():
     ("housing.types.rehousing.share=0.5", "housing.types"),
     ("housing.coordinators.when_full=sometimes", "housing.coordinators.when_full"),
     ("housing.coordinators.fte=-1", "housing.coordinators.fte"),
+    # a post with no room: every fix would go uncoordinated, or wait for ever, while it is paid for
+    ("housing.coordinators.caseload_per_fte=0", "housing.coordinators.caseload_per_fte"),
     ("housing.barrier_probability=1.5", "housing.barrier_probability"),
     ("housing.flats.step_down.barrier_types=[moat]", "housing.flats.step_down.barrier_types"),
     ("housing.flats.step_down.pathways=[P3]", "housing.flats.step_down.pathways"),

@@ -294,7 +294,7 @@ def _housing_spec(section: Mapping[str, Any], enabled: bool) -> HousingSpec:
         types=tuple(types),
         coordinator_fte=whole_number(coordinators.get("fte", 0), "housing.coordinators.fte", 0, MAX_STAFF),
         caseload_per_fte=whole_number(coordinators.get("caseload_per_fte", 15),
-                                      "housing.coordinators.caseload_per_fte", 0, MAX_STAFF),
+                                      "housing.coordinators.caseload_per_fte", 1, MAX_STAFF),
         when_full=when_full,
         cost_per_fte_year=real_number(coordinators.get("cost_per_fte_year", 0.0),
                                       "housing.coordinators.cost_per_fte_year", maximum=MAX_COST),
