@@ -249,3 +249,13 @@ def test_an_extract_of_less_than_a_whole_day_is_refused():
     text = TINY.splitlines()[0] + "\n" + TINY.splitlines()[1] + "\n"
     with pytest.raises(ConfigError, match=r"^tiny.csv: covers less than one whole day .*; fix: give a"):
         fit_extract(extract_from_text(text, "tiny.csv"))
+
+
+def test_a_one_day_extract_is_fitted_with_notes_that_read_right():
+    # one P1 episode from 09:00 on 1 April to 10:00 the next day: one whole day, no month of 28 days
+    text = TINY.splitlines()[0] + "\ne1,p1,2025-04-01T09:00,2025-04-02T10:00,P1,Team,2025-04-02T10:00,\n"
+    fit = fit_extract(extract_from_text(text, "one.csv"))
+    assert fit.arrivals.days == 1 and fit.arrivals.arrivals == 1
+    assert "the extract covers 1 whole day, under two weeks: day-of-week multipliers left at 1.0" in fit.notes
+    assert ("the extract covers 0 of 12 calendar months (28+ days each): month multipliers left at 1.0 "
+            "(no seasonality) and the rate is the mean over the 1 day covered") in fit.notes

@@ -140,6 +140,9 @@ def test_example_then_fit_writes_what_it_says(tmp_path, capsys):
     code, out, _ = _run(["example", str(extract), "--days", "120", "--seed", "3"], capsys)
     assert code == 0 and out.startswith(f"Wrote {extract}: a SYNTHETIC extract simulated by flowsim, not")
     assert (pd.read_csv(extract)["is_synthetic"] == True).all()  # noqa: E712 (a column of booleans)
+    # 2025-04-01 + 120 days: taken at midnight ending 2025-07-29, which the fit is told as printed
+    hint = f"Fit it as taken: flowsim-calibrate fit {extract} --extract-date 2025-07-29"
+    assert out.splitlines()[1] == hint
     output = tmp_path / "cal"
     code, out, err = _run(["fit", str(extract), "--output", str(output), "--name", "mine",
                            "--extract-date", "2025-07-29"], capsys)

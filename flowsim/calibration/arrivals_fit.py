@@ -114,15 +114,16 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
         day_of_week = tuple(weekday_ratios)
     else:
         day_of_week = _flat(7)
-        notes.append(f"the extract covers {days} whole days, under two weeks: day-of-week multipliers "
-                     "left at 1.0")
+        notes.append(f"the extract covers {days} whole day{'' if days == 1 else 's'}, under two weeks: "
+                     "day-of-week multipliers left at 1.0")
     if seasonal:
         rate, month_ratios = ratio_to_mean(by_month)
         months = tuple(month_ratios)
     else:
         months = _flat(12)
-        notes.append(f"the extract covers {covered} of 12 calendar months: month multipliers left at 1.0 "
-                     "(no seasonality) and the rate is the mean over the months covered")
+        notes.append(f"the extract covers {covered} of 12 calendar months ({MIN_DAYS_PER_MONTH}+ days each): "
+                     "month multipliers left at 1.0 (no seasonality) and the rate is the mean over the "
+                     f"{days} day{'' if days == 1 else 's'} covered")
         if weekly:
             rate = weekday_level
         else:

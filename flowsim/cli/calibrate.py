@@ -134,6 +134,12 @@ def _example(args: argparse.Namespace) -> None:
           f"({len(rows):,} NCTR episodes from {start.isoformat()} over {args.days} days; default system x "
           f"{args.scale:g}, seed {args.seed}; {in_units:,} patients still in a unit at the extract date "
           f"{made.extract_date.isoformat(sep=' ', timespec='minutes')})")
+    # Without --extract-date a fit takes the file's latest moment, hours before the extract was taken:
+    # the stays still open would be cut short by those hours.
+    last_day = (made.extract_date - dt.timedelta(days=1)).date() if made.extract_date.time() == dt.time() \
+        else None
+    if last_day is not None:
+        print(f"Fit it as taken: flowsim-calibrate fit {args.out} --extract-date {last_day.isoformat()}")
 
 
 _SUBCOMMANDS: dict[str, Subcommand] = {

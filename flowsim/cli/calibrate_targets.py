@@ -38,7 +38,8 @@ DESCRIPTION = (
     "barrier rates, winter capacity) by simulation with common random numbers, so that the model "
     "reproduces observed aggregates (midnight NCTR census, same-day share, delay-reason mix, winter "
     "rise). Then check the fitted system on fresh replications and write DIR/targets.csv, "
-    "parameters.csv, history.csv, fitted_system.yaml and targets.png.")
+    "parameters.csv, history.csv, fitted_system.yaml and targets.png (with --check: targets.csv, "
+    "parameters.csv and targets.png).")
 EXAMPLES = (
     "  flowsim-calibrate targets experiments/calibration_national/targets.yaml --n-jobs 2\n"
     "  flowsim-calibrate targets my_targets.yaml --output calib --config-dir myconfigs system=my_ics\n"
@@ -55,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check-replications", type=int, default=20, metavar="R",
                         help="replications of the final check, on another seed (default: 20)")
     parser.add_argument("--check", action="store_true",
-                        help="no fit: check the configured system against the targets")
+                        help="no fit: check the configured system against the targets (writes no history.csv "
+                             "or fitted_system.yaml)")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
