@@ -89,3 +89,12 @@ def test_bad_acute_config():
     with pytest.raises(ConfigError) as caught:
         build_scenario(load_config(["scenario=acute_pool", "acute.beds=0"]))
     assert caught.value.field == "acute.beds"
+
+
+def test_the_shipped_acute_pool_scenario_is_a_stable_pool():
+    # A default year with the pool: boarding in winter that clears, not a queue that grows all year
+    # (1,450 beds, the value before, ended the year with 1,888 patients boarding, 118 h on average).
+    kpis = compute_metrics(simulate(build_scenario(load_config(["scenario=acute_pool"])), 0)).kpis
+    assert 0.85 < kpis["acute_bed_occupancy"] < 0.95
+    assert kpis["ed_boarding_at_end"] == 0
+    assert kpis["ed_boarding_hours_mean"] < 12

@@ -366,13 +366,13 @@ def test_the_header_gives_the_observed_days_and_the_replications_run():
 
 def test_acute_section_only_with_the_acute_pool():
     on = _lines(_scenario("scenario=acute_pool"))
-    start = on.index("Acute bed pool: 1,450 beds, mean occupancy 92.5 %")
+    start = on.index("Acute bed pool: 1,600 beds, mean occupancy 92.5 %")
     assert on[start - 1] == ""
     assert on[start + 1] == ("Emergency admissions 104,000, of which waited for a bed 5,000; ED boarding "
                              "hours mean 1.23, p95 8.0; still boarding at the end 3")
     assert on[start + 2] == ""
     assert on[1] == (f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); acute bed pool "
-                     f"(1,450 beds); {SEASONAL}")
+                     f"(1,600 beds); {SEASONAL}")
     off = "\n".join(_lines(_scenario()))
     assert "Acute bed pool" not in off and "ED boarding" not in off and "acute bed pool" not in off
 

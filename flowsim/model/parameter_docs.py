@@ -242,7 +242,7 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "enabled": FieldDoc("flag", "Switches the acute bed pool on: arrivals become emergency admissions "
                             "that wait for a bed (ED boarding)", "scenario=acute_pool: true"),
         "beds": FieldDoc("beds", "Acute beds in the pool; at least 1 when enabled", "scenario=acute_pool: "
-                         "1,450 (assumption: ~92 % mean occupancy)", value_type="whole number"),
+                         "1,600 (assumption: ~92 % mean occupancy)", value_type="whole number"),
         "clinical_los_days": FieldDoc("days", "Clinical stay of an emergency admission before the patient "
                                       "is NCTR", "scenario=acute_pool: lognormal mean 4.2 d, sd 5 d "
                                       "(assumption: emergency stays ~4-5 d, Hospital Episode Statistics)"),
