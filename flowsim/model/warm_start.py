@@ -2,7 +2,9 @@
 
 Patients already in a unit take a place and finish after a remaining stay: conditional on the days
 already stayed when known, else drawn from the equilibrium residual (stationary-excess) distribution.
-Patients already waiting join their pathway's queue, longest wait first. Their random numbers come
+Patients already waiting go on from NCTR (``days`` ago) as any patient: once their arrangement time,
+counted from NCTR, has passed, they join their pathway's queue (longest wait first among those ready
+at the start). Their random numbers come
 from ``warm_start/*`` streams, so a census never shifts another stream.
 """
 
