@@ -348,6 +348,11 @@ CASES: dict[str, Case] = {
     "deleting a setting without a default": case("~run.horizon_days", field="run.horizon_days",
                                                  also="cannot be deleted"),
     "empty output folder": case("hydra.run.dir=", field="hydra.run.dir", also="outputs/my_run"),
+    # merged into what is there, {} empties nothing (the run used the system's arrangement delays)
+    "an empty mapping of entries": case("pathways.arrangement_days={}", field="pathways.arrangement_days",
+                                        also="~pathways.arrangement_days.NAME"),
+    "an empty section": case("housing.coordinators={}", field="housing.coordinators",
+                             also="housing.coordinators.fte=..."),
     "a cost basis without its source": case("+costs.bed_day_bases.mine={per_day: 10}",
                                             field="costs.bed_day_bases.mine.source", also="is missing"),
     "a number never given": case("housing=off", "housing.types.minor_repair.fix_days_coordinated="

@@ -22,12 +22,15 @@ parameter; their distributions are completed the same way. A sweep over whole ne
 (``-m +services.step_up={...},{...}``) would fail in every job as above, so it is refused: the entry
 is added once and its settings swept.
 
-Two overrides Hydra would take are refused here, before anything is composed:
+Three overrides Hydra would take are refused here, before anything is composed:
 
 * **Deleting a setting** (``~seed``, ``~outputs``, ``~housing``): the run would go on without it,
   on a default the user never sees (``~seed`` ran with seed 0; ``~outputs`` ran the whole simulation
   and then failed). Entries of mappings that are the user's to name (``~services.ic_beds``) can still
   be deleted.
+* **An empty mapping** (``pathways.arrangement_days={}``, ``housing.flats={}``): merged into the
+  mapping there, it changes nothing, while it reads as emptying it. The message says how: delete the
+  entries one by one, or set them.
 * **An empty output folder** (``hydra.run.dir=``, e.g. from an unset shell variable): the results
   would land among the files of the folder flowsim was started in.
 """
@@ -130,6 +133,15 @@ def _deletion_fix(key: str, setting: dataclasses.Field) -> str:
     return f"set it instead, e.g. {key}={_literal(default)} (its default)"
 
 
+def _emptying_fix(key: str, kind: Any) -> str:
+    """How to empty or reset what ``key={}`` was meant to: delete entries by name, or set settings."""
+    if typing.get_origin(kind) is dict and dataclasses.is_dataclass(typing.get_args(kind)[1]):
+        return f"delete its entries one by one, e.g. ~{key}.NAME"
+    if typing.get_origin(kind) is dict:
+        return f"set its entries, e.g. {key}.NAME=..."
+    return f"set the settings under it, e.g. {key}.{dataclasses.fields(kind)[0].name}=..."
+
+
 def _refuse(override: Override) -> None:
     """Raise for an override Hydra would take but flowsim refuses (see the module docstring)."""
     key = override.key_or_group
@@ -138,6 +150,11 @@ def _refuse(override: Override) -> None:
         if setting is not None:
             raise ConfigError(key, "cannot be deleted (~): every setting has a value, and without it "
                               "the run would use one you do not see", _deletion_fix(key, setting))
+    if override.type == OverrideType.CHANGE and override.value() == {} and not key.startswith("hydra"):
+        kind = schema_at(key.split("."))
+        if typing.get_origin(kind) is dict or dataclasses.is_dataclass(kind):
+            raise ConfigError(key, "an empty mapping ({}) changes nothing: a mapping on the command line "
+                              "is merged into the one there", _emptying_fix(key, kind))
     if key in _OUTPUT_FOLDERS and override.type != OverrideType.DEL:
         value = override.value()
         if isinstance(value, str) and not value.strip():
