@@ -435,7 +435,7 @@ def test_masking_keeps_the_words_and_drops_the_numbers():
     assert mask("P2 bed-days blocked by housing 1,289 ± 40") == "P2 bed-days blocked by housing N"
     assert mask("95th percentile at midnight 256, p95 2.1") == "95th percentile at midnight N, p95 N"
     assert mask("mean wait for a coordinator - d") == "mean wait for a coordinator N d"
-    assert template("Units[ (utilisation of the mean capacity in force)]").fullmatch("Units")
+    assert template("Units[ (utilisation of the mean commissioned capacity)]").fullmatch("Units")
     assert template("Outputs written to <folder>/ (<files>)").fullmatch(
         mask("Outputs written to /tmp/x 1/ (a.csv, b.json)"))
 

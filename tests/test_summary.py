@@ -270,7 +270,7 @@ def test_ten_replications_every_section_with_half_widths():
         "Emergency admissions 104,000 ± 300, of which waited for a bed 5,000 ± 120; ED boarding hours mean "
         "1.23 ± 0.10, p95 8.0 ± 0.5; still boarding at the end 3 ± 1",
         "",
-        "Units (utilisation of the mean capacity in force)",
+        "Units (utilisation of the mean commissioned capacity)",
         "unit             capacity  mean capacity  mean occupied  utilisation  mean wait d  blocked bed-days",
         "---------------------------------------------------------------------------------------------------",
         "p1_reablement         480          480.0          467.8       97.5 %         0.66                 0",
@@ -451,7 +451,7 @@ def test_reasons_line_lists_only_the_reasons_in_the_summary():
 def test_units_show_their_mean_capacity_when_they_follow_a_schedule():
     lines = _lines(_scenario("scenario=winter_surge"),
                    _units({"p1_reablement": 485.3, "ic_beds": 381.27}))
-    start = lines.index("Units (utilisation of the mean capacity in force)")
+    start = lines.index("Units (utilisation of the mean commissioned capacity)")
     assert lines[start + 1:start + 7] == [
         "unit             capacity  mean capacity  mean occupied  utilisation  mean wait d  blocked bed-days",
         "---------------------------------------------------------------------------------------------------",
@@ -468,7 +468,7 @@ def test_units_show_their_mean_capacity_when_they_follow_a_schedule():
 def test_an_older_units_table_without_mean_capacity():
     units = _units().drop(columns="mean_capacity")
     lines = _lines(_scenario("scenario=winter_surge"), units)
-    start = lines.index("Units (utilisation of the mean capacity in force)")
+    start = lines.index("Units (utilisation of the mean commissioned capacity)")
     assert lines[start + 3] == (
         "p1_reablement         480              -          432.0       90.0 %         1.50                10")
 

@@ -126,7 +126,7 @@ def _unit_lines(units: pd.DataFrame, scenario: Scenario) -> list[str]:
                        "-" if math.isnan(u.utilisation) else f"{100 * u.utilisation:.1f} %",
                        "-" if math.isnan(u.mean_wait_days) else f"{u.mean_wait_days:.2f}",
                        f"{u.blocked_days:,.0f}"])
-    return ["", "Units" + (" (utilisation of the mean capacity in force)" if scheduled else ""),
+    return ["", "Units" + (" (utilisation of the mean commissioned capacity)" if scheduled else ""),
             *_table(headers, rows)]
 
 
