@@ -229,7 +229,7 @@ def test_cli_prints_the_suggestion_and_writes_the_figure(tmp_path):
     mine.mkdir(parents=True)
     (mine / "mine.yaml").write_text("# @package _global_\ndefaults:\n  - quick\n  - _self_\n"
                                     "run:\n  warm_up_days: 63\n")
-    proc = _warmup("--replications", "2", "--horizon-days", "150", "--figure", str(figure),
+    proc = _warmup("--replications", "2", "--horizon-days", "300", "--figure", str(figure),
                    "--config-dir", str(tmp_path / "myconfigs"), "scenario=mine")
     assert proc.returncode == 0, proc.stderr
     assert f"Figure written to {figure}.png\n" in proc.stdout and not figure.exists()
@@ -319,3 +319,40 @@ def test_parallel_runs_give_the_same_series():
     assert list(serial) == list(parallel)
     for name, values in serial.items():
         np.testing.assert_array_equal(values, parallel[name])
+
+
+def _suggestion(unsettled: tuple[str, ...]):
+    from flowsim.experiment.warmup import WarmUpSuggestion
+
+    return WarmUpSuggestion(days=154, per_series={"nctr_census": 40, "occupied_x": 150}, unsettled=unsettled,
+                            run_days=300, replications=2, batch=5)
+
+
+def test_no_warm_up_to_use_while_a_series_has_not_settled():
+    from flowsim.cli.warmup import format_suggestion
+
+    series = {"nctr_census": np.ones((2, 300)), "occupied_x": np.ones((2, 300))}
+    text = format_suggestion(_suggestion(("occupied_x",)), series, configured=182)
+    assert "Use:" not in text
+    assert ("Suggested warm-up: at least 154 days (the longest MSER-5 truncation, occupied_x, rounded up to "
+            "whole weeks), not final: occupied_x had not settled by half the run; run longer "
+            "(--horizon-days) for a warm-up to use") in text
+    assert text.endswith("run.warm_up_days=182, which covers it so far (the suggestion is not final).")
+    assert "SHORTER" in format_suggestion(_suggestion(("occupied_x",)), series, configured=60)
+    settled = format_suggestion(_suggestion(()), series, configured=182)
+    assert "Use: run.warm_up_days=154" in settled and settled.endswith("which covers the suggestion.")
+
+
+def test_seasonal_caution_names_seasonal_places_and_arrangement_too():
+    from flowsim.cli.warmup import seasonal_inputs
+
+    cfg = {"services": {"a": {"month_capacity_factors": [0.88] + [1.0] * 11},
+                        "b": {"month_capacity_factors": [1.0] * 12}},
+           "pathways": {"arrangement_month_factors": [1.06] * 2 + [1.0] * 10}}
+    others = seasonal_inputs(cfg)
+    assert others == ["services.<unit>.month_capacity_factors (a)", "pathways.arrangement_month_factors"]
+    note = _seasonal_note({"month_multipliers": [1.0] * 12}, others)
+    assert note.startswith("Note: services.<unit>.month_capacity_factors (a) vary by month; "
+                           "pathways.arrangement_month_factors vary by month, so part of")
+    assert note.endswith("compare with each of them flat (twelve 1s).")
+    assert seasonal_inputs({"services": {"a": {}}, "pathways": {}}) == []

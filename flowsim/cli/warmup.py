@@ -72,18 +72,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _seasonal_note(arrivals: Mapping[str, Any]) -> str | None:
-    """A caution when arrivals vary over the year: MSER can take a seasonal peak for start-up."""
+def _varies(factors: Sequence[float] | None) -> bool:
+    return bool(factors) and max(factors) - min(factors) > 1e-9  # type: ignore[arg-type, type-var]
+
+
+def seasonal_inputs(cfg: Mapping[str, Any]) -> list[str]:
+    """The settings besides arrivals that vary by month in a composed config (as a plain mapping)."""
+    units = [name for name, unit in (cfg.get("services") or {}).items()
+             if _varies((unit or {}).get("month_capacity_factors"))]
+    found = [f"services.<unit>.month_capacity_factors ({', '.join(units)})"] if units else []
+    if _varies((cfg.get("pathways") or {}).get("arrangement_month_factors")):
+        found.append("pathways.arrangement_month_factors")
+    return found
+
+
+def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> str | None:
+    """A caution when arrivals, places or arrangement times vary over the year: MSER can take a
+    seasonal peak for start-up. ``others``: the other settings that vary (:func:`seasonal_inputs`)."""
+    found = []
     if arrivals.get("series_csv"):
-        what = f"arrivals follow {arrivals['series_csv']}"
+        found.append(f"arrivals follow {arrivals['series_csv']}")
     else:
         months = [float(m) for m in (arrivals.get("month_multipliers") or [])]
-        if not months or max(months) - min(months) < 1e-9:
-            return None
-        what = f"arrivals vary by month (multipliers {min(months):g}-{max(months):g})"
-    return (f"Note: {what}, so part of what the series show is seasonal, not start-up, and MSER can "
-            "take a seasonal peak for a transient. Check the figure, add replications, or compare "
-            "with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1].")
+        if _varies(months):
+            found.append(f"arrivals vary by month (multipliers {min(months):g}-{max(months):g})")
+    found += [f"{name} vary by month" for name in others]
+    if not found:
+        return None
+    flat = (" with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1]" if not others
+            else " with each of them flat (twelve 1s)")
+    return (f"Note: {'; '.join(found)}, so part of what the series show is seasonal, not start-up, and "
+            f"MSER can take a seasonal peak for a transient. Check the figure, add replications, or "
+            f"compare{flat}.")
 
 
 def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | None = None
@@ -102,9 +122,10 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
     cfg.run.horizon_days = float(horizon_days)
     cfg.run.warm_up_days = 0.0
     scenario = build_scenario(cfg)
-    arrivals = OmegaConf.to_container(cfg.arrivals, resolve=True) if "arrivals" in cfg else {}
+    plain = {key: OmegaConf.to_container(cfg[key], resolve=True)
+             for key in ("arrivals", "services", "pathways") if key in cfg}
     return (scenario, float(configured) if configured is not None else None,
-            _seasonal_note(arrivals or {}))
+            _seasonal_note(plain.get("arrivals") or {}, seasonal_inputs(plain)))
 
 
 def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np.ndarray],
@@ -132,14 +153,17 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
             "These are the days each series takes to leave the census behind (near zero: that unit's census "
             "is close to its usual state). A warm start keeps run.warm_up_days=0: its first days are the "
             "forecast, not a transient to discard."])
-    lines += [
-        "",
-        f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
-        f"Use: {suggestion.override}",
-    ]
+    if suggestion.unsettled:  # a truncation at half the run is where the search stopped, not an answer
+        lines += ["", f"Suggested warm-up: at least {suggestion.days} days ({how}), not final: "
+                  f"{', '.join(suggestion.unsettled)} had not settled by half the run; run longer "
+                  "(--horizon-days) for a warm-up to use"]
+    else:
+        lines += ["", f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
+                  f"Use: {suggestion.override}"]
     if configured is not None:
-        verdict = ("covers the suggestion" if configured >= suggestion.days
-                   else "is SHORTER than the suggestion")
+        verdict = ("is SHORTER than the suggestion" if configured < suggestion.days
+                   else "covers the suggestion" if not suggestion.unsettled
+                   else "covers it so far (the suggestion is not final)")
         lines.append(f"The composed config has run.warm_up_days={configured:g}, which {verdict}.")
     return "\n".join(lines)
 
