@@ -30,6 +30,7 @@ from flowsim.cli.entry import stop_on_broken_pipe
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note, scheme_sets_housing
+from flowsim.cli.warm_start_note import warm_start_note
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
@@ -65,8 +66,9 @@ def _task(cfg: DictConfig) -> None:
     scheme = hydra_cfg.runtime.choices.get("scheme")
     unused = no_effect_note(cfg, overrides, scheme if scheme_sets_housing(
         scheme, hydra_cfg.runtime.config_sources) else None)
-    if unused is not None:
-        print(f"flowsim: note: {unused}", file=sys.stderr)
+    for note in (unused, warm_start_note(cfg)):
+        if note is not None:
+            print(f"flowsim: note: {note}", file=sys.stderr)
     try:
         progress = sys.stderr.isatty() and not _beside_other_jobs(hydra_cfg)
         run = run_scenario(cfg, output_dir, overrides, progress=progress, job=job)
