@@ -410,6 +410,8 @@ CASES: dict[str, Case] = {
     "census entry key typo": census("typo.yaml", b"units:\n  ic_beds: {cuont: 2}\n", also="cuont"),
     "census top key typo": census("top.yaml", b"unitz:\n  ic_beds: {count: 2}\n", also="units"),
     "census unknown unit": census("unit.yaml", b"units:\n  ic_bedz: {count: 2}\n", also="ic_beds"),
+    "census over capacity": census("full.yaml", b"units:\n  ic_beds: {count: 5000}\n",
+                                   also="full.yaml: 5,000 patients in ic_beds but it has"),
     "census waiting huge": census("wait.yaml", b"waiting:\n  P2: {count: 100000000}\n",
                                   also="waiting.P2.count"),
     "census above capacity": census("over.yaml", b"units:\n  ic_beds: {count: 40}\n", also="39 places"),

@@ -178,16 +178,20 @@ def census_from_file(path: str | Path, units: tuple[str, ...], pathways: tuple[s
                          tuple((k, tuple(v)) for k, v in parsed["waiting"].items()))
 
 
-def check_census_fits(census: InitialCensus, capacity_at_start: Mapping[str, int]) -> None:
+def check_census_fits(census: InitialCensus, capacity_at_start: Mapping[str, int], source: str = "") -> None:
     """Refuse a census that puts more patients in a unit than it has places at the start.
+
+    ``source``: the census file's name, said first as in the file's other errors.
 
     Raises
     ------
     ConfigError
-        Naming the unit, the census count and the capacity at the start.
+        Naming the file, the unit, the census count and the capacity at the start.
     """
     for name, days in census.in_units:
         capacity = capacity_at_start[name]
         if len(days) > capacity:
-            raise ConfigError(FIELD, f"{len(days):,} patients in {name} but it has {capacity:,} places "
-                              "at the start", f"lower the census of {name} or raise services.{name}.capacity")
+            where = f"{source}: " if source else ""
+            raise ConfigError(FIELD, f"{where}{len(days):,} patients in {name} but it has {capacity:,} "
+                              "places at the start",
+                              f"lower the census of {name} or raise services.{name}.capacity")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -285,7 +286,8 @@ def build_scenario(config: DictConfig | Mapping[str, Any]) -> Scenario:
         # A step on the start date replaces the unit's capacity from the first day.
         check_census_fits(census, {u.name: (u.availability.schedule[0][1]
                                             if u.availability.schedule and u.availability.schedule[0][0] == 0
-                                            else u.capacity) for u in units})
+                                            else u.capacity) for u in units},
+                          Path(str(run["initial_census"])).name)
 
     costs = cfg.get("costs") or {}
     bases = bed_day_bases(costs)
