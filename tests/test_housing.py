@@ -189,6 +189,7 @@ def test_housing_metrics_agree_with_the_log():
     ("housing.barrier_probability=1.5", "housing.barrier_probability"),
     ("housing.flats.step_down.barrier_types=[moat]", "housing.flats.step_down.barrier_types"),
     ("housing.flats.step_down.pathways=[P3]", "housing.flats.step_down.pathways"),
+    ("housing.flats.step_down.pathways=[]", "housing.flats.step_down.pathways"),  # read as P0 and P1
     ("housing.flats.step_down.capacity=2.5", "housing.flats.step_down.capacity"),
     ("housing.types.rehousing.fix_days_coordinated.kind=magic",
      "housing.types.rehousing.fix_days_coordinated.kind"),

@@ -100,3 +100,24 @@ def test_a_run_with_a_housing_scheme_and_housing_off_says_so(tmp_path, capsys, m
                                       f"hydra.run.dir={out}"], capsys, monkeypatch)
     assert code == 0 and (out / "metrics.json").exists()
     assert [line for line in stderr.splitlines() if "note:" in line] == note
+
+
+ACUTE_OFF = OmegaConf.create({"housing": {"enabled": True}, "acute": {"enabled": False}})
+
+
+def test_acute_settings_with_the_pool_off_are_named():
+    assert no_effect_note(ACUTE_OFF, ["acute.beds=1600", "acute.clinical_los_days={kind:fixed,value:4}",
+                                      "seed=3"]) == (
+        "the acute bed pool is off, so acute.beds=1600, acute.clinical_los_days have no effect "
+        "(acute.enabled=true or scenario=acute_pool switches it on)")
+    assert no_effect_note(ACUTE_OFF, ["acute.enabled=false"]) is None
+    on = OmegaConf.create({"acute": {"enabled": True}})
+    assert no_effect_note(on, ["acute.beds=1600"]) is None
+
+
+def test_both_parts_off_give_one_line():
+    both = OmegaConf.create({"housing": {"enabled": False}, "acute": {"enabled": False}})
+    assert no_effect_note(both, ["housing.coordinators.fte=2", "acute.beds=9"]) == (
+        "housing is off, so housing.coordinators.fte=2 has no effect (housing=default switches it on); "
+        "the acute bed pool is off, so acute.beds=9 has no effect (acute.enabled=true or "
+        "scenario=acute_pool switches it on)")

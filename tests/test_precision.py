@@ -242,6 +242,16 @@ def test_an_adaptive_limit_below_the_replications_asked_for_is_refused():
     assert precision_settings({"precision": {"adaptive": True, "max_replications": 1}}).adaptive
 
 
+def test_adaptive_replications_with_no_kpi_to_measure_are_refused():
+    # with nothing to measure, the run stopped at once and reported the target met
+    with pytest.raises(ConfigError) as caught:
+        precision_settings({"precision": {"adaptive": True, "kpis": []}})
+    assert str(caught.value) == (
+        "precision.kpis: is empty, so adaptive replications have nothing to measure; fix: name the KPIs "
+        "to reach the target on, e.g. [delayed_days_per_year], or set precision.adaptive=false")
+    assert precision_settings({"precision": {"kpis": []}}).kpis == ()  # no adaptive batches: no check
+
+
 def test_adaptive_run_adds_replications_until_the_target(tmp_path):
     cfg = load_config(["scenario=quick", "replications=2", "outputs.patients=false",
                        "precision.adaptive=true", "precision.batch=3", "precision.max_replications=8",

@@ -1,10 +1,11 @@
-"""A note when the command line sets what the run does not use: housing settings with housing off.
+"""A note when the command line sets what the run does not use: settings of a part that is off.
 
 ``flowsim housing=off housing.coordinators.fte=4`` runs the core model alone; the coordinators are
 never read, and the planner who set them would see results that look like theirs. So is a scheme
 that works through housing (``flowsim housing=off scheme=kettering``: its coordinator never starts),
-wherever the scheme was chosen. The run goes on (a sweep may switch housing on in some jobs and not
-in others) with one line saying so.
+wherever the scheme was chosen. Likewise the acute bed pool's settings while it is off
+(``acute.beds=1600`` without ``acute.enabled=true``). The run goes on (a sweep may switch a part on
+in some jobs and not in others) with one line saying so.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from omegaconf import DictConfig
 __all__ = ["no_effect_note", "scheme_sets_housing"]
 
 
-def _sets_housing(override: str) -> bool:
-    """Whether ``override`` sets a value under ``housing`` (not ``housing=off``, a choice of file)."""
+def _sets_under(override: str, section: str) -> bool:
+    """Whether ``override`` sets a value under ``section`` (not its switch, nor ``housing=off``, a choice
+    of file)."""
     key, _, value = override.lstrip("+~").partition("=")
-    if key == "housing.enabled":
+    if key == f"{section}.enabled":
         return False
-    return key.startswith("housing.") or (key == "housing" and value.lstrip().startswith("{"))
+    return key.startswith(f"{section}.") or (key == section and value.lstrip().startswith("{"))
 
 
 def _named(override: str) -> str:
@@ -85,7 +87,9 @@ def scheme_sets_housing(scheme: str | None, config_sources: Iterable[Mapping[str
 
 
 def no_effect_note(cfg: DictConfig, overrides: Sequence[str], scheme: str | None = None) -> str | None:
-    """One line naming the overrides (and the scheme) that set housing values while housing is off.
+    """One line naming the overrides (and the scheme) that set values of a part that is off.
+
+    The parts with a switch: housing (``housing.enabled``) and the acute bed pool (``acute.enabled``).
 
     Parameters
     ----------
@@ -100,14 +104,21 @@ def no_effect_note(cfg: DictConfig, overrides: Sequence[str], scheme: str | None
     Returns
     -------
     str or None
-        The note, or None when housing is on or nothing set goes unused.
+        The note (one clause a part), or None when nothing set goes unused.
     """
+    notes = []
     housing = cfg.get("housing")
-    if housing is None or bool(housing.get("enabled")):
-        return None
-    unused = [f"scheme={scheme}"] if scheme else []
-    unused += [_named(o) for o in overrides if _sets_housing(o)]
-    if not unused:
-        return None
-    return (f"housing is off, so {', '.join(unused)} {'has' if len(unused) == 1 else 'have'} no effect "
-            "(housing=default switches it on)")
+    if housing is not None and not bool(housing.get("enabled")):
+        unused = [f"scheme={scheme}"] if scheme else []
+        unused += [_named(o) for o in overrides if _sets_under(o, "housing")]
+        if unused:
+            notes.append(f"housing is off, so {', '.join(unused)} {'has' if len(unused) == 1 else 'have'} no "
+                         "effect (housing=default switches it on)")
+    acute = cfg.get("acute")
+    if acute is not None and not bool(acute.get("enabled")):
+        unused = [_named(o) for o in overrides if _sets_under(o, "acute")]
+        if unused:
+            notes.append(f"the acute bed pool is off, so {', '.join(unused)} "
+                         f"{'has' if len(unused) == 1 else 'have'} no effect (acute.enabled=true or "
+                         "scenario=acute_pool switches it on)")
+    return "; ".join(notes) or None

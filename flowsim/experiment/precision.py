@@ -94,6 +94,10 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
                           "write e.g. [delayed_days_per_year, nctr_census_mean]")
     adaptive = flag(spec.get("adaptive"), "precision.adaptive")
     replications = config.get("replications", 1)
+    if adaptive and spec.get("kpis") is not None and not kpis:  # nothing to measure: "met" at once
+        raise ConfigError("precision.kpis", "is empty, so adaptive replications have nothing to measure",
+                          "name the KPIs to reach the target on, e.g. [delayed_days_per_year], or set "
+                          "precision.adaptive=false")
     if adaptive and isinstance(replications, int) and maximum < replications:
         raise ConfigError("precision.max_replications", f"is {maximum}, below replications={replications}, "
                           "so adaptive replications could never add one",

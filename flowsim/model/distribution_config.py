@@ -62,7 +62,8 @@ def _spread(mean: float, sd: float, field: str) -> None:
     """Refuse an sd outside [MIN_CV, MAX_CV] times the mean (quantiles lose precision beyond)."""
     if not MIN_CV * mean <= sd <= MAX_CV * mean:
         raise ConfigError(f"{field}.sd", f"({sd:g}) must be between {MIN_CV:g} and {MAX_CV:g} times the "
-                          f"mean ({mean:g})", "use kind=fixed for a constant duration, or a smaller sd")
+                          f"mean ({mean:g})", "use kind=fixed for a constant duration" if sd < MIN_CV * mean
+                          else f"give an sd of at most {fmt(MAX_CV * mean)}")
 
 
 def _mean_in_range(mean: float, field: str) -> None:

@@ -161,7 +161,12 @@ def _flat(name: str, spec: Mapping[str, Any], type_names: tuple[str, ...] | None
         if type_names is not None and barrier not in type_names:
             raise ConfigError(f"{field}.barrier_types", f"unknown barrier type {barrier!r}",
                               use_one_of(barrier, type_names))
-    pathways = tuple(spec.get("pathways") or _HOME_PATHWAYS)
+    given = spec.get("pathways")
+    if given is not None and len(given) == 0:  # [] would read as "not given": both home pathways
+        raise ConfigError(f"{field}.pathways", "must be a non-empty list such as [P1]",
+                          f"list the pathways it takes, e.g. {field}.pathways=[P1], or leave it out "
+                          "for P0 and P1")
+    pathways = tuple(given or _HOME_PATHWAYS)
     for pathway in pathways:
         if pathway not in _HOME_PATHWAYS:
             raise ConfigError(f"{field}.pathways", f"pathway {pathway!r} cannot use a flat",

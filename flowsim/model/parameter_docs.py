@@ -108,8 +108,8 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                                "run; when set it replaces rate_per_day and both profiles"),
     },
     OtherReasonsConfig: {
-        "probability": FieldDoc("probability (0-1)", "Share of P0 (simple discharge) episodes held for "
-                                "other reasons instead of the admin delay",
+        "probability": FieldDoc("probability (0 to below 1)", "Share of P0 (simple discharge) episodes held "
+                                "for other reasons instead of the admin delay",
                                 "fitted by flowsim-calibrate targets to the SitRep's other reasons"),
         "delay_days": FieldDoc("days", "How long such a patient stays after NCTR (unused while the "
                                "probability is 0)", "fitted by flowsim-calibrate targets"),
