@@ -258,3 +258,8 @@ def test_a_follow_up_shorter_than_a_day_is_still_a_feature():
     assert "coordinator follow-up after the fix (mean 0.5 d)" in scenario_features(short)
     none = replace(oldham, housing=replace(oldham.housing, follow_up=Fixed(0.0)))
     assert not any(f.startswith("coordinator follow-up") for f in scenario_features(none))
+
+
+def test_a_census_of_one_patient_is_singular(base):
+    scenario = replace(base, initial_census=InitialCensus(waiting=(("P3", (None,)),)))
+    assert scenario_features(scenario)[-1] == "warm start from a census (1 patient)"

@@ -121,3 +121,35 @@ def test_both_parts_off_give_one_line():
         "housing is off, so housing.coordinators.fte=2 has no effect (housing=default switches it on); "
         "the acute bed pool is off, so acute.beds=9 has no effect (acute.enabled=true or "
         "scenario=acute_pool switches it on)")
+
+
+UNITS = OmegaConf.create({"services": {"ic_beds": {"max_stay_days": None},
+                                       "care_home_unit": {"max_stay_days": 56}},
+                          "housing": {"enabled": True, "flats": {"step_down": {"enforce_max_stay": False},
+                                                                 "enforced": {"enforce_max_stay": True}}}})
+
+
+def test_a_setting_that_needs_another_unset_is_named():
+    assert no_effect_note(UNITS, ["services.ic_beds.cost_per_over_length_day=90", "seed=2",
+                                  "housing.flats.step_down.move_on={home:0.5,P3:0.5}"]) == (
+        "services.ic_beds.cost_per_over_length_day=90 has no effect without services.ic_beds.max_stay_days "
+        "(the contracted maximum stay it charges beyond); housing.flats.step_down.move_on has no effect "
+        "without housing.flats.step_down.enforce_max_stay=true (tenants move on only at an enforced "
+        "maximum stay)")
+
+
+@pytest.mark.parametrize("override", [
+    "services.care_home_unit.cost_per_over_length_day=90",  # it has a maximum stay
+    "services.nowhere.cost_per_over_length_day=90",  # not a unit: the config check names it
+    "housing.flats.enforced.move_on.home=1.0",  # enforced
+    "services.ic_beds.max_stay_days=30",
+])
+def test_a_setting_whose_partner_is_set_is_not_named(override):
+    assert no_effect_note(UNITS, [override]) is None
+
+
+def test_move_on_with_housing_off_is_named_once():
+    cfg = OmegaConf.merge(UNITS, {"housing": {"enabled": False}})
+    assert no_effect_note(cfg, ["housing.flats.step_down.move_on.home=1"]) == (
+        "housing is off, so housing.flats.step_down.move_on.home=1 has no effect (housing=default switches "
+        "it on)")

@@ -4,7 +4,8 @@
 never read, and the planner who set them would see results that look like theirs. So is a scheme
 that works through housing (``flowsim housing=off scheme=kettering``: its coordinator never starts),
 wherever the scheme was chosen. Likewise the acute bed pool's settings while it is off
-(``acute.beds=1600`` without ``acute.enabled=true``). The run goes on (a sweep may switch a part on
+(``acute.beds=1600`` without ``acute.enabled=true``), a unit's over-length cost without its maximum stay,
+and a flat's ``move_on`` while its maximum stay is not enforced. The run goes on (a sweep may switch a part on
 in some jobs and not in others) with one line saying so.
 """
 
@@ -89,7 +90,9 @@ def scheme_sets_housing(scheme: str | None, config_sources: Iterable[Mapping[str
 def no_effect_note(cfg: DictConfig, overrides: Sequence[str], scheme: str | None = None) -> str | None:
     """One line naming the overrides (and the scheme) that set values of a part that is off.
 
-    The parts with a switch: housing (``housing.enabled``) and the acute bed pool (``acute.enabled``).
+    The parts with a switch: housing (``housing.enabled``) and the acute bed pool (``acute.enabled``);
+    and settings that need another: a unit's ``cost_per_over_length_day`` its ``max_stay_days``, a
+    flat's ``move_on`` its ``enforce_max_stay``.
 
     Parameters
     ----------
@@ -121,4 +124,26 @@ def no_effect_note(cfg: DictConfig, overrides: Sequence[str], scheme: str | None
             notes.append(f"the acute bed pool is off, so {', '.join(unused)} "
                          f"{'has' if len(unused) == 1 else 'have'} no effect (acute.enabled=true or "
                          "scenario=acute_pool switches it on)")
+    notes += [clause for o in overrides if (clause := _needs(o, cfg))]
     return "; ".join(notes) or None
+
+
+def _needs(override: str, cfg: DictConfig) -> str | None:
+    """A clause for ``override`` if it sets what only another setting, unset in ``cfg``, brings into play.
+
+    A unit's ``cost_per_over_length_day`` is charged beyond its ``max_stay_days`` (none: never); a
+    flat's ``move_on`` says where its tenants go at a maximum stay only ``enforce_max_stay`` enforces.
+    """
+    key = override.lstrip("+~").partition("=")[0].split(".")
+    if len(key) == 3 and key[0] == "services" and key[2] == "cost_per_over_length_day":
+        unit = (cfg.get("services") or {}).get(key[1])
+        if unit is not None and unit.get("max_stay_days") is None:
+            return (f"{_named(override)} has no effect without services.{key[1]}.max_stay_days (the "
+                    "contracted maximum stay it charges beyond)")
+    if len(key) >= 4 and key[:2] == ["housing", "flats"] and key[3] == "move_on":
+        housing = cfg.get("housing") or {}
+        flat = (housing.get("flats") or {}).get(key[2])
+        if housing.get("enabled") and flat is not None and not flat.get("enforce_max_stay"):
+            return (f"{_named(override)} has no effect without housing.flats.{key[2]}.enforce_max_stay=true "
+                    "(tenants move on only at an enforced maximum stay)")
+    return None

@@ -151,6 +151,6 @@ def scenario_features(scenario: Scenario) -> list[str]:
             described.append(f"down to {100 * lowest:g} % in some months")
         if described:
             features.append(f"{label} ({', '.join(described)})")
-    if scenario.initial_census.patients:
-        features.append(f"warm start from a census ({scenario.initial_census.patients:,} patients)")
+    if census := scenario.initial_census.patients:
+        features.append(f"warm start from a census ({census:,} patient{'' if census == 1 else 's'})")
     return features
