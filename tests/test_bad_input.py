@@ -164,6 +164,14 @@ CASES: dict[str, Case] = {
                                      field=f"{UNIT}.staff_absence.fraction_of_days"),
     "unit key typo with +": case(f"+{UNIT}.capcity=10", field=f"{UNIT}.capcity", also=f"{UNIT}.capacity"),
     "unit name typo": case("services.ic_bedz.capacity=10", field="services.ic_bedz", also="ic_beds"),
+    # a new entry of an open mapping needs Hydra's leading +; the fix says so, with the value typed
+    "new unit set without +": case(
+        "services.step_up.capacity=10", field="services.step_up",
+        also="or add a new one whole, with a leading +: +services.step_up={pathways"),
+    "move_on destination set without +": case(
+        "housing=step_down_flats", "housing.flats.step_down.move_on.P1=1",
+        field="housing.flats.step_down.move_on.P1",
+        also="use one of home, or add it with a leading +: +housing.flats.step_down.move_on.P1=1"),
     "new unit set key by key": case("+services.step_up.capacity=10", field="services.step_up",
                                     also="whole"),
     "new flat scheme set key by key": case("+housing.flats.x.capacity=3", field="housing.flats.x",

@@ -32,8 +32,28 @@ from flowsim.model.strict import WHOLE_EXAMPLES, check_keys, closest, schema_at
 __all__ = ["describe_error"]
 
 
-def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
-    """A fix for an unknown key: the closest valid name under the same parent, if any."""
+def _new_entry(key: str, chain: list[BaseException], given: str | None) -> str | None:
+    """How to add ``key`` to an open mapping (units, a flat's ``move_on``, ...) from the command line.
+
+    Hydra adds a key that is not in the config only with a leading ``+``; a new named entry (a unit,
+    a flat scheme) is given whole. None unless the command line set ``key`` and its parent is such
+    a mapping.
+    """
+    parent = schema_at(key.split(".")[:-1])
+    if _override_key(chain) is None or typing.get_origin(parent) is not dict:
+        return None
+    kind = schema_at(key.split("."))
+    if dataclasses.is_dataclass(kind):
+        return f"add a new one whole, with a leading +: +{key}={WHOLE_EXAMPLES.get(kind.__name__, '{...}')}"
+    for error in chain:  # Hydra's own hint carries the value typed
+        match = re.search(r"To append to your config use \+[^=\s]+=(\S+)", str(error))
+        given = given or (match.group(1) if match else None)
+    return f"add it with a leading +: +{key}={given or '...'}"
+
+
+def _key_problem(omega: OmegaConfBaseException, key: str, new_entry: str | None = None) -> str | None:
+    """A fix for an unknown key: the closest valid name under the same parent, if any; else the names
+    there, and ``new_entry`` (how to add one) where the parent is an open mapping."""
     parent = getattr(omega, "parent_node", None)
     name = key.rsplit(".", 1)[-1]
     options = [str(k) for k in parent.keys()] if OmegaConf.is_dict(parent) else []
@@ -45,11 +65,12 @@ def _key_problem(omega: OmegaConfBaseException, key: str) -> str | None:
         return f"did you mean {key.rsplit('.', 1)[0] + '.' if '.' in key else ''}{guess}?"
     if key.startswith("hydra."):  # Hydra's own settings, not the schema's
         return "see flowsim --hydra-help and Hydra's documentation for its settings"
-    if options:
-        if len(options) > 16:
-            return "flowsim --cfg job lists the settings (docs/reference/parameters.md describes them)"
-        return f"use one of {', '.join(options)}"
-    return None
+    if options and len(options) > 16:
+        return "flowsim --cfg job lists the settings (docs/reference/parameters.md describes them)"
+    listed = f"use one of {', '.join(options)}" if options else None
+    if new_entry is not None:
+        return f"{listed}, or {new_entry}" if listed else new_entry
+    return listed
 
 
 # OmegaConf's words for a value the schema's type refuses, and what the type is in a user's words
@@ -170,7 +191,8 @@ def describe_error(error: BaseException) -> str | None:
         key = _field(omega, chain)
         message = str(getattr(omega, "msg", None) or omega).strip().splitlines()[0]
         if re.search(r"Key '.*' (is )?not in", message):
-            fix = _key_problem(omega, key) or "check the spelling: flowsim --cfg job lists the settings"
+            fix = (_key_problem(omega, key, _new_entry(key, chain, _given(message, chain)))
+                   or "check the spelling: flowsim --cfg job lists the settings")
             if key in GROUPS:  # a group's file without its package line lands under the group's name
                 prefixed = _group_as_prefix(key, chain)  # or the command line put the group's name first
                 if prefixed is not None:
