@@ -356,3 +356,15 @@ def test_seasonal_caution_names_seasonal_places_and_arrangement_too():
                            "pathways.arrangement_month_factors vary by month, so part of")
     assert note.endswith("compare with each of them flat (twelve 1s).")
     assert seasonal_inputs({"services": {"a": {}}, "pathways": {}}) == []
+
+
+def test_the_acute_bed_pool_is_a_series_when_it_is_on():
+    # the pool starts empty and fills over the clinical stays: its settling counts for the warm-up too
+    scenario = load_scenario(["scenario=quick", "acute.enabled=true", "acute.beds=300",
+                              "acute.clinical_los_days={kind:fixed,value:4}", "run.horizon_days=90"])
+    series = run_for_warm_up(scenario, 2)
+    assert list(series)[-1] == "acute_beds_occupied"
+    beds = series["acute_beds_occupied"]
+    assert (beds[:, 0] == 0).all() and beds.max() <= 300 and beds[:, -1].min() > 0
+    fig = warm_up_figure(series, suggest_warm_up(series))
+    assert "Acute bed pool: occupied" in [ax.get_title().splitlines()[0] for ax in fig.axes]

@@ -1,8 +1,8 @@
 """``flowsim-warmup``: how long a warm-up does this system need?
 
 Runs a few long replications from an empty system (no warm-up; from the census when
-``run.initial_census`` gives one), suggests ``run.warm_up_days`` from
-the NCTR census and every unit's occupancy (MSER-5, :mod:`flowsim.experiment.warmup`) and draws them with
+``run.initial_census`` gives one), suggests ``run.warm_up_days`` from the NCTR census, every unit's
+occupancy and the acute bed pool's (MSER-5, :mod:`flowsim.experiment.warmup`) and draws them with
 Welch's moving average::
 
     flowsim-warmup [--replications 5] [--horizon-days 730] [--figure warmup.png] [--n-jobs 1]
@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         "documentation: docs/model.md (Experimentation) in the flowsim source"),
         description=(
         "Run a few long replications of a flowsim system from empty (no warm-up), suggest "
-        "run.warm_up_days from when the NCTR census and unit occupancies settle (MSER-5), and draw "
+        "run.warm_up_days from when the NCTR census and the occupancy of units (and of the acute bed pool) "
+        "settle (MSER-5), and draw "
         "them (Welch's moving average)."))
     parser.add_argument("--replications", type=int, default=5,
                         help="replications to run (default: 5)")

@@ -246,7 +246,8 @@ class _CensusTask:
         from flowsim.model.journey import simulate
 
         census = compute_metrics(simulate(self.scenario, replication)).census
-        names = ["nctr_census", *(f"occupied_{unit.name}" for unit in self.scenario.units)]
+        names = ["nctr_census", *(f"occupied_{unit.name}" for unit in self.scenario.units),
+                 *(["acute_beds_occupied"] if self.scenario.acute.enabled else [])]  # its pool fills too
         return replication, {name: np.asarray(census[name], dtype=float) for name in names}
 
 
@@ -271,9 +272,9 @@ def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
     Returns
     -------
     dict of str to numpy.ndarray
-        ``nctr_census`` (NCTR patients in acute beds at midnight) and ``occupied_<unit>`` (occupied
-        places at midnight) for each unit, each replications x days (column *j* is midnight of day
-        *j*).
+        ``nctr_census`` (NCTR patients in acute beds at midnight), ``occupied_<unit>`` (occupied
+        places at midnight) for each unit and, with the acute bed pool on, ``acute_beds_occupied``;
+        each replications x days (column *j* is midnight of day *j*).
     """
     from flowsim.experiment.runner import iter_replications
 

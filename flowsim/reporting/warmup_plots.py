@@ -26,6 +26,8 @@ def _title_and_unit(name: str) -> tuple[str, str]:
         return "NCTR census (all pathways)", "patients at midnight"
     if name.startswith("nctr_census_"):
         return f"NCTR census, {name.removeprefix('nctr_census_')}", "patients at midnight"
+    if name == "acute_beds_occupied":
+        return "Acute bed pool: occupied", "occupied beds"
     if name.startswith("occupied_"):
         return f"Occupied: {name.removeprefix('occupied_')}", "occupied places"
     return name, "count at midnight"
