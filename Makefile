@@ -76,9 +76,12 @@ report: $(RUN_STAMP)
 # e.g. make mutate MUTANTS='flowsim.measures.metrics*'. Writes mutation/REPORT.md; fails under 90 % a module.
 # With MUTANTS, the mutants of other modules are kept but mutmut's map of which tests reach which function
 # is rebuilt (a few minutes): mutmut extends it only with new tests, so older tests that reach a function
-# added since are left off, its mutants run against too few tests, and survive falsely.
+# added since are left off, its mutants run against too few tests, and survive falsely. mutmut copies
+# flowsim's other files (configs, data) only when missing from mutants/, so they are removed first: a
+# config changed since would otherwise be tested as it was (and the tests fail before any mutant runs).
 mutate: $(DEV_STAMP)
-	$(if $(MUTANTS),rm -f mutants/mutmut-stats.json,rm -rf mutants)
+	$(if $(MUTANTS),rm -f mutants/mutmut-stats.json; [ ! -d mutants/flowsim ] || find mutants/flowsim \
+		-type f ! -name '*.py' ! -name '*.meta' ! -name '*.spans' -delete,rm -rf mutants)
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/python mutation/report.py
 
