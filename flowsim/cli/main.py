@@ -64,8 +64,9 @@ def _task(cfg: DictConfig) -> None:
     overrides = list(hydra_cfg.overrides.task)
     job = hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None
     scheme = hydra_cfg.runtime.choices.get("scheme")
-    unused = no_effect_note(cfg, overrides, scheme if scheme_sets_housing(
-        scheme, hydra_cfg.runtime.config_sources) else None)
+    housing_off = cfg.get("housing") is not None and not cfg.housing.get("enabled")
+    unused = no_effect_note(cfg, overrides, scheme if housing_off and scheme_sets_housing(
+        scheme, hydra_cfg.runtime.config_sources) else None)  # the scheme's file is read only then
     for note in (unused, warm_start_note(cfg)):
         if note is not None:
             print(f"flowsim: note: {note}", file=sys.stderr)
