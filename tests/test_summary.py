@@ -526,7 +526,7 @@ def _comparison(**extra) -> pd.DataFrame:
 
 def test_comparison_every_line():
     assert format_comparison(_comparison(), (OPTION,)).splitlines() == [
-        "Against baseline job 0 (paired over 1 replications; ± = 95 % CI half-width)",
+        "Against baseline job 0 (paired over 1 replication; ± = 95 % CI half-width)",
         "option             delayed days avoided/yr  per added place  added cost/yr (GBP)  "
         "net saving/yr (GBP)  return per GBP",
         "-" * 117,
@@ -559,8 +559,11 @@ def test_comparison_labels_two_swept_values_or_the_job():
                                                     "care_home_unit=20, seed=2"]
     by_job = format_comparison(_comparison().assign(job=["a", "b", "c"], baseline_job="a"), ())
     lines = by_job.splitlines()
-    assert lines[0] == "Against baseline job a (paired over 1 replications; ± = 95 % CI half-width)"
+    assert lines[0] == "Against baseline job a (paired over 1 replication; ± = 95 % CI half-width)"
     assert [row.split(" ")[0] for row in lines[3:]] == ["a", "b", "c"]
+    # job numbers stay whole beside float columns (a one-value sweep swept nothing: found by a QA pass)
+    numbered = format_comparison(_comparison(), ()).splitlines()[3:]
+    assert [row.split(" ")[0] for row in numbered] == ["0", "1", "2"]
 
 
 def test_comparison_of_a_single_job():

@@ -196,7 +196,8 @@ def _search(args: argparse.Namespace, spec: SizingSpec, base: DictConfig, output
             print(f"{PROG}: note: the results of an earlier search in {output} are removed, to be written "
                   "anew by this one (the replications it finished are reused where the mix and seed match)",
                   file=sys.stderr)
-        print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} mixes; "
+        print(f"{PROG}: {len(spec.dimensions)} decision(s), a grid of {spec.grid_size:,} "
+              f"{'mix' if spec.grid_size == 1 else 'mixes'}; "
               f"{spec.search.trials} trials of {spec.search.replications} replications (seed {spec.seed}), "
               f"{'targets: ' + ', '.join(map(str, spec.constraints)) if spec.constraints else 'no targets'}")
         bar = _progress_bar(spec, progress)

@@ -19,7 +19,14 @@ def _figure(value: float | None, fmt: str) -> str:
     """``value`` formatted, or "n/a" when it is null or NaN (a KPI the replications gave no number for)."""
     if value is None or value != value:
         return "n/a"
-    return format(value, fmt)
+    text = format(value, fmt)
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0"
+
+
+def _kpi_format(value: float | None) -> str:
+    """Two decimals below 100 (a mean delay of 1.91 days, a target written to two: <= 1.50), whole
+    numbers above."""
+    return ",.0f" if value is not None and abs(value) >= 100 else ",.2f"
 
 
 def money(value: float | None) -> str:
@@ -49,6 +56,11 @@ def _against(block: Mapping[str, Any], heading: str) -> list[str]:
     return lines
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 replication``, ``20 replications``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def shown(values: Mapping[str, Any], name: str) -> str:
     """A decision's value for people: a surge block of 0 places has no dates ("-")."""
     block, _, part = name.rpartition(".")
@@ -70,7 +82,8 @@ def format_sizing(path: str | Path) -> str:
         lines.append(f"  {name:{width}}  {shown(rec['recommended'], name):>12}  {shown(today, name):>12}")
     objective = {"mean": rec["objective_mean"], "ci_low": rec["objective_ci_low"],
                  "ci_high": rec["objective_ci_high"]}
-    lines.append(f"  {rec['objective']}: {_ci(objective, ',.0f')} over {rec['replications']} replications")
+    lines.append(f"  {rec['objective']}: {_ci(objective, _kpi_format(objective['mean']))} over "
+                 f"{_count(rec['replications'], 'replication')}")
     if rec["constraints"]:
         lines.append("  targets met with confidence: " + ("yes" if rec["meets_targets_with_confidence"]
                                                           else "NO - the nearest miss is shown"))
@@ -80,15 +93,18 @@ def format_sizing(path: str | Path) -> str:
         lines += _against(validation["against_today"], f"Validation on new seeds (seed {validation['seed']}, "
                           f"{validation['replications']} replications):")
         for target in validation["targets"]:
-            verdict = "met" if target["met"] else "NOT met"
-            if target["met_with_confidence"]:
-                verdict += " with confidence"
+            # as the board pack says it: met on average is not met with the confidence asked for
+            verdict = ("NOT met" if not target["met"]
+                       else "met with confidence" if target["met_with_confidence"]
+                       else f"met on average, not with {rec['confidence']:.0%} confidence")
             # two decimals below 100: a target may be written to two (<= 1.50), and 1.3 hides how close
             mean = target["mean"]
             fmt = ",.1f" if mean is not None and abs(mean) >= 100 else ",.2f"
             lines.append(f"  {target['target']}: mean {_figure(mean, fmt)} - {verdict}")
     search = rec["search"]
-    lines.append(f"Search: {search['candidates_tried']} of {search['grid_size']:,} mixes tried, "
-                 f"{search['replications_simulated'] + search['replications_reused']:,} replications "
+    grid = search["grid_size"]
+    mixes = "mix" if grid == 1 else "mixes"
+    lines.append(f"Search: {search['candidates_tried']:,} of {grid:,} {mixes} tried, "
+                 f"{_count(search['replications_simulated'] + search['replications_reused'], 'replication')} "
                  f"in all ({search['replications_reused']:,} taken from checkpoints)")
     return "\n".join(lines)

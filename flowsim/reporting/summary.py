@@ -173,12 +173,18 @@ def _signed(value: float, digits: int) -> str:
     return f"{round(value, digits) + 0.0:,.{digits}f}"
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 replication``, ``4 replications``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def format_comparison(comparison: pd.DataFrame, swept: tuple[str, ...]) -> str:
     """Render delayed days avoided and net saving per job as plain text."""
     rows = []
     for i, r in comparison.iterrows():
         # .at keeps each swept value's own type (iterrows would turn 10 into 10.0)
-        label = ", ".join(f"{parameter_label(k)}={comparison.at[i, k]}" for k in swept) or str(r["job"])
+        label = (", ".join(f"{parameter_label(k)}={comparison.at[i, k]}" for k in swept)
+                 or str(comparison.at[i, "job"]))
         avoided = r["delayed_days_avoided_per_year"]
         half = r["delayed_days_avoided_per_year_half_width"]
         rows.append([
@@ -191,7 +197,7 @@ def format_comparison(comparison: pd.DataFrame, swept: tuple[str, ...]) -> str:
             "-" if math.isnan(r["return_per_pound"]) else _signed(r["return_per_pound"], 2),
         ])
     lines = [f"Against baseline job {comparison['baseline_job'].iloc[0]} "
-             f"(paired over {int(comparison['pairs'].min())} replications; ± = 95 % CI half-width)"]
+             f"(paired over {_count(int(comparison['pairs'].min()), 'replication')}; ± = 95 % CI half-width)"]
     lines += _table(["option", "delayed days avoided/yr", "per added place", "added cost/yr (GBP)",
                      "net saving/yr (GBP)", "return per GBP"], rows)
     return "\n".join(lines)
