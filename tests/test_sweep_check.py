@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -174,3 +176,31 @@ def test_slurm_is_refused_before_the_sweep_where_there_is_no_srun(monkeypatch):
     assert caught.value.field == "hydra/launcher"
     monkeypatch.setattr(sweep_check.shutil, "which", lambda name: f"/usr/bin/{name}")
     sweep_check.check_launcher(slurm)  # on a Slurm node it goes ahead
+
+
+def test_a_changed_sweep_removes_the_earlier_tables_before_its_jobs_run(tmp_path):
+    # Interrupted, a changed sweep left the earlier sweep's results.parquet for pandas or DuckDB to read
+    # as its own (found by a QA pass); an unchanged rerun keeps them until it writes its own.
+    sweep = tmp_path / "s"
+    first = _flowsim("-m", *TINY, "seed=3,4", f"hydra.sweep.dir={sweep}")
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = _flowsim("-m", *TINY, "seed=3,4", f"hydra.sweep.dir={sweep}")
+    assert again.returncode == 0 and "gathered an earlier sweep" not in again.stderr
+    tables = ["collected.json", "results.parquet", "summary.csv", "comparison.csv"]
+    assert all((sweep / name).is_file() for name in tables)
+    changed = subprocess.Popen(
+        [sys.executable, "-m", "flowsim", "-m", *TINY[:2], "run.horizon_days=36500", "outputs.summary=false",
+         "outputs.patients=false", "seed=5,6", f"hydra.sweep.dir={sweep}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while any((sweep / name).exists() for name in tables):  # gone while the sweep runs, not at its end
+            assert changed.poll() is None and time.monotonic() < deadline, changed.communicate()[1][-2000:]
+            time.sleep(0.1)
+        assert changed.poll() is None
+        assert json.loads((sweep / "sweep.json").read_text())["jobs"]["0"]["identity"]["seed"] == 5
+    finally:
+        changed.send_signal(signal.SIGINT)
+        _, stderr = changed.communicate(timeout=120)
+    assert (f"flowsim: note: collected.json, results.parquet, summary.csv, comparison.csv in {sweep} "
+            "gathered an earlier sweep's jobs: removed, to be written anew when this sweep ends") in stderr

@@ -92,10 +92,17 @@ class ValidateSweep(Callback):
         except ConfigError as error:
             print(f"flowsim: error: {error}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
-        from flowsim.experiment.sweep_jobs import write_sweep_record  # with pandas: once the jobs are checked
+        from flowsim.experiment.sweep import remove_tables  # with pandas: once the jobs are checked
+        from flowsim.experiment.sweep_jobs import recorded_jobs, write_sweep_record
 
-        command = [*config.hydra.overrides.hydra, *config.hydra.overrides.task]
-        write_sweep_record(str(config.hydra.sweep.dir), jobs, command)
+        sweep_dir = str(config.hydra.sweep.dir)
+        earlier = recorded_jobs(sweep_dir)
+        write_sweep_record(sweep_dir, jobs, [*config.hydra.overrides.hydra, *config.hydra.overrides.task])
+        if earlier is not None and recorded_jobs(sweep_dir) != earlier:
+            removed = remove_tables(sweep_dir)  # gathered from the earlier jobs: not this sweep's
+            if removed:
+                print(f"flowsim: note: {', '.join(removed)} in {sweep_dir} gathered an earlier sweep's jobs: "
+                      "removed, to be written anew when this sweep ends", file=sys.stderr)
 
 
 class RefuseBusyRunDir(Callback):

@@ -38,7 +38,7 @@ from flowsim.measures.aggregate import summarise
 from flowsim.model.errors import ConfigError
 
 __all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "check_writable", "collect_sweep", "find_jobs",
-           "parse_override", "sweep_job_ids", "write_sweep_tables"]
+           "parse_override", "remove_tables", "sweep_job_ids", "write_sweep_tables"]
 
 COLLECTED_FILE = "collected.json"
 # What collect_sweep (and flowsim-collect after it) write at the top of a sweep directory.
@@ -222,6 +222,20 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
     if write:
         write_sweep_tables(root, tables)
     return tables
+
+
+def remove_tables(sweep_dir: str | Path) -> list[str]:
+    """Delete the gathered tables of ``sweep_dir`` (``collected.json`` first); return the names removed.
+
+    For a sweep that starts over other jobs than the tables were gathered from: until it ends and
+    gathers its own, a reader of ``results.parquet`` (pandas, DuckDB) would otherwise get the earlier
+    sweep's numbers with nothing to say so. The job folders are kept.
+    """
+    root = Path(sweep_dir)
+    removed = [name for name in (COLLECTED_FILE, *_TABLES) if (root / name).is_file()]
+    for name in removed:
+        (root / name).unlink()
+    return removed
 
 
 def check_writable(sweep_dir: str | Path) -> None:

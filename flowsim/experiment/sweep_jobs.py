@@ -27,7 +27,8 @@ from flowsim.experiment.result_files import job_fix, read_json
 from flowsim.model.errors import ConfigError
 from flowsim.model.paths import ABSENT, lookup
 
-__all__ = ["SWEEP_FILE", "JobFolder", "SweepJobs", "find_jobs", "select_jobs", "write_sweep_record"]
+__all__ = ["SWEEP_FILE", "JobFolder", "SweepJobs", "find_jobs", "recorded_jobs", "select_jobs",
+           "write_sweep_record"]
 
 SWEEP_FILE = "sweep.json"
 _FIX_MIXED = ("move one sweep's job folders to another folder, or rerun the sweep into an empty "
@@ -63,6 +64,15 @@ def write_sweep_record(sweep_dir: str | Path,
                                "replications": replications}
                  for number, (job_overrides, identity, replications) in enumerate(jobs)},
     }, Path(sweep_dir) / SWEEP_FILE)
+
+
+def recorded_jobs(sweep_dir: str | Path) -> dict[str, Any] | None:
+    """The jobs ``sweep.json`` lists (overrides, identity, replications by job number), or None when
+    there is no readable record (a first run, or a sweep written before the record)."""
+    try:
+        return json.loads((Path(sweep_dir) / SWEEP_FILE).read_text(encoding="utf-8"))["jobs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def find_jobs(sweep_dir: str | Path) -> tuple[list[Path], list[Path]]:
