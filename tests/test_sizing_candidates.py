@@ -36,6 +36,22 @@ def test_dimensions_of_a_surge_block_are_searched_only_when_they_vary():
     assert [d.name for d in fixed.dimensions] == ["w.places"]
 
 
+@pytest.mark.parametrize(("key", "value", "message"), [
+    # -3 is a whole number: the problem is its sign (found by a QA pass: "must be whole numbers")
+    ("weeks", -3,
+     "variables.w.weeks: must be whole numbers >= 0, got -3; fix: give e.g. variables.w.weeks: 12"),
+    ("weeks", {"choices": [4, 2.5]}, "variables.w.weeks: must be whole numbers >= 0, got 2.5; fix: give e.g. "
+                                     "variables.w.weeks: 12"),
+    ("places", {"choices": [0, True]}, "variables.w.places: must be whole numbers >= 0, got True; fix: give "
+                                       "e.g. variables.w.places: {low: 0, high: 60}"),
+])
+def test_a_surge_count_that_is_not_a_whole_number_from_0_is_named(key, value, message):
+    block = {"surge": "u", "places": {"low": 0, "high": 4}, "start": "2025-12-01", "weeks": 6, key: value}
+    with pytest.raises(ConfigError) as error:
+        parse_sizing_spec({"variables": {"w": block}})
+    assert str(error.value) == message
+
+
 def test_apply_adds_a_path_the_system_does_not_have_yet_to_a_struct_config():
     base = OmegaConf.create({"services": {"u": {"capacity": 15, "capacity_schedule": []}}})
     OmegaConf.set_struct(base, True)  # as Hydra composes the system

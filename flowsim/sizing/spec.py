@@ -196,10 +196,11 @@ def _surge(name: str, entry: Mapping[str, Any], field: str) -> Surge:
         date_value(value, f"{field}.start")
     places = _dimension(f"{name}.places", entry["places"], f"{field}.places", None)
     weeks = _dimension(f"{name}.weeks", entry["weeks"], f"{field}.weeks", None)
-    for dimension, key in ((places, "places"), (weeks, "weeks")):
-        if dimension.choices and not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                                         for v in dimension.values):
-            raise ConfigError(f"{field}.{key}", "must be whole numbers", "give e.g. {low: 0, high: 60}")
+    for dimension, key, example in ((places, "places", "{low: 0, high: 60}"), (weeks, "weeks", "12")):
+        for v in dimension.values if dimension.choices else ():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                problem = f"must be whole numbers >= 0, got {v!r}"
+                raise ConfigError(f"{field}.{key}", problem, f"give e.g. {field}.{key}: {example}")
     return Surge(name, str(entry["surge"]), places, start, weeks)
 
 
