@@ -69,7 +69,7 @@ def _search(constraints=("delayed_days_per_year<=100", "utilisation>=0.8"), base
     evaluator.run([(BASELINE, 1, range(3))], "baseline")
     tried = tuple(standing(evaluator, c, 1, 3) for c in (TODAY, CHEAP, SHORT, WINTER))
     finalists = tuple(standing(evaluator, c, 1) for c in (CHEAP, SHORT, WINTER))
-    selection = Selection(finalists[2], finalists, {SHORT: 4}, 0.26, True)
+    selection = Selection(finalists[2], finalists, {SHORT: 4}, 0.26, True, undecided=2)
     against = (Paired("delayed_days_per_year", 30.0, 25.0, 35.0, 3),
                Paired("cost_total_per_year", -20.0, -30.0, -10.0, 3))
     result = SizingResult(finalists[2], selection, tried, TODAY, 8, against)
@@ -195,7 +195,7 @@ def test_the_recommendation_says_the_mix_today_the_difference_and_the_validation
         "against_today": {
             "delayed_days_per_year": {"mean": 30.0, "ci_low": 25.0, "ci_high": 35.0, "replications": 3},
             "cost_total_per_year": {"mean": -20.0, "ci_low": -30.0, "ci_high": -10.0, "replications": 3}},
-        "indifference": 0.26,
+        "indifference": 0.26, "selection_undecided": 2,
         "search": {"trials": 8, "candidates_tried": 4, "grid_size": 6,
                    "shortlist": [LABELS[CHEAP], LABELS[SHORT], LABELS[WINTER]],
                    "replications_simulated": 16, "replications_reused": 0, "candidates": 4},

@@ -305,6 +305,19 @@ def test_the_method_says_how_the_mix_was_found_and_what_the_numbers_are_not():
         "that the result is not an accident of the replications it was chosen on." + METHOD_END)
 
 
+def test_the_method_says_when_the_selection_stopped_before_it_could_tell_the_mixes_apart():
+    # a pack claimed "the best with 95 % probability" though the selection had run out of replications
+    # with three mixes in the running (found by a QA pass)
+    rec = {**REC, "constraints": [], "seed": 7, "indifference": 1000.0, "search": {"trials": 8},
+           "validation": None, "selection_undecided": 3}
+    assert method_text(rec).endswith(
+        "so the one kept would be the best with 95 % probability (mixes closer than GBP 1,000 a year are "
+        "treated as equally good). Here the procedure reached its limit of replications "
+        "(search.max_replications) with 3 mixes still too close to tell apart: the one kept has the lowest "
+        "mean of them, not a proven best (more replications would separate them)." + METHOD_END)
+    assert "proven best" not in method_text({**rec, "selection_undecided": 0})
+
+
 @pytest.mark.parametrize("objective, indifference", [
     ("delayed_days_per_year", 5.0),  # the indifference zone is said for costs only
     ("cost_total_per_year", None), ("cost_total_per_year", float("nan"))])

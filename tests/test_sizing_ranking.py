@@ -157,6 +157,7 @@ def test_a_mix_worse_beyond_the_boundary_is_ruled_out_after_the_replications_it_
     assert result.recommended.candidate == (1,) and result.recommended.n == 6
     assert result.recommended.objective == pytest.approx(100.5)
     assert result.indifference == 2.0 and result.met_with_confidence  # no targets to miss
+    assert result.undecided == 0  # told apart before max_replications
     assert [(s.candidate, s.n) for s in result.finalists] == [((2,), 6), ((1,), 6)]  # the shortlist's order
     assert [s.objective for s in result.finalists] == pytest.approx([104.5, 100.5])
     # the survivors' replications 3 to 5 were added in one batch (capped at max_replications 6)
@@ -180,6 +181,7 @@ def test_without_an_indifference_amount_it_is_a_fifth_of_a_percent_of_the_best_m
     assert result.indifference == pytest.approx(0.202)
     assert result.eliminated_at == {} and result.recommended.candidate == (1,)
     assert len(evaluator.executor.ran) == 12  # both mixes at max_replications
+    assert result.undecided == 2  # still in the running there: the recommendation is not a proven best
 
 
 def test_the_default_indifference_of_a_negative_objective_is_still_a_positive_amount():
@@ -199,6 +201,7 @@ def test_without_variance_any_mean_above_another_is_ruled_out_and_equal_ones_are
     result = select(evaluator, [(1,), (2,), (3,)])
     assert result.eliminated_at == {(2,): 3}
     assert result.recommended.candidate == (1,)  # level with mix 3: the shortlist's order decides
+    assert result.undecided == 2
     assert evaluator.executor.ran[9:] == [(1, 3), (1, 4), (1, 5), (3, 3), (3, 4), (3, 5)]
 
 

@@ -75,6 +75,16 @@ def test_money_days_and_confidence_intervals_read_as_written(text):
     assert "Search: 54 of 10,976 mixes tried, 400 replications in all (20 taken from checkpoints)" in text
 
 
+def test_a_selection_that_ran_out_of_replications_says_so(tmp_path, text):
+    assert "selection:" not in text  # told apart (recommendation.json of earlier searches: no entry)
+    path = tmp_path / "undecided.json"
+    path.write_text(json.dumps({**REC, "selection_undecided": 3}))
+    lines = format_sizing(path).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  cost_services_per_year: "))
+    assert lines[at + 1] == ("  selection: stopped at search.max_replications with 3 mixes too close to tell "
+                             "apart; the lowest mean is kept, not a proven best")
+
+
 def test_a_missed_target_is_said_plainly(tmp_path):
     path = tmp_path / "recommendation.json"
     path.write_text(json.dumps({**REC, "meets_targets_with_confidence": False}))

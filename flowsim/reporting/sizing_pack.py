@@ -406,6 +406,7 @@ def method_text(rec: Mapping[str, Any]) -> str:
     zone = (f" (mixes closer than {_level(objective, indifference)} a year are treated as equally good)"
             if indifference is not None and objective.startswith("cost_") else "")
     validation = rec.get("validation")
+    undecided = int(rec.get("selection_undecided") or 0)  # absent from packs of earlier searches
     return (
         "Every mix was simulated on **common random numbers**: replication *r* of every mix sees the same "
         f"patients (search seed {rec['seed']}), so differences between mixes come from the capacities, not "
@@ -415,7 +416,11 @@ def method_text(rec: Mapping[str, Any]) -> str:
         "one decision) until none was better. The best mixes were shortlisted and compared by **ranking "
         "and selection** (the fully sequential procedure of Kim and Nelson, 2001): replications are added "
         "and a mix is ruled out once it is worse than another by more than chance explains, so the one "
-        f"kept is the best with 95 % probability{zone}."
+        + (f"kept is the best with 95 % probability{zone}." if not undecided else
+           f"kept would be the best with 95 % probability{zone}. Here the procedure reached its limit of "
+           f"replications (search.max_replications) with {undecided} mixes still too close to tell apart: "
+           "the one kept has the lowest mean of them, not a proven best (more replications would "
+           "separate them).")
         + (f" Targets count as met when the one-sided {_percent(rec['confidence'])} confidence bound of "
            "the mean meets them, not just the mean." if rec["constraints"] else "")
         + (f" Finally the recommended mix and today's were **rerun on {validation['replications']} fresh "

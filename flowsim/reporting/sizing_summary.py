@@ -84,6 +84,9 @@ def format_sizing(path: str | Path) -> str:
                  "ci_high": rec["objective_ci_high"]}
     lines.append(f"  {rec['objective']}: {_ci(objective, _kpi_format(objective['mean']))} over "
                  f"{_count(rec['replications'], 'replication')}")
+    if rec.get("selection_undecided"):
+        lines.append(f"  selection: stopped at search.max_replications with {rec['selection_undecided']} "
+                     "mixes too close to tell apart; the lowest mean is kept, not a proven best")
     if rec["constraints"]:
         lines.append("  targets met with confidence: " + ("yes" if rec["meets_targets_with_confidence"]
                                                           else "NO - the nearest miss is shown"))

@@ -129,6 +129,7 @@ def recommendation(evaluator: Evaluator, result: SizingResult, validation: Valid
         "meets_targets_with_confidence": result.selection.met_with_confidence if spec.constraints else None,
         "against_today": _paired(result.against_today),
         "indifference": result.selection.indifference,
+        "selection_undecided": result.selection.undecided,
         "search": {"trials": result.trials, "candidates_tried": len(result.tried),
                    "grid_size": spec.grid_size, "shortlist": [label(spec, s.candidate)
                                                               for s in result.selection.finalists],

@@ -42,6 +42,8 @@ class Selection:
     eliminated_at: dict[Candidate, int]  # replications when KN dropped it
     indifference: float
     met_with_confidence: bool
+    # mixes still in the running when the selection reached max_replications (0: it told them apart)
+    undecided: int = 0
 
 
 def kn_constants(k: int, n0: int, alpha: float = ALPHA) -> float:
@@ -50,8 +52,10 @@ def kn_constants(k: int, n0: int, alpha: float = ALPHA) -> float:
     return 2.0 * eta * (n0 - 1)
 
 
-def _kn(evaluator: Evaluator, shortlist: Sequence[Candidate], delta: float) -> dict[Candidate, int]:
-    """Run KN on ``shortlist``; returns the eliminated candidates with the replication count then."""
+def _kn(evaluator: Evaluator, shortlist: Sequence[Candidate], delta: float
+        ) -> tuple[dict[Candidate, int], int]:
+    """Run KN on ``shortlist``; return the eliminated candidates with the replication count then, and
+    how many were still in the running when it stopped at ``max_replications`` (0 if one was left)."""
     spec = evaluator.spec
     seed, n0, cap = spec.seed, spec.search.replications, spec.search.max_replications
     kpi = objective_kpi(spec.objective)
@@ -85,7 +89,7 @@ def _kn(evaluator: Evaluator, shortlist: Sequence[Candidate], delta: float) -> d
         more = range(r, min(r + BATCH, cap))
         evaluator.run([(c, seed, more) for c in alive], "selection")
         r += 1
-    return eliminated
+    return eliminated, len(alive) if len(alive) > 1 else 0
 
 
 def select(evaluator: Evaluator, shortlist: Sequence[Candidate]) -> Selection:
@@ -102,7 +106,7 @@ def select(evaluator: Evaluator, shortlist: Sequence[Candidate]) -> Selection:
     kpi = objective_kpi(spec.objective)
     best_mean = min(abs(float(evaluator.values(c, seed, kpi).mean())) for c in shortlist)
     delta = spec.search.indifference or max(DEFAULT_INDIFFERENCE * best_mean, 1e-9)
-    eliminated = _kn(evaluator, shortlist, delta) if len(shortlist) > 1 else {}
+    eliminated, undecided = _kn(evaluator, shortlist, delta) if len(shortlist) > 1 else ({}, 0)
     order = sorted(shortlist, key=lambda c: (c in eliminated, standing(evaluator, c, seed).rank_key))
     recommended = None
     for candidate in order:
@@ -122,4 +126,4 @@ def select(evaluator: Evaluator, shortlist: Sequence[Candidate]) -> Selection:
     # ruled out on the objective by cheaper mixes that then failed the targets: it is back in
     eliminated.pop(recommended.candidate, None)
     finalists = tuple(standing(evaluator, c, seed) for c in shortlist)
-    return Selection(recommended, finalists, eliminated, float(delta), met)
+    return Selection(recommended, finalists, eliminated, float(delta), met, undecided)
