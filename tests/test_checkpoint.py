@@ -70,3 +70,20 @@ def test_a_run_resumed_from_damaged_checkpoints_reruns_them_and_writes_identical
     assert again.resumed == 1
     for name in ("census.parquet", "replications.parquet", "summary.csv", "patients.parquet"):
         assert (tmp_path / "a" / name).read_bytes() == (fresh.output_dir / name).read_bytes(), name
+
+
+def test_replications_saved_without_a_table_now_asked_for_rerun_with_a_note(tmp_path, capsys):
+    # it re-simulated every replication without a word (found by a QA pass)
+    lean = ["scenario=quick", "replications=2", "outputs.patients=false", "outputs.census=false"]
+    run_scenario(load_config(lean), tmp_path / "a", progress=False)
+    capsys.readouterr()
+    full = run_scenario(load_config([*lean[:2], "outputs.census=false"]), tmp_path / "a", progress=False)
+    assert full.resumed == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "flowsim: note: 2 finished replication(s) were saved without patients.parquet, which "
+        "outputs.patients=true asks for: rerunning them"]
+    again = run_scenario(load_config(lean[:2]), tmp_path / "a", progress=False)  # census too, now
+    assert again.resumed == 0 and ("saved without census.parquet, which outputs.census=true asks for"
+                                   in capsys.readouterr().err)
+    assert run_scenario(load_config(lean), tmp_path / "a", progress=False).resumed == 2
+    assert "saved without" not in capsys.readouterr().err  # tables not wanted: nothing to say

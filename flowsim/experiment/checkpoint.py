@@ -102,6 +102,15 @@ class Checkpoints:
             return None
         return ReplicationRecord(replication, kpis, read["units"], read["census"], read["patients"])
 
+    def lacking(self, replication: int, *, census: bool, patients: bool) -> list[str]:
+        """The wanted tables a finished replication was saved without (``census``, ``patients``): saved by
+        a run that did not write them, it runs again. Empty if it was not finished."""
+        folder = self._dir(replication)
+        if not (folder / "kpis.json").is_file():
+            return []
+        wanted = {"census": census, "patients": patients}
+        return [name for name, want in wanted.items() if want and not (folder / f"{name}.parquet").is_file()]
+
     def path(self, replication: int, name: str) -> Path:
         """The file of one saved table (``units``, ``census`` or ``patients``) of a replication."""
         return self._dir(replication) / f"{name}.parquet"

@@ -254,6 +254,8 @@ def _replicate(task: _RecordTask, tables: _TablesInOrder, settings: PrecisionSet
                 f"replaced by this configuration's {done.resumed} replication(s) kept in its checkpoints, "
                 "none rerun"))
             print(f"flowsim: note: {done.note}", file=sys.stderr)
+        elif not earlier and (lacking := _lacking(task, missing)):
+            print(f"flowsim: note: {lacking}", file=sys.stderr)
         with closing(iter_replications(task, missing, task.scenario.n_jobs, progress)) as records:
             for record in records:  # closing: an interruption here stops the workers at once
                 done.records[record.replication] = record
@@ -264,6 +266,19 @@ def _replicate(task: _RecordTask, tables: _TablesInOrder, settings: PrecisionSet
         if not extra:
             return done
         wanted += extra
+
+
+def _lacking(task: _RecordTask, missing: list[int]) -> str | None:
+    """Why finished replications of this identity run again: their checkpoints lack a table now asked
+    for (``outputs.patients=true`` after a run without it), or None if none does."""
+    lacks = {r: task.store.lacking(r, census=task.census, patients=task.patients) for r in missing}
+    names = sorted({f"{name}.parquet" for tables in lacks.values() for name in tables})
+    rerun = sum(1 for tables in lacks.values() if tables)
+    if not rerun:
+        return None
+    setting = " and ".join(f"outputs.{name.removesuffix('.parquet')}=true" for name in names)
+    return (f"{rerun} finished replication(s) were saved without {' and '.join(names)}, which {setting} "
+            "asks for: rerunning them")
 
 
 class _TablesInOrder:
