@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from flowsim.model import libm
+
 __all__ = [
     "KINDS",
     "Distribution",
@@ -45,7 +47,6 @@ _EQ_HEAD = 1e-6
 _EQ_FLOOR = 1e-12
 _EQ_TAIL = 1e-12
 _EQ_POINTS = 20_000
-_INF = float("inf")
 
 
 @functools.cache
@@ -206,12 +207,11 @@ class Exponential(Distribution):
         return self.mean_days
 
     def ppf(self, u: Any) -> Any:
-        if isinstance(u, float) and u < 1.0:  # the per-patient scalar path: the same number, sooner
-            return -self.mean_days * math.log1p(-u)
-        return -self.mean_days * np.log1p(-u)
+        # The C library's log1p, for one patient or many: the same number either way (flowsim.model.libm)
+        return -self.mean_days * libm.log1p(-u if isinstance(u, float) else -np.asarray(u, dtype=float))
 
     def cdf(self, x: Any) -> Any:
-        return _shaped(-np.expm1(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_days))
+        return _shaped(-libm.expm1(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_days))
 
     def residual(self, elapsed: Any, u: Any) -> Any:
         # Memoryless: exact for any elapsed time, where the generic form loses 1 - F(a) to rounding.
@@ -257,15 +257,12 @@ class Lognormal(Distribution):
 
     def ppf(self, u: Any) -> Any:
         if isinstance(u, float):  # the per-patient scalar path: the same number at a third of the cost
-            try:
-                return math.exp(self.mu + self.sigma * float(_special().ndtri(u)))
-            except OverflowError:  # where numpy's exp gives inf
-                return _INF
-        return np.exp(self.mu + self.sigma * _special().ndtri(u))
+            return libm.exp(self.mu + self.sigma * float(_special().ndtri(u)))
+        return libm.exp(self.mu + self.sigma * _special().ndtri(u))
 
     def cdf(self, x: Any) -> Any:
         with np.errstate(divide="ignore"):  # log(0) = -inf, and ndtr(-inf) = 0
-            z = (np.log(np.maximum(np.asarray(x, dtype=float), 0.0)) - self.mu) / self.sigma
+            z = (libm.log(np.maximum(np.asarray(x, dtype=float), 0.0)) - self.mu) / self.sigma
         return _shaped(_special().ndtr(z))
 
 
@@ -282,11 +279,12 @@ class Weibull(Distribution):
         return self.scale * math.gamma(1.0 + 1.0 / self.shape)
 
     def ppf(self, u: Any) -> Any:
-        return self.scale * (-np.log1p(-np.asarray(u))) ** (1.0 / self.shape)
+        negated = -u if isinstance(u, float) else -np.asarray(u, dtype=float)
+        return self.scale * libm.power(-libm.log1p(negated), 1.0 / self.shape)
 
     def cdf(self, x: Any) -> Any:
         scaled = np.maximum(np.asarray(x, dtype=float), 0.0) / self.scale
-        return _shaped(-np.expm1(-(scaled**self.shape)))
+        return _shaped(-libm.expm1(-libm.power(scaled, self.shape)))
 
 
 @dataclass(frozen=True)
