@@ -207,8 +207,10 @@ class Exponential(Distribution):
         return self.mean_days
 
     def ppf(self, u: Any) -> Any:
-        # The C library's log1p, for one patient or many: the same number either way (flowsim.model.libm)
-        return -self.mean_days * libm.log1p(-u if isinstance(u, float) else -np.asarray(u, dtype=float))
+        if isinstance(u, float) and u < 1.0:  # the per-patient scalar path: the same number, sooner
+            return -self.mean_days * math.log1p(-u)
+        # the C library's log1p on each element, as math's above (flowsim.model.libm)
+        return -self.mean_days * libm.log1p(-np.asarray(u, dtype=float))
 
     def cdf(self, x: Any) -> Any:
         return _shaped(-libm.expm1(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_days))
@@ -257,7 +259,11 @@ class Lognormal(Distribution):
 
     def ppf(self, u: Any) -> Any:
         if isinstance(u, float):  # the per-patient scalar path: the same number at a third of the cost
-            return libm.exp(self.mu + self.sigma * float(_special().ndtri(u)))
+            try:
+                return math.exp(self.mu + self.sigma * float(_special().ndtri(u)))
+            except OverflowError:  # where libm.exp gives inf
+                return math.inf
+        # the C library's exp on each element, as math's above (flowsim.model.libm)
         return libm.exp(self.mu + self.sigma * _special().ndtri(u))
 
     def cdf(self, x: Any) -> Any:
