@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 
 import matplotlib
 import numpy as np
@@ -1005,3 +1006,29 @@ def test_option_chart_titles_fit_in_the_figure(draw):
     for title in (t for t in titles if t.get_text()):
         extent = title.get_window_extent(renderer)
         assert 0 <= extent.x0 and extent.x1 <= fig.bbox.width, (title.get_text(), extent)
+
+
+_OVERRIDES = ("scenario=quick run.initial_census=census.yaml run.start_date=2025-11-03 run.warm_up_days=0 "
+              "run.horizon_days=120 services.ic_beds.capacity=40")
+
+
+@pytest.mark.parametrize("draw", [
+    lambda title: fan_chart({"run": _hand_fan()}, title=title),
+    lambda title: wait_distribution_plot(pd.DataFrame({
+        "pathway": ["P1"], "n": [40], "mean": [3.0], "p05": [0.5], "p25": [1.0], "p50": [2.0], "p75": [4.0],
+        "p95": [9.0]}), title=title),
+    lambda title: utilisation_heatmap(pd.DataFrame({
+        "week_start": pd.date_range("2025-01-06", periods=3, freq="7D"), "unit": "a", "days": 7,
+        "utilisation": [0.5, 0.7, 0.9]}), title=title),
+], ids=["fan", "wait_distribution", "utilisation"])
+def test_a_runs_long_title_stays_inside_the_figure(draw):
+    """flowsim-report's titles name the run's overrides: they ran off both edges (found by a QA pass)."""
+    title = f"NCTR census at midnight ({_OVERRIDES})"
+    fig = draw(title)
+    canvas = FigureCanvasAgg(fig)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. constrained layout giving up: the axes collapsed to make room
+        canvas.draw()
+    box = fig.axes[0].title.get_window_extent(canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width, (box, fig.bbox)
+    assert fig.axes[0].get_title().startswith(title)  # whole: Matplotlib wraps it as it draws

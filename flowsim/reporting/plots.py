@@ -182,7 +182,7 @@ def fan_chart(fans: Mapping[str, pd.DataFrame],
         axis.set_xlabel("day of the run (days)")
     axis.set_ylabel(CENSUS_LABEL)
     axis.set_ylim(bottom=0)
-    axis.set_title(title)
+    axis.set_title(title, wrap=True)  # a run's title names its overrides, often wider than the figure
     axis.grid(alpha=0.3)
     # below the plot, one column per label: inside it, long labels ran off the figure and hid the bands
     axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize="small", ncols=len(fans))
@@ -414,5 +414,5 @@ def wait_distribution_plot(table: pd.DataFrame,
     axis.set_ylim(bottom=0)
     axis.grid(axis="y", alpha=0.3)
     axis.set_title(f"{title}\nbox: 25th–75th percentile, line: median, whiskers: 5th–95th, ▲: mean",
-                   fontsize="medium")
+                   fontsize="medium", wrap=True)
     return fig

@@ -37,8 +37,11 @@ def utilisation_heatmap(weekly: pd.DataFrame, title: str = "Weekly utilisation b
     units = list(dict.fromkeys(weekly["unit"]))
     grid = weekly.pivot(index="unit", columns="week_start", values="utilisation").reindex(units)
     weeks = pd.DatetimeIndex(grid.columns)
-    fig = Figure(figsize=(max(7.0, 0.16 * len(weeks) + 3.5), 1.0 + 0.45 * len(units)),
-                 layout="constrained")
+    width = max(7.0, 0.16 * len(weeks) + 3.5)
+    # a run's title names its overrides and wraps to several lines: each takes height from the units'
+    # rows, which for one unit collapsed to nothing (about 8 characters of the title to an inch)
+    title_lines = math.ceil(len(title) / (8.0 * width))
+    fig = Figure(figsize=(width, 1.0 + 0.45 * len(units) + 0.25 * (title_lines - 1)), layout="constrained")
     axis = fig.subplots()
     image = axis.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="RdYlGn_r", vmin=0.0, vmax=1.0,
                         interpolation="nearest")
@@ -50,5 +53,5 @@ def utilisation_heatmap(weekly: pd.DataFrame, title: str = "Weekly utilisation b
     axis.set_yticks(range(len(units)), units)
     axis.set_xlabel("week beginning (Monday)")
     axis.set_ylabel("unit")
-    axis.set_title(title)
+    axis.set_title(title, wrap=True)  # a run's title names its overrides, often wider than the figure
     return fig
