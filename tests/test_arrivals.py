@@ -69,7 +69,14 @@ def test_csv_series(tmp_path):
     ("day,rate\n2025-04-01,1\n", "lacks the columns"),
     ("date,rate_per_day\n2025-04-01,abc\n", "line 2"),
     ("date,rate_per_day\n2025-04-01,-4\n", "line 2"),
-    ("date,rate_per_day\n2025-04-01,4\n", "no rate for 2025-04-02"),
+    ("date,rate_per_day\n2025-04-01,4\n", "no rate for 2025-04-02 (1 simulated day missing); fix: extend "
+                                            "the file to cover the run or shorten run.horizon_days"),
+    # a file starting after the run: a shorter horizon cannot help (found by a QA pass)
+    ("date,rate_per_day\n2025-04-02,4\n2025-04-03,4\n", "no rate for 2025-04-01 (1 simulated day missing); "
+     "fix: start the run on or after the file's first date (run.start_date=2025-04-02) or extend the "
+     "file back"),
+    ("date,rate_per_day\n2025-03-31,4\n2025-04-02,4\n", "fix: add the missing dates to the file (the first "
+                                                        "is 2025-04-01)"),
 ])
 def test_csv_errors_name_the_field(tmp_path, text, problem):
     path = tmp_path / "rates.csv"

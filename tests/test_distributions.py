@@ -84,6 +84,13 @@ def test_empirical_resamples_each_value_equally():
     np.testing.assert_array_equal(dist.ppf(u), [1.0, 3.0, 5.0, 5.0])
 
 
+def test_an_unused_parameter_is_named_with_its_kinds_article():
+    with pytest.raises(ConfigError, match=r"^los.mean: is not a parameter of an empirical here"):
+        distribution_from_config({"kind": "empirical", "values": [1, 2], "mean": 3}, "los")
+    with pytest.raises(ConfigError, match=r"^los.values: is not a parameter of a gamma here"):
+        distribution_from_config({"kind": "gamma", "mean": 3, "sd": 1, "values": [1]}, "los")
+
+
 @pytest.mark.parametrize(("spec", "field"), [
     ({"kind": "triangular", "mean": 1}, "los.kind"),
     ({"kind": "lognormal", "mean": 5}, "los"),

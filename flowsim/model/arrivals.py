@@ -99,9 +99,16 @@ def daily_rates_from_csv(path: str | Path, start_date: dt.date, horizon_days: fl
     days = [start_date + dt.timedelta(days=d) for d in range(_n_days(horizon_days))]
     missing = [d for d in days if d not in rates]
     if missing:
+        first, last = min(rates, default=None), max(rates, default=None)
+        if first is not None and missing[0] < first:  # the run starts before the file does
+            fix = (f"start the run on or after the file's first date (run.start_date={first.isoformat()}) "
+                   "or extend the file back")
+        elif last is not None and missing[0] < last:  # a gap inside the file
+            fix = f"add the missing dates to the file (the first is {missing[0].isoformat()})"
+        else:
+            fix = "extend the file to cover the run or shorten run.horizon_days"
         raise ConfigError(field, f"{file.name} has no rate for {missing[0].isoformat()} "
-                          f"({len(missing)} simulated days missing)",
-                          "extend the file to cover the run or shorten run.horizon_days")
+                          f"({len(missing)} simulated day{'s' if len(missing) != 1 else ''} missing)", fix)
     series = [rates[d] for d in days]
     last_weeks = series[-28:]
     for d in range(len(days), _n_days(end_days or horizon_days)):

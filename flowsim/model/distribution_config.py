@@ -135,7 +135,9 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
                           f"set {options} under {field}")
     extra = given - matched
     if extra:
-        raise ConfigError(f"{field}.{sorted(extra, key=str)[0]}", f"is not a parameter of a {kind} here",
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ConfigError(f"{field}.{sorted(extra, key=str)[0]}",
+                          f"is not a parameter of {article} {kind} here",
                           f"remove it or set it to null (used: {', '.join(sorted(matched))})")
 
     if kind == "exponential":
