@@ -28,7 +28,7 @@ from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
 from flowsim.reporting import board
-from flowsim.reporting.board import FIGURE_DPI, execute_notebook, figure_image, main, notebooks_dir
+from flowsim.reporting.board import FIGURE_DPI, alt_text, execute_notebook, figure_image, main, notebooks_dir
 from flowsim.reporting.pack_files import check_not_others, record_files, recorded
 from flowsim.reporting.pdf import with_print_css
 
@@ -605,3 +605,44 @@ def test_an_error_in_a_cell_still_stops_the_pack_with_its_message(tmp_path):
     source.write_text('# %%\nraise ValueError("no such job")\n')
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="no such job"):
         execute_notebook(source, tmp_path / "broken.html")
+
+
+FIGURE_NOTEBOOK = '''# %%
+from IPython.display import display
+from matplotlib.figure import Figure
+
+from flowsim.reporting.board import figure_image
+
+fig = Figure(figsize=(4, 3))
+axis = fig.subplots()
+axis.plot([0, 1], [1, 2])
+axis.set_title("Delays & <costs>\\nby day")
+axis.set_xlabel("day")
+axis.set_ylabel("beds")
+display(figure_image(fig))
+'''
+
+
+def test_the_page_loads_nothing_from_the_internet_and_describes_its_charts(tmp_path):
+    """The page asked a CDN for require.js and MathJax (errors offline or behind a filter), and each chart's
+    alt text was nbconvert's "No description has been provided for this image" (found by a QA pass)."""
+    source = tmp_path / "figure.py"
+    source.write_text(FIGURE_NOTEBOOK)
+    text = execute_notebook(source, tmp_path / "figure.html").read_text(encoding="utf-8")
+    assert not re.findall(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//", text)
+    assert not re.findall(r"import\(\s*[\"'](?:https?:)?//", text)  # a module script's own loading
+    images = re.findall(r"<img\b[^>]*>", text)
+    assert len(images) == 1 and 'src="data:image/png;base64,' in images[0]
+    assert re.findall(r'alt="([^"]*)"', images[0]) == [
+        "Chart: Delays &amp; &lt;costs&gt; by day: x axis day, y axis beds."]
+
+
+def test_alt_text_names_the_titles_and_axes_a_figure_has():
+    fig = Figure()
+    assert alt_text(fig) == "Chart"
+    fig.suptitle("Against the baseline")
+    left, right = fig.subplots(1, 2)
+    left.set_title("Delayed days")
+    left.set_ylabel("days")
+    right.set_xlabel("  ")  # blank: not a label
+    assert alt_text(fig) == "Chart: Against the baseline. Delayed days: y axis days."

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from IPython.display import Image
     from matplotlib.figure import Figure
 
-__all__ = ["FIGURE_DPI", "execute_notebook", "figure_image", "main", "notebooks_dir"]
+__all__ = ["FIGURE_DPI", "alt_text", "execute_notebook", "figure_image", "main", "notebooks_dir"]
 
 # Pixels per inch of a figure in a board pack: a 11 x 4.2 in figure is 1100 x 420 pixels.
 FIGURE_DPI = 100
@@ -74,8 +74,35 @@ def figure_image(fig: Figure, dpi: int = FIGURE_DPI) -> Image:
 
     buffer = BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
+    alt = alt_text(fig)
     fig.clear()
-    return Image(data=buffer.getvalue())  # PNG: IPython reads the format from the data
+    return Image(data=buffer.getvalue(), alt=alt)  # PNG: IPython reads the format from the data
+
+
+def alt_text(fig: Figure) -> str:
+    """A chart's description for a screen reader: its titles and what its axes show.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    str
+        ``"Chart: <title>. <axis title>: x axis <label>, y axis <label>."``, each part only where the
+        figure has it; ``"Chart"`` for a figure with no text.
+    """
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    parts = [flat(fig.get_suptitle())] if fig.get_suptitle() else []
+    for axis in fig.axes:
+        labels = [f"{name} axis {flat(label)}" for name, label in (("x", axis.get_xlabel()),
+                                                                  ("y", axis.get_ylabel())) if label.strip()]
+        title = flat(axis.get_title())
+        if title or labels:
+            parts.append(": ".join(p for p in (title, ", ".join(labels)) if p))
+    return "Chart: " + ". ".join(parts) + "." if parts else "Chart"
 
 
 def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[str, Any] | None = None,
@@ -119,7 +146,10 @@ def execute_notebook(source: str | Path, html: str | Path, parameters: Mapping[s
     out.parent.mkdir(parents=True, exist_ok=True)  # once it ran: a failed notebook leaves no empty folder
     nbformat.write(notebook, str(out.with_suffix(".ipynb")))
     # without code cells' input there is no input prompt either; results lose their "Out[n]:"
-    exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True)
+    # flowsim's page (templates/flowsim_board.html.j2): no scripts from a CDN, and charts' alt text
+    exporter = HTMLExporter(exclude_input=True, exclude_output_prompt=True,
+                            extra_template_paths=[str(Path(__file__).parent / "templates")],
+                            template_file="flowsim_board.html.j2")
     # the page's title (a browser's tab, a PDF's document title) is its first heading, not "Notebook"
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": _heading(notebook, out)}})
     out.write_text(with_print_css(body), encoding="utf-8")
