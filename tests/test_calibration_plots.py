@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
 from flowsim.reporting.calibration_plots import targets_figure
@@ -62,6 +63,20 @@ def test_the_profile_panel_draws_the_observed_months_the_band_and_the_model():
     assert vertices[:, 1].min() == pytest.approx(expected["band_low"].min())
     assert vertices[:, 1].max() == pytest.approx(expected["band_high"].max())
     assert [t.get_text() for t in profile.get_xticklabels()] == list(MONTHS)
+    assert not [c for c in profile.collections if isinstance(c, PathCollection)]  # every month within
+
+
+def test_the_profile_panel_marks_the_months_outside_their_band():
+    """The four months the check printed as NO were drawn blue like the rest (found by a QA pass)."""
+    table = _table()
+    missed = table["target"].isin(["nctr_census_month_profile[Feb]", "nctr_census_month_profile[Nov]"])
+    table.loc[missed, "within"] = False
+    profile = targets_figure(table).axes[0]
+    (marks,) = [c for c in profile.collections if isinstance(c, PathCollection)]
+    expected = np.column_stack(([1, 10], table.loc[missed, "model_mean"]))
+    np.testing.assert_allclose(marks.get_offsets(), expected)
+    assert {tuple(c) for c in marks.get_facecolors()} == {to_rgba("tab:red")}
+    assert "model outside the band (2 months)" in [t.get_text() for t in profile.get_legend().get_texts()]
 
 
 def test_without_a_profile_there_is_one_panel(tmp_path):

@@ -114,6 +114,11 @@ def test_the_target_table_holds_the_ci_and_the_band(tmp_path):
     assert bool(table.iloc[1]["within"]) is False  # P2 median 1: mean 1.13, not 5
     text = format_targets(table)
     assert "delay_P1_mean_days" in text and text.splitlines()[-1].endswith("NO")
+    assert " 1.94 to 2.06 " in text.splitlines()[2]  # "to": a hyphen read badly beside a negative end
+    negative = format_targets(table.assign(band_low=-0.0235, band_high=0.0765))
+    assert " -0.0235 to 0.0765 " in negative.splitlines()[2]
+    assert len({len(line) for line in negative.splitlines()}) == 1 or all(
+        len(line) <= len(negative.splitlines()[1]) for line in negative.splitlines())  # the columns align
 
 
 def test_the_fitted_system_file_loads_and_carries_the_values(tmp_path):

@@ -134,11 +134,12 @@ def _number(value: float) -> str:
 
 def format_targets(table: pd.DataFrame) -> str:
     """The targets table as aligned text for the terminal."""
-    lines = [f"{'target':38} {'observed':>9} {'band':>17} {'model':>9} {'95 % CI':>19}  within",
-             "-" * 104]
+    lines = [f"{'target':38} {'observed':>9} {'band':>18} {'model':>9} {'95 % CI':>20}  within",
+             "-" * 106]
     for row in table.itertuples():
-        band = f"{_number(row.band_low)} - {_number(row.band_high)}"
-        ci = f"{_number(row.model_ci_low)} - {_number(row.model_ci_high)}"
-        lines.append(f"{row.target:38} {_number(row.observed):>9} {band:>17} {_number(row.model_mean):>9} "
-                     f"{ci:>19}  {'yes' if row.within else 'NO'}")
+        # "to", not a hyphen: a band's low end can be negative ("-0.0235 to 0.0765")
+        band = f"{_number(row.band_low)} to {_number(row.band_high)}"
+        ci = f"{_number(row.model_ci_low)} to {_number(row.model_ci_high)}"
+        lines.append(f"{row.target:38} {_number(row.observed):>9} {band:>18} {_number(row.model_mean):>9} "
+                     f"{ci:>20}  {'yes' if row.within else 'NO'}")
     return "\n".join(lines)

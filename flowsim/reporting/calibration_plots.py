@@ -2,9 +2,9 @@
 
 Left (when the targets include ``nctr_census_month_profile``): the observed monthly profile of the
 midnight NCTR census (each month over the mean of all months) with its tolerance band, and the
-model's monthly means with their 95 % confidence intervals. Right: every other target as the model's
-error in half-widths of its tolerance band (so the band of a symmetric tolerance runs from -1 to 1,
-whatever the target's unit), with its CI, over the grey band.
+model's monthly means with their 95 % confidence intervals, red where outside the band. Right: every
+other target as the model's error in half-widths of its tolerance band (so the band of a symmetric
+tolerance runs from -1 to 1, whatever the target's unit), with its CI, over the grey band.
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ def targets_figure(table: pd.DataFrame) -> Figure:
         mean = column["model_mean"]
         ax.errorbar(x, mean, yerr=[mean - column["model_ci_low"], column["model_ci_high"] - mean],
                     color="tab:blue", marker="o", capsize=3, label="model (95 % CI)")
+        outside = ~profile["within"].to_numpy(bool)
+        if outside.any():  # as the table's "NO": the months the calibration missed stand out
+            missed = int(outside.sum())
+            ax.scatter(x[outside], mean[outside], color="tab:red", s=60, zorder=4,
+                       label=f"model outside the band ({missed} month{'s' if missed != 1 else ''})")
         ax.set_xticks(x, MONTHS[:len(profile)])
         ax.set_ylabel("midnight NCTR census / mean of the year")
         ax.set_title("Census through the year")
