@@ -98,6 +98,8 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
         f, text = _chooser(index, choices, config)
         if f is None:
             continue
+        # Setting 2 is another setting: the same one twice replaced Setting 1's values with its own
+        choices = {name: other for name, other in choices.items() if other.path != f.path}
         try:
             values = option_values(f, text, get_value(config, f.path))
         except ConfigError as error:
