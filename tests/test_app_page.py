@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 pytest.importorskip("streamlit")
 from omegaconf import OmegaConf
@@ -155,6 +156,34 @@ def test_a_number_field_is_never_changed_silently(app, cli_error, typed, words):
     assert app.sidebar.button(key="run").disabled
     _set(app, "arrivals.rate_per_day", "1e400")  # a float field reads as the command line reads it
     assert app.sidebar.button(key="run").disabled
+
+
+def test_the_acute_bed_day_cost_takes_a_number_as_the_command_line_does(app, workspace):
+    """500 typed in the cost field was saved as the text '500': the same run as the command line's, under
+    another digest; and the field showed 'full_cost' with nothing saying what it was worth (a QA pass)."""
+    _choose(app, "Scenario: quick")
+    costs = next(e for e in _tab(app, "Edit").expander if e.label == "Costs")
+    notes = " ".join(c.value for c in costs.caption)
+    assert "A number of pounds a bed-day, or the name of a basis: full_cost: £395 a bed-day" in notes
+    _set(app, "costs.acute_bed_day", "500")
+    app.sidebar.text_input(key="save_name").input("dearer").run()
+    app.sidebar.button(key="save").click().run()
+    assert not app.exception, app.exception
+    (path,) = workspace.rglob("dearer.yaml")  # under the session's own folder
+    saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cli = load_config(["scenario=quick", "costs.acute_bed_day=500"]).costs.acute_bed_day
+    assert saved["costs"]["acute_bed_day"] == cli == 500 and isinstance(saved["costs"]["acute_bed_day"], int)
+    _set(app, "costs.acute_bed_day", "nottingham_2016")  # a basis's name stays a name
+    assert not app.sidebar.button(key="run").disabled
+
+
+def test_a_unit_with_brackets_of_its_own_is_not_bracketed_again():
+    from flowsim.app.fields import Field
+    from flowsim.app.page_edit import _label
+
+    assert _label(Field("run.start_date", "Start date", "text", "date (YYYY-MM-DD)", "")) == (
+        "Start date, date (YYYY-MM-DD)")
+    assert _label(Field("replications", "Replications", "int", "runs", "")) == "Replications (runs)"
 
 
 def test_shares_that_do_not_add_up_are_shown_at_the_top_of_pathways(app, cli_error):

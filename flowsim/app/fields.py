@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowsim.experiment.preflight import check_run
+from flowsim.model.cost_basis import bed_day_bases
 from flowsim.model.errors import ConfigError
 from flowsim.model.parameter_table import field_doc
 from flowsim.model.paths import lookup
@@ -148,8 +149,20 @@ def form_groups(config: Mapping[str, Any]) -> list[Group]:
     housing += [(f"housing.types.{t}.share", f"Share of barriers: {t}")
                 for t in get_value(config, "housing.types") or {}]
     groups += [Group("housing", "Housing", _fields(config, housing)),
-               Group("costs", "Costs", _fields(config, [("costs.acute_bed_day", "Acute bed-day cost")]))]
+               Group("costs", "Costs", _fields(config, [("costs.acute_bed_day", "Acute bed-day cost")]),
+                     _bases_note(config))]
     return [g for g in groups if g.fields]
+
+
+def _bases_note(config: Mapping[str, Any]) -> str:
+    """What the acute bed-day cost can be: a number, or one of the listed bases with its value."""
+    try:
+        bases = bed_day_bases(get_value(config, "costs") or {})
+    except ConfigError:  # said by the checks, beside the field
+        return ""
+    listed = " · ".join(f"{b.name}: £{b.per_day_gbp:,.0f} a bed-day" for b in bases)
+    return ("A number of pounds a bed-day, or the name of a basis" + (f": {listed}" if listed else "")
+            + ".")
 
 
 def apply_edits(config: Mapping[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -59,9 +60,23 @@ def _widget_value(f: Field, base_value: Any) -> Any:
         return _parse_numbers(f.path, value)
     if f.kind in ("int", "float") and isinstance(value, str):  # as typed: read as the command line would
         value = _typed(f, value.strip())
+    if f.kind == "text" and isinstance(value, str):  # e.g. costs.acute_bed_day: a basis's name or 500
+        return _command_line_scalar(value)
     if f.kind == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _command_line_scalar(text: str) -> Any:
+    """A text field's value as ``key=text`` on the command line gives it: a number for ``500`` or
+    ``395.5`` (Hydra reads them so), else the text. Kept as text, the saved scenario and its digest
+    differed from the command line's for the same run."""
+    stripped = text.strip()
+    if re.fullmatch(r"[+-]?\d+", stripped):
+        return int(stripped)
+    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", stripped):
+        return float(stripped)
+    return text
 
 
 def _typed(f: Field, text: str) -> Any:
@@ -117,7 +132,10 @@ def clear_widgets() -> None:
 
 
 def _label(f: Field) -> str:
-    return f"{f.label} ({f.unit})" if f.unit and f.kind not in ("bool", "days") else f.label
+    if not f.unit or f.kind in ("bool", "days"):
+        return f.label
+    # a unit with its own brackets after a comma: "Start date, date (YYYY-MM-DD)", not "(date (...))"
+    return f"{f.label}, {f.unit}" if "(" in f.unit else f"{f.label} ({f.unit})"
 
 
 def _number(f: Field, value: Any) -> int | float | None:
