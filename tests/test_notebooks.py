@@ -291,6 +291,11 @@ def test_board_pack_other_rules_and_baseline(small_sweep, tmp_path):
     assert f"{_headline(options, 0, 0)} " in text
     assert f"{OPTION} = 0 (the baseline) is the cheapest of the 3 of 3 options that do" in text
     assert "pays for itself" not in text
+    # the census and heat-map sections show the option with the largest saving, and say so (their headings
+    # said "recommended option" when the recommendation was to keep the baseline: a QA pass)
+    assert ("The NCTR census day by day: baseline and option with the largest mean net saving" in text
+            and "Unit utilisation by week under the option with the largest mean net saving" in text)
+    assert "recommended option" not in text.replace("recommended option's", "")
 
 
 def test_a_pack_of_a_sweep_cut_short_says_which_options_are_not_in_it(small_sweep, tmp_path):

@@ -228,10 +228,11 @@ if numeric:
 if swept:
     display(figure_image(cost_vs_saving(comparison, swept)))
 
-# %% [markdown]
-# ## The NCTR census day by day: baseline and recommended option
-
 # %%
+# the option these two sections show: the recommendation, else the largest mean net saving (said so)
+display(Markdown(f"## The NCTR census day by day: baseline and {focus_name}"))
+
+
 def legend_text(row: pd.Series) -> str:
     """``care_home_unit = 20``: the unit and value, short enough for a legend."""
     return ", ".join(f"{parameter_label(k)} = {row[k]}" for k in swept) or \
@@ -254,10 +255,8 @@ if missing:
 # %%
 display(figure_image(reasons_stacked(reasons_by_option(tables.results, swept))))
 
-# %% [markdown]
-# ## Unit utilisation by week under the recommended option
-
 # %%
+display(Markdown(f"## Unit utilisation by week under the {focus_name}"))
 if focus_census is None:
     display(no_census([focus_job]))
 else:
