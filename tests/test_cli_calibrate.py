@@ -160,6 +160,24 @@ def test_example_then_fit_writes_what_it_says(tmp_path, capsys):
     assert tuple(fits.columns) == FITS_COLUMNS  # what an extract without unit stays gets as its header
 
 
+def test_a_fit_beside_an_earlier_fits_system_file_says_whose_tables_these_are(tmp_path, capsys):
+    """A second fit under another name left the first's system/fitted.yaml beside tables that no longer
+    described it, without a word (found by a QA pass)."""
+    lines = [f"e{i},p{i},2025-04-{1 + i % 28:02d}T09:00,2025-04-{1 + i % 28:02d}T12:00,P0,,,,,0"
+             for i in range(60)]
+    extract, output = _write(tmp_path, lines, "p0.csv"), tmp_path / "cal"
+    assert _run(["fit", str(extract), "--output", str(output)], capsys)[0] == 0
+    (output / "system" / "mine.yaml").write_text("# a planner's own system\n")  # not a fit: not named
+    code, _, err = _run(["fit", str(extract), "--output", str(output), "--name", "second"], capsys)
+    assert code == 0 and err == (f"flowsim-calibrate: note: system/fitted.yaml in {output}/ is an earlier "
+                                 "fit: fits.csv, estimates.csv and fit_sheet.png now describe "
+                                 "system/second.yaml\n")
+    assert (output / "system" / "fitted.yaml").is_file()  # kept: the planner may have edited it
+    code, _, err = _run(["fit", str(extract), "--output", str(output), "--name", "second"], capsys)
+    assert "system/fitted.yaml in" in err  # still there, still said; the refit of second is not
+    assert "second.yaml in" not in err
+
+
 def test_an_extract_without_unit_stays_writes_the_fits_header(tmp_path, capsys):
     lines = [f"e{i},p{i},2025-04-{1 + i % 28:02d}T09:00,2025-04-{1 + i % 28:02d}T12:00,P0,,,,,0"
              for i in range(60)]

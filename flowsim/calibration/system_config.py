@@ -27,7 +27,10 @@ from flowsim.model.availability import MONTHS, WEEKDAYS
 from flowsim.model.compose import load_config
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS
 
-__all__ = ["LOS_KEYS", "rounded_shares", "system_yaml"]
+__all__ = ["FITTED_HEADER", "LOS_KEYS", "rounded_shares", "system_yaml"]
+
+# How a system file written by flowsim-calibrate fit begins (its second line, after the package line).
+FITTED_HEADER = "# The system fitted by flowsim-calibrate from "
 
 # Every parameter key a los_days mapping may carry; those the fitted kind does not use are nulled
 # when the default system's unit of the same name sets them (Hydra merges the two mappings).
@@ -149,7 +152,7 @@ def system_yaml(fit: ExtractFit, base: DictConfig | None = None) -> str:
     start = fit.arrivals.first_day.isoformat()
     lines = [
         "# @package _global_",
-        f"# The system fitted by flowsim-calibrate from {src}: {fit.episodes:,} NCTR episodes from {start},",
+        f"{FITTED_HEADER}{src}: {fit.episodes:,} NCTR episodes from {start},",
         f"# extract date {fit.extract_date.isoformat(sep=' ', timespec='minutes')}.",
         "# What an extract cannot give (costs, the P0 admin delay, readmission timing, housing, run length)",
         "# comes from the default system: check it.",

@@ -18,6 +18,7 @@ code 2 (``--report`` lists every problem).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import re
 import sys
@@ -104,6 +105,25 @@ def _fit(args: argparse.Namespace) -> None:
     names = ", ".join(p.relative_to(out).as_posix() for p in paths.values())
     print(f"\nOutputs written to {out}/ ({names})")
     print(f"Use: flowsim --config-dir {out} system={args.name}")
+    earlier = _earlier_fits(out, paths["system"])
+    if earlier:  # left as they were (a planner's own edits may be in them), but no longer of these tables
+        print(f"flowsim-calibrate: note: {', '.join(earlier)} in {out}/ "
+              f"{'are earlier fits' if len(earlier) > 1 else 'is an earlier fit'}: fits.csv, estimates.csv "
+              f"and fit_sheet.png now describe system/{args.name}.yaml", file=sys.stderr)
+
+
+def _earlier_fits(out: Path, written: Path) -> list[str]:
+    """The other system files of ``out/system`` that flowsim-calibrate fit wrote (by their first lines)."""
+    from flowsim.calibration.system_config import FITTED_HEADER
+
+    found = []
+    for path in sorted((out / "system").glob("*.yaml")):
+        if path == written:
+            continue
+        with contextlib.suppress(OSError, UnicodeDecodeError), path.open(encoding="utf-8") as file:
+            if any(file.readline().startswith(FITTED_HEADER) for _ in range(2)):
+                found.append(path.relative_to(out).as_posix())
+    return found
 
 
 # -- example ----------------------------------------------------------------------------------------
