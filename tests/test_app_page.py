@@ -186,6 +186,19 @@ def test_a_unit_with_brackets_of_its_own_is_not_bracketed_again():
     assert _label(Field("replications", "Replications", "int", "runs", "")) == "Replications (runs)"
 
 
+def test_a_run_of_a_few_observed_days_says_its_yearly_figures_are_scaled(app):
+    """Half a day observed was shown as 7,403 delayed days a year without a word (found by a QA pass)."""
+    _choose(app, "Scenario: quick")
+    _set(app, "run.warm_up_days", 0)
+    _set(app, "run.horizon_days", 3.5)
+    app.sidebar.button(key="run").click().run()
+    job = _wait(app, "run_job")
+    assert jobs.job_status(job).state == "finished"
+    warnings = [w.value for w in _tab(app, "Results").warning]
+    assert "The observed window is 3.5 days: the figures a year are its own scaled 104-fold" in " ".join(
+        warnings), warnings
+
+
 def test_shares_that_do_not_add_up_are_shown_at_the_top_of_pathways(app, cli_error):
     _choose(app, "Scenario: quick")
     _set(app, "pathways.shares.P1", 0.5)
@@ -204,6 +217,10 @@ def test_a_run_shows_kpis_charts_downloads_and_equals_the_cli(app, tmp_path):
     results = _tab(app, "Results")
     assert [s.value for s in results.subheader] == ["Headline results"]
     assert len(results.metric) == 3
+    # the run's precision warning, which was only in the collapsed log (found by a QA pass)
+    (precision,) = [w.value for w in results.warning]
+    assert "95 % CI half-width is" in precision and "with 2 replications" in precision
+    assert f"flowsim: warning: {precision}" in job.log.read_text(encoding="utf-8")
     headline = results.dataframe[0].value.set_index("measure")
     summary = pd.read_csv(job.result / "summary.csv").set_index("kpi")
     delayed = summary.loc["delayed_days_per_year", "mean"]
@@ -229,7 +246,7 @@ def test_a_run_shows_kpis_charts_downloads_and_equals_the_cli(app, tmp_path):
     _set(app, CAPACITY, 31)
     assert any("changed since this run" in w.value for w in _tab(app, "Results").warning)
     _set(app, CAPACITY, 30)
-    assert not _tab(app, "Results").warning
+    assert [w.value for w in _tab(app, "Results").warning] == [precision]  # of the run shown, as before
 
     # asking again for the unchanged scenario shows its results without running anything
     app.sidebar.button(key="run").click().run()

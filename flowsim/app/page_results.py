@@ -17,7 +17,7 @@ from flowsim.app.jobs import Job
 from flowsim.app.page_edit import alert
 from flowsim.app.results import headline_table, load_run, load_sweep, utilisation_table
 
-__all__ = ["download", "progress_panel", "run_panel", "sweep_panel"]
+__all__ = ["SHORT_WINDOW_DAYS", "download", "progress_panel", "run_panel", "run_warnings", "sweep_panel"]
 
 _MIME = {".csv": "text/csv", ".json": "application/json", ".yaml": "application/x-yaml",
          ".html": "text/html", ".pdf": "application/pdf", ".parquet": "application/octet-stream"}
@@ -68,6 +68,19 @@ def progress_panel(state_key: str, what: str) -> None:
             st.code(job.log.read_text(encoding="utf-8", errors="replace")[-6000:], language="text")
 
 
+# Below four weeks, a yearly figure is mostly the scaling of a few days.
+SHORT_WINDOW_DAYS = 28.0
+
+
+def run_warnings(job: Job) -> list[str]:
+    """The run's own warnings (``flowsim: warning: ...`` in its log), without the prefix."""
+    if not job.log.is_file():
+        return []
+    prefix = "flowsim: warning: "
+    return [line.removeprefix(prefix) for line in job.log.read_text(encoding="utf-8", errors="replace")
+            .splitlines() if line.startswith(prefix)]
+
+
 def _figure(fig: Figure | None) -> None:
     if fig is not None:
         st.pyplot(fig, clear_figure=True)
@@ -114,9 +127,14 @@ def run_panel(job: Job) -> None:
     st.subheader("Headline results")
     runs = len(view.replications)
     st.caption(f"{runs} replication(s) over {view.observed_days:g} observed days; 95 % confidence intervals "
-               "over replications, cut at what is possible (0, and 100 % for utilisation): with few "
-               "replications they are wide; costs made yearly." + (
-                   " Run 2 or more replications (Edit, Run) for intervals." if runs < 2 else ""))
+               "over replications, cut at what is possible (0, and 100 % for utilisation); costs made "
+               "yearly." + (" Run 2 or more replications (Edit, Run) for intervals." if runs < 2 else ""))
+    for line in run_warnings(job):  # e.g. the intervals' precision: it was only in the log
+        st.warning(line)
+    if view.observed_days < SHORT_WINDOW_DAYS:
+        st.warning(f"The observed window is {view.observed_days:g} days: the figures a year are its own "
+                   f"scaled {365.0 / view.observed_days:,.0f}-fold, weekdays and seasons unevenly. A longer "
+                   "horizon (Edit: Run, Horizon) gives yearly figures to rely on.")
     _cards(table)
     st.dataframe(_headline(table), hide_index=True, width="stretch", key="headline")
     st.markdown("**Census of patients ready to leave**")
@@ -150,7 +168,10 @@ def sweep_panel(job: Job) -> None:
     st.subheader("Options against the scenario as it stands")
     st.info(view.sentence)
     table = view.table()
-    st.dataframe(table.round(1), hide_index=True, width="stretch", key="comparison")
+    # thousands separated, as the command line prints them ("-1,329.4", not "-1329.4")
+    numbers = {column: st.column_config.NumberColumn(format="localized")
+               for column in table.columns if pd.api.types.is_float_dtype(table[column])}
+    st.dataframe(table.round(1), hide_index=True, width="stretch", key="comparison", column_config=numbers)
     _figure(view.figure())
     columns = st.columns(4)
     with columns[0]:
