@@ -59,6 +59,10 @@ BAD = [
     ("header only", HEADER + "\n", 2, "(row)", "has a header but no episodes"),
     ("bad readmission flag", _with(2, "readmitted_30d", "yes please"), 2, "readmitted_30d", "is not 0 or 1"),
     ("P0 with a unit", _with(2, "unit", "Reablement"), 2, "unit", "is given for a P0 episode"),
+    # "still in the acute bed", yet in a unit: fitted without a word (found by a QA pass)
+    ("a unit stay without leaving acute", _with(3, "acute_discharge_datetime", ""), 3,
+     "acute_discharge_datetime", "is blank but the stay in 'Reablement' has started; fix: give when the "
+     "patient left the acute bed"),
     ("blank id", _with(5, "patient_id", ""), 5, "patient_id",
      "is blank; fix: give every episode its patient id"),
     ("a row too short", [*GOOD[:1], "e9,p9,2025-04-01"], 3, "(row)", "has 3 values but the header has 10"),

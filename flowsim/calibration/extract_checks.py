@@ -246,6 +246,11 @@ def _check_unit(row: _Row, pathway: str, unit_names: dict[str, tuple[str, int]])
         p["unit_key" if prefix == "unit" else "onward_key"] = key
         if not row.text(columns[0]):
             add(line, columns[0], f"is blank for a stay in {name!r}", "give when the stay started")
+    started = p["unit_key"] and p.get("unit_start_datetime") is not None
+    if started and not row.text("acute_discharge_datetime"):
+        # blank means "still in the acute bed": the fit would count this stay's patient as still waiting
+        add(line, "acute_discharge_datetime", f"is blank but the stay in {row.text('unit')!r} has started",
+            "give when the patient left the acute bed, or blank the unit and its dates if they have not")
     row.not_before("unit_start_datetime", "nctr_datetime", "a stay starts after the patient became NCTR")
     row.not_before("unit_ready_datetime", "unit_start_datetime", "a patient is ready to leave after arriving")
     row.not_before("unit_end_datetime", "unit_start_datetime", "a stay ends after it starts")
