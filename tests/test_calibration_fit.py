@@ -259,3 +259,13 @@ def test_a_one_day_extract_is_fitted_with_notes_that_read_right():
     assert "the extract covers 1 whole day, under two weeks: day-of-week multipliers left at 1.0" in fit.notes
     assert ("the extract covers 0 of 12 calendar months (28+ days each): month multipliers left at 1.0 "
             "(no seasonality) and the rate is the mean over the 1 day covered") in fit.notes
+
+
+def test_a_few_weeks_note_says_the_rate_is_the_mean_of_the_weekdays_means():
+    # a few weeks: the rate is the mean of the weekdays' means, not the count over the days, and the note
+    # said "the mean over the N days covered" (found by a QA pass)
+    rows = [f"e{i},p{i},2025-04-{1 + i:02d}T09:00,2025-04-{1 + i:02d}T12:00,P0,,," for i in range(0, 31, 7)]
+    text = TINY.splitlines()[0] + "\n" + "\n".join(rows) + "\n"
+    fit = fit_extract(extract_from_text(text, "weeks.csv"))
+    assert fit.arrivals.day_of_week_fitted and not fit.arrivals.month_fitted
+    assert any("the rate is the mean of the seven weekdays’ means over the" in note for note in fit.notes)

@@ -121,8 +121,10 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
         months = tuple(month_ratios)
     else:
         months = _flat(12)
+        # weekly: each weekday's mean, then their mean, so that extra Mondays do not tilt it
         notes.append(f"the extract covers {covered} of 12 calendar months ({MIN_DAYS_PER_MONTH}+ days each): "
-                     "month multipliers left at 1.0 (no seasonality) and the rate is the mean over the "
+                     "month multipliers left at 1.0 (no seasonality) and the rate is the mean "
+                     f"{'of the seven weekdays’ means ' if weekly else ''}over the "
                      f"{days} day{'' if days == 1 else 's'} covered")
         if weekly:
             rate = weekday_level
