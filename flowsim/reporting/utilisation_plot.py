@@ -41,7 +41,7 @@ def utilisation_heatmap(weekly: pd.DataFrame, title: str = "Weekly utilisation b
     # a run's title names its overrides and wraps to several lines: each takes height from the units'
     # rows, which for one unit collapsed to nothing (about 8 characters of the title to an inch)
     title_lines = math.ceil(len(title) / (8.0 * width))
-    fig = Figure(figsize=(width, 1.0 + 0.45 * len(units) + 0.25 * (title_lines - 1)), layout="constrained")
+    fig = Figure(figsize=(width, 1.0 + 0.45 * len(units) + 0.3 * (title_lines - 1)), layout="constrained")
     axis = fig.subplots()
     image = axis.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="RdYlGn_r", vmin=0.0, vmax=1.0,
                         interpolation="nearest")
