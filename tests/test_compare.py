@@ -293,11 +293,13 @@ def test_select_baseline_errors():
                                      "services.care_home_unit.capacity, seed)")
     with pytest.raises(KeyError) as two:
         select_baseline(tables, {OPTION: 10})
-    assert two.value.args[0] == "baseline services.care_home_unit.capacity=10 matches 2 jobs, not exactly one"
+    swept = "(services.care_home_unit.capacity takes 0, 10; seed takes 1, 2)"  # what there is to pick from
+    assert two.value.args[0] == (f"baseline services.care_home_unit.capacity=10 matches 2 jobs, not exactly "
+                                 f"one {swept}")
     with pytest.raises(KeyError) as none:
         select_baseline(tables, {OPTION: 7, "seed": 1})
     assert none.value.args[0] == ("baseline services.care_home_unit.capacity=7 seed=1 matches 0 jobs, "
-                                  "not exactly one")
+                                  f"not exactly one {swept}")
 
 
 def test_capacity_is_summed_over_units_of_each_job():

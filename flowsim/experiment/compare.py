@@ -34,9 +34,21 @@ def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None)
             mask &= (jobs[key] == value).to_numpy()
         if mask.sum() != 1:
             asked = " ".join(f"{key}={value}" for key, value in where.items())
-            raise KeyError(f"baseline {asked} matches {int(mask.sum())} jobs, not exactly one")
+            # the values there are, to pick from (a value not swept gave "matches 0 jobs" alone)
+            values = "; ".join(f"{key} takes {', '.join(str(v) for v in _in_order(jobs[key]))}"
+                               for key in tables.swept)
+            raise KeyError(f"baseline {asked} matches {int(mask.sum())} jobs, not exactly one ({values})")
         return jobs["job"][mask].iloc[0]
     return jobs["job"].iloc[0]
+
+
+def _in_order(column: pd.Series) -> list[Any]:
+    """A column's distinct values, sorted where they can be (numbers), else as they come."""
+    values = list(dict.fromkeys(column))
+    try:
+        return sorted(values)
+    except TypeError:
+        return values
 
 
 def _welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
