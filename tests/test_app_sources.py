@@ -199,3 +199,19 @@ def test_a_saved_file_with_an_unknown_key_gives_the_clis_one_line(tmp_path):
                           text=True, timeout=120, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"flowsim: error: {line}"
+
+
+def test_an_opened_file_never_replaces_another_of_the_same_name(tmp_path):
+    """Every download is scenario.yaml: a second one opened replaced the first, and the page kept showing
+    the first's settings under the name it knew (found by a QA pass)."""
+    from flowsim.app.sources import free_name
+
+    target = tmp_path / "saved" / "scenario.yaml"
+    assert free_name(target, b"a") == target  # a new name
+    target.parent.mkdir()
+    target.write_bytes(b"a")
+    assert free_name(target, b"a") == target  # the same file opened again: its own name
+    assert free_name(target, b"b") == tmp_path / "saved" / "scenario_2.yaml"
+    (tmp_path / "saved" / "scenario_2.yaml").write_bytes(b"b")
+    assert free_name(target, b"c") == tmp_path / "saved" / "scenario_3.yaml"
+    assert free_name(target, b"b") == tmp_path / "saved" / "scenario_2.yaml"

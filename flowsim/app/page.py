@@ -20,7 +20,7 @@ from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
 from flowsim.app.results import system_table
-from flowsim.app.sources import Source, compose_source, list_sources
+from flowsim.app.sources import Source, compose_source, free_name, list_sources
 from flowsim.cli.config_errors import describe_error
 from flowsim.model.errors import ConfigError
 from flowsim.model.saved import write_saved
@@ -70,7 +70,7 @@ def _uploaded(session: Path) -> None:
     file = st.session_state.get("upload")
     if file is None:
         return
-    target = session / "saved" / Path(file.name).with_suffix(".yaml").name
+    target = free_name(session / "saved" / Path(file.name).with_suffix(".yaml").name, file.getvalue())
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(file.getvalue())
     st.session_state.start = f"Saved scenario: {target.stem}"

@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 from flowsim.model.compose import config_dir, load_config
 from flowsim.model.saved import read_saved
 
-__all__ = ["Source", "compose_source", "file_description", "list_sources"]
+__all__ = ["Source", "compose_source", "file_description", "free_name", "list_sources"]
 
 KINDS = {"system": "Default system", "scenario": "Scenario", "scheme": "Published scheme",
          "own": "Own system", "calibrated": "Calibrated system", "saved": "Saved scenario"}
@@ -131,3 +131,28 @@ def compose_source(source: Source) -> dict[str, Any]:
     if source.saved_file is not None:
         return read_saved(source.saved_file)
     return OmegaConf.to_container(load_config(source.overrides), resolve=True)  # type: ignore[return-value]
+
+
+def free_name(target: Path, content: bytes) -> Path:
+    """Where to keep an opened file: ``target``, or ``<stem>_2``, ``_3`` ... if another file has the name.
+
+    Every download is ``scenario.yaml``: a second one opened replaced the first under the same name,
+    and the page, which knew the name, kept showing the first's settings. The same content opened
+    again keeps its name.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The file the name asks for.
+    content : bytes
+        What is to be written there.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    candidate, number = target, 1
+    while candidate.is_file() and candidate.read_bytes() != content:
+        number += 1
+        candidate = target.with_name(f"{target.stem}_{number}{target.suffix}")
+    return candidate
