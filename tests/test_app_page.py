@@ -199,6 +199,18 @@ def test_a_run_of_a_few_observed_days_says_its_yearly_figures_are_scaled(app):
         warnings), warnings
 
 
+def test_a_file_that_is_not_a_whole_scenario_says_so_not_to_fix_a_field_it_lacks(workspace):
+    """A file of one unit's capacity asked to fix run.start_date "in the Edit tab", which had no such field:
+    a dead end (found by a QA pass in Chromium)."""
+    (workspace / "saved").mkdir(parents=True)
+    (workspace / "saved" / "partial.yaml").write_text("services: {ic_beds: {capacity: -4}}\n")
+    app = _open(workspace)
+    _choose(app, "Saved scenario: partial")
+    (line,) = _alerts(app)
+    assert "is missing: the file is not a whole scenario; fix: open a scenario saved from this app" in line, line
+    assert not [b for b in app.sidebar.button if b.key == "run" and not b.disabled]  # nothing to run
+
+
 def test_shares_that_do_not_add_up_are_shown_at_the_top_of_pathways(app, cli_error):
     _choose(app, "Scenario: quick")
     _set(app, "pathways.shares.P1", 0.5)

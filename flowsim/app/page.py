@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from flowsim.app import jobs
-from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, validate
+from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, get_value, validate
 from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
@@ -94,6 +94,12 @@ def _base(source: Source) -> dict[str, Any] | None:
                 raise ConfigError("services", "is not set: the file is not a flowsim scenario (it sets "
                                   "no unit)", "open a scenario saved from this app, or a flowsim system "
                                   "file (flowsim --cfg job prints one)")
+            problem = validate(base)
+            if problem is not None and get_value(base, problem.field) is None:
+                # a setting the file leaves out has no field to give it in the form: a dead end there
+                raise ConfigError(problem.field, f"{problem.problem}: the file is not a whole scenario",
+                                  "open a scenario saved from this app, or a flowsim system file (flowsim "
+                                  "--cfg job prints one)")
             st.session_state.base, st.session_state.base_error = base, None
         except Exception as error:  # a user's file: the CLI's one line, or the bug re-raised
             line = describe_error(error)
