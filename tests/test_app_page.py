@@ -207,7 +207,7 @@ def test_a_file_that_is_not_a_whole_scenario_says_so_not_to_fix_a_field_it_lacks
     app = _open(workspace)
     _choose(app, "Saved scenario: partial")
     (line,) = _alerts(app)
-    assert "is missing: the file is not a whole scenario; fix: open a scenario saved from this app" in line, line
+    assert "is missing: the file is not a whole scenario; fix: open a scenario saved from this" in line, line
     assert not [b for b in app.sidebar.button if b.key == "run" and not b.disabled]  # nothing to run
 
 
