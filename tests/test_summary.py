@@ -156,7 +156,7 @@ def test_the_default_output_every_line():
         "Delayed days by reason: admin 13,225, P1 6,141, P2 33,225, P3 812, housing 4,617",
         "Housing: 101 barriers, mean wait for a fix 45.2 d, P2 bed-days blocked by housing 119",
         "",
-        "NCTR census: mean 159.0, 95th percentile at midnight 256",
+        "NCTR census: time-average 159.0, 95th percentile at midnight 256",
         "",
         "Units",
         "unit             capacity  mean occupied  utilisation  mean wait d  blocked bed-days",
@@ -264,7 +264,7 @@ def test_ten_replications_every_section_with_half_widths():
         "Step-down flats extra (1): occupancy -, stays -, mean stay - d, over-length stays (> 27.5 d) -, "
         "mean void - d",
         "",
-        "NCTR census: mean 159.0 ± 4.2, 95th percentile at midnight 256 ± 9",
+        "NCTR census: time-average 159.0 ± 4.2, 95th percentile at midnight 256 ± 9",
         "",
         "Acute bed pool: 1,450 beds, mean occupancy 92.5 ± 0.4 %",
         "Emergency admissions 104,000 ± 300, of which waited for a bed 5,000 ± 120; ED boarding hours mean "
@@ -288,7 +288,7 @@ def test_plus_minus_is_the_half_width_not_the_whole_interval():
     summary = pd.DataFrame([{"kpi": "nctr_census_mean", "n": 5, "mean": 100.0, "sd": 8.05, "ci_low": 90.0,
                              "ci_high": 110.0, "half_width_pct": 10.0}])
     lines = format_summary(summary, _units(), _scenario("housing=off"), 5).splitlines()
-    assert "NCTR census: mean 100.0 ± 10.0, 95th percentile at midnight -" in lines
+    assert "NCTR census: time-average 100.0 ± 10.0, 95th percentile at midnight -" in lines
 
 
 def test_two_replications_show_a_half_width_and_one_or_no_interval_shows_none():
@@ -298,13 +298,15 @@ def test_two_replications_show_a_half_width_and_one_or_no_interval_shows_none():
         lines = format_summary(summary, _units(), _scenario("housing=off"), n).splitlines()
         return next(line for line in lines if line.startswith("NCTR census"))
 
-    assert census_line(2, 50.0, 150.0) == "NCTR census: mean 100.0 ± 50.0, 95th percentile at midnight -"
+    assert census_line(2, 50.0, 150.0) == ("NCTR census: time-average 100.0 ± 50.0, 95th percentile at "
+                                           "midnight -")
     two = format_summary(_summary({"delay_n": 10.0}, n=2), _units(), _scenario("housing=off"), 2)
     assert two.splitlines()[0] == ("flowsim: 2 replication(s), 365 days observed after warm-up "
                                    "(mean ± 95 % CI half-width)")
-    assert census_line(2, math.nan, math.nan) == "NCTR census: mean 100.0, 95th percentile at midnight -"
-    assert census_line(1, math.nan, math.nan) == "NCTR census: mean 100.0, 95th percentile at midnight -"
-    nothing = "NCTR census: mean -, 95th percentile at midnight -"
+    plain = "NCTR census: time-average 100.0, 95th percentile at midnight -"
+    assert census_line(2, math.nan, math.nan) == plain
+    assert census_line(1, math.nan, math.nan) == plain
+    nothing = "NCTR census: time-average -, 95th percentile at midnight -"
     assert census_line(3, math.nan, math.nan, math.nan) == nothing
     assert census_line(3, math.nan, math.nan, None) == nothing
 
@@ -385,7 +387,8 @@ def test_housing_as_things_stand_prints_no_coordinator_flat_or_housing_cost_line
     assert lines[1] == f"Features: {CALIBRATED}housing barriers (0.0494 % of episodes); {SEASONAL}"
     start = lines.index("Delayed days by reason: admin 100, P1 50, P2 300, P3 30, housing 20")
     assert lines[start + 1] == HOUSING_LINE
-    assert lines[start + 2:start + 4] == ["", "NCTR census: mean 149.1, 95th percentile at midnight 252"]
+    assert lines[start + 2:start + 4] == ["", "NCTR census: time-average 149.1, 95th percentile at midnight "
+                                               "252"]
     assert lines[-1] == "Costs over the window (GBP): delayed acute days 1,000, units 2,000, total 3,300"
 
 
@@ -445,7 +448,7 @@ def test_reasons_line_lists_only_the_reasons_in_the_summary():
     none = {k: v for k, v in KPIS.items() if not k.startswith("delayed_days_reason_")}
     lines = format_summary(_summary(none), _units(), _scenario("housing=off"), 1).splitlines()
     assert not any(line.startswith("Delayed days by reason") for line in lines)
-    assert lines[11:14] == ["", "NCTR census: mean 149.1, 95th percentile at midnight 252", ""]
+    assert lines[11:14] == ["", "NCTR census: time-average 149.1, 95th percentile at midnight 252", ""]
 
 
 def test_units_show_their_mean_capacity_when_they_follow_a_schedule():
@@ -477,7 +480,7 @@ def test_replications_show_confidence_half_widths():
     lines = _lines(_scenario("housing=off"), n=10, half_width=0.1)
     assert lines[0] == ("flowsim: 10 replication(s), 365 days observed after warm-up "
                         "(mean ± 95 % CI half-width)")
-    assert "NCTR census: mean 149.1 ± 14.9, 95th percentile at midnight 252 ± 25" in lines
+    assert "NCTR census: time-average 149.1 ± 14.9, 95th percentile at midnight 252 ± 25" in lines
 
 
 @pytest.mark.parametrize(("days", "text"), [

@@ -160,7 +160,7 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, scenario: Scenari
              "Features: " + ("; ".join(features) if features else "none (the core model alone)")]
     lines += _delay_lines(s, scenario)
     lines += _housing_lines(s, scenario)
-    lines += ["", f"NCTR census: mean {_cell(s, 'nctr_census_mean')}, "
+    lines += ["", f"NCTR census: time-average {_cell(s, 'nctr_census_mean')}, "
                   f"95th percentile at midnight {_cell(s, 'nctr_census_midnight_p95', 0)}"]
     lines += _acute_lines(s, scenario)
     lines += _unit_lines(units, scenario)
