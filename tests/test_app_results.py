@@ -179,6 +179,11 @@ def test_sweep_against_todays_value(folders):
     assert list(table["added places"]) == [0.0, -9.0, 11.0]
     avoided = view.comparison["delayed_days_avoided_per_year"]
     assert list(table["delayed days avoided a year"]) == list(avoided)
+    # the command line's columns too (the app lacked them: a QA pass)
+    per_place = view.comparison["delayed_days_avoided_per_added_place"]
+    np.testing.assert_array_equal(table["avoided a year per added place"][1:], per_place[1:])
+    assert math.isnan(table.loc[0, "avoided a year per added place"])  # the baseline adds no place
+    np.testing.assert_array_equal(table["return per GBP"][1:], view.comparison["return_per_pound"][1:])
 
 
 def test_a_named_baseline_is_the_baseline_of_the_comparison(folders):

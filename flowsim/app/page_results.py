@@ -171,7 +171,8 @@ def sweep_panel(job: Job) -> None:
     # thousands separated, as the command line prints them ("-1,329.4", not "-1329.4")
     numbers = {column: st.column_config.NumberColumn(format="localized")
                for column in table.columns if pd.api.types.is_float_dtype(table[column])}
-    st.dataframe(table.round(1), hide_index=True, width="stretch", key="comparison", column_config=numbers)
+    shown = table.round(1).assign(**{"return per GBP": table["return per GBP"].round(2)})  # e.g. 0.94
+    st.dataframe(shown, hide_index=True, width="stretch", key="comparison", column_config=numbers)
     _figure(view.figure())
     columns = st.columns(4)
     with columns[0]:

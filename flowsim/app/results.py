@@ -163,11 +163,15 @@ class SweepView:
         columns = {"delayed_days_avoided_per_year": "delayed days avoided a year",
                    "delayed_days_avoided_per_year_ci_low": "avoided: 95% CI low",
                    "delayed_days_avoided_per_year_ci_high": "avoided: 95% CI high",
-                   "added_capacity": "added places", "added_cost_per_year": "added cost GBP a year",
+                   "added_capacity": "added places",
+                   # as flowsim-collect prints them: what each place buys, and each pound
+                   "delayed_days_avoided_per_added_place": "avoided a year per added place",
+                   "added_cost_per_year": "added cost GBP a year",
                    "acute_saving_per_year": "acute saving GBP a year",
                    "net_saving_per_year": "net saving GBP a year",
                    "net_saving_per_year_ci_low": "net: 95% CI low",
-                   "net_saving_per_year_ci_high": "net: 95% CI high"}
+                   "net_saving_per_year_ci_high": "net: 95% CI high",
+                   "return_per_pound": "return per GBP"}
         for column, label in columns.items():
             out[label] = c[column].to_numpy()
         out["baseline"] = (c["job"] == c["baseline_job"]).to_numpy()
