@@ -109,7 +109,8 @@ def avoided_vs_option(comparison: pd.DataFrame, option: str, group: str | None =
     for i, (value, table) in enumerate(groups):
         table = table.sort_values(option)
         color = colors(i / max(len(groups) - 1, 1)) if group else "tab:blue"
-        label = "mean (95 % CI)" if group is None else f"{group.split('.')[-1]} = {value}"
+        # the unit too: "capacity = 30" alone could be either swept capacity
+        label = "mean (95 % CI)" if group is None else f"{'.'.join(group.split('.')[-2:])} = {value}"
         _band(left, table, option, avoided, 1.0, label, color)
         _band(right, table, option, "net_saving_per_year", 1e6, label, color)
     what = avoided.removesuffix("_delayed_days_avoided_per_year").replace("delayed_days_avoided_per_year",
