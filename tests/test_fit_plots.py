@@ -7,6 +7,7 @@ import math
 import matplotlib.image
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
 from matplotlib.patches import Rectangle
 from scipy import stats
@@ -108,6 +109,21 @@ def test_the_weekday_bars_are_the_fitted_multipliers_with_their_intervals(fitted
     months = next(a for a in fig.axes if any(p.get_gid() == "month" for p in a.patches))
     assert months.get_title().endswith("not fitted (1.0)")  # 150 days: no seasonality
     assert [b.get_height() for b in months.patches] == [1.0] * 12
+    # pale and said across the panel: twelve blue bars at 1.0 read as data (found by a QA pass)
+    assert {to_rgba(b.get_facecolor()[:3]) for b in months.patches} == {to_rgba("0.85")}
+    said = "not fitted: too short an extract\n(every multiplier left at 1.0)"
+    assert [t.get_text() for t in months.texts] == [said]
+    assert not [t for t in axis.texts]  # the weekdays were fitted
+    assert {to_rgba(b.get_facecolor()[:3]) for b in bars} == {to_rgba("tab:blue")}
+
+
+def test_the_last_kaplan_meier_drop_is_inside_the_panel(fitted):
+    """The drop at the last of a few stays sat on the right edge and could not be seen (a QA pass)."""
+    fit, fig = fitted
+    for unit in (u for u in fit.units.values() if u.fits):
+        axis = next(a for a in fig.axes if any(ln.get_gid() == f"km:{unit.key}" for ln in a.get_lines()))
+        top = float(np.quantile(unit.stays["los_days"], 0.99))
+        assert axis.get_xlim()[1] == pytest.approx(max(top, 1.0) * 1.05)
 
 
 def test_the_sheet_says_the_extract_is_synthetic(fitted):

@@ -49,7 +49,8 @@ def _survival_panel(axis: Axes, unit: UnitFit) -> None:
     axis.step(np.concatenate([[0.0], times]), np.concatenate([[1.0], survival]), where="post", color="black",
               linewidth=1.6, gid=f"km:{unit.key}", label="Kaplan–Meier (data)")
     top = float(np.quantile(t, 0.99)) if t.size else 1.0
-    grid = np.linspace(0.0, max(top, 1.0), _GRID_POINTS)
+    # 5 % beyond the 99th percentile: a drop there (the last of a few stays) falls inside, not on the edge
+    grid = np.linspace(0.0, max(top, 1.0) * 1.05, _GRID_POINTS)
     for f in sorted(unit.fits, key=lambda f: FAMILIES.index(f.family)):
         best = f is unit.best
         axis.plot(grid, f.frozen().sf(grid), color=FAMILY_COLOURS[f.family], linewidth=2.2 if best else 1.1,
@@ -85,11 +86,16 @@ def _bars(axis: Axes, labels: tuple[str, ...], estimates: tuple, fitted: bool, g
     low = np.array([e.low for e in estimates])
     high = np.array([e.high for e in estimates])
     errors = np.vstack([values - low, high - values]) if fitted else None
-    axis.bar(np.arange(len(labels)), values, yerr=errors, capsize=3, color="tab:blue", alpha=0.8, gid=gid)
+    # not fitted: pale, and said across the panel, so that twelve bars at 1.0 do not read as data
+    axis.bar(np.arange(len(labels)), values, yerr=errors, capsize=3, color="tab:blue" if fitted else "0.85",
+             alpha=0.8, gid=gid)
     axis.axhline(1.0, color="black", linewidth=0.8)
     axis.set_xticks(np.arange(len(labels)), labels)
     axis.set_ylabel("multiplier (mean 1)")
     axis.set_title(title if fitted else f"{title}: not fitted (1.0)", fontsize="medium")
+    if not fitted:
+        axis.text(0.5, 0.5, "not fitted: too short an extract\n(every multiplier left at 1.0)", ha="center",
+                  va="center", transform=axis.transAxes, gid=f"{gid}:not_fitted")
 
 
 def fit_sheet(fit: ExtractFit) -> Figure:
