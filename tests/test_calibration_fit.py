@@ -269,3 +269,8 @@ def test_a_few_weeks_note_says_the_rate_is_the_mean_of_the_weekdays_means():
     fit = fit_extract(extract_from_text(text, "weeks.csv"))
     assert fit.arrivals.day_of_week_fitted and not fit.arrivals.month_fitted
     assert any("the rate is the mean of the seven weekdays’ means over the" in note for note in fit.notes)
+    assert not [note for note in fit.notes if "rest on" in note]  # 4 or more of each weekday
+    three = "\n".join(text.splitlines()[:-2]) + "\n"  # to 15 April: 2 of each weekday
+    short = fit_extract(extract_from_text(three, "two_weeks.csv"))
+    assert ("the day-of-week multipliers rest on 2 weeks of each weekday: their intervals are wide (see "
+            "estimates.csv)") in short.notes

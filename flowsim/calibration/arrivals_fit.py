@@ -30,6 +30,8 @@ from flowsim.model.errors import ConfigError
 
 __all__ = ["MIN_DAYS_PER_MONTH", "ArrivalFit", "daily_counts", "fit_arrivals"]
 
+# Under this many of each weekday, the day-of-week multipliers come with a note that they are rough.
+FEW_WEEKS = 4
 # A calendar month counts as covered with at least this many whole days in the extract.
 MIN_DAYS_PER_MONTH = 28
 
@@ -112,6 +114,10 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
     if weekly:
         weekday_level, weekday_ratios = ratio_to_mean(by_weekday)
         day_of_week = tuple(weekday_ratios)
+        weeks = min(x.size for x in by_weekday)
+        if weeks < FEW_WEEKS:  # a multiplier of 7.00 from one Tuesday's arrival read as a finding
+            notes.append(f"the day-of-week multipliers rest on {weeks} week{'' if weeks == 1 else 's'} of "
+                         "each weekday: their intervals are wide (see estimates.csv)")
     else:
         day_of_week = _flat(7)
         notes.append(f"the extract covers {days} whole day{'' if days == 1 else 's'}, under two weeks: "
