@@ -302,6 +302,21 @@ def test_select_baseline_errors():
                                   f"not exactly one {swept}")
 
 
+def test_a_baseline_several_jobs_match_is_given_once_for_each_key():
+    """The fix said "give a swept key and a value one job has" to a --baseline that named one of two keys
+    (found by a QA pass)."""
+    from flowsim.cli.main import _baseline_job
+    from flowsim.model.errors import ConfigError
+
+    with pytest.raises(ConfigError) as several:
+        _baseline_job(_two_keys(), {OPTION: 10})
+    assert several.value.fix == ("give --baseline once for each swept key (--baseline KEY=VALUE "
+                                 "--baseline ...)")
+    with pytest.raises(ConfigError) as none:
+        _baseline_job(_two_keys(), {OPTION: 7})
+    assert none.value.fix == "give a swept key and a value one job has"
+
+
 def test_capacity_is_summed_over_units_of_each_job():
     tables = _tables()
     units = pd.concat([tables.units, pd.DataFrame([{"job": 1, OPTION: 10, "replication": r, "unit": "extra",
