@@ -324,6 +324,10 @@ CASES: dict[str, Case] = {
                              also="there is no scenario of that name; fix: options: acute_pool, "),
     "misspelt system": case("system=defualt", field="system=defualt",
                             also="fix: did you mean system=default? options: default"),
+    # a nested group: it had Hydra's own sentence and no suggestion (found by a QA pass)
+    "misspelt launcher": case("hydra/launcher=jobib", field="hydra/launcher=jobib",
+                              also="there is no hydra/launcher of that name; fix: did you mean "
+                                   "hydra/launcher=joblib? options: "),
     "scenario a number": case("scenario=5", field="scenario=5",
                               also="'scenario' is a config group, chosen by the name of one of its options; "
                                    "fix: give a name, e.g. scenario=acute_pool; options: acute_pool, "),

@@ -245,7 +245,8 @@ def describe_error(error: BaseException) -> str | None:
             return (f"{key}: already exists, so +{key} cannot add it; fix: leave out the + to change it"
                     f"{kept}, or give a new name")
         message = " ".join(str(error).split("Config search path")[0].split())
-        missing = re.search(r"Could not find '([\w\-]+)/([^']+)' Available options in '\1': (.*)", message)
+        # a nested group too: 'hydra/launcher/jobib' in 'hydra/launcher'
+        missing = re.search(r"Could not find '([\w\-/]+)/([^'/]+)' Available options in '\1': (.*)", message)
         if missing:  # an option of a group that has no file of that name: the options, the likeliest first
             group, name, options = missing.group(1), missing.group(2), missing.group(3).split()
             guess = closest(name, options)
