@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -347,23 +348,41 @@ def test_returns_sentence_says_when_no_option_pays_for_itself():
                                                   net_savings=CARE_HOME["net_saving_per_year"][1:])
 
 
-def test_yearly_spread_is_the_percentile_range_of_paired_differences():
-    # replications listed out of order: pairing is by replication number
-    results = pd.DataFrame({
-        "job": [0] * 5 + [1] * 5,
-        "replication": [0, 1, 2, 3, 4, 4, 3, 2, 1, 0],
-        "delayed_days_total": [100, 110, 120, 130, 140, 105, 100, 100, 95, 90],
-    })
-    # differences by replication: 10, 15, 20, 30, 35. 2.5th percentile: position 0.1 -> 10.5;
-    # 97.5th: position 3.9 -> 34.5. Over 182.5 observed days, twice that per year.
-    assert yearly_spread(results, 0, 1, 365.0) == pytest.approx((10.5, 34.5))
-    assert yearly_spread(results, 0, 1, 182.5) == pytest.approx((21.0, 69.0))
-    assert yearly_spread(results, 0, 1, 365.0, level=0.5) == pytest.approx((15.0, 30.0))
-    assert all(math.isnan(v) for v in yearly_spread(results, 0, 2, 365.0))  # no job 2: nothing to pair
+def _paired(differences: list[float]) -> pd.DataFrame:
+    """Two jobs whose paired differences (job 0 - job 1) are ``differences``, replications listed out of
+    order (pairing is by replication number)."""
+    n = len(differences)
+    base = [100.0 + 10 * r for r in range(n)]
+    option = [base[r] - differences[r] for r in reversed(range(n))]
+    return pd.DataFrame({"job": [0] * n + [1] * n, "replication": [*range(n), *reversed(range(n))],
+                         "delayed_days_total": [*base, *option]})
+
+
+def test_yearly_spread_of_many_replications_is_the_percentile_range_of_paired_differences():
+    differences = [float(d) for d in range(10, 50)]  # 40 replications: 10 .. 49
+    # 2.5th percentile: position 0.975 -> 10.975; 97.5th: position 38.025 -> 48.025
+    assert yearly_spread(_paired(differences), 0, 1, 365.0) == pytest.approx((10.975, 48.025))
+    assert yearly_spread(_paired(differences), 0, 1, 182.5) == pytest.approx((21.95, 96.05))  # twice a year
+    assert yearly_spread(_paired(differences), 0, 1, 365.0, level=0.5) == pytest.approx((19.75, 39.25))
+    assert all(math.isnan(v) for v in yearly_spread(_paired(differences), 0, 2, 365.0))  # no job 2
+
+
+def test_yearly_spread_of_few_replications_is_a_prediction_interval_wider_than_the_means():
+    """Five replications: percentiles sat between the five values, narrower than the mean's own interval,
+    which the page says the yearly range is not (found by a QA pass)."""
+    results = _paired([10.0, 15.0, 20.0, 30.0, 35.0])
+    mean, sd, n = 22.0, float(np.std([10, 15, 20, 30, 35], ddof=1)), 5
+    half = 2.7764451051977987 * sd * math.sqrt(1 + 1 / n)  # scipy.stats.t.ppf(0.975, 4)
+    assert yearly_spread(results, 0, 1, 365.0) == pytest.approx((mean - half, mean + half))
+    ci_half = 2.7764451051977987 * sd / math.sqrt(n)
+    assert half > ci_half * 2  # wider than the interval of the mean, as single years are
     # jobs of different windows (a sweep of the run's length): each scaled by its own observed_days
     mixed = results.assign(observed_days=[365.0] * 5 + [730.0] * 5)
-    # per year: 100 110 120 130 140 - (90 95 100 100 105) / 2 = 55 62.5 70 80 87.5
-    assert yearly_spread(mixed, 0, 1, float("nan")) == pytest.approx((55.75, 86.75))
+    per_year = np.array([100, 110, 120, 130, 140]) - (np.array([90, 95, 100, 100, 105]) / 2)
+    spread = 2.7764451051977987 * per_year.std(ddof=1) * math.sqrt(1.2)
+    assert yearly_spread(mixed, 0, 1, float("nan")) == pytest.approx((per_year.mean() - spread,
+                                                                      per_year.mean() + spread))
+    assert yearly_spread(_paired([12.0]), 0, 1, 365.0) == (12.0, 12.0)  # one: nothing to spread
 
 
 # -- edges each rule must get right (each test below was written against a planted fault that survived) --

@@ -184,13 +184,14 @@ def test_board_pack_recommends_by_the_stated_rule_and_shows_real_figures(small_s
     (days, days_low, days_high), (net, net_low, net_high) = options[focus]["days"], options[focus]["net"]
     assert (f"Delayed days avoided: {days:,.0f} on average (95 % confidence interval of the average: "
             f"{days_low:,.0f} to {days_high:,.0f}).") in text
-    # single years: the 2.5th and 97.5th percentiles of three paired differences, linear interpolation:
-    # positions 0.05 and 1.95 in the sorted values
-    d = np.sort(options[focus]["avoided"])
-    low, high = d[0] + 0.05 * (d[1] - d[0]), d[1] + 0.95 * (d[2] - d[1])
+    # single years, from three paired differences: the prediction interval of one more year, mean ± t(2)
+    # sd √(1 + 1/3) (percentiles of three values sat inside the mean's own interval: a QA pass)
+    d = options[focus]["avoided"]
+    half = T_975_2 * np.std(d, ddof=1) * np.sqrt(1 + 1 / 3)
+    low, high = np.mean(d) - half, np.mean(d) + half
     assert (f"Year to year: between {low:,.0f} and {high:,.0f} delayed days avoided in 95 of 100 simulated "
-            "120-day runs, scaled to a year (the 2.5th to 97.5th percentiles of the 3 paired replications; "
-            "with so few, a rough range).") in text
+            "120-day runs, scaled to a year (a 95 % prediction interval for one more year from the 3 paired "
+            "replications, assuming years vary about normally; with so few, a rough range).") in text
     assert f"Net saving: {_gbp(net)} (95 % CI {_gbp(net_low)} to {_gbp(net_high)})" in text
     added = options[focus]["added"]
     assert f"Return per GBP 1 spent: {options[focus]['acute'] / added:.2f} ." in text  # bold, then "."

@@ -46,6 +46,7 @@ from flowsim.measures.aggregate import (
 from flowsim.model.cost_basis import acute_bed_day_basis, bed_day_bases
 from flowsim.reporting.board import figure_image
 from flowsim.reporting.decision import (
+    PERCENTILE_REPLICATIONS,
     check_rule,
     decide,
     kpi_levels,
@@ -148,9 +149,12 @@ if focus["job"] != base_job:
         f"- Delayed days avoided: **{avoided:,.0f}** on average"
         f"{f', that is {-avoided:,.0f} more delayed days than the baseline' if round(avoided) < 0 else ''} "
         f"({f'95 % confidence interval of the average: {days_ci}' if days_ci else NO_INTERVAL}).",
-        f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} (the "
-        f"2.5th to 97.5th percentiles of the {replications} paired replications"
-        f"{'; with so few, a rough range' if replications < 20 else ''}).",
+        f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} ("
+        + (f"a 95 % prediction interval for one more year from the {replications} paired replications, "
+           "assuming years vary about normally; with so few, a rough range"
+           if 2 <= replications < PERCENTILE_REPLICATIONS else
+           f"the 2.5th to 97.5th percentiles of the {replications} paired replications"
+           f"{'; with so few, a rough range' if replications < PERCENTILE_REPLICATIONS else ''}") + ").",
         f"- Net saving: **{gbp(focus['net_saving_per_year'])}** "
         f"({f'95 % CI {saving_ci}' if saving_ci else NO_INTERVAL}); "
         + (f"added cost {gbp(added_cost)}." if added_cost >= 0 else

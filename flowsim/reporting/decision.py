@@ -40,6 +40,7 @@ from flowsim.model.strict import use_one_of
 
 __all__ = [
     "DEFAULT_RULE",
+    "PERCENTILE_REPLICATIONS",
     "RULES",
     "Decision",
     "Target",
@@ -52,6 +53,9 @@ __all__ = [
     "returns_sentence",
     "yearly_spread",
 ]
+
+# From this many paired replications yearly_spread gives their percentiles; below, a prediction interval.
+PERCENTILE_REPLICATIONS = 20
 
 # Rule name -> what it recommends, as the pack states it.
 RULES = {
@@ -317,9 +321,13 @@ def yearly_spread(results: pd.DataFrame, baseline_job: Any, job: Any, observed_d
                   column: str = "delayed_days_total", level: float = 0.95) -> tuple[float, float]:
     """Range of ``column`` avoided (baseline - option) in single simulated years, per year.
 
-    The ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles (linear interpolation) of the
-    per-replication paired differences, scaled to 365 days: how much one year can differ from
-    another, unlike the confidence interval of the mean, which narrows as replications are added.
+    How much one year can differ from another, unlike the confidence interval of the mean, which
+    narrows as replications are added. From :data:`PERCENTILE_REPLICATIONS` paired replications on,
+    the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles (linear interpolation) of the paired
+    differences, scaled to 365 days. With fewer, percentiles would sit between the few values seen
+    (five replications gave a range narrower than the mean's own interval), so the range is the
+    prediction interval of one more year: ``mean ± t(n - 1) · sd · √(1 + 1/n)``, which assumes the
+    years vary about normally. One replication gives its own value twice: nothing to spread.
 
     Parameters
     ----------
@@ -343,7 +351,13 @@ def yearly_spread(results: pd.DataFrame, baseline_job: Any, job: Any, observed_d
     option = results[results["job"] == job].set_index("replication")
     common = base.index.intersection(option.index)
     differences = per_year_difference(base.loc[common], option.loc[common], column, observed_days)
-    if differences.size == 0:
+    n = differences.size
+    if n == 0:
         return float("nan"), float("nan")
+    if 2 <= n < PERCENTILE_REPLICATIONS:
+        from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf
+
+        half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * differences.std(ddof=1) * np.sqrt(1 + 1 / n)
+        return float(differences.mean() - half), float(differences.mean() + half)
     low, high = np.percentile(differences, [50 * (1 - level), 50 * (1 + level)])
     return float(low), float(high)
