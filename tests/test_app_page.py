@@ -195,7 +195,7 @@ def test_a_run_of_a_few_observed_days_says_its_yearly_figures_are_scaled(app):
     job = _wait(app, "run_job")
     assert jobs.job_status(job).state == "finished"
     warnings = [w.value for w in _tab(app, "Results").warning]
-    assert "The observed window is 3.5 days: the figures a year are its own scaled 104-fold" in " ".join(
+    assert "The observed window is 3.5 days: each figure a year is that window scaled 104-fold" in " ".join(
         warnings), warnings
 
 

@@ -132,9 +132,9 @@ def run_panel(job: Job) -> None:
     for line in run_warnings(job):  # e.g. the intervals' precision: it was only in the log
         st.warning(line)
     if view.observed_days < SHORT_WINDOW_DAYS:
-        st.warning(f"The observed window is {view.observed_days:g} days: the figures a year are its own "
-                   f"scaled {365.0 / view.observed_days:,.0f}-fold, weekdays and seasons unevenly. A longer "
-                   "horizon (Edit: Run, Horizon) gives yearly figures to rely on.")
+        st.warning(f"The observed window is {view.observed_days:g} days: each figure a year is that "
+                   f"window scaled {365.0 / view.observed_days:,.0f}-fold, with its own weekdays and season. "
+                   "A longer horizon (Edit: Run, Horizon) gives yearly figures to rely on.")
     _cards(table)
     st.dataframe(_headline(table), hide_index=True, width="stretch", key="headline")
     st.markdown("**Census of patients ready to leave**")
