@@ -24,6 +24,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from flowsim.cli.cfg_package import package_checked
 from flowsim.cli.compose_once import composed_once
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.entry import stop_on_broken_pipe
@@ -159,7 +160,7 @@ def main() -> None:
 
     def entry() -> None:
         sys.argv = _normalised_argv(sys.argv)
-        with composed_once():
+        with composed_once(), package_checked():
             hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
 
     _guarded(entry)
