@@ -146,8 +146,9 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(command, args, tmp
 _AT_FORK = textwrap.dedent("""
     import os, sys
     modules = sys.argv.pop(1).split(",")
-    os.register_at_fork(after_in_child=lambda: print(
-        "FORKED", all(m in sys.modules for m in modules), file=sys.stderr, flush=True))
+    # one write(2) of a short line is atomic: print's pieces from two workers interleaved ("FORKED FORKEDT")
+    os.register_at_fork(after_in_child=lambda: os.write(
+        2, f"FORKED {all(m in sys.modules for m in modules)}\\n".encode()))
     command = sys.argv.pop(1)
     sys.argv = [command, *sys.argv[1:]]
     from flowsim.cli import entry
