@@ -15,7 +15,7 @@ from typing import Any
 
 from hydra._internal import hydra as hydra_internal
 from hydra.types import RunMode
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from flowsim.model.errors import ConfigError
 from flowsim.model.strict import closest
@@ -33,9 +33,8 @@ def section_names(config: Any, prefix: str = "") -> list[str]:
     for key in config.keys():
         path = f"{prefix}{key}"
         names.append(path)
-        node = config._get_node(key)  # the node, without resolving interpolations or reading MISSING
-        if isinstance(node, DictConfig) and not isinstance(node, ListConfig):
-            names += section_names(node, f"{path}.")
+        # the node, without resolving interpolations or reading MISSING; [] for anything but a mapping
+        names += section_names(config._get_node(key), f"{path}.")
     return names
 
 

@@ -173,7 +173,7 @@ def _baseline_job(tables: SweepTables, baseline: dict[str, object] | None) -> in
     try:
         return select_baseline(tables, baseline)
     except KeyError as error:  # a key that is not swept, a value no job has, or several jobs have
-        several = " matches 0 jobs" not in error.args[0] and "matches" in error.args[0]
+        several = len(error.args) > 1 and error.args[1] > 1  # select_baseline: (message, jobs matched)
         raise ConfigError("--baseline", str(error.args[0]),
                           "give --baseline once for each swept key (--baseline KEY=VALUE --baseline ...)"
                           if several else "give a swept key and a value one job has") from None

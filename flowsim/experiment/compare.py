@@ -24,7 +24,11 @@ _DAYS_PER_YEAR = 365.0
 
 
 def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None) -> int | str:
-    """The baseline job: the one matching ``where`` (swept key -> value), else the first job."""
+    """The baseline job: the one matching ``where`` (swept key -> value), else the first job.
+
+    Raises ``KeyError(message)`` for a key that is not swept and ``KeyError(message, jobs matched)``
+    when no job or several match.
+    """
     jobs = tables.results.drop_duplicates("job")
     if where:
         mask = np.ones(len(jobs), dtype=bool)
@@ -37,7 +41,8 @@ def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None)
             # the values there are, to pick from (a value not swept gave "matches 0 jobs" alone)
             values = "; ".join(f"{key} takes {', '.join(str(v) for v in _in_order(jobs[key]))}"
                                for key in tables.swept)
-            raise KeyError(f"baseline {asked} matches {int(mask.sum())} jobs, not exactly one ({values})")
+            raise KeyError(f"baseline {asked} matches {int(mask.sum())} jobs, not exactly one ({values})",
+                           int(mask.sum()))
         return jobs["job"][mask].iloc[0]
     return jobs["job"].iloc[0]
 

@@ -258,13 +258,9 @@ class Lognormal(Distribution):
         return math.exp(self.mu + 0.5 * self.sigma**2)
 
     def ppf(self, u: Any) -> Any:
-        if isinstance(u, float):  # the per-patient scalar path: the same number at a third of the cost
-            try:
-                return math.exp(self.mu + self.sigma * float(_special().ndtri(u)))
-            except OverflowError:  # where libm.exp gives inf
-                return math.inf
-        # the C library's exp on each element, as math's above (flowsim.model.libm)
-        return libm.exp(self.mu + self.sigma * _special().ndtri(u))
+        # the C library's exp, for one patient (a float: a third of numpy's cost) or each element of an array
+        z = float(_special().ndtri(u)) if isinstance(u, float) else _special().ndtri(u)
+        return libm.exp(self.mu + self.sigma * z)
 
     def cdf(self, x: Any) -> Any:
         with np.errstate(divide="ignore"):  # log(0) = -inf, and ndtr(-inf) = 0

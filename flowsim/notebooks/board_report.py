@@ -138,6 +138,15 @@ if decision.is_baseline and decision.best["job"] != base_job and unproven:
               "show that any option pays for itself. More replications would narrow the intervals.", ""]
 years = ("95 of 100 simulated years" if round(tables.observed_days) == 365 else
          f"95 of 100 simulated {tables.observed_days:,.0f}-day runs, scaled to a year")
+# how yearly_spread made the range: percentiles of many replications, else a prediction interval
+if replications >= PERCENTILE_REPLICATIONS:
+    spread = f"the 2.5th to 97.5th percentiles of the {replications} paired replications"
+elif replications >= 2:
+    spread = (f"a 95 % prediction interval for one more year from the {replications} paired replications, "
+              "assuming years vary about normally; with so few, a rough range")
+else:
+    spread = (f"the 2.5th to 97.5th percentiles of the {replications} paired replications; with so few, a "
+              "rough range")
 if focus["job"] != base_job:
     low, high = yearly_spread(tables.results, base_job, focus_job, tables.observed_days)
     ratio = focus["return_per_pound"]
@@ -149,12 +158,8 @@ if focus["job"] != base_job:
         f"- Delayed days avoided: **{avoided:,.0f}** on average"
         f"{f', that is {-avoided:,.0f} more delayed days than the baseline' if round(avoided) < 0 else ''} "
         f"({f'95 % confidence interval of the average: {days_ci}' if days_ci else NO_INTERVAL}).",
-        f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} ("
-        + (f"a 95 % prediction interval for one more year from the {replications} paired replications, "
-           "assuming years vary about normally; with so few, a rough range"
-           if 2 <= replications < PERCENTILE_REPLICATIONS else
-           f"the 2.5th to 97.5th percentiles of the {replications} paired replications"
-           f"{'; with so few, a rough range' if replications < PERCENTILE_REPLICATIONS else ''}") + ").",
+        f"- Year to year: between **{low:,.0f} and {high:,.0f}** delayed days avoided in {years} "
+        f"({spread}).",
         f"- Net saving: **{gbp(focus['net_saving_per_year'])}** "
         f"({f'95 % CI {saving_ci}' if saving_ci else NO_INTERVAL}); "
         + (f"added cost {gbp(added_cost)}." if added_cost >= 0 else
