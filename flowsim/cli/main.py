@@ -46,12 +46,16 @@ __all__ = ["collect_and_report", "collect_main", "import_run_modules", "main"]
 
 
 def import_run_modules() -> None:
-    """Import what a run needs beyond the command: pandas and SciPy, with the pipeline and summary.
+    """Import what a sweep's jobs need beyond the command: pandas, with the pipeline and summary, and
+    ``scipy.special`` (the sweep's comparison needs it; a job's confidence intervals and a warm
+    start's distributions too).
 
     Not with the command, so that a config error (found by Hydra or by the checks before the run) is
     reported without them, in half the time. A sweep calls this before its workers fork; a run's
-    task imports the same two modules as it starts.
+    task imports the pipeline and summary as it starts.
     """
+    import scipy.special  # noqa: F401
+
     import flowsim.experiment.pipeline
     import flowsim.reporting.summary  # noqa: F401
 

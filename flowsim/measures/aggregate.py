@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf (without its import time)
 
 __all__ = [
     "HEADLINE_KPIS",
@@ -55,6 +54,10 @@ def confidence_interval(values: Sequence[float] | np.ndarray, level: float = 0.9
     mean = float(x.mean())
     if x.size < 2:
         return mean, float("nan"), float("nan")
+    # stdtrit: Student-t quantiles, as scipy.stats.t.ppf without its import time; scipy.special only now,
+    # so that a run of one replication (the default) never imports it
+    from scipy import special
+
     half = float(special.stdtrit(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size))
     return mean, mean - half, mean + half
 

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from flowsim.model import libm
+from flowsim.model.gamma_quantile import gammaincinv, gammaincinv_array
+from flowsim.model.normal_quantile import ndtri, ndtri_array
 
 __all__ = [
     "KINDS",
@@ -51,8 +53,8 @@ _EQ_POINTS = 20_000
 
 @functools.cache
 def _special() -> Any:
-    """``scipy.special``, imported when a gamma or lognormal is first evaluated, not with the model:
-    a sixth of a second of start-up that checking a config (and a one-line error) does without."""
+    """``scipy.special``, imported when a gamma is first sampled or a CDF evaluated (a warm start), not
+    with the model: a quarter of a second of start-up that a default run does without."""
     from scipy import special
 
     return special
@@ -238,7 +240,10 @@ class Gamma(Distribution):
         return self.shape * self.scale
 
     def ppf(self, u: Any) -> Any:
-        return _special().gammaincinv(self.shape, u) * self.scale
+        # flowsim's own quantile (no scipy.special to import); one patient's is a float, to the bit the
+        # same as the element of an array of them
+        x = gammaincinv(self.shape, u) if isinstance(u, float) else gammaincinv_array(self.shape, u)
+        return x * self.scale
 
     def cdf(self, x: Any) -> Any:
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
@@ -258,8 +263,9 @@ class Lognormal(Distribution):
         return math.exp(self.mu + 0.5 * self.sigma**2)
 
     def ppf(self, u: Any) -> Any:
-        # the C library's exp, for one patient (a float: a third of numpy's cost) or each element of an array
-        z = float(_special().ndtri(u)) if isinstance(u, float) else _special().ndtri(u)
+        # flowsim's own normal quantile and the C library's exp, for one patient (a float) or each element
+        # of an array, the same to the bit either way (and no scipy.special to import)
+        z = ndtri(u) if isinstance(u, float) else ndtri_array(u)
         return libm.exp(self.mu + self.sigma * z)
 
     def cdf(self, x: Any) -> Any:
