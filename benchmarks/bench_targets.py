@@ -6,8 +6,9 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
   (``bench_core.py``; median of the interleaved repeats), at most 1.0.
 - **default CPU**: a whole ``flowsim`` process on the default system (one year after warm-up,
   outputs written): user + system CPU seconds, median of three, at most 1.2 s. For information: the
-  start-up to a composed config (``flowsim --cfg job``, without the run's pandas and SciPy) and a
-  one-line config error's whole process.
+  machine's speed now (the bare SimPy tandem model's fastest run) and the CPU over it, which compares
+  runs made on days when the machine ran at different speeds; the start-up to a composed config
+  (``flowsim --cfg job``, without the run's pandas) and a one-line config error's whole process.
 - **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
   at most 1.1 (flat).
 - **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two
@@ -182,6 +183,12 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     runs = [run_flowsim(short, work / f"default_{i}") for i in range(3)]
     cpu = statistics.median(r.cpu_s for r in runs)
     rows.append(Row("default ICS year, whole process CPU", f"{cpu:.2f} s", "<= 1.2 s", cpu <= 1.2))
+    # The machine's speed drifts from day to day by more than a change's effect: the bare SimPy model's
+    # time says how fast it is now, and the CPU over it compares runs made on different days.
+    rows.append(Row("  this machine's speed: the bare SimPy tandem model (fastest run)",
+                    f"{tandem.bare.best:.2f} s", "", None))
+    rows.append(Row("  default CPU / that model's time (compares days)", f"{cpu / tandem.bare.best:.2f}x",
+                    "", None))
     # Start-up without the run's own libraries (pandas, SciPy: imported when the run starts)
     imports = [run_flowsim(["--cfg", "job"], work / f"imports_{i}") for i in range(3)]
     rows.append(Row("  of which start-up to a composed config (flowsim --cfg job)",

@@ -172,3 +172,29 @@ def test_a_malformed_override_is_a_config_error(text):
     with pytest.raises(ConfigError) as caught:
         normalise_overrides([text])
     assert text in caught.value.field and "key=value" in caught.value.fix
+
+
+@pytest.mark.parametrize(("override", "rewritten"), [
+    ("replications=1e3", "replications=1000"),
+    ("seed=4.2e1", "seed=42"),
+    ("+n_jobs=2.0", "+n_jobs=2"),
+    ("precision.batch=1E1", "precision.batch=10"),
+    ("replications=1e1,2", "replications=10,2"),  # a sweep (-m) of whole numbers, some written as floats
+])
+def test_a_whole_number_written_as_a_float_is_a_whole_number(override, rewritten):
+    # Hydra reads 1e3 as 1000.0, which the schema's integer type refused ("got '1000.0'") while a
+    # capacity, checked by flowsim, took it: one rule for every whole-number setting
+    assert normalise_overrides([override]) == [rewritten]
+    assert load_config(["replications=1e3"]).replications == 1000
+
+
+@pytest.mark.parametrize("override", [
+    "replications=2.5",  # not whole: the schema's own error says so
+    "replications=1e400",  # inf
+    "services.ic_beds.capacity=1e3",  # not typed int in the schema: flowsim's check takes it as it is
+    "run.horizon_days=3e2",  # a number of days, not a whole number
+    "replications=shuffle(1e1,2e1)",
+    "replications=range(1,3)",
+])
+def test_other_numbers_are_left_as_written(override):
+    assert normalise_overrides([override]) == [override]

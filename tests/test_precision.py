@@ -217,9 +217,9 @@ def test_precision_settings_as_given():
                               "0; fix: set precision.max_replications to a whole number such as 10"),
     ({"kpis": "delayed_days_per_year"}, "precision.kpis: must be a list of KPI names, got "
                                         "'delayed_days_per_year'; fix: write e.g. [delayed_days_per_year, "
-                                        "nctr_census_mean]"),
+                                        "delay_mean_days]"),
     ({"kpis": ["x", 1]}, "precision.kpis: must be a list of KPI names, got ['x', 1]; fix: write e.g. "
-                         "[delayed_days_per_year, nctr_census_mean]"),
+                         "[delayed_days_per_year, delay_mean_days]"),
     ({"adaptive": "yes"}, "precision.adaptive: must be true or false, got 'yes'; fix: set "
                           "precision.adaptive=true or precision.adaptive=false"),
 ])
@@ -250,6 +250,17 @@ def test_adaptive_replications_with_no_kpi_to_measure_are_refused():
         "precision.kpis: is empty, so adaptive replications have nothing to measure; fix: name the KPIs "
         "to reach the target on, e.g. [delayed_days_per_year], or set precision.adaptive=false")
     assert precision_settings({"precision": {"kpis": []}}).kpis == ()  # no adaptive batches: no check
+
+
+def test_the_default_kpis_are_two_different_measures(tmp_path):
+    # nctr_census_mean was a default beside delayed_days_per_year: the same number over 365, so the
+    # precision check in effect looked at one KPI. The defaults must vary differently between replications.
+    cfg = load_config(["scenario=quick", "replications=4", "outputs.patients=false", "outputs.census=false"])
+    kpis = precision_settings(cfg).kpis
+    assert len(kpis) == 2
+    table = run_scenario(cfg, tmp_path, progress=False).replications
+    ratio = table[kpis[0]] / table[kpis[1]]
+    assert ratio.std() > 1e-3 * ratio.abs().mean(), ratio.tolist()
 
 
 def test_adaptive_run_adds_replications_until_the_target(tmp_path):

@@ -91,7 +91,7 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
     kpis = spec.get("kpis") or ()
     if isinstance(kpis, str) or not all(isinstance(k, str) for k in kpis):
         raise ConfigError("precision.kpis", f"must be a list of KPI names, got {kpis!r}",
-                          "write e.g. [delayed_days_per_year, nctr_census_mean]")
+                          "write e.g. [delayed_days_per_year, delay_mean_days]")
     adaptive = flag(spec.get("adaptive"), "precision.adaptive")
     replications = config.get("replications", 1)
     if adaptive and spec.get("kpis") is not None and not kpis:  # nothing to measure: "met" at once

@@ -17,6 +17,10 @@ OmegaConf 2.3, and :func:`normalise_overrides` rewrites them before Hydra sees t
   not have. A distribution mapping that names its ``kind`` replaces the old one: the parameters it
   does not give are set to null. Without ``kind`` it updates parameters (``{mean: 40}``).
 
+A whole number written as a float (``replications=1e3``, which Hydra reads as 1000.0 and the schema's
+integer type would refuse) is written as the whole number for the settings the schema types as whole
+numbers, as flowsim's own checks take it for a capacity.
+
 Sweeps over mappings (``-m key={...},{...}``) keep their key, so that sweep tables name the swept
 parameter; their distributions are completed the same way. A sweep over whole new entries
 (``-m +services.step_up={...},{...}``) would fail in every job as above, so it is refused: the entry
@@ -186,6 +190,34 @@ def _check_not_for_a_list(key: str, path: list[str], value: Any) -> None:
                           f"e.g. {key}=[...]")
 
 
+def _integral(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
+def _whole_numbers(override: Override, value: Any, path: list[str]) -> str | None:
+    """``replications=1e3`` as ``replications=1000``, for a setting the schema types as a whole number.
+
+    Hydra reads ``1e3`` as the float 1000.0, which the schema's integer type refuses ("must be a whole
+    number, got '1000.0'") while a capacity (checked by flowsim) takes it: one rule for both. None when
+    the override is not such a number, or a sweep of them (``-m replications=1e3,2e3``).
+    """
+    if schema_at(path) is not int:
+        return None
+    if isinstance(value, ChoiceSweep):
+        if value.shuffle or value.tags:  # shuffle(...) or tagged: left as written
+            return None
+        values = value.list
+        if not values or not any(_integral(v) for v in values) or not all(
+                _integral(v) or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+            return None
+    elif _integral(value):
+        values = [value]
+    else:
+        return None
+    prefix = {OverrideType.ADD: "+", OverrideType.FORCE_ADD: "++"}.get(override.type, "")
+    return f"{prefix}{override.key_or_group}={','.join(str(int(v)) for v in values)}"
+
+
 def _rewrite(override: Override, text: str) -> list[str]:
     key = override.key_or_group
     if (override.type == OverrideType.DEL or override.package is not None or key == "hydra"
@@ -194,6 +226,9 @@ def _rewrite(override: Override, text: str) -> list[str]:
     path = key.split(".")
     value = override.value()
     _check_not_for_a_list(key, path, value)
+    whole = _whole_numbers(override, value, path)
+    if whole is not None:
+        return [whole]
     if isinstance(value, ChoiceSweep):
         if not value.list or not all(isinstance(v, dict) for v in value.list):
             return [text]
