@@ -274,3 +274,20 @@ def test_a_few_weeks_note_says_the_rate_is_the_mean_of_the_weekdays_means():
     short = fit_extract(extract_from_text(three, "two_weeks.csv"))
     assert ("the day-of-week multipliers rest on 2 weeks of each weekday: their intervals are wide (see "
             "estimates.csv)") in short.notes
+
+
+def test_episodes_the_model_cannot_follow_as_recorded_are_noted():
+    # e2's reablement starts 12 days after it left the acute bed (a wait at home the model has no place
+    # for); e5 left the acute bed on P2 with no unit. Both were fitted without a word.
+    text = TINY.replace("P1,Reablement Team,2025-04-03T10:00", "P1,Reablement Team,2025-04-15T10:00") + (
+        "e5,p5,2025-04-05T08:00,2025-04-06T08:00,P2,,,\n")
+    notes = fit_extract(extract_from_text(text, "odd.csv")).notes
+    assert ("1 unit stay(s) started over a day after the acute discharge (median 12.0 days; line 3): "
+            "flowsim's patients go straight from the acute bed to the unit, so that time is in neither the "
+            "acute delay nor the unit's stay; check the dates") in notes
+    assert ("1 P1-P3 episode(s) left the acute bed with no unit stay (line 6): counted in the pathway shares "
+            "and acute delays, in no unit's length of stay or occupancy; give their unit if they had one"
+            ) in notes
+    # as recorded in TINY (straight into the unit; e4 on P3 still in the acute bed): no such note
+    assert not [n for n in fit_extract(extract_from_text(TINY, "tiny.csv")).notes
+                if "acute discharge" in n or "no unit stay" in n]

@@ -27,7 +27,8 @@ from flowsim.calibration.extract import Extract
 from flowsim.calibration.los_fit import LosFit, fit_los
 from flowsim.calibration.shares_fit import ShareFit, fit_after_p2, fit_pathway_shares, fit_readmission
 
-__all__ = ["MIN_COMPLETED_FOR_TWO_PARAMETERS", "ExtractFit", "UnitFit", "fit_extract", "peak_occupancy"]
+__all__ = ["MIN_COMPLETED_FOR_TWO_PARAMETERS", "ExtractFit", "UnitFit", "episode_notes", "fit_extract",
+           "peak_occupancy"]
 
 # With fewer completed stays, only the exponential (one parameter) is fitted.
 MIN_COMPLETED_FOR_TWO_PARAMETERS = 5
@@ -147,6 +148,37 @@ def _preferences(units: dict[str, UnitFit]) -> dict[str, int]:
     return rank
 
 
+def _lines(lines: pd.Series) -> str:
+    shown = ", ".join(str(int(n)) for n in lines.iloc[:3])
+    return f"line{'s' if len(lines) > 1 else ''} {shown}{', ...' if len(lines) > 3 else ''}"
+
+
+def episode_notes(episodes: pd.DataFrame) -> list[str]:
+    """Notes on episodes the model cannot follow as recorded (the fit goes on; the planner should know).
+
+    flowsim's patients go from the acute bed straight into their unit, and every P1-P3 patient has one.
+    So a unit stay that starts days after the acute discharge (a wait at home, or a date mistyped) and a
+    P1-P3 episode that left the acute bed with no unit are counted in the shares and acute delays, but
+    the time between, or the stay, is in no unit's fit.
+    """
+    notes = []
+    left = episodes["acute_discharge_datetime"].notna()
+    served = episodes["pathway"].isin(("P1", "P2", "P3"))
+    no_unit = episodes[left & served & episodes["unit"].isna()]
+    if len(no_unit):
+        notes.append(f"{len(no_unit):,} P1-P3 episode(s) left the acute bed with no unit stay "
+                     f"({_lines(no_unit['line'])}): counted in the pathway shares and acute delays, in no "
+                     "unit's length of stay or occupancy; give their unit if they had one")
+    gap_days = (episodes["unit_start_datetime"] - episodes["acute_discharge_datetime"]) / pd.Timedelta(days=1)
+    late = gap_days > 1.0
+    if late.any():
+        notes.append(f"{int(late.sum()):,} unit stay(s) started over a day after the acute discharge (median "
+                     f"{float(gap_days[late].median()):.1f} days; {_lines(episodes.loc[late, 'line'])}): "
+                     "flowsim's patients go straight from the acute bed to the unit, so that time is in "
+                     "neither the acute delay nor the unit's stay; check the dates")
+    return notes
+
+
 def fit_extract(extract: Extract) -> ExtractFit:
     """Fit arrivals, shares and every unit's length of stay from a checked extract.
 
@@ -180,7 +212,7 @@ def fit_extract(extract: Extract) -> ExtractFit:
                       pathways=fit_pathway_shares(extract), after_p2=fit_after_p2(extract),
                       readmission=fit_readmission(extract), units=units,
                       zero_length_stays=int(stays["zero_length"].sum()),
-                      notes=(*arrivals.notes, *notes))
+                      notes=(*arrivals.notes, *episode_notes(extract.episodes), *notes))
     if fit.unserved_pathways:
         missing = ", ".join(fit.unserved_pathways)
         fit = replace(fit, notes=(*fit.notes, f"patients go to {missing} but no {missing} unit has a stay in "
