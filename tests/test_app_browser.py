@@ -254,3 +254,54 @@ def _planner_session(app_url, driver, artefacts, cli_error) -> None:
     png = driver.get_screenshot_as_png()
     (artefacts / "app_results.png").write_bytes(png)
     assert _png_has_content(png)
+
+
+def _picker_options(driver) -> list[str]:
+    """Every label the Start from picker offers (its list opened and closed again)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    picker = driver.find_element(By.CSS_SELECTOR, PICKER)
+    picker.click()
+    labels = [o.text for o in driver.find_elements(By.CSS_SELECTOR, '[role="option"]')]
+    picker.send_keys(Keys.ESCAPE)
+    return labels
+
+
+def test_a_file_opened_that_is_not_a_scenario_is_reported_and_not_offered(app, driver, artefacts, tmp_path):
+    # it was kept and listed under Start from for the rest of the session, though it could never be
+    # chosen (found by a QA pass); a scenario saved by the app opens and is chosen
+    from omegaconf import OmegaConf
+    from selenium.webdriver.common.by import By
+
+    from flowsim.model.compose import load_config
+    from flowsim.model.saved import write_saved
+
+    url, log = app
+    notes, plan = tmp_path / "notes.yaml", tmp_path / "plan_b.yaml"
+    notes.write_text("hello: world\n")
+    write_saved(OmegaConf.to_container(load_config(["scenario=quick"]), resolve=True), plan)
+    with _server_output_on_failure(log):
+        driver.set_window_size(1400, 1000)
+        driver.get(url)
+        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, PICKER), "the page")
+        upload = '[data-testid="stSidebar"] input[type="file"]'
+
+        def file_picker(d):
+            return d.find_element(By.CSS_SELECTOR, upload)
+
+        _wait(driver, file_picker, "the file picker").send_keys(str(notes))
+        expected = ("notes.yaml (not opened): services: is not set: the file is not a flowsim scenario (it "
+                    "sets no unit); fix: open a scenario saved from this app, or a flowsim system file "
+                    "(flowsim --cfg job prints one)")
+        _wait(driver, lambda d: _idle(d) and expected in _alerts(d), "the file's problem in the sidebar",
+              seen=lambda d: _alerts(d))
+        (artefacts / "app_upload_refused.png").write_bytes(driver.get_screenshot_as_png())
+        assert not [o for o in _wait(driver, _picker_options, "the picker's list") if "notes" in o]
+        assert driver.find_element(By.CSS_SELECTOR, PICKER).get_attribute("value") == "Default system"
+
+        _wait(driver, file_picker, "the file picker").send_keys(str(plan))
+        _wait(driver, lambda d: _idle(d) and d.find_element(By.CSS_SELECTOR, PICKER).get_attribute("value")
+              == "Saved scenario: plan_b", "the saved scenario chosen",
+              seen=lambda d: d.find_element(By.CSS_SELECTOR, PICKER).get_attribute("value"))
+        assert expected not in _alerts(driver)

@@ -215,3 +215,30 @@ def test_an_opened_file_never_replaces_another_of_the_same_name(tmp_path):
     (tmp_path / "saved" / "scenario_2.yaml").write_bytes(b"b")
     assert free_name(target, b"c") == tmp_path / "saved" / "scenario_3.yaml"
     assert free_name(target, b"b") == tmp_path / "saved" / "scenario_2.yaml"
+
+
+def test_an_opened_file_that_is_not_a_scenario_is_reported_and_not_kept(tmp_path):
+    """A failed upload stayed listed under Start from for the rest of the session, though it could
+    never be a starting point (found by a QA pass)."""
+    from flowsim.app.sources import keep_upload
+
+    folder = tmp_path / "saved"
+    kept, problem = keep_upload(folder, "notes.yml", b"hello: world\n")
+    assert kept is None and problem == (
+        "services: is not set: the file is not a flowsim scenario (it sets no unit); fix: open a scenario "
+        "saved from this app, or a flowsim system file (flowsim --cfg job prints one)")
+    typo = b"defaults:\n  - flowsim_schema\n  - _self_\nservices_typo: 3\n"
+    kept, problem = keep_upload(folder, "typo.yaml", typo)
+    assert kept is None and "services_typo: unknown key" in problem and "\n" not in problem
+    assert list_sources((), [folder])[-1].kind != "saved"  # neither file is offered as a starting point
+    assert not list(folder.glob("*.yaml"))
+
+    good = tmp_path / "plan.yaml"
+    write_saved(_composed(["scenario=quick"]), good)
+    kept, problem = keep_upload(folder, "plan.yaml", good.read_bytes())
+    assert problem is None and kept == folder / "plan.yaml" and kept.read_bytes() == good.read_bytes()
+    # a broken file opened under the name of one kept: the kept one stays, and is still listed
+    kept_again, problem = keep_upload(folder, "plan.yaml", b"hello: world\n")
+    assert kept_again is None and problem.startswith("services: is not set")
+    assert [s.label for s in list_sources((), [folder])][-1] == "Saved scenario: plan"
+    assert not (folder / "plan_2.yaml").exists()

@@ -15,12 +15,12 @@ from typing import Any
 import streamlit as st
 
 from flowsim.app import jobs
-from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, get_value, validate
+from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, validate
 from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
 from flowsim.app.results import system_table
-from flowsim.app.sources import Source, compose_source, free_name, list_sources
+from flowsim.app.sources import Source, keep_upload, list_sources, starting_config
 from flowsim.cli.config_errors import describe_error
 from flowsim.model.errors import ConfigError
 from flowsim.model.saved import write_saved
@@ -66,20 +66,26 @@ def _sources(session: Path) -> list[Source]:
 
 
 def _uploaded(session: Path) -> None:
-    """Keep an uploaded scenario in the session and choose it (a callback: before the picker is drawn)."""
+    """Keep an uploaded scenario in the session and choose it (a callback: before the picker is drawn);
+    a file that is not one is reported, and neither kept nor listed."""
     file = st.session_state.get("upload")
+    st.session_state.upload_error = None
     if file is None:
         return
-    target = free_name(session / "saved" / Path(file.name).with_suffix(".yaml").name, file.getvalue())
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(file.getvalue())
-    st.session_state.start = f"Saved scenario: {target.stem}"
+    kept, problem = keep_upload(session / "saved", file.name, file.getvalue())
+    if kept is None:
+        st.session_state.upload_error = f"{file.name} (not opened): {problem}"
+    else:
+        st.session_state.start = f"Saved scenario: {kept.stem}"
 
 
 def _upload(session: Path) -> None:
     """A saved scenario from the planner's disk becomes the starting point."""
     st.sidebar.file_uploader("…or open a saved scenario (YAML)", type=["yaml", "yml"], key="upload",
                              on_change=_uploaded, args=(session,))
+    if st.session_state.get("upload_error"):
+        with st.sidebar:
+            alert(st.session_state.upload_error)
 
 
 def _base(source: Source) -> dict[str, Any] | None:
@@ -88,18 +94,7 @@ def _base(source: Source) -> dict[str, Any] | None:
         clear_widgets()
         st.session_state.base_label = source.label
         try:
-            base = compose_source(source)
-            if not isinstance(base.get("services"), dict) or not base["services"]:
-                # YAML of something else (it composes: a saved scenario's file names its own defaults)
-                raise ConfigError("services", "is not set: the file is not a flowsim scenario (it sets "
-                                  "no unit)", "open a scenario saved from this app, or a flowsim system "
-                                  "file (flowsim --cfg job prints one)")
-            problem = validate(base)
-            if problem is not None and get_value(base, problem.field) is None:
-                # a setting the file leaves out has no field to give it in the form: a dead end there
-                raise ConfigError(problem.field, f"{problem.problem}: the file is not a whole scenario",
-                                  "open a scenario saved from this app, or a flowsim system file (flowsim "
-                                  "--cfg job prints one)")
+            base = starting_config(source)
             st.session_state.base, st.session_state.base_error = base, None
         except Exception as error:  # a user's file: the CLI's one line, or the bug re-raised
             line = describe_error(error)

@@ -14,10 +14,16 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from flowsim.app.fields import get_value, validate
 from flowsim.model.compose import config_dir, load_config
+from flowsim.model.errors import ConfigError
 from flowsim.model.saved import read_saved
 
-__all__ = ["Source", "compose_source", "file_description", "free_name", "list_sources"]
+__all__ = ["Source", "compose_source", "file_description", "free_name", "keep_upload", "list_sources",
+           "starting_config"]
+
+_WHOLE_SCENARIO_FIX = ("open a scenario saved from this app, or a flowsim system file (flowsim --cfg job "
+                       "prints one)")
 
 KINDS = {"system": "Default system", "scenario": "Scenario", "scheme": "Published scheme",
          "own": "Own system", "calibrated": "Calibrated system", "saved": "Saved scenario"}
@@ -156,3 +162,64 @@ def free_name(target: Path, content: bytes) -> Path:
         number += 1
         candidate = target.with_name(f"{target.stem}_{number}{target.suffix}")
     return candidate
+
+
+def starting_config(source: Source) -> dict[str, Any]:
+    """``source``'s configuration, checked to be a scenario the app can start from.
+
+    Raises
+    ------
+    ConfigError
+        A YAML file of something else (it sets no unit), or one that leaves out a setting a run needs:
+        the form has no field to give it in, so the planner would be sent to fix what they cannot.
+    Exception
+        As :func:`compose_source`.
+    """
+    base = compose_source(source)
+    if not isinstance(base.get("services"), dict) or not base["services"]:
+        # YAML of something else (it composes: a saved scenario's file names its own defaults)
+        raise ConfigError("services", "is not set: the file is not a flowsim scenario (it sets no unit)",
+                          _WHOLE_SCENARIO_FIX)
+    problem = validate(base)
+    if problem is not None and get_value(base, problem.field) is None:
+        raise ConfigError(problem.field, f"{problem.problem}: the file is not a whole scenario",
+                          _WHOLE_SCENARIO_FIX)
+    return base
+
+
+def keep_upload(folder: Path, name: str, content: bytes) -> tuple[Path | None, str | None]:
+    """Keep a file the planner opened in ``folder`` (as ``<stem>.yaml``, under a free name) if the app
+    can start from it.
+
+    A file that is not a scenario is not kept: it was listed as a starting point for the rest of the
+    session although it could never be one.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The session's folder of saved scenarios.
+    name : str
+        The file's own name.
+    content : bytes
+        Its content.
+
+    Returns
+    -------
+    (path, None) where it was kept, or (None, the CLI's one line for what is wrong with it)
+    """
+    from flowsim.cli.config_errors import describe_error  # the CLI's words (cli is above the model)
+
+    target = free_name(folder / Path(name).with_suffix(".yaml").name, content)
+    existed = target.is_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    try:
+        starting_config(Source("saved", target.stem, saved_file=target.resolve()))
+    except Exception as error:  # a user's file: the CLI's one line, or the bug re-raised
+        line = describe_error(error)
+        if line is None:
+            raise
+        if not existed:
+            target.unlink()
+        return None, line
+    return target, None
