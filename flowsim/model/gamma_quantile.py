@@ -8,10 +8,13 @@ so a few microseconds each in Python cost nothing that matters.
 
 Method: ``P`` by its power series below ``a + 1`` and ``Q = 1 - P`` by its continued fraction above
 (evaluated by the modified Lentz method), each where it converges fast and keeps its precision; then
-Halley's iteration from the Wilson-Hilferty approximation (small-``x`` series for small shapes), kept
-inside a bracket that shrinks with every step, so it converges whatever the start. Below the median it
-solves ``P(a, x) = u``, above it ``Q(a, x) = 1 - u`` (exact there), so upper quantiles keep their
-relative precision. Agreement with SciPy: a few parts in 1e14 or better for shapes 0.05 to 1000.
+Halley's iteration from the Wilson-Hilferty approximation or the small-``x`` series' leading term
+(whichever is larger: the second is never above the quantile), kept inside a bracket that shrinks with
+every step, so it converges whatever the start; it stops once a step is below the rounding of ``x``.
+Below the median it solves ``P(a, x) = u``, above it ``Q(a, x) = 1 - u`` (exact there), so upper
+quantiles keep their relative precision. Agreement with SciPy: a few parts in 1e14 or better for shapes
+0.05 to 2000; about 1e-12 for shapes of 1e4 to 1e7 (sd a thousandth of the mean, the least flowsim
+accepts, is shape 1e6), where the scale of ``P`` loses digits to cancellation.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ __all__ = ["gammaincinv", "gammaincinv_array"]
 
 _EPS = sys.float_info.epsilon
 _TINY = 1e-300  # keeps Lentz's recurrences off zero
-_MAX_TERMS = 10_000  # series or continued-fraction terms; a shape of 1e6 needs about 5,000
+_MIN_TERMS = 10_000  # series or continued-fraction terms; near x = a the series needs about sqrt(72 a)
 _MAX_STEPS = 200  # Halley steps; a bisection every few at worst, so far more than ever needed
 
 
@@ -37,11 +40,16 @@ def _log_prefactor(a: float, x: float) -> float:
     return a * math.log(x) - x - math.lgamma(a)
 
 
+def _terms(a: float) -> int:
+    """How many terms a series or continued fraction may take: enough for any shape (1e7 needs 24,000)."""
+    return max(_MIN_TERMS, int(10.0 * math.sqrt(a)))
+
+
 def _lower_series(a: float, x: float) -> float:
     """``P(a, x)`` by its power series (fast for ``x < a + 1``)."""
     term = total = 1.0 / a
     n = a
-    for _ in range(_MAX_TERMS):
+    for _ in range(_terms(a)):
         n += 1.0
         term *= x / n
         total += term
@@ -56,7 +64,7 @@ def _upper_fraction(a: float, x: float) -> float:
     c = 1.0 / _TINY
     d = 1.0 / b
     h = d
-    for i in range(1, _MAX_TERMS):
+    for i in range(1, _terms(a)):
         an = -i * (i - a)
         b += 2.0
         d = an * d + b
@@ -73,10 +81,12 @@ def _upper_fraction(a: float, x: float) -> float:
 
 def _start(a: float, u: float) -> float:
     """A first guess at the quantile: Wilson-Hilferty, or the small-``x`` series' leading term."""
-    small_x = math.exp((math.log(u) + math.lgamma(a + 1.0)) / a)  # from P(a, x) ~ x**a / Gamma(a + 1)
+    # P(a, x) <= x**a / Gamma(a + 1), so this is never above the quantile (and close to it for small x)
+    small_x = math.exp((math.log(u) + math.lgamma(a + 1.0)) / a)
     if a >= 1.0:
         root = 1.0 - 1.0 / (9.0 * a) + ndtri(u) / (3.0 * math.sqrt(a))
-        return a * root**3 if root > 0.0 else small_x
+        # Wilson-Hilferty can start decades below a deep lower quantile, where Halley's steps creep up
+        return max(a * root**3, small_x) if root > 0.0 else small_x
     if small_x < 1.0:
         return small_x
     return max(-math.log1p(-u), _EPS)  # the exponential's quantile: a shape near 1, upper quantiles
@@ -128,6 +138,9 @@ def gammaincinv(a: float, u: float) -> float:
             bend = 0.5 * newton * ((a - 1.0) / x - 1.0)  # Halley's correction, from the density's slope
             step = newton / (1.0 - bend) if bend < 0.5 else newton
         following = x - step
+        if abs(step) <= 2.0 * _EPS * x:
+            # converged: x - step may round back to x itself, which is on the bracket: not to be bisected
+            return following
         if not low < following < high:  # off the bracket: halve it (geometrically while unbounded above)
             following = 2.0 * x if high == math.inf else (
                 math.sqrt(low * high) if low > 0.0 and high / low > 4.0 else 0.5 * (low + high))
