@@ -7,6 +7,7 @@ Half-widths by hand with t(0.975, 3) = 3.1824463052837078 (scipy).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -273,3 +274,23 @@ def test_adaptive_run_adds_replications_until_the_target(tmp_path):
     loose = load_config(["scenario=quick", "replications=2", "outputs.patients=false",
                          "precision.adaptive=true", "precision.target_half_width_pct=99.9"])
     assert len(run_scenario(loose, tmp_path / "loose", progress=False).replications) <= 8
+
+
+def test_a_kpi_named_twice_is_checked_once(tmp_path):
+    # [delay_mean_days, delay_mean_days] crashed after the simulation (a Series where a float was read)
+    cfg = load_config(["scenario=quick", "replications=2", "run.horizon_days=60", "run.warm_up_days=10",
+                       "run.cool_down_days=0", "precision.kpis=[delay_mean_days,delay_mean_days]",
+                       "outputs.patients=false"])
+    assert precision_settings(cfg).kpis == ("delay_mean_days",)
+    assert list(run_scenario(cfg, tmp_path, progress=False).precision.half_width_pct) == ["delay_mean_days"]
+
+
+def test_a_target_no_run_could_reach_says_so_without_overflowing():
+    # precision.target_half_width_pct=1e-300 passed validation and overflowed counting replications
+    settings = PrecisionSettings(target_half_width_pct=1e-300, kpis=("x",), adaptive=False, batch=10,
+                                 max_replications=200)
+    report = check_precision(_table(x=[90.0, 110.0, 95.0, 105.0]), settings)
+    assert report.needed == {"x": 100_001}
+    assert report.warning().endswith("(target 1e-300 %); more than 100,000 replications (flowsim's most) "
+                                     "would be needed (set replications= or precision.adaptive=true)")
+    assert next_batch(report, dataclasses.replace(settings, adaptive=True)) == 10

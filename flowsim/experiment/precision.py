@@ -70,9 +70,11 @@ class PrecisionReport:
         worst = max(self.needed, key=self.needed.get)
         advice = ("set replications= or precision.adaptive=true" if adaptive_limit is None else
                   f"adaptive replications stopped at precision.max_replications={adaptive_limit}: raise it")
+        needed = self.needed[worst]
+        reach = (f"about {needed} replications would reach it" if needed <= MAX_REPLICATIONS
+                 else f"more than {MAX_REPLICATIONS:,} replications (flowsim's most) would be needed")
         return (f"{worst}: 95 % CI half-width is {self.half_width_pct[worst]:.1f} % of the mean with "
-                f"{self.n} replications (target {self.target_half_width_pct:g} %); about "
-                f"{self.needed[worst]} replications would reach it ({advice})")
+                f"{self.n} replications (target {self.target_half_width_pct:g} %); {reach} ({advice})")
 
 
 def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
@@ -92,6 +94,7 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
     if isinstance(kpis, str) or not all(isinstance(k, str) for k in kpis):
         raise ConfigError("precision.kpis", f"must be a list of KPI names, got {kpis!r}",
                           "write e.g. [delayed_days_per_year, delay_mean_days]")
+    kpis = tuple(dict.fromkeys(kpis))  # a KPI named twice is checked once (its column is read once)
     adaptive = flag(spec.get("adaptive"), "precision.adaptive")
     replications = config.get("replications", 1)
     if adaptive and spec.get("kpis") is not None and not kpis:  # nothing to measure: "met" at once
@@ -102,7 +105,7 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
         raise ConfigError("precision.max_replications", f"is {maximum}, below replications={replications}, "
                           "so adaptive replications could never add one",
                           f"set precision.max_replications to at least {replications}, e.g. 200")
-    return PrecisionSettings(float(target), tuple(kpis), adaptive, batch, maximum)
+    return PrecisionSettings(float(target), kpis, adaptive, batch, maximum)
 
 
 def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> PrecisionReport:
@@ -125,7 +128,10 @@ def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> Precisi
     needed = {}
     for kpi, width in widths.items():
         if n >= 2 and math.isfinite(width) and abs(width) > settings.target_half_width_pct:
-            needed[kpi] = math.ceil(n * (abs(width) / settings.target_half_width_pct) ** 2)
+            # a tiny target (1e-300 %) or mean makes the estimate overflow: anything past the limit is one
+            ratio = abs(width) / settings.target_half_width_pct
+            estimate = n * ratio * ratio  # inf past the largest float (where ** raises OverflowError)
+            needed[kpi] = math.ceil(estimate) if estimate <= MAX_REPLICATIONS else MAX_REPLICATIONS + 1
     return PrecisionReport(n, widths, settings.target_half_width_pct, needed)
 
 
