@@ -543,3 +543,15 @@ def test_a_sweep_over_start_dates_is_gathered(tmp_path):
     assert tables.swept == ("run.start_date",)
     assert list(tables.results.drop_duplicates("job")["run.start_date"]) == ["2025-11-03", "2026-01-05"]
     assert json.loads((tmp_path / "dates" / "collected.json").read_text())
+
+
+def test_a_key_swept_over_a_name_and_a_number_is_gathered_as_text(tmp_path):
+    # costs.acute_bed_day=full_cost,300 (a basis's name, then a number): writing results.parquet failed
+    # after every job had run (one type per column), the sweep still exited 0 and flowsim-collect crashed
+    proc = _small_sweep(tmp_path / "s", "costs.acute_bed_day=full_cost,300")
+    assert "Traceback" not in proc.stderr and "ArrowTypeError" not in proc.stderr, proc.stderr[-2000:]
+    results = pd.read_parquet(tmp_path / "s" / "results.parquet")
+    assert results.drop_duplicates("job")["costs.acute_bed_day"].tolist() == ["full_cost", "300"]
+    tables = collect_sweep(tmp_path / "s", write=False)
+    assert select_baseline(tables, {"costs.acute_bed_day": 300}) == 1  # typed as a number, as given
+    assert select_baseline(tables, {"costs.acute_bed_day": "full_cost"}) == 0

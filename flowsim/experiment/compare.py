@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf (without its import time)
 
-from flowsim.experiment.sweep import SweepTables
+from flowsim.experiment.sweep import SweepTables, as_text
 from flowsim.measures.aggregate import confidence_interval
 
 __all__ = ["compare_to_baseline", "per_year_difference", "select_baseline"]
@@ -35,7 +35,10 @@ def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None)
         for key, value in where.items():
             if key not in jobs.columns:
                 raise KeyError(f"{key} is not a swept parameter (swept: {', '.join(tables.swept)})")
-            mask &= (jobs[key] == value).to_numpy()
+            column = jobs[key]
+            if not isinstance(value, str) and all(v is None or isinstance(v, str) for v in column):
+                value = as_text(value)  # a column of mixed types is written as text (collect_sweep)
+            mask &= (column == value).to_numpy()
         if mask.sum() != 1:
             asked = " ".join(f"{key}={value}" for key, value in where.items())
             # the values there are, to pick from (a value not swept gave "matches 0 jobs" alone)

@@ -37,8 +37,8 @@ from flowsim.experiment.writable import why_not_writable
 from flowsim.measures.aggregate import summarise
 from flowsim.model.errors import ConfigError
 
-__all__ = ["COLLECTED_FILE", "SweepTables", "check_collected", "check_writable", "collect_sweep", "find_jobs",
-           "parse_override", "remove_tables", "sweep_job_ids", "write_sweep_tables"]
+__all__ = ["COLLECTED_FILE", "SweepTables", "as_text", "check_collected", "check_writable", "collect_sweep",
+           "find_jobs", "parse_override", "remove_tables", "sweep_job_ids", "write_sweep_tables"]
 
 COLLECTED_FILE = "collected.json"
 # What collect_sweep (and flowsim-collect after it) write at the top of a sweep directory.
@@ -98,6 +98,27 @@ def parse_override(text: str) -> tuple[str, Any]:
         parsed = yaml.safe_dump(_canonical(parsed), default_flow_style=True, sort_keys=True,
                                 width=1_000_000).strip()
     return key.lstrip("+~"), parsed
+
+
+def as_text(value: Any) -> str | None:
+    """A swept value as the text it was typed as (``300``, ``true``, ``full_cost``); None stays None.
+
+    A key swept over values of different types (``costs.acute_bed_day=full_cost,300``: a basis's name
+    and a number) has its column written as text: a Parquet column holds one type, and writing it
+    failed after every job had run.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _one_type(values: list[Any]) -> bool:
+    """Whether a column of ``values`` holds one type (numbers count as one; None goes with any)."""
+    kinds = {"number" if isinstance(v, int | float) and not isinstance(v, bool) else type(v).__name__
+             for v in values if v is not None}
+    return len(kinds) <= 1
 
 
 def _canonical(value: Any) -> Any:
@@ -198,6 +219,10 @@ def collect_sweep(sweep_dir: str | Path, write: bool = True) -> SweepTables:
     keys = sorted({k for o in overrides.values() for k in o})
     swept = tuple(k for k in keys
                   if len({json.dumps(o.get(k), sort_keys=True) for o in overrides.values()}) > 1)
+    for key in swept:
+        if not _one_type([o.get(key) for o in overrides.values()]):
+            for job in overrides.values():
+                job[key] = as_text(job.get(key))
 
     def labelled(folder: Path, table: pd.DataFrame) -> pd.DataFrame:
         front = {"job": _job_id(folder), **{k: overrides[folder.name].get(k) for k in swept}}
