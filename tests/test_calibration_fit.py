@@ -291,3 +291,18 @@ def test_episodes_the_model_cannot_follow_as_recorded_are_noted():
     # as recorded in TINY (straight into the unit; e4 on P3 still in the acute bed): no such note
     assert not [n for n in fit_extract(extract_from_text(TINY, "tiny.csv")).notes
                 if "acute discharge" in n or "no unit stay" in n]
+
+
+def test_a_unit_whose_stays_all_last_the_same_is_fitted_with_a_note():
+    # six 14-day spot-contract stays: the fit crashed (log of a spread of 0), and with nine it wrote a
+    # lognormal of sigma 5e-16, which the config's mean and sd form would refuse
+    rows = [TINY.splitlines()[0]] + [
+        f"s{i},q{i},2025-04-{i + 1:02d}T09:00,2025-04-{i + 1:02d}T12:00,P1,Spot beds,"
+        f"2025-04-{i + 1:02d}T12:00,2025-04-{i + 15:02d}T12:00" for i in range(6)]
+    fit = fit_extract(extract_from_text("\n".join(rows) + "\n", "spot.csv"))
+    spot = fit.units["spot_beds"]
+    assert spot.best.family == "exponential" and spot.best.params["mean"] == pytest.approx(14.0)
+    assert all("outside flowsim's limits" in f.notes[0] for f in spot.fits if f.family != "exponential")
+    assert ("spot_beds: its 6 completed stays all last 14.0 days, too alike for a spread to be fitted (of "
+            "the four families only the exponential is within flowsim's limits, with their mean); if the "
+            "length is fixed, set its los_days to {kind: fixed, value: 14} in the system file") in fit.notes

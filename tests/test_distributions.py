@@ -95,6 +95,8 @@ def test_an_unused_parameter_is_named_with_its_kinds_article():
     ({"kind": "triangular", "mean": 1}, "los.kind"),
     ({"kind": "lognormal", "mean": 5}, "los"),
     ({"kind": "lognormal", "mean": 5, "sd": -1}, "los.sd"),
+    # the least spread the mean and sd form allows (sd 0.001 times the mean) holds for mu and sigma too
+    ({"kind": "lognormal", "mu": 3.7, "sigma": 5e-16}, "los.sigma"),
     ({"kind": "exponential", "mean": 0}, "los.mean"),
     ({"kind": "exponential", "mean": 2, "sd": 1}, "los.sd"),
     ({"kind": "gamma", "mean": "abc", "sd": 1}, "los.mean"),

@@ -26,6 +26,7 @@ from flowsim.calibration.arrivals_fit import ArrivalFit, fit_arrivals
 from flowsim.calibration.extract import Extract
 from flowsim.calibration.los_fit import LosFit, fit_los
 from flowsim.calibration.shares_fit import ShareFit, fit_after_p2, fit_pathway_shares, fit_readmission
+from flowsim.model.bounds import MIN_CV
 
 __all__ = ["MIN_COMPLETED_FOR_TWO_PARAMETERS", "ExtractFit", "UnitFit", "episode_notes", "fit_extract",
            "peak_occupancy"]
@@ -198,6 +199,12 @@ def fit_extract(extract: Extract) -> ExtractFit:
             notes.append(f"{key}: {completed} completed stay(s), too few for a two-parameter fit; "
                          + ("exponential only" if completed else "length of stay not fitted"))
         los, censored = group["los_days"].to_numpy(), group["censored"].to_numpy()
+        done = los[~censored]
+        if done.size >= 2 and done.std() <= MIN_CV * done.mean():
+            notes.append(f"{key}: its {done.size} completed stays all last {done.mean():.1f} days, too alike "
+                         "for a spread to be fitted (of the four families only the exponential is within "
+                         "flowsim's limits, with their mean); if the length is fixed, set its los_days to "
+                         f"{{kind: fixed, value: {done.mean():.4g}}} in the system file")
         units[key] = UnitFit(key=key, name=extract.unit_names.get(key, key),
                              pathways=_pathways(group, after_p2),
                              fits=fit_los(los, censored, families) if completed else [],

@@ -169,6 +169,10 @@ def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709.0 else math.inf  # past the largest float: an interval without an end
+
+
 def _intervals(family: str, theta: np.ndarray, covariance: np.ndarray | None
                ) -> dict[str, tuple[float, float]]:
     """Delta-method 95 % CIs of the reported parameters (on the log scale of positive ones)."""
@@ -181,6 +185,8 @@ def _intervals(family: str, theta: np.ndarray, covariance: np.ndarray | None
 
         def g(t: np.ndarray, key: str = key, on_log: bool = on_log) -> float:
             v = _reported(family, t)[key]
+            if on_log and not v > 0:  # a spread of 0 (stays all alike): no interval on the log scale
+                return math.nan
             return math.log(v) if on_log else v
 
         grad = np.empty(theta.size)
@@ -188,10 +194,14 @@ def _intervals(family: str, theta: np.ndarray, covariance: np.ndarray | None
             step = np.zeros(theta.size)
             step[i] = 1e-6 * max(1.0, abs(theta[i]))
             grad[i] = (g(theta + step) - g(theta - step)) / (2 * step[i])
-        half = Z95 * math.sqrt(max(float(grad @ covariance @ grad), 0.0))
+        variance = float(grad @ covariance @ grad)
+        if not math.isfinite(variance) or (on_log and not value > 0):
+            out[key] = (math.nan, math.nan)
+            continue
+        half = Z95 * math.sqrt(max(variance, 0.0))
         centre_t = math.log(value) if on_log else value
         low, high = centre_t - half, centre_t + half
-        out[key] = (math.exp(low), math.exp(high)) if on_log else (low, high)
+        out[key] = (_exp(low), _exp(high)) if on_log else (low, high)
     return out
 
 
@@ -274,7 +284,8 @@ def fit_los(durations_days: np.ndarray, censored: np.ndarray,
     """
     fits = []
     for family in families:
-        fit = fit_family(family, durations_days, censored)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # stays all alike overflow the
+            fit = fit_family(family, durations_days, censored)  # shapes: outside the limits, noted below
         try:
             fit.distribution()
         except ConfigError as error:

@@ -10,6 +10,7 @@ plans over. The README ("Configuration") lists them; change them here only with 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 __all__ = [
     "FIRST_START_DATE",
@@ -34,6 +35,7 @@ __all__ = [
     "MEMORY_SHARE",
     "MIN_CV",
     "MIN_DURATION_DAYS",
+    "MIN_LOGNORMAL_SIGMA",
     "MIN_WEIBULL_SHAPE",
 ]
 
@@ -61,6 +63,7 @@ MIN_DURATION_DAYS = 1e-6
 MIN_CV = 1e-3
 MAX_CV = 10.0
 MAX_LOGNORMAL_SIGMA = 5.0
+MIN_LOGNORMAL_SIGMA = math.sqrt(math.log1p(MIN_CV**2))  # the sigma of an sd of MIN_CV times the mean
 MIN_WEIBULL_SHAPE = 0.1
 MAX_WEIBULL_SHAPE = 100.0
 MAX_EMPIRICAL_VALUES = 1_000_000

@@ -19,6 +19,7 @@ from flowsim.model.bounds import (
     MAX_WEIBULL_SHAPE,
     MIN_CV,
     MIN_DURATION_DAYS,
+    MIN_LOGNORMAL_SIGMA,
     MIN_WEIBULL_SHAPE,
 )
 from flowsim.model.distributions import (
@@ -95,7 +96,7 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
         Unused parameters must be absent or null. Durations lie within
         [``bounds.MIN_DURATION_DAYS``, ``bounds.MAX_DURATION_DAYS``] (0 allowed for fixed, uniform
         and empirical), gamma and lognormal sd within [0.001, 10] times the mean, lognormal sigma
-        <= 5, Weibull shape within [0.1, 100].
+        within [0.001, 5], Weibull shape within [0.1, 100].
     field : str
         Dotted config path, used in error messages.
 
@@ -153,6 +154,10 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
                 raise ConfigError(f"{field}.mu", f"must be a finite number, got {mu!r}",
                                   f"set {field}.mu to a number")
             sigma = _number(spec, "sigma", field, 0.0, MAX_LOGNORMAL_SIGMA, open_low=True)
+            if sigma < MIN_LOGNORMAL_SIGMA:  # the bound on sd/mean that the mean and sd form has
+                raise ConfigError(f"{field}.sigma", f"({sigma:g}) must be at least {MIN_LOGNORMAL_SIGMA:.4g} "
+                                  f"(an sd of {MIN_CV:g} times the mean)",
+                                  "use kind=fixed for a constant duration")
             log_mean = float(mu) + 0.5 * sigma**2
             if not math.log(MIN_DURATION_DAYS) <= log_mean <= math.log(MAX_DURATION_DAYS):
                 raise ConfigError(field, f"has a mean of exp({log_mean:.4g}) days, outside "

@@ -271,7 +271,7 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
         "mu": FieldDoc("ln(days)", "Lognormal: mean of the log of the duration, the log of the median "
                        "(with sigma, instead of mean and sd)"),
         "sigma": FieldDoc("unitless (log scale)", "Lognormal: standard deviation of the log of the duration, "
-                          "at most 5"),
+                          "from 0.001 (an sd of 0.001 times the mean) to 5"),
         "shape": FieldDoc("unitless", "Weibull shape, 0.1-100 (1 is exponential)"),
         "scale": FieldDoc("days", "Weibull scale"),
         "value": FieldDoc("days", "Fixed: the duration every time"),
