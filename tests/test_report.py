@@ -294,9 +294,12 @@ def test_warm_up_is_read_from_the_manifest(run_dir, tmp_path):
 def test_a_manifest_of_the_wrong_shape_is_read_as_a_damaged_one(run_dir, drawn, capsys, manifest):
     (run_dir / "manifest.json").write_text(manifest)  # as "not json": labelled by its folder, no warm-up
     main([str(run_dir)])
-    out = capsys.readouterr().out
-    assert out.startswith("Figures written to ")
-    assert "manifest.json does not give the run's warm-up (missing or damaged), so the waiting times" in out
+    printed = capsys.readouterr()
+    assert printed.out.startswith("Figures written to ")
+    # a note as every command's: one line on standard error (it was "Note: ..." among the files listed)
+    assert printed.err.startswith(f"flowsim-report: note: {run_dir / 'manifest.json'} does not give the "
+                                  "run's warm-up (missing or damaged), so the waiting times")
+    assert len(printed.err.splitlines()) == 1
     assert drawn["delay_reasons"].axes[0].get_title() == "Acute delayed days per year by reason (run)"
     assert report._describe(run_dir) == "run" and report._warm_up_days(run_dir) is None
 
@@ -466,10 +469,10 @@ def test_a_damaged_comparison_csv_is_compared_afresh_and_left_as_it_is(sweep_dir
     damaged = path.read_bytes()
     for options, base in (([], 0), (["--baseline-job", "1"], 1)):
         main([str(sweep), *options])
-        out = capsys.readouterr().out.splitlines()
-        assert out[-1] == (f"Note: {path} {problem}, so the options are compared afresh against job {base}; "
-                           f"to keep its baseline, run flowsim-collect {sweep} to write it again (with its "
-                           "--baseline, if one was given).")
+        err = capsys.readouterr().err.splitlines()
+        assert err[-1] == (f"flowsim-report: note: {path} {problem}, so the options are compared afresh "
+                           f"against job {base}; to keep its baseline, run flowsim-collect {sweep} to write "
+                           "it again (with its --baseline, if one was given)")
         _check_options(sweep, drawn, base, OPTIONS)
         assert path.read_bytes() == damaged  # flowsim-collect's to write, with the baseline it was given
 
@@ -587,6 +590,14 @@ def test_errors_are_one_line_with_a_fix(tmp_path, run_dir, sweep_dir):
         render_report(pending)
     assert str(error.value) == (f"{pending} has no finished sweep job (unfinished: 0, 1); fix: rerun the "
                                 "sweep command to finish its jobs")
+    damaged = tmp_path / "damaged_run"  # metrics.json marks a finished run: cut short, it is no mark
+    damaged.mkdir()
+    (damaged / "metrics.json").write_text('{"replications": 1, "se')
+    with pytest.raises(ReportError) as error:
+        render_report(damaged)
+    assert str(error.value).startswith(f"{damaged / 'metrics.json'}: is not readable JSON, damaged or cut "
+                                       "short (")
+    assert str(error.value).endswith("; fix: rerun the run's command (it writes the run's files again)")
     unfinished = tmp_path / "unfinished_run"
     unfinished.mkdir()
     (unfinished / "manifest.json").write_text("{}")

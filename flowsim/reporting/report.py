@@ -331,13 +331,15 @@ def _render_directory(root: Path, baseline_job: int | str | None, formats: Seque
         what = "is a file, not a run's or sweep's folder" if root.exists() else "does not exist"
         raise ReportError(f"{root}: {what}", _FIX_DIR)
     _check_writable(root)
-    from flowsim.experiment.result_files import RUN_FIX
+    from flowsim.experiment.result_files import RUN_FIX, read_json
     from flowsim.experiment.sweep import check_collected, find_jobs
 
     if (root / "metrics.json").is_file():
         if baseline_job is not None:
             raise ReportError(f"{root} is a single run: --baseline-job applies to a sweep",
                               "leave out --baseline-job, or give the sweep directory")
+        # the figures do not read it, but it marks a finished run: damaged, the files may not be one run's
+        read_json(root / "metrics.json", RUN_FIX)
         return _render_run(root, formats, notes)
     finished, unfinished = find_jobs(root)
     if not finished and not unfinished and (root / "manifest.json").is_file():
@@ -379,8 +381,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Figures written to {Path(args.directory) / 'figures'}/:")
     for path in written:
         print(f"  {path}")
-    for note in notes:
-        print(f"Note: {note}.")
+    for note in notes:  # as every command's notes: one line each on standard error
+        print(f"flowsim-report: note: {note}", file=sys.stderr)
 
 
 if __name__ == "__main__":
