@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from flowsim.model.gamma_quantile import gammaincinv, gammaincinv_array
+from flowsim.model.gamma_quantile import LARGE_SHAPE, gammaincinv, gammaincinv_array, halley
 from flowsim.model.normal_quantile import ndtri, ndtri_array
 
 
@@ -84,9 +84,10 @@ def test_gamma_quantile_converges_for_large_shapes(shape):
     # a step below the rounding of x rounded back onto the bracket and was bisected away from a
     # converged answer; for shapes over 1000 it ran out of steps, up to 58 % off (found by a review).
     # A gamma of mean 30 days and sd 0.8 has shape 1406.25.
+    # (flowsim's own method, which gammaincinv leaves to SciPy above LARGE_SHAPE)
     u = np.random.default_rng(5).random(800)
     # from shape 1e4 the log of P's scale loses digits to cancellation (about eps a log a): 1e-12 there
-    np.testing.assert_allclose(gammaincinv_array(shape, u), special.gammaincinv(shape, u),
+    np.testing.assert_allclose([halley(shape, v) for v in u.tolist()], special.gammaincinv(shape, u),
                                rtol=1e-13 if shape <= 2000 else 1e-11, atol=0.0)
 
 
@@ -102,4 +103,14 @@ def test_gamma_quantile_of_a_very_large_shape_sums_enough_terms():
     # scipy's own is wrong in the far tail there, so the median is checked against its known expansion
     # (a - 1/3 + 8 / (405 a) + ...); P's scale loses about eps a log a to cancellation: 1e-12 here
     shape = 1e7
-    assert gammaincinv(shape, 0.5) == pytest.approx(shape - 1 / 3 + 8 / (405 * shape), rel=1e-11)
+    assert halley(shape, 0.5) == pytest.approx(shape - 1 / 3 + 8 / (405 * shape), rel=1e-11)
+
+
+def test_shapes_over_the_large_shape_take_scipys_numbers():
+    # there flowsim's series needs hundreds to thousands of terms a step (4 ms a draw at shape 1e6, an sd
+    # a thousandth of the mean): SciPy's compiled quantile, the same for one number or an array
+    u = np.random.default_rng(6).random(50)
+    for shape in (LARGE_SHAPE * (1 + 1e-12), 1406.25, 1e6):
+        assert gammaincinv_array(shape, u).tolist() == special.gammaincinv(shape, u).tolist()
+        assert [gammaincinv(shape, v) for v in u[:5].tolist()] == special.gammaincinv(shape, u[:5]).tolist()
+    assert gammaincinv(LARGE_SHAPE, 0.3) == halley(LARGE_SHAPE, 0.3)

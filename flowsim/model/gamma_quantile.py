@@ -13,8 +13,11 @@ Halley's iteration from the Wilson-Hilferty approximation or the small-``x`` ser
 every step, so it converges whatever the start; it stops once a step is below the rounding of ``x``.
 Below the median it solves ``P(a, x) = u``, above it ``Q(a, x) = 1 - u`` (exact there), so upper
 quantiles keep their relative precision. Agreement with SciPy: a few parts in 1e14 or better for shapes
-0.05 to 2000; about 1e-12 for shapes of 1e4 to 1e7 (sd a thousandth of the mean, the least flowsim
-accepts, is shape 1e6), where the scale of ``P`` loses digits to cancellation.
+0.05 to 2000; about 1e-12 for shapes of 1e4 to 1e7, where the scale of ``P`` loses digits to
+cancellation. A draw costs 15-45 microseconds for shapes 1 to 100 (SciPy's: under 2): nothing next to
+the quarter of a second SciPy's import costs when gammas are drawn for housing fixes or a unit's stays,
+but a gamma drawn for every patient (a P0 delay, a clinical stay) adds about a second a year of the
+default system. Shapes over :data:`LARGE_SHAPE` use SciPy's.
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ import numpy as np
 
 from flowsim.model.normal_quantile import ndtri
 
-__all__ = ["gammaincinv", "gammaincinv_array"]
+__all__ = ["LARGE_SHAPE", "gammaincinv", "gammaincinv_array", "halley"]
 
+# Above this shape (an sd under a tenth of the mean) the series needs about sqrt(72 a) terms a step and a
+# draw takes 0.05 ms to 4 ms (shape 1e6), so SciPy's compiled one is used there, imported then; a shape
+# decides it, so a given shape and uniform number always give the same duration.
+LARGE_SHAPE = 100.0
 _EPS = sys.float_info.epsilon
 _TINY = 1e-300  # keeps Lentz's recurrences off zero
 _MIN_TERMS = 10_000  # series or continued-fraction terms; near x = a the series needs about sqrt(72 a)
@@ -111,6 +118,12 @@ def gammaincinv(a: float, u: float) -> float:
         return math.nan
     if u == 0.0 or u == 1.0:
         return 0.0 if u == 0.0 else math.inf
+    return _scipy_gammaincinv(a, u) if a > LARGE_SHAPE else halley(a, u)
+
+
+def halley(a: float, u: float) -> float:
+    """flowsim's own solution of ``P(a, x) = u`` for a shape ``a > 0`` and ``0 < u < 1`` (any shape: what
+    :func:`gammaincinv` uses up to :data:`LARGE_SHAPE`)."""
     below_median = u <= 0.5
     complement = 1.0 - u  # exact above 0.5
     low, high = 0.0, math.inf
@@ -148,6 +161,12 @@ def gammaincinv(a: float, u: float) -> float:
             return following
         x = following
     return x
+
+
+def _scipy_gammaincinv(a: float, u: float) -> float:
+    from scipy import special  # only for shapes over LARGE_SHAPE: most runs never import it
+
+    return float(special.gammaincinv(a, u))
 
 
 def gammaincinv_array(a: float, u: Any) -> np.ndarray:
