@@ -368,3 +368,15 @@ def test_the_acute_bed_pool_is_a_series_when_it_is_on():
     assert (beds[:, 0] == 0).all() and beds.max() <= 300 and beds[:, -1].min() > 0
     fig = warm_up_figure(series, suggest_warm_up(series))
     assert "Acute bed pool: occupied" in [ax.get_title().splitlines()[0] for ax in fig.axes]
+
+
+def test_a_run_horizon_given_as_an_override_is_named_as_unused(tmp_path, capsys, monkeypatch):
+    # flowsim-warmup scenario=quick run.horizon_days=200 ran 730 days without a word (found by a QA pass)
+    import flowsim.cli.warmup as warmup
+
+    monkeypatch.setattr(warmup, "run_for_warm_up", lambda *a, **k: (_ for _ in ()).throw(SystemExit(0)))
+    with pytest.raises(SystemExit):
+        main(["--figure", str(tmp_path / "w.png"), "scenario=quick", "run.horizon_days=200"])
+    assert capsys.readouterr().err.splitlines() == [
+        "flowsim-warmup: note: run.horizon_days=200 is not used: every run lasts --horizon-days (730 days); "
+        "give --horizon-days 200 instead"]

@@ -212,6 +212,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         _fail(line)
 
+    ignored = [o.lstrip("+") for o in args.overrides if o.lstrip("+").partition("=")[0] == "run.horizon_days"]
+    if ignored:  # the runs' length is this tool's option: the override ran 730 days without a word
+        print(f"{PROG}: note: {ignored[-1]} is not used: every run lasts --horizon-days "
+              f"({args.horizon_days:g} days); give --horizon-days {ignored[-1].partition('=')[2]} instead",
+              file=sys.stderr)
     series = run_for_warm_up(scenario, args.replications, args.n_jobs, progress=sys.stderr.isatty())
     suggestion = suggest_warm_up(series)
     census = scenario.initial_census.patients
