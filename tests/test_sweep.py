@@ -555,3 +555,16 @@ def test_a_key_swept_over_a_name_and_a_number_is_gathered_as_text(tmp_path):
     tables = collect_sweep(tmp_path / "s", write=False)
     assert select_baseline(tables, {"costs.acute_bed_day": 300}) == 1  # typed as a number, as given
     assert select_baseline(tables, {"costs.acute_bed_day": "full_cost"}) == 0
+
+
+def test_a_sweep_of_prices_only_says_its_jobs_are_valuations_not_options(tmp_path):
+    # costs.acute_bed_day=full_cost,300 compared two valuations of one system as if they were options
+    # (the board pack recommended "costs.acute_bed_day = 300" for a net saving; found by a QA pass)
+    from flowsim.experiment.compare import valuations_only
+
+    proc = _small_sweep(tmp_path / "s", "costs.acute_bed_day=full_cost,300")
+    assert ("flowsim: note: every swept setting is a price (costs.acute_bed_day): the jobs simulate one "
+            "system, so their net savings differ by how it is valued") in proc.stderr
+    assert valuations_only(["services.ic_beds.cost_per_occupied_day", "costs.acute_bed_day"])
+    assert not valuations_only(["services.ic_beds.capacity", "costs.acute_bed_day"])
+    assert not valuations_only([])

@@ -212,7 +212,7 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
     pathlib.Path
         The ``comparison.csv`` written.
     """
-    from flowsim.experiment.compare import compare_to_baseline
+    from flowsim.experiment.compare import compare_to_baseline, valuations_only
     from flowsim.experiment.sweep import check_writable, collect_sweep, write_sweep_tables
     from flowsim.reporting.summary import format_comparison
 
@@ -228,6 +228,10 @@ def collect_and_report(sweep_dir: str, baseline: dict[str, object] | None = None
         group = tables.swept[0] if len(tables.swept) == 2 else None
         avoided_vs_option(comparison, tables.swept[-1], group, column).savefig(figure, dpi=120)
         print(f"Figure written to {figure}")
+    if valuations_only(tables.swept):
+        print(f"{prog}: note: every swept setting is a price ({', '.join(tables.swept)}): the jobs simulate "
+              "one system, so their net savings differ by how it is valued, not by an option; a run's "
+              "metrics.json values its delayed days on every basis (acute_bed_day_cost)", file=sys.stderr)
     if tables.incomplete:
         print(f"{prog}: warning: unfinished jobs left out: {', '.join(tables.incomplete)} "
               "(rerun the same command to finish them)", file=sys.stderr)

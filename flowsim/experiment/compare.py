@@ -8,7 +8,7 @@ board paper should quote. The unpaired interval is reported alongside, to show w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf 
 from flowsim.experiment.sweep import SweepTables, as_text
 from flowsim.measures.aggregate import confidence_interval
 
-__all__ = ["compare_to_baseline", "per_year_difference", "select_baseline"]
+__all__ = ["compare_to_baseline", "per_year_difference", "select_baseline", "valuations_only"]
 
 _DAYS_PER_YEAR = 365.0
 
@@ -48,6 +48,13 @@ def select_baseline(tables: SweepTables, where: Mapping[str, Any] | None = None)
                            int(mask.sum()))
         return jobs["job"][mask].iloc[0]
     return jobs["job"].iloc[0]
+
+
+def valuations_only(swept: Sequence[str]) -> bool:
+    """Whether every swept setting is a price (``costs.*``, a unit's ``cost_per_*``), so the jobs simulate
+    one system and their differences are valuations, not options."""
+    return bool(swept) and all(key.startswith("costs.") or key.rpartition(".")[2].startswith("cost_per_")
+                               for key in swept)
 
 
 def _in_order(column: pd.Series) -> list[Any]:
