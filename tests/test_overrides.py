@@ -191,6 +191,7 @@ def test_a_whole_number_written_as_a_float_is_a_whole_number(override, rewritten
 @pytest.mark.parametrize("override", [
     "replications=2.5",  # not whole: the schema's own error says so
     "replications=1e400",  # inf
+    "seed=12345678901234567.0",  # a float that is not this whole number (it is 12345678901234568)
     "services.ic_beds.capacity=1e3",  # not typed int in the schema: flowsim's check takes it as it is
     "run.horizon_days=3e2",  # a number of days, not a whole number
     "replications=shuffle(1e1,2e1)",

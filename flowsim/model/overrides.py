@@ -191,7 +191,8 @@ def _check_not_for_a_list(key: str, path: list[str], value: Any) -> None:
 
 
 def _integral(value: Any) -> bool:
-    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+    # beyond 2**53 a float is not the whole number typed (12345678901234567.0 is 12345678901234568)
+    return isinstance(value, float) and value.is_integer() and abs(value) < 2.0**53
 
 
 def _whole_numbers(override: Override, value: Any, path: list[str]) -> str | None:
