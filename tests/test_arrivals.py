@@ -67,6 +67,9 @@ def test_csv_series(tmp_path):
 
 @pytest.mark.parametrize(("text", "problem"), [
     ("day,rate\n2025-04-01,1\n", "lacks the columns"),
+    # a spreadsheet's export in a locale that separates with ';': said so, not "lacks the columns"
+    ("date;rate_per_day\n2025-04-01;1\n", "rates.csv separates its columns with ';', not commas; fix: save "
+                                          "it as CSV with commas, header line 'date,rate_per_day'"),
     ("date,rate_per_day\n2025-04-01,abc\n", "line 2"),
     ("date,rate_per_day\n2025-04-01,-4\n", "line 2"),
     ("date,rate_per_day\n2025-04-01,4\n", "no rate for 2025-04-02 (1 simulated day missing); fix: extend "

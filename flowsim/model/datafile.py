@@ -152,6 +152,10 @@ def csv_rows(text: str, file: Path, field: str, columns: Sequence[str]
             raise ConfigError(field, f"{file.name} line 1 names the column {repeated} twice",
                               "keep one column of each name")
         missing = [c for c in columns if c not in header]
+        other = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]), None)
+        if missing and other is not None:  # a spreadsheet's export in another locale, e.g. "date;rate"
+            raise ConfigError(field, f"{file.name} separates its columns with {other!r}, not commas",
+                              f"save it as CSV with commas, header line '{','.join(columns)}'")
         if missing:
             raise ConfigError(field, f"{file.name} line 1 lacks the columns {','.join(columns)} "
                               f"(missing: {', '.join(missing)})",
