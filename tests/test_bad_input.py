@@ -492,6 +492,12 @@ CASES |= {
     "own system with a word for the seed": own_system(
         b"# @package _global_\ndefaults:\n  - default\n  - _self_\nseed: abc\n",
         also="mine.yaml: seed: must be a whole number, got 'abc'"),
+    # 3.0 in a file is a whole number written as a decimal: "must be a whole number, got '3.0'" contradicted
+    # itself, while replications=3.0 on the command line runs (found by a QA pass)
+    "own system with a whole number written as a decimal": own_system(
+        b"# @package _global_\ndefaults:\n  - default\n  - _self_\nreplications: 3.0\n",
+        also="mine.yaml: replications: must be written as a whole number (3, not 3.0); fix: write 3, e.g. "
+             "replications=3"),
     "own system from scratch": case(
         "--config-dir={dir}/cfg", "system=mine", field="services.ic_beds.pathways", also="is not set",
         files={**_OWN,

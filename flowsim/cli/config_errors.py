@@ -80,10 +80,23 @@ _TYPE_WORDS = {"Integer": ("a whole number", "1"), "Float": ("a number", "1.5"),
                "bool": ("true or false", "true")}
 
 
+def _whole_float(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return value.is_integer() and abs(value) < 2.0**53
+
+
 def _type_problem(message: str, key: str) -> str | None:
     """``seed: must be a whole number, got 'abc'; fix: ...`` for a value of the wrong type, or None."""
     for pattern in _TYPE_REFUSED:
         match = pattern.search(message)
+        if match and match.group(2) == "Integer" and _whole_float(match.group(1)):
+            # "3.0" in a YAML file: a whole number, written as a decimal the schema's type refuses
+            whole = int(float(match.group(1)))
+            return (f"{key}: must be written as a whole number ({whole}, not {match.group(1)}); "
+                    f"fix: write {whole}, e.g. {key}={whole}")
         if match and match.group(2) in _TYPE_WORDS:
             words, example = _TYPE_WORDS[match.group(2)]
             return (f"{key}: must be {words}, got {match.group(1)!r}; "
