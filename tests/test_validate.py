@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from flowsim.model.errors import ConfigError
-from flowsim.model.validate import date_value, iso_date
+from flowsim.model.validate import date_value, fmt, iso_date
 
 ARABIC_INDIC = "\u0662\u0660\u0662\u0665-\u0660\u0663-\u0660\u0661"  # 2025-03-01 in Arabic-Indic digits
 
@@ -49,3 +49,13 @@ def test_a_date_that_is_not_one_is_said_as_it_is(value, problem, fix):
 def test_iso_date_takes_only_days_written_yyyy_mm_dd(text):
     with pytest.raises(ValueError):
         iso_date(text)
+
+
+@pytest.mark.parametrize(("number", "text"), [
+    (1.0, "1.0"), (24, "24"), (36_525.0, "36,525"), (1e-06, "1e-06"), (2.5, "2.5"),
+    # a bound computed from the config (10 times a mean of 1e-06) loses its float noise: the fix said
+    # "give an sd of at most 9.999999999999999e-06" (found by a QA pass)
+    (10 * 1e-06, "1e-05"), (0.1 + 0.2, "0.3"), (-10 * 1e-06, "-1e-05"),
+])
+def test_bounds_are_written_as_people_write_them(number, text):
+    assert fmt(number) == text

@@ -21,7 +21,9 @@ def fmt(number: float) -> str:
         return f"{number:,}"
     if abs(number) >= 1000 and number.is_integer():
         return f"{int(number):,}"
-    return str(number)
+    text = str(number)
+    # a bound computed from a value (10 x 1e-06) can carry float noise: 9.999999999999999e-06 is 1e-05
+    return f"{number:.12g}" if len(text.replace("-", "").replace(".", "").split("e")[0]) > 12 else text
 
 
 _MISSING = "???"  # OmegaConf's mark of a value never given, as a plain config holds it
