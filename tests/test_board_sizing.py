@@ -383,6 +383,9 @@ def test_a_folder_without_a_search_is_refused_in_one_line(tmp_path, sizing, caps
         f"{tmp_path / 'recommendation.json'}: is missing: the folder holds no finished flowsim-size search; "
         "fix: run flowsim-size SIZING.yaml --output DIR first, then flowsim-board --sizing DIR (for a sweep "
         "folder, leave out --sizing)")
+    # a folder that is not there is named as such, not as missing its recommendation (found by a QA pass)
+    assert _refused(["--sizing", str(tmp_path / "nowhere"), "--no-pdf"], capsys) == (
+        f"{tmp_path / 'nowhere'}: does not exist; fix: give the folder flowsim-size wrote (its --output DIR)")
     half = _copy(sizing, tmp_path / "half")
     (half / "candidates.csv").unlink()
     assert _refused(["--sizing", str(half), "--no-pdf"], capsys).startswith(

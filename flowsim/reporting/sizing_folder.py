@@ -50,6 +50,9 @@ def check_sizing(folder: str | Path) -> dict[str, Any]:
         fields the pack shows, or ``candidates.csv`` from another search than ``recommendation.json``.
     """
     folder = Path(folder)
+    if not folder.is_dir():  # "does not exist", as every command words a folder it cannot use
+        what = "is a file, not a flowsim-size output folder" if folder.exists() else "does not exist"
+        raise ConfigError(str(folder), what, "give the folder flowsim-size wrote (its --output DIR)")
     for name in SIZING_FILES:
         if not (folder / name).is_file():
             raise ConfigError(str(folder / name), "is missing: the folder holds no finished flowsim-size "
