@@ -124,10 +124,12 @@ def _error_line(capsys, command, argv: list[str]) -> str:
 def test_report_of_a_run_without_its_census_leaves_the_census_figures_out(folder, capsys):
     run = folder("nocensus_run")
     report.main([str(run)])
-    out = capsys.readouterr().out.splitlines()
-    assert {Path(line.strip()).stem for line in out[1:-1]} == {"delay_reasons", "wait_distribution"}
-    assert out[-1] == ("Note: this run was made without a census (outputs.census=false): its census figures "
-                       "(NCTR census fan chart, weekly unit utilisation heat map) are left out.")
+    printed = capsys.readouterr()
+    out = printed.out.splitlines()
+    assert {Path(line.strip()).stem for line in out[1:]} == {"delay_reasons", "wait_distribution"}
+    assert printed.err.splitlines() == [  # a note, as every command's: on standard error
+        "flowsim-report: note: this run was made without a census (outputs.census=false): its census "
+        "figures (NCTR census fan chart, weekly unit utilisation heat map) are left out"]
     assert sorted(p.name for p in (run / "figures").iterdir()) == [
         "delay_reasons.png", "delay_reasons.svg", "wait_distribution.png", "wait_distribution.svg"]
 
@@ -135,13 +137,14 @@ def test_report_of_a_run_without_its_census_leaves_the_census_figures_out(folder
 def test_report_of_a_sweep_without_its_census_leaves_the_census_figures_out(folder, capsys):
     sweep = folder("nocensus_sweep")
     report.main([str(sweep)])
-    out = capsys.readouterr().out.splitlines()
+    printed = capsys.readouterr()
+    out = printed.out.splitlines()
     stems = {Path(line.strip()).stem for line in out if line.startswith("  ")}
     assert "delay_reasons" in stems and "avoided_vs_option" in stems
     assert not stems & {"nctr_census_fan", "unit_utilisation_weekly"}
-    assert [line for line in out if line.startswith("Note: ")] == [
-        f"Note: job {job} was made without a census (outputs.census=false): its census figures (NCTR census "
-        "fan chart, weekly unit utilisation heat map) are left out." for job in (0, 1)]
+    assert printed.err.splitlines() == [
+        f"flowsim-report: note: job {job} was made without a census (outputs.census=false): its census "
+        "figures (NCTR census fan chart, weekly unit utilisation heat map) are left out" for job in (0, 1)]
 
 
 def test_a_census_missing_from_a_run_that_wrote_one_is_named(folder, capsys):
