@@ -99,3 +99,13 @@ def test_the_schema_is_registered_once_a_process(monkeypatch):
     monkeypatch.delitem(ConfigStore.instance().repo, "flowsim_schema.yaml")
     register_configs()  # a store without it (cleared by someone) gets it again
     assert stored[-1] == "flowsim_schema" and "flowsim_schema.yaml" in ConfigStore.instance().repo
+
+
+def test_configs_compose_from_several_threads_at_once():
+    # the planner's app serves each session on a thread of one process, and Hydra composes with one
+    # state per process: two sessions composing at once failed with "GlobalHydra is already initialized"
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        seeds = list(pool.map(lambda seed: load_config([f"seed={seed}", "scenario=quick"]).seed, range(16)))
+    assert seeds == list(range(16))

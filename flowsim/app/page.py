@@ -92,15 +92,17 @@ def _base(source: Source) -> dict[str, Any] | None:
     """The starting point's config, composed once per choice; a file that is not a config is reported."""
     if st.session_state.get("base_label") != source.label:
         clear_widgets()
-        st.session_state.base_label = source.label
         try:
-            base = starting_config(source)
-            st.session_state.base, st.session_state.base_error = base, None
+            base, problem = starting_config(source), None
         except Exception as error:  # a user's file: the CLI's one line, or the bug re-raised
-            line = describe_error(error)
-            if line is None:
+            problem = describe_error(error)
+            if problem is None:
                 raise
-            st.session_state.base, st.session_state.base_error = None, line
+            base = None
+        # only now, with both recorded: an exception above left the label set and no error, and every
+        # later rerun failed with "st.session_state has no key base_error"
+        st.session_state.base, st.session_state.base_error = base, problem
+        st.session_state.base_label = source.label
     if st.session_state.base_error:
         alert(st.session_state.base_error, f"{source.label}: ")
     return st.session_state.base

@@ -6,6 +6,7 @@ The CLI composes through ``@hydra.main``; code that wants the same configuration
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 # that ``flowsim --help`` needs, and it answers without them.
 
 __all__ = ["config_dir", "load_config", "load_scenario", "search_dir_override"]
+
+# Hydra keeps one composing state per process (GlobalHydra): two threads composing at once (two
+# sessions of the planner's app) failed with "GlobalHydra is already initialized". One at a time.
+_COMPOSING = threading.Lock()
 
 
 def config_dir() -> Path:
@@ -82,8 +87,8 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
 
     register_configs()
     searched = [] if search_dir is None else [search_dir_override(search_dir)]
-    with initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
-                               version_base="1.3"):
+    with _COMPOSING, initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
+                                           version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=[*searched, *normalise_overrides(overrides)],
                       return_hydra_config=True)
     check_not_shadowed(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides

@@ -122,8 +122,20 @@ def gammaincinv(a: float, u: float) -> float:
 
 
 def halley(a: float, u: float) -> float:
-    """flowsim's own solution of ``P(a, x) = u`` for a shape ``a > 0`` and ``0 < u < 1`` (any shape: what
-    :func:`gammaincinv` uses up to :data:`LARGE_SHAPE`)."""
+    """flowsim's own solution of ``P(a, x) = u`` (what :func:`gammaincinv` uses up to :data:`LARGE_SHAPE`).
+
+    Parameters
+    ----------
+    a : float
+        Shape, above 0 and finite (any size: past :data:`LARGE_SHAPE` it is slow, not wrong).
+    u : float
+        A probability strictly between 0 and 1 (:func:`gammaincinv` answers the edges).
+
+    Returns
+    -------
+    float
+        The quantile, 0 where it underflows.
+    """
     below_median = u <= 0.5
     complement = 1.0 - u  # exact above 0.5
     low, high = 0.0, math.inf
