@@ -30,6 +30,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from flowsim.calibration.estimate import Z95
+from flowsim.model import libm
 from flowsim.model.distribution_config import distribution_from_config
 from flowsim.model.distributions import Distribution
 from flowsim.model.errors import ConfigError
@@ -169,10 +170,6 @@ def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _exp(x: float) -> float:
-    return math.exp(x) if x < 709.0 else math.inf  # past the largest float: an interval without an end
-
-
 def _intervals(family: str, theta: np.ndarray, covariance: np.ndarray | None
                ) -> dict[str, tuple[float, float]]:
     """Delta-method 95 % CIs of the reported parameters (on the log scale of positive ones)."""
@@ -201,7 +198,8 @@ def _intervals(family: str, theta: np.ndarray, covariance: np.ndarray | None
         half = Z95 * math.sqrt(max(variance, 0.0))
         centre_t = math.log(value) if on_log else value
         low, high = centre_t - half, centre_t + half
-        out[key] = (_exp(low), _exp(high)) if on_log else (low, high)
+        # libm.exp: inf past the largest float (an interval without an end), where math.exp raises
+        out[key] = (libm.exp(low), libm.exp(high)) if on_log else (low, high)
     return out
 
 

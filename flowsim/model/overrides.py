@@ -57,7 +57,7 @@ from flowsim.model.config import DistributionConfig
 from flowsim.model.errors import ConfigError
 from flowsim.model.strict import schema_at
 
-__all__ = ["normalise_overrides", "whole_entry_sweep"]
+__all__ = ["normalise_overrides", "whole_entry_sweep", "whole_float"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _PARAMETERS = tuple(f.name for f in dataclasses.fields(DistributionConfig) if f.name != "kind")
@@ -190,8 +190,11 @@ def _check_not_for_a_list(key: str, path: list[str], value: Any) -> None:
                           f"e.g. {key}=[...]")
 
 
-def _integral(value: Any) -> bool:
-    # beyond 2**53 a float is not the whole number typed (12345678901234567.0 is 12345678901234568)
+def whole_float(value: Any) -> bool:
+    """Whether ``value`` is a float that stands for a whole number exactly (``3.0``, ``1e3``).
+
+    Not beyond 2**53, where a float is not the whole number typed (12345678901234567.0 is ...568).
+    """
     return isinstance(value, float) and value.is_integer() and abs(value) < 2.0**53
 
 
@@ -208,10 +211,10 @@ def _whole_numbers(override: Override, value: Any, path: list[str]) -> str | Non
         if value.shuffle or value.tags:  # shuffle(...) or tagged: left as written
             return None
         values = value.list
-        if not values or not any(_integral(v) for v in values) or not all(
-                _integral(v) or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+        if not values or not any(whole_float(v) for v in values) or not all(
+                whole_float(v) or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
             return None
-    elif _integral(value):
+    elif whole_float(value):
         values = [value]
     else:
         return None
