@@ -16,15 +16,15 @@ import pytest
 import flowsim.experiment.checkpoint as checkpoint_module
 from flowsim.experiment.checkpoint import IDENTITY_FILE, Checkpoints, ReplicationRecord
 from flowsim.experiment.identity import RunIdentity
-from flowsim.experiment.io import write_json, write_table
+from flowsim.experiment.io import write_arrow, write_json, write_table
 
 IDENTITY = RunIdentity(config={"run": {"horizon_days": 40}}, inputs={"arrivals.series_csv": None},
                        flowsim_version="0.1.0", source_sha256="ab" * 32, seed=5)
 
 
 def _record(replication: int = 3, *, census: bool = True, patients: bool = True) -> ReplicationRecord:
-    units = pd.DataFrame({"replication": [replication] * 2, "unit": ["ic_beds", "p1"],
-                          "utilisation": [0.5, 0.75]})
+    units = [{"replication": replication, "unit": "ic_beds", "capacity": 10, "utilisation": 0.5},
+             {"replication": replication, "unit": "p1", "capacity": 4, "utilisation": float("nan")}]
     census_table = pd.DataFrame({"replication": [replication], "date": pd.to_datetime(["2025-04-01"]),
                                  "nctr_census": [12]})
     patients_table = pd.DataFrame({"replication": [replication], "patient": [7], "pathway": ["P2"],
@@ -38,7 +38,9 @@ def _assert_same(loaded: ReplicationRecord, saved: ReplicationRecord, *, census:
     assert loaded.kpis.keys() == saved.kpis.keys()
     assert loaded.kpis["delayed_days_total"] == 120.5 and loaded.kpis["n"] == 4
     assert math.isnan(loaded.kpis["p95"])  # stored as null, read back as NaN
-    pd.testing.assert_frame_equal(loaded.units, saved.units)
+    assert [u["unit"] for u in loaded.units] == [u["unit"] for u in saved.units]
+    assert [u["capacity"] for u in loaded.units] == [10, 4]  # whole numbers stay whole
+    assert loaded.units[0]["utilisation"] == 0.5 and math.isnan(loaded.units[1]["utilisation"])  # NaN
     if census:
         pd.testing.assert_frame_equal(loaded.census, saved.census)
     else:
@@ -184,31 +186,43 @@ def test_another_identity_does_not_see_these_checkpoints(tmp_path):
 # --- a crash between writes leaves nothing marked done -------------------------------------------------
 
 
-def _failing_on(call: int, real):
-    calls = []
+def _failing_on(call: int, monkeypatch, writers: tuple[str, ...] = ("write_table", "write_arrow")
+                ) -> list[str]:
+    """Make the ``call``-th file a checkpoint writes with ``writers`` fail (by default a table: a frame or an
+    Arrow table); the names of the files tried."""
+    calls: list[str] = []
 
-    def write(*args, **kwargs):
-        calls.append(Path(args[1]).name)
-        if len(calls) == call:
-            raise OSError("disk full")
-        return real(*args, **kwargs)
+    def failing(real):
+        def write(*args, **kwargs):
+            calls.append(Path(args[1]).name)
+            if len(calls) == call:
+                raise OSError("disk full")
+            return real(*args, **kwargs)
 
-    return write, calls
+        return write
+
+    for writer in writers:
+        monkeypatch.setattr(checkpoint_module, writer, failing(getattr(checkpoint_module, writer)))
+    return calls
 
 
 def test_kpis_json_is_written_last(tmp_path, monkeypatch):
     order: list[str] = []
 
-    def table(frame, path):
-        order.append(Path(path).name)
-        assert not (Path(path).parent / "kpis.json").exists()
-        return write_table(frame, path)
+    def writing(real):
+        def write(table, path):
+            order.append(Path(path).name)
+            assert not (Path(path).parent / "kpis.json").exists()
+            return real(table, path)
+
+        return write
 
     def json_file(data, path):
         order.append(Path(path).name)
         return write_json(data, path)
 
-    monkeypatch.setattr(checkpoint_module, "write_table", table)
+    monkeypatch.setattr(checkpoint_module, "write_table", writing(write_table))  # a frame (the test's)
+    monkeypatch.setattr(checkpoint_module, "write_arrow", writing(write_arrow))  # the units, a run's census
     monkeypatch.setattr(checkpoint_module, "write_json", json_file)
     Checkpoints(tmp_path, IDENTITY).save(_record(0))
     assert order == ["identity.json", "units.parquet", "census.parquet", "patients.parquet", "kpis.json"]
@@ -217,8 +231,7 @@ def test_kpis_json_is_written_last(tmp_path, monkeypatch):
 @pytest.mark.parametrize("call", [1, 2, 3])
 def test_a_crash_while_writing_a_table_leaves_the_replication_not_done(tmp_path, monkeypatch, call):
     store = Checkpoints(tmp_path, IDENTITY)
-    failing, calls = _failing_on(call, write_table)
-    monkeypatch.setattr(checkpoint_module, "write_table", failing)
+    calls = _failing_on(call, monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         store.save(_record(4))
     assert calls[-1] == ["units.parquet", "census.parquet", "patients.parquet"][call - 1]
@@ -234,8 +247,7 @@ def test_a_crash_while_writing_a_table_leaves_the_replication_not_done(tmp_path,
 @pytest.mark.parametrize("call", [1, 2])  # identity.json, then kpis.json
 def test_a_crash_while_writing_json_leaves_the_replication_not_done(tmp_path, monkeypatch, call):
     store = Checkpoints(tmp_path, IDENTITY)
-    failing, calls = _failing_on(call, write_json)
-    monkeypatch.setattr(checkpoint_module, "write_json", failing)
+    calls = _failing_on(call, monkeypatch, ("write_json",))
     with pytest.raises(OSError, match="disk full"):
         store.save(_record(4))
     assert calls[-1] == ["identity.json", "kpis.json"][call - 1]

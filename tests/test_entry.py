@@ -157,19 +157,21 @@ _AT_FORK = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flowsim forks its workers on Linux only")
-@pytest.mark.parametrize("args", [
-    ["-m", "seed=1,2,3", "hydra.launcher.n_jobs=2"],  # a sweep: its checks and its jobs
-    ["replications=3", "n_jobs=2"],  # replications in parallel
+@pytest.mark.parametrize(("args", "libraries"), [
+    (["-m", "seed=1,2,3", "hydra.launcher.n_jobs=2"], ("pandas", "scipy.special")),  # a sweep's jobs
+    (["replications=3", "n_jobs=2"], ("scipy.special",)),  # replications in parallel: a run needs no pandas
 ])
-def test_forked_workers_start_with_the_run_imported(args, tmp_path):
+def test_forked_workers_start_with_the_run_imported(args, libraries, tmp_path):
     short = ["scenario=quick", "run.horizon_days=20", "run.warm_up_days=0", "run.cool_down_days=0",
              "outputs.summary=false", f"hydra.run.dir={tmp_path / 'run'}",
              f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    _assert_forked_with_the_run(["flowsim", *args, *short], "flowsim.experiment.pipeline")
+    _assert_forked_with_the_run(["flowsim", *args, *short], "flowsim.experiment.pipeline",
+                                libraries=libraries)
 
 
-def _assert_forked_with_the_run(argv: list[str], worker_module: str, cwd: Path | None = None) -> None:
-    modules = ",".join(["pandas", "scipy.special", worker_module])
+def _assert_forked_with_the_run(argv: list[str], worker_module: str, cwd: Path | None = None,
+                                libraries: tuple[str, ...] = ("pandas", "scipy.special")) -> None:
+    modules = ",".join([*libraries, worker_module])
     proc = subprocess.run([sys.executable, "-c", _AT_FORK, modules, *argv], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
     assert proc.returncode == 0, proc.stderr

@@ -124,8 +124,8 @@ def test_a_mean_of_zero_has_no_relative_half_width():
 
 
 def test_a_kpi_exactly_at_the_target_is_precise_enough(monkeypatch):
-    exactly = pd.DataFrame({"kpi": ["x"], "half_width_pct": [5.0]})
-    monkeypatch.setattr(flowsim.measures.aggregate, "summarise", lambda table, kpis: exactly)
+    exactly = [{"kpi": "x", "half_width_pct": 5.0}]
+    monkeypatch.setattr(flowsim.measures.kpi_table, "summary_rows", lambda table, kpis: exactly)
     report = check_precision(_table(x=[1.0, 2.0, 3.0]), SETTINGS)
     assert report.half_width_pct == {"x": 5.0}
     assert report.needed == {} and report.met

@@ -16,7 +16,14 @@ import flowsim.experiment.checkpoint as checkpoint_module
 import flowsim.experiment.pipeline as pipeline_module
 from flowsim.experiment.checkpoint import Checkpoints
 from flowsim.experiment.identity import RunIdentity, run_identity
-from flowsim.experiment.io import ParquetConcat, write_frames, write_json, write_table
+from flowsim.experiment.io import (
+    ParquetConcat,
+    write_arrow,
+    write_frames,
+    write_json,
+    write_rows_csv,
+    write_table,
+)
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.run_folder import (
     MARKER,
@@ -61,10 +68,13 @@ def test_metrics_json_is_written_last_and_removed_first(tmp_path, monkeypatch):
     assert (tmp_path / MARKER).is_file()
     order: list[str] = []
 
-    def table(frame, path):
-        order.append(Path(path).name)
-        assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {Path(path).name}"
-        return write_table(frame, path)
+    def table(real):  # a writer of tables: the path is its last argument
+        def write(*args):
+            order.append(Path(args[-1]).name)
+            assert not (tmp_path / MARKER).exists(), f"{MARKER} present while writing {Path(args[-1]).name}"
+            return real(*args)
+
+        return write
 
     def parts(name):  # census and patients: written as replications finish, put in place at close
         order.append(name)
@@ -76,7 +86,8 @@ def test_metrics_json_is_written_last_and_removed_first(tmp_path, monkeypatch):
             assert not (tmp_path / MARKER).exists()
         return write_json(data, path)
 
-    monkeypatch.setattr(pipeline_module, "write_table", table)
+    monkeypatch.setattr(pipeline_module, "write_arrow", table(write_arrow))
+    monkeypatch.setattr(pipeline_module, "write_rows_csv", table(write_rows_csv))
     monkeypatch.setattr(pipeline_module, "ParquetConcat", _closing(parts))
     monkeypatch.setattr(pipeline_module, "write_json", json_file)
     _run(tmp_path, 3)
@@ -98,11 +109,11 @@ def _closing(check):
 def _crash_on(call: int, real, calls: list[str] | None = None):
     calls = [] if calls is None else calls  # shared: count the writes of several writers together
 
-    def write(data, path):
-        calls.append(Path(path).name)
+    def write(*args):  # the path is a writer's last argument
+        calls.append(Path(args[-1]).name)
         if len(calls) == call:
             raise OSError("disk full")
-        return real(data, path)
+        return real(*args)
 
     return write, calls
 
@@ -111,8 +122,9 @@ def _crash_on(call: int, real, calls: list[str] | None = None):
 def test_a_crash_while_writing_the_results_leaves_no_marker(tmp_path, monkeypatch, clean, call):
     first = _run(tmp_path, 2)  # a finished run; now ask for one more replication
     if call <= 5:
-        failing, calls = _crash_on(call, write_table)
-        monkeypatch.setattr(pipeline_module, "write_table", failing)
+        failing, calls = _crash_on(call, write_arrow)
+        monkeypatch.setattr(pipeline_module, "write_arrow", failing)
+        monkeypatch.setattr(pipeline_module, "write_rows_csv", _crash_on(call, write_rows_csv, calls)[0])
         crash = _crash_on(call, lambda data, path: None, calls)[0]
         monkeypatch.setattr(pipeline_module, "ParquetConcat", _closing(lambda name: crash(None, name)))
     else:  # manifest.json, the last file before the marker
@@ -134,8 +146,9 @@ def test_a_crash_while_writing_the_results_leaves_no_marker(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("call", [1, 3])  # the first replication's units table; the second's
 def test_a_crash_while_checkpointing_a_replication_is_resumed(tmp_path, monkeypatch, clean, call):
-    failing, calls = _crash_on(call, write_table)
-    monkeypatch.setattr(checkpoint_module, "write_table", failing)
+    failing, calls = _crash_on(call, write_arrow)
+    monkeypatch.setattr(checkpoint_module, "write_arrow", failing)
+    monkeypatch.setattr(checkpoint_module, "write_table", _crash_on(call, write_table, calls)[0])
     monkeypatch.setattr(checkpoint_module, "write_frames", _crash_on(call, write_frames, calls)[0])
     with pytest.raises(OSError, match="disk full"):
         _run(tmp_path, 3)

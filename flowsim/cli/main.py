@@ -46,14 +46,15 @@ __all__ = ["collect_and_report", "collect_main", "import_run_modules", "main"]
 
 
 def import_run_modules() -> None:
-    """Import what a sweep's jobs need beyond the command: pandas, with the pipeline and summary, and
-    ``scipy.special`` (the sweep's comparison needs it; a job's confidence intervals and a warm
-    start's distributions too).
+    """Import what a sweep needs beyond the command: the pipeline and summary, ``scipy.special`` (the
+    sweep's comparison needs it; a job's confidence intervals and a warm start's distributions too) and
+    pandas (a run does without it, but the sweep's tables and comparison are frames).
 
     Not with the command, so that a config error (found by Hydra or by the checks before the run) is
     reported without them, in half the time. A sweep calls this before its workers fork; a run's
     task imports the pipeline and summary as it starts.
     """
+    import pandas  # noqa: F401
     import scipy.special  # noqa: F401
 
     import flowsim.experiment.pipeline
@@ -95,7 +96,7 @@ def _task(cfg: DictConfig) -> None:
         try:
             if run.resumed:
                 print(f"Resumed {run.resumed} finished replication(s) from {run.output_dir}/checkpoints/")
-            print(format_summary(run.summary, run.units, run.scenario, len(run.replications)))
+            print(format_summary(run.summary_rows, run.unit_rows, run.scenario, len(run.replication_kpis)))
             print(f"\nOutputs written to {run.output_dir}/ ("
                   + ", ".join(sorted(p.name for p in run.files.values())) + ")", flush=True)
         except BrokenPipeError:  # flowsim | head: here, before Hydra reports it as the job's error

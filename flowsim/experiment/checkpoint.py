@@ -15,29 +15,36 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowsim.experiment.arrow_tables import rows_table, table_rows
 from flowsim.experiment.identity import RunIdentity
-from flowsim.experiment.io import write_frames, write_json, write_table
+from flowsim.experiment.io import write_arrow, write_frames, write_json, write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["IDENTITY_FILE", "Checkpoints", "ReplicationRecord"]
 
 IDENTITY_FILE = "identity.json"
-_TABLES = ("units", "census", "patients")
 
 
 @dataclass(frozen=True)
 class ReplicationRecord:
-    """One replication's results as tables (what a worker sends back and a checkpoint holds)."""
+    """One replication's results (what a worker sends back and a checkpoint holds).
+
+    The units are rows (dicts, with ``replication``), as :func:`flowsim.measures.metrics.compute_metrics`
+    gives them; the census an Arrow table as the run makes it, or a frame as :meth:`Checkpoints.load`
+    reads it back with its tables.
+    """
 
     replication: int
     kpis: dict[str, float]
-    units: pd.DataFrame
-    census: pd.DataFrame | None
+    units: list[dict[str, Any]]
+    census: pa.Table | pd.DataFrame | None
     # or, to be saved, its parts in order (read one at a time: the whole table is never in memory)
     patients: pd.DataFrame | Iterable[pd.DataFrame] | None
 
@@ -64,9 +71,12 @@ class Checkpoints:
         if not (self.folder / IDENTITY_FILE).is_file():
             write_json(self.identity.to_json(), self.folder / IDENTITY_FILE)
         folder = self._dir(record.replication)
-        for name in _TABLES:
+        write_arrow(rows_table(record.units), folder / "units.parquet")
+        for name in ("census", "patients"):
             table = getattr(record, name)
-            if isinstance(table, pd.DataFrame):
+            if isinstance(table, pa.Table):
+                write_arrow(table, folder / f"{name}.parquet")
+            elif hasattr(table, "to_parquet"):  # a frame
                 write_table(table, folder / f"{name}.parquet")
             elif table is not None:
                 write_frames(table, folder / f"{name}.parquet")
@@ -91,16 +101,17 @@ class Checkpoints:
         try:
             kpis = {k: (float("nan") if v is None else v)
                     for k, v in json.loads(marker.read_text(encoding="utf-8"))["kpis"].items()}
-            read = {name: pd.read_parquet(folder / f"{name}.parquet") if want and (tables or name == "units")
-                    else None for name, want in wanted.items()}
-            for name, want in wanted.items():
-                if want and read[name] is None:
+            units = table_rows(pq.read_table(folder / "units.parquet"))
+            read: dict[str, Any] = {name: _read_frame(folder / f"{name}.parquet") if want and tables else None
+                                    for name, want in wanted.items() if name != "units"}
+            for name, frame in read.items():
+                if wanted[name] and frame is None:
                     pq.read_metadata(folder / f"{name}.parquet")  # the footer: a file cut short fails here
         except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
             # ValueError covers bad JSON and pyarrow's ArrowInvalid; OSError a footer it cannot parse
             shutil.rmtree(folder, ignore_errors=True)
             return None
-        return ReplicationRecord(replication, kpis, read["units"], read["census"], read["patients"])
+        return ReplicationRecord(replication, kpis, units, read["census"], read["patients"])
 
     def lacking(self, replication: int, *, census: bool, patients: bool) -> list[str]:
         """The wanted tables a finished replication was saved without (``census``, ``patients``): saved by
@@ -135,3 +146,9 @@ class Checkpoints:
         """Delete the checkpoints of every other identity (the folder now holds this run only)."""
         for folder in self.others():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    import pandas as pd  # only to read a checkpoint's tables whole (a run streams them from the files)
+
+    return pd.read_parquet(path)

@@ -16,11 +16,11 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
-import pandas as pd
 
+from flowsim.experiment import arrow_tables
 from flowsim.experiment.parquet_footer import MAGIC as PARQUET_MAGIC
 from flowsim.experiment.parquet_footer import Footer, append_part, read_footer, write_footer
 from flowsim.measures.metrics import RunMetrics
@@ -28,19 +28,25 @@ from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
 from flowsim.model.versions import package_versions
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "ParquetConcat",
     "ParquetParts",
     "PatientRecords",
     "atomic_write",
     "census_frame",
+    "census_table",
     "concat_parquet",
     "episodes_frame",
     "episodes_frames",
     "episodes_tables",
     "manifest",
+    "write_arrow",
     "write_frames",
     "write_json",
+    "write_rows_csv",
     "write_table",
 ]
 
@@ -95,6 +101,20 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if target.suffix == ".csv":
         return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
     raise ValueError(f"unsupported table format: {target.suffix}")
+
+
+def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path: str | Path) -> Path:
+    """Write ``rows`` (dicts) under the header ``columns`` as CSV, atomically: the text pandas writes for
+    the frame of the rows (:func:`flowsim.experiment.arrow_tables.write_csv`)."""
+    return atomic_write(path, lambda tmp: arrow_tables.write_csv(rows, columns, tmp))
+
+
+def write_arrow(arrow_table: Any, path: str | Path) -> Path:
+    """Write an Arrow table as Parquet, atomically: the bytes :func:`write_table` writes for its frame
+    when the table carries the frame's pandas metadata (:mod:`flowsim.experiment.arrow_tables`)."""
+    import pyarrow.parquet as pq
+
+    return atomic_write(path, lambda tmp: pq.write_table(arrow_table, tmp, **PARQUET_OPTIONS))
 
 
 class ParquetParts:
@@ -357,8 +377,8 @@ def episodes_tables(table: EpisodeTable, scenario: Scenario, replication: int,
                     rows_per_table: int = ROWS_PER_GROUP) -> Iterator[Any]:
     """:func:`episodes_frame` as Arrow tables of at most ``rows_per_table`` rows (at least one).
 
-    Built in Arrow, without going through pandas (five times faster), with the schema and pandas
-    metadata :meth:`pyarrow.Table.from_pandas` gives the frame, so the file is the same either way.
+    Built in Arrow, without pandas (five times faster, and no pandas to import), with the pandas
+    metadata that gives pandas the frame's types back (:mod:`~flowsim.experiment.arrow_tables`).
     Memory holds one part at a time; :class:`ParquetParts` writes each as a row group of a file.
     """
     # An episode starts when it asks for an acute bed (with the acute bed pool), else at NCTR: one that
@@ -370,52 +390,58 @@ def episodes_tables(table: EpisodeTable, scenario: Scenario, replication: int,
         yield _episodes_part(table, scenario, replication, kept[first:first + rows_per_table], schema)
 
 
-def _episodes_schema() -> Any:
-    """The Arrow schema (with pandas metadata) of the episodes frame: from an empty frame of its types."""
-    import pyarrow as pa
-
+def _episodes_columns() -> list[tuple[str, str]]:
+    """The episodes frame's columns and their pandas types."""
     types = {"c": "string", "n": "Int64", "i": "int64", "f": "float64"}
-    empty = {"replication": pd.array([], dtype="int64")}
-    empty |= {name: pd.array([], dtype="bool" if name == "readmitted" else types[kind])
-              for name, kind in SCHEMA.items()}
-    empty |= {"delayed_days": pd.array([], dtype="float64"), "delay_censored": pd.array([], dtype="bool"),
-              "nctr_time": pd.array([], dtype="datetime64[us]")}
-    return pa.Schema.from_pandas(pd.DataFrame(empty), preserve_index=False)
+    logged = [(name, "bool" if name == "readmitted" else types[kind]) for name, kind in SCHEMA.items()]
+    return [("replication", "int64"), *logged,
+            ("delayed_days", "float64"), ("delay_censored", "bool"), ("nctr_time", "datetime64[us]")]
+
+
+def _episodes_schema() -> Any:
+    """The Arrow schema (with pandas metadata) of the episodes frame."""
+    return arrow_tables.pandas_schema(_episodes_columns())
 
 
 def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int, rows: np.ndarray,
                    schema: Any) -> Any:
     import pyarrow as pa
 
+    array = arrow_tables.arrow_array
     data: dict[str, Any] = {"replication": np.full(rows.size, replication, dtype=np.int64)}
+    coded: dict[str, Any] = {}  # columns with missing values, as Arrow arrays
     for name, kind in SCHEMA.items():
         column = table[name].take(rows)  # (a quicker gather than table[name][rows])
         if kind == "c":  # code -1: missing
-            data[name] = pa.array(table.names[name], pa.string()).take(pa.array(column, mask=column < 0))
+            coded[name] = array(table.names[name], "string").take(array(column, "int64", missing=column < 0))
         elif kind == "n":  # -1: missing
-            data[name] = pa.array(column, mask=column < 0)
-        else:  # Arrow converts each to the schema's type below: the log's narrow integers to 64 bits,
-            data[name] = column  # readmitted's 0/1 to booleans
+            coded[name] = array(column, "Int64", missing=column < 0)
+        data[name] = column  # the log's narrow integers become 64 bits, readmitted's 0/1 booleans, below
     nctr_day, leave_day = data["nctr_day"], data["acute_leave_day"]
     censored = ~np.isnan(nctr_day) & np.isnan(leave_day)
     data["delayed_days"] = np.where(censored, scenario.end_days, leave_day) - nctr_day
     data["delay_censored"] = censored
     # pandas' own day-to-timestamp conversion (and its rounding), as the frame always had it
-    start = pd.Timestamp(scenario.start_date)
-    data["nctr_time"] = (start + pd.to_timedelta(nctr_day, unit="D")).astype("datetime64[us]")
-    # from_pandas: NaN is missing, as in the frame
-    return pa.Table.from_arrays([pa.array(data[field.name], field.type, from_pandas=True)
-                                 if not isinstance(data[field.name], pa.Array)
-                                 else data[field.name].cast(field.type) for field in schema],
+    data["nctr_time"] = arrow_tables.days_to_timestamps(scenario.start_date, nctr_day)
+    dtypes = dict(_episodes_columns())
+    return pa.Table.from_arrays([coded[field.name] if field.name in coded
+                                 else array(data[field.name], dtypes[field.name]) for field in schema],
                                 schema=schema)
 
 
+def census_table(metrics: RunMetrics, replication: int) -> Any:
+    """Daily midnight series of one replication (NCTR census by pathway, occupied places by unit), as an
+    Arrow table: ``replication``, ``date`` (midnight, ``datetime64[us]``), then the series."""
+    census = metrics.census
+    columns: dict[str, Any] = {"replication": np.full(len(census["date"]), replication, dtype=np.int64),
+                               "date": np.asarray(census["date"]).astype("datetime64[us]")}
+    columns |= {k: v for k, v in census.items() if k != "date"}
+    return arrow_tables.arrays_table(columns)
+
+
 def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
-    """Daily midnight series of one replication (NCTR census by pathway, occupied places by unit)."""
-    frame = pd.DataFrame({k: v for k, v in metrics.census.items() if k != "date"})
-    frame.insert(0, "date", pd.to_datetime(metrics.census["date"]).astype("datetime64[us]"))
-    frame.insert(0, "replication", replication)
-    return frame
+    """:func:`census_table` as a frame (imports pandas)."""
+    return census_table(metrics, replication).to_pandas()
 
 
 def _git_sha() -> str | None:

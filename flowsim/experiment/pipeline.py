@@ -17,48 +17,82 @@ import sys
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from flowsim.experiment.arrow_tables import arrays_table, rows_table
 from flowsim.experiment.checkpoint import Checkpoints, ReplicationRecord
 from flowsim.experiment.identity import RunIdentity, describe_changes, run_identity
 from flowsim.experiment.io import (
     ParquetConcat,
     PatientRecords,
-    census_frame,
+    census_table,
     manifest,
+    write_arrow,
     write_json,
-    write_table,
+    write_rows_csv,
 )
 from flowsim.experiment.lock import folder_lock
 from flowsim.experiment.precision import PrecisionReport, PrecisionSettings, check_precision, next_batch
 from flowsim.experiment.preflight import RunPlan, check_output_dir, check_run
 from flowsim.experiment.run_folder import MARKER, earlier_results, remove_results, remove_temporary
 from flowsim.experiment.runner import iter_replications, run_replication
-from flowsim.measures.aggregate import HEADLINE_KPIS, replication_table, summarise
+from flowsim.measures.kpi_table import (
+    HEADLINE_KPIS,
+    SUMMARY_COLUMNS,
+    ReplicationKpis,
+    group_means,
+    summary_rows,
+)
 from flowsim.model.cost_basis import cost_record
 from flowsim.model.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ScenarioRun", "replication_record", "run_scenario"]
 
 
 @dataclass(frozen=True)
 class ScenarioRun:
-    """What :func:`run_scenario` produced and where it put it."""
+    """What :func:`run_scenario` produced and where it put it.
+
+    The tables are kept without pandas (a run never imports it); :attr:`replications`, :attr:`summary`
+    and :attr:`units` give them as frames, made when first asked for.
+    """
 
     scenario: Scenario
     output_dir: Path
-    replications: pd.DataFrame  # one row per replication, one column per KPI
-    summary: pd.DataFrame  # kpi, n, mean, sd, ci_low, ci_high, half_width_pct
-    units: pd.DataFrame  # per unit and replication
+    replication_kpis: ReplicationKpis  # one row per replication, one column per KPI
+    summary_rows: list[dict[str, Any]]  # per KPI: kpi, n, mean, sd, ci_low, ci_high, half_width_pct
+    unit_rows: list[dict[str, Any]]  # per unit and replication
     files: dict[str, Path]
     precision: PrecisionReport
     resumed: int  # replications loaded from checkpoints instead of simulated
     identity: RunIdentity | None = None
     note: str | None = None  # what differed from the earlier results in the folder, if anything
+
+    @cached_property
+    def replications(self) -> pd.DataFrame:
+        """One row per replication, one column per KPI (``replications.parquet``)."""
+        return self.replication_kpis.to_pandas()
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row per KPI: ``kpi, n, mean, sd, ci_low, ci_high, half_width_pct`` (``summary.csv``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.summary_rows)
+
+    @cached_property
+    def units(self) -> pd.DataFrame:
+        """One row per unit and replication (``units.parquet``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.unit_rows)
 
 
 @dataclass(frozen=True)
@@ -98,12 +132,11 @@ def replication_record(scenario: Scenario, replication: int, *, census: bool = T
         raise
     if writer is not None:
         writer.close()
-    units = pd.DataFrame([{"replication": replication, **u} for u in out.metrics.units])
     return ReplicationRecord(
         replication=replication,
         kpis=out.metrics.kpis,
-        units=units,
-        census=census_frame(out.metrics, replication) if census else None,
+        units=[{"replication": replication, **u} for u in out.metrics.units],
+        census=census_table(out.metrics, replication) if census else None,
         patients=None,
     )
 
@@ -185,14 +218,14 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         assert done.table is not None and done.report is not None
         table, report = done.table, done.report
         ordered = [done.records[r] for r in sorted(done.records)]
-        summary = summarise(table)
-        units = pd.concat([r.units for r in ordered], ignore_index=True)
+        summary = summary_rows(table)
+        units = [row for record in ordered for row in record.units]
         # metrics.json marks a finished, consistent set: it goes first here and is written last
         (out / MARKER).unlink(missing_ok=True)
         files = {
-            "replications": write_table(table, out / "replications.parquet"),
-            "summary": write_table(summary, out / "summary.csv"),
-            "units": write_table(units, out / "units.parquet"),
+            "replications": write_arrow(arrays_table(table.columns), out / "replications.parquet"),
+            "summary": write_rows_csv(summary, SUMMARY_COLUMNS, out / "summary.csv"),
+            "units": write_arrow(rows_table(units), out / "units.parquet"),
         }
         files.update(tables.close())  # written as the replications finished; in place now
     job_entry = {} if job is None else {"job": job}
@@ -200,25 +233,24 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
                                     "identity": identity.summary()}, out / "manifest.json")
     # e.g. patients.parquet of an earlier run with outputs.patients=true: not this run's
     remove_results(out, keep=[p.name for p in files.values()])
-    headline = summary.set_index("kpi")
+    headline = {row["kpi"]: row for row in summary}
     files["metrics"] = write_json({
         "replications": len(ordered),
         "seed": scenario.seed,
         **job_entry,
         "identity": identity.summary(),
         "observed_days": scenario.observed_days,
-        "kpis": {k: float(headline.loc[k, "mean"]) for k in headline.index},
-        "headline": {k: headline.loc[k].drop("n").to_dict() for k in HEADLINE_KPIS
-                     if k in headline.index},
+        "kpis": {k: float(row["mean"]) for k, row in headline.items()},
+        "headline": {k: {c: headline[k][c] for c in SUMMARY_COLUMNS if c not in ("kpi", "n")}
+                     for k in HEADLINE_KPIS if k in headline},
         # the delayed days valued on the run's basis and on every listed one (compare without rerunning)
         "acute_bed_day_cost": cost_record(scenario.acute_bed_day_basis, scenario.acute_bed_day_cost,
                                           scenario.bed_day_bases,
-                                          float(headline.loc["delayed_days_total", "mean"]),
-                                          float(headline.loc["delayed_days_per_year", "mean"])),
+                                          float(headline["delayed_days_total"]["mean"]),
+                                          float(headline["delayed_days_per_year"]["mean"])),
         "precision": {"target_half_width_pct": report.target_half_width_pct,
                       "half_width_pct": report.half_width_pct, "met": report.met},
-        "units": units.drop(columns="replication").groupby("unit", sort=False)
-                      .mean(numeric_only=True).reset_index().to_dict(orient="records"),
+        "units": group_means(units, "unit", drop=("replication",)),
     }, out / MARKER)
     store.remove_others()  # the folder now holds this run only (see README, "Nothing is lost")
     return ScenarioRun(scenario, out, table, summary, units, files, report, done.resumed, identity,
@@ -230,7 +262,7 @@ class _Replicated:
     records: dict[int, ReplicationRecord]
     resumed: int  # loaded from checkpoints instead of simulated
     note: str | None  # what differed from the earlier results in the folder
-    table: pd.DataFrame | None = None  # replication_table of the records, once they are all in
+    table: ReplicationKpis | None = None  # the records' KPIs, once they are all in
     report: PrecisionReport | None = None
 
 
@@ -264,7 +296,7 @@ def _replicate(task: _RecordTask, tables: _TablesInOrder, settings: PrecisionSet
             for record in records:  # closing: an interruption here stops the workers at once
                 done.records[record.replication] = record
                 tables.finished(record.replication)  # the parent writes while the workers simulate
-        done.table = replication_table((r, done.records[r].kpis) for r in sorted(done.records))
+        done.table = ReplicationKpis.of((r, done.records[r].kpis) for r in sorted(done.records))
         done.report = check_precision(done.table, settings)
         extra = next_batch(done.report, settings) if settings.adaptive else 0
         if not extra:

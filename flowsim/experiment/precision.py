@@ -20,6 +20,8 @@ from flowsim.model.validate import flag
 if TYPE_CHECKING:
     import pandas as pd
 
+    from flowsim.measures.kpi_table import ReplicationKpis
+
 __all__ = ["PrecisionReport", "PrecisionSettings", "check_precision", "next_batch", "precision_settings"]
 
 
@@ -108,7 +110,7 @@ def precision_settings(config: Mapping[str, Any]) -> PrecisionSettings:
     return PrecisionSettings(float(target), kpis, adaptive, batch, maximum)
 
 
-def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> PrecisionReport:
+def check_precision(table: ReplicationKpis | pd.DataFrame, settings: PrecisionSettings) -> PrecisionReport:
     """Half-widths of ``settings.kpis`` over the replication ``table`` and replications needed.
 
     Raises
@@ -116,15 +118,15 @@ def check_precision(table: pd.DataFrame, settings: PrecisionSettings) -> Precisi
     ConfigError
         If a KPI named in ``precision.kpis`` is not a column of the table.
     """
-    from flowsim.measures.aggregate import summarise  # pandas and SciPy: not before a run needs them
+    from flowsim.measures.kpi_table import summary_rows  # SciPy: not before a run needs it
 
     for kpi in settings.kpis:
         if kpi not in table.columns:
             raise ConfigError("precision.kpis", f"unknown KPI {kpi!r}",
                               "use a column of replications.parquet such as delayed_days_per_year")
     n = len(table)
-    summary = summarise(table, settings.kpis).set_index("kpi")
-    widths = {k: float(summary.loc[k, "half_width_pct"]) for k in settings.kpis}
+    summary = {row["kpi"]: row for row in summary_rows(table, settings.kpis)}
+    widths = {k: float(summary[k]["half_width_pct"]) for k in settings.kpis}
     needed = {}
     for kpi, width in widths.items():
         if n >= 2 and math.isfinite(width) and abs(width) > settings.target_half_width_pct:

@@ -21,6 +21,7 @@ import numpy as np
 from flowsim.experiment.precision import PrecisionSettings, precision_settings
 from flowsim.experiment.workload import check_memory
 from flowsim.experiment.writable import why_not_writable
+from flowsim.measures.kpi_table import HEADLINE_KPIS
 from flowsim.model.census import InitialCensus
 from flowsim.model.errors import ConfigError
 from flowsim.model.scenario import Scenario, build_scenario
@@ -53,8 +54,6 @@ def kpi_names(scenario: Scenario) -> tuple[str, ...]:
 
 
 def _check_kpis(kpis: tuple[str, ...], scenario: Scenario) -> None:
-    from flowsim.measures.aggregate import HEADLINE_KPIS  # pandas: not while a config is checked
-
     if all(k in HEADLINE_KPIS for k in kpis):
         return
     known = kpi_names(scenario)

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from flowsim.model.errors import ConfigError
+
+if TYPE_CHECKING:  # pandas and pyarrow only to read tables: a run's checks read JSON alone
+    import pandas as pd
 
 __all__ = ["RESULT_COLUMNS", "RUN_FIX", "job_fix", "read_census", "read_csv", "read_json", "read_parquet"]
 
@@ -97,6 +96,9 @@ def read_parquet(path: str | Path, fix: str, columns: list[str] | None = None,
         If the file is missing, unreadable, not a readable Parquet file (truncated, or its pages
         garbled), or lacks a column it needs; the field is its path.
     """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
     with _parquet_errors(path, fix):
         present = pq.read_schema(path).names
     needed = dict.fromkeys([*RESULT_COLUMNS.get(Path(path).name, ()), *(columns or ())])
@@ -113,6 +115,8 @@ def read_parquet(path: str | Path, fix: str, columns: list[str] | None = None,
 @contextmanager
 def _parquet_errors(path: str | Path, fix: str) -> Iterator[None]:
     """Turn a failure to read the Parquet file ``path`` into a :class:`ConfigError` naming it."""
+    import pyarrow as pa
+
     try:
         yield
     except FileNotFoundError:
@@ -138,6 +142,8 @@ def read_csv(path: str | Path, fix: str, columns: list[str]) -> pd.DataFrame:
         If the file is missing, unreadable, empty, cut short, not text (binary, or not UTF-8), not a
         CSV table, or lacks one of ``columns``; the field is its path.
     """
+    import pandas as pd
+
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:

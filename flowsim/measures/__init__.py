@@ -3,8 +3,10 @@
 :func:`compute_metrics` (:mod:`~flowsim.measures.metrics`, with housing delays from
 :mod:`~flowsim.measures.housing_metrics` and interval arithmetic from
 :mod:`~flowsim.measures.intervals`) turns one replication's episode log into its KPIs: delayed days,
-delays by reason, census, unit waits and utilisation, costs. :mod:`~flowsim.measures.aggregate` puts
-replications together: confidence intervals, summaries per option and the tables behind every chart.
+delays by reason, census, unit waits and utilisation, costs. :mod:`~flowsim.measures.kpi_table` puts
+a run's replications together without pandas (confidence intervals, the summary, units' means), and
+:mod:`~flowsim.measures.aggregate` gives the same as frames, summaries per option and the tables behind
+every chart.
 
 Imports only from :mod:`flowsim.model`.
 """
@@ -14,7 +16,7 @@ from flowsim.model.lazy import lazy_exports
 _EXPORTS = {
     "RunMetrics": "flowsim.measures.metrics",
     "compute_metrics": "flowsim.measures.metrics",
-    "confidence_interval": "flowsim.measures.aggregate",
+    "confidence_interval": "flowsim.measures.kpi_table",
     "summarise": "flowsim.measures.aggregate",
 }
 

@@ -7,21 +7,34 @@ schedules, closures, a warm start), then prints only the sections those features
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from flowsim.measures.aggregate import parameter_label
+from flowsim.measures.kpi_table import group_means
 from flowsim.model.scenario import PATHWAYS, Scenario
 from flowsim.reporting.features import has_admission_calendar, has_coordinators, has_flats, scenario_features
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# A table as format_summary takes it: a frame, or its rows as dicts (as a run keeps them).
+Rows = Sequence[Mapping[str, Any]]
+# The summary by KPI: each KPI's row (mean, n, ci_high, ...).
+ByKpi = Mapping[str, Mapping[str, Any]]
 
 __all__ = ["format_comparison", "format_summary"]
 
 
-def _cell(summary: pd.DataFrame, kpi: str, digits: int = 1, scale: float = 1.0) -> str:
+def _rows(table: pd.DataFrame | Rows) -> Rows:
+    """A frame's rows as dicts; rows as they are."""
+    return table.to_dict(orient="records") if hasattr(table, "to_dict") else table
+
+
+def _cell(summary: ByKpi, kpi: str, digits: int = 1, scale: float = 1.0) -> str:
     """``mean`` (x ``scale``) of ``kpi``, with ``± half-width`` when there are replications to give one."""
-    if kpi not in summary.index:
+    if kpi not in summary:
         return "-"
-    row = summary.loc[kpi]
+    row = summary[kpi]
     mean = row["mean"]
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
@@ -31,7 +44,7 @@ def _cell(summary: pd.DataFrame, kpi: str, digits: int = 1, scale: float = 1.0) 
     return text
 
 
-def _percent(summary: pd.DataFrame, kpi: str) -> str:
+def _percent(summary: ByKpi, kpi: str) -> str:
     text = _cell(summary, kpi, 1, scale=100.0)
     return text if text == "-" else f"{text} %"
 
@@ -48,7 +61,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 # -- sections ----------------------------------------------------------------------------------------
-def _delay_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
+def _delay_lines(s: ByKpi, scenario: Scenario) -> list[str]:
     rows = []
     for p in (*PATHWAYS, None):
         suffix = f"_{p}" if p else ""
@@ -60,7 +73,7 @@ def _delay_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
                      _cell(s, f"delay{suffix}_p95_days", 2)])
     lines = ["", "Delayed days (NCTR to leaving the acute bed) by pathway"]
     lines += _table(["pathway", "episodes", "delayed days", "mean days", "p50", "p95"], rows)
-    if "delay_censored_n" in s.index and s.loc["delay_censored_n", "mean"] > 0:
+    if "delay_censored_n" in s and s["delay_censored_n"]["mean"] > 0:
         lines.append(f"(delays followed {scenario.cool_down_days:g} days past the horizon; "
                      f"{_cell(s, 'delay_censored_n', 0)} episode(s) still waiting then count with "
                      "their delay so far)")
@@ -71,13 +84,13 @@ def _delay_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
            for u in scenario.units):  # a unit can be closed to admissions: calendar waits exist
         reasons.append("calendar")
     shown = [f"{r} {_cell(s, f'delayed_days_reason_{r}', 0)}" for r in reasons
-             if f"delayed_days_reason_{r}" in s.index]
+             if f"delayed_days_reason_{r}" in s]
     if shown:
         lines += ["", "Delayed days by reason: " + ", ".join(shown)]
     return lines
 
 
-def _housing_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
+def _housing_lines(s: ByKpi, scenario: Scenario) -> list[str]:
     housing = scenario.housing
     if not housing.enabled:
         return []
@@ -101,7 +114,7 @@ def _housing_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
     return lines
 
 
-def _acute_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
+def _acute_lines(s: ByKpi, scenario: Scenario) -> list[str]:
     if not scenario.acute.enabled:
         return []
     return ["", f"Acute bed pool: {scenario.acute.beds:,} beds, mean occupancy "
@@ -112,25 +125,24 @@ def _acute_lines(s: pd.DataFrame, scenario: Scenario) -> list[str]:
             f"still boarding at the end {_cell(s, 'ed_boarding_at_end', 0)}"]
 
 
-def _unit_lines(units: pd.DataFrame, scenario: Scenario) -> list[str]:
-    unit_means = units.groupby("unit", sort=False).mean(numeric_only=True)
+def _unit_lines(units: Rows, scenario: Scenario) -> list[str]:
     scheduled = any(u.availability.schedule for u in scenario.units)
     headers = ["unit", "capacity"] + (["mean capacity"] if scheduled else []) + [
         "mean occupied", "utilisation", "mean wait d", "blocked bed-days"]
     rows = []
-    for name, u in unit_means.iterrows():
-        mean_capacity = getattr(u, "mean_capacity", float("nan"))
-        rows.append([str(name), f"{u.capacity:g}"]
+    for u in group_means(units, "unit", drop=("replication",)):
+        mean_capacity = u.get("mean_capacity", float("nan"))
+        rows.append([str(u["unit"]), f"{u['capacity']:g}"]
                     + ([("-" if math.isnan(mean_capacity) else f"{mean_capacity:,.1f}")] if scheduled else [])
-                    + [f"{u.mean_occupied:,.1f}",
-                       "-" if math.isnan(u.utilisation) else f"{100 * u.utilisation:.1f} %",
-                       "-" if math.isnan(u.mean_wait_days) else f"{u.mean_wait_days:.2f}",
-                       f"{u.blocked_days:,.0f}"])
+                    + [f"{u['mean_occupied']:,.1f}",
+                       "-" if math.isnan(u["utilisation"]) else f"{100 * u['utilisation']:.1f} %",
+                       "-" if math.isnan(u["mean_wait_days"]) else f"{u['mean_wait_days']:.2f}",
+                       f"{u['blocked_days']:,.0f}"])
     return ["", "Units" + (" (utilisation of the mean commissioned capacity)" if scheduled else ""),
             *_table(headers, rows)]
 
 
-def _cost_line(s: pd.DataFrame, scenario: Scenario) -> str:
+def _cost_line(s: ByKpi, scenario: Scenario) -> str:
     parts = [f"delayed acute days {_cell(s, 'cost_delayed_days', 0)}", f"units {_cell(s, 'cost_units', 0)}"]
     if has_coordinators(scenario) or has_flats(scenario):
         parts.append(f"housing {_cell(s, 'cost_housing', 0)}")
@@ -138,22 +150,23 @@ def _cost_line(s: pd.DataFrame, scenario: Scenario) -> str:
     return "Costs over the window (GBP): " + ", ".join(parts)
 
 
-def format_summary(summary: pd.DataFrame, units: pd.DataFrame, scenario: Scenario,
+def format_summary(summary: pd.DataFrame | Rows, units: pd.DataFrame | Rows, scenario: Scenario,
                    replications: int) -> str:
     """Render what the scenario turns on, delayed days, housing, acute beds, units and costs as text.
 
     Parameters
     ----------
-    summary : pandas.DataFrame
-        From :func:`flowsim.measures.aggregate.summarise` (one row per KPI).
-    units : pandas.DataFrame
-        Per unit and replication (``units.parquet``).
+    summary : pandas.DataFrame or sequence of dict
+        From :func:`flowsim.measures.aggregate.summarise` (one row per KPI), or its rows
+        (:func:`flowsim.measures.kpi_table.summary_rows`).
+    units : pandas.DataFrame or sequence of dict
+        Per unit and replication (``units.parquet``), or its rows.
     scenario : Scenario
         The scenario that was run: its features decide which sections are printed.
     replications : int
         Number of replications (values are means; ± is the 95 % CI half-width).
     """
-    s = summary.set_index("kpi")
+    s = {row["kpi"]: row for row in _rows(summary)}
     features = scenario_features(scenario)
     lines = [f"flowsim: {replications} replication(s), {scenario.observed_days:g} days observed after "
              "warm-up" + (" (mean ± 95 % CI half-width)" if replications > 1 else ""),
@@ -163,7 +176,7 @@ def format_summary(summary: pd.DataFrame, units: pd.DataFrame, scenario: Scenari
     lines += ["", f"NCTR census: time-average {_cell(s, 'nctr_census_mean')}, "
                   f"95th percentile at midnight {_cell(s, 'nctr_census_midnight_p95', 0)}"]
     lines += _acute_lines(s, scenario)
-    lines += _unit_lines(units, scenario)
+    lines += _unit_lines(_rows(units), scenario)
     lines += ["", _cost_line(s, scenario)]
     return "\n".join(lines)
 
@@ -180,6 +193,8 @@ def _count(n: int, noun: str) -> str:
 
 def format_comparison(comparison: pd.DataFrame, swept: tuple[str, ...]) -> str:
     """Render delayed days avoided and net saving per job as plain text."""
+    from flowsim.measures.aggregate import parameter_label  # with pandas, loaded for the comparison frame
+
     rows = []
     for i, r in comparison.iterrows():
         # .at keeps each swept value's own type (iterrows would turn 10 into 10.0)

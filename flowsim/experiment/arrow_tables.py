@@ -1,0 +1,284 @@
+"""A run's tables built in Arrow, written as pandas writes them, without importing pandas.
+
+A run writes its tables (units, census, patients, replications) as Parquet and its summary as CSV.
+Going through pandas costs a process about 0.2 s of CPU for the import alone, a sixth of a default
+run, so the run builds them in Arrow instead. What a reader gets back is what it always got: each
+file carries the pandas metadata that gives pandas its column types (``Int64`` with missing values,
+``string`` names, timestamps in microseconds), and every other reader (polars, DuckDB, pyarrow) reads
+plain Parquet types. ``tests/test_arrow_tables.py`` reads each table back in pandas and compares it
+with the frame pandas itself made of the same values, dtype for dtype.
+
+Column types are named as pandas names them: ``int64``, ``float64``, ``bool``, ``str`` (text),
+``string`` (text in pandas' ``string`` type), ``Int64`` (whole numbers, some missing) and
+``datetime64[us]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DTYPES",
+    "arrays_table",
+    "arrow_array",
+    "days_to_timestamps",
+    "float_text",
+    "pandas_schema",
+    "rows_table",
+    "table",
+    "table_rows",
+    "write_csv",
+]
+
+# pandas' name of a column type -> (Arrow type name, pandas_type, numpy_type) of the metadata pandas
+# writes. Text is stored as Arrow ``string``; pandas 3 reads it back as ``str`` and pandas 2 as object,
+# as each reads the text columns it writes itself.
+DTYPES: dict[str, tuple[str, str, str]] = {
+    "int64": ("int64", "int64", "int64"),
+    "float64": ("float64", "float64", "float64"),
+    "bool": ("bool_", "bool", "bool"),
+    "str": ("string", "unicode", "object"),
+    "string": ("string", "unicode", "string"),
+    "Int64": ("int64", "int64", "Int64"),
+    "datetime64[us]": ("timestamp_us", "datetime", "datetime64[us]"),
+}
+
+_NS_PER_DAY = 86_400 * 10**9
+_DAY_DIGITS = 13  # pandas rounds a fraction of a day to int(log10(_NS_PER_DAY)) digits
+
+
+def _arrow_type(name: str) -> Any:
+    import pyarrow as pa
+
+    return pa.timestamp("us") if name == "timestamp_us" else getattr(pa, name)()
+
+
+@cache
+def _pandas_version() -> str:
+    """The installed pandas' version, read from its metadata (pandas itself is not imported)."""
+    try:
+        return metadata.version("pandas")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def pandas_schema(columns: Sequence[tuple[str, str]]) -> Any:
+    """The Arrow schema of ``columns`` (name, pandas type name), with the metadata pandas reads.
+
+    Parameters
+    ----------
+    columns : sequence of (str, str)
+        Each column's name and its pandas type, a key of :data:`DTYPES`.
+
+    Returns
+    -------
+    pyarrow.Schema
+        With ``pandas`` metadata as :meth:`pyarrow.Schema.from_pandas` writes it for a frame without an
+        index, so ``pandas.read_parquet`` gives back those types.
+    """
+    import pyarrow as pa
+
+    fields, described = [], []
+    for name, dtype in columns:
+        arrow, pandas_type, numpy_type = DTYPES[dtype]
+        fields.append(pa.field(name, _arrow_type(arrow)))
+        described.append({"name": name, "field_name": name, "pandas_type": pandas_type,
+                          "numpy_type": numpy_type, "metadata": None})
+    pandas = {"index_columns": [], "column_indexes": [], "columns": described,
+              "creator": {"library": "pyarrow", "version": pa.__version__},
+              "pandas_version": _pandas_version()}
+    return pa.schema(fields, metadata={b"pandas": json.dumps(pandas).encode()})
+
+
+def _bitmap(present: np.ndarray) -> tuple[Any, int]:
+    """Arrow's validity bitmap of ``present`` (booleans) and the null count; (None, 0) when none is null."""
+    import pyarrow as pa
+
+    nulls = int(present.size - np.count_nonzero(present))
+    return (pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None), nulls
+
+
+def _text_array(values: Sequence[str | None]) -> Any:
+    """An Arrow ``string`` array of ``values`` (None missing), from its buffers."""
+    import pyarrow as pa
+
+    encoded = [b"" if v is None else v.encode() for v in values]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        raise ValueError("text column too long for one Arrow string array (2 GiB)")
+    validity, nulls = _bitmap(np.array([v is not None for v in values], dtype=bool))
+    return pa.Array.from_buffers(pa.string(), len(encoded), [
+        validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))], null_count=nulls)
+
+
+def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> Any:
+    """An Arrow array of ``values`` with the pandas type ``dtype``, built from its buffers.
+
+    ``pyarrow.array`` imports pandas the first time it is called (to ask whether a value is a pandas
+    object), which is the cost this module avoids; building from buffers never does. ``missing``
+    (booleans, optional) marks further missing values; NaN in a float column and NaT are missing too,
+    and None anywhere, as pandas stores them.
+    """
+    import pyarrow as pa
+
+    if dtype in ("str", "string"):
+        texts = list(values)
+        if missing is not None:
+            texts = [None if m else v for v, m in zip(texts, missing.tolist(), strict=True)]
+        return _text_array(texts)
+    if not isinstance(values, np.ndarray):  # a list, perhaps with None
+        items = list(values)
+        absent = np.array([v is None for v in items], dtype=bool)
+        if absent.any():
+            missing = absent if missing is None else missing | absent
+            items = [(math.nan if dtype == "float64" else 0) if v is None else v for v in items]
+        values = np.array(items, dtype=np.float64 if dtype == "float64" else None)
+    n = len(values)
+    if dtype == "bool":
+        data = pa.py_buffer(np.packbits(values.astype(bool), bitorder="little"))
+        present = np.ones(n, dtype=bool)
+    elif dtype == "datetime64[us]":
+        stamps = values.astype("datetime64[us]")
+        data, present = pa.py_buffer(stamps.view(np.int64)), ~np.isnat(stamps)
+    elif dtype == "float64":
+        floats = values.astype(np.float64)
+        data, present = pa.py_buffer(floats), ~np.isnan(floats)
+    elif dtype in ("int64", "Int64"):
+        data, present = pa.py_buffer(values.astype(np.int64)), np.ones(n, dtype=bool)
+    else:
+        raise ValueError(f"no Arrow array for the type {dtype!r}")
+    if missing is not None:
+        present &= ~missing
+    validity, nulls = _bitmap(present)
+    return pa.Array.from_buffers(_arrow_type(DTYPES[dtype][0]), n, [validity, data], null_count=nulls)
+
+
+def table(columns: Mapping[str, Any], dtypes: Mapping[str, str]) -> Any:
+    """An Arrow table of ``columns`` (arrays or lists, in order) with the pandas types ``dtypes``.
+
+    A NaN in a float column, and None anywhere, is stored as missing (as pandas stores them). Arrow
+    arrays are taken as they are (cast to their column's type).
+    """
+    import pyarrow as pa
+
+    schema = pandas_schema([(name, dtypes[name]) for name in columns])
+    arrays = [columns[field.name].cast(field.type) if isinstance(columns[field.name], pa.Array)
+              else arrow_array(columns[field.name], dtypes[field.name]) for field in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_KINDS = {"i": "int64", "u": "int64", "f": "float64", "b": "bool", "M": "datetime64[us]"}
+
+
+def arrays_table(columns: Mapping[str, np.ndarray]) -> Any:
+    """An Arrow table of numpy ``columns`` (in order), typed as ``pandas.DataFrame(columns)`` types them:
+    integers as ``int64``, floats as ``float64`` (NaN missing), dates and times in microseconds."""
+    arrays = {name: np.asarray(values) for name, values in columns.items()}
+    return table(arrays, {name: _KINDS[values.dtype.kind] for name, values in arrays.items()})
+
+
+def _row_dtype(name: str, values: list[Any]) -> str:
+    """The type pandas gives a column of Python values (one from each row) made from a list of dicts."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, str) for v in present):
+        return "str"
+    if len(present) < len(values):
+        if all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+               for v in present):
+            return "float64"  # a number missing from a row: pandas makes the column float, NaN there
+    elif all(isinstance(v, bool | np.bool_) for v in present):
+        return "bool"
+    elif all(isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in present):
+        return "int64"
+    elif all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+             for v in present):
+        return "float64"
+    raise TypeError(f"column {name!r}: values of types {sorted({type(v).__name__ for v in present})} "
+                    "have no single table type")
+
+
+def rows_table(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """An Arrow table of ``rows`` (dicts), typed as ``pandas.DataFrame(rows)`` types them.
+
+    Columns come in the order they first appear; a value missing from a row is missing in the table.
+    At least one row is needed (an empty table has no columns to type).
+    """
+    if not rows:
+        raise ValueError("no rows to make a table of")
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    columns = {name: [row.get(name) for row in rows] for name in names}
+    return table(columns, {name: _row_dtype(name, values) for name, values in columns.items()})
+
+
+def table_rows(arrow_table: Any) -> list[dict[str, Any]]:
+    """The rows of an Arrow table as dicts of Python values, a missing float as NaN (as pandas has it)."""
+    import pyarrow as pa
+
+    columns = {}
+    for name, column in zip(arrow_table.column_names, arrow_table.columns, strict=True):
+        values = column.to_pylist()
+        columns[name] = ([math.nan if v is None else v for v in values] if pa.types.is_floating(column.type)
+                         else values)
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def days_to_timestamps(start: dt.date, days: np.ndarray) -> np.ndarray:
+    """``start`` plus ``days`` (floats; NaN is missing) as ``datetime64[us]``, NaT where missing.
+
+    To the microsecond what ``(pandas.Timestamp(start) + pandas.to_timedelta(days, unit="D"))
+    .astype("datetime64[us]")`` gives: pandas splits each number into whole days and a fraction
+    rounded to 13 digits, converts each to nanoseconds (truncating), and the conversion to
+    microseconds rounds down.
+    """
+    values = np.asarray(days, dtype=np.float64)
+    missing = np.isnan(values)
+    safe = np.where(missing, 0.0, values)
+    whole = safe.astype(np.int64)  # toward zero, as C's cast
+    fraction = np.round(safe - whole, _DAY_DIGITS)
+    ns = whole * _NS_PER_DAY + (fraction * _NS_PER_DAY).astype(np.int64)
+    start_us = np.datetime64(dt.datetime(start.year, start.month, start.day), "us")
+    out = start_us + np.floor_divide(ns, 1000).astype("timedelta64[us]")
+    out[missing] = np.datetime64("NaT")
+    return out
+
+
+def float_text(value: float) -> str:
+    """A float as pandas writes it in a CSV file: the shortest text that reads back the same; NaN
+    empty."""
+    if math.isnan(value):
+        return ""
+    return repr(float(value))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return float_text(float(value))
+    if value is None:
+        return ""
+    return str(value)
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], path: Path) -> None:
+    """Write ``rows`` under the header ``columns`` as ``DataFrame.to_csv(path, index=False)`` writes them.
+
+    Not atomic by itself: :func:`flowsim.experiment.io.atomic_write` gives it a temporary path.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(name)) for name in columns])
+    Path(path).write_text(buffer.getvalue(), encoding="utf-8")

@@ -1,0 +1,134 @@
+"""flowsim.experiment.arrow_tables: a run's tables built without pandas read back in pandas as the frames
+pandas itself made of the same values (dtype for dtype, value for value), and the summary CSV and
+timestamps are pandas' to the character and the microsecond."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from flowsim.experiment.arrow_tables import (
+    arrays_table,
+    days_to_timestamps,
+    pandas_schema,
+    rows_table,
+    table,
+    table_rows,
+    write_csv,
+)
+from flowsim.experiment.io import write_arrow
+
+NAN = float("nan")
+
+
+def _read_back(arrow_table: pa.Table, tmp_path) -> pd.DataFrame:
+    return pd.read_parquet(write_arrow(arrow_table, tmp_path / "t.parquet"))
+
+
+def test_every_type_reads_back_as_the_frame_pandas_made(tmp_path):
+    frame = pd.DataFrame({
+        "i": np.array([1, -2, 3], dtype=np.int64),
+        "f": [1.5, NAN, -0.0],
+        "b": [True, False, True],
+        "s": ["a", "b,c", 'say "x"'],
+        "S": pd.array(["x", None, "z"], dtype="string"),
+        "I": pd.array([1, None, 3], dtype="Int64"),
+        "t": pd.Series([pd.Timestamp("2025-01-02 03:04:05.000006"), pd.NaT, pd.Timestamp("1999-12-31")],
+                       dtype="datetime64[us]"),
+    })
+    dtypes = {"i": "int64", "f": "float64", "b": "bool", "s": "str", "S": "string", "I": "Int64",
+              "t": "datetime64[us]"}
+    columns = {"i": frame["i"].to_numpy(), "f": [1.5, NAN, -0.0], "b": np.array([True, False, True]),
+               "s": ["a", "b,c", 'say "x"'], "S": ["x", None, "z"], "I": [1, None, 3],
+               "t": frame["t"].to_numpy()}
+    built = table(columns, dtypes)
+    pd.testing.assert_frame_equal(_read_back(built, tmp_path), frame, check_exact=True)
+    assert built["f"].null_count == 1  # NaN is stored missing, as pandas stores it
+    assert built.schema.field("s").type == pa.string() and built.schema.field("t").type == pa.timestamp("us")
+
+
+def test_a_missing_mark_and_nan_are_missing(tmp_path):
+    from flowsim.experiment.arrow_tables import arrow_array
+
+    whole = arrow_array(np.array([4, -1, 6], dtype=np.int16), "Int64", missing=np.array([False, True, False]))
+    assert whole.to_pylist() == [4, None, 6] and whole.type == pa.int64()
+    text = arrow_array(["a", "b", "c"], "string", missing=np.array([True, False, False]))
+    assert text.to_pylist() == [None, "b", "c"]
+    floats = arrow_array([1.0, None, NAN], "float64")
+    assert floats.to_pylist() == [1.0, None, None]
+    with pytest.raises(ValueError, match="no Arrow array"):
+        arrow_array(np.zeros(2), "complex128")
+
+
+def test_rows_are_typed_as_a_frame_of_them(tmp_path):
+    rows = [
+        {"replication": 0, "unit": "ic_beds", "capacity": 10, "utilisation": 0.5, "open": True, "cost": 3},
+        {"replication": 0, "unit": "p1", "capacity": 4, "utilisation": NAN, "open": False, "cost": 2.5},
+        {"replication": 1, "unit": "p1", "capacity": 4, "utilisation": np.float64(0.25), "open": True},
+    ]
+    # int + float is float; a number missing from a row makes its column float, NaN there
+    pd.testing.assert_frame_equal(_read_back(rows_table(rows), tmp_path), pd.DataFrame(rows),
+                                  check_exact=True)
+    assert [f.type for f in rows_table(rows).schema] == [pa.int64(), pa.string(), pa.int64(), pa.float64(),
+                                                          pa.bool_(), pa.float64()]
+
+
+def test_rows_that_pandas_would_leave_as_objects_are_refused():
+    with pytest.raises(TypeError, match="column 'x'"):
+        rows_table([{"x": 1}, {"x": "one"}])
+    with pytest.raises(TypeError, match="column 'x'"):
+        rows_table([{"x": True}, {"x": 2}])
+    with pytest.raises(ValueError, match="no rows"):
+        rows_table([])
+
+
+def test_table_rows_give_back_the_rows():
+    rows = [{"unit": "a", "capacity": 3, "utilisation": NAN},
+            {"unit": "b", "capacity": 4, "utilisation": 0.5}]
+    back = table_rows(rows_table(rows))
+    assert [r["unit"] for r in back] == ["a", "b"] and [r["capacity"] for r in back] == [3, 4]
+    assert isinstance(back[0]["capacity"], int) and math.isnan(back[0]["utilisation"])
+
+
+def test_arrays_are_typed_by_their_numpy_type(tmp_path):
+    columns = {"n": np.array([1, 2], dtype=np.int32), "x": np.array([0.5, NAN]),
+               "d": np.array(["2025-04-01", "2025-04-02"], dtype="datetime64[D]").astype("datetime64[us]")}
+    pd.testing.assert_frame_equal(_read_back(arrays_table(columns), tmp_path),
+                                  pd.DataFrame({**columns, "n": columns["n"].astype(np.int64)}),
+                                  check_exact=True)
+
+
+def test_the_schema_carries_the_pandas_types():
+    schema = pandas_schema([("a", "Int64"), ("b", "string")])
+    assert b'"numpy_type": "Int64"' in schema.metadata[b"pandas"]
+    assert b'"numpy_type": "string"' in schema.metadata[b"pandas"]
+
+
+def test_timestamps_are_pandas_own_to_the_microsecond():
+    rng = np.random.default_rng(7)
+    days = np.concatenate([
+        rng.uniform(-3000.0, 40000.0, 200_000),  # fractions of a day, before and after the start
+        rng.integers(-50, 50, 500) + rng.integers(0, 86_400_000_000, 500) / 86_400_000_000,  # whole µs
+        [NAN, 0.0, -0.0, 1e-15, -1e-15, 0.5, -0.5, 1 / 3, -1 / 3, 36524.999999999],
+    ])
+    start = dt.date(2025, 1, 6)
+    expected = (pd.Timestamp(start) + pd.to_timedelta(days, unit="D")).astype("datetime64[us]").to_numpy()
+    got = days_to_timestamps(start, days)
+    assert got.dtype == np.dtype("datetime64[us]")
+    assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_the_summary_csv_is_pandas_own_to_the_character(tmp_path):
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.standard_normal(500) * 10.0 ** rng.integers(-20, 20, 500),
+                             [NAN, 0.0, -0.0, 1e16, 1e15, 123456789012345678.0, 1e-5, 1e-4, np.inf, -np.inf]])
+    rows = [{"kpi": f"k{i}" if i % 7 else f'odd, "k{i}"', "n": i, "mean": float(v), "flag": bool(i % 2)}
+            for i, v in enumerate(values)]
+    write_csv(rows, ["kpi", "n", "mean", "flag"], tmp_path / "mine.csv")
+    pd.DataFrame(rows).to_csv(tmp_path / "pandas.csv", index=False)
+    assert (tmp_path / "mine.csv").read_text() == (tmp_path / "pandas.csv").read_text()

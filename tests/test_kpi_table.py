@@ -1,0 +1,92 @@
+"""flowsim.measures.kpi_table: the replication table, the summary and units' means a run makes without
+pandas are, to the bit, those pandas makes of the same rows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flowsim.measures.kpi_table import SUMMARY_COLUMNS, ReplicationKpis, group_means, summary_rows
+
+NAN = float("nan")
+
+
+def _kpis(seed: int, n: int) -> list[tuple[int, dict[str, float]]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in rng.permutation(n):  # finished in any order
+        kpis = {"delayed_days_per_year": float(rng.normal(1e5, 1e3)), "count": int(rng.integers(0, 9)),
+                "sometimes": NAN if r % 3 == 0 else float(rng.random())}
+        if r != 1:
+            kpis["not_in_one"] = float(r)
+        out.append((int(r), kpis))
+    return out
+
+
+def test_the_replication_table_is_the_frame_of_its_rows():
+    pairs = _kpis(1, 6)
+    old = pd.DataFrame([{"replication": r, **k} for r, k in pairs]).sort_values("replication",
+                                                                            ignore_index=True)
+    table = ReplicationKpis.of(pairs)
+    pd.testing.assert_frame_equal(table.to_pandas(), old, check_exact=True)
+    assert len(table) == 6 and "count" in table and "nope" not in table
+    assert table["count"].dtype == np.int64 and math.isnan(table["not_in_one"][1])
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+def test_the_summary_is_that_of_the_frame(n):
+    table = ReplicationKpis.of(_kpis(n, n))
+    frame = table.to_pandas()
+    rows = summary_rows(table)
+    assert rows == summary_rows(frame) or all(  # NaN != NaN: compare field by field
+        a.keys() == b.keys() and all(a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]) for k in a)
+        for a, b in zip(rows, summary_rows(frame), strict=True))
+    assert [r["kpi"] for r in rows] == ["delayed_days_per_year", "count", "sometimes", "not_in_one"]
+    assert all(tuple(r) == SUMMARY_COLUMNS for r in rows)
+    first = rows[0]
+    values = frame["delayed_days_per_year"].to_numpy()
+    assert first["n"] == n and first["mean"] == values.mean()
+    if n > 1:
+        assert first["sd"] == values.std(ddof=1) and first["ci_low"] < first["mean"] < first["ci_high"]
+    else:
+        assert math.isnan(first["sd"]) and math.isnan(first["ci_high"])
+    assert [r["kpi"] for r in summary_rows(table, ["count", "nope"])] == ["count"]  # unknown ones left out
+
+
+def _unit_rows(seed: int, replications: int) -> list[dict[str, object]]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for r in range(replications):
+        for unit in ("ic_beds", "p1", "flats"):
+            rows.append({"replication": r, "unit": unit, "pathways": "P1+P2", "capacity": 10,
+                         "mean_occupied": float(rng.normal(1e7, 1e4)) + float(rng.random()) * 1e-9,
+                         "mean_wait_days": NAN if (r + len(unit)) % 4 == 0 else float(rng.exponential()),
+                         "utilisation": NAN if unit == "flats" else float(rng.random()),
+                         "cost": np.inf if (unit, r) == ("p1", 3) else float(rng.random()) * 1e12})
+    return rows
+
+
+@pytest.mark.parametrize("replications", [1, 3, 50])
+def test_unit_means_are_pandas_to_the_bit(replications):
+    rows = _unit_rows(replications, replications)
+    expected = (pd.DataFrame(rows).drop(columns="replication").groupby("unit", sort=False)
+                .mean(numeric_only=True).reset_index().to_dict(orient="records"))
+    got = group_means(rows, "unit", drop=("replication",))
+    assert [g["unit"] for g in got] == ["ic_beds", "p1", "flats"]  # as they first appear
+    assert len(got) == len(expected)
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine.keys() == theirs.keys()  # the text column is left out
+        for key, value in theirs.items():
+            same = mine[key] == value or (math.isnan(mine[key]) and math.isnan(value))
+            assert same, (key, mine[key], value)
+
+
+def test_unit_means_compensate_their_sums():
+    # 1 + 1e-16 + ... : a plain sum loses every small part, pandas' compensated sum (and this one) keeps them
+    rows = [{"unit": "a", "x": 1.0}] + [{"unit": "a", "x": 1e-16}] * 10
+    assert group_means(rows, "unit")[0]["x"] == (1.0 + 1e-15) / 11
+    assert sum(r["x"] for r in rows) / 11 != (1.0 + 1e-15) / 11
+    assert group_means([], "unit") == []
