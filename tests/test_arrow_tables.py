@@ -132,3 +132,16 @@ def test_the_summary_csv_is_pandas_own_to_the_character(tmp_path):
     write_csv(rows, ["kpi", "n", "mean", "flag"], tmp_path / "mine.csv")
     pd.DataFrame(rows).to_csv(tmp_path / "pandas.csv", index=False)
     assert (tmp_path / "mine.csv").read_text() == (tmp_path / "pandas.csv").read_text()
+
+
+def test_coded_text_is_each_code_name():
+    from flowsim.experiment.arrow_tables import coded_text_array
+
+    names = ["ic_beds", "p1", "", "care-home unit ü"]
+    codes = np.random.default_rng(2).integers(-1, len(names), 5000)
+    text = coded_text_array(codes, names)
+    text.validate(full=True)
+    assert text.type == pa.string()
+    assert text.to_pylist() == [None if c < 0 else names[c] for c in codes]  # -1 missing; "" is a name
+    assert coded_text_array(np.array([-1, -1]), ["x"]).to_pylist() == [None, None]
+    assert coded_text_array(np.array([], dtype=np.int64), []).to_pylist() == []

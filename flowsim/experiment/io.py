@@ -413,7 +413,7 @@ def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int, ro
     for name, kind in SCHEMA.items():
         column = table[name].take(rows)  # (a quicker gather than table[name][rows])
         if kind == "c":  # code -1: missing
-            coded[name] = array(table.names[name], "string").take(array(column, "int64", missing=column < 0))
+            coded[name] = arrow_tables.coded_text_array(column, table.names[name])
         elif kind == "n":  # -1: missing
             coded[name] = array(column, "Int64", missing=column < 0)
         data[name] = column  # the log's narrow integers become 64 bits, readmitted's 0/1 booleans, below
