@@ -295,10 +295,12 @@ CASES: dict[str, Case] = {
     # -- distributions, every kind ------------------------------------------------------------------
     "exponential mean zero": case(f"{UNIT}.los_days={{kind:exponential,mean:0}}",
                                   field=f"{UNIT}.los_days.mean"),
+    "gamma sd zero": case(f"{UNIT}.los_days={{kind:gamma,mean:10,sd:0}}", field=f"{UNIT}.los_days.sd",
+                          also="(0) must be between 0.001 and 10 times the mean (10)"),
     "gamma sd implausible": case(f"{UNIT}.los_days={{kind:gamma,mean:1,sd:1000}}",
                                  field=f"{UNIT}.los_days.sd", also="fix: give an sd of at most 10"),
     "gamma sd tiny": case(f"{UNIT}.los_days={{kind:gamma,mean:10,sd:0.0001}}", field=f"{UNIT}.los_days.sd",
-                          also="fix: use kind=fixed for a constant duration"),
+                          also="fix: give an sd of at least 0.01, or use kind=fixed for a constant duration"),
     "lognormal sigma huge": case(f"{UNIT}.los_days={{kind:lognormal,mu:1,sigma:50}}",
                                  field=f"{UNIT}.los_days.sigma"),
     "lognormal mu infinite": case(f"{UNIT}.los_days={{kind:lognormal,mu:inf,sigma:1}}",

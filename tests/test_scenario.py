@@ -38,7 +38,7 @@ BAD = {
         "services.unit.los_days.kind", "unknown distribution"),
     "LoS parameter out of range": (
         lambda c: c["services"]["unit"].update(los_days={"kind": "lognormal", "mean": 30, "sd": 0}),
-        "services.unit.los_days.sd", "> 0"),
+        "services.unit.los_days.sd", "(0) must be between 0.001 and 10 times the mean (30)"),
     "missing LoS parameter": (
         lambda c: c["services"]["unit"].update(los_days={"kind": "gamma", "mean": 30}),
         "services.unit.los_days", "needs"),

@@ -63,8 +63,9 @@ def _spread(mean: float, sd: float, field: str) -> None:
     """Refuse an sd outside [MIN_CV, MAX_CV] times the mean (quantiles lose precision beyond)."""
     if not MIN_CV * mean <= sd <= MAX_CV * mean:
         raise ConfigError(f"{field}.sd", f"({sd:g}) must be between {MIN_CV:g} and {MAX_CV:g} times the "
-                          f"mean ({mean:g})", "use kind=fixed for a constant duration" if sd < MIN_CV * mean
-                          else f"give an sd of at most {fmt(MAX_CV * mean)}")
+                          f"mean ({mean:g})",
+                          f"give an sd of at least {fmt(MIN_CV * mean)}, or use kind=fixed for a constant "
+                          "duration" if sd < MIN_CV * mean else f"give an sd of at most {fmt(MAX_CV * mean)}")
 
 
 def _mean_in_range(mean: float, field: str) -> None:
@@ -144,8 +145,8 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
     if kind == "exponential":
         return Exponential(_number(spec, "mean", field))
     if kind == "gamma":
-        mean, sd = _number(spec, "mean", field), _number(spec, "sd", field, 0.0, math.inf, open_low=True)
-        _spread(mean, sd, field)
+        mean, sd = _number(spec, "mean", field), _number(spec, "sd", field, -math.inf, math.inf)
+        _spread(mean, sd, field)  # the sd's bounds are the mean's multiples: 0 and below are refused there
         return Gamma(shape=(mean / sd) ** 2, scale=sd**2 / mean)
     if kind == "lognormal":
         if matched == {"mu", "sigma"}:
@@ -164,8 +165,8 @@ def distribution_from_config(spec: Mapping[str, Any] | None, field: str) -> Dist
                                   f"{fmt(MIN_DURATION_DAYS)} to {fmt(MAX_DURATION_DAYS)}",
                                   "choose mu and sigma with a plausible mean (mu is the log of the median)")
             return Lognormal(mu=float(mu), sigma=sigma)
-        mean, sd = _number(spec, "mean", field), _number(spec, "sd", field, 0.0, math.inf, open_low=True)
-        _spread(mean, sd, field)
+        mean, sd = _number(spec, "mean", field), _number(spec, "sd", field, -math.inf, math.inf)
+        _spread(mean, sd, field)  # the sd's bounds are the mean's multiples: 0 and below are refused there
         sigma2 = math.log1p((sd / mean) ** 2)
         return Lognormal(mu=math.log(mean) - 0.5 * sigma2, sigma=math.sqrt(sigma2))
     if kind == "weibull":
