@@ -227,6 +227,24 @@ def test_cheapest_meeting_target_says_when_no_option_meets_it():
         decide(CARE_HOME, "cheapest", swept=[CAP])
 
 
+@pytest.mark.parametrize("rule", list(RULES))
+def test_a_sweep_of_prices_only_recommends_nothing(rule):
+    # the same system valued at three bed-day prices: the "options" are valuations, none is a choice
+    prices = CARE_HOME.rename(columns={CAP: "costs.acute_bed_day"})
+    target = Target("delayed_days_per_year", "<=", 30_000)
+    decision = decide(prices, rule, target, LEVELS, ["costs.acute_bed_day"])
+    assert decision.valuations and decision.chosen is None and not decision.is_baseline
+    assert decision.best["job"] == 4
+    assert decision.sentence == (
+        "Every swept setting is a price (costs.acute_bed_day): the jobs simulate one system, and their net "
+        "savings differ only by how its delayed days and places are valued, not by anything a board could "
+        "choose, so no option is recommended. The largest net saving is at costs.acute_bed_day = 40, "
+        "GBP 11,200,000 a year (95 % CI GBP 8,400,000 to GBP 14,000,000).")
+    # a price swept with an option is an option: the rule decides as before
+    both = CARE_HOME.assign(**{"services.ic_beds.cost_per_occupied_day": 200})
+    assert not decide(both, swept=[CAP, "services.ic_beds.cost_per_occupied_day"]).valuations
+
+
 def test_kpi_levels_reads_the_summary():
     summary = pd.DataFrame({"job": [0, 0, 1, 1], "kpi": ["a", "b", "a", "b"], "mean": [1.0, 2.0, 3.0, 4.0]})
     assert kpi_levels(summary, "b").to_dict() == {0: 2.0, 1: 4.0}

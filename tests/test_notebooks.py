@@ -331,6 +331,18 @@ def test_a_pack_that_keeps_the_baseline_as_the_best_option_does_not_value_it_aga
     assert "added cost -GBP" not in text and "(no added cost)" not in text
 
 
+def test_a_pack_of_a_sweep_of_prices_recommends_no_option(tmp_path):
+    # one system valued at two bed-day prices: its net savings differ by the price, which no board chooses
+    common = ["scenario=quick", "run.warm_up_days=30", "run.horizon_days=120", "replications=2"]
+    sweep = run_sweep(tmp_path / "sweep", common, [f"costs.acute_bed_day={price}" for price in (300, 400)])
+    page, text = _pack(sweep, tmp_path / "board.html")
+    assert "No option to recommend: this sweep values one system at several prices." in text
+    assert "Every swept setting is a price (costs.acute_bed_day)" in text
+    assert "no option is recommended" in text
+    assert "Recommendation:" not in text
+    assert not any(row and row[-1] == "recommended" for row in page.rows)
+
+
 def test_a_pack_of_one_replication_says_it_has_no_interval_not_nan(tmp_path):
     common = ["scenario=quick", "services.ic_beds.capacity=29", "replications=1"]
     sweep = run_sweep(tmp_path / "sweep", common, [f"{OPTION}={places}" for places in (0, 8)])

@@ -79,7 +79,8 @@ base_job, base_label = base["job"], option_text(base, swept)
 recommended = decision.chosen is not None and not decision.is_baseline
 focus = decision.chosen if recommended else decision.best
 focus_job, focus_label = focus["job"], option_text(focus, swept)
-focus_name = "recommended option" if recommended else "option with the largest mean net saving"
+focus_name = ("recommended option" if recommended else "price with the largest mean net saving"
+              if decision.valuations else "option with the largest mean net saving")
 base_dir, focus_dir = Path(sweep_dir) / str(base_job), Path(sweep_dir) / str(focus_job)
 config = read_json(base_dir / "manifest.json", job_fix(base_dir))["config"]
 replications = int(focus["pairs"])
@@ -119,7 +120,9 @@ NO_INTERVAL = "one replication gives no confidence interval"
 
 # %%
 display(Markdown(f"# {title}"))
-if decision.chosen is None:
+if decision.valuations:
+    headline = "**No option to recommend: this sweep values one system at several prices.**"
+elif decision.chosen is None:
     headline = f"**No option meets the target ({decision.target}).**"
 elif decision.is_baseline:
     headline = f"**Recommendation: keep the baseline, {base_label}.**"

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowsim.experiment.compare import per_year_difference
+from flowsim.experiment.compare import per_year_difference, valuations_only
 from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.measures.kpi_target import format_level as _level
 from flowsim.model.errors import ConfigError
@@ -123,10 +123,11 @@ class Decision:
     """The recommendation: the rule, the chosen and the best-by-mean rows, and why, in a sentence."""
 
     rule: str
-    chosen: pd.Series | None  # a row of the comparison; None when no option meets the target
+    chosen: pd.Series | None  # a row of the comparison; None when no option meets the target, or none is one
     best: pd.Series  # the largest mean net saving (the baseline included)
     sentence: str
     target: Target | None = None
+    valuations: bool = False  # every swept setting is a price: the jobs are one system valued differently
 
     @property
     def is_baseline(self) -> bool:
@@ -183,6 +184,12 @@ def decide(comparison: pd.DataFrame, rule: str = DEFAULT_RULE, target: Target | 
         best_text += (f" (95 % CI {_gbp(best['net_saving_per_year_ci_low'])} to "
                       f"{_gbp(best['net_saving_per_year_ci_high'])})")
     stated = f"Decision rule: recommend {RULES[rule]}"
+    if valuations_only(swept):  # one system priced several ways: a "best" price is no decision to take
+        return Decision(rule, None, best, (
+            f"Every swept setting is a price ({', '.join(swept)}): the jobs simulate one system, and their "
+            "net savings differ only by how its delayed days and places are valued, not by anything a board "
+            f"could choose, so no option is recommended. The largest net saving is at {best_text}."),
+            valuations=True)
     others = rows[rows["job"] != best["job"]]
     if (rule != "cheapest_meeting_target" and best["job"] == best["baseline_job"] and len(others)
             and (others["net_saving_per_year"].to_numpy(dtype=float) < best["net_saving_per_year"]).all()):
