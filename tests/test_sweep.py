@@ -123,6 +123,15 @@ def test_bad_sweep_value_stops_every_job_before_launch(tmp_path):
     assert not (tmp_path / "s" / "0" / "metrics.json").exists()
 
 
+def test_a_value_the_schema_refuses_names_its_job(tmp_path):
+    # 2.5 replications: refused while composing the job (the schema's whole number), not by its checks
+    proc = _flowsim("-m", *TINY, "replications=2,2.5", f"hydra.sweep.dir={tmp_path}/s")
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("flowsim: error: sweep job 1 (") and "replications=2.5" in last, last
+    assert "replications: must be a whole number, got '2.5'" in last, last
+
+
 def test_common_random_numbers_shrink_the_variance_of_differences():
     # Shown on the quick system (the default's shape at a tenth of its size): the paired difference
     # (same replication index, common random numbers) varies far less than the difference of

@@ -83,7 +83,9 @@ class ValidateSweep(Callback):
         for number, check in enumerate(checks):
             if check.problem is None:
                 continue
-            where = f"sweep job {number} ({' '.join(check.overrides)}): " if check.config_error else ""
+            # the job, whatever the problem: a value of the wrong type for the schema (replications=2.5) is
+            # found by composing the job, as a ConfigError is by checking it
+            where = f"sweep job {number} ({' '.join(check.overrides)}): "
             print(f"flowsim: error: {where}{check.problem}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
         jobs = [(list(check.overrides), check.identity, check.replications) for check in checks]

@@ -38,7 +38,6 @@ class JobCheck:
     overrides: tuple[str, ...]
     identity: RunIdentity | None
     problem: str | None = None
-    config_error: bool = False  # the problem is the config's (a ConfigError), not a malformed override
     replications: int | None = None  # the replications its results must hold (None: adaptive precision)
 
 
@@ -81,7 +80,7 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
         plain = plain_config(composed)
         check_run(plain)
     except ConfigError as error:
-        return JobCheck(tuple(overrides), None, str(error), config_error=True)
+        return JobCheck(tuple(overrides), None, str(error))
     except Exception as error:
         line = describe_error(error)
         if line is None:
