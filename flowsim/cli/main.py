@@ -41,6 +41,7 @@ if typing.TYPE_CHECKING:
     import pandas as pd
 
     from flowsim.experiment.sweep import SweepTables
+    from flowsim.measures.kpi_table import ReplicationKpis
 
 __all__ = ["collect_and_report", "collect_main", "import_run_modules", "main"]
 
@@ -92,6 +93,9 @@ def _task(cfg: DictConfig) -> None:
     added = run.precision.adaptive_note(int(cfg.replications)) if adaptive else None
     if added:
         print(f"flowsim: note: {'' if job is None else f'job {job}: '}{added}", file=sys.stderr)
+    empty = _empty_run_note(run.replication_kpis)
+    if empty:
+        print(f"flowsim: note: {'' if job is None else f'job {job}: '}{empty}", file=sys.stderr)
     if cfg.outputs.summary:
         try:
             if run.resumed:
@@ -101,6 +105,18 @@ def _task(cfg: DictConfig) -> None:
                   + ", ".join(sorted(p.name for p in run.files.values())) + ")", flush=True)
         except BrokenPipeError:  # flowsim | head: here, before Hydra reports it as the job's error
             stop_on_broken_pipe()
+
+
+def _empty_run_note(kpis: ReplicationKpis) -> str | None:
+    """A note for a run in which, in every replication, no patient became discharge ready (NCTR) while it
+    was observed and no delayed day was counted (no arrivals, or a window too short for them): a summary
+    of zeros does not say why by itself. None otherwise."""
+    if any(name not in kpis or any(value > 0 for value in kpis[name].tolist())
+           for name in ("nctr_episodes", "delayed_days_total")):
+        return None
+    return ("no patient became discharge ready (NCTR) in the observed window of any replication, and none "
+            "waited in an acute bed, so the run counts no delayed day: check arrivals.rate_per_day (or "
+            "arrivals.series_csv) and the run's length (run.horizon_days after run.warm_up_days)")
 
 
 def _beside_other_jobs(hydra_cfg: DictConfig) -> bool:
