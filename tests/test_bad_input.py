@@ -124,6 +124,9 @@ CASES: dict[str, Case] = {
     "capacity bool": case(f"{UNIT}.capacity=true", field=f"{UNIT}.capacity"),
     "capacity huge": case(f"{UNIT}.capacity=1000000000000", field=f"{UNIT}.capacity", also="1,000,000"),
     "capacity empty": case(f"{UNIT}.capacity=", field=f"{UNIT}.capacity"),
+    "capacity in quotes": case(f"{UNIT}.capacity='10'", field=f"{UNIT}.capacity",
+                               also="got the text '10' (a number in quotes); fix: write the number without "
+                                    "quotes, e.g. services.ic_beds.capacity=10"),
     "cost infinite": case(f"{UNIT}.cost_per_occupied_day=inf", field=f"{UNIT}.cost_per_occupied_day"),
     "admission days empty": case("services.care_home_unit.admission.days=[]",
                                  field="services.care_home_unit.admission.days", also="never admit"),

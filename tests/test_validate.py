@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from flowsim.model.errors import ConfigError
-from flowsim.model.validate import date_value, fmt, iso_date
+from flowsim.model.validate import date_value, fmt, iso_date, real_number, whole_number
 
 ARABIC_INDIC = "\u0662\u0660\u0662\u0665-\u0660\u0663-\u0660\u0661"  # 2025-03-01 in Arabic-Indic digits
 
@@ -59,3 +59,17 @@ def test_iso_date_takes_only_days_written_yyyy_mm_dd(text):
 ])
 def test_bounds_are_written_as_people_write_them(number, text):
     assert fmt(number) == text
+
+
+@pytest.mark.parametrize(("check", "value", "problem", "fix"), [
+    (whole_number, "10", "got the text '10' (a number in quotes)", "without quotes, e.g. x=10"),
+    (whole_number, " 7 ", "got the text ' 7 ' (a number in quotes)", "e.g. x=7"),
+    (whole_number, "2.5", "got the text '2.5' (a number in quotes)", "set x to a whole number such as 1"),
+    (whole_number, "ten", "got 'ten'", "set x to a whole number such as 1"),
+    (real_number, "1.5", "got the text '1.5' (a number in quotes)", "without quotes, e.g. x=1.5"),
+    (real_number, "nan", "got 'nan'", "set x to a number"),  # not a finite number: no quotes to drop
+])
+def test_a_number_in_quotes_is_said_to_be_text(check, value, problem, fix):
+    with pytest.raises(ConfigError) as raised:
+        check(value, "x")
+    assert problem in raised.value.problem and fix in raised.value.fix, str(raised.value)

@@ -82,14 +82,35 @@ def required(mapping: Mapping[str, Any], key: str, field: str) -> Any:
     return value
 
 
+def _numeric_text(value: Any) -> bool:
+    """Whether ``value`` is text that reads as a finite number (``'10'``: a number written in quotes)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+def _shown(value: Any) -> str:
+    """``value`` as a message shows it: a number in quotes is said to be text."""
+    return f"the text {value!r} (a number in quotes)" if _numeric_text(value) else repr(value)
+
+
+def _unquote(value: Any, field: str) -> str | None:
+    """The fix for a number given in quotes (read as text, not as a number), else None."""
+    return f"write the number without quotes, e.g. {field}={value.strip()}" if _numeric_text(value) else None
+
+
 def whole_number(value: Any, field: str, minimum: int = 0, maximum: int | None = None) -> int:
     """``value`` as an int within [``minimum``, ``maximum``], or a ConfigError naming ``field``."""
     _given(value, field, f"a whole number such as {max(minimum, 1)}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
         isinstance(value, numbers.Integral) or (math.isfinite(value) and float(value).is_integer())
     ):
-        raise ConfigError(field, f"must be a whole number >= {minimum}, got {value!r}",
-                          f"set {field} to a whole number such as {max(minimum, 1)}")
+        unquoted = _unquote(value, field) if _numeric_text(value) and float(value).is_integer() else None
+        raise ConfigError(field, f"must be a whole number >= {minimum}, got {_shown(value)}",
+                          unquoted or f"set {field} to a whole number such as {max(minimum, 1)}")
     number = int(value)
     if number < minimum:
         raise ConfigError(field, f"must be >= {minimum}, got {value!r}",
@@ -107,7 +128,8 @@ def real_number(value: Any, field: str, *, minimum: float = 0.0, maximum: float 
     """
     _given(value, field, "a number")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(field, f"must be a number, got {value!r}", f"set {field} to a number")
+        raise ConfigError(field, f"must be a number, got {_shown(value)}",
+                          _unquote(value, field) or f"set {field} to a number")
     number = float(value)
     if not math.isfinite(number):
         raise ConfigError(field, f"must be a finite number, got {value!r}",
