@@ -249,6 +249,11 @@ def _planner_session(app_url, driver, artefacts, cli_error) -> None:
     assert all("95 % CI" in c for c in cards), cards  # two replications: every figure has its interval
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "Traceback" not in body and "Error" not in body
+    # the run is over: its progress bar and Cancel are gone with it (not left at their last count)
+    _wait(driver, lambda d: not [e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')
+                                 if e.is_displayed()], "the progress bar gone",
+          seen=lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')])
+    assert "replications done" not in driver.find_element(By.TAG_NAME, "body").text
     driver.set_window_size(1400, 3000)  # the page scrolls inside the app: a tall window shows it all
     time.sleep(3)  # the sidebar's slide settles
     png = driver.get_screenshot_as_png()
