@@ -49,7 +49,9 @@ def test_every_type_reads_back_as_the_frame_pandas_made(tmp_path):
     built = table(columns, dtypes)
     pd.testing.assert_frame_equal(_read_back(built, tmp_path), frame, check_exact=True)
     assert built["f"].null_count == 1  # NaN is stored missing, as pandas stores it
-    assert built.schema.field("s").type == pa.string() and built.schema.field("t").type == pa.timestamp("us")
+    # text as pandas 3 stores it: tables of earlier runs concatenate with these in Arrow
+    assert built.schema.field("s").type == pa.large_string()
+    assert built.schema.field("t").type == pa.timestamp("us")
 
 
 def test_a_missing_mark_and_nan_are_missing(tmp_path):
@@ -74,8 +76,8 @@ def test_rows_are_typed_as_a_frame_of_them(tmp_path):
     # int + float is float; a number missing from a row makes its column float, NaN there
     pd.testing.assert_frame_equal(_read_back(rows_table(rows), tmp_path), pd.DataFrame(rows),
                                   check_exact=True)
-    assert [f.type for f in rows_table(rows).schema] == [pa.int64(), pa.string(), pa.int64(), pa.float64(),
-                                                          pa.bool_(), pa.float64()]
+    assert [f.type for f in rows_table(rows).schema] == [pa.int64(), pa.large_string(), pa.int64(),
+                                                          pa.float64(), pa.bool_(), pa.float64()]
 
 
 def test_rows_that_pandas_would_leave_as_objects_are_refused():
@@ -141,7 +143,21 @@ def test_coded_text_is_each_code_name():
     codes = np.random.default_rng(2).integers(-1, len(names), 5000)
     text = coded_text_array(codes, names)
     text.validate(full=True)
-    assert text.type == pa.string()
+    assert text.type == pa.large_string()
     assert text.to_pylist() == [None if c < 0 else names[c] for c in codes]  # -1 missing; "" is a name
     assert coded_text_array(np.array([-1, -1]), ["x"]).to_pylist() == [None, None]
     assert coded_text_array(np.array([], dtype=np.int64), []).to_pylist() == []
+    with pytest.raises(IndexError, match="code 1 has no name"):
+        coded_text_array(np.array([0, 1]), ["only"])
+    with pytest.raises(IndexError):
+        coded_text_array(np.array([0]), [])  # not the empty text
+
+
+def test_values_a_column_cannot_hold_are_refused_not_wrapped():
+    from flowsim.experiment.arrow_tables import arrow_array
+
+    with pytest.raises(OverflowError):
+        arrow_array(np.array([2**64 - 1, 3], dtype=np.uint64), "int64")
+    assert arrow_array(np.array([2**63 - 1], dtype=np.uint64), "int64").to_pylist() == [2**63 - 1]
+    with pytest.raises(ValueError, match="infinite"):
+        days_to_timestamps(dt.date(2025, 1, 1), np.array([1.0, np.inf]))

@@ -335,7 +335,7 @@ def test_episodes_frame_every_value(tmp_path):
     table = pa.concat_tables(episodes_tables(_table(), _scenario(), replication=4))
     pd.testing.assert_frame_equal(pd.read_parquet(write_arrow(table, tmp_path / "p.parquet")), expected,
                                   check_exact=True)
-    assert {field.type for field in table.schema} == {pa.string(), pa.int64(), pa.float64(), pa.bool_(),
+    assert {field.type for field in table.schema} == {pa.large_string(), pa.int64(), pa.float64(), pa.bool_(),
                                                       pa.timestamp("us")}
     assert table["nctr_day"].null_count == 1 and table["unit"].null_count == 3
 

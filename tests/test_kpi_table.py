@@ -90,3 +90,21 @@ def test_unit_means_compensate_their_sums():
     assert group_means(rows, "unit")[0]["x"] == (1.0 + 1e-15) / 11
     assert sum(r["x"] for r in rows) / 11 != (1.0 + 1e-15) / 11
     assert group_means([], "unit") == []
+
+
+def test_unit_means_of_infinities_and_overflows_are_pandas():
+    rows = [{"unit": "a", "x": 1e308}, {"unit": "b", "x": 1.0}, {"unit": "a", "x": 1e308},
+            {"unit": "a", "x": 1.0}, {"unit": "b", "x": -np.inf}, {"unit": "b", "x": 2.0}]
+    expected = pd.DataFrame(rows).groupby("unit", sort=False).mean().reset_index().to_dict(orient="records")
+    got = group_means(rows, "unit")
+    assert [g["unit"] for g in got] == [e["unit"] for e in expected] == ["a", "b"]
+    for mine, theirs in zip(got, expected, strict=True):  # a's sum overflows: pandas' answer, NaN
+        assert mine["x"] == theirs["x"] or (math.isnan(mine["x"]) and math.isnan(theirs["x"]))
+    assert got[1]["x"] == -np.inf
+
+
+def test_columns_come_in_the_order_given_rows_in_replication_order():
+    pairs = [(1, {"b": 1.0, "c": 2.0}), (0, {"a": 3.0, "b": 4.0})]  # finished out of order
+    old = pd.DataFrame([{"replication": r, **k} for r, k in pairs]).sort_values("replication",
+                                                                                ignore_index=True)
+    pd.testing.assert_frame_equal(ReplicationKpis.of(pairs).to_pandas(), old, check_exact=True)

@@ -43,14 +43,15 @@ __all__ = [
 ]
 
 # pandas' name of a column type -> (Arrow type name, pandas_type, numpy_type) of the metadata pandas
-# writes. Text is stored as Arrow ``string``; pandas 3 reads it back as ``str`` and pandas 2 as object,
-# as each reads the text columns it writes itself.
+# writes. Text is stored as Arrow ``large_string``, as pandas 3 stores it (so tables of earlier runs
+# concatenate with these in Arrow); pandas 3 reads it back as ``str`` and pandas 2 as object, as each
+# reads the text columns it writes itself.
 DTYPES: dict[str, tuple[str, str, str]] = {
     "int64": ("int64", "int64", "int64"),
     "float64": ("float64", "float64", "float64"),
     "bool": ("bool_", "bool", "bool"),
-    "str": ("string", "unicode", "object"),
-    "string": ("string", "unicode", "string"),
+    "str": ("large_string", "unicode", "object"),
+    "string": ("large_string", "unicode", "string"),
     "Int64": ("int64", "int64", "Int64"),
     "datetime64[us]": ("timestamp_us", "datetime", "datetime64[us]"),
 }
@@ -111,22 +112,20 @@ def _bitmap(present: np.ndarray) -> tuple[Any, int]:
 
 
 def _text_array(values: Sequence[str | None]) -> Any:
-    """An Arrow ``string`` array of ``values`` (None missing), from its buffers."""
+    """An Arrow ``large_string`` array of ``values`` (None missing), from its buffers."""
     import pyarrow as pa
 
     encoded = [b"" if v is None else v.encode() for v in values]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    if offsets[-1] >= 2**31:
-        raise ValueError("text column too long for one Arrow string array (2 GiB)")
     validity, nulls = _bitmap(np.array([v is not None for v in values], dtype=bool))
-    return pa.Array.from_buffers(pa.string(), len(encoded), [
-        validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))], null_count=nulls)
+    return pa.Array.from_buffers(pa.large_string(), len(encoded), [
+        validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))], null_count=nulls)
 
 
 def coded_text_array(codes: np.ndarray, names: Sequence[str]) -> Any:
-    """An Arrow ``string`` array of ``names[code]`` for each of ``codes`` (a negative code is missing).
+    """An Arrow ``large_string`` array of ``names[code]`` for each of ``codes`` (a negative code is missing).
 
     Gathered with numpy (each name padded to the longest, the padding dropped), not with Arrow's
     ``take``, which would import ``pyarrow.compute`` (about 0.04 s).
@@ -134,6 +133,8 @@ def coded_text_array(codes: np.ndarray, names: Sequence[str]) -> Any:
     import pyarrow as pa
 
     codes = np.asarray(codes)
+    if codes.size and codes.max() >= len(names):
+        raise IndexError(f"code {codes.max()} has no name (there are {len(names)})")
     encoded = [name.encode() for name in names]
     width = max([1, *map(len, encoded)])
     valid = codes >= 0
@@ -141,13 +142,11 @@ def coded_text_array(codes: np.ndarray, names: Sequence[str]) -> Any:
     lengths = np.where(valid, np.array([len(e) for e in encoded] or [0], dtype=np.int64)[safe], 0)
     offsets = np.zeros(codes.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    if offsets[-1] >= 2**31:
-        raise ValueError("text column too long for one Arrow string array (2 GiB)")
     padded = np.array(encoded or [b""], dtype=f"S{width}")[safe].view(np.uint8).reshape(codes.size, width)
     data = padded[np.arange(width) < lengths[:, None]]  # row by row: each name's bytes, in order
     validity, nulls = _bitmap(valid)
-    return pa.Array.from_buffers(pa.string(), codes.size, [
-        validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)], null_count=nulls)
+    return pa.Array.from_buffers(pa.large_string(), codes.size, [
+        validity, pa.py_buffer(offsets), pa.py_buffer(data)], null_count=nulls)
 
 
 def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> Any:
@@ -183,6 +182,8 @@ def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> A
         floats = values.astype(np.float64)
         data, present = pa.py_buffer(floats), ~np.isnan(floats)
     elif dtype in ("int64", "Int64"):
+        if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
+            raise OverflowError(f"a whole number over {np.iinfo(np.int64).max} has no int64 column")
         data, present = pa.py_buffer(values.astype(np.int64)), np.ones(n, dtype=bool)
     else:
         raise ValueError(f"no Arrow array for the type {dtype!r}")
@@ -271,6 +272,8 @@ def days_to_timestamps(start: dt.date, days: np.ndarray) -> np.ndarray:
     """
     values = np.asarray(days, dtype=np.float64)
     missing = np.isnan(values)
+    if np.isinf(values).any():
+        raise ValueError("an infinite number of days has no date")
     safe = np.where(missing, 0.0, values)
     whole = safe.astype(np.int64)  # toward zero, as C's cast
     fraction = np.round(safe - whole, _DAY_DIGITS)

@@ -101,7 +101,8 @@ class Checkpoints:
         try:
             kpis = {k: (float("nan") if v is None else v)
                     for k, v in json.loads(marker.read_text(encoding="utf-8"))["kpis"].items()}
-            units = table_rows(pq.read_table(folder / "units.parquet"))
+            # ParquetFile, not read_table: that goes through pyarrow.dataset, which imports pandas
+            units = table_rows(pq.ParquetFile(folder / "units.parquet").read())
             read: dict[str, Any] = {name: _read_frame(folder / f"{name}.parquet") if want and tables else None
                                     for name, want in wanted.items() if name != "units"}
             for name, frame in read.items():

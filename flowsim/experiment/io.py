@@ -110,8 +110,9 @@ def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path:
 
 
 def write_arrow(arrow_table: Any, path: str | Path) -> Path:
-    """Write an Arrow table as Parquet, atomically: the bytes :func:`write_table` writes for its frame
-    when the table carries the frame's pandas metadata (:mod:`flowsim.experiment.arrow_tables`)."""
+    """Write an Arrow table as Parquet, atomically, with the options of every table flowsim writes
+    (:data:`PARQUET_OPTIONS`). With the pandas metadata :mod:`flowsim.experiment.arrow_tables` gives it,
+    pandas reads back the frame :func:`write_table` would have written."""
     import pyarrow.parquet as pq
 
     return atomic_write(path, lambda tmp: pq.write_table(arrow_table, tmp, **PARQUET_OPTIONS))

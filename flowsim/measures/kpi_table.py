@@ -92,8 +92,10 @@ class ReplicationKpis:
         A KPI that is a whole number in every replication is a whole-number column; any other is a
         float column, NaN where a replication lacks it (as ``pandas.DataFrame`` makes them).
         """
-        rows = sorted(((r, dict(kpis)) for r, kpis in kpis_by_replication), key=lambda pair: pair[0])
-        names = list(dict.fromkeys(name for _, kpis in rows for name in kpis if name != "replication"))
+        given = [(r, dict(kpis)) for r, kpis in kpis_by_replication]
+        # columns in the order they first appear as given (as a frame of the rows has them), rows sorted
+        names = list(dict.fromkeys(name for _, kpis in given for name in kpis if name != "replication"))
+        rows = sorted(given, key=lambda pair: pair[0])
         columns = {"replication": np.array([r for r, _ in rows], dtype=np.int64)}
         for name in names:
             values = [kpis.get(name) for _, kpis in rows]
@@ -166,8 +168,10 @@ def group_means(rows: Sequence[Mapping[str, Any]], key: str, drop: Sequence[str]
     """Each group's mean of every numeric column, groups in the order they first appear.
 
     As ``DataFrame(rows).drop(columns=drop).groupby(key, sort=False).mean(numeric_only=True)
-    .reset_index()`` gives them, to the bit: NaN values are left out of a mean (NaN if all are), and
-    the sums are compensated (Kahan) as pandas sums a group.
+    .reset_index()`` gives them: NaN values are left out of a mean (NaN if all are), and the sums are
+    compensated (Kahan) as pandas' grouped mean sums them, to the bit. (pandas 3.1 takes a plain,
+    uncompensated sum when the rows come group by group with no NaN, e.g. a run of one unit; there the
+    last bit can differ, and this mean is the more exact.)
     """
     if not rows:
         return []
