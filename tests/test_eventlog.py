@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flowsim import load_scenario, simulate
-from flowsim.experiment.io import episodes_frame
+from flowsim.experiment.run_tables import episodes_frame
 from flowsim.model.eventlog import (
     ARRIVAL,
     CENSUS,
@@ -145,7 +145,7 @@ def test_a_streamed_run_holds_only_its_episodes_in_progress(monkeypatch):
 def test_streamed_measures_and_patient_records_equal_those_of_the_whole_log(tmp_path):
     import pandas as pd
 
-    from flowsim.experiment.io import PatientRecords
+    from flowsim.experiment.run_tables import PatientRecords
     from flowsim.experiment.runner import run_replication
 
     scenario = load_scenario(["scenario=quick", "housing=step_down_flats"])

@@ -26,18 +26,20 @@ from flowsim.experiment.io import (
     PARQUET_OPTIONS,
     ParquetConcat,
     ParquetParts,
-    PatientRecords,
     atomic_write,
-    census_frame,
     concat_parquet,
-    episodes_frame,
-    episodes_frames,
-    episodes_tables,
     manifest,
     write_arrow,
     write_frames,
     write_json,
     write_table,
+)
+from flowsim.experiment.run_tables import (
+    PatientRecords,
+    census_frame,
+    episodes_frame,
+    episodes_frames,
+    episodes_tables,
 )
 from flowsim.experiment.runner import run_replication
 from flowsim.measures.metrics import RunMetrics

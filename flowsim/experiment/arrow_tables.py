@@ -196,15 +196,15 @@ def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> A
 def table(columns: Mapping[str, Any], dtypes: Mapping[str, str]) -> Any:
     """An Arrow table of ``columns`` (arrays or lists, in order) with the pandas types ``dtypes``.
 
-    A NaN in a float column, and None anywhere, is stored as missing (as pandas stores them). Arrow
-    arrays are taken as they are (cast to their column's type).
+    A NaN in a float column, and None anywhere, is stored as missing (as pandas stores them). An Arrow
+    array (e.g. from :func:`coded_text_array`) is taken as it is: it must have its column's type.
     """
     import pyarrow as pa
 
     schema = pandas_schema([(name, dtypes[name]) for name in columns])
-    arrays = [columns[field.name].cast(field.type) if isinstance(columns[field.name], pa.Array)
+    arrays = [columns[field.name] if isinstance(columns[field.name], pa.Array)
               else arrow_array(columns[field.name], dtypes[field.name]) for field in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=schema)  # refuses an Arrow array of another type
 
 
 _KINDS = {"i": "int64", "u": "int64", "f": "float64", "b": "bool", "M": "datetime64[us]"}

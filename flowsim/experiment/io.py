@@ -1,8 +1,9 @@
-"""Writing results: Parquet/CSV/JSON tables and a run manifest.
+"""Writing results: Parquet/CSV/JSON files, written whole or in parts, and a run manifest.
 
 Every file is written atomically (to a temporary name in the same folder, then renamed), so an
 interrupted run leaves either the whole file or none of it. Parquet files use plain column types
-(floats, ints, strings, timestamps) so pandas, polars and DuckDB all read them.
+(floats, ints, strings, timestamps) so pandas, polars and DuckDB all read them. What a run's own tables
+hold (its patient records and census) is :mod:`flowsim.experiment.run_tables`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import platform
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -23,8 +24,6 @@ import numpy as np
 from flowsim.experiment import arrow_tables
 from flowsim.experiment.parquet_footer import MAGIC as PARQUET_MAGIC
 from flowsim.experiment.parquet_footer import Footer, append_part, read_footer, write_footer
-from flowsim.measures.metrics import RunMetrics
-from flowsim.model.eventlog import SCHEMA, EpisodeTable, code_names, whole_log
 from flowsim.model.scenario import Scenario
 from flowsim.model.versions import package_versions
 
@@ -34,14 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ParquetConcat",
     "ParquetParts",
-    "PatientRecords",
     "atomic_write",
-    "census_frame",
-    "census_table",
     "concat_parquet",
-    "episodes_frame",
-    "episodes_frames",
-    "episodes_tables",
     "manifest",
     "write_arrow",
     "write_frames",
@@ -180,48 +173,6 @@ def write_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> Path:
     return Path(path)
 
 
-class PatientRecords:
-    """``patients.parquet`` of one replication, written from the parts of its log as the run sends them.
-
-    Parts are gathered until a row group's worth (:data:`ROWS_PER_GROUP`), put in the order of their
-    rows and written; a run of fewer episodes gives the same file as :func:`episodes_frame` written
-    whole. Pass the object as the run's log sink (or call it from one), then :meth:`close`.
-    """
-
-    def __init__(self, path: str | Path, scenario: Scenario, replication: int,
-                 rows_per_group: int = ROWS_PER_GROUP) -> None:
-        self._file = ParquetParts(path)
-        self._scenario, self._replication = scenario, replication
-        self._rows_per_group = rows_per_group
-        self._parts: list[EpisodeTable] = []
-        self._rows = 0
-        self._written = False
-
-    def __call__(self, part: EpisodeTable) -> None:
-        self._parts.append(part)
-        self._rows += len(part)
-        if self._rows >= self._rows_per_group:
-            self._flush()
-
-    def _flush(self) -> None:
-        table = whole_log(self._parts, code_names(self._scenario))
-        self._parts, self._rows = [], 0
-        for part in episodes_tables(table, self._scenario, self._replication, self._rows_per_group):
-            if len(part) or not self._written:  # an empty part only to give an empty file its columns
-                self._file.write(part)
-                self._written = True
-
-    def close(self) -> Path:
-        """Write what is left and put the file in place."""
-        if self._parts or not self._written:
-            self._flush()
-        return self._file.close()
-
-    def abort(self) -> None:
-        """Discard the partial file (the run failed)."""
-        self._file.abort()
-
-
 class ParquetConcat:
     """Parquet files appended one after another into one file, which appears, whole, at :meth:`close`.
 
@@ -348,101 +299,6 @@ def write_json(data: dict[str, Any], path: str | Path) -> Path:
     """Write ``data`` as indented JSON (NaN becomes null), atomically."""
     text = json.dumps(_jsonable(data), indent=2)  # keys in the order given
     return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-
-
-def episodes_frame(table: EpisodeTable, scenario: Scenario, replication: int) -> pd.DataFrame:
-    """The episode log as a tidy table: one row per NCTR episode, names instead of codes.
-
-    Keeps the episodes that started before the horizon (and the warm-start census): at NCTR, or with
-    the acute bed pool at the request for an acute bed, so an acute stay that began before the horizon
-    is kept even if NCTR came in the cool-down. Episodes that started during the cool-down are left
-    out, but the later steps of the kept ones are shown as the cool-down saw them. Adds
-    ``replication``, ``delayed_days`` (NCTR to leaving the acute bed), ``delay_censored`` (still in
-    the acute bed when the simulation stopped, at the end of the cool-down: the delay so far) and
-    ``nctr_time`` (calendar timestamp of becoming NCTR).
-    Names are ``string`` columns and ``flat_slot`` is ``Int64`` (missing where no flat was used).
-    """
-    import pyarrow as pa
-
-    return pa.concat_tables(list(episodes_tables(table, scenario, replication))).to_pandas()
-
-
-def episodes_frames(table: EpisodeTable, scenario: Scenario, replication: int,
-                    rows_per_frame: int = ROWS_PER_GROUP) -> Iterator[pd.DataFrame]:
-    """:func:`episodes_frame` in consecutive parts of at most ``rows_per_frame`` rows (at least one)."""
-    for part in episodes_tables(table, scenario, replication, rows_per_frame):
-        yield part.to_pandas()
-
-
-def episodes_tables(table: EpisodeTable, scenario: Scenario, replication: int,
-                    rows_per_table: int = ROWS_PER_GROUP) -> Iterator[Any]:
-    """:func:`episodes_frame` as Arrow tables of at most ``rows_per_table`` rows (at least one).
-
-    Built in Arrow, without pandas (five times faster, and no pandas to import), with the pandas
-    metadata that gives pandas the frame's types back (:mod:`~flowsim.experiment.arrow_tables`).
-    Memory holds one part at a time; :class:`ParquetParts` writes each as a row group of a file.
-    """
-    # An episode starts when it asks for an acute bed (with the acute bed pool), else at NCTR: one that
-    # asked before the horizon is kept even if it became NCTR in the cool-down (its bed-days count).
-    nctr, request = table["nctr_day"], table["admission_request_day"]
-    kept = np.flatnonzero(np.where(np.isnan(request), nctr, request) < scenario.horizon_days)
-    schema = _episodes_schema()
-    for first in range(0, max(kept.size, 1), rows_per_table):
-        yield _episodes_part(table, scenario, replication, kept[first:first + rows_per_table], schema)
-
-
-def _episodes_columns() -> list[tuple[str, str]]:
-    """The episodes frame's columns and their pandas types."""
-    types = {"c": "string", "n": "Int64", "i": "int64", "f": "float64"}
-    logged = [(name, "bool" if name == "readmitted" else types[kind]) for name, kind in SCHEMA.items()]
-    return [("replication", "int64"), *logged,
-            ("delayed_days", "float64"), ("delay_censored", "bool"), ("nctr_time", "datetime64[us]")]
-
-
-def _episodes_schema() -> Any:
-    """The Arrow schema (with pandas metadata) of the episodes frame."""
-    return arrow_tables.pandas_schema(_episodes_columns())
-
-
-def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int, rows: np.ndarray,
-                   schema: Any) -> Any:
-    import pyarrow as pa
-
-    array = arrow_tables.arrow_array
-    data: dict[str, Any] = {"replication": np.full(rows.size, replication, dtype=np.int64)}
-    coded: dict[str, Any] = {}  # columns with missing values, as Arrow arrays
-    for name, kind in SCHEMA.items():
-        column = table[name].take(rows)  # (a quicker gather than table[name][rows])
-        if kind == "c":  # code -1: missing
-            coded[name] = arrow_tables.coded_text_array(column, table.names[name])
-        elif kind == "n":  # -1: missing
-            coded[name] = array(column, "Int64", missing=column < 0)
-        data[name] = column  # the log's narrow integers become 64 bits, readmitted's 0/1 booleans, below
-    nctr_day, leave_day = data["nctr_day"], data["acute_leave_day"]
-    censored = ~np.isnan(nctr_day) & np.isnan(leave_day)
-    data["delayed_days"] = np.where(censored, scenario.end_days, leave_day) - nctr_day
-    data["delay_censored"] = censored
-    # pandas' own day-to-timestamp conversion (and its rounding), as the frame always had it
-    data["nctr_time"] = arrow_tables.days_to_timestamps(scenario.start_date, nctr_day)
-    dtypes = dict(_episodes_columns())
-    return pa.Table.from_arrays([coded[field.name] if field.name in coded
-                                 else array(data[field.name], dtypes[field.name]) for field in schema],
-                                schema=schema)
-
-
-def census_table(metrics: RunMetrics, replication: int) -> Any:
-    """Daily midnight series of one replication (NCTR census by pathway, occupied places by unit), as an
-    Arrow table: ``replication``, ``date`` (midnight, ``datetime64[us]``), then the series."""
-    census = metrics.census
-    columns: dict[str, Any] = {"replication": np.full(len(census["date"]), replication, dtype=np.int64),
-                               "date": np.asarray(census["date"]).astype("datetime64[us]")}
-    columns |= {k: v for k, v in census.items() if k != "date"}
-    return arrow_tables.arrays_table(columns)
-
-
-def census_frame(metrics: RunMetrics, replication: int) -> pd.DataFrame:
-    """:func:`census_table` as a frame (imports pandas)."""
-    return census_table(metrics, replication).to_pandas()
 
 
 def _git_sha() -> str | None:

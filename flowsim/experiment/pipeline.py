@@ -26,19 +26,12 @@ from omegaconf import DictConfig, OmegaConf
 from flowsim.experiment.arrow_tables import arrays_table, rows_table
 from flowsim.experiment.checkpoint import Checkpoints, ReplicationRecord
 from flowsim.experiment.identity import RunIdentity, describe_changes, run_identity
-from flowsim.experiment.io import (
-    ParquetConcat,
-    PatientRecords,
-    census_table,
-    manifest,
-    write_arrow,
-    write_json,
-    write_rows_csv,
-)
+from flowsim.experiment.io import ParquetConcat, manifest, write_arrow, write_json, write_rows_csv
 from flowsim.experiment.lock import folder_lock
 from flowsim.experiment.precision import PrecisionReport, PrecisionSettings, check_precision, next_batch
 from flowsim.experiment.preflight import RunPlan, check_output_dir, check_run
 from flowsim.experiment.run_folder import MARKER, earlier_results, remove_results, remove_temporary
+from flowsim.experiment.run_tables import PatientRecords, census_table
 from flowsim.experiment.runner import iter_replications, run_replication
 from flowsim.measures.kpi_table import (
     HEADLINE_KPIS,
@@ -120,8 +113,8 @@ def replication_record(scenario: Scenario, replication: int, *, census: bool = T
     """Simulate one replication and turn it into tables.
 
     The episode log is measured part by part as the run goes, never held whole; with ``patients``
-    (a path) its records are written there as they come (:class:`~flowsim.experiment.io.PatientRecords`).
-    The record's ``patients`` is None either way.
+    (a path) its records are written there as they come
+    (:class:`~flowsim.experiment.run_tables.PatientRecords`). The record's ``patients`` is None either way.
     """
     writer = PatientRecords(patients, scenario, replication) if patients is not None else None
     try:

@@ -52,7 +52,7 @@ def run_replication(scenario: Scenario, replication: int, keep_episodes: bool = 
         and never held whole, so memory does not grow with the horizon (KPIs may then differ from
         those of the whole log in their last bits: sums are added in another order).
     on_part : callable, optional
-        Also called with each part of the log (e.g. :class:`~flowsim.experiment.io.PatientRecords`).
+        Also called with each part of the log (e.g. :class:`~flowsim.experiment.run_tables.PatientRecords`).
     """
     if keep_episodes:
         result = simulate(scenario, replication)
