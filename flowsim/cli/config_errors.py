@@ -28,6 +28,7 @@ from flowsim.model.datafile import read_text, yaml_data
 from flowsim.model.errors import ConfigError
 from flowsim.model.overrides import whole_entry_sweep, whole_float
 from flowsim.model.strict import WHOLE_EXAMPLES, check_keys, closest, schema_at
+from flowsim.model.validate import as_float
 
 __all__ = ["describe_error"]
 
@@ -80,18 +81,11 @@ _TYPE_WORDS = {"Integer": ("a whole number", "1"), "Float": ("a number", "1.5"),
                "bool": ("true or false", "true")}
 
 
-def _as_float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def _type_problem(message: str, key: str) -> str | None:
     """``seed: must be a whole number, got 'abc'; fix: ...`` for a value of the wrong type, or None."""
     for pattern in _TYPE_REFUSED:
         match = pattern.search(message)
-        if match and match.group(2) == "Integer" and whole_float(_as_float(match.group(1))):
+        if match and match.group(2) == "Integer" and whole_float(as_float(match.group(1))):
             # "3.0" in a YAML file: a whole number, written as a decimal the schema's type refuses
             whole = int(float(match.group(1)))
             return (f"{key}: must be written as a whole number ({whole}, not {match.group(1)}); "

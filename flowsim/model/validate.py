@@ -12,7 +12,7 @@ from typing import Any
 
 from flowsim.model.errors import ConfigError
 
-__all__ = ["flag", "fmt", "real_number", "whole_number"]
+__all__ = ["as_float", "flag", "fmt", "real_number", "whole_number"]
 
 
 def fmt(number: float) -> str:
@@ -82,14 +82,18 @@ def required(mapping: Mapping[str, Any], key: str, field: str) -> Any:
     return value
 
 
+def as_float(text: str) -> float | None:
+    """``text`` read as a number (``'10'``, ``'1e3'``, ``' 2.5 '``), or None if it is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _numeric_text(value: Any) -> bool:
     """Whether ``value`` is text that reads as a finite number (``'10'``: a number written in quotes)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except ValueError:
-        return False
+    number = as_float(value) if isinstance(value, str) else None
+    return number is not None and math.isfinite(number)
 
 
 def _shown(value: Any) -> str:
