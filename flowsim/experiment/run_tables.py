@@ -39,20 +39,25 @@ class PatientRecords:
         self._file = ParquetParts(path)
         self._scenario, self._replication = scenario, replication
         self._rows_per_group = rows_per_group
-        self._parts: list[EpisodeTable] = []
+        self._parts: list[dict[str, np.ndarray]] = []
         self._rows = 0
         self._written = False
 
     def __call__(self, part: EpisodeTable) -> None:
-        self._parts.append(part)
+        self._parts.append(dict(part.columns))  # its own references, dropped as they are written
         self._rows += len(part)
         if self._rows >= self._rows_per_group:
             self._flush()
 
     def _flush(self) -> None:
-        table = whole_log(self._parts, code_names(self._scenario))
-        self._parts, self._rows = [], 0
-        for part in episodes_tables(table, self._scenario, self._replication, self._rows_per_group):
+        parts, self._parts, self._rows = self._parts, [], 0
+        if not parts:  # nothing sent: an empty table, only to give the file its columns
+            parts = [dict(whole_log([], {}).columns, row=np.zeros(0, dtype=np.int64))]
+        # The parts are not put together into a whole log first: each column goes from the parts straight
+        # into the kept rows' order, and is let go once gathered (a default run peaks 23 MB lower)
+        order = np.argsort(_joined(parts, "row"), kind="stable")
+        names = code_names(self._scenario)
+        for part in _tables(parts, names, order, self._scenario, self._replication, self._rows_per_group):
             if len(part) or not self._written:  # an empty part only to give an empty file its columns
                 self._file.write(part)
                 self._written = True
@@ -101,13 +106,29 @@ def episodes_tables(table: EpisodeTable, scenario: Scenario, replication: int,
     Memory holds one part at a time; :class:`~flowsim.experiment.io.ParquetParts` writes each as a row
     group of a file.
     """
+    yield from _tables([dict(table.columns)], table.names, np.arange(len(table)), scenario, replication,
+                       rows_per_table, let_go=False)
+
+
+def _joined(parts: list[dict[str, np.ndarray]], name: str) -> np.ndarray:
+    """Column ``name`` of the parts, one after another."""
+    return parts[0][name] if len(parts) == 1 else np.concatenate([part[name] for part in parts])
+
+
+def _tables(parts: list[dict[str, np.ndarray]], names: dict[str, tuple[str, ...]], order: np.ndarray,
+            scenario: Scenario, replication: int, rows_per_table: int, let_go: bool = True) -> Iterator[Any]:
+    """:func:`episodes_tables` of the log whose rows are those of ``parts`` one after another, taken in
+    ``order``. With ``let_go``, each column is dropped from the parts once its last table has it."""
     # An episode starts when it asks for an acute bed (with the acute bed pool), else at NCTR: one that
     # asked before the horizon is kept even if it became NCTR in the cool-down (its bed-days count).
-    nctr, request = table["nctr_day"], table["admission_request_day"]
-    kept = np.flatnonzero(np.where(np.isnan(request), nctr, request) < scenario.horizon_days)
+    nctr, request = _joined(parts, "nctr_day"), _joined(parts, "admission_request_day")
+    kept = order[(np.where(np.isnan(request), nctr, request) < scenario.horizon_days)[order]]
+    del nctr, request
     dtypes = dict(_episodes_columns())
     for first in range(0, max(kept.size, 1), rows_per_table):
-        yield _episodes_part(table, scenario, replication, kept[first:first + rows_per_table], dtypes)
+        last = first + rows_per_table >= kept.size
+        yield _episodes_part(parts, names, scenario, replication, kept[first:first + rows_per_table], dtypes,
+                             let_go and last)
 
 
 def _episodes_columns() -> list[tuple[str, str]]:
@@ -118,13 +139,16 @@ def _episodes_columns() -> list[tuple[str, str]]:
             ("delayed_days", "float64"), ("delay_censored", "bool"), ("nctr_time", "datetime64[us]")]
 
 
-def _episodes_part(table: EpisodeTable, scenario: Scenario, replication: int, rows: np.ndarray,
-                   dtypes: dict[str, str]) -> Any:
+def _episodes_part(parts: list[dict[str, np.ndarray]], names: dict[str, tuple[str, ...]], scenario: Scenario,
+                   replication: int, rows: np.ndarray, dtypes: dict[str, str], let_go: bool) -> Any:
     data: dict[str, Any] = {"replication": np.full(rows.size, replication, dtype=np.int64)}
     for name, kind in SCHEMA.items():
-        column = table[name].take(rows)  # (a quicker gather than table[name][rows])
+        column = _joined(parts, name).take(rows)  # (a quicker gather than joined[rows])
+        if let_go:  # this table is the column's last: the parts' memory serves the next columns
+            for part in parts:
+                del part[name]
         if kind == "c":  # code -1: missing
-            data[name] = arrow_tables.coded_text_array(column, table.names[name])
+            data[name] = arrow_tables.coded_text_array(column, names[name])
         elif kind == "n":  # -1: missing
             data[name] = arrow_tables.arrow_array(column, "Int64", missing=column < 0)
         else:  # the log's narrow integers become 64 bits, readmitted's 0/1 booleans (arrow_tables.table)
