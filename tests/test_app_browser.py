@@ -5,7 +5,8 @@ Chromium through Selenium: pick the quick scenario, type a wrong capacity and re
 own message under the field (the Run button disabled), correct it, run two replications and wait for
 the results panel: the headline figures and every chart must be on screen and decoded. Screenshots of
 both moments are kept (``$FLOWSIM_ARTEFACTS`` when set, else the test's temporary folder); the README
-shows one. The browser fixtures are in ``conftest.py``: without Chromium and ChromeDriver the test
+shows one. In the Compare options tab, a comparison of two capacities runs to its results, and its
+progress bar and Cancel go when they come. The browser fixtures are in ``conftest.py``: without Chromium and ChromeDriver the test
 skips, and under ``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) it fails instead.
 """
 
@@ -259,6 +260,59 @@ def _planner_session(app_url, driver, artefacts, cli_error) -> None:
     png = driver.get_screenshot_as_png()
     (artefacts / "app_results.png").write_bytes(png)
     assert _png_has_content(png)
+
+
+def test_a_planner_compares_capacities_and_the_progress_bar_goes_when_the_options_come(app, driver):
+    url, log = app
+    with _server_output_on_failure(log):
+        _comparison_session(url, driver)
+
+
+def _comparison_session(app_url, driver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.set_window_size(1400, 1000)
+    driver.get(app_url)  # a new session
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, PICKER), "the page")
+    _choose(driver, "Scenario: quick")
+    _tab(driver, "Compare options")
+
+    def typed(d) -> bool:  # setting 1 is a unit's capacity by default; a value other than today's
+        field = next(i for i in d.find_elements(By.CSS_SELECTOR, '[data-testid="stTextInput"] input')
+                     if (i.get_attribute("aria-label") or "").startswith("Values of setting 1")
+                     and i.is_displayed())
+        today = field.get_attribute("aria-label").split("today's ")[1].split()[0]
+        other = str(int(float(today)) + 10)
+        if field.get_attribute("value") != other:
+            field.send_keys(Keys.CONTROL, "a")
+            field.send_keys(other, Keys.ENTER)
+            return False
+        return _idle(d)
+
+    _wait(driver, typed, "the values of setting 1 typed")
+
+    def run_button(d):
+        return next(b for b in d.find_elements(By.TAG_NAME, "button")
+                    if b.text == "Run comparison" and b.is_displayed())
+
+    _wait(driver, lambda d: run_button(d).is_enabled(), "Run comparison enabled")
+    _wait(driver, lambda d: run_button(d).click() or True, "Run comparison clicked")
+    heading = "Options against the scenario as it stands"
+    _wait(driver, lambda d: any(heading in h.text for h in d.find_elements(By.TAG_NAME, "h3")
+                                if h.is_displayed()), "the comparison's results")
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "Traceback" not in body and "stopped" not in body
+    # the sweep is over: its progress bar and Cancel are gone with it (not left at their last count)
+    _wait(driver, lambda d: not [e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')
+                                 if e.is_displayed()], "the progress bar gone",
+          seen=lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')])
+    time.sleep(2)  # a bar redrawn by a late poll would show by now
+    assert not [e for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')
+                if e.is_displayed()]
+    assert "replications done" not in driver.find_element(By.TAG_NAME, "body").text
+    assert not [b for b in driver.find_elements(By.TAG_NAME, "button")
+                if b.text == "Cancel" and b.is_displayed()]
 
 
 def _picker_options(driver) -> list[str]:
