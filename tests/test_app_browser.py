@@ -6,8 +6,9 @@ own message under the field (the Run button disabled), correct it, run two repli
 the results panel: the headline figures and every chart must be on screen and decoded. Screenshots of
 both moments are kept (``$FLOWSIM_ARTEFACTS`` when set, else the test's temporary folder); the README
 shows one. In the Compare options tab, a comparison of two capacities runs to its results, and its
-progress bar and Cancel go when they come. The browser fixtures are in ``conftest.py``: without Chromium and ChromeDriver the test
-skips, and under ``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) it fails instead.
+progress bar and Cancel go when they come. The browser fixtures are in ``conftest.py``: without
+Chromium and ChromeDriver the test skips, and under ``FLOWSIM_REQUIRE_BROWSER=1`` (as in CI) it fails
+instead.
 """
 
 from __future__ import annotations
