@@ -97,12 +97,108 @@ def test_table_rows_give_back_the_rows():
     assert isinstance(back[0]["capacity"], int) and math.isnan(back[0]["utilisation"])
 
 
-def test_arrays_are_typed_by_their_numpy_type(tmp_path):
-    columns = {"n": np.array([1, 2], dtype=np.int32), "x": np.array([0.5, NAN]),
-               "d": np.array(["2025-04-01", "2025-04-02"], dtype="datetime64[D]").astype("datetime64[us]")}
-    pd.testing.assert_frame_equal(_read_back(arrays_table(columns), tmp_path),
-                                  pd.DataFrame({**columns, "n": columns["n"].astype(np.int64)}),
-                                  check_exact=True)
+def _pandas_types(arrow_table: pa.Table) -> list[tuple[str, ...]]:
+    """Each column's Arrow type and the pandas and numpy types its pandas metadata names (text: the Arrow
+    type alone; its metadata is that pandas 2 reads too, see flowsim.experiment.arrow_tables.DTYPES)."""
+    import json
+
+    described = json.loads(arrow_table.schema.metadata[b"pandas"])["columns"]
+    return [(str(field.type),) if field.type == pa.large_string() else
+            (str(field.type), c["pandas_type"], c["numpy_type"])
+            for field, c in zip(arrow_table.schema, described, strict=True)]
+
+
+def test_arrays_keep_their_numpy_type_as_pandas_does(tmp_path):
+    # int32 stays int32 and float32 float32 (as DataFrame.to_parquet stores them), not widened
+    rng = np.random.default_rng(5)
+    columns = {name: rng.integers(0, 100, 4).astype(name)
+               for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")}
+    columns |= {"big": np.array([2**64 - 1, 0, 1, 2**63], dtype=np.uint64),
+                "f16": np.array([0.1, NAN, -0.0, 65504.0], dtype=np.float16),
+                "f32": np.array([0.1, NAN, 1e30, -3.5], dtype=np.float32),
+                "f64": np.array([0.1, NAN, 1e300, -3.5]), "b": np.array([True, False, True, True]),
+                "d": np.array(["2025-04-01", "2025-04-02", "NaT", "1999-12-31"],
+                              dtype="datetime64[D]").astype("datetime64[us]")}
+    frame = pd.DataFrame(columns)
+    built = arrays_table(columns)
+    pd.testing.assert_frame_equal(_read_back(built, tmp_path), frame, check_exact=True)
+    assert _pandas_types(built) == _pandas_types(pa.Table.from_pandas(frame, preserve_index=False))
+    assert built.schema.field("int32").type == pa.int32() and built.schema.field("f32").type == pa.float32()
+    assert built["f32"].null_count == 1
+    with pytest.raises(TypeError, match="column 'c'"):
+        arrays_table({"c": np.array([1 + 2j])})
+
+
+MISSING = object()  # the row lacks the key
+COLUMNS = {  # values of one column, a row each: mixes of types pandas types in its own way
+    "ints": [1, 2, 3],
+    "ints, one None": [1, None, 3],
+    "ints, one missing": [1, MISSING, 3],
+    "ints, one NaN": [1, NAN, -3],
+    "ints and floats": [1, 2.5, 3],
+    "large ints, one None": [2**53 + 1, None, -(2**62)],
+    "uint64": [2**63, 1, 0],
+    "uint64, one None": [2**64 - 1, None, 0],
+    "over uint64": [2**64, 1, 0],
+    "over uint64, one None": [2**64, None, 0],
+    "negative and over int64": [-1, 2**63, 0],
+    "floats, one None": [1.5, None, -0.0],
+    "floats, inf": [np.inf, -np.inf, 1e16],
+    "NaN and None": [NAN, None, NAN],
+    "None only": [None, None, None],
+    "missing but once": [MISSING, MISSING, None],
+    "bools": [True, False, np.True_],
+    "bools, one None": [True, None, False],
+    "bools and ints": [True, 2, 0],
+    "bools and floats": [True, 2.5, NAN],
+    "text, one None": ["a", None, "b,c"],
+    "text, one missing": ["a", MISSING, NAN],
+    "bools, one missing": [True, MISSING, False],
+    "text and ints": ["a", 1, 2.5],
+    "numpy int64": [np.int64(1), np.int64(-2), np.int64(3)],
+    "numpy int64, one None": [np.int64(1), None, np.int64(3)],
+    "numpy int32": [np.int32(1), np.int32(-2), np.int16(3)],
+    "numpy int32, one None": [np.int32(7), None, np.int32(3)],
+    "numpy int32 and int": [np.int32(7), 8, np.int32(3)],
+    "numpy uint8": [np.uint8(7), np.uint8(200), np.uint8(0)],
+    "numpy signed and unsigned": [np.int8(7), np.uint8(200), np.int8(0)],
+    "numpy float32": [np.float32(0.1), np.float32(NAN), np.float32(1e30)],
+    "numpy float32 and int32": [np.float32(0.1), np.int32(5), np.float32(-2.5)],
+    "numpy float16 and uint8": [np.float16(0.1), np.uint8(200), np.float16(-2.5)],
+    "numpy float32, one None": [np.float32(0.1), None, np.float32(3)],
+    "numpy float32 and float": [np.float32(0.1), 0.2, np.float32(3)],
+    "numpy float64, one None": [np.float64(0.1), None, np.float64(3)],
+}
+
+
+def _rows(values: list) -> list[dict]:
+    return [{"k": i} | ({} if v is MISSING else {"x": v}) for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("mix", COLUMNS)
+def test_the_csv_of_any_mix_is_pandas_own_to_the_character(tmp_path, mix):
+    rows = _rows(COLUMNS[mix])
+    write_csv(rows, ["k", "x"], tmp_path / "mine.csv")
+    frame = pd.DataFrame(rows)
+    assert (tmp_path / "mine.csv").read_text() == frame.to_csv(index=False), frame["x"].dtype
+
+
+@pytest.mark.parametrize("mix", COLUMNS)
+def test_rows_of_any_mix_are_the_frame_of_them_or_refused(tmp_path, mix):
+    rows = _rows(COLUMNS[mix])
+    frame = pd.DataFrame(rows)
+    if frame["x"].dtype == object and frame["x"].notna().any():  # a mix: pandas keeps the objects
+        with pytest.raises(TypeError, match="column 'x'"):
+            rows_table(rows)
+        return
+    built = rows_table(rows)
+    pd.testing.assert_frame_equal(_read_back(built, tmp_path), frame, check_exact=True)
+    assert _pandas_types(built) == _pandas_types(pa.Table.from_pandas(frame, preserve_index=False))
+    # and back: the rows make the same table again, and the same CSV as pandas' frame of the table
+    back = table_rows(built)
+    assert rows_table(back).schema == built.schema
+    write_csv(back, ["k", "x"], tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == pd.read_parquet(tmp_path / "t.parquet").to_csv(index=False)
 
 
 def test_the_schema_carries_the_pandas_types():
@@ -159,5 +255,10 @@ def test_values_a_column_cannot_hold_are_refused_not_wrapped():
     with pytest.raises(OverflowError):
         arrow_array(np.array([2**64 - 1, 3], dtype=np.uint64), "int64")
     assert arrow_array(np.array([2**63 - 1], dtype=np.uint64), "int64").to_pylist() == [2**63 - 1]
+    with pytest.raises(OverflowError, match="300 has no int8"):
+        arrow_array(np.array([1, 300]), "int8")
+    with pytest.raises(OverflowError, match="-1 has no uint64"):
+        arrow_array(np.array([-1, 3]), "uint64")
+    assert arrow_array(np.array([-128, 127]), "int8").type == pa.int8()
     with pytest.raises(ValueError, match="infinite"):
         days_to_timestamps(dt.date(2025, 1, 1), np.array([1.0, np.inf]))

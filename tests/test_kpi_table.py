@@ -108,3 +108,32 @@ def test_columns_come_in_the_order_given_rows_in_replication_order():
     old = pd.DataFrame([{"replication": r, **k} for r, k in pairs]).sort_values("replication",
                                                                                 ignore_index=True)
     pd.testing.assert_frame_equal(ReplicationKpis.of(pairs).to_pandas(), old, check_exact=True)
+
+
+def test_unit_means_take_bool_columns_and_leave_out_what_pandas_leaves_out():
+    # a bool column is averaged (the share of True); None is missing in a number column; booleans with
+    # one missing, None alone or a mix make an object column, which pandas' numeric_only mean leaves out
+    rng = np.random.default_rng(4)
+    rows = []
+    for r in range(7):
+        for unit in ("ic_beds", "p1"):
+            rows.append({"replication": r, "unit": unit, "open": bool(rng.random() < 0.3),
+                         "np_open": np.bool_(rng.random() < 0.6), "capacity": int(rng.integers(1, 9)),
+                         "wait": None if (r + len(unit)) % 3 == 0 else float(rng.exponential()),
+                         "full": None if r == 2 else True, "note": None, "mixed": 1 if r else "one"})
+    rows[3].pop("open")  # ... but a row without the bool makes it an object column too
+    rows[0]["lost"] = 1.5  # a number missing from all rows but one: float, NaN elsewhere
+    rows[1]["gone"] = None  # None, and NaN where the other rows lack it: a float column of NaN
+    frame = pd.DataFrame(rows).drop(columns="replication")
+    expected = frame.groupby("unit", sort=False).mean(numeric_only=True).reset_index().to_dict(
+        orient="records")
+    got = group_means(rows, "unit", drop=("replication",))
+    assert list(got[0]) == list(expected[0]) == ["unit", "np_open", "capacity", "wait", "lost", "gone"]
+    for mine, theirs in zip(got, expected, strict=True):
+        for key, value in theirs.items():
+            same = mine[key] == value or (math.isnan(mine[key]) and math.isnan(value))
+            assert same, (key, mine[key], value)
+    rows[3]["open"] = False
+    expected = pd.DataFrame(rows).groupby("unit", sort=False).mean(numeric_only=True).reset_index()
+    got = group_means(rows, "unit")
+    assert [g["open"] for g in got] == expected["open"].tolist() and 0 < got[0]["open"] < 1

@@ -9,8 +9,10 @@ plain Parquet types. ``tests/test_arrow_tables.py`` reads each table back in pan
 with the frame pandas itself made of the same values, dtype for dtype.
 
 Column types are named as pandas names them: ``int64``, ``float64``, ``bool``, ``str`` (text),
-``string`` (text in pandas' ``string`` type), ``Int64`` (whole numbers, some missing) and
-``datetime64[us]``.
+``string`` (text in pandas' ``string`` type), ``Int64`` (whole numbers, some missing),
+``datetime64[us]``, the narrower numbers pandas keeps as they are (``int8`` to ``int32``, ``uint8`` to
+``uint64``, ``float16``, ``float32``) and ``empty`` (a column of None only: pandas' object column of
+None, Arrow's null type).
 """
 
 from __future__ import annotations
@@ -54,7 +56,15 @@ DTYPES: dict[str, tuple[str, str, str]] = {
     "string": ("large_string", "unicode", "string"),
     "Int64": ("int64", "int64", "Int64"),
     "datetime64[us]": ("timestamp_us", "datetime", "datetime64[us]"),
+    **{name: (name, name, name) for name in ("int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64",
+                                             "float16", "float32")},
+    "empty": ("null", "empty", "object"),
 }
+_WHOLE = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "Int64")
+_FLOATS = ("float16", "float32", "float64")
+# Arrow's name of each narrower number type -> its numpy type
+_NARROW = {"int8": "int8", "int16": "int16", "int32": "int32", "uint8": "uint8", "uint16": "uint16",
+           "uint32": "uint32", "uint64": "uint64", "halffloat": "float16", "float": "float32"}
 
 _NS_PER_DAY = 86_400 * 10**9
 _DAY_DIGITS = 13  # pandas rounds a fraction of a day to int(log10(_NS_PER_DAY)) digits
@@ -155,7 +165,8 @@ def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> A
     ``pyarrow.array`` imports pandas the first time it is called (to ask whether a value is a pandas
     object), which is the cost this module avoids; building from buffers never does. ``missing``
     (booleans, optional) marks further missing values; NaN in a float column and NaT are missing too,
-    and None anywhere, as pandas stores them.
+    and None anywhere, as pandas stores them. Whole numbers are stored in the width ``dtype`` names
+    (those it cannot hold are refused, not wrapped); floats are rounded to it.
     """
     import pyarrow as pa
 
@@ -164,13 +175,16 @@ def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> A
         if missing is not None:
             texts = [None if m else v for v, m in zip(texts, missing.tolist(), strict=True)]
         return _text_array(texts)
+    if dtype == "empty":
+        n = len(values)
+        return pa.Array.from_buffers(pa.null(), n, [None], null_count=n)
     if not isinstance(values, np.ndarray):  # a list, perhaps with None
         items = list(values)
         absent = np.array([v is None for v in items], dtype=bool)
         if absent.any():
             missing = absent if missing is None else missing | absent
-            items = [(math.nan if dtype == "float64" else 0) if v is None else v for v in items]
-        values = np.array(items, dtype=np.float64 if dtype == "float64" else None)
+            items = [(math.nan if dtype in _FLOATS else 0) if v is None else v for v in items]
+        values = np.array(items, dtype=dtype if dtype in _FLOATS else None)
     n = len(values)
     if dtype == "bool":
         data = pa.py_buffer(np.packbits(values.astype(bool), bitorder="little"))
@@ -178,13 +192,17 @@ def arrow_array(values: Any, dtype: str, missing: np.ndarray | None = None) -> A
     elif dtype == "datetime64[us]":
         stamps = values.astype("datetime64[us]")
         data, present = pa.py_buffer(stamps.view(np.int64)), ~np.isnat(stamps)
-    elif dtype == "float64":
-        floats = values.astype(np.float64)
+    elif dtype in _FLOATS:
+        floats = values.astype(dtype)
         data, present = pa.py_buffer(floats), ~np.isnan(floats)
-    elif dtype in ("int64", "Int64"):
-        if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
-            raise OverflowError(f"a whole number over {np.iinfo(np.int64).max} has no int64 column")
-        data, present = pa.py_buffer(values.astype(np.int64)), np.ones(n, dtype=bool)
+    elif dtype in _WHOLE:
+        width = np.dtype("int64" if dtype == "Int64" else dtype)
+        if values.dtype.kind in "iu" and values.size and not np.can_cast(values.dtype, width):
+            low, high, bounds = values.min(), values.max(), np.iinfo(width)
+            if low < bounds.min or high > bounds.max:
+                raise OverflowError(f"a whole number {high if high > bounds.max else low} has no {dtype} "
+                                    f"column (it holds {bounds.min} to {bounds.max})")
+        data, present = pa.py_buffer(values.astype(width)), np.ones(n, dtype=bool)
     else:
         raise ValueError(f"no Arrow array for the type {dtype!r}")
     if missing is not None:
@@ -207,34 +225,75 @@ def table(columns: Mapping[str, Any], dtypes: Mapping[str, str]) -> Any:
     return pa.Table.from_arrays(arrays, schema=schema)  # refuses an Arrow array of another type
 
 
-_KINDS = {"i": "int64", "u": "int64", "f": "float64", "b": "bool", "M": "datetime64[us]"}
+def _array_dtype(name: str, values: np.ndarray) -> str:
+    kind = values.dtype.kind
+    if kind in "iuf" and values.dtype.name in DTYPES:
+        return values.dtype.name  # narrow ones too: pandas keeps int32 as int32, float32 as float32
+    if kind in "bM":
+        return "bool" if kind == "b" else "datetime64[us]"
+    raise TypeError(f"column {name!r}: numpy type {values.dtype} has no table type here")
 
 
 def arrays_table(columns: Mapping[str, np.ndarray]) -> Any:
     """An Arrow table of numpy ``columns`` (in order), typed as ``pandas.DataFrame(columns)`` types them:
-    integers as ``int64``, floats as ``float64`` (NaN missing), dates and times in microseconds."""
+    each integer and float type kept as it is (``int32`` stays ``int32``, ``float32`` stays ``float32``,
+    as ``DataFrame.to_parquet`` stores them; NaN missing), booleans as ``bool``. Dates and times are
+    stored in microseconds whatever their unit (pandas would keep nanoseconds, and store seconds as
+    milliseconds)."""
     arrays = {name: np.asarray(values) for name, values in columns.items()}
-    return table(arrays, {name: _KINDS[values.dtype.kind] for name, values in arrays.items()})
+    return table(arrays, {name: _array_dtype(name, values) for name, values in arrays.items()})
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool | np.bool_))
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def _column_type(values: Sequence[Any]) -> str:
+    """The type pandas gives a column of Python or numpy values, one from each row of a frame made from a
+    list of dicts (NaN where a row lacks the key, as pandas has it): a key of :data:`DTYPES`, or
+    ``object`` where pandas keeps the values as they are (a mix, booleans with one missing)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "empty"
+    present = [v for v in known if not _is_nan(v)]
+    if present and all(isinstance(v, str) for v in present):
+        return "str"
+    if present and all(isinstance(v, bool | np.bool_) for v in present):
+        return "bool" if len(present) == len(values) else "object"
+    if not all(_is_number(v) for v in known):
+        return "object"
+    if len(known) == len(values) and all(isinstance(v, np.generic) for v in known):
+        # numpy numbers only (NaN among them): pandas keeps the widest of their widths
+        kinds = {v.dtype.kind for v in known}
+        bits = 8 * max(v.dtype.itemsize for v in known)
+        return (f"float{bits}" if "f" in kinds else f"int{bits}" if kinds == {"i"}
+                else f"uint{bits}" if kinds == {"u"} else "object")  # signed and unsigned: a mix
+    whole = [int(v) for v in known if not isinstance(v, float | np.floating)]
+    if not (all(-2**63 <= w < 2**63 for w in whole) or all(0 <= w < 2**64 for w in whole)):
+        return "object"  # no int64 or uint64 column holds them all
+    if len(known) < len(values) or len(whole) < len(known):
+        return "float64"  # a number missing from a row, or a float among them: float, NaN where missing
+    return "int64" if all(w < 2**63 for w in whole) else "uint64"
 
 
 def _row_dtype(name: str, values: list[Any]) -> str:
-    """The type pandas gives a column of Python values (one from each row) made from a list of dicts."""
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, str) for v in present):
-        return "str"
-    if len(present) < len(values):
-        if all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
-               for v in present):
-            return "float64"  # a number missing from a row: pandas makes the column float, NaN there
-    elif all(isinstance(v, bool | np.bool_) for v in present):
-        return "bool"
-    elif all(isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in present):
-        return "int64"
-    elif all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
-             for v in present):
-        return "float64"
-    raise TypeError(f"column {name!r}: values of types {sorted({type(v).__name__ for v in present})} "
-                    "have no single table type")
+    """The type pandas gives a column of Python values (one from each row) made from a list of dicts.
+
+    Whole numbers with one missing are ``float64``, as in pandas; numpy numbers alone keep their width.
+    A column pandas would leave as objects (a mix of types, booleans with some missing) is refused.
+    """
+    dtype = _column_type(values)
+    if dtype == "object":
+        present = [v for v in values if v is not None]
+        some = " (some missing)" if len(present) < len(values) else ""
+        raise TypeError(f"column {name!r}: values of types {sorted({type(v).__name__ for v in present})}"
+                        f"{some} have no single table type")
+    return dtype
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]]) -> Any:
@@ -246,19 +305,31 @@ def rows_table(rows: Sequence[Mapping[str, Any]]) -> Any:
     if not rows:
         raise ValueError("no rows to make a table of")
     names = list(dict.fromkeys(name for row in rows for name in row))
-    columns = {name: [row.get(name) for row in rows] for name in names}
-    return table(columns, {name: _row_dtype(name, values) for name, values in columns.items()})
+    columns = {name: [row.get(name, math.nan) for row in rows] for name in names}  # NaN: as pandas
+    dtypes = {name: _row_dtype(name, values) for name, values in columns.items()}
+    for name, dtype in dtypes.items():
+        if dtype == "str":  # text missing from a row: None
+            columns[name] = [None if _is_nan(v) else v for v in columns[name]]
+    return table(columns, dtypes)
 
 
 def table_rows(arrow_table: Any) -> list[dict[str, Any]]:
-    """The rows of an Arrow table as dicts of Python values, a missing float as NaN (as pandas has it)."""
+    """The rows of an Arrow table as dicts of Python values, a missing float as NaN (as pandas has it).
+
+    A narrower number (``float32``, ``int32``, ...) comes back as a numpy number of its width, so the
+    rows make the same table again (:func:`rows_table`) and the same CSV text (:func:`write_csv`); a
+    whole number with one missing comes back as a float, NaN there (pandas reads it as ``float64``).
+    """
     import pyarrow as pa
 
     columns = {}
     for name, column in zip(arrow_table.column_names, arrow_table.columns, strict=True):
         values = column.to_pylist()
-        columns[name] = ([math.nan if v is None else v for v in values] if pa.types.is_floating(column.type)
-                         else values)
+        width = _NARROW.get(str(column.type))
+        if pa.types.is_floating(column.type) or (pa.types.is_integer(column.type) and column.null_count):
+            values = [math.nan if v is None else v for v in values]
+            width = width if pa.types.is_floating(column.type) else None
+        columns[name] = values if width is None else list(np.array(values, dtype=width))
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
@@ -292,22 +363,27 @@ def float_text(value: float) -> str:
     return repr(float(value))
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return float_text(float(value))
-    if value is None:
-        return ""
-    return str(value)
+def _cell_text(dtype: str) -> Any:
+    """How pandas writes a value of a column of type ``dtype`` in a CSV file (a missing one empty)."""
+    if dtype == "float64":  # an int among floats or with one missing too: 1.0
+        return lambda value: "" if value is None else float_text(float(value))
+    if dtype in ("float32", "float16"):  # numpy's shortest text of the narrower float
+        return lambda value: "" if value is None or math.isnan(value) else str(getattr(np, dtype)(value))
+    return lambda value: "" if value is None or _is_nan(value) else str(value)
 
 
 def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], path: Path) -> None:
-    """Write ``rows`` under the header ``columns`` as ``DataFrame.to_csv(path, index=False)`` writes them.
+    """Write ``rows`` under the header ``columns`` as ``DataFrame(rows).to_csv(path, index=False)`` writes
+    them (for the columns named): each column's values as pandas types the column (:func:`_column_type`),
+    so whole numbers with one missing or among floats are written as floats (``1.0``), a ``float32``
+    column in its own shortest text, text and a mix of types as they are.
 
     Not atomic by itself: :func:`flowsim.experiment.io.atomic_write` gives it a temporary path.
     """
+    cells = [_cell_text(_column_type([row.get(name, math.nan) for row in rows])) for name in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(name)) for name in columns])
+        writer.writerow([cell(row.get(name)) for cell, name in zip(cells, columns, strict=True)])
     Path(path).write_text(buffer.getvalue(), encoding="utf-8")

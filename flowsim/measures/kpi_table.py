@@ -163,20 +163,32 @@ def _number(value: Any) -> bool:
             and not isinstance(value, bool | np.bool_))
 
 
+def _averaged(values: Sequence[Any]) -> bool:
+    """Whether pandas' mean (``numeric_only``) takes a column of these values (None, or NaN where a row
+    lacks the key): numbers, some perhaps missing (a float column, NaN there), or booleans, none missing
+    (a bool column; its mean is the share of True). Booleans with one missing, a mix, or None alone make
+    an object column, which it leaves out."""
+    known = [v for v in values if v is not None]
+    if any(isinstance(v, bool | np.bool_) for v in known):
+        return len(known) == len(values) and all(isinstance(v, bool | np.bool_) for v in known)
+    return bool(known) and all(_number(v) for v in known)
+
+
 def group_means(rows: Sequence[Mapping[str, Any]], key: str, drop: Sequence[str] = ()
                 ) -> list[dict[str, Any]]:
-    """Each group's mean of every numeric column, groups in the order they first appear.
+    """Each group's mean of every numeric column (a bool column's too: the share of True), groups in the
+    order they first appear.
 
     As ``DataFrame(rows).drop(columns=drop).groupby(key, sort=False).mean(numeric_only=True)
-    .reset_index()`` gives them: NaN values are left out of a mean (NaN if all are), and the sums are
-    compensated (Kahan) as pandas' grouped mean sums them, to the bit. (pandas 3.1 takes a plain,
+    .reset_index()`` gives them: NaN and None values are left out of a mean (NaN if all are), and the sums
+    are compensated (Kahan) as pandas' grouped mean sums them, to the bit. (pandas 3.1 takes a plain,
     uncompensated sum when the rows come group by group with no NaN, e.g. a run of one unit; there the
     last bit can differ, and this mean is the more exact.)
     """
     if not rows:
         return []
     names = [n for n in dict.fromkeys(n for row in rows for n in row) if n != key and n not in drop]
-    numeric = [n for n in names if all(_number(row.get(n, math.nan)) for row in rows)]
+    numeric = [n for n in names if _averaged([row.get(n, math.nan) for row in rows])]
     groups: dict[Any, list[Mapping[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row[key], []).append(row)
@@ -187,7 +199,8 @@ def group_means(rows: Sequence[Mapping[str, Any]], key: str, drop: Sequence[str]
             total = compensation = 0.0
             count = 0
             for row in members:
-                value = float(row.get(column, math.nan))
+                given = row.get(column)
+                value = math.nan if given is None else float(given)
                 if math.isnan(value):
                     continue
                 count += 1
