@@ -288,10 +288,24 @@ def test_a_folder_as_the_targets_file_is_called_a_folder(tmp_path, capsys):
                "'example', 'targets'); fix: see flowsim-calibrate --help"),
     ([], "flowsim-calibrate: error: the following arguments are required: COMMAND; fix: see "
          "flowsim-calibrate --help"),
-    (["example", "synthetic.csv", "--days", "x"], "flowsim-calibrate: error: argument --days: invalid int "
-                                                  "value: 'x'; fix: see flowsim-calibrate example --help"),
+    (["example", "synthetic.csv", "--days", "x"], "flowsim-calibrate: error: argument --days: must be a "
+                                                  "whole number such as 2, got 'x'; fix: see "
+                                                  "flowsim-calibrate example --help"),
+    (["example", "synthetic.csv", "--days", "90.5"], "flowsim-calibrate: error: argument --days: must be a "
+                                                     "whole number such as 2, got '90.5'; fix: see "
+                                                     "flowsim-calibrate example --help"),
     (["fit", "e.csv", "--no-such-option"], "flowsim-calibrate: error: unrecognized arguments: "
                                            "--no-such-option; fix: see flowsim-calibrate --help"),
 ])
 def test_usage_errors_are_one_line(capsys, argv, line):
     assert _one_line(argv, capsys) == line
+
+
+def test_whole_numbers_written_as_decimals_are_taken_as_flowsim_takes_them():
+    from flowsim.cli.calibrate import build_parser
+
+    example = build_parser().parse_args(["example", "synthetic.csv", "--days", "1.2e2", "--seed", "3.0"])
+    assert (example.days, example.seed) == (120, 3) and type(example.days) is int
+    targets = build_parser().parse_args(["targets", "t.yaml", "--max-evaluations", "12.0",
+                                         "--check-replications", "2e1", "--n-jobs", "2.0"])
+    assert (targets.max_evaluations, targets.check_replications, targets.n_jobs) == (12, 20, 2)

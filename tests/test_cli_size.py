@@ -350,7 +350,10 @@ def test_a_folder_or_a_file_not_in_utf8_as_the_sizing_file_is_one_line(tmp_path,
 
 @pytest.mark.parametrize(("argv", "words"), [
     ([], "the following arguments are required: SIZING.yaml; fix: see flowsim-size --help"),
-    (["sizing.yaml", "--n-jobs", "two"], "argument --n-jobs: invalid int value: 'two'"),
+    (["sizing.yaml", "--n-jobs", "two"], "argument --n-jobs: must be a whole number such as 2, got 'two'; "
+                                         "fix: see flowsim-size --help"),
+    (["sizing.yaml", "--n-jobs", "2.5"], "argument --n-jobs: must be a whole number such as 2, got '2.5'"),
+    (["sizing.yaml", "--n-jobs", "0.0"], "--n-jobs: must not be 0"),
     (["sizing.yaml", "--n-jobs", "5000"], "--n-jobs: must be at most 1,024 workers, got 5000"),
     # an option it lacks, as every command says it (was read as an override that "is not key=value")
     (["sizing.yaml", "--bogus", "seed=3"], "unrecognized arguments: --bogus; fix: see flowsim-size --help"),
@@ -358,6 +361,14 @@ def test_a_folder_or_a_file_not_in_utf8_as_the_sizing_file_is_one_line(tmp_path,
 def test_usage_errors_are_one_line(capsys, argv, words):
     line = _error(capsys, argv)
     assert line.startswith("flowsim-size: error: ") and words in line, line
+
+
+def test_a_whole_number_of_workers_written_as_a_decimal_is_taken():
+    from flowsim.cli.size import build_parser
+
+    for given, n_jobs in (("2.0", 2), ("1e0", 1), ("-1.0", -1), ("3", 3)):
+        args = build_parser().parse_args(["sizing.yaml", "--n-jobs", given])
+        assert args.n_jobs == n_jobs and type(args.n_jobs) is int
 
 
 def test_the_overrides_are_optional_in_the_usage(capsys):

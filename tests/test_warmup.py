@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from flowsim.cli.warmup import _seasonal_note, main
+from flowsim.cli.warmup import _check_options, _parser, _seasonal_note, main
 from flowsim.experiment.warmup import (
     mser,
     replication_mean,
@@ -279,7 +279,15 @@ WARMUP_MISTAKES = [
     (["run.warm_up_days=-3"], "run.warm_up_days: must be >= 0.0 and <= 36,525, got -3.0; fix: set "
                               "run.warm_up_days within that range"),
     (["--replications", "abc"],
-     "argument --replications: invalid int value: 'abc'; fix: see flowsim-warmup --help"),
+     "argument --replications: must be a whole number such as 2, got 'abc'; fix: see flowsim-warmup --help"),
+    (["--replications", "2.5"],
+     "argument --replications: must be a whole number such as 2, got '2.5'; fix: see flowsim-warmup --help"),
+    (["--replications", "0.0"],
+     "--replications: must be from 1 to 100,000, got 0; fix: give 3 to 5 replications"),
+    (["--replications", "-2"],
+     "--replications: must be from 1 to 100,000, got -2; fix: give 3 to 5 replications"),
+    (["--n-jobs", "1.5"],
+     "argument --n-jobs: must be a whole number such as 2, got '1.5'; fix: see flowsim-warmup --help"),
     (["--n-jobs", "0"],
      "--n-jobs: must not be 0; fix: give 1 (sequential), a number of workers, or -1 (all CPUs)"),
 ]
@@ -293,6 +301,17 @@ def test_cli_options_are_checked_before_any_run_in_one_line(tmp_path, capsys, ar
     assert stop.value.code == 2
     expected = f"flowsim-warmup: error: {line}".replace("{tmp}", str(tmp_path))
     assert capsys.readouterr().err.splitlines() == [expected]
+
+
+@pytest.mark.parametrize(("given", "replications", "n_jobs"), [
+    (["--replications", "1e0"], 1, 1), (["--replications", "2.0", "--n-jobs", "2.0"], 2, 2),
+    (["--replications", "1e1", "--n-jobs", "-1.0"], 10, -1), (["--replications", " 3 "], 3, 1)])
+def test_whole_numbers_written_as_decimals_are_taken_as_flowsim_takes_them(tmp_path, given, replications,
+                                                                           n_jobs):
+    args = _parser().parse_intermixed_args([*given, "--figure", str(tmp_path / "w.png"), "scenario=quick"])
+    _check_options(args)
+    assert (args.replications, args.n_jobs) == (replications, n_jobs)
+    assert type(args.replications) is int and type(args.n_jobs) is int
 
 
 def test_figure_paths_take_any_format_matplotlib_writes_without_pyplot(tmp_path):

@@ -30,6 +30,7 @@ from flowsim.calibration.extract_checks import ExtractError, parse_time
 from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
+from flowsim.cli.parser import whole_number_option
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
 from flowsim.model.validate import date_value
 
@@ -129,9 +130,10 @@ def _earlier_fits(out: Path, written: Path) -> list[str]:
 # -- example ----------------------------------------------------------------------------------------
 def _example_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", metavar="OUT.csv", help="file to write; its name must say 'synthetic'")
-    parser.add_argument("--days", type=int, default=365,
+    parser.add_argument("--days", type=whole_number_option, default=365,
                         help="days of NCTR episodes in the extract (default: 365)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the simulation (default: 1)")
+    parser.add_argument("--seed", type=whole_number_option, default=1,
+                        help="seed of the simulation (default: 1)")
     parser.add_argument("--scale", type=float, default=0.1,
                         help="fraction of the default system's arrivals and capacity (default: 0.1)")
     parser.add_argument("--start", default="2025-04-01", metavar="DATE",

@@ -21,7 +21,7 @@ import sys
 
 from flowsim.calibration.target_spec import load_target_spec
 from flowsim.cli.output_path import check_output_folder
-from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
+from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides, whole_number_option
 from flowsim.model.bounds import MAX_REPLICATIONS
 from flowsim.model.compose import load_config
 from flowsim.model.errors import ConfigError
@@ -51,14 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("targets", metavar="TARGETS.yaml", help="targets and parameters (YAML)")
     parser.add_argument("--output", default="calibration", metavar="DIR",
                         help="folder for the tables, the figure and the fitted system (default: calibration)")
-    parser.add_argument("--max-evaluations", type=int, default=60, metavar="N",
+    parser.add_argument("--max-evaluations", type=whole_number_option, default=60, metavar="N",
                         help="budget of model evaluations while fitting (default: 60)")
-    parser.add_argument("--check-replications", type=int, default=20, metavar="R",
+    parser.add_argument("--check-replications", type=whole_number_option, default=20, metavar="R",
                         help="replications of the final check, on another seed (default: 20)")
     parser.add_argument("--check", action="store_true",
                         help="no fit: check the configured system against the targets (writes no history.csv "
                              "or fitted_system.yaml)")
-    parser.add_argument("--n-jobs", type=int, default=1,
+    parser.add_argument("--n-jobs", type=whole_number_option, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")

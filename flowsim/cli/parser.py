@@ -1,16 +1,20 @@
-"""What flowsim's console scripts share on the command line besides their parser: owned overrides and
-the number of workers. (Their parser, one line for a usage error, is
-:class:`flowsim.model.errors.ArgumentParser`, below the reporting commands that use it too.)
+"""What flowsim's console scripts share on the command line besides their parser: owned overrides, the
+number of workers, and whole-number options written as decimals too. (Their parser, one line for a
+usage error, is :class:`flowsim.model.errors.ArgumentParser`, below the reporting commands that use it
+too.)
 """
 
 from __future__ import annotations
 
+import argparse
+import math
 from collections.abc import Iterable, Mapping
 
 from flowsim.model.bounds import MAX_N_JOBS
 from flowsim.model.errors import ConfigError
+from flowsim.model.validate import as_float
 
-__all__ = ["check_n_jobs", "refuse_owned_overrides"]
+__all__ = ["check_n_jobs", "refuse_owned_overrides", "whole_number_option"]
 
 
 def _key(override: str) -> str:
@@ -51,3 +55,15 @@ def check_n_jobs(n_jobs: int, option: str = "--n-jobs") -> int:
         problem = "must not be 0" if n_jobs == 0 else f"must be at most {MAX_N_JOBS:,} workers, got {n_jobs}"
         raise ConfigError(option, problem, "give 1 (sequential), a number of workers, or -1 (all CPUs)")
     return n_jobs
+
+
+def whole_number_option(text: str) -> int:
+    """An option's whole number (argparse's ``type``), written as a decimal too (``2.0``, ``1e1``), as
+    ``flowsim replications=1e1`` takes it; ``2.5`` or ``abc`` is a usage error naming the option."""
+    try:
+        return int(text)
+    except ValueError:
+        number = as_float(text)
+    if number is not None and math.isfinite(number) and number.is_integer():
+        return int(number)
+    raise argparse.ArgumentTypeError(f"must be a whole number such as 2, got {text!r}")

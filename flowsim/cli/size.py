@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_folder
-from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides
+from flowsim.cli.parser import check_n_jobs, refuse_owned_overrides, whole_number_option
 from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import load_config
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", default=None, metavar="DIR",
                         help="folder for the results and checkpoints (default: sizing/<file name>); "
                              "rerun with the same folder to resume")
-    parser.add_argument("--n-jobs", type=int, default=1,
+    parser.add_argument("--n-jobs", type=whole_number_option, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
     parser.add_argument("--hydra-launcher", action="store_true",
                         help="run each batch's candidates as jobs of the Hydra launcher (hydra/launcher: "

@@ -27,7 +27,7 @@ from omegaconf import OmegaConf
 
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.figure_path import check_figure_path
-from flowsim.cli.parser import check_n_jobs
+from flowsim.cli.parser import check_n_jobs, whole_number_option
 from flowsim.experiment.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
 from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from flowsim.model.compose import load_config
@@ -58,13 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         "run.warm_up_days from when the NCTR census and the occupancy of units (and of the acute bed pool) "
         "settle (MSER-5), and draw "
         "them (Welch's moving average)."))
-    parser.add_argument("--replications", type=int, default=5,
+    parser.add_argument("--replications", type=whole_number_option, default=5,
                         help="replications to run (default: 5)")
     parser.add_argument("--horizon-days", type=float, default=730.0,
                         help="days per replication, from empty (default: 730; sets run.horizon_days)")
     parser.add_argument("--figure", default="warmup.png", metavar="PATH",
                         help="where to write the figure, PNG/SVG/PDF by extension (default: warmup.png)")
-    parser.add_argument("--n-jobs", type=int, default=1,
+    parser.add_argument("--n-jobs", type=whole_number_option, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
