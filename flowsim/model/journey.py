@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from flowsim.model.arrivals import arrival_times
+from flowsim.model.calendar_env import CalendarEnvironment
 from flowsim.model.community import Community
 from flowsim.model.draws import (
     AFTER_DEATH,
@@ -92,7 +93,7 @@ class _Run:
                  sink: Callable[[EpisodeTable], None]) -> None:
         self.scenario = scenario
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = CalendarEnvironment()  # SimPy's, its far events bucketed (the same order)
         self.log = EventLog(code_names(scenario), sink, unused_columns(scenario))
         self.dispatcher = Dispatcher(self.env, scenario.units, SERVICE_PATHWAYS)
         self.pathway_cum = cumulative_shares(scenario.pathway_shares)
