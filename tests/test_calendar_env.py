@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import simpy
 
-from flowsim.model import journey
-from flowsim.model.calendar_env import BUCKET_DAYS, CalendarEnvironment
+from flowsim.model import calendar_env
+from flowsim.model.calendar_env import BUCKET_DAYS, CalendarEnvironment, environment_for
 from flowsim.model.compose import load_scenario
 from flowsim.model.journey import simulate
 
@@ -81,9 +81,16 @@ def test_a_failure_nobody_handles_ends_the_run_as_in_simpy():
 def test_a_run_is_the_same_to_the_bit_with_simpys_own_environment(monkeypatch):
     scenario = load_scenario(["scenario=acute_pool", "scheme=roseberry", "run.warm_up_days=30",
                               "run.horizon_days=120", "run.cool_down_days=10"])
+    monkeypatch.setattr(calendar_env, "CALENDAR_MIN_PLACES", 0)  # the calendar for any system
     calendar = simulate(scenario, 1).episodes
-    monkeypatch.setattr(journey, "CalendarEnvironment", simpy.Environment)
+    monkeypatch.setattr(calendar_env, "CALENDAR_MIN_PLACES", 10**9)  # SimPy's own for any
     plain = simulate(scenario, 1).episodes
     assert len(calendar) == len(plain) > 1000
     for name, column in plain.columns.items():
         np.testing.assert_array_equal(calendar[name], column, err_msg=name)
+
+
+
+def test_large_systems_get_the_calendar_and_small_ones_simpys_own():
+    assert type(environment_for(calendar_env.CALENDAR_MIN_PLACES)) is CalendarEnvironment
+    assert type(environment_for(calendar_env.CALENDAR_MIN_PLACES - 1)) is simpy.Environment

@@ -21,7 +21,7 @@ import numpy as np
 import simpy
 
 from flowsim.model.arrivals import arrival_times
-from flowsim.model.calendar_env import CalendarEnvironment
+from flowsim.model.calendar_env import environment_for
 from flowsim.model.community import Community
 from flowsim.model.draws import (
     AFTER_DEATH,
@@ -93,7 +93,9 @@ class _Run:
                  sink: Callable[[EpisodeTable], None]) -> None:
         self.scenario = scenario
         self.replication = replication
-        self.env = CalendarEnvironment()  # SimPy's, its far events bucketed (the same order)
+        # a large system's far events wait in buckets (flowsim.model.calendar_env): the same order
+        self.env = environment_for(sum(u.capacity for u in scenario.units)
+                                   + (scenario.acute.beds if scenario.acute.enabled else 0))
         self.log = EventLog(code_names(scenario), sink, unused_columns(scenario))
         self.dispatcher = Dispatcher(self.env, scenario.units, SERVICE_PATHWAYS)
         self.pathway_cum = cumulative_shares(scenario.pathway_shares)
