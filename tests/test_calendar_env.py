@@ -1,6 +1,8 @@
-"""The two-tier event calendar processes events in exactly SimPy's order, so runs are the same to the bit."""
+"""The two-tier event calendar processes events in SimPy's order, so runs are the same to the bit."""
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import pytest
@@ -48,6 +50,98 @@ def _trace(environment: type[simpy.Environment], seed: int, until: float | None 
 @pytest.mark.parametrize("until", [None, 7.25, 30.1])
 def test_events_come_in_simpys_order(seed, until):
     assert _trace(CalendarEnvironment, seed, until) == _trace(simpy.Environment, seed, until)
+
+
+DELAYS = (0.0, 0.0, BUCKET_DAYS, 0.5, 1.0, 1e-12, BUCKET_DAYS - 1e-15, 0.1, 0.3, 7.0, 100.0)
+
+
+def _busy_trace(environment: type[simpy.Environment], seed: int, start: float) -> list[tuple]:
+    """What SimPy offers a model, at random: timeouts (ties on bucket bounds, weeks ahead), a resource,
+    a store, any-of and all-of conditions, events that succeed or fail long after they were made,
+    interrupts, processes started from within a step, a "never" timeout, and a run stopped and resumed
+    several times (at numbers on bucket bounds, and at an event). The order of all that happened."""
+    rng = random.Random(seed)
+    env = environment(initial_time=start)
+    resource, store = simpy.Resource(env, capacity=2), simpy.Store(env)
+    seen: list[tuple] = []
+    processes: list[simpy.Process] = []
+    shared = [env.event() for _ in range(6)]
+
+    def delay() -> float:
+        return rng.choice(DELAYS) if rng.random() < 0.7 else rng.expovariate(1 / 3)
+
+    def worker(name: int, hops: int):
+        for hop in range(hops):
+            draw = rng.random()
+            try:
+                if draw < 0.3:
+                    yield env.timeout(delay())
+                elif draw < 0.45:
+                    with resource.request() as request:
+                        yield request
+                        yield env.timeout(delay())
+                elif draw < 0.55:
+                    yield env.any_of([env.timeout(delay()), env.timeout(delay()), rng.choice(shared)])
+                elif draw < 0.62:
+                    yield env.all_of([env.timeout(delay()), env.timeout(0)])
+                elif draw < 0.7:
+                    event = rng.choice(shared)
+                    if not event.triggered:
+                        if rng.random() < 0.5:
+                            event.succeed(name)
+                        else:
+                            event.fail(ValueError(name))
+                            event.defused = True
+                elif draw < 0.78:
+                    victim = rng.choice(processes)
+                    if victim.is_alive and victim is not env.active_process:
+                        victim.interrupt(name)
+                    yield env.timeout(0)
+                elif draw < 0.85:
+                    processes.append(env.process(worker(1000 + len(processes), rng.randint(1, 3))))
+                elif draw < 0.92:
+                    yield store.put(name)
+                    yield store.get()
+                else:
+                    yield rng.choice(shared)
+            except ValueError:
+                seen.append(("failed", name, hop, env.now))
+            except simpy.Interrupt as interrupt:
+                seen.append(("interrupted", name, hop, interrupt.cause, env.now))
+            seen.append((name, hop, env.now))
+
+    for name in range(30):
+        processes.append(env.process(worker(name, rng.randint(1, 8))))
+    env.timeout(float("inf")).callbacks.append(lambda _: seen.append(("never", env.now)))
+
+    def run(until=None) -> None:  # a failure nobody waits for any more ends a run, as in SimPy: noted;
+        try:  # and so does a process waited for that waits for ever (a store, say)
+            env.run(until=until)
+        except (ValueError, RuntimeError) as error:
+            seen.append(("stopped by", type(error).__name__, str(error)[:20], env.now))
+
+    at = start
+    for _ in range(rng.randint(1, 5)):
+        at += rng.choice([BUCKET_DAYS, 0.5, 1.0, 0.3, 2.0])
+        if rng.random() < 0.3 and processes[0].is_alive:
+            run(processes[0])
+        elif at > env.now:
+            run(at)
+        seen.append(("stopped", env.now, env.peek()))
+    for _ in range(50):  # to the end (the "never" timeout), past any failure nobody handled
+        if any(step[0] == "never" for step in seen):
+            break
+        run()
+    seen.append(("end", env.now, env.peek()))
+    return seen
+
+
+@pytest.mark.parametrize("start", [0.0, 0.1, -3.3, 1e9 + 0.125, 2.0**51])
+def test_a_busy_model_runs_in_simpys_order(start):
+    for seed in range(25):
+        calendar = _busy_trace(CalendarEnvironment, seed, start)
+        assert len(calendar) > 60 and ("never", float("inf")) in calendar  # a model run to its end
+        assert calendar == _busy_trace(simpy.Environment, seed, start), seed
 
 
 def test_a_far_event_waits_in_its_bucket_and_the_clock_never_goes_back():

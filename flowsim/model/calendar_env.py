@@ -11,48 +11,62 @@ and most of its events are a quarter-day or more away, so each takes a bucket's 
 tandem network of 100 places ran 5-8 % slower, a default system of about 1,200 places took the same
 time). :func:`environment_for` therefore gives the calendar to systems of
 :data:`CALENDAR_MIN_PLACES` places or more (each occupied place holds a scheduled event), and
-SimPy's own environment to the others.
+SimPy's own environment to the others. (Measured with ``make bench`` and interleaved runs: see the
+Performance page of the documentation.)
 
-The events come out in exactly SimPy's order (time, then priority, then the order they were
-scheduled in: each keeps SimPy's own entry), so a run gives the same results to the bit
-(``tests/test_calendar_env.py``). The bucket width is a power of two, so that an event's bucket,
-``time // width``, is exact and agrees with the heap's bound.
+The events come out in SimPy's order (time, then priority, then the order they were scheduled in:
+each keeps SimPy's own entry), so a run gives the same results to the bit
+(``tests/test_calendar_env.py`` compares the two on random schedules of processes, resources,
+conditions, interrupts and failures). The bucket width is a power of two, so that an event's bucket,
+``time // width``, is exact and agrees with the heap's bound; an event at :data:`LAST_BUCKETED_DAY` or
+later (or at an infinite time, a "never" sentinel) is not bucketed but waits in the heap, after every
+bucket, as in SimPy. ``_queue`` holds the near events only: code that counts SimPy's queue would
+count those.
 """
 
 from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
-from typing import Any
 
 import simpy
 from simpy.core import EmptySchedule, Infinity, StopSimulation
 from simpy.events import NORMAL, EventPriority
 
-__all__ = ["BUCKET_DAYS", "CALENDAR_MIN_PLACES", "CalendarEnvironment", "environment_for"]
+__all__ = ["BUCKET_DAYS", "CALENDAR_MIN_PLACES", "LAST_BUCKETED_DAY", "CalendarEnvironment",
+           "environment_for"]
 
 BUCKET_DAYS = 0.25  # a power of two (exact bucket arithmetic); 0.125-1 day measured alike at scale
+# Bucket numbers up to 2**50 and their bounds are exact floats (a bound one bucket on must differ)
+LAST_BUCKETED_DAY = 2.0**48
 CALENDAR_MIN_PLACES = 10_000  # England's 49,000 places gain 10 %; a default system's 1,200 nothing
 
+_Entry = tuple[float, EventPriority, int, simpy.Event]  # SimPy's: time, priority, order scheduled, event
+
+
+def _bound_after(day: float) -> float:
+    """The end of the bucket that holds ``day``: every event before it belongs in the heap."""
+    return (day // BUCKET_DAYS + 1) * BUCKET_DAYS
 
 
 class CalendarEnvironment(simpy.Environment):
     """A :class:`simpy.Environment` whose far events wait in quarter-day buckets (see the module docstring).
 
-    Every event with a time before ``_bound`` is in the heap (``_queue``, as SimPy's); every later one
-    is in ``_far``, under its bucket's number, and ``_buckets`` is a heap of those numbers.
+    Every event with a time before ``_bound`` is in the heap (``_queue``, as SimPy's), and so is every
+    event at :data:`LAST_BUCKETED_DAY` or later; every other is in ``_far``, under its bucket's number,
+    and ``_buckets`` is a heap of those numbers.
     """
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
-        self._bound = (initial_time // BUCKET_DAYS + 1) * BUCKET_DAYS
-        self._far: dict[float, list[tuple[Any, ...]]] = {}
+        self._bound = _bound_after(initial_time)
+        self._far: dict[float, list[_Entry]] = {}
         self._buckets: list[float] = []
 
     def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0) -> None:
         """Schedule ``event`` with ``priority`` after ``delay``, as SimPy does (in its bucket if far)."""
         at = self._now + delay
         entry = (at, priority, next(self._eid), event)
-        if at < self._bound:
+        if at < self._bound or not at < LAST_BUCKETED_DAY:  # (not <: NaN and infinity too)
             heappush(self._queue, entry)
             return
         number = at // BUCKET_DAYS
@@ -65,11 +79,9 @@ class CalendarEnvironment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next scheduled event (infinity if there is none)."""
-        if self._queue:
-            return self._queue[0][0]
-        if self._buckets:
+        if self._buckets and (not self._queue or self._queue[0][0] >= self._bound):
             return min(self._far[self._buckets[0]])[0]
-        return Infinity
+        return self._queue[0][0] if self._queue else Infinity
 
     def step(self) -> None:
         """Process the next event, as :meth:`simpy.Environment.step` does.
@@ -79,16 +91,20 @@ class CalendarEnvironment(simpy.Environment):
         simpy.core.EmptySchedule
             If no event is scheduled.
         """
-        if not self._queue:
-            if not self._buckets:
-                raise EmptySchedule from None
-            number = heappop(self._buckets)  # the heap is empty: the next bucket holds the next events
-            queue = self._far.pop(number)
-            heapify(queue)
-            self._queue = queue
+        queue = self._queue
+        if self._buckets and (not queue or queue[0][0] >= self._bound):  # the next bucket's turn
+            number = heappop(self._buckets)
+            bucket = self._far.pop(number)
+            if queue:  # only events at LAST_BUCKETED_DAY or later: they stay behind the bucket's
+                bucket.extend(queue)
+            heapify(bucket)
+            self._queue = queue = bucket
             self._bound = (number + 1) * BUCKET_DAYS
-        self._now, _, _, event = heappop(self._queue)
-        callbacks, event.callbacks = event.callbacks, None  # as SimPy: no callback added meanwhile
+        if not queue:
+            raise EmptySchedule
+        self._now, _, _, event = heappop(queue)
+        # as SimPy: the event's callbacks are taken away before they run, so none is added meanwhile
+        callbacks, event.callbacks = event.callbacks, None
         try:
             for callback in callbacks:
                 callback(event)
