@@ -19,8 +19,8 @@ each keeps SimPy's own entry), so a run gives the same results to the bit
 (``tests/test_calendar_env.py`` compares the two on random schedules of processes, resources,
 conditions, interrupts and failures). The bucket width is a power of two, so that an event's bucket,
 ``time // width``, is exact and agrees with the heap's bound; an event at :data:`LAST_BUCKETED_DAY` or
-later (or at an infinite time, a "never" sentinel) is not bucketed but waits in the heap, after every
-bucket, as in SimPy. ``_queue`` holds the near events only: code that counts SimPy's queue would
+later (or at an infinite time, a "never" sentinel) is not bucketed but waits in a heap of its own,
+after every bucket. ``_queue`` holds the near events only: code that counts SimPy's queue would
 count those.
 """
 
@@ -51,9 +51,9 @@ def _bound_after(day: float) -> float:
 class CalendarEnvironment(simpy.Environment):
     """A :class:`simpy.Environment` whose far events wait in quarter-day buckets (see the module docstring).
 
-    Every event with a time before ``_bound`` is in the heap (``_queue``, as SimPy's), and so is every
-    event at :data:`LAST_BUCKETED_DAY` or later; every other is in ``_far``, under its bucket's number,
-    and ``_buckets`` is a heap of those numbers.
+    Every event with a time before ``_bound`` is in the heap (``_queue``, as SimPy's); every later one
+    before :data:`LAST_BUCKETED_DAY` is in ``_far``, under its bucket's number (``_buckets`` is a heap
+    of those numbers), and every one from then on in the heap ``_last``, which comes after them all.
     """
 
     def __init__(self, initial_time: float = 0) -> None:
@@ -61,13 +61,17 @@ class CalendarEnvironment(simpy.Environment):
         self._bound = _bound_after(initial_time)
         self._far: dict[float, list[_Entry]] = {}
         self._buckets: list[float] = []
+        self._last: list[_Entry] = []  # a heap of the events at LAST_BUCKETED_DAY or later, or never
 
     def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0) -> None:
         """Schedule ``event`` with ``priority`` after ``delay``, as SimPy does (in its bucket if far)."""
         at = self._now + delay
         entry = (at, priority, next(self._eid), event)
-        if at < self._bound or not at < LAST_BUCKETED_DAY:  # (not <: NaN and infinity too)
+        if at < self._bound:
             heappush(self._queue, entry)
+            return
+        if not at < LAST_BUCKETED_DAY:  # (not <: infinity, a "never" timeout, and NaN too)
+            heappush(self._last, entry)
             return
         number = at // BUCKET_DAYS
         bucket = self._far.get(number)
@@ -79,9 +83,11 @@ class CalendarEnvironment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next scheduled event (infinity if there is none)."""
-        if self._buckets and (not self._queue or self._queue[0][0] >= self._bound):
+        if self._queue:
+            return self._queue[0][0]
+        if self._buckets:
             return min(self._far[self._buckets[0]])[0]
-        return self._queue[0][0] if self._queue else Infinity
+        return self._last[0][0] if self._last else Infinity
 
     def step(self) -> None:
         """Process the next event, as :meth:`simpy.Environment.step` does.
@@ -92,16 +98,17 @@ class CalendarEnvironment(simpy.Environment):
             If no event is scheduled.
         """
         queue = self._queue
-        if self._buckets and (not queue or queue[0][0] >= self._bound):  # the next bucket's turn
-            number = heappop(self._buckets)
-            bucket = self._far.pop(number)
-            if queue:  # only events at LAST_BUCKETED_DAY or later: they stay behind the bucket's
-                bucket.extend(queue)
-            heapify(bucket)
-            self._queue = queue = bucket
-            self._bound = (number + 1) * BUCKET_DAYS
-        if not queue:
-            raise EmptySchedule
+        if not queue:  # the next bucket's turn; after the last one, the events from LAST_BUCKETED_DAY on
+            if self._buckets:
+                number = heappop(self._buckets)
+                queue = self._far.pop(number)
+                heapify(queue)
+                self._bound = (number + 1) * BUCKET_DAYS
+            elif self._last:
+                queue, self._last, self._bound = self._last, [], Infinity
+            else:
+                raise EmptySchedule
+            self._queue = queue
         self._now, _, _, event = heappop(queue)
         # as SimPy: the event's callbacks are taken away before they run, so none is added meanwhile
         callbacks, event.callbacks = event.callbacks, None
