@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from flowsim.measures.kpi_table import is_number
+
 __all__ = [
     "DTYPES",
     "arrays_table",
@@ -244,11 +246,6 @@ def arrays_table(columns: Mapping[str, np.ndarray]) -> Any:
     return table(arrays, {name: _array_dtype(name, values) for name, values in arrays.items()})
 
 
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float | np.integer | np.floating)
-            and not isinstance(value, bool | np.bool_))
-
-
 def _is_nan(value: Any) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
@@ -265,7 +262,7 @@ def _column_type(values: Sequence[Any]) -> str:
         return "str"
     if present and all(isinstance(v, bool | np.bool_) for v in present):
         return "bool" if len(present) == len(values) else "object"
-    if not all(_is_number(v) for v in known):
+    if not all(is_number(v) for v in known):
         return "object"
     if len(known) == len(values) and all(isinstance(v, np.generic) for v in known):
         # numpy numbers only (NaN among them): pandas keeps the widest of their widths

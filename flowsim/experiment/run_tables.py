@@ -124,6 +124,8 @@ def _tables(parts: list[dict[str, np.ndarray]], names: dict[str, tuple[str, ...]
     nctr, request = _joined(parts, "nctr_day"), _joined(parts, "admission_request_day")
     kept = order[(np.where(np.isnan(request), nctr, request) < scenario.horizon_days)[order]]
     del nctr, request
+    if len(parts) > 1 and kept.size > rows_per_table:  # several tables: the parts joined once, not per table
+        parts[:] = [{name: _joined(parts, name) for name in parts[0]}]
     dtypes = dict(_episodes_columns())
     for first in range(0, max(kept.size, 1), rows_per_table):
         last = first + rows_per_table >= kept.size

@@ -25,6 +25,7 @@ __all__ = [
     "ReplicationKpis",
     "confidence_interval",
     "group_means",
+    "is_number",
     "summary_rows",
 ]
 
@@ -158,7 +159,8 @@ def summary_rows(table: ReplicationKpis | pd.DataFrame, kpis: Sequence[str] | No
     return rows
 
 
-def _number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a Python or numpy number, not a boolean (pandas types booleans apart)."""
     return (isinstance(value, int | float | np.integer | np.floating)
             and not isinstance(value, bool | np.bool_))
 
@@ -171,7 +173,7 @@ def _averaged(values: Sequence[Any]) -> bool:
     known = [v for v in values if v is not None]
     if any(isinstance(v, bool | np.bool_) for v in known):
         return len(known) == len(values) and all(isinstance(v, bool | np.bool_) for v in known)
-    return bool(known) and all(_number(v) for v in known)
+    return bool(known) and all(is_number(v) for v in known)
 
 
 def group_means(rows: Sequence[Mapping[str, Any]], key: str, drop: Sequence[str] = ()
