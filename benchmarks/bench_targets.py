@@ -8,7 +8,9 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
   outputs written): user + system CPU seconds, median of three, at most 1.2 s. For information: the
   machine's speed now (the bare SimPy tandem model's fastest run) and the CPU over it, which compares
   runs made on days when the machine ran at different speeds; the start-up to a composed config
-  (``flowsim --cfg job``, without the run's pandas) and a one-line config error's whole process.
+  (``flowsim --cfg job``, without the run's pandas); where the run's CPU goes (three more runs, each
+  split into before its simulation, simulating and after it); and a one-line config error's whole
+  process.
 - **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
   at most 1.1 (flat).
 - **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two
@@ -51,14 +53,52 @@ SCALE_TO_ENGLAND = 40  # 10,000 / 250 NCTR episodes a day
 _MEASURED = """
 import atexit, json, resource, sys
 report = sys.argv.pop(1)
+phases = {}  # filled by _PHASES, when it runs too
 def _write():
     own = resource.getrusage(resource.RUSAGE_SELF)
     with open(report, "w") as out:
-        json.dump({"cpu_s": own.ru_utime + own.ru_stime, "peak_bytes": own.ru_maxrss * 1024}, out)
+        json.dump({"cpu_s": own.ru_utime + own.ru_stime, "peak_bytes": own.ru_maxrss * 1024, **phases}, out)
 atexit.register(_write)
+"""
+_FLOWSIM = """
 sys.argv[0] = "flowsim"
 from flowsim.cli.entry import flowsim  # as the console script runs it
 flowsim()
+"""
+# Between the two, for the phases of a run: the process's CPU (time.process_time, user + system since
+# it started) when its first simulation starts, and the CPU its simulations take. The runner's
+# simulate is wrapped as its module is first imported, so until then the process imports and
+# composes as a user's does; the phases are written at exit, after the files (atexit: last in, first out).
+_PHASES = """
+import importlib.abc, importlib.util, time
+simulations = {"first_start_s": None, "cpu_s": 0.0}
+class _WrapSimulate(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != "flowsim.experiment.runner":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+        def exec_module(module):
+            load(module)
+            simulate = module.simulate
+            def timed(*args, **kwargs):
+                start = time.process_time()
+                if simulations["first_start_s"] is None:
+                    simulations["first_start_s"] = start
+                try:
+                    return simulate(*args, **kwargs)
+                finally:
+                    simulations["cpu_s"] += time.process_time() - start
+            module.simulate = timed
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, _WrapSimulate())
+def _phases():
+    start, cpu = simulations["first_start_s"], simulations["cpu_s"]
+    if start is not None:
+        phases.update(before_s=start, simulating_s=cpu, after_s=time.process_time() - start - cpu)
+atexit.register(_phases)
 """
 
 
@@ -70,6 +110,8 @@ class Process:
     cpu_s: float
     peak_bytes: int
     folder: Path
+    # With phases: CPU seconds before the first simulation, simulating, and after the last
+    phases: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,15 +124,19 @@ class Row:
     met: bool | None  # None: measured for information only
 
 
-def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False, exit_code: int = 0) -> Process:
+def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False, exit_code: int = 0,
+                phases: bool = False) -> Process:
     """Run ``flowsim ARGS`` in a child process writing into ``folder``; measure it.
 
     ``exit_code`` is the one the run must end with (2: a config error, stopped before the run).
+    ``phases``: also split its CPU into before the first simulation, simulating and after the last
+    (of the main process; a run without a simulation there has none).
     """
     folder.mkdir(parents=True, exist_ok=True)
     report = folder.parent / f"{folder.name}.rusage.json"
     where = f"hydra.sweep.dir={folder}" if multirun else f"hydra.run.dir={folder}"
-    command = [sys.executable, "-c", _MEASURED, str(report), *(["-m"] if multirun else []), *args, where,
+    script = _MEASURED + (_PHASES if phases else "") + _FLOWSIM
+    command = [sys.executable, "-c", script, str(report), *(["-m"] if multirun else []), *args, where,
                "outputs.summary=false"]
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -99,7 +145,8 @@ def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False, exit_
         raise RuntimeError(f"flowsim {' '.join(args)} exited {done.returncode}, not {exit_code}: "
                            f"{done.stderr}")
     usage = json.loads(report.read_text())
-    return Process(wall, usage["cpu_s"], int(usage["peak_bytes"]), folder)
+    split = {name: usage[name] for name in ("before_s", "simulating_s", "after_s") if name in usage}
+    return Process(wall, usage["cpu_s"], int(usage["peak_bytes"]), folder, split or None)
 
 
 def _episodes(folder: Path) -> float:
@@ -161,6 +208,21 @@ def _scaling_row(short: Sequence[str], replications: int) -> Row:
                f"{2 * alone / together:.2f}x", "", None)
 
 
+_PHASE_NAMES = {"before_s": "  the default run's CPU before its simulation (start-up, Hydra, checks)",
+                "simulating_s": "  ... simulating (one year after warm-up)",
+                "after_s": "  ... after it (measures, writing the files)"}
+
+
+def _phase_rows(short: Sequence[str], work: Path) -> list[Row]:
+    """Where the default run's CPU goes: the median of three further runs, each split into before its
+    simulation, simulating and after (:data:`_PHASES`); not the runs measured for the target."""
+    split = [run_flowsim(short, work / f"phases_{i}", phases=True).phases for i in range(3)]
+    if any(phases is None for phases in split):
+        raise RuntimeError("a default run measured for its phases did not simulate in its own process")
+    return [Row(label, f"{statistics.median(p[name] for p in split if p):.2f} s", "", None)
+            for name, label in _PHASE_NAMES.items()]
+
+
 def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     """Every target, measured into ``work``; and the profile text."""
     rows: list[Row] = []
@@ -193,6 +255,7 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     imports = [run_flowsim(["--cfg", "job"], work / f"imports_{i}") for i in range(3)]
     rows.append(Row("  of which start-up to a composed config (flowsim --cfg job)",
                     f"{statistics.median(r.cpu_s for r in imports):.2f} s", "", None))
+    rows.extend(_phase_rows(short, work))
     errors = [run_flowsim(["services.ic_beds.capacity=-1"], work / f"error_{i}", exit_code=2)
               for i in range(3)]
     rows.append(Row("a one-line config error, whole process CPU",

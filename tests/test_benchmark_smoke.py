@@ -90,3 +90,25 @@ def test_the_targets_table_says_met_or_not(targets) -> None:
             targets.Row("c", "1.0 s", "", None)]
     lines = targets.format_rows(rows).splitlines()
     assert lines[2].endswith("met") and lines[3].endswith("NOT MET") and lines[4].rstrip().endswith("1.0 s")
+
+
+def test_the_targets_bench_splits_a_run_s_cpu_into_its_phases(targets, tmp_path) -> None:
+    short = ["scenario=quick", "run.horizon_days=90", "run.warm_up_days=30"]
+    measured = targets.run_flowsim(short, tmp_path / "run", phases=True)
+    phases = measured.phases
+    assert set(phases) == {"before_s", "simulating_s", "after_s"}
+    # the three parts are the process's CPU, each part of it
+    assert sum(phases.values()) == pytest.approx(measured.cpu_s, abs=0.002)
+    assert phases["before_s"] > 0.1 and phases["simulating_s"] > 0.01 and phases["after_s"] > 0.005
+    assert (tmp_path / "run" / "metrics.json").is_file()  # the run itself is the same
+    assert targets.run_flowsim(short, tmp_path / "plain").phases is None  # only when asked
+
+
+def test_the_phases_need_a_simulation_in_the_measured_process(targets, tmp_path, monkeypatch) -> None:
+    # replications in forked workers: the main process never simulates, so it has no phases to report
+    forked = ["scenario=quick", "run.horizon_days=60", "run.warm_up_days=10", "replications=2", "n_jobs=2"]
+    assert targets.run_flowsim(forked, tmp_path / "workers", phases=True).phases is None
+    unsplit = targets.Process(1.0, 1.0, 1, tmp_path)
+    monkeypatch.setattr(targets, "run_flowsim", lambda *args, **kwargs: unsplit)
+    with pytest.raises(RuntimeError, match="did not simulate"):
+        targets._phase_rows([], tmp_path)
