@@ -348,7 +348,7 @@ def days_to_timestamps(start: dt.date, days: np.ndarray) -> np.ndarray:
     ns = whole * _NS_PER_DAY + (fraction * _NS_PER_DAY).astype(np.int64)
     start_us = np.datetime64(dt.datetime(start.year, start.month, start.day), "us")
     out = start_us + np.floor_divide(ns, 1000).astype("timedelta64[us]")
-    out[missing] = np.datetime64("NaT")
+    out[missing] = np.datetime64("NaT", "us")  # with its unit: numpy 2.5 deprecates a NaT without one
     return out
 
 
