@@ -7,10 +7,11 @@ import textwrap
 
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from flowsim.calibration.example import shipped_extract_csv, synthetic_extract, write_synthetic_extract
 from flowsim.calibration.extract import extract_from_text, read_extract
-from flowsim.calibration.extract_checks import OPTIONAL, REQUIRED
+from flowsim.calibration.extract_checks import OPTIONAL, REQUIRED, unit_key
 from flowsim.model.errors import ConfigError
 
 HEADER = ("episode_id,patient_id,nctr_datetime,acute_discharge_datetime,pathway,unit,unit_start_datetime,"
@@ -119,3 +120,13 @@ def test_dates_may_be_given_with_a_space_and_seconds():
         """)
     stays = extract_from_text(text, "space.csv").stays()
     assert stays["los_days"].tolist() == [2.5]
+
+
+@pytest.mark.parametrize("name", ["No", "null", "Yes", "off", "ON", "true", "False", "y", "N", "1", "2e3",
+                                  "IC Beds (North)", "Nope", "nothing"])
+def test_a_unit_key_reads_back_as_its_text_in_yaml(name):
+    # "No" became the key no, which YAML 1.1 (PyYAML, OmegaConf) reads as False (found by a QA pass)
+    key = unit_key(name)
+    assert list(OmegaConf.create(f"{key}: 1")) == [key]
+    assert key == {"IC Beds (North)": "ic_beds_north", "Nope": "nope", "nothing": "nothing"}.get(
+        name, f"unit_{name.lower()}")

@@ -201,6 +201,16 @@ def test_a_fitted_system_of_a_scenario_runs_what_was_fitted_with_system_alone(tm
      "parameters: [{name: [a], scale: [a.b], bounds: [1, 2]}]", "parameters[0].name"),
     ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nparameters: [a]", "parameters[0]"),
     ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\nreplications: 100000000", "replications"),
+    # ignored or taken without a word (found by a QA pass): typos inside a target or parameter, infinity
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}, wieght: 0.25}]", "targets[0].wieght"),
+    ("targets: [{kpi: nctr_census_month_profile, value: 1, tolerance: {absolute: 0.1}}]", "targets[0].value"),
+    ("targets: [{kpi: x, value: .inf, tolerance: {relative: 0.1}}]", "targets[0].value"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
+     "parameters: [{name: a, set: [a.b], bounds: [1, 2], strat: 1.2}]", "parameters[0].strat"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
+     "parameters: [{name: a, set: [a.b], bounds: [0.8, .inf]}]", "parameters[0].bounds[1]"),
+    ("targets: [{kpi: x, value: 1, tolerance: {relative: 0.1}}]\n"
+     "parameters: [{name: a, set: {a.b: -.inf}, bounds: [0.8, 2]}]", "parameters[0].set.a.b"),
 ])
 def test_a_wrong_targets_file_is_named(tmp_path, body, field):
     with pytest.raises(ConfigError) as error:
@@ -209,6 +219,12 @@ def test_a_wrong_targets_file_is_named(tmp_path, body, field):
 
 
 @pytest.mark.parametrize(("body", "line"), [
+    ("parameters: [{name: a, set: [a.b], bounds: [1, 2], strat: 1.2}]", "parameters[0].strat: is not a key "
+     "of a parameter; fix: did you mean start? (use bounds, name, scale, set, set_log, start)"),
+    ("parameters: [{name: a, set: [a.b], bounds: [0.8, .inf]}]", "parameters[0].bounds[1]: must be a finite "
+     "number, got inf; fix: give a number"),
+    ("seeds: 3", "seeds: is not a key of a targets file; fix: did you mean seed? (use overrides, parameters, "
+     "replications, seed, targets)"),
     ("replications: 0", "replications: must be >= 1, got 0; fix: set replications to a whole number >= 1"),
     ("seed: -3", "seed: must be >= 0, got -3; fix: set seed to a whole number >= 0"),
     ("replications: 2.5", "replications: must be a whole number >= 1, got 2.5; fix: set replications to a "

@@ -68,6 +68,11 @@ BAD = [
     ("a row too short", [*GOOD[:1], "e9,p9,2025-04-01"], 3, "(row)", "has 3 values but the header has 10"),
     ("semicolons", (HEADER + "\n" + "\n".join(GOOD) + "\n").replace(",", ";"), 1, "(header)",
      "separates its columns with ';', not commas; fix: save the file as comma-separated CSV"),
+    # the last copy won: a blank second readmitted_30d gave "Readmitted none in the extract" (found by QA)
+    ("a column named twice", HEADER + ",readmitted_30d\n" + "\n".join(r + "," for r in GOOD), 1, "(header)",
+     "names the column readmitted_30d twice; fix: keep one column of each name"),
+    ("the unit named twice", HEADER + ",unit\n" + "\n".join(r + ",Other" for r in GOOD), 1, "(header)",
+     "names the column unit twice"),
 ]
 
 
@@ -240,6 +245,9 @@ def test_fit_checks_its_output_folder_before_fitting(tmp_path, capsys, where):
     (["--start", "1900-01-01"], "--start: 1900-01-01 is out of range (run.start_date: "),
     (["--seed", "-1"], "--seed: must be from 0 to "),
     (["--start", "20250401"], "--start: '20250401' is not a date; fix: write it as YYYY-MM-DD"),
+    (["--scale", "inf"], "--scale: must be a finite number > 0, got inf; fix: give e.g. 0.1"),  # were
+    (["--scale", "1e308"], "--scale: 1e+308 is out of range (services.p1_reablement.capacity: 453 x 1e+308 "
+                           "is not a finite number); fix: give a smaller scale"),  # OverflowErrors
     (["--scale", "1e-6", "--days", "30"], "--scale: 1e-06 of the default system gives no NCTR episode in 30 "
                                           "days; fix: give a larger --scale"),
 ])
@@ -309,3 +317,45 @@ def test_whole_numbers_written_as_decimals_are_taken_as_flowsim_takes_them():
     targets = build_parser().parse_args(["targets", "t.yaml", "--max-evaluations", "12.0",
                                          "--check-replications", "2e1", "--n-jobs", "2.0"])
     assert (targets.max_evaluations, targets.check_replications, targets.n_jobs) == (12, 20, 2)
+
+
+def test_columns_flowsim_does_not_read_may_repeat(tmp_path, capsys):
+    # extra columns are ignored, so two of the same name (or two blank names of a spreadsheet) are too
+    text = HEADER + ",note,note,,\n" + "\n".join(r + ",a,b,," for r in GOOD) + "\n"
+    code, _, err = _run(["fit", str(_write(tmp_path, text, "extra.csv")), "--output", str(tmp_path / "o")],
+                        capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("name", ["No", "null", "yes", "OFF", "True", "1"])
+def test_a_unit_named_as_yaml_reads_a_boolean_or_null_is_fitted(tmp_path, capsys, name):
+    """A unit named No was written as the key no, which YAML reads as False: the check of the written
+    system failed after system/fitted.yaml, fits.csv and estimates.csv were written (found by QA)."""
+    from flowsim.calibration.outputs import check_system
+
+    output = tmp_path / "cal"
+    path = _write(tmp_path, [row.replace("IC beds", name) for row in GOOD], "units.csv")
+    code, out, err = _run(["fit", str(path), "--output", str(output)], capsys)
+    key = f"unit_{name.lower()}"  # as a name starting with a digit already was
+    assert code == 0 and err == "", err
+    assert f"\n{key} " in out and f"\n  {key}:\n" in (output / "system" / "fitted.yaml").read_text()
+    assert check_system(output, "fitted").unit(key).pathways == ("P2",)
+
+
+def test_a_fitted_system_that_fails_its_check_writes_nothing(tmp_path, capsys, monkeypatch):
+    from flowsim.calibration import outputs
+
+    def broken(fit, base=None):  # a system file flowsim would refuse
+        return text_of(fit).replace("  rate_per_day: ", "  rate_per_day: -")
+
+    text_of = outputs.system_yaml
+    monkeypatch.setattr(outputs, "system_yaml", broken)
+    output = tmp_path / "cal"
+    line = _one_line(["fit", str(_write(tmp_path, GOOD, "good.csv")), "--output", str(output)], capsys)
+    assert not [p for p in output.rglob("*") if p.is_file()]  # were system/fitted.yaml and both tables
+    system = output / "system" / "fitted.yaml"
+    assert line.startswith(f"flowsim-calibrate: error: {system}: the fitted system is not valid: "
+                           "arrivals.rate_per_day: must be >= 0"), line
+    assert line.count("; fix: ") == 1
+    assert line.endswith("; fix: nothing was written; correct the extract where the message points (if it "
+                         "points at nothing of yours, report it: a fit should give a valid system)")

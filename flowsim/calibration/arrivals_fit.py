@@ -14,6 +14,10 @@ is then the mean over the months the extract covers. The rate is the mean of the
 the weekday means) so that a year with extra Mondays or Januarys does not tilt it. Confidence
 intervals use each group's own day-to-day variance, so they widen for over-dispersed (non-Poisson)
 counts, and are conservative where the other profile varies within a group.
+
+An extract date over :data:`QUIET_DAYS` after the latest NCTR date gets a note: those days count as
+days without a single arrival (one over half a year after it is refused with the extract, see
+:mod:`~flowsim.calibration.extract_dates`).
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from flowsim.calibration.estimate import Z95, Estimate, ratio_to_mean
 from flowsim.calibration.extract import Extract
 from flowsim.model.errors import ConfigError
 
-__all__ = ["MIN_DAYS_PER_MONTH", "ArrivalFit", "daily_counts", "fit_arrivals"]
+__all__ = ["MIN_DAYS_PER_MONTH", "QUIET_DAYS", "ArrivalFit", "daily_counts", "fit_arrivals"]
 
 # Under this many of each weekday, the day-of-week multipliers come with a note that they are rough.
 FEW_WEEKS = 4
 # A calendar month counts as covered with at least this many whole days in the extract.
 MIN_DAYS_PER_MONTH = 28
+# More days than this from the latest NCTR date to the extract date, and the fit notes that they count
+# as days without arrivals: an extract holds every episode up to when it was taken.
+QUIET_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,14 @@ def fit_arrivals(extract: Extract) -> ArrivalFit:
     dates = pd.date_range(first, periods=days, freq="D")
     weekday, month = dates.day_of_week.to_numpy(), dates.month.to_numpy()
     notes = []
+    nctr = extract.episodes["nctr_datetime"]
+    quiet = (pd.Timestamp(extract.extract_date) - nctr.max()) / pd.Timedelta(days=1)
+    if quiet > QUIET_DAYS:  # an --extract-date later than the extract was taken would lower the rate
+        line = int(extract.episodes.loc[nctr.idxmax(), "line"])
+        notes.append(f"no NCTR episode in the {quiet:.0f} days from the latest NCTR date "
+                     f"({nctr.max():%Y-%m-%d %H:%M}, line {line}) to the extract date: they are counted as "
+                     "days without arrivals, so if the extract was taken earlier, give that as "
+                     "--extract-date")
     by_weekday = [counts[weekday == d] for d in range(7)]
     weekly = min((x.size for x in by_weekday), default=0) >= 2
     by_month = [counts[month == m] for m in range(1, 13)]

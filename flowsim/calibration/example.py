@@ -15,6 +15,7 @@ stay, so that outcome's share is moved to ``home``; and dates are rounded to the
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,16 +80,19 @@ def example_config(days: int = 365, seed: int = 1, scale: float = 0.1, start: dt
     if days < 1:
         raise ConfigError("--days", f"must be at least 1, got {days}",
                           "give the extract's length in days, e.g. 365")
-    if not scale > 0:
-        raise ConfigError("--scale", f"must be > 0, got {scale:g}",
+    if not (scale > 0 and math.isfinite(scale)):  # nan and inf: no rounding of a capacity to a count
+        raise ConfigError("--scale", f"must be a finite number > 0, got {scale:g}",
                           "give e.g. 0.1 for a tenth of the default")
     if not 0 <= seed <= MAX_SEED:
         raise ConfigError("--seed", f"must be from 0 to {MAX_SEED:,}, got {seed}", "give e.g. 1")
     cfg = load_config([*overrides, f"seed={seed}"])
     build_scenario(cfg)  # the system as given (with the overrides): what fails after is the options'
     cfg.arrivals.rate_per_day = float(cfg.arrivals.rate_per_day) * scale
-    for unit in cfg.services.values():
+    for key, unit in cfg.services.items():
         capacity = int(unit.capacity)
+        if not math.isfinite(capacity * scale):  # 1e308 x 400 beds: no whole number of places
+            raise ConfigError("--scale", f"{scale:g} is out of range (services.{key}.capacity: {capacity:,} "
+                              f"x {scale:g} is not a finite number)", "give a smaller scale, e.g. 0.1")
         unit.capacity = max(round(capacity * scale), 1) if capacity > 0 else 0
     warm_up = float(cfg.run.warm_up_days)
     cfg.run.start_date = (start - dt.timedelta(days=warm_up)).isoformat()

@@ -32,7 +32,8 @@ is_synthetic                no       true in extracts made by ``flowsim-calibrat
 
 The *extract date* is when the extract was taken (``--extract-date``; default the latest moment in
 the file, a date-only value counting to the end of its day). Stays with no end by then are open
-(right-censored). The extract is taken to hold every NCTR episode from its first NCTR date on. An
+(right-censored). The extract is taken to hold every NCTR episode from its first NCTR date on, so a
+date far outside that period is refused (:mod:`~flowsim.calibration.extract_dates`). An
 episode counts as a readmission (not a new arrival) when its ``is_readmission`` is 1 or, where that is
 blank or absent, when the same patient's previous episode in the file has ``readmitted_30d`` = 1
 (readmissions of patients whose earlier episode is before the extract then count as new arrivals).

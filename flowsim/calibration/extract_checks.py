@@ -5,12 +5,14 @@ one line. By default the first problem stops the check (a :class:`~flowsim.model
 which the command line prints as one line with exit code 2); with ``report=True`` every problem in
 every row is collected and raised together as an :class:`ExtractError`.
 
-The checks: required columns present; each row has as many values as the header; ids present and
-episode ids unique; dates parse (ISO ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]``, no time zone); a
-known pathway (P0-P3) and after-P2 outcome; 0/1 readmission flags; a service stay only on P1-P3 and
-onward care only after P2; and time running forwards: acute discharge and unit start not before
-NCTR, a stay not ending before it starts, onward care not before the unit stay ends, nothing after the
-extract date. The schema itself is described in :mod:`flowsim.calibration.extract`.
+The checks: required columns present and no column read named twice; each row has as many values as
+the header; ids present and episode ids unique; dates parse (ISO ``YYYY-MM-DD`` or
+``YYYY-MM-DDTHH:MM[:SS]``, no time zone) and are not far outside the extract's period
+(:mod:`~flowsim.calibration.extract_dates`); a known pathway (P0-P3) and after-P2 outcome; 0/1
+readmission flags; a service stay only on P1-P3 and onward care only after P2; and time running
+forwards: acute discharge and unit start not before NCTR, a stay not ending before it starts, onward
+care not before the unit stay ends, nothing after the extract date. The schema itself is described in
+:mod:`flowsim.calibration.extract`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flowsim.calibration.extract_dates import check_extract_date, check_far_dates, far_fix, in_calendar
 from flowsim.model.errors import ConfigError
 from flowsim.model.scenario import AFTER_P2_OUTCOMES, PATHWAYS
 
@@ -39,6 +42,9 @@ DATETIME_COLUMNS = ("nctr_datetime", "acute_discharge_datetime", "unit_start_dat
 _DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?")
 _DATE_FIX = "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time, no time zone)"
+# Lower-case keys YAML 1.1 reads as booleans or null (y and n too: PyYAML reads them as text, but the
+# specification, and other readers of a system file, do not).
+_YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "y", "n", "null"})
 _FLAGS = {"0": 0.0, "1": 1.0, "false": 0.0, "true": 1.0}
 _DOCS = "see docs/how-to/calibrate.md"
 
@@ -84,9 +90,14 @@ def parse_time(text: str) -> tuple[dt.datetime, bool]:
 
 
 def unit_key(name: str) -> str:
-    """The config key of a unit named ``name`` in the extract: lower case, ``_`` between words."""
+    """The config key of a unit named ``name`` in the extract: lower case, ``_`` between words.
+
+    A key YAML would read as something other than its text gets ``unit_`` in front: one starting with
+    a digit (``1``, ``2e3``: numbers) and the words YAML 1.1 reads as true, false or null (``No`` would
+    be the key False in the written system file).
+    """
     key = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
-    return f"unit_{key}" if key[:1].isdigit() else key
+    return f"unit_{key}" if key[:1].isdigit() or key in _YAML_WORDS else key
 
 
 class _Checker:
@@ -112,6 +123,11 @@ def _rows(text: str, checker: _Checker) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader, [])]
+        read = set(REQUIRED + OPTIONAL)  # a repeat of another column is ignored with it
+        repeated = next((c for i, c in enumerate(header) if c in read and c in header[:i]), None)
+        if repeated is not None:  # the last copy would win, blank or not: neither is taken
+            checker.add(1, "(header)", f"names the column {repeated} twice", "keep one column of each name")
+            return
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             other = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]), None)
@@ -159,6 +175,9 @@ class _Row:
             value, date_only = parse_time(text)
         except ValueError:
             self.checker.add(self.line, column, f"{text!r} is not a date", _DATE_FIX)
+            return None
+        if not in_calendar(value):  # 9999-12-31 and the like: no date arithmetic, and no real date
+            self.checker.add(self.line, column, f"{text} is outside the years 1900 to 2100", far_fix(column))
             return None
         if date_only:
             self.parsed["date_only"].add(column)
@@ -314,10 +333,13 @@ def check_rows(text: str, source: str, extract_date: dt.datetime | None = None,
         row = _Row(line, values, checker)
         _check_row(row, first_line, unit_names)
         rows.append(row.parsed)
+    span, refused = check_far_dates(rows, DATETIME_COLUMNS[1:], checker.add)
+    if extract_date is not None and span is not None and not checker.problems:
+        check_extract_date(extract_date, span, source)  # --report lists the rows' problems first
     end = extract_date or _latest(rows) or dt.datetime(1970, 1, 1)
     for p in rows:
         for column in DATETIME_COLUMNS:
-            if p.get(column) is not None and p[column] > end:
+            if p.get(column) is not None and p[column] > end and (p["line"], column) not in refused:
                 checker.add(p["line"], column, f"{p[column].isoformat(sep=' ', timespec='minutes')} is after "
                             f"the extract date {end.isoformat(sep=' ', timespec='minutes')}",
                             "give --extract-date on or after the latest date in the file, or correct it")

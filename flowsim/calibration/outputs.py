@@ -3,13 +3,15 @@
 In the output folder: ``system/NAME.yaml`` (:mod:`~flowsim.calibration.system_config`), ``fits.csv``
 (every length-of-stay fit of every unit: parameters with CIs, log-likelihood, AIC, ΔAIC, the
 Kaplan–Meier KS distance, stays and open stays) and ``estimates.csv`` (every other estimate with its
-95 % CI). The figure sheet is drawn by :mod:`flowsim.reporting.fit_plots`. Before it is reported, the
-written config is composed and validated as ``flowsim`` would (:func:`check_system`).
+95 % CI). The figure sheet is drawn by :mod:`flowsim.reporting.fit_plots`. Before anything is
+written, the system config is composed and validated as ``flowsim`` would (:func:`checked_system`),
+so that a fit whose system would not run leaves no file behind.
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +23,8 @@ from flowsim.model.availability import MONTHS, WEEKDAYS
 from flowsim.model.compose import load_config
 from flowsim.model.scenario import Scenario, build_scenario
 
-__all__ = ["FITS_COLUMNS", "check_system", "estimates_table", "fits_table", "format_fit_summary",
-           "write_outputs"]
+__all__ = ["FITS_COLUMNS", "check_system", "checked_system", "estimates_table", "fits_table",
+           "format_fit_summary", "write_outputs"]
 
 
 # The columns of fits.csv, in order (an extract without unit stays gets them as a header alone).
@@ -90,8 +92,40 @@ def check_system(directory: str | Path, name: str) -> Scenario:
     return build_scenario(load_config([search, f"system={name}"]))
 
 
-def write_outputs(fit: ExtractFit, directory: str | Path, name: str = "fitted") -> dict[str, Path]:
+def checked_system(fit: ExtractFit, name: str = "fitted") -> str:
+    """The system config text of ``fit``, checked by :func:`check_system` before it is written anywhere.
+
+    It is composed from a temporary folder as ``system/NAME.yaml``, so that a system that would not
+    run leaves no file behind (beside tables that describe it).
+
+    Raises
+    ------
+    flowsim.model.errors.ConfigError
+        (or an OmegaConf or Hydra error) If the text is not a valid flowsim system.
+    """
+    text = system_yaml(fit)
+    with tempfile.TemporaryDirectory(prefix="flowsim-fit-") as folder:
+        (Path(folder) / "system").mkdir()
+        (Path(folder) / "system" / f"{name}.yaml").write_text(text, encoding="utf-8")
+        check_system(folder, name)
+    return text
+
+
+def write_outputs(fit: ExtractFit, directory: str | Path, name: str = "fitted", system_text: str | None = None
+                  ) -> dict[str, Path]:
     """Write ``system/NAME.yaml``, ``fits.csv`` and ``estimates.csv`` into ``directory``.
+
+    Parameters
+    ----------
+    fit : ExtractFit
+        The fit.
+    directory : str or Path
+        The output folder (created if needed).
+    name : str
+        The system file's name, without ``.yaml``.
+    system_text : str, optional
+        The system file's text, if already made (by :func:`checked_system`); default
+        :func:`~flowsim.calibration.system_config.system_yaml` of ``fit``.
 
     Returns
     -------
@@ -102,7 +136,7 @@ def write_outputs(fit: ExtractFit, directory: str | Path, name: str = "fitted") 
     (out / "system").mkdir(parents=True, exist_ok=True)
     paths = {"system": out / "system" / f"{name}.yaml", "fits": out / "fits.csv",
              "estimates": out / "estimates.csv"}
-    paths["system"].write_text(system_yaml(fit), encoding="utf-8")
+    paths["system"].write_text(system_yaml(fit) if system_text is None else system_text, encoding="utf-8")
     fits_table(fit).to_csv(paths["fits"], index=False)
     estimates_table(fit).to_csv(paths["estimates"], index=False)
     return paths

@@ -24,11 +24,14 @@ A targets file is YAML::
 A ``*`` in a path stands for every key of that mapping in the base config (``services.*``); a number
 stands for a list position (``month_capacity_factors.0`` is January). A parameter without ``start``
 starts from the base config's value. ``nctr_census_month_profile`` takes ``values`` (12, January
-first): the mean midnight census of each calendar month over the mean of all months.
+first): the mean midnight census of each calendar month over the mean of all months. An unknown key
+at any level (a target takes kpi, value or values, tolerance, source and weight; a parameter name,
+set, set_log or scale, bounds and start) and a number that is not finite (``.inf``) are refused.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,7 @@ from typing import Any
 from flowsim.model.bounds import MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
+from flowsim.model.strict import closest
 from flowsim.model.validate import whole_number
 
 __all__ = ["MONTH_PROFILE", "Parameter", "Target", "TargetSpec", "load_target_spec"]
@@ -44,6 +48,8 @@ __all__ = ["MONTH_PROFILE", "Parameter", "Target", "TargetSpec", "load_target_sp
 MONTH_PROFILE = "nctr_census_month_profile"
 _TOP = {"overrides", "seed", "replications", "targets", "parameters"}
 _ACTIONS = ("set", "set_log", "scale")
+_TARGET = {"kpi", "value", "tolerance", "source", "weight"}  # the month profile: values, not value
+_PARAMETER = {"name", *_ACTIONS, "bounds", "start"}
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,22 @@ class TargetSpec:
     parameters: tuple[Parameter, ...]
 
 
+def _check_keys(entry: Mapping[str, Any], allowed: set[str], field: str, what: str) -> None:
+    """Refuse the first unknown key of ``entry`` (``field``'s; the top level's when blank): a typo such as
+    ``wieght`` would be ignored, its default used without a word."""
+    unknown = sorted(str(k) for k in set(entry) - allowed)
+    if unknown:
+        guess = closest(unknown[0], sorted(allowed))
+        fix = f"use {', '.join(sorted(allowed))}"
+        raise ConfigError(f"{field}.{unknown[0]}" if field else unknown[0], f"is not a key of {what}",
+                          f"did you mean {guess}? ({fix})" if guess else fix)
+
+
 def _number(value: Any, field: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise ConfigError(field, f"must be a number, got {value!r}", "give a number")
+    if isinstance(value, float) and math.isinf(value):  # .inf: a bound or band nothing can be beyond
+        raise ConfigError(field, f"must be a finite number, got {value!r}", "give a number")
     if positive and value <= 0:
         raise ConfigError(field, f"must be above 0, got {value!r}", "give a positive number")
     return float(value)
@@ -123,9 +142,11 @@ def _target(entry: Any, field: str) -> Target:
         raise ConfigError(field, f"must be a mapping with kpi, value and tolerance, got {entry!r}",
                           "write e.g. {kpi: same_day_share, value: 0.86, tolerance: {absolute: 0.02}}")
     kpi = entry.get("kpi")
+    profile = kpi == MONTH_PROFILE
+    _check_keys(entry, (_TARGET - {"value"}) | {"values"} if profile else _TARGET, field, "a target")
     if not isinstance(kpi, str) or not kpi:
         raise ConfigError(f"{field}.kpi", "is missing", "name a KPI of metrics.json")
-    if kpi == MONTH_PROFILE:
+    if profile:
         values = entry.get("values")
         if not isinstance(values, list) or len(values) != 12:
             raise ConfigError(f"{field}.values", f"{MONTH_PROFILE} needs 12 values, January first",
@@ -144,6 +165,7 @@ def _parameter(entry: Any, field: str) -> Parameter:
         raise ConfigError(field, f"must be a mapping with name, bounds and set, set_log or scale, got "
                           f"{entry!r}", "write e.g. {name: capacity_headroom, scale: [services.*.capacity], "
                           "bounds: [0.8, 1.5]}")
+    _check_keys(entry, _PARAMETER, field, "a parameter")
     if entry.get("name") is None:
         raise ConfigError(f"{field}.name", "is missing", "give each parameter a name")
     if not isinstance(entry["name"], str) or not entry["name"]:
@@ -202,9 +224,7 @@ def load_target_spec(path: str | Path) -> TargetSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(str(path), "must be a mapping with targets and parameters",
                           "see flowsim-calibrate targets --help")
-    unknown = sorted(set(raw) - _TOP)
-    if unknown:
-        raise ConfigError(unknown[0], "is not a key of a targets file", f"use {', '.join(sorted(_TOP))}")
+    _check_keys(raw, _TOP, "", "a targets file")
     targets = raw.get("targets") or []
     if not isinstance(targets, list) or not targets:
         raise ConfigError("targets", "is missing or empty", "list the aggregates the model must reproduce")

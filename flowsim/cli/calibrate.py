@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowsim.calibration.extract_checks import ExtractError, parse_time
+from flowsim.calibration.extract_dates import in_calendar
 from flowsim.cli import calibrate_targets as targets
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.output_path import check_output_file, check_output_folder
@@ -59,6 +60,9 @@ def _moment(text: str, option: str) -> dt.datetime:
     except ValueError:
         raise ConfigError(option, f"{text!r} is not a date",
                           "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if not in_calendar(value):  # 9999-12-31: a day later is past any date Python has
+        raise ConfigError(option, f"{text} is outside the years 1900 to 2100",
+                          "give the date the extract was taken, e.g. 2026-03-31")
     return value + dt.timedelta(days=1) if date_only else value
 
 
@@ -88,16 +92,22 @@ def _fit(args: argparse.Namespace) -> None:
     extract_date = _moment(args.extract_date, "--extract-date") if args.extract_date else None
     extract = read_extract(args.extract, extract_date, report=args.report)
     from flowsim.calibration.fit import fit_extract
-    from flowsim.calibration.outputs import check_system, format_fit_summary, write_outputs
+    from flowsim.calibration.outputs import checked_system, format_fit_summary, write_outputs
 
     out = check_output_folder(args.output, "--output")  # once the extract is good, before the fit
     fit = fit_extract(extract)
-    paths = write_outputs(fit, out, args.name)
-    try:
-        check_system(out, args.name)
-    except ConfigError as error:
-        raise ConfigError(str(paths["system"]), f"the fitted system is not valid: {error}",
-                          "fill in what the extract lacks in that file, then check it with flowsim") from None
+    try:  # before anything is written: no system file that would not run, no tables beside it
+        system = checked_system(fit, args.name)
+    except Exception as error:  # a ConfigError, or OmegaConf's or Hydra's own; a bug is re-raised
+        line = describe_error(error)
+        if line is None:
+            raise
+        what = line.split("; fix: ")[0]  # its own fix is for a file written by hand
+        raise ConfigError(str(out / "system" / f"{args.name}.yaml"),
+                          f"the fitted system is not valid: {what}",
+                          "nothing was written; correct the extract where the message points (if it points "
+                          "at nothing of yours, report it: a fit should give a valid system)") from None
+    paths = write_outputs(fit, out, args.name, system)
     from flowsim.reporting.fit_plots import fit_sheet  # matplotlib only once the fit is done
 
     paths["figure"] = out / "fit_sheet.png"
