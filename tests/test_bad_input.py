@@ -68,6 +68,11 @@ CASES: dict[str, Case] = {
     "seed above 2**63": case("seed=9223372036854775808", field="seed", also="<="),
     "seed float": case("seed=1.5", field="seed", also="must be a whole number, got '1.5'"),
     "seed a word": case("seed=abc", field="seed", also="e.g. seed=1"),
+    # Hydra reads 007 as text, which the schema's type turned into 7 without a word (QA)
+    "seed with leading zeros": case("seed=007", field="seed", also="a whole number cannot start with 0, got "
+                                    "007; fix: write it without the leading zero, e.g. seed=7"),
+    "replications with a leading zero": case("replications=02", field="replications",
+                                             also="e.g. replications=2"),
     "a switch neither true nor false": case("housing.enabled=maybe", field="housing.enabled",
                                             also="must be true or false"),
     "a key of Hydra's own unknown": case("hydra.bogus=1", field="hydra.bogus", also="--hydra-help"),
@@ -116,12 +121,23 @@ CASES: dict[str, Case] = {
     "a misspelt coordinator policy": case("housing.coordinators.when_full=waits",
                                           field="housing.coordinators.when_full",
                                           also="fix: did you mean wait? use one of uncoordinated, wait"),
-    "shares a list": case("pathways.shares=[1,2]", field="pathways.shares"),
+    # OmegaConf's "Cannot merge DictConfig with ListConfig" named no fix; shares are by pathway (QA)
+    "shares a list": case("pathways.shares=[1,2]", field="pathways.shares",
+                          also="holds one entry per name (P0, P1, P2, P3), not a list (got [1,2]); fix: name "
+                               "each value, e.g. pathways.shares.P0=1"),
+    "shares a list in the pathways' order": case(
+        "pathways.shares=[0.85,0.09,0.035,0.025]", field="pathways.shares",
+        also="e.g. pathways.shares={P0:0.85,P1:0.09,P2:0.035,P3:0.025}"),
     "admin delay missing parameter": case("pathways.p0_admin_delay_days={kind:gamma,mean:1}",
                                           field="pathways.p0_admin_delay_days", also="needs"),
     # -- services -----------------------------------------------------------------------------------
     "unit pathways a string": case(f"{UNIT}.pathways=P2", field=f"{UNIT}.pathways"),
     "capacity bool": case(f"{UNIT}.capacity=true", field=f"{UNIT}.capacity"),
+    # "got the text '010' (a number in quotes); fix: ... e.g. services.ic_beds.capacity=010": it was not
+    # quoted, and the fix was the input (QA); Hydra reads 010 as text
+    "capacity with a leading zero": case(f"{UNIT}.capacity=010", field=f"{UNIT}.capacity",
+                                         also="a whole number cannot start with 0, got 010; fix: write it "
+                                              "without the leading zero, e.g. services.ic_beds.capacity=10"),
     "capacity huge": case(f"{UNIT}.capacity=1000000000000", field=f"{UNIT}.capacity", also="1,000,000"),
     "capacity empty": case(f"{UNIT}.capacity=", field=f"{UNIT}.capacity"),
     "capacity in quotes": case(f"{UNIT}.capacity='10'", field=f"{UNIT}.capacity",
@@ -327,6 +343,9 @@ CASES: dict[str, Case] = {
     # -- Hydra-level mistakes -----------------------------------------------------------------------
     "unknown scenario": case("scenario=nope", field="scenario=nope",
                              also="there is no scenario of that name; fix: options: acute_pool, "),
+    # "Could not find 'scenario/'" in Hydra's words (an unset shell variable, scenario=$S) (QA)
+    "scenario empty": case("scenario=", field="scenario=", also="chooses no scenario (the name is empty); "
+                           "fix: give one of its options, e.g. scenario=quick (options: acute_pool, "),
     "misspelt system": case("system=defualt", field="system=defualt",
                             also="fix: did you mean system=default? options: default"),
     # a nested group: it had Hydra's own sentence and no suggestion (found by a QA pass)
@@ -402,6 +421,9 @@ CASES: dict[str, Case] = {
     # -- run.initial_census -------------------------------------------------------------------------
     "census path empty": case(*SHORT, f"{CENSUS}=", field=CENSUS, also="is empty"),
     "series path empty": case(*SHORT, f"{SERIES}=''", field=SERIES, also="null for none"),
+    "series a list": case(f"{SERIES}=[a.csv]", field=SERIES,  # "Cannot convert 'list' to string" (QA)
+                          also="takes one value, not a list (got [a.csv]); fix: give one, e.g. "
+                               "arrivals.series_csv=a.csv"),
     "unit pathway listed twice": case(f"{UNIT}.pathways=[P2,P2]", field=f"{UNIT}.pathways", also="twice"),
     "unit contract of 0 days": case(f"{UNIT}.max_stay_days=0", field=f"{UNIT}.max_stay_days",
                                     also=">= 1e-06"),
@@ -478,6 +500,16 @@ CASES |= {
     "own system without its package line": own_system(
         b"defaults:\n  - default\n  - _self_\nseed: 3\n",
         also="lacks its first line '# @package _global_', so its settings land under 'system'"),
+    # Hydra reads the package line itself, and not behind a byte-order mark: the file "lacked its first
+    # line '# @package _global_'" although it had it (QA)
+    "own system saved with a byte-order mark": own_system(
+        b"\xef\xbb\xbf# @package _global_\ndefaults:\n  - default\n  - _self_\nseed: 3\n",
+        also="mine.yaml: starts with a byte-order mark (BOM: it was saved as 'UTF-8 with BOM'), which hides "
+             "its first line '# @package _global_' from Hydra, so its settings land under 'system'; fix: "
+             "save it as plain UTF-8, without the BOM"),
+    "own system with a byte-order mark and no package line": own_system(
+        b"\xef\xbb\xbfseed: 3\n", also="starts with a byte-order mark (BOM: it was saved as 'UTF-8 with "
+        "BOM'), and lacks the line '# @package _global_' after it"),
     "own system empty": own_system(b"", also="is empty, so system=mine would change nothing"),
     "own system of comments only": own_system(b"# to fill in\n", also="is empty"),
     "own system setting a key named system": own_system(
@@ -525,7 +557,7 @@ CASES |= {
 
 SUBPROCESS_CASES = ("acute bed day cost infinite", "unit key typo with +", "census binary",
                     "override with unbalanced braces", "output folder forbidden", "unknown scenario",
-                    "own system YAML syntax")
+                    "own system YAML syntax", "own system saved with a byte-order mark")
 
 
 def _prepare(spec: Case, folder: Path) -> tuple[list[str], Path]:

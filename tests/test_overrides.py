@@ -118,6 +118,40 @@ def test_entries_the_user_names_can_be_deleted():
     assert normalise_overrides(kept) == kept
 
 
+@pytest.mark.parametrize(("override", "field", "line"), [
+    ("services.ic_beds.capacity=010", "services.ic_beds.capacity",
+     "a whole number cannot start with 0, got 010; fix: write it without the leading zero, e.g. "
+     "services.ic_beds.capacity=10"),
+    ("seed=007", "seed", "got 007; fix: write it without the leading zero, e.g. seed=7"),  # ran as seed 7
+    ("replications=02", "replications", "e.g. replications=2"),
+    ("+services.step_up.capacity=-01", "services.step_up.capacity", "e.g. services.step_up.capacity=-1"),
+    ("pathways.shares.P1=00.09", "pathways.shares.P1",
+     "a number cannot start with 0 followed by another digit, got 00.09; fix: write it without the leading "
+     "zero, e.g. pathways.shares.P1=0.09"),
+    ("services.ic_beds={capacity: 010}", "services.ic_beds.capacity", "e.g. services.ic_beds.capacity=10"),
+    ("services.ic_beds.capacity=10,020", "services.ic_beds.capacity", "got 020; fix: write 20, not 020"),
+    ("services.ic_beds.month_capacity_factors=[1,01]", "services.ic_beds.month_capacity_factors",
+     "fix: write 1, not 01"),
+])
+def test_a_number_with_a_leading_zero_is_refused_for_every_number_setting(override, field, line):
+    # Hydra reads 010 as text: a capacity's check called it "a number in quotes" with the input as its fix,
+    # while seed=007 and replications=02 ran as 7 and 2 (QA); now one rule for both
+    with pytest.raises(ConfigError) as refused:
+        normalise_overrides([override])
+    assert refused.value.field == field and line in str(refused.value), str(refused.value)
+
+
+@pytest.mark.parametrize("override", [
+    "services.ic_beds.capacity='010'",  # quoted: the setting's own check says so (text, not a number)
+    "arrivals.series_csv=007",  # text settings take any text
+    "run.start_date=2025-04-01", "seed=0", "pathways.shares.P1=0.09", "services.ic_beds.capacity=0,10",
+    "hydra.launcher.n_jobs=02",  # Hydra's own settings are Hydra's to check
+    "scenario=quick", "~services.ic_beds",
+])
+def test_numbers_without_a_leading_zero_and_text_pass(override):
+    assert normalise_overrides([override]) == [override]
+
+
 @pytest.mark.parametrize("override", ["hydra.run.dir=", "hydra.run.dir=''", "hydra.sweep.dir=' '",
                                       "hydra.sweep.subdir="])
 def test_an_empty_output_folder_is_refused(override):

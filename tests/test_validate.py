@@ -73,3 +73,19 @@ def test_a_number_in_quotes_is_said_to_be_text(check, value, problem, fix):
     with pytest.raises(ConfigError) as raised:
         check(value, "x")
     assert problem in raised.value.problem and fix in raised.value.fix, str(raised.value)
+
+
+@pytest.mark.parametrize(("check", "value", "fix"), [
+    (whole_number, "010", "write it without the leading zero, e.g. x=10"),
+    (whole_number, "-01", "e.g. x=-1"),
+    (real_number, "00.5", "write it without the leading zero, e.g. x=0.5"),
+])
+def test_a_number_with_a_leading_zero_is_not_said_to_be_in_quotes(check, value, fix):
+    # "010" (a sweep's value in an experiment file, 09 in YAML) got "the text '010' (a number in quotes);
+    # fix: write the number without quotes, e.g. x=010": no quotes, and the fix was the input (QA)
+    with pytest.raises(ConfigError) as raised:
+        check(value, "x")
+    assert f"got '{value}', read as text: a number cannot start with 0 followed by another digit" in (
+        raised.value.problem)
+    assert raised.value.fix == fix or fix in raised.value.fix, str(raised.value)
+    assert "quotes" not in str(raised.value)

@@ -13,28 +13,42 @@ import traceback
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from flowsim.cli.sweep_check import check_jobs, plain_config
+from flowsim.cli.sweep_check import check_jobs, checking_progress, plain_config
+from flowsim.cli.sweep_size import LIMIT, check_sweep_size, sweep_limit
 from flowsim.experiment.launcher_settings import check_launcher
 from flowsim.experiment.lock import refuse_if_locked
 from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.model.shadowed import check_not_shadowed
 
-__all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "plain_config", "sweep_job_overrides"]
+__all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "plain_config", "sweep_job_overrides",
+           "sweep_overrides"]
 
 
-def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
-    """The override list of every job a multirun of ``config`` will launch (as BasicSweeper does)."""
+def _loader() -> Any:
+    """The running Hydra's config loader (a glob, ``scenario=glob(*)``, lists a group's options); or None."""
+    hydra = GlobalHydra.instance()
+    return hydra.config_loader() if hydra.is_initialized() else None
+
+
+def sweep_overrides(config: DictConfig) -> list[Override]:
+    """The overrides a multirun of ``config`` sweeps, parsed: ``hydra.sweeper.params``, then the task's."""
     hydra_cfg = config.hydra
     params = hydra_cfg.sweeper.get("params")
     arguments = [f"{k}={v}" for k, v in params.items()] if params else []
     arguments += list(hydra_cfg.overrides.task)
-    parsed = OverridesParser.create().parse_overrides(arguments)
-    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    return OverridesParser.create(config_loader=_loader()).parse_overrides(arguments)
+
+
+def sweep_job_overrides(config: DictConfig) -> list[list[str]]:
+    """The override list of every job a multirun of ``config`` will launch (as BasicSweeper does)."""
+    return [job for batch in BasicSweeper.split_arguments(sweep_overrides(config), None) for job in batch]
 
 
 class ValidateSweep(Callback):
@@ -67,6 +81,10 @@ class ValidateSweep(Callback):
         try:
             check_launcher(config)
             check_folder_kind(config.hydra.sweep.dir, "hydra.sweep.dir", sweep=True)
+            # counted before the jobs are listed: listing range(0,10000000) alone filled the memory
+            limit = config.hydra.sweeper.get("max_jobs")  # Hydra's basic sweeper has no such setting
+            check_sweep_size(sweep_overrides(config), sweep_limit(limit), _loader(),
+                             limit_key=f"{'+' if limit is None else ''}{LIMIT}")
         except ConfigError as error:
             print(f"flowsim: error: {error}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
@@ -76,7 +94,9 @@ class ValidateSweep(Callback):
 
         import_run_modules()
         try:
-            checks = check_jobs(config, sweep_job_overrides(config))
+            jobs = sweep_job_overrides(config)
+            with checking_progress(len(jobs)) as finished:  # a large sweep's checks take minutes
+                checks = check_jobs(config, jobs, finished)
         except Exception:  # a bug, not a user's mistake: its traceback, and no job runs
             traceback.print_exc()
             sys.exit(1)

@@ -9,6 +9,7 @@ line; an error that is not a config mistake (a bug) gets None, and its traceback
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 import re
@@ -208,6 +209,8 @@ def describe_error(error: BaseException) -> str | None:
                 read = _group_file(chain, key)
                 if read is not None:
                     file, holds = read
+                    if holds in _BOM:  # the line is there, behind a mark Hydra does not skip
+                        return _bom_line(file, holds, key)
                     if holds == "empty":  # the package line would only hide that it sets nothing
                         return (f"config file {file}: is empty, so {key}={file.stem} would change nothing; "
                                 f"fix: write in it the settings the {key} changes, after a first line "
@@ -252,6 +255,13 @@ def describe_error(error: BaseException) -> str | None:
                     f"{kept}, or give a new name")
         message = " ".join(str(error).split("Config search path")[0].split())
         # a nested group too: 'hydra/launcher/jobib' in 'hydra/launcher'
+        empty = re.search(r"Could not find '([\w\-/]+)/' Available options in '\1': (.*)", message)
+        if empty:  # scenario= (an unset shell variable): no name at all
+            group, options = empty.group(1), empty.group(2).split()
+            example = next((o for o in ("default", "quick") if o in options), options[0])
+            return (f"{group}=: chooses no {group} (the name is empty); fix: give one of its options, e.g. "
+                    f"{group}={example} (options: {', '.join(options)}), or leave out {group}= for the "
+                    "default")
         missing = re.search(r"Could not find '([\w\-/]+)/([^'/]+)' Available options in '\1': (.*)", message)
         if missing:  # an option of a group that has no file of that name: the options, the likeliest first
             group, name, options = missing.group(1), missing.group(2), missing.group(3).split()
@@ -335,11 +345,28 @@ def _file_shape_problem(file: Path, loaded: Any) -> str | None:
     return None
 
 
+# What a file that starts with a byte-order mark (bytes EF BB BF) did to its package line: Hydra reads
+# the header itself, without skipping the mark, so the line is not seen even where it is written
+_BOM = {"bom": "which hides its first line '# @package _global_' from Hydra",
+        "bom unpackaged": "and lacks the line '# @package _global_' after it"}
+_PACKAGE_LINE = re.compile(r"#\s*@package\s+_global_\s*$")
+
+
+def _bom_line(file: Path, holds: str, group: str) -> str:
+    """The line for a ``group`` file that starts with a byte-order mark (``holds``: see _group_file)."""
+    also = "" if holds == "bom" else ", with '# @package _global_' as its first line"
+    return (f"config file {file}: starts with a byte-order mark (BOM: it was saved as 'UTF-8 with BOM'), "
+            f"{_BOM[holds]}, so its settings land under '{group}'; fix: save it as plain UTF-8, without the "
+            f"BOM (e.g. Notepad's Save as, Encoding: UTF-8){also}")
+
+
 def _group_file(chain: list[BaseException], group: str) -> tuple[Path, str] | None:
     """The file of ``group`` Hydra was merging when it failed, if it says, and what it holds.
 
     ``"empty"``, ``"unpackaged"`` (settings without a package line, landing under the group's
-    name) or ``"packaged"`` (with one: the group's name is a key the file sets itself).
+    name), ``"packaged"`` (with one: the group's name is a key the file sets itself), or, for a
+    file that starts with a byte-order mark, ``"bom"`` (the package line follows it, unseen) or
+    ``"bom unpackaged"``.
 
     Hydra's composing loop holds the option's path and what it loaded; a file found in a config
     folder (``file://``) is named, one inside a package is not.
@@ -348,6 +375,11 @@ def _group_file(chain: list[BaseException], group: str) -> tuple[Path, str] | No
     if merging is None or merging[0].parent.name != group or not merging[0].is_file():
         return None
     file, loaded = merging
+    with file.open("rb") as opened:
+        start = opened.read(200)
+    if start.startswith(codecs.BOM_UTF8):
+        first = start[len(codecs.BOM_UTF8):].decode("utf-8", "replace").splitlines()[:1]
+        return file, "bom" if first and _PACKAGE_LINE.match(first[0]) else "bom unpackaged"
     if (getattr(loaded, "header", None) or {}).get("package"):
         return file, "packaged"  # the key is the file's own
     content = getattr(loaded, "config", None)

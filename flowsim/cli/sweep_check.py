@@ -8,12 +8,15 @@ that pool between calls when its settings are the same, so the workers' start-up
 other launcher (basic, Ray, Slurm) gets its checks here, one job after another.
 
 Each job is composed exactly as the launcher composes it (Hydra's ``load_sweep_config``), so the
-identity recorded for a job is the one its run computes.
+identity recorded for a job is the one its run computes. A large sweep's checks take minutes (about
+0.2 s of CPU a job): :func:`checking_progress` shows them, so that the sweep does not look hung.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,10 +28,15 @@ from flowsim.experiment.launcher_settings import JOBLIB_LAUNCHERS
 from flowsim.experiment.preflight import check_run
 from flowsim.model.errors import ConfigError
 from flowsim.model.shadowed import check_not_shadowed
+from flowsim.model.validate import fmt
 
 # the joblib launcher, and flowsim's (joblib's, forking its workers where it can)
 
-__all__ = ["JobCheck", "check_job", "check_jobs", "launcher_forked_workers", "launcher_pool", "plain_config"]
+__all__ = ["NOTE_FROM", "JobCheck", "check_job", "check_jobs", "checking_progress", "launcher_forked_workers",
+           "launcher_pool", "plain_config"]
+
+NOTE_FROM = 100  # jobs: a smaller sweep is checked in a few seconds, and says nothing off a terminal
+_BAR_DELAY = 1.0  # seconds: a bar only for checks that take longer
 
 
 @dataclass(frozen=True)
@@ -91,11 +99,12 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
     return JobCheck(tuple(overrides), run_identity(plain), replications=replications)
 
 
-def launcher_pool(config: DictConfig) -> Any | None:
+def launcher_pool(config: DictConfig, return_as: str = "list") -> Any | None:
     """A ``joblib.Parallel`` set up as the joblib launcher sets up its own, or None.
 
     None when the sweep's launcher is not joblib's (or flowsim's, which is joblib's where it cannot
-    fork) or runs one job at a time: then the checks run in this process.
+    fork) or runs one job at a time: then the checks run in this process. ``return_as`` is joblib's
+    (``"generator"``: each result as it is done, in order).
     """
     launcher = config.hydra.get("launcher")
     if launcher is None or not str(launcher.get("_target_", "")).endswith(JOBLIB_LAUNCHERS):
@@ -110,7 +119,7 @@ def launcher_pool(config: DictConfig) -> Any | None:
 
     settings["backend"] = "loky"  # as the launcher does: then joblib hands it the same workers
     process_joblib_cfg(settings)
-    return Parallel(**settings)
+    return Parallel(**settings, return_as=return_as)
 
 
 def launcher_forked_workers(config: DictConfig) -> int | None:
@@ -123,7 +132,27 @@ def launcher_forked_workers(config: DictConfig) -> int | None:
     return forked_workers(launcher.get("n_jobs"))
 
 
-def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobCheck]:
+@contextlib.contextmanager
+def checking_progress(jobs: int) -> Iterator[Callable[[], object] | None]:
+    """What to call as each of ``jobs`` checks finishes: a progress bar's step on a terminal.
+
+    The bar (on stderr) appears only once the checks have taken a second. Off a terminal a sweep of
+    :data:`NOTE_FROM` jobs or more says once how many are being checked, and None is given.
+    """
+    if sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        with tqdm(total=jobs, desc="checking jobs", unit="job", delay=_BAR_DELAY, file=sys.stderr) as bar:
+            yield bar.update
+        return
+    if jobs >= NOTE_FROM:
+        print(f"flowsim: note: checking the {fmt(jobs)} jobs of the sweep before any of them runs",
+              file=sys.stderr, flush=True)
+    yield None
+
+
+def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]],
+               finished: Callable[[], object] | None = None) -> list[JobCheck]:
     """Check every job of the sweep of ``config``; returned in job order.
 
     Parameters
@@ -132,6 +161,8 @@ def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobChe
         The sweep's config, as a Hydra callback receives it.
     jobs : sequence of sequence of str
         Each job's overrides (:func:`flowsim.cli.callbacks.sweep_job_overrides`).
+    finished : callable, optional
+        Called (without arguments) as each job's check finishes, e.g. a progress bar's ``update``.
     """
     from hydra.core.global_hydra import GlobalHydra
 
@@ -140,12 +171,19 @@ def check_jobs(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[JobChe
     if forked is not None:  # flowsim's launcher: checked in workers forked as its own are
         from flowsim.experiment.workers import map_forked
 
-        return map_forked(partial(check_job, loader, config), [list(o) for o in jobs], forked)
-    pool = launcher_pool(config) if len(jobs) > 1 else None
+        return map_forked(partial(check_job, loader, config), [list(o) for o in jobs], forked, finished)
+    pool = launcher_pool(config, return_as="generator") if len(jobs) > 1 else None
     if pool is None:
-        return [check_job(loader, config, overrides) for overrides in jobs]
-    from hydra.core.singleton import Singleton
-    from joblib import delayed
+        checked = (check_job(loader, config, overrides) for overrides in jobs)
+    else:
+        from hydra.core.singleton import Singleton
+        from joblib import delayed
 
-    state = Singleton.get_state()
-    return list(pool(delayed(check_job)(loader, config, list(overrides), state) for overrides in jobs))
+        state = Singleton.get_state()
+        checked = pool(delayed(check_job)(loader, config, list(overrides), state) for overrides in jobs)
+    checks = []
+    for check in checked:  # in job order, each as it is done
+        checks.append(check)
+        if finished is not None:
+            finished()
+    return checks

@@ -26,7 +26,7 @@ parameter; their distributions are completed the same way. A sweep over whole ne
 (``-m +services.step_up={...},{...}``) would fail in every job as above, so it is refused: the entry
 is added once and its settings swept.
 
-Three overrides Hydra would take are refused here, before anything is composed:
+Four overrides Hydra would take are refused here, before anything is composed:
 
 * **Deleting a setting** (``~seed``, ``~outputs``, ``~housing``): the run would go on without it,
   on a default the user never sees (``~seed`` ran with seed 0; ``~outputs`` ran the whole simulation
@@ -37,6 +37,10 @@ Three overrides Hydra would take are refused here, before anything is composed:
   entries one by one, or set them.
 * **An empty output folder** (``hydra.run.dir=``, e.g. from an unset shell variable): the results
   would land among the files of the folder flowsim was started in.
+* **A number with a leading zero** (``services.ic_beds.capacity=010``, ``seed=007``) for a setting
+  that takes numbers: Hydra reads it as text, which a capacity's check then called "a number in
+  quotes" and the schema's integer type quietly turned into 7. One rule for every such setting,
+  in a sweep, a list or a mapping too: the line says to drop the zero.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from flowsim.model.compose import config_dir
 from flowsim.model.config import DistributionConfig
 from flowsim.model.errors import ConfigError
 from flowsim.model.strict import schema_at
+from flowsim.model.validate import leading_zero, without_leading_zero
 
 __all__ = ["normalise_overrides", "whole_entry_sweep", "whole_float"]
 
@@ -146,9 +151,37 @@ def _emptying_fix(key: str, kind: Any) -> str:
     return f"set the settings under it, e.g. {key}.{dataclasses.fields(kind)[0].name}=..."
 
 
+def _check_leading_zero(key: str, path: list[str], value: Any, whole: bool = True) -> None:
+    """Refuse a number written with a leading zero (``010``) where the schema takes a number.
+
+    ``value`` is as Hydra parsed it (``Override._value``): quoted text is a ``QuotedString``, not a
+    str, and is left to the setting's own check (``'010'`` is text the user wrote as text).
+    ``whole``: ``value`` is the override's whole value, not an item of a sweep, a list or a mapping.
+    """
+    if isinstance(value, ChoiceSweep):
+        for item in value.list:
+            _check_leading_zero(key, path, item, whole=False)
+    elif isinstance(value, list):
+        for item in value:
+            _check_leading_zero(key, [*path, "0"], item, whole=False)  # "0": any item's type
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _check_leading_zero(f"{key}.{name}", [*path, str(name)], item, whole=whole)
+    elif leading_zero(value) and schema_at(path) in (int, float, Any):  # Any: flowsim checks it (capacity)
+        number = without_leading_zero(value)
+        rule = ("a whole number cannot start with 0" if re.fullmatch(r"[+-]?[0-9_]+", number)
+                else "a number cannot start with 0 followed by another digit")
+        raise ConfigError(key, f"{rule}, got {value}",
+                          f"write it without the leading zero, e.g. {key}={number}" if whole
+                          else f"write {number}, not {value}")
+
+
 def _refuse(override: Override) -> None:
     """Raise for an override Hydra would take but flowsim refuses (see the module docstring)."""
     key = override.key_or_group
+    if (override.type != OverrideType.DEL and override.package is None and key != "hydra"
+            and not key.startswith("hydra.")):
+        _check_leading_zero(key, key.split("."), override._value)  # as parsed: quotes kept
     if override.type == OverrideType.DEL and override.package is None:
         setting = _setting(key.split("."))
         if setting is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flowsim.model.errors import ConfigError
 
-__all__ = ["as_float", "flag", "fmt", "real_number", "whole_number"]
+__all__ = ["as_float", "flag", "fmt", "leading_zero", "real_number", "whole_number", "without_leading_zero"]
 
 
 def fmt(number: float) -> str:
@@ -96,13 +96,32 @@ def _numeric_text(value: Any) -> bool:
     return number is not None and math.isfinite(number)
 
 
+# A number written with a leading zero (010, 007, -01, 00.5): Hydra's grammar has no such number and
+# reads it as text, as YAML does 09; the fix drops the zero rather than quotes the text never had.
+_LEADING_ZERO = re.compile(r"[+-]?0[0-9][0-9_]*(\.[0-9]*)?([eE][+-]?[0-9]+)?")
+
+
+def leading_zero(text: Any) -> bool:
+    """Whether ``text`` is a number written with a leading zero (``'010'``, ``'-01'``, ``'00.5'``)."""
+    return isinstance(text, str) and bool(_LEADING_ZERO.fullmatch(text.strip()))
+
+
+def without_leading_zero(text: str) -> str:
+    """``text`` without the zeros that lead its digits: ``'010'`` is ``'10'``, ``'00.5'`` is ``'0.5'``."""
+    return re.sub(r"^([+-]?)0+(?=[0-9])", r"\1", text.strip())
+
+
 def _shown(value: Any) -> str:
-    """``value`` as a message shows it: a number in quotes is said to be text."""
+    """``value`` as a message shows it: a number in quotes, or with a leading zero, is said to be text."""
+    if leading_zero(value):
+        return f"{value.strip()!r}, read as text: a number cannot start with 0 followed by another digit"
     return f"the text {value!r} (a number in quotes)" if _numeric_text(value) else repr(value)
 
 
 def _unquote(value: Any, field: str) -> str | None:
-    """The fix for a number given in quotes (read as text, not as a number), else None."""
+    """The fix for a number given in quotes or with a leading zero (read as text, not as a number)."""
+    if leading_zero(value):
+        return f"write it without the leading zero, e.g. {field}={without_leading_zero(value)}"
     return f"write the number without quotes, e.g. {field}={value.strip()}" if _numeric_text(value) else None
 
 

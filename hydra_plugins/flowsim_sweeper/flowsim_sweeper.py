@@ -5,7 +5,11 @@ to check that it composes; the launcher then composes it again where the job run
 ``ValidateSweep`` callback has already composed and checked every job (in the launcher's own
 workers, with joblib) before the sweep starts, so this sweeper leaves that repeat out, and a 20-job
 sweep on two cores gains about three seconds of one-at-a-time work. Without that callback in
-``hydra.callbacks`` it checks as the basic sweeper does. Everything else is the basic sweeper's.
+``hydra.callbacks`` it checks as the basic sweeper does.
+
+It also refuses a sweep of more than ``hydra.sweeper.max_jobs`` jobs (10,000 by default), counted
+before the basic sweeper lists them (:mod:`flowsim.cli.sweep_size`): the callback counts first, and
+this guards a sweep run without it. Everything else, the jobs and their numbers, is the basic sweeper's.
 
 Hydra loads plugins only from the ``hydra_plugins`` package, hence this module's place.
 """
@@ -18,17 +22,21 @@ from typing import Any, Optional
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from flowsim.cli.sweep_size import DEFAULT_MAX_JOBS, check_sweep_size, sweep_limit
 
 VALIDATING_CALLBACK = "flowsim.cli.callbacks.ValidateSweep"
 
 
 @dataclass
 class FlowsimSweeperConf:
-    """``hydra/sweeper=flowsim``: the basic sweeper's settings."""
+    """``hydra/sweeper=flowsim``: the basic sweeper's settings, and the most jobs a sweep may have."""
 
     _target_: str = "hydra_plugins.flowsim_sweeper.flowsim_sweeper.FlowsimSweeper"
     max_batch_size: Optional[int] = None  # noqa: UP045 (Hydra's structured configs need Optional)
     params: Optional[dict[str, str]] = None  # noqa: UP045
+    max_jobs: int = DEFAULT_MAX_JOBS
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="flowsim", node=FlowsimSweeperConf,
@@ -38,10 +46,23 @@ ConfigStore.instance().store(group="hydra/sweeper", name="flowsim", node=Flowsim
 class FlowsimSweeper(BasicSweeper):
     """The basic sweeper, trusting flowsim's callback to have checked every job before the sweep."""
 
+    def __init__(self, max_batch_size: Optional[int] = None,  # noqa: UP045
+                 params: Optional[dict[str, str]] = None,  # noqa: UP045
+                 max_jobs: int = DEFAULT_MAX_JOBS) -> None:
+        super().__init__(max_batch_size, params)
+        self.max_jobs = max_jobs
+
     def sweep(self, arguments: list[str]) -> Any:
-        """The basic sweeper's sweep; on Ctrl-C or a job's failure, the folder its finished jobs are in."""
+        """The basic sweeper's sweep; on Ctrl-C or a job's failure, the folder its finished jobs are in.
+
+        A sweep of more than ``max_jobs`` jobs is refused first (a ConfigError), before any is listed.
+        """
         from flowsim.model.errors import Interrupted
 
+        loader = self.hydra_context.config_loader if self.hydra_context is not None else None
+        parser = OverridesParser.create(config_loader=loader)
+        parsed = parser.parse_overrides([*self._parse_config(), *arguments])
+        check_sweep_size(parsed, sweep_limit(self.max_jobs), loader)
         try:
             return super().sweep(arguments)
         except KeyboardInterrupt:  # wherever the jobs run: in this process or in the launcher's workers
