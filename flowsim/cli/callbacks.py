@@ -8,6 +8,7 @@ folder: a bad config or an output folder that cannot be written leaves nothing b
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from typing import Any
@@ -22,7 +23,7 @@ from omegaconf import DictConfig
 from flowsim.cli.sweep_check import check_jobs, checking_progress, plain_config
 from flowsim.cli.sweep_size import LIMIT, check_sweep_size, sweep_limit
 from flowsim.experiment.launcher_settings import check_launcher
-from flowsim.experiment.lock import refuse_if_locked
+from flowsim.experiment.lock import folder_lock, refuse_if_locked
 from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
 from flowsim.model.shadowed import check_not_shadowed
@@ -55,8 +56,25 @@ class ValidateSweep(Callback):
     """Validate a run's config, or every sweep job's, and the output folder, before anything runs.
 
     For a sweep, then write ``sweep.json`` (each job's overrides and identity), so that
-    ``flowsim-collect`` gathers exactly this sweep's jobs from the sweep directory.
+    ``flowsim-collect`` gathers exactly this sweep's jobs from the sweep directory; the sweep folder
+    is locked from then to the sweep's end.
     """
+
+    def __init__(self) -> None:
+        self._sweep_lock = contextlib.ExitStack()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Launchers that pickle Hydra's context for their workers (joblib's loky, Ray) take a copy
+        # without the lock: it stays with this process, and a worker has nothing to let go
+        return {key: value for key, value in self.__dict__.items() if key != "_sweep_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._sweep_lock = contextlib.ExitStack()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        # after the other callbacks' (Hydra calls them last first): the tables are gathered by now
+        self._sweep_lock.close()
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         # Hydra turns a callback's exception into a warning and runs the job anyway: exit here instead.
@@ -85,6 +103,7 @@ class ValidateSweep(Callback):
             limit = config.hydra.sweeper.get("max_jobs")  # Hydra's basic sweeper has no such setting
             check_sweep_size(sweep_overrides(config), sweep_limit(limit), _loader(),
                              limit_key=f"{'+' if limit is None else ''}{LIMIT}")
+            refuse_if_locked(str(config.hydra.sweep.dir), "hydra.sweep.dir")  # before minutes of checks
         except ConfigError as error:
             print(f"flowsim: error: {error}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)
@@ -111,6 +130,10 @@ class ValidateSweep(Callback):
         jobs = [(list(check.overrides), check.identity, check.replications) for check in checks]
         try:
             check_output_dir(config.hydra.sweep.dir, "hydra.sweep.dir")
+            # One sweep at a time in a folder, to its end (the lock is let go in on_multirun_end, after
+            # the tables are gathered, or when this process ends): a second would rewrite sweep.json and
+            # the jobs' results under the first, which would then gather the second's
+            self._sweep_lock.enter_context(folder_lock(config.hydra.sweep.dir, "hydra.sweep.dir"))
         except ConfigError as error:
             print(f"flowsim: error: {error}", file=sys.stderr)
             sys.exit(EXIT_CONFIG_ERROR)

@@ -179,7 +179,7 @@ def _search(args: argparse.Namespace, spec: SizingSpec, base: DictConfig, output
     from flowsim.sizing.outputs import remove_results, write_sizing
     from flowsim.sizing.search import run_search, validate
 
-    with folder_lock(output):
+    with folder_lock(output, "--output"):
         overrides = [*spec.overrides, *args.overrides]
         if args.hydra_launcher:
             from flowsim.sizing.launcher import HydraLauncherExecutor

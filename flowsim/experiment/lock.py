@@ -25,19 +25,21 @@ LOCK_NAME = ".flowsim.lock"
 _HELD = (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
 
 
-def _busy(folder: Path, fd: int) -> ConfigError:
+def _busy(folder: Path, fd: int, key: str) -> ConfigError:
     try:
         pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     except OSError:
         pid = ""
     who = f"another flowsim run (pid {pid})" if pid.isdigit() else "another flowsim run"
     return ConfigError(str(folder), f"{who} is writing here",
-                       "wait for it to finish or choose another hydra.run.dir")
+                       f"wait for it to finish or choose another {key}")
 
 
 @contextmanager
-def folder_lock(folder: str | Path) -> Iterator[Path]:
+def folder_lock(folder: str | Path, key: str = "hydra.run.dir") -> Iterator[Path]:
     """Hold the lock of ``folder`` (created if needed) for the ``with`` block.
+
+    ``key`` is the setting or option that chose the folder, for the message when it is busy.
 
     Raises
     ------
@@ -52,7 +54,7 @@ def folder_lock(folder: str | Path) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             if error.errno in _HELD:
-                raise _busy(root, fd) from None
+                raise _busy(root, fd, key) from None
             # a file system without locks (some network mounts): say so rather than refuse to run
             print(f"flowsim: note: {root}: cannot lock ({error.strerror}); make sure no other run "
                   "writes here", file=sys.stderr)
@@ -63,7 +65,7 @@ def folder_lock(folder: str | Path) -> Iterator[Path]:
         os.close(fd)  # releases the lock
 
 
-def refuse_if_locked(folder: str | Path) -> None:
+def refuse_if_locked(folder: str | Path, key: str = "hydra.run.dir") -> None:
     """Raise :class:`ConfigError` now if a live run holds ``folder``'s lock (a probe; nothing is held).
 
     Lets the CLI stop before Hydra writes its own files into a folder another run is using; the lock
@@ -72,5 +74,5 @@ def refuse_if_locked(folder: str | Path) -> None:
     path = Path(folder) / LOCK_NAME
     if not path.is_file():
         return
-    with folder_lock(folder):
+    with folder_lock(folder, key):
         pass
