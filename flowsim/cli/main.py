@@ -43,7 +43,9 @@ if typing.TYPE_CHECKING:
     from flowsim.experiment.sweep import SweepTables
     from flowsim.measures.kpi_table import ReplicationKpis
 
-__all__ = ["collect_and_report", "collect_main", "import_run_modules", "main"]
+__all__ = ["EXIT_WORKER_LOST", "collect_and_report", "collect_main", "import_run_modules", "main"]
+
+EXIT_WORKER_LOST = 1  # a run that could not finish, not a mistake in its input (exit code 2)
 
 
 def import_run_modules() -> None:
@@ -86,6 +88,15 @@ def _task(cfg: DictConfig) -> None:
         sys.exit(EXIT_CONFIG_ERROR)
     except KeyboardInterrupt:  # Ctrl-C: the folder to resume from (a sweep names its own)
         raise Interrupted(str(output_dir), "hydra.run.dir") from None
+    except Exception as error:
+        if job is not None or not _worker_lost(error):  # a sweep's job: the sweeper says what is kept
+            raise
+        # a worker killed from outside (the out-of-memory killer, kill -9): not flowsim's traceback
+        print(f"flowsim: error: a worker process stopped before its replication finished (killed from "
+              f"outside, e.g. when memory ran out); finished replications are kept in {output_dir}: to "
+              f"resume, run the same command with hydra.run.dir={output_dir} (and a lower n_jobs if memory "
+              "ran out)", file=sys.stderr)
+        sys.exit(EXIT_WORKER_LOST)
     adaptive = cfg.get("precision") is not None and bool(cfg.precision.get("adaptive"))
     warning = run.precision.warning(int(cfg.precision.max_replications) if adaptive else None)
     if warning:  # in a sweep, the job it is about: its jobs' warnings arrive one after another
@@ -105,6 +116,12 @@ def _task(cfg: DictConfig) -> None:
                   + ", ".join(sorted(p.name for p in run.files.values())) + ")", flush=True)
         except BrokenPipeError:  # flowsim | head: here, before Hydra reports it as the job's error
             stop_on_broken_pipe()
+
+
+def _worker_lost(error: Exception) -> bool:
+    """Whether ``error`` says a worker process of the run's pool died (``BrokenProcessPool``)."""
+    pools = sys.modules.get("concurrent.futures.process")  # imported with the workers, not before
+    return pools is not None and isinstance(error, pools.BrokenProcessPool)
 
 
 def _empty_run_note(kpis: ReplicationKpis) -> str | None:
