@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from flowsim.experiment.compare import compare_to_baseline, select_baseline
+from flowsim.experiment.lock import folder_lock
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.experiment.sweep import check_collected, collect_sweep, parse_override
 from flowsim.experiment.workers import can_fork
@@ -577,3 +578,30 @@ def test_a_sweep_of_prices_only_says_its_jobs_are_valuations_not_options(tmp_pat
     assert valuations_only(["services.ic_beds.cost_per_occupied_day", "costs.acute_bed_day"])
     assert not valuations_only(["services.ic_beds.capacity", "costs.acute_bed_day"])
     assert not valuations_only([])
+
+
+def test_gathering_removes_what_a_killed_gathering_left_and_nothing_else(default_sweep):
+    # SIGKILL between staging the tables and putting them in place: the hidden copies stayed for good
+    left = [default_sweep / ".1a2b3c4d.results.parquet", default_sweep / ".1a2b3c4d.collected.json",
+            default_sweep / "..1a2b3c4d.summary.csv.99aa00bb.tmp"]
+    kept = [default_sweep / ".notes.csv", default_sweep / ".1a2b3c4d.mine.csv"]  # not flowsim's
+    for path in left + kept:
+        path.write_text("x")
+    proc = subprocess.run([sys.executable, "-c", "from flowsim.cli.main import collect_main; collect_main()",
+                           str(default_sweep)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in left if p.exists()] == []
+    assert all(p.read_text() == "x" for p in kept)
+    for path in kept:
+        path.unlink()
+
+
+def test_collect_refuses_a_sweep_folder_a_live_sweep_holds(default_sweep):
+    collect = [sys.executable, "-c", "from flowsim.cli.main import collect_main; collect_main()",
+               str(default_sweep)]
+    with folder_lock(default_sweep, "hydra.sweep.dir"):
+        proc = subprocess.run(collect, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"flowsim-collect: error: {default_sweep}: another flowsim run (pid {os.getpid()}) is writing here; "
+        "fix: wait for it to finish or choose another sweep folder"]

@@ -32,6 +32,7 @@ from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note, scheme_sets_housing
 from flowsim.cli.warm_start_note import warm_start_note
+from flowsim.experiment.lock import refuse_if_locked
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
@@ -301,6 +302,7 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
             what = "is a file, not a sweep's folder" if Path(args.sweep_dir).exists() else "does not exist"
             raise ConfigError(args.sweep_dir, what, "give the sweep's folder (its hydra.sweep.dir, e.g. "
                               "multirun/care_home_units)")
+        refuse_if_locked(args.sweep_dir, "sweep folder")  # a live sweep gathers its own tables at its end
         from flowsim.experiment.sweep import parse_override  # with pandas: once the folder is there
 
         baseline = dict(parse_override(b) for b in args.baseline)

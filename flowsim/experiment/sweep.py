@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,6 +302,8 @@ def write_sweep_tables(sweep_dir: str | Path, tables: SweepTables, comparison: p
         Its comparison with a baseline; without one, a ``comparison.csv`` of earlier tables is removed.
     """
     root = Path(sweep_dir)
+    for leftover in _leftovers(root):  # of a gathering killed between writing and putting in place
+        leftover.unlink(missing_ok=True)
     staged: dict[str, Path] = {}
     try:
         staged["results.parquet"] = write_table(tables.results, _staging(root / "results.parquet"))
@@ -323,6 +326,17 @@ def write_sweep_tables(sweep_dir: str | Path, tables: SweepTables, comparison: p
 def _staging(target: Path) -> Path:
     """A hidden name beside ``target`` with its suffix (which says how a table is written)."""
     return target.with_name(f".{secrets.token_hex(4)}.{target.name}")
+
+
+_TABLE_NAMES = "|".join(re.escape(name) for name in ("results.parquet", "summary.csv", "comparison.csv",
+                                                      COLLECTED_FILE))
+# _staging's names, and the temporary file each is written through (flowsim.experiment.io.atomic_write)
+_STAGED = re.compile(rf"\.[0-9a-f]{{8}}\.({_TABLE_NAMES})|\.\.[0-9a-f]{{8}}\.({_TABLE_NAMES})\..*\.tmp")
+
+
+def _leftovers(root: Path) -> list[Path]:
+    """The staged tables a killed gathering left in ``root`` (SIGKILL: its ``finally`` never ran)."""
+    return [path for path in root.glob(".*") if _STAGED.fullmatch(path.name) and path.is_file()]
 
 
 def check_collected(sweep_dir: str | Path) -> None:
