@@ -69,3 +69,17 @@ def test_the_callback_goes_to_workers_without_its_lock(tmp_path):
     callback.on_multirun_end(config=None)
     with folder_lock(tmp_path):
         pass
+
+
+def test_a_probe_of_a_free_folder_writes_nothing(tmp_path):
+    # flowsim-collect and a run's first check only probe: a folder shared read-only can be probed
+    from flowsim.experiment.lock import LOCK_NAME, refuse_if_locked
+
+    (tmp_path / LOCK_NAME).write_text("12345\n")  # the last run's pid
+    refuse_if_locked(tmp_path, "sweep folder")
+    assert (tmp_path / LOCK_NAME).read_text() == "12345\n"
+    refuse_if_locked(tmp_path / "none", "sweep folder")  # no lock file: nothing to probe, nothing made
+    assert not (tmp_path / "none").exists()
+    with folder_lock(tmp_path, "hydra.sweep.dir"):
+        with pytest.raises(ConfigError, match="choose another sweep folder"):
+            refuse_if_locked(tmp_path, "sweep folder")

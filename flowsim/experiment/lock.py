@@ -72,7 +72,14 @@ def refuse_if_locked(folder: str | Path, key: str = "hydra.run.dir") -> None:
     taken by :func:`flowsim.experiment.pipeline.run_scenario` is the one that guards the results.
     """
     path = Path(folder) / LOCK_NAME
-    if not path.is_file():
+    try:  # read-only: a probe writes nothing, and a folder shared read-only can be probed too
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # no lock file (no run has written here), or one this user cannot read
         return
-    with folder_lock(folder, key):
-        pass
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        if error.errno in _HELD:
+            raise _busy(Path(folder), fd, key) from None
+    finally:
+        os.close(fd)
