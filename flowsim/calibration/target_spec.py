@@ -40,7 +40,7 @@ from typing import Any
 from flowsim.model.bounds import MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
-from flowsim.model.strict import closest
+from flowsim.model.strict import unknown_key
 from flowsim.model.validate import whole_number
 
 __all__ = ["MONTH_PROFILE", "Parameter", "Target", "TargetSpec", "load_target_spec"]
@@ -99,12 +99,10 @@ class TargetSpec:
 def _check_keys(entry: Mapping[str, Any], allowed: set[str], field: str, what: str) -> None:
     """Refuse the first unknown key of ``entry`` (``field``'s; the top level's when blank): a typo such as
     ``wieght`` would be ignored, its default used without a word."""
-    unknown = sorted(str(k) for k in set(entry) - allowed)
-    if unknown:
-        guess = closest(unknown[0], sorted(allowed))
-        fix = f"use {', '.join(sorted(allowed))}"
-        raise ConfigError(f"{field}.{unknown[0]}" if field else unknown[0], f"is not a key of {what}",
-                          f"did you mean {guess}? ({fix})" if guess else fix)
+    found = unknown_key(entry, allowed)
+    if found is not None:
+        key, fix = found
+        raise ConfigError(f"{field}.{key}" if field else key, f"is not a key of {what}", fix)
 
 
 def _number(value: Any, field: str, *, positive: bool = False) -> float:

@@ -21,7 +21,8 @@ from typing import Any
 from flowsim.model.config import FlowsimConfig
 from flowsim.model.errors import ConfigError
 
-__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "listed", "number_setting", "schema_at", "use_one_of"]
+__all__ = ["WHOLE_EXAMPLES", "check_keys", "closest", "listed", "number_setting", "schema_at", "unknown_key",
+           "use_one_of"]
 
 # Hydra's own settings: not part of the flowsim config.
 IGNORED_TOP_LEVEL = ("hydra",)
@@ -70,6 +71,19 @@ def use_one_of(value: object, options: Iterable[str]) -> str:
     guess = closest(value, options) if isinstance(value, str) else None
     listed = f"use one of {', '.join(options)}"
     return f"did you mean {guess}? {listed}" if guess is not None else listed
+
+
+def unknown_key(entry: Mapping[Any, Any], allowed: Iterable[str]) -> tuple[str, str] | None:
+    """The first key of ``entry`` (by name) not in ``allowed``, and its fix: the likeliest key meant,
+    then every allowed one; None if every key is allowed. For the small files flowsim reads beside its
+    config (sizing, calibration targets), whose callers say where the key is."""
+    allowed = sorted(allowed)
+    unknown = sorted(str(key) for key in entry if key not in allowed)
+    if not unknown:
+        return None
+    guess = closest(unknown[0], allowed)
+    fix = f"use {', '.join(allowed)}"
+    return unknown[0], f"did you mean {guess}? ({fix})" if guess else fix
 
 
 def _join(path: str, key: object) -> str:

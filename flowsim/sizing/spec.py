@@ -54,7 +54,7 @@ from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.model.bounds import MAX_PLACES, MAX_REPLICATIONS, MAX_SEED
 from flowsim.model.datafile import read_yaml_file
 from flowsim.model.errors import ConfigError
-from flowsim.model.strict import closest
+from flowsim.model.strict import unknown_key
 from flowsim.model.validate import date_value
 
 __all__ = ["Dimension", "SearchSettings", "SizingSpec", "Surge", "frozen", "load_sizing_spec",
@@ -146,13 +146,11 @@ def _whole(value: Any, field: str, low: int | None = None, high: int | None = No
 
 def _check_keys(entry: Mapping[str, Any], allowed: set[str], field: str, source: str | None = None) -> None:
     """Refuse the first unknown key of ``entry`` (``field``'s; the file's top level when ``source``)."""
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        guess = closest(str(unknown[0]), sorted(allowed))
-        fix = f"use {', '.join(sorted(allowed))}"
+    found = unknown_key(entry, allowed)
+    if found is not None:
+        key, fix = found
         where = f"is not a setting of the sizing file {source}" if source else "is not a setting here"
-        raise ConfigError(str(unknown[0]) if source else f"{field}.{unknown[0]}", where,
-                          f"did you mean {guess}? ({fix})" if guess else fix)
+        raise ConfigError(key if source else f"{field}.{key}", where, fix)
 
 
 def _dimension(name: str, entry: Any, field: str, path: str | None) -> Dimension:

@@ -59,10 +59,11 @@ class FlowsimSweeper(BasicSweeper):
         """
         from flowsim.model.errors import Interrupted
 
-        loader = self.hydra_context.config_loader if self.hydra_context is not None else None
-        parser = OverridesParser.create(config_loader=loader)
-        parsed = parser.parse_overrides([*self._parse_config(), *arguments])
-        check_sweep_size(parsed, sweep_limit(self.max_jobs), loader)
+        if not self._checked_by_callback():  # else the callback has counted the jobs already
+            loader = self.hydra_context.config_loader if self.hydra_context is not None else None
+            parser = OverridesParser.create(config_loader=loader)
+            parsed = parser.parse_overrides([*self._parse_config(), *arguments])
+            check_sweep_size(parsed, sweep_limit(self.max_jobs), loader)
         try:
             return super().sweep(arguments)
         except KeyboardInterrupt:  # wherever the jobs run: in this process or in the launcher's workers
@@ -76,9 +77,13 @@ class FlowsimSweeper(BasicSweeper):
                                "command, once the cause is fixed, runs the rest")
             raise
 
+    def _checked_by_callback(self) -> bool:
+        """Whether flowsim's ``ValidateSweep`` callback is in ``hydra.callbacks``: it counts the jobs and
+        composes each before the sweep starts."""
+        callbacks = (self.config.hydra.get("callbacks") if self.config is not None else None) or {}
+        return any(str((c or {}).get("_target_")) == VALIDATING_CALLBACK for c in callbacks.values())
+
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Compose each job of ``batch``, unless flowsim's ``ValidateSweep`` callback already has."""
-        callbacks = (self.config.hydra.get("callbacks") if self.config is not None else None) or {}
-        if any(str((c or {}).get("_target_")) == VALIDATING_CALLBACK for c in callbacks.values()):
-            return
-        super().validate_batch_is_legal(batch)
+        if not self._checked_by_callback():
+            super().validate_batch_is_legal(batch)
