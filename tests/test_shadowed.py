@@ -8,7 +8,7 @@ import pytest
 
 from flowsim.model.compose import config_dir, load_config
 from flowsim.model.errors import ConfigError
-from flowsim.model.shadowed import check_not_shadowed
+from flowsim.model.shadowed import check_config_files
 from tests.test_bad_input import run_in_process
 
 OWN_SYSTEM = "# @package _global_\nseed: 777\n"
@@ -35,7 +35,7 @@ def _own(tmp_path: Path, relative: str, text: str = OWN_SYSTEM) -> Path:
 def test_a_chosen_file_hidden_by_flowsims_is_refused(tmp_path):
     folder = _own(tmp_path, "system/default.yaml")
     with pytest.raises(ConfigError) as refused:
-        check_not_shadowed(_hydra(folder))
+        check_config_files(_hydra(folder))
     assert refused.value.field == str(folder / "system/default.yaml")
     assert str(config_dir() / "system/default.yaml") in str(refused.value)
     assert "system=my_default" in str(refused.value)
@@ -44,8 +44,8 @@ def test_a_chosen_file_hidden_by_flowsims_is_refused(tmp_path):
 def test_the_primary_config_hidden_is_refused_and_another_name_is_not(tmp_path):
     folder = _own(tmp_path, "config.yaml", "seed: 7\n")
     with pytest.raises(ConfigError, match="--config-name my_config"):
-        check_not_shadowed(_hydra(folder))
-    check_not_shadowed(_hydra(folder, name="recommended"))  # config.yaml is then not read
+        check_config_files(_hydra(folder))
+    check_config_files(_hydra(folder, name="recommended"))  # config.yaml is then not read
 
 
 @pytest.mark.parametrize(("relative", "choices"), [
@@ -54,7 +54,7 @@ def test_the_primary_config_hidden_is_refused_and_another_name_is_not(tmp_path):
     ("hydra/launcher/flowsim.yaml", {}),  # Hydra's own settings are not flowsim's to check
 ])
 def test_files_that_are_read_or_not_chosen_pass(tmp_path, relative, choices):
-    check_not_shadowed(_hydra(_own(tmp_path, relative), choices=choices))
+    check_config_files(_hydra(_own(tmp_path, relative), choices=choices))
 
 
 def test_a_file_named_in_an_own_files_defaults_list_hidden_by_flowsims_is_refused(tmp_path):
@@ -62,7 +62,7 @@ def test_a_file_named_in_an_own_files_defaults_list_hidden_by_flowsims_is_refuse
     folder = _own(tmp_path, "system/default.yaml", "# @package _global_\narrivals:\n  rate_per_day: 5\n")
     _own(tmp_path, "system/my_ics.yaml", "# @package _global_\ndefaults:\n  - default\n  - _self_\nseed: 7\n")
     with pytest.raises(ConfigError) as refused:
-        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+        check_config_files(_hydra(folder, choices={"system": "my_ics"}))
     assert refused.value.field == str(folder / "system/default.yaml")
     assert refused.value.fix == ("rename it, e.g. to system/my_default.yaml, and name my_default in the "
                                  "defaults list of system/my_ics.yaml")
@@ -76,19 +76,19 @@ def test_files_named_further_down_are_followed(tmp_path, entry):
     _own(tmp_path, "system/mine.yaml", "# @package _global_\ndefaults:\n  - /scenario/quick\n  - _self_\n")
     _own(tmp_path, "scenario/quick.yaml", "# @package _global_\nseed: 3\n")
     if entry == "optional_but_absent":  # a name found in no folder: Hydra reports it, not this check
-        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+        check_config_files(_hydra(folder, choices={"system": "my_ics"}))
         return
     with pytest.raises(ConfigError) as refused:
-        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+        check_config_files(_hydra(folder, choices={"system": "my_ics"}))
     assert refused.value.field == str(folder / "scenario/quick.yaml")
     assert "name my_quick in the defaults list of system/" in refused.value.fix
 
 
 def test_a_file_of_the_users_own_named_in_a_defaults_list_passes(tmp_path):
     folder = _own(tmp_path, "system/my_ics.yaml", "# @package _global_\ndefaults:\n  - default\n  - _self_\n")
-    check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))  # default: flowsim's, nothing hidden
+    check_config_files(_hydra(folder, choices={"system": "my_ics"}))  # default: flowsim's, nothing hidden
     _own(tmp_path, "system/broken.yaml", "defaults: [\n")  # unreadable: the loader says so, not this check
-    check_not_shadowed(_hydra(folder, choices={"system": "broken"}))
+    check_config_files(_hydra(folder, choices={"system": "broken"}))
 
 
 def test_a_value_yaml_would_read_as_an_impossible_date_does_not_stop_the_check(tmp_path):
@@ -97,7 +97,7 @@ def test_a_value_yaml_would_read_as_an_impossible_date_does_not_stop_the_check(t
     _own(tmp_path, "system/my_ics.yaml", "# @package _global_\ndefaults:\n  - default\n  - _self_\n"
                                          "services:\n  ic_beds:\n    description: 2025-02-30\n")
     with pytest.raises(ConfigError, match=r"name my_default in the defaults list of system/my_ics\.yaml"):
-        check_not_shadowed(_hydra(folder, choices={"system": "my_ics"}))
+        check_config_files(_hydra(folder, choices={"system": "my_ics"}))
 
 
 def test_a_bug_in_the_checks_before_a_run_stops_it(tmp_path, capsys, monkeypatch):
@@ -107,7 +107,7 @@ def test_a_bug_in_the_checks_before_a_run_stops_it(tmp_path, capsys, monkeypatch
     def broken(hydra):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(callbacks, "check_not_shadowed", broken)
+    monkeypatch.setattr(callbacks, "check_config_files", broken)
     out = tmp_path / "run"
     code, _, stderr = run_in_process(["scenario=quick", f"hydra.run.dir={out}"], capsys, monkeypatch)
     assert code == 1 and "RuntimeError: a bug" in stderr and "Traceback" in stderr
@@ -115,7 +115,7 @@ def test_a_bug_in_the_checks_before_a_run_stops_it(tmp_path, capsys, monkeypatch
 
 
 def test_flowsims_own_folder_given_again_is_not_hidden_by_itself():
-    check_not_shadowed(_hydra(config_dir()))
+    check_config_files(_hydra(config_dir()))
 
 
 def test_a_sweep_stops_before_any_job(tmp_path, capsys, monkeypatch):

@@ -26,7 +26,7 @@ from flowsim.experiment.launcher_settings import check_launcher
 from flowsim.experiment.lock import folder_lock, refuse_if_locked
 from flowsim.experiment.preflight import check_folder_kind, check_output_dir, check_run
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ConfigError
-from flowsim.model.shadowed import check_not_shadowed
+from flowsim.model.shadowed import check_config_files
 
 __all__ = ["CollectSweep", "RefuseBusyRunDir", "ValidateSweep", "plain_config", "sweep_job_overrides",
            "sweep_overrides"]
@@ -81,7 +81,7 @@ class ValidateSweep(Callback):
         from flowsim.cli.config_errors import describe_error
 
         try:
-            check_not_shadowed(config.hydra)
+            check_config_files(config.hydra)
             check_run(plain_config(config))
             check_output_dir(config.hydra.run.dir, "hydra.run.dir")
             check_folder_kind(config.hydra.run.dir, "hydra.run.dir", sweep=False)

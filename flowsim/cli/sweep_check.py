@@ -27,7 +27,7 @@ from flowsim.experiment.identity import RunIdentity, run_identity
 from flowsim.experiment.launcher_settings import JOBLIB_LAUNCHERS
 from flowsim.experiment.preflight import check_run
 from flowsim.model.errors import ConfigError
-from flowsim.model.shadowed import check_not_shadowed
+from flowsim.model.shadowed import check_config_files
 from flowsim.model.validate import fmt
 
 # the joblib launcher, and flowsim's (joblib's, forking its workers where it can)
@@ -84,7 +84,7 @@ def check_job(loader: Any, master: DictConfig, overrides: Sequence[str],
         Singleton.set_state(singleton_state)
     try:
         composed = loader.load_sweep_config(master_config=master, sweep_overrides=list(overrides))
-        check_not_shadowed(composed.hydra)
+        check_config_files(composed.hydra)
         plain = plain_config(composed)
         check_run(plain)
     except ConfigError as error:

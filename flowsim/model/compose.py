@@ -83,7 +83,7 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
 
     from flowsim.model.config import register_configs
     from flowsim.model.overrides import normalise_overrides
-    from flowsim.model.shadowed import check_not_shadowed
+    from flowsim.model.shadowed import check_config_files
 
     register_configs()
     searched = [] if search_dir is None else [search_dir_override(search_dir)]
@@ -91,7 +91,7 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
                                            version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=[*searched, *normalise_overrides(overrides)],
                       return_hydra_config=True)
-    check_not_shadowed(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides
+    check_config_files(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides
     with open_dict(cfg):  # then without Hydra's section, as compose leaves it by default
         del cfg["hydra"]
     return cfg

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from flowsim.model.errors import ConfigError
+from flowsim.model.yaml_numbers import NumberTrap, TrapRefusingLoader
 
 __all__ = ["csv_rows", "read_text", "read_yaml_file", "yaml_data"]
 
@@ -70,8 +71,9 @@ def read_text(path: str | Path, field: str, what: str) -> tuple[Path, str]:
     return file, text
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+class _UniqueKeyLoader(TrapRefusingLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last), and a
+    number YAML reads otherwise than written (``010``: octal 8; :mod:`flowsim.model.yaml_numbers`)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -106,6 +108,9 @@ def yaml_data(text: str, file: Path, field: str) -> Any:
     """Parse YAML ``text`` of ``file``; a syntax error or a repeated key names its line."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+    except NumberTrap as error:
+        raise ConfigError(field, f"{file.name} line {error.problem_mark.line + 1}: {error.problem}",
+                          error.fix) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

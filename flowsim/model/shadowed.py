@@ -9,7 +9,9 @@ refused before the run, naming it and the rename that makes it count.
 Only the files the run reads are checked: the primary config (``config.yaml``), the option chosen
 in each config group (``system``, ``housing``, ``scenario`` ...), and the files a user's file names in
 its own defaults list (``defaults: [default, _self_]`` in ``system/my_ics.yaml`` reads
-``system/default.yaml``); a user's file that the run does not choose is left alone.
+``system/default.yaml``); a user's file that the run does not choose is left alone. Each user's
+file read is also checked for a number that YAML reads otherwise than it was written
+(``capacity: 010`` is octal 8: :mod:`flowsim.model.yaml_numbers`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import yaml
 
 from flowsim.model.compose import config_dir
 from flowsim.model.errors import ConfigError
+from flowsim.model.yaml_numbers import check_yaml_numbers
 
-__all__ = ["check_not_shadowed"]
+__all__ = ["check_config_files"]
 
 
 def _read_files(hydra: Mapping[str, Any]) -> list[tuple[str, str | None]]:
@@ -58,8 +61,9 @@ def _named_in_defaults(file: Path, group: str | None) -> list[tuple[str, str | N
     return named
 
 
-def check_not_shadowed(hydra: Mapping[str, Any]) -> None:
-    """Refuse a user's config file that the run would read but a file found earlier hides.
+def check_config_files(hydra: Mapping[str, Any]) -> None:
+    """Refuse a user's config file that the run would read but a file found earlier hides, and one
+    that the run reads with a number YAML reads otherwise than written (``010``, ``1:30``).
 
     Parameters
     ----------
@@ -70,7 +74,8 @@ def check_not_shadowed(hydra: Mapping[str, Any]) -> None:
     Raises
     ------
     ConfigError
-        Naming the hidden file, the file read instead and how to rename it.
+        Naming the hidden file, the file read instead and how to rename it; or the file, line and
+        key of the number, the value YAML reads and the number to write.
     """
     folders = [Path(source["path"]) for source in hydra["runtime"].get("config_sources") or ()
                if source.get("schema") == "file" and source.get("path")]
@@ -97,5 +102,6 @@ def check_not_shadowed(hydra: Mapping[str, Any]) -> None:
                 fix = f"rename it, e.g. to {where}, and run with --config-name my_{name}"
             raise ConfigError(str(hidden), f"is not read: {first} has the same name and comes first in the "
                               "config search path", fix)
-        if not first.resolve().is_relative_to(own):
+        if not first.resolve().is_relative_to(own):  # a user's file (flowsim's own are checked by tests)
+            check_yaml_numbers(first)
             pending += [(r, g, relative) for r, g in _named_in_defaults(first, group)]
