@@ -72,7 +72,7 @@ def test_the_callback_goes_to_workers_without_its_lock(tmp_path):
 
 
 def test_a_probe_of_a_free_folder_writes_nothing(tmp_path):
-    # flowsim-collect and a run's first check only probe: a folder shared read-only can be probed
+    # a run's first check only probes: a folder shared read-only can be probed
     from flowsim.experiment.lock import LOCK_NAME, refuse_if_locked
 
     (tmp_path / LOCK_NAME).write_text("12345\n")  # the last run's pid
@@ -83,3 +83,30 @@ def test_a_probe_of_a_free_folder_writes_nothing(tmp_path):
     with folder_lock(tmp_path, "hydra.sweep.dir"):
         with pytest.raises(ConfigError, match="choose another sweep folder"):
             refuse_if_locked(tmp_path, "sweep folder")
+
+
+def test_flowsim_collect_holds_the_folder_while_it_gathers(tmp_path, monkeypatch, capsys):
+    # A second flowsim-collect would take the first's staged tables for a killed gathering's leftovers
+    # and remove them; a live sweep gathers its own tables at its end.
+    import flowsim.cli.main as cli_main
+
+    held = []
+
+    def gather(folder, *args, **kwargs):
+        with pytest.raises(ConfigError, match=rf"pid {os.getpid()}\).*another sweep folder"):
+            with folder_lock(folder, "sweep folder"):
+                pass
+        held.append(folder)
+
+    monkeypatch.setattr(cli_main, "collect_and_report", gather)
+    cli_main.collect_main([str(tmp_path)])
+    assert held == [str(tmp_path)]
+    with folder_lock(tmp_path):  # let go at the end
+        pass
+    with folder_lock(tmp_path, "hydra.sweep.dir"):  # a live sweep, or another flowsim-collect
+        with pytest.raises(SystemExit) as stopped:
+            cli_main.collect_main([str(tmp_path)])
+    assert stopped.value.code == 2 and held == [str(tmp_path)]
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"flowsim-collect: error: {tmp_path}: another flowsim run (pid {os.getpid()}) is writing here; "
+        "fix: wait for it to finish or choose another sweep folder"]

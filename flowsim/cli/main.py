@@ -32,7 +32,7 @@ from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.help import asks_for_help, print_help
 from flowsim.cli.no_effect import no_effect_note, scheme_sets_housing
 from flowsim.cli.warm_start_note import warm_start_note
-from flowsim.experiment.lock import refuse_if_locked
+from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
@@ -302,18 +302,20 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
             what = "is a file, not a sweep's folder" if Path(args.sweep_dir).exists() else "does not exist"
             raise ConfigError(args.sweep_dir, what, "give the sweep's folder (its hydra.sweep.dir, e.g. "
                               "multirun/care_home_units)")
-        refuse_if_locked(args.sweep_dir, "sweep folder")  # a live sweep gathers its own tables at its end
-        from flowsim.experiment.sweep import parse_override  # with pandas: once the folder is there
+        # Held while gathering: a live sweep gathers its own tables at its end, and a second
+        # flowsim-collect would remove this one's staged tables as a killed gathering's leftovers
+        with folder_lock(args.sweep_dir, "sweep folder"):
+            from flowsim.experiment.sweep import parse_override  # with pandas: once the folder is there
 
-        baseline = dict(parse_override(b) for b in args.baseline)
-        if len(baseline) < len(args.baseline):
-            raise ConfigError("--baseline", "gives the same key twice", "give each swept key once")
-        if args.reason and not args.figure:
-            raise ConfigError("--reason", "chooses what the figure draws, and no --figure is asked for",
-                              "add --figure PATH, or leave out --reason")
-        # checked before gathering: the tables are written first, the figure last
-        figure = str(check_figure_path(args.figure, "--figure")) if args.figure else None
-        collect_and_report(args.sweep_dir, baseline or None, figure, args.reason, prog="flowsim-collect")
+            baseline = dict(parse_override(b) for b in args.baseline)
+            if len(baseline) < len(args.baseline):
+                raise ConfigError("--baseline", "gives the same key twice", "give each swept key once")
+            if args.reason and not args.figure:
+                raise ConfigError("--reason", "chooses what the figure draws, and no --figure is asked for",
+                                  "add --figure PATH, or leave out --reason")
+            # checked before gathering: the tables are written first, the figure last
+            figure = str(check_figure_path(args.figure, "--figure")) if args.figure else None
+            collect_and_report(args.sweep_dir, baseline or None, figure, args.reason, prog="flowsim-collect")
     except ConfigError as error:  # a damaged job file, jobs of different runs mixed in one folder, ...
         print(f"flowsim-collect: error: {error}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
