@@ -78,11 +78,11 @@ def test_the_warning_names_the_kpi_needing_most_replications():
     assert report.needed == {"x": 136, "noisy": 5402}  # z meets the target: not listed
     # named by the replications it needs, not by its name (x would come last alphabetically)
     assert report.warning() == (
-        "noisy: 95 % CI half-width is 91.9 % of the mean with 4 replications (target 2.5 %); about 5402 "
+        "noisy: 95 % CI half-width is 91.9 % of the mean with 4 replications (target 2.5 %); about 5,402 "
         "replications would reach it (set replications= or precision.adaptive=true)")
     # adaptive replications already on, and stopped at their limit: the advice is to raise the limit
     assert report.warning(adaptive_limit=4).endswith(
-        "about 5402 replications would reach it (adaptive replications stopped at "
+        "about 5,402 replications would reach it (adaptive replications stopped at "
         "precision.max_replications=4: raise it)")
 
 

@@ -70,6 +70,19 @@ def test_waiting_patients_queue_first_come_first_served(tmp_path):
     assert result.patients_arrived == 4
 
 
+def test_census_times_of_zero_days_are_plus_zero(tmp_path):
+    # A count (days unknown) or 0 days stayed or waited starts at day 0.0, not -0.0: patients.parquet
+    # would show -0.0 as nctr_day (DuckDB, CSV) for those patients
+    cfg = _cfg(tmp_path, "waiting:\n  P2: {count: 1}\nunits:\n  unit: {days_stayed: [0, 3]}\n",
+               horizon=10)
+    cfg["arrivals"]["rate_per_day"] = 0.0
+    log = simulate(build_scenario(cfg), 0).episodes
+    nctr = log["nctr_day"]
+    zero = nctr == 0
+    assert zero.sum() == 2 and not np.signbit(nctr[zero]).any()
+    assert not np.signbit(log["unit_admit_day"][log["unit_admit_day"] == 0]).any()
+
+
 def test_census_patients_are_not_new_episodes_admissions_or_waits(tmp_path):
     # warm_up_days = 0, so census patients sit at (or before) the start of the window
     with_census = _cfg(tmp_path, "units:\n  unit: {count: 60}\nwaiting:\n  P2: {count: 5}\n")

@@ -73,7 +73,7 @@ class PrecisionReport:
         advice = ("set replications= or precision.adaptive=true" if adaptive_limit is None else
                   f"adaptive replications stopped at precision.max_replications={adaptive_limit}: raise it")
         needed = self.needed[worst]
-        reach = (f"about {needed} replications would reach it" if needed <= MAX_REPLICATIONS
+        reach = (f"about {needed:,} replications would reach it" if needed <= MAX_REPLICATIONS
                  else f"more than {MAX_REPLICATIONS:,} replications (flowsim's most) would be needed")
         return (f"{worst}: 95 % CI half-width is {self.half_width_pct[worst]:.1f} % of the mean with "
                 f"{self.n} replications (target {self.target_half_width_pct:g} %); {reach} ({advice})")

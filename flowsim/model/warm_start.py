@@ -58,7 +58,7 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
             # Known age: condition on it. Unknown: the equilibrium residual (stationary excess).
             remaining = (unit.los.equilibrium_residual(u[U_LOS]) if age is None
                          else unit.los.residual(age, u[U_LOS]))
-            start = 0.0 if age is None else -age
+            start = 0.0 if age is None else 0.0 - age  # 0.0 - 0.0 is 0.0; -0.0 would be written as -0.0
             row = log.add(patient, 0, pathway, start, CENSUS)
             log.acute_leave_day[row] = log.unit_request_day[row] = log.unit_admit_day[row] = start
             log.unit[row] = unit.index
@@ -66,7 +66,7 @@ def place_census(census: InitialCensus, env: simpy.Environment, dispatcher: Disp
             dispatcher.occupy(unit)
             env.process(resume(row, pathway, unit, float(remaining), u))
             patient += 1
-    waiting = [(-(age or 0.0), PATHWAYS.index(p)) for p, ages in census.waiting for age in ages]
+    waiting = [(0.0 - (age or 0.0), PATHWAYS.index(p)) for p, ages in census.waiting for age in ages]
     for nctr, pathway in sorted(waiting):  # longest wait first: FCFS among them
         u = draws.next()
         env.process(journey(log.add(patient, 0, pathway, nctr, CENSUS), pathway, u))
