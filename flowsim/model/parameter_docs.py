@@ -214,7 +214,9 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
     },
     ReadmissionConfig: {
         "probability": FieldDoc("probability (0-1)", "Chance that an episode which ends leads to a "
-                                "readmission, by the episode's pathway (keys P0, P1, P2, P3)",
+                                "readmission, by the episode's pathway (keys P0, P1, P2, P3); P2 "
+                                "patients readmitted straight from the bed are after_p2.shares.readmission "
+                                "(set both to 0 for no readmissions)",
                                 "QualityWatch: 12 % readmitted within 30 days; Leeds Networked Data "
                                 "Lab: 25 % after step-down intermediate care; split by pathway: "
                                 "assumption"),
