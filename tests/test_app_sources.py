@@ -242,3 +242,22 @@ def test_an_opened_file_that_is_not_a_scenario_is_reported_and_not_kept(tmp_path
     assert kept_again is None and problem.startswith("services: is not set")
     assert [s.label for s in list_sources((), [folder])][-1] == "Saved scenario: plan"
     assert not (folder / "plan_2.yaml").exists()
+
+
+def test_an_opened_file_does_not_take_the_name_of_a_shared_scenario(tmp_path):
+    """A file opened under the name of a scenario in the workspace's saved/ folder was listed under the
+    same label, and picking it opened the shared one instead (found by a QA pass)."""
+    from flowsim.app.sources import free_name, keep_upload
+
+    shared, folder = tmp_path / "shared", tmp_path / "session"
+    shared.mkdir()
+    write_saved(_composed(["scenario=quick"]), shared / "plan.yaml")
+    good = tmp_path / "plan.yaml"
+    write_saved(_composed(["scenario=quick", "services.ic_beds.capacity=35"]), good)
+    kept, problem = keep_upload(folder, "plan.yaml", good.read_bytes(), [shared])
+    assert problem is None and kept == folder / "plan_2.yaml"
+    labels = [s.label for s in list_sources((), [shared, folder])]
+    assert len(labels) == len(set(labels)) and "Saved scenario: plan_2" in labels
+    # saved again under its own name: it replaces its own file, never takes a shared name
+    assert free_name(folder / "plan_2.yaml", None, [shared]) == folder / "plan_2.yaml"
+    assert free_name(folder / "plan.yaml", None, [shared]) == folder / "plan_2.yaml"

@@ -20,7 +20,7 @@ from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel
 from flowsim.app.results import system_table
-from flowsim.app.sources import Source, keep_upload, list_sources, starting_config
+from flowsim.app.sources import Source, free_name, keep_upload, list_sources, starting_config
 from flowsim.cli.config_errors import describe_error
 from flowsim.model.errors import ConfigError
 from flowsim.model.saved import write_saved
@@ -72,7 +72,7 @@ def _uploaded(session: Path) -> None:
     st.session_state.upload_error = None
     if file is None:
         return
-    kept, problem = keep_upload(session / "saved", file.name, file.getvalue())
+    kept, problem = keep_upload(session / "saved", file.name, file.getvalue(), [_workspace() / "saved"])
     if kept is None:
         st.session_state.upload_error = f"{file.name} (not opened): {problem}"
     else:
@@ -148,7 +148,10 @@ def _stem(name: str) -> str:
 def _save(session: Path, config: dict[str, Any], title: str) -> None:
     """Write the scenario as drawn under the name typed (a callback of the Save button)."""
     stem = _stem(st.session_state.get("save_name", "")) or "my_scenario"
-    st.session_state.saved_as = write_saved(config, session / "saved" / f"{stem}.yaml", title).name
+    # not a shared scenario's name (workspace/saved): both were listed alike, and the shared one opened
+    target = free_name(session / "saved" / f"{stem}.yaml", None, [_workspace() / "saved"])
+    st.session_state.saved_file = write_saved(config, target, title)
+    st.session_state.saved_as = st.session_state.saved_file.name
 
 
 def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title: str) -> None:
@@ -167,17 +170,18 @@ def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title
     if error is not None:
         with st.sidebar:
             alert(error, "Fix the marked setting (Edit tab) to run: ")
-    name = st.sidebar.text_input("Save as", value="my_scenario", key="save_name",
-                                 help="A name for the saved scenario (letters, digits, _ and -)")
+    st.sidebar.text_input("Save as", value="my_scenario", key="save_name",
+                          help="A name for the saved scenario (letters, digits, _ and -)")
     # saved in the click's callback, before the page is drawn again: Start from then lists the file
     st.sidebar.button("Save scenario", disabled=error is not None, key="save", on_click=_save,
                       args=(session, config, title))
     if st.session_state.get("saved_as"):
         st.sidebar.success(f"Saved as {st.session_state.pop('saved_as')}: pick it under Start from, or "
                            "download it")
-    saved = session / "saved" / f"{_stem(name)}.yaml"
-    with st.sidebar:
-        download(saved, "Download the saved scenario", key="dl:saved")
+    saved = st.session_state.get("saved_file")  # as saved (an empty name saved my_scenario.yaml)
+    if saved is not None:
+        with st.sidebar:
+            download(saved, "Download the saved scenario", key="dl:saved")
     st.sidebar.caption(f"Session folder: `{session}`")
 
 

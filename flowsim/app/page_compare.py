@@ -74,10 +74,13 @@ def _check_options(config: Mapping[str, Any], swept: Mapping[str, list[Any]]) ->
 def _chooser(index: int, choices: dict[str, Field], config: Mapping[str, Any]) -> tuple[Field | None, str]:
     names = ([] if index == 0 else [_NONE]) + list(choices)
     key = f"sweep:setting{index}"
-    if key in st.session_state and st.session_state[key] not in names:
-        del st.session_state[key]  # chosen among another scenario's settings: not one of these
-    default = next((i for i, n in enumerate(names) if n.endswith("· Capacity")), 0) if index == 0 else 0
-    name = st.selectbox(f"Setting {index + 1}", names, index=default, key=key)
+    if st.session_state.get(key) not in names:
+        # first drawn, or chosen among other settings (another scenario's, or Setting 1's now): set, not
+        # deleted, so the browser is told; deleted, it went on showing the old choice while the page
+        # read the default, and a comparison ran without the setting on screen (a QA pass)
+        capacity = next((n for n in names if n.endswith("· Capacity")), None) if index == 0 else None
+        st.session_state[key] = capacity or (names[0] if names else None)
+    name = st.selectbox(f"Setting {index + 1}", names, key=key)
     if name is None or name == _NONE:  # (None: no setting to choose from)
         return None, ""
     f = choices[name]

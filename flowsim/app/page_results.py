@@ -6,7 +6,9 @@ the page stays usable; when the job ends the whole page reruns to show its resul
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +19,8 @@ from flowsim.app.jobs import Job
 from flowsim.app.page_edit import alert
 from flowsim.app.results import headline_table, load_run, load_sweep, utilisation_table
 
-__all__ = ["SHORT_WINDOW_DAYS", "download", "progress_panel", "run_panel", "run_warnings", "sweep_panel"]
+__all__ = ["SHORT_WINDOW_DAYS", "comparison_shown", "download", "progress_panel", "run_panel", "run_warnings",
+           "sweep_panel"]
 
 _MIME = {".csv": "text/csv", ".json": "application/json", ".yaml": "application/x-yaml",
          ".html": "text/html", ".pdf": "application/pdf", ".parquet": "application/octet-stream"}
@@ -126,13 +129,14 @@ def run_panel(job: Job) -> None:
     table = headline_table(view.summary, view.observed_days)
     st.subheader("Headline results")
     runs = len(view.replications)
-    st.caption(f"{runs} replication(s) over {view.observed_days:g} observed days; 95 % confidence intervals "
+    days = f"{view.observed_days:g} day" + ("" if view.observed_days == 1 else "s")
+    st.caption(f"{runs} replication(s) over {days} observed; 95 % confidence intervals "
                "over replications, cut at what is possible (0, and 100 % for utilisation); costs made "
                "yearly." + (" Run 2 or more replications (Edit, Run) for intervals." if runs < 2 else ""))
     for line in run_warnings(job):  # e.g. the intervals' precision: it was only in the log
         st.warning(line)
     if view.observed_days < SHORT_WINDOW_DAYS:
-        st.warning(f"The observed window is {view.observed_days:g} days: each figure a year is that "
+        st.warning(f"The observed window is {days}: each figure a year is that "
                    f"window scaled {365.0 / view.observed_days:,.0f}-fold, with its own weekdays and season. "
                    "A longer horizon (Edit: Run, Horizon) gives yearly figures to rely on.")
     _cards(table)
@@ -161,18 +165,43 @@ def run_panel(job: Job) -> None:
             download(path, label, key=f"dl:run:{path.name}")
 
 
+def comparison_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as shown: thousands separated, as the command line prints them ("-1,329.4", not
+    "-1329.4"), one decimal (two for the return per GBP, e.g. 0.94), and "—" where there is no number:
+    the baseline's per added place and return per GBP, and every interval of one replication (the
+    browser writes "None" in an empty number cell, whatever a Styler says, so the cells are text)."""
+    def shown(value: float, decimals: int) -> str:
+        if value != value:
+            return "—"
+        text = f"{value:,.{decimals}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text  # 5,521, not 5,521.0
+        return "0" if text == "-0" else text
+
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            decimals = 2 if column == "return per GBP" else 1
+            out[column] = [shown(v, decimals) for v in out[column]]
+    return out
+
+
+def _right_aligned(table: pd.DataFrame) -> dict[str, Any]:
+    """Text columns of numbers aligned right, as numbers are (where Streamlit can: 1.50 on)."""
+    if "alignment" not in inspect.signature(st.column_config.TextColumn).parameters:
+        return {}
+    return {column: st.column_config.TextColumn(alignment="right") for column in table.columns
+            if column not in ("option", "baseline")}
+
+
 def sweep_panel(job: Job) -> None:
     """A finished sweep: each option against the baseline, the decision rule's choice, the chart, the pack."""
     baseline = {path: values[0] for path, values in job.swept.items()}
     view = load_sweep(job.result, baseline)
     st.subheader("Options against the scenario as it stands")
     st.info(view.sentence)
-    table = view.table()
-    # thousands separated, as the command line prints them ("-1,329.4", not "-1329.4")
-    numbers = {column: st.column_config.NumberColumn(format="localized")
-               for column in table.columns if pd.api.types.is_float_dtype(table[column])}
-    shown = table.round(1).assign(**{"return per GBP": table["return per GBP"].round(2)})  # e.g. 0.94
-    st.dataframe(shown, hide_index=True, width="stretch", key="comparison", column_config=numbers)
+    shown = comparison_shown(view.table())
+    st.dataframe(shown, hide_index=True, width="stretch", key="comparison",
+                 column_config=_right_aligned(shown))
     _figure(view.figure())
     columns = st.columns(4)
     with columns[0]:

@@ -139,7 +139,7 @@ def compose_source(source: Source) -> dict[str, Any]:
     return OmegaConf.to_container(load_config(source.overrides), resolve=True)  # type: ignore[return-value]
 
 
-def free_name(target: Path, content: bytes) -> Path:
+def free_name(target: Path, content: bytes | None, taken: Sequence[Path] = ()) -> Path:
     """Where to keep an opened file: ``target``, or ``<stem>_2``, ``_3`` ... if another file has the name.
 
     Every download is ``scenario.yaml``: a second one opened replaced the first under the same name,
@@ -150,15 +150,25 @@ def free_name(target: Path, content: bytes) -> Path:
     ----------
     target : pathlib.Path
         The file the name asks for.
-    content : bytes
-        What is to be written there.
+    content : bytes or None
+        What is to be written there; None: whatever it is, it may replace ``target``'s own file (a
+        scenario saved again under its name).
+    taken : sequence of pathlib.Path
+        Other folders of saved scenarios listed under Start from (the workspace's ``saved/``): a name
+        one of them holds is not free. Both were listed as "Saved scenario: NAME", and picking either
+        opened the shared one: the planner's own scenario could not be chosen.
 
     Returns
     -------
     pathlib.Path
     """
+    def clash(candidate: Path) -> bool:
+        if any((folder / candidate.name).is_file() for folder in taken):
+            return True
+        return content is not None and candidate.is_file() and candidate.read_bytes() != content
+
     candidate, number = target, 1
-    while candidate.is_file() and candidate.read_bytes() != content:
+    while clash(candidate):
         number += 1
         candidate = target.with_name(f"{target.stem}_{number}{target.suffix}")
     return candidate
@@ -187,7 +197,8 @@ def starting_config(source: Source) -> dict[str, Any]:
     return base
 
 
-def keep_upload(folder: Path, name: str, content: bytes) -> tuple[Path | None, str | None]:
+def keep_upload(folder: Path, name: str, content: bytes, taken: Sequence[Path] = ()
+                ) -> tuple[Path | None, str | None]:
     """Keep a file the planner opened in ``folder`` (as ``<stem>.yaml``, under a free name) if the app
     can start from it.
 
@@ -202,6 +213,8 @@ def keep_upload(folder: Path, name: str, content: bytes) -> tuple[Path | None, s
         The file's own name.
     content : bytes
         Its content.
+    taken : sequence of pathlib.Path
+        Other folders of saved scenarios, whose names it does not take (see :func:`free_name`).
 
     Returns
     -------
@@ -209,7 +222,7 @@ def keep_upload(folder: Path, name: str, content: bytes) -> tuple[Path | None, s
     """
     from flowsim.cli.config_errors import describe_error  # the CLI's words (cli is above the model)
 
-    target = free_name(folder / Path(name).with_suffix(".yaml").name, content)
+    target = free_name(folder / Path(name).with_suffix(".yaml").name, content, taken)
     existed = target.is_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content)
