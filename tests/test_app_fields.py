@@ -137,6 +137,17 @@ def test_housing_section_has_the_coordinators(quick):
     assert "housing.enabled" in housing
 
 
+def test_the_capacity_of_a_unit_with_a_dated_schedule_says_until_when_it_holds():
+    # winter_surge steps ic_beds and p1_reablement up from 2025-12-01: their capacity holds only until then,
+    # and Compare options (which names settings by label) offered it as the unit's size (a QA pass)
+    groups = {g.key: g for g in form_groups(_composed(["scenario=winter_surge"]))}
+    labels = {g.key: next(f.label for f in g.fields if f.path.endswith(".capacity"))
+              for g in groups.values() if g.key.startswith("unit:")}
+    assert labels["unit:ic_beds"] == labels["unit:p1_reablement"] == (
+        "Capacity before 2025-12-01 (then its dated schedule)")
+    assert labels["unit:care_home_unit"] == "Capacity"
+
+
 def test_step_down_flats_appear_in_the_housing_section_when_the_config_has_them():
     groups = {g.key: g for g in form_groups(_composed(["housing=step_down_flats"]))}
     paths = {f.path for f in groups["housing"].fields}

@@ -106,7 +106,12 @@ def _duration(config: Mapping[str, Any], path: str, what: str) -> list[tuple[str
 def _unit_group(config: Mapping[str, Any], name: str) -> Group:
     base = f"services.{name}"
     unit = get_value(config, base) or {}
-    items = [(f"{base}.capacity", "Capacity"),
+    starts = sorted(str(step.get("start")) for step in unit.get("capacity_schedule") or ()
+                    if isinstance(step, Mapping) and step.get("start") is not None)
+    # with a dated schedule, the capacity holds only until its first step: a comparison of it is
+    # not a comparison of the unit's size (found by a QA pass)
+    capacity = f"Capacity before {starts[0]} (then its dated schedule)" if starts else "Capacity"
+    items = [(f"{base}.capacity", capacity),
              *_duration(config, f"{base}.los_days", "Length of stay"),
              (f"{base}.cost_per_occupied_day", "Cost per occupied day"),
              (f"{base}.cost_per_bed_week", "Block cost per place-week"),
