@@ -24,6 +24,7 @@ import pytest
 
 from flowsim.cli.main import collect_main
 from flowsim.experiment import writable
+from flowsim.experiment.lock import LOCK_NAME
 from flowsim.experiment.pipeline import run_scenario
 from flowsim.model.compose import load_config
 from flowsim.reporting import board, report
@@ -263,7 +264,7 @@ def test_a_job_table_with_other_columns_is_named_before_anything_is_written(fold
     assert line.split(": error: ")[1] == (
         f"{sweep / '1' / 'units.parquet'}: lacks the column(s) replication, unit, capacity (it holds a): it "
         "is not the table flowsim writes there; fix: rerun the sweep's command, which redoes job 1")
-    assert notebooks == [] and sorted(p.name for p in sweep.iterdir()) == ["0", "1"]
+    assert notebooks == [] and sorted(p.name for p in sweep.iterdir() if p.name != LOCK_NAME) == ["0", "1"]
 
 
 @pytest.mark.parametrize("name, damage, problem", SWEEP_DAMAGE)
@@ -299,7 +300,7 @@ def test_installed_scripts_name_a_damaged_file_in_one_line(folder, tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.startswith(f"{name}: error: {sweep / '0' / 'metrics.json'}: is not readable JSON")
-    assert sorted(p.name for p in sweep.iterdir()) == ["0", "1"]  # no tables, figures or pack
+    assert sorted(p.name for p in sweep.iterdir() if p.name != LOCK_NAME) == ["0", "1"]  # no tables or pack
 
 
 # -- flowsim-board: --baseline-job and --output --------------------------------------------------------
@@ -366,14 +367,14 @@ def test_board_refuses_an_output_in_a_folder_that_does_not_exist(folder, tmp_pat
 ])
 def test_collect_options_are_checked_before_anything_is_written(folder, capsys, args, expected):
     sweep = folder("sweep")
-    before = sorted(p.name for p in sweep.iterdir())
+    before = sorted(p.name for p in sweep.iterdir() if p.name != LOCK_NAME)  # (collect holds the lock)
     with pytest.raises(SystemExit) as stop:
         collect_main([str(sweep), *(a.replace("{dir}", str(sweep)) for a in args)])
     assert stop.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), lines
     if "--baseline" not in expected:  # (a baseline is known only once the sweep is gathered)
-        assert sorted(p.name for p in sweep.iterdir()) == before
+        assert sorted(p.name for p in sweep.iterdir() if p.name != LOCK_NAME) == before
 
 
 @pytest.mark.parametrize(("main", "args", "expected"), [
