@@ -81,22 +81,21 @@ TrapRefusingLoader.add_constructor(_INT, TrapRefusingLoader.construct_yaml_int)
 TrapRefusingLoader.add_constructor(_FLOAT, TrapRefusingLoader.construct_yaml_float)
 
 
-def _traps(node: yaml.Node, path: str) -> tuple[str, str, str, int] | None:
+def _traps(node: yaml.Node, path: str, reader: yaml.SafeLoader) -> tuple[str, str, str, int] | None:
     """The first number of ``node`` (at key ``path``) that YAML reads otherwise than written:
-    (key, problem, fix, line), or None."""
+    (key, problem, fix, line), or None. ``reader`` constructs a number's value."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-            found = _traps(value, f"{path}.{name}" if path else str(name))
+            found = _traps(value, f"{path}.{name}" if path else str(name), reader)
             if found is not None:
                 return found
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            found = _traps(item, f"{path}[{index}]")
+            found = _traps(item, f"{path}[{index}]", reader)
             if found is not None:
                 return found
     elif isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in (_INT, _FLOAT):
-        reader = yaml.SafeLoader("")
         value = reader.construct_yaml_int(node) if node.tag == _INT else reader.construct_yaml_float(node)
         wrong = misread(node.value, value)
         if wrong is not None:
@@ -120,7 +119,7 @@ def check_yaml_numbers(file: Path) -> None:
         root = yaml.compose(file.read_text(encoding="utf-8"), Loader=get_yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return
-    found = _traps(root, "") if root is not None else None
+    found = _traps(root, "", yaml.SafeLoader("")) if root is not None else None
     if found is not None:
         key, problem, fix, line = found
         raise ConfigError(str(file), f"line {line} ({key}): {problem}", fix)
