@@ -249,7 +249,8 @@ def test_cli_from_a_census_says_so_and_suggests_no_warm_up(tmp_path):
                    "scenario=quick", f"run.initial_census={census}")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("flowsim-warmup: 2 replication(s) of 150 days from the census given "
-                                  "(run.initial_census, 30 patients)\n")
+                                  "(run.initial_census, 30 patients), each series compared with 2 run(s) "
+                                  "started 52 weeks earlier, at the same dates\n")
     assert "Settled from the census after: " in proc.stdout
     assert "A warm start keeps run.warm_up_days=0" in proc.stdout
     assert "empty" not in proc.stdout and "Use: run.warm_up_days" not in proc.stdout

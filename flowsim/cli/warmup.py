@@ -6,7 +6,11 @@ occupancy and the acute bed pool's (MSER-5, :mod:`flowsim.experiment.warmup`) an
 Welch's moving average::
 
     flowsim-warmup [--replications 5] [--horizon-days 730] [--figure warmup.png] [--n-jobs 1]
-                   [--config-dir DIR] [overrides ...]
+                   [--reference auto|year|none] [--config-dir DIR] [overrides ...]
+
+When arrivals, places or arrangement times vary over the year (or places change on dates), each
+series is compared with runs started 52 weeks earlier, at the same dates: MSER is applied to the
+difference, which holds the start-up and not the season (``--reference``).
 
 Overrides are the ``flowsim`` ones (``scenario=quick``, ``services.ic_beds.capacity=400``). A wrong
 value stops before anything runs with one line naming the field and the fix, and exit code 2.
@@ -16,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime as dt
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,7 +34,14 @@ from omegaconf import OmegaConf
 from flowsim.cli.config_errors import describe_error
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.parser import check_n_jobs, whole_number_option
-from flowsim.experiment.warmup import WarmUpSuggestion, replication_mean, run_for_warm_up, suggest_warm_up
+from flowsim.experiment.warmup import (
+    REFERENCE_LEAD_DAYS,
+    WarmUpSuggestion,
+    reference_days,
+    replication_mean,
+    run_for_warm_up,
+    suggest_warm_up,
+)
 from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from flowsim.model.compose import load_config
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
@@ -66,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="where to write the figure, PNG/SVG/PDF by extension (default: warmup.png)")
     parser.add_argument("--n-jobs", type=whole_number_option, default=1,
                         help="parallel worker processes (default: 1; results do not depend on it)")
+    parser.add_argument("--reference", choices=("auto", "year", "none"), default="auto",
+                        help="compare each run with one started 52 weeks earlier, at the same dates, so "
+                             "that what varies over the year is not taken for start-up: auto (default) "
+                             "when arrivals, places or arrangement times vary over the year or places "
+                             "change on dates; year: always; none: never")
     parser.add_argument("--config-dir", default=None, metavar="DIR",
                         help="your config folder (with system/NAME.yaml), as flowsim --config-dir")
     parser.add_argument("overrides", nargs="*", metavar="override",
@@ -87,9 +105,8 @@ def seasonal_inputs(cfg: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> str | None:
-    """A caution when arrivals, places or arrangement times vary over the year: MSER can take a
-    seasonal peak for start-up. ``others``: the other settings that vary (:func:`seasonal_inputs`)."""
+def _seasonal_found(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> list[str]:
+    """What varies over the year: the arrivals (``arrivals``, the config's section) and ``others``."""
     found = []
     if arrivals.get("series_csv"):
         found.append(f"arrivals follow {arrivals['series_csv']}")
@@ -97,7 +114,13 @@ def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> s
         months = [float(m) for m in (arrivals.get("month_multipliers") or [])]
         if _varies(months):
             found.append(f"arrivals vary by month (multipliers {min(months):g}-{max(months):g})")
-    found += [f"{name} vary by month" for name in others]
+    return found + [f"{name} vary by month" for name in others]
+
+
+def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> str | None:
+    """A caution when arrivals, places or arrangement times vary over the year: MSER can take a
+    seasonal peak for start-up. ``others``: the other settings that vary (:func:`seasonal_inputs`)."""
+    found = _seasonal_found(arrivals, others)
     if not found:
         return None
     flat = (" with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1]" if not others
@@ -107,9 +130,29 @@ def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> s
             f"compare{flat}.")
 
 
-def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | None = None
-              ) -> tuple[Scenario, float | None, str | None]:
-    """The no-warm-up scenario, the warm-up the composed config asked for, a seasonal caution."""
+def dated_inputs(cfg: Mapping[str, Any]) -> list[str]:
+    """The units whose places change on dates (``capacity_schedule``) in a composed config (plain)."""
+    names = [name for name, unit in (cfg.get("services") or {}).items()
+             if (unit or {}).get("capacity_schedule")]
+    return [f"services.<unit>.capacity_schedule ({', '.join(names)}) change on dates"] if names else []
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What ``flowsim-warmup`` runs, and what it says about it."""
+
+    scenario: Scenario  # the runs whose settling is measured, without warm-up
+    configured: float | None  # the run.warm_up_days the composed config asked for
+    caution: str | None  # arrivals, places or arrangement vary over the year (:func:`_seasonal_note`)
+    calendar: list[str]  # what varies with the date, if anything
+    reference: Scenario | None = None  # the same started REFERENCE_LEAD_DAYS earlier, if compared
+    no_reference: str | None = None  # why there is none although the calendar asked for one
+
+
+def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | None = None,
+              reference: str = "none") -> _Setup:
+    """The no-warm-up scenario, the warm-up the composed config asked for, a seasonal caution and,
+    as ``reference`` asks (``auto``: when something varies with the date), the reference scenario."""
     cfg = load_config(overrides, search_dir=search_dir)
     configured = None if OmegaConf.is_missing(cfg.run, "warm_up_days") else cfg.run.warm_up_days
     # The config as composed first: a wrong run.warm_up_days is the user's mistake even though the runs
@@ -125,8 +168,23 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
     scenario = build_scenario(cfg)
     plain = {key: OmegaConf.to_container(cfg[key], resolve=True)
              for key in ("arrivals", "services", "pathways") if key in cfg}
-    return (scenario, float(configured) if configured is not None else None,
-            _seasonal_note(plain.get("arrivals") or {}, seasonal_inputs(plain)))
+    arrivals, others = plain.get("arrivals") or {}, seasonal_inputs(plain)
+    caution = _seasonal_note(arrivals, others)
+    calendar = [*_seasonal_found(arrivals, others), *dated_inputs(plain)]
+    setup = _Setup(scenario, float(configured) if configured is not None else None, caution, calendar)
+    if reference == "none" or (reference == "auto" and not calendar):
+        return setup
+    earlier = copy.deepcopy(cfg)
+    earlier.run.start_date = (scenario.start_date - dt.timedelta(days=REFERENCE_LEAD_DAYS)).isoformat()
+    earlier.run.horizon_days = float(horizon_days) + REFERENCE_LEAD_DAYS
+    try:
+        return replace(setup, reference=build_scenario(earlier))
+    except ConfigError as error:  # e.g. an arrivals series that does not reach back a year
+        why = f"{error.field}: {error.problem}"
+        if reference == "year":
+            raise ConfigError("--reference", f"runs started {REFERENCE_LEAD_DAYS} days earlier cannot be "
+                              f"built ({why})", "give --reference none") from None
+        return replace(setup, no_reference=why)
 
 
 def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np.ndarray],
@@ -145,8 +203,10 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
         flag = "  (not settled: run longer)" if name in suggestion.unsettled else ""
         lines.append(f"{name:<{width}}  {days:>14,d}  {level:>12,.1f}{flag}")
     limiting = suggestion.limiting_series
-    how = (f"the longest MSER-{suggestion.batch} truncation{f', {limiting}' if limiting else ''}, rounded up "
-           "to whole weeks")
+    against = (f" of the difference from runs started {suggestion.reference_lead_days // 7} weeks earlier"
+               if suggestion.reference_lead_days else "")
+    how = (f"the longest MSER-{suggestion.batch} truncation{against}{f', {limiting}' if limiting else ''}, "
+           "rounded up to whole weeks")
     if from_census:
         return "\n".join([
             *lines, "",
@@ -199,12 +259,28 @@ def _check_horizon(scenario: Scenario, horizon_days: float) -> None:
                           f"give at least {math.ceil(3 * longest)} days, e.g. --horizon-days 730")
 
 
+def _reference_note(setup: _Setup) -> str | None:
+    """What the comparison with earlier runs did, or the seasonal caution when there was none."""
+    weeks = REFERENCE_LEAD_DAYS // 7
+    if setup.reference is None:
+        if setup.no_reference is None or setup.caution is None:
+            return setup.caution
+        return (f"{setup.caution} (Runs started {weeks} weeks earlier, which would take the season out, "
+                f"cannot be built: {setup.no_reference}.)")
+    if not setup.calendar:  # --reference year on a system without a calendar
+        return None
+    return (f"Note: {'; '.join(setup.calendar)}: so each series was compared with runs started {weeks} "
+            "weeks earlier, at the same dates, and MSER applied to the difference, which holds the start-up "
+            "and not the season (the figure's dashed line). --reference none applies it to the series alone.")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``flowsim-warmup``: suggest ``run.warm_up_days`` for the configured system."""
     args = _parser().parse_intermixed_args(argv)
     try:
         figure = _check_options(args)
-        scenario, configured, note = _scenario(args.overrides, args.horizon_days, args.config_dir)
+        setup = _scenario(args.overrides, args.horizon_days, args.config_dir, args.reference)
+        scenario = setup.scenario
         _check_horizon(scenario, args.horizon_days)
     except Exception as error:  # only config mistakes are caught; bugs are re-raised
         line = describe_error(error)
@@ -217,13 +293,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{PROG}: note: {ignored[-1]} is not used: every run lasts --horizon-days "
               f"({args.horizon_days:g} days); give --horizon-days {ignored[-1].partition('=')[2]} instead",
               file=sys.stderr)
-    series = run_for_warm_up(scenario, args.replications, args.n_jobs, progress=sys.stderr.isatty())
-    suggestion = suggest_warm_up(series)
+    progress = sys.stderr.isatty()
+    series = run_for_warm_up(scenario, args.replications, args.n_jobs, progress=progress)
+    reference = None
+    if setup.reference is not None:  # numbered after the runs compared: independent random numbers
+        reference = reference_days(run_for_warm_up(
+            setup.reference, args.replications, args.n_jobs, progress=progress,
+            first_replication=args.replications, description="reference replications"),
+            REFERENCE_LEAD_DAYS, series["nctr_census"].shape[1])
+    suggestion = suggest_warm_up(series, reference=reference)
     census = scenario.initial_census.patients
     start = (f"the census given (run.initial_census, {census:,} patients)" if census
              else "an empty system (no warm-up)")
-    print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from {start}\n")
-    print(format_suggestion(suggestion, series, configured, from_census=census > 0))
+    compared = ("" if reference is None else f", each series compared with {args.replications} run(s) "
+                f"started {REFERENCE_LEAD_DAYS // 7} weeks earlier, at the same dates")
+    print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from {start}"
+          f"{compared}\n")
+    print(format_suggestion(suggestion, series, setup.configured, from_census=census > 0))
+    note = _reference_note(setup)
     if note:
         print(note)
     if suggestion.unsettled:
@@ -233,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from flowsim.reporting.warmup_plots import warm_up_figure  # matplotlib only once the runs are done
 
     # the path checked, extension included
-    warm_up_figure(series, suggestion, from_census=census > 0).savefig(figure, dpi=120)
+    warm_up_figure(series, suggestion, from_census=census > 0, reference=reference).savefig(figure, dpi=120)
     print(f"Figure written to {figure}")
 
 

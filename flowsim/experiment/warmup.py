@@ -14,7 +14,10 @@ This module suggests that length from a few long replications started empty (no 
 * :func:`welch_moving_average` is Welch's graphical method (Law & Kelton): the across-replication mean
   smoothed by a centred moving average, to see the settling by eye;
 * :func:`suggest_warm_up` applies MSER-5 to each series' across-replication mean and takes the longest,
-  rounded up to whole weeks (the arrivals have a weekly pattern);
+  rounded up to whole weeks (the arrivals have a weekly pattern). Given a reference (runs started
+  52 weeks earlier, :data:`REFERENCE_LEAD_DAYS`, seen at the same dates), it applies MSER-5 to the
+  difference from the reference's mean instead: in a system whose arrivals or places vary over the
+  year, the difference holds the start-up and not the season, which MSER would take for a transient;
 * :func:`run_for_warm_up` runs the replications and returns the daily series.
 
 The functions above :func:`run_for_warm_up` are pure and use numpy only; the figure is in
@@ -35,8 +38,10 @@ if TYPE_CHECKING:
     from flowsim.model.scenario import Scenario
 
 __all__ = [
+    "REFERENCE_LEAD_DAYS",
     "WarmUpSuggestion",
     "mser",
+    "reference_days",
     "replication_mean",
     "run_for_warm_up",
     "suggest_warm_up",
@@ -44,6 +49,9 @@ __all__ = [
 ]
 
 DAYS_PER_WEEK = 7
+# How much earlier the reference runs start: whole weeks (the weekday pattern lines up) and about a
+# year (the months do, to a day), so that by the dates compared they have left their own start behind
+REFERENCE_LEAD_DAYS = 52 * DAYS_PER_WEEK
 
 
 def _batch_means(series: np.ndarray, batch: int) -> np.ndarray:
@@ -185,6 +193,7 @@ class WarmUpSuggestion:
     run_days: int  # days per replication the suggestion is based on
     replications: int
     batch: int
+    reference_lead_days: int = 0  # > 0: MSER of the difference from runs started this much earlier
 
     @property
     def limiting_series(self) -> str | None:
@@ -200,7 +209,8 @@ class WarmUpSuggestion:
 
 
 def suggest_warm_up(series_by_name: Mapping[str, np.ndarray], batch: int = 5,
-                    max_fraction: float = 0.5) -> WarmUpSuggestion:
+                    max_fraction: float = 0.5, reference: Mapping[str, np.ndarray] | None = None,
+                    reference_lead_days: int = REFERENCE_LEAD_DAYS) -> WarmUpSuggestion:
     """Suggest a warm-up from several daily series of runs started empty.
 
     Parameters
@@ -212,12 +222,19 @@ def suggest_warm_up(series_by_name: Mapping[str, np.ndarray], batch: int = 5,
         MSER batch size (5: MSER-5).
     max_fraction : float
         See :func:`mser`.
+    reference : mapping of str to numpy.ndarray, optional
+        For each series, replications x the same days of runs started ``reference_lead_days``
+        earlier (:func:`reference_days`): the level a settled system has at the same dates. MSER
+        is then applied to each series' mean minus the reference's mean, which leaves the
+        start-up and takes out what the calendar does to both.
+    reference_lead_days : int
+        How much earlier the reference runs started (recorded in the suggestion).
 
     Returns
     -------
     WarmUpSuggestion
-        Per series, the MSER truncation of its across-replication mean; overall, the largest of
-        them rounded up to a whole number of weeks.
+        Per series, the MSER truncation of its across-replication mean (or of its difference from
+        the reference's); overall, the largest of them rounded up to a whole number of weeks.
     """
     per_series: dict[str, int] = {}
     unsettled = []
@@ -225,14 +242,32 @@ def suggest_warm_up(series_by_name: Mapping[str, np.ndarray], batch: int = 5,
     for name, values in series_by_name.items():
         table = np.atleast_2d(np.asarray(values, dtype=float))
         run_days, replications = max(run_days, table.shape[1]), max(replications, table.shape[0])
-        d, limit = _mser_batches(replication_mean(table), batch, max_fraction)
+        mean = replication_mean(table)
+        if reference is not None:
+            settled = replication_mean(np.atleast_2d(np.asarray(reference[name], dtype=float)))
+            if settled.shape != mean.shape:
+                raise ValueError(f"reference of {name} has {settled.size} days, the series {mean.size}")
+            mean = mean - settled
+        d, limit = _mser_batches(mean, batch, max_fraction)
         per_series[name] = d * batch
         if limit > 0 and d >= limit:
             unsettled.append(name)
     longest = max(per_series.values(), default=0)
     days = DAYS_PER_WEEK * math.ceil(longest / DAYS_PER_WEEK)
     return WarmUpSuggestion(days=days, per_series=per_series, unsettled=tuple(unsettled),
-                            run_days=run_days, replications=replications, batch=batch)
+                            run_days=run_days, replications=replications, batch=batch,
+                            reference_lead_days=reference_lead_days if reference is not None else 0)
+
+
+def reference_days(series_by_name: Mapping[str, np.ndarray], lead_days: int, days: int
+                   ) -> dict[str, np.ndarray]:
+    """The days of reference runs that fall on the dates of the runs they are compared with.
+
+    ``series_by_name`` are replications x days of runs started ``lead_days`` earlier; day ``lead_days``
+    of theirs is day 0 of the compared runs. Returns their days ``lead_days`` to ``lead_days + days``.
+    """
+    return {name: np.atleast_2d(values)[:, lead_days:lead_days + days]
+            for name, values in series_by_name.items()}
 
 
 @dataclass(frozen=True)
@@ -252,8 +287,9 @@ class _CensusTask:
 
 
 def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
-                    progress: bool = False) -> dict[str, np.ndarray]:
-    """Run replications ``0..replications-1`` from empty and return their daily midnight series.
+                    progress: bool = False, first_replication: int = 0,
+                    description: str = "warm-up replications") -> dict[str, np.ndarray]:
+    """Run replications ``first_replication`` onwards from empty and return their daily midnight series.
 
     The scenario's own warm-up is set to 0 (:func:`flowsim.measures.metrics.compute_metrics` drops the
     warm-up from the census), so every series starts at day 0 of the run. Choose the horizon when
@@ -268,6 +304,11 @@ def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
         joblib worker processes; 1 runs here. Results do not depend on it.
     progress : bool
         Show a progress bar.
+    first_replication : int
+        The number of the first replication (its random streams): reference runs take numbers after
+        the compared runs', so that the two sets are independent.
+    description : str
+        The progress bar's label.
 
     Returns
     -------
@@ -282,7 +323,7 @@ def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
         raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
     # the census series is all that is used: no window, so no cool-down either
     task = _CensusTask(dataclasses.replace(scenario, warm_up_days=0.0, cool_down_days=0.0))
-    results = dict(iter_replications(task, range(replications), n_jobs, progress,
-                                     description="warm-up replications"))
-    ordered = [results[r] for r in range(replications)]
+    numbers = range(first_replication, first_replication + replications)
+    results = dict(iter_replications(task, numbers, n_jobs, progress, description=description))
+    ordered = [results[r] for r in numbers]
     return {name: np.vstack([series[name] for series in ordered]) for name in ordered[0]}

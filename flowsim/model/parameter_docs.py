@@ -80,8 +80,9 @@ FIELD_DOCS: Mapping[type, Mapping[str, FieldDoc]] = {
                                  "here (the warm-up is counted in it)", "warm-up + one observed year "
                                  "(365 d)"),
         "warm_up_days": FieldDoc("days", "Days from the start left out of the results, so an empty start "
-                                 "does not bias them; a filter on results, not a reset", "flowsim-warmup "
-                                 "(MSER-5 over 10 runs of 730 d) suggests 154-182 d from an empty start"),
+                                 "does not bias them; a filter on results, not a reset",
+                                 "assumption; flowsim-warmup (MSER-5 against runs started a year earlier) "
+                                 "suggests 245-364 d"),
         "cool_down_days": FieldDoc("days", "Days simulated after the horizon (patients keep arriving) only "
                                    "to follow to their end the delays of episodes that became NCTR in the "
                                    "window", "assumption: keeps the mean delay per episode within ~1 % of "

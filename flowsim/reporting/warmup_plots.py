@@ -15,9 +15,10 @@ from matplotlib.figure import Figure
 
 from flowsim.experiment.warmup import WarmUpSuggestion, welch_moving_average
 
-__all__ = ["SUGGESTION_GID", "warm_up_figure"]
+__all__ = ["REFERENCE_GID", "SUGGESTION_GID", "warm_up_figure"]
 
 SUGGESTION_GID = "suggested_warm_up"  # gid of the vertical line at the suggestion in every panel
+REFERENCE_GID = "reference_runs"  # gid of the reference runs' moving average, when compared with them
 MAX_PANELS = 6
 
 
@@ -34,7 +35,8 @@ def _title_and_unit(name: str) -> tuple[str, str]:
 
 
 def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpSuggestion,
-                   window: int = 10, max_panels: int = MAX_PANELS, from_census: bool = False) -> Figure:
+                   window: int = 10, max_panels: int = MAX_PANELS, from_census: bool = False,
+                   reference: Mapping[str, np.ndarray] | None = None) -> Figure:
     """Replications, Welch's moving average and the suggested warm-up, one panel per series.
 
     Parameters
@@ -50,11 +52,16 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
         At most this many series are drawn, in the mapping's order.
     from_census : bool
         The runs started from a census (``run.initial_census``), not from an empty system.
+    reference : mapping of str to numpy.ndarray, optional
+        The same days of runs started ``suggestion.reference_lead_days`` earlier
+        (:func:`flowsim.experiment.warmup.reference_days`): their moving average is drawn dashed, the
+        level the series settle to at each date.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axis per drawn series; the vertical line has gid :data:`SUGGESTION_GID`.
+        One axis per drawn series; the vertical line has gid :data:`SUGGESTION_GID`, the reference's
+        line :data:`REFERENCE_GID`.
     """
     names = list(series_by_name)[:max_panels]
     if not names:
@@ -73,6 +80,10 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
                       label="each replication" if r == 0 else "_nolegend_")
         axis.plot(days, welch_moving_average(table, window), color="tab:blue", linewidth=2.2,
                   label=f"Welch moving average (±{window} d)")
+        if reference is not None:
+            axis.plot(days, welch_moving_average(np.atleast_2d(reference[name]), window), color="black",
+                      linestyle=(0, (4, 2)), linewidth=1.3, gid=REFERENCE_GID,
+                      label=f"runs started {suggestion.reference_lead_days // 7} weeks earlier")
         # from a census the line marks when the census is left behind: a warm start keeps no warm-up
         marked = (f"settled from the census: {suggestion.days} d" if from_census
                   else f"suggested warm-up: {suggestion.days} d")

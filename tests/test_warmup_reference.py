@@ -1,0 +1,153 @@
+"""Warm-up against runs started 52 weeks earlier, at the same dates: the season is not start-up."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from flowsim.experiment.warmup import (
+    REFERENCE_LEAD_DAYS,
+    reference_days,
+    run_for_warm_up,
+    suggest_warm_up,
+)
+from flowsim.model.compose import load_scenario
+from flowsim.reporting.warmup_plots import REFERENCE_GID, warm_up_figure
+
+TAU, LEVEL, NOISE, REPLICATIONS = 30.0, 50.0, 1.0, 5
+# the start-up bias falls below the noise of the difference of two means of five runs here (~131 days)
+FADED = TAU * math.log(LEVEL / (NOISE * math.sqrt(2 / REPLICATIONS)))
+DAYS = 730
+_T = np.arange(DAYS)
+SEASONS = {  # what a calendar can do to a ward's census over two years
+    "low at the start": -10.0 * np.cos(2 * np.pi * _T / 365),
+    "high at the start": 10.0 * np.cos(2 * np.pi * _T / 365),
+    "a winter peak": 12.0 * np.exp(-0.5 * (((_T % 365) - 265) / 35.0) ** 2),
+}
+
+
+def _runs(seed: int, season: np.ndarray, empty: bool) -> np.ndarray:
+    start_up = LEVEL * (1.0 - np.exp(-_T / TAU)) if empty else np.full(DAYS, LEVEL)
+    return start_up + season + np.random.default_rng(seed).normal(0.0, NOISE, (REPLICATIONS, DAYS))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_season_is_taken_out_and_the_start_up_kept(seed):
+    alone, compared = {}, {}
+    for kind, season in SEASONS.items():
+        series = {"census": _runs(seed, season, empty=True)}
+        alone[kind] = suggest_warm_up(series).per_series["census"]
+        suggestion = suggest_warm_up(series, reference={"census": _runs(seed + 100, season, empty=False)})
+        compared[kind] = suggestion.per_series["census"]
+        assert suggestion.reference_lead_days == REFERENCE_LEAD_DAYS == 364
+        assert suggestion.days % 7 == 0 and suggestion.days >= compared[kind]
+        assert 0.9 * FADED <= compared[kind] <= 1.3 * FADED, (kind, compared[kind])
+    # on the series alone, the answer is the season's as much as the start-up's: 30 to 90 days here
+    assert len(set(alone.values())) == 3 and max(alone.values()) < 0.9 * FADED, alone
+    assert len(set(compared.values())) == 1, compared  # against the reference, the season has gone
+    assert suggest_warm_up({"census": _runs(seed, SEASONS["a winter peak"], True)}).reference_lead_days == 0
+
+
+def test_a_reference_of_other_days_is_refused():
+    with pytest.raises(ValueError, match="reference of census has 100 days, the series 730"):
+        suggest_warm_up({"census": _runs(0, SEASONS["a winter peak"], True)},
+                        reference={"census": np.ones((2, 100))})
+
+
+def test_reference_days_are_those_at_the_same_dates():
+    earlier = {"a": np.arange(20.0).reshape(2, 10)}
+    same = reference_days(earlier, 4, 5)
+    np.testing.assert_array_equal(same["a"], [[4, 5, 6, 7, 8], [14, 15, 16, 17, 18]])
+
+
+def test_reference_replications_are_numbered_after_the_compared_ones():
+    scenario = load_scenario(["scenario=quick", "run.horizon_days=80"])
+    four = run_for_warm_up(scenario, 4)
+    later = run_for_warm_up(scenario, 2, first_replication=2)
+    for name, values in later.items():
+        np.testing.assert_array_equal(values, four[name][2:])
+    assert not np.array_equal(later["nctr_census"], four["nctr_census"][:2])  # not the compared runs again
+
+
+def test_the_figure_draws_the_reference_in_every_panel():
+    season = SEASONS["a winter peak"]
+    series = {"nctr_census": _runs(1, season, True), "occupied_x": _runs(2, season, True)}
+    reference = {name: _runs(3, season, False) for name in series}
+    suggestion = suggest_warm_up(series, reference=reference)
+    fig = warm_up_figure(series, suggestion, window=10, reference=reference)
+    from flowsim.experiment.warmup import welch_moving_average
+
+    for axis, name in zip(fig.axes, series, strict=True):
+        lines = [line for line in axis.get_lines() if line.get_gid() == REFERENCE_GID]
+        assert len(lines) == 1 and lines[0].get_label() == "runs started 52 weeks earlier"
+        np.testing.assert_allclose(lines[0].get_ydata(), welch_moving_average(reference[name], 10))
+    plain = warm_up_figure(series, suggest_warm_up(series))
+    assert not [line for axis in plain.axes for line in axis.get_lines() if line.get_gid() == REFERENCE_GID]
+
+
+def _warmup(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "flowsim.cli.warmup", "--replications", "2", "--horizon-days", "250",
+               "--figure", str(tmp_path / "w.png"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+FLAT = "[1,1,1,1,1,1,1,1,1,1,1,1]"
+UNITS = ("p1_reablement", "ic_beds", "care_home_unit", "p3_interim_beds")
+NOT_SEASONAL = ["scenario=quick", f"arrivals.month_multipliers={FLAT}",
+                f"pathways.arrangement_month_factors={FLAT}",
+                *(f"services.{unit}.month_capacity_factors={FLAT}" for unit in UNITS)]
+
+
+def test_cli_compares_a_seasonal_system_with_earlier_runs_by_default(tmp_path):
+    proc = _warmup(tmp_path, "scenario=quick")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("flowsim-warmup: 2 replication(s) of 250 days from an empty system (no "
+                                  "warm-up), each series compared with 2 run(s) started 52 weeks earlier, at "
+                                  "the same dates\n")
+    assert "truncation of the difference from runs started 52 weeks earlier" in proc.stdout
+    assert "Note: arrivals vary by month (multipliers 0.976-1.04); " in proc.stdout
+    assert "so each series was compared with runs started 52 weeks earlier, at the same dates" in proc.stdout
+    assert "MSER can take a seasonal peak" not in proc.stdout
+
+    alone = _warmup(tmp_path, "scenario=quick", "--reference", "none")
+    assert alone.returncode == 0, alone.stderr
+    assert "compared with" not in alone.stdout and "difference" not in alone.stdout
+    assert "MSER can take a seasonal peak for a transient" in alone.stdout
+
+
+def test_cli_compares_a_flat_system_only_when_asked(tmp_path):
+    proc = _warmup(tmp_path, *NOT_SEASONAL)
+    assert proc.returncode == 0, proc.stderr
+    assert "compared with" not in proc.stdout and "Note:" not in proc.stdout
+    asked = _warmup(tmp_path, *NOT_SEASONAL, "--reference", "year")
+    assert asked.returncode == 0, asked.stderr
+    assert "each series compared with 2 run(s) started 52 weeks earlier" in asked.stdout
+    assert "Note:" not in asked.stdout  # nothing varies with the date to report
+
+
+def test_cli_a_schedule_of_places_by_date_asks_for_the_comparison(tmp_path):
+    schedule = "services.ic_beds.capacity_schedule=[{start: 2025-10-01, capacity: 20}]"
+    proc = _warmup(tmp_path, *NOT_SEASONAL, schedule)
+    assert proc.returncode == 0, proc.stderr
+    assert "Note: services.<unit>.capacity_schedule (ic_beds) change on dates: so each series" in proc.stdout
+
+
+def test_cli_without_earlier_runs_keeps_the_caution_or_stops_in_one_line(tmp_path):
+    early = ["scenario=quick", "run.start_date=1900-06-01"]  # a year earlier is before the first date allowed
+    proc = _warmup(tmp_path, *early)
+    assert proc.returncode == 0, proc.stderr
+    assert "compared with" not in proc.stdout
+    assert "MSER can take a seasonal peak for a transient" in proc.stdout
+    assert ("(Runs started 52 weeks earlier, which would take the season out, cannot be built: "
+            "run.start_date: 1899-06-02 is outside") in proc.stdout
+    asked = _warmup(tmp_path, *early, "--reference", "year")
+    assert asked.returncode == 2
+    lines = asked.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "flowsim-warmup: error: --reference: runs started 364 days earlier cannot be built (run.start_date: "
+        "1899-06-02 is outside"), lines
+    assert lines[0].endswith("; fix: give --reference none")
