@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from flowsim.experiment.warmup import (
     REFERENCE_LEAD_DAYS,
     reference_days,
+    resampled_range,
     run_for_warm_up,
     suggest_warm_up,
 )
@@ -151,3 +153,57 @@ def test_cli_without_earlier_runs_keeps_the_caution_or_stops_in_one_line(tmp_pat
         "flowsim-warmup: error: --reference: runs started 364 days earlier cannot be built (run.start_date: "
         "1899-06-02 is outside"), lines
     assert lines[0].endswith("; fix: give --reference none")
+
+
+# --- how firm the suggestion is ------------------------------------------------------------------------
+
+def test_resampling_identical_replications_gives_the_suggestion_itself():
+    step = np.r_[np.zeros(20), np.full(280, 5.0)]
+    series = {"census": np.vstack([step] * 4)}
+    assert resampled_range(series, np.random.default_rng(0)) == (21, 21)
+    assert suggest_warm_up(series).days == 21
+    assert resampled_range({"census": np.vstack([step] * 2)}, np.random.default_rng(0)) is None  # too few
+
+
+def test_resampling_says_how_far_the_noise_moves_the_suggestion():
+    season = SEASONS["a winter peak"]
+    series = {"census": _runs(5, season, True)}
+    reference = {"census": _runs(105, season, False)}
+    low, high = resampled_range(series, np.random.default_rng(3), reference)
+    assert low % 7 == 0 and high % 7 == 0 and low < high
+    assert low <= suggest_warm_up(series, reference=reference).days <= high
+    assert 0.7 * FADED <= low and high <= 1.6 * FADED  # the start-up's, not the season's
+    again = resampled_range(series, np.random.default_rng(3), reference)
+    assert again == (low, high)  # the same draws, the same range
+
+
+def test_the_printed_range_and_verdict():
+    from flowsim.cli.warmup import format_suggestion
+    from flowsim.experiment.warmup import WarmUpSuggestion
+
+    series = {"nctr_census": np.ones((5, 730))}
+    firm = WarmUpSuggestion(days=154, per_series={"nctr_census": 150}, unsettled=(), run_days=730,
+                            replications=5, batch=5, resampled_days=(147, 168))
+    text = format_suggestion(firm, series, configured=150)
+    assert ("Suggested warm-up: 154 days (22 weeks; the longest MSER-5 truncation, nctr_census, rounded up "
+            "to whole weeks)\nResampling the replications 200 times, 80 % of the suggestions lie between 147 "
+            "and 168 days: a firm answer\nUse: run.warm_up_days=154\n") in text
+    assert text.endswith("run.warm_up_days=150, which is shorter than the suggestion, but inside the range "
+                         "resampling gives it.")
+    loose = format_suggestion(replace(firm, resampled_days=(98, 287)), series, configured=91)
+    assert "lie between 98 and 287 days: add replications (--replications) for a firmer answer" in loose
+    assert loose.endswith("run.warm_up_days=91, which is SHORTER than the suggestion.")
+    alone = format_suggestion(replace(firm, resampled_days=None), series)
+    assert "Resampling" not in alone
+    fig = warm_up_figure(series, firm)
+    assert fig.get_suptitle().endswith("suggested run.warm_up_days=154 (147-168 d resampled)")
+
+
+def test_cli_prints_how_firm_its_suggestion_is(tmp_path):
+    proc = _warmup(tmp_path, "scenario=quick", "--replications", "3", "--reference", "none")
+    assert proc.returncode == 0, proc.stderr
+    firm = [line for line in proc.stdout.splitlines()
+            if line.startswith("Resampling the replications 200 times")]
+    assert len(firm) == 1, proc.stdout
+    again = _warmup(tmp_path, "scenario=quick", "--replications", "3", "--reference", "none")
+    assert firm[0] in again.stdout.splitlines()  # keyed by the seed: the same command, the same range

@@ -36,15 +36,19 @@ from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.parser import check_n_jobs, whole_number_option
 from flowsim.experiment.warmup import (
     REFERENCE_LEAD_DAYS,
+    RESAMPLED_SHARE,
+    RESAMPLES,
     WarmUpSuggestion,
     reference_days,
     replication_mean,
+    resampled_range,
     run_for_warm_up,
     suggest_warm_up,
 )
 from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from flowsim.model.compose import load_config
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError
+from flowsim.model.rng import make_generator
 from flowsim.model.scenario import Scenario, build_scenario
 
 __all__ = ["format_suggestion", "main"]
@@ -207,26 +211,46 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
                if suggestion.reference_lead_days else "")
     how = (f"the longest MSER-{suggestion.batch} truncation{against}{f', {limiting}' if limiting else ''}, "
            "rounded up to whole weeks")
+    firmness = _firmness(suggestion)
     if from_census:
         return "\n".join([
             *lines, "",
             f"Settled from the census after: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
+            *firmness,
             "These are the days each series takes to leave the census behind (near zero: that unit's census "
             "is close to its usual state). A warm start keeps run.warm_up_days=0: its first days are the "
             "forecast, not a transient to discard."])
     if suggestion.unsettled:  # a truncation at half the run is where the search stopped, not an answer
         lines += ["", f"Suggested warm-up: at least {suggestion.days} days ({how}), not final: "
                   f"{', '.join(suggestion.unsettled)} had not settled by half the run; run longer "
-                  "(--horizon-days) for a warm-up to use"]
+                  "(--horizon-days) for a warm-up to use", *firmness]
     else:
         lines += ["", f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
-                  f"Use: {suggestion.override}"]
+                  *firmness, f"Use: {suggestion.override}"]
     if configured is not None:
-        verdict = ("is SHORTER than the suggestion" if configured < suggestion.days
+        spread = suggestion.resampled_days
+        verdict = ("is shorter than the suggestion, but inside the range resampling gives it"
+                   if spread is not None and spread[0] <= configured < suggestion.days
+                   else "is SHORTER than the suggestion" if configured < suggestion.days
                    else "covers the suggestion" if not suggestion.unsettled
                    else "covers it so far (the suggestion is not final)")
         lines.append(f"The composed config has run.warm_up_days={configured:g}, which {verdict}.")
     return "\n".join(lines)
+
+
+FIRM_DAYS = 28  # a range of suggestions wider than four weeks calls for more replications
+
+
+def _firmness(suggestion: WarmUpSuggestion) -> list[str]:
+    """The line on how firm the suggestion is (:func:`resampled_range`), if it was resampled."""
+    if suggestion.resampled_days is None:
+        return []
+    low, high = suggestion.resampled_days
+    advice = ("add replications (--replications) for a firmer answer" if high - low > FIRM_DAYS
+              else "a firm answer")
+    share = f"{RESAMPLED_SHARE * 100:.0f} %"
+    return [f"Resampling the replications {RESAMPLES} times, {share} of the suggestions lie between {low} "
+            f"and {high} days: {advice}"]
 
 
 def _check_options(args: argparse.Namespace) -> Path:
@@ -302,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             first_replication=args.replications, description="reference replications"),
             REFERENCE_LEAD_DAYS, series["nctr_census"].shape[1])
     suggestion = suggest_warm_up(series, reference=reference)
+    draws = make_generator(scenario.seed, 0, "warm-up/resampling")  # the same range for the same command
+    suggestion = replace(suggestion, resampled_days=resampled_range(series, draws, reference))
     census = scenario.initial_census.patients
     start = (f"the census given (run.initial_census, {census:,} patients)" if census
              else "an empty system (no warm-up)")

@@ -43,6 +43,7 @@ __all__ = [
     "mser",
     "reference_days",
     "replication_mean",
+    "resampled_range",
     "run_for_warm_up",
     "suggest_warm_up",
     "welch_moving_average",
@@ -194,6 +195,8 @@ class WarmUpSuggestion:
     replications: int
     batch: int
     reference_lead_days: int = 0  # > 0: MSER of the difference from runs started this much earlier
+    # the suggestion over resampled replications (:func:`resampled_range`): (low, high) days, or None
+    resampled_days: tuple[int, int] | None = None
 
     @property
     def limiting_series(self) -> str | None:
@@ -268,6 +271,55 @@ def reference_days(series_by_name: Mapping[str, np.ndarray], lead_days: int, day
     """
     return {name: np.atleast_2d(values)[:, lead_days:lead_days + days]
             for name, values in series_by_name.items()}
+
+
+RESAMPLES = 200  # resamplings of the replications behind the suggestion's range
+RESAMPLED_SHARE = 0.8  # the range holds this share of the resampled suggestions (10th to 90th percentile)
+
+
+def resampled_range(series_by_name: Mapping[str, np.ndarray], rng: np.random.Generator,
+                    reference: Mapping[str, np.ndarray] | None = None, batch: int = 5,
+                    max_fraction: float = 0.5, resamples: int = RESAMPLES) -> tuple[int, int] | None:
+    """How firm a suggestion is: the suggestion again over replications drawn with replacement.
+
+    Each resample draws as many replications as there are, with replacement (and as many of the
+    reference's), and suggests a warm-up from them as :func:`suggest_warm_up` does. A few long
+    replications give an MSER truncation that moves with their noise; the range says by how much.
+
+    Parameters
+    ----------
+    series_by_name, reference, batch, max_fraction
+        As for :func:`suggest_warm_up`.
+    rng : numpy.random.Generator
+        The draws (flowsim keys it by the run's seed, so the range is the same each time).
+    resamples : int
+        How many resamplings.
+
+    Returns
+    -------
+    tuple of int or None
+        The 10th and 90th percentiles of the resampled suggestions (days, whole weeks); None with
+        fewer than three replications, too few to resample.
+    """
+    tables = {name: np.atleast_2d(np.asarray(v, dtype=float)) for name, v in series_by_name.items()}
+    counts = {table.shape[0] for table in tables.values()}
+    if not tables or min(counts) < 3:
+        return None
+    count = min(counts)
+    settled = None if reference is None else {
+        name: np.atleast_2d(np.asarray(v, dtype=float)) for name, v in reference.items()}
+    settled_count = None if settled is None else min(t.shape[0] for t in settled.values())
+    days = []
+    for _ in range(resamples):
+        rows = rng.integers(0, count, count)
+        drawn = {name: table[rows] for name, table in tables.items()}
+        again = None
+        if settled is not None:
+            rows = rng.integers(0, settled_count, settled_count)
+            again = {name: table[rows] for name, table in settled.items()}
+        days.append(suggest_warm_up(drawn, batch, max_fraction, again).days)
+    low, high = np.quantile(days, [(1 - RESAMPLED_SHARE) / 2, (1 + RESAMPLED_SHARE) / 2], method="nearest")
+    return int(low), int(high)
 
 
 @dataclass(frozen=True)

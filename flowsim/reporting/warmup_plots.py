@@ -105,6 +105,8 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
     shown = "" if len(series_by_name) <= max_panels else (
         f"; first {max_panels} of {len(series_by_name)} series shown")
     runs = f"{suggestion.replications} replication(s) of {suggestion.run_days} days"
+    if suggestion.resampled_days is not None:  # how firm the number is, beside it
+        shown += f" ({suggestion.resampled_days[0]}-{suggestion.resampled_days[1]} d resampled)"
     if from_census:  # as flowsim-warmup prints: the days measure the census's pull, not a warm-up to set
         fig.suptitle(f"From the census given: {runs}; settled after {suggestion.days} days "
                      f"(a warm start keeps run.warm_up_days=0){shown}")
