@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 import flowsim.app
 from flowsim.app import jobs
+from flowsim.app.page_results import in_app_words
 from flowsim.model.compose import load_config
 from flowsim.model.saved import write_saved
 
@@ -186,6 +187,31 @@ def test_a_unit_with_brackets_of_its_own_is_not_bracketed_again():
     assert _label(Field("replications", "Replications", "int", "runs", "")) == "Replications (runs)"
 
 
+def test_messages_shown_tell_what_to_do_in_the_app_not_on_the_command_line():
+    """The app showed flowsim's advice as typed on the command line: "set precision.adaptive=true",
+    "run the same command with hydra.run.dir=..." (found by a QA pass)."""
+    from flowsim.experiment.precision import PrecisionReport
+
+    report = PrecisionReport(2, {"delay_mean_days": 36.6}, 5.0, {"delay_mean_days": 108})
+    plain, adaptive = report.warning(), report.warning(adaptive_limit=200)
+    assert plain.endswith("(set replications= or precision.adaptive=true)")  # the command line's, kept
+    assert in_app_words(plain) == ("delay_mean_days: 95 % CI half-width is 36.6 % of the mean with 2 "
+                                   "replications (target 5 %); about 108 replications would reach it "
+                                   "(raise Replications: Edit tab, Run)")
+    assert in_app_words(adaptive).endswith(
+        "(this scenario adds replications until the target is met, and stopped at its most, 200: raise "
+        "max_replications under precision in a saved copy of it (Save scenario), then open that file here)")
+    # a run whose worker was killed (memory ran out), in the command line's words (test_worker_lost.py):
+    # the app runs the same command again itself
+    lost = ("a worker process stopped before its replication finished (killed from outside, e.g. when "
+            "memory ran out); finished replications are kept in /w/my runs/result: to resume, run the same "
+            "command with hydra.run.dir=/w/my runs/result (and a lower n_jobs if memory ran out)")
+    assert in_app_words(lost).endswith("are kept in /w/my runs/result: run it again to continue from them")
+    for shown in map(in_app_words, (plain, adaptive, lost)):
+        assert not any(cli in shown for cli in ("=true", "replications=", "hydra.", "n_jobs"))
+    assert in_app_words("nothing to change here") == "nothing to change here"
+
+
 def test_a_run_of_a_few_observed_days_says_its_yearly_figures_are_scaled(app):
     """Half a day observed was shown as 7,403 delayed days a year without a word (found by a QA pass)."""
     _choose(app, "Scenario: quick")
@@ -233,7 +259,13 @@ def test_a_run_shows_kpis_charts_downloads_and_equals_the_cli(app, tmp_path):
     # the run's precision warning, which was only in the collapsed log (found by a QA pass)
     (precision,) = [w.value for w in results.warning]
     assert "95 % CI half-width is" in precision and "with 2 replications" in precision
-    assert f"flowsim: warning: {precision}" in job.log.read_text(encoding="utf-8")
+    # in the app's words: "set replications= or precision.adaptive=true" named no field of the app
+    # (found by a QA pass); the log keeps the command line's
+    assert precision.endswith("would reach it (raise Replications: Edit tab, Run)"), precision
+    (logged,) = [line.removeprefix("flowsim: warning: ") for line in job.log.read_text(
+        encoding="utf-8").splitlines() if line.startswith("flowsim: warning: ")]
+    assert logged.endswith("(set replications= or precision.adaptive=true)"), logged
+    assert in_app_words(logged) == precision
     headline = results.dataframe[0].value.set_index("measure")
     summary = pd.read_csv(job.result / "summary.csv").set_index("kpi")
     delayed = summary.loc["delayed_days_per_year", "mean"]
@@ -287,15 +319,26 @@ def test_a_cancelled_run_keeps_its_replications_and_resumes(app):
     _set(app, "replications", 2000)
     app.sidebar.button(key="run").click().run()
     job = app.session_state["run_job"]
+    # one run at a time, off from the click's own page: the click was acted on after the button was
+    # drawn, and only the progress bar is redrawn while a run goes, so the button looked clickable for
+    # the whole run (found by a QA pass in Chromium)
+    assert app.sidebar.button(key="run").disabled
+    assert "A run is in progress (Results tab)" in " ".join(c.value for c in app.sidebar.caption)
+    # a click all the same (from a page drawn before the run started) starts nothing, and says so: a
+    # second run beside it took over the progress bar and Cancel, and the first ran on unseen. AppTest
+    # clicks no disabled button: the button's callback notes the click so
+    app.session_state["run_job:asked"] = True
+    app.run()
+    assert app.session_state["run_job"] is job
+    assert ["Run scenario: started nothing, as one is still in progress."] == [
+        w.value for w in app.sidebar.warning]
     deadline = time.monotonic() + 120
     while jobs.job_status(job).done < 2:
         assert time.monotonic() < deadline and jobs.job_status(job).state == "running"
         time.sleep(0.2)
     app.run()
-    # one run at a time: a second started beside it took over the progress bar and Cancel, and the
-    # first ran on unseen (found by a QA pass in Chromium)
     assert app.sidebar.button(key="run").disabled
-    assert "A run is going (Results tab)" in " ".join(c.value for c in app.sidebar.caption)
+    assert not app.sidebar.warning  # said once, for the click
     cancel = [b for b in app.button if b.label == "Cancel"]
     assert cancel, "no Cancel button while the run runs"
     cancel[0].click().run()
@@ -316,7 +359,12 @@ def test_options_are_compared_with_the_scenario_as_it_stands(app):
     assert _tab(app, "Compare options").button(key="run_sweep").disabled
     _tab(app, "Compare options").text_input(key="sweep:values0").input("30, 50").run()
     _tab(app, "Compare options").button(key="run_sweep").click().run()
+    # off while it runs, from the click's own page (it looked clickable for the whole comparison)
+    compare = _tab(app, "Compare options")
+    assert compare.button(key="run_sweep").disabled
+    assert any(c.value.startswith("A comparison is in progress") for c in compare.caption)
     job = _wait(app, "sweep_job")
+    assert not _tab(app, "Compare options").button(key="run_sweep").disabled
     assert job.swept == {CAPACITY: [39, 30, 50]}
     compare = _tab(app, "Compare options")
     table = compare.dataframe[0].value

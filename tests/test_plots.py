@@ -790,6 +790,22 @@ def test_reasons_stacked_says_so_when_nobody_waited():
     assert "no delayed days" not in [t.get_text() for t in some.texts]
 
 
+def test_reasons_stacked_of_a_run_without_arrivals_draws_no_empty_legend():
+    """At zero arrivals no reason has a delayed day, so the table has none, and the empty legend warned
+    "No artists with labels found to put in legend" in the app's server log (found by a QA pass)."""
+    zeros = pd.DataFrame({"replication": [0, 1], "observed_days": 120.0,
+                          **{f"delayed_days_reason_{r}": 0.0 for r in REASON_LABELS}})
+    reasons = reasons_by_option(zeros, [])
+    assert reasons.empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = reasons_stacked(reasons)
+        FigureCanvasAgg(fig).draw()
+    (axis,) = fig.axes
+    assert axis.get_legend() is None
+    assert [t.get_text() for t in axis.texts] == ["no delayed days"]
+
+
 def test_reasons_stacked_of_many_options_tilts_the_labels():
     options = ["a", "b", "c", "d", "e"]
     fig = reasons_stacked(_hand_reasons(options), title="T")

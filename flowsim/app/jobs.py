@@ -29,7 +29,7 @@ from flowsim.experiment.identity import source_fingerprint
 from flowsim.model.saved import write_saved
 
 __all__ = ["Job", "JobStatus", "board_job", "cancel", "job_status", "new_session_folder", "run_folder",
-           "run_job", "start", "sweep_job"]
+           "run_job", "running", "start", "sweep_job"]
 
 SCENARIO = "scenario"  # the saved file's stem: --config-name scenario
 _CANCELLED = "cancelled"  # marker file
@@ -209,9 +209,9 @@ def _error_line(log: Path) -> str:
 
 def job_status(job: Job) -> JobStatus:
     """Where ``job`` is, from its process and its folder."""
-    running = job.process is not None and job.process.poll() is None
+    going = running(job)
     done = _done(job)
-    if running:
+    if going:
         return JobStatus("running", done, job.total)
     if _finished(job):
         return JobStatus("finished", max(done, job.total if job.kind != "board" else 1), job.total)
@@ -225,6 +225,14 @@ def job_status(job: Job) -> JobStatus:
     if job.process is None:
         return JobStatus("ready", done, job.total)
     return JobStatus("failed", done, job.total, _error_line(job.log))
+
+
+def running(job: Job | None) -> bool:
+    """Whether ``job``'s command is still going (False for no job): its button is then off.
+
+    The same as ``job_status(job).state == "running"``, without counting the finished replications.
+    """
+    return job is not None and job.process is not None and job.process.poll() is None
 
 
 def cancel(job: Job, timeout_s: float = 10.0) -> None:

@@ -18,7 +18,7 @@ from flowsim.app import jobs
 from flowsim.app.fields import apply_edits, as_overrides, error_place, form_groups, validate
 from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
-from flowsim.app.page_results import download, progress_panel, run_panel
+from flowsim.app.page_results import download, progress_panel, run_panel, start_button
 from flowsim.app.results import system_table
 from flowsim.app.sources import Source, free_name, keep_upload, list_sources, starting_config
 from flowsim.cli.config_errors import describe_error
@@ -156,17 +156,18 @@ def _save(session: Path, config: dict[str, Any], title: str) -> None:
 
 def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title: str) -> None:
     st.sidebar.divider()
-    current = st.session_state.get("run_job")
-    busy = current is not None and jobs.job_status(current).state == "running"  # one run at a time
-    if st.sidebar.button("Run scenario", type="primary", disabled=error is not None or busy, key="run"):
+
+    def start() -> None:
         job = jobs.run_job(session, config, title)
         reused = jobs.job_status(job).state == "finished"
         jobs.start(job)
         st.session_state.run_job = job
         st.session_state.reused = reused
         st.session_state.pop("run_job:shown", None)
-    if busy:  # a second run would hide the first's progress and Cancel, and share the cores with it
-        st.sidebar.caption("A run is going (Results tab): wait for it, or cancel it there, to run again.")
+
+    with st.sidebar:  # off while a run is in progress: one run at a time
+        start_button("Run scenario", "run", "run_job", start, error is not None,
+                     "A run is in progress (Results tab): wait for it, or cancel it there, to run again.")
     if error is not None:
         with st.sidebar:
             alert(error, "Fix the marked setting (Edit tab) to run: ")

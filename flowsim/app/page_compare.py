@@ -16,7 +16,7 @@ import streamlit as st
 from flowsim.app import jobs
 from flowsim.app.fields import Field, Group, apply_edits, get_value, validate
 from flowsim.app.page_edit import alert
-from flowsim.app.page_results import download, progress_panel, sweep_panel
+from flowsim.app.page_results import download, progress_panel, start_button, sweep_panel
 from flowsim.model.errors import ConfigError
 from flowsim.reporting.pdf import find_browser
 
@@ -120,12 +120,16 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
     ready = problem is None and bool(swept)
     if quiet is not None:
         st.caption(f"To run the comparison: {quiet}.")
-    if st.button("Run comparison", type="primary", disabled=not ready, key="run_sweep"):
+
+    def start() -> None:
         job = jobs.sweep_job(session, config, swept, title)
         jobs.start(job)
         st.session_state.sweep_job = job
         st.session_state.pop("sweep_job:shown", None)
         st.session_state.pop("board_job", None)
+
+    start_button("Run comparison", "run_sweep", "sweep_job", start, not ready,
+                 "A comparison is in progress (below): wait for it, or cancel it, to run another.")
     progress_panel("sweep_job", "Comparison")
     job = st.session_state.get("sweep_job")
     if job is None or jobs.job_status(job).state != "finished":
@@ -141,11 +145,15 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
 def _board(sweep: jobs.Job, title: str) -> None:
     st.markdown("**Board pack**")
     browser = find_browser()
-    if st.button("Build the board pack", key="board"):
+
+    def start() -> None:
         board = jobs.board_job(sweep, title, pdf=browser is not None)
         jobs.start(board)
         st.session_state.board_job = board
         st.session_state.pop("board_job:shown", None)
+
+    start_button("Build the board pack", "board", "board_job", start, False,
+                 "The board pack is being built (below).", kind="secondary")
     if browser is None:
         st.caption("The PDF needs Chromium (apt install chromium); the HTML pack is built without it.")
     progress_panel("board_job", "Board pack")

@@ -344,7 +344,8 @@ def reasons_stacked(reasons: pd.DataFrame,
     -------
     matplotlib.figure.Figure
         One axis with one bar container per reason (each bar's gid: the reason); each option's bar heights
-        sum to its mean delayed days per year, which is written above the bar.
+        sum to its mean delayed days per year, which is written above the bar. No legend for a table of no
+        reason (no arrivals: ``reasons_by_option`` leaves out the reasons without a delayed day).
     """
     options = list(dict.fromkeys(reasons["option"]))
     grid = reasons.pivot(index="option", columns="reason", values="delayed_days_per_year")
@@ -374,7 +375,8 @@ def reasons_stacked(reasons: pd.DataFrame,
         axis.set_ylim(0.0, 1.0)
         axis.set_yticks([0.0])
         axis.text(0.5, 0.5, "no delayed days", transform=axis.transAxes, ha="center", va="center")
-    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="reason")
+    if axis.get_legend_handles_labels()[0]:  # no reason at all (no arrivals): no legend, nor its warning
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="reason")
     # the legend takes the right of the figure: a title centred on a narrow axis would run off its left
     # edge (one option: "cute delayed days..."), so Matplotlib wraps it inside the figure as it draws
     axis.set_title(title, wrap=True)
