@@ -195,9 +195,9 @@ def test_messages_shown_tell_what_to_do_in_the_app_not_on_the_command_line():
     report = PrecisionReport(2, {"delay_mean_days": 36.6}, 5.0, {"delay_mean_days": 108})
     plain, adaptive = report.warning(), report.warning(adaptive_limit=200)
     assert plain.endswith("(set replications= or precision.adaptive=true)")  # the command line's, kept
-    assert in_app_words(plain) == ("delay_mean_days: 95 % CI half-width is 36.6 % of the mean with 2 "
-                                   "replications (target 5 %); about 108 replications would reach it "
-                                   "(raise Replications: Edit tab, Run)")
+    assert in_app_words(plain) == ("Mean delay per discharge-ready patient: 95 % CI half-width is 36.6 % of "
+                                   "the mean with 2 replications (target 5 %); about 108 replications would "
+                                   "reach it (raise Replications: Edit tab, Run)")
     assert in_app_words(adaptive).endswith(
         "(this scenario adds replications until the target is met, and stopped at its most, 200: raise "
         "max_replications under precision in a saved copy of it (Save scenario), then open that file here)")

@@ -145,8 +145,10 @@ def test_the_shown_utilisation_says_dash_where_one_replication_has_no_interval()
                           "95% CI low %": [float("nan")], "95% CI high %": [None], "mean occupied": [35.6],
                           "mean wait for a place (days)": [1.0]})
     shown = _utilisation(table).iloc[0].to_dict()
-    assert shown == {"unit": "ic_beds", "places": "39.00", "utilisation %": "91.23", "95% CI low %": "—",
+    assert shown == {"unit": "ic_beds", "places": "39", "utilisation %": "91.23", "95% CI low %": "—",
                      "95% CI high %": "—", "mean occupied": "35.60", "mean wait for a place (days)": "1.00"}
+    # places that change over the run (a seasonal factor, a dated step): their mean, to 2 decimals
+    assert _utilisation(table.assign(places=[1234.567])).iloc[0]["places"] == "1,234.57"
 
 
 def test_system_table_shows_places_and_mean_stay():
@@ -256,3 +258,23 @@ def test_sweep_figure_is_a_picture(folders):
     figure = load_sweep(folders[1], {CAPACITY: 39}).figure()
     assert isinstance(figure, Figure) and _has_data(figure)
     assert _png_pixels(figure)[..., :3].var() > 1e-3
+
+
+def test_a_runs_warnings_and_notes_are_read_from_its_log_in_the_apps_words(tmp_path):
+    """The app showed a run's warnings but never its notes: a run without arrivals showed zeros with no
+    word of why (found by a QA pass)."""
+    from flowsim.app.jobs import Job
+    from flowsim.app.page_results import run_warnings
+
+    job = Job("run", tmp_path, ["flowsim"], "quick", 2)
+    assert run_warnings(job) == [] and run_warnings(job, "note") == []  # no log yet
+    job.log.parent.mkdir(parents=True, exist_ok=True)
+    warning = ("delay_mean_days: 95 % CI half-width is 40.0 % of the mean with 2 replications (target 5 %); "
+               "about 100 replications would reach it")
+    job.log.write_text("flowsim: 2 replication(s)\n"
+                       "flowsim: note: no patient became discharge ready (NCTR) in the observed window\n"
+                       f"flowsim: warning: {warning} (set replications= or precision.adaptive=true)\n",
+                       encoding="utf-8")
+    assert run_warnings(job, "note") == ["no patient became discharge ready (NCTR) in the observed window"]
+    shown = warning.replace("delay_mean_days", "Mean delay per discharge-ready patient")
+    assert run_warnings(job) == [f"{shown} (raise Replications: Edit tab, Run)"]

@@ -209,8 +209,8 @@ def main() -> None:
     with system:
         _system_tab(config, source, edits)
     with edit:
-        st.caption("Change any value; it is checked as the command line checks it. Hover ⓘ for what it "
-                   "means.")
+        st.caption("Change any value; it is checked as the command line checks it. Hover the ? beside a "
+                   "field for what it means.")
         render_groups(groups, base, message, place)
     with result:
         progress_panel("run_job", "Run")

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from flowsim.app import jobs
 from flowsim.app.jobs import Job
 from flowsim.app.page_edit import alert
-from flowsim.app.results import headline_table, load_run, load_sweep, utilisation_table
+from flowsim.app.results import HEADLINE, headline_table, load_run, load_sweep, utilisation_table
 
 __all__ = ["SHORT_WINDOW_DAYS", "comparison_shown", "download", "in_app_words", "progress_panel", "run_panel",
            "run_warnings", "start_button", "sweep_panel"]
@@ -148,15 +148,16 @@ def in_app_words(message: str) -> str:
     """
     for cli, app in _IN_THE_APP:
         message = re.sub(cli, app, message)
-    return message
+    kpi, colon, rest = message.partition(": ")  # a measure by its column name: by what the tables call it
+    return f"{HEADLINE[kpi][0]}{colon}{rest}" if colon and kpi in HEADLINE else message
 
 
-def run_warnings(job: Job) -> list[str]:
+def run_warnings(job: Job, kind: str = "warning") -> list[str]:
     """The run's own warnings (``flowsim: warning: ...`` in its log), without the prefix, in the app's words
-    (:func:`in_app_words`)."""
+    (:func:`in_app_words`); with ``kind="note"``, its notes (``flowsim: note: ...``)."""
     if not job.log.is_file():
         return []
-    prefix = "flowsim: warning: "
+    prefix = f"flowsim: {kind}: "
     return [in_app_words(line.removeprefix(prefix)) for line in job.log.read_text(
         encoding="utf-8", errors="replace").splitlines() if line.startswith(prefix)]
 
@@ -180,11 +181,13 @@ def _headline(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _utilisation(table: pd.DataFrame) -> pd.DataFrame:
-    """The units' table as shown: numbers to 2 decimals, "—" where there is none (one replication has
-    no interval; the table would say None)."""
+    """The units' table as shown: numbers to 2 decimals (places whole when they are: a unit's places
+    change only with a seasonal factor or a dated step), "—" where there is none (one replication has no
+    interval; the table would say None)."""
     shown = table.copy()
     for column in shown.columns.drop("unit"):
-        shown[column] = ["—" if v is None or v != v else f"{v:,.2f}" for v in shown[column]]
+        shown[column] = ["—" if v is None or v != v else f"{v:,.0f}" if column == "places" and v == round(v)
+                         else f"{v:,.2f}" for v in shown[column]]
     return shown
 
 
@@ -219,6 +222,8 @@ def run_panel(job: Job) -> None:
                "yearly." + (" Run 2 or more replications (Edit, Run) for intervals." if runs < 2 else ""))
     for line in run_warnings(job):  # e.g. the intervals' precision: it was only in the log
         st.warning(line)
+    for line in run_warnings(job, "note"):  # e.g. why a run with no arrivals shows zeros
+        st.info(line)
     if view.observed_days < SHORT_WINDOW_DAYS:
         st.warning(f"The observed window is {days}: each figure a year is that "
                    f"window scaled {365.0 / view.observed_days:,.0f}-fold, with its own weekdays and season. "

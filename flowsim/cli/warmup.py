@@ -73,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         description=(
         "Run a few long replications of a flowsim system from empty (no warm-up), suggest "
         "run.warm_up_days from when the NCTR census and the occupancy of units (and of the acute bed pool) "
-        "settle (MSER-5), and draw "
-        "them (Welch's moving average)."))
+        "settle (MSER-5; when arrivals or places vary over the year, against runs started 52 weeks earlier "
+        "at the same dates), say how firm that is (from resampled replications), and draw them (Welch's "
+        "moving average)."))
     parser.add_argument("--replications", type=whole_number_option, default=5,
                         help="replications to run (default: 5)")
     parser.add_argument("--horizon-days", type=float, default=730.0,
