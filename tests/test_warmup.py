@@ -180,7 +180,7 @@ def test_a_census_start_never_suggests_a_warm_up_in_the_figure():
     suggestion = suggest_warm_up(series)
     assert suggestion.days > 0
     fig = warm_up_figure(series, suggestion, from_census=True)
-    title = fig.get_suptitle()
+    title = " ".join(fig.get_suptitle().split())  # wrapped to the figure's width
     assert "suggested" not in title and title.endswith(
         f"settled after {suggestion.days} days (a warm start keeps run.warm_up_days=0)")
     labels = [line.get_label() for line in fig.axes[0].get_lines() if line.get_gid() == SUGGESTION_GID]
@@ -400,3 +400,26 @@ def test_a_run_horizon_given_as_an_override_is_named_as_unused(tmp_path, capsys,
     assert capsys.readouterr().err.splitlines() == [
         "flowsim-warmup: note: run.horizon_days=200 is not used: every run lasts --horizon-days (730 days); "
         "give --horizon-days 200 instead"]
+
+
+def test_replications_and_n_jobs_given_as_overrides_are_named_as_unused(tmp_path, capsys, monkeypatch):
+    # flowsim-warmup scenario=quick replications=3 ran 5 replications without a word (found by a QA pass)
+    import flowsim.cli.warmup as warmup
+
+    monkeypatch.setattr(warmup, "run_for_warm_up", lambda *a, **k: (_ for _ in ()).throw(SystemExit(0)))
+    with pytest.raises(SystemExit):
+        main(["--figure", str(tmp_path / "w.png"), "scenario=quick", "replications=3", "n_jobs=2"])
+    assert capsys.readouterr().err.splitlines() == [
+        "flowsim-warmup: note: replications=3 is not used: this tool runs --replications (5); give "
+        "--replications 3 instead",
+        "flowsim-warmup: note: n_jobs=2 is not used: this tool's workers are --n-jobs (1); give --n-jobs 2 "
+        "instead"]
+
+
+def test_a_configured_warm_up_longer_than_the_configured_horizon_is_weighed_not_refused():
+    # scenario=quick run.warm_up_days=200 stopped: "run.horizon_days: (180) must exceed run.warm_up_days
+    # (200); fix: make the horizon longer", which --horizon-days could not fix (found by a QA pass)
+    from flowsim.cli.warmup import _scenario
+
+    setup = _scenario(["scenario=quick", "run.warm_up_days=200"], 400)
+    assert setup.configured == 200 and setup.scenario.horizon_days == 400

@@ -196,7 +196,8 @@ def test_the_printed_range_and_verdict():
     alone = format_suggestion(replace(firm, resampled_days=None), series)
     assert "Resampling" not in alone
     fig = warm_up_figure(series, firm)
-    assert fig.get_suptitle().endswith("suggested run.warm_up_days=154 (147-168 d resampled)")
+    title = " ".join(fig.get_suptitle().split())  # wrapped to the figure's width
+    assert title.endswith("suggested run.warm_up_days=154 (147-168 d resampled)")
 
 
 def test_cli_prints_how_firm_its_suggestion_is(tmp_path):
@@ -207,3 +208,124 @@ def test_cli_prints_how_firm_its_suggestion_is(tmp_path):
     assert len(firm) == 1, proc.stdout
     again = _warmup(tmp_path, "scenario=quick", "--replications", "3", "--reference", "none")
     assert firm[0] in again.stdout.splitlines()  # keyed by the seed: the same command, the same range
+
+
+# --- found by a QA pass ---------------------------------------------------------------------------------
+
+def _firm(**changes) -> tuple:
+    from flowsim.experiment.warmup import WarmUpSuggestion
+
+    suggestion = WarmUpSuggestion(days=140, per_series={"nctr_census": 135}, unsettled=(), run_days=300,
+                                  replications=4, batch=5, resampled_days=(126, 140))
+    return replace(suggestion, **changes), {"nctr_census": np.ones((4, 300))}
+
+
+def test_a_range_that_reaches_the_search_limit_is_not_called_firm():
+    # "not final: ... run longer" then "80 % ... between 140 and 154 days: a firm answer"
+    from flowsim.cli.warmup import format_suggestion
+    from flowsim.experiment.warmup import search_limit_days
+
+    assert [search_limit_days(days) for days in (730, 300, 250, 129)] == [371, 154, 126, 63]
+    capped = format_suggestion(*_firm(resampled_days=(140, 154)))
+    assert ("80 % of the suggestions lie between 140 and 154 days: 154 days is the longest a run of 300 days "
+            "can suggest (half of it): run longer (--horizon-days) for a firm answer") in capped
+    assert ": a firm answer" not in capped
+    stuck = format_suggestion(*_firm(days=126, run_days=250, unsettled=("nctr_census",),
+                                     resampled_days=(126, 126)))
+    assert "80 % of the suggestions are 126 days: 126 days is the longest a run of 250 days" in stuck
+    assert "lie between 126 and 126" not in stuck
+    assert "lie between 126 and 140 days: a firm answer" in format_suggestion(*_firm())
+
+
+def test_inside_the_range_only_when_the_configured_warm_up_is():
+    from flowsim.cli.warmup import format_suggestion
+
+    above = format_suggestion(*_firm(days=154), configured=147)  # the range (126-140) ends below it
+    assert above.endswith("run.warm_up_days=147, which is SHORTER than the suggestion.")
+    not_final = format_suggestion(*_firm(days=154, unsettled=("nctr_census",), resampled_days=(126, 154)),
+                                  configured=130)
+    assert not_final.endswith("run.warm_up_days=130, which is SHORTER than the suggestion.")
+    inside = format_suggestion(*_firm(days=154), configured=133)
+    assert inside.endswith("inside the range resampling gives it.")
+
+
+def test_fewer_than_three_replications_say_why_there_is_no_range():
+    from flowsim.cli.warmup import format_suggestion
+
+    text = format_suggestion(*_firm(replications=2, resampled_days=None))
+    assert ("How firm this is cannot be told from 2 replication(s): give --replications 3 or more to see"
+            in text.splitlines())
+
+
+def test_a_census_run_not_settled_says_at_least():
+    from flowsim.cli.warmup import format_suggestion
+
+    text = format_suggestion(*_firm(days=154, unsettled=("nctr_census",)), from_census=True)
+    assert "Settled from the census after: at least 154 days (" in text
+    assert "not final: nctr_census had not settled by half the run; run longer (--horizon-days)" in text
+
+
+def test_the_figure_of_a_suggestion_not_final_says_at_least_and_fits():
+    suggestion, series = _firm(days=154, unsettled=("nctr_census",), resampled_days=(140, 154))
+    fig = warm_up_figure(series, suggestion)
+    title = fig.get_suptitle()
+    assert " ".join(title.split()).endswith(
+        "suggested warm-up of at least 154 days (140-154 d resampled; not final: run longer)")
+    assert "run.warm_up_days=154" not in title
+    # one panel is 4.6 inches wide: the title is wrapped, not cut off at both sides
+    assert max(len(line) for line in title.splitlines()) <= 46
+    labels = [line.get_label() for line in fig.axes[0].get_lines() if line.get_gid() == "suggested_warm_up"]
+    assert labels == ["suggested warm-up: at least 154 d"]
+
+
+def test_places_changing_on_dates_are_cautioned_when_not_compared():
+    # a capacity_schedule alone: with --reference none, or earlier runs that cannot be built, nothing was said
+    from flowsim.cli.warmup import _reference_note, _scenario
+
+    schedule = "services.ic_beds.capacity_schedule=[{start: 1900-10-01, capacity: 20}]"
+    early = _scenario([*NOT_SEASONAL, schedule, "run.start_date=1900-06-01"], 250, reference="auto")
+    assert early.reference is None
+    note = _reference_note(early)
+    assert note is not None and note.startswith(
+        "Note: services.<unit>.capacity_schedule (ic_beds) change on dates, so part of what the series show "
+        "is the change of places on a date, not start-up, and MSER can take it for a transient.")
+    assert "compare with no capacity_schedule." in note and "cannot be built: run.start_date" in note
+    later = "services.ic_beds.capacity_schedule=[{start: 2025-10-01, capacity: 20}]"
+    alone = _reference_note(_scenario([*NOT_SEASONAL, later], 250, reference="none"))
+    assert alone is not None and alone.endswith(
+        "(Or leave out --reference none: runs started 52 weeks earlier take that out.)")
+
+
+def test_the_caution_with_an_arrivals_series_advises_what_works():
+    # arrivals.month_multipliers do nothing when arrivals.series_csv is set
+    from flowsim.cli.warmup import _seasonal_note
+
+    note = _seasonal_note({"series_csv": "rates.csv", "month_multipliers": [1.0] * 12})
+    assert note.endswith("compare with a constant rate in rates.csv.") and "month_multipliers" not in note
+    both = _seasonal_note({"series_csv": "rates.csv"}, ["pathways.arrangement_month_factors"])
+    assert both.endswith("compare with a constant rate in rates.csv and the month factors flat (twelve 1s).")
+
+
+def test_the_legend_is_below_the_panels_not_over_the_first_ones_data():
+    # it sat in the NCTR panel's lower right, over the first winter of the runs
+    suggestion, series = _firm()
+    fig = warm_up_figure(series, suggestion)
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 1
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == [
+        "each replication", "Welch moving average (±10 d)", "suggested warm-up: 140 d"]
+
+
+def test_a_suggestion_as_long_as_the_earlier_runs_head_start_is_cautioned():
+    from flowsim.cli.warmup import format_suggestion
+    from flowsim.experiment.warmup import WarmUpSuggestion
+
+    series = {"nctr_census": np.ones((5, 1095))}
+    long = WarmUpSuggestion(days=427, per_series={"nctr_census": 425}, unsettled=(), run_days=1095,
+                            replications=5, batch=5, reference_lead_days=364, resampled_days=(210, 511))
+    caution = ("Caution: the suggestion reaches 52 weeks, the head start of the runs it was compared with: "
+               "they may still have been settling at the first dates compared, so the days needed may be "
+               "more still.")
+    assert caution in format_suggestion(long, series, configured=182).splitlines()
+    assert caution in format_suggestion(long, series, from_census=True).splitlines()
+    assert "Caution" not in format_suggestion(replace(long, days=357), series)
+    assert "Caution" not in format_suggestion(replace(long, reference_lead_days=0), series)  # none compared

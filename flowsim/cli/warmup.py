@@ -43,6 +43,7 @@ from flowsim.experiment.warmup import (
     replication_mean,
     resampled_range,
     run_for_warm_up,
+    search_limit_days,
     suggest_warm_up,
 )
 from flowsim.model.bounds import MAX_HORIZON_DAYS, MAX_REPLICATIONS
@@ -122,17 +123,30 @@ def _seasonal_found(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> 
     return found + [f"{name} vary by month" for name in others]
 
 
-def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = ()) -> str | None:
-    """A caution when arrivals, places or arrangement times vary over the year: MSER can take a
-    seasonal peak for start-up. ``others``: the other settings that vary (:func:`seasonal_inputs`)."""
-    found = _seasonal_found(arrivals, others)
-    if not found:
+def _seasonal_note(arrivals: Mapping[str, Any], others: Sequence[str] = (),
+                   dated: Sequence[str] = ()) -> str | None:
+    """A caution when arrivals, places or arrangement times vary over the year, or places change on
+    dates: MSER can take a seasonal peak (or the change) for start-up. ``others``: the other settings
+    that vary by month (:func:`seasonal_inputs`); ``dated``: those that change on dates
+    (:func:`dated_inputs`)."""
+    seasonal = _seasonal_found(arrivals, others)
+    if not seasonal and not dated:
         return None
-    flat = (" with arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1]" if not others
-            else " with each of them flat (twelve 1s)")
-    return (f"Note: {'; '.join(found)}, so part of what the series show is seasonal, not start-up, and "
-            f"MSER can take a seasonal peak for a transient. Check the figure, add replications, or "
-            f"compare{flat}.")
+    csv = arrivals.get("series_csv")
+    steps = [f"a constant rate in {csv}"] if csv else []
+    if others and csv:
+        steps.append("the month factors flat (twelve 1s)")
+    elif others or (seasonal and not csv):
+        steps.append("arrivals.month_multipliers=[1,1,1,1,1,1,1,1,1,1,1,1]" if not others
+                     else "each of them flat (twelve 1s)")
+    if dated:
+        steps.append("no capacity_schedule")
+    what, peak = (("seasonal", "a seasonal peak") if not dated
+                  else ("the change of places on a date", "it") if not seasonal
+                  else ("seasonal or a change of places on a date", "either"))
+    return (f"Note: {'; '.join([*seasonal, *dated])}, so part of what the series show is {what}, not "
+            f"start-up, and MSER can take {peak} for a transient. Check the figure, add replications, or "
+            f"compare with {' and '.join(steps)}.")
 
 
 def dated_inputs(cfg: Mapping[str, Any]) -> list[str]:
@@ -140,6 +154,14 @@ def dated_inputs(cfg: Mapping[str, Any]) -> list[str]:
     names = [name for name, unit in (cfg.get("services") or {}).items()
              if (unit or {}).get("capacity_schedule")]
     return [f"services.<unit>.capacity_schedule ({', '.join(names)}) change on dates"] if names else []
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float, or None when it is not a number (the config check then says why)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,10 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
         given.run.horizon_days = float(horizon_days)
     if configured is None:
         given.run.warm_up_days = 0.0
+    warm, length = _number(configured), _number(given.run.horizon_days)
+    if warm is not None and length is not None and length <= warm:
+        # weighed against the suggestion only: the runs last --horizon-days, whatever the config's
+        given.run.horizon_days = warm + float(horizon_days)
     build_scenario(given)
     cfg.run.horizon_days = float(horizon_days)
     cfg.run.warm_up_days = 0.0
@@ -174,8 +200,9 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
     plain = {key: OmegaConf.to_container(cfg[key], resolve=True)
              for key in ("arrivals", "services", "pathways") if key in cfg}
     arrivals, others = plain.get("arrivals") or {}, seasonal_inputs(plain)
-    caution = _seasonal_note(arrivals, others)
-    calendar = [*_seasonal_found(arrivals, others), *dated_inputs(plain)]
+    dated = dated_inputs(plain)
+    caution = _seasonal_note(arrivals, others, dated)
+    calendar = [*_seasonal_found(arrivals, others), *dated]
     setup = _Setup(scenario, float(configured) if configured is not None else None, caution, calendar)
     if reference == "none" or (reference == "auto" and not calendar):
         return setup
@@ -213,11 +240,20 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
     how = (f"the longest MSER-{suggestion.batch} truncation{against}{f', {limiting}' if limiting else ''}, "
            "rounded up to whole weeks")
     firmness = _firmness(suggestion)
+    lead = suggestion.reference_lead_days
+    caution = [] if not lead or suggestion.days < lead else [  # the earlier runs' start-up is then compared
+        f"Caution: the suggestion reaches {lead // 7} weeks, the head start of the runs it was compared "
+        "with: they may still have been settling at the first dates compared, so the days needed may be "
+        "more still."]
     if from_census:
+        after = (f"{suggestion.days} days ({suggestion.days // 7} weeks; {how})" if not suggestion.unsettled
+                 else f"at least {suggestion.days} days ({how}), not final: "
+                 f"{', '.join(suggestion.unsettled)} had not settled by half the run; run longer "
+                 "(--horizon-days)")
         return "\n".join([
             *lines, "",
-            f"Settled from the census after: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
-            *firmness,
+            f"Settled from the census after: {after}",
+            *firmness, *caution,
             "These are the days each series takes to leave the census behind (near zero: that unit's census "
             "is close to its usual state). A warm start keeps run.warm_up_days=0: its first days are the "
             "forecast, not a transient to discard."])
@@ -228,10 +264,12 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
     else:
         lines += ["", f"Suggested warm-up: {suggestion.days} days ({suggestion.days // 7} weeks; {how})",
                   *firmness, f"Use: {suggestion.override}"]
+    lines += caution
     if configured is not None:
         spread = suggestion.resampled_days
         verdict = ("is shorter than the suggestion, but inside the range resampling gives it"
-                   if spread is not None and spread[0] <= configured < suggestion.days
+                   if spread is not None and not suggestion.unsettled
+                   and spread[0] <= configured <= spread[1] and configured < suggestion.days
                    else "is SHORTER than the suggestion" if configured < suggestion.days
                    else "covers the suggestion" if not suggestion.unsettled
                    else "covers it so far (the suggestion is not final)")
@@ -240,18 +278,28 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
 
 
 FIRM_DAYS = 28  # a range of suggestions wider than four weeks calls for more replications
+MIN_RESAMPLED = 3  # fewer replications are not resampled (:func:`resampled_range`)
 
 
 def _firmness(suggestion: WarmUpSuggestion) -> list[str]:
     """The line on how firm the suggestion is (:func:`resampled_range`), if it was resampled."""
     if suggestion.resampled_days is None:
+        if 0 < suggestion.replications < MIN_RESAMPLED:
+            return [f"How firm this is cannot be told from {suggestion.replications} replication(s): give "
+                    f"--replications {MIN_RESAMPLED} or more to see"]
         return []
     low, high = suggestion.resampled_days
-    advice = ("add replications (--replications) for a firmer answer" if high - low > FIRM_DAYS
-              else "a firm answer")
+    limit = search_limit_days(suggestion.run_days, suggestion.batch)
+    if suggestion.unsettled or high >= limit:  # the search stopped there: not a settling to be firm about
+        advice = (f"{limit} days is the longest a run of {suggestion.run_days} days can suggest (half of "
+                  "it): run longer (--horizon-days) for a firm answer")
+    elif high - low > FIRM_DAYS:
+        advice = "add replications (--replications) for a firmer answer"
+    else:
+        advice = "a firm answer"
     share = f"{RESAMPLED_SHARE * 100:.0f} %"
-    return [f"Resampling the replications {RESAMPLES} times, {share} of the suggestions lie between {low} "
-            f"and {high} days: {advice}"]
+    spread = f"are {low} days" if low == high else f"lie between {low} and {high} days"
+    return [f"Resampling the replications {RESAMPLES} times, {share} of the suggestions {spread}: {advice}"]
 
 
 def _check_options(args: argparse.Namespace) -> Path:
@@ -288,8 +336,11 @@ def _reference_note(setup: _Setup) -> str | None:
     """What the comparison with earlier runs did, or the seasonal caution when there was none."""
     weeks = REFERENCE_LEAD_DAYS // 7
     if setup.reference is None:
-        if setup.no_reference is None or setup.caution is None:
-            return setup.caution
+        if setup.caution is None:
+            return None
+        if setup.no_reference is None:  # --reference none on a system with a calendar
+            return (f"{setup.caution} (Or leave out --reference none: runs started {weeks} weeks earlier "
+                    "take that out.)")
         return (f"{setup.caution} (Runs started {weeks} weeks earlier, which would take the season out, "
                 f"cannot be built: {setup.no_reference}.)")
     if not setup.calendar:  # --reference year on a system without a calendar
@@ -313,11 +364,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         _fail(line)
 
-    ignored = [o.lstrip("+") for o in args.overrides if o.lstrip("+").partition("=")[0] == "run.horizon_days"]
-    if ignored:  # the runs' length is this tool's option: the override ran 730 days without a word
-        print(f"{PROG}: note: {ignored[-1]} is not used: every run lasts --horizon-days "
-              f"({args.horizon_days:g} days); give --horizon-days {ignored[-1].partition('=')[2]} instead",
-              file=sys.stderr)
+    own = {"run.horizon_days": ("--horizon-days", f"every run lasts --horizon-days ({args.horizon_days:g} "
+                                                  "days)"),
+           "replications": ("--replications", f"this tool runs --replications ({args.replications})"),
+           "n_jobs": ("--n-jobs", f"this tool's workers are --n-jobs ({args.n_jobs})")}
+    for key, (option, used) in own.items():  # this tool's options: the override ran without a word
+        ignored = [o.lstrip("+") for o in args.overrides if o.lstrip("+").partition("=")[0] == key]
+        if ignored:
+            print(f"{PROG}: note: {ignored[-1]} is not used: {used}; give {option} "
+                  f"{ignored[-1].partition('=')[2]} instead", file=sys.stderr)
     progress = sys.stderr.isatty()
     series = run_for_warm_up(scenario, args.replications, args.n_jobs, progress=progress)
     reference = None

@@ -45,6 +45,7 @@ __all__ = [
     "replication_mean",
     "resampled_range",
     "run_for_warm_up",
+    "search_limit_days",
     "suggest_warm_up",
     "welch_moving_average",
 ]
@@ -260,6 +261,28 @@ def suggest_warm_up(series_by_name: Mapping[str, np.ndarray], batch: int = 5,
     return WarmUpSuggestion(days=days, per_series=per_series, unsettled=tuple(unsettled),
                             run_days=run_days, replications=replications, batch=batch,
                             reference_lead_days=reference_lead_days if reference is not None else 0)
+
+
+def search_limit_days(run_days: int, batch: int = 5, max_fraction: float = 0.5) -> int:
+    """The longest warm-up :func:`suggest_warm_up` can suggest from runs of ``run_days`` days.
+
+    Parameters
+    ----------
+    run_days : int
+        Days per replication (the series' length).
+    batch, max_fraction
+        As for :func:`suggest_warm_up`.
+
+    Returns
+    -------
+    int
+        The largest truncation searched, in days, rounded up to whole weeks as a suggestion is: a
+        suggestion (or a resampled one) this long may be where the search stopped, not where the
+        series settled.
+    """
+    _check(batch, max_fraction)
+    days = _max_truncation(run_days // batch, max_fraction) * batch
+    return DAYS_PER_WEEK * math.ceil(days / DAYS_PER_WEEK)
 
 
 def reference_days(series_by_name: Mapping[str, np.ndarray], lead_days: int, days: int

@@ -8,6 +8,7 @@ line. The computation is in :mod:`flowsim.experiment.warmup`; this module only d
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = ["REFERENCE_GID", "SUGGESTION_GID", "warm_up_figure"]
 SUGGESTION_GID = "suggested_warm_up"  # gid of the vertical line at the suggestion in every panel
 REFERENCE_GID = "reference_runs"  # gid of the reference runs' moving average, when compared with them
 MAX_PANELS = 6
+CHARS_PER_INCH = 10  # of the suptitle at its default size, with a margin: longer lines are wrapped
 
 
 def _title_and_unit(name: str) -> tuple[str, str]:
@@ -72,7 +74,8 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
     for axis in axes[len(names):]:
         fig.delaxes(axis)
-    for i, (axis, name) in enumerate(zip(axes, names, strict=False)):
+    at_least = "at least " if suggestion.unsettled else ""  # as printed: the search stopped there
+    for axis, name in zip(axes, names, strict=False):
         table = np.atleast_2d(np.asarray(series_by_name[name], dtype=float))
         days = np.arange(table.shape[1])
         for r, row in enumerate(table):
@@ -85,8 +88,8 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
                       linestyle=(0, (4, 2)), linewidth=1.3, gid=REFERENCE_GID,
                       label=f"runs started {suggestion.reference_lead_days // 7} weeks earlier")
         # from a census the line marks when the census is left behind: a warm start keeps no warm-up
-        marked = (f"settled from the census: {suggestion.days} d" if from_census
-                  else f"suggested warm-up: {suggestion.days} d")
+        marked = (f"settled from the census: {at_least}{suggestion.days} d" if from_census
+                  else f"suggested warm-up: {at_least}{suggestion.days} d")
         axis.axvline(suggestion.days, color="tab:red", linestyle="--", linewidth=1.4,
                      gid=SUGGESTION_GID, label=marked)
         title, unit = _title_and_unit(name)
@@ -100,17 +103,28 @@ def warm_up_figure(series_by_name: Mapping[str, np.ndarray], suggestion: WarmUpS
         axis.set_ylabel(unit)
         axis.set_xlim(0, max(days[-1], 1))
         axis.set_ylim(bottom=0)
-        if i == 0:
-            axis.legend(loc="lower right", fontsize="small")
+    # below the panels, not over the first one's data (its first winter sat under the legend)
+    handles, labels = axes[0].get_legend_handles_labels()
+    across = min(len(handles), 4 if ncols == 3 else ncols)  # entries side by side, as wide as the panels
+    fig.legend(handles, labels, loc="outside lower center", ncols=across, fontsize="small", frameon=False)
     shown = "" if len(series_by_name) <= max_panels else (
         f"; first {max_panels} of {len(series_by_name)} series shown")
     runs = f"{suggestion.replications} replication(s) of {suggestion.run_days} days"
-    if suggestion.resampled_days is not None:  # how firm the number is, beside it
-        shown += f" ({suggestion.resampled_days[0]}-{suggestion.resampled_days[1]} d resampled)"
+    notes = []  # beside the number: how firm it is, and whether it is final
+    if suggestion.resampled_days is not None:
+        notes.append(f"{suggestion.resampled_days[0]}-{suggestion.resampled_days[1]} d resampled")
+    if suggestion.unsettled:
+        notes.append("not final: run longer")
     if from_census:  # as flowsim-warmup prints: the days measure the census's pull, not a warm-up to set
-        fig.suptitle(f"From the census given: {runs}; settled after {suggestion.days} days "
-                     f"(a warm start keeps run.warm_up_days=0){shown}")
+        notes.append("a warm start keeps run.warm_up_days=0")
+        title = (f"From the census given: {runs}; settled after {at_least}{suggestion.days} days "
+                 f"({'; '.join(notes)}){shown}")
     else:
-        fig.suptitle(f"Warm-up from an empty system: {runs}; suggested "
-                     f"run.warm_up_days={suggestion.days}{shown}")
+        beside = f" ({'; '.join(notes)})" if notes else ""
+        number = (f"warm-up of at least {suggestion.days} days" if suggestion.unsettled
+                  else f"run.warm_up_days={suggestion.days}")
+        title = f"Warm-up from an empty system: {runs}; suggested {number}{beside}{shown}"
+    # one or two columns are narrower than the title: wrapped, not cut off at both sides
+    fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_figwidth() * CHARS_PER_INCH)),
+                              break_on_hyphens=False))
     return fig
