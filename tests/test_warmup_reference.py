@@ -329,3 +329,25 @@ def test_a_suggestion_as_long_as_the_earlier_runs_head_start_is_cautioned():
     assert caution in format_suggestion(long, series, from_census=True).splitlines()
     assert "Caution" not in format_suggestion(replace(long, days=357), series)
     assert "Caution" not in format_suggestion(replace(long, reference_lead_days=0), series)  # none compared
+
+
+def test_a_unit_without_places_at_any_time_is_no_series():
+    """It stays empty, so it looked settled from day 0 and took a row and a panel (found by a QA pass)."""
+    closed = load_scenario(["scenario=quick", "run.horizon_days=80", "services.care_home_unit.capacity=0"])
+    assert "occupied_care_home_unit" not in run_for_warm_up(closed, 1)
+    later = load_scenario(["scenario=quick", "run.horizon_days=80", "services.care_home_unit.capacity=0",
+                           "services.care_home_unit.capacity_schedule=[{start: 2025-05-01, capacity: 2}]"])
+    assert "occupied_care_home_unit" in run_for_warm_up(later, 1)  # it opens, and fills from empty then
+
+
+def test_cli_a_series_too_short_for_the_earlier_runs_offers_to_extend_it(tmp_path):
+    series = tmp_path / "rates.csv"
+    series.write_text("date,rate_per_day\n" + "".join(
+        f"{day},22\n" for day in np.arange(np.datetime64("2025-04-01"), np.datetime64("2026-03-01"))))
+    proc = _warmup(tmp_path, "scenario=quick", f"arrivals.series_csv={series}", "--reference", "year")
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("flowsim-warmup: error: --reference: runs started 364 days earlier cannot be "
+                           "built (arrivals.series_csv: "), line
+    fix = "; fix: extend arrivals.series_csv back to 2024-04-02, or give --reference none"
+    assert line.endswith(fix), line

@@ -214,8 +214,11 @@ def _scenario(overrides: Sequence[str], horizon_days: float, search_dir: str | N
     except ConfigError as error:  # e.g. an arrivals series that does not reach back a year
         why = f"{error.field}: {error.problem}"
         if reference == "year":
+            fix = "give --reference none"
+            if error.field == "arrivals.series_csv":  # the series could reach back instead
+                fix = f"extend {error.field} back to {earlier.run.start_date}, or {fix}"
             raise ConfigError("--reference", f"runs started {REFERENCE_LEAD_DAYS} days earlier cannot be "
-                              f"built ({why})", "give --reference none") from None
+                              f"built ({why})", fix) from None
         return replace(setup, no_reference=why)
 
 

@@ -356,7 +356,10 @@ class _CensusTask:
         from flowsim.model.journey import simulate
 
         census = compute_metrics(simulate(self.scenario, replication)).census
-        names = ["nctr_census", *(f"occupied_{unit.name}" for unit in self.scenario.units),
+        # a unit without places at any time (capacity 0, no step up) stays empty: nothing to settle
+        units = [unit.name for unit in self.scenario.units
+                 if unit.capacity > 0 or any(places > 0 for _, places in unit.availability.schedule)]
+        names = ["nctr_census", *(f"occupied_{name}" for name in units),
                  *(["acute_beds_occupied"] if self.scenario.acute.enabled else [])]  # its pool fills too
         return replication, {name: np.asarray(census[name], dtype=float) for name in names}
 
@@ -389,8 +392,8 @@ def run_for_warm_up(scenario: Scenario, replications: int, n_jobs: int = 1,
     -------
     dict of str to numpy.ndarray
         ``nctr_census`` (NCTR patients in acute beds at midnight), ``occupied_<unit>`` (occupied
-        places at midnight) for each unit and, with the acute bed pool on, ``acute_beds_occupied``;
-        each replications x days (column *j* is midnight of day *j*).
+        places at midnight) for each unit that has places at some time and, with the acute bed pool on,
+        ``acute_beds_occupied``; each replications x days (column *j* is midnight of day *j*).
     """
     from flowsim.experiment.runner import iter_replications
 
