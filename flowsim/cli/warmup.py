@@ -35,10 +35,13 @@ from flowsim.cli.config_errors import describe_error
 from flowsim.cli.figure_path import check_figure_path
 from flowsim.cli.parser import check_n_jobs, whole_number_option
 from flowsim.experiment.warmup import (
+    DAYS_PER_WEEK,
+    MIN_RESAMPLED,
     REFERENCE_LEAD_DAYS,
     RESAMPLED_SHARE,
     RESAMPLES,
     WarmUpSuggestion,
+    has_places,
     reference_days,
     replication_mean,
     resampled_range,
@@ -281,7 +284,6 @@ def format_suggestion(suggestion: WarmUpSuggestion, series_by_name: dict[str, np
 
 
 FIRM_DAYS = 28  # a range of suggestions wider than four weeks calls for more replications
-MIN_RESAMPLED = 3  # fewer replications are not resampled (:func:`resampled_range`)
 
 
 def _firmness(suggestion: WarmUpSuggestion) -> list[str]:
@@ -324,8 +326,7 @@ def _check_horizon(scenario: Scenario, horizon_days: float) -> None:
     shorter run every series looks settled and the suggestion (0 days) would be wrong.
     """
     # a unit that opens later in the run (a capacity step from 0) fills from empty then, too
-    stays = [(unit.los.mean, unit.name) for unit in scenario.units
-             if unit.capacity > 0 or any(places > 0 for _, places in unit.availability.schedule)]
+    stays = [(unit.los.mean, unit.name) for unit in scenario.units if has_places(unit)]
     if not stays:
         return
     longest, name = max(stays)
@@ -337,7 +338,7 @@ def _check_horizon(scenario: Scenario, horizon_days: float) -> None:
 
 def _reference_note(setup: _Setup) -> str | None:
     """What the comparison with earlier runs did, or the seasonal caution when there was none."""
-    weeks = REFERENCE_LEAD_DAYS // 7
+    weeks = REFERENCE_LEAD_DAYS // DAYS_PER_WEEK
     if setup.reference is None:
         if setup.caution is None:
             return None
@@ -391,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = (f"the census given (run.initial_census, {census:,} patients)" if census
              else "an empty system (no warm-up)")
     compared = ("" if reference is None else f", each series compared with {args.replications} run(s) "
-                f"started {REFERENCE_LEAD_DAYS // 7} weeks earlier, at the same dates")
+                f"started {REFERENCE_LEAD_DAYS // DAYS_PER_WEEK} weeks earlier, at the same dates")
     print(f"{PROG}: {args.replications} replication(s) of {suggestion.run_days} days from {start}"
           f"{compared}\n")
     print(format_suggestion(suggestion, series, setup.configured, from_census=census > 0))

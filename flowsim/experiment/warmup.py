@@ -36,10 +36,13 @@ import numpy as np
 
 if TYPE_CHECKING:
     from flowsim.model.scenario import Scenario
+    from flowsim.model.unit_spec import UnitSpec
 
 __all__ = [
+    "MIN_RESAMPLED",
     "REFERENCE_LEAD_DAYS",
     "WarmUpSuggestion",
+    "has_places",
     "mser",
     "reference_days",
     "replication_mean",
@@ -297,6 +300,7 @@ def reference_days(series_by_name: Mapping[str, np.ndarray], lead_days: int, day
 
 
 RESAMPLES = 200  # resamplings of the replications behind the suggestion's range
+MIN_RESAMPLED = 3  # fewer replications are not resampled: too few distinct draws to tell a range
 RESAMPLED_SHARE = 0.8  # the range holds this share of the resampled suggestions (10th to 90th percentile)
 
 
@@ -322,11 +326,11 @@ def resampled_range(series_by_name: Mapping[str, np.ndarray], rng: np.random.Gen
     -------
     tuple of int or None
         The 10th and 90th percentiles of the resampled suggestions (days, whole weeks); None with
-        fewer than three replications, too few to resample.
+        fewer than :data:`MIN_RESAMPLED` replications, too few to resample.
     """
     tables = {name: np.atleast_2d(np.asarray(v, dtype=float)) for name, v in series_by_name.items()}
     counts = {table.shape[0] for table in tables.values()}
-    if not tables or min(counts) < 3:
+    if not tables or min(counts) < MIN_RESAMPLED:
         return None
     count = min(counts)
     settled = None if reference is None else {
@@ -345,6 +349,15 @@ def resampled_range(series_by_name: Mapping[str, np.ndarray], rng: np.random.Gen
     return int(low), int(high)
 
 
+def has_places(unit: UnitSpec) -> bool:
+    """Whether ``unit`` has places at some time of the run: at the start, or from a dated step up.
+
+    One without any stays empty, so its occupancy has nothing to settle; one that opens later fills
+    from empty then.
+    """
+    return unit.capacity > 0 or any(places > 0 for _, places in unit.availability.schedule)
+
+
 @dataclass(frozen=True)
 class _CensusTask:
     """Picklable: one replication of a no-warm-up scenario -> (replication, daily series)."""
@@ -357,8 +370,7 @@ class _CensusTask:
 
         census = compute_metrics(simulate(self.scenario, replication)).census
         # a unit without places at any time (capacity 0, no step up) stays empty: nothing to settle
-        units = [unit.name for unit in self.scenario.units
-                 if unit.capacity > 0 or any(places > 0 for _, places in unit.availability.schedule)]
+        units = [unit.name for unit in self.scenario.units if has_places(unit)]
         names = ["nctr_census", *(f"occupied_{name}" for name in units),
                  *(["acute_beds_occupied"] if self.scenario.acute.enabled else [])]  # its pool fills too
         return replication, {name: np.asarray(census[name], dtype=float) for name in names}
