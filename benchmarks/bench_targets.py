@@ -11,6 +11,11 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
   (``flowsim --cfg job``, without the run's pandas); where the run's CPU goes (three more runs, each
   split into before its simulation, simulating and after it); and a one-line config error's whole
   process.
+- **default CPU against the baseline**: the same default run at the commit the targets were set
+  against (``baseline.py``: 2.5 s of CPU then), interleaved with today's, three pairs, each commit in
+  an environment of its own that differs from the other's only in flowsim's code: today's CPU over
+  the baseline's, at most 1.2 / 2.5 = 0.48 (the 1.2 s target as a ratio measured in one run, which
+  holds whatever the hour; this machine runs the same work up to twice as slowly in some hours).
 - **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
   at most 1.1 (flat).
 - **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two
@@ -45,6 +50,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import baseline
 import bench_core
 
 GIB = 1024**3
@@ -62,8 +68,8 @@ atexit.register(_write)
 """
 _FLOWSIM = """
 sys.argv[0] = "flowsim"
-from flowsim.cli.entry import flowsim  # as the console script runs it
-flowsim()
+from {module} import {function}  # as the console script runs it
+{function}()
 """
 # Between the two, for the phases of a run: the process's CPU (time.process_time, user + system since
 # it started) when its first simulation starts, and the CPU its simulations take. The runner's
@@ -125,18 +131,22 @@ class Row:
 
 
 def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False, exit_code: int = 0,
-                phases: bool = False) -> Process:
+                phases: bool = False, tree: baseline.Tree | None = None) -> Process:
     """Run ``flowsim ARGS`` in a child process writing into ``folder``; measure it.
 
     ``exit_code`` is the one the run must end with (2: a config error, stopped before the run).
     ``phases``: also split its CPU into before the first simulation, simulating and after the last
-    (of the main process; a run without a simulation there has none).
+    (of the main process; a run without a simulation there has none). ``tree``: the flowsim source
+    tree to run, and its Python (:mod:`baseline`); by default this environment's flowsim.
     """
     folder.mkdir(parents=True, exist_ok=True)
     report = folder.parent / f"{folder.name}.rusage.json"
     where = f"hydra.sweep.dir={folder}" if multirun else f"hydra.run.dir={folder}"
-    script = _MEASURED + (_PHASES if phases else "") + _FLOWSIM
-    command = [sys.executable, "-c", script, str(report), *(["-m"] if multirun else []), *args, where,
+    entry = (tree.module, tree.function) if tree is not None else ("flowsim.cli.entry", "flowsim")
+    script = _MEASURED + (_PHASES if phases else "") + _FLOWSIM.format(module=entry[0], function=entry[1])
+    # -P: not the working directory's flowsim (the checkout's, when make bench runs) but the tree's
+    python = [str(tree.python), "-P"] if tree is not None else [sys.executable]
+    command = [*python, "-c", script, str(report), *(["-m"] if multirun else []), *args, where,
                "outputs.summary=false"]
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -213,6 +223,26 @@ _PHASE_NAMES = {"before_s": "  the default run's CPU before its simulation (star
                 "after_s": "  ... after it (measures, writing the files)"}
 
 
+def _baseline_rows(short: Sequence[str], work: Path, pairs: int) -> list[Row]:
+    """The default run's CPU over the same run at the commit the targets were set against, the two
+    interleaved in this hour (:mod:`baseline`): the default-CPU target as a ratio measured in one run."""
+    label = f"default CPU / the same run at {baseline.BASELINE_COMMIT} (the targets' baseline)"
+    then_tree = baseline.baseline_tree(work)
+    if then_tree is None:
+        return [Row(f"{label} (skipped: this checkout has no {baseline.BASELINE_COMMIT})", "-", "", None)]
+    now_tree = baseline.current_tree(work)
+    for name, tree in (("then", then_tree), ("now", now_tree)):  # each tree's bytecode cached first
+        run_flowsim(short, work / f"warm_{name}", tree=tree)
+    then, ratios = [], []
+    for i in range(pairs):
+        then.append(run_flowsim(short, work / f"then_{i}", tree=then_tree).cpu_s)
+        ratios.append(run_flowsim(short, work / f"now_{i}", tree=now_tree).cpu_s / then[-1])
+    return [_ratio_row(f"{label}, interleaved (median of {pairs})", statistics.median(ratios),
+                       baseline.TARGET_RATIO, spread=ratios),
+            Row(f"  the baseline's run in this hour ({baseline.BASELINE_CPU_S:g} s when the targets "
+                "were set)", f"{statistics.median(then):.2f} s", "", None)]
+
+
 def _phase_rows(short: Sequence[str], work: Path) -> list[Row]:
     """Where the default run's CPU goes: the median of three further runs, each split into before its
     simulation, simulating and after (:data:`_PHASES`); not the runs measured for the target."""
@@ -256,6 +286,7 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     rows.append(Row("  of which start-up to a composed config (flowsim --cfg job)",
                     f"{statistics.median(r.cpu_s for r in imports):.2f} s", "", None))
     rows.extend(_phase_rows(short, work))
+    rows.extend(_baseline_rows(short, work, 1 if quick else 3))
     errors = [run_flowsim(["services.ic_beds.capacity=-1"], work / f"error_{i}", exit_code=2)
               for i in range(3)]
     rows.append(Row("a one-line config error, whole process CPU",

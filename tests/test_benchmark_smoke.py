@@ -6,6 +6,8 @@ bare SimPy reference run a short horizon to the end and agree on P2 throughput.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -13,7 +15,8 @@ import numpy as np
 import pytest
 from conftest import load_script
 
-BENCH_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_core.py"
+REPOSITORY = Path(__file__).resolve().parent.parent
+BENCH_PATH = REPOSITORY / "benchmarks" / "bench_core.py"
 HORIZON_DAYS = 60.0
 WARM_UP_DAYS = 10.0
 SEED = 3
@@ -50,7 +53,8 @@ def test_tandem_models_finish_and_agree_on_p2_throughput(bench: ModuleType) -> N
 
 @pytest.fixture(scope="module")
 def targets(bench) -> ModuleType:
-    """benchmarks/bench_targets.py, imported by path (it imports bench_core as a sibling)."""
+    """benchmarks/bench_targets.py, imported by path (it imports bench_core and baseline as siblings)."""
+    load_script("baseline", BENCH_PATH.with_name("baseline.py"))
     return load_script("bench_targets", BENCH_PATH.with_name("bench_targets.py"))  # after bench_core
 
 
@@ -112,3 +116,44 @@ def test_the_phases_need_a_simulation_in_the_measured_process(targets, tmp_path,
     monkeypatch.setattr(targets, "run_flowsim", lambda *args, **kwargs: unsplit)
     with pytest.raises(RuntimeError, match="did not simulate"):
         targets._phase_rows([], tmp_path)
+
+
+def _where_flowsim_comes_from(tree) -> list[str]:
+    """The files ``tree``'s Python imports flowsim and Hydra's plugins from, and its console script."""
+    shown = subprocess.run([str(tree.python), "-P", "-c", "import flowsim, hydra_plugins; "
+                            "print(flowsim.__file__); print(*hydra_plugins.__path__)"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    return [*shown, f"{tree.module}:{tree.function}"]
+
+
+def test_the_baseline_environment_runs_the_exported_tree_with_the_installed_packages(targets, tmp_path):
+    baseline = sys.modules["baseline"]
+    if baseline.baseline_tree(tmp_path / "probe", "HEAD") is None:
+        pytest.skip("this checkout has no git history")
+    # HEAD stands in for the baseline commit: the same export, at a commit every checkout has
+    tree = baseline.baseline_tree(tmp_path, "HEAD")
+    exported = tmp_path / "tree-HEAD"
+    flowsim_file, *plugins, entry = _where_flowsim_comes_from(tree)
+    assert flowsim_file == str(exported / "flowsim" / "__init__.py")  # not the editable install's
+    assert plugins[0] == str(exported / "hydra_plugins")  # the tree's own plugins, then the launchers
+    assert [Path(p).name for p in plugins[1:]] == ["hydra_plugins"] and len(plugins) == 2
+    assert not (Path(plugins[1]) / "flowsim_launcher").exists()
+    assert entry == "flowsim.cli.entry:flowsim"  # from the tree's pyproject.toml
+    current = baseline.current_tree(tmp_path)  # this checkout, run the same way
+    assert _where_flowsim_comes_from(current)[0] == str(REPOSITORY / "flowsim" / "__init__.py")
+    assert baseline.baseline_tree(tmp_path / "none", "0" * 40) is None  # a commit this checkout lacks
+
+
+def test_the_targets_bench_runs_a_tree_in_its_own_environment(targets, tmp_path) -> None:
+    baseline = sys.modules["baseline"]
+    tree = baseline.baseline_tree(tmp_path, "HEAD")
+    if tree is None:
+        pytest.skip("this checkout has no git history")
+    # the exported tree's flowsim leaves a mark when imported: the run must be the tree's, though the
+    # working directory (this checkout, as under make bench) has a flowsim of its own
+    marked = tmp_path / "tree-HEAD" / "flowsim" / "__init__.py"
+    marked.write_text(marked.read_text() + f"\nopen({str(tmp_path / 'imported')!r}, 'w').close()\n")
+    measured = targets.run_flowsim(["scenario=quick", "run.horizon_days=60", "run.warm_up_days=10"],
+                                   tmp_path / "run", tree=tree)
+    assert (tmp_path / "run" / "metrics.json").is_file() and measured.cpu_s > 0.1
+    assert (tmp_path / "imported").exists()
