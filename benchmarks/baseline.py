@@ -1,11 +1,12 @@
 """The default run at the commit the targets were set against, measured in the same hour as today's.
 
 The default-CPU target (at most 1.2 s) was set on 2026-11-30 against a default run that took 2.5 s of
-CPU at :data:`BASELINE_COMMIT`. This machine runs the same work up to twice as slowly in some hours as
-in others (the same commit's default run took 4.8 s of CPU in the slow hour of 2026-12-05 08:55), so a
+CPU at :data:`BASELINE_COMMIT`. This machine runs the same work at very different speeds from hour to
+hour: the same commit's default run took 4.8 s of CPU at 08:55 on 2026-12-05 and 7.1 s at 09:15, so a
 figure in seconds says as much about the hour as about flowsim. Runs of the two commits interleaved
 in one ``make bench`` share the hour: their ratio is the target in the targets' own terms (ratios
-measured in one run), at most 1.2 / 2.5 = :data:`TARGET_RATIO`.
+measured in one run), at most 1.2 / 2.5 = :data:`TARGET_RATIO`. England's year is compared the same
+way (:data:`ENGLAND_TARGET_RATIO`).
 
 Each commit runs in an environment of its own, made in a second or two without installing anything:
 a virtual environment without pip whose path holds the commit's source tree first and then, by
@@ -23,12 +24,16 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BASELINE_COMMIT", "TARGET_RATIO", "Tree", "baseline_tree", "current_tree"]
+__all__ = ["BASELINE_COMMIT", "ENGLAND_TARGET_RATIO", "TARGET_RATIO", "Tree", "baseline_tree", "current_tree"]
 
 BASELINE_COMMIT = "c2d9944"  # main when the performance targets were set (2026-11-30)
 BASELINE_CPU_S = 2.5  # the default run's whole-process CPU then, as the targets give it
 TARGET_CPU_S = 1.2
 TARGET_RATIO = TARGET_CPU_S / BASELINE_CPU_S  # 0.48
+# England's 60 s was set beside the baseline's England year at 56-61 s of CPU, with its patient records
+# (written twice); the target's run, records off, is quicker at the baseline. So "no slower than the
+# baseline in the same hour" is the stricter reading of it.
+ENGLAND_TARGET_RATIO = 1.0
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 

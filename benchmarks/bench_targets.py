@@ -15,7 +15,8 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
   against (``baseline.py``: 2.5 s of CPU then), interleaved with today's, three pairs, each commit in
   an environment of its own that differs from the other's only in flowsim's code: today's CPU over
   the baseline's, at most 1.2 / 2.5 = 0.48 (the 1.2 s target as a ratio measured in one run, which
-  holds whatever the hour; this machine runs the same work up to twice as slowly in some hours).
+  holds whatever the hour; this machine runs the same work up to three times as slowly in some
+  hours). England's year likewise, one pair: at most the baseline's wall time.
 - **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
   at most 1.1 (flat).
 - **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two
@@ -223,24 +224,44 @@ _PHASE_NAMES = {"before_s": "  the default run's CPU before its simulation (star
                 "after_s": "  ... after it (measures, writing the files)"}
 
 
-def _baseline_rows(short: Sequence[str], work: Path, pairs: int) -> list[Row]:
+def _baseline_rows(short: Sequence[str], work: Path, pairs: int,
+                   trees: tuple[baseline.Tree, baseline.Tree] | None) -> list[Row]:
     """The default run's CPU over the same run at the commit the targets were set against, the two
     interleaved in this hour (:mod:`baseline`): the default-CPU target as a ratio measured in one run."""
     label = f"default CPU / the same run at {baseline.BASELINE_COMMIT} (the targets' baseline)"
-    then_tree = baseline.baseline_tree(work)
-    if then_tree is None:
+    if trees is None:
         return [Row(f"{label} (skipped: this checkout has no {baseline.BASELINE_COMMIT})", "-", "", None)]
-    now_tree = baseline.current_tree(work)
-    for name, tree in (("then", then_tree), ("now", now_tree)):  # each tree's bytecode cached first
-        run_flowsim(short, work / f"warm_{name}", tree=tree)
     then, ratios = [], []
     for i in range(pairs):
-        then.append(run_flowsim(short, work / f"then_{i}", tree=then_tree).cpu_s)
-        ratios.append(run_flowsim(short, work / f"now_{i}", tree=now_tree).cpu_s / then[-1])
+        then.append(run_flowsim(short, work / f"then_{i}", tree=trees[0]).cpu_s)
+        ratios.append(run_flowsim(short, work / f"now_{i}", tree=trees[1]).cpu_s / then[-1])
     return [_ratio_row(f"{label}, interleaved (median of {pairs})", statistics.median(ratios),
                        baseline.TARGET_RATIO, spread=ratios),
             Row(f"  the baseline's run in this hour ({baseline.BASELINE_CPU_S:g} s when the targets "
                 "were set)", f"{statistics.median(then):.2f} s", "", None)]
+
+
+def _england_baseline_row(args: Sequence[str], work: Path,
+                          trees: tuple[baseline.Tree, baseline.Tree] | None) -> Row:
+    """England's wall time over the same run at the baseline commit, one pair in this hour."""
+    label = f"England wall / the same run at {baseline.BASELINE_COMMIT}, this hour (one pair)"
+    if trees is None:
+        return Row(f"{label} (skipped)", "-", "", None)
+    then = run_flowsim(args, work / "england_then", tree=trees[0])
+    now = run_flowsim(args, work / "england_now", tree=trees[1])
+    return _ratio_row(label, now.wall_s / then.wall_s, baseline.ENGLAND_TARGET_RATIO)
+
+
+def _trees(work: Path) -> tuple[baseline.Tree, baseline.Tree] | None:
+    """The baseline commit's tree and this checkout's, each in its own environment, their bytecode
+    cached (:mod:`baseline`); None if this checkout lacks the baseline commit."""
+    then = baseline.baseline_tree(work)
+    if then is None:
+        return None
+    trees = then, baseline.current_tree(work)
+    for name, tree in zip(("then", "now"), trees, strict=True):
+        run_flowsim(["run.warm_up_days=10", "run.horizon_days=30"], work / f"warm_{name}", tree=tree)
+    return trees
 
 
 def _phase_rows(short: Sequence[str], work: Path) -> list[Row]:
@@ -286,7 +307,8 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     rows.append(Row("  of which start-up to a composed config (flowsim --cfg job)",
                     f"{statistics.median(r.cpu_s for r in imports):.2f} s", "", None))
     rows.extend(_phase_rows(short, work))
-    rows.extend(_baseline_rows(short, work, 1 if quick else 3))
+    trees = _trees(work)
+    rows.extend(_baseline_rows(short, work, 1 if quick else 3, trees))
     errors = [run_flowsim(["services.ic_beds.capacity=-1"], work / f"error_{i}", exit_code=2)
               for i in range(3)]
     rows.append(Row("a one-line config error, whole process CPU",
@@ -317,13 +339,15 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
                            statistics.median(jobs), 1.8, at_most=False, spread=jobs))
 
     if england:
-        big = run_flowsim([*short, *england_overrides(), "outputs.patients=false"], work / "england")
+        england_args = [*short, *england_overrides(), "outputs.patients=false"]
+        big = run_flowsim(england_args, work / "england")
         rows.append(Row("England year, one process: wall", f"{big.wall_s:.1f} s", "<= 60 s",
                         big.wall_s <= 60))
         rows.append(Row("England year, one process: peak memory", f"{big.peak_bytes / GIB:.2f} GiB",
                         "<= 1 GiB", big.peak_bytes <= GIB))
         rows.append(_ratio_row("England CPU per episode / default system's",
                                big.cpu_s / _episodes(big.folder) / ics_cost, 1.2))
+        rows.append(_england_baseline_row(england_args, work, trees))
     else:
         rows.append(Row("England year (skipped: --skip-england)", "-", "", None))
     return rows, bench_core.profile_default(short)

@@ -157,3 +157,29 @@ def test_the_targets_bench_runs_a_tree_in_its_own_environment(targets, tmp_path)
                                    tmp_path / "run", tree=tree)
     assert (tmp_path / "run" / "metrics.json").is_file() and measured.cpu_s > 0.1
     assert (tmp_path / "imported").exists()
+
+
+def test_the_baseline_rows_compare_interleaved_runs_of_the_two_trees(targets, tmp_path, monkeypatch) -> None:
+    baseline = sys.modules["baseline"]
+    then_tree = baseline.Tree(Path("then"), "m", "f")
+    now_tree = baseline.Tree(Path("now"), "m", "f")
+    cpu = {"then": iter([2.0, 2.5, 1.6]), "now": iter([0.8, 0.9, 1.0])}
+    order = []
+
+    def measured(args, folder, tree=None, **kwargs):
+        order.append(tree.python.name)
+        return targets.Process(1.0, next(cpu[tree.python.name]), 1, folder)
+
+    monkeypatch.setattr(targets, "run_flowsim", measured)
+    ratio, hour = targets._baseline_rows([], tmp_path, 3, (then_tree, now_tree))
+    assert order == ["then", "now"] * 3  # interleaved, the baseline first in each pair
+    assert ratio.measured == "0.40x (0.36-0.62)" and ratio.limit == "<= 0.48x" and ratio.met
+    assert hour.measured == "2.00 s" and hour.met is None  # the baseline's median, for information
+    skipped, = targets._baseline_rows([], tmp_path, 3, None)
+    assert "skipped" in skipped.target and skipped.met is None
+
+    walls = iter([150.0, 80.0])
+    monkeypatch.setattr(targets, "run_flowsim",
+                        lambda args, folder, tree=None, **kw: targets.Process(next(walls), 1.0, 1, folder))
+    england = targets._england_baseline_row([], tmp_path, (then_tree, now_tree))
+    assert england.measured == "0.53x" and england.limit == "<= 1x" and england.met
