@@ -128,10 +128,10 @@ def _where_flowsim_comes_from(tree) -> list[str]:
 
 def test_the_baseline_environment_runs_the_exported_tree_with_the_installed_packages(targets, tmp_path):
     baseline = sys.modules["baseline"]
-    if baseline.baseline_tree(tmp_path / "probe", "HEAD") is None:
-        pytest.skip("this checkout has no git history")
     # HEAD stands in for the baseline commit: the same export, at a commit every checkout has
     tree = baseline.baseline_tree(tmp_path, "HEAD")
+    if tree is None:
+        pytest.skip("this checkout has no git history")
     exported = tmp_path / "tree-HEAD"
     flowsim_file, *plugins, entry = _where_flowsim_comes_from(tree)
     assert flowsim_file == str(exported / "flowsim" / "__init__.py")  # not the editable install's
