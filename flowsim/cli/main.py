@@ -50,16 +50,15 @@ EXIT_WORKER_LOST = 1  # a run that could not finish, not a mistake in its input 
 
 
 def import_run_modules() -> None:
-    """Import what a sweep needs beyond the command: the pipeline and summary, ``scipy.special`` (the
-    sweep's comparison needs it; a job's confidence intervals and a warm start's distributions too) and
-    pandas (a run does without it, but the sweep's tables and comparison are frames).
+    """Import what a sweep needs beyond the command: the pipeline and summary, and pandas (a run does
+    without it, but the sweep's tables and comparison are frames). Not ``scipy.special``: the
+    confidence intervals' Student-t quantiles are flowsim's own; a job with a warm start imports it.
 
     Not with the command, so that a config error (found by Hydra or by the checks before the run) is
     reported without them, in half the time. A sweep calls this before its workers fork; a run's
     task imports the pipeline and summary as it starts.
     """
     import pandas  # noqa: F401
-    import scipy.special  # noqa: F401
 
     import flowsim.experiment.pipeline
     import flowsim.reporting.summary  # noqa: F401

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf (without its import time)
 
 from flowsim.experiment.sweep import SweepTables, as_text
 from flowsim.measures.aggregate import confidence_interval
+from flowsim.measures.student_t import t_quantile
 
 __all__ = ["compare_to_baseline", "per_year_difference", "select_baseline", "valuations_only"]
 
@@ -69,7 +69,7 @@ def _in_order(column: pd.Series) -> list[Any]:
 def _welch_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if va + vb > 0 else 1.0
-    return float(special.stdtrit(dof, 0.5 + level / 2) * np.sqrt(va + vb))
+    return float(t_quantile(dof, 0.5 + level / 2) * np.sqrt(va + vb))
 
 
 def per_year_difference(first: pd.DataFrame, second: pd.DataFrame, column: str,

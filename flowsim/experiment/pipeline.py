@@ -201,9 +201,8 @@ def _run_locked(plain: dict[str, Any], plan: RunPlan, identity: RunIdentity, out
         # from here until this run finishes, the folder must not look as if it held its results
         remove_results(out)
 
-    if scenario.replications > 1 or settings.adaptive:
-        # the confidence intervals will need it: imported before any workers fork, so that one that
-        # needs it too (a warm start's distributions) starts with it
+    if scenario.initial_census.patients and (scenario.replications > 1 or settings.adaptive):
+        # a warm start's distributions need it (their CDFs): imported once, before any workers fork
         import scipy.special  # noqa: F401
     names = [name for name, wanted in (("census", want_census), ("patients", want_patients)) if wanted]
     with _TablesInOrder(out, store, names) as tables:  # an error discards the partial tables

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from flowsim.measures.student_t import t_quantile
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -64,11 +66,7 @@ def confidence_interval(values: Sequence[float] | np.ndarray, level: float = 0.9
     mean = float(x.mean())
     if x.size < 2:
         return mean, float("nan"), float("nan")
-    # stdtrit: Student-t quantiles, as scipy.stats.t.ppf without its import time; scipy.special only now,
-    # so that a run of one replication (the default) never imports it
-    from scipy import special
-
-    half = float(special.stdtrit(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(t_quantile(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size))
     return mean, mean - half, mean + half
 
 

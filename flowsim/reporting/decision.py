@@ -35,6 +35,7 @@ import pandas as pd
 from flowsim.experiment.compare import per_year_difference, valuations_only
 from flowsim.measures.kpi_target import Target, parse_target
 from flowsim.measures.kpi_target import format_level as _level
+from flowsim.measures.student_t import t_quantile
 from flowsim.model.errors import ConfigError
 from flowsim.model.strict import use_one_of
 
@@ -362,9 +363,7 @@ def yearly_spread(results: pd.DataFrame, baseline_job: Any, job: Any, observed_d
     if n == 0:
         return float("nan"), float("nan")
     if 2 <= n < PERCENTILE_REPLICATIONS:
-        from scipy import special  # stdtrit: Student-t quantiles, as scipy.stats.t.ppf
-
-        half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * differences.std(ddof=1) * np.sqrt(1 + 1 / n)
+        half = t_quantile(n - 1, 0.5 + level / 2) * differences.std(ddof=1) * np.sqrt(1 + 1 / n)
         return float(differences.mean() - half), float(differences.mean() + half)
     low, high = np.percentile(differences, [50 * (1 - level), 50 * (1 + level)])
     return float(low), float(high)
