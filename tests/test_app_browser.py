@@ -329,6 +329,50 @@ def _comparison_session(app_url, driver) -> None:
                 if b.text == "Cancel" and b.is_displayed()]
 
 
+def test_a_reload_keeps_the_session_and_its_run_with_cancel(app, driver):
+    url, log = app
+    with _server_output_on_failure(log):
+        _reload_session(url, driver)
+
+
+def _reload_session(app_url, driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    def progress(d) -> list[str]:
+        bars = d.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')
+        return [e.text for e in bars if e.is_displayed()]
+
+    def cancel_button(d):
+        buttons = d.find_elements(By.TAG_NAME, "button")
+        return next(b for b in buttons if b.text == "Cancel" and b.is_displayed())
+
+    driver.set_window_size(1400, 1000)
+    driver.get(app_url)  # a new session
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, PICKER), "the page")
+    _choose(driver, "Scenario: quick")
+    _tab(driver, "Edit")
+    _type(driver, "Run", "Replications (count)", "2000")  # still running after the reload
+    _wait(driver, lambda d: _run_button(d).is_enabled(), "Run enabled")
+    _wait(driver, lambda d: _run_button(d).click() or True, "Run clicked")
+    _tab(driver, "Results")
+    _wait(driver, lambda d: any("of 2000 replications done" in p for p in progress(d)), "the run's progress")
+    address = driver.current_url
+    assert "session=" in address, address  # the session's folder, named in the address
+
+    driver.refresh()  # a new Streamlit session, nothing in its state: the run went on unseen before
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, PICKER), "the reloaded page")
+    assert driver.current_url == address
+    _tab(driver, "Results")
+    _wait(driver, lambda d: any("of 2000 replications done" in p for p in progress(d)),
+          "the run's progress after the reload", seen=progress)
+    _wait(driver, lambda d: not _run_button(d).is_enabled(), "Run off while the run goes")
+    _wait(driver, lambda d: cancel_button(d).click() or True, "Cancel clicked")
+    _wait(driver, lambda d: "cancelled with" in d.find_element(By.TAG_NAME, "body").text,
+          "the run cancelled", seen=progress)
+    assert not progress(driver)
+    _wait(driver, lambda d: _run_button(d).is_enabled(), "Run free again")
+
+
 def _picker_options(driver) -> list[str]:
     """Every label the Start from picker offers (its list opened and closed again)."""
     from selenium.webdriver.common.by import By

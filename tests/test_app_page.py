@@ -312,6 +312,61 @@ def test_sessions_write_apart_and_do_not_see_each_others_runs(workspace):
     assert not _tab(second, "Results").subheader
 
 
+def _reloaded(workspace: Path, app: AppTest) -> AppTest:
+    """The page of ``app`` reloaded: a new Streamlit session, with the address ``app`` left it at."""
+    again = AppTest.from_file(str(PAGE), default_timeout=120)
+    again.query_params.update(app.query_params)
+    again.run()
+    assert not again.exception, again.exception
+    return again
+
+
+def test_a_reload_takes_up_the_run_still_going_and_can_cancel_it(workspace, app):
+    # a reload starts a new Streamlit session with empty state: the run went on unseen, with nothing on
+    # the page to stop it, and the page had a new session folder
+    _choose(app, "Scenario: quick")
+    _set(app, "replications", 2000)
+    app.sidebar.button(key="run").click().run()
+    job = app.session_state["run_job"]
+    session = app.session_state["session_dir"]
+    assert app.query_params["session"] == session.name
+    reloaded = _reloaded(workspace, app)
+    assert reloaded.session_state["session_dir"] == session
+    assert reloaded.session_state["run_job"] is job and jobs.running(job)
+    assert reloaded.sidebar.button(key="run").disabled  # one run at a time, after a reload too
+    cancel = [b for b in reloaded.button if b.label == "Cancel"]
+    assert cancel, "no Cancel button for the run taken up"
+    cancel[0].click().run()
+    assert jobs.job_status(job).state == "cancelled" and job.process.poll() is not None
+
+
+def test_a_reload_shows_a_finished_run_and_a_new_visit_starts_afresh(workspace, app):
+    _choose(app, "Scenario: quick")
+    _set(app, "replications", 1)
+    app.sidebar.button(key="run").click().run()
+    job = _wait(app, "run_job")
+    reloaded = _reloaded(workspace, app)
+    assert reloaded.session_state["run_job"] is job
+    assert _tab(reloaded, "Results").subheader  # its results, not "Run the scenario ... to see"
+    fresh = _open(workspace)  # no session in the address: a session of its own
+    assert fresh.session_state["session_dir"] != app.session_state["session_dir"]
+    assert "run_job" not in fresh.session_state
+
+
+@pytest.mark.parametrize("name", ["../../elsewhere", "20261205-101010-0123abcd", "", "sessions"])
+def test_an_address_naming_no_session_of_this_workspace_gets_a_new_one(workspace, name):
+    if name != "20261205-101010-0123abcd":  # a session's name, but no such session: no folder
+        # a folder that is there, but not a session's (outside the sessions, or the sessions' own)
+        (workspace / "sessions" / name).mkdir(parents=True, exist_ok=True)
+    app = AppTest.from_file(str(PAGE), default_timeout=120)
+    app.query_params["session"] = name
+    app.run()
+    assert not app.exception, app.exception
+    folder = app.session_state["session_dir"]
+    assert folder.parent == (workspace / "sessions").resolve() and folder.name != name
+    assert app.query_params["session"] == folder.name
+
+
 def test_a_cancelled_run_keeps_its_replications_and_resumes(app):
     _choose(app, "Scenario: quick")
     # far more replications than finish before the click, even on a loaded machine: the run must still be

@@ -20,6 +20,7 @@ from flowsim.app.page_compare import compare_tab
 from flowsim.app.page_edit import alert, clear_widgets, read_edits, render_groups
 from flowsim.app.page_results import download, progress_panel, run_panel, start_button
 from flowsim.app.results import system_table
+from flowsim.app.session import remember, session_folder
 from flowsim.app.sources import Source, free_name, keep_upload, list_sources, starting_config
 from flowsim.cli.config_errors import describe_error
 from flowsim.model.errors import ConfigError
@@ -56,9 +57,7 @@ def _diagram_png(config_json: str) -> bytes:
 
 
 def _session() -> Path:
-    if "session_dir" not in st.session_state:
-        st.session_state.session_dir = jobs.new_session_folder(_workspace())
-    return st.session_state.session_dir
+    return session_folder(_workspace())
 
 
 def _sources(session: Path) -> list[Source]:
@@ -161,7 +160,7 @@ def _run_sidebar(session: Path, config: dict[str, Any], error: str | None, title
         job = jobs.run_job(session, config, title)
         reused = jobs.job_status(job).state == "finished"
         jobs.start(job)
-        st.session_state.run_job = job
+        remember("run_job", job)
         st.session_state.reused = reused
         st.session_state.pop("run_job:shown", None)
 

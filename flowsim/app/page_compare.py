@@ -17,6 +17,7 @@ from flowsim.app import jobs
 from flowsim.app.fields import Field, Group, apply_edits, get_value, validate
 from flowsim.app.page_edit import alert
 from flowsim.app.page_results import download, progress_panel, start_button, sweep_panel
+from flowsim.app.session import forget, remember
 from flowsim.model.errors import ConfigError
 from flowsim.reporting.pdf import find_browser
 
@@ -124,9 +125,9 @@ def compare_tab(session: Path, config: dict[str, Any], groups: Sequence[Group], 
     def start() -> None:
         job = jobs.sweep_job(session, config, swept, title)
         jobs.start(job)
-        st.session_state.sweep_job = job
+        remember("sweep_job", job)
         st.session_state.pop("sweep_job:shown", None)
-        st.session_state.pop("board_job", None)
+        forget("board_job")
 
     start_button("Run comparison", "run_sweep", "sweep_job", start, not ready,
                  "A comparison is in progress (below): wait for it, or cancel it, to run another.")
@@ -149,7 +150,7 @@ def _board(sweep: jobs.Job, title: str) -> None:
     def start() -> None:
         board = jobs.board_job(sweep, title, pdf=browser is not None)
         jobs.start(board)
-        st.session_state.board_job = board
+        remember("board_job", board)
         st.session_state.pop("board_job:shown", None)
 
     start_button("Build the board pack", "board", "board_job", start, False,
