@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import importlib.util
+import logging
 import os
 import shutil
 import socket
@@ -25,6 +26,19 @@ from typing import Any
 import pytest
 
 from flowsim.reporting.pdf import find_browser
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_as_it_was():
+    """Each test leaves the root logger as it found it. A ``flowsim`` run in-process has Hydra point
+    the root logger's handlers at the test's captured output, closed when that test ends; a later test
+    in the same worker whose libraries log (nbclient: "Executing notebook ...") then printed "--- Logging
+    error ---" into its own output (test_damaged_outputs after test_bad_input: found in a clean clone)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 # The longest test files, longest first (seconds on two workers, 2026-12-03): `make test` hands whole
 # files to its workers in this order (--no-loadscope-reorder), so that no long file starts last and
