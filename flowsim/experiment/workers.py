@@ -23,16 +23,18 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import closing, contextmanager
 from typing import Any, TypeVar
 
 __all__ = ["can_fork", "in_workers", "map_forked", "run_forked"]
 
 T = TypeVar("T")
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+_POLL_S = 0.2  # longest a Ctrl-C waits, in the parent, for the loop over the workers' results to see it
 # In a worker only: the function it applies, set as it starts (inherited with the fork, not pickled)
 _WORKER: dict[str, Callable[[Any], Any]] = {}
 
@@ -88,6 +90,29 @@ def run_forked(function: Callable[[Any], T], items: Sequence[Any],
     from joblib import effective_n_jobs  # its CPU count heeds container limits
 
     workers = max(1, min(effective_n_jobs(n_jobs), len(items)))
+    executor: ProcessPoolExecutor | None = None
+    finished = False
+    try:
+        with _ctrl_c_deferred():  # a Ctrl-C amid the forks would leave workers no one stops
+            executor, futures = _fork_workers(function, items, workers)
+        pending = set(futures)
+        while pending:
+            # Woken every _POLL_S: a Ctrl-C whose signal lands just before an untimed wait (or on
+            # another thread) is only acted on when the wait returns, maybe at the end of a long job
+            done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.__getitem__):
+                yield futures[future], pickle.loads(future.result())
+        finished = True
+    finally:
+        if executor is not None:
+            if not finished:
+                _stop_workers(executor)
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _fork_workers(function: Callable[[Any], Any], items: Sequence[Any],
+                  workers: int) -> tuple[ProcessPoolExecutor, dict[Future[bytes], int]]:
+    """An executor of ``workers`` forked processes with every item submitted, and its futures."""
     with warnings.catch_warnings():
         # Python 3.12+ warns on every fork of a process with threads; numpy's OpenBLAS and Arrow
         # start theirs at import and both reset them in the child (pthread_atfork), and the workers
@@ -104,18 +129,30 @@ def run_forked(function: Callable[[Any], T], items: Sequence[Any],
         # as garbage not yet collected, must not stay frozen through a long sizing search.
         gc.freeze()
         try:
-            futures = {executor.submit(_apply, item): i for i, item in enumerate(items)}  # forks here
+            return executor, {executor.submit(_apply, item): i for i, item in enumerate(items)}  # forks here
         finally:
             gc.unfreeze()
-    finished = False
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until it ends, then raise it.
+
+    Only in the main thread (the one that handles signals) and only where Ctrl-C raises
+    KeyboardInterrupt as Python's default handler does; elsewhere the block runs as it is.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
     try:
-        for future in as_completed(futures):
-            yield futures[future], pickle.loads(future.result())
-        finished = True
+        yield
     finally:
-        if not finished:
-            _stop_workers(executor)
-        executor.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def map_forked(function: Callable[[Any], T], items: Sequence[Any], n_jobs: int,
