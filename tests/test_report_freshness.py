@@ -39,7 +39,7 @@ def _sweep(conf: Path, sweep: Path) -> subprocess.CompletedProcess:
 
 def _board(sweep: Path, html: Path) -> str:
     _run("-c", "import sys; sys.argv[0] = 'flowsim-board'; from flowsim.reporting.board import main; main()",
-         str(sweep), "--output", str(html))
+         str(sweep), "--output", str(html), "--no-pdf")  # the page is read here, not its PDF
     text = re.sub(r"<[^>]+>", " ", html.read_text(encoding="utf-8").split("<body", 1)[1])
     return " ".join(unescape(text).split())
 
