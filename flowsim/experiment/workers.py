@@ -21,12 +21,13 @@ import gc
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from typing import Any, TypeVar
 
@@ -95,19 +96,30 @@ def run_forked(function: Callable[[Any], T], items: Sequence[Any],
     try:
         with _ctrl_c_deferred():  # a Ctrl-C amid the forks would leave workers no one stops
             executor, futures = _fork_workers(function, items, workers)
-        pending = set(futures)
-        while pending:
-            # Woken every _POLL_S: a Ctrl-C whose signal lands just before an untimed wait (or on
-            # another thread) is only acted on when the wait returns, maybe at the end of a long job
-            done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=futures.__getitem__):
-                yield futures[future], pickle.loads(future.result())
+        done: queue.SimpleQueue[Future[bytes]] = queue.SimpleQueue()
+        for future in futures:
+            future.add_done_callback(done.put)  # one queue for all: as_completed's cost, O(items)
+        for _ in futures:
+            yield _next_result(done, futures)
         finished = True
     finally:
         if executor is not None:
             if not finished:
                 _stop_workers(executor)
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _next_result(done: queue.SimpleQueue[Future[bytes]],
+                 futures: dict[Future[bytes], int]) -> tuple[int, Any]:
+    """The next finished item's index and result, from the queue its future's callback put it in."""
+    while True:
+        try:
+            # At most _POLL_S at a time: a Ctrl-C whose signal lands just before an untimed wait (or
+            # on another thread) is only acted on when the wait returns, maybe at the end of a long job
+            future = done.get(timeout=_POLL_S)
+        except queue.Empty:
+            continue
+        return futures[future], pickle.loads(future.result())
 
 
 def _fork_workers(function: Callable[[Any], Any], items: Sequence[Any],
