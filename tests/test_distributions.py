@@ -36,7 +36,9 @@ SPECS = [
 def test_reported_mean_matches_definition_and_samples(spec, mean):
     dist = distribution_from_config(spec, "x")
     assert dist.mean == pytest.approx(mean, rel=1e-9)
-    draws = dist.sample(np.random.default_rng(3), 400_000)
+    # a gamma's draws are solved one by one in Python: 100,000 of them, with a coefficient of variation
+    # of 0.4, put the 2 % tolerance at 16 standard errors
+    draws = dist.sample(np.random.default_rng(3), 100_000 if spec["kind"] == "gamma" else 400_000)
     assert draws.min() >= 0
     assert draws.mean() == pytest.approx(mean, rel=0.02)
 
