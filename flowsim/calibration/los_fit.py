@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -99,7 +98,7 @@ class LosFit:
         return _frozen(self.family, self.params)
 
 
-def _law(family: str, p: dict[str, float]) -> tuple[Any, tuple[float, ...], float]:
+def _law(family: str, p: dict[str, float]) -> tuple[stats.rv_continuous, tuple[float, ...], float]:
     """The family's :mod:`scipy.stats` distribution, its shape arguments and its scale."""
     if family == "exponential":
         return stats.expon, (), p["mean"]
@@ -111,6 +110,7 @@ def _law(family: str, p: dict[str, float]) -> tuple[Any, tuple[float, ...], floa
 
 
 def _frozen(family: str, p: dict[str, float]):
+    """The family's law with ``p``, frozen (for the few calls that want one object)."""
     law, shapes, scale = _law(family, p)
     return law(*shapes, scale=scale)
 
