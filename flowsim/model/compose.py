@@ -6,7 +6,9 @@ The CLI composes through ``@hydra.main``; code that wants the same configuration
 
 from __future__ import annotations
 
+import functools
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
+    from flowsim.model.compose_cache import ComposeCache
     from flowsim.model.scenario import Scenario
 
 # Hydra, and the model behind validation, are imported where they are used: ``config_dir`` is all
@@ -24,6 +27,15 @@ __all__ = ["config_dir", "load_config", "load_scenario", "search_dir_override"]
 # Hydra keeps one composing state per process (GlobalHydra): two threads composing at once (two
 # sessions of the planner's app) failed with "GlobalHydra is already initialized". One at a time.
 _COMPOSING = threading.Lock()
+
+
+@functools.cache
+def _kept() -> ComposeCache:
+    """The process's compositions, each kept while the files it read are unchanged: a memo keyed by
+    content, never a reason for two runs of one config to differ (made on first use)."""
+    from flowsim.model.compose_cache import ComposeCache
+
+    return ComposeCache()
 
 
 def config_dir() -> Path:
@@ -71,6 +83,8 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     Returns
     -------
     DictConfig
+        A configuration of the caller's own: the same arguments composed again from unchanged files
+        give an equal copy, kept from the first time (:mod:`flowsim.model.compose_cache`).
 
     Raises
     ------
@@ -79,21 +93,29 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
         of the same name (:mod:`flowsim.model.shadowed`).
     """
     from hydra import compose, initialize_config_dir
-    from omegaconf import open_dict
+    from omegaconf import OmegaConf, open_dict
 
     from flowsim.model.config import register_configs
     from flowsim.model.overrides import normalise_overrides
     from flowsim.model.shadowed import check_config_files
 
     register_configs()
-    searched = [] if search_dir is None else [search_dir_override(search_dir)]
-    with _COMPOSING, initialize_config_dir(config_dir=str(Path(directory or config_dir()).resolve()),
-                                           version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=[*searched, *normalise_overrides(overrides)],
-                      return_hydra_config=True)
-    check_config_files(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides
-    with open_dict(cfg):  # then without Hydra's section, as compose leaves it by default
-        del cfg["hydra"]
+    folder = str(Path(directory or config_dir()).resolve())
+    arguments = [*([] if search_dir is None else [search_dir_override(search_dir)]),
+                 *normalise_overrides(overrides)]
+    key = (folder, config_name, tuple(arguments))
+    with _COMPOSING:
+        cfg = _kept().get(key)
+        if cfg is not None:
+            return cfg
+        began_ns = time.time_ns()
+        with initialize_config_dir(config_dir=folder, version_base="1.3"):
+            cfg = compose(config_name=config_name, overrides=arguments, return_hydra_config=True)
+        check_config_files(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides
+        sources = OmegaConf.to_container(cfg.hydra.runtime.config_sources)
+        with open_dict(cfg):  # then without Hydra's section, as compose leaves it by default
+            del cfg["hydra"]
+        _kept().put(key, sources, cfg, began_ns)
     return cfg
 
 
