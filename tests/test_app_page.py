@@ -123,6 +123,24 @@ def test_opens_on_the_default_system_with_its_diagram_and_units(app):
     assert any("flowsim" in c.value for c in system.code)
 
 
+def test_the_diagram_is_drawn_again_when_its_boxes_change_not_at_every_edit(app, monkeypatch):
+    import streamlit as st
+
+    import flowsim.reporting.network as network
+
+    drawn, real = [], network.draw_network
+    monkeypatch.setattr(network, "draw_network", lambda shown: drawn.append(shown) or real(shown))
+    st.cache_data.clear()
+    app.run()
+    places = f"{load_config([]).services.ic_beds.capacity:,} places"
+    assert len(drawn) == 1 and places in drawn[0].units["ic_beds"]
+    _set(app, "services.ic_beds.cost_per_occupied_day", 151)  # not in the picture: drawn as it was
+    _set(app, "services.ic_beds.los_days.mean", 30)
+    assert len(drawn) == 1 and len(_tab(app, "System").get("image")) == 1
+    _set(app, CAPACITY, 57)  # a box's label: drawn again
+    assert len(drawn) == 2 and "57 places" in drawn[1].units["ic_beds"]
+
+
 def test_a_wrong_value_gets_the_cli_message_next_to_its_field_and_blocks_the_run(app, cli_error):
     _choose(app, "Scenario: quick")
     _set(app, CAPACITY, -3)

@@ -6,6 +6,7 @@ environment (``FLOWSIM_APP_WORKSPACE``, ``FLOWSIM_APP_CONFIG_DIRS``) and starts 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from flowsim.model.errors import ConfigError
 from flowsim.model.saved import write_saved
 from flowsim.model.scenario import build_scenario
 from flowsim.reporting.features import scenario_features
-from flowsim.reporting.network import network_diagram
+from flowsim.reporting.network import Network, draw_network, network_edges
 
 WORKSPACE_ENV, CONFIG_DIRS_ENV = "FLOWSIM_APP_WORKSPACE", "FLOWSIM_APP_CONFIG_DIRS"
 
@@ -48,11 +49,15 @@ def _checked(config_json: str) -> tuple[str | None, str | None]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _diagram_png(config_json: str) -> bytes:
+def _diagram_png(network_json: str) -> bytes:
+    """The system's picture, drawn again only when its boxes or arrows change (a capacity, a share, a
+    unit): drawing takes most of a rerun, and editing a cost or a length of stay leaves it as it was."""
     import io
 
+    parts = json.loads(network_json)
+    network = Network(**{**parts, "edges": [tuple(edge) for edge in parts["edges"]]})
     buffer = io.BytesIO()
-    network_diagram(json.loads(config_json)).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    draw_network(network).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
 
 
@@ -132,7 +137,7 @@ def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, A
         return
     table, listed = system_table(scenario), scenario_features(scenario)
     st.markdown("**What this scenario models beyond the core:** " + ("; ".join(listed) or "nothing"))
-    st.image(_diagram_png(json.dumps(config, sort_keys=True)),
+    st.image(_diagram_png(json.dumps(dataclasses.asdict(network_edges(config)))),
              caption="The system: arrivals, pathways, units")
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown("The same scenario on the command line:")

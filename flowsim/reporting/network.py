@@ -3,7 +3,9 @@
 :func:`network_edges` reads a resolved config (a job's ``manifest.json`` ``config``) into boxes and
 arrows: NCTR arrivals -> pathways P0-P3 (with their shares) -> the configured units (with their
 capacities, and the values a sweep tried) -> home or a care home. :func:`network_diagram` draws them
-for the board pack, so the picture is always of the system that was simulated, not of a slide.
+for the board pack, so the picture is always of the system that was simulated, not of a slide;
+:func:`draw_network` draws a :class:`Network` already read (the planner's app draws again only when
+the boxes and arrows change, not at every edit of a cost or a length of stay).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-__all__ = ["PATHWAY_NAMES", "Network", "network_diagram", "network_edges"]
+__all__ = ["PATHWAY_NAMES", "Network", "draw_network", "network_diagram", "network_edges"]
 
 PATHWAY_NAMES = {"P0": "P0 simple discharge", "P1": "P1 home with support",
                  "P2": "P2 short-term bed", "P3": "P3 care home"}
@@ -119,10 +121,25 @@ def network_diagram(config: Mapping[str, Any], swept: Mapping[str, Sequence[Any]
     Returns
     -------
     matplotlib.figure.Figure
+        As :func:`draw_network`.
+    """
+    return draw_network(network_edges(config, swept))
+
+
+def draw_network(network: Network) -> Figure:
+    """Draw ``network``: four columns of boxes joined by arrows, its notes below.
+
+    Parameters
+    ----------
+    network : Network
+        Boxes and arrows, as :func:`network_edges` reads them from a config.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
         One axis without ticks, 11 in wide; a box is a patch with gid ``box:<id>`` and its label as
         text; an arrow is an annotation with gid ``edge:<from>-><to>``.
     """
-    network = network_edges(config, swept)
     rows = max(4, len(network.units))  # the admin delay and the units
     height = 1.0 + 0.85 * rows + 0.3 * len(network.notes)
     fig = Figure(figsize=(11, height), layout="constrained")
