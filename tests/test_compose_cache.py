@@ -155,3 +155,19 @@ def test_the_least_recently_used_is_dropped_first():
     assert cache.get("a") == config  # a is now the more recent
     cache.put("c", sources, config, time.time_ns())
     assert len(cache) == 2 and cache.get("b") is None and cache.get("a") == config == cache.get("c")
+
+
+def test_a_linked_folder_is_fingerprinted_and_a_link_back_up_ends(composed, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    _own_system(elsewhere, 50)
+    searched = tmp_path / "searched"
+    searched.mkdir()
+    (searched / "system").symlink_to(elsewhere / "system", target_is_directory=True)
+    (elsewhere / "system" / "loop").symlink_to(searched, target_is_directory=True)  # back up
+    assert compose.load_config(["system=my_ics"], search_dir=searched).services.ic_beds.capacity == 50
+    compose.load_config(["system=my_ics"], search_dir=searched)
+    assert len(composed) == 1
+    read = compose_cache._folder_digest(searched)
+    assert read is not None and [name for name, _ in read[0]] == ["system/my_ics.yaml"]  # once each
+    _own_system(elsewhere, 60)  # edited where the link points
+    assert compose.load_config(["system=my_ics"], search_dir=searched).services.ic_beds.capacity == 60

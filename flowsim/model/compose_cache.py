@@ -72,7 +72,12 @@ def _source_folder(source: Mapping[str, Any]) -> Path | None:
 
 
 def _yaml_files(folder: Path) -> Iterator[Path]:
-    for root, _, names in os.walk(folder, followlinks=True):
+    """The YAML files under ``folder``, through linked folders as Hydra goes (each folder once)."""
+    seen = {os.path.realpath(folder)}
+    for root, folders, names in os.walk(folder, followlinks=True):
+        inner = [(name, os.path.realpath(os.path.join(root, name))) for name in folders]
+        folders[:] = [name for name, real in inner if real not in seen]  # a link back up: a loop
+        seen.update(real for _, real in inner)
         for name in sorted(names):
             if name.endswith(_YAML):
                 yield Path(root, name)
