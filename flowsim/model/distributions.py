@@ -25,6 +25,8 @@ from flowsim.model import libm
 from flowsim.model.gamma_quantile import gammaincinv, gammaincinv_array
 from flowsim.model.normal_quantile import ndtri, ndtri_array
 
+_LOG_MAX = 709.0  # math.exp overflows just above 709.78: beyond this, libm.exp answers inf
+
 __all__ = [
     "KINDS",
     "Distribution",
@@ -265,8 +267,10 @@ class Lognormal(Distribution):
     def ppf(self, u: Any) -> Any:
         # flowsim's own normal quantile and the C library's exp, for one patient (a float) or each element
         # of an array, the same to the bit either way (and no scipy.special to import)
-        z = ndtri(u) if isinstance(u, float) else ndtri_array(u)
-        return libm.exp(self.mu + self.sigma * z)
+        if isinstance(u, float):  # a patient's stay: most of a run's draws, so straight to math.exp
+            log_x = self.mu + self.sigma * ndtri(u)
+            return math.exp(log_x) if log_x < _LOG_MAX else libm.exp(log_x)
+        return libm.exp(self.mu + self.sigma * ndtri_array(u))
 
     def cdf(self, x: Any) -> Any:
         with np.errstate(divide="ignore"):  # log(0) = -inf, and ndtr(-inf) = 0
