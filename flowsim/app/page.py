@@ -49,15 +49,14 @@ def _checked(config_json: str) -> tuple[str | None, str | None]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _diagram_png(network_json: str) -> bytes:
-    """The system's picture, drawn again only when its boxes or arrows change (a capacity, a share, a
-    unit): drawing takes most of a rerun, and editing a cost or a length of stay leaves it as it was."""
+def _diagram_png(network_json: str, _network: Network) -> bytes:
+    """The picture of ``_network`` (``network_json`` is its key: Streamlit does not hash a leading-``_``
+    argument), drawn again only when its boxes or arrows change (a capacity, a share, a unit): drawing
+    takes most of a rerun, and editing a cost or a length of stay leaves it as it was."""
     import io
 
-    parts = json.loads(network_json)
-    network = Network(**{**parts, "edges": [tuple(edge) for edge in parts["edges"]]})
     buffer = io.BytesIO()
-    draw_network(network).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    draw_network(_network).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
 
 
@@ -137,7 +136,8 @@ def _system_tab(config: Mapping[str, Any], source: Source, edits: Mapping[str, A
         return
     table, listed = system_table(scenario), scenario_features(scenario)
     st.markdown("**What this scenario models beyond the core:** " + ("; ".join(listed) or "nothing"))
-    st.image(_diagram_png(json.dumps(dataclasses.asdict(network_edges(config)))),
+    network = network_edges(config)
+    st.image(_diagram_png(json.dumps(dataclasses.asdict(network)), network),
              caption="The system: arrivals, pathways, units")
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown("The same scenario on the command line:")

@@ -67,7 +67,7 @@ def _source_folder(source: Mapping[str, Any]) -> Path | None:
             found = resources.files(path.replace("/", "."))
         except (ModuleNotFoundError, TypeError, ValueError):
             return None
-        return Path(str(found)) if isinstance(found, Path) or Path(str(found)).is_dir() else None
+        return Path(str(found))  # inside a zip it is no folder, and the caller gives up
     return None
 
 
@@ -165,8 +165,7 @@ class ComposeCache:
             pickled = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):  # a value of a plugin's own, say
             return
-        sources = tuple(dict(source) for source in config_sources)
-        self._kept[key] = (sources, printed, pickled)
+        self._kept[key] = (tuple(config_sources), printed, pickled)
         self._kept.move_to_end(key)
         while len(self._kept) > self._size:
             self._kept.popitem(last=False)

@@ -25,8 +25,6 @@ from flowsim.model import libm
 from flowsim.model.gamma_quantile import gammaincinv, gammaincinv_array
 from flowsim.model.normal_quantile import ndtri, ndtri_array
 
-_LOG_MAX = 709.0  # math.exp overflows just above 709.78: beyond this, libm.exp answers inf
-
 __all__ = [
     "KINDS",
     "Distribution",
@@ -43,6 +41,7 @@ KINDS = ("exponential", "gamma", "lognormal", "weibull", "fixed", "empirical", "
 
 # Largest conditional quantile ``residual`` asks ppf for: ppf(1) is inf for unbounded kinds.
 _U_MAX = 1.0 - 1e-12
+_LOG_MAX = 709.0  # math.exp overflows just above 709.78: beyond this, libm.exp answers inf
 # Numeric equilibrium table: a geometric grid from the _EQ_HEAD quantile (or _EQ_FLOOR times the top,
 # if larger) to the 1 - _EQ_TAIL quantile. Below the start the survival function is within 1e-6 of 1,
 # or the stretch holds negligible mass; a tail of 1e-9 would lose 1e-5 of the mean of a lognormal with
