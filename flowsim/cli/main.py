@@ -36,6 +36,7 @@ from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import config_dir
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
+from flowsim.model.kept_parses import parsed_once
 from flowsim.model.overrides import normalise_overrides
 
 if typing.TYPE_CHECKING:
@@ -198,7 +199,7 @@ def main() -> None:
 
     def entry() -> None:
         sys.argv = _normalised_argv(sys.argv)
-        with composed_once(), package_checked():
+        with parsed_once(), composed_once(), package_checked():
             hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
 
     _guarded(entry)
