@@ -1,11 +1,11 @@
 """Each YAML text that flowsim's compositions read, parsed once per process.
 
-Hydra composes a configuration by loading every file of its defaults list with ``OmegaConf.load``,
-which parses the YAML with PyYAML's parser, written in Python: about 13 % of composing the default
-configuration. A process that composes many configurations from the same files (a sweep's jobs,
-each composed where it runs; the planner's app, for each system or scenario it starts from; a
-notebook; the tests) parsed the same texts again each time. Within :func:`parsed_once`, ``OmegaConf.load`` of an open file keeps what it
-parsed, keyed by the file's whole text, and builds each configuration afresh from it.
+Hydra composes a configuration by loading every file of its defaults list with ``OmegaConf.load``, which
+parses the YAML with PyYAML's parser, written in Python: about 13 % of composing the default
+configuration. A process that composes many configurations from the same files (a sweep's jobs, each
+composed where it runs; the planner's app, for each system or scenario it starts from; a notebook; the
+tests) parsed the same texts again each time. Within :func:`parsed_once`, ``OmegaConf.load`` of an open
+file keeps what it parsed, keyed by the file's whole text, and builds each configuration afresh from it.
 
 Nothing kept can go stale or be shared: the key is the text itself (a file edited is a new key, an
 unchanged file under another name the same parse), the parse is plain Python data (mappings, lists,
