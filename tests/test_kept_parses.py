@@ -131,6 +131,16 @@ def test_omegaconf_load_is_its_own_outside_the_blocks_nested_or_not():
     assert OmegaConf.load is own
 
 
+def test_a_load_replaced_between_blocks_is_put_back_as_it_was(monkeypatch):
+    def spy(file_):
+        return OmegaConf.create({"spied": True})
+
+    monkeypatch.setattr(OmegaConf, "load", spy)
+    with parsed_once() as cache:
+        assert OmegaConf.load == cache.load
+    assert OmegaConf.load is spy
+
+
 def test_overlapping_blocks_in_threads_restore_omegaconf_load_when_the_last_closes():
     own = OmegaConf.load
     first_in, second_out = threading.Event(), threading.Event()

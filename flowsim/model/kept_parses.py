@@ -85,18 +85,19 @@ def _omegaconf_load() -> Any:
 
 
 @functools.cache
-def _state() -> tuple[ParseCache, threading.Lock, list[int]]:
-    """The process's parses, the lock that guards installing them, and how many blocks are open."""
+def _state() -> tuple[ParseCache, threading.Lock, list[Any]]:
+    """The process's parses, the lock that guards installing them, and how many blocks are open with
+    what ``OmegaConf.load`` was before the first of them."""
     _omegaconf_load()
-    return ParseCache(), threading.Lock(), [0]
+    return ParseCache(), threading.Lock(), [0, None]
 
 
 @contextlib.contextmanager
 def parsed_once() -> Iterator[ParseCache]:
     """Within the block, ``OmegaConf.load`` parses each YAML text once for the process.
 
-    Blocks may nest and overlap (threads): OmegaConf's own ``load`` is back when the last one closes.
-    Processes forked inside a block (a sweep's workers) inherit the parses made before the fork.
+    Blocks may nest and overlap (threads): ``OmegaConf.load`` is back as it was when the last one
+    closes. Processes forked inside a block (a sweep's workers) inherit the parses made before the fork.
 
     Yields
     ------
@@ -105,15 +106,17 @@ def parsed_once() -> Iterator[ParseCache]:
     """
     from omegaconf import OmegaConf
 
-    cache, lock, depth = _state()
+    cache, lock, open_blocks = _state()
     with lock:
-        if depth[0] == 0:
+        if open_blocks[0] == 0:
+            open_blocks[1] = OmegaConf.__dict__["load"]  # the staticmethod itself, to put back as it was
             OmegaConf.load = staticmethod(cache.load)  # type: ignore[method-assign]
-        depth[0] += 1
+        open_blocks[0] += 1
     try:
         yield cache
     finally:
         with lock:
-            depth[0] -= 1
-            if depth[0] == 0:
-                OmegaConf.load = staticmethod(_omegaconf_load())  # type: ignore[method-assign]
+            open_blocks[0] -= 1
+            if open_blocks[0] == 0:
+                OmegaConf.load = open_blocks[1]  # type: ignore[method-assign]
+                open_blocks[1] = None
