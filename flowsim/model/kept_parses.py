@@ -21,6 +21,7 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["MAX_KEPT", "ParseCache", "parsed_once"]
@@ -84,12 +85,21 @@ def _omegaconf_load() -> Any:
     return OmegaConf.load
 
 
+@dataclass
+class _Blocks:
+    """The :func:`parsed_once` blocks open in the process, and what ``OmegaConf.load`` was before the
+    first of them (put back when the last closes)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    open: int = 0
+    previous: Any = None
+
+
 @functools.cache
-def _state() -> tuple[ParseCache, threading.Lock, list[Any]]:
-    """The process's parses, the lock that guards installing them, and how many blocks are open with
-    what ``OmegaConf.load`` was before the first of them."""
+def _state() -> tuple[ParseCache, _Blocks]:
+    """The process's parses, and its open blocks."""
     _omegaconf_load()
-    return ParseCache(), threading.Lock(), [0, None]
+    return ParseCache(), _Blocks()
 
 
 @contextlib.contextmanager
@@ -106,17 +116,17 @@ def parsed_once() -> Iterator[ParseCache]:
     """
     from omegaconf import OmegaConf
 
-    cache, lock, open_blocks = _state()
-    with lock:
-        if open_blocks[0] == 0:
-            open_blocks[1] = OmegaConf.__dict__["load"]  # the staticmethod itself, to put back as it was
+    cache, blocks = _state()
+    with blocks.lock:
+        if blocks.open == 0:
+            blocks.previous = OmegaConf.__dict__["load"]  # the staticmethod itself, to put back as it was
             OmegaConf.load = staticmethod(cache.load)  # type: ignore[method-assign]
-        open_blocks[0] += 1
+        blocks.open += 1
     try:
         yield cache
     finally:
-        with lock:
-            open_blocks[0] -= 1
-            if open_blocks[0] == 0:
-                OmegaConf.load = open_blocks[1]  # type: ignore[method-assign]
-                open_blocks[1] = None
+        with blocks.lock:
+            blocks.open -= 1
+            if blocks.open == 0:
+                OmegaConf.load = blocks.previous  # type: ignore[method-assign]
+                blocks.previous = None
