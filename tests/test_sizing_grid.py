@@ -35,14 +35,18 @@ SPEC = {"seed": 11, "objective": "cost_total",
 
 
 @pytest.fixture(scope="module")
-def runs():
+def runs(tmp_path_factory):
     spec = parse_sizing_spec(SPEC)
     base = load_config(OVERRIDES)
-    search = Evaluator(base, spec, LocalExecutor(n_jobs=2))
+    # The grid reads the replications the search ran from its checkpoints (a replication of a config is
+    # the same numbers whoever runs it), and runs the rest (about nine in ten).
+    folder = tmp_path_factory.mktemp("evaluations")
+    search = Evaluator(base, spec, LocalExecutor(n_jobs=2), folder=folder)
     result = run_search(search)
-    grid = Evaluator(base, spec, LocalExecutor(n_jobs=2))
+    grid = Evaluator(base, spec, LocalExecutor(n_jobs=2), folder=folder)
     mixes = list(itertools.product(*(d.values for d in spec.dimensions)))
     grid.run([(m, spec.seed, range(GRID_REPLICATIONS)) for m in mixes], "grid")
+    assert grid.reused > 0 and grid.reused + grid.simulated == len(mixes) * GRID_REPLICATIONS
     costs = {m: grid.values(m, spec.seed, "cost_total_per_year") for m in mixes}
     return spec, result, search, costs
 
