@@ -54,6 +54,14 @@ LONGEST_FIRST = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest keeps the test modules it rewrites (their asserts explained) even where
+    PYTHONDONTWRITEBYTECODE is set: rewriting them is most of collecting the suite (about 11 s of 17 in
+    each worker, every run), and pytest heeds the setting. Only this process: commands the tests start
+    keep the environment they were given (``make`` compiles flowsim's own modules for them)."""
+    sys.dont_write_bytecode = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The files of :data:`LONGEST_FIRST` first, in its order; within a file, tests keep theirs."""
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
