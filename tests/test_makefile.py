@@ -83,3 +83,11 @@ def test_the_installed_packages_are_byte_compiled():
     sources = [Path(module.__file__) for module in (simpy, yaml, sys.modules[compose.__module__])]
     missing = [str(p) for p in sources if not Path(importlib.util.cache_from_source(str(p))).exists()]
     assert not missing, "make's install left these uncompiled (compileall of site-packages skipped?)"
+
+
+def test_pytest_keeps_this_module_rewritten():
+    # tests/conftest.py lets pytest write the test modules it rewrites even under PYTHONDONTWRITEBYTECODE:
+    # rewriting them is most of collecting the suite, in each worker of every run
+    kept = Path(__file__).parent / "__pycache__" / (
+        f"{Path(__file__).stem}.{sys.implementation.cache_tag}-pytest-{pytest.__version__}.pyc")
+    assert kept.is_file()
