@@ -27,7 +27,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	@$(call pip_install,--upgrade pip)
 
-# pip byte-compiles what it installs one file at a time (about 14,600 files with the test tools: a third
+# pip byte-compiles what it installs one file at a time (about 14,600 files with the test tools: half
 # of the install's time); --no-compile and then compileall on every core writes the same files sooner.
 SITE_COMPILE = $(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 
