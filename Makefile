@@ -29,7 +29,8 @@ $(VENV)/bin/python:
 
 # pip byte-compiles what it installs one file at a time (about 14,600 files with the test tools: half
 # of the install's time); --no-compile and then compileall on every core writes the same files sooner.
-SITE_COMPILE = $(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+# As pip does, a file that does not compile (a template, another Python's syntax) is left as it is.
+SITE_COMPILE = $(BIN)/python -m compileall -qq -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || true
 
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	@$(call pip_install,--no-compile -e .)
