@@ -25,13 +25,6 @@ from flowsim.model.distributions import (
 
 N = 200_000
 
-
-def draws_for(dist: Distribution) -> int:
-    """How many draws a statistical check takes: a gamma's quantile is plain Python (50-200 us a draw,
-    where the others take well under 1 us), so a gamma gets a quarter: its bound is twice as wide, and a
-    conditional law cut at its 0.999 quantile still fails the 0.95 case."""
-    return N // 4 if isinstance(dist, Gamma) else N
-
 LOS = distribution_from_config({"kind": "lognormal", "mean": 36.0, "sd": 24.2}, "los")  # sigma 0.61
 WIDE = Lognormal(1.9459, 1.2346)  # coefficient of variation 1.9
 GAMMA = Gamma(6.25, 1.6)
@@ -39,6 +32,13 @@ GAMMA_SKEWED = Gamma(0.5, 20.0)
 WEIBULL = Weibull(1.5, 8.0)
 CONTINUOUS = [LOS, WIDE, GAMMA, GAMMA_SKEWED, WEIBULL, Weibull(0.7, 3.0), Uniform(2.0, 30.0)]
 EMPIRICAL_VALUES = (0.5, 1.0, 2.0, 3.0, 3.0, 7.0, 10.0, 21.0, 60.0)
+
+
+def draws_for(dist: Distribution) -> int:
+    """How many draws a statistical check takes: a gamma's quantile is plain Python (50-200 us a draw,
+    where the others take well under 1 us), so a gamma gets a quarter: its bound is twice as wide, and a
+    conditional law cut at its 0.999 quantile still fails the 0.95 case."""
+    return N // 4 if isinstance(dist, Gamma) else N
 
 
 def kind_id(dist: Distribution) -> str:
