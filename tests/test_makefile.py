@@ -76,12 +76,8 @@ def test_the_installed_packages_are_byte_compiled():
     # make installs with pip's --no-compile and then compiles site-packages on every core: without that
     # step each process would compile the libraries it imports (PYTHONDONTWRITEBYTECODE keeps it from
     # writing them), seconds of CPU in every run, sweep job and test subprocess
-    import simpy
-    import yaml
-    from hydra import compose
-
-    sources = [Path(module.__file__) for module in (simpy, yaml, sys.modules[compose.__module__])]
-    missing = [str(p) for p in sources if not Path(importlib.util.cache_from_source(str(p))).exists()]
+    sources = [importlib.util.find_spec(name).origin for name in ("simpy", "yaml", "hydra.compose")]
+    missing = [p for p in sources if not Path(importlib.util.cache_from_source(p)).exists()]
     assert not missing, "make's install left these uncompiled (compileall of site-packages skipped?)"
 
 
