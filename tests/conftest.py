@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,7 +26,10 @@ from typing import Any
 
 import pytest
 
+from flowsim.model.compose_store import CACHE_ENV
 from flowsim.reporting.pdf import find_browser
+
+_MADE_CACHE = pytest.StashKey[str]()
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +62,24 @@ def pytest_configure(config: pytest.Config) -> None:
     """pytest keeps the test modules it rewrites (their asserts explained) even where
     PYTHONDONTWRITEBYTECODE is set: rewriting them is most of collecting the suite (about 11 s of 17 in
     each worker, every run), and pytest heeds the setting. Only this process: commands the tests start
-    keep the environment they were given (``make`` compiles flowsim's own modules for them)."""
+    keep the environment they were given (``make`` compiles flowsim's own modules for them).
+
+    Compositions kept on disk (:mod:`flowsim.model.compose_store`) go to a folder of this run's own,
+    shared by its workers and the commands they start, and removed at the end: the suite starts as
+    on a new machine and writes nothing to the user's cache. ``FLOWSIM_CACHE_DIR`` given is kept."""
     sys.dont_write_bytecode = False
+    if not os.environ.get(CACHE_ENV):  # set here in the controller; its workers inherit it
+        folder = tempfile.mkdtemp(prefix="flowsim-test-cache-")
+        os.environ[CACHE_ENV] = folder
+        config.stash[_MADE_CACHE] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's cache folder removed (by the process that made it)."""
+    folder = config.stash.get(_MADE_CACHE, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        del os.environ[CACHE_ENV]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,6 +13,13 @@ from omegaconf import OmegaConf
 
 import flowsim.cli.main as cli
 from flowsim.cli.compose_once import composed_once
+from flowsim.model.compose_store import CACHE_ENV
+
+
+@pytest.fixture(autouse=True)
+def _compositions_not_kept_on_disk(monkeypatch):
+    """These tests count Hydra's compositions: none may be taken from an earlier test's on disk."""
+    monkeypatch.setenv(CACHE_ENV, "off")
 
 
 def _count_compositions(patch) -> list[str]:

@@ -34,6 +34,7 @@ from flowsim.cli.no_effect import no_effect_note, scheme_sets_housing
 from flowsim.cli.warm_start_note import warm_start_note
 from flowsim.experiment.lock import folder_lock
 from flowsim.model.compose import config_dir
+from flowsim.model.compose_store import kept_on_disk
 from flowsim.model.config import register_configs
 from flowsim.model.errors import EXIT_CONFIG_ERROR, ArgumentParser, ConfigError, Interrupted
 from flowsim.model.kept_parses import parsed_once
@@ -199,7 +200,7 @@ def main() -> None:
 
     def entry() -> None:
         sys.argv = _normalised_argv(sys.argv)
-        with parsed_once(), composed_once(), package_checked():
+        with parsed_once(), kept_on_disk(), composed_once(), package_checked():
             hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)()
 
     _guarded(entry)

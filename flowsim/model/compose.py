@@ -95,6 +95,7 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf, open_dict
 
+    from flowsim.model.compose_store import kept_on_disk
     from flowsim.model.config import register_configs
     from flowsim.model.kept_parses import parsed_once
     from flowsim.model.overrides import normalise_overrides
@@ -110,7 +111,7 @@ def load_config(overrides: Sequence[str] = (), directory: str | Path | None = No
         if cfg is not None:
             return cfg
         began_ns = time.time_ns()
-        with parsed_once(), initialize_config_dir(config_dir=folder, version_base="1.3"):
+        with parsed_once(), kept_on_disk(), initialize_config_dir(config_dir=folder, version_base="1.3"):
             cfg = compose(config_name=config_name, overrides=arguments, return_hydra_config=True)
         check_config_files(cfg.hydra)  # a file of the search folder that flowsim's own of its name hides
         sources = OmegaConf.to_container(cfg.hydra.runtime.config_sources)

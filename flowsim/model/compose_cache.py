@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-__all__ = ["MAX_FILES", "SETTLE_NS", "ComposeCache", "Fingerprint", "fingerprint"]
+__all__ = ["MAX_FILES", "SETTLE_NS", "ComposeCache", "Fingerprint", "fingerprint", "store_nodes"]
 
 MAX_FILES = 2_000  # YAML files under the searched folders; beyond it composing again is as quick
 SETTLE_NS = 2_000_000_000  # a file changed this soon before composing began may have changed during it
@@ -99,11 +99,12 @@ def _folder_digest(folder: Path) -> tuple[tuple[tuple[str, bytes], ...], int] | 
     return tuple(sorted(digests)), changed_ns
 
 
-def _store_nodes(repo: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def store_nodes(repo: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Each configuration in a ``ConfigStore`` repository, by its path (``group/name.yaml``), in order."""
     for name in sorted(repo):
         item = repo[name]
         if isinstance(item, dict):
-            yield from _store_nodes(item, f"{prefix}{name}/")
+            yield from store_nodes(item, f"{prefix}{name}/")
         else:
             yield f"{prefix}{name}", item
 
@@ -129,7 +130,7 @@ def fingerprint(config_sources: Any) -> Fingerprint | None:
             return None
         folders.append((str(folder), read[0]))
         changed_ns = max(changed_ns, read[1])
-    return Fingerprint(tuple(folders), tuple(_store_nodes(ConfigStore.instance().repo)), changed_ns)
+    return Fingerprint(tuple(folders), tuple(store_nodes(ConfigStore.instance().repo)), changed_ns)
 
 
 class ComposeCache:

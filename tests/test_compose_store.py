@@ -1,0 +1,295 @@
+"""flowsim.model.compose_store: compositions kept on disk are Hydra's own, node for node, and never stale."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hydra import initialize_config_dir
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.types import RunMode
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from flowsim.model import compose_store
+from flowsim.model.compose import config_dir, search_dir_override
+from flowsim.model.compose_store import CACHE_ENV, cache_folder, kept_on_disk, store_digest
+from flowsim.model.config import register_configs
+
+FLOWSIM = str(Path(sys.executable).parent / "flowsim")
+PAST = time.time() - 60  # a file's time stamp well before composing began: its composition may be kept
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """A cache folder of the test's own; its compositions folder."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache" / "compositions"
+
+
+@pytest.fixture
+def composed(monkeypatch) -> list[list[str]]:
+    """The overrides of every composition Hydra itself makes (not taken from disk) in this test."""
+    made: list[list[str]] = []
+    load = ConfigLoaderImpl.load_configuration
+
+    def counted(self, *args, **kwargs):
+        made.append(list(kwargs["overrides"]))
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", counted)
+    return made
+
+
+def compose(overrides: list[str], run_mode: RunMode = RunMode.RUN, kept: bool = True) -> DictConfig:
+    """The configuration Hydra composes for ``flowsim OVERRIDES`` (with its ``hydra`` section)."""
+    register_configs()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            hydra = GlobalHydra.instance().hydra
+            assert hydra is not None
+            if not kept:
+                return hydra.compose_config("config", overrides, run_mode=run_mode)
+            with kept_on_disk():
+                return hydra.compose_config("config", overrides, run_mode=run_mode)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def shape(node) -> object:
+    """Every node's class, metadata (types, flags) and value: what equal YAML would not show."""
+    meta = node._metadata
+    about = (type(node).__name__, str(meta.ref_type), str(meta.object_type), meta.optional, meta.key,
+             dict(meta.flags), str(getattr(meta, "key_type", None)), str(getattr(meta, "element_type", None)))
+    if isinstance(node, DictConfig):
+        if node._is_missing() or node._is_none() or node._is_interpolation():
+            return about, node._value()
+        return about, {key: shape(node._get_node(key)) for key in node.keys()}
+    if isinstance(node, ListConfig):
+        if node._is_missing() or node._is_none() or node._is_interpolation():
+            return about, node._value()
+        return about, [shape(node._get_node(i)) for i in range(len(node))]
+    return about, node._value()
+
+
+@pytest.mark.parametrize("overrides, run_mode", [
+    ([], RunMode.RUN),
+    (["scenario=quick", "housing=off", "seed=7", "services.ic_beds.capacity=30", "hydra.mode=RUN"],
+     RunMode.RUN),
+    (["scenario=quick", "+hydra.job.env_set.FLOWSIM_TEST=1", "replications=2"], RunMode.RUN),
+    (["scenario=quick", "seed=1,2,3", "hydra.sweep.dir=somewhere"], RunMode.MULTIRUN),
+])
+def test_a_kept_composition_is_hydras_node_for_node(overrides, run_mode, cache, composed):
+    first = compose(overrides, run_mode)
+    taken = compose(overrides, run_mode)
+    assert len(composed) == 1, "the second composition is taken from disk"
+    assert len(list(cache.glob("*.pickle"))) == 1
+    fresh = compose(overrides, run_mode, kept=False)
+    assert shape(taken) == shape(fresh) == shape(first)
+    assert OmegaConf.to_yaml(taken) == OmegaConf.to_yaml(fresh)
+
+
+def test_a_changed_or_added_file_is_composed_again(tmp_path, cache, composed):
+    mine = tmp_path / "mine"
+    (mine / "system").mkdir(parents=True)
+    file = mine / "system" / "small.yaml"
+    file.write_text("# @package _global_\ndefaults:\n  - default\n  - _self_\n"
+                    "arrivals:\n  rate_per_day: 10\n")
+    os.utime(file, (PAST, PAST))
+    overrides = [search_dir_override(mine), "system=small"]
+    assert compose(overrides).arrivals.rate_per_day == 10
+    assert compose(overrides).arrivals.rate_per_day == 10 and len(composed) == 1
+    file.write_text(file.read_text().replace("rate_per_day: 10", "rate_per_day: 20"))
+    os.utime(file, (PAST, PAST))  # the same time stamp: the content tells
+    assert compose(overrides).arrivals.rate_per_day == 20 and len(composed) == 2
+    assert compose(overrides).arrivals.rate_per_day == 20 and len(composed) == 2
+    other = mine / "system" / "other.yaml"  # read by no composition, but in a folder searched
+    other.write_text("# @package _global_\nseed: 3\n")
+    os.utime(other, (PAST, PAST))
+    compose(overrides)
+    assert len(composed) == 3
+
+
+def test_a_file_changed_just_before_composing_is_not_kept(tmp_path, cache, composed):
+    mine = tmp_path / "mine"
+    (mine / "system").mkdir(parents=True)
+    (mine / "system" / "new.yaml").write_text("# @package _global_\ndefaults:\n  - default\n  - _self_\n")
+    overrides = [search_dir_override(mine), "system=new"]
+    compose(overrides)
+    compose(overrides)
+    assert len(composed) == 2 and not list(cache.glob("*.pickle"))
+
+
+def test_a_changed_schema_is_composed_again(cache, composed):
+    compose(["scenario=quick"])
+    store = ConfigStore.instance()
+    store.store(group="flowsim_test_group", name="extra", node={"x": 1})
+    try:
+        compose(["scenario=quick"])
+        assert len(composed) == 2
+    finally:
+        del store.repo["flowsim_test_group"]
+    compose(["scenario=quick"])
+    assert len(composed) == 2, "the store as it was: the first composition's entry, kept beside the second's"
+
+
+def test_the_store_digest_sees_a_default_or_a_type_change():
+    @dataclass
+    class Small:
+        beds: int = 1
+
+    @dataclass
+    class Larger:
+        beds: int = 2
+
+    @dataclass
+    class Fractional:
+        beds: float = 1
+
+    store = ConfigStore.instance()
+    digests = []
+    try:
+        for node in (Small, Small, Larger, Fractional):
+            store.store(group="flowsim_test_schema", name="unit", node=node)
+            digests.append(store_digest())
+    finally:
+        del store.repo["flowsim_test_schema"]
+    assert digests[0] == digests[1]
+    assert len(set(digests[1:])) == 3
+
+
+def test_what_hydra_takes_from_the_process_is_set_afresh(tmp_path, cache, composed, monkeypatch):
+    overrides = ["scenario=quick", "hydra.job.env_copy=[FLOWSIM_TEST_VALUE]"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    monkeypatch.setenv("FLOWSIM_TEST_VALUE", "first")
+    compose(overrides)
+    monkeypatch.chdir(tmp_path / "b")
+    monkeypatch.setenv("FLOWSIM_TEST_VALUE", "second")
+    taken = compose(overrides)
+    assert len(composed) == 1
+    assert taken.hydra.runtime.cwd == str(tmp_path / "b")
+    assert taken.hydra.job.env_set.FLOWSIM_TEST_VALUE == "second"
+    monkeypatch.delenv("FLOWSIM_TEST_VALUE")
+    with pytest.raises(KeyError, match="FLOWSIM_TEST_VALUE"):  # as Hydra's own composition fails
+        compose(overrides)
+
+
+def test_values_resolved_while_composing_are_not_kept(cache, composed, monkeypatch):
+    load = ConfigLoaderImpl.load_configuration
+
+    def resolving(self, *args, **kwargs):  # as a composition that used ${now:...} would leave it
+        config = load(self, *args, **kwargs)
+        config.hydra.run.dir  # noqa: B018 (resolved, and kept in the config's resolver cache)
+        return config
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", resolving)
+    first = compose(["scenario=quick"])
+    assert OmegaConf.get_cache(first), "the composition keeps its own resolved values"
+    taken = compose(["scenario=quick"])
+    assert len(composed) == 1
+    assert not OmegaConf.get_cache(taken)
+
+
+def test_a_damaged_entry_is_composed_again_and_replaced(cache, composed):
+    compose(["seed=5"])
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert compose(["seed=5"]).seed == 5 and len(composed) == 2
+    compose(["seed=5"])
+    assert len(composed) == 2
+
+
+def test_an_entry_for_other_arguments_is_not_taken(cache, composed, monkeypatch):
+    compose(["seed=5"])
+    (entry,) = cache.glob("*.pickle")
+    # every key's entry is this file
+    monkeypatch.setattr(compose_store, "_entry_path", lambda folder, key, store: entry)
+    assert compose(["seed=6"]).seed == 6 and len(composed) == 2
+
+
+def test_off_keeps_nothing_and_an_unwritable_folder_stops_nothing(tmp_path, composed, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, "off")
+    assert cache_folder() is None
+    compose(["seed=5"])
+    compose(["seed=5"])
+    assert len(composed) == 2
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    monkeypatch.setenv(CACHE_ENV, str(blocked))  # its compositions folder cannot be made
+    assert compose(["seed=5"]).seed == 5 and len(composed) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
+
+
+def test_only_the_last_used_are_kept(cache, composed, monkeypatch):
+    monkeypatch.setattr(compose_store, "MAX_ENTRIES", 2)
+    for seed in (1, 2, 3):
+        compose([f"seed={seed}"])
+        time.sleep(0.01)  # distinct time stamps
+    assert len(list(cache.glob("*.pickle"))) == 2
+    compose(["seed=2"])
+    compose(["seed=3"])
+    assert len(composed) == 3
+    compose(["seed=1"])
+    assert len(composed) == 4
+
+
+def test_the_cache_folder_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    assert cache_folder() == tmp_path / "mine" / "compositions"
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_folder() == tmp_path / "xdg" / "flowsim" / "compositions"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_folder() == tmp_path / "home" / ".cache" / "flowsim" / "compositions"
+    monkeypatch.setenv(CACHE_ENV, "OFF")
+    assert cache_folder() is None
+
+
+def _replications(tmp_path: Path, env: dict[str, str]) -> int:
+    done = subprocess.run([FLOWSIM, "--cfg", "job", "-p", "replications", "scenario=quick"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_flowsim_takes_what_an_earlier_flowsim_kept(tmp_path):
+    env = dict(os.environ, **{CACHE_ENV: str(tmp_path / "cache")})
+    replications = _replications(tmp_path, env)
+    entries = list((tmp_path / "cache" / "compositions").glob("*.pickle"))
+    assert len(entries) == 1
+    kept = pickle.loads(entries[0].read_bytes())
+    config = pickle.loads(kept["config"])
+    config.replications = replications + 6  # marked, to see that the next process takes it
+    kept["config"] = pickle.dumps(config)
+    entries[0].write_bytes(pickle.dumps(kept))
+    assert _replications(tmp_path, env) == replications + 6
+    assert _replications(tmp_path, dict(env, **{CACHE_ENV: "off"})) == replications
+
+
+def test_a_sweeps_jobs_are_kept_by_its_checks_and_its_results_do_not_change(tmp_path):
+    args = [FLOWSIM, "-m", "scenario=quick", "housing=off", "seed=1,2", "replications=1",
+            "run.horizon_days=120", "outputs.summary=false", "outputs.patients=false",
+            "hydra.sweep.dir=sweep"]
+    results = {}
+    for setting in ("kept", "off"):
+        folder = tmp_path / setting
+        folder.mkdir()
+        env = dict(os.environ, **{CACHE_ENV: str(tmp_path / "cache") if setting == "kept" else "off"})
+        subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True, check=True)
+        results[setting] = (folder / "sweep" / "results.parquet").read_bytes()
+    entries = list((tmp_path / "cache" / "compositions").glob("*.pickle"))
+    assert len(entries) == 3, "the sweep's own composition and its two jobs'"
+    import pandas as pd
+
+    kept, off = (pd.read_parquet(tmp_path / s / "sweep" / "results.parquet") for s in ("kept", "off"))
+    pd.testing.assert_frame_equal(kept, off)
