@@ -1,11 +1,11 @@
 """Hydra's compositions kept on disk, so that a later process given the same command composes nothing.
 
 Every ``flowsim`` process has Hydra compose its configuration before it does anything else: 0.15-0.5 s
-of CPU, about a sixth of a default run, and a third or more of a run that resumes finished results or
-stops on a config error. Within :func:`kept_on_disk` a composition that Hydra finishes is kept in
-flowsim's cache folder, and a later one with the same arguments, in any process, takes a copy of it
-(unpickled, a twentieth of the time) instead of composing again. A sweep's jobs, composed once to be
-checked before any runs and again where each runs, are composed once.
+of CPU, about a seventh of a default run and a third of one that finds its results already finished.
+Within :func:`kept_on_disk` a composition that Hydra finishes is kept in flowsim's cache folder, and a
+later one with the same arguments, in any process, takes a copy of it (unpickled, in about a fifteenth
+of the time) instead of composing again. A sweep's jobs, composed to be checked before any of them runs
+and again where each runs, are composed once.
 
 A kept composition is taken only if nothing it was composed from has changed:
 
