@@ -29,8 +29,10 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
   for one year after warm-up, patient records off, in one process: wall seconds at most 60, peak
   memory at most 1 GiB, and CPU per episode at most 1.2x the default system's.
 
-Each ``flowsim`` process runs with its bytecode cached, as on a user's machine (after one warm-up
-run, in a private cache folder). Then the top functions of one default replication under cProfile. Usage::
+Each ``flowsim`` process runs with its bytecode cached and its configuration's composition kept, as on
+a user's machine after one run (:mod:`flowsim.model.compose_store`; both after one warm-up run, in
+private folders); one row gives the default run composing afresh, as a first run does. Then the top
+functions of one default replication under cProfile. Usage::
 
     .venv/bin/python benchmarks/bench_targets.py [--quick] [--skip-england] [--json PATH]
 
@@ -132,13 +134,15 @@ class Row:
 
 
 def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False, exit_code: int = 0,
-                phases: bool = False, tree: baseline.Tree | None = None) -> Process:
+                phases: bool = False, tree: baseline.Tree | None = None,
+                env: dict[str, str] | None = None) -> Process:
     """Run ``flowsim ARGS`` in a child process writing into ``folder``; measure it.
 
     ``exit_code`` is the one the run must end with (2: a config error, stopped before the run).
     ``phases``: also split its CPU into before the first simulation, simulating and after the last
     (of the main process; a run without a simulation there has none). ``tree``: the flowsim source
-    tree to run, and its Python (:mod:`baseline`); by default this environment's flowsim.
+    tree to run, and its Python (:mod:`baseline`); by default this environment's flowsim. ``env``:
+    variables to set for it.
     """
     folder.mkdir(parents=True, exist_ok=True)
     report = folder.parent / f"{folder.name}.rusage.json"
@@ -150,7 +154,8 @@ def run_flowsim(args: Sequence[str], folder: Path, multirun: bool = False, exit_
     command = [*python, "-c", script, str(report), *(["-m"] if multirun else []), *args, where,
                "outputs.summary=false"]
     start = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=None if env is None else {**os.environ, **env})
     wall = time.perf_counter() - start
     if done.returncode != exit_code:
         raise RuntimeError(f"flowsim {' '.join(args)} exited {done.returncode}, not {exit_code}: "
@@ -283,6 +288,7 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     # The cache is a private folder, so the source tree stays clean.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    os.environ["FLOWSIM_CACHE_DIR"] = str(work / "cache")  # compositions kept, as after a user's first run
     run_flowsim(short, work / "warm")
 
     # five repeats: in the slowest hours the median of three moved by a tenth (1.02x in one run, 0.85x
@@ -304,6 +310,9 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
                     f"{tandem.bare.best:.2f} s", "", None))
     rows.append(Row("  default CPU / that model's time (compares days)", f"{cpu / tandem.bare.best:.2f}x",
                     "", None))
+    fresh = [run_flowsim(short, work / f"fresh_{i}", env={"FLOWSIM_CACHE_DIR": "off"}) for i in range(3)]
+    rows.append(Row("  the same, composing its configuration afresh (a first run)",
+                    f"{statistics.median(r.cpu_s for r in fresh):.2f} s", "", None))
     # Start-up without the run's own libraries (pandas, SciPy: imported when the run starts)
     imports = [run_flowsim(["--cfg", "job"], work / f"imports_{i}") for i in range(3)]
     rows.append(Row("  of which start-up to a composed config (flowsim --cfg job)",

@@ -72,6 +72,12 @@ def test_the_targets_bench_measures_a_flowsim_process(targets, tmp_path) -> None
     assert measured.cpu_s > 0.1 and measured.peak_bytes > 50 * 2**20
 
 
+def test_the_targets_bench_sets_a_run_s_environment(targets, tmp_path) -> None:
+    targets.run_flowsim(["--cfg", "job", "scenario=quick"], tmp_path / "kept",
+                        env={"FLOWSIM_CACHE_DIR": str(tmp_path / "cache")})
+    assert len(list((tmp_path / "cache" / "compositions").glob("*.pickle"))) == 1
+
+
 def test_the_targets_bench_measures_a_config_error_and_refuses_a_run_that_ends_otherwise(targets, tmp_path):
     error = targets.run_flowsim(["services.ic_beds.capacity=-1"], tmp_path / "error", exit_code=2)
     assert error.cpu_s > 0.05 and not (tmp_path / "error" / "metrics.json").exists()

@@ -97,6 +97,33 @@ def test_a_kept_composition_is_hydras_node_for_node(overrides, run_mode, cache, 
     assert OmegaConf.to_yaml(taken) == OmegaConf.to_yaml(fresh)
 
 
+@pytest.mark.parametrize("then, now, run_mode", [
+    (["scenario=quick", "hydra.run.dir=one", "seed=3"], ["scenario=quick", "hydra.run.dir=two", "seed=3"],
+     RunMode.RUN),
+    (["hydra.run.dir=one", "hydra.mode=RUN", "hydra.sweep.dir=s1"],
+     ["hydra.run.dir='a folder/${now:%H}'", "hydra.mode=RUN", "hydra.sweep.dir=s2"], RunMode.RUN),
+    (["seed=1,2", "hydra.sweep.dir=one"], ["seed=1,2", "hydra.sweep.dir=two"], RunMode.MULTIRUN),
+])
+def test_a_command_into_another_folder_takes_what_it_composed_before(then, now, run_mode, cache, composed):
+    compose(then, run_mode)
+    taken = compose(now, run_mode)
+    assert len(composed) == 1
+    fresh = compose(now, run_mode, kept=False)
+    assert shape(taken) == shape(fresh)
+    recorded = OmegaConf.to_container(taken.hydra.overrides.hydra)  # as written: ${now:...} unresolved
+    assert recorded == [line for line in now if line.startswith("hydra.")]
+    again = compose(then, run_mode)  # the entry serves the first folder as well
+    assert len(composed) == 2, "taken, not composed: the fresh one is the second"
+    assert shape(again) == shape(compose(then, run_mode, kept=False))
+
+
+def test_a_folder_that_is_not_a_plain_value_is_composed_again():
+    config = compose(["hydra.run.dir=one"], kept=False)
+    assert compose_store._with_folders(config, ["hydra.run.dir=one"], ["hydra.run.dir=a,b"]) is None
+    moved = compose_store._with_folders(config, ["hydra.run.dir=one"], ["hydra.run.dir=two"])
+    assert moved.hydra.run.dir == "two" and list(moved.hydra.overrides.hydra) == ["hydra.run.dir=two"]
+
+
 def test_a_changed_or_added_file_is_composed_again(tmp_path, cache, composed):
     mine = tmp_path / "mine"
     (mine / "system").mkdir(parents=True)

@@ -10,7 +10,9 @@ and again where each runs, are composed once.
 A kept composition is taken only if nothing it was composed from has changed:
 
 - the same arguments: the config name, the overrides, the run mode, the search path Hydra started
-  from, the task's name, and the versions of Python, Hydra and OmegaConf;
+  from, the task's name, and the versions of Python, Hydra and OmegaConf. The run's or sweep's
+  folder (``hydra.run.dir``, ``hydra.sweep.dir``) may differ: it is set from the command, as Hydra
+  sets an override, so a command run again into a new folder takes what it composed before;
 - every YAML file under each folder the composition searched, compared by content (as
   :mod:`flowsim.model.compose_cache` compares them within a process);
 - the configurations held in Hydra's ``ConfigStore`` (flowsim's schema, Hydra's own, a plugin's),
@@ -49,6 +51,9 @@ CACHE_ENV = "FLOWSIM_CACHE_DIR"
 MAX_ENTRIES = 200  # compositions kept (about 70 KB each), the least recently used removed first
 _FORMAT = 1  # of an entry: a different one is composed again
 _OFF = ("off", "none", "0", "false", "no")
+# The run's or sweep's folder: set afresh from the command on each use, so that a command run again
+# into another folder takes what it composed before
+_FOLDERS = ("hydra.run.dir=", "hydra.sweep.dir=")
 
 
 def cache_folder() -> Path | None:
@@ -98,8 +103,10 @@ def _key(loader: Any, config_name: str | None, overrides: list[str], run_mode: A
     from hydra.core.utils import JobRuntime
 
     search = tuple((element.provider, element.path) for element in loader.config_search_path.get_path())
+    general = tuple(f"{line.split('=', 1)[0]}=<folder>" if line.startswith(_FOLDERS) else line
+                    for line in overrides)
     return (_FORMAT, sys.version, hydra.__version__, omegaconf.__version__, JobRuntime.instance().get("name"),
-            config_name, tuple(overrides), str(run_mode), from_shell, validate_sweep_overrides, search)
+            config_name, general, str(run_mode), from_shell, validate_sweep_overrides, search)
 
 
 def _entry_path(folder: Path, key: tuple[Any, ...], store: str) -> Path:
@@ -108,8 +115,9 @@ def _entry_path(folder: Path, key: tuple[Any, ...], store: str) -> Path:
     return folder / f"{hashlib.blake2b(repr((key, store)).encode(), digest_size=16).hexdigest()}.pickle"
 
 
-def _taken(path: Path, key: tuple[Any, ...], store: str) -> Any | None:
-    """The configuration kept at ``path`` for ``key``, if what it was composed from is unchanged."""
+def _taken(path: Path, key: tuple[Any, ...], store: str, overrides: list[str]) -> Any | None:
+    """The configuration kept at ``path`` for ``key``, if what it was composed from is unchanged, with
+    the folders of ``overrides``."""
     from flowsim.model.compose_cache import fingerprint
 
     try:
@@ -119,11 +127,37 @@ def _taken(path: Path, key: tuple[Any, ...], store: str) -> Any | None:
         now = fingerprint(entry["sources"])
         if now is None or now.folders != entry["folders"]:
             return None
-        config = pickle.loads(entry["config"])
+        config = _with_folders(pickle.loads(entry["config"]), entry["overrides"], overrides)
     except Exception:  # missing, damaged, written by another version: composed again
+        return None
+    if config is None:
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # used: the last to be removed
+    return config
+
+
+def _with_folders(config: Any, then: list[str], now: list[str]) -> Any | None:
+    """``config``, composed with the overrides ``then``, as composed with ``now``: the same but for the
+    values of :data:`_FOLDERS`, applied as Hydra applies an override. None if one is not a plain value."""
+    changed = [line for before, line in zip(then, now, strict=True) if before != line]
+    if not changed:
+        return config
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import OverrideType
+
+    parsed = OverridesParser.create().parse_overrides(overrides=changed)
+    if any(o.is_sweep_override() or o.type != OverrideType.CHANGE or o.package is not None for o in parsed):
+        return None
+    ConfigLoaderImpl._apply_overrides_to_config(parsed, config)
+    recorded, lines = list(config.hydra.overrides.hydra), []  # Hydra's record of its own overrides, in order
+    for before, line in zip(then, now, strict=True):
+        if len(lines) < len(recorded) and recorded[len(lines)] == before:
+            lines.append(line)
+    if len(lines) != len(recorded):
+        return None
+    config.hydra.overrides.hydra = lines
     return config
 
 
@@ -138,8 +172,10 @@ def _as_hydra_leaves_it(config: Any) -> Any:
     return config
 
 
-def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, config: Any, began_ns: int) -> None:
-    """Write ``config`` (composed from ``began_ns`` on) to ``path``, unless it may already be stale."""
+def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, overrides: list[str], config: Any,
+          began_ns: int) -> None:
+    """Write ``config`` (composed with ``overrides`` from ``began_ns`` on) to ``path``, unless it may
+    already be stale."""
     from omegaconf import OmegaConf
 
     from flowsim.model.compose_cache import SETTLE_NS, fingerprint
@@ -156,7 +192,8 @@ def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, config: An
         return
     finally:
         OmegaConf.set_cache(config, resolved)
-    entry = {"key": key, "store": store, "sources": sources, "folders": printed.folders, "config": pickled}
+    entry = {"key": key, "store": store, "overrides": list(overrides), "sources": sources,
+             "folders": printed.folders, "config": pickled}
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
@@ -203,13 +240,13 @@ def kept_on_disk() -> Iterator[None]:
             return load(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
                         from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
         path = _entry_path(folder, key, store)
-        config = _taken(path, key, store)
+        config = _taken(path, key, store, list(overrides))
         if config is not None:
             return _as_hydra_leaves_it(config)
         began_ns = time.time_ns()
         config = load(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
                       from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
-        _keep(folder, path, key, store, config, began_ns)
+        _keep(folder, path, key, store, list(overrides), config, began_ns)
         return config
 
     load_or_take._flowsim_kept_on_disk = True  # type: ignore[attr-defined]
