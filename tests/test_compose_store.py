@@ -257,6 +257,25 @@ def test_off_keeps_nothing_and_an_unwritable_folder_stops_nothing(tmp_path, comp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
 
 
+def test_a_write_that_fails_leaves_no_partial_entry(cache, composed, monkeypatch):
+    def full_disk(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(compose_store.os, "replace", full_disk)
+    assert compose(["seed=5"]).seed == 5
+    assert cache.is_dir() and not list(cache.iterdir())
+
+
+def test_a_failure_to_keep_stops_nothing(cache, composed, monkeypatch):
+    import flowsim.model.compose_cache
+
+    def broken(sources):
+        raise RuntimeError("not foreseen")
+
+    monkeypatch.setattr(flowsim.model.compose_cache, "fingerprint", broken)
+    assert compose(["seed=5"]).seed == 5 and not cache.exists()
+
+
 def test_only_the_last_used_are_kept(cache, composed, monkeypatch):
     monkeypatch.setattr(compose_store, "MAX_ENTRIES", 2)
     for seed in (1, 2, 3):

@@ -194,6 +194,7 @@ def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, overrides:
         OmegaConf.set_cache(config, resolved)
     entry = {"key": key, "store": store, "overrides": list(overrides), "sources": sources,
              "folders": printed.folders, "config": pickled}
+    temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
@@ -202,8 +203,9 @@ def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, overrides:
         os.replace(temporary, path)  # whole or not at all, whoever else writes the same entry
         _prune(folder)
     except OSError:  # a read-only home, a full disk: the run goes on, composing next time
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def _prune(folder: Path) -> None:
@@ -246,7 +248,8 @@ def kept_on_disk() -> Iterator[None]:
         began_ns = time.time_ns()
         config = load(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
                       from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
-        _keep(folder, path, key, store, list(overrides), config, began_ns)
+        with contextlib.suppress(Exception):  # keeping it is a saving for later, never a reason to stop
+            _keep(folder, path, key, store, list(overrides), config, began_ns)
         return config
 
     load_or_take._flowsim_kept_on_disk = True  # type: ignore[attr-defined]
