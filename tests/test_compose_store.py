@@ -103,6 +103,9 @@ def test_a_kept_composition_is_hydras_node_for_node(overrides, run_mode, cache, 
     (["hydra.run.dir=one", "hydra.mode=RUN", "hydra.sweep.dir=s1"],
      ["hydra.run.dir='a folder/${now:%H}'", "hydra.mode=RUN", "hydra.sweep.dir=s2"], RunMode.RUN),
     (["seed=1,2", "hydra.sweep.dir=one"], ["seed=1,2", "hydra.sweep.dir=two"], RunMode.MULTIRUN),
+    # the last of two stands, changed or not (an earlier one changing must not undo it)
+    (["hydra.run.dir=a", "hydra.run.dir=/last"], ["hydra.run.dir=b", "hydra.run.dir=/last"], RunMode.RUN),
+    (["hydra.run.dir=/first", "hydra.run.dir=a"], ["hydra.run.dir=/first", "hydra.run.dir=b"], RunMode.RUN),
 ])
 def test_a_command_into_another_folder_takes_what_it_composed_before(then, now, run_mode, cache, composed):
     compose(then, run_mode)
@@ -115,6 +118,15 @@ def test_a_command_into_another_folder_takes_what_it_composed_before(then, now, 
     again = compose(then, run_mode)  # the entry serves the first folder as well
     assert len(composed) == 2, "taken, not composed: the fresh one is the second"
     assert shape(again) == shape(compose(then, run_mode, kept=False))
+
+
+def test_folders_set_by_another_override_too_must_be_the_same(cache, composed):
+    then = ["hydra.run.dir=a", "hydra.run={dir: z}"]
+    compose(then)
+    assert compose(["hydra.run.dir=b", "hydra.run={dir: z}"]).hydra.run.dir == "z"
+    assert len(composed) == 2
+    compose(then)
+    assert len(composed) == 2
 
 
 def test_a_folder_that_is_not_a_plain_value_is_composed_again():

@@ -54,6 +54,7 @@ _OFF = ("off", "none", "0", "false", "no")
 # The run's or sweep's folder: set afresh from the command on each use, so that a command run again
 # into another folder takes what it composed before
 _FOLDERS = ("hydra.run.dir=", "hydra.sweep.dir=")
+_FOLDER_KEYS = ("hydra.run=", "hydra.run.", "hydra.sweep=", "hydra.sweep.")  # what else could set them
 
 
 def cache_folder() -> Path | None:
@@ -103,10 +104,19 @@ def _key(loader: Any, config_name: str | None, overrides: list[str], run_mode: A
     from hydra.core.utils import JobRuntime
 
     search = tuple((element.provider, element.path) for element in loader.config_search_path.get_path())
-    general = tuple(f"{line.split('=', 1)[0]}=<folder>" if line.startswith(_FOLDERS) else line
-                    for line in overrides)
     return (_FORMAT, sys.version, hydra.__version__, omegaconf.__version__, JobRuntime.instance().get("name"),
-            config_name, general, str(run_mode), from_shell, validate_sweep_overrides, search)
+            config_name, _general(overrides), str(run_mode), from_shell, validate_sweep_overrides, search)
+
+
+def _general(overrides: list[str]) -> tuple[str, ...]:
+    """``overrides`` with the values of :data:`_FOLDERS` left out; all of them as given if another
+    override sets those keys too (``hydra.run={dir: ...}``): then only the same folders are the same."""
+    folder = [line.startswith(_FOLDERS) for line in overrides]
+    if any(not is_folder and line.lstrip("+~").startswith(_FOLDER_KEYS)
+           for line, is_folder in zip(overrides, folder, strict=True)):
+        return tuple(overrides)
+    return tuple(f"{line.split('=', 1)[0]}=<folder>" if is_folder else line
+                 for line, is_folder in zip(overrides, folder, strict=True))
 
 
 def _entry_path(folder: Path, key: tuple[Any, ...], store: str) -> Path:
@@ -140,14 +150,15 @@ def _taken(path: Path, key: tuple[Any, ...], store: str, overrides: list[str]) -
 def _with_folders(config: Any, then: list[str], now: list[str]) -> Any | None:
     """``config``, composed with the overrides ``then``, as composed with ``now``: the same but for the
     values of :data:`_FOLDERS`, applied as Hydra applies an override. None if one is not a plain value."""
-    changed = [line for before, line in zip(then, now, strict=True) if before != line]
-    if not changed:
+    if then == now:
         return config
+    # every folder override again, in order, as Hydra applied them: the last of each key stands
+    folders = [line for line in now if line.startswith(_FOLDERS)]
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import OverrideType
 
-    parsed = OverridesParser.create().parse_overrides(overrides=changed)
+    parsed = OverridesParser.create().parse_overrides(overrides=folders)
     if any(o.is_sweep_override() or o.type != OverrideType.CHANGE or o.package is not None for o in parsed):
         return None
     ConfigLoaderImpl._apply_overrides_to_config(parsed, config)

@@ -26,6 +26,7 @@ from flowsim.experiment.identity import run_identity
 from flowsim.experiment.launcher_settings import check_launcher
 from flowsim.experiment.runner import run_replication
 from flowsim.model.compose import config_dir, search_dir_override
+from flowsim.model.compose_store import kept_on_disk
 from flowsim.model.config import register_configs
 from flowsim.model.kept_parses import parsed_once
 from flowsim.model.overrides import normalise_overrides
@@ -74,8 +75,10 @@ class HydraLauncherExecutor:
     @contextlib.contextmanager
     def _hydra(self) -> Iterator[tuple[Any, DictConfig]]:
         register_configs()
-        # the jobs of each batch are composed where they run (forked workers inherit the parses)
-        with parsed_once(), initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        # the jobs of each batch are composed where they run (forked workers inherit the parses), and
+        # each batch's own composition after the first is taken from disk, as is a resumed search's
+        with parsed_once(), kept_on_disk(), initialize_config_dir(config_dir=str(config_dir()),
+                                                                  version_base="1.3"):
             loader = GlobalHydra.instance().config_loader()
             config = loader.load_configuration(
                 "config", [*self.overrides, f"hydra.sweep.dir={self.folder}", "hydra.callbacks={}"],
