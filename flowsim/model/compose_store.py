@@ -11,8 +11,9 @@ A kept composition is taken only if nothing it was composed from has changed:
 
 - the same arguments: the config name, the overrides, the run mode, the search path Hydra started
   from, the task's name, and the versions of Python, Hydra and OmegaConf. The run's or sweep's
-  folder (``hydra.run.dir``, ``hydra.sweep.dir``) may differ: it is set from the command, as Hydra
-  sets an override, so a command run again into a new folder takes what it composed before;
+  folder (``hydra.run.dir``, ``hydra.sweep.dir``) may differ: every such override is applied again
+  from the command, in order, as Hydra applies them, so a command run again into a new folder takes
+  what it composed before (unless another override, ``hydra.run={...}``, sets the folder too);
 - every YAML file under each folder the composition searched, compared by content (as
   :mod:`flowsim.model.compose_cache` compares them within a process);
 - the configurations held in Hydra's ``ConfigStore`` (flowsim's schema, Hydra's own, a plugin's),
