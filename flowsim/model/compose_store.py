@@ -247,19 +247,21 @@ def kept_on_disk() -> Iterator[None]:
 
     def load_or_take(self: Any, config_name: str | None, overrides: list[str], run_mode: Any,
                      from_shell: bool = True, validate_sweep_overrides: bool = True) -> Any:
+        def composed() -> Any:  # by Hydra, as without this block
+            return load(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
+                        from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
+
         try:
             key = _key(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
             store = store_digest()
         except Exception:  # a search path or store of a kind not foreseen: composed, not kept
-            return load(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
-                        from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
+            return composed()
         path = _entry_path(folder, key, store)
         config = _taken(path, key, store, list(overrides))
         if config is not None:
             return _as_hydra_leaves_it(config)
         began_ns = time.time_ns()
-        config = load(self, config_name=config_name, overrides=overrides, run_mode=run_mode,
-                      from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
+        config = composed()
         with contextlib.suppress(Exception):  # keeping it is a saving for later, never a reason to stop
             _keep(folder, path, key, store, list(overrides), config, began_ns)
         return config
