@@ -58,6 +58,20 @@ def test_the_summary_is_that_of_the_frame(n):
     assert [r["kpi"] for r in summary_rows(table, ["count", "nope"])] == ["count"]  # unknown ones left out
 
 
+def test_a_frame_summarised_in_a_given_order_is_each_column_summarised_alone():
+    # one float conversion of the frame's columns (not one per column) must give each column its own
+    frame = pd.DataFrame({"replication": [3, 1, 2], "label": ["a", "b", "c"], "flag": [True, False, True],
+                          "count": [4, 0, 7], "x": [1.5, NAN, 2.25]}, index=[10, 5, 7])
+    rows = summary_rows(frame, ["x", "count", "flag", "x"])
+    assert [r["kpi"] for r in rows] == ["x", "count", "flag", "x"]
+    for row in rows:
+        alone = summary_rows(frame[[row["kpi"]]])[0]
+        assert all(row[k] == alone[k] or (row[k] != row[k] and alone[k] != alone[k]) for k in row)
+    assert rows[0]["n"] == 2 and rows[0]["mean"] == 1.875
+    assert rows[1]["mean"] == 11 / 3 and rows[2]["mean"] == 2 / 3
+    assert summary_rows(frame, ["nope"]) == []
+
+
 def _unit_rows(seed: int, replications: int) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     rows = []

@@ -141,8 +141,7 @@ def summary_rows(table: ReplicationKpis | pd.DataFrame, kpis: Sequence[str] | No
     columns = list(table.columns)
     names = [k for k in (kpis or [c for c in columns if c != "replication"]) if k in columns]
     rows = []
-    for name in names:
-        values = np.asarray(table[name], dtype=float)
+    for name, values in zip(names, _float_columns(table, names), strict=True):
         mean, low, high = confidence_interval(values, level)
         finite = values[np.isfinite(values)]
         rows.append({
@@ -155,6 +154,20 @@ def summary_rows(table: ReplicationKpis | pd.DataFrame, kpis: Sequence[str] | No
             "half_width_pct": (100 * (high - mean) / abs(mean)) if mean else float("nan"),
         })
     return rows
+
+
+def _float_columns(table: ReplicationKpis | pd.DataFrame, names: Sequence[str]) -> list[np.ndarray]:
+    """The columns ``names`` of ``table`` as float arrays.
+
+    A frame's in one conversion: selecting its columns one by one costs pandas a tenth of a millisecond
+    each, which a sweep's collection of a thousand jobs of 120 KPIs would pay a hundred thousand times.
+    """
+    if isinstance(table, ReplicationKpis):
+        return [np.asarray(table[name], dtype=float) for name in names]
+    if not names:
+        return []
+    # rows of the transposed matrix: each column's values, the same numbers as converting it alone
+    return list(np.ascontiguousarray(table.loc[:, list(names)].to_numpy(dtype=float).T))
 
 
 def is_number(value: Any) -> bool:
