@@ -3,6 +3,7 @@ joblib, and flowsim's sweeper (hydra_plugins/flowsim_sweeper) not composing the 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -14,9 +15,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import MISSING, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
-from flowsim.cli.sweep_check import launcher_forked_workers, launcher_pool
+from flowsim.cli.sweep_check import launcher_forked_workers, launcher_pool, plain_config
 from flowsim.experiment.workers import can_fork
 from hydra_plugins.flowsim_sweeper.flowsim_sweeper import VALIDATING_CALLBACK
 
@@ -32,6 +34,42 @@ LAUNCHERS = {
 JOBLIB_SETTINGS = {"n_jobs": 2, "backend": None, "prefer": "processes", "require": None, "verbose": 0,
                    "timeout": None, "pre_dispatch": "2*n_jobs", "batch_size": "auto", "temp_folder": None,
                    "max_nbytes": None, "mmap_mode": "r"}
+
+
+@dataclasses.dataclass
+class _Unit:
+    capacity: int = 3
+    cost: float = MISSING
+    names: list[str] = dataclasses.field(default_factory=lambda: ["a", "${run.label}"])
+
+
+def _masked(config):  # what plain_config gave until it stopped copying: the reference
+    keys = [k for k in config if k != "hydra"]
+    return OmegaConf.to_container(OmegaConf.masked_copy(config, keys), resolve=True)
+
+
+def test_the_plain_config_is_the_masked_copy_converted():
+    config = OmegaConf.create({
+        "hydra": {"job": {"name": "x"}, "run": {"dir": "${run.label}/out"}},
+        "run": {"label": "r${seed}", "days": 365.5, "deep": {"list": [1, "${seed}", {"k": "${run.days}"}]}},
+        "seed": 7, "absent": "???", "alias": "${run}", "scalar_alias": "${seed}", "nothing": None,
+        "unit": OmegaConf.structured(_Unit), "empty": {}, "resolver": "${oc.env:FLOWSIM_NO_SUCH_VAR,dflt}",
+    })
+    OmegaConf.set_struct(config, True)
+    plain = plain_config(config)
+    assert plain == _masked(config) and list(plain) == list(_masked(config))
+    assert plain["alias"] == {"label": "r7", "days": 365.5, "deep": {"list": [1, 7, {"k": 365.5}]}}
+    assert plain["absent"] == "???" and plain["unit"] == {"capacity": 3, "cost": "???", "names": ["a", "r7"]}
+    assert "hydra" not in plain and plain["resolver"] == "dflt"
+    # one difference, a relaxation: an interpolation into hydra resolves (the masked copy lacked hydra)
+    config2 = OmegaConf.create({"hydra": {"job": {"name": "x"}}, "name": "${hydra.job.name}"})
+    assert plain_config(config2) == {"name": "x"}
+    broken = OmegaConf.create({"hydra": {}, "run": {"a": "${nowhere}"}, "b": "${run.missing}"})
+    for key in ("run", "b"):
+        with pytest.raises(InterpolationResolutionError) as caught:
+            plain_config(OmegaConf.masked_copy(broken, ["hydra", key]))
+        with pytest.raises(type(caught.value)):
+            _masked(OmegaConf.masked_copy(broken, ["hydra", key]))
 
 
 def _flowsim(*args: str) -> subprocess.CompletedProcess:
