@@ -7,6 +7,7 @@ import dataclasses
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,9 +62,16 @@ def test_the_plain_config_is_the_masked_copy_converted():
     assert plain["alias"] == {"label": "r7", "days": 365.5, "deep": {"list": [1, 7, {"k": 365.5}]}}
     assert plain["absent"] == "???" and plain["unit"] == {"capacity": 3, "cost": "???", "names": ["a", "r7"]}
     assert "hydra" not in plain and plain["resolver"] == "dflt"
-    # one difference, a relaxation: an interpolation into hydra resolves (the masked copy lacked hydra)
-    config2 = OmegaConf.create({"hydra": {"job": {"name": "x"}}, "name": "${hydra.job.name}"})
-    assert plain_config(config2) == {"name": "x"}
+    # hydra is out of reach, as in the run's own config: an interpolation into it fails the same way
+    for into in ("${hydra.job.name}", "${oc.select:hydra.job.name,none}", "a${.hydra}"):
+        mentions = OmegaConf.create({"hydra": {"job": {"name": "x"}}, "run": {"hydra": 1, "name": into}})
+        try:
+            expected = _masked(mentions)
+        except InterpolationResolutionError as error:
+            with pytest.raises(type(error), match=re.escape(str(error).splitlines()[0])):
+                plain_config(mentions)
+        else:
+            assert plain_config(mentions) == expected
     broken = OmegaConf.create({"hydra": {}, "run": {"a": "${nowhere}"}, "b": "${run.missing}"})
     for key in ("run", "b"):
         with pytest.raises(InterpolationResolutionError) as caught:
