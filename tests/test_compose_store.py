@@ -120,6 +120,64 @@ def test_a_command_into_another_folder_takes_what_it_composed_before(then, now, 
     assert shape(again) == shape(compose(then, run_mode, kept=False))
 
 
+@pytest.mark.parametrize("then, now", [
+    (["seed=1"], ["seed=2"]),
+    (["scenario=quick", "services.ic_beds.capacity=30", "housing=off", "seed=4"],
+     ["scenario=quick", "services.ic_beds.capacity=31", "housing=off", "seed=4", "replications=3"]),
+    (["scenario=quick", "hydra.run.dir=one"],  # a value between a group and a folder; the folder moved
+     ["scenario=quick", "seed=9", "hydra.run.dir=two", "seed=10", "arrivals.series_csv=null"]),
+    (["hydra.job.config.override_dirname.exclude_keys=[seed]"],
+     ["arrivals.day_of_week_multipliers=[1,1,1,1,1,1.5,0.5]", "run.start_date='2026-01-05'",
+      "hydra.job.config.override_dirname.exclude_keys=[seed]", "seed=3", "replications=2"]),
+])
+def test_a_command_with_other_values_takes_what_it_composed_before(then, now, cache, composed):
+    compose(then)
+    taken = compose(now)
+    assert len(composed) == 1, "the values are set on what the first command kept"
+    fresh = compose(now, kept=False)
+    assert shape(taken) == shape(fresh)  # values, types, flags and Hydra's record of the overrides
+    assert OmegaConf.to_yaml(taken) == OmegaConf.to_yaml(fresh)
+    assert list(taken.hydra.overrides.task) == [line for line in now if not line.startswith("hydra")]
+
+
+@pytest.mark.parametrize("bad", ["services.no_such_unit.capacity=3", "seed=many", "replications=[1,2]"])
+def test_a_value_hydra_cannot_set_fails_as_hydra_fails(bad, cache, composed):
+    compose(["scenario=quick"])
+    with pytest.raises(Exception) as taken:
+        compose(["scenario=quick", bad])
+    assert len(composed) == 1 and len(list(cache.glob("*.pickle"))) == 1
+    with pytest.raises(type(taken.value)) as fresh:
+        compose(["scenario=quick", bad], kept=False)
+    assert str(taken.value) == str(fresh.value) and type(taken.value).__name__ == "ConfigCompositionException"
+
+
+def test_only_plain_values_are_set_apart():
+    GlobalHydra.instance().clear()
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        apart = compose_store._values_apart
+        shaping, values, _ = apart(loader, ["scenario=quick", "seed=1", "hydra/launcher=joblib",
+                                            "hydra.launcher.n_jobs=2", "services.ic_beds.capacity=3"])
+        assert shaping == ["scenario=quick", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+        assert [o.input_line for o in values] == ["seed=1", "services.ic_beds.capacity=3"]
+        # anything else that sets a setting after merging keeps every override in the composition
+        for other in ("+extra=1", "++seed=2", "~replications", "seed=1,2", "services.ic_beds={capacity: 3}"):
+            overrides = ["seed=1", other, "replications=2"]
+            assert apart(loader, overrides)[:2] == (overrides, []), other
+    GlobalHydra.instance().clear()
+
+
+def test_values_are_set_only_on_the_composition_of_the_other_overrides():
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    config = compose(["scenario=quick"], kept=False)
+    parsed = OverridesParser.create().parse_overrides(overrides=["housing=off", "seed=1"])
+    assert compose_store._with_values(config, parsed[1:], parsed) is None  # composed without housing=off
+    parsed = OverridesParser.create().parse_overrides(overrides=["scenario=quick", "seed=1"])
+    assert compose_store._with_values(config, parsed[1:], parsed).seed == 1
+
+
 def test_folders_set_by_another_override_too_must_be_the_same(cache, composed):
     then = ["hydra.run.dir=a", "hydra.run={dir: z}"]
     compose(then)
@@ -249,11 +307,11 @@ def test_a_damaged_entry_is_composed_again_and_replaced(cache, composed):
 
 
 def test_an_entry_for_other_arguments_is_not_taken(cache, composed, monkeypatch):
-    compose(["seed=5"])
+    compose(["housing=off"])
     (entry,) = cache.glob("*.pickle")
     # every key's entry is this file
     monkeypatch.setattr(compose_store, "_entry_path", lambda folder, key, store: entry)
-    assert compose(["seed=6"]).seed == 6 and len(composed) == 2
+    assert compose(["scenario=quick"]).run.horizon_days == 180 and len(composed) == 2
 
 
 def test_off_keeps_nothing_and_an_unwritable_folder_stops_nothing(tmp_path, composed, monkeypatch):
@@ -290,14 +348,15 @@ def test_a_failure_to_keep_stops_nothing(cache, composed, monkeypatch):
 
 def test_only_the_last_used_are_kept(cache, composed, monkeypatch):
     monkeypatch.setattr(compose_store, "MAX_ENTRIES", 2)
-    for seed in (1, 2, 3):
-        compose([f"seed={seed}"])
+    commands = {1: ["scenario=quick"], 2: ["housing=off"], 3: ["scenario=quick", "housing=off"]}
+    for number in (1, 2, 3):
+        compose(commands[number])
         time.sleep(0.01)  # distinct time stamps
     assert len(list(cache.glob("*.pickle"))) == 2
-    compose(["seed=2"])
-    compose(["seed=3"])
+    compose(commands[2])
+    compose(commands[3])
     assert len(composed) == 3
-    compose(["seed=1"])
+    compose(commands[1])
     assert len(composed) == 4
 
 
@@ -346,7 +405,7 @@ def test_a_sweeps_jobs_are_kept_by_its_checks_and_its_results_do_not_change(tmp_
         subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True, check=True)
         results[setting] = (folder / "sweep" / "results.parquet").read_bytes()
     entries = list((tmp_path / "cache" / "compositions").glob("*.pickle"))
-    assert len(entries) == 3, "the sweep's own composition and its two jobs'"
+    assert len(entries) == 2, "the sweep's own composition and its jobs' (which differ by a seed only)"
     import pandas as pd
 
     kept, off = (pd.read_parquet(tmp_path / s / "sweep" / "results.parquet") for s in ("kept", "off"))

@@ -13,7 +13,13 @@ A kept composition is taken only if nothing it was composed from has changed:
   from, the task's name, and the versions of Python, Hydra and OmegaConf. The run's or sweep's
   folder (``hydra.run.dir``, ``hydra.sweep.dir``) may differ: every such override is applied again
   from the command, in order, as Hydra applies them, so a command run again into a new folder takes
-  what it composed before (unless another override, ``hydra.run={...}``, sets the folder too);
+  what it composed before (unless another override, ``hydra.run={...}``, sets the folder too).
+  Plain values (``seed=7``, ``services.ic_beds.capacity=30``: settings, not config groups, nor
+  Hydra's) are not part of what is kept either: they are set, in order, on the composition of the
+  other overrides, as Hydra sets them once it has merged the configs (and its record of the overrides
+  rewritten), so a command with a new capacity or seed takes what the same command with other values
+  kept, and a value Hydra cannot set fails with Hydra's own error. Where another override sets a
+  setting after merging (``+key=...``, ``~key``, a sweep's list) every override is part of it;
 - every YAML file under each folder the composition searched, compared by content (as
   :mod:`flowsim.model.compose_cache` compares them within a process);
 - the configurations held in Hydra's ``ConfigStore`` (flowsim's schema, Hydra's own, a plugin's),
@@ -118,6 +124,56 @@ def _general(overrides: list[str]) -> tuple[str, ...]:
         return tuple(overrides)
     return tuple(f"{line.split('=', 1)[0]}=<folder>" if is_folder else line
                  for line, is_folder in zip(overrides, folder, strict=True))
+
+
+def _values_apart(loader: Any, overrides: list[str]) -> tuple[list[str], list[Any], list[Any]]:
+    """``overrides`` as the ones that shape a composition, the plain values Hydra sets after composing
+    (parsed), and all of them parsed.
+
+    A plain value is ``key=value`` for a setting that is not a config group, nor in ``hydra``; Hydra
+    sets these after merging the configs, in order. They are set apart only where nothing else sets a
+    setting outside ``hydra`` after merging (``+key=...``, ``~key``, a sweep): then setting them last
+    is setting them as Hydra does.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import OverrideType
+
+    parsed = OverridesParser.create().parse_overrides(overrides=list(overrides))
+    shaping, values = [], []
+    for override in parsed:
+        group = loader.repository.group_exists(override.key_or_group)
+        if override.is_hydra_override() or (group and not isinstance(override.value(), dict)):
+            shaping.append(override)
+        elif (override.type == OverrideType.CHANGE and not override.is_sweep_override() and not group
+              and override.package is None and not isinstance(override.value(), dict)):
+            values.append(override)
+        else:  # sets a setting after merging, as the values do: their order would matter
+            return list(overrides), [], parsed
+    return [o.input_line for o in shaping], values, parsed
+
+
+def _with_values(config: Any, values: list[Any], parsed: list[Any]) -> Any | None:
+    """``config``, composed with the overrides of ``parsed`` other than ``values``, with ``values`` set
+    as Hydra sets them and its record of the overrides (``hydra.overrides.task``,
+    ``hydra.job.override_dirname``) that of ``parsed``. None if its record is not the one the other
+    overrides leave. A value Hydra cannot set raises Hydra's own error."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+
+    if not values:
+        return config
+    task = [o for o in parsed if not o.is_hydra_override()]
+    recorded = list(config.hydra.overrides.task)  # the primary config's, then the others'
+    lines = [o.input_line for o in task if not any(o is value for value in values)]
+    start = len(recorded) - len(lines)
+    if start < 0 or recorded[start:] != lines:
+        return None
+    ConfigLoaderImpl._apply_overrides_to_config(values, config)
+    config.hydra.overrides.task = recorded[:start] + [o.input_line for o in task]
+    settings = config.hydra.job.config.override_dirname
+    config.hydra.job.override_dirname = get_overrides_dirname(
+        overrides=task, kv_sep=settings.kv_sep, item_sep=settings.item_sep,
+        exclude_keys=settings.exclude_keys)
+    return config
 
 
 def _entry_path(folder: Path, key: tuple[Any, ...], store: str) -> Path:
@@ -252,19 +308,21 @@ def kept_on_disk() -> Iterator[None]:
                         from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
 
         try:
-            key = _key(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
+            shaping, values, parsed = _values_apart(self, list(overrides))
+            key = _key(self, config_name, shaping, run_mode, from_shell, validate_sweep_overrides)
             store = store_digest()
-        except Exception:  # a search path or store of a kind not foreseen: composed, not kept
+        except Exception:  # a search path or store of a kind not foreseen, an override Hydra refuses
             return composed()
         path = _entry_path(folder, key, store)
-        config = _taken(path, key, store, list(overrides))
-        if config is not None:
-            return _as_hydra_leaves_it(config)
-        began_ns = time.time_ns()
-        config = composed()
-        with contextlib.suppress(Exception):  # keeping it is a saving for later, never a reason to stop
-            _keep(folder, path, key, store, list(overrides), config, began_ns)
-        return config
+        config = _taken(path, key, store, shaping)
+        if config is None:
+            began_ns = time.time_ns()
+            config = load(self, config_name=config_name, overrides=shaping, run_mode=run_mode,
+                          from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
+            with contextlib.suppress(Exception):  # keeping it is a saving for later, never a reason to stop
+                _keep(folder, path, key, store, shaping, config, began_ns)
+        config = _with_values(config, values, parsed)
+        return composed() if config is None else _as_hydra_leaves_it(config)
 
     load_or_take._flowsim_kept_on_disk = True  # type: ignore[attr-defined]
     ConfigLoaderImpl.load_configuration = load_or_take  # type: ignore[method-assign]
