@@ -14,6 +14,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from flowsim.cli.main import main
 from flowsim.model import compose, kept_parses
 from flowsim.model.compose import config_dir, load_config
+from flowsim.model.compose_store import CACHE_ENV
 from flowsim.model.kept_parses import ParseCache, parsed_once
 
 TEXT = "unit:\n  capacity: 40\n  los_days: {kind: gamma, mean: 30.0, sd: 15}\nlabels: [a, b]\nnote: null\n"
@@ -163,6 +164,7 @@ def test_overlapping_blocks_in_threads_restore_omegaconf_load_when_the_last_clos
 
 
 def test_compositions_with_kept_parses_are_those_of_parsing_each_time(monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, "off")  # every composition Hydra's: none taken from disk
     overrides = ["scenario=winter_surge", "housing=coordinator_scheme", "seed=3"]
     kept_parses._state.cache_clear()  # the process's parses, afresh (no block is open)
     compose._kept.cache_clear()  # and its compositions: each of these is composed
@@ -181,6 +183,7 @@ def test_compositions_with_kept_parses_are_those_of_parsing_each_time(monkeypatc
 
 
 def test_load_config_and_the_cli_keep_their_parses_for_the_next_composition(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(CACHE_ENV, "off")  # every composition Hydra's: none taken from disk
     kept_parses._state.cache_clear()
     compose._kept.cache_clear()
     calls = []
