@@ -188,9 +188,17 @@ def test_folders_set_by_another_override_too_must_be_the_same(cache, composed):
 
 
 def test_a_folder_that_is_not_a_plain_value_is_composed_again():
-    config = compose(["hydra.run.dir=one"], kept=False)
-    assert compose_store._with_folders(config, ["hydra.run.dir=one"], ["hydra.run.dir=a,b"]) is None
-    moved = compose_store._with_folders(config, ["hydra.run.dir=one"], ["hydra.run.dir=two"])
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    GlobalHydra.instance().clear()
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        assert compose_store._values_apart(loader, ["hydra.run.dir=a,b"])[:2] == (["hydra.run.dir=a,b"], [])
+    GlobalHydra.instance().clear()
+    config = compose([], kept=False)
+    parsed = OverridesParser.create().parse_overrides(overrides=["hydra.run.dir=two"])
+    moved = compose_store._with_values(config, parsed, parsed)
     assert moved.hydra.run.dir == "two" and list(moved.hydra.overrides.hydra) == ["hydra.run.dir=two"]
 
 

@@ -10,16 +10,14 @@ and again where each runs, are composed once.
 A kept composition is taken only if nothing it was composed from has changed:
 
 - the same arguments: the config name, the overrides, the run mode, the search path Hydra started
-  from, the task's name, and the versions of Python, Hydra and OmegaConf. The run's or sweep's
-  folder (``hydra.run.dir``, ``hydra.sweep.dir``) may differ: every such override is applied again
-  from the command, in order, as Hydra applies them, so a command run again into a new folder takes
-  what it composed before (unless another override, ``hydra.run={...}``, sets the folder too).
-  Plain values (``seed=7``, ``services.ic_beds.capacity=30``: settings, not config groups, nor
-  Hydra's) are not part of what is kept either: they are set, in order, on the composition of the
-  other overrides, as Hydra sets them once it has merged the configs (and its record of the overrides
-  rewritten), so a command with a new capacity or seed takes what the same command with other values
-  kept, and a value Hydra cannot set fails with Hydra's own error. Where another override sets a
-  setting after merging (``+key=...``, ``~key``, a sweep's list) every override is part of it;
+  from, the task's name, and the versions of Python, Hydra and OmegaConf. Plain values are not part
+  of them: a setting's (``seed=7``, ``services.ic_beds.capacity=30``: not a config group, nor
+  Hydra's) and the run's or sweep's folder (``hydra.run.dir``, ``hydra.sweep.dir``) are set, in
+  order, on the composition of the other overrides, as Hydra sets them once it has merged the
+  configs, and its record of the overrides rewritten; so a command with a new capacity, seed or
+  folder takes what the same command with other values kept, and a value Hydra cannot set fails
+  with Hydra's own error. Where another override sets a setting after merging (``+key=...``,
+  ``~key``, a sweep's list; ``hydra.run={...}`` for the folders) those values are part of it;
 - every YAML file under each folder the composition searched, compared by content (as
   :mod:`flowsim.model.compose_cache` compares them within a process);
 - the configurations held in Hydra's ``ConfigStore`` (flowsim's schema, Hydra's own, a plugin's),
@@ -56,10 +54,9 @@ __all__ = ["CACHE_ENV", "MAX_ENTRIES", "cache_folder", "kept_on_disk", "store_di
 
 CACHE_ENV = "FLOWSIM_CACHE_DIR"
 MAX_ENTRIES = 200  # compositions kept (about 70 KB each), the least recently used removed first
-_FORMAT = 1  # of an entry: a different one is composed again
+_FORMAT = 2  # of an entry: a different one is composed again
 _OFF = ("off", "none", "0", "false", "no")
-# The run's or sweep's folder: set afresh from the command on each use, so that a command run again
-# into another folder takes what it composed before
+# The run's or sweep's folder: a plain value, set afresh from the command on each use
 _FOLDERS = ("hydra.run.dir=", "hydra.sweep.dir=")
 _FOLDER_KEYS = ("hydra.run=", "hydra.run.", "hydra.sweep=", "hydra.sweep.")  # what else could set them
 
@@ -112,67 +109,73 @@ def _key(loader: Any, config_name: str | None, overrides: list[str], run_mode: A
 
     search = tuple((element.provider, element.path) for element in loader.config_search_path.get_path())
     return (_FORMAT, sys.version, hydra.__version__, omegaconf.__version__, JobRuntime.instance().get("name"),
-            config_name, _general(overrides), str(run_mode), from_shell, validate_sweep_overrides, search)
-
-
-def _general(overrides: list[str]) -> tuple[str, ...]:
-    """``overrides`` with the values of :data:`_FOLDERS` left out; all of them as given if another
-    override sets those keys too (``hydra.run={dir: ...}``): then only the same folders are the same."""
-    folder = [line.startswith(_FOLDERS) for line in overrides]
-    if any(not is_folder and line.lstrip("+~").startswith(_FOLDER_KEYS)
-           for line, is_folder in zip(overrides, folder, strict=True)):
-        return tuple(overrides)
-    return tuple(f"{line.split('=', 1)[0]}=<folder>" if is_folder else line
-                 for line, is_folder in zip(overrides, folder, strict=True))
+            config_name, tuple(overrides), str(run_mode), from_shell, validate_sweep_overrides, search)
 
 
 def _values_apart(loader: Any, overrides: list[str]) -> tuple[list[str], list[Any], list[Any]]:
     """``overrides`` as the ones that shape a composition, the plain values Hydra sets after composing
     (parsed), and all of them parsed.
 
-    A plain value is ``key=value`` for a setting that is not a config group, nor in ``hydra``; Hydra
-    sets these after merging the configs, in order. They are set apart only where nothing else sets a
-    setting outside ``hydra`` after merging (``+key=...``, ``~key``, a sweep): then setting them last
-    is setting them as Hydra does.
+    A plain value is ``key=value`` for a setting that is not a config group, nor in ``hydra``, or for
+    the run's or sweep's folder; Hydra sets these after merging the configs, in order. A setting's are
+    set apart only where no other override sets a setting outside ``hydra`` after merging (``+key``,
+    ``~key``, a sweep), the folders only where none sets ``hydra.run`` or ``hydra.sweep`` otherwise:
+    then setting them last is setting them as Hydra does.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import OverrideType
 
     parsed = OverridesParser.create().parse_overrides(overrides=list(overrides))
-    shaping, values = [], []
+    settings, folders = [], []
+    settings_apart = folders_apart = True
     for override in parsed:
-        group = loader.repository.group_exists(override.key_or_group)
-        if override.is_hydra_override() or (group and not isinstance(override.value(), dict)):
-            shaping.append(override)
-        elif (override.type == OverrideType.CHANGE and not override.is_sweep_override() and not group
-              and override.package is None and not isinstance(override.value(), dict)):
-            values.append(override)
-        else:  # sets a setting after merging, as the values do: their order would matter
-            return list(overrides), [], parsed
-    return [o.input_line for o in shaping], values, parsed
+        is_dict = isinstance(override.value(), dict)
+        plain = (override.type == OverrideType.CHANGE and not override.is_sweep_override()
+                 and override.package is None and not is_dict)
+        if override.is_hydra_override():
+            if plain and override.input_line.startswith(_FOLDERS):
+                folders.append(override)
+            elif override.input_line.lstrip("+~").startswith(_FOLDER_KEYS):
+                folders_apart = False
+        elif is_dict or not loader.repository.group_exists(override.key_or_group):
+            if plain:
+                settings.append(override)
+            else:  # sets a setting after merging, as the values do: their order would matter
+                settings_apart = False
+    chosen = (settings if settings_apart else []) + (folders if folders_apart else [])
+    values = [o for o in parsed if any(o is value for value in chosen)]
+    return [o.input_line for o in parsed if not any(o is value for value in values)], values, parsed
 
 
 def _with_values(config: Any, values: list[Any], parsed: list[Any]) -> Any | None:
     """``config``, composed with the overrides of ``parsed`` other than ``values``, with ``values`` set
-    as Hydra sets them and its record of the overrides (``hydra.overrides.task``,
+    as Hydra sets them and its record of the overrides (``hydra.overrides``,
     ``hydra.job.override_dirname``) that of ``parsed``. None if its record is not the one the other
     overrides leave. A value Hydra cannot set raises Hydra's own error."""
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 
     if not values:
         return config
-    task = [o for o in parsed if not o.is_hydra_override()]
-    recorded = list(config.hydra.overrides.task)  # the primary config's, then the others'
-    lines = [o.input_line for o in task if not any(o is value for value in values)]
-    start = len(recorded) - len(lines)
-    if start < 0 or recorded[start:] != lines:
+
+    def record(recorded: list[str], own: bool) -> list[str] | None:
+        # Hydra's list: what the primary config holds, then the overrides of its kind (Hydra's or the task's)
+        mine = [o for o in parsed if o.is_hydra_override() == own]
+        kept = [o.input_line for o in mine if not any(o is value for value in values)]
+        start = len(recorded) - len(kept)
+        if start < 0 or recorded[start:] != kept:
+            return None
+        return recorded[:start] + [o.input_line for o in mine]
+
+    task = record(list(config.hydra.overrides.task), False)
+    own = record(list(config.hydra.overrides.hydra), True)
+    if task is None or own is None:
         return None
     ConfigLoaderImpl._apply_overrides_to_config(values, config)
-    config.hydra.overrides.task = recorded[:start] + [o.input_line for o in task]
+    config.hydra.overrides.task, config.hydra.overrides.hydra = task, own
     settings = config.hydra.job.config.override_dirname
     config.hydra.job.override_dirname = get_overrides_dirname(
-        overrides=task, kv_sep=settings.kv_sep, item_sep=settings.item_sep,
-        exclude_keys=settings.exclude_keys)
+        overrides=[o for o in parsed if not o.is_hydra_override()], kv_sep=settings.kv_sep,
+        item_sep=settings.item_sep, exclude_keys=settings.exclude_keys)
     return config
 
 
@@ -182,9 +185,8 @@ def _entry_path(folder: Path, key: tuple[Any, ...], store: str) -> Path:
     return folder / f"{hashlib.blake2b(repr((key, store)).encode(), digest_size=16).hexdigest()}.pickle"
 
 
-def _taken(path: Path, key: tuple[Any, ...], store: str, overrides: list[str]) -> Any | None:
-    """The configuration kept at ``path`` for ``key``, if what it was composed from is unchanged, with
-    the folders of ``overrides``."""
+def _taken(path: Path, key: tuple[Any, ...], store: str) -> Any | None:
+    """The configuration kept at ``path`` for ``key``, if what it was composed from is unchanged."""
     from flowsim.model.compose_cache import fingerprint
 
     try:
@@ -194,38 +196,11 @@ def _taken(path: Path, key: tuple[Any, ...], store: str, overrides: list[str]) -
         now = fingerprint(entry["sources"])
         if now is None or now.folders != entry["folders"]:
             return None
-        config = _with_folders(pickle.loads(entry["config"]), entry["overrides"], overrides)
+        config = pickle.loads(entry["config"])
     except Exception:  # missing, damaged, written by another version: composed again
-        return None
-    if config is None:
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # used: the last to be removed
-    return config
-
-
-def _with_folders(config: Any, then: list[str], now: list[str]) -> Any | None:
-    """``config``, composed with the overrides ``then``, as composed with ``now``: the same but for the
-    values of :data:`_FOLDERS`, applied as Hydra applies an override. None if one is not a plain value."""
-    if then == now:
-        return config
-    # every folder override again, in order, as Hydra applied them: the last of each key stands
-    folders = [line for line in now if line.startswith(_FOLDERS)]
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import OverrideType
-
-    parsed = OverridesParser.create().parse_overrides(overrides=folders)
-    if any(o.is_sweep_override() or o.type != OverrideType.CHANGE or o.package is not None for o in parsed):
-        return None
-    ConfigLoaderImpl._apply_overrides_to_config(parsed, config)
-    recorded, lines = list(config.hydra.overrides.hydra), []  # Hydra's record of its own overrides, in order
-    for before, line in zip(then, now, strict=True):
-        if len(lines) < len(recorded) and recorded[len(lines)] == before:
-            lines.append(line)
-    if len(lines) != len(recorded):
-        return None
-    config.hydra.overrides.hydra = lines
     return config
 
 
@@ -240,10 +215,8 @@ def _as_hydra_leaves_it(config: Any) -> Any:
     return config
 
 
-def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, overrides: list[str], config: Any,
-          began_ns: int) -> None:
-    """Write ``config`` (composed with ``overrides`` from ``began_ns`` on) to ``path``, unless it may
-    already be stale."""
+def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, config: Any, began_ns: int) -> None:
+    """Write ``config`` (composed from ``began_ns`` on) to ``path``, unless it may already be stale."""
     from omegaconf import OmegaConf
 
     from flowsim.model.compose_cache import SETTLE_NS, fingerprint
@@ -260,8 +233,7 @@ def _keep(folder: Path, path: Path, key: tuple[Any, ...], store: str, overrides:
         return
     finally:
         OmegaConf.set_cache(config, resolved)
-    entry = {"key": key, "store": store, "overrides": list(overrides), "sources": sources,
-             "folders": printed.folders, "config": pickled}
+    entry = {"key": key, "store": store, "sources": sources, "folders": printed.folders, "config": pickled}
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -314,13 +286,13 @@ def kept_on_disk() -> Iterator[None]:
         except Exception:  # a search path or store of a kind not foreseen, an override Hydra refuses
             return composed()
         path = _entry_path(folder, key, store)
-        config = _taken(path, key, store, shaping)
+        config = _taken(path, key, store)
         if config is None:
             began_ns = time.time_ns()
             config = load(self, config_name=config_name, overrides=shaping, run_mode=run_mode,
                           from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides)
             with contextlib.suppress(Exception):  # keeping it is a saving for later, never a reason to stop
-                _keep(folder, path, key, store, shaping, config, began_ns)
+                _keep(folder, path, key, store, config, began_ns)
         config = _with_values(config, values, parsed)
         return composed() if config is None else _as_hydra_leaves_it(config)
 
