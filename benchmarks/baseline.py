@@ -24,7 +24,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BASELINE_COMMIT", "ENGLAND_TARGET_RATIO", "TARGET_RATIO", "Tree", "baseline_tree", "current_tree"]
+__all__ = ["BASELINE_COMMIT", "ENGLAND_TARGET_RATIO", "ENGLAND_WALL_S", "TARGET_RATIO", "Tree",
+           "baseline_tree", "current_tree"]
 
 BASELINE_COMMIT = "c2d9944"  # main when the performance targets were set (2026-11-30)
 BASELINE_CPU_S = 2.5  # the default run's whole-process CPU then, as the targets give it
@@ -34,6 +35,7 @@ TARGET_RATIO = TARGET_CPU_S / BASELINE_CPU_S  # 0.48
 # (written twice); the target's run, records off, is quicker at the baseline. So "no slower than the
 # baseline in the same hour" is the stricter reading of it.
 ENGLAND_TARGET_RATIO = 1.0
+ENGLAND_WALL_S = 60.0
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 

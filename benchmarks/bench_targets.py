@@ -16,7 +16,10 @@ Every figure comes from this machine, now (ratios where a ratio is the target, s
   an environment of its own that differs from the other's only in flowsim's code: today's CPU over
   the baseline's, at most 1.2 / 2.5 = 0.48 (the 1.2 s target as a ratio measured in one run, which
   holds whatever the hour; this machine runs the same work up to three times as slowly in some
-  hours). England's year likewise, one pair: at most the baseline's wall time.
+  hours). England's year likewise, one pair: at most the baseline's wall time. With the baseline
+  measured, these ratios judge the two targets set in seconds, whose seconds are then for information
+  unless within the limit (:func:`seconds_row`); without it (a checkout with no git history), the
+  seconds judge.
 - **memory vs horizon**: peak memory of a 20-year run over a 2-year run with patient records off,
   at most 1.1 (flat).
 - **memory vs replications**: the parent process's peak memory with 16 replications over 2 (two
@@ -187,6 +190,18 @@ def _ratio_row(target: str, value: float, limit: float, at_most: bool = True, un
     return Row(target, shown, f"{'<=' if at_most else '>='} {limit:g}{unit}", met)
 
 
+def seconds_row(target: str, shown: str, seconds: float, limit_s: float, judged_by_baseline: bool) -> Row:
+    """A target set in seconds: met or not by the seconds, unless the baseline was measured in this run.
+
+    Then its ratio row judges it, and the seconds are for information: set on 2026-11-30, they hold
+    for the machine's speed that day, and this machine runs the same work up to three times as slowly
+    in some hours (:mod:`baseline`). Seconds within the limit are met whatever the hour.
+    """
+    if seconds <= limit_s or not judged_by_baseline:
+        return Row(target, shown, f"<= {limit_s:g} s", seconds <= limit_s)
+    return Row(target, shown, f"<= {limit_s:g} s on the day: its ratio judges", None)
+
+
 def _throughput(folder: Path, pairs: int, one: Sequence[str], two: Sequence[str],
                 multirun: bool = False) -> list[float]:
     """Wall time of ``one`` (one worker) over ``two`` (two workers), ``pairs`` times, interleaved.
@@ -301,9 +316,11 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     rows.append(_ratio_row("tandem network: flowsim / bare SimPy (median)",
                            tandem.flowsim.median / tandem.bare.median, 1.0))
 
+    trees = _trees(work)
     runs = [run_flowsim(short, work / f"default_{i}") for i in range(3)]
     cpu = statistics.median(r.cpu_s for r in runs)
-    rows.append(Row("default ICS year, whole process CPU", f"{cpu:.2f} s", "<= 1.2 s", cpu <= 1.2))
+    rows.append(seconds_row("default ICS year, whole process CPU", f"{cpu:.2f} s", cpu, baseline.TARGET_CPU_S,
+                            judged_by_baseline=trees is not None))
     # The machine's speed drifts from day to day by more than a change's effect: the bare SimPy model's
     # time says how fast it is now, and the CPU over it compares runs made on different days.
     rows.append(Row("  this machine's speed: the bare SimPy tandem model (fastest run)",
@@ -318,7 +335,6 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     rows.append(Row("  of which start-up to a composed config (flowsim --cfg job)",
                     f"{statistics.median(r.cpu_s for r in imports):.2f} s", "", None))
     rows.extend(_phase_rows(short, work))
-    trees = _trees(work)
     rows.extend(_baseline_rows(short, work, 1 if quick else 3, trees))
     errors = [run_flowsim(["services.ic_beds.capacity=-1"], work / f"error_{i}", exit_code=2)
               for i in range(3)]
@@ -354,8 +370,8 @@ def measure(work: Path, quick: bool, england: bool) -> tuple[list[Row], str]:
     if england:
         england_args = [*short, *england_overrides(), "outputs.patients=false"]
         big = run_flowsim(england_args, work / "england")
-        rows.append(Row("England year, one process: wall", f"{big.wall_s:.1f} s", "<= 60 s",
-                        big.wall_s <= 60))
+        rows.append(seconds_row("England year, one process: wall", f"{big.wall_s:.1f} s", big.wall_s,
+                                baseline.ENGLAND_WALL_S, judged_by_baseline=trees is not None))
         rows.append(Row("England year, one process: peak memory", f"{big.peak_bytes / GIB:.2f} GiB",
                         "<= 1 GiB", big.peak_bytes <= GIB))
         rows.append(_ratio_row("England CPU per episode / default system's",
