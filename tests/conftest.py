@@ -176,8 +176,12 @@ def artefacts(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def driver(browser, chromedriver):
-    """Headless Chromium driven by Selenium, 1280 x 1000 CSS pixels, offline but for this machine."""
+def driver(browser, chromedriver, tmp_path_factory):
+    """Headless Chromium driven by Selenium, 1280 x 1000 CSS pixels, offline but for this machine.
+
+    Its temporary folder is the test session's: Chromium leaves the folder of its singleton socket in
+    the system's temporary folder after every session (one per test module, a hundred a day).
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -188,7 +192,9 @@ def driver(browser, chromedriver):
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,1000", offline):
         options.add_argument(argument)
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+    scratch = tmp_path_factory.mktemp("chromium")
+    service = Service(executable_path=chromedriver, env={**os.environ, "TMPDIR": str(scratch)})
+    chrome = webdriver.Chrome(options=options, service=service)
     yield chrome
     chrome.quit()
 
