@@ -93,7 +93,8 @@ mutate: $(DEV_STAMP)
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/python mutation/report.py
 
-# The performance targets, measured (about 10 minutes): one table, each target met or not, and a profile.
+# The performance targets, measured (about 20 minutes; 30 in a slow hour): one table, each target met
+# or not, and a profile.
 # benchmarks/bench_core.py alone times the core against the bare SimPy reference in more detail.
 bench: $(RUN_STAMP)
 	@$(COMPILE)
